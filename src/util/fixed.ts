@@ -1,0 +1,67 @@
+/**
+ * Scaled integers for prices and quantities.
+ *
+ * At the edge, a decimal string like "27123.45" becomes an integer count of steps (ticks for prices, lots for
+ * quantities) given the symbol's step size, e.g. tickSize "0.01" -> 2712345. Integers up to 2^53 are exact in a
+ * double, which covers every real symbol (BTC at 0.01 tick is ~1e7 ticks; SHIB quantities at 1 lot ~1e12).
+ * No floating-point arithmetic ever touches a price after this point.
+ */
+
+/** Number of decimals in a step string: "0.0100" -> 2, "1" -> 0, "0.00001000" -> 5, "10" -> 0 (scale 1). */
+export function decimalsOfStep(step: string): number {
+  const dot = step.indexOf('.');
+  if (dot < 0) return 0;
+  let end = step.length;
+  while (end > dot + 1 && step.charCodeAt(end - 1) === 48 /* '0' */) end--;
+  return end - dot - 1;
+}
+
+/**
+ * Parse a non-negative decimal string into an integer scaled by 10^decimals.
+ * Returns NaN when the text is not a plain non-negative decimal or has more significant decimals than allowed
+ * (the caller decides whether that is a -1111 "too much precision" or a malformed frame).
+ */
+export function parseScaled(text: string, decimals: number): number {
+  let v = 0;
+  let frac = -1; // -1: before the dot
+  const n = text.length;
+  if (n === 0) return NaN;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46 /* . */) {
+      if (frac >= 0) return NaN;
+      frac = 0;
+      continue;
+    }
+    if (c < 48 || c > 57) return NaN;
+    if (frac >= 0) {
+      if (frac >= decimals) {
+        if (c !== 48) return NaN; // significant digit beyond the scale
+        continue;
+      }
+      frac++;
+    }
+    v = v * 10 + (c - 48);
+  }
+  if (frac < 0) frac = 0;
+  for (let i = frac; i < decimals; i++) v *= 10;
+  return v;
+}
+
+const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16];
+
+/** Format a scaled integer back to a decimal string with exactly `decimals` places ("2712345",2 -> "27123.45"). */
+export function formatScaled(units: number, decimals: number): string {
+  if (decimals === 0) return String(units);
+  const neg = units < 0;
+  const a = neg ? -units : units;
+  const p = POW10[decimals] ?? 10 ** decimals;
+  const int = Math.floor(a / p);
+  const frac = String(a - int * p).padStart(decimals, '0');
+  return (neg ? '-' : '') + int + '.' + frac;
+}
+
+/** Steps of `step` in a decimal string: stepUnits("0.01", 2) -> 1; used to express tickSize in units. */
+export function stepUnits(step: string, decimals: number): number {
+  return parseScaled(step, decimals);
+}
