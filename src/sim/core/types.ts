@@ -1,0 +1,219 @@
+/**
+ * Contract between the simulator's shared core (matching, market data generation, replay, faults, clock,
+ * accounts, HTTP/WS plumbing) and the per-venue protocol layers (src/sim/binance, src/sim/bybit).
+ *
+ * The core knows nothing of JSON field names; the venue layers know nothing of matching.
+ * Prices are integer ticks and quantities integer lots of the instrument (see src/util/fixed.ts).
+ */
+import type { TemplatedApp } from '../../util/uws.js';
+
+/** One simulated market. Binance Spot and USD-M are separate venues; Bybit spot and linear are categories of one. */
+export type SimMarketId = 'binanceSpot' | 'binanceUsdm' | 'bybitSpot' | 'bybitLinear';
+export type SimSide = 'BUY' | 'SELL';
+
+export interface SimInstrument {
+  market: SimMarketId;
+  symbol: string; // upper case, as the exchange spells it: BTCUSDT
+  base: string;
+  quote: string;
+  tickSize: string; // "0.01"
+  stepSize: string; // "0.00001"
+  minQty: string;
+  maxQty: string;
+  minNotional: string;
+  priceDecimals: number; // decimals of tickSize
+  qtyDecimals: number; // decimals of stepSize
+  /** initial mid price as a decimal string, where the synthetic random walk starts */
+  initialPrice: string;
+  /** futures only: contract type for exchangeInfo ("PERPETUAL") */
+  contractType?: string;
+}
+
+export type SimOrderType = 'LIMIT' | 'MARKET';
+/** POST_ONLY covers Binance LIMIT_MAKER / GTX and Bybit PostOnly. */
+export type SimTimeInForce = 'GTC' | 'IOC' | 'FOK' | 'POST_ONLY';
+export type SimOrderStatus = 'NEW' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELED' | 'REJECTED' | 'EXPIRED';
+
+export interface SimNewOrder {
+  accountId: string;
+  clientOrderId: string;
+  side: SimSide;
+  type: SimOrderType;
+  tif: SimTimeInForce;
+  priceTicks: number; // 0 for MARKET
+  qtyLots: number;
+  reduceOnly: boolean;
+}
+
+export interface SimOrder {
+  orderId: string; // decimal string; USD-M ids may exceed 2^53
+  clientOrderId: string;
+  accountId: string;
+  symbol: string;
+  side: SimSide;
+  type: SimOrderType;
+  tif: SimTimeInForce;
+  priceTicks: number;
+  qtyLots: number;
+  filledLots: number;
+  /** sum of fill price(ticks) * fill qty(lots); avg price ticks = cumQuoteTL / filledLots */
+  cumQuoteTL: number;
+  reduceOnly: boolean;
+  status: SimOrderStatus;
+  createdMs: number;
+  updatedMs: number;
+}
+
+export interface SimFill {
+  tradeId: number;
+  orderId: string;
+  clientOrderId: string;
+  accountId: string;
+  side: SimSide;
+  priceTicks: number;
+  qtyLots: number;
+  maker: boolean;
+  timeMs: number;
+}
+
+/** Why the core refused an order; the venue maps it to its own error code/message. */
+export type SimRejectReason =
+  | 'POST_ONLY_WOULD_TAKE'
+  | 'FOK_NOT_FILLED'
+  | 'REDUCE_ONLY'
+  | 'DUPLICATE_CLIENT_ID'
+  | 'INSUFFICIENT_BALANCE'
+  | 'MIN_NOTIONAL'
+  | 'BAD_QTY'
+  | 'BAD_PRICE'
+  | 'UNKNOWN_ORDER';
+
+export type SimSubmitResult =
+  | { ok: true; order: SimOrder; fills: SimFill[] }
+  | { ok: false; reason: SimRejectReason; order?: SimOrder };
+
+export type SimCancelResult = { ok: true; order: SimOrder } | { ok: false; reason: 'UNKNOWN_ORDER' };
+
+/** An aggregated price level changed (absolute quantity; 0 removes the level). */
+export interface SimLevelChange {
+  side: SimSide;
+  priceTicks: number;
+  qtyLots: number;
+}
+
+export interface SimPublicTrade {
+  tradeId: number;
+  priceTicks: number;
+  qtyLots: number;
+  takerSide: SimSide; // aggressor side
+  timeMs: number;
+}
+
+/** Listener a venue attaches to a market's book to turn core events into wire frames. */
+export interface SimBookListener {
+  /** Called once per book mutation batch (a generator step, an order submission, a cancel) with every level it
+   * changed, in order. `updateId` is the book's sequence after the batch (+1 per batch, never reused). */
+  onLevels(symbol: string, changes: readonly SimLevelChange[], updateId: number, timeMs: number): void;
+  onTrade(symbol: string, trade: SimPublicTrade): void;
+  /** Private: an order of a non-synthetic account changed (new, fill, cancel, expire, reject). */
+  onOrder(symbol: string, order: SimOrder, fill: SimFill | undefined): void;
+}
+
+export interface SimBook {
+  readonly instrument: SimInstrument;
+  /** current sequence of the book (the updateId of the last batch) */
+  readonly updateId: number;
+  bestBid(): { priceTicks: number; qtyLots: number } | undefined;
+  bestAsk(): { priceTicks: number; qtyLots: number } | undefined;
+  /** top `depth` levels per side, best first: [priceTicks, qtyLots][] (allocates: REST snapshots only) */
+  depth(depth: number): { bids: Array<[number, number]>; asks: Array<[number, number]>; updateId: number };
+  submit(order: SimNewOrder): SimSubmitResult;
+  cancel(accountId: string, ref: { orderId?: string; clientOrderId?: string }): SimCancelResult;
+  cancelAll(accountId: string): SimOrder[];
+  openOrders(accountId: string): SimOrder[];
+  /** open or recently closed order of an account */
+  getOrder(accountId: string, ref: { orderId?: string; clientOrderId?: string }): SimOrder | undefined;
+  addListener(l: SimBookListener): void;
+  removeListener(l: SimBookListener): void;
+}
+
+/** Futures position / spot balances per account, driven by fills. */
+export interface SimPosition {
+  symbol: string;
+  /** signed lots: + long, - short */
+  sizeLots: number;
+  /** entry price in ticks (average of the open position) */
+  entryPriceTicks: number;
+  realizedPnlQuote: number; // in quote currency, float is fine here (reporting only)
+}
+
+export interface SimAccount {
+  id: string; // the API key it is bound to
+  balances: Map<string, { free: number; locked: number }>; // asset -> amounts (float, reporting only)
+  positions: Map<string, SimPosition>; // futures markets only, key `${market}:${symbol}`
+}
+
+/** Faults a test or the control endpoint can inject. Scope by market (and symbol where it makes sense). */
+export type SimFault =
+  | { kind: 'dropDiff'; market: SimMarketId; symbol: string; count?: number } // skip the next N diff frames (sequence gap)
+  | { kind: 'duplicateDiff'; market: SimMarketId; symbol: string; count?: number }
+  | { kind: 'reorderDiff'; market: SimMarketId; symbol: string } // swap the next two diff frames
+  | { kind: 'stallStream'; market: SimMarketId; ms: number } // send nothing on market streams for ms
+  | { kind: 'closeConnections'; market: SimMarketId; which?: 'market' | 'private' | 'wsapi' | 'all' }
+  | { kind: 'malformedFrame'; market: SimMarketId; count?: number } // next frames on market streams are broken JSON
+  | { kind: 'oversizedFrame'; market: SimMarketId; bytes?: number }
+  | { kind: 'httpStatus'; market: SimMarketId; status: 429 | 418 | 500 | 502 | 503 | 504; count?: number; retryAfterSec?: number }
+  | { kind: 'clockSkewMs'; market: SimMarketId | 'all'; ms: number } // server clock = real + ms
+  | { kind: 'latencyMs'; market: SimMarketId | 'all'; ms: number } // delay every order response by ms
+  | { kind: 'clear' };
+
+/** Shared services handed to each venue layer at start. */
+export interface SimContext {
+  /** books by market then symbol */
+  books: Map<SimMarketId, Map<string, SimBook>>;
+  instruments: Map<SimMarketId, SimInstrument[]>;
+  /** server time in ms (with any injected skew for that market) */
+  nowMs(market: SimMarketId): number;
+  /** account for an API key (created on first use for the configured keys) */
+  account(apiKey: string): SimAccount | undefined;
+  /** consume (and return) a pending fault of a kind for a market; undefined if none */
+  takeFault<K extends SimFault['kind']>(market: SimMarketId, kind: K, symbol?: string): Extract<SimFault, { kind: K }> | undefined;
+  /** peek without consuming (for persistent faults like latency/skew/stall) */
+  peekFault<K extends SimFault['kind']>(market: SimMarketId, kind: K): Extract<SimFault, { kind: K }> | undefined;
+  /** register a hook run when a fault is injected (e.g. closeConnections acts at once) */
+  onFault(cb: (f: SimFault) => void): void;
+  credentials: SimCredentials;
+  /** book update frames coalescing interval for depth diffs in ms (0 = one frame per batch) */
+  depthIntervalMs: number;
+  log: import('../../util/log.js').Logger;
+}
+
+export interface SimCredentials {
+  apiKey: string;
+  apiSecret: string;
+  ed25519ApiKey: string;
+  ed25519PrivateKeyPem: string;
+  ed25519PublicKeyPem: string;
+}
+
+/** Endpoints of one venue as printed in `tickwire sim`'s JSON line. */
+export interface SimVenueEndpoints {
+  restBaseUrl: string; // e.g. http://127.0.0.1:40001  (replaces https://api.binance.com)
+  wsStreamBaseUrl: string; // e.g. ws://127.0.0.1:40002 (replaces wss://stream.binance.com:9443 / wss://fstream.binance.com / wss://stream.bybit.com)
+  wsApiUrl: string; // Binance WS API full URL (.../ws-api/v3, .../ws-fapi/v1) or Bybit trade WS (.../v5/trade)
+  wsPrivateUrl?: string; // Bybit private stream full URL (.../v5/private)
+  apiKey: string;
+  apiSecret: string;
+  ed25519ApiKey?: string;
+  ed25519PrivateKeyPem?: string;
+  ed25519PublicKeyPem?: string;
+}
+
+/** What a venue layer returns after it started listening. */
+export interface SimVenueHandle {
+  endpoints: SimVenueEndpoints;
+  close(): Promise<void>;
+}
+
+/** A venue layer: binds its uWS app(s) on 127.0.0.1 (port 0 unless given) and wires itself to the books. */
+export type SimVenueFactory = (ctx: SimContext, opts: { host: string; port?: number; app?: TemplatedApp }) => Promise<SimVenueHandle>;
