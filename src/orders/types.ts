@@ -1,0 +1,119 @@
+/**
+ * Order entry contract shared by the engine (strategy, risk, kill switch, persistence) and the venue gateways.
+ * Binance and Bybit differ in protocol only: both produce the same OrderEvent and drive the same state machine.
+ *
+ * Prices/quantities are integer price/quantity units of the instrument (see Instrument in src/core/types.ts).
+ * Exchange order ids are strings end to end (a real USD-M id is 8389765739703625592 > 2^53).
+ */
+import type { Side, VenueId } from '../core/types.js';
+
+export type OrderType = 'LIMIT' | 'MARKET';
+/** POST_ONLY = Binance LIMIT_MAKER (spot) / GTX (USD-M), Bybit PostOnly. */
+export type TimeInForce = 'GTC' | 'IOC' | 'FOK' | 'POST_ONLY';
+
+/** Engine-side order states (one machine for every venue). */
+export type OrderState =
+  | 'NEW_PENDING'
+  | 'ACKED'
+  | 'PARTIALLY_FILLED'
+  | 'FILLED'
+  | 'CANCEL_PENDING'
+  | 'CANCELED'
+  | 'REJECTED'
+  | 'EXPIRED';
+
+export const TERMINAL_STATES: ReadonlySet<OrderState> = new Set(['FILLED', 'CANCELED', 'REJECTED', 'EXPIRED']);
+
+/** What a strategy asks for. */
+export interface OrderRequest {
+  /** BotState slot of the instrument */
+  slot: number;
+  side: Side;
+  type: OrderType;
+  tif: TimeInForce;
+  /** 0 for MARKET */
+  price: number;
+  qty: number;
+  reduceOnly?: boolean;
+}
+
+/** The API a strategy is given. Synchronous: the result of a send arrives later as an OrderEvent. */
+export interface OrderApi {
+  /** Returns the client order id, or null when risk (or the kill switch) refused it (the reason is counted). */
+  place(req: OrderRequest): string | null;
+  cancel(clientOrderId: string): boolean;
+  /** Cancel every open order, on one instrument slot or (no argument) everywhere. */
+  cancelAll(slot?: number): void;
+  /** Change price/qty where the venue supports it; false when it does not. */
+  amend(clientOrderId: string, price: number, qty: number): boolean;
+}
+
+export type OrderEventKind = 'ack' | 'reject' | 'fill' | 'cancel' | 'expire' | 'amend' | 'cancelReject';
+
+/**
+ * One normalized order update / fill, from any source: REST or WS API response, private stream, or a query made
+ * to learn an order's outcome. The object may be reused by the producer: consumers copy what they keep.
+ */
+export interface OrderEvent {
+  venue: VenueId;
+  symbol: string;
+  kind: OrderEventKind;
+  clientOrderId: string;
+  /** '' until known */
+  exchangeOrderId: string;
+  /** exchange status after this event, in engine terms */
+  state: OrderState;
+  /** fill fields (kind === 'fill'); tradeId unique per venue+symbol, used to drop duplicate fills */
+  tradeId: string;
+  fillPrice: number;
+  fillQty: number;
+  /** cumulative filled quantity reported by the exchange (0 if the source does not say) */
+  cumQty: number;
+  fee: number;
+  feeAsset: string;
+  maker: boolean;
+  /** exchange error code and text for rejects ('' / 0 otherwise) */
+  code: number;
+  reason: string;
+  exchTimeMs: number;
+  /** local monotonic receive time (ns) */
+  localNs: number;
+  source: 'rest' | 'wsapi' | 'stream' | 'query';
+}
+
+export function blankOrderEvent(): OrderEvent {
+  return {
+    venue: 'binanceSpot', symbol: '', kind: 'ack', clientOrderId: '', exchangeOrderId: '', state: 'NEW_PENDING',
+    tradeId: '', fillPrice: 0, fillQty: 0, cumQty: 0, fee: 0, feeAsset: '', maker: false, code: 0, reason: '',
+    exchTimeMs: 0, localNs: 0, source: 'stream',
+  };
+}
+
+/** An order as the exchange reports it on a query (reconciliation after restart, outcome of an unknown send). */
+export interface ExchangeOrder {
+  venue: VenueId;
+  symbol: string;
+  clientOrderId: string;
+  exchangeOrderId: string;
+  side: Side;
+  type: OrderType;
+  tif: TimeInForce;
+  price: number;
+  qty: number;
+  filledQty: number;
+  state: OrderState;
+  updateTimeMs: number;
+}
+
+export interface ExchangePosition {
+  venue: VenueId;
+  symbol: string;
+  /** signed quantity units */
+  qty: number;
+  /** average entry price in price units (may be fractional) */
+  entryPrice: number;
+}
+
+export interface OrderEventSink {
+  onOrderEvent(ev: OrderEvent): void;
+}
