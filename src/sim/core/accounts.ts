@@ -1,0 +1,125 @@
+/**
+ * Simulated accounts: spot balances and futures positions, driven by the matching engine's fills.
+ *
+ * - One `SimAccount` per API key (the HMAC key and the Ed25519 key of a run map to the SAME account, so an order
+ *   placed with either is seen by both). Created on first use for configured keys; unknown keys get undefined.
+ * - Spot fills move base and quote balances (no fees). Futures fills update the signed position, its average entry
+ *   price and realized PnL (quote currency), and the quote balance by the realized PnL.
+ * - Balances are generous (1,000,000 USDT, 100 BTC, 1,000 ETH, 1,000,000 of any other asset) so tests never run dry.
+ *   Amounts are floats: reporting only, matching never reads them.
+ */
+import type { BookAccountHooks } from './book.js';
+import type { SimAccount, SimFill, SimInstrument, SimPosition } from './types.js';
+
+export const DEFAULT_BALANCES: Record<string, number> = { USDT: 1_000_000, USDC: 1_000_000, BTC: 100, ETH: 1_000, BNB: 10_000 };
+const OTHER_ASSET_BALANCE = 1_000_000;
+
+export interface AccountEvents {
+  /** balances or a position changed after a fill (venues push ACCOUNT_UPDATE / wallet / position) */
+  onAccountChange?(account: SimAccount, instrument: SimInstrument, fill: SimFill): void;
+}
+
+function isFutures(ins: SimInstrument): boolean {
+  return ins.market === 'binanceUsdm' || ins.market === 'bybitLinear';
+}
+
+export function positionKey(ins: SimInstrument): string {
+  return `${ins.market}:${ins.symbol}`;
+}
+
+export class Accounts implements BookAccountHooks {
+  private readonly byKey = new Map<string, SimAccount>();
+  private readonly listeners: AccountEvents[] = [];
+
+  /** `keys`: API keys accepted; keys in one group share one account (e.g. [hmacKey, ed25519Key]). */
+  constructor(groups: string[][] = []) {
+    for (const g of groups) this.register(g);
+  }
+
+  /** Create (or return) the account shared by these API keys; its id is the first key. */
+  register(keys: string[]): SimAccount {
+    const first = keys[0];
+    if (first === undefined) throw new Error('Accounts.register: at least one key');
+    let acc: SimAccount | undefined;
+    for (const k of keys) acc ??= this.byKey.get(k);
+    if (!acc) {
+      acc = { id: first, balances: new Map(), positions: new Map() };
+      for (const [asset, amount] of Object.entries(DEFAULT_BALANCES)) acc.balances.set(asset, { free: amount, locked: 0 });
+    }
+    for (const k of keys) this.byKey.set(k, acc);
+    return acc;
+  }
+
+  get(apiKey: string): SimAccount | undefined {
+    return this.byKey.get(apiKey);
+  }
+
+  /** every distinct account */
+  all(): SimAccount[] {
+    return [...new Set(this.byKey.values())];
+  }
+
+  addListener(l: AccountEvents): void {
+    this.listeners.push(l);
+  }
+
+  private account(id: string): SimAccount {
+    return this.byKey.get(id) ?? this.register([id]);
+  }
+
+  balance(acc: SimAccount, asset: string): { free: number; locked: number } {
+    let b = acc.balances.get(asset);
+    if (!b) {
+      b = { free: OTHER_ASSET_BALANCE, locked: 0 };
+      acc.balances.set(asset, b);
+    }
+    return b;
+  }
+
+  position(acc: SimAccount, ins: SimInstrument): SimPosition {
+    const k = positionKey(ins);
+    let p = acc.positions.get(k);
+    if (!p) {
+      p = { symbol: ins.symbol, sizeLots: 0, entryPriceTicks: 0, realizedPnlQuote: 0 };
+      acc.positions.set(k, p);
+    }
+    return p;
+  }
+
+  // BookAccountHooks ------------------------------------------------------------------------------------------
+  positionLots(accountId: string, ins: SimInstrument): number {
+    return this.byKey.get(accountId)?.positions.get(positionKey(ins))?.sizeLots ?? 0;
+  }
+
+  onFill(ins: SimInstrument, f: SimFill): void {
+    const acc = this.account(f.accountId);
+    const tick = Number(ins.tickSize);
+    const step = Number(ins.stepSize);
+    const signed = f.side === 'BUY' ? f.qtyLots : -f.qtyLots;
+    if (isFutures(ins)) {
+      const p = this.position(acc, ins);
+      const old = p.sizeLots;
+      const next = old + signed;
+      if (old === 0 || Math.sign(old) === Math.sign(signed)) {
+        // open or add: weighted average entry
+        const absOld = Math.abs(old);
+        p.entryPriceTicks = (p.entryPriceTicks * absOld + f.priceTicks * f.qtyLots) / (absOld + f.qtyLots);
+      } else {
+        // reduce, close or flip
+        const closed = Math.min(Math.abs(old), f.qtyLots);
+        const pnl = (f.priceTicks - p.entryPriceTicks) * tick * closed * step * Math.sign(old);
+        p.realizedPnlQuote += pnl;
+        this.balance(acc, ins.quote).free += pnl;
+        if (next === 0) p.entryPriceTicks = 0;
+        else if (Math.sign(next) !== Math.sign(old)) p.entryPriceTicks = f.priceTicks;
+      }
+      p.sizeLots = next;
+    } else {
+      const baseQty = f.qtyLots * step;
+      const quoteQty = f.priceTicks * tick * baseQty;
+      this.balance(acc, ins.base).free += f.side === 'BUY' ? baseQty : -baseQty;
+      this.balance(acc, ins.quote).free += f.side === 'BUY' ? -quoteQty : quoteQty;
+    }
+    for (const l of this.listeners) l.onAccountChange?.(acc, ins, f);
+  }
+}
