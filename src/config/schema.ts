@@ -1,0 +1,198 @@
+/**
+ * The engine's configuration: one JSON file plus environment overrides, validated with zod at start.
+ *
+ * Human units in the file (decimal numbers of base/quote currency); the engine converts them once per instrument
+ * into integer price/quantity units (src/risk). Secrets never live in this file: see src/config/secrets.ts.
+ */
+import { z } from 'zod';
+
+export const VENUE_IDS = ['binanceSpot', 'binanceUsdm', 'bybitSpot', 'bybitLinear'] as const;
+export const venueId = z.enum(VENUE_IDS);
+
+/** Where an exchange's traffic goes. `sim` = the embedded simulator (default). */
+export const presetName = z.enum(['sim', 'testnet', 'mainnet']);
+export type PresetName = z.infer<typeof presetName>;
+
+const url = z.string().regex(/^(https?|wss?):\/\/\S+$/, 'must be an http(s):// or ws(s):// URL');
+
+/** Explicit endpoint overrides; anything left out comes from the preset (src/config/presets.ts). */
+const endpointOverrides = z
+  .object({
+    spotRest: url.optional(),
+    spotWs: url.optional(),
+    spotWsApi: url.optional(),
+    futuresRest: url.optional(),
+    futuresWs: url.optional(),
+    futuresWsApi: url.optional(),
+    privateWs: url.optional(),
+  })
+  .strict();
+
+const exchangeConfig = z
+  .object({
+    preset: presetName.default('sim'),
+    enabled: z.boolean().default(true),
+    endpoints: endpointOverrides.prefault({}),
+  })
+  .strict();
+
+const instrumentRef = z.object({ venue: venueId, symbol: z.string().regex(/^[A-Z0-9]{2,20}$/, 'must be an upper-case exchange symbol like BTCUSDT') }).strict();
+
+const positive = z.number().positive();
+const nonNeg = z.number().nonnegative();
+
+export const marketMakerParams = z
+  .object({
+    /** venue+symbol quoted */
+    venue: venueId.default('binanceSpot'),
+    symbol: z.string().default('BTCUSDT'),
+    /** half spread around mid, in basis points of mid */
+    halfSpreadBps: positive.default(2),
+    /** quote size, base currency */
+    size: positive.default(0.001),
+    /** price shift per unit of inventory (base), in bps of mid, applied against the position */
+    skewBpsPerUnit: nonNeg.default(50),
+    /** requote when the wanted price moved by more than this many ticks */
+    requoteTicks: z.number().int().nonnegative().default(2),
+    /** stop quoting the side that would grow |position| beyond this (base) */
+    maxInventory: positive.default(0.01),
+  })
+  .strict();
+
+export const crossVenueParams = z
+  .object({
+    leader: instrumentRef.default({ venue: 'binanceSpot', symbol: 'BTCUSDT' }),
+    follower: instrumentRef.default({ venue: 'bybitLinear', symbol: 'BTCUSDT' }),
+    /** act when leader mid - follower mid exceeds this, in bps of follower mid */
+    thresholdBps: positive.default(3),
+    size: positive.default(0.001),
+    /** minimum time between two orders, ms */
+    cooldownMs: nonNeg.default(250),
+    maxPosition: positive.default(0.01),
+  })
+  .strict();
+
+export const strategyConfig = z
+  .object({
+    name: z.enum(['marketMaker', 'crossVenue', 'none']).default('marketMaker'),
+    /** consecutive-or-not exception count after which the strategy is disabled */
+    maxErrors: z.number().int().positive().default(10),
+    marketMaker: marketMakerParams.prefault({}),
+    crossVenue: crossVenueParams.prefault({}),
+  })
+  .strict();
+
+export const riskConfig = z
+  .object({
+    /** base currency per order */
+    maxOrderQty: positive.default(0.01),
+    /** quote currency per order */
+    maxOrderNotional: positive.default(1_000),
+    /** |position| per symbol, base currency */
+    maxPositionPerSymbol: positive.default(0.05),
+    /** sum over symbols of |position| * mid, quote currency */
+    maxTotalNotional: positive.default(10_000),
+    maxOpenOrders: z.number().int().positive().default(20),
+    maxOrdersPerSecond: z.number().int().positive().default(50),
+    /** limit price must be within this band around mid, bps */
+    priceBandBps: positive.default(100),
+  })
+  .strict();
+
+export const loopConfig = z
+  .object({
+    mode: z.enum(['timer', 'precise']).default('timer'),
+    periodMs: z.number().positive().max(1000).default(10),
+    /** precise mode: wake this many µs before the boundary, then spin on the clock */
+    spinUs: z.number().int().min(100).max(5000).default(1500),
+  })
+  .strict();
+
+export const killSwitchConfig = z
+  .object({
+    /** a file appearing at this path triggers the kill switch (checked every pollMs) */
+    file: z.string().min(1).optional(),
+    pollMs: z.number().int().positive().default(250),
+    /** realized+unrealized PnL below -maxDrawdown (quote) triggers; 0 = off */
+    maxDrawdown: nonNeg.default(0),
+    /** rejects / orders over the window above this fraction triggers (with at least minOrders); 0 = off */
+    maxRejectRate: z.number().min(0).max(1).default(0),
+    rejectWindowMs: z.number().int().positive().default(10_000),
+    minOrdersForRate: z.number().int().positive().default(20),
+    /** no book message for this long on a traded symbol triggers; 0 = off */
+    feedStaleMs: nonNeg.default(0),
+    /** p99 of tick-to-trade/ack latency over the window above this triggers, µs; 0 = off */
+    latencyP99Us: nonNeg.default(0),
+    /** after a trigger: exit the process (non-zero) or stay up halted */
+    onTrigger: z.enum(['exit', 'halt']).default('halt'),
+    exitCode: z.number().int().min(1).max(255).default(3),
+    /** also close positions with reduce-only market orders after cancelling */
+    flatten: z.boolean().default(false),
+    /** how long to wait for cancels to be confirmed by query */
+    verifyTimeoutMs: z.number().int().positive().default(5_000),
+  })
+  .strict();
+
+export const persistConfig = z
+  .object({
+    dir: z.string().min(1).default('./data'),
+    fsync: z.enum(['batch', 'interval', 'never']).default('batch'),
+    fsyncIntervalMs: z.number().int().positive().default(1_000),
+    /** journal batches are flushed this often (off the hot path) */
+    batchMs: z.number().int().positive().default(5),
+    snapshotIntervalMs: z.number().int().positive().default(10_000),
+  })
+  .strict();
+
+export const controlConfig = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** 0 = OS-chosen; the chosen port is written to <dir>/run-state.json */
+    port: z.number().int().min(0).max(65535).default(0),
+    /** always loopback; present so a config that asks for something else fails loudly */
+    host: z.literal('127.0.0.1').default('127.0.0.1'),
+  })
+  .strict();
+
+const logLevel = z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
+export const logConfig = z
+  .object({
+    level: logLevel.default('info'),
+    destinations: z.array(z.object({ to: z.string().min(1), level: logLevel }).strict()).default([{ to: 'stderr', level: 'info' }]),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    exchanges: z
+      .object({ binance: exchangeConfig.prefault({}), bybit: exchangeConfig.prefault({}) })
+      .strict()
+      .prefault({}),
+    /** instruments the engine subscribes to and may trade */
+    instruments: z
+      .array(instrumentRef)
+      .min(1)
+      .default([
+        { venue: 'binanceSpot', symbol: 'BTCUSDT' },
+        { venue: 'bybitLinear', symbol: 'BTCUSDT' },
+      ]),
+    strategy: strategyConfig.prefault({}),
+    risk: riskConfig.prefault({}),
+    loop: loopConfig.prefault({}),
+    killSwitch: killSwitchConfig.prefault({}),
+    persistence: persistConfig.prefault({}),
+    control: controlConfig.prefault({}),
+    log: logConfig.prefault({}),
+    /** path of a JSON file {binance:{apiKey,apiSecret},bybit:{...}} with mode 0600 (or 0400); env wins */
+    secretsFile: z.string().min(1).optional(),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type RiskConfig = z.infer<typeof riskConfig>;
+export type KillSwitchConfig = z.infer<typeof killSwitchConfig>;
+export type PersistConfig = z.infer<typeof persistConfig>;
+export type LoopConfig = z.infer<typeof loopConfig>;
+export type MarketMakerParams = z.infer<typeof marketMakerParams>;
+export type CrossVenueParams = z.infer<typeof crossVenueParams>;
+export type StrategyConfig = z.infer<typeof strategyConfig>;

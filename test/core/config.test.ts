@@ -1,0 +1,76 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from '../../src/config/load.js';
+import { loadSecrets } from '../../src/config/secrets.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tw-cfg-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function issuesOf(fn: () => unknown): Array<{ path: string; message: string }> {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof ConfigError) return e.issues;
+    throw e;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('config', () => {
+  it('defaults are valid and target the simulator', () => {
+    const c = loadConfig({ env: {} });
+    expect(c.exchanges.binance.preset).toBe('sim');
+    expect(c.exchanges.bybit.preset).toBe('sim');
+    expect(c.loop.periodMs).toBe(10);
+    expect(c.control.host).toBe('127.0.0.1');
+  });
+
+  it('file values are validated and errors name the field path', () => {
+    const f = join(dir, 'bad.json');
+    writeFileSync(f, JSON.stringify({ risk: { maxOrderQty: -1 }, loop: { mode: 'fast' }, strategy: { marketMaker: { halfSpredBps: 1 } } }));
+    const paths = issuesOf(() => loadConfig({ file: f, env: {} })).map((i) => i.path);
+    expect(paths).toContain('risk.maxOrderQty');
+    expect(paths).toContain('loop.mode');
+    expect(paths).toContain('strategy.marketMaker.halfSpredBps');
+  });
+
+  it('control plane cannot bind beyond loopback', () => {
+    const paths = issuesOf(() => loadConfig({ env: {}, overrides: { control: { host: '0.0.0.0' } } })).map((i) => i.path);
+    expect(paths).toEqual(['control.host']);
+  });
+
+  it('environment overrides the file, and a bad env value names the variable path', () => {
+    const f = join(dir, 'ok.json');
+    writeFileSync(f, JSON.stringify({ risk: { maxOrderQty: 0.5 } }));
+    const c = loadConfig({ file: f, env: { TICKWIRE__RISK__MAX_ORDER_QTY: '0.25', TICKWIRE__LOOP__MODE: 'precise', TICKWIRE_PRESET: 'testnet', TICKWIRE__KILL_SWITCH__FILE: '/tmp/kill' } });
+    expect(c.risk.maxOrderQty).toBe(0.25);
+    expect(c.loop.mode).toBe('precise');
+    expect(c.exchanges.bybit.preset).toBe('testnet');
+    expect(c.killSwitch.file).toBe('/tmp/kill');
+    const issues = issuesOf(() => loadConfig({ env: { TICKWIRE__RISK__MAX_ORDR_QTY: '1' } }));
+    expect(issues[0]?.path).toBe('env.TICKWIRE__RISK__MAX_ORDR_QTY');
+    const bad = issuesOf(() => loadConfig({ env: { TICKWIRE__RISK__MAX_OPEN_ORDERS: 'many' } }));
+    expect(bad[0]?.path).toBe('risk.maxOpenOrders');
+  });
+
+  it('invalid JSON file is a config error', () => {
+    const f = join(dir, 'broken.json');
+    writeFileSync(f, '{ "risk": ');
+    expect(() => loadConfig({ file: f, env: {} })).toThrow(ConfigError);
+  });
+
+  it('secrets: refuse a file readable by group/others, accept 0600, env pairs only', () => {
+    const f = join(dir, 'secrets.json');
+    writeFileSync(f, JSON.stringify({ binance: { apiKey: 'k', apiSecret: 's' } }));
+    chmodSync(f, 0o644);
+    const issues = issuesOf(() => loadSecrets(f, {}));
+    expect(issues[0]?.path).toBe('secretsFile');
+    expect(issues[0]?.message).toContain('0644');
+    chmodSync(f, 0o600);
+    expect(loadSecrets(f, {}).binance?.apiKey).toBe('k');
+    expect(loadSecrets(undefined, { TICKWIRE_BYBIT_API_KEY: 'a', TICKWIRE_BYBIT_API_SECRET: 'b' }).bybit?.apiSecret).toBe('b');
+    expect(() => loadSecrets(undefined, { TICKWIRE_BYBIT_API_KEY: 'a' })).toThrow(ConfigError);
+  });
+});
