@@ -5,15 +5,30 @@
  *   string build and a buffer append, never a write(2). (The hot path should not log at all: count instead.)
  * - Levels per destination (pino.multistream), e.g. info to stdout, warn+ to an alert file.
  * - Secrets redacted by key name wherever they appear in a logged object.
+ * - Production: a destination with `rotate` goes through the pino-roll transport (a worker thread writes and rolls the
+ *   files by time and/or size, keeping `count` old ones); `productionLogOptions()` builds the usual layout: an engine
+ *   log, a separate alert stream (warn+), optionally stdout for journald. `parseLogDestinations()` reads the same from
+ *   one string (the `TICKWIRE_LOG_DESTINATIONS` environment variable or a config field).
  */
+import { dirname } from 'node:path';
 import pino, { type Logger, type LevelWithSilent, type StreamEntry, type DestinationStream } from 'pino';
 
 export type { Logger };
 
+export interface LogRotation {
+  /** roll every day, every hour, or every N milliseconds */
+  frequency?: 'daily' | 'hourly' | number;
+  /** roll when a file reaches this size: '100m', '1g', '512k' (a bare number is MB) */
+  size?: string;
+  /** rotated files kept besides the active one */
+  count?: number;
+}
+
 export interface LogDestination {
-  /** 'stdout' | 'stderr' | a file path */
+  /** 'stdout' | 'stderr' | a file path (with `rotate`: the base name; pino-roll appends `.N.log`) */
   to: string;
   level: LevelWithSilent;
+  rotate?: LogRotation;
 }
 
 export interface LogOptions {
@@ -40,10 +55,24 @@ function lowest(levels: LevelWithSilent[]): LevelWithSilent {
   return best;
 }
 
-function destinationFor(to: string): DestinationStream {
-  if (to === 'stdout') return pino.destination({ dest: 1, sync: false });
-  if (to === 'stderr') return pino.destination({ dest: 2, sync: false });
-  return pino.destination({ dest: to, sync: false, mkdir: true });
+const LEVELS = new Set<string>(LEVEL_ORDER);
+
+function destinationFor(d: LogDestination): DestinationStream {
+  if (d.to === 'stdout') return pino.destination({ dest: 1, sync: false });
+  if (d.to === 'stderr') return pino.destination({ dest: 2, sync: false });
+  if (d.rotate) {
+    const r = d.rotate;
+    // no symlink: pino-roll 4.0 creates current.log before the file exists and fails (ENOENT)
+    const options: Record<string, unknown> = { file: d.to, mkdir: true };
+    if (r.frequency !== undefined) options['frequency'] = r.frequency;
+    if (r.size !== undefined) options['size'] = r.size;
+    if (r.count !== undefined) options['limit'] = { count: r.count };
+    const t = pino.transport({ target: 'pino-roll', options }) as DestinationStream & NodeJS.EventEmitter;
+    // a failing transport (unwritable directory) must say so once, not crash the process with an unhandled 'error'
+    t.on('error', (err: Error) => process.stderr.write(`tickwire: log destination ${d.to} failed: ${err.message}\n`));
+    return t;
+  }
+  return pino.destination({ dest: d.to, sync: false, mkdir: true });
 }
 
 const openStreams: DestinationStream[] = [];
@@ -51,7 +80,7 @@ const openStreams: DestinationStream[] = [];
 export function createLogger(opts: LogOptions = {}): Logger {
   const dests = opts.destinations ?? [{ to: 'stderr', level: opts.level ?? 'info' }];
   const entries: StreamEntry[] = dests.map((d) => {
-    const stream = destinationFor(d.to);
+    const stream = destinationFor(d);
     openStreams.push(stream);
     return { stream, level: d.level === 'silent' ? 'fatal' : d.level } as StreamEntry;
   });
@@ -80,14 +109,115 @@ export function flushLogs(): void {
   }
 }
 
+/**
+ * Flush, end and close every destination opened so far (files, rotating transports), resolving once their bytes are
+ * written. For a planned exit and for tests; loggers created before stay usable only for dropping lines.
+ */
+export async function closeLogs(timeoutMs = 5_000): Promise<void> {
+  flushLogs();
+  const streams = openStreams.splice(0);
+  await Promise.all(
+    streams.map(
+      (s) =>
+        new Promise<void>((resolve) => {
+          const st = s as unknown as NodeJS.EventEmitter & { end?: () => void; fd?: number; closed?: boolean };
+          if (st.fd === 1 || st.fd === 2 || typeof st.end !== 'function') return resolve();
+          const timer = setTimeout(resolve, timeoutMs);
+          const done = (): void => {
+            clearTimeout(timer);
+            resolve();
+          };
+          st.once('close', done);
+          st.once('error', done);
+          st.end();
+        }),
+    ),
+  );
+}
+
+/** Thrown by `parseLogDestinations` with the offending part named. */
+export class LogConfigError extends Error {}
+
+function parseLevel(s: string | undefined, where: string): LevelWithSilent {
+  if (!s || !LEVELS.has(s)) throw new LogConfigError(`${where}: level '${s ?? ''}' is not one of ${LEVEL_ORDER.join(', ')}`);
+  return s as LevelWithSilent;
+}
+
+/**
+ * Destinations from one string: entries separated by `;`, each `TARGET=LEVEL[,rotate options]`.
+ *   stderr=info;/var/log/tickwire/engine/tickwire=info,daily,size=200m,count=14;/var/log/tickwire/alert/alert=warn,daily
+ * Rotate options: `daily` | `hourly` | `every=MS`, `size=200m`, `count=N`. Any of them makes the file rotate.
+ */
+export function parseLogDestinations(spec: string): LogDestination[] {
+  const out: LogDestination[] = [];
+  for (const raw of spec.split(';')) {
+    const entry = raw.trim();
+    if (!entry) continue;
+    const eq = entry.lastIndexOf('=', entry.indexOf(',') < 0 ? entry.length : entry.indexOf(','));
+    if (eq <= 0) throw new LogConfigError(`log destination '${entry}': expected TARGET=LEVEL[,daily|hourly|every=MS,size=S,count=N]`);
+    const to = entry.slice(0, eq);
+    const [lvl, ...opts] = entry.slice(eq + 1).split(',');
+    const d: LogDestination = { to, level: parseLevel(lvl?.trim(), `log destination '${to}'`) };
+    const rotate: LogRotation = {};
+    for (const o of opts.map((x) => x.trim()).filter(Boolean)) {
+      if (o === 'daily' || o === 'hourly') rotate.frequency = o;
+      else if (o.startsWith('every=') && /^\d+$/.test(o.slice(6))) rotate.frequency = Number(o.slice(6));
+      else if (o.startsWith('size=') && /^\d+[kmg]?$/.test(o.slice(5))) rotate.size = o.slice(5);
+      else if (o.startsWith('count=') && /^\d+$/.test(o.slice(6))) rotate.count = Number(o.slice(6));
+      else throw new LogConfigError(`log destination '${to}': unknown option '${o}' (daily, hourly, every=MS, size=200m, count=N)`);
+    }
+    if (Object.keys(rotate).length > 0) {
+      if (to === 'stdout' || to === 'stderr') throw new LogConfigError(`log destination '${to}': only files rotate`);
+      d.rotate = rotate;
+    }
+    out.push(d);
+  }
+  if (out.length === 0) throw new LogConfigError('log destinations: none given');
+  return out;
+}
+
+export interface ProductionLogConfig {
+  /** directory for the engine log and the alert log (each in its own subdirectory; newest = highest N) */
+  dir: string;
+  /** engine log level (default info) */
+  level?: LevelWithSilent;
+  /** alert stream level (default warn): what someone must look at */
+  alertLevel?: LevelWithSilent;
+  /** also write to stdout (journald under systemd) at this level; default: not at all */
+  stdoutLevel?: LevelWithSilent;
+  /** default: daily, 200m, 14 kept (engine); alerts daily, 30 kept */
+  rotate?: LogRotation;
+  name?: string;
+}
+
+/** The usual production layout: DIR/engine/tickwire.N.log, DIR/alert/alert.N.log (warn+), optional stdout. */
+export function productionLogOptions(c: ProductionLogConfig): LogOptions {
+  const rotate = c.rotate ?? { frequency: 'daily', size: '200m', count: 14 };
+  const destinations: LogDestination[] = [
+    { to: `${c.dir}/engine/tickwire`, level: c.level ?? 'info', rotate },
+    { to: `${c.dir}/alert/alert`, level: c.alertLevel ?? 'warn', rotate: { frequency: 'daily', count: 30, ...(rotate.size ? { size: rotate.size } : {}) } },
+  ];
+  if (c.stdoutLevel) destinations.push({ to: 'stdout', level: c.stdoutLevel });
+  return { destinations, name: c.name ?? 'tickwire' };
+}
+
+/** Directories a set of destinations writes into (for a startup permission check). */
+export function logDirectories(dests: LogDestination[]): string[] {
+  return [...new Set(dests.filter((d) => d.to !== 'stdout' && d.to !== 'stderr').map((d) => dirname(d.to)))];
+}
+
 let root: Logger | undefined;
 
-/** The process logger; silent under vitest unless TICKWIRE_LOG_LEVEL says otherwise. */
+/**
+ * The process logger; silent under vitest unless TICKWIRE_LOG_LEVEL says otherwise.
+ * `TICKWIRE_LOG_DESTINATIONS` (see `parseLogDestinations`) replaces the default single stderr destination.
+ */
 export function log(): Logger {
   if (!root) {
     const envLevel = process.env['TICKWIRE_LOG_LEVEL'] as LevelWithSilent | undefined;
     const level = envLevel ?? (process.env['VITEST'] ? 'silent' : 'info');
-    root = createLogger({ level, destinations: [{ to: 'stderr', level }] });
+    const spec = process.env['TICKWIRE_LOG_DESTINATIONS'];
+    root = spec ? createLogger({ destinations: parseLogDestinations(spec) }) : createLogger({ level, destinations: [{ to: 'stderr', level }] });
   }
   return root;
 }
