@@ -296,12 +296,18 @@ export class MatchingBook implements SimBook {
   /**
    * Set the synthetic quantity at a price (0 removes it). If the price crosses the opposite side, it first trades
    * with user orders there (and removes opposite synthetic liquidity without a trade), like a real market moving
-   * through resting orders. Must be called inside a batch (opens one itself if not).
+   * through resting orders. Must be called inside a batch (opens one itself if not). `reportUnchanged`: report the
+   * level in the batch even when its quantity does not change (replay re-emits every recorded frame).
    */
-  setSynthetic(side: SimSide, priceTicks: number, qtyLots: number): void {
+  setSynthetic(side: SimSide, priceTicks: number, qtyLots: number, reportUnchanged = false): void {
     this.beginBatch();
     const lv = this.lookup(side, priceTicks);
     const cur = lv ? lv.synthQty : 0;
+    if (qtyLots === cur && reportUnchanged) {
+      // replay: a recorded level that restates its quantity still appears in the batch (and the batch is emitted)
+      if (lv) this.noteLevel(side, lv);
+      else this.changes.push({ side, priceTicks, qtyLots: 0 });
+    }
     if (qtyLots <= cur) {
       if (lv && qtyLots < cur) {
         lv.qty -= cur - qtyLots;

@@ -256,7 +256,7 @@ export class Replayer {
           if ((qty === 0) !== (pass === 0)) continue;
           const price = parseScaled(p, ins.priceDecimals);
           if (!(price > 0) || !(qty >= 0)) continue;
-          book.setSynthetic(side, price, qty);
+          book.setSynthetic(side, price, qty, true);
         }
       }
     }
