@@ -10,9 +10,12 @@
 #
 # LIST is the trading core(s), e.g. "1", "2,3" or "2-3" (default: $TICKWIRE_CORES, else 1). Every other online CPU is a
 # housekeeping CPU: IRQs, the kernel's own threads and everything that is not the engine go there.
+# --isolate LIST widens the set kept free of IRQs and isolated on the kernel command line, typically the trading core
+# plus its idle hyperthread sibling (default: $TICKWIRE_ISOLATE, else the trading cores).
 #
 # Options:
 #   --cores LIST    trading cores (see above)
+#   --isolate LIST  cores to isolate: trading cores plus idle siblings (see above)
 #   --state FILE    state file (default: /var/lib/tickwire/linux-optimize.state)
 #   --root DIR      prefix for /proc, /sys and /etc (tests only: a fake tree; services and swap are skipped)
 #   -h, --help      this text
@@ -24,6 +27,7 @@ set -euo pipefail
 
 MODE=check
 CORES="${TICKWIRE_CORES:-1}"
+ISOLATE_ARG="${TICKWIRE_ISOLATE:-}"
 ROOT=""
 STATE=""
 
@@ -36,6 +40,8 @@ while [ $# -gt 0 ]; do
     --revert) MODE=revert ;;
     --cores) [ $# -ge 2 ] || { echo "linux-optimize: --cores needs a value" >&2; exit 2; }; CORES="$2"; shift ;;
     --cores=*) CORES="${1#--cores=}" ;;
+    --isolate) [ $# -ge 2 ] || { echo "linux-optimize: --isolate needs a value" >&2; exit 2; }; ISOLATE_ARG="$2"; shift ;;
+    --isolate=*) ISOLATE_ARG="${1#--isolate=}" ;;
     --state) [ $# -ge 2 ] || { echo "linux-optimize: --state needs a value" >&2; exit 2; }; STATE="$2"; shift ;;
     --state=*) STATE="${1#--state=}" ;;
     --root) [ $# -ge 2 ] || { echo "linux-optimize: --root needs a value" >&2; exit 2; }; ROOT="${2%/}"; shift ;;
@@ -88,18 +94,27 @@ if ! TRADING="$(expand_cpus "$CORES")" || [ -z "$TRADING" ]; then
   echo "linux-optimize: --cores '$CORES' is not a CPU list like 1, 2,3 or 2-3" >&2
   exit 2
 fi
+if ! ISOLATE="$(expand_cpus "${ISOLATE_ARG:-$CORES}")" || [ -z "$ISOLATE" ]; then
+  echo "linux-optimize: --isolate '$ISOLATE_ARG' is not a CPU list like 2,10" >&2
+  exit 2
+fi
+for c in $TRADING; do
+  case " $ISOLATE " in *" $c "*) ;; *) echo "linux-optimize: --isolate must include the trading cores ($CORES)" >&2; exit 2 ;; esac
+done
 ONLINE_LIST="$(cat "$ROOT/sys/devices/system/cpu/online" 2>/dev/null || echo 0)"
 ONLINE="$(expand_cpus "$ONLINE_LIST" || echo 0)"
 HOUSE=""
 for c in $ONLINE; do
-  case " $TRADING " in *" $c "*) ;; *) HOUSE="$HOUSE $c" ;; esac
+  case " $ISOLATE " in *" $c "*) ;; *) HOUSE="$HOUSE $c" ;; esac
 done
 HOUSE="${HOUSE# }"
-for c in $TRADING; do
+for c in $ISOLATE; do
   case " $ONLINE " in *" $c "*) ;; *) echo "linux-optimize: trading core $c is not online here (online: $ONLINE_LIST)" >&2; exit 2 ;; esac
 done
 # shellcheck disable=SC2086 # word splitting of the CPU lists is intended
 TRADING_CSV="$(join_cpus $TRADING)"
+# shellcheck disable=SC2086
+ISOLATE_CSV="$(join_cpus $ISOLATE)"
 # shellcheck disable=SC2086
 HOUSE_CSV="$(join_cpus $HOUSE)"
 
@@ -357,7 +372,7 @@ irq_affinity() {
     cur="$(cat "$d/smp_affinity_list" 2>/dev/null || echo "")"
     local hit=0
     for c in $(expand_cpus "$cur" 2>/dev/null || echo ""); do
-      case " $TRADING " in *" $c "*) hit=1 ;; esac
+      case " $ISOLATE " in *" $c "*) hit=1 ;; esac
     done
     if [ "$hit" = 1 ]; then
       if [ "$MODE" = apply ] && write_value "/proc/irq/$irq/smp_affinity_list" "$HOUSE_CSV" 2>/dev/null; then :; else bad=$((bad + 1)); fi
@@ -366,9 +381,9 @@ irq_affinity() {
   if [ "$n" = 0 ]; then
     report "n/a" "irq.affinity" "not available here" "cpus $HOUSE_CSV" "$why"
   elif [ "$bad" -gt 0 ]; then
-    report CHANGE "irq.affinity" "$bad of $n IRQs may run on [$TRADING_CSV]" "cpus $HOUSE_CSV" "$why (some IRQs, e.g. per-CPU timers, cannot move)"
+    report CHANGE "irq.affinity" "$bad of $n IRQs may run on [$ISOLATE_CSV]" "cpus $HOUSE_CSV" "$why (some IRQs, e.g. per-CPU timers, cannot move)"
   else
-    report ok "irq.affinity" "$n IRQs off [$TRADING_CSV]" "cpus $HOUSE_CSV" "$why"
+    report ok "irq.affinity" "$n IRQs off [$ISOLATE_CSV]" "cpus $HOUSE_CSV" "$why"
   fi
   # new IRQs (a NIC reset allocates them) start with this mask
   local p=/proc/irq/default_smp_affinity rec
@@ -387,7 +402,7 @@ irq_affinity() {
   fi
 }
 
-KERNEL_ARGS="isolcpus=managed_irq,domain,$TRADING_CSV nohz_full=$TRADING_CSV rcu_nocbs=$TRADING_CSV irqaffinity=$HOUSE_CSV intel_idle.max_cstate=1 processor.max_cstate=1 clocksource=tsc tsc=reliable transparent_hugepage=madvise skew_tick=1"
+KERNEL_ARGS="isolcpus=managed_irq,domain,$ISOLATE_CSV nohz_full=$ISOLATE_CSV rcu_nocbs=$ISOLATE_CSV irqaffinity=$HOUSE_CSV intel_idle.max_cstate=1 processor.max_cstate=1 clocksource=tsc tsc=reliable transparent_hugepage=madvise skew_tick=1"
 
 cmdline() {
   local cur missing="" arg key val have c why="only a reboot can isolate a core: no scheduler load balancing, no tick, no RCU callbacks on it"
@@ -397,16 +412,16 @@ cmdline() {
     # isolcpus may carry flags before the list (managed_irq,domain,1): keep the numeric parts
     val="$(tr ',' '\n' <<<"${key#*=}" | grep -E '^[0-9]+(-[0-9]+)?$' | paste -sd, - || true)"
     have=" $(expand_cpus "$val" 2>/dev/null || echo "") "
-    for c in $TRADING; do
+    for c in $ISOLATE; do
       if [[ -z "$key" || "$have" != *" $c "* ]]; then missing="$missing $arg"; break; fi
     done
   done
   local isolated
   isolated="$(rd /sys/devices/system/cpu/isolated || echo "")"
   if [ -z "$missing" ]; then
-    report ok "kernel.cmdline" "isolated=[${isolated}]" "isolcpus/nohz_full/rcu_nocbs=$TRADING_CSV" "$why"
+    report ok "kernel.cmdline" "isolated=[${isolated}]" "isolcpus/nohz_full/rcu_nocbs=$ISOLATE_CSV" "$why"
   else
-    report CHANGE "kernel.cmdline" "missing:${missing} (isolated=[${isolated}])" "isolcpus/nohz_full/rcu_nocbs=$TRADING_CSV" "$why"
+    report CHANGE "kernel.cmdline" "missing:${missing} (isolated=[${isolated}])" "isolcpus/nohz_full/rcu_nocbs=$ISOLATE_CSV" "$why"
   fi
 }
 
@@ -440,7 +455,7 @@ if [ "$MODE" = revert ]; then
   exit $?
 fi
 
-echo "# tickwire linux-optimize --$MODE: trading cores [$TRADING_CSV], housekeeping [$HOUSE_CSV], kernel $(uname -r)"
+echo "# tickwire linux-optimize --$MODE: trading cores [$TRADING_CSV], isolated [$ISOLATE_CSV], housekeeping [$HOUSE_CSV], kernel $(uname -r)"
 echo "# status: ok = matches, CHANGE = differs, set = changed now (--apply), n/a = not available here (not counted)"
 sysctls
 thp thp.enabled /sys/kernel/mm/transparent_hugepage/enabled madvise "madvise never" \
