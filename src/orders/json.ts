@@ -1,0 +1,76 @@
+/**
+ * JSON helpers for exchange responses whose integer ids can exceed 2^53 (a real USD-M order id is
+ * 8389765739703625592). `JSON.parse` would round them; `parseJsonSafe` first wraps every integer literal of 16+
+ * digits that stands outside a string in quotes, so ids arrive as exact strings. Small ids stay numbers: read ids
+ * with `idString()` which accepts both.
+ */
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/** Quote integer literals with >= 16 digits outside strings (floats and exponents are left alone). */
+export function quoteBigInts(text: string): string {
+  let out = '';
+  let last = 0;
+  let inStr = false;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (inStr) {
+      if (c === 92 /* \ */) i++;
+      else if (c === 34) inStr = false;
+      continue;
+    }
+    if (c === 34) {
+      inStr = true;
+      continue;
+    }
+    if (isDigit(c) || c === 45 /* - */) {
+      let j = i + 1;
+      while (j < n && isDigit(text.charCodeAt(j))) j++;
+      const digits = j - i - (c === 45 ? 1 : 0);
+      const next = j < n ? text.charCodeAt(j) : 0;
+      const isFloat = next === 46 || next === 101 || next === 69;
+      if (digits >= 16 && !isFloat) {
+        out += text.slice(last, i) + '"' + text.slice(i, j) + '"';
+        last = j;
+      }
+      i = j - 1;
+    }
+  }
+  return last === 0 ? text : out + text.slice(last);
+}
+
+/** JSON.parse that keeps big integers exact (as strings). Throws SyntaxError on malformed text. */
+export function parseJsonSafe(text: string): unknown {
+  return JSON.parse(quoteBigInts(text));
+}
+
+/** An id field (number or string) as a string; '' when absent. */
+export function idString(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  if (typeof v === 'bigint') return v.toString();
+  return '';
+}
+
+export function str(v: unknown): string {
+  return typeof v === 'string' ? v : v === null || v === undefined ? '' : String(v);
+}
+
+export function num(v: unknown): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string' && v.length > 0) return Number(v);
+  return 0;
+}
+
+export type Json = Record<string, unknown>;
+
+export function obj(v: unknown): Json | undefined {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined;
+}
+
+export function arr(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : [];
+}

@@ -1,0 +1,45 @@
+/**
+ * Shared pieces of the per-instrument order templates (the venue folders hold the byte layouts).
+ */
+import type { Side } from '../core/types.js';
+import type { OrderType, TimeInForce } from './types.js';
+import type { AsciiWriter } from './wire.js';
+import type { Ed25519Signer, HmacSha256 } from './sign.js';
+
+/** The fields that change per order; everything else is prepared once per instrument. */
+export interface OrderFields {
+  side: Side;
+  type: OrderType;
+  tif: TimeInForce;
+  /** price units (ticks scaled by 10^priceDecimals); ignored for MARKET */
+  price: number;
+  /** quantity units (10^qtyDecimals) */
+  qty: number;
+  clientOrderId: string;
+  reduceOnly: boolean;
+  timestampMs: number;
+}
+
+export function blankOrderFields(): OrderFields {
+  return { side: 'BUY', type: 'LIMIT', tif: 'GTC', price: 0, qty: 0, clientOrderId: '', reduceOnly: false, timestampMs: 0 };
+}
+
+/** Appends a signature of w.buf[from, to) to the writer (already encoded for where it goes). */
+export interface PayloadSigner {
+  appendSignature(w: AsciiWriter, from: number, to: number): void;
+}
+
+export class HmacHexSigner implements PayloadSigner {
+  constructor(private readonly h: HmacSha256) {}
+  appendSignature(w: AsciiWriter, from: number, to: number): void {
+    this.h.appendHexOf(w, from, to);
+  }
+}
+
+/** Ed25519 for Binance REST: base64, URL-encoded (+ / =). Costs ~50 µs: prefer HMAC or a WS API session. */
+export class Ed25519RestSigner implements PayloadSigner {
+  constructor(private readonly s: Ed25519Signer) {}
+  appendSignature(w: AsciiWriter, from: number, to: number): void {
+    w.str(encodeURIComponent(this.s.base64(w.buf.subarray(from, to))));
+  }
+}
