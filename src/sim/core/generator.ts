@@ -150,8 +150,10 @@ export class Generator {
     return Math.max(1, Math.round(st.meanLots * (0.05 + 1.9 * u * u * 1.5)));
   }
 
-  /** Fill every book's ladder (one batch per book). Called by start(); safe to call once before stepping. */
+  /** Fill every book's ladder (one batch per book). Done by the first step or start(); idempotent. */
   seedBooks(): void {
+    if (this.seeded) return;
+    this.seeded = true;
     for (const st of this.states) {
       const book = st.book;
       book.beginBatch(this.batchTime(st));
@@ -167,10 +169,7 @@ export class Generator {
 
   /** One step on one book; returns the level updates it produced. */
   step(): number {
-    if (!this.seeded) {
-      this.seeded = true;
-      this.seedBooks();
-    }
+    if (!this.seeded) this.seedBooks();
     const n = this.states.length;
     if (n === 0) return 0;
     const st = this.states[n === 1 ? 0 : this.rng.int(n)]!;
@@ -247,10 +246,7 @@ export class Generator {
   start(): void {
     if (this.running) return;
     this.running = true;
-    if (!this.seeded) {
-      this.seeded = true;
-      this.seedBooks();
-    }
+    this.seedBooks();
     this.wallStart = performance.now();
     this.producedAtStart = this.produced;
     this.loop();

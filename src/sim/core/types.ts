@@ -185,6 +185,9 @@ export interface SimContext {
   credentials: SimCredentials;
   /** book update frames coalescing interval for depth diffs in ms (0 = one frame per batch) */
   depthIntervalMs: number;
+  /** (added) register a hook run after a fill changed an account's balances / position (ACCOUNT_UPDATE, wallet,
+   * position pushes). Optional so that venue code written before it keeps compiling; the core always provides it. */
+  onAccountChange?(cb: (account: SimAccount, instrument: SimInstrument, fill: SimFill) => void): void;
   log: import('../../util/log.js').Logger;
 }
 
