@@ -1,6 +1,1561 @@
-// Bybit v5 venue layer of the simulator (spot and linear categories). Placeholder: replaced by the real implementation.
-import type { SimVenueFactory } from '../core/types.js';
+/**
+ * Bybit v5 venue layer of the embedded exchange simulator: one uWS app serving both categories (`spot` from
+ * ctx.books 'bybitSpot', `linear` from 'bybitLinear') on one port:
+ *
+ *   REST          {restBaseUrl}/v5/market/time|instruments-info|orderbook, /v5/order/create|cancel|cancel-all|realtime,
+ *                 /v5/position/list, /v5/account/wallet-balance, /v5/execution/list
+ *   public WS     {wsStreamBaseUrl}/v5/public/spot, /v5/public/linear  (orderbook.{1,50,200,1000}.SYM, publicTrade.SYM)
+ *   private WS    {wsPrivateUrl} = .../v5/private  (order, execution, execution.fast, position, wallet, dcp.*)
+ *   trade WS      {wsApiUrl} = .../v5/trade        (order.create, order.cancel)
+ *
+ * A client written for the real Bybit works by swapping hosts only. Shapes follow ../shared/exchange/bybit.md and
+ * the fixtures in ../shared/exchange/fixtures/bybit/.
+ */
+import type {
+  SimBook,
+  SimBookListener,
+  SimContext,
+  SimFault,
+  SimFill,
+  SimLevelChange,
+  SimMarketId,
+  SimOrder,
+  SimPublicTrade,
+  SimVenueEndpoints,
+  SimVenueFactory,
+  SimVenueHandle,
+} from '../core/types.js';
+import { uws, type HttpRequest, type HttpResponse, type TemplatedApp, type WebSocket, type WebSocketBehavior } from '../../util/uws.js';
+import {
+  afterDelay,
+  baseUrl,
+  closeListen,
+  guardAbort,
+  listen,
+  parseQuery,
+  readBody,
+  requestInfo,
+  send,
+  type Listening,
+  type RequestInfo,
+} from '../core/http.js';
+import { RateLimiter } from '../core/ratelimit.js';
+import {
+  CATEGORIES,
+  envelope,
+  hmacHex,
+  inRecvWindow,
+  InstrumentFmt,
+  isCategory,
+  makeConnIdPrefix,
+  marketOf,
+  q,
+  signatureMatches,
+  traceId,
+  type Category,
+} from './common.js';
+import { BASE_INTERVAL_MS, DEPTHS, DepthFeed, levelsJson, SEQ_BASE, TradeFeed, type Depth } from './feeds.js';
+import {
+  executionItemJson,
+  fastExecutionItemJson,
+  FEE_RATE,
+  GENERATED_LINK_PREFIX,
+  isOpen,
+  linkIdOut,
+  orderItemJson,
+  parseCreate,
+  type BybitError,
+  type ExecInfo,
+  type OrderExtra,
+} from './orders.js';
 
-export const startBybit: SimVenueFactory = async () => {
-  throw new Error('bybit simulator not implemented yet');
+// ------------------------------------------------------------------------------------------------ options
+
+export interface BybitRateLimits {
+  /** per UID per endpoint per window (default window 1000 ms, as Bybit) */
+  windowMs: number;
+  create: Record<Category, number>;
+  cancel: Record<Category, number>;
+  cancelAll: Record<Category, number>;
+  query: number;
+  /** per IP across all REST endpoints per 5 s; over it answers HTTP 403 */
+  ipPer5s: number;
+}
+
+export const DEFAULT_RATE_LIMITS: BybitRateLimits = {
+  windowMs: 1000,
+  create: { linear: 10, spot: 20 },
+  cancel: { linear: 10, spot: 20 },
+  cancelAll: { linear: 10, spot: 20 },
+  query: 50,
+  ipPer5s: 600,
 };
+
+export interface BybitVenueOptions {
+  host: string;
+  port?: number;
+  app?: TemplatedApp;
+  /** push interval per depth in ms; default Bybit's (1:10, 50:20, 200:100, 1000:200) scaled by ctx.depthIntervalMs/100 */
+  intervalsMs?: Partial<Record<Depth, number>>;
+  rateLimits?: Partial<BybitRateLimits>;
+  /** idle timeout of WS connections without any message from the client, seconds (Bybit: 600) */
+  idleTimeoutSec?: number;
+  /** first `u` of a topic (default 1,000,000 so that u == 1 is only ever a restart) */
+  firstUpdateId?: number;
+}
+
+/** The venue handle, with test/control hooks beyond SimVenueHandle. */
+export interface BybitVenueHandle extends SimVenueHandle {
+  /** push a fresh `snapshot` on a depth topic (or all depths of the symbol) mid-stream, u continuing (+1) */
+  pushSnapshot(category: Category, symbol: string, depth?: Depth): void;
+  /** simulate a service restart of the symbol's orderbook topics: next message is a snapshot with u == 1 */
+  restartOrderbook(category: Category, symbol: string): void;
+  /** the trade WS answers every request with 10019 ("restarting") and closes the connection, while on */
+  setTradeServiceRestarting(on: boolean): void;
+  /** current `u` of a depth topic (tests) */
+  topicUpdateId(category: Category, symbol: string, depth: Depth): number | undefined;
+  /** open WS connections by kind (tests) */
+  connectionCount(kind: 'public' | 'private' | 'trade'): number;
+}
+
+// ------------------------------------------------------------------------------------------------ state
+
+type WsKind = 'public' | 'private' | 'trade';
+
+interface ConnData {
+  kind: WsKind;
+  category: Category | undefined;
+  connId: string;
+  /** subscribed topic names (public: topic; private: topic) */
+  topics: Set<string>;
+  apiKey: string | undefined;
+  reqIds: Set<string> | undefined;
+  closed: boolean;
+}
+
+type Ws = WebSocket<ConnData>;
+
+interface AcctState {
+  /** orderLinkIds ever used (110072 even after the order closed), per category */
+  usedLinkIds: Record<Category, Set<string>>;
+  /** recent orders by orderId (latest state), for openOnly=1 and order pushes */
+  recent: Map<string, { category: Category; symbol: string; order: SimOrder }>;
+  extras: Map<string, OrderExtra>;
+  /** recent executions, newest last */
+  execs: Array<{ category: Category; symbol: string; orderId: string; time: number; json: string }>;
+  conns: Set<Ws>;
+  privMsgSeq: number;
+}
+
+const MAX_RECENT = 2000;
+const MAX_EXECS = 5000;
+
+interface SymState {
+  category: Category;
+  market: SimMarketId;
+  symbol: string;
+  book: SimBook;
+  fmt: InstrumentFmt;
+  depthFeeds: Map<Depth, DepthFeed>;
+  trades: TradeFeed;
+  cts: number;
+  listener: SimBookListener;
+}
+
+const ERR_MSG = {
+  routeNotFound: 'Route not found',
+} as const;
+
+// ------------------------------------------------------------------------------------------------ factory
+
+export const startBybit: SimVenueFactory = (ctx, opts) => createBybitVenue(ctx, opts);
+
+export async function createBybitVenue(ctx: SimContext, opts: BybitVenueOptions): Promise<BybitVenueHandle> {
+  const v = new BybitVenue(ctx, opts);
+  return v.start();
+}
+
+class BybitVenue {
+  private readonly app: TemplatedApp;
+  private readonly ownApp: boolean;
+  private listening: Listening | undefined;
+  private readonly syms = new Map<string, SymState>(); // `${category}|${symbol}`
+  private readonly accts = new Map<string, AcctState>();
+  private readonly conns: Record<WsKind, Set<Ws>> = { public: new Set(), private: new Set(), trade: new Set() };
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly intervals: Record<Depth, number>;
+  private readonly limits: BybitRateLimits;
+  private readonly limiters = new Map<string, RateLimiter>();
+  private readonly ipLimiter: RateLimiter;
+  private readonly connPrefix = makeConnIdPrefix();
+  private connCounter = 0;
+  private linkCounter = 0;
+  private execCounter = 0;
+  private tradeRestarting = false;
+  private closed = false;
+  private readonly firstU: number;
+  private readonly idleTimeoutSec: number;
+
+  constructor(
+    private readonly ctx: SimContext,
+    private readonly opts: BybitVenueOptions,
+  ) {
+    this.ownApp = !opts.app;
+    this.app = opts.app ?? uws().App();
+    const scale = ctx.depthIntervalMs > 0 ? ctx.depthIntervalMs / 100 : 0;
+    const iv = {} as Record<Depth, number>;
+    for (const d of DEPTHS) iv[d] = opts.intervalsMs?.[d] ?? (scale > 0 ? Math.max(1, Math.round(BASE_INTERVAL_MS[d] * scale)) : 1);
+    this.intervals = iv;
+    this.limits = { ...DEFAULT_RATE_LIMITS, ...(opts.rateLimits ?? {}) };
+    this.ipLimiter = new RateLimiter({ limit: this.limits.ipPer5s, intervalMs: 5000, sliding: true });
+    this.firstU = opts.firstUpdateId ?? 1_000_000;
+    this.idleTimeoutSec = opts.idleTimeoutSec ?? 600;
+  }
+
+  async start(): Promise<BybitVenueHandle> {
+    this.wireBooks();
+    this.routes();
+    for (const d of DEPTHS) {
+      const ms = this.intervals[d];
+      this.timers.push(setInterval(() => this.flushDepth(d), ms));
+    }
+    this.ctx.onFault((f) => this.onFault(f));
+    let port = this.opts.port ?? 0;
+    if (this.ownApp) {
+      this.listening = await listen(this.app, this.opts.host, port);
+      port = this.listening.port;
+    }
+    const http = baseUrl('http', this.opts.host, port);
+    const ws = baseUrl('ws', this.opts.host, port);
+    const endpoints: SimVenueEndpoints = {
+      restBaseUrl: http,
+      wsStreamBaseUrl: ws,
+      wsPrivateUrl: `${ws}/v5/private`,
+      wsApiUrl: `${ws}/v5/trade`,
+      apiKey: this.ctx.credentials.apiKey,
+      apiSecret: this.ctx.credentials.apiSecret,
+    };
+    return {
+      endpoints,
+      close: () => this.close(),
+      pushSnapshot: (c, s, d) => this.pushSnapshot(c, s, d),
+      restartOrderbook: (c, s) => this.restartOrderbook(c, s),
+      setTradeServiceRestarting: (on) => {
+        this.tradeRestarting = on;
+      },
+      topicUpdateId: (c, s, d) => this.syms.get(`${c}|${s}`)?.depthFeeds.get(d)?.u,
+      connectionCount: (k) => this.conns[k].size,
+    };
+  }
+
+  private async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of this.timers) clearInterval(t);
+    for (const s of this.syms.values()) s.book.removeListener(s.listener);
+    for (const k of ['public', 'private', 'trade'] as const) {
+      for (const ws of [...this.conns[k]]) {
+        try {
+          ws.close();
+        } catch {
+          /* already gone */
+        }
+      }
+    }
+    closeListen(this.listening);
+  }
+
+  // ---------------------------------------------------------------------------------------------- books
+
+  private wireBooks(): void {
+    for (const category of CATEGORIES) {
+      const market = marketOf(category);
+      const books = this.ctx.books.get(market);
+      if (!books) continue;
+      for (const [symbol, book] of books) {
+        const fmt = new InstrumentFmt(book.instrument, category);
+        const st: SymState = {
+          category,
+          market,
+          symbol,
+          book,
+          fmt,
+          depthFeeds: new Map(),
+          trades: new TradeFeed(category, symbol, fmt),
+          cts: this.ctx.nowMs(market),
+          listener: undefined as unknown as SimBookListener,
+        };
+        for (const d of DEPTHS) {
+          const f = new DepthFeed(category, symbol, d, book, fmt);
+          f.u = this.firstU;
+          st.depthFeeds.set(d, f);
+        }
+        st.listener = {
+          onLevels: (_s: string, _c: readonly SimLevelChange[], _u: number, timeMs: number) => {
+            st.cts = timeMs;
+          },
+          onTrade: (_s: string, t: SimPublicTrade) => this.onTrade(st, t),
+          onOrder: (_s: string, o: SimOrder, f: SimFill | undefined) => this.onOrder(st, o, f),
+        };
+        book.addListener(st.listener);
+        this.syms.set(`${category}|${symbol}`, st);
+      }
+    }
+  }
+
+  private sym(category: Category, symbol: string): SymState | undefined {
+    return this.syms.get(`${category}|${symbol}`);
+  }
+
+  private stalled(market: SimMarketId): boolean {
+    return this.ctx.peekFault(market, 'stallStream') !== undefined;
+  }
+
+  /** Take one unit of a counted fault (the core's registry spends one of its `count` per call). */
+  private takeCounted(market: SimMarketId, kind: 'dropDiff' | 'duplicateDiff' | 'malformedFrame', symbol?: string): boolean {
+    return this.ctx.takeFault(market, kind, symbol) !== undefined;
+  }
+
+  private flushDepth(d: Depth): void {
+    for (const st of this.syms.values()) {
+      const feed = st.depthFeeds.get(d)!;
+      if (!feed.active) continue;
+      if (this.stalled(st.market)) continue;
+      const ts = this.ctx.nowMs(st.market);
+      const frame = feed.next(ts, st.cts);
+      if (frame === undefined) continue;
+      if (feed.subscribers === 0) continue; // pinned (REST) feed: state advanced, nobody to tell
+      if (d === 1) {
+        this.publishMarket(st, feed.key, frame);
+        continue;
+      }
+      this.publishDelta(st, feed, frame);
+    }
+  }
+
+  private publishDelta(st: SymState, feed: DepthFeed, frame: string): void {
+    const m = st.market;
+    if (feed.held !== undefined) {
+      const held = feed.held;
+      feed.held = undefined;
+      this.publishMarket(st, feed.key, frame);
+      this.publishMarket(st, feed.key, held);
+      return;
+    }
+    if (this.takeCounted(m, 'dropDiff', st.symbol)) return;
+    if (this.ctx.takeFault(m, 'reorderDiff', st.symbol)) {
+      feed.held = frame;
+      return;
+    }
+    this.publishMarket(st, feed.key, frame);
+    if (this.takeCounted(m, 'duplicateDiff', st.symbol)) this.publishMarket(st, feed.key, frame);
+  }
+
+  /** every market-stream frame goes through here (malformed / oversized faults) */
+  private publishMarket(st: SymState, key: string, frame: string): void {
+    let out = frame;
+    if (this.takeCounted(st.market, 'malformedFrame')) {
+      out = frame.slice(0, Math.max(1, frame.length >> 1));
+    } else {
+      const big = this.ctx.takeFault(st.market, 'oversizedFrame');
+      if (big) {
+        const bytes = big.bytes ?? 2 * 1024 * 1024;
+        const pad = Math.max(0, bytes - frame.length - 10);
+        out = frame.slice(0, -1) + ',"pad":"' + 'x'.repeat(pad) + '"}';
+      }
+    }
+    this.app.publish(key, out, false, false);
+  }
+
+  private onTrade(st: SymState, t: SimPublicTrade): void {
+    const tf = st.trades;
+    const frame = tf.frame(t, this.ctx.nowMs(st.market), SEQ_BASE[st.category] + st.book.updateId + 1);
+    if (tf.subscribers === 0 || this.stalled(st.market)) return;
+    this.publishMarket(st, tf.key, frame);
+  }
+
+  private activate(st: SymState, feed: DepthFeed): void {
+    if (feed.active) return;
+    feed.active = true;
+    feed.u++;
+    feed.resync(st.cts);
+    feed.lastSendMs = this.ctx.nowMs(st.market);
+  }
+
+  private pushSnapshot(category: Category, symbol: string, depth?: Depth): void {
+    const st = this.sym(category, symbol);
+    if (!st) return;
+    for (const d of depth ? [depth] : DEPTHS) {
+      const feed = st.depthFeeds.get(d)!;
+      if (!feed.active) continue;
+      feed.u++;
+      feed.resync(st.cts);
+      feed.held = undefined;
+      const ts = this.ctx.nowMs(st.market);
+      feed.lastSendMs = ts;
+      if (feed.subscribers > 0) this.app.publish(feed.key, feed.snapshotFrame(ts), false, false);
+    }
+  }
+
+  private restartOrderbook(category: Category, symbol: string): void {
+    const st = this.sym(category, symbol);
+    if (!st) return;
+    for (const d of DEPTHS) {
+      const feed = st.depthFeeds.get(d)!;
+      feed.u = 0; // pushSnapshot makes it 1
+    }
+    this.pushSnapshot(category, symbol);
+  }
+
+  // ---------------------------------------------------------------------------------------------- faults
+
+  private onFault(f: SimFault): void {
+    if (f.kind !== 'closeConnections') return;
+    if (f.market !== 'bybitSpot' && f.market !== 'bybitLinear') return;
+    const which = f.which ?? 'all';
+    const cat: Category = f.market === 'bybitSpot' ? 'spot' : 'linear';
+    const kinds: WsKind[] = which === 'all' ? ['public', 'private', 'trade'] : which === 'market' ? ['public'] : which === 'private' ? ['private'] : ['trade'];
+    for (const k of kinds) {
+      for (const ws of [...this.conns[k]]) {
+        const d = ws.getUserData();
+        if (k === 'public' && d.category !== cat) continue;
+        try {
+          ws.close();
+        } catch {
+          /* gone */
+        }
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------- accounts
+
+  private acct(apiKey: string): AcctState {
+    let a = this.accts.get(apiKey);
+    if (!a) {
+      a = {
+        usedLinkIds: { spot: new Set(), linear: new Set() },
+        recent: new Map(),
+        extras: new Map(),
+        execs: [],
+        conns: new Set(),
+        privMsgSeq: 0,
+      };
+      this.accts.set(apiKey, a);
+    }
+    return a;
+  }
+
+  private extraFor(a: AcctState, o: SimOrder, st: SymState): OrderExtra {
+    let x = a.extras.get(o.orderId);
+    if (!x) {
+      const last = st.book.bestBid();
+      x = {
+        cancelType: 'UNKNOWN',
+        rejectReason: 'EC_NoError',
+        cumFee: 0,
+        feeCoin: st.category === 'spot' ? (o.side === 'BUY' ? st.fmt.inst.base : st.fmt.inst.quote) : st.fmt.inst.quote,
+        lastPriceOnCreated: last ? st.fmt.price(last.priceTicks) : '',
+      };
+      a.extras.set(o.orderId, x);
+    }
+    return x;
+  }
+
+  private remember(a: AcctState, st: SymState, o: SimOrder): void {
+    a.recent.delete(o.orderId);
+    a.recent.set(o.orderId, { category: st.category, symbol: st.symbol, order: { ...o } });
+    if (a.recent.size > MAX_RECENT) {
+      for (const [id, r] of a.recent) {
+        if (!isOpen(r.order.status)) {
+          a.recent.delete(id);
+          a.extras.delete(id);
+          break;
+        }
+        if (a.recent.size <= MAX_RECENT) break;
+      }
+    }
+  }
+
+  /** the core tells us about an order change of a user account */
+  private onOrder(st: SymState, o: SimOrder, f: SimFill | undefined): void {
+    const a = this.acct(o.accountId);
+    const x = this.extraFor(a, o, st);
+    if (o.status === 'CANCELED' && this.cancelling) x.cancelType = 'CancelByUser';
+    this.remember(a, st, o);
+    const now = this.ctx.nowMs(st.market);
+    let execJson: string | undefined;
+    let fastJson: string | undefined;
+    if (f) {
+      const rate = f.maker ? FEE_RATE[st.category].maker : FEE_RATE[st.category].taker;
+      const value = st.fmt.priceFloat(f.priceTicks) * st.fmt.qtyFloat(f.qtyLots);
+      const fee = st.category === 'spot' && f.side === 'BUY' ? st.fmt.qtyFloat(f.qtyLots) * rate : value * rate;
+      x.cumFee += fee;
+      const pos = o.accountId ? this.ctx.account(o.accountId)?.positions.get(`${st.market}:${st.symbol}`) : undefined;
+      const info: ExecInfo = {
+        execId: `${(++this.execCounter).toString(16).padStart(8, '0')}-0000-4000-8000-${f.tradeId.toString(16).padStart(12, '0')}`,
+        fee,
+        feeRate: rate,
+        feeCoin: x.feeCoin,
+        seq: SEQ_BASE[st.category] + st.book.updateId + 1,
+        markPrice: this.markPrice(st),
+        closedLots: 0,
+        execPnl: 0,
+      };
+      if (pos && st.category === 'linear') {
+        // approximate closed size: the part of this fill that reduced the position (after-the-fact view)
+        const after = pos.sizeLots;
+        const signed = f.side === 'BUY' ? f.qtyLots : -f.qtyLots;
+        const before = after - signed;
+        if (before !== 0 && Math.sign(before) !== Math.sign(signed)) info.closedLots = Math.min(Math.abs(before), f.qtyLots);
+      }
+      execJson = executionItemJson(o, f, st.category, st.fmt, info, true);
+      fastJson = fastExecutionItemJson(o, f, st.category, st.fmt, info);
+      a.execs.push({ category: st.category, symbol: st.symbol, orderId: o.orderId, time: f.timeMs, json: executionItemJson(o, f, st.category, st.fmt, info, false) });
+      if (a.execs.length > MAX_EXECS) a.execs.splice(0, a.execs.length - MAX_EXECS);
+    }
+    if (a.conns.size === 0) return;
+    const orderJson = orderItemJson(o, st.category, st.fmt, x);
+    this.pushPrivate(a, st.category, 'order', orderJson, now);
+    if (execJson) this.pushPrivate(a, st.category, 'execution', execJson, now);
+    if (fastJson) this.pushPrivate(a, st.category, 'execution.fast', fastJson, now);
+    if (st.category === 'linear') this.pushPrivate(a, st.category, 'position', this.positionJson(o.accountId, st, true), now);
+    if (f) this.pushPrivate(a, st.category, 'wallet', this.walletJson(o.accountId, true), now);
+  }
+
+  private cancelling = false;
+
+  private pushPrivate(a: AcctState, category: Category, base: 'order' | 'execution' | 'execution.fast' | 'position' | 'wallet', item: string, now: number): void {
+    const catTopic = base === 'wallet' ? base : `${base}.${category}`;
+    for (const ws of a.conns) {
+      const d = ws.getUserData();
+      let topic: string | undefined;
+      if (d.topics.has(base)) topic = base;
+      else if (d.topics.has(catTopic)) topic = catTopic;
+      if (!topic) continue;
+      const frame =
+        base === 'execution.fast'
+          ? `{"topic":"${topic}","creationTime":${now},"data":[${item}]}`
+          : `{"id":"${this.connPrefix.slice(0, 8)}${(++a.privMsgSeq).toString(16)}-${d.connId.slice(-5)}","topic":"${topic}","creationTime":${now},"data":[${item}]}`;
+      ws.send(frame, false, false);
+    }
+  }
+
+  private markPrice(st: SymState): string {
+    const b = st.book.bestBid();
+    const k = st.book.bestAsk();
+    if (b && k) return st.fmt.price(Math.round((b.priceTicks + k.priceTicks) / 2));
+    if (b) return st.fmt.price(b.priceTicks);
+    if (k) return st.fmt.price(k.priceTicks);
+    return st.fmt.price(0);
+  }
+
+  private markFloat(st: SymState): number {
+    const b = st.book.bestBid();
+    const k = st.book.bestAsk();
+    const t = b && k ? (b.priceTicks + k.priceTicks) / 2 : (b ?? k)?.priceTicks ?? 0;
+    return st.fmt.priceFloat(t);
+  }
+
+  /** position item; `push` = keys of the private `position` push (live fixture), else REST /v5/position/list */
+  private positionJson(accountId: string, st: SymState, push: boolean): string {
+    const acc = this.ctx.account(accountId);
+    const p = acc?.positions.get(`${st.market}:${st.symbol}`);
+    const fmt = st.fmt;
+    const size = p ? Math.abs(p.sizeLots) : 0;
+    const side = !p || p.sizeLots === 0 ? '' : p.sizeLots > 0 ? 'Buy' : 'Sell';
+    const entryUnits = p && size > 0 ? p.entryPriceTicks : 0;
+    const entry = size > 0 ? (Number.isInteger(entryUnits) ? fmt.price(entryUnits) : InstrumentFmt.amount(entryUnits / fmt.priceMul, fmt.priceDecimals + 4)) : '0';
+    const mark = this.markFloat(st);
+    const value = fmt.priceFloat(entryUnits) * fmt.qtyFloat(size);
+    const upl = size > 0 ? (mark - fmt.priceFloat(entryUnits)) * fmt.qtyFloat(size) * (p!.sizeLots > 0 ? 1 : -1) : 0;
+    const lev = 10;
+    const im = InstrumentFmt.amount(value / lev);
+    const mm = InstrumentFmt.amount(value * 0.005);
+    const now = this.ctx.nowMs(st.market);
+    const seq = SEQ_BASE[st.category] + st.book.updateId;
+    const cum = InstrumentFmt.amount(p?.realizedPnlQuote ?? 0);
+    if (push) {
+      return (
+        `{"positionIdx":0,"tradeMode":0,"riskId":1,"riskLimitValue":"2000000","symbol":"${st.symbol}","side":"${side}",` +
+        `"size":"${fmt.qty(size)}","entryPrice":"${entry}","sessionAvgPrice":"","leverage":"${lev}",` +
+        `"positionValue":"${InstrumentFmt.amount(value)}","positionBalance":"0","markPrice":"${this.markPrice(st)}",` +
+        `"positionIM":"${im}","positionMM":"${mm}","positionIMByMp":"${im}","positionMMByMp":"${mm}","takeProfit":"0",` +
+        `"stopLoss":"0","trailingStop":"0","unrealisedPnl":"${InstrumentFmt.amount(upl)}","cumRealisedPnl":"${cum}",` +
+        `"curRealisedPnl":"${cum}","createdTime":"${now}","updatedTime":"${now}","tpslMode":"Full","liqPrice":"",` +
+        `"bustPrice":"","category":"linear","positionStatus":"Normal","adlRankIndicator":${size > 0 ? 2 : 0},"autoAddMargin":0,` +
+        `"leverageSysUpdatedTime":"","mmrSysUpdatedTime":"","seq":${seq},"isReduceOnly":false}`
+      );
+    }
+    return (
+      `{"positionIdx":0,"riskId":1,"riskLimitValue":"2000000","symbol":"${st.symbol}","side":"${side}","size":"${fmt.qty(size)}",` +
+      `"avgPrice":"${entry}","positionValue":"${InstrumentFmt.amount(value)}","tradeMode":0,"positionStatus":"Normal",` +
+      `"autoAddMargin":0,"adlRankIndicator":${size > 0 ? 2 : 0},"leverage":"${lev}","positionBalance":"0",` +
+      `"markPrice":"${this.markPrice(st)}","liqPrice":"","bustPrice":"","positionMM":"${mm}","positionIM":"${im}",` +
+      `"tpslMode":"Full","takeProfit":"0","stopLoss":"0","trailingStop":"0","sessionAvgPrice":"",` +
+      `"unrealisedPnl":"${InstrumentFmt.amount(upl)}","curRealisedPnl":"${cum}","cumRealisedPnl":"${cum}","seq":${seq},` +
+      `"isReduceOnly":false,"mmrSysUpdatedTime":"","leverageSysUpdatedTime":"","createdTime":"${now}","updatedTime":"${now}"}`
+    );
+  }
+
+  private usdPrice(coin: string): number {
+    if (coin === 'USDT' || coin === 'USDC') return 1;
+    const st = this.sym('spot', `${coin}USDT`) ?? this.sym('linear', `${coin}USDT`);
+    return st ? this.markFloat(st) : 0;
+  }
+
+  /** one wallet item (UNIFIED); `push` adds the WS-only keys */
+  private walletJson(accountId: string, push: boolean, coinFilter?: Set<string>): string {
+    const acc = this.ctx.account(accountId);
+    let coins = '';
+    let totalWallet = 0;
+    let totalUpl = 0;
+    const uplByCoin = new Map<string, number>();
+    for (const st of this.syms.values()) {
+      if (st.category !== 'linear') continue;
+      const p = acc?.positions.get(`${st.market}:${st.symbol}`);
+      if (!p || p.sizeLots === 0) continue;
+      const upl = (this.markFloat(st) - st.fmt.priceFloat(p.entryPriceTicks)) * st.fmt.qtyFloat(p.sizeLots);
+      uplByCoin.set(st.fmt.inst.quote, (uplByCoin.get(st.fmt.inst.quote) ?? 0) + upl);
+      totalUpl += upl;
+    }
+    if (acc) {
+      for (const [coin, b] of acc.balances) {
+        if (coinFilter && !coinFilter.has(coin)) continue;
+        const bal = b.free + b.locked;
+        const px = this.usdPrice(coin);
+        const upl = uplByCoin.get(coin) ?? 0;
+        totalWallet += bal * px;
+        const a = InstrumentFmt.amount;
+        if (coins.length > 0) coins += ',';
+        coins +=
+          `{"coin":${q(coin)},"equity":"${a(bal + upl)}","usdValue":"${a((bal + upl) * px, 4)}","walletBalance":"${a(bal)}",` +
+          (push ? `"free":"${a(b.free)}",` : '') +
+          `"locked":"${a(b.locked)}","spotHedgingQty":"0","borrowAmount":"0","accruedInterest":"0","totalOrderIM":"0",` +
+          `"totalPositionIM":"0","totalPositionMM":"0","unrealisedPnl":"${a(upl)}","cumRealisedPnl":"0","bonus":"0",` +
+          `"collateralSwitch":true,"marginCollateral":true,"spotBorrow":"0","availableToBorrow":"","availableToWithdraw":"${a(b.free)}"}`;
+      }
+    }
+    const a = InstrumentFmt.amount;
+    const eq = totalWallet + totalUpl;
+    return (
+      `{"accountType":"UNIFIED","accountIMRate":"0","accountMMRate":"0","accountLTV":"0","totalEquity":"${a(eq, 4)}",` +
+      `"totalWalletBalance":"${a(totalWallet, 4)}","totalMarginBalance":"${a(eq, 4)}","totalAvailableBalance":"${a(eq, 4)}",` +
+      `"totalPerpUPL":"${a(totalUpl, 4)}","totalInitialMargin":"0","totalMaintenanceMargin":"0","coin":[${coins}]}`
+    );
+  }
+
+  // ---------------------------------------------------------------------------------------------- REST plumbing
+
+  private routes(): void {
+    const app = this.app;
+    app.get('/v5/market/time', (res, req) => this.http(res, req, 'time'));
+    app.get('/v5/market/instruments-info', (res, req) => this.http(res, req, 'instruments'));
+    app.get('/v5/market/orderbook', (res, req) => this.http(res, req, 'orderbook'));
+    app.post('/v5/order/create', (res, req) => this.http(res, req, 'create'));
+    app.post('/v5/order/cancel', (res, req) => this.http(res, req, 'cancel'));
+    app.post('/v5/order/cancel-all', (res, req) => this.http(res, req, 'cancelAll'));
+    app.get('/v5/order/realtime', (res, req) => this.http(res, req, 'realtime'));
+    app.get('/v5/position/list', (res, req) => this.http(res, req, 'positions'));
+    app.get('/v5/account/wallet-balance', (res, req) => this.http(res, req, 'wallet'));
+    app.get('/v5/execution/list', (res, req) => this.http(res, req, 'executions'));
+    this.wsRoutes();
+    if (this.ownApp) {
+      app.any('/*', (res) => {
+        send(res, 404, envelope(10017, ERR_MSG.routeNotFound, '{}', Date.now()));
+      });
+    }
+  }
+
+  private http(res: HttpResponse, req: HttpRequest, ep: Endpoint): void {
+    const info = requestInfo(req);
+    guardAbort(res);
+    if (info.method === 'POST') {
+      readBody(res, 64 * 1024).then(
+        (body) => this.handle(res, info, ep, body.toString('utf8')),
+        (e: unknown) => {
+          if (e instanceof Error && e.name !== 'RequestAbortedError' && e.constructor.name === 'BodyTooLargeError') {
+            send(res, 413, envelope(10001, 'Request body too large', '{}', Date.now()));
+          }
+        },
+      );
+    } else {
+      this.handle(res, info, ep, '');
+    }
+  }
+
+  private handle(res: HttpResponse, info: RequestInfo, ep: Endpoint, body: string): void {
+    try {
+      this.handleInner(res, info, ep, body);
+    } catch (e) {
+      this.ctx.log.error({ err: e, ep }, 'bybit sim: request failed');
+      send(res, 200, envelope(10016, 'Internal System Error.', '{}', Date.now()));
+    }
+  }
+
+  private handleInner(res: HttpResponse, info: RequestInfo, ep: Endpoint, body: string): void {
+    const query = parseQuery(info.rawQuery);
+    let params: Record<string, unknown>;
+    let badJson = false;
+    if (info.method === 'POST') {
+      params = {};
+      if (body.trim().length > 0) {
+        try {
+          const v = JSON.parse(body) as unknown;
+          if (v && typeof v === 'object' && !Array.isArray(v)) params = v as Record<string, unknown>;
+          else badJson = true;
+        } catch {
+          badJson = true;
+        }
+      }
+    } else {
+      params = Object.fromEntries(query.params);
+    }
+    const category = isCategory(params['category']) ? params['category'] : undefined;
+    const market: SimMarketId = category === 'spot' ? 'bybitSpot' : 'bybitLinear';
+    const now = this.ctx.nowMs(market);
+
+    // IP limit (HTTP 403, as Bybit's 600 per 5 s) and injected HTTP statuses
+    const ip = this.ipLimiter.hit('ip', 1, Date.now());
+    if (ip.verdict !== 'ok') {
+      send(res, 403, 'access too frequent', { 'content-type': 'text/plain' });
+      return;
+    }
+    const hf = this.ctx.takeFault(market, 'httpStatus');
+    if (hf) {
+      const status = hf.status === 418 ? 403 : hf.status;
+      const headers: Record<string, string> = { 'content-type': 'text/plain' };
+      if (hf.retryAfterSec !== undefined) headers['Retry-After'] = String(hf.retryAfterSec);
+      send(res, status, status === 429 ? 'Too Many Requests' : status === 403 ? 'access too frequent' : 'Service Unavailable', headers);
+      return;
+    }
+
+    if (ep === 'time') {
+      const ns = BigInt(now) * 1_000_000n;
+      send(res, 200, envelope(0, 'OK', `{"timeSecond":"${Math.floor(now / 1000)}","timeNano":"${ns}"}`, now));
+      return;
+    }
+    if (ep === 'instruments') {
+      send(res, 200, this.instrumentsInfo(params, now));
+      return;
+    }
+    if (ep === 'orderbook') {
+      send(res, 200, this.restOrderbook(params, now));
+      return;
+    }
+
+    // ---- private endpoints: auth as Bybit (key, timestamp window, signature over the exact payload)
+    const payload = info.method === 'POST' ? body : query.raw;
+    const auth = this.checkRestAuth(info, payload, now);
+    if (typeof auth !== 'string') {
+      send(res, auth.status, envelope(auth.code, auth.msg, '{}', now));
+      return;
+    }
+    const apiKey = auth;
+    if (badJson) {
+      send(res, 200, envelope(10001, 'Request parameter error.', '{}', now));
+      return;
+    }
+    // rate limit per UID per endpoint
+    const rl = this.rateLimit(apiKey, ep, category, now);
+    const headers: Array<[string, string]> = [
+      ['X-Bapi-Limit', String(rl.limit)],
+      ['X-Bapi-Limit-Status', String(Math.max(0, rl.limit - rl.used))],
+      ['X-Bapi-Limit-Reset-Timestamp', String(rl.verdict === 'ok' ? now : rl.resetAtMs)],
+      ['Traceid', traceId()],
+      ['Timenow', String(now)],
+    ];
+    if (rl.verdict !== 'ok') {
+      send(res, 200, envelope(10006, 'Too many visits!', '{}', now), headers);
+      return;
+    }
+    const isOrderEp = ep === 'create' || ep === 'cancel' || ep === 'cancelAll';
+    const lat = this.ctx.peekFault(market, 'latencyMs')?.ms ?? this.ctx.peekFault('bybitLinear', 'latencyMs')?.ms ?? 0;
+    const delay = isOrderEp ? lat : 0;
+    afterDelay(res, delay, () => {
+      const out = this.privateEndpoint(ep, apiKey, params);
+      send(res, 200, envelope(out.code, out.msg, out.result, this.ctx.nowMs(market)), headers);
+    });
+  }
+
+  private checkRestAuth(info: RequestInfo, payload: string, now: number): string | { status: number; code: number; msg: string } {
+    const key = info.headers.get('x-bapi-api-key') ?? '';
+    const tsText = info.headers.get('x-bapi-timestamp') ?? '';
+    const sign = info.headers.get('x-bapi-sign') ?? '';
+    const rwText = info.headers.get('x-bapi-recv-window') ?? '5000';
+    if (key === '' || !this.ctx.account(key) || key !== this.ctx.credentials.apiKey) {
+      return { status: 401, code: 10003, msg: 'API key is invalid.' };
+    }
+    const ts = /^\d{1,16}$/.test(tsText) ? Number(tsText) : NaN;
+    const rw = /^\d{1,9}$/.test(rwText) ? Number(rwText) : NaN;
+    if (!Number.isFinite(ts) || !Number.isFinite(rw)) {
+      return { status: 200, code: 10001, msg: 'params error: X-BAPI-TIMESTAMP or X-BAPI-RECV-WINDOW invalid' };
+    }
+    if (!inRecvWindow(ts, rw, now)) {
+      return {
+        status: 200,
+        code: 10002,
+        msg: `invalid request, please check your server timestamp or recv_window param. req_timestamp[${ts}],server_timestamp[${now}],recv_window[${rw}]`,
+      };
+    }
+    const expected = hmacHex(this.ctx.credentials.apiSecret, tsText + key + rwText + payload);
+    if (!signatureMatches(expected, sign)) {
+      return { status: 200, code: 10004, msg: `error sign! origin_string[${tsText + key + rwText + payload}]` };
+    }
+    return key;
+  }
+
+  private rateLimit(apiKey: string, ep: Endpoint, category: Category | undefined, now: number): { verdict: string; used: number; limit: number; resetAtMs: number } {
+    const cat = category ?? 'linear';
+    let limit: number;
+    if (ep === 'create') limit = this.limits.create[cat];
+    else if (ep === 'cancel') limit = this.limits.cancel[cat];
+    else if (ep === 'cancelAll') limit = this.limits.cancelAll[cat];
+    else limit = this.limits.query;
+    const name = ep === 'create' || ep === 'cancel' || ep === 'cancelAll' ? `${ep}|${cat}` : ep;
+    let l = this.limiters.get(name);
+    if (!l) {
+      l = new RateLimiter({ limit, intervalMs: this.limits.windowMs, sliding: true });
+      this.limiters.set(name, l);
+    }
+    return l.hit(apiKey, 1, now);
+  }
+
+  // ---------------------------------------------------------------------------------------------- public REST
+
+  private instrumentsInfo(params: Record<string, unknown>, now: number): string {
+    const category = params['category'];
+    if (!isCategory(category)) return envelope(10001, 'Illegal category', '{}', now);
+    const symbol = typeof params['symbol'] === 'string' ? params['symbol'] : undefined;
+    const items: string[] = [];
+    for (const st of this.syms.values()) {
+      if (st.category !== category) continue;
+      if (symbol !== undefined && symbol !== '' && st.symbol !== symbol) continue;
+      items.push(category === 'spot' ? spotInstrumentJson(st) : linearInstrumentJson(st));
+    }
+    const list = `[${items.join(',')}]`;
+    const result = category === 'spot' ? `{"category":"spot","list":${list}}` : `{"category":"linear","list":${list},"nextPageCursor":""}`;
+    return envelope(0, 'OK', result, now);
+  }
+
+  private restOrderbook(params: Record<string, unknown>, now: number): string {
+    const category = params['category'];
+    if (!isCategory(category)) return envelope(10001, 'Illegal category', '{}', now);
+    const symbol = params['symbol'];
+    if (typeof symbol !== 'string' || symbol === '') return envelope(10001, 'params error: symbol invalid', '{}', now);
+    const st = this.sym(category, symbol);
+    if (!st) return envelope(10001, 'params error: symbol invalid', '{}', now);
+    const limText = params['limit'];
+    let limit = category === 'spot' ? 1 : 25;
+    if (limText !== undefined && limText !== '') {
+      const n = typeof limText === 'string' && /^\d+$/.test(limText) ? Number(limText) : NaN;
+      if (!(n >= 1 && n <= 1000)) return envelope(10001, 'params error: limit invalid', '{}', now);
+      limit = n;
+    }
+    // served from the 1000-level topic's published window so that `u` lines up with orderbook.1000
+    const feed = st.depthFeeds.get(1000)!;
+    if (!feed.active) {
+      this.activate(st, feed);
+      feed.pinned = true;
+    }
+    const b = levelsJson(feed.bids.slice(0, limit * 2), st.fmt);
+    const a = levelsJson(feed.asks.slice(0, limit * 2), st.fmt);
+    const result = `{"s":"${st.symbol}","b":${b},"a":${a},"ts":${now},"u":${feed.u},"seq":${feed.seq},"cts":${feed.cts}}`;
+    return envelope(0, 'OK', result, now);
+  }
+
+  // ---------------------------------------------------------------------------------------------- private REST
+
+  private privateEndpoint(ep: Endpoint, apiKey: string, p: Record<string, unknown>): { code: number; msg: string; result: string } {
+    switch (ep) {
+      case 'create': {
+        const r = this.createOrder(apiKey, p);
+        return 'code' in r ? { code: r.code, msg: r.msg, result: '{}' } : { code: 0, msg: 'OK', result: `{"orderId":${q(r.orderId)},"orderLinkId":${q(r.orderLinkId)}}` };
+      }
+      case 'cancel': {
+        const r = this.cancelOrder(apiKey, p);
+        return 'code' in r ? { code: r.code, msg: r.msg, result: '{}' } : { code: 0, msg: 'OK', result: `{"orderId":${q(r.orderId)},"orderLinkId":${q(r.orderLinkId)}}` };
+      }
+      case 'cancelAll':
+        return this.cancelAll(apiKey, p);
+      case 'realtime':
+        return this.openOrders(apiKey, p);
+      case 'positions':
+        return this.positions(apiKey, p);
+      case 'wallet':
+        return this.wallet(apiKey, p);
+      case 'executions':
+        return this.executions(apiKey, p);
+      default:
+        return { code: 10017, msg: ERR_MSG.routeNotFound, result: '{}' };
+    }
+  }
+
+  private target(p: Record<string, unknown>): { st: SymState } | BybitError {
+    const category = p['category'];
+    if (!isCategory(category)) return { code: 10001, msg: 'Illegal category' };
+    const symbol = p['symbol'];
+    if (typeof symbol !== 'string' || symbol === '') return { code: 10001, msg: 'params error: symbol invalid' };
+    const st = this.sym(category, symbol);
+    if (!st) return { code: 10001, msg: 'params error: symbol invalid' };
+    return { st };
+  }
+
+  /** create: shared by REST and the trade WS */
+  createOrder(apiKey: string, p: Record<string, unknown>): { orderId: string; orderLinkId: string } | BybitError {
+    const t = this.target(p);
+    if ('code' in t) return t;
+    const { st } = t;
+    const a = this.acct(apiKey);
+    const parsed = parseCreate(p, st.category, st.fmt, st.book, apiKey, () => `${GENERATED_LINK_PREFIX}${++this.linkCounter}`);
+    if ('code' in parsed) return parsed;
+    if (!parsed.clientOrderId.startsWith(GENERATED_LINK_PREFIX) && a.usedLinkIds[st.category].has(parsed.clientOrderId)) {
+      return { code: 110072, msg: 'OrderLinkedID is duplicate' };
+    }
+    const r = st.book.submit(parsed);
+    if (!r.ok) {
+      switch (r.reason) {
+        case 'POST_ONLY_WOULD_TAKE':
+        case 'FOK_NOT_FILLED': {
+          // Bybit accepts the request, then cancels the order: the push says why
+          const o = r.order;
+          if (!o) return { code: 10016, msg: 'Internal System Error.' };
+          a.usedLinkIds[st.category].add(parsed.clientOrderId);
+          const shown: SimOrder = { ...o, status: 'CANCELED' };
+          const x = this.extraFor(a, shown, st);
+          x.rejectReason = r.reason === 'POST_ONLY_WOULD_TAKE' ? 'EC_PostOnlyWillTakeLiquidity' : 'EC_NoImmediateQtyToFill';
+          this.remember(a, st, shown);
+          const now = this.ctx.nowMs(st.market);
+          if (a.conns.size > 0) {
+            this.pushPrivate(a, st.category, 'order', orderItemJson(shown, st.category, st.fmt, x), now);
+            if (st.category === 'linear') this.pushPrivate(a, st.category, 'position', this.positionJson(apiKey, st, true), now);
+          }
+          return { orderId: o.orderId, orderLinkId: linkIdOut(o.clientOrderId) };
+        }
+        case 'DUPLICATE_CLIENT_ID':
+          return { code: 110072, msg: 'OrderLinkedID is duplicate' };
+        case 'REDUCE_ONLY':
+          return { code: 110017, msg: 'current position is zero, cannot fix reduce-only order qty' };
+        case 'MIN_NOTIONAL':
+          return st.category === 'spot'
+            ? { code: 170140, msg: 'Order value exceeded lower limit.' }
+            : { code: 110094, msg: `Order does not meet minimum order value ${st.fmt.inst.minNotional}${st.fmt.inst.quote}` };
+        case 'INSUFFICIENT_BALANCE':
+          return st.category === 'spot' ? { code: 170131, msg: 'Insufficient balance.' } : { code: 110007, msg: 'ab not enough for new order' };
+        case 'BAD_QTY':
+          return st.category === 'spot' ? { code: 170136, msg: 'Order quantity lower than the minimum.' } : { code: 10001, msg: 'params error: qty invalid' };
+        case 'BAD_PRICE':
+          return st.category === 'spot' ? { code: 170134, msg: 'Order price has too many decimals.' } : { code: 110003, msg: 'Order price is out of permissible range' };
+        default:
+          return { code: 10001, msg: 'Request parameter error.' };
+      }
+    }
+    a.usedLinkIds[st.category].add(parsed.clientOrderId);
+    if (a.usedLinkIds[st.category].size > 200_000) a.usedLinkIds[st.category].clear();
+    return { orderId: r.order.orderId, orderLinkId: linkIdOut(r.order.clientOrderId) };
+  }
+
+  cancelOrder(apiKey: string, p: Record<string, unknown>): { orderId: string; orderLinkId: string } | BybitError {
+    const t = this.target(p);
+    if ('code' in t) return t;
+    const { st } = t;
+    const orderId = typeof p['orderId'] === 'string' ? p['orderId'] : '';
+    const link = typeof p['orderLinkId'] === 'string' ? p['orderLinkId'] : '';
+    if (orderId === '' && link === '') return { code: 10001, msg: 'params error: orderId or orderLinkId is required' };
+    this.cancelling = true;
+    let r;
+    try {
+      r = st.book.cancel(apiKey, orderId !== '' ? { orderId } : { clientOrderId: link });
+    } finally {
+      this.cancelling = false;
+    }
+    if (!r.ok) {
+      return st.category === 'spot' ? { code: 170213, msg: 'Order does not exist.' } : { code: 110001, msg: 'order not exists or too late to cancel' };
+    }
+    return { orderId: r.order.orderId, orderLinkId: linkIdOut(r.order.clientOrderId) };
+  }
+
+  private cancelAll(apiKey: string, p: Record<string, unknown>): { code: number; msg: string; result: string } {
+    const category = p['category'];
+    if (!isCategory(category)) return { code: 10001, msg: 'Illegal category', result: '{}' };
+    const symbol = typeof p['symbol'] === 'string' && p['symbol'] !== '' ? p['symbol'] : undefined;
+    const baseCoin = typeof p['baseCoin'] === 'string' && p['baseCoin'] !== '' ? p['baseCoin'] : undefined;
+    const settleCoin = typeof p['settleCoin'] === 'string' && p['settleCoin'] !== '' ? p['settleCoin'] : undefined;
+    if (category === 'linear' && !symbol && !baseCoin && !settleCoin) {
+      return { code: 10001, msg: 'Missing some parameters that must be filled in, symbol or settleCoin or baseCoin', result: '{}' };
+    }
+    if (symbol && !this.sym(category, symbol)) return { code: 10001, msg: 'params error: symbol invalid', result: '{}' };
+    const items: string[] = [];
+    this.cancelling = true;
+    try {
+      for (const st of this.syms.values()) {
+        if (st.category !== category) continue;
+        if (symbol && st.symbol !== symbol) continue;
+        if (baseCoin && st.fmt.inst.base !== baseCoin) continue;
+        if (settleCoin && st.fmt.inst.quote !== settleCoin) continue;
+        for (const o of st.book.cancelAll(apiKey)) items.push(`{"orderId":${q(o.orderId)},"orderLinkId":${q(linkIdOut(o.clientOrderId))}}`);
+      }
+    } finally {
+      this.cancelling = false;
+    }
+    return { code: 0, msg: 'OK', result: `{"list":[${items.join(',')}],"success":"1"}` };
+  }
+
+  private openOrders(apiKey: string, p: Record<string, unknown>): { code: number; msg: string; result: string } {
+    const category = p['category'];
+    if (!isCategory(category)) return { code: 10001, msg: 'Illegal category', result: '{}' };
+    const symbol = typeof p['symbol'] === 'string' && p['symbol'] !== '' ? p['symbol'] : undefined;
+    const baseCoin = typeof p['baseCoin'] === 'string' && p['baseCoin'] !== '' ? p['baseCoin'] : undefined;
+    const settleCoin = typeof p['settleCoin'] === 'string' && p['settleCoin'] !== '' ? p['settleCoin'] : undefined;
+    const orderId = typeof p['orderId'] === 'string' && p['orderId'] !== '' ? p['orderId'] : undefined;
+    const link = typeof p['orderLinkId'] === 'string' && p['orderLinkId'] !== '' ? p['orderLinkId'] : undefined;
+    if (category === 'linear' && !symbol && !baseCoin && !settleCoin && !orderId && !link) {
+      return { code: 10001, msg: 'Missing some parameters that must be filled in, symbol or settleCoin or baseCoin', result: '{}' };
+    }
+    if (symbol && !this.sym(category, symbol)) return { code: 10001, msg: 'params error: symbol invalid', result: '{}' };
+    const openOnly = p['openOnly'] === '1' || p['openOnly'] === '2' ? 1 : 0;
+    const limText = p['limit'];
+    let limit = 20;
+    if (limText !== undefined && limText !== '') {
+      const n = typeof limText === 'string' && /^\d+$/.test(limText) ? Number(limText) : NaN;
+      if (!(n >= 1 && n <= 50)) return { code: 10001, msg: 'params error: limit invalid', result: '{}' };
+      limit = n;
+    }
+    const cursor = typeof p['cursor'] === 'string' ? p['cursor'] : '';
+    const offset = /^page_args=\d+$/.test(decodeURIComponent(cursor)) ? Number(decodeURIComponent(cursor).slice(10)) : 0;
+    const a = this.acct(apiKey);
+    type Row = { st: SymState; o: SimOrder };
+    const rows: Row[] = [];
+    for (const st of this.syms.values()) {
+      if (st.category !== category) continue;
+      if (symbol && st.symbol !== symbol) continue;
+      if (baseCoin && st.fmt.inst.base !== baseCoin) continue;
+      if (settleCoin && st.fmt.inst.quote !== settleCoin) continue;
+      if (orderId || link) {
+        const o = st.book.getOrder(apiKey, orderId ? { orderId } : { clientOrderId: link! });
+        const shown = o ? (a.recent.get(o.orderId)?.order.status === 'CANCELED' && o.status !== 'CANCELED' ? a.recent.get(o.orderId)!.order : o) : undefined;
+        if (shown) rows.push({ st, o: shown });
+        else if (orderId) {
+          const r = a.recent.get(orderId);
+          if (r && r.category === category && r.symbol === st.symbol) rows.push({ st, o: r.order });
+        }
+        continue;
+      }
+      if (openOnly === 0) for (const o of st.book.openOrders(apiKey)) rows.push({ st, o });
+    }
+    if (!orderId && !link && openOnly === 1) {
+      for (const r of a.recent.values()) {
+        if (r.category !== category || isOpen(r.order.status)) continue;
+        const st = this.sym(r.category, r.symbol);
+        if (!st || (symbol && st.symbol !== symbol)) continue;
+        rows.push({ st, o: r.order });
+      }
+    }
+    rows.sort((x, y) => y.o.createdMs - x.o.createdMs || (y.o.orderId > x.o.orderId ? 1 : -1));
+    const page = rows.slice(offset, offset + limit);
+    const items = page.map((r) => restOrderJson(r.o, r.st, this.extraFor(a, r.o, r.st)));
+    const next = offset + limit < rows.length ? encodeURIComponent(`page_args=${offset + limit}`) : '';
+    return { code: 0, msg: 'OK', result: `{"list":[${items.join(',')}],"nextPageCursor":"${next}","category":"${category}"}` };
+  }
+
+  private positions(apiKey: string, p: Record<string, unknown>): { code: number; msg: string; result: string } {
+    const category = p['category'];
+    if (category !== 'linear') return { code: 10001, msg: 'Illegal category', result: '{}' };
+    const symbol = typeof p['symbol'] === 'string' && p['symbol'] !== '' ? p['symbol'] : undefined;
+    const settleCoin = typeof p['settleCoin'] === 'string' && p['settleCoin'] !== '' ? p['settleCoin'] : undefined;
+    if (!symbol && !settleCoin) return { code: 10001, msg: 'Missing some parameters that must be filled in, symbol or settleCoin', result: '{}' };
+    const acc = this.ctx.account(apiKey);
+    const items: string[] = [];
+    for (const st of this.syms.values()) {
+      if (st.category !== 'linear') continue;
+      if (symbol) {
+        if (st.symbol !== symbol) continue;
+        items.push(this.positionJson(apiKey, st, false));
+      } else if (st.fmt.inst.quote === settleCoin) {
+        const pos = acc?.positions.get(`${st.market}:${st.symbol}`);
+        if (pos && pos.sizeLots !== 0) items.push(this.positionJson(apiKey, st, false));
+      }
+    }
+    if (symbol && items.length === 0) return { code: 10001, msg: 'params error: symbol invalid', result: '{}' };
+    return { code: 0, msg: 'OK', result: `{"list":[${items.join(',')}],"nextPageCursor":"","category":"linear"}` };
+  }
+
+  private wallet(apiKey: string, p: Record<string, unknown>): { code: number; msg: string; result: string } {
+    const t = p['accountType'];
+    if (t !== 'UNIFIED') return { code: 10001, msg: 'accountType only support UNIFIED.', result: '{}' };
+    const coin = typeof p['coin'] === 'string' && p['coin'] !== '' ? new Set(p['coin'].split(',')) : undefined;
+    return { code: 0, msg: 'OK', result: `{"list":[${this.walletJson(apiKey, false, coin)}]}` };
+  }
+
+  private executions(apiKey: string, p: Record<string, unknown>): { code: number; msg: string; result: string } {
+    const category = p['category'];
+    if (!isCategory(category)) return { code: 10001, msg: 'Illegal category', result: '{}' };
+    const symbol = typeof p['symbol'] === 'string' && p['symbol'] !== '' ? p['symbol'] : undefined;
+    const orderId = typeof p['orderId'] === 'string' && p['orderId'] !== '' ? p['orderId'] : undefined;
+    const limText = p['limit'];
+    let limit = 50;
+    if (limText !== undefined && limText !== '') {
+      const n = typeof limText === 'string' && /^\d+$/.test(limText) ? Number(limText) : NaN;
+      if (!(n >= 1 && n <= 100)) return { code: 10001, msg: 'params error: limit invalid', result: '{}' };
+      limit = n;
+    }
+    const cursor = typeof p['cursor'] === 'string' ? decodeURIComponent(p['cursor']) : '';
+    const offset = /^page_args=\d+$/.test(cursor) ? Number(cursor.slice(10)) : 0;
+    const a = this.acct(apiKey);
+    const rows: string[] = [];
+    for (let i = a.execs.length - 1; i >= 0; i--) {
+      const e = a.execs[i]!;
+      if (e.category !== category) continue;
+      if (symbol && e.symbol !== symbol) continue;
+      if (orderId && e.orderId !== orderId) continue;
+      rows.push(e.json);
+    }
+    const page = rows.slice(offset, offset + limit);
+    const next = offset + limit < rows.length ? encodeURIComponent(`page_args=${offset + limit}`) : '';
+    return { code: 0, msg: 'OK', result: `{"nextPageCursor":"${next}","category":"${category}","list":[${page.join(',')}]}` };
+  }
+
+  // ---------------------------------------------------------------------------------------------- WebSockets
+
+  private wsRoutes(): void {
+    const mk = (kind: WsKind, category: Category | undefined): WebSocketBehavior<ConnData> => ({
+      idleTimeout: this.idleTimeoutSec,
+      maxPayloadLength: 64 * 1024,
+      maxBackpressure: 64 * 1024 * 1024,
+      sendPingsAutomatically: false,
+      upgrade: (res: HttpResponse, req: HttpRequest, context: UpgradeContext) => {
+        const data: ConnData = {
+          kind,
+          category,
+          connId: `${this.connPrefix}-${(++this.connCounter).toString(36)}`,
+          topics: new Set(),
+          apiKey: undefined,
+          reqIds: kind === 'trade' ? new Set() : undefined,
+          closed: false,
+        };
+        res.upgrade(
+          data,
+          req.getHeader('sec-websocket-key'),
+          req.getHeader('sec-websocket-protocol'),
+          req.getHeader('sec-websocket-extensions'),
+          context,
+        );
+      },
+      open: (ws: Ws) => {
+        this.conns[kind].add(ws);
+      },
+      message: (ws: Ws, msg: ArrayBuffer) => {
+        const text = Buffer.from(msg).toString('utf8');
+        try {
+          if (kind === 'public') this.onPublicMessage(ws, text);
+          else if (kind === 'private') this.onPrivateMessage(ws, text);
+          else this.onTradeMessage(ws, text);
+        } catch (e) {
+          this.ctx.log.error({ err: e }, 'bybit sim: ws message failed');
+        }
+      },
+      close: (ws: Ws) => this.onWsClose(ws),
+    });
+    this.app.ws('/v5/public/spot', mk('public', 'spot'));
+    this.app.ws('/v5/public/linear', mk('public', 'linear'));
+    this.app.ws('/v5/private', mk('private', undefined));
+    this.app.ws('/v5/trade', mk('trade', undefined));
+  }
+
+  private onWsClose(ws: Ws): void {
+    const d = ws.getUserData();
+    d.closed = true;
+    this.conns[d.kind].delete(ws);
+    if (d.kind === 'public' && d.category) {
+      for (const topic of d.topics) this.unsubscribeTopic(d.category, topic);
+    }
+    if (d.apiKey) this.accts.get(d.apiKey)?.conns.delete(ws);
+  }
+
+  private sendWs(ws: Ws, text: string): void {
+    if (ws.getUserData().closed) return;
+    ws.send(text, false, false);
+  }
+
+  // ---- public
+
+  private onPublicMessage(ws: Ws, text: string): void {
+    const d = ws.getUserData();
+    const cat = d.category!;
+    let m: Record<string, unknown>;
+    try {
+      const v = JSON.parse(text) as unknown;
+      if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
+      m = v as Record<string, unknown>;
+    } catch {
+      this.sendWs(ws, this.publicAck(cat, d.connId, false, 'error:json unmarshal failed', undefined, ''));
+      return;
+    }
+    const op = m['op'];
+    const reqId = typeof m['req_id'] === 'string' ? m['req_id'] : undefined;
+    if (op === 'ping') {
+      const rq = reqId !== undefined ? `"req_id":${q(reqId)},` : cat === 'linear' ? '"req_id":"",' : '';
+      this.sendWs(ws, `{"success":true,"ret_msg":"pong","conn_id":"${d.connId}",${rq}"op":"ping"}`);
+      return;
+    }
+    if (op !== 'subscribe' && op !== 'unsubscribe') {
+      this.sendWs(ws, this.publicAck(cat, d.connId, false, `error:handler not found,op:${String(op)}`, reqId, typeof op === 'string' ? op : ''));
+      return;
+    }
+    const args = m['args'];
+    if (!Array.isArray(args) || args.length === 0 || !args.every((x) => typeof x === 'string')) {
+      this.sendWs(ws, this.publicAck(cat, d.connId, false, 'error:args invalid', reqId, op));
+      return;
+    }
+    if (cat === 'spot' && args.length > 10) {
+      this.sendWs(ws, this.publicAck(cat, d.connId, false, 'args size >10', reqId, op));
+      return;
+    }
+    const topics = args as string[];
+    const bad: string[] = [];
+    for (const t of topics) if (!this.parseTopic(cat, t)) bad.push(t);
+    if (bad.length > 0) {
+      const msg = bad.map((t) => (this.topicKnownShape(t) ? `Invalid symbol :[${t}]` : `error:handler not found,topic:${t}`)).join(',');
+      this.sendWs(ws, this.publicAck(cat, d.connId, false, msg, reqId, op));
+      return;
+    }
+    if (op === 'subscribe') {
+      const dup = topics.filter((t) => d.topics.has(t));
+      if (dup.length > 0) {
+        this.sendWs(ws, this.publicAck(cat, d.connId, false, `error:already subscribed,topic:${dup.join(',')}`, reqId, op));
+        return;
+      }
+      this.sendWs(ws, this.publicAck(cat, d.connId, true, cat === 'spot' ? 'subscribe' : '', reqId, op));
+      for (const t of topics) this.subscribeTopic(ws, cat, t);
+    } else {
+      this.sendWs(ws, this.publicAck(cat, d.connId, true, cat === 'spot' ? 'unsubscribe' : '', reqId, op));
+      for (const t of topics) {
+        if (!d.topics.has(t)) continue;
+        d.topics.delete(t);
+        ws.unsubscribe(`${cat}|${t}`);
+        this.unsubscribeTopic(cat, t);
+      }
+    }
+  }
+
+  private publicAck(cat: Category, connId: string, ok: boolean, msg: string, reqId: string | undefined, op: string): string {
+    if (cat === 'linear') return `{"success":${ok},"ret_msg":${q(msg)},"conn_id":"${connId}","req_id":${q(reqId ?? '')},"op":${q(op)}}`;
+    const rq = reqId !== undefined ? `"req_id":${q(reqId)},` : '';
+    return `{"success":${ok},"ret_msg":${q(msg)},"conn_id":"${connId}",${rq}"op":${q(op)}}`;
+  }
+
+  private topicKnownShape(t: string): boolean {
+    return /^orderbook\.(1|50|200|1000)\.[^.]+$/.test(t) || /^publicTrade\.[^.]+$/.test(t);
+  }
+
+  private parseTopic(cat: Category, t: string): { st: SymState; depth: Depth | 0 } | undefined {
+    const parts = t.split('.');
+    if (parts[0] === 'orderbook' && parts.length === 3) {
+      const depth = Number(parts[1]) as Depth;
+      if (!DEPTHS.includes(depth)) return undefined;
+      const st = this.sym(cat, parts[2]!);
+      return st ? { st, depth } : undefined;
+    }
+    if (parts[0] === 'publicTrade' && parts.length === 2) {
+      const st = this.sym(cat, parts[1]!);
+      return st ? { st, depth: 0 } : undefined;
+    }
+    return undefined;
+  }
+
+  private subscribeTopic(ws: Ws, cat: Category, t: string): void {
+    const p = this.parseTopic(cat, t)!;
+    const d = ws.getUserData();
+    d.topics.add(t);
+    if (p.depth === 0) {
+      p.st.trades.subscribers++;
+      ws.subscribe(p.st.trades.key);
+      return;
+    }
+    const feed = p.st.depthFeeds.get(p.depth)!;
+    this.activate(p.st, feed);
+    feed.subscribers++;
+    // snapshot first (the current published window, carrying the current u), then the topic's deltas
+    this.sendWs(ws, feed.snapshotFrame(this.ctx.nowMs(p.st.market)));
+    ws.subscribe(feed.key);
+  }
+
+  private unsubscribeTopic(cat: Category, t: string): void {
+    const p = this.parseTopic(cat, t);
+    if (!p) return;
+    if (p.depth === 0) {
+      p.st.trades.subscribers = Math.max(0, p.st.trades.subscribers - 1);
+      return;
+    }
+    const feed = p.st.depthFeeds.get(p.depth)!;
+    feed.subscribers = Math.max(0, feed.subscribers - 1);
+    if (feed.subscribers === 0 && !feed.pinned) feed.active = false;
+  }
+
+  // ---- WS auth (private and trade)
+
+  private wsAuth(args: unknown): { ok: true; apiKey: string } | { ok: false; code: number; msg: string } {
+    if (!Array.isArray(args) || args.length !== 3) return { ok: false, code: 10001, msg: 'Params Error' };
+    const [key, expiresIn, sig] = args as unknown[];
+    if (typeof key !== 'string' || typeof sig !== 'string') return { ok: false, code: 10001, msg: 'Params Error' };
+    const expires = typeof expiresIn === 'number' ? expiresIn : typeof expiresIn === 'string' && /^\d+$/.test(expiresIn) ? Number(expiresIn) : NaN;
+    if (!Number.isFinite(expires)) return { ok: false, code: 10001, msg: 'Params Error' };
+    if (key !== this.ctx.credentials.apiKey || !this.ctx.account(key)) return { ok: false, code: 10003, msg: 'API key is invalid.' };
+    if (expires <= this.ctx.nowMs('bybitLinear')) return { ok: false, code: 10001, msg: 'Params Error' };
+    const expected = hmacHex(this.ctx.credentials.apiSecret, 'GET/realtime' + String(expiresIn));
+    if (!signatureMatches(expected, sig)) return { ok: false, code: 10004, msg: 'Invalid sign' };
+    return { ok: true, apiKey: key };
+  }
+
+  // ---- private
+
+  private onPrivateMessage(ws: Ws, text: string): void {
+    const d = ws.getUserData();
+    let m: Record<string, unknown>;
+    try {
+      const v = JSON.parse(text) as unknown;
+      if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
+      m = v as Record<string, unknown>;
+    } catch {
+      this.sendWs(ws, `{"success":false,"ret_msg":"error:json unmarshal failed","op":"","conn_id":"${d.connId}"}`);
+      return;
+    }
+    const op = m['op'];
+    const reqId = typeof m['req_id'] === 'string' ? m['req_id'] : undefined;
+    const rq = reqId !== undefined ? `"req_id":${q(reqId)},` : '';
+    if (op === 'ping') {
+      this.sendWs(ws, `{"req_id":${q(reqId ?? '')},"op":"pong","args":["${this.ctx.nowMs('bybitLinear')}"],"conn_id":"${d.connId}"}`);
+      return;
+    }
+    if (op === 'auth') {
+      if (d.apiKey) {
+        this.sendWs(ws, `{${rq}"success":false,"ret_msg":"Repeat auth","op":"auth","conn_id":"${d.connId}"}`);
+        return;
+      }
+      const r = this.wsAuth(m['args']);
+      if (!r.ok) {
+        this.sendWs(ws, `{${rq}"success":false,"ret_msg":${q(r.msg)},"op":"auth","conn_id":"${d.connId}"}`);
+        return;
+      }
+      d.apiKey = r.apiKey;
+      this.acct(r.apiKey).conns.add(ws);
+      this.sendWs(ws, `{${rq}"success":true,"ret_msg":"","op":"auth","conn_id":"${d.connId}"}`);
+      return;
+    }
+    if (op === 'subscribe' || op === 'unsubscribe') {
+      if (!d.apiKey) {
+        this.sendWs(ws, `{${rq}"success":false,"ret_msg":"Request not authorized","op":${q(op)},"conn_id":"${d.connId}"}`);
+        return;
+      }
+      const args = m['args'];
+      if (!Array.isArray(args) || args.length === 0 || !args.every((x) => typeof x === 'string')) {
+        this.sendWs(ws, `{${rq}"success":false,"ret_msg":"error:args invalid","op":${q(op)},"conn_id":"${d.connId}"}`);
+        return;
+      }
+      const topics = args as string[];
+      const bad = topics.filter((t) => !PRIVATE_TOPICS.has(t));
+      if (bad.length > 0) {
+        this.sendWs(ws, `{${rq}"success":false,"ret_msg":${q(`error:handler not found,topic:${bad.join(',')}`)},"op":${q(op)},"conn_id":"${d.connId}"}`);
+        return;
+      }
+      const allInOne = topics.some((t) => ALL_IN_ONE.has(t));
+      const categorised = topics.some((t) => !ALL_IN_ONE.has(t) && t !== 'wallet' && !t.startsWith('dcp') && t !== 'greeks');
+      if (allInOne && categorised) {
+        this.sendWs(ws, `{${rq}"success":false,"ret_msg":"error:all-in-one topics and categorised topics cannot be mixed","op":${q(op)},"conn_id":"${d.connId}"}`);
+        return;
+      }
+      for (const t of topics) {
+        if (op === 'subscribe') d.topics.add(t);
+        else d.topics.delete(t);
+      }
+      this.sendWs(ws, `{${rq}"success":true,"ret_msg":"","op":${q(op)},"conn_id":"${d.connId}"}`);
+      return;
+    }
+    this.sendWs(ws, `{${rq}"success":false,"ret_msg":${q(`error:handler not found,op:${String(op)}`)},"op":${q(typeof op === 'string' ? op : '')},"conn_id":"${d.connId}"}`);
+  }
+
+  // ---- trade
+
+  private tradeReply(ws: Ws, reqId: string | undefined, code: number, msg: string, op: string, data: string, header?: string): void {
+    const d = ws.getUserData();
+    const rq = reqId !== undefined ? `"reqId":${q(reqId)},` : '';
+    const hdr = header !== undefined ? `,"header":${header}` : '';
+    this.sendWs(ws, `{${rq}"retCode":${code},"retMsg":${q(msg)},"op":${q(op)},"data":${data},"retExtInfo":{}${hdr},"connId":"${d.connId}"}`);
+  }
+
+  private onTradeMessage(ws: Ws, text: string): void {
+    const d = ws.getUserData();
+    let m: Record<string, unknown>;
+    try {
+      const v = JSON.parse(text) as unknown;
+      if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
+      m = v as Record<string, unknown>;
+    } catch {
+      this.sendWs(ws, `{"retCode":10001,"retMsg":"Request parameter error.","op":"","connId":"${d.connId}"}`);
+      return;
+    }
+    const op = typeof m['op'] === 'string' ? m['op'] : '';
+    const reqIdRaw = m['reqId'];
+    const reqId = typeof reqIdRaw === 'string' ? reqIdRaw : undefined;
+    const rq = reqId !== undefined ? `"reqId":${q(reqId)},` : '';
+    if (op === 'ping') {
+      this.sendWs(ws, `{${rq}"retCode":0,"retMsg":"OK","op":"pong","data":["${this.ctx.nowMs('bybitLinear')}"],"connId":"${d.connId}"}`);
+      return;
+    }
+    if (op === 'auth') {
+      if (d.apiKey) {
+        this.sendWs(ws, `{${rq}"retCode":20001,"retMsg":"Repeat auth","op":"auth","connId":"${d.connId}"}`);
+        return;
+      }
+      const r = this.wsAuth(m['args']);
+      if (!r.ok) {
+        this.sendWs(ws, `{${rq}"retCode":${r.code},"retMsg":${q(r.msg)},"op":"auth","connId":"${d.connId}"}`);
+        return;
+      }
+      d.apiKey = r.apiKey;
+      this.sendWs(ws, `{${rq}"retCode":0,"retMsg":"OK","op":"auth","connId":"${d.connId}"}`);
+      return;
+    }
+    if (op !== 'order.create' && op !== 'order.cancel') {
+      // order.amend and the batch ops are Bybit ops the simulator does not serve yet; anything else is unknown
+      this.sendWs(ws, `{${rq}"retCode":10404,"retMsg":${q(`op type is not found: ${op}`)},"op":${q(op)},"connId":"${d.connId}"}`);
+      return;
+    }
+    if (this.tradeRestarting) {
+      this.sendWs(
+        ws,
+        `{${rq}"retCode":10019,"retMsg":"ws trade service is restarting, do not accept new request, but the request in the process is not affected. You can build new connection to be routed to normal service","op":${q(op)},"connId":"${d.connId}"}`,
+      );
+      ws.end(1000, 'service restarting');
+      return;
+    }
+    if (!d.apiKey) {
+      this.sendWs(ws, `{${rq}"retCode":10003,"retMsg":"Not authorized","op":${q(op)},"connId":"${d.connId}"}`);
+      return;
+    }
+    if (reqId !== undefined) {
+      if (reqId.length > 36) {
+        this.tradeReply(ws, reqId, 10001, 'reqId is too long', op, '{}');
+        return;
+      }
+      if (d.reqIds!.has(reqId)) {
+        this.tradeReply(ws, reqId, 20006, 'reqId is duplicated', op, '{}');
+        return;
+      }
+      d.reqIds!.add(reqId);
+      if (d.reqIds!.size > 100_000) d.reqIds!.clear();
+    }
+    const header = m['header'];
+    const h = header && typeof header === 'object' ? (header as Record<string, unknown>) : undefined;
+    const args = m['args'];
+    const arg = Array.isArray(args) && args.length === 1 && args[0] && typeof args[0] === 'object' ? (args[0] as Record<string, unknown>) : undefined;
+    if (!arg) {
+      this.tradeReply(ws, reqId, 10001, 'Request parameter error.', op, '{}');
+      return;
+    }
+    const category = arg['category'];
+    if (!isCategory(category)) {
+      this.tradeReply(ws, reqId, 10404, 'category is not correct/supported', op, '{}');
+      return;
+    }
+    const market = marketOf(category);
+    const now = this.ctx.nowMs(market);
+    const tsText = h ? h['X-BAPI-TIMESTAMP'] : undefined;
+    const rwText = h ? (h['X-BAPI-RECV-WINDOW'] ?? '5000') : '5000';
+    const ts = typeof tsText === 'string' && /^\d{1,16}$/.test(tsText) ? Number(tsText) : typeof tsText === 'number' ? tsText : NaN;
+    const rw = typeof rwText === 'string' && /^\d{1,9}$/.test(rwText) ? Number(rwText) : typeof rwText === 'number' ? rwText : NaN;
+    if (!Number.isFinite(ts) || !Number.isFinite(rw)) {
+      this.tradeReply(ws, reqId, 10001, 'params error: X-BAPI-TIMESTAMP is required', op, '{}');
+      return;
+    }
+    if (!inRecvWindow(ts, rw, now)) {
+      this.tradeReply(ws, reqId, 10002, `invalid request, please check your server timestamp or recv_window param. req_timestamp[${ts}],server_timestamp[${now}],recv_window[${rw}]`, op, '{}');
+      return;
+    }
+    const ep: Endpoint = op === 'order.create' ? 'create' : 'cancel';
+    const apiKey = d.apiKey;
+    const rl = this.rateLimit(apiKey, ep, category, now);
+    const hdr = (): string =>
+      `{"X-Bapi-Limit":"${rl.limit}","X-Bapi-Limit-Status":"${Math.max(0, rl.limit - rl.used)}","X-Bapi-Limit-Reset-Timestamp":"${rl.verdict === 'ok' ? now : rl.resetAtMs}","Traceid":"${traceId()}","Timenow":"${this.ctx.nowMs(market)}"}`;
+    if (rl.verdict !== 'ok') {
+      this.tradeReply(ws, reqId, 10006, 'Too many visits!', op, '{}', hdr());
+      return;
+    }
+    const lat = this.ctx.peekFault(market, 'latencyMs')?.ms ?? 0;
+    const run = (): void => {
+      if (d.closed) return;
+      const r = ep === 'create' ? this.createOrder(apiKey, arg) : this.cancelOrder(apiKey, arg);
+      if ('code' in r) this.tradeReply(ws, reqId, r.code, r.msg, op, '{}', hdr());
+      else this.tradeReply(ws, reqId, 0, 'OK', op, `{"orderId":${q(r.orderId)},"orderLinkId":${q(r.orderLinkId)}}`, hdr());
+    };
+    if (lat > 0) setTimeout(run, lat);
+    else run();
+  }
+}
+
+type UpgradeContext = Parameters<NonNullable<WebSocketBehavior<ConnData>['upgrade']>>[2];
+
+type Endpoint = 'time' | 'instruments' | 'orderbook' | 'create' | 'cancel' | 'cancelAll' | 'realtime' | 'positions' | 'wallet' | 'executions';
+
+const ALL_IN_ONE = new Set(['order', 'execution', 'execution.fast', 'position']);
+const PRIVATE_TOPICS = new Set([
+  'order',
+  'order.spot',
+  'order.linear',
+  'execution',
+  'execution.spot',
+  'execution.linear',
+  'execution.fast',
+  'execution.fast.spot',
+  'execution.fast.linear',
+  'position',
+  'position.linear',
+  'wallet',
+  'greeks',
+  'dcp.future',
+  'dcp.spot',
+  'dcp.option',
+]);
+
+/** REST list item of /v5/order/realtime (docs open-order.mdx keys) */
+function restOrderJson(o: SimOrder, st: SymState, x: OrderExtra): string {
+  // the push item has every REST key but isLeverage/createType/marketUnit/...; build from it for one source of truth
+  const push = orderItemJson(o, st.category, st.fmt, x);
+  const extra =
+    `"isLeverage":"${st.category === 'spot' ? '0' : ''}","ocoTriggerBy":"","marketUnit":"","slippageToleranceType":"UNKNOWN","slippageTolerance":"0"` +
+    (st.category === 'linear' ? ',"createType":"CreateByUser"' : '');
+  return push.slice(0, -1) + ',' + extra + '}';
+}
+
+function linearInstrumentJson(st: SymState): string {
+  const i = st.fmt.inst;
+  const fmt = st.fmt;
+  const maxPrice = fmt.price(Math.floor((2_000_000 * fmt.priceMul) / fmt.tickUnits) * fmt.tickUnits - fmt.tickUnits);
+  const maxMkt = fmt.qty(Math.max(fmt.stepUnits, Math.floor(fmt.maxQtyLots / 2 / fmt.stepUnits) * fmt.stepUnits));
+  return (
+    `{"symbol":"${i.symbol}","contractType":"LinearPerpetual","status":"Trading","baseCoin":"${i.base}","quoteCoin":"${i.quote}",` +
+    `"launchTime":"1585526400000","deliveryTime":"0","deliveryFeeRate":"","priceScale":"${fmt.priceScale}",` +
+    `"leverageFilter":{"minLeverage":"1","maxLeverage":"100.00","leverageStep":"0.01"},` +
+    `"priceFilter":{"minPrice":"${fmt.price(fmt.tickUnits)}","maxPrice":"${maxPrice}","tickSize":"${i.tickSize}"},` +
+    `"lotSizeFilter":{"maxOrderQty":"${fmt.qty(fmt.maxQtyLots)}","minOrderQty":"${fmt.qty(fmt.minQtyLots)}","qtyStep":"${i.stepSize}",` +
+    `"postOnlyMaxOrderQty":"${fmt.qty(fmt.maxQtyLots)}","maxMktOrderQty":"${maxMkt}","minNotionalValue":"${i.minNotional}"},` +
+    `"unifiedMarginTrade":true,"fundingInterval":480,"settleCoin":"${i.quote}","copyTrading":"both","upperFundingRate":"0.00375",` +
+    `"lowerFundingRate":"-0.00375","isPreListing":false,"preListingInfo":null,"riskParameters":{"priceLimitRatioX":"0.01","priceLimitRatioY":"0.02"},` +
+    `"symbolType":""}`
+  );
+}
+
+function spotInstrumentJson(st: SymState): string {
+  const i = st.fmt.inst;
+  const fmt = st.fmt;
+  const quotePrecision = '0.' + '0'.repeat(Math.min(8, fmt.priceDecimals + fmt.qtyDecimals) - 1) + '1';
+  const maxMkt = fmt.qty(Math.max(fmt.stepUnits, Math.floor(fmt.maxQtyLots / 2 / fmt.stepUnits) * fmt.stepUnits));
+  return (
+    `{"symbol":"${i.symbol}","baseCoin":"${i.base}","quoteCoin":"${i.quote}","innovation":"0","status":"Trading",` +
+    `"marginTrading":"utaOnly","stTag":"0","lotSizeFilter":{"basePrecision":"${i.stepSize}","quotePrecision":"${quotePrecision}",` +
+    `"minOrderQty":"${fmt.qty(fmt.minQtyLots)}","maxOrderQty":"${fmt.qty(fmt.maxQtyLots)}","minOrderAmt":"${i.minNotional}",` +
+    `"maxOrderAmt":"8000000","maxLimitOrderQty":"${fmt.qty(fmt.maxQtyLots)}","maxMarketOrderQty":"${maxMkt}",` +
+    `"postOnlyMaxLimitOrderSize":"${fmt.qty(fmt.maxQtyLots * 5 > Number.MAX_SAFE_INTEGER ? fmt.maxQtyLots : fmt.maxQtyLots * 5)}"},` +
+    `"priceFilter":{"tickSize":"${i.tickSize}"},"riskParameters":{"priceLimitRatioX":"0.005","priceLimitRatioY":"0.01"},"symbolType":""}`
+  );
+}

@@ -1,0 +1,290 @@
+/**
+ * Bybit order parameters -> the core's SimNewOrder, and SimOrder / SimFill -> Bybit's JSON (REST list items,
+ * private `order` / `execution` / `execution.fast` items). Field names and JSON types follow
+ * fixtures/bybit/docs_private_order_message.json and docs_private_execution_message.json.
+ */
+import type { SimBook, SimFill, SimNewOrder, SimOrder, SimOrderStatus, SimTimeInForce } from '../core/types.js';
+import { InstrumentFmt, isPlainDecimal, q, type Category } from './common.js';
+
+export interface BybitError {
+  code: number;
+  msg: string;
+}
+
+export const FEE_RATE: Record<Category, { taker: number; maker: number }> = {
+  linear: { taker: 0.00055, maker: 0.0002 },
+  spot: { taker: 0.001, maker: 0.001 },
+};
+
+/** Generated orderLinkIds (client gave none) start with a character Bybit forbids in real ones. */
+export const GENERATED_LINK_PREFIX = '~';
+export function linkIdOut(clientOrderId: string): string {
+  return clientOrderId.startsWith(GENERATED_LINK_PREFIX) ? '' : clientOrderId;
+}
+
+const LINK_ID_RE = /^[A-Za-z0-9_-]{1,36}$/;
+
+function err(code: number, msg: string): BybitError {
+  return { code, msg };
+}
+
+/** Validate a create-order argument object (REST body or trade-WS arg) into a core order. */
+export function parseCreate(
+  a: Record<string, unknown>,
+  category: Category,
+  fmt: InstrumentFmt,
+  book: SimBook,
+  accountId: string,
+  nextLinkId: () => string,
+): SimNewOrder | BybitError {
+  const spot = category === 'spot';
+  const side = a['side'];
+  if (side !== 'Buy' && side !== 'Sell') return err(10001, 'params error: Side invalid');
+  const orderType = a['orderType'];
+  if (orderType !== 'Market' && orderType !== 'Limit') return err(10001, 'params error: OrderType invalid');
+  let tif: SimTimeInForce;
+  const tifIn = a['timeInForce'];
+  if (tifIn === undefined || tifIn === '') tif = orderType === 'Market' ? 'IOC' : 'GTC';
+  else if (tifIn === 'GTC') tif = 'GTC';
+  else if (tifIn === 'IOC') tif = 'IOC';
+  else if (tifIn === 'FOK') tif = 'FOK';
+  else if (tifIn === 'PostOnly') tif = 'POST_ONLY';
+  else return err(10001, 'params error: TimeInForce invalid');
+  if (orderType === 'Market') tif = tif === 'FOK' ? 'FOK' : 'IOC';
+
+  const link = a['orderLinkId'];
+  let clientOrderId: string;
+  if (link === undefined || link === '') clientOrderId = nextLinkId();
+  else if (typeof link !== 'string' || !LINK_ID_RE.test(link)) return err(10001, 'params error: orderLinkId invalid');
+  else clientOrderId = link;
+
+  const pIdx = a['positionIdx'];
+  if (pIdx !== undefined && pIdx !== 0 && pIdx !== '0') return err(10001, 'position idx not match position mode');
+
+  let reduceOnly = false;
+  const ro = a['reduceOnly'];
+  if (ro !== undefined) {
+    if (typeof ro !== 'boolean') return err(10001, 'params error: reduceOnly invalid');
+    reduceOnly = spot ? false : ro;
+  }
+
+  // price
+  let priceTicks = 0;
+  const priceIn = a['price'];
+  if (orderType === 'Limit') {
+    if (priceIn === undefined || priceIn === '') return err(10001, 'params error: price invalid');
+    if (!isPlainDecimal(priceIn) || Number(priceIn) <= 0) return err(10001, 'params error: price invalid');
+    priceTicks = parsePrecise(priceIn, fmt.priceDecimals);
+    if (Number.isNaN(priceTicks)) return spot ? err(170134, 'Order price has too many decimals.') : err(10001, 'params error: price invalid');
+    if (priceTicks % fmt.tickUnits !== 0) return spot ? err(170134, 'Order price has too many decimals.') : err(10001, 'params error: price invalid');
+    if (priceTicks <= 0) return spot ? err(170133, 'Order price lower than the minimum.') : err(110003, 'Order price is out of permissible range');
+  } else if (priceIn !== undefined && priceIn !== '' && !isPlainDecimal(priceIn)) {
+    return err(10001, 'params error: price invalid');
+  }
+
+  // quantity
+  const qtyIn = a['qty'];
+  if (!isPlainDecimal(qtyIn) || Number(qtyIn) <= 0) return err(10001, 'params error: qty invalid');
+  let qtyLots: number;
+  const marketUnit = a['marketUnit'];
+  if (spot && orderType === 'Market' && side === 'Buy' && marketUnit !== 'baseCoin') {
+    // spot market buy: qty is a quote amount by default (marketUnit=quoteCoin)
+    const quote = Number(qtyIn);
+    if (quote < fmt.minNotional) return err(170140, 'Order value exceeded lower limit.');
+    qtyLots = baseLotsForQuote(book, fmt, quote);
+    if (qtyLots <= 0) return err(170136, 'Order quantity lower than the minimum.');
+  } else {
+    qtyLots = parsePrecise(qtyIn, fmt.qtyDecimals);
+    if (Number.isNaN(qtyLots) || qtyLots % fmt.stepUnits !== 0) {
+      return spot ? err(170137, 'Order quantity has too many decimals.') : err(10001, 'params error: qty invalid');
+    }
+    if (qtyLots < fmt.minQtyLots) {
+      return spot ? err(170136, 'Order quantity lower than the minimum.') : err(10001, 'The number of contracts below min limit allowed');
+    }
+    if (qtyLots > fmt.maxQtyLots) {
+      return spot ? err(170135, 'Order quantity too large.') : err(10001, 'The number of contracts exceeds maximum limit allowed');
+    }
+    // minimum notional (reduce-only orders are exempt on linear)
+    const refTicks = orderType === 'Limit' ? priceTicks : refPrice(book, side === 'Buy');
+    if (refTicks > 0 && !reduceOnly) {
+      const notional = fmt.priceFloat(refTicks) * fmt.qtyFloat(qtyLots);
+      if (notional + 1e-12 < fmt.minNotional) {
+        return spot
+          ? err(170140, 'Order value exceeded lower limit.')
+          : err(110094, `Order does not meet minimum order value ${fmt.inst.minNotional}${fmt.inst.quote}`);
+      }
+    }
+  }
+  return {
+    accountId,
+    clientOrderId,
+    side: side === 'Buy' ? 'BUY' : 'SELL',
+    type: orderType === 'Market' ? 'MARKET' : 'LIMIT',
+    tif,
+    priceTicks,
+    qtyLots,
+    reduceOnly,
+  };
+}
+
+/** parseScaled but NaN when there are more significant decimals than allowed */
+function parsePrecise(text: string, decimals: number): number {
+  const dot = text.indexOf('.');
+  if (dot >= 0) {
+    let end = text.length;
+    while (end > dot + 1 && text.charCodeAt(end - 1) === 48) end--;
+    if (end - dot - 1 > decimals) return NaN;
+  }
+  let v = 0;
+  let frac = -1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      frac = 0;
+      continue;
+    }
+    if (frac >= 0) {
+      if (frac >= decimals) continue;
+      frac++;
+    }
+    v = v * 10 + (c - 48);
+  }
+  if (frac < 0) frac = 0;
+  for (let i = frac; i < decimals; i++) v *= 10;
+  return v;
+}
+
+function refPrice(book: SimBook, buy: boolean): number {
+  const l = buy ? book.bestAsk() : book.bestBid();
+  if (l) return l.priceTicks;
+  const o = buy ? book.bestBid() : book.bestAsk();
+  return o ? o.priceTicks : 0;
+}
+
+/** Base lots a quote amount buys walking the asks (spot market buy in quoteCoin units), floored to the step. */
+function baseLotsForQuote(book: SimBook, fmt: InstrumentFmt, quote: number): number {
+  const asks = book.depth(1000).asks;
+  let left = quote;
+  let lots = 0;
+  for (const [p, qty] of asks) {
+    const px = fmt.priceFloat(p);
+    const levelQuote = px * fmt.qtyFloat(qty);
+    if (levelQuote >= left) {
+      lots += Math.floor((left / px) * fmt.qtyMul);
+      left = 0;
+      break;
+    }
+    lots += qty;
+    left -= levelQuote;
+  }
+  return lots - (lots % fmt.stepUnits);
+}
+
+export function statusOut(o: SimOrder, category: Category): string {
+  return statusName(o.status, o.filledLots > 0, category);
+}
+
+export function statusName(s: SimOrderStatus, anyFill: boolean, category: Category): string {
+  switch (s) {
+    case 'NEW':
+      return 'New';
+    case 'PARTIALLY_FILLED':
+      return 'PartiallyFilled';
+    case 'FILLED':
+      return 'Filled';
+    case 'REJECTED':
+      return 'Rejected';
+    case 'CANCELED':
+    case 'EXPIRED':
+      return category === 'spot' && anyFill ? 'PartiallyFilledCanceled' : 'Cancelled';
+  }
+}
+
+const TIF_OUT: Record<SimTimeInForce, string> = { GTC: 'GTC', IOC: 'IOC', FOK: 'FOK', POST_ONLY: 'PostOnly' };
+
+/** What the venue remembers about an order beyond the core's SimOrder. */
+export interface OrderExtra {
+  cancelType: string; // UNKNOWN, CancelByUser, ...
+  rejectReason: string; // EC_NoError, ...
+  cumFee: number;
+  feeCoin: string;
+  lastPriceOnCreated: string;
+}
+
+export function avgPriceOut(o: SimOrder, fmt: InstrumentFmt): string {
+  if (o.filledLots <= 0) return '';
+  const units = o.cumQuoteTL / o.filledLots;
+  // average may fall between ticks: print with extra precision, trimmed
+  if (Number.isInteger(units)) return fmt.price(units);
+  return InstrumentFmt.amount(units / fmt.priceMul, fmt.priceDecimals + 4);
+}
+
+function cumValue(o: SimOrder, fmt: InstrumentFmt): number {
+  return (o.cumQuoteTL / fmt.priceMul) / fmt.qtyMul;
+}
+
+/** One order item with exactly the keys of the private `order` push (docs fixture). */
+export function orderItemJson(o: SimOrder, category: Category, fmt: InstrumentFmt, x: OrderExtra): string {
+  const leaves = isOpen(o.status) ? o.qtyLots - o.filledLots : 0;
+  const leavesValue = o.type === 'LIMIT' ? InstrumentFmt.amount(fmt.priceFloat(o.priceTicks) * fmt.qtyFloat(leaves)) : '0';
+  const price = o.type === 'MARKET' ? (category === 'spot' ? '0' : fmt.price(o.priceTicks)) : fmt.price(o.priceTicks);
+  const fee = InstrumentFmt.amount(x.cumFee);
+  const feeDetail = x.cumFee > 0 ? `{${q(x.feeCoin)}:"${fee}"}` : '{}';
+  return (
+    `{"symbol":"${fmt.inst.symbol}","orderId":${q(o.orderId)},"side":"${o.side === 'BUY' ? 'Buy' : 'Sell'}",` +
+    `"orderType":"${o.type === 'MARKET' ? 'Market' : 'Limit'}","cancelType":"${x.cancelType}","price":"${price}",` +
+    `"qty":"${fmt.qty(o.qtyLots)}","orderIv":"","timeInForce":"${TIF_OUT[o.tif]}","orderStatus":"${statusOut(o, category)}",` +
+    `"orderLinkId":${q(linkIdOut(o.clientOrderId))},"lastPriceOnCreated":"${x.lastPriceOnCreated}","reduceOnly":${o.reduceOnly},` +
+    `"leavesQty":"${fmt.qty(leaves)}","leavesValue":"${leavesValue}","cumExecQty":"${fmt.qty(o.filledLots)}",` +
+    `"cumExecValue":"${InstrumentFmt.amount(cumValue(o, fmt))}","avgPrice":"${avgPriceOut(o, fmt)}","blockTradeId":"",` +
+    `"positionIdx":0,"cumExecFee":"${fee}","closedPnl":"0","createdTime":"${o.createdMs}","updatedTime":"${o.updatedMs}",` +
+    `"rejectReason":"${x.rejectReason}","stopOrderType":"","tpslMode":"${category === 'linear' ? 'UNKNOWN' : ''}","triggerPrice":"",` +
+    `"takeProfit":"","stopLoss":"","tpTriggerBy":"","slTriggerBy":"","tpLimitPrice":"","slLimitPrice":"",` +
+    `"triggerDirection":0,"triggerBy":"","closeOnTrigger":false,"category":"${category}","placeType":"",` +
+    `"smpType":"None","smpGroup":0,"smpOrderId":"","feeCurrency":"${category === 'spot' ? x.feeCoin : ''}",` +
+    `"cumFeeDetail":${feeDetail},"rpiTakerAccess":false,"rpiMatchedQty":"0"}`
+  );
+}
+
+export function isOpen(s: SimOrderStatus): boolean {
+  return s === 'NEW' || s === 'PARTIALLY_FILLED';
+}
+
+export interface ExecInfo {
+  execId: string;
+  fee: number;
+  feeRate: number;
+  feeCoin: string;
+  seq: number;
+  markPrice: string;
+  closedLots: number;
+  execPnl: number;
+}
+
+/** One execution item with exactly the keys of the private `execution` push (docs fixture). */
+export function executionItemJson(o: SimOrder, f: SimFill, category: Category, fmt: InstrumentFmt, e: ExecInfo, withCategory = true): string {
+  const leaves = isOpen(o.status) ? o.qtyLots - o.filledLots : 0;
+  const execValue = fmt.priceFloat(f.priceTicks) * fmt.qtyFloat(f.qtyLots);
+  return (
+    (withCategory ? `{"category":"${category}",` : '{') +
+    `"symbol":"${fmt.inst.symbol}","closedSize":"${category === 'linear' ? fmt.qty(e.closedLots) : ''}",` +
+    `"execFee":"${InstrumentFmt.amount(e.fee)}","execId":"${e.execId}","execPrice":"${fmt.price(f.priceTicks)}",` +
+    `"execQty":"${fmt.qty(f.qtyLots)}","execType":"Trade","execValue":"${InstrumentFmt.amount(execValue)}",` +
+    `"feeRate":"${e.feeRate}","tradeIv":"","markIv":"","blockTradeId":"","markPrice":"${e.markPrice}","indexPrice":"",` +
+    `"underlyingPrice":"","leavesQty":"${fmt.qty(leaves)}","orderId":${q(o.orderId)},"orderLinkId":${q(linkIdOut(o.clientOrderId))},` +
+    `"orderPrice":"${o.type === 'MARKET' && category === 'spot' ? '0' : fmt.price(o.priceTicks)}","orderQty":"${fmt.qty(o.qtyLots)}",` +
+    `"orderType":"${o.type === 'MARKET' ? 'Market' : 'Limit'}","stopOrderType":"UNKNOWN","side":"${f.side === 'BUY' ? 'Buy' : 'Sell'}",` +
+    `"execTime":"${f.timeMs}","isLeverage":"0","isMaker":${f.maker},"seq":${e.seq},"marketUnit":"",` +
+    `"execPnl":"${category === 'linear' ? InstrumentFmt.amount(e.execPnl) : '0'}","createType":"${category === 'linear' ? 'CreateByUser' : ''}",` +
+    `"extraFees":[],"feeCurrency":"${e.feeCoin}"}`
+  );
+}
+
+/** One `execution.fast` item (no fees; lowest latency). */
+export function fastExecutionItemJson(o: SimOrder, f: SimFill, category: Category, fmt: InstrumentFmt, e: ExecInfo): string {
+  return (
+    `{"category":"${category}","symbol":"${fmt.inst.symbol}","orderId":${q(o.orderId)},"isMaker":${f.maker},` +
+    `"orderLinkId":${q(linkIdOut(o.clientOrderId))},"execId":"${e.execId}","execPrice":"${fmt.price(f.priceTicks)}",` +
+    `"execQty":"${fmt.qty(f.qtyLots)}","side":"${f.side === 'BUY' ? 'Buy' : 'Sell'}","execTime":"${f.timeMs}","seq":${e.seq}}`
+  );
+}
