@@ -1,5 +1,159 @@
-// Placeholder until its issue lands; replaced by the module's real implementation.
-export async function main(_argv: string[]): Promise<number> {
-  process.stderr.write('tickwire: this command is not implemented yet\n');
-  return 2;
+/**
+ * `tickwire sim`: run the exchange simulator alone.
+ *
+ * Contract (issue 2): once listening, prints EXACTLY ONE line of JSON to stdout —
+ *   {"binanceSpot":{...},"binanceUsdm":{...},"bybit":{...},"control":{"url":"http://127.0.0.1:P","token":"..."},
+ *    "seed":N,"symbols":[...]}
+ * — and nothing else on stdout (logs go to stderr). Stops cleanly on SIGINT/SIGTERM (exit 0).
+ */
+import { flushLogs, log } from '../util/log.js';
+import { ALL_VENUES, BINANCE_DOC_EXAMPLE_KEY, BINANCE_DOC_EXAMPLE_SECRET, startSim, type SimOptions, type SimVenueName } from './index.js';
+
+const USAGE = `usage: tickwire sim [options]
+
+Runs the embedded exchange simulator (Binance Spot, Binance USD-M, Bybit v5) on loopback and prints ONE line of
+JSON to stdout with every venue's REST/WebSocket URLs and the API key/secret (and Ed25519 key pair) it accepts,
+plus the control endpoint's URL and token. Logs go to stderr. Stop with Ctrl-C (SIGINT) or SIGTERM.
+
+options:
+  --seed N               PRNG seed of the synthetic market (default: random; printed in the JSON line)
+  --symbols A,B          symbols of every market (default: BTCUSDT,ETHUSDT)
+  --rate N               synthetic level updates per second across all books (default: 2000; >= 100000 works)
+  --depth-interval MS    depth diff interval of the venues in ms (default: 100; 0 = one frame per book change)
+  --replay FILE          replay a recorded capture (*_capture_*.ndjson format); repeatable
+  --replay-speed X       replay pace: 1 = recorded (default), 0 = as fast as possible
+  --replay-loop          start the replay again at its end
+  --deterministic        virtual clock derived from the generator: same seed, same byte stream
+  --host H               bind address (default: 127.0.0.1)
+  --venues A,B           venues to start: binanceSpot,binanceUsdm,bybit (default: all)
+  --doc-example-key      accept Binance's documented example API key/secret instead of random ones
+  --help                 this text
+`;
+
+class UsageError extends Error {}
+
+function num(flag: string, v: string | undefined, min: number): number {
+  if (v === undefined) throw new UsageError(`${flag} needs a value`);
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min) throw new UsageError(`${flag}: expected a number >= ${min}, got '${v}'`);
+  return n;
+}
+
+export function parseArgs(argv: string[]): SimOptions | 'help' {
+  const o: SimOptions = {};
+  const replay: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const raw = argv[i]!;
+    const eq = raw.startsWith('--') ? raw.indexOf('=') : -1;
+    const flag = eq > 0 ? raw.slice(0, eq) : raw;
+    const inline = eq > 0 ? raw.slice(eq + 1) : undefined;
+    const value = (): string | undefined => inline ?? argv[++i];
+    switch (flag) {
+      case '--help':
+      case '-h':
+        return 'help';
+      case '--seed': {
+        const n = num('--seed', value(), 0);
+        if (!Number.isInteger(n)) throw new UsageError('--seed: expected an integer');
+        o.seed = n;
+        break;
+      }
+      case '--symbols': {
+        const v = value();
+        const list = (v ?? '').split(',').map((s) => s.trim().toUpperCase()).filter((s) => s.length > 0);
+        if (list.length === 0 || list.some((s) => !/^[A-Z0-9]{2,30}$/.test(s))) throw new UsageError(`--symbols: expected e.g. BTCUSDT,ETHUSDT, got '${v ?? ''}'`);
+        o.symbols = list;
+        break;
+      }
+      case '--rate':
+        o.rate = num('--rate', value(), 1);
+        break;
+      case '--depth-interval':
+        o.depthIntervalMs = num('--depth-interval', value(), 0);
+        break;
+      case '--replay': {
+        const v = value();
+        if (!v) throw new UsageError('--replay needs a file');
+        replay.push(v);
+        break;
+      }
+      case '--replay-speed':
+        o.replaySpeed = num('--replay-speed', value(), 0);
+        break;
+      case '--replay-loop':
+        o.replayLoop = true;
+        break;
+      case '--deterministic':
+        o.deterministic = true;
+        break;
+      case '--host': {
+        const v = value();
+        if (!v) throw new UsageError('--host needs a value');
+        o.host = v;
+        break;
+      }
+      case '--venues': {
+        const v = value() ?? '';
+        const list = v.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+        const bad = list.filter((s) => !(ALL_VENUES as readonly string[]).includes(s));
+        if (list.length === 0 || bad.length > 0) throw new UsageError(`--venues: unknown '${bad.join(',') || v}' (known: ${ALL_VENUES.join(',')})`);
+        o.venues = list as SimVenueName[];
+        break;
+      }
+      case '--doc-example-key':
+        o.credentials = { apiKey: BINANCE_DOC_EXAMPLE_KEY, apiSecret: BINANCE_DOC_EXAMPLE_SECRET };
+        break;
+      default:
+        throw new UsageError(`unknown option '${raw}'`);
+    }
+  }
+  if (replay.length > 0) o.replay = replay;
+  return o;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let opts: SimOptions | 'help';
+  try {
+    opts = parseArgs(argv);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`tickwire sim: ${e.message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw e;
+  }
+  if (opts === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const logger = log();
+  const sim = await startSim({ ...opts, log: logger });
+  process.stdout.write(JSON.stringify(sim.endpoints) + '\n');
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (sig: NodeJS.Signals): void => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal: sig }, 'simulator stopping');
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      sim.close().then(
+        () => {
+          flushLogs();
+          // open keep-alive sockets of clients must not keep the process up after a stop
+          setTimeout(() => process.exit(process.exitCode ?? 0), 300).unref();
+          resolve(0);
+        },
+        (err: unknown) => {
+          logger.error({ err: err instanceof Error ? err.message : String(err) }, 'close failed');
+          flushLogs();
+          setTimeout(() => process.exit(1), 300).unref();
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
 }
