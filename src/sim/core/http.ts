@@ -10,6 +10,8 @@
  *  - A chunk given to onData is neutered after the callback: copy it (`readBody` does).
  *
  * uWS keeps only ONE onAborted handler per response; `guardAbort` installs it once and fans out to callbacks.
+ * Never call `res.onAborted` yourself on a response these helpers touch: it would replace theirs, and a later
+ * write to an aborted response crashes the process. Use `guardAbort(res, cb)`.
  */
 import { uws, type HttpRequest, type HttpResponse, type ListenSocket, type TemplatedApp } from '../../util/uws.js';
 

@@ -174,7 +174,8 @@ export interface SimContext {
   instruments: Map<SimMarketId, SimInstrument[]>;
   /** server time in ms (with any injected skew for that market) */
   nowMs(market: SimMarketId): number;
-  /** account for an API key (created on first use for the configured keys) */
+  /** account for an API key (created on first use for the configured keys). The HMAC key and the Ed25519 key of a
+   * run share ONE account: use `account.id` (not the key) as SimNewOrder.accountId. */
   account(apiKey: string): SimAccount | undefined;
   /** consume (and return) a pending fault of a kind for a market; undefined if none */
   takeFault<K extends SimFault['kind']>(market: SimMarketId, kind: K, symbol?: string): Extract<SimFault, { kind: K }> | undefined;
