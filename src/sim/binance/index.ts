@@ -1,9 +1,16 @@
-// Binance venue layer of the simulator (Spot and USD-M). Placeholder: replaced by the real implementation.
-import type { SimVenueFactory } from '../core/types.js';
+/**
+ * Binance venue layer of the simulator: Spot (`/api/v3`, `/ws`, `/stream`, `/ws-api/v3`) and USD-M Futures
+ * (`/fapi/v1..3`, `/public|/market|/private` streams, `/ws-fapi/v1`), each on its own uWS app and port.
+ * A client written for the real Binance works against it by swapping hosts only.
+ */
+import type { SimContext, SimVenueFactory, SimVenueHandle } from '../core/types.js';
+import { BinanceVenue, type BinanceVenueOptions } from './venue.js';
 
-export const startBinanceSpot: SimVenueFactory = async () => {
-  throw new Error('binance spot simulator not implemented yet');
-};
-export const startBinanceUsdm: SimVenueFactory = async () => {
-  throw new Error('binance usdm simulator not implemented yet');
-};
+export type { BinanceVenueOptions } from './venue.js';
+export { BinanceVenue } from './venue.js';
+
+export const startBinanceSpot: SimVenueFactory = (ctx: SimContext, opts: BinanceVenueOptions): Promise<SimVenueHandle> =>
+  new BinanceVenue(ctx, 'binanceSpot', opts).start();
+
+export const startBinanceUsdm: SimVenueFactory = (ctx: SimContext, opts: BinanceVenueOptions): Promise<SimVenueHandle> =>
+  new BinanceVenue(ctx, 'binanceUsdm', opts).start();

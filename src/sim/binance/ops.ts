@@ -1,0 +1,459 @@
+/**
+ * Binance request semantics shared by REST and the WebSocket API: parameter validation with the real error codes,
+ * order placement / cancel / query against the core's books, and the JSON bodies of the answers.
+ * An operation returns the result JSON text or a `BnError`.
+ */
+import { randomBytes } from 'node:crypto';
+import { parseScaled } from '../../util/fixed.js';
+import type { SimAccount, SimBook, SimContext, SimMarketId, SimNewOrder, SimOrder, SimSide, SimTimeInForce } from '../core/types.js';
+import { BnError, E } from './errors.js';
+import { InstFmt, amt, q, spotCancelResult, spotOrderQuery, spotOrderResult, usdmOrder, type BnKind } from './format.js';
+
+export interface Params {
+  get(k: string): string | undefined;
+  has(k: string): boolean;
+}
+
+export type Op = string | BnError;
+
+const DEC_RE = /^([0-9]{1,20})(\.[0-9]{1,20})?$/;
+const DEC_RANGE = '^([0-9]{1,20})(\\.[0-9]{1,20})?$';
+const SPOT_CID_RE = /^[a-zA-Z0-9-_]{1,36}$/;
+const USDM_CID_RE = /^[\.A-Z\:/a-z0-9_-]{1,36}$/;
+const INT_RE = /^[0-9]{1,20}$/;
+const ID_CHARS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+
+export function genClientId(prefix = ''): string {
+  const b = randomBytes(22);
+  let s = prefix;
+  for (let i = 0; s.length < 22; i++) s += ID_CHARS[b[i]! % 62];
+  return s;
+}
+
+function decimalsOf(text: string): number {
+  const dot = text.indexOf('.');
+  if (dot < 0) return 0;
+  let end = text.length;
+  while (end > dot + 1 && text.charCodeAt(end - 1) === 48) end--;
+  return end - dot - 1;
+}
+
+/** A symbol's book and formatter. */
+export interface SymRef {
+  book: SimBook;
+  fmt: InstFmt;
+}
+
+/** Callbacks to the user-data layer for events the core does not emit (rejects the venue turns into EXPIRED). */
+export interface OpsHooks {
+  syntheticOrderEvents?(symbol: string, order: SimOrder, statuses: Array<'NEW' | 'EXPIRED'>): void;
+}
+
+export class BnOps {
+  readonly fmts = new Map<string, InstFmt>();
+  readonly isSpot: boolean;
+  constructor(
+    readonly ctx: SimContext,
+    readonly market: SimMarketId,
+    readonly kind: BnKind,
+    readonly hooks: OpsHooks = {},
+  ) {
+    this.isSpot = kind === 'spot';
+    for (const [sym, book] of ctx.books.get(market) ?? []) this.fmts.set(sym, new InstFmt(book.instrument, kind));
+  }
+
+  now(): number {
+    return this.ctx.nowMs(this.market);
+  }
+
+  books(): Map<string, SimBook> {
+    return this.ctx.books.get(this.market) ?? new Map();
+  }
+
+  sym(p: Params, required = true): SymRef | BnError | undefined {
+    const s = p.get('symbol');
+    if (s === undefined || s.length === 0) return required ? E.mandatory('symbol') : undefined;
+    const book = this.books().get(s);
+    const fmt = this.fmts.get(s);
+    if (!book || !fmt) {
+      if (!/^[A-Z0-9-_.]{1,20}$/.test(s)) return E.illegalChars('symbol', '^[A-Z0-9-_.]{1,20}$');
+      return E.badSymbol();
+    }
+    return { book, fmt };
+  }
+
+  // ---------------------------------------------------------------------------------------- value parsing
+  private qty(text: string | undefined, f: InstFmt, name = 'quantity'): number | BnError {
+    if (text === undefined || text.length === 0) return E.mandatory(name);
+    if (!DEC_RE.test(text)) return E.illegalChars(name, DEC_RANGE);
+    const ins = f.inst;
+    const lots = parseScaled(text, ins.qtyDecimals);
+    if (this.isSpot) {
+      if (Number.isNaN(lots)) return decimalsOf(text) > 8 ? E.precision(name) : E.filter('LOT_SIZE');
+      const min = parseScaled(ins.minQty, ins.qtyDecimals);
+      const max = parseScaled(ins.maxQty, ins.qtyDecimals);
+      if (lots <= 0 || lots < min || lots > max || lots % f.stepUnits !== 0) return E.filter('LOT_SIZE');
+      return lots;
+    }
+    if (Number.isNaN(lots)) return E.futPrecision();
+    if (lots <= 0) return E.futQtyZero();
+    if (lots % f.stepUnits !== 0) return E.futStep();
+    if (lots < parseScaled(ins.minQty, ins.qtyDecimals)) return new BnError(400, -4004, 'Quantity less than min quantity.');
+    if (lots > parseScaled(ins.maxQty, ins.qtyDecimals)) return E.futQtyMax();
+    return lots;
+  }
+
+  private price(text: string | undefined, f: InstFmt, name = 'price'): number | BnError {
+    if (text === undefined || text.length === 0) return E.mandatory(name);
+    if (!DEC_RE.test(text)) return E.illegalChars(name, DEC_RANGE);
+    const ticks = parseScaled(text, f.inst.priceDecimals);
+    if (this.isSpot) {
+      if (Number.isNaN(ticks)) return decimalsOf(text) > 8 ? E.precision(name) : E.filter('PRICE_FILTER');
+      if (ticks <= 0 || ticks % f.tickUnits !== 0) return E.filter('PRICE_FILTER');
+      return ticks;
+    }
+    if (Number.isNaN(ticks)) return E.futPrecision();
+    if (ticks <= 0) return new BnError(400, -4001, 'Price less than 0.');
+    if (ticks % f.tickUnits !== 0) return E.futTick();
+    return ticks;
+  }
+
+  private clientId(p: Params, name: string): string | BnError {
+    const c = p.get(name);
+    if (c === undefined || c.length === 0) return genClientId(this.isSpot ? '' : 'x-sim');
+    if (this.isSpot) return SPOT_CID_RE.test(c) ? c : E.illegalChars(name, '^[a-zA-Z0-9-_]{1,36}$');
+    if (c.length > 36) return E.futClientIdLen();
+    return USDM_CID_RE.test(c) ? c : E.illegalChars(name, '^[\\.A-Z\\:/a-z0-9_-]{1,36}$');
+  }
+
+  private side(p: Params): SimSide | BnError {
+    const s = p.get('side');
+    if (s === undefined || s.length === 0) return E.mandatory('side');
+    if (s !== 'BUY' && s !== 'SELL') return E.invalidSide();
+    return s;
+  }
+
+  // ---------------------------------------------------------------------------------------- orders
+  /** New order (REST POST order, WS API order.place). */
+  place(acc: SimAccount, p: Params): Op {
+    const sr = this.sym(p);
+    if (sr instanceof BnError) return sr;
+    const { book, fmt } = sr!;
+    const side = this.side(p);
+    if (side instanceof BnError) return side;
+    const type = p.get('type');
+    if (type === undefined || type.length === 0) return E.mandatory('type');
+    const tifText = p.get('timeInForce');
+    let tif: SimTimeInForce = 'GTC';
+    let simType: 'LIMIT' | 'MARKET';
+    if (this.isSpot) {
+      if (type === 'LIMIT') {
+        simType = 'LIMIT';
+        if (!tifText) return E.mandatory('timeInForce');
+        if (tifText !== 'GTC' && tifText !== 'IOC' && tifText !== 'FOK') return E.invalidTif();
+        tif = tifText;
+      } else if (type === 'LIMIT_MAKER') {
+        simType = 'LIMIT';
+        tif = 'POST_ONLY';
+      } else if (type === 'MARKET') {
+        simType = 'MARKET';
+      } else if (['STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'].includes(type)) {
+        return E.rejected('Unsupported order combination');
+      } else return E.invalidType();
+    } else {
+      if (['STOP', 'STOP_MARKET', 'TAKE_PROFIT', 'TAKE_PROFIT_MARKET', 'TRAILING_STOP_MARKET'].includes(type)) return E.futUseAlgo();
+      if (type === 'LIMIT') {
+        simType = 'LIMIT';
+        if (!tifText) return E.mandatory('timeInForce');
+        if (tifText === 'GTX') tif = 'POST_ONLY';
+        else if (tifText === 'GTC' || tifText === 'IOC' || tifText === 'FOK') tif = tifText;
+        else return E.invalidTif();
+      } else if (type === 'MARKET') simType = 'MARKET';
+      else return E.invalidType();
+      const ps = p.get('positionSide');
+      if (ps !== undefined && ps !== 'BOTH') return new BnError(400, -4061, "Order's position side does not match user's setting.");
+    }
+    let reduceOnly = false;
+    const ro = p.get('reduceOnly');
+    if (ro !== undefined) {
+      if (this.isSpot) return E.invalidParam('reduceOnly');
+      if (ro !== 'true' && ro !== 'false') return E.invalidParam('reduceOnly');
+      reduceOnly = ro === 'true';
+    }
+    let lots: number | BnError;
+    if (simType === 'MARKET' && this.isSpot && !p.has('quantity') && p.has('quoteOrderQty')) {
+      lots = this.lotsForQuote(book, fmt, side, p.get('quoteOrderQty')!);
+    } else lots = this.qty(p.get('quantity'), fmt);
+    if (lots instanceof BnError) return lots;
+    let ticks = 0;
+    if (simType === 'LIMIT') {
+      const t = this.price(p.get('price'), fmt);
+      if (t instanceof BnError) return t;
+      ticks = t;
+    } else if (p.has('price') && this.isSpot) {
+      return E.rejected('Unsupported order combination');
+    }
+    const cid = this.clientId(p, 'newClientOrderId');
+    if (cid instanceof BnError) return cid;
+    const rt = p.get('newOrderRespType');
+    let respType: 'ACK' | 'RESULT' | 'FULL';
+    if (rt === undefined || rt.length === 0) respType = this.isSpot ? 'FULL' : 'ACK';
+    else if (rt === 'ACK' || rt === 'RESULT' || (rt === 'FULL' && this.isSpot)) respType = rt;
+    else return E.invalidParam('newOrderRespType');
+    // USD-M minimum notional (reduce-only exempt), against the best opposite price for MARKET
+    const ins = fmt.inst;
+    if (!this.isSpot && !reduceOnly) {
+      let pxTicks = ticks;
+      if (simType === 'MARKET') {
+        const best = side === 'BUY' ? book.bestAsk() : book.bestBid();
+        pxTicks = best ? best.priceTicks : 0;
+      }
+      if (pxTicks > 0 && (pxTicks / 10 ** ins.priceDecimals) * (lots / 10 ** ins.qtyDecimals) < Number(ins.minNotional) * (1 - 1e-9)) {
+        return E.futMinNotional(ins.minNotional);
+      }
+    }
+    const order: SimNewOrder = { accountId: acc.id, clientOrderId: cid, side, type: simType, tif, priceTicks: ticks, qtyLots: lots, reduceOnly };
+    const now = this.now();
+    const r = book.submit(order);
+    if (r.ok) {
+      if (this.isSpot) return spotOrderResult(r.order, fmt, respType, r.fills, now);
+      if (respType === 'ACK') return usdmOrder({ ...r.order, status: 'NEW', filledLots: 0, cumQuoteTL: 0, updatedMs: r.order.createdMs }, fmt, false);
+      return usdmOrder(r.order, fmt, false);
+    }
+    switch (r.reason) {
+      case 'FOK_NOT_FILLED':
+        if (this.isSpot) {
+          const o: SimOrder = r.order
+            ? { ...r.order, status: 'EXPIRED', updatedMs: now }
+            : { orderId: '0', clientOrderId: cid, accountId: acc.id, symbol: ins.symbol, side, type: simType, tif, priceTicks: ticks, qtyLots: lots, filledLots: 0, cumQuoteTL: 0, reduceOnly, status: 'EXPIRED', createdMs: now, updatedMs: now };
+          this.hooks.syntheticOrderEvents?.(ins.symbol, o, ['NEW', 'EXPIRED']);
+          return spotOrderResult(o, fmt, respType, [], now);
+        }
+        return E.futFok();
+      case 'POST_ONLY_WOULD_TAKE':
+        return this.isSpot ? E.rejected('Order would immediately match and take.') : E.futGtx();
+      case 'DUPLICATE_CLIENT_ID':
+        return this.isSpot ? E.rejected('Duplicate order sent.') : E.futDuplicate();
+      case 'REDUCE_ONLY':
+        return this.isSpot ? E.invalidParam('reduceOnly') : E.futReduceOnly();
+      case 'INSUFFICIENT_BALANCE':
+        return this.isSpot ? E.rejected('Account has insufficient balance for requested action.') : E.futMarginInsufficient();
+      case 'MIN_NOTIONAL':
+        return this.isSpot ? E.filter('NOTIONAL') : E.futMinNotional(ins.minNotional);
+      case 'BAD_QTY':
+        return this.isSpot ? E.filter('LOT_SIZE') : E.futStep();
+      case 'BAD_PRICE':
+        return this.isSpot ? E.filter('PRICE_FILTER') : E.futTick();
+      default:
+        return E.rejected('Unknown order sent.');
+    }
+  }
+
+  private lotsForQuote(book: SimBook, f: InstFmt, side: SimSide, text: string): number | BnError {
+    if (!DEC_RE.test(text)) return E.illegalChars('quoteOrderQty', DEC_RANGE);
+    const best = side === 'BUY' ? book.bestAsk() : book.bestBid();
+    if (!best) return E.rejected('Order book liquidity is less than symbol minimum quantity.');
+    const ins = f.inst;
+    const px = best.priceTicks / 10 ** ins.priceDecimals;
+    let lots = Math.floor((Number(text) / px) * 10 ** ins.qtyDecimals + 1e-9);
+    lots -= lots % f.stepUnits;
+    if (lots <= 0) return E.filter('LOT_SIZE');
+    return lots;
+  }
+
+  private orderRef(p: Params, cidName: string): { orderId?: string; clientOrderId?: string } | BnError {
+    const oid = p.get('orderId');
+    const cid = p.get(cidName);
+    if ((oid === undefined || oid.length === 0) && (cid === undefined || cid.length === 0)) return E.eitherParam('orderId', cidName);
+    const ref: { orderId?: string; clientOrderId?: string } = {};
+    if (oid !== undefined && oid.length > 0) {
+      if (!INT_RE.test(oid)) return E.illegalChars('orderId', '^[0-9]{1,20}$');
+      ref.orderId = oid;
+    }
+    if (cid !== undefined && cid.length > 0) ref.clientOrderId = cid;
+    return ref;
+  }
+
+  cancel(acc: SimAccount, p: Params): Op {
+    const sr = this.sym(p);
+    if (sr instanceof BnError) return sr;
+    const { book, fmt } = sr!;
+    const ref = this.orderRef(p, 'origClientOrderId');
+    if (ref instanceof BnError) return ref;
+    let cancelId = '';
+    if (this.isSpot) {
+      const c = this.clientId(p, 'newClientOrderId');
+      if (c instanceof BnError) return c;
+      cancelId = c;
+    }
+    if (ref.orderId !== undefined && ref.clientOrderId !== undefined) {
+      const o = book.getOrder(acc.id, { orderId: ref.orderId });
+      if (!o || o.clientOrderId !== ref.clientOrderId) return E.cancelRejected();
+      delete ref.clientOrderId;
+    }
+    const r = book.cancel(acc.id, ref);
+    if (!r.ok) return E.cancelRejected();
+    return this.isSpot ? spotCancelResult(r.order, fmt, cancelId, this.now()) : usdmOrder(r.order, fmt, false);
+  }
+
+  cancelAll(acc: SimAccount, p: Params): Op {
+    const sr = this.sym(p);
+    if (sr instanceof BnError) return sr;
+    const { book, fmt } = sr!;
+    const orders = book.cancelAll(acc.id);
+    if (!this.isSpot) return '{"code":200,"msg":"The operation of cancel all open order is done."}';
+    if (orders.length === 0) return E.cancelRejected();
+    const now = this.now();
+    return '[' + orders.map((o) => spotCancelResult(o, fmt, genClientId(), now)).join(',') + ']';
+  }
+
+  query(acc: SimAccount, p: Params, openOnly = false): Op {
+    const sr = this.sym(p);
+    if (sr instanceof BnError) return sr;
+    const { book, fmt } = sr!;
+    const ref = this.orderRef(p, 'origClientOrderId');
+    if (ref instanceof BnError) return ref;
+    const o = book.getOrder(acc.id, ref);
+    if (!o || (ref.orderId !== undefined && ref.clientOrderId !== undefined && o.clientOrderId !== ref.clientOrderId)) return E.noSuchOrder();
+    if (openOnly && o.status !== 'NEW' && o.status !== 'PARTIALLY_FILLED') return E.noSuchOrder();
+    return this.isSpot ? spotOrderQuery(o, fmt) : usdmOrder(o, fmt, true);
+  }
+
+  openOrders(acc: SimAccount, p: Params): Op {
+    const sr = this.sym(p, false);
+    if (sr instanceof BnError) return sr;
+    const list: string[] = [];
+    const add = (book: SimBook, fmt: InstFmt): void => {
+      for (const o of book.openOrders(acc.id)) list.push(this.isSpot ? spotOrderQuery(o, fmt) : usdmOrder(o, fmt, true));
+    };
+    if (sr) add(sr.book, sr.fmt);
+    else for (const [s, book] of this.books()) add(book, this.fmts.get(s)!);
+    return '[' + list.join(',') + ']';
+  }
+
+  // ---------------------------------------------------------------------------------------- account
+  spotAccount(acc: SimAccount): string {
+    const bal: string[] = [];
+    for (const [asset, b] of acc.balances) bal.push(`{"asset":${q(asset)},"free":"${amt(b.free)}","locked":"${amt(b.locked)}"}`);
+    return (
+      '{"makerCommission":0,"takerCommission":0,"buyerCommission":0,"sellerCommission":0,' +
+      '"commissionRates":{"maker":"0.00000000","taker":"0.00000000","buyer":"0.00000000","seller":"0.00000000"},' +
+      `"canTrade":true,"canWithdraw":false,"canDeposit":false,"brokered":false,"requireSelfTradePrevention":false,"preventSor":false,` +
+      `"updateTime":${this.now()},"accountType":"SPOT","balances":[${bal.join(',')}],"permissions":["SPOT"],"uid":1}`
+    );
+  }
+
+  /** positions of a USD-M account (all symbols with a book; zero rows included for symbols traded) */
+  positions(acc: SimAccount, symbol?: string): Array<{ symbol: string; amt: string; entry: string; mark: string; upnl: number; notional: number; fmt: InstFmt }> {
+    const out: Array<{ symbol: string; amt: string; entry: string; mark: string; upnl: number; notional: number; fmt: InstFmt }> = [];
+    for (const [sym, book] of this.books()) {
+      if (symbol !== undefined && sym !== symbol) continue;
+      const fmt = this.fmts.get(sym)!;
+      const pos = acc.positions.get(`${this.market}:${sym}`);
+      const size = pos?.sizeLots ?? 0;
+      const ins = fmt.inst;
+      const bb = book.bestBid();
+      const ba = book.bestAsk();
+      const markTicks = bb && ba ? (bb.priceTicks + ba.priceTicks) / 2 : (bb?.priceTicks ?? ba?.priceTicks ?? 0);
+      const qty = size / 10 ** ins.qtyDecimals;
+      const mark = markTicks / 10 ** ins.priceDecimals;
+      const entry = (pos?.entryPriceTicks ?? 0) / 10 ** ins.priceDecimals;
+      out.push({
+        symbol: sym,
+        amt: (size < 0 ? '-' : '') + fmt.qty(Math.abs(size)),
+        entry: size === 0 ? '0.0' : entry.toFixed(ins.priceDecimals),
+        mark: mark.toFixed(8),
+        upnl: size === 0 ? 0 : (mark - entry) * qty,
+        notional: qty * mark,
+        fmt,
+      });
+    }
+    return out;
+  }
+
+  positionRisk(acc: SimAccount, p: Params, version: 2 | 3): Op {
+    const sr = this.sym(p, false);
+    if (sr instanceof BnError) return sr;
+    const now = this.now();
+    const rows = this.positions(acc, sr ? sr.fmt.inst.symbol : undefined).map((r) =>
+      version === 2
+        ? `{"symbol":"${r.symbol}","positionAmt":"${r.amt}","entryPrice":"${r.entry}","breakEvenPrice":"${r.entry}","markPrice":"${r.mark}","unRealizedProfit":"${amt(r.upnl)}","liquidationPrice":"0","leverage":"20","maxNotionalValue":"25000000","marginType":"cross","isolatedMargin":"0.00000000","isAutoAddMargin":"false","positionSide":"BOTH","notional":"${amt(r.notional)}","isolatedWallet":"0","updateTime":${now}}`
+        : `{"symbol":"${r.symbol}","positionSide":"BOTH","positionAmt":"${r.amt}","entryPrice":"${r.entry}","breakEvenPrice":"${r.entry}","markPrice":"${r.mark}","unRealizedProfit":"${amt(r.upnl)}","liquidationPrice":"0","isolatedMargin":"0","notional":"${amt(r.notional)}","marginAsset":"USDT","isolatedWallet":"0","initialMargin":"${amt(Math.abs(r.notional) / 20)}","maintMargin":"0","positionInitialMargin":"${amt(Math.abs(r.notional) / 20)}","openOrderInitialMargin":"0","adl":0,"bidNotional":"0","askNotional":"0","updateTime":${now}}`,
+    );
+    return '[' + rows.join(',') + ']';
+  }
+
+  futBalance(acc: SimAccount): string {
+    const now = this.now();
+    const rows: string[] = [];
+    for (const [asset, b] of acc.balances) {
+      const wb = amt(b.free + b.locked);
+      rows.push(
+        `{"accountAlias":"SgsR","asset":${q(asset)},"balance":"${wb}","crossWalletBalance":"${wb}","crossUnPnl":"0.00000000","availableBalance":"${amt(b.free)}","maxWithdrawAmount":"${amt(b.free)}","marginAvailable":true,"updateTime":${now}}`,
+      );
+    }
+    return '[' + rows.join(',') + ']';
+  }
+
+  futAccount(acc: SimAccount): string {
+    let wallet = 0;
+    const assets: string[] = [];
+    for (const [asset, b] of acc.balances) {
+      const wb = b.free + b.locked;
+      if (asset === 'USDT' || asset === 'USDC') wallet += wb;
+      assets.push(
+        `{"asset":${q(asset)},"walletBalance":"${amt(wb)}","unrealizedProfit":"0.00000000","marginBalance":"${amt(wb)}","maintMargin":"0.00000000","initialMargin":"0.00000000","positionInitialMargin":"0.00000000","openOrderInitialMargin":"0.00000000","crossWalletBalance":"${amt(wb)}","crossUnPnl":"0.00000000","availableBalance":"${amt(b.free)}","maxWithdrawAmount":"${amt(b.free)}","updateTime":${this.now()}}`,
+      );
+    }
+    let upnl = 0;
+    const pos = this.positions(acc)
+      .filter((r) => r.amt !== r.fmt.zeroQty)
+      .map((r) => {
+        upnl += r.upnl;
+        return `{"symbol":"${r.symbol}","positionSide":"BOTH","positionAmt":"${r.amt}","unrealizedProfit":"${amt(r.upnl)}","isolatedMargin":"0","notional":"${amt(r.notional)}","isolatedWallet":"0","initialMargin":"${amt(Math.abs(r.notional) / 20)}","maintMargin":"0","updateTime":${this.now()}}`;
+      });
+    const w = amt(wallet);
+    return (
+      `{"totalInitialMargin":"0.00000000","totalMaintMargin":"0.00000000","totalWalletBalance":"${w}","totalUnrealizedProfit":"${amt(upnl)}",` +
+      `"totalMarginBalance":"${amt(wallet + upnl)}","totalPositionInitialMargin":"0.00000000","totalOpenOrderInitialMargin":"0.00000000",` +
+      `"totalCrossWalletBalance":"${w}","totalCrossUnPnl":"${amt(upnl)}","availableBalance":"${w}","maxWithdrawAmount":"${w}",` +
+      `"assets":[${assets.join(',')}],"positions":[${pos.join(',')}]}`
+    );
+  }
+
+  // ---------------------------------------------------------------------------------------- market data
+  /** depth limit -> [levels, weight] or error */
+  depthLimit(p: Params): [number, number] | BnError {
+    const l = p.get('limit');
+    if (this.isSpot) {
+      let n = 100;
+      if (l !== undefined && l.length > 0) {
+        if (!INT_RE.test(l)) return E.illegalChars('limit', '^[0-9]{1,20}$');
+        n = Math.min(5000, Math.max(1, Number(l)));
+      }
+      return [n, n <= 100 ? 5 : n <= 500 ? 25 : n <= 1000 ? 50 : 250];
+    }
+    let n = 500;
+    if (l !== undefined && l.length > 0) {
+      if (!INT_RE.test(l)) return E.illegalChars('limit', '^[0-9]{1,20}$');
+      n = Number(l);
+      if (![5, 10, 20, 50, 100, 500, 1000].includes(n)) return E.invalidParam('limit');
+    }
+    return [n, n <= 50 ? 2 : n === 100 ? 5 : n === 500 ? 10 : 20];
+  }
+
+  depth(p: Params, levels: number): Op {
+    const sr = this.sym(p);
+    if (sr instanceof BnError) return sr;
+    const { book, fmt } = sr!;
+    const d = book.depth(levels);
+    const side = (lv: Array<[number, number]>): string => {
+      let s = '';
+      for (let i = 0; i < lv.length; i++) s += (i ? ',' : '') + '["' + fmt.px(lv[i]![0]) + '","' + fmt.qty(lv[i]![1]) + '"]';
+      return s;
+    };
+    if (this.isSpot) return `{"lastUpdateId":${d.updateId},"bids":[${side(d.bids)}],"asks":[${side(d.asks)}]}`;
+    const now = this.now();
+    return `{"lastUpdateId":${d.updateId},"E":${now},"T":${now},"bids":[${side(d.bids)}],"asks":[${side(d.asks)}]}`;
+  }
+}

@@ -1,0 +1,749 @@
+/**
+ * One Binance venue (Spot or USD-M) on one uWS app and port: REST (`/api/v3`, `/fapi/v1..3`), market streams,
+ * the WebSocket API (`/ws-api/v3`, `/ws-fapi/v1`) and USD-M private streams (`/private/ws|stream`).
+ *
+ * Order of checks on a request, as Binance does: injected HTTP fault, route, IP weight (429, then 418 when
+ * requests continue past the limit), API key (-2014/-2015), timestamp/signature (-1102/-1022/-1021), order count
+ * (-1015), then the endpoint's own validation. Every REST answer carries `X-MBX-USED-WEIGHT-1M`; order endpoints
+ * add `X-MBX-ORDER-COUNT-10S` and `-1D` (Spot) / `-1M` (USD-M).
+ */
+import { uws, type HttpResponse, type TemplatedApp, type WebSocketBehavior } from '../../util/uws.js';
+import {
+  BodyTooLargeError,
+  baseUrl,
+  closeListen,
+  guardAbort,
+  listen,
+  parseQuery,
+  readBody,
+  requestInfo,
+  send,
+  sendAfter,
+  type Listening,
+  type RequestInfo,
+} from '../core/http.js';
+import { RateLimiter, type RateCheck } from '../core/ratelimit.js';
+import type { SimAccount, SimContext, SimFault, SimMarketId, SimVenueHandle } from '../core/types.js';
+import { AlgoOrders } from './algo.js';
+import { KeyRing, checkTimestamp, restPayload, wsApiPayload } from './auth.js';
+import { ConnSet, newConnData, upgradeWith, wsSend, type BnSocket, type ConnData } from './conn.js';
+import { BnError, E } from './errors.js';
+import type { BnKind } from './format.js';
+import { defaultLimits, exchangeInfoJson, type BnLimits } from './info.js';
+import { BnOps, type Op, type Params } from './ops.js';
+import { MarketStreams } from './streams.js';
+import { UserData } from './userdata.js';
+
+export interface BinanceVenueOptions {
+  host: string;
+  port?: number;
+  app?: TemplatedApp;
+  /** server ping period on every WebSocket (default Spot 20 s, USD-M 180 s) */
+  pingIntervalMs?: number;
+  /** close a socket that has not answered a ping for this long (default Spot 60 s, USD-M 600 s) */
+  pongTimeoutMs?: number;
+  /** USD-M listenKey lifetime without keep-alive (default 60 min) */
+  listenKeyTtlMs?: number;
+  /** rate limits (defaults: the real venue's) */
+  limits?: Partial<BnLimits>;
+}
+
+type Security = 'NONE' | 'KEY' | 'SIGNED';
+
+interface Route {
+  sec: Security;
+  /** request weight (may depend on params); -1 = answer with the given error before anything else */
+  weight: number | ((p: Params) => number);
+  /** counts toward ORDERS limits */
+  order?: boolean;
+  fn: (p: Params, acc: SimAccount | undefined) => Op;
+}
+
+function mapParams(m: Map<string, string>): Params {
+  return { get: (k) => m.get(k), has: (k) => m.has(k) };
+}
+
+export class BinanceVenue {
+  readonly kind: BnKind;
+  readonly isSpot: boolean;
+  readonly app: TemplatedApp;
+  readonly conns = new ConnSet();
+  readonly ops: BnOps;
+  readonly ud: UserData;
+  readonly algo: AlgoOrders | undefined;
+  readonly streams: MarketStreams;
+  readonly limits: BnLimits;
+  private readonly keys: KeyRing;
+  private readonly weight: RateLimiter;
+  private readonly orders10s: RateLimiter;
+  private readonly ordersLong: RateLimiter;
+  private readonly routes = new Map<string, Route>();
+  private readonly countdowns = new Map<string, NodeJS.Timeout>();
+  private readonly pingTimer: NodeJS.Timeout;
+  private readonly pongTimeoutMs: number;
+  private httpFaultLeft = 0;
+  private httpFault: Extract<SimFault, { kind: 'httpStatus' }> | undefined;
+  private listening: Listening | undefined;
+  private closed = false;
+
+  constructor(
+    readonly ctx: SimContext,
+    readonly market: SimMarketId,
+    readonly opts: BinanceVenueOptions,
+  ) {
+    this.kind = market === 'binanceSpot' ? 'spot' : 'usdm';
+    this.isSpot = this.kind === 'spot';
+    this.app = opts.app ?? uws().App();
+    this.limits = { ...defaultLimits(this.kind), ...opts.limits };
+    this.keys = new KeyRing(ctx.credentials);
+    this.weight = new RateLimiter({ limit: this.limits.weightPerMin, intervalMs: 60_000, banAfter: this.limits.banAfter, banMs: this.limits.banMs });
+    this.orders10s = new RateLimiter({ limit: this.limits.orders10s, intervalMs: 10_000 });
+    this.ordersLong = new RateLimiter({ limit: this.limits.ordersLong, intervalMs: this.isSpot ? 86_400_000 : 60_000 });
+    this.ud = new UserData(ctx, market, this.kind, opts.listenKeyTtlMs ?? 3_600_000);
+    this.ops = new BnOps(ctx, market, this.kind, { syntheticOrderEvents: (s, o, st) => this.ud.syntheticOrderEvents(s, o, st) });
+    this.algo = this.isSpot ? undefined : new AlgoOrders(ctx, market, this.ops, this.ud);
+    this.streams = new MarketStreams(ctx, market, this.kind, this.app, this.conns);
+    ctx.onFault((f) => this.onFault(f));
+
+    const pingMs = opts.pingIntervalMs ?? (this.isSpot ? 20_000 : 180_000);
+    this.pongTimeoutMs = opts.pongTimeoutMs ?? (this.isSpot ? 60_000 : 600_000);
+    this.pingTimer = setInterval(() => this.pingAll(), pingMs);
+    this.pingTimer.unref?.();
+
+    this.buildRoutes();
+    this.registerHttp();
+    this.registerWs(!opts.app);
+  }
+
+  async start(): Promise<SimVenueHandle> {
+    this.listening = await listen(this.app, this.opts.host, this.opts.port ?? 0);
+    const { host, port } = this.listening;
+    const c = this.ctx.credentials;
+    return {
+      endpoints: {
+        restBaseUrl: baseUrl('http', host, port),
+        wsStreamBaseUrl: baseUrl('ws', host, port),
+        wsApiUrl: baseUrl('ws', host, port) + (this.isSpot ? '/ws-api/v3' : '/ws-fapi/v1'),
+        apiKey: c.apiKey,
+        apiSecret: c.apiSecret,
+        ed25519ApiKey: c.ed25519ApiKey,
+        ed25519PrivateKeyPem: c.ed25519PrivateKeyPem,
+        ed25519PublicKeyPem: c.ed25519PublicKeyPem,
+      },
+      close: () => this.close(),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.pingTimer);
+    for (const t of this.countdowns.values()) clearTimeout(t);
+    this.countdowns.clear();
+    this.streams.close();
+    this.ud.close();
+    this.algo?.close();
+    closeListen(this.listening);
+    this.conns.closeKind('all');
+  }
+
+  private now(): number {
+    return this.ctx.nowMs(this.market);
+  }
+
+  // ------------------------------------------------------------------------------------------ faults, pings
+  private onFault(f: SimFault): void {
+    if (f.kind === 'clear') {
+      this.httpFaultLeft = 0;
+      this.httpFault = undefined;
+      return;
+    }
+    if (f.kind === 'closeConnections' && f.market === this.market) this.conns.closeKind(f.which ?? 'all');
+  }
+
+  private takeHttpFault(): Extract<SimFault, { kind: 'httpStatus' }> | undefined {
+    if (this.httpFaultLeft > 0 && this.httpFault) {
+      this.httpFaultLeft--;
+      return this.httpFault;
+    }
+    const f = this.ctx.takeFault(this.market, 'httpStatus');
+    if (!f) return undefined;
+    this.httpFault = f;
+    this.httpFaultLeft = (f.count ?? 1) - 1;
+    return f;
+  }
+
+  private pingAll(): void {
+    const now = Date.now();
+    for (const ws of this.conns.all) {
+      const d = ws.getUserData();
+      if (d.closed) continue;
+      if (now - d.lastPongMs > this.pongTimeoutMs) {
+        d.closed = true;
+        ws.end(1008, 'pong timeout');
+        continue;
+      }
+      try {
+        ws.ping(String(now));
+      } catch {
+        d.closed = true;
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------ routes
+  private buildRoutes(): void {
+    const r = (method: string, path: string, route: Route): void => {
+      this.routes.set(method + ' ' + path, route);
+    };
+    const o = this.ops;
+    const acc = (a: SimAccount | undefined): SimAccount => a!;
+    if (this.isSpot) {
+      const V = '/api/v3';
+      r('GET', V + '/ping', { sec: 'NONE', weight: 1, fn: () => '{}' });
+      r('GET', V + '/time', { sec: 'NONE', weight: 1, fn: () => `{"serverTime":${this.now()}}` });
+      r('GET', V + '/exchangeInfo', { sec: 'NONE', weight: 20, fn: (p) => this.exchangeInfo(p) });
+      r('GET', V + '/depth', {
+        sec: 'NONE',
+        weight: (p) => {
+          const l = o.depthLimit(p);
+          return l instanceof BnError ? 5 : l[1];
+        },
+        fn: (p) => {
+          const l = o.depthLimit(p);
+          return l instanceof BnError ? l : o.depth(p, l[0]);
+        },
+      });
+      r('POST', V + '/order', { sec: 'SIGNED', weight: 0, order: true, fn: (p, a) => o.place(acc(a), p) });
+      r('DELETE', V + '/order', { sec: 'SIGNED', weight: 1, fn: (p, a) => o.cancel(acc(a), p) });
+      r('GET', V + '/order', { sec: 'SIGNED', weight: 4, fn: (p, a) => o.query(acc(a), p) });
+      r('DELETE', V + '/openOrders', { sec: 'SIGNED', weight: 1, fn: (p, a) => o.cancelAll(acc(a), p) });
+      r('GET', V + '/openOrders', { sec: 'SIGNED', weight: (p) => (p.has('symbol') ? 6 : 80), fn: (p, a) => o.openOrders(acc(a), p) });
+      r('GET', V + '/account', { sec: 'SIGNED', weight: 20, fn: (_p, a) => o.spotAccount(acc(a)) });
+      return;
+    }
+    const V = '/fapi/v1';
+    const algo = this.algo!;
+    r('GET', V + '/ping', { sec: 'NONE', weight: 1, fn: () => '{}' });
+    r('GET', V + '/time', { sec: 'NONE', weight: 1, fn: () => `{"serverTime":${this.now()}}` });
+    r('GET', V + '/exchangeInfo', { sec: 'NONE', weight: 1, fn: (p) => this.exchangeInfo(p) });
+    r('GET', V + '/depth', {
+      sec: 'NONE',
+      weight: (p) => {
+        const l = o.depthLimit(p);
+        return l instanceof BnError ? 2 : l[1];
+      },
+      fn: (p) => {
+        const l = o.depthLimit(p);
+        return l instanceof BnError ? l : o.depth(p, l[0]);
+      },
+    });
+    r('POST', V + '/order', { sec: 'SIGNED', weight: 0, order: true, fn: (p, a) => o.place(acc(a), p) });
+    r('DELETE', V + '/order', { sec: 'SIGNED', weight: 1, fn: (p, a) => o.cancel(acc(a), p) });
+    r('GET', V + '/order', { sec: 'SIGNED', weight: 1, fn: (p, a) => o.query(acc(a), p) });
+    r('GET', V + '/openOrder', { sec: 'SIGNED', weight: 1, fn: (p, a) => o.query(acc(a), p, true) });
+    r('GET', V + '/openOrders', { sec: 'SIGNED', weight: (p) => (p.has('symbol') ? 1 : 40), fn: (p, a) => o.openOrders(acc(a), p) });
+    r('DELETE', V + '/allOpenOrders', { sec: 'SIGNED', weight: 1, fn: (p, a) => o.cancelAll(acc(a), p) });
+    r('POST', V + '/countdownCancelAll', { sec: 'SIGNED', weight: 10, fn: (p, a) => this.countdown(acc(a), p) });
+    r('POST', V + '/algoOrder', { sec: 'SIGNED', weight: 0, order: true, fn: (p, a) => algo.place(acc(a), p) });
+    r('DELETE', V + '/algoOrder', { sec: 'SIGNED', weight: 1, fn: (p, a) => algo.cancel(acc(a), p) });
+    r('DELETE', V + '/algoOpenOrders', { sec: 'SIGNED', weight: 1, fn: (p, a) => algo.cancelAll(acc(a), p) });
+    r('GET', V + '/openAlgoOrders', { sec: 'SIGNED', weight: (p) => (p.has('symbol') ? 1 : 40), fn: (p, a) => algo.list(acc(a), p) });
+    r('GET', '/fapi/v2/positionRisk', { sec: 'SIGNED', weight: 5, fn: (p, a) => o.positionRisk(acc(a), p, 2) });
+    r('GET', '/fapi/v3/positionRisk', { sec: 'SIGNED', weight: 5, fn: (p, a) => o.positionRisk(acc(a), p, 3) });
+    r('GET', '/fapi/v2/balance', { sec: 'SIGNED', weight: 5, fn: (_p, a) => o.futBalance(acc(a)) });
+    r('GET', '/fapi/v3/balance', { sec: 'SIGNED', weight: 5, fn: (_p, a) => o.futBalance(acc(a)) });
+    r('GET', '/fapi/v2/account', { sec: 'SIGNED', weight: 5, fn: (_p, a) => o.futAccount(acc(a)) });
+    r('GET', '/fapi/v3/account', { sec: 'SIGNED', weight: 5, fn: (_p, a) => o.futAccount(acc(a)) });
+    r('POST', V + '/listenKey', { sec: 'KEY', weight: 1, fn: (_p, a) => `{"listenKey":"${this.ud.startKey(acc(a).id)}"}` });
+    r('PUT', V + '/listenKey', {
+      sec: 'KEY',
+      weight: 1,
+      fn: (_p, a) => {
+        const k = this.ud.keepAlive(acc(a).id);
+        return k ? `{"listenKey":"${k}"}` : E.badListenKey();
+      },
+    });
+    r('DELETE', V + '/listenKey', { sec: 'KEY', weight: 1, fn: (_p, a) => (this.ud.stopKey(acc(a).id), '{}') });
+  }
+
+  private exchangeInfo(p: Params): Op {
+    let list = this.ctx.instruments.get(this.market) ?? [];
+    const s = p.get('symbol');
+    const ss = p.get('symbols');
+    if (s) {
+      list = list.filter((i) => i.symbol === s);
+      if (list.length === 0) return E.badSymbol();
+    } else if (ss && this.isSpot) {
+      let want: unknown;
+      try {
+        want = JSON.parse(ss);
+      } catch {
+        return E.invalidJson();
+      }
+      if (!Array.isArray(want)) return E.invalidJson();
+      list = list.filter((i) => (want as unknown[]).includes(i.symbol));
+      if (list.length === 0) return E.badSymbol();
+    }
+    return exchangeInfoJson(this.kind, list, this.now(), this.limits);
+  }
+
+  private countdown(acc: SimAccount, p: Params): Op {
+    const sr = this.ops.sym(p);
+    if (sr instanceof BnError) return sr;
+    const sym = sr!.fmt.inst.symbol;
+    const ct = p.get('countdownTime');
+    if (ct === undefined || ct.length === 0) return E.mandatory('countdownTime');
+    if (!/^[0-9]{1,12}$/.test(ct)) return E.illegalChars('countdownTime', '^[0-9]{1,12}$');
+    const ms = Number(ct);
+    const key = acc.id + '|' + sym;
+    const prev = this.countdowns.get(key);
+    if (prev) clearTimeout(prev);
+    this.countdowns.delete(key);
+    if (ms > 0) {
+      const book = sr!.book;
+      const t = setTimeout(() => {
+        this.countdowns.delete(key);
+        book.cancelAll(acc.id);
+      }, ms);
+      t.unref?.();
+      this.countdowns.set(key, t);
+    }
+    return `{"symbol":"${sym}","countdownTime":"${ct}"}`;
+  }
+
+  // ------------------------------------------------------------------------------------------ HTTP
+  private registerHttp(): void {
+    const handler = (res: HttpResponse, req: import('../../util/uws.js').HttpRequest): void => {
+      const info = requestInfo(req);
+      const ip = Buffer.from(res.getRemoteAddressAsText()).toString();
+      guardAbort(res);
+      const cl = info.headers.get('content-length');
+      const hasBody = info.method !== 'GET' && info.method !== 'HEAD' && ((cl !== undefined && cl !== '0') || info.headers.has('transfer-encoding'));
+      if (!hasBody) {
+        this.handle(res, info, ip, '');
+        return;
+      }
+      readBody(res, 64 * 1024).then(
+        (b) => this.handle(res, info, ip, b.toString('utf8')),
+        (e: unknown) => {
+          if (e instanceof BodyTooLargeError) send(res, 413, '{"code":-1000,"msg":"Request body too large."}');
+        },
+      );
+    };
+    if (this.isSpot) this.app.any('/api/*', handler);
+    else this.app.any('/fapi/*', handler);
+  }
+
+  private usedHeaders(ip: string, extra?: Record<string, string>): Record<string, string> {
+    const h: Record<string, string> = { 'X-MBX-USED-WEIGHT-1M': String(this.weight.used(ip, this.now())) };
+    if (extra) Object.assign(h, extra);
+    return h;
+  }
+
+  private limitError(c: RateCheck): BnError {
+    if (c.verdict === 'banned') return E.banned(c.resetAtMs);
+    return E.tooMuchWeight(c.limit, '1m');
+  }
+
+  /** API key + signature + timestamp for a signed/keyed call; returns the account or an error */
+  private authenticate(sec: Security, apiKey: string | undefined, p: Params, payload: () => string): SimAccount | BnError {
+    if (apiKey === undefined || apiKey.length === 0 || !/^[A-Za-z0-9]{1,128}$/.test(apiKey)) return E.apiKeyFormat();
+    if (!this.keys.kindOf(apiKey)) return E.rejectedKey();
+    const acc = this.ctx.account(apiKey);
+    if (!acc) return E.rejectedKey();
+    if (sec === 'KEY') return acc;
+    const ts = p.get('timestamp');
+    if (ts === undefined || ts.length === 0) return E.mandatory('timestamp');
+    const sig = p.get('signature');
+    if (sig === undefined || sig.length === 0) return E.mandatory('signature');
+    if (!this.keys.verify(apiKey, payload(), sig)) return E.badSignature();
+    const te = checkTimestamp(ts, p.get('recvWindow'), this.now(), this.isSpot);
+    if (te) return te;
+    return acc;
+  }
+
+  private orderCounts(accId: string, add: boolean): { err?: BnError; headers: Record<string, string> } {
+    const now = this.now();
+    const longName = this.isSpot ? 'X-MBX-ORDER-COUNT-1D' : 'X-MBX-ORDER-COUNT-1M';
+    if (!add) return { headers: { 'X-MBX-ORDER-COUNT-10S': String(this.orders10s.used(accId, now)), [longName]: String(this.ordersLong.used(accId, now)) } };
+    const a = this.orders10s.hit(accId, 1, now);
+    const b = a.verdict === 'ok' ? this.ordersLong.hit(accId, 1, now) : a;
+    const headers = { 'X-MBX-ORDER-COUNT-10S': String(this.orders10s.used(accId, now)), [longName]: String(this.ordersLong.used(accId, now)) };
+    if (a.verdict !== 'ok') return { err: E.tooManyOrders(this.limits.orders10s, '10s'), headers: { ...headers, 'Retry-After': String(a.retryAfterSec) } };
+    if (b.verdict !== 'ok') return { err: E.tooManyOrders(this.limits.ordersLong, this.isSpot ? '1d' : '1m'), headers: { ...headers, 'Retry-After': String(b.retryAfterSec) } };
+    return { headers };
+  }
+
+  private handle(res: HttpResponse, info: RequestInfo, ip: string, body: string): void {
+    try {
+      this.handleUnsafe(res, info, ip, body);
+    } catch (e) {
+      this.ctx.log.error({ err: e, path: info.path }, 'binance venue: request handler failed');
+      send(res, 500, E.unknown().body, this.usedHeaders(ip));
+    }
+  }
+
+  private handleUnsafe(res: HttpResponse, info: RequestInfo, ip: string, body: string): void {
+    const now = this.now();
+    const fault = this.takeHttpFault();
+    if (fault) {
+      const h: Record<string, string> = this.usedHeaders(ip);
+      let b: string;
+      if (fault.status === 429 || fault.status === 418) {
+        const retry = fault.retryAfterSec ?? (fault.status === 418 ? 120 : 60);
+        h['Retry-After'] = String(retry);
+        b = fault.status === 418 ? E.banned(now + retry * 1000).body : E.tooMuchWeight(this.limits.weightPerMin, '1m').body;
+      } else if (fault.status === 503) b = '{"code":-1008,"msg":"Server is currently overloaded with other requests. Please try again in a few minutes."}';
+      else if (fault.status === 504) b = '{"code":-1007,"msg":"Timeout waiting for response from backend server. Send status unknown; execution status unknown."}';
+      else b = E.unknown().body;
+      send(res, fault.status, b, h);
+      return;
+    }
+    const route = this.routes.get(info.method + ' ' + info.path);
+    if (!route) {
+      if (this.isSpot && info.path === '/api/v3/userDataStream') {
+        // listenKeys were retired on Spot (2026-02-20): the endpoint is gone
+        send(res, 410, '', { 'content-type': 'text/html', ...this.usedHeaders(ip) });
+        return;
+      }
+      if (this.isSpot) send(res, 404, '', { 'content-type': 'text/html', ...this.usedHeaders(ip) });
+      else send(res, 404, E.futInvalidPath(info.method, info.path).body, this.usedHeaders(ip));
+      return;
+    }
+    const q = parseQuery(info.rawQuery);
+    const merged = new Map<string, string>();
+    if (body.length > 0) {
+      const bq = parseQuery(body);
+      for (const [k, v] of bq.params) merged.set(k, v);
+    }
+    for (const [k, v] of q.params) merged.set(k, v);
+    const p = mapParams(merged);
+    const w = typeof route.weight === 'function' ? route.weight(p) : route.weight;
+    const rc = this.weight.hit(ip, w, now);
+    if (rc.verdict !== 'ok') {
+      send(res, rc.verdict === 'banned' ? 418 : 429, this.limitError(rc).body, this.usedHeaders(ip, { 'Retry-After': String(rc.retryAfterSec) }));
+      return;
+    }
+    let acc: SimAccount | undefined;
+    if (route.sec !== 'NONE') {
+      const a = this.authenticate(route.sec, info.headers.get('x-mbx-apikey'), p, () => restPayload(info.rawQuery, body));
+      if (a instanceof BnError) {
+        if (route.order && this.isSpot) this.weight.hit(ip, 1, now);
+        send(res, a.status, a.body, this.usedHeaders(ip));
+        return;
+      }
+      acc = a;
+    }
+    let orderHeaders: Record<string, string> | undefined;
+    if (route.order && acc) {
+      const oc = this.orderCounts(acc.id, true);
+      orderHeaders = oc.headers;
+      if (oc.err) {
+        send(res, oc.err.status, oc.err.body, this.usedHeaders(ip, oc.headers));
+        return;
+      }
+    }
+    const out = route.fn(p, acc);
+    let status = 200;
+    let text: string;
+    if (out instanceof BnError) {
+      status = out.status;
+      text = out.body;
+      if (route.order && this.isSpot) this.weight.hit(ip, 1, now);
+    } else text = out;
+    const headers = this.usedHeaders(ip, orderHeaders);
+    const lat = this.ctx.peekFault(this.market, 'latencyMs');
+    if (route.order || route.sec === 'SIGNED') sendAfter(res, lat ? lat.ms : 0, status, text, headers);
+    else send(res, status, text, headers);
+  }
+
+  // ------------------------------------------------------------------------------------------ WebSockets
+  private registerWs(withLegacy: boolean): void {
+    const base: Partial<WebSocketBehavior<ConnData>> = {
+      idleTimeout: 0,
+      sendPingsAutomatically: false,
+      maxPayloadLength: 64 * 1024,
+      maxBackpressure: 64 * 1024 * 1024,
+      close: (ws) => {
+        const d = ws.getUserData();
+        d.closed = true;
+        this.conns.delete(ws);
+        if (d.kind !== 'market') this.ud.detach(ws);
+      },
+      pong: (ws) => {
+        ws.getUserData().lastPongMs = Date.now();
+      },
+    };
+    this.streams.register(base, withLegacy);
+    // WebSocket API
+    this.app.ws<ConnData>(this.isSpot ? '/ws-api/v3' : '/ws-fapi/v1', {
+      ...base,
+      upgrade: (res, req, context) =>
+        upgradeWith(res, req, context, (path, query, ip) => {
+          const d = newConnData('wsapi', '', false, path, query, ip);
+          d.session = { logonKey: undefined, logonAt: 0, subs: new Map(), nextSubId: 0, returnRateLimits: query.params.get('returnRateLimits') !== 'false' };
+          return d;
+        }),
+      open: (ws) => this.conns.add(ws),
+      message: (ws, msg) => this.onApiMessage(ws, Buffer.from(msg).toString('utf8')),
+    });
+    if (!this.isSpot) {
+      const priv = (combined: boolean): WebSocketBehavior<ConnData> => ({
+        ...base,
+        upgrade: (res, req, context) =>
+          upgradeWith(res, req, context, (path, query, ip) => {
+            const d = newConnData('private', 'private', combined, path, query, ip);
+            d.keys = new Map();
+            let last: string | undefined;
+            for (const [k, v] of query.all) {
+              if (k === 'listenKey') {
+                last = v;
+                d.keys.set(v, undefined);
+              } else if (k === 'events' && last !== undefined) d.keys.set(last, new Set(v.split('/').filter((x) => x.length > 0)));
+            }
+            if (d.keys.size === 0) return undefined;
+            for (const key of d.keys.keys()) if (this.ud.keyAccount(key) === undefined) return undefined;
+            return d;
+          }),
+        open: (ws) => {
+          this.conns.add(ws);
+          if (!this.ud.attach(ws)) ws.end(1008, 'invalid listenKey');
+        },
+        message: () => {},
+      });
+      this.app.ws('/private/ws', priv(false));
+      this.app.ws('/private/stream', priv(true));
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------ WS API
+  private rateLimitsJson(ip: string, accId: string | undefined, order: boolean): string {
+    const now = this.now();
+    let s = `[{"rateLimitType":"REQUEST_WEIGHT","interval":"MINUTE","intervalNum":1,"limit":${this.limits.weightPerMin},"count":${this.weight.used(ip, now)}}`;
+    if (order && accId) {
+      s += `,{"rateLimitType":"ORDERS","interval":"SECOND","intervalNum":10,"limit":${this.limits.orders10s},"count":${this.orders10s.used(accId, now)}}`;
+      s += this.isSpot
+        ? `,{"rateLimitType":"ORDERS","interval":"DAY","intervalNum":1,"limit":${this.limits.ordersLong},"count":${this.ordersLong.used(accId, now)}}`
+        : `,{"rateLimitType":"ORDERS","interval":"MINUTE","intervalNum":1,"limit":${this.limits.ordersLong},"count":${this.ordersLong.used(accId, now)}}`;
+    }
+    return s + ']';
+  }
+
+  private apiReply(ws: BnSocket, id: string, status: number, payload: string, isError: boolean, rl: string | undefined, delayMs = 0): void {
+    const text = `{"id":${id},"status":${status},${isError ? '"error"' : '"result"'}:${payload}${rl ? ',"rateLimits":' + rl : ''}}`;
+    if (delayMs > 0) setTimeout(() => wsSend(ws, text), delayMs);
+    else wsSend(ws, text);
+  }
+
+  private onApiMessage(ws: BnSocket, text: string): void {
+    const d = ws.getUserData();
+    const s = d.session!;
+    let m: unknown;
+    try {
+      m = JSON.parse(text);
+    } catch {
+      this.apiReply(ws, 'null', 400, E.invalidJson().body, true, undefined);
+      return;
+    }
+    if (typeof m !== 'object' || m === null || Array.isArray(m)) {
+      this.apiReply(ws, 'null', 400, E.invalidJson().body, true, undefined);
+      return;
+    }
+    const req = m as { id?: unknown; method?: unknown; params?: unknown };
+    const idOk = req.id === null || typeof req.id === 'number' || (typeof req.id === 'string' && req.id.length <= 36);
+    const id = idOk ? JSON.stringify(req.id) : 'null';
+    if (!idOk) {
+      this.apiReply(ws, 'null', 400, E.mandatory('id').body, true, undefined);
+      return;
+    }
+    if (typeof req.method !== 'string' || req.method.length === 0) {
+      this.apiReply(ws, id, 400, E.mandatory('method').body, true, undefined);
+      return;
+    }
+    if (req.params !== undefined && (typeof req.params !== 'object' || req.params === null || Array.isArray(req.params))) {
+      this.apiReply(ws, id, 400, "{\"code\":-1135,\"msg\":\"Invalid 'params' in JSON request; expected an object.\"}", true, undefined);
+      return;
+    }
+    const raw = (req.params ?? {}) as Record<string, unknown>;
+    const map = new Map<string, string>();
+    for (const k in raw) {
+      const v = raw[k];
+      map.set(k, typeof v === 'string' ? v : v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+    }
+    const p = mapParams(map);
+    let rl = s.returnRateLimits && p.get('returnRateLimits') !== 'false';
+    const method = req.method.replace(/^v\d\//, '');
+    try {
+      this.dispatchApi(ws, id, method, p, raw, rl);
+    } catch (e) {
+      this.ctx.log.error({ err: e, method }, 'binance venue: WS API handler failed');
+      rl = false;
+      this.apiReply(ws, id, 500, E.unknown().body, true, undefined);
+    }
+  }
+
+  private dispatchApi(ws: BnSocket, id: string, method: string, p: Params, raw: Record<string, unknown>, wantRl: boolean): void {
+    const d = ws.getUserData();
+    const s = d.session!;
+    const ip = d.ip;
+    const now = this.now();
+    type ApiDef = { sec: Security; weight: number; order?: boolean; logonOk?: boolean; fn: (acc: SimAccount | undefined) => Op };
+    const o = this.ops;
+    const A = (a: SimAccount | undefined): SimAccount => a!;
+    const sessionJson = (): string =>
+      `{"apiKey":${s.logonKey ? JSON.stringify(s.logonKey) : 'null'},"authorizedSince":${s.logonKey ? s.logonAt : 'null'},"connectedSince":${d.lastPongMs},"returnRateLimits":${s.returnRateLimits},"serverTime":${now},"userDataStream":${s.subs.size > 0}}`;
+    const defs: Record<string, ApiDef> = {
+      ping: { sec: 'NONE', weight: 1, fn: () => '{}' },
+      time: { sec: 'NONE', weight: 1, fn: () => `{"serverTime":${now}}` },
+      exchangeInfo: { sec: 'NONE', weight: 20, fn: () => this.exchangeInfo(p) },
+      depth: {
+        sec: 'NONE',
+        weight: 5,
+        fn: () => {
+          const l = o.depthLimit(p);
+          return l instanceof BnError ? l : o.depth(p, l[0]);
+        },
+      },
+      'order.place': { sec: 'SIGNED', weight: this.isSpot ? 0 : 0, order: true, logonOk: true, fn: (a) => o.place(A(a), p) },
+      'order.cancel': { sec: 'SIGNED', weight: 1, logonOk: true, fn: (a) => o.cancel(A(a), p) },
+      'order.status': { sec: 'SIGNED', weight: this.isSpot ? 4 : 1, logonOk: true, fn: (a) => o.query(A(a), p) },
+      'openOrders.status': { sec: 'SIGNED', weight: 6, logonOk: true, fn: (a) => o.openOrders(A(a), p) },
+      'openOrders.cancelAll': { sec: 'SIGNED', weight: 1, logonOk: true, fn: (a) => o.cancelAll(A(a), p) },
+      'session.logon': {
+        sec: 'SIGNED',
+        weight: 2,
+        fn: (a) => {
+          const key = p.get('apiKey')!;
+          if (this.keys.kindOf(key) !== 'ed25519') return E.wsHmacLogon();
+          s.logonKey = key;
+          s.logonAt = now;
+          void a;
+          return sessionJson();
+        },
+      },
+      'session.status': { sec: 'NONE', weight: 2, fn: () => sessionJson() },
+      'session.logout': {
+        sec: 'NONE',
+        weight: 2,
+        fn: () => {
+          s.logonKey = undefined;
+          for (const sub of this.ud.unsubscribeSpot(ws, undefined, true)) s.subs.delete(sub);
+          return sessionJson();
+        },
+      },
+    };
+    if (this.isSpot) {
+      defs['account.status'] = { sec: 'SIGNED', weight: 20, logonOk: true, fn: (a) => o.spotAccount(A(a)) };
+      defs['userDataStream.subscribe'] = {
+        sec: 'NONE',
+        weight: 2,
+        fn: () => {
+          if (!s.logonKey) return E.wsNotLoggedIn();
+          const acc = this.ctx.account(s.logonKey);
+          if (!acc) return E.rejectedKey();
+          for (const v of s.subs.values()) if (v === acc.id) return E.wsSubscriptionActive();
+          const sid = s.nextSubId++;
+          s.subs.set(sid, acc.id);
+          this.ud.subscribeSpot(ws, acc.id, sid);
+          return `{"subscriptionId":${sid}}`;
+        },
+      };
+      defs['userDataStream.subscribe.signature'] = {
+        sec: 'SIGNED',
+        weight: 2,
+        fn: (a) => {
+          const acc = A(a);
+          for (const v of s.subs.values()) if (v === acc.id) return E.wsSubscriptionActive();
+          const sid = s.nextSubId++;
+          s.subs.set(sid, acc.id);
+          this.ud.subscribeSpot(ws, acc.id, sid);
+          return `{"subscriptionId":${sid}}`;
+        },
+      };
+      defs['userDataStream.unsubscribe'] = {
+        sec: 'NONE',
+        weight: 2,
+        fn: () => {
+          const sidText = p.get('subscriptionId');
+          const sid = sidText !== undefined && sidText.length > 0 ? Number(sidText) : undefined;
+          if (sid !== undefined && !s.subs.has(sid)) return E.wsSubscriptionInactive();
+          if (sid === undefined && s.subs.size === 0) return E.wsSubscriptionInactive();
+          for (const x of this.ud.unsubscribeSpot(ws, sid, true)) s.subs.delete(x);
+          return '{}';
+        },
+      };
+    } else {
+      const algo = this.algo!;
+      defs['algoOrder.place'] = { sec: 'SIGNED', weight: 0, order: true, logonOk: true, fn: (a) => algo.place(A(a), p) };
+      defs['algoOrder.cancel'] = { sec: 'SIGNED', weight: 1, logonOk: true, fn: (a) => algo.cancel(A(a), p) };
+      defs['account.balance'] = { sec: 'SIGNED', weight: 5, logonOk: true, fn: (a) => o.futBalance(A(a)) };
+      defs['account.position'] = { sec: 'SIGNED', weight: 5, logonOk: true, fn: (a) => o.positionRisk(A(a), p, 3) };
+      defs['account.status'] = { sec: 'SIGNED', weight: 5, logonOk: true, fn: (a) => o.futAccount(A(a)) };
+      defs['userDataStream.start'] = { sec: 'KEY', weight: 1, logonOk: true, fn: (a) => `{"listenKey":"${this.ud.startKey(A(a).id)}"}` };
+      defs['userDataStream.ping'] = {
+        sec: 'KEY',
+        weight: 1,
+        logonOk: true,
+        fn: (a) => {
+          const k = this.ud.keepAlive(A(a).id);
+          return k ? `{"listenKey":"${k}"}` : E.badListenKey();
+        },
+      };
+      defs['userDataStream.stop'] = { sec: 'KEY', weight: 1, logonOk: true, fn: (a) => (this.ud.stopKey(A(a).id), '{}') };
+    }
+    const def = defs[method];
+    if (!def) {
+      this.apiReply(ws, id, 400, E.wsUnknownMethod().body, true, wantRl ? this.rateLimitsJson(ip, undefined, false) : undefined);
+      return;
+    }
+    const rc = this.weight.hit(ip, def.weight, now);
+    if (rc.verdict !== 'ok') {
+      const err = this.limitError(rc);
+      const until = rc.verdict === 'banned' ? rc.resetAtMs : now + rc.retryAfterSec * 1000;
+      const body = `{"code":${err.code},"msg":${JSON.stringify(err.msg)},"data":{"serverTime":${now},"retryAfter":${until}}}`;
+      this.apiReply(ws, id, err.status, body, true, wantRl ? this.rateLimitsJson(ip, undefined, false) : undefined);
+      return;
+    }
+    let acc: SimAccount | undefined;
+    if (def.sec !== 'NONE') {
+      const useLogon = def.logonOk && s.logonKey !== undefined && !p.has('signature');
+      if (useLogon) {
+        acc = this.ctx.account(s.logonKey!);
+        if (!acc) {
+          this.apiReply(ws, id, 401, E.rejectedKey().body, true, undefined);
+          return;
+        }
+        if (def.sec === 'SIGNED') {
+          const te = checkTimestamp(p.get('timestamp'), p.get('recvWindow'), now, this.isSpot);
+          if (te) {
+            this.apiReply(ws, id, te.status, te.body, true, wantRl ? this.rateLimitsJson(ip, acc.id, !!def.order) : undefined);
+            return;
+          }
+        }
+      } else {
+        const a = this.authenticate(def.sec, p.get('apiKey'), p, () => wsApiPayload(raw));
+        if (a instanceof BnError) {
+          if (def.order && this.isSpot) this.weight.hit(ip, 1, now);
+          this.apiReply(ws, id, a.status, a.body, true, wantRl ? this.rateLimitsJson(ip, undefined, !!def.order) : undefined);
+          return;
+        }
+        acc = a;
+      }
+    }
+    if (def.order && acc) {
+      const oc = this.orderCounts(acc.id, true);
+      if (oc.err) {
+        const body = `{"code":${oc.err.code},"msg":${JSON.stringify(oc.err.msg)},"data":{"serverTime":${now},"retryAfter":${now + Number(oc.headers['Retry-After'] ?? 10) * 1000}}}`;
+        this.apiReply(ws, id, 429, body, true, wantRl ? this.rateLimitsJson(ip, acc.id, true) : undefined);
+        return;
+      }
+    }
+    const out = def.fn(acc);
+    const lat = def.order || def.sec === 'SIGNED' ? this.ctx.peekFault(this.market, 'latencyMs') : undefined;
+    if (out instanceof BnError) {
+      if (def.order && this.isSpot) this.weight.hit(ip, 1, now);
+      this.apiReply(ws, id, out.status, out.body, true, wantRl ? this.rateLimitsJson(ip, acc?.id, !!def.order) : undefined, lat?.ms ?? 0);
+    } else this.apiReply(ws, id, 200, out, false, wantRl ? this.rateLimitsJson(ip, acc?.id, !!def.order) : undefined, lat?.ms ?? 0);
+  }
+}
