@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { BotState, FLAG_VALID, FLAG_STALE } from '../../src/core/botstate.js';
+import { instrumentFromSim } from '../../src/core/paper.js';
+import { makeInstrument } from '../../src/sim/core/instruments.js';
+import { PreTradeRisk, REFUSAL_NAMES, Refusal } from '../../src/risk/pretrade.js';
+import type { OrderRequest } from '../../src/orders/types.js';
+import { testConfig } from './helpers.js';
+
+// BTCUSDT spot: price 0.01 (2 decimals), qty 0.00001 (5 decimals). Mid 97,000.00 = 9_700_000 units.
+function setup(risk: Record<string, unknown> = {}) {
+  const state = BotState.create(4);
+  const ins = [instrumentFromSim(makeInstrument('binanceSpot', 'BTCUSDT'), 0), instrumentFromSim(makeInstrument('bybitLinear', 'BTCUSDT'), 1)];
+  state.writeTop(0, 9_699_900, 100_000, 9_700_100, 100_000, 1, 0, 1);
+  state.setFlag(0, FLAG_VALID);
+  state.writeTop(1, 969_990, 1000, 970_010, 1000, 1, 0, 1);
+  state.setFlag(1, FLAG_VALID);
+  const exposure = { position: new Float64Array(4), openBuyQty: new Float64Array(4), openSellQty: new Float64Array(4), open: 0, openOrders() { return this.open; } };
+  const cfg = testConfig({ risk: { maxOrderQty: 0.01, maxOrderNotional: 500, maxPositionPerSymbol: 0.02, maxTotalNotional: 3000, maxOpenOrders: 3, maxOrdersPerSecond: 5, priceBandBps: 50, ...risk } });
+  const r = new PreTradeRisk(state, ins, exposure, cfg.risk);
+  return { state, r, exposure };
+}
+const buy = (qty: number, price = 9_700_000, slot = 0): OrderRequest => ({ slot, side: 'BUY', type: 'LIMIT', tif: 'GTC', price, qty });
+
+describe('pre-trade risk', () => {
+  it('passes a sane order', () => {
+    const { r } = setup();
+    expect(r.check(buy(100), 1e12)).toBe(Refusal.None);
+    expect(r.passed).toBe(1);
+  });
+
+  const cases: Array<[string, Refusal, (s: ReturnType<typeof setup>) => Refusal]> = [
+    ['max order qty', Refusal.MaxOrderQty, ({ r }) => r.check(buy(1_001), 1e12)],
+    ['max notional', Refusal.MaxOrderNotional, ({ r }) => r.check(buy(600), 1e12)], // 0.006 BTC * 97k = 582 > 500
+    ['price band', Refusal.PriceBand, ({ r }) => r.check(buy(10, 9_000_000), 1e12)],
+    ['stale book', Refusal.BookNotTradable, ({ r, state }) => (state.setFlag(0, FLAG_STALE), r.check(buy(10), 1e12))],
+    ['kill switch', Refusal.KillSwitch, ({ r }) => ((r.killed = true), r.check(buy(10), 1e12))],
+    ['trading stopped', Refusal.TradingStopped, ({ r }) => ((r.stopped = true), r.check(buy(10), 1e12))],
+    ['bad order', Refusal.BadOrder, ({ r }) => r.check(buy(0), 1e12)],
+    ['unknown slot', Refusal.UnknownSlot, ({ r }) => r.check(buy(10, 9_700_000, 3), 1e12)],
+    ['max position per symbol', Refusal.MaxPosition, ({ r, exposure }) => ((exposure.position[0] = 1_500), (exposure.openBuyQty[0] = 400), r.check(buy(200), 1e12))],
+    ['max total notional', Refusal.MaxTotalNotional, ({ r, exposure }) => ((exposure.position[1] = -30), r.check(buy(500), 1e12))], // 0.03*97k=2910 + 485
+    ['max open orders', Refusal.MaxOpenOrders, ({ r, exposure }) => ((exposure.open = 3), r.check(buy(10), 1e12))],
+    ['max orders per second', Refusal.MaxOrderRate, ({ r }) => { for (let i = 0; i < 5; i++) r.check(buy(10), 1e12 + i); return r.check(buy(10), 1e12 + 10); }],
+  ];
+  for (const [name, reason, fn] of cases) {
+    it(`refuses on ${name}, counted under ${REFUSAL_NAMES[reason]}`, () => {
+      const s = setup();
+      expect(fn(s)).toBe(reason);
+      expect(s.r.refusals[reason]).toBe(1);
+      expect(s.r.totalRefusals()).toBe(1);
+    });
+  }
+
+  it('rate limit frees up after a second; manual orders pass a stopped strategy', () => {
+    const { r } = setup();
+    for (let i = 0; i < 5; i++) expect(r.check(buy(10), 1e12 + i)).toBe(Refusal.None);
+    expect(r.check(buy(10), 1e12 + 1e9 + 10)).toBe(Refusal.None);
+    r.stopped = true;
+    expect(r.check(buy(10), 1e13, true)).toBe(Refusal.None);
+  });
+
+  it('reduce-only orders that reduce pass the position limit', () => {
+    const { r, exposure } = setup();
+    exposure.position[0] = 3_000; // above the 0.02 limit already
+    expect(r.check({ ...buy(100), side: 'BUY' }, 1e12)).toBe(Refusal.MaxPosition);
+    expect(r.check({ slot: 0, side: 'SELL', type: 'LIMIT', tif: 'GTC', price: 9_700_000, qty: 100, reduceOnly: true }, 1e12)).toBe(Refusal.None);
+  });
+
+  it('check allocates nothing in steady state', () => {
+    const { r } = setup({ maxOrdersPerSecond: 1000 });
+    const req = buy(10);
+    for (let i = 0; i < 2e5; i++) r.check(req, 1e12 + i * 2e6);
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < 1e5; i++) r.check(req, 2e12 + i * 2e6);
+    const grew = process.memoryUsage().heapUsed - before;
+    expect(grew).toBeLessThan(512 * 1024); // 1e5 checks allocating even 16 B each would add 1.6 MB
+  });
+});
