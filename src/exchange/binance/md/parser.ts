@@ -1,0 +1,280 @@
+/**
+ * Binance market-data frame parser (Spot and USD-M), byte level, no object tree, no allocation.
+ *
+ * Handles raw-stream events and the combined-stream wrapper `{"stream":"x@depth@100ms","data":{...}}`:
+ *  - depthUpdate (spot U/u; USD-M U/u/pu, E, T) -> levels into scratch buffers
+ *  - bookTicker (spot: u,s,b,B,a,A; USD-M adds e,E,T) -> best bid/ask
+ *  - aggTrade / trade -> last trade
+ * Everything else: control responses ({"result":..,"id":..}, errors) are `Cold` (caller uses JSON.parse),
+ * other streams (kline, markPrice, ...) are `Ignored`. Malformed bytes give a Reason, never an exception.
+ *
+ * Prices/sizes become integers scaled by each symbol's priceDecimals/qtyDecimals (spot pads to 8 decimals;
+ * extra decimals must be zeros, else Reason.Precision).
+ */
+import { LevelScratch, SymbolTable, readLevels } from '../../../md/common.js';
+import { Reason, Scanner, hashKey } from '../../../md/scan.js';
+
+export const enum BnMsg {
+  None = 0,
+  Depth = 1,
+  BookTicker = 2,
+  Trade = 3,
+  /** control response / error: parse with JSON.parse */
+  Cold = 4,
+  /** a stream we do not use on the hot path */
+  Ignored = 5,
+}
+
+const K_STREAM = hashKey('stream');
+const K_DATA = hashKey('data');
+const K_RESULT = hashKey('result');
+const K_ID = hashKey('id');
+const K_CODE = hashKey('code');
+const K_e = hashKey('e');
+const K_E = hashKey('E');
+const K_T = hashKey('T');
+const K_s = hashKey('s');
+const K_U = hashKey('U');
+const K_u = hashKey('u');
+const K_pu = hashKey('pu');
+const K_b = hashKey('b');
+const K_a = hashKey('a');
+const K_B = hashKey('B');
+const K_A = hashKey('A');
+const K_p = hashKey('p');
+const K_q = hashKey('q');
+const K_m = hashKey('m');
+
+const EV_DEPTH = hashKey('depthUpdate');
+const EV_BOOKTICKER = hashKey('bookTicker');
+const EV_AGGTRADE = hashKey('aggTrade');
+const EV_TRADE = hashKey('trade');
+const EV_SHUTDOWN = hashKey('serverShutdown');
+
+export class BinanceParser {
+  readonly sc = new Scanner();
+  readonly symbols: SymbolTable;
+  private pxDec: Int32Array;
+  private qtyDec: Int32Array;
+
+  // ---- result of the last parse() ----
+  kind: number = BnMsg.None;
+  /** symbol index in `symbols`, -1 if none */
+  sym = -1;
+  U = -1;
+  u = -1;
+  pu = -1;
+  /** event time ms (-1 if absent, e.g. spot bookTicker) */
+  E = -1;
+  /** transaction time ms (USD-M, trades) */
+  T = -1;
+  readonly bids = new LevelScratch();
+  readonly asks = new LevelScratch();
+  bidPx = -1;
+  bidQty = -1;
+  askPx = -1;
+  askQty = -1;
+  tradePx = -1;
+  tradeQty = -1;
+  /** +1 buyer was the aggressor, -1 seller */
+  tradeSide = 0;
+
+  private ev = 0;
+  private deferred = false;
+  private sawLevels = false;
+
+  constructor(symbols: SymbolTable, pxDecimals: ArrayLike<number>, qtyDecimals: ArrayLike<number>) {
+    this.symbols = symbols;
+    this.pxDec = Int32Array.from(pxDecimals);
+    this.qtyDec = Int32Array.from(qtyDecimals);
+  }
+
+  /** Register decimals for a symbol index added to the table later. */
+  setDecimals(sym: number, pxDecimals: number, qtyDecimals: number): void {
+    if (sym >= this.pxDec.length) {
+      const p = new Int32Array(sym + 8);
+      p.set(this.pxDec);
+      const q = new Int32Array(sym + 8);
+      q.set(this.qtyDec);
+      this.pxDec = p;
+      this.qtyDec = q;
+    }
+    this.pxDec[sym] = pxDecimals;
+    this.qtyDec[sym] = qtyDecimals;
+  }
+
+  /** Parse one frame; returns Reason.Ok or the reason it was rejected. Results in the fields above. */
+  parse(b: Uint8Array, start = 0, end = b.length): number {
+    const sc = this.sc;
+    sc.reset(b, start, end);
+    this.kind = BnMsg.None;
+    this.sym = -1;
+    this.U = -1;
+    this.u = -1;
+    this.pu = -1;
+    this.E = -1;
+    this.T = -1;
+    this.ev = 0;
+    this.deferred = false;
+    this.sawLevels = false;
+    this.bidPx = this.bidQty = this.askPx = this.askQty = -1;
+    this.tradePx = this.tradeQty = -1;
+    this.tradeSide = 0;
+    this.bids.n = 0;
+    this.asks.n = 0;
+
+    if (sc.peek() !== 123) return sc.p >= sc.end ? Reason.NotObject : Reason.NotObject;
+    sc.p++;
+    if (!sc.more(true)) {
+      if (sc.err !== Reason.Ok) return sc.err;
+      this.kind = BnMsg.Cold;
+      return Reason.Ok;
+    }
+    const k = sc.key();
+    if (sc.err !== Reason.Ok) return sc.err;
+    if (k === K_STREAM) {
+      // combined stream: the stream name gives the symbol before the payload
+      const h = sc.strHashUntil(64 /* @ */);
+      if (sc.err !== Reason.Ok) return sc.err;
+      this.sym = this.symbols.lookup(h, sc.b, sc.sStart, sc.sLen, 64);
+      let sawData = false;
+      while (sc.more(false)) {
+        const k2 = sc.key();
+        if (k2 === K_DATA && !sawData) {
+          sawData = true;
+          if (!sc.expect(123)) return sc.err;
+          if (!sc.more(true)) {
+            if (sc.err !== Reason.Ok) return sc.err;
+            this.kind = BnMsg.Ignored;
+            continue;
+          }
+          this.event(sc.key());
+        } else sc.skip();
+        if (sc.err !== Reason.Ok) return sc.err;
+      }
+      if (sc.err !== Reason.Ok) return sc.err;
+      if (!sawData) return Reason.MissingField;
+      return this.finish();
+    }
+    if (k === K_RESULT || k === K_ID || k === K_CODE) {
+      this.kind = BnMsg.Cold;
+      return Reason.Ok;
+    }
+    this.event(k);
+    if (sc.err !== Reason.Ok) return sc.err;
+    return this.finish();
+  }
+
+  /** Members of an event object, starting with key `k` already read; consumes the closing brace. */
+  private event(k: number): void {
+    const sc = this.sc;
+    const bodyStart = sc.p; // position of the first value (after "key":)
+    const firstKey = k;
+    this.members(k);
+    if (sc.err !== Reason.Ok) return;
+    if (this.deferred && this.sym >= 0) {
+      // fields with numbers came before "s": scan the body again now that the scale is known
+      const endAfter = sc.p;
+      this.deferred = false;
+      this.bids.n = 0;
+      this.asks.n = 0;
+      sc.p = bodyStart;
+      this.members(firstKey);
+      if (sc.err === Reason.Ok) sc.p = endAfter;
+    }
+  }
+
+  private members(k: number): void {
+    const sc = this.sc;
+    for (;;) {
+      if (k === K_e) {
+        this.ev = sc.strHash(false);
+      } else if (k === K_u) {
+        this.u = sc.uint();
+      } else if (k === K_U) {
+        this.U = sc.uint();
+      } else if (k === K_pu) {
+        this.pu = sc.uint();
+      } else if (k === K_E) {
+        this.E = sc.uint();
+      } else if (k === K_T) {
+        this.T = sc.uint();
+      } else if (k === K_s) {
+        const h = sc.strHash(true);
+        if (sc.err === Reason.Ok) {
+          const i = this.symbols.lookup(h, sc.b, sc.sStart, sc.sLen, -1);
+          if (i < 0) {
+            sc.fail(Reason.UnknownSymbol);
+            return;
+          }
+          this.sym = i;
+        }
+      } else if (k === K_b || k === K_a) {
+        const c = sc.peek();
+        if (c === 91 /* [ */) {
+          this.sawLevels = true;
+          if (this.sym < 0) {
+            this.deferred = true;
+            sc.skip();
+          } else readLevels(sc, this.pxDec[this.sym] as number, this.qtyDec[this.sym] as number, k === K_b ? this.bids : this.asks);
+        } else if (c === 34 /* " */) {
+          if (this.sym < 0) {
+            this.deferred = true;
+            sc.skip();
+          } else if (k === K_b) this.bidPx = sc.dec(this.pxDec[this.sym] as number);
+          else this.askPx = sc.dec(this.pxDec[this.sym] as number);
+        } else sc.skip(); // aggTrade "a" = aggregate trade id
+      } else if (k === K_B || k === K_A) {
+        if (sc.peek() === 34 && this.sym >= 0) {
+          if (k === K_B) this.bidQty = sc.dec(this.qtyDec[this.sym] as number);
+          else this.askQty = sc.dec(this.qtyDec[this.sym] as number);
+        } else {
+          if (this.sym < 0) this.deferred = true;
+          sc.skip();
+        }
+      } else if (k === K_p || k === K_q) {
+        if (sc.peek() === 34 && this.sym >= 0) {
+          if (k === K_p) this.tradePx = sc.dec(this.pxDec[this.sym] as number);
+          else this.tradeQty = sc.dec(this.qtyDec[this.sym] as number);
+        } else {
+          if (this.sym < 0) this.deferred = true;
+          sc.skip();
+        }
+      } else if (k === K_m) {
+        if (sc.peek() === 116 || sc.peek() === 102) this.tradeSide = sc.bool() ? -1 : 1; // m: buyer is maker -> seller aggressed
+        else sc.skip();
+      } else {
+        sc.skip();
+      }
+      if (sc.err !== Reason.Ok) return;
+      if (!sc.more(false)) return;
+      k = sc.key();
+      if (sc.err !== Reason.Ok) return;
+    }
+  }
+
+  private finish(): number {
+    const ev = this.ev;
+    if (ev === EV_DEPTH || (ev === 0 && this.sawLevels)) {
+      if (this.sym < 0) return Reason.UnknownSymbol;
+      if (this.U < 0 || this.u < 0) return Reason.MissingField;
+      this.kind = BnMsg.Depth;
+      return Reason.Ok;
+    }
+    if (ev === EV_BOOKTICKER || (ev === 0 && this.bidPx >= 0)) {
+      if (this.sym < 0) return Reason.UnknownSymbol;
+      if (this.u < 0 || this.bidPx < 0 || this.bidQty < 0 || this.askPx < 0 || this.askQty < 0) return Reason.MissingField;
+      this.kind = BnMsg.BookTicker;
+      return Reason.Ok;
+    }
+    if (ev === EV_AGGTRADE || ev === EV_TRADE) {
+      if (this.sym < 0) return Reason.UnknownSymbol;
+      if (this.tradePx < 0 || this.tradeQty < 0 || this.tradeSide === 0) return Reason.MissingField;
+      this.kind = BnMsg.Trade;
+      return Reason.Ok;
+    }
+    // serverShutdown ("reconnect now") goes to the cold path, which rotates the connection
+    this.kind = ev === EV_SHUTDOWN ? BnMsg.Cold : BnMsg.Ignored;
+    return Reason.Ok;
+  }
+}

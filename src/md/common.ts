@@ -1,0 +1,173 @@
+/**
+ * Cross-venue market-data pieces: symbol lookup from bytes, level scratch buffers, counters.
+ */
+import { Reason, REASON_COUNT, REASON_NAMES, Scanner, hashSymbol } from './scan.js';
+
+/**
+ * Symbol -> small index, looked up from the bytes of a string value without creating a string. Matching is
+ * ASCII case-insensitive ("nknusdt@depth" and "NKNUSDT" find the same entry); the hash is verified against
+ * the stored bytes so an unknown symbol can never alias a known one.
+ */
+export class SymbolTable {
+  private readonly byHash = new Map<number, number>();
+  readonly names: string[] = [];
+  private readonly upper: Uint8Array[] = [];
+
+  add(symbol: string): number {
+    const u = symbol.toUpperCase();
+    const existing = this.indexOf(u);
+    if (existing >= 0) return existing;
+    const h = hashSymbol(u);
+    if (this.byHash.has(h)) throw new Error(`symbol hash collision: ${u} vs ${this.names[this.byHash.get(h) as number]}`);
+    const idx = this.names.length;
+    this.byHash.set(h, idx);
+    this.names.push(u);
+    const bytes = new Uint8Array(u.length);
+    for (let i = 0; i < u.length; i++) bytes[i] = u.charCodeAt(i);
+    this.upper.push(bytes);
+    return idx;
+  }
+
+  indexOf(symbol: string): number {
+    const u = symbol.toUpperCase();
+    const i = this.byHash.get(hashSymbol(u));
+    return i !== undefined && this.names[i] === u ? i : -1;
+  }
+
+  /**
+   * Index of the symbol whose case-folded hash is `h` and whose bytes are b[start, start+len) (compared up to
+   * `len` or the first `stop` byte), or -1.
+   */
+  lookup(h: number, b: Uint8Array, start: number, len: number, stop: number): number {
+    const i = this.byHash.get(h);
+    if (i === undefined) return -1;
+    const want = this.upper[i] as Uint8Array;
+    let n = 0;
+    while (n < len) {
+      let c = b[start + n] as number;
+      if (c === stop) break;
+      if (c >= 97 && c <= 122) c -= 32;
+      if (n >= want.length || c !== want[n]) return -1;
+      n++;
+    }
+    return n === want.length ? i : -1;
+  }
+
+  get size(): number {
+    return this.names.length;
+  }
+}
+
+/** Parsed price levels of one side of one message, reused for every frame. */
+export class LevelScratch {
+  px: Float64Array;
+  qty: Float64Array;
+  n = 0;
+  constructor(capacity = 1024) {
+    this.px = new Float64Array(capacity);
+    this.qty = new Float64Array(capacity);
+  }
+  push(px: number, qty: number): void {
+    if (this.n === this.px.length) {
+      const c = this.px.length * 2;
+      const p = new Float64Array(c);
+      p.set(this.px);
+      const q = new Float64Array(c);
+      q.set(this.qty);
+      this.px = p;
+      this.qty = q;
+    }
+    this.px[this.n] = px;
+    this.qty[this.n] = qty;
+    this.n++;
+  }
+}
+
+/**
+ * Read `[["px","qty"],...]` at the scanner's position into `out` (appending). On error the scanner's `err` is
+ * set; the caller discards `out`.
+ */
+export function readLevels(sc: Scanner, pxDec: number, qtyDec: number, out: LevelScratch): void {
+  if (!sc.expect(91 /* [ */)) return;
+  let first = true;
+  while (sc.moreItems(first)) {
+    first = false;
+    if (!sc.expect(91)) return;
+    const px = sc.dec(pxDec);
+    if (!sc.expect(44 /* , */)) return;
+    const q = sc.dec(qtyDec);
+    if (sc.err !== Reason.Ok) return;
+    // Bybit may append fields to a level one day: skip anything after the size
+    while (sc.peek() === 44) {
+      sc.p++;
+      sc.skip();
+    }
+    if (!sc.expect(93 /* ] */)) return;
+    out.push(px, q);
+  }
+}
+
+/** Counters of one adapter (all numbers, read by tests, /metrics and reports). */
+export class MdCounters {
+  frames = 0;
+  bytes = 0;
+  /** hot frames applied to a book / BotState */
+  applied = 0;
+  /** cold frames (acks, pongs, control responses) handled by the JSON.parse fallback */
+  cold = 0;
+  /** recognised but unused streams (kline, tickers...) */
+  ignored = 0;
+  /** frames rejected, by Reason */
+  readonly parseErrors = new Float64Array(REASON_COUNT);
+  /** sequence gaps detected (each triggers a resync) */
+  gaps = 0;
+  /** duplicate or older-than-book diffs ignored */
+  duplicates = 0;
+  /** diffs dropped before sync as the exchange's algorithm says (u <= lastUpdateId) */
+  preSyncDropped = 0;
+  /** crossed books detected (each triggers a resync) */
+  crossed = 0;
+  /** resyncs started (gap, crossed, reconnect, snapshot too old) */
+  resyncs = 0;
+  /** snapshots applied */
+  snapshots = 0;
+  /** REST snapshots refetched because older than the buffered diffs */
+  snapshotsTooOld = 0;
+  /** deltas received while no snapshot was held (Bybit) */
+  deltasWithoutSnapshot = 0;
+  /** staleness marks set by the watchdog */
+  staleMarks = 0;
+  /** socket (re)connects after the first */
+  reconnects = 0;
+  /** planned connection replacements (Binance 24 h rotation) */
+  rotations = 0;
+
+  /** Count a rejected frame; returns the new count for that reason. */
+  reject(reason: number): number {
+    const n = (this.parseErrors[reason] ?? 0) + 1;
+    this.parseErrors[reason] = n;
+    return n;
+  }
+
+  parseErrorsByName(): Record<string, number> {
+    const o: Record<string, number> = {};
+    for (let i = 1; i < REASON_COUNT; i++) if ((this.parseErrors[i] as number) > 0) o[REASON_NAMES[i] as string] = this.parseErrors[i] as number;
+    return o;
+  }
+
+  totalParseErrors(): number {
+    let s = 0;
+    for (let i = 1; i < REASON_COUNT; i++) s += this.parseErrors[i] as number;
+    return s;
+  }
+
+  snapshot(): Record<string, number | Record<string, number>> {
+    return {
+      frames: this.frames, bytes: this.bytes, applied: this.applied, cold: this.cold, ignored: this.ignored,
+      parseErrors: this.parseErrorsByName(), gaps: this.gaps, duplicates: this.duplicates,
+      preSyncDropped: this.preSyncDropped, crossed: this.crossed, resyncs: this.resyncs, snapshots: this.snapshots,
+      snapshotsTooOld: this.snapshotsTooOld, deltasWithoutSnapshot: this.deltasWithoutSnapshot,
+      staleMarks: this.staleMarks, reconnects: this.reconnects, rotations: this.rotations,
+    };
+  }
+}
