@@ -53,7 +53,7 @@ export interface SimOptions {
   rate?: number;
   /** ladder depth per side; default 200 */
   levelsPerSide?: number;
-  /** depth diff coalescing interval handed to venues; default 100 */
+  /** depth diff coalescing interval handed to venues; default 100 (0 in deterministic mode) */
   depthIntervalMs?: number;
   /** virtual clock derived from the generator's step counter: same seed, same byte stream */
   deterministic?: boolean;
@@ -207,7 +207,9 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
       accountHooks.push(cb);
     },
     credentials,
-    depthIntervalMs: opts.depthIntervalMs ?? 100,
+    // deterministic runs default to one diff frame per batch: a wall-clock coalescing timer would make frame
+    // contents depend on the machine's speed
+    depthIntervalMs: opts.depthIntervalMs ?? (opts.deterministic ? 0 : 100),
     log: logger,
   };
 

@@ -19,11 +19,13 @@ options:
   --seed N               PRNG seed of the synthetic market (default: random; printed in the JSON line)
   --symbols A,B          symbols of every market (default: BTCUSDT,ETHUSDT)
   --rate N               synthetic level updates per second across all books (default: 2000; >= 100000 works)
-  --depth-interval MS    depth diff interval of the venues in ms (default: 100; 0 = one frame per book change)
+  --depth-interval MS    depth diff interval of the venues in ms (default: 100, or 0 with --deterministic;
+                         0 = one frame per book change)
   --replay FILE          replay a recorded capture (*_capture_*.ndjson format); repeatable
   --replay-speed X       replay pace: 1 = recorded (default), 0 = as fast as possible
   --replay-loop          start the replay again at its end
-  --deterministic        virtual clock derived from the generator: same seed, same byte stream
+  --deterministic        virtual clock derived from the generator (event times = updates produced / rate):
+                         same seed, same sequence of book changes, trades and timestamps
   --host H               bind address (default: 127.0.0.1)
   --venues A,B           venues to start: binanceSpot,binanceUsdm,bybit (default: all)
   --doc-example-key      accept Binance's documented example API key/secret instead of random ones

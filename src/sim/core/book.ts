@@ -343,6 +343,19 @@ export class MatchingBook implements SimBook {
     return qtyLots - left;
   }
 
+  /**
+   * A public trade that happened elsewhere (replay of recorded trades): announced to listeners, no level changes and
+   * no fills (user orders fill when the recorded levels move through them). Returns the trade id.
+   */
+  publishTrade(takerSide: SimSide, priceTicks: number, qtyLots: number, timeMs?: number): number {
+    const id = ++this.tradeId;
+    this.trades++;
+    const pt: SimPublicTrade = { tradeId: id, priceTicks, qtyLots, takerSide, timeMs: timeMs ?? this.nowMs() };
+    const ls = this.listeners;
+    for (let i = 0; i < ls.length; i++) ls[i]!.onTrade(this.instrument.symbol, pt);
+    return id;
+  }
+
   /** Remove all synthetic liquidity on both sides (replay snapshots), inside the current batch. */
   clearSynthetic(): void {
     this.beginBatch();

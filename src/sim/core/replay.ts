@@ -9,6 +9,8 @@
  *  - Binance: REST depth snapshots (`/api/v3/depth`, `/fapi/v1/depth`) and `depthUpdate` diffs (`b`/`a`), synced
  *    as the exchange documents (diffs before a symbol's snapshot and diffs with u <= lastUpdateId are skipped).
  *  - Bybit v5: `orderbook.{depth}.{symbol}` snapshot (resets the book) and delta frames.
+ *  - Trades (Binance `aggTrade`, Bybit `publicTrade`) become public trades of the book (`publishTrade`: no level
+ *    change, no fills), once the symbol's book is synced.
  *  - The market of a frame comes from its connection's URL (stream.binance.com / fstream.binance.com /
  *    /v5/public/spot|linear) or the REST URL; the header's `exchange` is the fallback.
  * Each recorded snapshot or diff becomes ONE book batch (one onLevels, updateId + 1); venues re-emit it in their own
@@ -26,7 +28,8 @@ import type { SimInstrument, SimMarketId } from './types.js';
 export type RecordedLevels = Array<[string, string]>;
 
 export interface ReplayEvent {
-  kind: 'snapshot' | 'diff';
+  /** trade: bids/asks empty; `trade` holds it */
+  kind: 'snapshot' | 'diff' | 'trade';
   market: SimMarketId;
   symbol: string;
   /** recorded receive time, epoch ms */
@@ -36,6 +39,7 @@ export interface ReplayEvent {
   /** Binance: lastUpdateId of a snapshot, U/u of a diff; Bybit: u */
   firstId?: number;
   lastId?: number;
+  trade?: { takerSide: 'BUY' | 'SELL'; price: string; qty: string };
 }
 
 export interface ReplaySource {
@@ -102,7 +106,7 @@ export function parseCapture(text: string, file = '<memory>'): ReplaySource {
         badLines++;
       }
     } else if (o.t === 'recv' && typeof o.data === 'string') {
-      if (o.data.indexOf('depthUpdate') < 0 && o.data.indexOf('orderbook.') < 0) continue;
+      if (o.data.indexOf('depthUpdate') < 0 && o.data.indexOf('orderbook.') < 0 && o.data.indexOf('aggTrade') < 0 && o.data.indexOf('publicTrade.') < 0) continue;
       let d: Record<string, unknown>;
       try {
         d = JSON.parse(o.data) as Record<string, unknown>;
@@ -127,8 +131,36 @@ export function parseCapture(text: string, file = '<memory>'): ReplaySource {
         });
         continue;
       }
+      // Binance aggTrade: m = buyer is the maker, so the taker sold
+      if (inner['e'] === 'aggTrade' && typeof inner['s'] === 'string' && typeof inner['p'] === 'string' && typeof inner['q'] === 'string') {
+        events.push({
+          kind: 'trade',
+          market: m,
+          symbol: inner['s'].toUpperCase(),
+          tsMs: typeof inner['T'] === 'number' ? inner['T'] : tsMs,
+          bids: [],
+          asks: [],
+          trade: { takerSide: inner['m'] === true ? 'SELL' : 'BUY', price: inner['p'], qty: inner['q'] },
+        });
+        continue;
+      }
       // Bybit v5
       const topic = d['topic'];
+      if (typeof topic === 'string' && topic.startsWith('publicTrade.') && Array.isArray(d['data'])) {
+        for (const t of d['data'] as Array<Record<string, unknown>>) {
+          if (typeof t['s'] !== 'string' || typeof t['p'] !== 'string' || typeof t['v'] !== 'string') continue;
+          events.push({
+            kind: 'trade',
+            market: m,
+            symbol: t['s'].toUpperCase(),
+            tsMs: typeof t['T'] === 'number' ? t['T'] : tsMs,
+            bids: [],
+            asks: [],
+            trade: { takerSide: t['S'] === 'Sell' ? 'SELL' : 'BUY', price: t['p'], qty: t['v'] },
+          });
+        }
+        continue;
+      }
       if (typeof topic === 'string' && topic.startsWith('orderbook.')) {
         const data = d['data'] as Record<string, unknown> | undefined;
         if (!data || typeof data['s'] !== 'string' || !isLevels(data['b']) || !isLevels(data['a'])) continue;
@@ -154,6 +186,10 @@ function deriveInstruments(events: ReplayEvent[]): SimInstrument[] {
     const k = `${ev.market}:${ev.symbol}`;
     let a = acc.get(k);
     if (!a) acc.set(k, (a = { market: ev.market, symbol: ev.symbol, pd: 0, qd: 0, mid: undefined }));
+    if (ev.trade) {
+      a.pd = Math.max(a.pd, decimalsOfStep(ev.trade.price));
+      a.qd = Math.max(a.qd, decimalsOfStep(ev.trade.qty));
+    }
     for (const side of [ev.bids, ev.asks]) {
       for (const [p, q] of side) {
         const pd = decimalsOfStep(p);
@@ -231,6 +267,15 @@ export class Replayer {
     const book = this.opts.books.get(ev.market)?.get(ev.symbol);
     if (!book) return false;
     const key = `${ev.market}:${ev.symbol}`;
+    if (ev.kind === 'trade') {
+      if (!this.synced.has(key) || !ev.trade) return false; // trades before the book is synced are skipped
+      const ins = book.instrument;
+      const price = parseScaled(ev.trade.price, ins.priceDecimals);
+      const qty = parseScaled(ev.trade.qty, ins.qtyDecimals);
+      if (!(price > 0) || !(qty > 0)) return false;
+      book.publishTrade(ev.trade.takerSide, price, qty, this.opts.useRecordedTime === false ? undefined : ev.tsMs);
+      return true;
+    }
     const binance = ev.market === 'binanceSpot' || ev.market === 'binanceUsdm';
     if (ev.kind === 'diff') {
       if (binance) {

@@ -89,7 +89,22 @@ describe('replay of recorded captures', () => {
     const src = loadCapture(file);
     const books = booksFor(src);
     const book = books.get('binanceUsdm')!.get('SUSHIUSDT')!;
+    const trades: Array<[string, number, number]> = [];
+    book.addListener({ onLevels: () => undefined, onOrder: () => undefined, onTrade: (_s, t) => trades.push([t.takerSide, t.priceTicks, t.qtyLots]) });
     new Replayer(src, { books }).applyAll();
+    // recorded aggTrades after the symbol's snapshot, in file order
+    const recorded: Array<[string, number, number]> = [];
+    let synced = false;
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      if (!line) continue;
+      const o = JSON.parse(line);
+      if (o.t === 'http' && o.url.includes('symbol=SUSHIUSDT&')) synced = true;
+      if (!synced || o.t !== 'recv') continue;
+      const d = JSON.parse(o.data).data;
+      if (d?.e === 'aggTrade' && d.s === 'SUSHIUSDT') recorded.push([d.m ? 'SELL' : 'BUY', parseScaled(d.p, book.instrument.priceDecimals), parseScaled(d.q, book.instrument.qtyDecimals)]);
+    }
+    expect(recorded.length).toBeGreaterThan(0);
+    expect(trades).toEqual(recorded);
     const exp = expected(file, 'binance', 'SUSHIUSDT');
     const ins = book.instrument;
     expect(ins.contractType).toBe('PERPETUAL');
