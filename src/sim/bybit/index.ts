@@ -360,7 +360,7 @@ class BybitVenue {
       const big = this.ctx.takeFault(st.market, 'oversizedFrame');
       if (big) {
         const bytes = big.bytes ?? 2 * 1024 * 1024;
-        const pad = Math.max(0, bytes - frame.length - 10);
+        const pad = Math.max(0, bytes - frame.length - 9);
         out = frame.slice(0, -1) + ',"pad":"' + 'x'.repeat(pad) + '"}';
       }
     }
