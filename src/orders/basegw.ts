@@ -1,0 +1,283 @@
+/**
+ * What every venue gateway shares: the event object it reports through, the corrected clock, the rate limiter,
+ * and the "never lose, never double" recovery logic for sends whose outcome is unknown:
+ *
+ *   unknown (timeout, 5xx, disconnect) or duplicate-client-id reject
+ *     -> query the order by client id (with a short backoff, a few times)
+ *        found     -> report its state (source 'query')
+ *        not found -> resend with the SAME client id (a late original then makes the resend a duplicate reject,
+ *                     which leads back here and finds it), at most `maxResends` times
+ *        query keeps failing -> leave it NEW_PENDING and list it in `unresolved` for reconciliation
+ *   clock (-1021 / 10002) -> one debounced resync, then one retry with the same id
+ *   rate limited (429 / 10006) -> back off by Retry-After, report a reject (nothing was placed)
+ *   banned (418) / auth -> halt the venue, report a reject
+ */
+import type { VenueId } from '../core/types.js';
+import { Hop, type HopRecorder } from '../latency/hops.js';
+import { VENUE_INDEX } from '../core/types.js';
+import { nowNs } from '../latency/clock.js';
+import { log } from '../util/log.js';
+import type { ServerClock } from './clock.js';
+import type { FailureClass, GatewayOrder } from './gateway.js';
+import type { VenueRateLimiter } from './ratelimit.js';
+import { blankOrderEvent, type ExchangeOrder, type OrderEvent, type OrderEventKind, type OrderState } from './types.js';
+
+export type SendOutcome =
+  | { ok: true }
+  | { ok: false; cls: FailureClass | 'notSent'; code: number; reason: string };
+
+export const OK: SendOutcome = { ok: true };
+
+export function fail(cls: FailureClass | 'notSent', code: number, reason: string): SendOutcome {
+  return { ok: false, cls, code, reason };
+}
+
+export interface RecoveryOptions {
+  maxQueries?: number;
+  maxResends?: number;
+  /** first query delay; doubles per try */
+  queryDelayMs?: number;
+}
+
+export function kindOfState(s: OrderState): OrderEventKind {
+  switch (s) {
+    case 'CANCELED':
+      return 'cancel';
+    case 'REJECTED':
+      return 'reject';
+    case 'EXPIRED':
+      return 'expire';
+    case 'PARTIALLY_FILLED':
+    case 'FILLED':
+      return 'fill'; // status-only (fillQty 0): fills themselves come with trade ids from the private stream
+    default:
+      return 'ack';
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export abstract class BaseGateway {
+  onEvent: (ev: OrderEvent) => void = () => undefined;
+  protected readonly ev: OrderEvent = blankOrderEvent();
+  protected halted = false;
+  protected haltReason = '';
+  /** client ids whose outcome could not be learned (engine reconciliation should look at them) */
+  readonly unresolved = new Set<string>();
+  readonly counts = { placed: 0, resends: 0, queries: 0, unknownOutcomes: 0, clockResyncs: 0, refused: 0 };
+  protected readonly vi: number;
+  protected readonly maxQueries: number;
+  protected readonly maxResends: number;
+  protected readonly queryDelayMs: number;
+
+  constructor(
+    readonly venue: VenueId,
+    readonly clock: ServerClock,
+    readonly limiter: VenueRateLimiter,
+    protected readonly hops?: HopRecorder,
+    rec: RecoveryOptions = {},
+  ) {
+    this.vi = VENUE_INDEX[venue];
+    this.maxQueries = rec.maxQueries ?? 5;
+    this.maxResends = rec.maxResends ?? 2;
+    this.queryDelayMs = rec.queryDelayMs ?? 20;
+  }
+
+  isHalted(): boolean {
+    return this.halted || this.limiter.isBanned(this.clock.nowMs());
+  }
+
+  halt(reason: string): void {
+    if (!this.halted) log().error({ venue: this.venue, reason }, 'venue halted');
+    this.halted = true;
+    this.haltReason = reason;
+  }
+
+  resume(): void {
+    this.halted = false;
+    this.haltReason = '';
+    this.limiter.clearBan();
+  }
+
+  abstract queryOrder(symbol: string, clientOrderId: string): Promise<ExchangeOrder | null>;
+  /** send one attempt; report the ack itself on success */
+  protected abstract sendPlace(o: GatewayOrder, attempt: number): Promise<SendOutcome>;
+  protected abstract sendCancel(o: GatewayOrder): Promise<SendOutcome>;
+
+  protected recordSign(startNs: number): void {
+    this.hops?.record(Hop.Sign, this.vi, nowNs() - startNs);
+  }
+
+  /** Fill the shared event with the basics; callers set the rest, then `this.fire()`. */
+  protected begin(kind: OrderEventKind, symbol: string, clientOrderId: string, state: OrderState, source: OrderEvent['source']): OrderEvent {
+    const e = this.ev;
+    e.venue = this.venue;
+    e.symbol = symbol;
+    e.kind = kind;
+    e.clientOrderId = clientOrderId;
+    e.exchangeOrderId = '';
+    e.state = state;
+    e.tradeId = '';
+    e.fillPrice = 0;
+    e.fillQty = 0;
+    e.cumQty = 0;
+    e.fee = 0;
+    e.feeAsset = '';
+    e.maker = false;
+    e.code = 0;
+    e.reason = '';
+    e.exchTimeMs = 0;
+    e.localNs = nowNs();
+    e.source = source;
+    return e;
+  }
+
+  protected fire(): void {
+    this.onEvent(this.ev);
+  }
+
+  protected emitReject(o: GatewayOrder, code: number, reason: string, source: OrderEvent['source'] = 'rest'): void {
+    const e = this.begin('reject', o.symbol, o.clientOrderId, 'REJECTED', source);
+    e.code = code;
+    e.reason = reason;
+    this.fire();
+  }
+
+  protected emitFromExchangeOrder(q: ExchangeOrder, source: OrderEvent['source'] = 'query'): void {
+    const e = this.begin(kindOfState(q.state), q.symbol, q.clientOrderId, q.state, source);
+    e.exchangeOrderId = q.exchangeOrderId;
+    e.cumQty = q.filledQty;
+    e.exchTimeMs = q.updateTimeMs;
+    this.fire();
+  }
+
+  /** Entry point used by `place()`: refuse locally when halted/limited, else send and follow the outcome. */
+  protected placeWithRecovery(o: GatewayOrder, attempt = 0): void {
+    const now = this.clock.nowMs();
+    if (this.halted) {
+      this.counts.refused++;
+      this.emitReject(o, 0, 'VENUE_HALTED:' + this.haltReason);
+      return;
+    }
+    const wait = this.limiter.orderWaitMs(now);
+    if (wait > 0) {
+      this.counts.refused++;
+      this.emitReject(o, 0, wait === Infinity || this.limiter.isBanned(now) ? 'BANNED' : 'RATE_LIMITED_LOCAL');
+      return;
+    }
+    this.counts.placed++;
+    this.sendPlace(o, attempt).then(
+      (out) => this.afterPlace(o, attempt, out),
+      (err: unknown) => this.afterPlace(o, attempt, fail('unknown', 0, 'SEND_ERROR:' + String((err as Error)?.message ?? err))),
+    );
+  }
+
+  private afterPlace(o: GatewayOrder, attempt: number, out: SendOutcome): void {
+    if (out.ok) return;
+    switch (out.cls) {
+      case 'rejected':
+        this.emitReject(o, out.code, out.reason);
+        return;
+      case 'rateLimited':
+        this.emitReject(o, out.code, 'RATE_LIMITED:' + out.reason);
+        return;
+      case 'banned':
+        this.halt('banned: ' + out.reason);
+        this.emitReject(o, out.code, 'BANNED:' + out.reason);
+        return;
+      case 'auth':
+        this.halt('auth: ' + out.reason);
+        this.emitReject(o, out.code, 'AUTH:' + out.reason);
+        return;
+      case 'clock':
+        this.counts.clockResyncs++;
+        this.clock
+          .requestResync()
+          .catch(() => undefined)
+          .then(() => {
+            if (attempt === 0) this.placeWithRecovery(o, 1);
+            else this.emitReject(o, out.code, 'TIMESTAMP:' + out.reason);
+          });
+        return;
+      case 'notSent':
+      case 'unknown':
+      case 'duplicate':
+        this.counts.unknownOutcomes++;
+        void this.recover(o, attempt, out);
+        return;
+    }
+  }
+
+  private async recover(o: GatewayOrder, attempt: number, why: { code: number; reason: string }): Promise<void> {
+    let delay = this.queryDelayMs;
+    for (let i = 0; i < this.maxQueries; i++) {
+      await sleep(delay);
+      delay *= 2;
+      let q: ExchangeOrder | null;
+      try {
+        this.counts.queries++;
+        q = await this.queryOrder(o.symbol, o.clientOrderId);
+      } catch {
+        continue; // the query's outcome is unknown too: try again
+      }
+      if (q) {
+        this.unresolved.delete(o.clientOrderId);
+        this.emitFromExchangeOrder(q);
+        return;
+      }
+      // proven absent: resend with the same client id (a late original turns it into a duplicate reject)
+      if (attempt < this.maxResends) {
+        this.counts.resends++;
+        this.placeWithRecovery(o, attempt + 1);
+        return;
+      }
+      this.unresolved.delete(o.clientOrderId);
+      this.emitReject(o, why.code, 'NOT_FOUND_AFTER_RESEND:' + why.reason);
+      return;
+    }
+    this.unresolved.add(o.clientOrderId);
+    log().warn({ venue: this.venue, clientOrderId: o.clientOrderId, reason: why.reason }, 'order outcome unknown after queries');
+  }
+
+  /** Cancel: success reports itself; unknown order -> cancelReject then query the truth; unknown -> query. */
+  protected cancelWithRecovery(o: GatewayOrder): void {
+    if (this.halted) {
+      const e = this.begin('cancelReject', o.symbol, o.clientOrderId, o.state, 'rest');
+      e.reason = 'VENUE_HALTED';
+      this.fire();
+      return;
+    }
+    this.sendCancel(o).then(
+      (out) => this.afterCancel(o, out),
+      (err: unknown) => this.afterCancel(o, fail('unknown', 0, String((err as Error)?.message ?? err))),
+    );
+  }
+
+  private afterCancel(o: GatewayOrder, out: SendOutcome): void {
+    if (out.ok) return;
+    if (out.cls === 'rejected' || out.cls === 'rateLimited' || out.cls === 'banned' || out.cls === 'auth' || out.cls === 'clock') {
+      const e = this.begin('cancelReject', o.symbol, o.clientOrderId, o.state, 'rest');
+      e.code = out.code;
+      e.reason = out.reason;
+      this.fire();
+      if (out.cls === 'clock') this.clock.requestResync().catch(() => undefined);
+      if (out.cls !== 'rejected') return;
+    }
+    // learn the truth (already filled / canceled, or cancel outcome unknown)
+    void (async () => {
+      let delay = this.queryDelayMs;
+      for (let i = 0; i < this.maxQueries; i++) {
+        await sleep(delay);
+        delay *= 2;
+        try {
+          this.counts.queries++;
+          const q = await this.queryOrder(o.symbol, o.clientOrderId);
+          if (q) this.emitFromExchangeOrder(q);
+          return;
+        } catch {
+          /* retry */
+        }
+      }
+    })();
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * What the OrderManager needs from a venue. One implementation per (exchange, transport): Binance REST, Binance WS
+ * API, Bybit REST, Bybit trade WS. Results are reported through `onEvent` as normalized OrderEvents.
+ */
+import type { VenueId } from '../core/types.js';
+import type { ExchangeOrder, ExchangePosition, OrderEvent } from './types.js';
+import type { TrackedOrder } from './state.js';
+
+export type GatewayOrder = Pick<
+  TrackedOrder,
+  'clientOrderId' | 'symbol' | 'side' | 'type' | 'tif' | 'price' | 'qty' | 'reduceOnly' | 'exchangeOrderId' | 'state'
+> & { sentNs: number };
+
+export interface VenueGateway {
+  readonly venue: VenueId;
+  /** set by the OrderManager before start(); the event object may be reused after the call returns */
+  onEvent: (ev: OrderEvent) => void;
+  /** connect, pre-warm, sync the clock, start keep-alives */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** true while the venue refuses sends (418 ban, 429 backoff window, disconnected) */
+  isHalted(): boolean;
+  /** Send a new order; returns at once, outcome arrives via onEvent. */
+  place(o: GatewayOrder): void;
+  cancel(o: GatewayOrder): void;
+  /** Cancel every open order (one symbol or all known symbols), including USD-M algo orders. */
+  cancelAll(symbol?: string): Promise<void>;
+  queryOrder(symbol: string, clientOrderId: string): Promise<ExchangeOrder | null>;
+  openOrders(symbol?: string): Promise<ExchangeOrder[]>;
+  positions(): Promise<ExchangePosition[]>;
+}
+
+/** Why a venue refused or failed a request, as the engine reacts to it. */
+export type FailureClass =
+  | 'rejected' // definitive: the order does not exist
+  | 'unknown' // outcome unknown (timeout, 5xx, disconnect): query before anything else
+  | 'rateLimited' // 429 / 10006: back off, nothing was done
+  | 'banned' // 418: halt the venue
+  | 'clock' // -1021 / 10002: resync the clock, then one retry with the same id
+  | 'duplicate' // the client id exists: the first attempt landed; query it
+  | 'auth'; // bad key / signature / permissions: halt
+
+export interface MappedError {
+  cls: FailureClass;
+  /** short machine reason for the event's `reason` */
+  reason: string;
+}

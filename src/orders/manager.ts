@@ -1,0 +1,190 @@
+/**
+ * OrderManager: the engine's OrderApi over the venue gateways. Risk sits in front of it (the engine's job).
+ *
+ * - place(): a client id from the generator, a NEW_PENDING record in the OrderStore, then the venue's gateway.
+ * - Every OrderEvent from a gateway (responses, private streams, queries) goes through the state machine; the
+ *   events that changed something are passed on to subscribers (engine, journal). Duplicates / stale updates are
+ *   counted, not forwarded.
+ * - Reconciliation helpers for the engine: openOrders, positions, queryOrder, cancelAllEverywhere (kill switch).
+ */
+import type { Instrument, VenueId } from '../core/types.js';
+import { nowNs } from '../latency/clock.js';
+import { Hop, type HopRecorder } from '../latency/hops.js';
+import { VENUE_INDEX } from '../core/types.js';
+import { log } from '../util/log.js';
+import type { VenueGateway } from './gateway.js';
+import { ClientIdGenerator } from './ids.js';
+import { OrderStore, isTerminal, type TrackedOrder } from './state.js';
+import type { ExchangeOrder, ExchangePosition, OrderApi, OrderEvent, OrderEventSink, OrderRequest } from './types.js';
+
+export interface OrderManagerOptions {
+  instruments: readonly Instrument[];
+  gateways: readonly VenueGateway[];
+  ids?: ClientIdGenerator;
+  hops?: HopRecorder;
+  /** terminal orders kept for late updates */
+  keepTerminal?: number;
+}
+
+export interface CancelAllReport {
+  venue: VenueId;
+  /** open orders the exchange still reports after the cancel-all (should be 0) */
+  remaining: number;
+  error?: string;
+}
+
+export class OrderManager implements OrderApi {
+  readonly store = new OrderStore();
+  readonly ids: ClientIdGenerator;
+  private readonly bySlot = new Map<number, Instrument>();
+  private readonly gateways = new Map<VenueId, VenueGateway>();
+  private readonly sinks: OrderEventSink[] = [];
+  private readonly hops: HopRecorder | undefined;
+  private readonly keepTerminal: number;
+  readonly counts = { placed: 0, refused: 0, events: 0, applied: 0, duplicate: 0, stale: 0, unknown: 0 };
+
+  constructor(opts: OrderManagerOptions) {
+    for (const i of opts.instruments) this.bySlot.set(i.slot, i);
+    for (const g of opts.gateways) {
+      this.gateways.set(g.venue, g);
+      g.onEvent = (ev) => this.onEvent(ev);
+    }
+    this.ids = opts.ids ?? new ClientIdGenerator();
+    this.hops = opts.hops;
+    this.keepTerminal = opts.keepTerminal ?? 10_000;
+  }
+
+  subscribe(sink: OrderEventSink): () => void {
+    this.sinks.push(sink);
+    return () => {
+      const i = this.sinks.indexOf(sink);
+      if (i >= 0) this.sinks.splice(i, 1);
+    };
+  }
+
+  gateway(venue: VenueId): VenueGateway | undefined {
+    return this.gateways.get(venue);
+  }
+
+  async start(): Promise<void> {
+    await Promise.all([...this.gateways.values()].map((g) => g.start()));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.gateways.values()].map((g) => g.stop().catch(() => undefined)));
+  }
+
+  place(req: OrderRequest): string | null {
+    const inst = this.bySlot.get(req.slot);
+    const gw = inst ? this.gateways.get(inst.venue) : undefined;
+    if (!inst || !gw || gw.isHalted() || req.qty <= 0 || (req.type === 'LIMIT' && req.price <= 0)) {
+      this.counts.refused++;
+      return null;
+    }
+    const id = this.ids.next();
+    const o = this.store.create({
+      clientOrderId: id, venue: inst.venue, symbol: inst.symbol, slot: inst.slot, side: req.side, type: req.type, tif: req.tif,
+      price: req.type === 'MARKET' ? 0 : req.price, qty: req.qty, reduceOnly: req.reduceOnly === true, nowNs: nowNs(),
+    });
+    this.counts.placed++;
+    gw.place(o);
+    return id;
+  }
+
+  cancel(clientOrderId: string): boolean {
+    const o = this.store.get(clientOrderId);
+    if (!o || isTerminal(o.state)) return false;
+    const gw = this.gateways.get(o.venue);
+    if (!gw) return false;
+    this.store.markCancelPending(clientOrderId, nowNs());
+    gw.cancel(o);
+    return true;
+  }
+
+  cancelAll(slot?: number): void {
+    if (slot !== undefined) {
+      const inst = this.bySlot.get(slot);
+      const gw = inst ? this.gateways.get(inst.venue) : undefined;
+      if (inst && gw) {
+        for (const o of this.store.open(inst.venue)) if (o.symbol === inst.symbol) this.store.markCancelPending(o.clientOrderId, nowNs());
+        gw.cancelAll(inst.symbol).catch((err: unknown) => log().warn({ venue: inst.venue, err: String(err) }, 'cancelAll failed'));
+      }
+      return;
+    }
+    for (const [venue, gw] of this.gateways) {
+      for (const o of this.store.open(venue)) this.store.markCancelPending(o.clientOrderId, nowNs());
+      gw.cancelAll().catch((err: unknown) => log().warn({ venue, err: String(err) }, 'cancelAll failed'));
+    }
+  }
+
+  /** Not supported yet: the engine cancels and re-places. */
+  amend(_clientOrderId: string, _price: number, _qty: number): boolean {
+    return false;
+  }
+
+  order(clientOrderId: string): TrackedOrder | undefined {
+    return this.store.get(clientOrderId);
+  }
+
+  private onEvent(ev: OrderEvent): void {
+    this.counts.events++;
+    const o = this.store.get(ev.clientOrderId);
+    const before = o?.state;
+    const r = this.store.apply(ev);
+    this.counts[r]++;
+    if (r !== 'applied') return;
+    if (o && this.hops && o.sentNs > 0) {
+      if (before === 'NEW_PENDING' && ev.kind !== 'fill') this.hops.record(Hop.Ack, VENUE_INDEX[o.venue], ev.localNs - o.sentNs);
+      if (ev.kind === 'fill' && ev.fillQty > 0 && o.tradeIds.size === 1) this.hops.record(Hop.Fill, VENUE_INDEX[o.venue], ev.localNs - o.sentNs);
+    }
+    for (let i = 0; i < this.sinks.length; i++) this.sinks[i]!.onOrderEvent(ev);
+    if (o && isTerminal(o.state) && this.counts.applied % 1000 === 0) this.store.prune(this.keepTerminal);
+  }
+
+  // ---- reconciliation helpers -----------------------------------------------------------------------------
+
+  async openOrders(venue: VenueId): Promise<ExchangeOrder[]> {
+    const gw = this.gateways.get(venue);
+    if (!gw) throw new Error(`no gateway for ${venue}`);
+    return gw.openOrders();
+  }
+
+  async positions(venue: VenueId): Promise<ExchangePosition[]> {
+    const gw = this.gateways.get(venue);
+    if (!gw) throw new Error(`no gateway for ${venue}`);
+    return gw.positions();
+  }
+
+  /** Query an order we know (by client id); its result is also fed through the state machine. */
+  async queryOrder(clientOrderId: string, venue?: VenueId, symbol?: string): Promise<ExchangeOrder | null> {
+    const o = this.store.get(clientOrderId);
+    const v = o?.venue ?? venue;
+    const s = o?.symbol ?? symbol;
+    if (v === undefined || s === undefined) throw new Error(`unknown order ${clientOrderId}: give venue and symbol`);
+    const gw = this.gateways.get(v);
+    if (!gw) throw new Error(`no gateway for ${v}`);
+    return gw.queryOrder(s, clientOrderId);
+  }
+
+  /** Kill switch: cancel everything everywhere (incl. algo orders), then verify by querying open orders. */
+  async cancelAllEverywhere(): Promise<CancelAllReport[]> {
+    const reports = await Promise.all(
+      [...this.gateways].map(async ([venue, gw]): Promise<CancelAllReport> => {
+        for (const o of this.store.open(venue)) this.store.markCancelPending(o.clientOrderId, nowNs());
+        let error: string | undefined;
+        for (let attempt = 0; attempt < 2; attempt++) {
+          try {
+            await gw.cancelAll();
+            const left = await gw.openOrders();
+            if (left.length === 0) return { venue, remaining: 0 };
+            if (attempt === 1) return { venue, remaining: left.length };
+          } catch (err) {
+            error = String((err as Error)?.message ?? err);
+          }
+        }
+        return error === undefined ? { venue, remaining: -1 } : { venue, remaining: -1, error };
+      }),
+    );
+    return reports;
+  }
+}
