@@ -294,13 +294,14 @@ export class MarketStreams implements SimBookListener {
     }
   }
 
+  /** Counted faults are consumed one take per frame (the registry counts `count` down). */
   private takeSymFaults(st: SymState): void {
     const sym = st.book.instrument.symbol;
     const d = this.ctx.takeFault(this.market, 'dropDiff', sym);
-    if (d) st.drop += d.count ?? 1;
-    const u = this.ctx.takeFault(this.market, 'duplicateDiff', sym);
-    if (u) st.dup += u.count ?? 1;
-    const r = this.ctx.takeFault(this.market, 'reorderDiff', sym);
+    if (d) st.drop = 1;
+    const u = d ? undefined : this.ctx.takeFault(this.market, 'duplicateDiff', sym);
+    if (u) st.dup = 1;
+    const r = d ? undefined : this.ctx.takeFault(this.market, 'reorderDiff', sym);
     if (r) st.reorder = true;
     if (!d && !u && !r) st.faultPending = false;
   }
@@ -316,8 +317,7 @@ export class MarketStreams implements SimBookListener {
       this.stall = false;
     }
     if (this.malformedPending) {
-      const f = this.ctx.takeFault(this.market, 'malformedFrame');
-      if (f) this.malformedLeft += f.count ?? 1;
+      if (this.ctx.takeFault(this.market, 'malformedFrame')) this.malformedLeft = 1;
       else this.malformedPending = false;
     }
     if (this.oversizedPending) {

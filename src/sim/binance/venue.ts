@@ -81,8 +81,6 @@ export class BinanceVenue {
   private readonly countdowns = new Map<string, NodeJS.Timeout>();
   private readonly pingTimer: NodeJS.Timeout;
   private readonly pongTimeoutMs: number;
-  private httpFaultLeft = 0;
-  private httpFault: Extract<SimFault, { kind: 'httpStatus' }> | undefined;
   private listening: Listening | undefined;
   private closed = false;
 
@@ -153,24 +151,12 @@ export class BinanceVenue {
 
   // ------------------------------------------------------------------------------------------ faults, pings
   private onFault(f: SimFault): void {
-    if (f.kind === 'clear') {
-      this.httpFaultLeft = 0;
-      this.httpFault = undefined;
-      return;
-    }
     if (f.kind === 'closeConnections' && f.market === this.market) this.conns.closeKind(f.which ?? 'all');
   }
 
+  /** one injected HTTP status per request (the registry counts `count` down) */
   private takeHttpFault(): Extract<SimFault, { kind: 'httpStatus' }> | undefined {
-    if (this.httpFaultLeft > 0 && this.httpFault) {
-      this.httpFaultLeft--;
-      return this.httpFault;
-    }
-    const f = this.ctx.takeFault(this.market, 'httpStatus');
-    if (!f) return undefined;
-    this.httpFault = f;
-    this.httpFaultLeft = (f.count ?? 1) - 1;
-    return f;
+    return this.ctx.takeFault(this.market, 'httpStatus');
   }
 
   private pingAll(): void {
