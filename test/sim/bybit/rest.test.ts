@@ -86,7 +86,7 @@ describe('REST auth', () => {
     const key = await signedGet(s.ep, '/v5/order/realtime', 'category=linear&symbol=BTCUSDT', { apiKey: 'nope' });
     expect(key.json.retCode).toBe(10003);
     const none = await fetch(`${s.ep.restBaseUrl}/v5/order/realtime?category=linear&symbol=BTCUSDT`);
-    expect((await none.json()).retCode).toBe(10003);
+    expect(((await none.json()) as { retCode: number }).retCode).toBe(10003);
   });
 
   it('the signature covers the exact raw query string (reordered params -> 10004)', async () => {
@@ -97,7 +97,7 @@ describe('REST auth', () => {
     const r = await fetch(`${s.ep.restBaseUrl}/v5/order/realtime?symbol=BTCUSDT&category=linear`, {
       headers: { 'X-BAPI-API-KEY': s.ep.apiKey, 'X-BAPI-TIMESTAMP': ts, 'X-BAPI-SIGN': sig },
     });
-    expect((await r.json()).retCode).toBe(10004);
+    expect(((await r.json()) as { retCode: number }).retCode).toBe(10004);
   });
 });
 
