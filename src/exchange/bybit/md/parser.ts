@@ -1,0 +1,269 @@
+/**
+ * Bybit v5 public market-data frame parser, byte level, no object tree, no allocation.
+ *
+ *  - `orderbook.{depth}.{symbol}` snapshot/delta: `{"topic","type","ts","data":{"s","b":[[px,sz]..],"a":[..],"u","seq"},"cts"}`
+ *  - `publicTrade.{symbol}`: `{"topic","type","ts","data":[{"T","s","S","v","p",...},...]}` (last trade kept)
+ * Acks and pongs (`{"success":..,"op":..}`, `{"op":"pong"..}`, `{"retCode"..}`) are `Cold` (JSON.parse them);
+ * other topics (tickers, kline...) are `Ignored`. Key order is not relied upon: if `data` comes before `topic`,
+ * its span is remembered and parsed once the topic is known.
+ */
+import { LevelScratch, SymbolTable, readLevels } from '../../../md/common.js';
+import { Reason, Scanner, ascii, hashKey } from '../../../md/scan.js';
+
+export const enum BbMsg {
+  None = 0,
+  Book = 1,
+  Trade = 2,
+  Cold = 3,
+  Ignored = 4,
+}
+
+const K_TOPIC = hashKey('topic');
+const K_TYPE = hashKey('type');
+const K_TS = hashKey('ts');
+const K_CTS = hashKey('cts');
+const K_DATA = hashKey('data');
+const K_SUCCESS = hashKey('success');
+const K_OP = hashKey('op');
+const K_RETCODE = hashKey('retCode');
+const K_REQID = hashKey('req_id');
+const K_s = hashKey('s');
+const K_b = hashKey('b');
+const K_a = hashKey('a');
+const K_u = hashKey('u');
+const K_seq = hashKey('seq');
+const K_T = hashKey('T');
+const K_S = hashKey('S');
+const K_v = hashKey('v');
+const K_p = hashKey('p');
+
+const TY_SNAPSHOT = hashKey('snapshot');
+const TY_DELTA = hashKey('delta');
+const P_ORDERBOOK = ascii('orderbook.');
+const P_TRADE = ascii('publicTrade.');
+
+export class BybitParser {
+  readonly sc = new Scanner();
+  readonly symbols: SymbolTable;
+  private pxDec: Int32Array;
+  private qtyDec: Int32Array;
+
+  kind: number = BbMsg.None;
+  sym = -1;
+  /** true for type "snapshot" */
+  snapshot = false;
+  u = -1;
+  seq = -1;
+  /** message generation time (ts), ms */
+  ts = -1;
+  /** matching-engine time (cts), ms */
+  cts = -1;
+  readonly bids = new LevelScratch();
+  readonly asks = new LevelScratch();
+  tradePx = -1;
+  tradeQty = -1;
+  tradeSide = 0;
+  tradeTime = -1;
+  trades = 0;
+
+  private topicKind = 0; // 1 book, 2 trade, 3 other
+  private typeHash = 0;
+  private cold = false;
+
+  constructor(symbols: SymbolTable, pxDecimals: ArrayLike<number>, qtyDecimals: ArrayLike<number>) {
+    this.symbols = symbols;
+    this.pxDec = Int32Array.from(pxDecimals);
+    this.qtyDec = Int32Array.from(qtyDecimals);
+  }
+
+  setDecimals(sym: number, pxDecimals: number, qtyDecimals: number): void {
+    if (sym >= this.pxDec.length) {
+      const p = new Int32Array(sym + 8);
+      p.set(this.pxDec);
+      const q = new Int32Array(sym + 8);
+      q.set(this.qtyDec);
+      this.pxDec = p;
+      this.qtyDec = q;
+    }
+    this.pxDec[sym] = pxDecimals;
+    this.qtyDec[sym] = qtyDecimals;
+  }
+
+  parse(b: Uint8Array, start = 0, end = b.length): number {
+    const sc = this.sc;
+    sc.reset(b, start, end);
+    this.kind = BbMsg.None;
+    this.sym = -1;
+    this.snapshot = false;
+    this.u = -1;
+    this.seq = -1;
+    this.ts = -1;
+    this.cts = -1;
+    this.bids.n = 0;
+    this.asks.n = 0;
+    this.tradePx = this.tradeQty = this.tradeTime = -1;
+    this.tradeSide = 0;
+    this.trades = 0;
+    this.topicKind = 0;
+    this.typeHash = 0;
+    this.cold = false;
+
+    if (sc.peek() !== 123) return Reason.NotObject;
+    sc.p++;
+    let dataPos = -1;
+    let first = true;
+    while (sc.more(first)) {
+      first = false;
+      const k = sc.key();
+      if (sc.err !== Reason.Ok) return sc.err;
+      if (k === K_TOPIC) {
+        this.topic();
+      } else if (k === K_TYPE) {
+        this.typeHash = sc.strHash(false);
+      } else if (k === K_TS) {
+        this.ts = sc.uint();
+      } else if (k === K_CTS) {
+        this.cts = sc.uint();
+      } else if (k === K_DATA) {
+        if (this.topicKind === 0) {
+          dataPos = sc.p;
+          sc.skip();
+        } else this.data();
+      } else if (k === K_SUCCESS || k === K_OP || k === K_RETCODE || k === K_REQID) {
+        this.cold = true;
+        sc.skip();
+      } else sc.skip();
+      if (sc.err !== Reason.Ok) return sc.err;
+    }
+    if (sc.err !== Reason.Ok) return sc.err;
+    if (this.topicKind === 0) {
+      if (this.cold) {
+        this.kind = BbMsg.Cold;
+        return Reason.Ok;
+      }
+      return Reason.MissingField;
+    }
+    if (this.topicKind === 3) {
+      this.kind = BbMsg.Ignored;
+      return Reason.Ok;
+    }
+    if (this.sym < 0) return Reason.UnknownSymbol;
+    if (dataPos >= 0) {
+      const endAll = sc.p;
+      sc.p = dataPos;
+      this.data();
+      if (sc.err !== Reason.Ok) return sc.err;
+      sc.p = endAll;
+    }
+    if (this.topicKind === 1) {
+      if (this.typeHash === TY_SNAPSHOT) this.snapshot = true;
+      else if (this.typeHash !== TY_DELTA) return Reason.MissingField;
+      if (this.u < 0) return Reason.MissingField;
+      this.kind = BbMsg.Book;
+      return Reason.Ok;
+    }
+    if (this.trades === 0) return Reason.MissingField;
+    this.kind = BbMsg.Trade;
+    return Reason.Ok;
+  }
+
+  /** topic string: kind from the prefix, symbol from the part after the last '.' */
+  private topic(): void {
+    const sc = this.sc;
+    sc.strHash(false);
+    if (sc.err !== Reason.Ok) return;
+    if (sc.strStartsWith(P_ORDERBOOK)) this.topicKind = 1;
+    else if (sc.strStartsWith(P_TRADE)) this.topicKind = 2;
+    else {
+      this.topicKind = 3;
+      return;
+    }
+    const b = sc.b;
+    const s = sc.sStart;
+    const e = s + sc.sLen;
+    let i = e - 1;
+    while (i >= s && b[i] !== 46 /* . */) i--;
+    let h = 0x811c9dc5;
+    for (let j = i + 1; j < e; j++) {
+      let c = b[j] as number;
+      if (c >= 97 && c <= 122) c -= 32;
+      h = Math.imul(h ^ c, 0x01000193);
+    }
+    const sym = this.symbols.lookup(h >>> 0, b, i + 1, e - i - 1, -1);
+    if (sym < 0) {
+      sc.fail(Reason.UnknownSymbol);
+      return;
+    }
+    this.sym = sym;
+  }
+
+  private data(): void {
+    if (this.topicKind === 1) this.bookData();
+    else if (this.topicKind === 2) this.tradeData();
+    else this.sc.skip();
+  }
+
+  private bookData(): void {
+    const sc = this.sc;
+    if (!sc.expect(123)) return;
+    const pd = this.pxDec[this.sym] as number;
+    const qd = this.qtyDec[this.sym] as number;
+    let first = true;
+    while (sc.more(first)) {
+      first = false;
+      const k = sc.key();
+      if (sc.err !== Reason.Ok) return;
+      if (k === K_b) readLevels(sc, pd, qd, this.bids);
+      else if (k === K_a) readLevels(sc, pd, qd, this.asks);
+      else if (k === K_u) this.u = sc.uint();
+      else if (k === K_seq) this.seq = sc.uint();
+      else if (k === K_s) {
+        const h = sc.strHash(true);
+        if (sc.err === Reason.Ok && this.symbols.lookup(h, sc.b, sc.sStart, sc.sLen, -1) !== this.sym) sc.fail(Reason.UnknownSymbol);
+      } else sc.skip();
+      if (sc.err !== Reason.Ok) return;
+    }
+  }
+
+  private tradeData(): void {
+    const sc = this.sc;
+    if (!sc.expect(91)) return;
+    const pd = this.pxDec[this.sym] as number;
+    const qd = this.qtyDec[this.sym] as number;
+    let firstItem = true;
+    while (sc.moreItems(firstItem)) {
+      firstItem = false;
+      if (!sc.expect(123)) return;
+      let px = -1;
+      let qty = -1;
+      let side = 0;
+      let t = -1;
+      let first = true;
+      while (sc.more(first)) {
+        first = false;
+        const k = sc.key();
+        if (sc.err !== Reason.Ok) return;
+        if (k === K_p) px = sc.dec(pd);
+        else if (k === K_v) qty = sc.dec(qd);
+        else if (k === K_T) t = sc.uint();
+        else if (k === K_S) {
+          sc.strHash(false);
+          // "Buy" / "Sell": the taker's side
+          const c = sc.b[sc.sStart];
+          side = c === 66 ? 1 : c === 83 ? -1 : 0;
+        } else sc.skip();
+        if (sc.err !== Reason.Ok) return;
+      }
+      if (sc.err !== Reason.Ok) return;
+      if (px < 0 || qty < 0 || side === 0 || t < 0) {
+        sc.fail(Reason.MissingField);
+        return;
+      }
+      this.tradePx = px;
+      this.tradeQty = qty;
+      this.tradeSide = side;
+      this.tradeTime = t;
+      this.trades++;
+    }
+  }
+}

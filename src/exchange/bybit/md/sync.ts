@@ -1,0 +1,72 @@
+/**
+ * Bybit v5 orderbook sync (../shared/exchange/bybit.md §2.1), checked on every message:
+ *  - a `snapshot` (or any message with u == 1: service restart) replaces the whole book: no level of the old
+ *    book survives (no ghost levels after a reconnect);
+ *  - a `delta` applies only when u == previous u + 1; u <= previous u is a duplicate (ignored, counted);
+ *    anything else is a gap: book invalid, counted, and the adapter resubscribes the topic to get a new
+ *    snapshot; deltas until then are ignored;
+ *  - a crossed book after an update is treated like a gap.
+ */
+import type { BookFeed } from '../../../md/feed.js';
+import type { BybitParser } from './parser.js';
+
+export class BybitBookSync {
+  lastU = -1;
+  hasSnapshot = false;
+
+  constructor(
+    readonly feed: BookFeed,
+    /** resubscribe the topic (unsubscribe + subscribe) so that the server sends a fresh snapshot */
+    private readonly requestResync: (symbol: string) => void,
+  ) {}
+
+  get symbol(): string {
+    return this.feed.inst.symbol;
+  }
+
+  /** Forget the book (reconnect, gap): invalid until the next snapshot. */
+  reset(countResync: boolean): void {
+    if (countResync) this.feed.counters.resyncs++;
+    this.feed.invalidate();
+    this.hasSnapshot = false;
+    this.lastU = -1;
+  }
+
+  onBook(p: BybitParser, recvNs: number): void {
+    const feed = this.feed;
+    const c = feed.counters;
+    const u = p.u;
+    if (p.snapshot || u === 1) {
+      feed.book.clear();
+      feed.applyLevels(p.bids, p.asks);
+      c.snapshots++;
+      this.hasSnapshot = true;
+      this.lastU = u;
+      feed.topSeq = -1; // the sequence may restart
+      if (!feed.commit(u, p.ts, recvNs)) this.crossed();
+      return;
+    }
+    if (!this.hasSnapshot) {
+      c.deltasWithoutSnapshot++;
+      return;
+    }
+    if (u <= this.lastU) {
+      c.duplicates++;
+      return;
+    }
+    if (u !== this.lastU + 1) {
+      c.gaps++;
+      this.reset(true);
+      this.requestResync(this.symbol);
+      return;
+    }
+    feed.applyLevels(p.bids, p.asks);
+    this.lastU = u;
+    if (!feed.commit(u, p.ts, recvNs)) this.crossed();
+  }
+
+  private crossed(): void {
+    this.reset(true);
+    this.requestResync(this.symbol);
+  }
+}
