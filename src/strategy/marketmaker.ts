@@ -11,6 +11,9 @@ import { TERMINAL_STATES } from '../orders/types.js';
 import type { MarketMakerParams } from '../config/schema.js';
 import type { Strategy, StrategyContext } from './types.js';
 
+/** after an exchange reject, leave the side alone this long (a reject loop would burn the rate limit) */
+const REJECT_BACKOFF_NS = 500e6;
+
 const enum Q {
   None = 0,
   Pending = 1,
@@ -22,6 +25,8 @@ class Quote {
   st: Q = Q.None;
   id = '';
   px = 0;
+  /** no new order on this side before this time (ns) after a reject */
+  backoffUntil = 0;
   readonly req: OrderRequest;
   constructor(side: 'BUY' | 'SELL') {
     this.req = { slot: 0, side, type: 'LIMIT', tif: 'POST_ONLY', price: 0, qty: 0 };
@@ -42,6 +47,7 @@ export class MarketMaker implements Strategy {
   /** quotes placed / requotes (cancels for a price move) */
   placed = 0;
   requotes = 0;
+  rejects = 0;
 
   constructor(params: MarketMakerParams) {
     this.p = params;
@@ -91,7 +97,10 @@ export class MarketMaker implements Strategy {
     if (TERMINAL_STATES.has(ev.state)) {
       q.st = Q.None;
       q.id = '';
-      this.requote();
+      if (ev.kind === 'reject') {
+        this.rejects++;
+        q.backoffUntil = performance.now() * 1e6 + REJECT_BACKOFF_NS;
+      } else this.requote();
     } else if (ev.kind === 'ack' && q.st === Q.Pending) q.st = Q.Live;
   }
 
@@ -125,6 +134,7 @@ export class MarketMaker implements Strategy {
       return;
     }
     if (q.st === Q.None) {
+      if (q.backoffUntil > 0 && performance.now() * 1e6 < q.backoffUntil) return;
       q.req.price = px;
       q.req.qty = this.sizeUnits;
       const id = this.ctx.orders.place(q.req);

@@ -1,0 +1,350 @@
+/**
+ * The engine: BotState + hot loop + strategy + pre-trade risk + ledger + journal + order entry.
+ *
+ * Data flow: adapters write BotState and call `onBookUpdate(slot)` (event path -> strategy.onBook); the loop
+ * calls strategy.onTick every period; the strategy calls this object's `OrderApi` (risk check, ledger intent,
+ * journal, then `OrderEntry.place`); the order-entry layer calls `onOrderEvent` (ledger, journal, strategy).
+ *
+ * Trading states: `running` (strategy orders allowed), `stopped` (strategy not called, its orders refused; open
+ * orders stay), `killed` (everything refused, see killswitch.ts). Manual orders (control plane) pass `stopped`.
+ */
+import type { BotState } from './botstate.js';
+import { F } from './botstate.js';
+import type { Instrument } from './types.js';
+import { VENUE_INDEX } from './types.js';
+import type { OrderApi, OrderEvent, OrderEventSink, OrderRequest } from '../orders/types.js';
+import { Hop, type HopRecorder } from '../latency/hops.js';
+import { nowNs, wallNowMs } from '../latency/clock.js';
+import { HotLoop } from './loop.js';
+import { Ledger } from './ledger.js';
+import { OrderIds } from './ids.js';
+import type { OrderEntry } from './orderentry.js';
+import { PreTradeRisk, Refusal } from '../risk/pretrade.js';
+import { StrategyRunner, type PortfolioView, type Strategy, type StrategyContext } from '../strategy/types.js';
+import type { Config } from '../config/schema.js';
+import type { Journal } from '../persist/journal.js';
+import { writeSnapshot } from '../persist/snapshot.js';
+import type { Logger } from '../util/log.js';
+
+export interface EngineOptions {
+  config: Config;
+  state: BotState;
+  instruments: Instrument[];
+  entry: OrderEntry;
+  hops: HopRecorder;
+  journal?: Journal | undefined;
+  strategy?: Strategy | undefined;
+  ledger?: Ledger | undefined;
+  ids?: OrderIds | undefined;
+  logger?: Logger | undefined;
+}
+
+export type TradingState = 'running' | 'stopped' | 'killed';
+
+export class Engine implements OrderApi, OrderEventSink, PortfolioView {
+  readonly state: BotState;
+  readonly instruments: Instrument[];
+  readonly entry: OrderEntry;
+  readonly hops: HopRecorder;
+  readonly loop: HotLoop;
+  readonly risk: PreTradeRisk;
+  readonly ledger: Ledger;
+  readonly ids: OrderIds;
+  readonly runner: StrategyRunner | undefined;
+  readonly journal: Journal | undefined;
+  config: Config;
+  private readonly log: Logger | undefined;
+  trading: TradingState = 'running';
+  /** counters */
+  ordersSent = 0;
+  cancelsSent = 0;
+  acks = 0;
+  rejects = 0;
+  cancels = 0;
+  expires = 0;
+  cancelRejects = 0;
+  readonly rejectsByReason = new Map<string, number>();
+  /** rolling window of order sends / rejects (kill-switch reject-rate trigger) */
+  private readonly rateRing: Float64Array;
+  private readonly rateRej: Uint8Array;
+  private ratePos = 0;
+  private snapTimer: NodeJS.Timeout | undefined;
+  private readonly slotIndex = new Map<string, number>();
+  /** hooks for the kill switch / control plane */
+  onAfterEvent: ((ev: OrderEvent) => void) | undefined;
+  startedAtMs = 0;
+
+  constructor(o: EngineOptions) {
+    this.config = o.config;
+    this.state = o.state;
+    this.instruments = o.instruments;
+    this.entry = o.entry;
+    this.hops = o.hops;
+    this.journal = o.journal;
+    this.log = o.logger;
+    this.ids = o.ids ?? new OrderIds();
+    this.ledger = o.ledger ?? new Ledger(o.instruments, o.state.slots);
+    for (const ins of o.instruments) this.slotIndex.set(`${ins.venue}:${ins.symbol}`, ins.slot);
+    const ledger = this.ledger;
+    this.risk = new PreTradeRisk(o.state, o.instruments, { position: ledger.position, openBuyQty: ledger.openBuyQty, openSellQty: ledger.openSellQty, openOrders: () => ledger.openCount() }, o.config.risk);
+    this.rateRing = new Float64Array(256).fill(-Infinity);
+    this.rateRej = new Uint8Array(256);
+    this.runner = o.strategy ? new StrategyRunner(o.strategy, o.config.strategy.maxErrors) : undefined;
+    if (this.runner) {
+      this.runner.onDisabled = (why) => {
+        this.log?.error({ why }, 'strategy disabled');
+        this.cancelAll();
+      };
+    }
+    this.loop = new HotLoop(
+      {
+        onTick: (now) => {
+          if (this.trading === 'running') this.runner?.tick(now);
+        },
+        onBook: (slot) => {
+          if (this.trading === 'running') this.runner?.book(slot);
+        },
+      },
+      { mode: o.config.loop.mode, periodMs: o.config.loop.periodMs, spinUs: o.config.loop.spinUs, hops: o.hops },
+      o.state.slots,
+    );
+    o.entry.setSink(this);
+  }
+
+  /** Start the strategy and the loop (call after recovery/reconciliation). */
+  start(): void {
+    this.startedAtMs = wallNowMs();
+    if (this.runner) {
+      const ctx: StrategyContext = {
+        state: this.state,
+        orders: this,
+        portfolio: this,
+        instruments: this.instrumentsBySlot(),
+        slotOf: (v, s) => this.slotIndex.get(`${v}:${s}`) ?? -1,
+      };
+      try {
+        this.runner.strategy.start?.(ctx);
+      } catch (e) {
+        this.runner.disabled = true;
+        this.runner.lastError = (e as Error).message;
+        this.log?.error({ err: (e as Error).message }, 'strategy failed to start');
+      }
+    }
+    this.loop.start();
+    if (this.journal) {
+      this.snapTimer = setInterval(() => this.snapshot(), this.config.persistence.snapshotIntervalMs);
+      this.snapTimer.unref();
+    }
+  }
+
+  private instrumentsBySlot(): Instrument[] {
+    const a: Instrument[] = [];
+    for (const ins of this.instruments) a[ins.slot] = ins;
+    return a;
+  }
+
+  /** Adapter hook: a book was written into BotState. */
+  onBookUpdate(slot: number): void {
+    this.loop.onBookUpdate(slot);
+  }
+
+  instrument(slot: number): Instrument | undefined {
+    return this.instruments[slot]?.slot === slot ? this.instruments[slot] : this.instruments.find((i) => i.slot === slot);
+  }
+
+  slotOf(venue: string, symbol: string): number {
+    return this.slotIndex.get(`${venue}:${symbol}`) ?? -1;
+  }
+
+  // ---- PortfolioView
+  position(slot: number): number {
+    return this.ledger.position[slot] ?? 0;
+  }
+  openOrders(slot: number): number {
+    return this.ledger.openPerSlot[slot] ?? 0;
+  }
+
+  // ---- OrderApi (the strategy's)
+  place(req: OrderRequest): string | null {
+    return this.send(req, false);
+  }
+
+  /** Manual order from the control plane: passes a stopped strategy, never the kill switch or limits. */
+  placeManual(req: OrderRequest): { id: string | null; refusal: Refusal } {
+    const before = this.lastRefusal;
+    const id = this.send(req, true);
+    return { id, refusal: id === null ? this.lastRefusal : before };
+  }
+
+  lastRefusal: Refusal = Refusal.None;
+
+  private send(req: OrderRequest, manual: boolean): string | null {
+    const t0 = nowNs();
+    const r = this.risk.check(req, t0, manual);
+    const t1 = nowNs();
+    const ins = this.instruments[req.slot]?.slot === req.slot ? this.instruments[req.slot] : this.instrument(req.slot);
+    const v = ins ? VENUE_INDEX[ins.venue] : 0;
+    this.hops.record(Hop.Risk, v, t1 - t0);
+    if (r !== Refusal.None || !ins) {
+      this.lastRefusal = r;
+      return null;
+    }
+    const recv = this.state.get(req.slot, F.localRecvNs);
+    if (recv > 0) this.hops.record(Hop.Decide, v, t0 - recv);
+    const id = this.ids.next();
+    this.ledger.intent(id, req, t1, manual);
+    this.journal?.append({ t: 'intent', id, v: ins.venue, s: ins.symbol, side: req.side, type: req.type, tif: req.tif, px: req.price, qty: req.qty, manual, ms: Date.now() });
+    this.ordersSent++;
+    this.noteSend(false);
+    this.entry.place(id, ins, req);
+    const t2 = nowNs();
+    if (recv > 0) this.hops.record(Hop.TickToTrade, v, t2 - recv);
+    return id;
+  }
+
+  cancel(clientOrderId: string): boolean {
+    const o = this.ledger.orders.get(clientOrderId);
+    if (!o) return false;
+    const ins = this.instrument(o.slot);
+    if (!ins) return false;
+    if (o.state !== 'CANCEL_PENDING') {
+      o.state = 'CANCEL_PENDING';
+      this.cancelsSent++;
+      this.entry.cancel(clientOrderId, ins);
+    }
+    return true;
+  }
+
+  cancelAll(slot?: number): void {
+    for (const o of this.ledger.orders.values()) if (slot === undefined || o.slot === slot) this.cancel(o.id);
+  }
+
+  amend(clientOrderId: string, price: number, qty: number): boolean {
+    const o = this.ledger.orders.get(clientOrderId);
+    const ins = o ? this.instrument(o.slot) : undefined;
+    if (!o || !ins || this.trading === 'killed') return false;
+    return this.entry.amend(clientOrderId, ins, price, qty);
+  }
+
+  // ---- OrderEventSink
+  onOrderEvent(ev: OrderEvent): void {
+    const o = this.ledger.orders.get(ev.clientOrderId);
+    const now = nowNs();
+    const v = VENUE_INDEX[ev.venue] ?? 0;
+    switch (ev.kind) {
+      case 'ack':
+        this.acks++;
+        if (o && o.sentNs > 0) this.hops.record(Hop.Ack, v, now - o.sentNs);
+        break;
+      case 'reject':
+        this.rejects++;
+        this.noteSend(true);
+        this.rejectsByReason.set(ev.reason || String(ev.code), (this.rejectsByReason.get(ev.reason || String(ev.code)) ?? 0) + 1);
+        break;
+      case 'fill':
+        if (o && o.sentNs > 0) this.hops.record(Hop.Fill, v, now - o.sentNs);
+        break;
+      case 'cancel':
+        this.cancels++;
+        break;
+      case 'expire':
+        this.expires++;
+        break;
+      case 'cancelReject':
+        this.cancelRejects++;
+        // the order is still live: let the strategy retry
+        if (o && o.state === 'CANCEL_PENDING') o.state = 'ACKED';
+        break;
+      default:
+        break;
+    }
+    if (ev.kind !== 'cancelReject') this.ledger.apply(ev);
+    this.journal?.append({
+      t: 'event', id: ev.clientOrderId, v: ev.venue, s: ev.symbol, k: ev.kind, st: ev.state, x: ev.exchangeOrderId, tid: ev.tradeId,
+      px: ev.fillPrice, qty: ev.fillQty, cum: ev.cumQty, fee: ev.fee, fa: ev.feeAsset, ms: ev.exchTimeMs,
+    });
+    this.runner?.orderEvent(ev);
+    this.onAfterEvent?.(ev);
+  }
+
+  private noteSend(reject: boolean): void {
+    this.rateRing[this.ratePos] = nowNs();
+    this.rateRej[this.ratePos] = reject ? 1 : 0;
+    this.ratePos = (this.ratePos + 1) & 255;
+  }
+
+  /** Rejects / sends within the window (for the reject-rate trigger). */
+  rejectRate(windowMs: number): { sends: number; rejects: number } {
+    const since = nowNs() - windowMs * 1e6;
+    let sends = 0;
+    let rejects = 0;
+    for (let i = 0; i < 256; i++) {
+      if ((this.rateRing[i] as number) >= since) {
+        if (this.rateRej[i] === 1) rejects++;
+        else sends++;
+      }
+    }
+    return { sends, rejects };
+  }
+
+  pnl(): number {
+    return this.ledger.pnl((s) => this.state.get(s, F.mid));
+  }
+
+  stopTrading(): void {
+    if (this.trading === 'killed') return;
+    this.trading = 'stopped';
+    this.risk.stopped = true;
+  }
+
+  startTrading(): boolean {
+    if (this.trading === 'killed') return false;
+    this.trading = 'running';
+    this.risk.stopped = false;
+    this.runner?.reset();
+    return true;
+  }
+
+  /** Kill switch: refuse everything from now on (the kill switch then cancels). */
+  block(): void {
+    this.trading = 'killed';
+    this.risk.killed = true;
+    this.runner?.strategy.stop?.();
+  }
+
+  snapshot(): void {
+    const j = this.journal;
+    if (!j || j.closed) return;
+    try {
+      j.flush();
+      writeSnapshot(this.config.persistence.dir, { version: 1, journalOffset: j.size, writtenAtMs: Date.now(), ledger: this.ledger.snapshot() });
+    } catch (e) {
+      this.log?.error({ err: (e as Error).message }, 'snapshot failed');
+    }
+  }
+
+  /** Stop the loop and timers; flush the journal (does not cancel orders). */
+  shutdown(): void {
+    this.loop.stop();
+    if (this.snapTimer) clearInterval(this.snapTimer);
+    this.snapshot();
+    this.journal?.close();
+  }
+
+  status(): Record<string, unknown> {
+    const positions: Record<string, number> = {};
+    for (const ins of this.instruments) positions[`${ins.venue}:${ins.symbol}`] = this.ledger.positionReal(ins.slot);
+    return {
+      trading: this.trading,
+      strategy: this.runner ? { name: this.runner.strategy.name, disabled: this.runner.disabled, errors: this.runner.errors, lastError: this.runner.lastError } : null,
+      orders: { sent: this.ordersSent, open: this.ledger.openCount(), acks: this.acks, rejects: this.rejects, cancels: this.cancels, expires: this.expires, cancelRejects: this.cancelRejects },
+      fills: this.ledger.fills,
+      dupFills: this.ledger.dupFills,
+      volumeQuote: this.ledger.volumeQuote,
+      positions,
+      pnl: this.pnl(),
+      loop: { mode: this.loop.mode, ticks: this.loop.ticks, skipped: this.loop.skipped, bookEvents: this.loop.bookEvents, maxLatenessUs: this.loop.maxLatenessNs / 1000 },
+      riskRefusals: this.risk.totalRefusals(),
+    };
+  }
+}

@@ -1,0 +1,296 @@
+/**
+ * Kill switch.
+ *
+ * Triggers:
+ * - signals: the first SIGINT/SIGTERM is a graceful stop (the `onGracefulStop` callback: stop trading, cancel,
+ *   persist, exit 0); a second one (either) while stopping triggers the kill switch. SIGUSR2 triggers it at once.
+ *   (SIGUSR1 is Node's inspector signal and is not used.)
+ * - the control plane (`POST /kill`, `tickwire kill`);
+ * - a file appearing at `killSwitch.file` (polled every `pollMs`);
+ * - automatic, checked every `pollMs` off the hot path: drawdown (PnL < -maxDrawdown), reject rate over a window,
+ *   a traded feed silent for longer than `feedStaleMs`, the p99 of order ack latency above `latencyP99Us`.
+ *
+ * On trigger (once): block every new order at once, cancel every open order (per order, then the venues'
+ * cancel-all endpoints, algo/conditional included), verify by querying until nothing is open (re-issuing
+ * cancel-all each round, up to `verifyTimeoutMs`), optionally flatten with reduce-only market orders, persist a
+ * snapshot, write a JSON report and the hop histograms to the data dir, then exit with `exitCode` or stay halted.
+ * The report carries the time from the trigger to the last cancel acknowledged.
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as hdr from 'hdr-histogram-js';
+import type { Engine } from './engine.js';
+import { F } from './botstate.js';
+import { nowNs } from '../latency/clock.js';
+import { HOP_NAMES, Hop, type HopRecorder } from '../latency/hops.js';
+import { VENUES } from './types.js';
+import type { KillSwitchConfig } from '../config/schema.js';
+import type { Logger } from '../util/log.js';
+
+export type KillSource = 'signal' | 'control' | 'file' | 'drawdown' | 'rejectRate' | 'feedStale' | 'latency' | 'manual';
+
+export interface KillReport {
+  source: KillSource;
+  detail: string;
+  triggeredAt: string;
+  openOrdersAtTrigger: number;
+  cancelsSent: number;
+  cancelAcks: number;
+  /** trigger -> last cancel acknowledged (event or cancel-all answer), ms */
+  triggerToLastCancelAckMs: number;
+  /** trigger -> the query that showed zero open orders, ms (-1 if it never did) */
+  triggerToVerifiedMs: number;
+  verified: boolean;
+  remainingOpen: Array<{ venue: string; symbol: string; clientOrderId: string }>;
+  verifyRounds: number;
+  flattened: Array<{ instrument: string; qty: number; id: string | null }>;
+  positions: Record<string, number>;
+  pnl: number;
+  reportFile: string;
+  histogramFile: string;
+  errors: string[];
+}
+
+export interface KillSwitchOptions {
+  dataDir: string;
+  logger?: Logger | undefined;
+  /** called after the report when onTrigger is 'exit' (default: process.exit) */
+  exit?: (code: number) => void;
+  /** first SIGINT/SIGTERM */
+  onGracefulStop?: () => void;
+}
+
+export function dumpHistograms(hops: HopRecorder): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (let h = 0; h < HOP_NAMES.length; h++) {
+    for (let v = 0; v <= VENUES.length; v++) {
+      const hist = hops.get(h as Hop, v);
+      if (!hist || hist.totalCount === 0) continue;
+      out[`${HOP_NAMES[h]}/${hops.venueName(v)}`] = {
+        count: hist.totalCount,
+        p50Ns: hist.getValueAtPercentile(50),
+        p99Ns: hist.getValueAtPercentile(99),
+        p999Ns: hist.getValueAtPercentile(99.9),
+        maxNs: hist.maxValue,
+        hdr: hdr.encodeIntoCompressedBase64(hist),
+      };
+    }
+  }
+  return out;
+}
+
+export class KillSwitch {
+  private cfg: KillSwitchConfig;
+  private readonly engine: Engine;
+  private readonly o: KillSwitchOptions;
+  private timer: NodeJS.Timeout | undefined;
+  private pending: Promise<KillReport> | undefined;
+  private signals = 0;
+  private readonly sigHandler = (sig: NodeJS.Signals): void => this.onSignal(sig);
+  private readonly usr2Handler = (): void => void this.trigger('signal', 'SIGUSR2');
+  private armed = false;
+  report: KillReport | undefined;
+  triggered = false;
+
+  constructor(engine: Engine, cfg: KillSwitchConfig, o: KillSwitchOptions) {
+    this.engine = engine;
+    this.cfg = cfg;
+    this.o = o;
+  }
+
+  configure(cfg: KillSwitchConfig): void {
+    this.cfg = cfg;
+  }
+
+  armSignals(): void {
+    if (this.armed) return;
+    this.armed = true;
+    process.on('SIGINT', this.sigHandler);
+    process.on('SIGTERM', this.sigHandler);
+    process.on('SIGUSR2', this.usr2Handler);
+  }
+
+  private onSignal(sig: NodeJS.Signals): void {
+    this.signals++;
+    if (this.signals === 1 && this.o.onGracefulStop) {
+      this.o.logger?.warn({ sig }, 'graceful stop (send the signal again for the kill switch)');
+      this.o.onGracefulStop();
+    } else void this.trigger('signal', `${sig} #${this.signals}`);
+  }
+
+  /** Start the file and automatic watchers. */
+  watch(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => this.check(), this.cfg.pollMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    if (this.armed) {
+      process.off('SIGINT', this.sigHandler);
+      process.off('SIGTERM', this.sigHandler);
+      process.off('SIGUSR2', this.usr2Handler);
+      this.armed = false;
+    }
+  }
+
+  /** One round of the file and automatic checks; returns the trigger it fired, if any. */
+  check(): KillSource | undefined {
+    if (this.triggered) return undefined;
+    const c = this.cfg;
+    const e = this.engine;
+    if (c.file !== undefined && existsSync(c.file)) return this.fire('file', `kill file ${c.file} present`);
+    if (c.maxDrawdown > 0) {
+      const pnl = e.pnl();
+      if (pnl < -c.maxDrawdown) return this.fire('drawdown', `PnL ${pnl.toFixed(2)} below -${c.maxDrawdown}`);
+    }
+    if (c.maxRejectRate > 0) {
+      const r = e.rejectRate(c.rejectWindowMs);
+      const n = r.sends + r.rejects;
+      if (n >= c.minOrdersForRate && r.rejects / r.sends > c.maxRejectRate) return this.fire('rejectRate', `${r.rejects} rejects / ${r.sends} orders in ${c.rejectWindowMs} ms`);
+    }
+    if (c.feedStaleMs > 0) {
+      const now = nowNs();
+      for (const ins of e.instruments) {
+        const last = e.state.get(ins.slot, F.lastMsgNs);
+        if (last > 0 && now - last > c.feedStaleMs * 1e6) return this.fire('feedStale', `${ins.venue}:${ins.symbol} silent for ${((now - last) / 1e6).toFixed(0)} ms`);
+      }
+    }
+    if (c.latencyP99Us > 0) {
+      for (let v = 0; v < VENUES.length; v++) {
+        const h = e.hops.get(Hop.Ack, v);
+        if (h && h.totalCount >= 20) {
+          const p99 = h.getValueAtPercentile(99) / 1000;
+          if (p99 > c.latencyP99Us) return this.fire('latency', `${VENUES[v]} ack p99 ${p99.toFixed(0)} µs > ${c.latencyP99Us} µs`);
+        }
+      }
+    }
+    return undefined;
+  }
+
+  private fire(src: KillSource, detail: string): KillSource {
+    void this.trigger(src, detail);
+    return src;
+  }
+
+  /** Trigger (idempotent: later calls return the first run's report). */
+  trigger(source: KillSource, detail = ''): Promise<KillReport> {
+    if (!this.pending) {
+      this.triggered = true;
+      this.pending = this.run(source, detail);
+    }
+    return this.pending;
+  }
+
+  private async run(source: KillSource, detail: string): Promise<KillReport> {
+    const e = this.engine;
+    const t0 = nowNs();
+    // 1. block at once
+    e.block();
+    const log = this.o.logger;
+    log?.error({ source, detail }, 'KILL SWITCH');
+    const errors: string[] = [];
+    const openAtTrigger = e.ledger.openCount();
+    let lastAckNs = t0;
+    let acks = 0;
+    const prevHook = e.onAfterEvent;
+    e.onAfterEvent = (ev) => {
+      prevHook?.(ev);
+      if (ev.kind === 'cancel' || ev.kind === 'expire' || ev.kind === 'cancelReject' || ev.kind === 'fill' || ev.kind === 'reject') {
+        lastAckNs = nowNs();
+        if (ev.kind === 'cancel') acks++;
+      }
+    };
+    const cancelsBefore = e.cancelsSent;
+    // 2. cancel: per order, then every venue's cancel-all (algo/conditional included)
+    e.cancelAll();
+    const ins = e.instruments;
+    try {
+      await e.entry.cancelAll(ins);
+      lastAckNs = Math.max(lastAckNs, nowNs());
+    } catch (err) {
+      errors.push(`cancelAll: ${(err as Error).message}`);
+    }
+    // 3. verify by query
+    let verified = false;
+    let verifiedNs = -1;
+    let rounds = 0;
+    let remaining: Array<{ venue: string; symbol: string; clientOrderId: string }> = [];
+    const deadline = t0 + this.cfg.verifyTimeoutMs * 1e6;
+    for (;;) {
+      rounds++;
+      try {
+        const open = await e.entry.openOrders(ins);
+        remaining = open.map((o) => ({ venue: o.venue, symbol: o.symbol, clientOrderId: o.clientOrderId }));
+        if (open.length === 0) {
+          verified = true;
+          verifiedNs = nowNs();
+          break;
+        }
+      } catch (err) {
+        errors.push(`openOrders: ${(err as Error).message}`);
+      }
+      if (nowNs() > deadline) break;
+      await new Promise((r) => setTimeout(r, 50));
+      try {
+        await e.entry.cancelAll(ins);
+      } catch (err) {
+        errors.push(`cancelAll: ${(err as Error).message}`);
+      }
+    }
+    // events of the cancels still in flight (the query already saw them gone): let them land
+    await new Promise((r) => setImmediate(r));
+    // 4. flatten
+    const flattened: KillReport['flattened'] = [];
+    if (this.cfg.flatten) {
+      for (const i of ins) {
+        const pos = e.ledger.position[i.slot] as number;
+        if (pos === 0) continue;
+        const id = e.ids.next();
+        const qty = Math.abs(pos);
+        const req = { slot: i.slot, side: pos > 0 ? ('SELL' as const) : ('BUY' as const), type: 'MARKET' as const, tif: 'IOC' as const, price: 0, qty, reduceOnly: i.venue === 'binanceUsdm' || i.venue === 'bybitLinear' };
+        try {
+          e.ledger.intent(id, req, nowNs(), true);
+          e.journal?.append({ t: 'intent', id, v: i.venue, s: i.symbol, side: req.side, type: req.type, tif: req.tif, px: 0, qty, manual: true, ms: Date.now() });
+          e.entry.place(id, i, req);
+          flattened.push({ instrument: `${i.venue}:${i.symbol}`, qty: e.ledger.positionReal(i.slot), id });
+        } catch (err) {
+          errors.push(`flatten ${i.symbol}: ${(err as Error).message}`);
+          flattened.push({ instrument: `${i.venue}:${i.symbol}`, qty: e.ledger.positionReal(i.slot), id: null });
+        }
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    e.onAfterEvent = prevHook;
+    // 5. persist + report
+    e.snapshot();
+    const dir = this.o.dataDir;
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    mkdirSync(dir, { recursive: true });
+    const reportFile = join(dir, `kill-report-${stamp}.json`);
+    const histogramFile = join(dir, `kill-histograms-${stamp}.json`);
+    const positions: Record<string, number> = {};
+    for (const i of ins) positions[`${i.venue}:${i.symbol}`] = e.ledger.positionReal(i.slot);
+    const report: KillReport = {
+      source, detail, triggeredAt: new Date(Date.now() - (nowNs() - t0) / 1e6).toISOString(), openOrdersAtTrigger: openAtTrigger,
+      cancelsSent: e.cancelsSent - cancelsBefore, cancelAcks: acks, triggerToLastCancelAckMs: (lastAckNs - t0) / 1e6,
+      triggerToVerifiedMs: verifiedNs < 0 ? -1 : (verifiedNs - t0) / 1e6, verified, remainingOpen: verified ? [] : remaining, verifyRounds: rounds,
+      flattened, positions, pnl: e.pnl(), reportFile, histogramFile, errors,
+    };
+    try {
+      writeFileSync(histogramFile, JSON.stringify(dumpHistograms(e.hops)));
+      writeFileSync(reportFile, JSON.stringify(report, null, 2));
+    } catch (err) {
+      errors.push(`report: ${(err as Error).message}`);
+    }
+    this.report = report;
+    log?.error({ report: { ...report, remainingOpen: report.remainingOpen.length } }, 'kill switch done');
+    if (this.cfg.onTrigger === 'exit') {
+      const code = this.cfg.exitCode;
+      setImmediate(() => (this.o.exit ?? ((c: number) => process.exit(c)))(code));
+    }
+    return report;
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * Reconciliation after a (re)start, before the strategy runs: make the engine's ledger agree with the exchange.
+ *
+ * - Open orders on the exchange the ledger knows: adopt the exchange's view (fills made while we were down are
+ *   booked from the difference in filled quantity).
+ * - Open orders the ledger does not know (orphans: an intent lost before its journal batch, or a foreign order):
+ *   ours (our client id prefix) are adopted or cancelled per `orphans`; foreign ones are cancelled.
+ * - Ledger orders the exchange no longer lists as open: their final state is queried and their missing fills
+ *   booked; an order the exchange never saw is closed as REJECTED. Nothing is ever re-sent: no double order.
+ * - Futures positions: a difference left after that is booked as an adjustment at mid (reported).
+ * Every action is journaled, so a crash during reconciliation is itself recoverable.
+ */
+import { F } from '../core/botstate.js';
+import type { Engine } from '../core/engine.js';
+import type { Side } from '../core/types.js';
+import type { ExchangeOrder } from '../orders/types.js';
+import { TERMINAL_STATES } from '../orders/types.js';
+
+export interface ReconcileReport {
+  adopted: string[];
+  canceled: string[];
+  closed: Array<{ id: string; state: string }>;
+  fillsBooked: number;
+  positionAdjustments: Array<{ instrument: string; ledger: number; exchange: number }>;
+}
+
+export async function reconcile(engine: Engine, orphans: 'adopt' | 'cancel' = 'cancel'): Promise<ReconcileReport> {
+  const rep: ReconcileReport = { adopted: [], canceled: [], closed: [], fillsBooked: 0, positionAdjustments: [] };
+  const ledger = engine.ledger;
+  const j = engine.journal;
+  const ins = engine.instruments;
+  const open = await engine.entry.openOrders(ins);
+  const seen = new Set<string>();
+
+  const bookFill = (x: ExchangeOrder, slot: number, qty: number, why: string): void => {
+    if (qty <= 0) return;
+    ledger.fillAt(slot, x.side, x.price, qty, 0, false);
+    j?.append({ t: 'fill', v: x.venue, s: x.symbol, side: x.side, px: x.price, qty, tid: '', why, ms: Date.now() });
+    rep.fillsBooked++;
+  };
+
+  for (const x of open) {
+    const slot = engine.slotOf(x.venue, x.symbol);
+    if (slot < 0) continue;
+    seen.add(x.clientOrderId);
+    const known = ledger.orders.get(x.clientOrderId);
+    if (known) {
+      bookFill(x, slot, x.filledQty - known.filled, 'reconcile: filled while down');
+    } else if (engine.ids.isOurs(x.clientOrderId) && orphans === 'adopt') {
+      bookFill(x, slot, x.filledQty, 'reconcile: orphan fills');
+    } else {
+      if (engine.ids.isOurs(x.clientOrderId)) bookFill(x, slot, x.filledQty, 'reconcile: orphan fills');
+      const i = engine.instrument(slot);
+      if (i) engine.entry.cancel(x.clientOrderId, i);
+      j?.append({ t: 'mark', what: `cancel orphan ${x.venue}:${x.symbol}:${x.clientOrderId}`, ms: Date.now() });
+      rep.canceled.push(x.clientOrderId);
+      continue;
+    }
+    ledger.adopt(x, slot);
+    j?.append({ t: 'adopt', id: x.clientOrderId, v: x.venue, s: x.symbol, side: x.side, type: x.type, tif: x.tif, px: x.price, qty: x.qty, filled: x.filledQty, st: x.state, x: x.exchangeOrderId, ms: Date.now() });
+    rep.adopted.push(x.clientOrderId);
+  }
+
+  for (const o of [...ledger.orders.values()]) {
+    if (seen.has(o.id)) continue;
+    const i = engine.instrument(o.slot);
+    if (!i) continue;
+    const x = await engine.entry.queryOrder(i, o.id);
+    if (x && !TERMINAL_STATES.has(x.state)) {
+      // open after all (raced the list): adopt
+      bookFill(x, o.slot, x.filledQty - o.filled, 'reconcile: filled while down');
+      ledger.adopt(x, o.slot);
+      rep.adopted.push(o.id);
+      continue;
+    }
+    if (x) bookFill(x, o.slot, x.filledQty - o.filled, 'reconcile: filled while down');
+    const st = x ? x.state : 'REJECTED';
+    ledger.close(o.id, st);
+    j?.append({ t: 'close', id: o.id, st, why: x ? 'terminal on exchange' : 'unknown to exchange (never reached it)', ms: Date.now() });
+    rep.closed.push({ id: o.id, state: st });
+  }
+
+  const pos = await engine.entry.positions(ins);
+  for (const p of pos) {
+    const slot = engine.slotOf(p.venue, p.symbol);
+    if (slot < 0) continue;
+    const diff = p.qty - (ledger.position[slot] as number);
+    if (diff !== 0) {
+      rep.positionAdjustments.push({ instrument: `${p.venue}:${p.symbol}`, ledger: ledger.position[slot] as number, exchange: p.qty });
+      const side: Side = diff > 0 ? 'BUY' : 'SELL';
+      const px = engine.state.get(slot, F.mid) || p.entryPrice;
+      ledger.fillAt(slot, side, px, Math.abs(diff), 0, false);
+      j?.append({ t: 'fill', v: p.venue, s: p.symbol, side, px, qty: Math.abs(diff), tid: '', why: 'reconcile: position adjustment', ms: Date.now() });
+    }
+  }
+  j?.flush();
+  return rep;
+}

@@ -1,0 +1,80 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BotState } from '../../src/core/botstate.js';
+import { Engine } from '../../src/core/engine.js';
+import { PaperVenue } from '../../src/core/paper.js';
+import { HopRecorder } from '../../src/latency/hops.js';
+import { loadConfig } from '../../src/config/load.js';
+import type { Config } from '../../src/config/schema.js';
+import type { Strategy } from '../../src/strategy/types.js';
+import { Journal } from '../../src/persist/journal.js';
+import type { Ledger } from '../../src/core/ledger.js';
+import type { OrderIds } from '../../src/core/ids.js';
+import type { VenueId } from '../../src/core/types.js';
+
+export function tmpDir(tag: string): string {
+  return mkdtempSync(join(tmpdir(), `tw-${tag}-`));
+}
+
+export function rmDir(d: string): void {
+  rmSync(d, { recursive: true, force: true });
+}
+
+export function testConfig(overrides: Record<string, unknown> = {}): Config {
+  return loadConfig({ env: {}, overrides });
+}
+
+export interface Rig {
+  cfg: Config;
+  state: BotState;
+  venue: PaperVenue;
+  engine: Engine;
+  hops: HopRecorder;
+  journal: Journal | undefined;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_REFS: Array<{ venue: VenueId; symbol: string }> = [
+  { venue: 'binanceSpot', symbol: 'BTCUSDT' },
+  { venue: 'bybitLinear', symbol: 'BTCUSDT' },
+];
+
+export function rig(opts: {
+  cfg?: Config;
+  strategy?: Strategy;
+  venue?: PaperVenue;
+  state?: BotState;
+  journalDir?: string;
+  ledger?: Ledger;
+  ids?: OrderIds;
+  rate?: number;
+} = {}): Rig {
+  const cfg = opts.cfg ?? testConfig();
+  const state = opts.state ?? BotState.create(8);
+  const venue = opts.venue ?? new PaperVenue({ instruments: DEFAULT_REFS, state, rate: opts.rate ?? 2000, seed: 7 });
+  const hops = new HopRecorder();
+  const journal = opts.journalDir ? Journal.open(opts.journalDir, cfg.persistence) : undefined;
+  const engine = new Engine({ config: cfg, state, instruments: venue.instruments, entry: venue, hops, journal, strategy: opts.strategy, ledger: opts.ledger, ids: opts.ids });
+  venue.onBook = (slot) => engine.onBookUpdate(slot);
+  return {
+    cfg, state, venue, engine, hops, journal,
+    async close() {
+      engine.shutdown();
+      await venue.close();
+    },
+  };
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Wait until cond() holds, polling; throws after `ms`. */
+export async function until(cond: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}

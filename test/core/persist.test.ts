@@ -1,0 +1,179 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { appendFileSync, readFileSync, readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Journal, JOURNAL_FILE, readJournal, encodeRecord } from '../../src/persist/journal.js';
+import { readSnapshot, writeSnapshot, SNAPSHOT_FILE } from '../../src/persist/snapshot.js';
+import { recover } from '../../src/persist/recover.js';
+import { reconcile } from '../../src/persist/reconcile.js';
+import { Ledger } from '../../src/core/ledger.js';
+import { OrderIds } from '../../src/core/ids.js';
+import { BotState } from '../../src/core/botstate.js';
+import { PaperVenue } from '../../src/core/paper.js';
+import { DEFAULT_REFS, rig, rmDir, sleep, testConfig, tmpDir, until, type Rig } from './helpers.js';
+
+const dirs: string[] = [];
+const rigs: Rig[] = [];
+afterEach(async () => {
+  for (const r of rigs.splice(0)) await r.close();
+  for (const d of dirs.splice(0)) rmDir(d);
+});
+function dir(): string {
+  const d = tmpDir('persist');
+  dirs.push(d);
+  return d;
+}
+const opts = { fsync: 'batch' as const, fsyncIntervalMs: 1000, batchMs: 1 };
+
+describe('journal', () => {
+  it('round-trips records in batches', async () => {
+    const d = dir();
+    const j = Journal.open(d, opts);
+    for (let i = 0; i < 10; i++) j.append({ t: 'mark', what: `r${i}`, ms: i });
+    await sleep(20);
+    expect(j.batches).toBeGreaterThanOrEqual(1);
+    j.close();
+    const r = readJournal(join(d, JOURNAL_FILE));
+    expect(r.records.map((x) => (x as { what: string }).what)).toEqual(Array.from({ length: 10 }, (_, i) => `r${i}`));
+    expect(r.badTail).toBeUndefined();
+  });
+
+  it('truncated tail: recovers every complete record, reports the rest, and reopening truncates it', () => {
+    const d = dir();
+    const p = join(d, JOURNAL_FILE);
+    const good = encodeRecord({ t: 'mark', what: 'a', ms: 1 }) + encodeRecord({ t: 'mark', what: 'b', ms: 2 });
+    writeFileSync(p, good + encodeRecord({ t: 'mark', what: 'c', ms: 3 }).slice(0, 20));
+    const r = readJournal(p);
+    expect(r.records.length).toBe(2);
+    expect(r.validBytes).toBe(Buffer.byteLength(good));
+    expect(r.badTail?.reason).toContain('truncated');
+    expect(r.badTail?.bytes).toBe(20);
+    const j = Journal.open(d, opts, r.validBytes);
+    j.append({ t: 'mark', what: 'd', ms: 4 });
+    j.close();
+    expect(readJournal(p).records.map((x) => (x as { what: string }).what)).toEqual(['a', 'b', 'd']);
+  });
+
+  it('corrupt record (CRC mismatch) ends the valid prefix', () => {
+    const d = dir();
+    const p = join(d, JOURNAL_FILE);
+    const a = encodeRecord({ t: 'mark', what: 'a', ms: 1 });
+    const b = encodeRecord({ t: 'mark', what: 'b', ms: 2 }).replace('"b"', '"x"');
+    writeFileSync(p, a + b + encodeRecord({ t: 'mark', what: 'c', ms: 3 }));
+    const r = readJournal(p);
+    expect(r.records.length).toBe(1);
+    expect(r.badTail?.reason).toBe('CRC mismatch');
+    expect(r.badTail?.offset).toBe(a.length);
+  });
+});
+
+describe('snapshot', () => {
+  it('is replaced atomically: a leftover temp file from a crash mid-write never replaces the last good one', () => {
+    const d = dir();
+    const ledger = new Ledger([], 1).snapshot();
+    writeSnapshot(d, { version: 1, journalOffset: 10, writtenAtMs: 1, ledger });
+    // a crash after writing half of the next temp file
+    writeFileSync(join(d, SNAPSHOT_FILE + '.tmp'), '{"version":1,"journalOff');
+    expect(readSnapshot(d)?.journalOffset).toBe(10);
+    writeSnapshot(d, { version: 1, journalOffset: 20, writtenAtMs: 2, ledger });
+    expect(readSnapshot(d)?.journalOffset).toBe(20);
+    expect(readdirSync(d).sort()).toEqual([SNAPSHOT_FILE]);
+    expect(statSync(join(d, SNAPSHOT_FILE)).mode & 0o077).toBe(0);
+  });
+});
+
+describe('recovery and reconciliation', () => {
+  it('restart: snapshot + journal rebuild the ledger; orphans cancelled, lost orders closed, nothing re-sent', async () => {
+    const d = dir();
+    const cfg = testConfig({ persistence: { dir: d, batchMs: 1 } });
+    const state = BotState.create(8);
+    const venue = new PaperVenue({ instruments: DEFAULT_REFS, state, rate: 1000, seed: 3 });
+    venue.seed();
+    // --- first life
+    const ids = new OrderIds('tw');
+    const a = rig({ cfg, state, venue, journalDir: d, ids });
+    a.engine.start();
+    const s = a.engine.slotOf('binanceSpot', 'BTCUSDT');
+    const mid = state.get(s, 4);
+    const buyPx = Math.floor(mid * 0.998);
+    const id1 = a.engine.place({ slot: s, side: 'BUY', type: 'LIMIT', tif: 'GTC', price: buyPx, qty: 100 })!;
+    const id2 = a.engine.place({ slot: s, side: 'BUY', type: 'LIMIT', tif: 'GTC', price: buyPx - 100, qty: 100 })!;
+    // a taker that fills immediately
+    const idTake = a.engine.place({ slot: s, side: 'BUY', type: 'LIMIT', tif: 'IOC', price: Math.ceil(mid * 1.001), qty: 50 })!;
+    await until(() => a.engine.ledger.fills > 0 && a.engine.acks >= 2, 3000, 'acks and a fill');
+    a.engine.snapshot();
+    // after the snapshot: id2 is cancelled on the exchange while we are "down" (no event reaches the engine)
+    const id3 = a.engine.place({ slot: s, side: 'SELL', type: 'LIMIT', tif: 'GTC', price: Math.ceil(mid * 1.002), qty: 100 })!;
+    await until(() => a.engine.acks >= 3, 3000, 'third ack');
+    await sleep(10);
+    const posBefore = a.engine.position(s);
+    expect(posBefore).toBe(50);
+    // crash: stop everything without cancelling (the journal batches are flushed like a page cache would keep them)
+    a.engine.loop.stop();
+    a.journal!.close();
+    venue.setSink({ onOrderEvent: () => {} });
+    venue.books[s]!.cancel('paper-account', { clientOrderId: id2 });
+    // an order of ours whose intent never reached the journal, and a foreign order
+    expect(venue.placeExternal(venue.instruments[s]!, ids.base + 'zz', 'BUY', buyPx - 200, 100)).toBe(true);
+    expect(venue.placeExternal(venue.instruments[s]!, 'foreign-1', 'BUY', buyPx - 300, 100)).toBe(true);
+    // and the intent of an order that never reached the exchange
+    appendFileSync(join(d, JOURNAL_FILE), encodeRecord({ t: 'intent', id: ids.base + 'lost', v: 'binanceSpot', s: 'BTCUSDT', side: 'BUY', type: 'LIMIT', tif: 'GTC', px: buyPx, qty: 100, ms: 0 }));
+    // plus a torn write at the end
+    appendFileSync(join(d, JOURNAL_FILE), '0badc0de {"t":"mark"');
+
+    // --- second life
+    const ledger = new Ledger(venue.instruments, state.slots);
+    const rep = recover(d, ledger);
+    expect(rep.badTail).toBeDefined();
+    expect(ledger.position[s]).toBe(posBefore);
+    expect([...ledger.orders.keys()].sort()).toEqual([id1, id2, id3, ids.base + 'lost'].sort());
+    const b = rig({ cfg, state, venue, journalDir: undefined, ledger, ids: new OrderIds('tw') });
+    rigs.push(b);
+    const sentBefore = b.engine.ordersSent;
+    const rr = await reconcile(b.engine, 'cancel');
+    expect(rr.adopted.sort()).toEqual([id1, id3].sort());
+    expect(rr.canceled.sort()).toEqual([ids.base + 'zz', 'foreign-1'].sort());
+    expect(rr.closed).toContainEqual({ id: id2, state: 'CANCELED' });
+    expect(rr.closed).toContainEqual({ id: ids.base + 'lost', state: 'REJECTED' });
+    expect(b.engine.ordersSent).toBe(sentBefore); // nothing re-sent
+    await sleep(10);
+    const open = (await venue.openOrders(venue.instruments)).map((o) => o.clientOrderId).sort();
+    expect(open).toEqual([id1, id3].sort());
+    expect([...b.engine.ledger.orders.keys()].sort()).toEqual(open);
+    expect(idTake).toBeTruthy();
+    await venue.close();
+  });
+
+  it('adopt policy keeps our own orphan order and books its fills', async () => {
+    const state = BotState.create(8);
+    const venue = new PaperVenue({ instruments: DEFAULT_REFS, state, rate: 1000, seed: 5 });
+    venue.seed();
+    const ids = new OrderIds('tw');
+    const r = rig({ state, venue, ids });
+    rigs.push(r);
+    const s = r.engine.slotOf('binanceSpot', 'BTCUSDT');
+    const px = Math.floor(state.get(s, 4) * 0.998);
+    venue.placeExternal(venue.instruments[s]!, ids.base + 'orph', 'BUY', px, 100);
+    const rep = await reconcile(r.engine, 'adopt');
+    expect(rep.adopted).toEqual([ids.base + 'orph']);
+    expect(r.engine.ledger.orders.get(ids.base + 'orph')?.qty).toBe(100);
+    expect(r.engine.ledger.openBuyQty[s]).toBe(100);
+  });
+
+  it('the journal file is readable after a crash with fsync=never (page cache) and records every order', async () => {
+    const d = dir();
+    const cfg = testConfig({ persistence: { dir: d, fsync: 'never', batchMs: 1 } });
+    const r = rig({ cfg, journalDir: d });
+    rigs.push(r);
+    r.venue.seed();
+    r.engine.start();
+    const s = r.engine.slotOf('binanceSpot', 'BTCUSDT');
+    r.engine.place({ slot: s, side: 'BUY', type: 'LIMIT', tif: 'GTC', price: Math.floor(r.state.get(s, 4) * 0.999), qty: 10 });
+    await until(() => r.engine.acks === 1, 2000, 'ack');
+    await sleep(10);
+    const kinds = readJournal(join(d, JOURNAL_FILE)).records.map((x) => x.t);
+    expect(kinds).toEqual(['intent', 'event']);
+    expect(readFileSync(join(d, JOURNAL_FILE), 'utf8').endsWith('\n')).toBe(true);
+    truncateSync(join(d, JOURNAL_FILE), 5);
+    expect(readJournal(join(d, JOURNAL_FILE)).records.length).toBe(0);
+  });
+});
