@@ -126,7 +126,7 @@ describe('recovery and reconciliation', () => {
     expect(rep.badTail).toBeDefined();
     expect(ledger.position[s]).toBe(posBefore);
     expect([...ledger.orders.keys()].sort()).toEqual([id1, id2, id3, ids.base + 'lost'].sort());
-    const b = rig({ cfg, state, venue, journalDir: undefined, ledger, ids: new OrderIds('tw') });
+    const b = rig({ cfg, state, venue, ledger, ids: new OrderIds('tw') });
     rigs.push(b);
     const sentBefore = b.engine.ordersSent;
     const rr = await reconcile(b.engine, 'cancel');
