@@ -6,6 +6,7 @@
  *    "seed":N,"symbols":[...]}
  * — and nothing else on stdout (logs go to stderr). Stops cleanly on SIGINT/SIGTERM (exit 0).
  */
+import { existsSync } from 'node:fs';
 import { flushLogs, log } from '../util/log.js';
 import { ALL_VENUES, BINANCE_DOC_EXAMPLE_KEY, BINANCE_DOC_EXAMPLE_SECRET, startSim, type SimOptions, type SimVenueName } from './index.js';
 
@@ -76,6 +77,7 @@ export function parseArgs(argv: string[]): SimOptions | 'help' {
       case '--replay': {
         const v = value();
         if (!v) throw new UsageError('--replay needs a file');
+        if (!existsSync(v)) throw new UsageError(`--replay: no such file '${v}'`);
         replay.push(v);
         break;
       }

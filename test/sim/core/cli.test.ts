@@ -111,3 +111,31 @@ describe('tickwire sim', () => {
     expect(out).toBe('');
   });
 });
+
+describe('tickwire sim arguments', () => {
+  it('parses every option and refuses bad ones with a reason', async () => {
+    const { parseArgs } = await import('../../../src/sim/main.js');
+    expect(
+      parseArgs([
+        '--seed', '5', '--symbols', 'btcusdt, solusdt', '--rate=100000', '--depth-interval', '0', '--deterministic', '--host', '127.0.0.1',
+        '--replay', '/work/shared/exchange/fixtures/bybit/v5_public_capture_2026-08_cryptofeed.ndjson', '--replay-speed', '0', '--venues', 'bybit',
+      ]),
+    ).toEqual({
+      seed: 5,
+      symbols: ['BTCUSDT', 'SOLUSDT'],
+      rate: 100_000,
+      depthIntervalMs: 0,
+      deterministic: true,
+      host: '127.0.0.1',
+      replay: ['/work/shared/exchange/fixtures/bybit/v5_public_capture_2026-08_cryptofeed.ndjson'],
+      replaySpeed: 0,
+      venues: ['bybit'],
+    });
+    expect(parseArgs(['--help'])).toBe('help');
+    expect(() => parseArgs(['--seed', '-1'])).toThrow(/--seed/);
+    expect(() => parseArgs(['--symbols', 'BTC-USDT'])).toThrow(/--symbols/);
+    expect(() => parseArgs(['--replay', '/nonexistent.ndjson'])).toThrow(/no such file/);
+    expect(() => parseArgs(['--venues', 'kraken'])).toThrow(/kraken/);
+    expect(() => parseArgs(['--frobnicate'])).toThrow(/unknown option/);
+  });
+});
