@@ -160,6 +160,8 @@ interface SymState {
   trades: TradeFeed;
   cts: number;
   listener: SimBookListener;
+  /** 1-based index of the symbol in its category: part of the venue's order ids (the core's ids are per book) */
+  idx: number;
 }
 
 const ERR_MSG = {
@@ -272,6 +274,7 @@ class BybitVenue {
       const market = marketOf(category);
       const books = this.ctx.books.get(market);
       if (!books) continue;
+      let idx = 0;
       for (const [symbol, book] of books) {
         const fmt = new InstrumentFmt(book.instrument, category);
         const st: SymState = {
@@ -284,6 +287,7 @@ class BybitVenue {
           trades: new TradeFeed(category, symbol, fmt),
           cts: this.ctx.nowMs(market),
           listener: undefined as unknown as SimBookListener,
+          idx: ++idx,
         };
         for (const d of DEPTHS) {
           const f = new DepthFeed(category, symbol, d, book, fmt);
@@ -301,6 +305,30 @@ class BybitVenue {
         this.syms.set(`${category}|${symbol}`, st);
       }
     }
+  }
+
+  /**
+   * Venue order id for a core order id: linear a UUID-shaped string, spot a 19-digit number (as Bybit's), both
+   * carrying the symbol's index so that ids are unique across books.
+   */
+  private extId(st: SymState, coreId: string): string {
+    if (st.category === 'linear') return `${String(st.idx).padStart(8, '0')}-0000-4000-8000-${coreId.padStart(12, '0')}`;
+    return '19' + String(st.idx).padStart(2, '0') + coreId.padStart(15, '0');
+  }
+
+  /** core order id of a venue order id of this symbol, or undefined */
+  private coreId(st: SymState, ext: string): string | undefined {
+    if (st.category === 'linear') {
+      const m = /^(\d{8})-0000-4000-8000-(\d{12})$/.exec(ext);
+      if (!m || Number(m[1]) !== st.idx) return undefined;
+      return BigInt(m[2]!).toString();
+    }
+    if (!/^19\d{17}$/.test(ext) || Number(ext.slice(2, 4)) !== st.idx) return undefined;
+    return BigInt(ext.slice(4)).toString();
+  }
+
+  private ext(st: SymState, o: SimOrder): SimOrder {
+    return { ...o, orderId: this.extId(st, o.orderId) };
   }
 
   private sym(category: Category, symbol: string): SymState | undefined {
@@ -478,7 +506,8 @@ class BybitVenue {
   }
 
   /** the core tells us about an order change of a user account */
-  private onOrder(st: SymState, o: SimOrder, f: SimFill | undefined): void {
+  private onOrder(st: SymState, coreOrder: SimOrder, f: SimFill | undefined): void {
+    const o = this.ext(st, coreOrder);
     const a = this.acct(o.accountId);
     const x = this.extraFor(a, o, st);
     if (o.status === 'CANCELED' && this.cancelling) x.cancelType = 'CancelByUser';
@@ -918,8 +947,8 @@ class BybitVenue {
         case 'POST_ONLY_WOULD_TAKE':
         case 'FOK_NOT_FILLED': {
           // Bybit accepts the request, then cancels the order: the push says why
-          const o = r.order;
-          if (!o) return { code: 10016, msg: 'Internal System Error.' };
+          if (!r.order) return { code: 10016, msg: 'Internal System Error.' };
+          const o = this.ext(st, r.order);
           a.usedLinkIds[st.category].add(parsed.clientOrderId);
           const shown: SimOrder = { ...o, status: 'CANCELED' };
           const x = this.extraFor(a, shown, st);
@@ -952,7 +981,7 @@ class BybitVenue {
     }
     a.usedLinkIds[st.category].add(parsed.clientOrderId);
     if (a.usedLinkIds[st.category].size > 200_000) a.usedLinkIds[st.category].clear();
-    return { orderId: r.order.orderId, orderLinkId: linkIdOut(r.order.clientOrderId) };
+    return { orderId: this.extId(st, r.order.orderId), orderLinkId: linkIdOut(r.order.clientOrderId) };
   }
 
   cancelOrder(apiKey: string, p: Record<string, unknown>): { orderId: string; orderLinkId: string } | BybitError {
@@ -962,17 +991,21 @@ class BybitVenue {
     const orderId = typeof p['orderId'] === 'string' ? p['orderId'] : '';
     const link = typeof p['orderLinkId'] === 'string' ? p['orderLinkId'] : '';
     if (orderId === '' && link === '') return { code: 10001, msg: 'params error: orderId or orderLinkId is required' };
+    const core = orderId !== '' ? this.coreId(st, orderId) : undefined;
+    if (orderId !== '' && core === undefined) {
+      return st.category === 'spot' ? { code: 170213, msg: 'Order does not exist.' } : { code: 110001, msg: 'order not exists or too late to cancel' };
+    }
     this.cancelling = true;
     let r;
     try {
-      r = st.book.cancel(apiKey, orderId !== '' ? { orderId } : { clientOrderId: link });
+      r = st.book.cancel(apiKey, core !== undefined ? { orderId: core } : { clientOrderId: link });
     } finally {
       this.cancelling = false;
     }
     if (!r.ok) {
       return st.category === 'spot' ? { code: 170213, msg: 'Order does not exist.' } : { code: 110001, msg: 'order not exists or too late to cancel' };
     }
-    return { orderId: r.order.orderId, orderLinkId: linkIdOut(r.order.clientOrderId) };
+    return { orderId: this.extId(st, r.order.orderId), orderLinkId: linkIdOut(r.order.clientOrderId) };
   }
 
   private cancelAll(apiKey: string, p: Record<string, unknown>): { code: number; msg: string; result: string } {
@@ -993,7 +1026,7 @@ class BybitVenue {
         if (symbol && st.symbol !== symbol) continue;
         if (baseCoin && st.fmt.inst.base !== baseCoin) continue;
         if (settleCoin && st.fmt.inst.quote !== settleCoin) continue;
-        for (const o of st.book.cancelAll(apiKey)) items.push(`{"orderId":${q(o.orderId)},"orderLinkId":${q(linkIdOut(o.clientOrderId))}}`);
+        for (const o of st.book.cancelAll(apiKey)) items.push(`{"orderId":${q(this.extId(st, o.orderId))},"orderLinkId":${q(linkIdOut(o.clientOrderId))}}`);
       }
     } finally {
       this.cancelling = false;
@@ -1032,8 +1065,13 @@ class BybitVenue {
       if (baseCoin && st.fmt.inst.base !== baseCoin) continue;
       if (settleCoin && st.fmt.inst.quote !== settleCoin) continue;
       if (orderId || link) {
-        const o = st.book.getOrder(apiKey, orderId ? { orderId } : { clientOrderId: link! });
-        const shown = o ? (a.recent.get(o.orderId)?.order.status === 'CANCELED' && o.status !== 'CANCELED' ? a.recent.get(o.orderId)!.order : o) : undefined;
+        const core = orderId ? this.coreId(st, orderId) : undefined;
+        if (orderId && core === undefined) continue;
+        const c = st.book.getOrder(apiKey, core !== undefined ? { orderId: core } : { clientOrderId: link! });
+        const o = c ? this.ext(st, c) : undefined;
+        // orders the venue cancelled itself (post-only / FOK) are known only to the venue
+        const mine = o ? a.recent.get(o.orderId) : undefined;
+        const shown = o ? (mine && mine.order.status === 'CANCELED' && o.status !== 'CANCELED' ? mine.order : o) : undefined;
         if (shown) rows.push({ st, o: shown });
         else if (orderId) {
           const r = a.recent.get(orderId);
@@ -1041,7 +1079,7 @@ class BybitVenue {
         }
         continue;
       }
-      if (openOnly === 0) for (const o of st.book.openOrders(apiKey)) rows.push({ st, o });
+      if (openOnly === 0) for (const o of st.book.openOrders(apiKey)) rows.push({ st, o: this.ext(st, o) });
     }
     if (!orderId && !link && openOnly === 1) {
       for (const r of a.recent.values()) {

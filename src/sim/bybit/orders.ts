@@ -238,7 +238,7 @@ export function orderItemJson(o: SimOrder, category: Category, fmt: InstrumentFm
     `"leavesQty":"${fmt.qty(leaves)}","leavesValue":"${leavesValue}","cumExecQty":"${fmt.qty(o.filledLots)}",` +
     `"cumExecValue":"${InstrumentFmt.amount(cumValue(o, fmt))}","avgPrice":"${avgPriceOut(o, fmt)}","blockTradeId":"",` +
     `"positionIdx":0,"cumExecFee":"${fee}","closedPnl":"0","createdTime":"${o.createdMs}","updatedTime":"${o.updatedMs}",` +
-    `"rejectReason":"${x.rejectReason}","stopOrderType":"","tpslMode":"${category === 'linear' ? 'UNKNOWN' : ''}","triggerPrice":"",` +
+    `"rejectReason":"${x.rejectReason}","stopOrderType":"","tpslMode":"","triggerPrice":"",` +
     `"takeProfit":"","stopLoss":"","tpTriggerBy":"","slTriggerBy":"","tpLimitPrice":"","slLimitPrice":"",` +
     `"triggerDirection":0,"triggerBy":"","closeOnTrigger":false,"category":"${category}","placeType":"",` +
     `"smpType":"None","smpGroup":0,"smpOrderId":"","feeCurrency":"${category === 'spot' ? x.feeCoin : ''}",` +
