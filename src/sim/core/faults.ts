@@ -4,8 +4,9 @@
  *
  * Kinds and how long they last:
  *  - counted (consumed by takeFault, `count` times, default 1): dropDiff, duplicateDiff, malformedFrame, httpStatus;
- *  - one-shot (consumed once): reorderDiff, oversizedFrame, closeConnections (also announced at once to onFault
- *    hooks, which is how venues close sockets immediately);
+ *  - one-shot (consumed once): reorderDiff, oversizedFrame;
+ *  - immediate: closeConnections is only announced to the onFault hooks (venues close their sockets at once), not
+ *    kept; every injected fault is announced to the hooks;
  *  - persistent (peekFault, never consumed; a new one of the same kind and market replaces it): clockSkewMs,
  *    latencyMs (market may be 'all'); stallStream lasts `ms` from injection then disappears;
  *  - clear: removes every fault.
@@ -85,6 +86,8 @@ export class FaultRegistry {
     this.injected++;
     if (f.kind === 'clear') {
       this.entries = [];
+    } else if (f.kind === 'closeConnections') {
+      // acts at once through the hooks; nothing to keep
     } else {
       const m = marketOf(f);
       if (PERSISTENT.has(f.kind)) {

@@ -35,7 +35,9 @@ describe('fault registry', () => {
     expect(r.peekFault('binanceSpot', 'stallStream')).toBeDefined();
     await new Promise((res) => setTimeout(res, 60));
     expect(r.peekFault('binanceSpot', 'stallStream')).toBeUndefined();
+    const before = r.list().length;
     r.inject({ kind: 'closeConnections', market: 'binanceUsdm', which: 'market' });
+    expect(r.list().length).toBe(before); // acts through the hooks only
     expect(seen.map((f) => f.kind)).toEqual(['latencyMs', 'latencyMs', 'latencyMs', 'stallStream', 'closeConnections']);
     r.clear();
     expect(r.peekFault('binanceSpot', 'latencyMs')).toBeUndefined();
