@@ -312,6 +312,9 @@ export class MarketStreams implements SimBookListener {
 
   /** Publish one data payload on a stream topic (raw + combined), applying stream-wide faults. */
   private pub(t: Topic, data: string): void {
+    const nr = this.app.numSubscribers(t.raw);
+    const nc = this.app.numSubscribers(t.comb);
+    if (nr === 0 && nc === 0) return; // faults are spent only on frames someone receives
     if (this.stall) {
       if (this.ctx.peekFault(this.market, 'stallStream')) return;
       this.stall = false;
@@ -336,8 +339,8 @@ export class MarketStreams implements SimBookListener {
       this.app.publish(t.comb, t.combPrefix + data);
       return;
     }
-    if (this.app.numSubscribers(t.raw) > 0) this.app.publish(t.raw, data);
-    if (this.app.numSubscribers(t.comb) > 0) this.app.publish(t.comb, t.combPrefix + data + '}');
+    if (nr > 0) this.app.publish(t.raw, data);
+    if (nc > 0) this.app.publish(t.comb, t.combPrefix + data + '}');
   }
 
   // ------------------------------------------------------------------------------------------ book events
