@@ -75,7 +75,8 @@ async function capture(seed: number, plan: Plan): Promise<string[] | 'not-starte
     await new Promise((r) => setTimeout(r, 5));
   }
   const start = Date.now();
-  while (Date.now() - start < 5000 && Date.now() - last < 300) await new Promise((r) => setTimeout(r, 20));
+  // frames are written synchronously by the batches; wait until the client has read them all (quiet for 500 ms)
+  while (Date.now() - start < 8000 && Date.now() - last < 500) await new Promise((r) => setTimeout(r, 20));
   return frames;
 }
 
