@@ -3,7 +3,8 @@
  *
  * - One `SimAccount` per API key (the HMAC key and the Ed25519 key of a run map to the SAME account, so an order
  *   placed with either is seen by both). Created on first use for configured keys; unknown keys get undefined.
- * - Spot fills move base and quote balances (no fees). Futures fills update the signed position, its average entry
+ * - Spot fills move base and quote balances (no fees). A spot order needs the free balance to pay for it
+ *   (INSUFFICIENT_BALANCE otherwise); resting orders do not lock funds. Futures fills update the signed position, its average entry
  *   price and realized PnL (quote currency), and the quote balance by the realized PnL.
  * - Balances are generous (1,000,000 USDT, 100 BTC, 1,000 ETH, 1,000,000 of any other asset) so tests never run dry.
  *   Amounts are floats: reporting only, matching never reads them.
@@ -89,6 +90,15 @@ export class Accounts implements BookAccountHooks {
   // BookAccountHooks ------------------------------------------------------------------------------------------
   positionLots(accountId: string, ins: SimInstrument): number {
     return this.byKey.get(accountId)?.positions.get(positionKey(ins))?.sizeLots ?? 0;
+  }
+
+  /** Spot affordability, free balances only (resting orders do not lock funds in this simulator). */
+  canAfford(accountId: string, ins: SimInstrument, side: 'BUY' | 'SELL', priceTicks: number, qtyLots: number): boolean {
+    const acc = this.byKey.get(accountId);
+    if (!acc) return true; // accounts the core does not know (tests driving books directly) are not checked
+    const baseQty = qtyLots * Number(ins.stepSize);
+    if (side === 'SELL') return this.balance(acc, ins.base).free >= baseQty - 1e-12;
+    return this.balance(acc, ins.quote).free >= priceTicks * Number(ins.tickSize) * baseQty - 1e-9;
   }
 
   onFill(ins: SimInstrument, f: SimFill): void {

@@ -42,6 +42,8 @@ export interface BookAccountHooks {
   positionLots(accountId: string, instrument: SimInstrument): number;
   /** a fill of a non-synthetic account happened */
   onFill(instrument: SimInstrument, fill: SimFill): void;
+  /** spot: can the account pay for this order (quote for a buy at `priceTicks`, base for a sell)? Default yes. */
+  canAfford?(accountId: string, instrument: SimInstrument, side: SimSide, priceTicks: number, qtyLots: number): boolean;
 }
 
 export interface MatchingBookOptions {
@@ -559,6 +561,11 @@ export class MatchingBook implements SimBook {
       if (pos === 0 || (o.side === 'BUY' ? pos > 0 : pos < 0)) return { ok: false, reason: 'REDUCE_ONLY' };
       const abs = pos < 0 ? -pos : pos;
       if (qty > abs) qty = abs;
+    }
+    if (!this.futures && this.hooks?.canAfford) {
+      // a market buy is priced at the best ask (what it would pay at least)
+      const px = isMarket ? (o.side === 'BUY' ? this.bestAskPrice() : 0) : o.priceTicks;
+      if (!this.hooks.canAfford(o.accountId, this.instrument, o.side, px, qty)) return { ok: false, reason: 'INSUFFICIENT_BALANCE' };
     }
     const limit = isMarket ? (o.side === 'BUY' ? Infinity : -Infinity) : o.priceTicks;
     if (o.tif === 'POST_ONLY') {

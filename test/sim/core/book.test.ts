@@ -180,6 +180,17 @@ describe('MatchingBook', () => {
     expect(accounts.get('A')!.balances.get('USDT')!.free).toBeCloseTo(before - 48_500, 6);
   });
 
+  it('spot orders need the free balance', () => {
+    const { book } = setup('binanceSpot');
+    book.setSynthetic('BUY', 9_700_000, 100_000_000);
+    // 100 BTC free: selling 100.00001 is refused, 100 is fine
+    expect(book.submit(ord({ side: 'SELL', priceTicks: 9_800_000, qtyLots: 10_000_001 }))).toEqual({ ok: false, reason: 'INSUFFICIENT_BALANCE' });
+    expect(book.submit(ord({ side: 'SELL', priceTicks: 9_800_000, qtyLots: 10_000_000 })).ok).toBe(true);
+    // 1,000,000 USDT free: 11 BTC at 97000 = 1,067,000 is too much
+    expect(book.submit(ord({ side: 'BUY', priceTicks: 9_700_000, qtyLots: 1_100_000 }))).toEqual({ ok: false, reason: 'INSUFFICIENT_BALANCE' });
+    expect(book.submit(ord({ side: 'BUY', priceTicks: 9_700_000, qtyLots: 1_000_000 })).ok).toBe(true);
+  });
+
   it('cancel by id or client id, cancelAll, unknown orders', () => {
     const { book, rec } = setup();
     const a = book.submit(ord({ clientOrderId: 'x1', priceTicks: 990 }));
