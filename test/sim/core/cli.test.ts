@@ -98,6 +98,12 @@ describe('tickwire sim', () => {
     expect(stdout().trimEnd().split('\n')).toEqual([line]);
   });
 
+  it('stops on SIGINT with exit 0 too', async () => {
+    const { child: c } = await run(['--seed', '2', '--venues', 'bybit']);
+    c.kill('SIGINT');
+    expect(await exited(c)).toEqual({ code: 0, signal: null });
+  });
+
   it('rejects a bad option with exit code 2 and says why', async () => {
     const c = spawn(process.execPath, ['bin/tickwire.js', 'sim', '--rate', 'fast'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     child = c;
