@@ -12,6 +12,8 @@ import type { BybitParser } from './parser.js';
 
 export class BybitBookSync {
   lastU = -1;
+  /** cross sequence (seq) of the last applied message */
+  lastSeq = -1;
   hasSnapshot = false;
 
   constructor(
@@ -42,6 +44,7 @@ export class BybitBookSync {
       c.snapshots++;
       this.hasSnapshot = true;
       this.lastU = u;
+      this.lastSeq = p.seq;
       feed.topSeq = -1; // the sequence may restart
       if (!feed.commit(u, p.ts, recvNs)) this.crossed();
       return;
@@ -62,6 +65,7 @@ export class BybitBookSync {
     }
     feed.applyLevels(p.bids, p.asks);
     this.lastU = u;
+    this.lastSeq = p.seq;
     if (!feed.commit(u, p.ts, recvNs)) this.crossed();
   }
 
