@@ -212,3 +212,149 @@ export class TradeFeed {
     return `{"topic":"${this.topic}","type":"snapshot","ts":${ts},"data":[{"T":${t.timeMs},"s":"${this.symbol}","S":"${S}","v":"${v}","p":"${p}","L":"${dir}","i":"${id}","BT":false,"RPI":false,"seq":${seq}}]}`;
   }
 }
+
+/**
+ * `tickers.{SYMBOL}`: linear = one snapshot then sparse deltas of the fields that changed (merge non-empty fields),
+ * top-level `cs` and `ts`; spot = snapshot-only (no bid/ask fields). Field sets as in the 2026-08 capture.
+ * 24h statistics are kept since the venue started (the simulator has no 24 h history).
+ */
+export class TickerFeed {
+  readonly topic: string;
+  readonly key: string;
+  subscribers = 0;
+  lastPx = 0;
+  prevPx: number;
+  high = 0;
+  low = 0;
+  volumeLots = 0;
+  turnover = 0;
+  tickDir = 'ZeroPlusTick';
+  /** last values sent, by field (linear deltas) */
+  private sent = new Map<string, string>();
+  dirty = false;
+
+  constructor(
+    readonly category: Category,
+    readonly symbol: string,
+    readonly fmt: InstrumentFmt,
+    readonly book: SimBook,
+  ) {
+    this.topic = `tickers.${symbol}`;
+    this.key = `${category}|${this.topic}`;
+    const b = book.bestBid();
+    const a = book.bestAsk();
+    this.prevPx = b && a ? Math.round((b.priceTicks + a.priceTicks) / 2) : (b ?? a)?.priceTicks ?? 0;
+    this.lastPx = this.prevPx;
+    this.high = this.prevPx;
+    this.low = this.prevPx;
+  }
+
+  onTrade(t: SimPublicTrade): void {
+    if (t.priceTicks > this.lastPx) this.tickDir = 'PlusTick';
+    else if (t.priceTicks < this.lastPx) this.tickDir = 'MinusTick';
+    else this.tickDir = this.tickDir === 'MinusTick' || this.tickDir === 'ZeroMinusTick' ? 'ZeroMinusTick' : 'ZeroPlusTick';
+    this.lastPx = t.priceTicks;
+    if (t.priceTicks > this.high) this.high = t.priceTicks;
+    if (this.low === 0 || t.priceTicks < this.low) this.low = t.priceTicks;
+    this.volumeLots += t.qtyLots;
+    this.turnover += this.fmt.priceFloat(t.priceTicks) * this.fmt.qtyFloat(t.qtyLots);
+    this.dirty = true;
+  }
+
+  private fields(): Array<[string, string]> {
+    const f = this.fmt;
+    const pct = this.prevPx > 0 ? ((this.lastPx - this.prevPx) / this.prevPx).toFixed(6) : '0';
+    const amt = (v: number, d: number) => trimTo(v, d);
+    if (this.category === 'spot') {
+      return [
+        ['symbol', this.symbol],
+        ['lastPrice', f.price(this.lastPx)],
+        ['highPrice24h', f.price(this.high)],
+        ['lowPrice24h', f.price(this.low)],
+        ['prevPrice24h', f.price(this.prevPx)],
+        ['volume24h', f.qty(this.volumeLots)],
+        ['turnover24h', amt(this.turnover, 8)],
+        ['price24hPcnt', trimTo(Number(pct), 4)],
+        ['usdIndexPrice', f.price(this.lastPx)],
+      ];
+    }
+    const b = this.book.bestBid();
+    const a = this.book.bestAsk();
+    const mark = b && a ? Math.round((b.priceTicks + a.priceTicks) / 2) : this.lastPx;
+    const oi = this.volumeLots;
+    return [
+      ['symbol', this.symbol],
+      ['tickDirection', this.tickDir],
+      ['price24hPcnt', pct],
+      ['lastPrice', f.price(this.lastPx)],
+      ['prevPrice24h', f.price(this.prevPx)],
+      ['highPrice24h', f.price(this.high)],
+      ['lowPrice24h', f.price(this.low)],
+      ['prevPrice1h', f.price(this.prevPx)],
+      ['markPrice', f.price(mark)],
+      ['indexPrice', f.price(mark)],
+      ['openInterest', f.qty(oi)],
+      ['openInterestValue', (f.qtyFloat(oi) * f.priceFloat(mark)).toFixed(2)],
+      ['turnover24h', this.turnover.toFixed(4)],
+      ['volume24h', f.qty(this.volumeLots)],
+      ['fundingIntervalHour', '8'],
+      ['fundingCap', '0.005'],
+      ['singleOpenInterest', f.qty(oi)],
+      ['singleOpenInterestValue', (f.qtyFloat(oi) * f.priceFloat(mark)).toFixed(2)],
+      ['nextFundingTime', '0'],
+      ['fundingRate', '0.0001'],
+      ['bid1Price', b ? f.price(b.priceTicks) : ''],
+      ['bid1Size', b ? f.qty(b.qtyLots) : ''],
+      ['ask1Price', a ? f.price(a.priceTicks) : ''],
+      ['ask1Size', a ? f.qty(a.qtyLots) : ''],
+      ['preOpenPrice', ''],
+      ['preQty', ''],
+      ['curPreListingPhase', ''],
+    ];
+  }
+
+  snapshotFrame(ts: number, cs: number, nextFundingTime: number): string {
+    const fs = this.fields();
+    let data = '{';
+    for (let i = 0; i < fs.length; i++) {
+      const [k, v0] = fs[i]!;
+      const v = k === 'nextFundingTime' ? String(nextFundingTime) : v0;
+      if (this.category === 'linear') this.sent.set(k, v);
+      data += (i > 0 ? ',"' : '"') + k + '":' + q(v);
+    }
+    data += '}';
+    this.dirty = false;
+    if (this.category === 'spot') return `{"topic":"${this.topic}","ts":${ts},"type":"snapshot","cs":${cs},"data":${data}}`;
+    return `{"topic":"${this.topic}","type":"snapshot","data":${data},"cs":${cs},"ts":${ts}}`;
+  }
+
+  /** linear: the fields that changed since the last push, or undefined; spot: a snapshot when anything moved */
+  next(ts: number, cs: number, nextFundingTime: number): string | undefined {
+    if (this.category === 'spot') return this.dirty ? this.snapshotFrame(ts, cs, nextFundingTime) : undefined;
+    const fs = this.fields();
+    let data = '';
+    for (const [k, v0] of fs) {
+      const v = k === 'nextFundingTime' ? String(nextFundingTime) : v0;
+      if (k === 'symbol' || this.sent.get(k) === v) continue;
+      this.sent.set(k, v);
+      data += ',"' + k + '":' + q(v);
+    }
+    this.dirty = false;
+    if (data === '') return undefined;
+    return `{"topic":"${this.topic}","type":"delta","data":{"symbol":"${this.symbol}"${data}},"cs":${cs},"ts":${ts}}`;
+  }
+}
+
+function trimTo(v: number, d: number): string {
+  if (!Number.isFinite(v)) return '0';
+  let s = v.toFixed(d);
+  if (s.indexOf('.') >= 0) {
+    s = s.replace(/0+$/, '');
+    if (s.endsWith('.')) s = s.slice(0, -1);
+  }
+  return s === '-0' ? '0' : s;
+}
+
+function q(s: string): string {
+  return JSON.stringify(s);
+}

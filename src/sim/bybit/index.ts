@@ -54,7 +54,7 @@ import {
   traceId,
   type Category,
 } from './common.js';
-import { BASE_INTERVAL_MS, DEPTHS, DepthFeed, levelsJson, SEQ_BASE, TradeFeed, type Depth } from './feeds.js';
+import { BASE_INTERVAL_MS, DEPTHS, DepthFeed, levelsJson, SEQ_BASE, TickerFeed, TradeFeed, type Depth } from './feeds.js';
 import {
   executionItemJson,
   fastExecutionItemJson,
@@ -158,6 +158,7 @@ interface SymState {
   fmt: InstrumentFmt;
   depthFeeds: Map<Depth, DepthFeed>;
   trades: TradeFeed;
+  tickers: TickerFeed;
   cts: number;
   listener: SimBookListener;
   /** 1-based index of the symbol in its category: part of the venue's order ids (the core's ids are per book) */
@@ -220,6 +221,12 @@ class BybitVenue {
     for (const d of DEPTHS) {
       const ms = this.intervals[d];
       this.timers.push(setInterval(() => this.flushDepth(d), ms));
+    }
+    // tickers: linear 100 ms, spot 50 ms (scaled like the books)
+    const scale = this.ctx.depthIntervalMs > 0 ? this.ctx.depthIntervalMs / 100 : 0.01;
+    for (const cat of CATEGORIES) {
+      const ms = Math.max(1, Math.round((cat === 'linear' ? 100 : 50) * scale));
+      this.timers.push(setInterval(() => this.flushTickers(cat), ms));
     }
     this.ctx.onFault((f) => this.onFault(f));
     let port = this.opts.port ?? 0;
@@ -285,6 +292,7 @@ class BybitVenue {
           fmt,
           depthFeeds: new Map(),
           trades: new TradeFeed(category, symbol, fmt),
+          tickers: new TickerFeed(category, symbol, fmt, book),
           cts: this.ctx.nowMs(market),
           listener: undefined as unknown as SimBookListener,
           idx: ++idx,
@@ -395,7 +403,23 @@ class BybitVenue {
     this.app.publish(key, out, false, false);
   }
 
+  private nextFundingTime(now: number): number {
+    const h8 = 8 * 3600_000;
+    return now - (now % h8) + h8;
+  }
+
+  private flushTickers(cat: Category): void {
+    for (const st of this.syms.values()) {
+      if (st.category !== cat || st.tickers.subscribers === 0) continue;
+      if (this.stalled(st.market)) continue;
+      const ts = this.ctx.nowMs(st.market);
+      const frame = st.tickers.next(ts, SEQ_BASE[st.category] + st.book.updateId, this.nextFundingTime(ts));
+      if (frame !== undefined) this.publishMarket(st, st.tickers.key, frame);
+    }
+  }
+
   private onTrade(st: SymState, t: SimPublicTrade): void {
+    st.tickers.onTrade(t);
     const tf = st.trades;
     const frame = tf.frame(t, this.ctx.nowMs(st.market), SEQ_BASE[st.category] + st.book.updateId + 1);
     if (tf.subscribers === 0 || this.stalled(st.market)) return;
@@ -405,6 +429,7 @@ class BybitVenue {
   private activate(st: SymState, feed: DepthFeed): void {
     if (feed.active) return;
     feed.active = true;
+    feed.held = undefined;
     feed.u++;
     feed.resync(st.cts);
     feed.lastSendMs = this.ctx.nowMs(st.market);
@@ -802,7 +827,13 @@ class BybitVenue {
     const lat = this.ctx.peekFault(market, 'latencyMs')?.ms ?? this.ctx.peekFault('bybitLinear', 'latencyMs')?.ms ?? 0;
     const delay = isOrderEp ? lat : 0;
     afterDelay(res, delay, () => {
-      const out = this.privateEndpoint(ep, apiKey, params);
+      let out: { code: number; msg: string; result: string };
+      try {
+        out = this.privateEndpoint(ep, apiKey, params);
+      } catch (e) {
+        this.ctx.log.error({ err: e, ep }, 'bybit sim: request failed');
+        out = { code: 10016, msg: 'Internal System Error.', result: '{}' };
+      }
       send(res, 200, envelope(out.code, out.msg, out.result, this.ctx.nowMs(market)), headers);
     });
   }
@@ -1055,7 +1086,8 @@ class BybitVenue {
       limit = n;
     }
     const cursor = typeof p['cursor'] === 'string' ? p['cursor'] : '';
-    const offset = /^page_args=\d+$/.test(decodeURIComponent(cursor)) ? Number(decodeURIComponent(cursor).slice(10)) : 0;
+    const cur = safeDecode(cursor);
+    const offset = /^page_args=\d+$/.test(cur) ? Number(cur.slice(10)) : 0;
     const a = this.acct(apiKey);
     type Row = { st: SymState; o: SimOrder };
     const rows: Row[] = [];
@@ -1137,7 +1169,7 @@ class BybitVenue {
       if (!(n >= 1 && n <= 100)) return { code: 10001, msg: 'params error: limit invalid', result: '{}' };
       limit = n;
     }
-    const cursor = typeof p['cursor'] === 'string' ? decodeURIComponent(p['cursor']) : '';
+    const cursor = typeof p['cursor'] === 'string' ? safeDecode(p['cursor']) : '';
     const offset = /^page_args=\d+$/.test(cursor) ? Number(cursor.slice(10)) : 0;
     const a = this.acct(apiKey);
     const rows: string[] = [];
@@ -1283,10 +1315,11 @@ class BybitVenue {
   }
 
   private topicKnownShape(t: string): boolean {
-    return /^orderbook\.(1|50|200|1000)\.[^.]+$/.test(t) || /^publicTrade\.[^.]+$/.test(t);
+    return /^orderbook\.(1|50|200|1000)\.[^.]+$/.test(t) || /^(publicTrade|tickers)\.[^.]+$/.test(t);
   }
 
-  private parseTopic(cat: Category, t: string): { st: SymState; depth: Depth | 0 } | undefined {
+  /** depth 0 = publicTrade, -1 = tickers */
+  private parseTopic(cat: Category, t: string): { st: SymState; depth: Depth | 0 | -1 } | undefined {
     const parts = t.split('.');
     if (parts[0] === 'orderbook' && parts.length === 3) {
       const depth = Number(parts[1]) as Depth;
@@ -1298,6 +1331,10 @@ class BybitVenue {
       const st = this.sym(cat, parts[1]!);
       return st ? { st, depth: 0 } : undefined;
     }
+    if (parts[0] === 'tickers' && parts.length === 2) {
+      const st = this.sym(cat, parts[1]!);
+      return st ? { st, depth: -1 } : undefined;
+    }
     return undefined;
   }
 
@@ -1308,6 +1345,20 @@ class BybitVenue {
     if (p.depth === 0) {
       p.st.trades.subscribers++;
       ws.subscribe(p.st.trades.key);
+      return;
+    }
+    if (p.depth === -1) {
+      const tk = p.st.tickers;
+      const ts = this.ctx.nowMs(p.st.market);
+      const cs = SEQ_BASE[p.st.category] + p.st.book.updateId;
+      // bring the current subscribers up to date first: the snapshot resets the delta baseline
+      if (tk.subscribers > 0 && p.st.category === 'linear') {
+        const pending = tk.next(ts, cs, this.nextFundingTime(ts));
+        if (pending !== undefined) this.app.publish(tk.key, pending, false, false);
+      }
+      tk.subscribers++;
+      this.sendWs(ws, tk.snapshotFrame(ts, cs, this.nextFundingTime(ts)));
+      ws.subscribe(tk.key);
       return;
     }
     const feed = p.st.depthFeeds.get(p.depth)!;
@@ -1323,6 +1374,10 @@ class BybitVenue {
     if (!p) return;
     if (p.depth === 0) {
       p.st.trades.subscribers = Math.max(0, p.st.trades.subscribers - 1);
+      return;
+    }
+    if (p.depth === -1) {
+      p.st.tickers.subscribers = Math.max(0, p.st.tickers.subscribers - 1);
       return;
     }
     const feed = p.st.depthFeeds.get(p.depth)!;
@@ -1522,7 +1577,13 @@ class BybitVenue {
     const lat = this.ctx.peekFault(market, 'latencyMs')?.ms ?? 0;
     const run = (): void => {
       if (d.closed) return;
-      const r = ep === 'create' ? this.createOrder(apiKey, arg) : this.cancelOrder(apiKey, arg);
+      let r: { orderId: string; orderLinkId: string } | BybitError;
+      try {
+        r = ep === 'create' ? this.createOrder(apiKey, arg) : this.cancelOrder(apiKey, arg);
+      } catch (e) {
+        this.ctx.log.error({ err: e, op }, 'bybit sim: trade request failed');
+        r = { code: 10016, msg: 'Internal System Error.' };
+      }
       if ('code' in r) this.tradeReply(ws, reqId, r.code, r.msg, op, '{}', hdr());
       else this.tradeReply(ws, reqId, 0, 'OK', op, `{"orderId":${q(r.orderId)},"orderLinkId":${q(r.orderLinkId)}}`, hdr());
     };
@@ -1596,4 +1657,12 @@ function spotInstrumentJson(st: SymState): string {
     `"postOnlyMaxLimitOrderSize":"${fmt.qty(fmt.maxQtyLots * 5 > Number.MAX_SAFE_INTEGER ? fmt.maxQtyLots : fmt.maxQtyLots * 5)}"},` +
     `"priceFilter":{"tickSize":"${i.tickSize}"},"riskParameters":{"priceLimitRatioX":"0.005","priceLimitRatioY":"0.01"},"symbolType":""}`
   );
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
 }

@@ -200,6 +200,7 @@ export function capture(): CaptureFrames {
     let kind: string | undefined;
     if (typeof j.topic === 'string' && j.topic.startsWith('orderbook.')) kind = j.type === 'snapshot' ? 'ob-snapshot' : 'ob-delta';
     else if (typeof j.topic === 'string' && j.topic.startsWith('publicTrade.')) kind = 'trade';
+    else if (typeof j.topic === 'string' && j.topic.startsWith('tickers.')) kind = j.type === 'snapshot' ? 'tk-snapshot' : 'tk-delta';
     else if (j.op === 'subscribe') kind = 'ack';
     if (kind && !first.has(`${cat}|${kind}`)) first.set(`${cat}|${kind}`, j);
   }

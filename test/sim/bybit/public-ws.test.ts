@@ -79,6 +79,23 @@ for (const cat of ['linear', 'spot'] as const) {
       await c.waitFor((f) => f.op === 'unsubscribe');
     });
 
+    it('tickers: snapshot with the captured fields; linear deltas carry only changed fields', async () => {
+      const c = await open(cat);
+      c.send({ op: 'subscribe', args: ['tickers.BTCUSDT'] });
+      const snap = await c.waitFor((f) => f.topic === 'tickers.BTCUSDT' && f.type === 'snapshot');
+      expect(shapeDiff(cap.first.get(`${cat}|tk-snapshot`), snap)).toEqual([]);
+      expect(c.raw.find((r) => r.includes('tickers.'))!.startsWith(cat === 'linear' ? '{"topic":"tickers.BTCUSDT","type"' : '{"topic":"tickers.BTCUSDT","ts"')).toBe(true);
+      if (cat === 'linear') {
+        const d = await withMarket(s.sim, () => c.waitFor((f) => f.topic === 'tickers.BTCUSDT' && f.type === 'delta'));
+        expect(Object.keys(d)).toEqual(['topic', 'type', 'data', 'cs', 'ts']);
+        expect(d.data.symbol).toBe('BTCUSDT');
+        for (const [k, v] of Object.entries(d.data)) {
+          expect(k in snap.data).toBe(true);
+          expect(typeof v).toBe('string');
+        }
+      }
+    });
+
     it('ping gets the category pong shape', async () => {
       const c = await open(cat);
       c.send({ op: 'ping' });
