@@ -1,0 +1,232 @@
+/**
+ * Histogram files: the dump format (JSON, lossless) and the standard HdrHistogram percentile-distribution text
+ * (`.hgrm`, as `outputPercentileDistribution` prints it), reading them back, merging, summaries.
+ *
+ * Units: histograms hold nanoseconds. `.hgrm` files are written in MICROSECONDS (outputValueUnitScalingRatio 1000,
+ * the usual choice for ns recordings, and what HdrHistogram's plotter then labels); `parseHgrm` assumes µs unless
+ * told otherwise.
+ */
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import * as hdr from 'hdr-histogram-js';
+import { buildHistogram, DEFAULT_HIGHEST_NS, type SlotKey } from './hops.js';
+
+export const DUMP_FORMAT = 'tickwire-hist/1';
+/** .hgrm values are µs: ns / 1000 */
+export const HGRM_SCALE = 1000;
+
+export interface Summary {
+  count: number;
+  /** ns */
+  min: number;
+  mean: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  p9999: number;
+  max: number;
+}
+
+export interface DumpEntry extends SlotKey, Summary {
+  /** values < 0 or NaN recorded as 0 / values above the highest trackable value recorded as that value */
+  clampedLow: number;
+  clampedHigh: number;
+  /** the histogram, lossless: hdr-histogram-js encodeIntoCompressedBase64 (V2 compressed, as the Java log format) */
+  encoded: string;
+}
+
+export interface DumpFile {
+  format: typeof DUMP_FORMAT;
+  /** periodic | signal | kill | exit | manual | ... */
+  reason: string;
+  pid: number;
+  seq: number;
+  /** wall epoch ms of the covered period */
+  startMs: number;
+  endMs: number;
+  unit: 'ns';
+  hgrmUnit: 'us';
+  histograms: DumpEntry[];
+}
+
+export const PERCENTILES: readonly [keyof Summary, number][] = [
+  ['p50', 50], ['p90', 90], ['p99', 99], ['p999', 99.9], ['p9999', 99.99],
+];
+
+export function summarize(h: hdr.Histogram): Summary {
+  const count = h.totalCount;
+  if (count === 0) return { count: 0, min: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, p9999: 0, max: 0 };
+  return {
+    count,
+    min: h.minNonZeroValue === Number.MAX_SAFE_INTEGER ? 0 : Math.min(h.minNonZeroValue, h.getValueAtPercentile(0)),
+    mean: h.mean,
+    p50: h.getValueAtPercentile(50),
+    p90: h.getValueAtPercentile(90),
+    p99: h.getValueAtPercentile(99),
+    p999: h.getValueAtPercentile(99.9),
+    p9999: h.getValueAtPercentile(99.99),
+    max: h.maxValue,
+  };
+}
+
+/** The standard percentile distribution text, values in µs. */
+export function toHgrm(h: hdr.Histogram, ticksPerHalfDistance = 5): string {
+  return h.outputPercentileDistribution(ticksPerHalfDistance, HGRM_SCALE);
+}
+
+/**
+ * Read a percentile-distribution text back into a histogram (ns). The text lists the value at each percentile
+ * step with the running total count, so the rebuilt histogram has exactly the same total count and its values
+ * are exact at the printed steps (values between steps are attributed to the next step's value).
+ */
+export function parseHgrm(text: string, unitNs = HGRM_SCALE): hdr.Histogram {
+  const h = buildHistogram(DEFAULT_HIGHEST_NS, 64);
+  let prevTotal = 0;
+  let lines = 0;
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#') || line.startsWith('Value')) continue;
+    const cols = line.split(/\s+/);
+    if (cols.length < 3) continue;
+    const value = Number(cols[0]);
+    const pct = Number(cols[1]);
+    const total = Number(cols[2]);
+    if (!Number.isFinite(value) || !Number.isFinite(pct) || !Number.isFinite(total)) throw new Error(`not a percentile distribution line: ${line}`);
+    lines++;
+    const delta = total - prevTotal;
+    if (delta > 0) h.recordValueWithCount(Math.min(Math.round(value * unitNs), DEFAULT_HIGHEST_NS), delta);
+    prevTotal = Math.max(prevTotal, total);
+  }
+  if (lines === 0) throw new Error('no percentile distribution lines');
+  return h;
+}
+
+export function encodeHistogram(h: hdr.Histogram): string {
+  return hdr.encodeIntoCompressedBase64(h);
+}
+
+export function decodeHistogram(encoded: string): hdr.Histogram {
+  return hdr.decodeFromCompressedBase64(encoded, 64, false);
+}
+
+export function keyString(k: SlotKey): string {
+  return `${k.hop}/${k.venue}/${k.transport}`;
+}
+
+/** One merged series: a key and its histogram (64-bit counts). */
+export interface Series {
+  key: SlotKey;
+  histogram: hdr.Histogram;
+  clampedLow: number;
+  clampedHigh: number;
+  /** files merged into it */
+  sources: number;
+}
+
+/** Accumulates histograms by key. */
+export class Merger {
+  readonly series = new Map<string, Series>();
+  files = 0;
+  startMs = Number.POSITIVE_INFINITY;
+  endMs = 0;
+
+  add(key: SlotKey, h: hdr.Histogram, clampedLow = 0, clampedHigh = 0): void {
+    const k = keyString(key);
+    let s = this.series.get(k);
+    if (!s) {
+      s = { key: { ...key }, histogram: buildHistogram(DEFAULT_HIGHEST_NS, 64), clampedLow: 0, clampedHigh: 0, sources: 0 };
+      this.series.set(k, s);
+    }
+    s.histogram.add(h);
+    s.clampedLow += clampedLow;
+    s.clampedHigh += clampedHigh;
+    s.sources++;
+  }
+
+  addDump(d: DumpFile): void {
+    if (d.format !== DUMP_FORMAT) throw new Error(`not a ${DUMP_FORMAT} dump`);
+    this.files++;
+    this.startMs = Math.min(this.startMs, d.startMs);
+    this.endMs = Math.max(this.endMs, d.endMs);
+    for (const e of d.histograms) this.add(e, decodeHistogram(e.encoded), e.clampedLow, e.clampedHigh);
+  }
+
+  /** Sorted by hop order, then venue, then transport. */
+  sorted(): Series[] {
+    return [...this.series.values()].sort((a, b) => keyString(a.key).localeCompare(keyString(b.key)));
+  }
+}
+
+/** A `.hgrm` file name says its key: `<hop>.<venue>.<transport>.hgrm` (dumps write them so). */
+export function keyOfHgrmFile(file: string): SlotKey {
+  const parts = basename(file).replace(/\.hgrm$/, '').split('.');
+  if (parts.length >= 3) return { hop: parts[0] as SlotKey['hop'], venue: parts[1] ?? 'none', transport: (parts[2] ?? 'any') as SlotKey['transport'] };
+  return { hop: (parts[0] ?? 'unknown') as SlotKey['hop'], venue: 'file', transport: 'any' };
+}
+
+/**
+ * Collect dump inputs from files and folders (recursively): `*.json` dumps are read losslessly; a `.hgrm` is
+ * read only when no dump JSON sits in the same folder (the JSON holds the same data, exactly).
+ */
+export function collectInputs(paths: string[]): { json: string[]; hgrm: string[] } {
+  const json: string[] = [];
+  const hgrm: string[] = [];
+  const walk = (p: string): void => {
+    const st = statSync(p);
+    if (st.isDirectory()) {
+      for (const f of readdirSync(p).sort()) walk(join(p, f));
+    } else if (p.endsWith('.json')) {
+      json.push(p);
+    } else if (p.endsWith('.hgrm')) {
+      hgrm.push(p);
+    }
+  };
+  for (const p of paths) walk(p);
+  const jsonDirs = new Set<string>();
+  const dumps: string[] = [];
+  for (const f of json) {
+    try {
+      const d = JSON.parse(readFileSync(f, 'utf8')) as { format?: string };
+      if (d.format === DUMP_FORMAT) {
+        dumps.push(f);
+        jsonDirs.add(dirname(f));
+      }
+    } catch {
+      /* not ours */
+    }
+  }
+  return { json: dumps, hgrm: hgrm.filter((f) => !jsonDirs.has(dirname(f)) || paths.includes(f)) };
+}
+
+export function mergeInputs(paths: string[]): Merger {
+  const m = new Merger();
+  const { json, hgrm } = collectInputs(paths);
+  for (const f of json) m.addDump(JSON.parse(readFileSync(f, 'utf8')) as DumpFile);
+  for (const f of hgrm) {
+    m.files++;
+    m.add(keyOfHgrmFile(f), parseHgrm(readFileSync(f, 'utf8')));
+  }
+  return m;
+}
+
+export function fmtUs(ns: number): string {
+  const us = ns / 1000;
+  if (us >= 100_000) return `${(us / 1000).toFixed(0)}ms`;
+  if (us >= 1000) return (us / 1000).toFixed(2) + 'ms';
+  if (us >= 100) return us.toFixed(0);
+  if (us >= 10) return us.toFixed(1);
+  return us.toFixed(2);
+}
+
+/** A percentile table, µs (ms where marked). */
+export function percentileTable(series: Series[]): string {
+  const head = ['hop', 'venue', 'transport', 'count', 'p50', 'p90', 'p99', 'p99.9', 'p99.99', 'max', 'clamped'];
+  const rows = series.map((s) => {
+    const m = summarize(s.histogram);
+    return [s.key.hop, s.key.venue, s.key.transport, String(m.count), fmtUs(m.p50), fmtUs(m.p90), fmtUs(m.p99), fmtUs(m.p999), fmtUs(m.p9999), fmtUs(m.max), String(s.clampedLow + s.clampedHigh)];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]): string => r.map((c, i) => (i < 3 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+  return [line(head), ...rows.map(line)].join('\n') + '\n(latencies in µs unless marked ms)\n';
+}
