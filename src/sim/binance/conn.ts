@@ -17,6 +17,7 @@ export interface ConnData {
   /** market: subscribed stream names */
   streams: Set<string>;
   lastPongMs: number;
+  openedMs: number;
   closed: boolean;
   /** private (USD-M): listenKeys of this connection and the event filter per key (undefined = all) */
   keys?: Map<string, Set<string> | undefined>;
@@ -79,7 +80,7 @@ export function upgradeWith(res: HttpResponse, req: HttpRequest, context: Upgrad
 }
 
 export function newConnData(kind: ConnKind, route: string, combined: boolean, path: string, query: ParsedQuery, ip: string): ConnData {
-  return { kind, route, combined, path, query, ip, streams: new Set(), lastPongMs: Date.now(), closed: false };
+  return { kind, route, combined, path, query, ip, streams: new Set(), lastPongMs: Date.now(), openedMs: Date.now(), closed: false };
 }
 
 /** Send text if the socket is still open; never throws. */

@@ -197,7 +197,7 @@ export class BnOps {
     if (cid instanceof BnError) return cid;
     const rt = p.get('newOrderRespType');
     let respType: 'ACK' | 'RESULT' | 'FULL';
-    if (rt === undefined || rt.length === 0) respType = this.isSpot ? 'FULL' : 'ACK';
+    if (rt === undefined || rt.length === 0) respType = this.isSpot && (type === 'LIMIT' || type === 'MARKET') ? 'FULL' : 'ACK';
     else if (rt === 'ACK' || rt === 'RESULT' || (rt === 'FULL' && this.isSpot)) respType = rt;
     else return E.invalidParam('newOrderRespType');
     // USD-M minimum notional (reduce-only exempt), against the best opposite price for MARKET

@@ -26,7 +26,7 @@ import { RateLimiter, type RateCheck } from '../core/ratelimit.js';
 import type { SimAccount, SimContext, SimFault, SimMarketId, SimVenueHandle } from '../core/types.js';
 import { AlgoOrders } from './algo.js';
 import { KeyRing, checkTimestamp, restPayload, wsApiPayload } from './auth.js';
-import { ConnSet, newConnData, upgradeWith, wsSend, type BnSocket, type ConnData } from './conn.js';
+import { ConnSet, newConnData, upgradeWith, wsSend, type BnSocket, type ConnData, type WsApiSession } from './conn.js';
 import { BnError, E } from './errors.js';
 import type { BnKind } from './format.js';
 import { defaultLimits, exchangeInfoJson, type BnLimits } from './info.js';
@@ -59,6 +59,24 @@ interface Route {
   fn: (p: Params, acc: SimAccount | undefined) => Op;
 }
 
+interface ApiCall {
+  ws: BnSocket;
+  d: ConnData;
+  s: WsApiSession;
+  p: Params;
+  acc: SimAccount | undefined;
+  now: number;
+}
+
+interface ApiDef {
+  sec: Security;
+  weight: number;
+  order?: boolean;
+  /** may use the session.logon key instead of apiKey/signature */
+  logonOk?: boolean;
+  fn: (c: ApiCall) => Op;
+}
+
 function mapParams(m: Map<string, string>): Params {
   return { get: (k) => m.get(k), has: (k) => m.has(k) };
 }
@@ -78,6 +96,7 @@ export class BinanceVenue {
   private readonly orders10s: RateLimiter;
   private readonly ordersLong: RateLimiter;
   private readonly routes = new Map<string, Route>();
+  private readonly apiDefs: Map<string, ApiDef>;
   private readonly countdowns = new Map<string, NodeJS.Timeout>();
   private readonly pingTimer: NodeJS.Timeout;
   private readonly pongTimeoutMs: number;
@@ -109,6 +128,7 @@ export class BinanceVenue {
     this.pingTimer.unref?.();
 
     this.buildRoutes();
+    this.apiDefs = this.buildApi();
     this.registerHttp();
     this.registerWs(!opts.app);
   }
@@ -569,116 +589,116 @@ export class BinanceVenue {
     }
   }
 
+  /** WS API method table, built once per venue (no allocation per message beyond the request itself). */
+  private buildApi(): Map<string, ApiDef> {
+    const o = this.ops;
+    const A = (c: ApiCall): SimAccount => c.acc!;
+    const m = new Map<string, ApiDef>();
+    const def = (name: string, d: ApiDef): void => {
+      m.set(name, d);
+    };
+    def('ping', { sec: 'NONE', weight: 1, fn: () => '{}' });
+    def('time', { sec: 'NONE', weight: 1, fn: (c) => `{"serverTime":${c.now}}` });
+    def('exchangeInfo', { sec: 'NONE', weight: 20, fn: (c) => this.exchangeInfo(c.p) });
+    def('depth', {
+      sec: 'NONE',
+      weight: 5,
+      fn: (c) => {
+        const l = o.depthLimit(c.p);
+        return l instanceof BnError ? l : o.depth(c.p, l[0]);
+      },
+    });
+    def('order.place', { sec: 'SIGNED', weight: 0, order: true, logonOk: true, fn: (c) => o.place(A(c), c.p) });
+    def('order.cancel', { sec: 'SIGNED', weight: 1, logonOk: true, fn: (c) => o.cancel(A(c), c.p) });
+    def('order.status', { sec: 'SIGNED', weight: this.isSpot ? 4 : 1, logonOk: true, fn: (c) => o.query(A(c), c.p) });
+    def('openOrders.status', { sec: 'SIGNED', weight: 6, logonOk: true, fn: (c) => o.openOrders(A(c), c.p) });
+    def('openOrders.cancelAll', { sec: 'SIGNED', weight: 1, logonOk: true, fn: (c) => o.cancelAll(A(c), c.p) });
+    def('session.logon', {
+      sec: 'SIGNED',
+      weight: 2,
+      fn: (c) => {
+        const key = c.p.get('apiKey')!;
+        if (this.keys.kindOf(key) !== 'ed25519') return E.wsHmacLogon();
+        c.s.logonKey = key;
+        c.s.logonAt = c.now;
+        return this.sessionJson(c);
+      },
+    });
+    def('session.status', { sec: 'NONE', weight: 2, fn: (c) => this.sessionJson(c) });
+    def('session.logout', {
+      sec: 'NONE',
+      weight: 2,
+      fn: (c) => {
+        c.s.logonKey = undefined;
+        for (const sub of this.ud.unsubscribeSpot(c.ws, undefined, true)) c.s.subs.delete(sub);
+        return this.sessionJson(c);
+      },
+    });
+    if (this.isSpot) {
+      const subscribe = (c: ApiCall, acc: SimAccount): Op => {
+        for (const v of c.s.subs.values()) if (v === acc.id) return E.wsSubscriptionActive();
+        const sid = c.s.nextSubId++;
+        c.s.subs.set(sid, acc.id);
+        this.ud.subscribeSpot(c.ws, acc.id, sid);
+        return `{"subscriptionId":${sid}}`;
+      };
+      def('account.status', { sec: 'SIGNED', weight: 20, logonOk: true, fn: (c) => o.spotAccount(A(c)) });
+      def('userDataStream.subscribe', {
+        sec: 'NONE',
+        weight: 2,
+        fn: (c) => {
+          if (!c.s.logonKey) return E.wsNotLoggedIn();
+          const acc = this.ctx.account(c.s.logonKey);
+          return acc ? subscribe(c, acc) : E.rejectedKey();
+        },
+      });
+      def('userDataStream.subscribe.signature', { sec: 'SIGNED', weight: 2, fn: (c) => subscribe(c, A(c)) });
+      def('userDataStream.unsubscribe', {
+        sec: 'NONE',
+        weight: 2,
+        fn: (c) => {
+          const sidText = c.p.get('subscriptionId');
+          const sid = sidText !== undefined && sidText.length > 0 ? Number(sidText) : undefined;
+          if (sid !== undefined && !c.s.subs.has(sid)) return E.wsSubscriptionInactive();
+          if (sid === undefined && c.s.subs.size === 0) return E.wsSubscriptionInactive();
+          for (const x of this.ud.unsubscribeSpot(c.ws, sid, true)) c.s.subs.delete(x);
+          return '{}';
+        },
+      });
+    } else {
+      const algo = this.algo!;
+      def('algoOrder.place', { sec: 'SIGNED', weight: 0, order: true, logonOk: true, fn: (c) => algo.place(A(c), c.p) });
+      def('algoOrder.cancel', { sec: 'SIGNED', weight: 1, logonOk: true, fn: (c) => algo.cancel(A(c), c.p) });
+      def('account.balance', { sec: 'SIGNED', weight: 5, logonOk: true, fn: (c) => o.futBalance(A(c)) });
+      def('account.position', { sec: 'SIGNED', weight: 5, logonOk: true, fn: (c) => o.positionRisk(A(c), c.p, 3) });
+      def('account.status', { sec: 'SIGNED', weight: 5, logonOk: true, fn: (c) => o.futAccount(A(c)) });
+      def('userDataStream.start', { sec: 'KEY', weight: 1, logonOk: true, fn: (c) => `{"listenKey":"${this.ud.startKey(A(c).id)}"}` });
+      def('userDataStream.ping', {
+        sec: 'KEY',
+        weight: 1,
+        logonOk: true,
+        fn: (c) => {
+          const k = this.ud.keepAlive(A(c).id);
+          return k ? `{"listenKey":"${k}"}` : E.badListenKey();
+        },
+      });
+      def('userDataStream.stop', { sec: 'KEY', weight: 1, logonOk: true, fn: (c) => (this.ud.stopKey(A(c).id), '{}') });
+    }
+    return m;
+  }
+
+  private sessionJson(c: ApiCall): string {
+    const s = c.s;
+    return `{"apiKey":${s.logonKey ? JSON.stringify(s.logonKey) : 'null'},"authorizedSince":${s.logonKey ? s.logonAt : 'null'},"connectedSince":${c.d.openedMs},"returnRateLimits":${s.returnRateLimits},"serverTime":${c.now},"userDataStream":${s.subs.size > 0}}`;
+  }
+
   private dispatchApi(ws: BnSocket, id: string, method: string, p: Params, raw: Record<string, unknown>, wantRl: boolean): void {
     const d = ws.getUserData();
     const s = d.session!;
     const ip = d.ip;
     const now = this.now();
-    type ApiDef = { sec: Security; weight: number; order?: boolean; logonOk?: boolean; fn: (acc: SimAccount | undefined) => Op };
-    const o = this.ops;
-    const A = (a: SimAccount | undefined): SimAccount => a!;
-    const sessionJson = (): string =>
-      `{"apiKey":${s.logonKey ? JSON.stringify(s.logonKey) : 'null'},"authorizedSince":${s.logonKey ? s.logonAt : 'null'},"connectedSince":${d.lastPongMs},"returnRateLimits":${s.returnRateLimits},"serverTime":${now},"userDataStream":${s.subs.size > 0}}`;
-    const defs: Record<string, ApiDef> = {
-      ping: { sec: 'NONE', weight: 1, fn: () => '{}' },
-      time: { sec: 'NONE', weight: 1, fn: () => `{"serverTime":${now}}` },
-      exchangeInfo: { sec: 'NONE', weight: 20, fn: () => this.exchangeInfo(p) },
-      depth: {
-        sec: 'NONE',
-        weight: 5,
-        fn: () => {
-          const l = o.depthLimit(p);
-          return l instanceof BnError ? l : o.depth(p, l[0]);
-        },
-      },
-      'order.place': { sec: 'SIGNED', weight: this.isSpot ? 0 : 0, order: true, logonOk: true, fn: (a) => o.place(A(a), p) },
-      'order.cancel': { sec: 'SIGNED', weight: 1, logonOk: true, fn: (a) => o.cancel(A(a), p) },
-      'order.status': { sec: 'SIGNED', weight: this.isSpot ? 4 : 1, logonOk: true, fn: (a) => o.query(A(a), p) },
-      'openOrders.status': { sec: 'SIGNED', weight: 6, logonOk: true, fn: (a) => o.openOrders(A(a), p) },
-      'openOrders.cancelAll': { sec: 'SIGNED', weight: 1, logonOk: true, fn: (a) => o.cancelAll(A(a), p) },
-      'session.logon': {
-        sec: 'SIGNED',
-        weight: 2,
-        fn: (a) => {
-          const key = p.get('apiKey')!;
-          if (this.keys.kindOf(key) !== 'ed25519') return E.wsHmacLogon();
-          s.logonKey = key;
-          s.logonAt = now;
-          void a;
-          return sessionJson();
-        },
-      },
-      'session.status': { sec: 'NONE', weight: 2, fn: () => sessionJson() },
-      'session.logout': {
-        sec: 'NONE',
-        weight: 2,
-        fn: () => {
-          s.logonKey = undefined;
-          for (const sub of this.ud.unsubscribeSpot(ws, undefined, true)) s.subs.delete(sub);
-          return sessionJson();
-        },
-      },
-    };
-    if (this.isSpot) {
-      defs['account.status'] = { sec: 'SIGNED', weight: 20, logonOk: true, fn: (a) => o.spotAccount(A(a)) };
-      defs['userDataStream.subscribe'] = {
-        sec: 'NONE',
-        weight: 2,
-        fn: () => {
-          if (!s.logonKey) return E.wsNotLoggedIn();
-          const acc = this.ctx.account(s.logonKey);
-          if (!acc) return E.rejectedKey();
-          for (const v of s.subs.values()) if (v === acc.id) return E.wsSubscriptionActive();
-          const sid = s.nextSubId++;
-          s.subs.set(sid, acc.id);
-          this.ud.subscribeSpot(ws, acc.id, sid);
-          return `{"subscriptionId":${sid}}`;
-        },
-      };
-      defs['userDataStream.subscribe.signature'] = {
-        sec: 'SIGNED',
-        weight: 2,
-        fn: (a) => {
-          const acc = A(a);
-          for (const v of s.subs.values()) if (v === acc.id) return E.wsSubscriptionActive();
-          const sid = s.nextSubId++;
-          s.subs.set(sid, acc.id);
-          this.ud.subscribeSpot(ws, acc.id, sid);
-          return `{"subscriptionId":${sid}}`;
-        },
-      };
-      defs['userDataStream.unsubscribe'] = {
-        sec: 'NONE',
-        weight: 2,
-        fn: () => {
-          const sidText = p.get('subscriptionId');
-          const sid = sidText !== undefined && sidText.length > 0 ? Number(sidText) : undefined;
-          if (sid !== undefined && !s.subs.has(sid)) return E.wsSubscriptionInactive();
-          if (sid === undefined && s.subs.size === 0) return E.wsSubscriptionInactive();
-          for (const x of this.ud.unsubscribeSpot(ws, sid, true)) s.subs.delete(x);
-          return '{}';
-        },
-      };
-    } else {
-      const algo = this.algo!;
-      defs['algoOrder.place'] = { sec: 'SIGNED', weight: 0, order: true, logonOk: true, fn: (a) => algo.place(A(a), p) };
-      defs['algoOrder.cancel'] = { sec: 'SIGNED', weight: 1, logonOk: true, fn: (a) => algo.cancel(A(a), p) };
-      defs['account.balance'] = { sec: 'SIGNED', weight: 5, logonOk: true, fn: (a) => o.futBalance(A(a)) };
-      defs['account.position'] = { sec: 'SIGNED', weight: 5, logonOk: true, fn: (a) => o.positionRisk(A(a), p, 3) };
-      defs['account.status'] = { sec: 'SIGNED', weight: 5, logonOk: true, fn: (a) => o.futAccount(A(a)) };
-      defs['userDataStream.start'] = { sec: 'KEY', weight: 1, logonOk: true, fn: (a) => `{"listenKey":"${this.ud.startKey(A(a).id)}"}` };
-      defs['userDataStream.ping'] = {
-        sec: 'KEY',
-        weight: 1,
-        logonOk: true,
-        fn: (a) => {
-          const k = this.ud.keepAlive(A(a).id);
-          return k ? `{"listenKey":"${k}"}` : E.badListenKey();
-        },
-      };
-      defs['userDataStream.stop'] = { sec: 'KEY', weight: 1, logonOk: true, fn: (a) => (this.ud.stopKey(A(a).id), '{}') };
-    }
-    const def = defs[method];
+    const defs = this.apiDefs;
+    const def = defs.get(method);
     if (!def) {
       this.apiReply(ws, id, 400, E.wsUnknownMethod().body, true, wantRl ? this.rateLimitsJson(ip, undefined, false) : undefined);
       return;
@@ -708,7 +728,7 @@ export class BinanceVenue {
           }
         }
       } else {
-        const a = this.authenticate(def.sec, p.get('apiKey'), p, () => wsApiPayload(raw));
+        const a = p.has('apiKey') ? this.authenticate(def.sec, p.get('apiKey'), p, () => wsApiPayload(raw)) : E.mandatory('apiKey');
         if (a instanceof BnError) {
           if (def.order && this.isSpot) this.weight.hit(ip, 1, now);
           this.apiReply(ws, id, a.status, a.body, true, wantRl ? this.rateLimitsJson(ip, undefined, !!def.order) : undefined);
@@ -725,7 +745,7 @@ export class BinanceVenue {
         return;
       }
     }
-    const out = def.fn(acc);
+    const out = def.fn({ ws, d, s, p, acc, now });
     const lat = def.order || def.sec === 'SIGNED' ? this.ctx.peekFault(this.market, 'latencyMs') : undefined;
     if (out instanceof BnError) {
       if (def.order && this.isSpot) this.weight.hit(ip, 1, now);

@@ -163,7 +163,7 @@ describe('binance sim: authentication and bad input', () => {
       c.send({ id: 'out', method: 'session.logout' });
       expect((await c.next<{ result: { apiKey: null } }>((j) => j.id === 'out')).result.apiKey).toBeNull();
       c.send({ id: 'o2', method: 'order.place', params: { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.01', price: '10000.00', timestamp: Date.now() } });
-      expect((await c.next<{ error: { code: number } }>((j) => j.id === 'o2')).error.code).toBe(-2014);
+      expect((await c.next<{ error: { code: number; msg: string } }>((j) => j.id === 'o2')).error.code).toBe(-1102);
     } finally {
       c.close();
     }

@@ -57,7 +57,8 @@ describe('binance sim order flows', () => {
       const none = await rest(t.spot, 'DELETE', '/api/v3/openOrders', { symbol: 'BTCUSDT' }, { signed: true });
       expect((none.json as { code: number }).code).toBe(-2011);
       // IOC remainder and FOK expire (Spot answers 200 EXPIRED)
-      const fok = await rest(t.spot, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'FOK', quantity: '5000', price: spx(sb.bestAskPrice()) }, { signed: true });
+      const fok = await rest(t.spot, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'FOK', quantity: '5', price: spx(sb.bestAskPrice()) }, { signed: true });
+      expect(fok.json).toMatchObject({ status: 'EXPIRED' });
       expect(fok.status).toBe(200);
       expect(fok.json).toMatchObject({ status: 'EXPIRED', executedQty: '0.00000000' });
       await api.next((j) => j.event?.x === 'EXPIRED');
@@ -174,20 +175,26 @@ describe('binance sim order flows', () => {
       await c.next((j) => j.e === 'depthUpdate');
       c.raw().length = 0;
       t.sim.inject({ kind: 'dropDiff', market: 'binanceSpot', symbol: 'BTCUSDT' });
-      t.sim.generator.produce(60);
-      for (let i = 0; i < 50 && frames().length < 3; i++) await sleep(10);
+      for (let i = 0; i < 100 && frames().length < 3; i++) {
+        t.sim.generator.produce(100);
+        await sleep(10);
+      }
       let f = frames();
       expect(f.length).toBeGreaterThan(1);
       c.raw().length = 0;
       t.sim.inject({ kind: 'duplicateDiff', market: 'binanceSpot', symbol: 'BTCUSDT' });
-      t.sim.generator.produce(60);
-      for (let i = 0; i < 50 && frames().length < 3; i++) await sleep(10);
+      for (let i = 0; i < 100 && frames().length < 3; i++) {
+        t.sim.generator.produce(100);
+        await sleep(10);
+      }
       f = frames();
       expect(f.some((x, i) => i > 0 && x.u === f[i - 1]!.u)).toBe(true);
       c.raw().length = 0;
       t.sim.inject({ kind: 'malformedFrame', market: 'binanceSpot' });
-      t.sim.generator.produce(60);
-      for (let i = 0; i < 50 && c.raw().length < 2; i++) await sleep(10);
+      for (let i = 0; i < 100 && c.raw().length < 2; i++) {
+        t.sim.generator.produce(100);
+        await sleep(10);
+      }
       expect(
         c.raw().some((x) => {
           try {
@@ -218,7 +225,7 @@ describe('binance sim order flows', () => {
         prev = d.u;
       }
       t.sim.inject({ kind: 'dropDiff', market: 'binanceSpot', symbol: 'BTCUSDT', count: 1 });
-      t.sim.generator.produce(100);
+      t.sim.generator.produce(1000);
       const next = await c.next<{ U: number }>((j) => j.e === 'depthUpdate');
       expect(next.U).toBeGreaterThan(prev + 1);
     } finally {
