@@ -42,6 +42,7 @@ import {
 import { RateLimiter } from '../core/ratelimit.js';
 import {
   CATEGORIES,
+  parseDec as parseDecimal,
   envelope,
   hmacHex,
   inRecvWindow,
@@ -77,6 +78,7 @@ export interface BybitRateLimits {
   create: Record<Category, number>;
   cancel: Record<Category, number>;
   cancelAll: Record<Category, number>;
+  amend: Record<Category, number>;
   query: number;
   /** per IP across all REST endpoints per 5 s; over it answers HTTP 403 */
   ipPer5s: number;
@@ -87,6 +89,7 @@ export const DEFAULT_RATE_LIMITS: BybitRateLimits = {
   create: { linear: 10, spot: 20 },
   cancel: { linear: 10, spot: 20 },
   cancelAll: { linear: 10, spot: 20 },
+  amend: { linear: 10, spot: 10 },
   query: 50,
   ipPer5s: 600,
 };
@@ -163,6 +166,10 @@ interface SymState {
   listener: SimBookListener;
   /** 1-based index of the symbol in its category: part of the venue's order ids (the core's ids are per book) */
   idx: number;
+  /** amended orders: the core order that now carries a venue order id, and what the earlier core orders filled */
+  aliasToExt: Map<string, string>;
+  extToCore: Map<string, string>;
+  carry: Map<string, { filledLots: number; cumQuoteTL: number; createdMs: number }>;
 }
 
 const ERR_MSG = {
@@ -296,6 +303,9 @@ class BybitVenue {
           cts: this.ctx.nowMs(market),
           listener: undefined as unknown as SimBookListener,
           idx: ++idx,
+          aliasToExt: new Map(),
+          extToCore: new Map(),
+          carry: new Map(),
         };
         for (const d of DEPTHS) {
           const f = new DepthFeed(category, symbol, d, book, fmt);
@@ -320,12 +330,16 @@ class BybitVenue {
    * carrying the symbol's index so that ids are unique across books.
    */
   private extId(st: SymState, coreId: string): string {
+    const alias = st.aliasToExt.get(coreId);
+    if (alias !== undefined) return alias;
     if (st.category === 'linear') return `${String(st.idx).padStart(8, '0')}-0000-4000-8000-${coreId.padStart(12, '0')}`;
     return '19' + String(st.idx).padStart(2, '0') + coreId.padStart(15, '0');
   }
 
   /** core order id of a venue order id of this symbol, or undefined */
   private coreId(st: SymState, ext: string): string | undefined {
+    const amended = st.extToCore.get(ext);
+    if (amended !== undefined) return amended;
     if (st.category === 'linear') {
       const m = /^(\d{8})-0000-4000-8000-(\d{12})$/.exec(ext);
       if (!m || Number(m[1]) !== st.idx) return undefined;
@@ -335,8 +349,21 @@ class BybitVenue {
     return BigInt(ext.slice(4)).toString();
   }
 
+  /** the order as the venue shows it: venue id, and for amended orders the fills of the earlier core orders */
   private ext(st: SymState, o: SimOrder): SimOrder {
-    return { ...o, orderId: this.extId(st, o.orderId) };
+    const id = this.extId(st, o.orderId);
+    const c = st.carry.get(id);
+    if (!c) return { ...o, orderId: id };
+    const filled = o.filledLots + c.filledLots;
+    return {
+      ...o,
+      orderId: id,
+      qtyLots: o.qtyLots + c.filledLots,
+      filledLots: filled,
+      cumQuoteTL: o.cumQuoteTL + c.cumQuoteTL,
+      createdMs: c.createdMs,
+      status: o.status === 'NEW' && filled > 0 ? 'PARTIALLY_FILLED' : o.status,
+    };
   }
 
   private sym(category: Category, symbol: string): SymState | undefined {
@@ -532,6 +559,15 @@ class BybitVenue {
 
   /** the core tells us about an order change of a user account */
   private onOrder(st: SymState, coreOrder: SimOrder, f: SimFill | undefined): void {
+    const am = this.amending;
+    if (am && coreOrder.accountId === am.accountId && coreOrder.clientOrderId === am.clientOrderId) {
+      // an amend is cancel + resubmit in the core: the cancel is not the client's business, the new order keeps the id
+      if (coreOrder.orderId === am.oldCoreId) return;
+      if (!st.aliasToExt.has(coreOrder.orderId)) {
+        st.aliasToExt.set(coreOrder.orderId, am.ext);
+        st.extToCore.set(am.ext, coreOrder.orderId);
+      }
+    }
     const o = this.ext(st, coreOrder);
     const a = this.acct(o.accountId);
     const x = this.extraFor(a, o, st);
@@ -578,6 +614,82 @@ class BybitVenue {
   }
 
   private cancelling = false;
+  private amending: { accountId: string; clientOrderId: string; oldCoreId: string; ext: string } | undefined;
+
+  /** amend: shared by REST and the trade WS (qty is the new total quantity, as Bybit's) */
+  amendOrder(apiKey: string, p: Record<string, unknown>): { orderId: string; orderLinkId: string } | BybitError {
+    const t = this.target(p);
+    if ('code' in t) return t;
+    const { st } = t;
+    const notFound: BybitError =
+      st.category === 'spot' ? { code: 170213, msg: 'Order does not exist.' } : { code: 110001, msg: 'order not exists or too late to replace' };
+    const orderId = typeof p['orderId'] === 'string' ? p['orderId'] : '';
+    const link = typeof p['orderLinkId'] === 'string' ? p['orderLinkId'] : '';
+    if (orderId === '' && link === '') return { code: 10001, msg: 'params error: orderId or orderLinkId is required' };
+    const core = orderId !== '' ? this.coreId(st, orderId) : undefined;
+    if (orderId !== '' && core === undefined) return notFound;
+    const cur = st.book.getOrder(apiKey, core !== undefined ? { orderId: core } : { clientOrderId: link });
+    if (!cur || !isOpen(cur.status) || cur.type !== 'LIMIT') return notFound;
+    const view = this.ext(st, cur);
+    const fmt = st.fmt;
+    const spot = st.category === 'spot';
+    let price = cur.priceTicks;
+    const pIn = p['price'];
+    if (pIn !== undefined && pIn !== '') {
+      const v = typeof pIn === 'string' && /^\d+(\.\d+)?$/.test(pIn) ? parseDecimal(pIn, fmt.priceDecimals) : NaN;
+      if (!(v > 0) || v % fmt.tickUnits !== 0) return spot ? { code: 170134, msg: 'Order price has too many decimals.' } : { code: 10001, msg: 'params error: price invalid' };
+      price = v;
+    }
+    let total = view.qtyLots;
+    const qIn = p['qty'];
+    if (qIn !== undefined && qIn !== '') {
+      const v = typeof qIn === 'string' && /^\d+(\.\d+)?$/.test(qIn) ? parseDecimal(qIn, fmt.qtyDecimals) : NaN;
+      if (!(v > 0) || v % fmt.stepUnits !== 0) return spot ? { code: 170137, msg: 'Order quantity has too many decimals.' } : { code: 10001, msg: 'params error: qty invalid' };
+      if (v > fmt.maxQtyLots) return spot ? { code: 170135, msg: 'Order quantity too large.' } : { code: 10001, msg: 'The number of contracts exceeds maximum limit allowed' };
+      total = v;
+    }
+    if (price === cur.priceTicks && total === view.qtyLots) {
+      return { code: 10001, msg: 'The order remains unchanged as the parameters entered match the existing ones.' };
+    }
+    if (total <= view.filledLots) return { code: 110063, msg: 'The number of contracts modified cannot be less than or equal to the filled quantity' };
+    const ext = view.orderId;
+    const prevCarry = st.carry.get(ext);
+    this.amending = { accountId: apiKey, clientOrderId: cur.clientOrderId, oldCoreId: cur.orderId, ext };
+    try {
+      const c = st.book.cancel(apiKey, { orderId: cur.orderId });
+      if (!c.ok) return notFound;
+      st.carry.set(ext, {
+        filledLots: (prevCarry?.filledLots ?? 0) + c.order.filledLots,
+        cumQuoteTL: (prevCarry?.cumQuoteTL ?? 0) + c.order.cumQuoteTL,
+        createdMs: prevCarry?.createdMs ?? cur.createdMs,
+      });
+      st.aliasToExt.delete(cur.orderId);
+      const r = st.book.submit({
+        accountId: apiKey,
+        clientOrderId: cur.clientOrderId,
+        side: cur.side,
+        type: 'LIMIT',
+        tif: cur.tif,
+        priceTicks: price,
+        qtyLots: total - view.filledLots,
+        reduceOnly: cur.reduceOnly,
+      });
+      if (!r.ok) {
+        // the amended order cannot stand (post-only would take, reduce-only, ...): Bybit cancels it
+        if (prevCarry) st.carry.set(ext, prevCarry);
+        else st.carry.delete(ext);
+        const a = this.acct(apiKey);
+        const shown: SimOrder = { ...view, priceTicks: price, status: 'CANCELED', updatedMs: this.ctx.nowMs(st.market) };
+        const x = this.extraFor(a, shown, st);
+        x.rejectReason = r.reason === 'POST_ONLY_WOULD_TAKE' ? 'EC_PostOnlyWillTakeLiquidity' : 'EC_NoError';
+        this.remember(a, st, shown);
+        if (a.conns.size > 0) this.pushPrivate(a, st.category, 'order', orderItemJson(shown, st.category, fmt, x), this.ctx.nowMs(st.market));
+      }
+    } finally {
+      this.amending = undefined;
+    }
+    return { orderId: ext, orderLinkId: linkIdOut(cur.clientOrderId) };
+  }
 
   private pushPrivate(a: AcctState, category: Category, base: 'order' | 'execution' | 'execution.fast' | 'position' | 'wallet', item: string, now: number): void {
     const catTopic = base === 'wallet' ? base : `${base}.${category}`;
@@ -709,6 +821,7 @@ class BybitVenue {
     app.post('/v5/order/create', (res, req) => this.http(res, req, 'create'));
     app.post('/v5/order/cancel', (res, req) => this.http(res, req, 'cancel'));
     app.post('/v5/order/cancel-all', (res, req) => this.http(res, req, 'cancelAll'));
+    app.post('/v5/order/amend', (res, req) => this.http(res, req, 'amend'));
     app.get('/v5/order/realtime', (res, req) => this.http(res, req, 'realtime'));
     app.get('/v5/position/list', (res, req) => this.http(res, req, 'positions'));
     app.get('/v5/account/wallet-balance', (res, req) => this.http(res, req, 'wallet'));
@@ -823,7 +936,7 @@ class BybitVenue {
       send(res, 200, envelope(10006, 'Too many visits!', '{}', now), headers);
       return;
     }
-    const isOrderEp = ep === 'create' || ep === 'cancel' || ep === 'cancelAll';
+    const isOrderEp = ep === 'create' || ep === 'cancel' || ep === 'cancelAll' || ep === 'amend';
     const lat = this.ctx.peekFault(market, 'latencyMs')?.ms ?? this.ctx.peekFault('bybitLinear', 'latencyMs')?.ms ?? 0;
     const delay = isOrderEp ? lat : 0;
     afterDelay(res, delay, () => {
@@ -871,8 +984,9 @@ class BybitVenue {
     if (ep === 'create') limit = this.limits.create[cat];
     else if (ep === 'cancel') limit = this.limits.cancel[cat];
     else if (ep === 'cancelAll') limit = this.limits.cancelAll[cat];
+    else if (ep === 'amend') limit = this.limits.amend[cat];
     else limit = this.limits.query;
-    const name = ep === 'create' || ep === 'cancel' || ep === 'cancelAll' ? `${ep}|${cat}` : ep;
+    const name = ep === 'create' || ep === 'cancel' || ep === 'cancelAll' || ep === 'amend' ? `${ep}|${cat}` : ep;
     let l = this.limiters.get(name);
     if (!l) {
       l = new RateLimiter({ limit, intervalMs: this.limits.windowMs, sliding: true });
@@ -934,6 +1048,10 @@ class BybitVenue {
       }
       case 'cancel': {
         const r = this.cancelOrder(apiKey, p);
+        return 'code' in r ? { code: r.code, msg: r.msg, result: '{}' } : { code: 0, msg: 'OK', result: `{"orderId":${q(r.orderId)},"orderLinkId":${q(r.orderLinkId)}}` };
+      }
+      case 'amend': {
+        const r = this.amendOrder(apiKey, p);
         return 'code' in r ? { code: r.code, msg: r.msg, result: '{}' } : { code: 0, msg: 'OK', result: `{"orderId":${q(r.orderId)},"orderLinkId":${q(r.orderLinkId)}}` };
       }
       case 'cancelAll':
@@ -1509,8 +1627,8 @@ class BybitVenue {
       this.sendWs(ws, `{${rq}"retCode":0,"retMsg":"OK","op":"auth","connId":"${d.connId}"}`);
       return;
     }
-    if (op !== 'order.create' && op !== 'order.cancel') {
-      // order.amend and the batch ops are Bybit ops the simulator does not serve yet; anything else is unknown
+    if (op !== 'order.create' && op !== 'order.cancel' && op !== 'order.amend') {
+      // the batch ops are Bybit ops the simulator does not serve yet; anything else is unknown
       this.sendWs(ws, `{${rq}"retCode":10404,"retMsg":${q(`op type is not found: ${op}`)},"op":${q(op)},"connId":"${d.connId}"}`);
       return;
     }
@@ -1565,7 +1683,7 @@ class BybitVenue {
       this.tradeReply(ws, reqId, 10002, `invalid request, please check your server timestamp or recv_window param. req_timestamp[${ts}],server_timestamp[${now}],recv_window[${rw}]`, op, '{}');
       return;
     }
-    const ep: Endpoint = op === 'order.create' ? 'create' : 'cancel';
+    const ep: Endpoint = op === 'order.create' ? 'create' : op === 'order.amend' ? 'amend' : 'cancel';
     const apiKey = d.apiKey;
     const rl = this.rateLimit(apiKey, ep, category, now);
     const hdr = (): string =>
@@ -1579,7 +1697,7 @@ class BybitVenue {
       if (d.closed) return;
       let r: { orderId: string; orderLinkId: string } | BybitError;
       try {
-        r = ep === 'create' ? this.createOrder(apiKey, arg) : this.cancelOrder(apiKey, arg);
+        r = ep === 'create' ? this.createOrder(apiKey, arg) : ep === 'amend' ? this.amendOrder(apiKey, arg) : this.cancelOrder(apiKey, arg);
       } catch (e) {
         this.ctx.log.error({ err: e, op }, 'bybit sim: trade request failed');
         r = { code: 10016, msg: 'Internal System Error.' };
@@ -1594,7 +1712,7 @@ class BybitVenue {
 
 type UpgradeContext = Parameters<NonNullable<WebSocketBehavior<ConnData>['upgrade']>>[2];
 
-type Endpoint = 'time' | 'instruments' | 'orderbook' | 'create' | 'cancel' | 'cancelAll' | 'realtime' | 'positions' | 'wallet' | 'executions';
+type Endpoint = 'time' | 'instruments' | 'orderbook' | 'create' | 'cancel' | 'cancelAll' | 'amend' | 'realtime' | 'positions' | 'wallet' | 'executions';
 
 const ALL_IN_ONE = new Set(['order', 'execution', 'execution.fast', 'position']);
 const PRIVATE_TOPICS = new Set([

@@ -184,6 +184,30 @@ describe('trade WS', () => {
     expect(c.closed).toBe(false);
   });
 
+  it('order.amend keeps the id and pushes the amended order on the private stream', async () => {
+    const p = await authedPrivate(['order']);
+    const c = await authedTrade();
+    const b = book('spot', 'ETHUSDT');
+    const f = new InstrumentFmt(b.instrument, 'spot');
+    const px = f.price(b.bestBid()!.priceTicks - 100 * f.tickUnits);
+    const px2 = f.price(b.bestBid()!.priceTicks - 120 * f.tickUnits);
+    const r1 = rid('am');
+    c.send({ reqId: r1, header: hdr(), op: 'order.create', args: [{ category: 'spot', symbol: 'ETHUSDT', side: 'Buy', orderType: 'Limit', qty: '0.01', price: px }] });
+    const created = await c.waitFor((x) => x.reqId === r1);
+    expect(created.retCode).toBe(0);
+    const r2 = rid('am');
+    c.send({ reqId: r2, header: hdr(), op: 'order.amend', args: [{ category: 'spot', symbol: 'ETHUSDT', orderId: created.data.orderId, price: px2 }] });
+    const amended = await c.waitFor((x) => x.reqId === r2);
+    expect(amended.retCode).toBe(0);
+    expect(amended.data.orderId).toBe(created.data.orderId);
+    const push = await p.waitFor((x) => x.topic === 'order' && x.data[0].orderId === created.data.orderId && x.data[0].price === px2);
+    expect(push.data[0].orderStatus).toBe('New');
+    expect(p.frames.some((x) => x.topic === 'order' && x.data[0].orderId === created.data.orderId && x.data[0].orderStatus === 'Cancelled')).toBe(false);
+    const r3 = rid('am');
+    c.send({ reqId: r3, header: hdr(), op: 'order.cancel', args: [{ category: 'spot', symbol: 'ETHUSDT', orderId: created.data.orderId }] });
+    expect((await c.waitFor((x) => x.reqId === r3)).retCode).toBe(0);
+  });
+
   it('requests before auth are refused; a trade-WS fill drives the private stream', async () => {
     const raw = await open(s.ep.wsApiUrl);
     raw.send({ reqId: 'x', header: hdr(), op: 'order.create', args: [{ category: 'linear', symbol: 'BTCUSDT', side: 'Buy', orderType: 'Market', qty: '0.01' }] });

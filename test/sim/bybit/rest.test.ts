@@ -313,3 +313,45 @@ describe('REST limits and injected faults', () => {
     s.sim.clear();
   });
 });
+
+describe('REST amend', () => {
+  it('amend keeps the orderId, changes price and qty, keeps fills; 110063, 110001, unchanged -> 10001', async () => {
+    const b = book('linear', 'ETHUSDT');
+    const f = fmt('linear', 'ETHUSDT');
+    const ask = b.bestAsk()!;
+    // partially filled resting buy
+    const c = await signedPost(s.ep, '/v5/order/create', { category: 'linear', symbol: 'ETHUSDT', side: 'Buy', orderType: 'Limit', qty: f.qty(ask.qtyLots + 10 * f.stepUnits), price: f.price(ask.priceTicks), orderLinkId: link('am') });
+    expect(c.json.retCode).toBe(0);
+    const id = c.json.result.orderId;
+    const before = (await signedGet(s.ep, '/v5/order/realtime', `category=linear&orderId=${id}`)).json.result.list[0];
+    expect(before.orderStatus).toBe('PartiallyFilled');
+    const lower = f.price(b.bestBid()!.priceTicks - 50 * f.tickUnits);
+    const newQty = f.qty(ask.qtyLots + 20 * f.stepUnits);
+    const am = await signedPost(s.ep, '/v5/order/amend', { category: 'linear', symbol: 'ETHUSDT', orderId: id, price: lower, qty: newQty });
+    expect(am.json.retCode).toBe(0);
+    expect(am.json.result).toEqual({ orderId: id, orderLinkId: c.json.result.orderLinkId });
+    const after = (await signedGet(s.ep, '/v5/order/realtime', `category=linear&orderId=${id}`)).json.result.list[0];
+    expect(after.price).toBe(lower);
+    expect(after.qty).toBe(newQty);
+    expect(after.cumExecQty).toBe(before.cumExecQty);
+    expect(after.leavesQty).toBe(f.qty(20 * f.stepUnits));
+    expect(after.orderStatus).toBe('PartiallyFilled');
+    expect(after.createdTime).toBe(before.createdTime);
+    const open = (await signedGet(s.ep, '/v5/order/realtime', 'category=linear&symbol=ETHUSDT')).json.result.list;
+    expect(open.filter((o: any) => o.orderId === id)).toHaveLength(1);
+    const same = await signedPost(s.ep, '/v5/order/amend', { category: 'linear', symbol: 'ETHUSDT', orderId: id, price: lower });
+    expect(same.json.retCode).toBe(10001);
+    const tooSmall = await signedPost(s.ep, '/v5/order/amend', { category: 'linear', symbol: 'ETHUSDT', orderId: id, qty: before.cumExecQty });
+    expect(tooSmall.json.retCode).toBe(110063);
+    const again = await signedPost(s.ep, '/v5/order/amend', { category: 'linear', symbol: 'ETHUSDT', orderLinkId: c.json.result.orderLinkId, qty: f.qty(ask.qtyLots + 30 * f.stepUnits) });
+    expect(again.json.retCode).toBe(0);
+    expect(again.json.result.orderId).toBe(id);
+    const x = await signedPost(s.ep, '/v5/order/cancel', { category: 'linear', symbol: 'ETHUSDT', orderId: id });
+    expect(x.json.retCode).toBe(0);
+    const gone = await signedPost(s.ep, '/v5/order/amend', { category: 'linear', symbol: 'ETHUSDT', orderId: id, qty: '1' });
+    expect(gone.json.retCode).toBe(110001);
+    const closed = (await signedGet(s.ep, '/v5/order/realtime', `category=linear&orderId=${id}`)).json.result.list[0];
+    expect(closed.orderStatus).toBe('Cancelled');
+    expect(closed.cumExecQty).toBe(before.cumExecQty);
+  });
+});
