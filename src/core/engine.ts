@@ -73,6 +73,8 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
   /** hooks for the kill switch / control plane */
   onAfterEvent: ((ev: OrderEvent) => void) | undefined;
   startedAtMs = 0;
+  /** true while the strategy runs from the event path (decide / tick-to-trade hops are measured there only) */
+  private inBookEvent = false;
 
   constructor(o: EngineOptions) {
     this.config = o.config;
@@ -102,7 +104,10 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
           if (this.trading === 'running') this.runner?.tick(now);
         },
         onBook: (slot) => {
-          if (this.trading === 'running') this.runner?.book(slot);
+          if (this.trading !== 'running' || !this.runner) return;
+          this.inBookEvent = true;
+          this.runner.book(slot);
+          this.inBookEvent = false;
         },
       },
       { mode: o.config.loop.mode, periodMs: o.config.loop.periodMs, spinUs: o.config.loop.spinUs, hops: o.hops },
@@ -189,7 +194,7 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
       this.lastRefusal = r;
       return null;
     }
-    const recv = this.state.get(req.slot, F.localRecvNs);
+    const recv = this.inBookEvent ? this.state.get(req.slot, F.localRecvNs) : 0;
     if (recv > 0) this.hops.record(Hop.Decide, v, t0 - recv);
     const id = this.ids.next();
     this.ledger.intent(id, req, t1, manual);

@@ -1,5 +1,295 @@
-// Placeholder until its issue lands; replaced by the module's real implementation.
-export async function main(_argv: string[]): Promise<number> {
-  process.stderr.write('tickwire: this command is not implemented yet\n');
-  return 2;
+/**
+ * `tickwire run [--config FILE] [--duration SECONDS] [--summary-json FILE] [--paper]` (and `npm start` =
+ * `run --duration 30`): market data + order entry (see wiring.ts), recovery (snapshot + journal) and
+ * reconciliation, the engine with its strategy, the kill switch, the control plane; a summary at the end.
+ *
+ * Stops: after --duration; on the first SIGINT/SIGTERM (graceful: stop trading, cancel everything, verify,
+ * persist, summary, exit 0); a second signal or SIGUSR2 = kill switch (exit code `killSwitch.exitCode` when
+ * `onTrigger` is `exit`, else it stays halted until the duration ends or another stop).
+ */
+import { existsSync, mkdirSync, renameSync, writeFileSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { loadConfig, ConfigError } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { loadSecrets } from '../config/secrets.js';
+import { createLogger, flushLogs, setRootLogger, type Logger } from '../util/log.js';
+import { BotState } from './botstate.js';
+import { HopRecorder } from '../latency/hops.js';
+import { Engine } from './engine.js';
+import { Ledger } from './ledger.js';
+import { KillSwitch, type KillReport } from './killswitch.js';
+import { Journal, JOURNAL_FILE } from '../persist/journal.js';
+import { SNAPSHOT_FILE } from '../persist/snapshot.js';
+import { recover, type RecoveryReport } from '../persist/recover.js';
+import { reconcile, type ReconcileReport } from '../persist/reconcile.js';
+import { MarketMaker } from '../strategy/marketmaker.js';
+import { CrossVenueSignal } from '../strategy/crossvenue.js';
+import type { Strategy } from '../strategy/types.js';
+import { startControl, type ControlServer } from '../control/server.js';
+import { RUN_STATE_FILE, type RunState } from '../control/cli.js';
+import { wirePaper, type Wiring } from './wiring.js';
+import { buildSummary, formatSummary, type RunSummary } from './summary.js';
+
+const HELP = `usage: tickwire run [--config FILE] [--duration SECONDS] [--summary-json FILE] [--paper]
+
+Runs the engine: market data, order entry, the strategy (market maker by default), risk, kill switch,
+persistence (journal + snapshots in persistence.dir) and the loopback control plane (see \`tickwire status\`).
+
+  --config FILE        JSON config (see src/config/schema.ts); env TICKWIRE__SECTION__FIELD=value overrides
+  --duration SECONDS   stop after this long (default: run until SIGINT/SIGTERM)
+  --summary-json FILE  also write the end-of-run summary as JSON
+  --paper              use the simulator's matching core in process (no sockets)
+
+Without --config the demo parameters apply: market maker on binanceSpot BTCUSDT at the touch.
+Signals: SIGINT/SIGTERM = graceful stop; a second one, or SIGUSR2 = kill switch (SIGUSR1 is Node's inspector).
+Control: the URL and token go to <persistence.dir>/${RUN_STATE_FILE} (mode 0600); TICKWIRE_CONTROL_TOKEN sets the token.
+`;
+
+/** Parameters of the demo (no config file): quote at the touch of the simulator's 1-tick book. */
+export const DEMO_OVERRIDES = {
+  strategy: { marketMaker: { venue: 'binanceSpot', symbol: 'BTCUSDT', halfSpreadBps: 0.01, size: 0.002, maxInventory: 0.01, requoteTicks: 2 } },
+};
+
+export interface RunOptions {
+  config?: string | undefined;
+  durationSec?: number | undefined;
+  summaryJson?: string | undefined;
+  paper?: boolean;
+  overrides?: Record<string, unknown>;
+  env?: NodeJS.ProcessEnv;
+  /** print the summary to stdout (default true) */
+  print?: boolean;
+  /** install signal handlers (default true) */
+  signals?: boolean;
+  /** in-process paper venue: level updates per second (default 600) */
+  paperRate?: number;
+  /** stop early once this holds (polled every 50 ms; --duration stays the upper bound) */
+  stopWhen?: (engine: Engine) => boolean;
+  /** called once everything runs */
+  onReady?: (info: { engine: Engine; control: ControlServer | undefined; wiring: Wiring; killSwitch: KillSwitch }) => void;
+}
+
+export interface RunResult {
+  code: number;
+  summary: RunSummary;
+}
+
+function makeStrategy(cfg: Config): Strategy | undefined {
+  switch (cfg.strategy.name) {
+    case 'marketMaker':
+      return new MarketMaker(cfg.strategy.marketMaker);
+    case 'crossVenue':
+      return new CrossVenueSignal(cfg.strategy.crossVenue);
+    case 'none':
+      return undefined;
+  }
+}
+
+function paramsOf(cfg: Config): unknown {
+  return cfg.strategy.name === 'marketMaker' ? cfg.strategy.marketMaker : cfg.strategy.crossVenue;
+}
+
+/** Exchange state that died with the previous process (embedded simulator): its journal is archived, not replayed. */
+function archiveEphemeral(dir: string): string | undefined {
+  const j = join(dir, JOURNAL_FILE);
+  const s = join(dir, SNAPSHOT_FILE);
+  if (!existsSync(j) && !existsSync(s)) return undefined;
+  const to = join(dir, `archive-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  mkdirSync(to, { recursive: true });
+  if (existsSync(j)) renameSync(j, join(to, JOURNAL_FILE));
+  if (existsSync(s)) renameSync(s, join(to, SNAPSHOT_FILE));
+  return to;
+}
+
+async function wire(cfg: Config, state: BotState, paper: boolean, log: Logger, paperRate = 600): Promise<Wiring> {
+  const refs = cfg.instruments;
+  if (!paper) {
+    const external = cfg.exchanges.binance.preset !== 'sim' || cfg.exchanges.bybit.preset !== 'sim';
+    if (external) throw new Error('testnet/mainnet presets need the venue order gateways (src/orders), which are not wired into `run` yet; use the sim preset');
+    log.info('networked simulator wiring not available yet: using the in-process paper venue');
+  }
+  return wirePaper(refs, state, 1, paperRate);
+}
+
+export async function runEngine(o: RunOptions = {}): Promise<RunResult> {
+  const env = o.env ?? process.env;
+  const overrides = o.config === undefined && env['TICKWIRE_CONFIG'] === undefined ? { ...DEMO_OVERRIDES, ...(o.overrides ?? {}) } : (o.overrides ?? {});
+  const cfg = loadConfig({ file: o.config, env, overrides });
+  const log = createLogger({ level: cfg.log.level, destinations: cfg.log.destinations, name: 'tickwire' });
+  setRootLogger(log);
+  const anyExternal = cfg.exchanges.binance.preset !== 'sim' || cfg.exchanges.bybit.preset !== 'sim';
+  if (anyExternal) loadSecrets(cfg.secretsFile, env); // validated up front (never logged)
+
+  const dir = cfg.persistence.dir;
+  mkdirSync(dir, { recursive: true });
+  const state = BotState.create(Math.max(8, cfg.instruments.length));
+  const hops = new HopRecorder();
+  const wiring = await wire(cfg, state, o.paper === true, log, o.paperRate);
+
+  // persistence: recover (or archive a dead embedded exchange's journal)
+  let archived: string | undefined;
+  if (wiring.ephemeralExchange) archived = archiveEphemeral(dir);
+  const ledger = new Ledger(wiring.instruments, state.slots);
+  const rec: RecoveryReport = recover(dir, ledger);
+  if (rec.badTail) log.warn({ badTail: rec.badTail }, 'journal: corrupt or truncated tail dropped (recovered up to the last valid record)');
+  const journal = Journal.open(dir, cfg.persistence, rec.validBytes);
+
+  const strategy = makeStrategy(cfg);
+  const engine = new Engine({ config: cfg, state, instruments: wiring.instruments, entry: wiring.entry, hops, journal, strategy, ledger, logger: log });
+  wiring.attach((slot) => engine.onBookUpdate(slot));
+  await wiring.start();
+
+  let finish: (code: number) => void = () => {};
+  const finished = new Promise<number>((r) => (finish = r));
+  const killSwitch = new KillSwitch(engine, cfg.killSwitch, {
+    dataDir: dir,
+    logger: log,
+    exit: (code) => finish(code),
+    onGracefulStop: () => finish(0),
+  });
+  if (o.signals !== false) killSwitch.armSignals();
+
+  // reconcile with the exchange before the strategy runs
+  let recon: ReconcileReport | undefined;
+  try {
+    recon = await reconcile(engine, 'cancel');
+    if (recon.adopted.length || recon.canceled.length || recon.closed.length || recon.positionAdjustments.length) log.warn({ recon }, 'reconciliation changed the ledger');
+  } catch (e) {
+    log.error({ err: (e as Error).message }, 'reconciliation failed: trading stays stopped');
+    engine.stopTrading();
+  }
+  engine.snapshot();
+  engine.start();
+  killSwitch.watch();
+
+  const token = env['TICKWIRE_CONTROL_TOKEN'] ?? randomBytes(24).toString('hex');
+  let control: ControlServer | undefined;
+  if (cfg.control.enabled) {
+    control = await startControl(
+      {
+        engine,
+        killSwitch,
+        token,
+        reload: () => {
+          try {
+            const next = loadConfig({ file: o.config, env, overrides });
+            engine.runner?.strategy.setParams?.(paramsOf(next));
+            engine.risk.configure(next.risk);
+            killSwitch.configure(next.killSwitch);
+            engine.config = next;
+            return { ok: true, message: 'strategy, risk and kill-switch parameters reloaded' };
+          } catch (e) {
+            return { ok: false, message: e instanceof ConfigError ? e.message : `reload failed: ${(e as Error).message}` };
+          }
+        },
+        extraMetrics: () => wiring.extraMetrics(),
+        extraStatus: () => ({ wiring: wiring.describe(), mdFrames: wiring.frames(), bookResyncs: wiring.resyncs() }),
+      },
+      cfg.control.port,
+    );
+    const rs: RunState = { pid: process.pid, url: control.url, token, startedAt: new Date().toISOString() };
+    const f = join(dir, RUN_STATE_FILE);
+    writeFileSync(f, JSON.stringify(rs), { mode: 0o600 });
+    chmodSync(f, 0o600);
+    log.info({ url: control.url, runState: f }, 'control plane listening');
+  }
+  o.onReady?.({ engine, control, wiring, killSwitch });
+
+  const t0 = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  if (o.durationSec !== undefined) timer = setTimeout(() => finish(0), o.durationSec * 1000);
+  const poll = o.stopWhen ? setInterval(() => o.stopWhen!(engine) && finish(0), 50) : undefined;
+  let code = await finished;
+  if (timer) clearTimeout(timer);
+  if (poll) clearInterval(poll);
+
+  // shutdown: stop the strategy, cancel and verify (unless the kill switch already did), persist
+  let kill: KillReport | undefined = killSwitch.report;
+  if (killSwitch.triggered && !kill) kill = await killSwitch.trigger('manual');
+  if (!killSwitch.triggered) {
+    engine.stopTrading();
+    engine.cancelAll();
+    try {
+      await wiring.entry.cancelAll(wiring.instruments);
+      const end = Date.now() + 5000;
+      while ((await wiring.entry.openOrders(wiring.instruments)).length > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    } catch (e) {
+      log.error({ err: (e as Error).message }, 'cancel on shutdown failed');
+      code = code || 1;
+    }
+    await new Promise((r) => setTimeout(r, 20)); // let the last cancel events land in the ledger/journal
+  }
+  killSwitch.stop();
+  control?.close();
+  engine.shutdown();
+  await wiring.stop();
+  const summary = buildSummary(engine, wiring, (performance.now() - t0) / 1000, kill, { ...rec, archived, reconcile: recon });
+  if (o.print !== false) process.stdout.write(formatSummary(summary));
+  if (o.summaryJson) writeFileSync(o.summaryJson, JSON.stringify(summary, null, 2));
+  flushLogs();
+  return { code, summary };
+}
+
+function parseArgs(argv: string[]): RunOptions | string {
+  const o: RunOptions = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    const [k, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const val = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new Error(`${k} needs a value`);
+      return v;
+    };
+    switch (k) {
+      case '--config':
+        o.config = val();
+        break;
+      case '--duration': {
+        const d = Number(val());
+        if (!(d > 0)) return `--duration must be a positive number of seconds`;
+        o.durationSec = d;
+        break;
+      }
+      case '--summary-json':
+        o.summaryJson = val();
+        break;
+      case '--paper':
+        o.paper = true;
+        break;
+      case '--help':
+      case '-h':
+        return 'help';
+      default:
+        return `unknown option ${a}`;
+    }
+  }
+  return o;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let o: RunOptions | string;
+  try {
+    o = parseArgs(argv);
+  } catch (e) {
+    o = (e as Error).message;
+  }
+  if (o === 'help') {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (typeof o === 'string') {
+    process.stderr.write(`tickwire run: ${o}\n\n${HELP}`);
+    return 2;
+  }
+  try {
+    const r = await runEngine(o);
+    return r.code;
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`tickwire run: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
 }

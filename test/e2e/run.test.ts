@@ -1,0 +1,58 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { runEngine } from '../../src/core/run.js';
+import { readJournal, JOURNAL_FILE } from '../../src/persist/journal.js';
+import { rmDir, tmpDir } from '../core/helpers.js';
+
+const dir = tmpDir('e2e-run');
+afterAll(() => rmDir(dir));
+const quiet = { log: { level: 'silent', destinations: [{ to: 'stderr', level: 'silent' }] } };
+
+describe('tickwire run (paper venue)', () => {
+  it('the market maker quotes, gets filled, respects its limits, and shuts down with nothing open', async () => {
+    let statusSeen: Record<string, unknown> | undefined;
+    const summaryFile = join(dir, 'summary.json');
+    const r = await runEngine({
+      paper: true,
+      durationSec: 20,
+      paperRate: 2000,
+      stopWhen: (e) => e.ledger.fills >= 3 && e.loop.ticks > 150,
+      summaryJson: summaryFile,
+      print: false,
+      signals: false,
+      env: {},
+      overrides: {
+        ...quiet,
+        persistence: { dir },
+        strategy: { marketMaker: { venue: 'binanceSpot', symbol: 'BTCUSDT', halfSpreadBps: 0.01, size: 0.002, maxInventory: 0.004, requoteTicks: 2 } },
+        risk: { maxPositionPerSymbol: 0.006, maxOpenOrders: 4 },
+      },
+      onReady: ({ control }) => {
+        const rs = JSON.parse(readFileSync(join(dir, 'run-state.json'), 'utf8')) as { url: string; token: string };
+        expect(rs.url).toBe(control!.url);
+        expect(statSync(join(dir, 'run-state.json')).mode & 0o077).toBe(0);
+        setTimeout(() => {
+          void request(rs.url + '/status', { headers: { authorization: `Bearer ${rs.token}` } })
+            .then((res) => res.body.json())
+            .then((j) => (statusSeen = j as Record<string, unknown>));
+        }, 1000);
+      },
+    });
+    expect(r.code).toBe(0);
+    const s = r.summary;
+    expect(s.orders.sent).toBeGreaterThan(0);
+    expect(s.orders.acked).toBeGreaterThan(0);
+    expect(s.fills).toBeGreaterThan(0);
+    expect(s.orders.openAtEnd).toBe(0);
+    expect(Math.abs(s.positions['binanceSpot:BTCUSDT']!)).toBeLessThanOrEqual(0.006 + 1e-12);
+    expect(s.latency.some((h) => h.hop === 'loop_lateness' && h.count > 0)).toBe(true);
+    expect(statusSeen?.['trading']).toBe('running');
+    expect(JSON.parse(readFileSync(summaryFile, 'utf8')).fills).toBe(s.fills);
+    // the journal holds every order: intents = orders sent
+    const recs = readJournal(join(dir, JOURNAL_FILE)).records;
+    expect(recs.filter((x) => x.t === 'intent').length).toBe(s.orders.sent);
+    expect(existsSync(join(dir, 'snapshot.json'))).toBe(true);
+  });
+});
