@@ -15,7 +15,7 @@
 import type { VenueId } from '../core/types.js';
 import { Hop, type HopRecorder } from '../latency/hops.js';
 import { VENUE_INDEX } from '../core/types.js';
-import { nowNs } from '../latency/clock.js';
+import { nowNs, wallMsOf } from '../latency/clock.js';
 import { log } from '../util/log.js';
 import type { ServerClock } from './clock.js';
 import type { FailureClass, GatewayOrder } from './gateway.js';
@@ -192,7 +192,7 @@ export abstract class BaseGateway {
       case 'clock':
         this.counts.clockResyncs++;
         this.clock
-          .requestResync()
+          .requestResync(o.sentNs > 0 ? wallMsOf(o.sentNs) : undefined)
           .catch(() => undefined)
           .then(() => {
             if (attempt === 0) this.placeWithRecovery(o, 1);

@@ -43,10 +43,14 @@ export class ServerClock {
     return this.inflight;
   }
 
-  /** Resync unless one ran within minGapMs; resolves when the clock is as good as it will get. */
-  requestResync(): Promise<void> {
+  /**
+   * Resync after a timestamp reject. `requestWallMs` = when the rejected request was stamped: if a sync finished
+   * after that, the clock is already fresh and nothing is sent; concurrent callers share one measurement; and
+   * without a request time, at most one sync per minGapMs. Resolves when the clock is as good as it will get.
+   */
+  requestResync(requestWallMs?: number): Promise<void> {
     if (this.inflight) return this.inflight;
-    if (wallNowMs() - this.lastSyncMs < this.minGapMs) return Promise.resolve();
+    if (requestWallMs !== undefined ? this.lastSyncMs > requestWallMs : wallNowMs() - this.lastSyncMs < this.minGapMs) return Promise.resolve();
     return this.sync();
   }
 

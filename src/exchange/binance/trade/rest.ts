@@ -1,0 +1,352 @@
+/**
+ * Binance order gateway over REST (Spot `/api/v3`, USD-M `/fapi/v1`), one undici Pool per host.
+ *
+ * - New orders are built from the per-instrument template and signed over the exact body sent.
+ * - Responses: 200 -> ack with the reported status; error codes -> mapBinanceError -> the base class reaction
+ *   (reject / backoff / halt / resync / query-then-resend). Rate-limit headers are read on every response.
+ * - USD-M: `countdownCancelAll` dead man's switch per symbol, re-armed while healthy; cancel-all also cancels the
+ *   algo (conditional) book (`/fapi/v1/algoOpenOrders`).
+ * - The user data stream (private fills) is attached by `userStream` (see userstream.ts).
+ */
+import { BaseGateway, OK, fail, type RecoveryOptions, type SendOutcome } from '../../../orders/basegw.js';
+import { ServerClock, type ClockSyncOptions } from '../../../orders/clock.js';
+import type { GatewayOrder, VenueGateway } from '../../../orders/gateway.js';
+import { obj, parseJsonSafe, str, num, type Json } from '../../../orders/json.js';
+import { BINANCE_SPOT_LIMITS, BINANCE_USDM_LIMITS, VenueRateLimiter, retryAfterSec } from '../../../orders/ratelimit.js';
+import { RestClient, RestError, type RestResponse } from '../../../orders/rest.js';
+import { scaleTable, type ScaleLookup } from '../../../orders/scale.js';
+import { Ed25519Signer, HmacSha256 } from '../../../orders/sign.js';
+import { Ed25519RestSigner, HmacHexSigner, blankOrderFields, type PayloadSigner } from '../../../orders/template.js';
+import type { ExchangeOrder, ExchangePosition } from '../../../orders/types.js';
+import { AsciiWriter } from '../../../orders/wire.js';
+import type { HopRecorder } from '../../../latency/hops.js';
+import { Hop } from '../../../latency/hops.js';
+import { nowNs } from '../../../latency/clock.js';
+import { log } from '../../../util/log.js';
+import { mapBinanceError } from './errors.js';
+import { toExchangeOrder, toExchangePosition } from './parse.js';
+import { BinanceOrderTemplate, type TemplateInstrument } from './template.js';
+
+export interface BinanceGatewayConfig {
+  venue: 'binanceSpot' | 'binanceUsdm';
+  restBaseUrl: string;
+  /** WS API URL (.../ws-api/v3 or .../ws-fapi/v1): Spot user data, and orders when transport = 'wsapi' */
+  wsApiUrl?: string;
+  /** market stream base (USD-M private stream: {base}/private/ws?listenKey=) */
+  wsStreamBaseUrl?: string;
+  /** HMAC key pair (REST signing) */
+  apiKey?: string;
+  apiSecret?: string;
+  /** Ed25519 key (WS API session.logon; REST if no HMAC secret) */
+  ed25519ApiKey?: string;
+  ed25519PrivateKeyPem?: string;
+  instruments: TemplateInstrument[];
+  transport?: 'rest' | 'wsapi';
+  recvWindow?: number;
+  /** per-request timeout (ms) */
+  timeoutMs?: number;
+  connections?: number;
+  /** subscribe the private user data stream (default true) */
+  userStream?: boolean;
+  /** USD-M dead man's switch; false to disable (default 30 s countdown, refreshed every 10 s) */
+  deadManSwitch?: { countdownMs: number; refreshMs: number } | false;
+  recovery?: RecoveryOptions;
+  clockSync?: ClockSyncOptions;
+  hops?: HopRecorder;
+}
+
+export class BinanceRestGateway extends BaseGateway implements VenueGateway {
+  readonly cfg: BinanceGatewayConfig;
+  readonly rest: RestClient;
+  readonly scale: ScaleLookup;
+  readonly isSpot: boolean;
+  readonly prefix: string;
+  protected readonly templates = new Map<string, BinanceOrderTemplate>();
+  protected readonly signer: PayloadSigner;
+  protected readonly restKey: string;
+  private readonly hmac: HmacSha256 | undefined;
+  private readonly ed: Ed25519Signer | undefined;
+  protected readonly w = new AsciiWriter(2048);
+  protected readonly f = blankOrderFields();
+  protected readonly recvWindow: number;
+  private dmsTimer: NodeJS.Timeout | undefined;
+  private readonly restHeaders: Record<string, string>;
+  private readonly formHeaders: Record<string, string>;
+  /** private stream attached by start() (userstream.ts) */
+  userStream: { start(): Promise<void>; stop(): Promise<void> } | undefined;
+
+  constructor(cfg: BinanceGatewayConfig) {
+    const isSpot = cfg.venue === 'binanceSpot';
+    const prefix = isSpot ? '/api/v3' : '/fapi/v1';
+    const rest = new RestClient(cfg.restBaseUrl, { connections: cfg.connections ?? 2, timeoutMs: cfg.timeoutMs ?? 5000 });
+    const clock = new ServerClock(async () => {
+      const r = await rest.request('GET', prefix + '/time');
+      const t = num(obj(parseJsonSafe(r.text))?.['serverTime']);
+      if (!(t > 0)) throw new Error(`bad /time answer ${r.status}`);
+      return t;
+    }, cfg.clockSync);
+    super(cfg.venue, clock, new VenueRateLimiter(isSpot ? BINANCE_SPOT_LIMITS : BINANCE_USDM_LIMITS), cfg.hops, cfg.recovery);
+    this.cfg = cfg;
+    this.rest = rest;
+    this.isSpot = isSpot;
+    this.prefix = prefix;
+    this.recvWindow = cfg.recvWindow ?? 5000;
+    this.scale = scaleTable(cfg.instruments.map((i) => ({ ...i, venue: cfg.venue })));
+    for (const i of cfg.instruments) this.templates.set(i.symbol, new BinanceOrderTemplate(isSpot ? 'spot' : 'usdm', i, this.recvWindow, 'RESULT'));
+    if (cfg.apiSecret && cfg.apiKey) {
+      this.hmac = new HmacSha256(cfg.apiSecret);
+      this.signer = new HmacHexSigner(this.hmac);
+      this.restKey = cfg.apiKey;
+    } else if (cfg.ed25519PrivateKeyPem && cfg.ed25519ApiKey) {
+      this.ed = new Ed25519Signer(cfg.ed25519PrivateKeyPem);
+      this.signer = new Ed25519RestSigner(this.ed);
+      this.restKey = cfg.ed25519ApiKey;
+    } else throw new Error(`${cfg.venue}: apiKey+apiSecret or ed25519ApiKey+ed25519PrivateKeyPem required`);
+    this.restHeaders = { 'x-mbx-apikey': this.restKey };
+    this.formHeaders = { 'x-mbx-apikey': this.restKey, 'content-type': 'application/x-www-form-urlencoded' };
+  }
+
+  async start(): Promise<void> {
+    await this.rest.warm(this.prefix + '/ping');
+    await this.clock.sync();
+    this.clock.start(); // the periodic sync also keeps the pool's connections warm
+    if (!this.isSpot && this.cfg.deadManSwitch !== false) {
+      const d = this.cfg.deadManSwitch ?? { countdownMs: 30_000, refreshMs: 10_000 };
+      await this.armDeadManSwitch(d.countdownMs);
+      this.dmsTimer = setInterval(() => {
+        if (!this.isHalted()) this.armDeadManSwitch(d.countdownMs).catch(() => undefined);
+      }, d.refreshMs);
+      this.dmsTimer.unref();
+    }
+    if (this.userStream) await this.userStream.start();
+  }
+
+  async stop(): Promise<void> {
+    this.clock.stop();
+    if (this.dmsTimer) clearInterval(this.dmsTimer);
+    this.dmsTimer = undefined;
+    if (this.userStream) await this.userStream.stop().catch(() => undefined);
+    await this.rest.close();
+  }
+
+  // ---------------------------------------------------------------------------------------- signing helpers
+
+  /** `params&recvWindow=..&timestamp=..&signature=..` (params already percent-encoded) */
+  signedQuery(params: string): string {
+    const unsigned = (params.length > 0 ? params + '&' : '') + 'recvWindow=' + this.recvWindow + '&timestamp=' + this.clock.nowMs();
+    const sig = this.hmac ? this.hmac.hex(unsigned) : encodeURIComponent(this.ed!.base64(unsigned));
+    return unsigned + '&signature=' + sig;
+  }
+
+  /** Signed request (cold path); throws RestError on transport failure. */
+  async signed(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, params: string): Promise<RestResponse> {
+    const q = this.signedQuery(params);
+    const res = method === 'POST' || method === 'PUT'
+      ? await this.rest.request(method, path, { body: q, headers: this.formHeaders })
+      : await this.rest.request(method, path, { query: q, headers: this.restHeaders });
+    this.noteResponse(res);
+    return res;
+  }
+
+  protected noteResponse(res: RestResponse): void {
+    const now = this.clock.nowMs();
+    this.limiter.fromBinanceHeaders(res.headers, now);
+    if (res.status === 429) this.limiter.on429(retryAfterSec(res.headers), now);
+    else if (res.status === 418) this.limiter.on418(retryAfterSec(res.headers), now);
+  }
+
+  /** Parse an error body into an outcome. */
+  protected errorOutcome(res: RestResponse): SendOutcome {
+    let code = 0;
+    let msg = '';
+    try {
+      const o = obj(parseJsonSafe(res.text));
+      code = num(o?.['code']);
+      msg = str(o?.['msg']);
+    } catch {
+      /* not JSON (proxy error page): the status decides */
+    }
+    const m = mapBinanceError(res.status, code, msg);
+    return fail(m.cls, code, m.reason + (msg ? ': ' + msg : ''));
+  }
+
+  private static transportOutcome(err: unknown): SendOutcome {
+    if (err instanceof RestError) return fail(err.kind === 'notSent' ? 'notSent' : 'unknown', 0, 'TRANSPORT:' + err.causeCode);
+    return fail('unknown', 0, 'TRANSPORT:' + String(err));
+  }
+
+  // ---------------------------------------------------------------------------------------- orders
+
+  place(o: GatewayOrder): void {
+    this.placeWithRecovery(o);
+  }
+
+  cancel(o: GatewayOrder): void {
+    this.cancelWithRecovery(o);
+  }
+
+  protected buildFields(o: GatewayOrder): BinanceOrderTemplate | undefined {
+    const t = this.templates.get(o.symbol);
+    if (!t) return undefined;
+    const f = this.f;
+    f.side = o.side;
+    f.type = o.type;
+    f.tif = o.tif;
+    f.price = o.price;
+    f.qty = o.qty;
+    f.clientOrderId = o.clientOrderId;
+    f.reduceOnly = o.reduceOnly;
+    f.timestampMs = this.clock.nowMs();
+    return t;
+  }
+
+  protected async sendPlace(o: GatewayOrder, _attempt: number): Promise<SendOutcome> {
+    const t0 = nowNs();
+    const t = this.buildFields(o);
+    if (!t) return fail('rejected', 0, 'UNKNOWN_SYMBOL');
+    const body = t.restBody(this.w, this.f, this.signer).toString();
+    this.recordSign(t0);
+    o.sentNs = nowNs();
+    let res: RestResponse;
+    const p = this.rest.request('POST', this.prefix + '/order', { body, headers: this.formHeaders });
+    this.hops?.record(Hop.Write, this.vi, nowNs() - o.sentNs);
+    try {
+      res = await p;
+    } catch (err) {
+      return BinanceRestGateway.transportOutcome(err);
+    }
+    this.noteResponse(res);
+    if (res.status !== 200) return this.errorOutcome(res);
+    return this.reportOrderJson(res.text, 'rest');
+  }
+
+  /** Report an order object (REST/WS API result) as an ack/status event. */
+  protected reportOrderJson(text: string, source: 'rest' | 'wsapi'): SendOutcome {
+    let j: Json | undefined;
+    try {
+      j = obj(parseJsonSafe(text));
+    } catch {
+      j = undefined;
+    }
+    if (!j) return fail('unknown', 0, 'MALFORMED_RESPONSE');
+    return this.reportOrderObject(j, source);
+  }
+
+  protected reportOrderObject(j: Json, source: 'rest' | 'wsapi'): SendOutcome {
+    const q = toExchangeOrder(j, this.venue, this.scale);
+    if (!q) return fail('unknown', 0, 'MALFORMED_RESPONSE');
+    this.emitFromExchangeOrder(q, source);
+    return OK;
+  }
+
+  protected async sendCancel(o: GatewayOrder): Promise<SendOutcome> {
+    const params = 'symbol=' + encodeURIComponent(o.symbol) + (o.exchangeOrderId !== '' ? '&orderId=' + o.exchangeOrderId : '&origClientOrderId=' + o.clientOrderId);
+    let res: RestResponse;
+    try {
+      res = await this.signed('DELETE', this.prefix + '/order', params);
+    } catch (err) {
+      return BinanceRestGateway.transportOutcome(err);
+    }
+    if (res.status !== 200) return this.errorOutcome(res);
+    return this.reportOrderJson(res.text, 'rest');
+  }
+
+  async cancelAll(symbol?: string): Promise<void> {
+    const symbols = symbol !== undefined ? [symbol] : [...this.templates.keys()];
+    const errors: string[] = [];
+    await Promise.all(
+      symbols.map(async (s) => {
+        const p = 'symbol=' + encodeURIComponent(s);
+        const res = await this.signed('DELETE', this.prefix + (this.isSpot ? '/openOrders' : '/allOpenOrders'), p);
+        if (res.status === 200) {
+          if (this.isSpot) this.reportList(res.text);
+        } else if (!/-2011|-2013|Unknown order/.test(res.text)) errors.push(`${s}: ${res.status} ${res.text}`); // nothing open = fine
+        if (!this.isSpot) {
+          const a = await this.signed('DELETE', this.prefix + '/algoOpenOrders', p);
+          if (a.status !== 200 && !/-2011|-2013/.test(a.text)) errors.push(`${s} algo: ${a.status} ${a.text}`);
+        }
+      }),
+    );
+    if (errors.length > 0) throw new Error(`${this.venue} cancelAll: ${errors.join('; ')}`);
+  }
+
+  private reportList(text: string): void {
+    let list: unknown;
+    try {
+      list = parseJsonSafe(text);
+    } catch {
+      return;
+    }
+    if (!Array.isArray(list)) return;
+    for (const it of list) {
+      const j = obj(it);
+      if (j && j['orderId'] !== undefined) this.reportOrderObject(j, 'rest');
+    }
+  }
+
+  async queryOrder(symbol: string, clientOrderId: string): Promise<ExchangeOrder | null> {
+    const res = await this.signed('GET', this.prefix + '/order', 'symbol=' + encodeURIComponent(symbol) + '&origClientOrderId=' + clientOrderId);
+    if (res.status === 200) {
+      const j = obj(parseJsonSafe(res.text));
+      return j ? (toExchangeOrder(j, this.venue, this.scale) ?? null) : null;
+    }
+    const out = this.errorOutcome(res);
+    if (!out.ok && out.code === -2013) return null; // proven absent
+    throw new Error(`${this.venue} query ${clientOrderId}: ${res.status} ${res.text}`);
+  }
+
+  async openOrders(symbol?: string): Promise<ExchangeOrder[]> {
+    const res = await this.signed('GET', this.prefix + '/openOrders', symbol !== undefined ? 'symbol=' + encodeURIComponent(symbol) : '');
+    if (res.status !== 200) throw new Error(`${this.venue} openOrders: ${res.status} ${res.text}`);
+    const list = parseJsonSafe(res.text);
+    const out: ExchangeOrder[] = [];
+    if (Array.isArray(list)) for (const it of list) {
+      const j = obj(it);
+      const o = j ? toExchangeOrder(j, this.venue, this.scale) : undefined;
+      if (o) out.push(o);
+    }
+    return out;
+  }
+
+  async positions(): Promise<ExchangePosition[]> {
+    if (this.isSpot) return [];
+    const res = await this.signed('GET', '/fapi/v2/positionRisk', '');
+    if (res.status !== 200) throw new Error(`${this.venue} positionRisk: ${res.status} ${res.text}`);
+    const list = parseJsonSafe(res.text);
+    const out: ExchangePosition[] = [];
+    if (Array.isArray(list)) for (const it of list) {
+      const j = obj(it);
+      const p = j ? toExchangePosition(j, this.venue, this.scale) : undefined;
+      if (p && p.qty !== 0) out.push(p);
+    }
+    return out;
+  }
+
+  /** USD-M: arm/refresh `countdownCancelAll` on every symbol (0 disables). */
+  async armDeadManSwitch(countdownMs: number): Promise<void> {
+    if (this.isSpot) return;
+    await Promise.all(
+      [...this.templates.keys()].map(async (s) => {
+        const res = await this.signed('POST', this.prefix + '/countdownCancelAll', 'symbol=' + encodeURIComponent(s) + '&countdownTime=' + countdownMs);
+        if (res.status !== 200) log().warn({ venue: this.venue, symbol: s, status: res.status }, 'countdownCancelAll failed');
+      }),
+    );
+  }
+
+  // ---------------------------------------------------------------------------------------- algo orders (USD-M)
+
+  /** Place a conditional (STOP/TAKE_PROFIT...) order on the algo service; returns the raw answer. */
+  async placeAlgo(params: Record<string, string | number | boolean>): Promise<{ status: number; body: Json | undefined }> {
+    const q = Object.entries({ algoType: 'CONDITIONAL', ...params }).map(([k, v]) => k + '=' + encodeURIComponent(String(v))).join('&');
+    const res = await this.signed('POST', this.prefix + '/algoOrder', q);
+    return { status: res.status, body: obj(parseJsonSafe(res.text)) };
+  }
+
+  async openAlgoOrders(symbol?: string): Promise<Json[]> {
+    const res = await this.signed('GET', this.prefix + '/openAlgoOrders', symbol !== undefined ? 'symbol=' + encodeURIComponent(symbol) : '');
+    if (res.status !== 200) throw new Error(`${this.venue} openAlgoOrders: ${res.status} ${res.text}`);
+    const j = parseJsonSafe(res.text);
+    const list = Array.isArray(j) ? j : (obj(j)?.['orders'] as unknown[] | undefined) ?? [];
+    return list.map((x) => obj(x)).filter((x): x is Json => x !== undefined);
+  }
+}

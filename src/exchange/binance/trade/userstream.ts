@@ -1,0 +1,166 @@
+/**
+ * Binance private user data, normalized into OrderEvents for the gateway.
+ *
+ * - Spot: the listenKey endpoints are gone (2026-02); subscribe through the WS API: `session.logon` (Ed25519) +
+ *   `userDataStream.subscribe`, or `userDataStream.subscribe.signature` with an HMAC key. Frames arrive as
+ *   `{"subscriptionId":N,"event":{...}}`. Re-subscribed on every reconnect.
+ * - USD-M: `POST /fapi/v1/listenKey`, keep-alive `PUT` every `keepAliveMs` (default 30 min), stream on
+ *   `{wsStreamBaseUrl}/private/ws?listenKey=K`. `listenKeyExpired` (or -1125 on keep-alive) -> a clean
+ *   re-subscribe: new key, new connection, old one closed.
+ * After any (re)subscribe `onResubscribed` runs so the owner can reconcile what it may have missed.
+ */
+import { ManagedWs } from '../../ws/client.js';
+import { obj, parseJsonSafe, str, type Json } from '../../../orders/json.js';
+import { blankOrderEvent, type ExchangePosition, type OrderEvent } from '../../../orders/types.js';
+import { log } from '../../../util/log.js';
+import { withTimeout } from '../../../orders/wsrpc.js';
+import { parseUserEvent, parseUserFrame } from './parse.js';
+import type { BinanceRestGateway } from './rest.js';
+import { BinanceWsApiSession } from './wsapi.js';
+
+export interface UserStreamHooks {
+  onPositions?(p: ExchangePosition[]): void;
+  onResubscribed?(): void;
+}
+
+export class BinanceSpotUserStream {
+  private readonly session: BinanceWsApiSession;
+  private readonly ev: OrderEvent = blankOrderEvent();
+  readonly counts = { events: 0, subscribes: 0, malformed: 0 };
+
+  constructor(private readonly gw: BinanceRestGateway, private readonly hooks: UserStreamHooks = {}) {
+    const cfg = gw.cfg;
+    if (!cfg.wsApiUrl) throw new Error('binanceSpot user stream needs wsApiUrl');
+    this.session = new BinanceWsApiSession('binanceSpot-user', cfg.wsApiUrl, cfg, () => gw.clock.nowMs(), {
+      onUnsolicited: (msg, recvNs) => this.onMessage(msg, recvNs),
+      afterLogon: async (s, reconnect) => {
+        const r = s.loggedOn
+          ? await s.request('userDataStream.subscribe', {}, true)
+          : await s.request('userDataStream.subscribe.signature', s.signParams({ timestamp: gw.clock.nowMs() }), true);
+        if (Number(r['status']) !== 200) throw new Error(`userDataStream.subscribe failed: ${JSON.stringify(r['error'])}`);
+        this.counts.subscribes++;
+        if (reconnect) this.hooks.onResubscribed?.();
+      },
+    });
+  }
+
+  private onMessage(msg: Json, recvNs: number): void {
+    const e = obj(msg['event']);
+    if (!e) return;
+    this.counts.events++;
+    parseUserEvent(e, 'binanceSpot', this.gw.scale, this.ev, {
+      order: (ev) => this.gw.onEvent(ev),
+      positions: (p) => this.hooks.onPositions?.(p),
+      terminated: () => this.session.rpc.drop(), // reconnect + re-subscribe
+    }, recvNs);
+  }
+
+  start(): Promise<void> {
+    return this.session.start();
+  }
+
+  stop(): Promise<void> {
+    return this.session.close();
+  }
+
+  /** test hook: drop the connection */
+  drop(): void {
+    this.session.rpc.drop();
+  }
+}
+
+export class BinanceUsdmUserStream {
+  private ws: ManagedWs | undefined;
+  private listenKey = '';
+  private keepAliveTimer: NodeJS.Timeout | undefined;
+  private readonly ev: OrderEvent = blankOrderEvent();
+  private renewing: Promise<void> | undefined;
+  private stopped = false;
+  readonly counts = { events: 0, renewals: 0, malformed: 0 };
+
+  constructor(
+    private readonly gw: BinanceRestGateway,
+    private readonly hooks: UserStreamHooks = {},
+    private readonly keepAliveMs = 30 * 60_000,
+  ) {
+    if (!gw.cfg.wsStreamBaseUrl) throw new Error('binanceUsdm user stream needs wsStreamBaseUrl');
+  }
+
+  private async newKey(): Promise<string> {
+    const res = await this.gw.rest.request('POST', '/fapi/v1/listenKey', { headers: { 'x-mbx-apikey': this.gw.cfg.apiKey ?? this.gw.cfg.ed25519ApiKey ?? '' } });
+    const k = str(obj(parseJsonSafe(res.text))?.['listenKey']);
+    if (res.status !== 200 || k === '') throw new Error(`listenKey: ${res.status} ${res.text}`);
+    return k;
+  }
+
+  private async connect(reconnect: boolean): Promise<void> {
+    this.listenKey = await this.newKey();
+    const base = this.gw.cfg.wsStreamBaseUrl!.replace(/\/$/, '');
+    const old = this.ws;
+    const ws = new ManagedWs({
+      name: 'binanceUsdm-user',
+      url: `${base}/private/ws?listenKey=${this.listenKey}`,
+      onFrame: (data, recvNs) => this.onFrame(data, recvNs),
+      onOpen: (_w, rc) => {
+        if (rc) this.hooks.onResubscribed?.();
+      },
+      backoffInitialMs: 50,
+      backoffMaxMs: 5000,
+    });
+    this.ws = ws;
+    await withTimeout(ws.start(), 10_000, 'binanceUsdm user stream connect timeout');
+    if (old) await old.close();
+    if (reconnect) this.hooks.onResubscribed?.();
+  }
+
+  private onFrame(data: Buffer, recvNs: number): void {
+    this.counts.events++;
+    const k = parseUserFrame(data.toString('utf8'), 'binanceUsdm', this.gw.scale, this.ev, {
+      order: (ev) => this.gw.onEvent(ev),
+      positions: (p) => this.hooks.onPositions?.(p),
+      listenKeyExpired: () => void this.renew(),
+    }, recvNs);
+    if (k === 'malformed') this.counts.malformed++;
+  }
+
+  /** Clean re-subscribe: a new key and connection (listenKeyExpired, -1125). */
+  renew(): Promise<void> {
+    if (this.renewing || this.stopped) return this.renewing ?? Promise.resolve();
+    this.counts.renewals++;
+    this.renewing = this.connect(true)
+      .catch((err: unknown) => log().error({ err: String(err) }, 'listenKey renew failed'))
+      .finally(() => {
+        this.renewing = undefined;
+      });
+    return this.renewing;
+  }
+
+  async keepAlive(): Promise<void> {
+    const res = await this.gw.rest.request('PUT', '/fapi/v1/listenKey', { headers: { 'x-mbx-apikey': this.gw.cfg.apiKey ?? this.gw.cfg.ed25519ApiKey ?? '' } });
+    if (res.status !== 200) {
+      if (res.text.includes('-1125')) await this.renew();
+      else log().warn({ status: res.status }, 'listenKey keep-alive failed');
+    }
+  }
+
+  async start(): Promise<void> {
+    await this.connect(false);
+    this.keepAliveTimer = setInterval(() => void this.keepAlive().catch(() => undefined), this.keepAliveMs);
+    this.keepAliveTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.keepAliveTimer) clearInterval(this.keepAliveTimer);
+    await this.renewing;
+    await this.ws?.close();
+  }
+
+  get currentListenKey(): string {
+    return this.listenKey;
+  }
+
+  drop(): void {
+    this.ws?.drop();
+  }
+}

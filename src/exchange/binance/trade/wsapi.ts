@@ -1,0 +1,202 @@
+/**
+ * Binance WebSocket API order transport (Spot `/ws-api/v3`, USD-M `/ws-fapi/v1`).
+ *
+ * - `session.logon` with the Ed25519 key on every (re)connect, so `order.place` / `order.cancel` /
+ *   `openOrders.cancelAll` carry no per-request signature (only `timestamp`). Without an Ed25519 key each request is
+ *   signed with HMAC over the sorted params (slower, but works on both markets).
+ * - Request ids are correlated by WsRpc; a disconnect with requests in flight makes their outcome unknown: the
+ *   base class queries (REST) and resends with the same client id only when the order is proven absent.
+ * - Queries, USD-M cancel-all (+ algo book), the dead man's switch and the clock stay on REST.
+ * - While the WS session is down, orders go over REST instead of waiting.
+ */
+import { fail, type SendOutcome } from '../../../orders/basegw.js';
+import { num, obj, str, type Json } from '../../../orders/json.js';
+import { Ed25519Signer, HmacSha256, binanceWsApiPayload } from '../../../orders/sign.js';
+import { WsDisconnected, WsRpc, WsTimeout } from '../../../orders/wsrpc.js';
+import type { GatewayOrder } from '../../../orders/gateway.js';
+import { nowNs } from '../../../latency/clock.js';
+import { Hop } from '../../../latency/hops.js';
+import { log } from '../../../util/log.js';
+import { mapBinanceError } from './errors.js';
+import { BinanceRestGateway, type BinanceGatewayConfig } from './rest.js';
+
+export type WsParams = Record<string, string | number | boolean>;
+
+/** A Binance WS API session (logon on every connect); shared by the order gateway and the Spot user stream. */
+export class BinanceWsApiSession {
+  readonly rpc: WsRpc;
+  private readonly ed: Ed25519Signer | undefined;
+  private readonly hmac: HmacSha256 | undefined;
+  loggedOn = false;
+
+  constructor(
+    readonly name: string,
+    url: string,
+    private readonly cfg: Pick<BinanceGatewayConfig, 'apiKey' | 'apiSecret' | 'ed25519ApiKey' | 'ed25519PrivateKeyPem' | 'timeoutMs'>,
+    private readonly nowMs: () => number,
+    hooks: { onUnsolicited?(msg: Json, recvNs: number): void; afterLogon?(s: BinanceWsApiSession, reconnect: boolean): Promise<void>; onDisconnect?(): void } = {},
+  ) {
+    if (cfg.ed25519PrivateKeyPem && cfg.ed25519ApiKey) this.ed = new Ed25519Signer(cfg.ed25519PrivateKeyPem);
+    else if (cfg.apiSecret && cfg.apiKey) this.hmac = new HmacSha256(cfg.apiSecret);
+    else throw new Error(`${name}: WS API needs an Ed25519 key (or an HMAC key for per-request signatures)`);
+    const rpcOpts: ConstructorParameters<typeof WsRpc>[0] = {
+      name,
+      url,
+      idKey: 'id',
+      timeoutMs: cfg.timeoutMs ?? 5000,
+      onOpen: async (_rpc, reconnect) => {
+        this.loggedOn = false;
+        if (this.ed) {
+          const r = await this.request('session.logon', this.signParams({ apiKey: cfg.ed25519ApiKey!, timestamp: this.nowMs() }), true);
+          if (num(r['status']) !== 200) throw new Error(`${name}: session.logon failed: ${JSON.stringify(r['error'])}`);
+          this.loggedOn = true;
+        }
+        await hooks.afterLogon?.(this, reconnect);
+      },
+    };
+    if (hooks.onUnsolicited) rpcOpts.onUnsolicited = hooks.onUnsolicited;
+    if (hooks.onDisconnect) rpcOpts.onDisconnect = hooks.onDisconnect;
+    this.rpc = new WsRpc(rpcOpts);
+  }
+
+  /** params + apiKey + signature (sorted-params payload) */
+  signParams(p: WsParams): WsParams {
+    if (this.ed) {
+      const withKey = { ...p, apiKey: this.cfg.ed25519ApiKey! };
+      return { ...withKey, signature: this.ed.base64(binanceWsApiPayload(withKey)) };
+    }
+    const withKey = { ...p, apiKey: this.cfg.apiKey! };
+    return { ...withKey, signature: this.hmac!.hex(binanceWsApiPayload(withKey)) };
+  }
+
+  /** params for a SIGNED method: logged-on sessions send only the timestamp */
+  authParams(p: WsParams): WsParams {
+    return this.loggedOn ? p : this.signParams(p);
+  }
+
+  request(method: string, params: WsParams, raw = false): Promise<Json> {
+    const id = this.rpc.nextId();
+    const frame = JSON.stringify({ id, method, params });
+    return raw ? this.rpc.callRaw(id, frame) : this.rpc.call(id, frame);
+  }
+
+  start(): Promise<void> {
+    return this.rpc.start();
+  }
+
+  close(): Promise<void> {
+    return this.rpc.close();
+  }
+}
+
+export class BinanceWsApiGateway extends BinanceRestGateway {
+  readonly session: BinanceWsApiSession;
+
+  constructor(cfg: BinanceGatewayConfig) {
+    super(cfg);
+    if (!cfg.wsApiUrl) throw new Error(`${cfg.venue}: wsApiUrl required for transport 'wsapi'`);
+    this.session = new BinanceWsApiSession(`${cfg.venue}-wsapi`, cfg.wsApiUrl, cfg, () => this.clock.nowMs());
+  }
+
+  override async start(): Promise<void> {
+    await super.start();
+    await this.session.start();
+  }
+
+  override async stop(): Promise<void> {
+    await this.session.close().catch(() => undefined);
+    await super.stop();
+  }
+
+  /** WS API error / status -> outcome (429/418 also update the limiter). */
+  private wsOutcome(r: Json): SendOutcome | undefined {
+    const status = num(r['status']);
+    if (status === 200) return undefined;
+    const err = obj(r['error']);
+    const code = num(err?.['code']);
+    const msg = str(err?.['msg']);
+    const now = this.clock.nowMs();
+    const retryAt = num(obj(err?.['data'])?.['retryAfter']);
+    if (status === 429) this.limiter.on429(retryAt > now ? Math.ceil((retryAt - now) / 1000) : undefined, now);
+    if (status === 418) this.limiter.on418(retryAt > now ? Math.ceil((retryAt - now) / 1000) : undefined, now);
+    const m = mapBinanceError(status, code, msg);
+    return fail(m.cls, code, m.reason + (msg ? ': ' + msg : ''));
+  }
+
+  private static wsFailure(err: unknown): SendOutcome {
+    if (err instanceof WsDisconnected) return fail(err.sent ? 'unknown' : 'notSent', 0, 'WS_DISCONNECTED');
+    if (err instanceof WsTimeout) return fail('unknown', 0, 'WS_TIMEOUT');
+    return fail('unknown', 0, 'WS_ERROR:' + String(err));
+  }
+
+  protected override async sendPlace(o: GatewayOrder, attempt: number): Promise<SendOutcome> {
+    if (!this.session.rpc.ready) return super.sendPlace(o, attempt); // session down: REST meanwhile
+    const t0 = nowNs();
+    const t = this.buildFields(o);
+    if (!t) return fail('rejected', 0, 'UNKNOWN_SYMBOL');
+    const id = this.session.rpc.nextId();
+    let frame: string;
+    if (this.session.loggedOn) frame = t.wsPlace(this.w, id, this.f, this.recvWindow).toString();
+    else {
+      // no session: per-request signature over the sorted params
+      const p = JSON.parse(t.wsPlace(this.w, id, this.f, this.recvWindow).toString()) as { params: Record<string, string | number> };
+      frame = JSON.stringify({ id, method: 'order.place', params: this.session.signParams(p.params) });
+    }
+    this.recordSign(t0);
+    o.sentNs = nowNs();
+    let r: Json;
+    try {
+      const p = this.session.rpc.call(id, frame);
+      this.hops?.record(Hop.Write, this.vi, nowNs() - o.sentNs);
+      r = await p;
+    } catch (err) {
+      return BinanceWsApiGateway.wsFailure(err);
+    }
+    const bad = this.wsOutcome(r);
+    if (bad) return bad;
+    const res = obj(r['result']);
+    if (!res) return fail('unknown', 0, 'MALFORMED_RESPONSE');
+    return this.reportOrderObject(res, 'wsapi');
+  }
+
+  protected override async sendCancel(o: GatewayOrder): Promise<SendOutcome> {
+    if (!this.session.rpc.ready) return super.sendCancel(o);
+    const p: Record<string, string | number> = { symbol: o.symbol, timestamp: this.clock.nowMs(), recvWindow: this.recvWindow };
+    if (o.exchangeOrderId !== '') p['orderId'] = Number(o.exchangeOrderId) <= Number.MAX_SAFE_INTEGER ? Number(o.exchangeOrderId) : o.exchangeOrderId;
+    else p['origClientOrderId'] = o.clientOrderId;
+    let r: Json;
+    try {
+      r = await this.session.request('order.cancel', this.session.authParams(p));
+    } catch (err) {
+      return BinanceWsApiGateway.wsFailure(err);
+    }
+    const bad = this.wsOutcome(r);
+    if (bad) return bad;
+    const res = obj(r['result']);
+    if (!res) return fail('unknown', 0, 'MALFORMED_RESPONSE');
+    return this.reportOrderObject(res, 'wsapi');
+  }
+
+  override async cancelAll(symbol?: string): Promise<void> {
+    if (!this.isSpot || !this.session.rpc.ready) return super.cancelAll(symbol); // USD-M ws-fapi has no cancel-all
+    const symbols = symbol !== undefined ? [symbol] : [...this.templates.keys()];
+    const errors: string[] = [];
+    await Promise.all(
+      symbols.map(async (s) => {
+        const r = await this.session.request('openOrders.cancelAll', this.session.authParams({ symbol: s, timestamp: this.clock.nowMs() }));
+        const status = num(r['status']);
+        if (status === 200) {
+          const list = r['result'];
+          if (Array.isArray(list)) for (const it of list) {
+            const j = obj(it);
+            if (j && j['orderId'] !== undefined) this.reportOrderObject(j, 'wsapi');
+          }
+        } else if (num(obj(r['error'])?.['code']) !== -2011) errors.push(`${s}: ${JSON.stringify(r['error'])}`);
+      }),
+    );
+    if (errors.length > 0) {
+      log().warn({ venue: this.venue, errors }, 'openOrders.cancelAll failed; falling back to REST');
+      await super.cancelAll(symbol);
+    }
+  }
+}

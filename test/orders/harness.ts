@@ -1,0 +1,58 @@
+/**
+ * Test harness: an in-process simulator plus an OrderManager over the gateway under test.
+ */
+import type { Instrument, VenueId } from '../../src/core/types.js';
+import { OrderManager } from '../../src/orders/manager.js';
+import type { VenueGateway } from '../../src/orders/gateway.js';
+import type { OrderEvent, OrderState } from '../../src/orders/types.js';
+import { startSim, type SimHandle } from '../../src/sim/index.js';
+
+export type { SimHandle };
+
+export async function sim(venues: Array<'binanceSpot' | 'binanceUsdm' | 'bybit'>): Promise<SimHandle> {
+  return startSim({ venues, seed: 7, symbols: ['BTCUSDT'], rate: 200 });
+}
+
+export function instrumentOf(s: SimHandle, venue: VenueId, slot = 0): Instrument {
+  const ins = s.ctx.instruments.get(venue)?.find((i) => i.symbol === 'BTCUSDT');
+  if (!ins) throw new Error(`no BTCUSDT on ${venue}`);
+  return {
+    venue, symbol: ins.symbol, base: ins.base, quote: ins.quote, tickSize: ins.tickSize, stepSize: ins.stepSize, minQty: ins.minQty,
+    minNotional: ins.minNotional, priceDecimals: ins.priceDecimals, qtyDecimals: ins.qtyDecimals, tickUnits: 1, lotUnits: 1, slot,
+  };
+}
+
+/** best bid / ask in price units of the instrument */
+export function bbo(s: SimHandle, venue: VenueId): { bid: number; ask: number } {
+  const b = s.books.get(venue)?.get('BTCUSDT');
+  const bid = b?.bestBid()?.priceTicks;
+  const ask = b?.bestAsk()?.priceTicks;
+  if (bid === undefined || ask === undefined) throw new Error('empty book');
+  return { bid, ask };
+}
+
+export class Recorder {
+  readonly events: OrderEvent[] = [];
+  onOrderEvent(ev: OrderEvent): void {
+    this.events.push({ ...ev });
+  }
+}
+
+export async function until(cond: () => boolean, ms = 4000, what = 'condition'): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timeout waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+export async function untilState(m: OrderManager, id: string, states: OrderState[], ms = 4000): Promise<void> {
+  await until(() => states.includes(m.order(id)?.state ?? 'NEW_PENDING'), ms, `${id} in ${states.join('|')} (is ${m.order(id)?.state})`);
+}
+
+export function manager(inst: Instrument, gw: VenueGateway): { m: OrderManager; rec: Recorder } {
+  const m = new OrderManager({ instruments: [inst], gateways: [gw] });
+  const rec = new Recorder();
+  m.subscribe(rec);
+  return { m, rec };
+}
