@@ -151,14 +151,23 @@ export function usdmOrder(o: SimOrder, f: InstFmt, query: boolean): string {
 
 // ---------------------------------------------------------------- user data events
 
-export function executionReport(o: SimOrder, fill: SimFill | undefined, f: InstFmt, execType: string, eventMs: number, execId: number, origClientId: string): string {
+export function executionReport(
+  o: SimOrder,
+  fill: SimFill | undefined,
+  f: InstFmt,
+  execType: string,
+  eventMs: number,
+  execId: number,
+  origClientId: string,
+  clientId?: string,
+): string {
   const open = o.status === 'NEW' || o.status === 'PARTIALLY_FILLED';
   const lastQty = fill ? f.qty(fill.qtyLots) : f.zeroQty;
   const lastPx = fill ? f.px(fill.priceTicks) : f.zeroPx;
   const lastQuote = fill ? f.quote(fill.priceTicks * fill.qtyLots) : f.zeroPx;
   const commAsset = fill ? q(o.side === 'BUY' ? f.inst.base : f.inst.quote) : 'null';
   return (
-    `{"e":"executionReport","E":${eventMs},"s":${q(o.symbol)},"c":${q(o.clientOrderId)},"S":"${o.side}","o":"${typeName(o, 'spot')}"` +
+    `{"e":"executionReport","E":${eventMs},"s":${q(o.symbol)},"c":${q(clientId ?? o.clientOrderId)},"S":"${o.side}","o":"${typeName(o, 'spot')}"` +
     `,"f":"${tifName(o, 'spot')}","q":"${f.qty(o.qtyLots)}","p":"${o.type === 'MARKET' ? f.zeroPx : f.px(o.priceTicks)}","P":"${f.zeroPx}","F":"${f.zeroQty}"` +
     `,"g":-1,"C":${q(origClientId)},"x":"${execType}","X":"${o.status}","r":"NONE","i":${idNum(o.orderId)},"l":"${lastQty}","z":"${f.qty(o.filledLots)}"` +
     `,"L":"${lastPx}","n":"${fill ? f.zeroPx : '0'}","N":${commAsset},"T":${fill ? fill.timeMs : o.updatedMs},"t":${fill ? fill.tradeId : -1}` +

@@ -47,6 +47,8 @@ export interface SymRef {
 /** Callbacks to the user-data layer for events the core does not emit (rejects the venue turns into EXPIRED). */
 export interface OpsHooks {
   syntheticOrderEvents?(symbol: string, order: SimOrder, statuses: Array<'NEW' | 'EXPIRED'>): void;
+  /** the client id of the cancel request being executed (Spot executionReport `c` on CANCELED); undefined after */
+  cancelId?(id: string | undefined): void;
 }
 
 export class BnOps {
@@ -291,7 +293,13 @@ export class BnOps {
       if (!o || o.clientOrderId !== ref.clientOrderId) return E.cancelRejected();
       delete ref.clientOrderId;
     }
-    const r = book.cancel(acc.id, ref);
+    this.hooks.cancelId?.(cancelId);
+    let r: ReturnType<SimBook['cancel']>;
+    try {
+      r = book.cancel(acc.id, ref);
+    } finally {
+      this.hooks.cancelId?.(undefined);
+    }
     if (!r.ok) return E.cancelRejected();
     return this.isSpot ? spotCancelResult(r.order, fmt, cancelId, this.now()) : usdmOrder(r.order, fmt, false);
   }

@@ -28,6 +28,8 @@ export class UserData {
   private readonly keys = new Map<string, ListenKey>();
   private readonly keyByAccount = new Map<string, ListenKey>();
   private execId = 0;
+  /** client id of the Spot cancel request being executed (set by the ops around book.cancel) */
+  cancelClientId: string | undefined;
   /** accounts (and the symbols they touched) with a pending account push */
   private readonly pendingAcc = new Map<string, Set<string>>();
   private flushQueued = false;
@@ -67,7 +69,10 @@ export class UserData {
     const x = fill ? 'TRADE' : o.status === 'PARTIALLY_FILLED' ? 'NEW' : o.status;
     const now = this.ctx.nowMs(this.market);
     if (this.kind === 'spot') {
-      this.sendSpot(o.accountId, executionReport(o, fill, f, x, now, ++this.execId, o.status === 'CANCELED' ? o.clientOrderId : ''));
+      // on a cancel, `c` is the cancel request's client id and `C` the order's own
+      const canceled = o.status === 'CANCELED';
+      const er = executionReport(o, fill, f, x, now, ++this.execId, canceled ? o.clientOrderId : '', canceled ? this.cancelClientId : undefined);
+      this.sendSpot(o.accountId, er);
       this.queueAccount(o.accountId, symbol);
     } else {
       this.sendUsdm(o.accountId, 'ORDER_TRADE_UPDATE', orderTradeUpdate(o, fill, f, x, now));

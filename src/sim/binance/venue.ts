@@ -117,7 +117,12 @@ export class BinanceVenue {
     this.orders10s = new RateLimiter({ limit: this.limits.orders10s, intervalMs: 10_000 });
     this.ordersLong = new RateLimiter({ limit: this.limits.ordersLong, intervalMs: this.isSpot ? 86_400_000 : 60_000 });
     this.ud = new UserData(ctx, market, this.kind, opts.listenKeyTtlMs ?? 3_600_000);
-    this.ops = new BnOps(ctx, market, this.kind, { syntheticOrderEvents: (s, o, st) => this.ud.syntheticOrderEvents(s, o, st) });
+    this.ops = new BnOps(ctx, market, this.kind, {
+      syntheticOrderEvents: (s, o, st) => this.ud.syntheticOrderEvents(s, o, st),
+      cancelId: (id) => {
+        this.ud.cancelClientId = id;
+      },
+    });
     this.algo = this.isSpot ? undefined : new AlgoOrders(ctx, market, this.ops, this.ud);
     this.streams = new MarketStreams(ctx, market, this.kind, this.app, this.conns);
     ctx.onFault((f) => this.onFault(f));

@@ -194,10 +194,12 @@ describe('binance sim conformance', () => {
       expect(erNew.subscriptionId).toBe(sid);
       expect(shapeDiff(wrapped, erNew, { nullable: ['N'] })).toEqual([]);
       expect(shapeDiff(fixture('docs_spot_execution_report_new.json'), erNew.event, { extra: Object.keys((wrapped as { event: object }).event) })).toEqual([]);
-      const cancel = await rest(t.spot, 'DELETE', '/api/v3/order', { symbol: 'BTCUSDT', orderId: placed.result.orderId }, { signed: true });
+      const cancel = await rest(t.spot, 'DELETE', '/api/v3/order', { symbol: 'BTCUSDT', orderId: placed.result.orderId, newClientOrderId: 'cancel-1' }, { signed: true });
       expect(cancel.status).toBe(200);
       expect((cancel.json as { status: string }).status).toBe('CANCELED');
-      const erCx = await api.next<{ event: { x: string } }>((j) => j.event?.x === 'CANCELED');
+      const erCx = await api.next<{ event: { x: string; c: string; C: string } }>((j) => j.event?.x === 'CANCELED');
+      expect(erCx.event.c).toBe('cancel-1');
+      expect(erCx.event.C).toBe((placed.result as unknown as { clientOrderId: string }).clientOrderId);
       expect(shapeDiff(fixture('docs_spot_execution_report_canceled.json'), erCx.event, { extra: Object.keys((wrapped as { event: object }).event) })).toEqual([]);
       // error reply shape
       const errFx = fixture('docs_wsapi_order_place_response_error_-2010.json') as Record<string, unknown>;

@@ -2,7 +2,7 @@
  * orders, listenKey expiry and stream faults. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MatchingBook } from '../../../src/sim/core/book.js';
-import { connect, fixture, rest, shapeDiff, sleep, startTestSim, wsSigned, type TestSim } from './helpers.js';
+import { connect, ed25519, fixture, rest, shapeDiff, sleep, startTestSim, wsSigned, type TestSim } from './helpers.js';
 
 const spx = (ticks: number): string => (ticks / 100).toFixed(2); // spot BTCUSDT: tick 0.01
 const upx = (ticks: number): string => (ticks / 10).toFixed(1); // usdm BTCUSDT: tick 0.1
@@ -208,6 +208,63 @@ describe('binance sim order flows', () => {
       t.sim.inject({ kind: 'closeConnections', market: 'binanceSpot', which: 'market' });
       for (let i = 0; i < 50 && !c.closed; i++) await sleep(10);
       expect(c.closed).toBe(true);
+    } finally {
+      c.close();
+    }
+  });
+
+  it('reorderDiff swaps two frames, oversizedFrame sends a huge frame, stallStream silences the stream', async () => {
+    const c = await connect(`${t.usdm.wsStreamBaseUrl}/public/ws/btcusdt@depth@100ms`);
+    try {
+      const diffs = (): Array<{ U: number; u: number; pu: number }> => c.raw().filter((x) => x.startsWith('{"e":"depthUpdate"')).map((x) => JSON.parse(x) as { U: number; u: number; pu: number });
+      const pump = async (until: () => boolean): Promise<void> => {
+        for (let i = 0; i < 100 && !until(); i++) {
+          t.sim.generator.produce(200);
+          await sleep(10);
+        }
+      };
+      t.sim.inject({ kind: 'reorderDiff', market: 'binanceUsdm', symbol: 'BTCUSDT' });
+      await pump(() => diffs().length >= 3);
+      const f = diffs();
+      // somewhere u goes backwards: the held frame came after its successor
+      expect(f.some((x, i) => i > 0 && x.u < f[i - 1]!.u)).toBe(true);
+      c.raw().length = 0;
+      t.sim.inject({ kind: 'oversizedFrame', market: 'binanceUsdm', bytes: 3 * 1024 * 1024 });
+      await pump(() => c.raw().some((x) => x.length >= 3 * 1024 * 1024 - 64));
+      expect(c.raw().some((x) => x.length >= 3 * 1024 * 1024 - 64)).toBe(true);
+      t.sim.inject({ kind: 'stallStream', market: 'binanceUsdm', ms: 60_000 });
+      await sleep(20);
+      c.raw().length = 0;
+      t.sim.generator.produce(2000);
+      await sleep(100);
+      expect(diffs()).toEqual([]);
+      t.sim.clear();
+      await pump(() => diffs().length > 0);
+      expect(diffs().length).toBeGreaterThan(0);
+    } finally {
+      c.close();
+    }
+  });
+
+  it('Spot userDataStream.subscribe after session.logon; unsubscribe ends the stream', async () => {
+    const c = await connect(t.spot.wsApiUrl);
+    try {
+      c.send({ id: 'u0', method: 'userDataStream.subscribe' });
+      expect((await c.next<{ status: number }>((j) => j.id === 'u0')).status).toBe(401);
+      const ts = Date.now();
+      c.send({ id: 'l', method: 'session.logon', params: { apiKey: t.spot.ed25519ApiKey, timestamp: ts, signature: ed25519(t.spot.ed25519PrivateKeyPem!, `apiKey=${t.spot.ed25519ApiKey}&timestamp=${ts}`) } });
+      await c.next((j) => j.id === 'l' && j.status === 200);
+      c.send({ id: 'u1', method: 'userDataStream.subscribe' });
+      const sub = await c.next<{ result: { subscriptionId: number } }>((j) => j.id === 'u1');
+      c.send({ id: 'u2', method: 'userDataStream.subscribe' });
+      expect((await c.next<{ error: { code: number } }>((j) => j.id === 'u2')).error.code).toBe(-2035);
+      const r = await rest(t.spot, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.001', price: spx(sb.bestBidPrice() - 3000) }, { signed: true });
+      expect(r.status).toBe(200);
+      const ev = await c.next<{ subscriptionId: number; event: { e: string } }>((j) => j.event?.e === 'executionReport');
+      expect(ev.subscriptionId).toBe(sub.result.subscriptionId);
+      c.send({ id: 'u3', method: 'userDataStream.unsubscribe' });
+      await c.next((j) => j.id === 'u3' && j.status === 200);
+      await c.next((j) => j.event?.e === 'eventStreamTerminated');
     } finally {
       c.close();
     }
