@@ -70,9 +70,15 @@ describe('pre-trade risk', () => {
     const { r } = setup({ maxOrdersPerSecond: 1000 });
     const req = buy(10);
     for (let i = 0; i < 2e5; i++) r.check(req, 1e12 + i * 2e6);
-    const before = process.memoryUsage().heapUsed;
-    for (let i = 0; i < 1e5; i++) r.check(req, 2e12 + i * 2e6);
-    const grew = process.memoryUsage().heapUsed - before;
-    expect(grew).toBeLessThan(512 * 1024); // 1e5 checks allocating even 16 B each would add 1.6 MB
+    // 1e5 checks allocating even 16 B each would add 1.6 MB per trial. Background noise in the worker varies and a
+    // GC inside a trial makes it shrink, so: most trials must show (almost) no growth.
+    let clean = 0;
+    for (let t = 0; t < 5; t++) {
+      const before = process.memoryUsage().heapUsed;
+      for (let i = 0; i < 1e5; i++) r.check(req, 2e12 + t * 1e12 + i * 2e6);
+      const grew = process.memoryUsage().heapUsed - before;
+      if (grew >= 0 && grew < 512 * 1024) clean++;
+    }
+    expect(clean).toBeGreaterThanOrEqual(3);
   });
 });
