@@ -205,6 +205,7 @@ class BybitVenue {
   private closed = false;
   private readonly firstU: number;
   private readonly idleTimeoutSec: number;
+  private readonly perBatch: boolean;
 
   constructor(
     private readonly ctx: SimContext,
@@ -220,11 +221,19 @@ class BybitVenue {
     this.ipLimiter = new RateLimiter({ limit: this.limits.ipPer5s, intervalMs: 5000, sliding: true });
     this.firstU = opts.firstUpdateId ?? 1_000_000;
     this.idleTimeoutSec = opts.idleTimeoutSec ?? 600;
+    this.perBatch = ctx.depthIntervalMs === 0 && opts.intervalsMs === undefined;
   }
 
   async start(): Promise<BybitVenueHandle> {
     this.wireBooks();
     this.routes();
+    // ctx.depthIntervalMs === 0: one frame per book batch, no timers (a deterministic byte stream for a seed)
+    if (!this.perBatch) this.startTimers();
+    this.ctx.onFault((f) => this.onFault(f));
+    return this.listenAndDescribe();
+  }
+
+  private startTimers(): void {
     for (const d of DEPTHS) {
       const ms = this.intervals[d];
       this.timers.push(setInterval(() => this.flushDepth(d), ms));
@@ -235,7 +244,9 @@ class BybitVenue {
       const ms = Math.max(1, Math.round((cat === 'linear' ? 100 : 50) * scale));
       this.timers.push(setInterval(() => this.flushTickers(cat), ms));
     }
-    this.ctx.onFault((f) => this.onFault(f));
+  }
+
+  private async listenAndDescribe(): Promise<BybitVenueHandle> {
     let port = this.opts.port ?? 0;
     if (this.ownApp) {
       this.listening = await listen(this.app, this.opts.host, port);
@@ -315,6 +326,10 @@ class BybitVenue {
         st.listener = {
           onLevels: (_s: string, _c: readonly SimLevelChange[], _u: number, timeMs: number) => {
             st.cts = timeMs;
+            if (this.perBatch) {
+              for (const f of st.depthFeeds.values()) this.flushFeed(st, f);
+              if (st.tickers.subscribers > 0) this.flushTicker(st);
+            }
           },
           onTrade: (_s: string, t: SimPublicTrade) => this.onTrade(st, t),
           onOrder: (_s: string, o: SimOrder, f: SimFill | undefined) => this.onOrder(st, o, f),
@@ -380,20 +395,18 @@ class BybitVenue {
   }
 
   private flushDepth(d: Depth): void {
-    for (const st of this.syms.values()) {
-      const feed = st.depthFeeds.get(d)!;
-      if (!feed.active) continue;
-      if (this.stalled(st.market)) continue;
-      const ts = this.ctx.nowMs(st.market);
-      const frame = feed.next(ts, st.cts);
-      if (frame === undefined) continue;
-      if (feed.subscribers === 0) continue; // pinned (REST) feed: state advanced, nobody to tell
-      if (d === 1) {
-        this.publishMarket(st, feed.key, frame);
-        continue;
-      }
-      this.publishDelta(st, feed, frame);
-    }
+    for (const st of this.syms.values()) this.flushFeed(st, st.depthFeeds.get(d)!);
+  }
+
+  private flushFeed(st: SymState, feed: DepthFeed): void {
+    if (!feed.active) return;
+    if (this.stalled(st.market)) return;
+    const ts = this.ctx.nowMs(st.market);
+    const frame = feed.next(ts, st.cts);
+    if (frame === undefined) return;
+    if (feed.subscribers === 0) return; // pinned (REST) feed: state advanced, nobody to tell
+    if (feed.depth === 1) this.publishMarket(st, feed.key, frame);
+    else this.publishDelta(st, feed, frame);
   }
 
   private publishDelta(st: SymState, feed: DepthFeed, frame: string): void {
@@ -436,13 +449,14 @@ class BybitVenue {
   }
 
   private flushTickers(cat: Category): void {
-    for (const st of this.syms.values()) {
-      if (st.category !== cat || st.tickers.subscribers === 0) continue;
-      if (this.stalled(st.market)) continue;
-      const ts = this.ctx.nowMs(st.market);
-      const frame = st.tickers.next(ts, SEQ_BASE[st.category] + st.book.updateId, this.nextFundingTime(ts));
-      if (frame !== undefined) this.publishMarket(st, st.tickers.key, frame);
-    }
+    for (const st of this.syms.values()) if (st.category === cat && st.tickers.subscribers > 0) this.flushTicker(st);
+  }
+
+  private flushTicker(st: SymState): void {
+    if (this.stalled(st.market)) return;
+    const ts = this.ctx.nowMs(st.market);
+    const frame = st.tickers.next(ts, SEQ_BASE[st.category] + st.book.updateId, this.nextFundingTime(ts));
+    if (frame !== undefined) this.publishMarket(st, st.tickers.key, frame);
   }
 
   private onTrade(st: SymState, t: SimPublicTrade): void {
