@@ -76,7 +76,7 @@ export class PreTradeRisk {
     this.maxPos = new Float64Array(n);
     this.qtyScale = new Float64Array(n);
     this.pxScale = new Float64Array(n);
-    this.sendRing = new Float64Array(1);
+    this.sendRing = new Float64Array(0);
     this.configure(cfg);
   }
 
