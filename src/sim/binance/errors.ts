@@ -27,6 +27,7 @@ export const E = {
   illegalChars: (param: string, range: string) => new BnError(400, -1100, `Illegal characters found in parameter '${param}'; legal range is '${range}'.`),
   mandatory: (param: string) => new BnError(400, -1102, `Mandatory parameter '${param}' was not sent, was empty/null, or malformed.`),
   eitherParam: (a: string, b: string) => new BnError(400, -1102, `Param '${a}' or '${b}' must be sent, but both were empty/null!`),
+  notRequired: (param: string) => new BnError(400, -1106, `Parameter '${param}' sent when not required.`),
   precision: (param: string) => new BnError(400, -1111, `Parameter '${param}' has too much precision.`),
   futPrecision: () => new BnError(400, -1111, 'Precision is over the maximum defined for this asset.'),
   tifNotRequired: () => new BnError(400, -1114, 'TimeInForce parameter sent when not required.'),

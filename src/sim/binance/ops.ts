@@ -159,6 +159,8 @@ export class BnOps {
         tif = 'POST_ONLY';
       } else if (type === 'MARKET') {
         simType = 'MARKET';
+        if (tifText !== undefined) return E.notRequired('timeInForce');
+        if (p.has('price')) return E.notRequired('price');
       } else if (['STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'].includes(type)) {
         return E.rejected('Unsupported order combination');
       } else return E.invalidType();
@@ -192,8 +194,6 @@ export class BnOps {
       const t = this.price(p.get('price'), fmt);
       if (t instanceof BnError) return t;
       ticks = t;
-    } else if (p.has('price') && this.isSpot) {
-      return E.rejected('Unsupported order combination');
     }
     const cid = this.clientId(p, 'newClientOrderId');
     if (cid instanceof BnError) return cid;
@@ -251,13 +251,25 @@ export class BnOps {
     }
   }
 
+  /** quantity a MARKET `quoteOrderQty` buys/sells: walk the opposite side until the quote amount is spent */
   private lotsForQuote(book: SimBook, f: InstFmt, side: SimSide, text: string): number | BnError {
     if (!DEC_RE.test(text)) return E.illegalChars('quoteOrderQty', DEC_RANGE);
-    const best = side === 'BUY' ? book.bestAsk() : book.bestBid();
-    if (!best) return E.rejected('Order book liquidity is less than symbol minimum quantity.');
     const ins = f.inst;
-    const px = best.priceTicks / 10 ** ins.priceDecimals;
-    let lots = Math.floor((Number(text) / px) * 10 ** ins.qtyDecimals + 1e-9);
+    const d = book.depth(1000);
+    const levels = side === 'BUY' ? d.asks : d.bids;
+    if (levels.length === 0) return E.rejected('Order book liquidity is less than symbol minimum quantity.');
+    const pScale = 10 ** ins.priceDecimals;
+    const qScale = 10 ** ins.qtyDecimals;
+    let left = Number(text);
+    let lots = 0;
+    for (const [px, qty] of levels) {
+      const price = px / pScale;
+      const can = Math.floor((left / price) * qScale + 1e-9);
+      const take = Math.min(can, qty);
+      lots += take;
+      left -= (take / qScale) * price;
+      if (take < qty) break;
+    }
     lots -= lots % f.stepUnits;
     if (lots <= 0) return E.filter('LOT_SIZE');
     return lots;

@@ -87,6 +87,11 @@ describe('binance sim: authentication and bad input', () => {
       [rest(t.spot, 'DELETE', '/api/v3/order', { symbol: 'BTCUSDT', orderId: 42 }, { signed: true }), 400, -2011, 'Unknown order sent.'],
       [rest(t.spot, 'GET', '/api/v3/order', { symbol: 'BTCUSDT', orderId: 42 }, { signed: true }), 400, -2013, 'Order does not exist.'],
       [rest(t.usdm, 'PUT', '/fapi/v1/listenKey', {}, {}), 400, -1125, 'This listenKey does not exist.'],
+      [rest(t.spot, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.01', price: '10000.00' }, { signed: true }), 400, -1106, "Parameter 'price' sent when not required."],
+      [rest(t.spot, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', timeInForce: 'GTC', quantity: '0.01' }, { signed: true }), 400, -1106, "Parameter 'timeInForce' sent when not required."],
+      [rest(t.spot, 'POST', '/api/v3/order', { ...order, side: 'HOLD' }, { signed: true }), 400, -1117, 'Invalid side.'],
+      [rest(t.spot, 'POST', '/api/v3/order', { ...order, type: 'ICEBERG' }, { signed: true }), 400, -1116, 'Invalid orderType.'],
+      [rest(t.spot, 'POST', '/api/v3/order', { ...order, timeInForce: 'GTX' }, { signed: true }), 400, -1115, 'Invalid timeInForce.'],
     ];
     for (const [p, status, code, msg] of cases) {
       const r = await p;

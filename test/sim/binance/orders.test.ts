@@ -62,6 +62,10 @@ describe('binance sim order flows', () => {
       expect(fok.status).toBe(200);
       expect(fok.json).toMatchObject({ status: 'EXPIRED', executedQty: '0.00000000' });
       await api.next((j) => j.event?.x === 'EXPIRED');
+      const qq = await rest(t.spot, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quoteOrderQty: '100' }, { signed: true });
+      expect(qq.json).toMatchObject({ status: 'FILLED', type: 'MARKET' });
+      expect(Number((qq.json as { cummulativeQuoteQty: string }).cummulativeQuoteQty)).toBeLessThanOrEqual(100);
+      expect(Number((qq.json as { cummulativeQuoteQty: string }).cummulativeQuoteQty)).toBeGreaterThan(99);
       const mk = await rest(t.spot, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT_MAKER', quantity: '0.001', price: spx(sb.bestAskPrice()) }, { signed: true });
       expect(mk.json).toEqual({ code: -2010, msg: 'Order would immediately match and take.' });
       const ack = await rest(t.spot, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.001', price: spx(bid - 5000), newOrderRespType: 'ACK' }, { signed: true });
