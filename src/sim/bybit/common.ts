@@ -103,8 +103,8 @@ export function q(s: string): string {
 }
 
 /** The REST envelope, built as a string: `result` is already-serialised JSON. */
-export function envelope(retCode: number, retMsg: string, resultJson: string, timeMs: number): string {
-  return `{"retCode":${retCode},"retMsg":${q(retMsg)},"result":${resultJson},"retExtInfo":{},"time":${timeMs}}`;
+export function envelope(retCode: number, retMsg: string, resultJson: string, timeMs: number, extInfoJson = '{}'): string {
+  return `{"retCode":${retCode},"retMsg":${q(retMsg)},"result":${resultJson},"retExtInfo":${extInfoJson},"time":${timeMs}}`;
 }
 
 export function hmacHex(secret: string, text: string): string {

@@ -836,6 +836,9 @@ class BybitVenue {
     app.post('/v5/order/cancel', (res, req) => this.http(res, req, 'cancel'));
     app.post('/v5/order/cancel-all', (res, req) => this.http(res, req, 'cancelAll'));
     app.post('/v5/order/amend', (res, req) => this.http(res, req, 'amend'));
+    app.post('/v5/order/create-batch', (res, req) => this.http(res, req, 'createBatch'));
+    app.post('/v5/order/amend-batch', (res, req) => this.http(res, req, 'amendBatch'));
+    app.post('/v5/order/cancel-batch', (res, req) => this.http(res, req, 'cancelBatch'));
     app.get('/v5/order/realtime', (res, req) => this.http(res, req, 'realtime'));
     app.get('/v5/position/list', (res, req) => this.http(res, req, 'positions'));
     app.get('/v5/account/wallet-balance', (res, req) => this.http(res, req, 'wallet'));
@@ -938,7 +941,7 @@ class BybitVenue {
       return;
     }
     // rate limit per UID per endpoint
-    const rl = this.rateLimit(apiKey, ep, category, now);
+    const rl = this.rateLimit(apiKey, ep, category, now, batchWeight(ep, params));
     const headers: Array<[string, string]> = [
       ['X-Bapi-Limit', String(rl.limit)],
       ['X-Bapi-Limit-Status', String(Math.max(0, rl.limit - rl.used))],
@@ -950,18 +953,18 @@ class BybitVenue {
       send(res, 200, envelope(10006, 'Too many visits!', '{}', now), headers);
       return;
     }
-    const isOrderEp = ep === 'create' || ep === 'cancel' || ep === 'cancelAll' || ep === 'amend';
+    const isOrderEp = ORDER_EPS.has(ep);
     const lat = this.ctx.peekFault(market, 'latencyMs')?.ms ?? this.ctx.peekFault('bybitLinear', 'latencyMs')?.ms ?? 0;
     const delay = isOrderEp ? lat : 0;
     afterDelay(res, delay, () => {
-      let out: { code: number; msg: string; result: string };
+      let out: { code: number; msg: string; result: string; ext?: string };
       try {
         out = this.privateEndpoint(ep, apiKey, params);
       } catch (e) {
         this.ctx.log.error({ err: e, ep }, 'bybit sim: request failed');
         out = { code: 10016, msg: 'Internal System Error.', result: '{}' };
       }
-      send(res, 200, envelope(out.code, out.msg, out.result, this.ctx.nowMs(market)), headers);
+      send(res, 200, envelope(out.code, out.msg, out.result, this.ctx.nowMs(market), out.ext), headers);
     });
   }
 
@@ -992,21 +995,27 @@ class BybitVenue {
     return key;
   }
 
-  private rateLimit(apiKey: string, ep: Endpoint, category: Category | undefined, now: number): { verdict: string; used: number; limit: number; resetAtMs: number } {
+  private rateLimit(
+    apiKey: string,
+    ep: Endpoint,
+    category: Category | undefined,
+    now: number,
+    weight = 1,
+  ): { verdict: string; used: number; limit: number; resetAtMs: number } {
     const cat = category ?? 'linear';
     let limit: number;
-    if (ep === 'create') limit = this.limits.create[cat];
-    else if (ep === 'cancel') limit = this.limits.cancel[cat];
+    if (ep === 'create' || ep === 'createBatch') limit = this.limits.create[cat];
+    else if (ep === 'cancel' || ep === 'cancelBatch') limit = this.limits.cancel[cat];
     else if (ep === 'cancelAll') limit = this.limits.cancelAll[cat];
-    else if (ep === 'amend') limit = this.limits.amend[cat];
+    else if (ep === 'amend' || ep === 'amendBatch') limit = this.limits.amend[cat];
     else limit = this.limits.query;
-    const name = ep === 'create' || ep === 'cancel' || ep === 'cancelAll' || ep === 'amend' ? `${ep}|${cat}` : ep;
+    const name = ORDER_EPS.has(ep) ? `${ep}|${cat}` : ep;
     let l = this.limiters.get(name);
     if (!l) {
       l = new RateLimiter({ limit, intervalMs: this.limits.windowMs, sliding: true });
       this.limiters.set(name, l);
     }
-    return l.hit(apiKey, 1, now);
+    return l.hit(apiKey, weight, now);
   }
 
   // ---------------------------------------------------------------------------------------------- public REST
@@ -1054,8 +1063,14 @@ class BybitVenue {
 
   // ---------------------------------------------------------------------------------------------- private REST
 
-  private privateEndpoint(ep: Endpoint, apiKey: string, p: Record<string, unknown>): { code: number; msg: string; result: string } {
+  private privateEndpoint(ep: Endpoint, apiKey: string, p: Record<string, unknown>): { code: number; msg: string; result: string; ext?: string } {
     switch (ep) {
+      case 'createBatch':
+        return this.batch('create', apiKey, p);
+      case 'amendBatch':
+        return this.batch('amend', apiKey, p);
+      case 'cancelBatch':
+        return this.batch('cancel', apiKey, p);
       case 'create': {
         const r = this.createOrder(apiKey, p);
         return 'code' in r ? { code: r.code, msg: r.msg, result: '{}' } : { code: 0, msg: 'OK', result: `{"orderId":${q(r.orderId)},"orderLinkId":${q(r.orderLinkId)}}` };
@@ -1081,6 +1096,40 @@ class BybitVenue {
       default:
         return { code: 10017, msg: ERR_MSG.routeNotFound, result: '{}' };
     }
+  }
+
+  /**
+   * create-batch / amend-batch / cancel-batch (REST and trade WS): `result.list` has one item per request
+   * (empty ids when that item failed) and `retExtInfo.list` one `{code,msg}` per request, in order.
+   */
+  batch(kind: 'create' | 'amend' | 'cancel', apiKey: string, p: Record<string, unknown>): { code: number; msg: string; result: string; ext?: string } {
+    const category = p['category'];
+    if (!isCategory(category)) return { code: 10001, msg: 'Illegal category', result: '{}' };
+    const req = p['request'];
+    if (!Array.isArray(req) || req.length === 0) return { code: 10001, msg: 'params error: request invalid', result: '{}' };
+    const max = category === 'spot' ? 10 : 20;
+    if (req.length > max) return { code: 10001, msg: `params error: the number of orders exceeds the limit ${max}`, result: '{}' };
+    const items: string[] = [];
+    const ext: string[] = [];
+    for (const r of req as unknown[]) {
+      const args: Record<string, unknown> | undefined = r && typeof r === 'object' && !Array.isArray(r) ? { ...(r as Record<string, unknown>), category } : undefined;
+      const symbol = args && typeof args['symbol'] === 'string' ? args['symbol'] : '';
+      const givenLink = args && typeof args['orderLinkId'] === 'string' ? args['orderLinkId'] : '';
+      const res: { orderId: string; orderLinkId: string } | BybitError = !args
+        ? { code: 10001, msg: 'Request parameter error.' }
+        : kind === 'create'
+          ? this.createOrder(apiKey, args)
+          : kind === 'amend'
+            ? this.amendOrder(apiKey, args)
+            : this.cancelOrder(apiKey, args);
+      const ok = !('code' in res);
+      const orderId = ok ? res.orderId : '';
+      const orderLinkId = ok ? res.orderLinkId : givenLink;
+      const createAt = kind === 'create' ? `,"createAt":"${ok ? this.ctx.nowMs(marketOf(category)) : ''}"` : '';
+      items.push(`{"category":"${category}","symbol":${q(symbol)},"orderId":${q(orderId)},"orderLinkId":${q(orderLinkId)}${createAt}}`);
+      ext.push(ok ? '{"code":0,"msg":"OK"}' : `{"code":${res.code},"msg":${q(res.msg)}}`);
+    }
+    return { code: 0, msg: 'OK', result: `{"list":[${items.join(',')}]}`, ext: `{"list":[${ext.join(',')}]}` };
   }
 
   private target(p: Record<string, unknown>): { st: SymState } | BybitError {
@@ -1601,11 +1650,11 @@ class BybitVenue {
 
   // ---- trade
 
-  private tradeReply(ws: Ws, reqId: string | undefined, code: number, msg: string, op: string, data: string, header?: string): void {
+  private tradeReply(ws: Ws, reqId: string | undefined, code: number, msg: string, op: string, data: string, header?: string, ext = '{}'): void {
     const d = ws.getUserData();
     const rq = reqId !== undefined ? `"reqId":${q(reqId)},` : '';
     const hdr = header !== undefined ? `,"header":${header}` : '';
-    this.sendWs(ws, `{${rq}"retCode":${code},"retMsg":${q(msg)},"op":${q(op)},"data":${data},"retExtInfo":{}${hdr},"connId":"${d.connId}"}`);
+    this.sendWs(ws, `{${rq}"retCode":${code},"retMsg":${q(msg)},"op":${q(op)},"data":${data},"retExtInfo":${ext}${hdr},"connId":"${d.connId}"}`);
   }
 
   private onTradeMessage(ws: Ws, text: string): void {
@@ -1641,8 +1690,8 @@ class BybitVenue {
       this.sendWs(ws, `{${rq}"retCode":0,"retMsg":"OK","op":"auth","connId":"${d.connId}"}`);
       return;
     }
-    if (op !== 'order.create' && op !== 'order.cancel' && op !== 'order.amend') {
-      // the batch ops are Bybit ops the simulator does not serve yet; anything else is unknown
+    const ep = TRADE_OPS.get(op);
+    if (ep === undefined) {
       this.sendWs(ws, `{${rq}"retCode":10404,"retMsg":${q(`op type is not found: ${op}`)},"op":${q(op)},"connId":"${d.connId}"}`);
       return;
     }
@@ -1697,9 +1746,8 @@ class BybitVenue {
       this.tradeReply(ws, reqId, 10002, `invalid request, please check your server timestamp or recv_window param. req_timestamp[${ts}],server_timestamp[${now}],recv_window[${rw}]`, op, '{}');
       return;
     }
-    const ep: Endpoint = op === 'order.create' ? 'create' : op === 'order.amend' ? 'amend' : 'cancel';
     const apiKey = d.apiKey;
-    const rl = this.rateLimit(apiKey, ep, category, now);
+    const rl = this.rateLimit(apiKey, ep, category, now, batchWeight(ep, arg));
     const hdr = (): string =>
       `{"X-Bapi-Limit":"${rl.limit}","X-Bapi-Limit-Status":"${Math.max(0, rl.limit - rl.used)}","X-Bapi-Limit-Reset-Timestamp":"${rl.verdict === 'ok' ? now : rl.resetAtMs}","Traceid":"${traceId()}","Timenow":"${this.ctx.nowMs(market)}"}`;
     if (rl.verdict !== 'ok') {
@@ -1709,6 +1757,17 @@ class BybitVenue {
     const lat = this.ctx.peekFault(market, 'latencyMs')?.ms ?? 0;
     const run = (): void => {
       if (d.closed) return;
+      if (ep === 'createBatch' || ep === 'amendBatch' || ep === 'cancelBatch') {
+        let out: { code: number; msg: string; result: string; ext?: string };
+        try {
+          out = this.batch(ep === 'createBatch' ? 'create' : ep === 'amendBatch' ? 'amend' : 'cancel', apiKey, arg);
+        } catch (e) {
+          this.ctx.log.error({ err: e, op }, 'bybit sim: trade request failed');
+          out = { code: 10016, msg: 'Internal System Error.', result: '{}' };
+        }
+        this.tradeReply(ws, reqId, out.code, out.msg, op, out.result, hdr(), out.ext);
+        return;
+      }
       let r: { orderId: string; orderLinkId: string } | BybitError;
       try {
         r = ep === 'create' ? this.createOrder(apiKey, arg) : ep === 'amend' ? this.amendOrder(apiKey, arg) : this.cancelOrder(apiKey, arg);
@@ -1726,7 +1785,25 @@ class BybitVenue {
 
 type UpgradeContext = Parameters<NonNullable<WebSocketBehavior<ConnData>['upgrade']>>[2];
 
-type Endpoint = 'time' | 'instruments' | 'orderbook' | 'create' | 'cancel' | 'cancelAll' | 'amend' | 'realtime' | 'positions' | 'wallet' | 'executions';
+const TRADE_OPS = new Map<string, Endpoint>([
+  ['order.create', 'create'],
+  ['order.amend', 'amend'],
+  ['order.cancel', 'cancel'],
+  ['order.create-batch', 'createBatch'],
+  ['order.amend-batch', 'amendBatch'],
+  ['order.cancel-batch', 'cancelBatch'],
+]);
+
+const ORDER_EPS: ReadonlySet<string> = new Set(['create', 'cancel', 'cancelAll', 'amend', 'createBatch', 'amendBatch', 'cancelBatch']);
+
+/** batch requests weigh as many orders as they carry (Bybit: "batch limit counts orders") */
+function batchWeight(ep: Endpoint, p: Record<string, unknown>): number {
+  if (ep !== 'createBatch' && ep !== 'amendBatch' && ep !== 'cancelBatch') return 1;
+  const r = p['request'];
+  return Array.isArray(r) && r.length > 0 ? r.length : 1;
+}
+
+type Endpoint = 'time' | 'instruments' | 'orderbook' | 'create' | 'cancel' | 'cancelAll' | 'amend' | 'createBatch' | 'amendBatch' | 'cancelBatch' | 'realtime' | 'positions' | 'wallet' | 'executions';
 
 const ALL_IN_ONE = new Set(['order', 'execution', 'execution.fast', 'position']);
 const PRIVATE_TOPICS = new Set([

@@ -208,6 +208,27 @@ describe('trade WS', () => {
     expect((await c.waitFor((x) => x.reqId === r3)).retCode).toBe(0);
   });
 
+  it('order.create-batch / order.cancel-batch answer data.list and retExtInfo.list', async () => {
+    const c = await authedTrade();
+    const b = book('linear', 'ETHUSDT');
+    const f = new InstrumentFmt(b.instrument, 'linear');
+    const px = f.price(b.bestBid()!.priceTicks - 150 * f.tickUnits);
+    const r1 = rid('bt');
+    c.send({ reqId: r1, header: hdr(), op: 'order.create-batch', args: [{ category: 'linear', request: [
+      { symbol: 'ETHUSDT', side: 'Buy', orderType: 'Limit', qty: '0.01', price: px },
+      { symbol: 'ETHUSDT', side: 'Buy', orderType: 'Limit', qty: '0.01', price: px },
+    ] }] });
+    const created = await c.waitFor((x) => x.reqId === r1);
+    expect(created.retCode).toBe(0);
+    expect(created.data.list).toHaveLength(2);
+    expect(created.retExtInfo.list).toEqual([{ code: 0, msg: 'OK' }, { code: 0, msg: 'OK' }]);
+    expect(created.header['X-Bapi-Limit-Status']).toMatch(/^\d+$/);
+    const r2 = rid('bt');
+    c.send({ reqId: r2, header: hdr(), op: 'order.cancel-batch', args: [{ category: 'linear', request: created.data.list.map((o: any) => ({ symbol: 'ETHUSDT', orderId: o.orderId })) }] });
+    const cancelled = await c.waitFor((x) => x.reqId === r2);
+    expect(cancelled.retExtInfo.list.map((x: any) => x.code)).toEqual([0, 0]);
+  });
+
   it('requests before auth are refused; a trade-WS fill drives the private stream', async () => {
     const raw = await open(s.ep.wsApiUrl);
     raw.send({ reqId: 'x', header: hdr(), op: 'order.create', args: [{ category: 'linear', symbol: 'BTCUSDT', side: 'Buy', orderType: 'Market', qty: '0.01' }] });

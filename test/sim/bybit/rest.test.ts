@@ -355,3 +355,46 @@ describe('REST amend', () => {
     expect(closed.cumExecQty).toBe(before.cumExecQty);
   });
 });
+
+describe('REST batch', () => {
+  it('create-batch / amend-batch / cancel-batch: list + retExtInfo.list per item, failures in place', async () => {
+    const f = fmt('linear', 'BTCUSDT');
+    const bid = book('linear', 'BTCUSDT').bestBid()!;
+    const px = (k: number) => f.price(bid.priceTicks - k * f.tickUnits);
+    const l1 = link('b1');
+    const cb = await signedPost(s.ep, '/v5/order/create-batch', {
+      category: 'linear',
+      request: [
+        { symbol: 'BTCUSDT', side: 'Buy', orderType: 'Limit', qty: '0.01', price: px(300), orderLinkId: l1 },
+        { symbol: 'NOPEUSDT', side: 'Buy', orderType: 'Limit', qty: '0.01', price: px(300) },
+        { symbol: 'BTCUSDT', side: 'Buy', orderType: 'Limit', qty: '0.01', price: px(301) },
+      ],
+    });
+    expect(cb.json.retCode).toBe(0);
+    const doc = {
+      retCode: 0,
+      retMsg: 'OK',
+      result: { list: [{ category: 'linear', symbol: 'BTCUSDT', orderId: 'x', orderLinkId: 'y', createAt: '1' }] },
+      retExtInfo: { list: [{ code: 0, msg: 'OK' }] },
+      time: 1,
+    };
+    expect(shapeDiff(doc, cb.json)).toEqual([]);
+    expect(cb.json.retExtInfo.list.map((x: any) => x.code)).toEqual([0, 10001, 0]);
+    expect(cb.json.result.list[1].orderId).toBe('');
+    const [a, , c] = cb.json.result.list;
+    const ab = await signedPost(s.ep, '/v5/order/amend-batch', { category: 'linear', request: [{ symbol: 'BTCUSDT', orderId: a.orderId, qty: '0.02' }] });
+    expect(ab.json.retExtInfo.list[0].code).toBe(0);
+    expect(Object.keys(ab.json.result.list[0])).toEqual(['category', 'symbol', 'orderId', 'orderLinkId']);
+    const xb = await signedPost(s.ep, '/v5/order/cancel-batch', {
+      category: 'linear',
+      request: [
+        { symbol: 'BTCUSDT', orderId: a.orderId },
+        { symbol: 'BTCUSDT', orderLinkId: l1 },
+        { symbol: 'BTCUSDT', orderId: c.orderId },
+      ],
+    });
+    expect(xb.json.retExtInfo.list.map((x: any) => x.code)).toEqual([0, 110001, 0]);
+    const tooMany = await signedPost(s.ep, '/v5/order/create-batch', { category: 'spot', request: Array.from({ length: 11 }, () => ({ symbol: 'BTCUSDT' })) });
+    expect(tooMany.json.retCode).toBe(10001);
+  });
+});
