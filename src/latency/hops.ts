@@ -109,6 +109,9 @@ if (SHAPE.unitMagnitude !== 0 || typeof SHAPE.incrementTotalCount !== 'function'
   throw new Error('hdr-histogram-js internals changed: update the fast path in src/latency/hops.ts');
 }
 
+/** Returned by total() for a slot with no records yet while a monitor is attached (never recorded into). */
+const EMPTY_TOTAL = buildHistogram(1_000_000);
+
 /** Counts-array index the fast path computes (exported for the test that checks it against hdr's own). */
 export function fastIndexOf(v: number): number {
   const bucket = FAST_LZ_BASE - Math.clz32(v | FAST_SUB_MASK);
@@ -244,6 +247,21 @@ export class HopRecorder {
     if (venue >>> 0 >= VENUE_WIDTH) return undefined;
     return this.active.histograms[slotOf(hop, venue, transport)];
   }
+
+  /**
+   * Everything recorded so far for a slot. Without a LatencyMonitor nothing swaps intervals, so this is the active
+   * histogram; with one attached it is the monitor's running total (lags by at most one roll, default 1 s).
+   * Use this (not `get`) for summaries, /metrics and kill-switch checks.
+   */
+  total(hop: Hop, venue: number, transport: Transport = Transport.Any): hdr.Histogram | undefined {
+    if (venue >>> 0 >= VENUE_WIDTH) return undefined;
+    const slot = slotOf(hop, venue, transport);
+    if (this.totals) return this.totals(slot) ?? EMPTY_TOTAL;
+    return this.active.histograms[slot];
+  }
+
+  /** Set by LatencyMonitor: where totals live once intervals are being swapped. */
+  totals: ((slot: number) => hdr.Histogram | undefined) | undefined = undefined;
 
   venueName(venue: number): VenueId | 'none' {
     return VENUES[venue] ?? 'none';

@@ -4,7 +4,7 @@
  * Every `rollMs` (default 1 s) the monitor swaps the recorder's interval (O(slots) pointer work) and folds the
  * ended interval into a running total and a since-last-dump histogram per slot, one slot at a time with a
  * `setImmediate` between steps, so the loop is never held for more than one slot's fold (tens of µs).
- * Dumps (periodic, on SIGUSR2, on kill switch, on exit) write what accumulated since the previous dump:
+ * Dumps (periodic, on SIGURG, on kill switch, on exit) write what accumulated since the previous dump:
  *
  *   <dir>/<UTC stamp>-<seq>-<reason>/dump.json                      all non-empty slots, lossless (see histio.ts)
  *   <dir>/<UTC stamp>-<seq>-<reason>/<hop>.<venue>.<transport>.hgrm  percentile distribution text, µs
@@ -30,7 +30,10 @@ export interface LatencyMonitorOptions {
   rollMs?: number;
   /** periodic dump every N ms (default 60000; 0 = never) */
   dumpEveryMs?: number;
-  /** signal that triggers a dump (default SIGUSR2; null = none). SIGUSR1 belongs to Node's inspector. */
+  /**
+   * signal that triggers a dump (default SIGURG: ignored by default, so a stray `kill -URG` never kills anything;
+   * null = none). Not SIGUSR2: `tickwire run` uses it for the kill switch. SIGUSR1 belongs to Node's inspector.
+   */
   signal?: NodeJS.Signals | null;
   /** write a synchronous 'exit' dump from process.on('exit') if stop() was not called (default true with dir) */
   exitDump?: boolean;
@@ -67,6 +70,9 @@ interface SlotState {
   dumpLow: number;
   dumpHigh: number;
 }
+
+/** The default dump signal: `kill -URG <pid>` writes a dump. */
+export const DUMP_SIGNAL: NodeJS.Signals = 'SIGURG';
 
 const monitors = new WeakMap<HopRecorder, LatencyMonitor>();
 
@@ -107,10 +113,11 @@ export class LatencyMonitor {
     this.dir = opts.dir;
     this.rollMs = opts.rollMs ?? 1000;
     this.dumpEveryMs = opts.dumpEveryMs ?? 60_000;
-    this.signal = opts.signal === undefined ? 'SIGUSR2' : opts.signal;
+    this.signal = opts.signal === undefined ? DUMP_SIGNAL : opts.signal;
     this.exitDump = opts.exitDump ?? opts.dir !== undefined;
     this.lastDumpMs = Date.now();
     monitors.set(recorder, this);
+    if (opts.rollMs !== 0) recorder.totals = (slot) => this.slots[slot]?.total;
   }
 
   /** Start the roll timer, the periodic dump timer, the signal and exit handlers. Timers are unref'd. */
@@ -290,8 +297,13 @@ export class LatencyMonitor {
     const out = reason && this.dir ? await this.dump(reason) : undefined;
     this.stopped = true;
     await this.chain;
-    if (monitors.get(this.recorder) === this) monitors.delete(this.recorder);
     return out;
+  }
+
+  /** Detach from the recorder: total() falls back to the active interval. */
+  detach(): void {
+    if (monitors.get(this.recorder) === this) monitors.delete(this.recorder);
+    this.recorder.totals = undefined;
   }
 }
 

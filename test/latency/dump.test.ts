@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HopRecorder, Hop, Transport, NO_VENUE, buildHistogram } from '../../src/latency/hops.js';
-import { LatencyMonitor, dumpHistograms, dumpHistogramsSync } from '../../src/latency/monitor.js';
+import { DUMP_SIGNAL, LatencyMonitor, dumpHistograms, dumpHistogramsSync } from '../../src/latency/monitor.js';
 import { DUMP_FORMAT, decodeHistogram, mergeInputs, parseHgrm, toHgrm, type DumpFile } from '../../src/latency/histio.js';
 import { main as histMain } from '../../src/latency/cli.js';
 
@@ -108,7 +108,7 @@ describe('dumps', () => {
     expect(m.sorted().find((s) => s.key.hop === 'parse')!.histogram.totalCount).toBe(1500);
   });
 
-  it('dumps on SIGUSR2 and keeps a live snapshot', async () => {
+  it('dumps on SIGURG (the default dump signal) and keeps a live snapshot and totals', async () => {
     const dir = join(tmp, 'sig');
     const r = new HopRecorder();
     const mon = new LatencyMonitor(r, { dir, rollMs: 20, dumpEveryMs: 0 }).start();
@@ -119,7 +119,12 @@ describe('dumps', () => {
       const parse = snap.rows.find((x) => x.hop === 'parse' && x.venue === 'binanceSpot')!;
       expect(parse.total.count).toBe(2000);
       expect(parse.total.p50).toBeGreaterThan(1000);
-      process.kill(process.pid, 'SIGUSR2');
+      // totals: what summaries and /metrics read once intervals swap
+      expect(r.total(Hop.Parse, 0)!.totalCount).toBe(2000);
+      expect(r.get(Hop.Parse, 0)!.totalCount).toBe(0);
+      expect(r.total(Hop.Sign, 3)!.totalCount).toBe(0);
+      expect(DUMP_SIGNAL).toBe('SIGURG');
+      process.kill(process.pid, DUMP_SIGNAL);
       for (let i = 0; i < 100 && (!existsSync(dir) || readdirSync(dir).length === 0); i++) await new Promise((res) => setTimeout(res, 20));
       const folders = readdirSync(dir);
       expect(folders).toHaveLength(1);
