@@ -167,6 +167,11 @@ export class BinanceVenue {
     this.ud.close();
     this.algo?.close();
     closeListen(this.listening);
+    if (this.isSpot) {
+      // Spot announces a shutdown on streams and the WS API ("reconnect now") before the sockets go
+      const ev = `{"e":"serverShutdown","E":${this.now()}}`;
+      for (const ws of this.conns.all) if (ws.getUserData().kind !== 'private') wsSend(ws, ev);
+    }
     this.conns.closeKind('all');
   }
 
