@@ -38,6 +38,11 @@ export function parseCreate(
   nextLinkId: () => string,
 ): SimNewOrder | BybitError {
   const spot = category === 'spot';
+  // conditional and TP/SL orders are not simulated: refuse them rather than place a plain order silently
+  for (const k of ['triggerPrice', 'takeProfit', 'stopLoss']) {
+    const v = a[k];
+    if (v !== undefined && v !== null && v !== '' && v !== '0') return err(10001, `params error: ${k} is not supported by the simulator`);
+  }
   const side = a['side'];
   if (side !== 'Buy' && side !== 'Sell') return err(10001, 'params error: Side invalid');
   const orderType = a['orderType'];
