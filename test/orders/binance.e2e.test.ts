@@ -124,13 +124,17 @@ for (const venue of ['binanceUsdm', 'binanceSpot'] as const) {
       it('clock skew -> -1021 -> one resync, then the order goes through', async () => {
         const { bid } = bbo(s, venue);
         s.inject({ kind: 'clockSkewMs', market: venue, ms: -30_000 });
-        const resyncs = gw.counts.clockResyncs;
-        const id = m.place({ slot: 0, side: 'BUY', type: 'LIMIT', tif: 'GTC', price: Math.max(1, bid - 300), qty: lot(1) })!;
-        await untilState(m, id, ['ACKED', 'REJECTED'], 6000);
-        expect(gw.counts.clockResyncs).toBe(resyncs + 1);
-        expect(m.order(id)!.state).toBe('ACKED');
-        expect(Math.abs(gw.clock.offsetMs + 30_000)).toBeLessThan(2000);
-        s.clear();
+        let id = '';
+        try {
+          const resyncs = gw.counts.clockResyncs;
+          id = m.place({ slot: 0, side: 'BUY', type: 'LIMIT', tif: 'GTC', price: Math.max(1, bid - 300), qty: lot(1) })!;
+          await untilState(m, id, ['ACKED', 'REJECTED'], 6000);
+          expect(gw.counts.clockResyncs).toBe(resyncs + 1);
+          expect(m.order(id)!.state).toBe('ACKED');
+          expect(Math.abs(gw.clock.offsetMs + 30_000)).toBeLessThan(2000);
+        } finally {
+          s.clear();
+        }
         await gw.clock.sync();
         m.cancel(id);
         await untilState(m, id, ['CANCELED']);

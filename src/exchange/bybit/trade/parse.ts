@@ -144,7 +144,8 @@ function orderItem(o: Json, scale: ScaleLookup, out: OrderEvent, h: PrivateHandl
   out.clientOrderId = str(o['orderLinkId']);
   out.exchangeOrderId = idString(o['orderId']);
   out.cumQty = scaled(o['cumExecQty'], sc.qtyDecimals);
-  if (out.kind === 'reject') out.reason = str(o['rejectReason']);
+  const rr = str(o['rejectReason']);
+  if (rr !== '' && rr !== 'EC_NoError') out.reason = rr; // e.g. a post-only accepted then cancelled: EC_PostOnlyWillTakeLiquidity
   out.exchTimeMs = num(o['updatedTime']);
   out.localNs = localNs;
   h.order(out);

@@ -1,0 +1,59 @@
+/**
+ * Bybit gateways factory: one gateway per category (spot, linear) with the transport chosen per config, and one
+ * shared private stream routing events to the gateway of their category.
+ */
+import type { VenueId } from '../../../core/types.js';
+import type { ExchangePosition } from '../../../orders/types.js';
+import { BybitPrivateStream } from './private.js';
+import { BybitRestGateway, type BybitGatewayConfig } from './rest.js';
+import { BybitTradeWsGateway } from './tradews.js';
+
+export { BybitRestGateway, BybitTradeWsGateway, BybitPrivateStream };
+export type { BybitGatewayConfig };
+
+export function createBybitGateway(cfg: BybitGatewayConfig): BybitRestGateway {
+  return cfg.transport === 'ws' ? new BybitTradeWsGateway(cfg) : new BybitRestGateway(cfg);
+}
+
+/**
+ * Gateways for several categories sharing one private stream (started by the first gateway's start()).
+ */
+export function createBybitGateways(cfgs: BybitGatewayConfig[], hooks: { onPositions?(p: ExchangePosition[]): void; onResubscribed?(): void } = {}): BybitRestGateway[] {
+  const gws = cfgs.map(createBybitGateway);
+  const first = cfgs[0];
+  if (!first || first.privateStream === false || !first.wsPrivateUrl) return gws;
+  const byVenue = new Map<VenueId, BybitRestGateway>(gws.map((g) => [g.venue, g]));
+  const scales = gws.map((g) => g.scale);
+  const stream = new BybitPrivateStream({
+    url: first.wsPrivateUrl,
+    apiKey: first.apiKey,
+    apiSecret: first.apiSecret,
+    scale: (v, s) => {
+      for (const sc of scales) {
+        const r = sc(v, s);
+        if (r) return r;
+      }
+      return undefined;
+    },
+    route: (v) => {
+      const g = byVenue.get(v);
+      return g ? (ev) => g.onEvent(ev) : undefined;
+    },
+    offsetMs: () => gws[0]!.clock.offsetMs,
+    ...hooks,
+  });
+  let started = false;
+  gws[0]!.privateStream = {
+    start: async () => {
+      if (started) return;
+      started = true;
+      await stream.start();
+    },
+    stop: async () => {
+      if (!started) return;
+      started = false;
+      await stream.stop();
+    },
+  };
+  return gws;
+}

@@ -1,0 +1,95 @@
+/**
+ * Bybit private stream (`/v5/private`): `auth` (HMAC over "GET/realtime" + expires) then subscribe `order`,
+ * `execution`, `position`, `wallet`; app ping every 20 s. Re-authenticated and re-subscribed on every reconnect.
+ * One connection serves every category: events are routed to the gateway of their venue (bybitSpot / bybitLinear).
+ */
+import { ManagedWs } from '../../ws/client.js';
+import { HmacSha256, bybitWsAuthSignature } from '../../../orders/sign.js';
+import { blankOrderEvent, type ExchangePosition, type OrderEvent } from '../../../orders/types.js';
+import type { ScaleLookup } from '../../../orders/scale.js';
+import { withTimeout } from '../../../orders/wsrpc.js';
+import { wallNowMs } from '../../../latency/clock.js';
+import type { VenueId } from '../../../core/types.js';
+import { log } from '../../../util/log.js';
+import { parsePrivateFrame } from './parse.js';
+
+export interface BybitPrivateOptions {
+  url: string;
+  apiKey: string;
+  apiSecret: string;
+  scale: ScaleLookup;
+  /** per venue: where order events go */
+  route(venue: VenueId): ((ev: OrderEvent) => void) | undefined;
+  onPositions?(p: ExchangePosition[]): void;
+  onResubscribed?(): void;
+  topics?: string[];
+  /** server clock offset (ms) for `expires` */
+  offsetMs?(): number;
+}
+
+export class BybitPrivateStream {
+  private readonly ws: ManagedWs;
+  private readonly ev: OrderEvent = blankOrderEvent();
+  private readonly hmac: HmacSha256;
+  private authed = false;
+  private authWaiters: Array<() => void> = [];
+  readonly counts = { frames: 0, malformed: 0, authFailures: 0 };
+
+  constructor(private readonly o: BybitPrivateOptions) {
+    this.hmac = new HmacSha256(o.apiSecret);
+    this.ws = new ManagedWs({
+      name: 'bybit-private',
+      url: o.url,
+      onFrame: (data, recvNs) => this.onFrame(data, recvNs),
+      onOpen: (_w, reconnect, send) => {
+        this.authed = false;
+        const expires = Math.floor(wallNowMs() + (o.offsetMs?.() ?? 0)) + 10_000;
+        send(JSON.stringify({ req_id: 'auth', op: 'auth', args: [o.apiKey, expires, bybitWsAuthSignature(this.hmac, expires)] }));
+        send(JSON.stringify({ req_id: 'sub', op: 'subscribe', args: o.topics ?? ['order', 'execution', 'position', 'wallet'] }));
+        if (reconnect) o.onResubscribed?.();
+      },
+      appPing: '{"op":"ping"}',
+      appPingIntervalMs: 20_000,
+      backoffInitialMs: 50,
+      backoffMaxMs: 5000,
+    });
+  }
+
+  private onFrame(data: Buffer, recvNs: number): void {
+    this.counts.frames++;
+    const k = parsePrivateFrame(data.toString('utf8'), this.o.scale, this.ev, {
+      order: (ev) => this.o.route(ev.venue)?.(ev),
+      positions: (p) => this.o.onPositions?.(p),
+      op: (op, ok, msg) => {
+        if (op === 'auth') {
+          if (ok) {
+            this.authed = true;
+            for (const w of this.authWaiters.splice(0)) w();
+          } else {
+            this.counts.authFailures++;
+            log().error({ msg }, 'bybit private auth failed');
+          }
+        }
+      },
+    }, recvNs);
+    if (k === 'malformed') this.counts.malformed++;
+  }
+
+  async start(): Promise<void> {
+    const authed = new Promise<void>((r) => this.authWaiters.push(r));
+    await withTimeout(this.ws.start(), 10_000, 'bybit private connect timeout');
+    await withTimeout(authed, 10_000, 'bybit private auth timeout');
+  }
+
+  stop(): Promise<void> {
+    return this.ws.close();
+  }
+
+  get isAuthed(): boolean {
+    return this.authed;
+  }
+
+  drop(): void {
+    this.ws.drop();
+  }
+}

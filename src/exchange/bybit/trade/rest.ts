@@ -1,0 +1,301 @@
+/**
+ * Bybit v5 order gateway over REST for one category (spot -> venue bybitSpot, linear -> bybitLinear). Both
+ * categories share one undici Pool (same host).
+ *
+ * - `POST /v5/order/create` body from the per-instrument template; X-BAPI-SIGN = HMAC hex over
+ *   timestamp + apiKey + recvWindow + body (the same bytes sent).
+ * - The envelope's retCode (HTTP 200) and the HTTP status map to reactions (errors.ts); `X-Bapi-Limit-*` headers
+ *   are tracked per endpoint. The create ack only means "accepted": state and fills come from the private stream.
+ * - cancel: `/v5/order/cancel`; cancel-all: `/v5/order/cancel-all` (linear: per settle coin, spot: per symbol);
+ *   queries: `/v5/order/realtime` (open, then recent closed), positions: `/v5/position/list`.
+ */
+import { BaseGateway, OK, fail, type RecoveryOptions, type SendOutcome } from '../../../orders/basegw.js';
+import { ServerClock, type ClockSyncOptions } from '../../../orders/clock.js';
+import type { GatewayOrder, VenueGateway } from '../../../orders/gateway.js';
+import { arr, idString, num, obj, parseJsonSafe, str, type Json } from '../../../orders/json.js';
+import { VenueRateLimiter, retryAfterSec } from '../../../orders/ratelimit.js';
+import { RestClient, RestError, type RestResponse } from '../../../orders/rest.js';
+import { scaleTable, type ScaleLookup } from '../../../orders/scale.js';
+import { HmacSha256 } from '../../../orders/sign.js';
+import { blankOrderFields } from '../../../orders/template.js';
+import type { ExchangeOrder, ExchangePosition } from '../../../orders/types.js';
+import { AsciiWriter } from '../../../orders/wire.js';
+import type { HopRecorder } from '../../../latency/hops.js';
+import { Hop } from '../../../latency/hops.js';
+import { nowNs } from '../../../latency/clock.js';
+import { mapBybitError } from './errors.js';
+import { toExchangeOrder, toExchangePosition } from './parse.js';
+import { BybitOrderTemplate, type BybitCategory, type TemplateInstrument } from './template.js';
+
+export interface BybitGatewayConfig {
+  category: BybitCategory;
+  restBaseUrl: string;
+  /** trade WS (.../v5/trade), for transport 'ws' */
+  wsApiUrl?: string;
+  /** private stream (.../v5/private) */
+  wsPrivateUrl?: string;
+  apiKey: string;
+  apiSecret: string;
+  instruments: TemplateInstrument[];
+  transport?: 'rest' | 'ws';
+  recvWindow?: number;
+  timeoutMs?: number;
+  connections?: number;
+  /** subscribe the private stream (default true) */
+  privateStream?: boolean;
+  /** linear cancel-all scope (default USDT) */
+  settleCoin?: string;
+  recovery?: RecoveryOptions;
+  clockSync?: ClockSyncOptions;
+  hops?: HopRecorder;
+}
+
+const LIMITS_UNUSED = { weightPerMinute: 1e12, ordersPer10s: 0, ordersPerMinute: 0, headroom: 1 };
+
+export class BybitRestGateway extends BaseGateway implements VenueGateway {
+  readonly cfg: BybitGatewayConfig;
+  readonly rest: RestClient;
+  readonly scale: ScaleLookup;
+  readonly category: BybitCategory;
+  protected readonly templates = new Map<string, BybitOrderTemplate>();
+  protected readonly hmac: HmacSha256;
+  protected readonly w = new AsciiWriter(2048);
+  protected readonly f = blankOrderFields();
+  protected readonly recvWindow: number;
+  /** private stream attached by the factory */
+  privateStream: { start(): Promise<void>; stop(): Promise<void> } | undefined;
+
+  constructor(cfg: BybitGatewayConfig) {
+    const rest = new RestClient(cfg.restBaseUrl, { connections: cfg.connections ?? 2, timeoutMs: cfg.timeoutMs ?? 5000 });
+    const clock = new ServerClock(async () => {
+      const r = await rest.request('GET', '/v5/market/time');
+      const j = obj(parseJsonSafe(r.text));
+      const nano = str(obj(j?.['result'])?.['timeNano']);
+      const t = nano.length > 6 ? Number(nano.slice(0, -6)) : num(j?.['time']);
+      if (!(t > 0)) throw new Error(`bad /v5/market/time answer ${r.status}`);
+      return t;
+    }, cfg.clockSync);
+    super(cfg.category === 'spot' ? 'bybitSpot' : 'bybitLinear', clock, new VenueRateLimiter(LIMITS_UNUSED), cfg.hops, cfg.recovery);
+    this.cfg = cfg;
+    this.rest = rest;
+    this.category = cfg.category;
+    this.recvWindow = cfg.recvWindow ?? 5000;
+    this.hmac = new HmacSha256(cfg.apiSecret);
+    this.scale = scaleTable(cfg.instruments.map((i) => ({ ...i, venue: this.venue })));
+    for (const i of cfg.instruments) this.templates.set(i.symbol, new BybitOrderTemplate(cfg.category, i, cfg.apiKey, this.recvWindow));
+  }
+
+  async start(): Promise<void> {
+    await this.rest.warm('/v5/market/time');
+    await this.clock.sync();
+    this.clock.start();
+    if (this.privateStream) await this.privateStream.start();
+  }
+
+  async stop(): Promise<void> {
+    this.clock.stop();
+    if (this.privateStream) await this.privateStream.stop().catch(() => undefined);
+    await this.rest.close();
+  }
+
+  // ------------------------------------------------------------------------------------------- requests
+
+  protected headers(ts: number, sign: string, json: boolean): Record<string, string> {
+    const h: Record<string, string> = {
+      'x-bapi-api-key': this.cfg.apiKey,
+      'x-bapi-timestamp': String(ts),
+      'x-bapi-recv-window': String(this.recvWindow),
+      'x-bapi-sign': sign,
+    };
+    if (json) h['content-type'] = 'application/json';
+    return h;
+  }
+
+  /** Signed POST with a JSON body (cold path). */
+  async post(path: string, body: Json): Promise<RestResponse> {
+    const text = JSON.stringify(body);
+    const ts = this.clock.nowMs();
+    const sign = this.hmac.hex(String(ts) + this.cfg.apiKey + String(this.recvWindow) + text);
+    const res = await this.rest.request('POST', path, { body: text, headers: this.headers(ts, sign, true) });
+    this.noteResponse(res, path);
+    return res;
+  }
+
+  /** Signed GET with a query string (the exact string sent is signed). */
+  async get(path: string, query: string): Promise<RestResponse> {
+    const ts = this.clock.nowMs();
+    const sign = this.hmac.hex(String(ts) + this.cfg.apiKey + String(this.recvWindow) + query);
+    const res = await this.rest.request('GET', path, { query, headers: this.headers(ts, sign, false) });
+    this.noteResponse(res, path);
+    return res;
+  }
+
+  protected noteResponse(res: RestResponse, path: string): void {
+    const now = this.clock.nowMs();
+    this.limiter.fromBybitHeaders(res.headers, path, now);
+    if (res.status === 429) this.limiter.on429(retryAfterSec(res.headers), now);
+    else if (res.status === 403) this.limiter.on418(600, now); // IP limit: stop >= 10 min (docs)
+  }
+
+  /** envelope -> { retCode, retMsg, result } or an outcome for non-200 / malformed */
+  protected envelope(res: RestResponse): { code: number; msg: string; result: Json | undefined } | SendOutcome {
+    if (res.status !== 200) {
+      const m = mapBybitError(res.status, 0, res.text.slice(0, 200));
+      return fail(m.cls, res.status, m.reason);
+    }
+    let j: Json | undefined;
+    try {
+      j = obj(parseJsonSafe(res.text));
+    } catch {
+      j = undefined;
+    }
+    if (!j || typeof j['retCode'] !== 'number') return fail('unknown', 0, 'MALFORMED_RESPONSE');
+    return { code: j['retCode'], msg: str(j['retMsg']), result: obj(j['result']) };
+  }
+
+  protected outcomeOf(code: number, msg: string): SendOutcome {
+    const m = mapBybitError(200, code, msg);
+    return fail(m.cls, code, m.reason + (msg ? ': ' + msg : ''));
+  }
+
+  private static transportOutcome(err: unknown): SendOutcome {
+    if (err instanceof RestError) return fail(err.kind === 'notSent' ? 'notSent' : 'unknown', 0, 'TRANSPORT:' + err.causeCode);
+    return fail('unknown', 0, 'TRANSPORT:' + String(err));
+  }
+
+  // ------------------------------------------------------------------------------------------- orders
+
+  place(o: GatewayOrder): void {
+    this.placeWithRecovery(o);
+  }
+
+  cancel(o: GatewayOrder): void {
+    this.cancelWithRecovery(o);
+  }
+
+  protected buildFields(o: GatewayOrder): BybitOrderTemplate | undefined {
+    const t = this.templates.get(o.symbol);
+    if (!t) return undefined;
+    const f = this.f;
+    f.side = o.side;
+    f.type = o.type;
+    f.tif = o.tif;
+    f.price = o.price;
+    f.qty = o.qty;
+    f.clientOrderId = o.clientOrderId;
+    f.reduceOnly = o.reduceOnly;
+    f.timestampMs = this.clock.nowMs();
+    return t;
+  }
+
+  /** ack (accepted) with the venue order id */
+  protected emitAccepted(o: GatewayOrder, orderId: string, source: 'rest' | 'wsapi'): void {
+    const e = this.begin('ack', o.symbol, o.clientOrderId, 'ACKED', source);
+    e.exchangeOrderId = orderId;
+    this.fire();
+  }
+
+  protected async sendPlace(o: GatewayOrder, _attempt: number): Promise<SendOutcome> {
+    const t0 = nowNs();
+    const t = this.buildFields(o);
+    if (!t) return fail('rejected', 0, 'UNKNOWN_SYMBOL');
+    const sign = t.restBody(this.w, this.f, this.hmac);
+    const body = this.w.toString();
+    const headers = this.headers(this.f.timestampMs, sign, true);
+    this.recordSign(t0);
+    o.sentNs = nowNs();
+    let res: RestResponse;
+    const p = this.rest.request('POST', '/v5/order/create', { body, headers });
+    this.hops?.record(Hop.Write, this.vi, nowNs() - o.sentNs);
+    try {
+      res = await p;
+    } catch (err) {
+      return BybitRestGateway.transportOutcome(err);
+    }
+    this.noteResponse(res, '/v5/order/create');
+    const env = this.envelope(res);
+    if ('ok' in env) return env;
+    if (env.code !== 0) return this.outcomeOf(env.code, env.msg);
+    this.emitAccepted(o, idString(env.result?.['orderId']), 'rest');
+    return OK;
+  }
+
+  protected async sendCancel(o: GatewayOrder): Promise<SendOutcome> {
+    const body: Json = { category: this.category, symbol: o.symbol };
+    if (o.exchangeOrderId !== '') body['orderId'] = o.exchangeOrderId;
+    else body['orderLinkId'] = o.clientOrderId;
+    let res: RestResponse;
+    try {
+      res = await this.post('/v5/order/cancel', body);
+    } catch (err) {
+      return BybitRestGateway.transportOutcome(err);
+    }
+    const env = this.envelope(res);
+    if ('ok' in env) return env;
+    if (env.code !== 0) return this.outcomeOf(env.code, env.msg);
+    return OK; // accepted; the private stream reports CANCELED
+  }
+
+  async cancelAll(symbol?: string): Promise<void> {
+    const body: Json = { category: this.category };
+    if (symbol !== undefined) body['symbol'] = symbol;
+    else if (this.category === 'linear') body['settleCoin'] = this.cfg.settleCoin ?? 'USDT';
+    const res = await this.post('/v5/order/cancel-all', body);
+    const env = this.envelope(res);
+    if ('ok' in env) throw new Error(`${this.venue} cancel-all: ${env.ok ? '' : env.reason}`);
+    if (env.code !== 0) throw new Error(`${this.venue} cancel-all: ${env.code} ${env.msg}`);
+    // each listed order is cancelled: report it now (the stream will confirm; duplicates are harmless)
+    for (const it of arr(env.result?.['list'])) {
+      const j = obj(it);
+      const link = str(j?.['orderLinkId']);
+      if (link === '') continue;
+      const e = this.begin('cancel', symbol ?? '', link, 'CANCELED', 'rest');
+      e.exchangeOrderId = idString(j?.['orderId']);
+      this.fire();
+    }
+  }
+
+  private async realtime(query: string): Promise<ExchangeOrder[]> {
+    const res = await this.get('/v5/order/realtime', query);
+    const env = this.envelope(res);
+    if ('ok' in env) throw new Error(`${this.venue} realtime: ${env.ok ? '' : env.reason}`);
+    if (env.code !== 0) throw new Error(`${this.venue} realtime: ${env.code} ${env.msg}`);
+    const out: ExchangeOrder[] = [];
+    for (const it of arr(env.result?.['list'])) {
+      const j = obj(it);
+      const o = j ? toExchangeOrder(j, this.venue, this.scale) : undefined;
+      if (o) out.push(o);
+    }
+    return out;
+  }
+
+  async queryOrder(symbol: string, clientOrderId: string): Promise<ExchangeOrder | null> {
+    const base = `category=${this.category}&symbol=${symbol}&orderLinkId=${clientOrderId}`;
+    const open = await this.realtime(base);
+    const hit = open.find((o) => o.clientOrderId === clientOrderId);
+    if (hit) return hit;
+    const closed = await this.realtime(base + '&openOnly=1');
+    return closed.find((o) => o.clientOrderId === clientOrderId) ?? null;
+  }
+
+  async openOrders(symbol?: string): Promise<ExchangeOrder[]> {
+    const scope = symbol !== undefined ? `&symbol=${symbol}` : this.category === 'linear' ? `&settleCoin=${this.cfg.settleCoin ?? 'USDT'}` : '';
+    const list = await this.realtime(`category=${this.category}${scope}&limit=50`);
+    return list.filter((o) => o.state === 'ACKED' || o.state === 'PARTIALLY_FILLED');
+  }
+
+  async positions(): Promise<ExchangePosition[]> {
+    if (this.category === 'spot') return [];
+    const res = await this.get('/v5/position/list', `category=linear&settleCoin=${this.cfg.settleCoin ?? 'USDT'}`);
+    const env = this.envelope(res);
+    if ('ok' in env) throw new Error(`${this.venue} positions: ${env.ok ? '' : env.reason}`);
+    if (env.code !== 0) throw new Error(`${this.venue} positions: ${env.code} ${env.msg}`);
+    const out: ExchangePosition[] = [];
+    for (const it of arr(env.result?.['list'])) {
+      const j = obj(it);
+      const p = j ? toExchangePosition({ category: 'linear', ...j }, this.scale) : undefined;
+      if (p && p.qty !== 0) out.push(p);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * Bybit trade WebSocket (`/v5/trade`) order transport: `auth` once per connection, then `order.create` /
+ * `order.cancel` with a header timestamp and no per-request signature. Cancel-all, queries and positions stay on
+ * REST (the trade WS documents no cancel-all op).
+ *
+ * - `10019` (trade service restarting): open a new connection; the request was not accepted -> resend (same
+ *   orderLinkId, new reqId) once the new connection is up, or over REST meanwhile.
+ * - `20006` (duplicate reqId): never resend with that reqId; a new reqId, same orderLinkId.
+ * - disconnect with a request in flight: outcome unknown -> query (REST) -> resend with the same orderLinkId only
+ *   if absent (a late original then answers 110072, which leads back to the query).
+ */
+import { fail, type SendOutcome } from '../../../orders/basegw.js';
+import { idString, num, obj, str, type Json } from '../../../orders/json.js';
+import { HmacSha256, bybitWsAuthSignature } from '../../../orders/sign.js';
+import { WsDisconnected, WsRpc, WsTimeout } from '../../../orders/wsrpc.js';
+import type { GatewayOrder } from '../../../orders/gateway.js';
+import { nowNs, wallNowMs } from '../../../latency/clock.js';
+import { Hop } from '../../../latency/hops.js';
+import { mapBybitError } from './errors.js';
+import { BybitRestGateway, type BybitGatewayConfig } from './rest.js';
+
+export class BybitTradeWsGateway extends BybitRestGateway {
+  readonly rpc: WsRpc;
+  private readonly authHmac: HmacSha256;
+  readonly wsCounts = { restarts: 0, dupReqIds: 0 };
+
+  constructor(cfg: BybitGatewayConfig) {
+    super(cfg);
+    if (!cfg.wsApiUrl) throw new Error(`${this.venue}: wsApiUrl (…/v5/trade) required for transport 'ws'`);
+    this.authHmac = new HmacSha256(cfg.apiSecret);
+    this.rpc = new WsRpc({
+      name: `${this.venue}-trade`,
+      url: cfg.wsApiUrl,
+      idKey: 'reqId',
+      timeoutMs: cfg.timeoutMs ?? 5000,
+      appPing: '{"op":"ping"}',
+      appPingIntervalMs: 20_000,
+      onOpen: async (rpc) => {
+        const id = rpc.nextId();
+        const expires = Math.floor(wallNowMs() + this.clock.offsetMs) + 10_000;
+        const r = await rpc.callRaw(id, JSON.stringify({ reqId: id, op: 'auth', args: [cfg.apiKey, expires, bybitWsAuthSignature(this.authHmac, expires)] }));
+        if (num(r['retCode']) !== 0) throw new Error(`bybit trade auth failed: ${num(r['retCode'])} ${str(r['retMsg'])}`);
+      },
+    });
+  }
+
+  override async start(): Promise<void> {
+    await super.start();
+    await this.rpc.start();
+  }
+
+  override async stop(): Promise<void> {
+    await this.rpc.close().catch(() => undefined);
+    await super.stop();
+  }
+
+  private static wsFailure(err: unknown): SendOutcome {
+    if (err instanceof WsDisconnected) return fail(err.sent ? 'unknown' : 'notSent', 0, 'WS_DISCONNECTED');
+    if (err instanceof WsTimeout) return fail('unknown', 0, 'WS_TIMEOUT');
+    return fail('unknown', 0, 'WS_ERROR:' + String(err));
+  }
+
+  /** send one trade-WS request, handling 20006 (new reqId) and 10019 (reconnect); returns the response */
+  private async request(build: (reqId: string) => string, sentNsOut?: GatewayOrder): Promise<Json | SendOutcome> {
+    for (let i = 0; i < 3; i++) {
+      const id = this.rpc.nextId();
+      const frame = build(id);
+      if (sentNsOut) sentNsOut.sentNs = nowNs();
+      let r: Json;
+      try {
+        const p = this.rpc.call(id, frame);
+        if (sentNsOut) this.hops?.record(Hop.Write, this.vi, nowNs() - sentNsOut.sentNs);
+        r = await p;
+      } catch (err) {
+        return BybitTradeWsGateway.wsFailure(err);
+      }
+      const code = num(r['retCode']);
+      this.limiter.fromBybitWsHeader(obj(r['header']), 'ws:' + str(r['op']), this.clock.nowMs());
+      if (code === 20006) {
+        this.wsCounts.dupReqIds++;
+        continue; // never reuse that reqId
+      }
+      if (code === 10019) {
+        this.wsCounts.restarts++;
+        this.rpc.drop(); // connect again (ManagedWs reconnects and re-auths)
+        return fail('notSent', code, 'SERVICE_RESTARTING');
+      }
+      return r;
+    }
+    return fail('unknown', 20006, 'DUPLICATE_REQ_ID');
+  }
+
+  protected override async sendPlace(o: GatewayOrder, attempt: number): Promise<SendOutcome> {
+    if (!this.rpc.ready) return super.sendPlace(o, attempt); // trade WS down: REST meanwhile
+    const t0 = nowNs();
+    const t = this.buildFields(o);
+    if (!t) return fail('rejected', 0, 'UNKNOWN_SYMBOL');
+    let first = true;
+    const r = await this.request((id) => {
+      if (!first) this.f.timestampMs = this.clock.nowMs();
+      const s = t.wsCreate(this.w, id, this.f).toString();
+      if (first) this.recordSign(t0);
+      first = false;
+      return s;
+    }, o);
+    if ('ok' in r) return r as SendOutcome;
+    const code = num(r['retCode']);
+    if (code !== 0) {
+      const m = mapBybitError(200, code, str(r['retMsg']));
+      return fail(m.cls, code, m.reason + ': ' + str(r['retMsg']));
+    }
+    this.emitAccepted(o, idString(obj(r['data'])?.['orderId']), 'wsapi');
+    return { ok: true };
+  }
+
+  protected override async sendCancel(o: GatewayOrder): Promise<SendOutcome> {
+    if (!this.rpc.ready) return super.sendCancel(o);
+    const arg: Json = { category: this.category, symbol: o.symbol };
+    if (o.exchangeOrderId !== '') arg['orderId'] = o.exchangeOrderId;
+    else arg['orderLinkId'] = o.clientOrderId;
+    const r = await this.request((id) =>
+      JSON.stringify({ reqId: id, header: { 'X-BAPI-TIMESTAMP': String(this.clock.nowMs()), 'X-BAPI-RECV-WINDOW': String(this.recvWindow) }, op: 'order.cancel', args: [arg] }),
+    );
+    if ('ok' in r) return r as SendOutcome;
+    const code = num(r['retCode']);
+    if (code !== 0) {
+      const m = mapBybitError(200, code, str(r['retMsg']));
+      return fail(m.cls, code, m.reason + ': ' + str(r['retMsg']));
+    }
+    return { ok: true };
+  }
+}
