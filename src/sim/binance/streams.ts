@@ -13,6 +13,12 @@ import type { SimBook, SimBookListener, SimContext, SimFault, SimLevelChange, Si
 import { newConnData, upgradeWith, wsSend, type BnSocket, type ConnData, type ConnSet } from './conn.js';
 import { InstFmt, type BnKind } from './format.js';
 
+/** allocation-free top-of-book reads the core's MatchingBook offers beyond SimBook */
+interface FastTop {
+  bestBidPrice(): number;
+  bestAskPrice(): number;
+}
+
 interface Topic {
   name: string;
   raw: string;
@@ -63,6 +69,17 @@ class SymState {
   ab = -1;
   aq = -1;
   aggId = 0;
+  /** formatted prices by tick (the levels near the top repeat constantly); bounded */
+  private readonly pxCache = new Map<number, string>();
+  px(ticks: number): string {
+    let v = this.pxCache.get(ticks);
+    if (v === undefined) {
+      if (this.pxCache.size >= 8192) this.pxCache.clear();
+      v = this.fmt.px(ticks);
+      this.pxCache.set(ticks, v);
+    }
+    return v;
+  }
   constructor(
     readonly book: SimBook,
     readonly kind: BnKind,
@@ -374,7 +391,7 @@ export class MarketStreams implements SimBookListener {
       let a = '';
       for (let i = 0; i < changes.length; i++) {
         const c = changes[i]!;
-        const lv = '["' + f.px(c.priceTicks) + '","' + f.qty(c.qtyLots) + '"]';
+        const lv = '["' + st.px(c.priceTicks) + '","' + f.qty(c.qtyLots) + '"]';
         if (c.side === 'BUY') b = b.length === 0 ? lv : b + ',' + lv;
         else a = a.length === 0 ? lv : a + ',' + lv;
       }
@@ -382,7 +399,21 @@ export class MarketStreams implements SimBookListener {
       st.pendU = 0;
       this.emitDiff(st, U, updateId, timeMs, b, a);
     }
-    if (this.hasSubs(st.bookTicker)) this.bookTicker(st, updateId, timeMs);
+    if (this.hasSubs(st.bookTicker) && this.topMaybeChanged(st, changes)) this.bookTicker(st, updateId, timeMs);
+  }
+
+  /** false when neither best price moved nor a change touched a best level (no allocation on that path) */
+  private topMaybeChanged(st: SymState, changes: readonly SimLevelChange[]): boolean {
+    const b = st.book as Partial<FastTop>;
+    if (typeof b.bestBidPrice !== 'function' || typeof b.bestAskPrice !== 'function') return true;
+    const bp = b.bestBidPrice();
+    const ap = b.bestAskPrice!();
+    if (bp !== st.bb || ap !== st.ab) return true;
+    for (let i = 0; i < changes.length; i++) {
+      const c = changes[i]!;
+      if (c.priceTicks === (c.side === 'BUY' ? bp : ap)) return true;
+    }
+    return false;
   }
 
   private flushAll(): void {
@@ -395,11 +426,11 @@ export class MarketStreams implements SimBookListener {
       let b = '';
       let a = '';
       for (const [p, qty] of st.bids) {
-        const lv = '["' + f.px(p) + '","' + f.qty(qty) + '"]';
+        const lv = '["' + st.px(p) + '","' + f.qty(qty) + '"]';
         b = b.length === 0 ? lv : b + ',' + lv;
       }
       for (const [p, qty] of st.asks) {
-        const lv = '["' + f.px(p) + '","' + f.qty(qty) + '"]';
+        const lv = '["' + st.px(p) + '","' + f.qty(qty) + '"]';
         a = a.length === 0 ? lv : a + ',' + lv;
       }
       st.bids.clear();
