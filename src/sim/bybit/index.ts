@@ -1462,7 +1462,7 @@ class BybitVenue {
       this.sendWs(ws, this.publicAck(cat, d.connId, false, 'args size >10', reqId, op));
       return;
     }
-    const topics = args as string[];
+    const topics = [...new Set(args as string[])];
     const bad: string[] = [];
     for (const t of topics) if (!this.parseTopic(cat, t)) bad.push(t);
     if (bad.length > 0) {
