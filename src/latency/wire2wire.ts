@@ -1,5 +1,342 @@
-// Placeholder until its issue lands; replaced by the module's real implementation.
-export async function main(_argv: string[]): Promise<number> {
-  process.stderr.write('tickwire: this command is not implemented yet\n');
-  return 2;
+/**
+ * `tickwire wire2wire --triggers N --transport ws|rest|both --json FILE`: wire-to-wire latency harness.
+ *
+ * The exchange side (this process, a uWebSockets.js server like the simulator's) sends a trigger frame over a
+ * market-data WebSocket and timestamps it (`nowNs()` right before the send); it timestamps again when the order
+ * that answers it arrives (ws: a frame on the same connection; rest: a POST /order on a keep-alive HTTP
+ * connection, at the end of its body). Triggers are sent one at a time (closed loop), so each arrival belongs to
+ * the trigger in flight; its sequence number is checked.
+ *
+ * Floor: a bare client in its own Node process (the `ws` client; undici Pool for REST) that sends the trigger
+ * frame straight back over the order transport: the least any engine in Node can do on this machine.
+ * Engine: the same measurement with the engine in the client's place. NOT INTEGRATED YET: it needs the
+ * simulator to expose trigger/arrival hooks and the engine to run against them (see LATENCY.md); the JSON
+ * says so (`engine: null` with a note) rather than inventing a figure.
+ *
+ * Pinning: run this process under `taskset -c A` and give `--client-cpu B` (the client is spawned under
+ * `taskset -c B`); the JSON records both affinities. On this 2-vCPU guest a cross-vCPU wake-up costs ~50 µs
+ * (see /work/shared/perf-notes.md), so compare only like with like.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type * as hdr from 'hdr-histogram-js';
+import { uws, type WebSocket as UwsWebSocket } from '../util/uws.js';
+import { closeListen, listen, type Listening } from '../sim/core/http.js';
+import { nowNs } from './clock.js';
+import { buildHistogram } from './hops.js';
+
+const require = createRequire(import.meta.url);
+
+export type W2wTransport = 'ws' | 'rest';
+
+export interface Percentiles {
+  count: number;
+  /** µs */
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+  mean: number;
+}
+
+export interface W2wSide {
+  kind: 'floor' | 'engine';
+  /** what answered the triggers */
+  client: string;
+  /** affinity of the answering process (Cpus_allowed_list), if known */
+  cpus: string | null;
+  latencyUs: Percentiles;
+  lost: number;
+  durationMs: number;
+}
+
+export interface W2wResult {
+  transport: W2wTransport;
+  triggers: number;
+  frameBytes: number;
+  /** affinity of the exchange-side (this) process */
+  exchangeCpus: string | null;
+  floor: W2wSide;
+  engine: W2wSide | null;
+  engineNote?: string;
+  /** engine / floor, when both exist */
+  ratio: { p50: number; p99: number } | null;
+  goal: string;
+}
+
+export interface W2wOptions {
+  triggers: number;
+  transport: W2wTransport;
+  /** CPU for the answering client process (spawned under taskset) */
+  clientCpu?: number;
+  /** warm-up triggers not recorded (default min(2000, triggers/10)) */
+  warmup?: number;
+  /** per-trigger timeout, ms (default 1000): a lost trigger is counted and the loop goes on */
+  timeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+function cpusOf(pid: number | 'self'): string | null {
+  try {
+    const m = /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m?.[1] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+export function percentilesUs(h: hdr.Histogram): Percentiles {
+  const us = (ns: number): number => Math.round(ns / 10) / 100;
+  return {
+    count: h.totalCount,
+    p50: us(h.getValueAtPercentile(50)),
+    p90: us(h.getValueAtPercentile(90)),
+    p99: us(h.getValueAtPercentile(99)),
+    p999: us(h.getValueAtPercentile(99.9)),
+    max: us(h.maxValue),
+    mean: us(h.mean),
+  };
+}
+
+/** A ~150-byte bookTicker-like frame; the sequence number sits at a fixed offset (bytes 6..15). */
+export function triggerFrame(seq: number): string {
+  return `{"s":"${String(seq).padStart(10, '0')}","stream":"btcusdt@bookTicker","data":{"u":400900217,"s":"BTCUSDT","b":"97000.10","B":"31.21000000","a":"97000.20","A":"40.66000000"}}`;
+}
+
+function seqOf(buf: Uint8Array): number {
+  let v = 0;
+  for (let i = 6; i < 16; i++) {
+    const c = buf[i]! - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+/** The bare client, as an ES module source run with `node --input-type=module -e`. Echoes each trigger. */
+function floorClientSource(transport: W2wTransport, wsUrl: string, httpUrl: string): string {
+  const wsPath = require.resolve('ws');
+  const undiciPath = require.resolve('undici');
+  return `
+import { createRequire } from 'node:module';
+const require = createRequire(${JSON.stringify(wsPath)});
+const WebSocket = require(${JSON.stringify(wsPath)});
+const { Pool } = require(${JSON.stringify(undiciPath)});
+const transport = ${JSON.stringify(transport)};
+const ws = new WebSocket(${JSON.stringify(wsUrl)}, { perMessageDeflate: false });
+const pool = transport === 'rest' ? new Pool(${JSON.stringify(httpUrl)}, { connections: 1, pipelining: 1, keepAliveTimeout: 60000 }) : null;
+ws.on('open', () => { ws._socket.setNoDelay(true); });
+ws.on('message', (data) => {
+  if (transport === 'ws') { ws.send(data, { binary: false }); return; }
+  pool.request({ path: '/order', method: 'POST', headers: { 'content-type': 'application/json' }, body: data })
+    .then((r) => r.body.dump())
+    .catch((e) => { process.stderr.write('floor client: ' + e.message + '\\n'); });
+});
+ws.on('close', () => { if (pool) pool.close().catch(() => {}); process.exit(0); });
+ws.on('error', (e) => { process.stderr.write('floor client ws: ' + e.message + '\\n'); process.exit(1); });
+`;
+}
+
+interface ExchangeSide {
+  listening: Listening;
+  close(): void;
+  /** resolves when a client connected to /md */
+  connected: Promise<void>;
+  send(frame: string): void;
+  /** called with (seq, arrival ns) for each answer */
+  onAnswer: ((seq: number, ns: number) => void) | undefined;
+}
+
+async function startExchangeSide(): Promise<ExchangeSide> {
+  const u = uws();
+  let client: UwsWebSocket<unknown> | undefined;
+  let resolveConnected: () => void = () => undefined;
+  const connected = new Promise<void>((r) => (resolveConnected = r));
+  const side: ExchangeSide = {
+    listening: undefined as unknown as Listening,
+    connected,
+    onAnswer: undefined,
+    send(frame: string) {
+      client?.send(frame, false);
+    },
+    close() {
+      try {
+        client?.end(1000, 'done');
+      } catch {
+        /* already closed */
+      }
+      closeListen(side.listening);
+    },
+  };
+  const app = u
+    .App()
+    .ws('/md', {
+      compression: u.DISABLED,
+      maxPayloadLength: 1 << 16,
+      idleTimeout: 0,
+      open: (ws) => {
+        client = ws;
+        resolveConnected();
+      },
+      message: (_ws, msg) => {
+        const t = nowNs();
+        side.onAnswer?.(seqOf(new Uint8Array(msg)), t);
+      },
+      close: () => {
+        client = undefined;
+      },
+    })
+    .post('/order', (res) => {
+      let aborted = false;
+      res.onAborted(() => {
+        aborted = true;
+      });
+      let first: Buffer | undefined;
+      res.onData((chunk, isLast) => {
+        if (!first) first = Buffer.from(chunk.slice(0, 16));
+        if (!isLast) return;
+        const t = nowNs();
+        side.onAnswer?.(seqOf(first), t);
+        if (!aborted) res.cork(() => res.writeHeader('content-type', 'application/json').end('{"status":"NEW"}'));
+      });
+    });
+  side.listening = await listen(app, '127.0.0.1', 0);
+  return side;
+}
+
+/** Run one floor measurement (bare client) over one transport. */
+export async function runFloor(opts: W2wOptions): Promise<W2wSide> {
+  const log = opts.log ?? (() => undefined);
+  const ex = await startExchangeSide();
+  const port = ex.listening.port;
+  const src = floorClientSource(opts.transport, `ws://127.0.0.1:${port}/md`, `http://127.0.0.1:${port}`);
+  const nodeArgs = ['--input-type=module', '-e', src];
+  const child: ChildProcess =
+    opts.clientCpu !== undefined ? spawn('taskset', ['-c', String(opts.clientCpu), process.execPath, ...nodeArgs], { stdio: ['ignore', 'inherit', 'inherit'] }) : spawn(process.execPath, nodeArgs, { stdio: ['ignore', 'inherit', 'inherit'] });
+  const hist = buildHistogram(10_000_000_000, 64);
+  let lost = 0;
+  const t0 = Date.now();
+  try {
+    await Promise.race([
+      ex.connected,
+      new Promise((_, rej) => setTimeout(() => rej(new Error('floor client did not connect within 10 s')), 10_000).unref()),
+    ]);
+    const cpus = child.pid !== undefined ? cpusOf(child.pid) : null;
+    const warm = opts.warmup ?? Math.min(2000, Math.floor(opts.triggers / 10));
+    const total = warm + opts.triggers;
+    const timeoutMs = opts.timeoutMs ?? 1000;
+    await new Promise<void>((resolve) => {
+      let seq = 0;
+      let sentNs = 0;
+      let timer: NodeJS.Timeout | undefined;
+      const next = (): void => {
+        if (seq >= total) {
+          resolve();
+          return;
+        }
+        seq++;
+        const frame = triggerFrame(seq);
+        timer = setTimeout(() => {
+          lost++;
+          next();
+        }, timeoutMs);
+        sentNs = nowNs();
+        ex.send(frame);
+      };
+      ex.onAnswer = (s, t) => {
+        if (s !== seq) return; // late answer of a timed-out trigger
+        if (timer) clearTimeout(timer);
+        if (seq > warm) hist.recordValue(Math.max(0, Math.round(t - sentNs)));
+        setImmediate(next);
+      };
+      next();
+    });
+    log(`floor ${opts.transport}: ${hist.totalCount} triggers, lost ${lost}`);
+    return {
+      kind: 'floor',
+      client: opts.transport === 'ws' ? 'ws client echoing each frame on the same WebSocket' : 'ws client POSTing each frame to /order over an undici Pool (keep-alive)',
+      cpus,
+      latencyUs: percentilesUs(hist),
+      lost,
+      durationMs: Date.now() - t0,
+    };
+  } finally {
+    ex.onAnswer = undefined;
+    ex.close();
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    setTimeout(() => child.kill('SIGKILL'), 2000).unref();
+    await exited;
+  }
+}
+
+export const ENGINE_NOT_INTEGRATED =
+  'engine path not integrated yet: it needs trigger/arrival hooks in the simulator (a MatchingBook listener for order arrival and a ' +
+  'manual generator step as the trigger) and the engine run against them; see LATENCY.md, "Wire to wire"';
+
+export async function runWire2Wire(opts: W2wOptions): Promise<W2wResult> {
+  const floor = await runFloor(opts);
+  return {
+    transport: opts.transport,
+    triggers: opts.triggers,
+    frameBytes: triggerFrame(1).length,
+    exchangeCpus: cpusOf('self'),
+    floor,
+    engine: null,
+    engineNote: ENGINE_NOT_INTEGRATED,
+    ratio: null,
+    goal: 'engine p50 within 2x of the floor and p99 within 3x',
+  };
+}
+
+const HELP = `usage: tickwire wire2wire [--triggers N] [--transport ws|rest|both] [--json FILE] [--client-cpu N]
+
+Sends N trigger frames (one at a time) over a market-data WebSocket from a uWS server in this process and
+timestamps the arrival of the answer over the order transport (ws: a frame on the same socket; rest: POST /order
+over keep-alive HTTP). Reports p50/p90/p99/p99.9/max in µs for the floor (a bare Node client echoing each frame)
+and, once integrated, the engine. Pin with: taskset -c A npx tickwire wire2wire ... --client-cpu B
+
+  --triggers N      recorded triggers (default 100000; plus a warm-up of min(2000, N/10))
+  --transport T     ws, rest or both (default ws)
+  --json FILE       also write the results as JSON
+  --client-cpu N    run the answering client under taskset -c N
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const val = (n: string): string | undefined => {
+    const i = argv.indexOf(n);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const triggers = Number(val('--triggers') ?? 100_000);
+  const t = val('--transport') ?? 'ws';
+  if (!Number.isInteger(triggers) || triggers < 1) {
+    process.stderr.write('tickwire wire2wire: --triggers must be a positive integer\n');
+    return 2;
+  }
+  if (t !== 'ws' && t !== 'rest' && t !== 'both') {
+    process.stderr.write('tickwire wire2wire: --transport must be ws, rest or both\n');
+    return 2;
+  }
+  const cpuArg = val('--client-cpu');
+  const clientCpu = cpuArg === undefined ? undefined : Number(cpuArg);
+  const results: W2wResult[] = [];
+  const transports: W2wTransport[] = t === 'both' ? ['ws', 'rest'] : [t];
+  for (const transport of transports) {
+    const r = await runWire2Wire({ triggers, transport, ...(clientCpu !== undefined ? { clientCpu } : {}), log: (l) => process.stderr.write(l + '\n') });
+    results.push(r);
+    const f = r.floor.latencyUs;
+    process.stdout.write(
+      `${transport.padEnd(4)} floor  (${r.floor.client}; exchange cpus ${r.exchangeCpus ?? '?'}, client cpus ${r.floor.cpus ?? '?'})\n` +
+        `     n=${f.count} p50 ${f.p50} µs  p90 ${f.p90}  p99 ${f.p99}  p99.9 ${f.p999}  max ${f.max}  lost ${r.floor.lost}\n` +
+        `     engine: ${r.engine ? JSON.stringify(r.engine.latencyUs) : `n/a (${r.engineNote ?? ''})`}\n`,
+    );
+  }
+  const file = val('--json');
+  if (file) writeFileSync(file, JSON.stringify(results.length === 1 ? results[0] : results, null, 1) + '\n');
+  return results.some((r) => r.floor.latencyUs.count === 0) ? 1 : 0;
 }

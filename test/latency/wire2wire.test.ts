@@ -1,0 +1,41 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main, runWire2Wire, triggerFrame, type W2wResult } from '../../src/latency/wire2wire.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'tw-w2w-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('wire2wire harness (floor)', () => {
+  it('measures every trigger over ws and rest with a bare client in its own process', async () => {
+    for (const transport of ['ws', 'rest'] as const) {
+      const r = await runWire2Wire({ triggers: 300, transport, warmup: 50, timeoutMs: 2000 });
+      expect(r.transport).toBe(transport);
+      expect(r.floor.latencyUs.count + r.floor.lost).toBe(300);
+      expect(r.floor.latencyUs.count).toBeGreaterThan(250);
+      expect(r.floor.latencyUs.p50).toBeGreaterThan(0);
+      expect(r.floor.latencyUs.p99).toBeGreaterThanOrEqual(r.floor.latencyUs.p50);
+      expect(r.engine).toBeNull();
+      expect(r.engineNote).toMatch(/not integrated/);
+    }
+  });
+
+  it('the CLI writes engine and floor side by side as JSON', async () => {
+    const file = join(tmp, 'w2w.json');
+    const code = await main(['--triggers', '200', '--transport', 'both', '--json', file]);
+    expect(code).toBe(0);
+    const out = JSON.parse(readFileSync(file, 'utf8')) as W2wResult[];
+    expect(out.map((r) => r.transport)).toEqual(['ws', 'rest']);
+    for (const r of out) {
+      expect(r.floor.latencyUs.count).toBeGreaterThan(150);
+      expect(r).toHaveProperty('engine');
+      expect(r.goal).toMatch(/2x/);
+    }
+    expect(await main(['--transport', 'carrier-pigeon'])).toBe(2);
+  });
+
+  it('trigger frames carry their sequence at a fixed offset', () => {
+    expect(triggerFrame(42).slice(0, 18)).toBe('{"s":"0000000042",');
+  });
+});
