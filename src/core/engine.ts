@@ -215,7 +215,10 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
     if (o.state !== 'CANCEL_PENDING') {
       o.state = 'CANCEL_PENDING';
       this.cancelsSent++;
+      const recv = this.inBookEvent ? this.state.get(o.slot, F.localRecvNs) : 0;
       this.entry.cancel(clientOrderId, ins);
+      // a requote starts with a cancel: frame received -> cancel bytes written is this reaction's tick-to-trade
+      if (recv > 0) this.hops.record(Hop.TickToTrade, VENUE_INDEX[ins.venue], nowNs() - recv);
     }
     return true;
   }
@@ -239,7 +242,7 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
     switch (ev.kind) {
       case 'ack':
         this.acks++;
-        if (o && o.sentNs > 0) this.hops.record(Hop.Ack, v, now - o.sentNs);
+        if (o && o.sentNs > 0 && !this.entry.recordsOrderHops) this.hops.record(Hop.Ack, v, now - o.sentNs);
         break;
       case 'reject':
         this.rejects++;
@@ -247,7 +250,7 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
         this.rejectsByReason.set(ev.reason || String(ev.code), (this.rejectsByReason.get(ev.reason || String(ev.code)) ?? 0) + 1);
         break;
       case 'fill':
-        if (o && o.sentNs > 0) this.hops.record(Hop.Fill, v, now - o.sentNs);
+        if (o && o.sentNs > 0 && o.filled === 0 && !this.entry.recordsOrderHops) this.hops.record(Hop.Fill, v, now - o.sentNs);
         break;
       case 'cancel':
         this.cancels++;

@@ -87,7 +87,6 @@ export class KillSwitch {
   private pending: Promise<KillReport> | undefined;
   private signals = 0;
   private readonly sigHandler = (sig: NodeJS.Signals): void => this.onSignal(sig);
-  private readonly usr2Handler = (): void => void this.trigger('signal', 'SIGUSR2');
   private armed = false;
   report: KillReport | undefined;
   triggered = false;
@@ -107,7 +106,6 @@ export class KillSwitch {
     this.armed = true;
     process.on('SIGINT', this.sigHandler);
     process.on('SIGTERM', this.sigHandler);
-    process.on('SIGUSR2', this.usr2Handler);
   }
 
   private onSignal(sig: NodeJS.Signals): void {
@@ -131,7 +129,6 @@ export class KillSwitch {
     if (this.armed) {
       process.off('SIGINT', this.sigHandler);
       process.off('SIGTERM', this.sigHandler);
-      process.off('SIGUSR2', this.usr2Handler);
       this.armed = false;
     }
   }

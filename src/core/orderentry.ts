@@ -7,6 +7,8 @@ import type { Instrument } from './types.js';
 import type { ExchangeOrder, ExchangePosition, OrderEventSink, OrderRequest } from '../orders/types.js';
 
 export interface OrderEntry {
+  /** true when this layer records the ack/fill hops itself (the engine then does not) */
+  readonly recordsOrderHops?: boolean;
   /** Send a new order under the engine's client id; the outcome arrives as OrderEvents on the sink. */
   place(clientOrderId: string, ins: Instrument, req: OrderRequest): void;
   cancel(clientOrderId: string, ins: Instrument): void;

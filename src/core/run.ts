@@ -4,8 +4,8 @@
  * reconciliation, the engine with its strategy, the kill switch, the control plane; a summary at the end.
  *
  * Stops: after --duration; on the first SIGINT/SIGTERM (graceful: stop trading, cancel everything, verify,
- * persist, summary, exit 0); a second signal or SIGUSR2 = kill switch (exit code `killSwitch.exitCode` when
- * `onTrigger` is `exit`, else it stays halted until the duration ends or another stop).
+ * persist, summary, exit 0); a second signal = kill switch (exit code `killSwitch.exitCode` when `onTrigger` is
+ * `exit`, else it stays halted until the duration ends or another stop).
  */
 import { existsSync, mkdirSync, renameSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,7 +28,8 @@ import { CrossVenueSignal } from '../strategy/crossvenue.js';
 import type { Strategy } from '../strategy/types.js';
 import { startControl, type ControlServer } from '../control/server.js';
 import { RUN_STATE_FILE, type RunState } from '../control/cli.js';
-import { wirePaper, type Wiring } from './wiring.js';
+import { accessFromConfig, accessFromSim, wireNetwork, wirePaper, type Wiring } from './wiring.js';
+import { startSim, type SimHandle, type SimVenueName } from '../sim/index.js';
 import { buildSummary, formatSummary, type RunSummary } from './summary.js';
 
 const HELP = `usage: tickwire run [--config FILE] [--duration SECONDS] [--summary-json FILE] [--paper]
@@ -42,13 +43,13 @@ persistence (journal + snapshots in persistence.dir) and the loopback control pl
   --paper              use the simulator's matching core in process (no sockets)
 
 Without --config the demo parameters apply: market maker on binanceSpot BTCUSDT at the touch.
-Signals: SIGINT/SIGTERM = graceful stop; a second one, or SIGUSR2 = kill switch (SIGUSR1 is Node's inspector).
+Signals: SIGINT/SIGTERM = graceful stop; a second one = kill switch. SIGUSR2 = latency histogram dump.
 Control: the URL and token go to <persistence.dir>/${RUN_STATE_FILE} (mode 0600); TICKWIRE_CONTROL_TOKEN sets the token.
 `;
 
 /** Parameters of the demo (no config file): quote at the touch of the simulator's 1-tick book. */
 export const DEMO_OVERRIDES = {
-  strategy: { marketMaker: { venue: 'binanceSpot', symbol: 'BTCUSDT', halfSpreadBps: 0.01, size: 0.002, maxInventory: 0.01, requoteTicks: 2 } },
+  strategy: { marketMaker: { venue: 'binanceSpot', symbol: 'BTCUSDT', halfSpreadBps: 0.001, size: 0.002, maxInventory: 0.01, requoteTicks: 1 } },
 };
 
 export interface RunOptions {
@@ -62,6 +63,12 @@ export interface RunOptions {
   print?: boolean;
   /** install signal handlers (default true) */
   signals?: boolean;
+  /** seed of the simulator's generator (default 1) */
+  seed?: number;
+  /** embedded simulator: level updates per second over all books (default 1000) */
+  simRate?: number;
+  /** order transport of the Binance gateways (default rest) */
+  transport?: 'rest' | 'wsapi';
   /** in-process paper venue: level updates per second (default 600) */
   paperRate?: number;
   /** stop early once this holds (polled every 50 ms; --duration stays the upper bound) */
@@ -102,14 +109,36 @@ function archiveEphemeral(dir: string): string | undefined {
   return to;
 }
 
-async function wire(cfg: Config, state: BotState, paper: boolean, log: Logger, paperRate = 600): Promise<Wiring> {
+async function wire(cfg: Config, state: BotState, hops: HopRecorder, o: RunOptions, env: NodeJS.ProcessEnv, log: Logger): Promise<Wiring> {
   const refs = cfg.instruments;
-  if (!paper) {
-    const external = cfg.exchanges.binance.preset !== 'sim' || cfg.exchanges.bybit.preset !== 'sim';
-    if (external) throw new Error('testnet/mainnet presets need the venue order gateways (src/orders), which are not wired into `run` yet; use the sim preset');
-    log.info('networked simulator wiring not available yet: using the in-process paper venue');
+  if (o.paper === true) return wirePaper(refs, state, o.seed ?? 1, o.paperRate ?? 600);
+  // an exchange with preset `sim` and no endpoints in the config runs in the embedded simulator
+  const embedded = (['binance', 'bybit'] as const).filter((ex) => cfg.exchanges[ex].enabled && cfg.exchanges[ex].preset === 'sim' && Object.keys(cfg.exchanges[ex].endpoints).length === 0);
+  const secrets = loadSecrets(cfg.secretsFile, env);
+  const access = accessFromConfig(cfg, secrets);
+  let sim: SimHandle | undefined;
+  if (embedded.length > 0) {
+    const venues: SimVenueName[] = [];
+    if (embedded.includes('binance')) venues.push('binanceSpot', 'binanceUsdm');
+    if (embedded.includes('bybit')) venues.push('bybit');
+    const symbols = [...new Set(refs.map((r) => r.symbol))];
+    sim = await startSim({ venues, symbols, seed: o.seed ?? 1, rate: o.simRate ?? 1000, log });
+    for (const [v, msg] of Object.entries(sim.venueErrors)) log.warn({ venue: v, err: msg }, 'simulator venue failed to start');
+    const simAccess = accessFromSim(sim);
+    for (const v of ['binanceSpot', 'binanceUsdm', 'bybitSpot', 'bybitLinear'] as const) {
+      const ex = v.startsWith('binance') ? 'binance' : 'bybit';
+      if (embedded.includes(ex) && simAccess[v]) access[v] = simAccess[v];
+    }
   }
-  return wirePaper(refs, state, 1, paperRate);
+  try {
+    return await wireNetwork({
+      refs, state, hops, access, ephemeral: sim !== undefined, ...(sim ? { sim } : {}), transport: o.transport ?? 'rest',
+      describe: { mode: sim ? `embedded simulator (${embedded.join(', ')})` : 'external endpoints', presets: { binance: cfg.exchanges.binance.preset, bybit: cfg.exchanges.bybit.preset } },
+    });
+  } catch (e) {
+    await sim?.close();
+    throw e;
+  }
 }
 
 export async function runEngine(o: RunOptions = {}): Promise<RunResult> {
@@ -118,14 +147,12 @@ export async function runEngine(o: RunOptions = {}): Promise<RunResult> {
   const cfg = loadConfig({ file: o.config, env, overrides });
   const log = createLogger({ level: cfg.log.level, destinations: cfg.log.destinations, name: 'tickwire' });
   setRootLogger(log);
-  const anyExternal = cfg.exchanges.binance.preset !== 'sim' || cfg.exchanges.bybit.preset !== 'sim';
-  if (anyExternal) loadSecrets(cfg.secretsFile, env); // validated up front (never logged)
 
   const dir = cfg.persistence.dir;
   mkdirSync(dir, { recursive: true });
   const state = BotState.create(Math.max(8, cfg.instruments.length));
   const hops = new HopRecorder();
-  const wiring = await wire(cfg, state, o.paper === true, log, o.paperRate);
+  const wiring = await wire(cfg, state, hops, o, env, log);
 
   // persistence: recover (or archive a dead embedded exchange's journal)
   let archived: string | undefined;

@@ -3,12 +3,26 @@
  * slots), an `OrderEntry`, a way to attach the engine's event path, and counters for the summary and /metrics.
  *
  * - `paper`: the simulator's matching core in process (src/core/paper.ts): no sockets, one coherent market.
+ * - `network`: the WebSocket market-data adapters (src/exchange/{binance,bybit}/md) and the order gateways (src/orders) against
+ *   the embedded simulator (`startSim`), an external simulator (endpoints in the config) or testnet/mainnet.
  */
 import type { BotState } from './botstate.js';
 import type { Instrument, VenueId } from './types.js';
 import type { OrderEntry } from './orderentry.js';
 import { PaperVenue } from './paper.js';
 import type { ExtraMetric } from '../control/metrics.js';
+import type { Config } from '../config/schema.js';
+import type { Secrets } from '../config/secrets.js';
+import { PRESETS } from '../config/presets.js';
+import type { HopRecorder } from '../latency/hops.js';
+import { fetchBinanceInstruments, fetchBybitInstruments } from '../exchange/reference.js';
+import { BinanceMd } from '../exchange/binance/md/adapter.js';
+import { BybitMd } from '../exchange/bybit/md/adapter.js';
+import { createBinanceGateway } from '../exchange/binance/trade/index.js';
+import { OrderManager } from '../orders/manager.js';
+import type { VenueGateway } from '../orders/gateway.js';
+import { InjectedIds, ManagerEntry } from './gateway.js';
+import type { SimHandle } from '../sim/index.js';
 
 export interface Wiring {
   kind: 'paper' | 'sim' | 'live';
@@ -62,5 +76,148 @@ export function hookBotState(state: BotState, hook: (slot: number) => void): voi
   state.writeTop = (slot: number, bidPx: number, bidQty: number, askPx: number, askQty: number, seq: number, exchEventMs: number, localRecvNs: number): void => {
     orig(slot, bidPx, bidQty, askPx, askQty, seq, exchEventMs, localRecvNs);
     hook(slot);
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Networked wiring: real WebSocket/HTTP adapters and gateways, against the embedded simulator, an external one, or
+// testnet/mainnet.
+
+
+/** Where one venue lives and how to log in. */
+export interface VenueAccess {
+  rest: string;
+  /** market stream base (Binance: host; Bybit: host without /v5/public/...) */
+  ws: string;
+  wsApi?: string;
+  privateWs?: string;
+  apiKey?: string;
+  apiSecret?: string;
+  ed25519ApiKey?: string;
+  ed25519PrivateKeyPem?: string;
+}
+
+function stripBybitPath(u: string): string {
+  return u.replace(/\/v5\/public\/\w+\/?$/, '');
+}
+
+/** Venue access from the presets / config endpoints / secrets (testnet, mainnet, external simulator). */
+export function accessFromConfig(cfg: Config, secrets: Secrets): Partial<Record<VenueId, VenueAccess>> {
+  const out: Partial<Record<VenueId, VenueAccess>> = {};
+  for (const ex of ['binance', 'bybit'] as const) {
+    const e = cfg.exchanges[ex];
+    if (!e.enabled) continue;
+    const base = e.preset === 'sim' ? undefined : PRESETS[ex][e.preset];
+    const ep = { ...(base ?? {}), ...e.endpoints };
+    const cred = secrets[ex];
+    const creds = cred ? { apiKey: cred.apiKey, apiSecret: cred.apiSecret } : {};
+    const spot = ex === 'binance' ? 'binanceSpot' : 'bybitSpot';
+    const fut = ex === 'binance' ? 'binanceUsdm' : 'bybitLinear';
+    const fix = ex === 'bybit' ? stripBybitPath : (u: string) => u;
+    if (ep.spotRest && ep.spotWs) out[spot] = { rest: ep.spotRest, ws: fix(ep.spotWs), ...(ep.spotWsApi ? { wsApi: ep.spotWsApi } : {}), ...(ep.privateWs ? { privateWs: ep.privateWs } : {}), ...creds };
+    if (ep.futuresRest && ep.futuresWs) out[fut] = { rest: ep.futuresRest, ws: fix(ep.futuresWs), ...(ep.futuresWsApi ? { wsApi: ep.futuresWsApi } : {}), ...(ep.privateWs ? { privateWs: ep.privateWs } : {}), ...creds };
+  }
+  return out;
+}
+
+/** Venue access of an embedded simulator. */
+export function accessFromSim(sim: SimHandle): Partial<Record<VenueId, VenueAccess>> {
+  const out: Partial<Record<VenueId, VenueAccess>> = {};
+  const e = sim.endpoints;
+  const of = (x: NonNullable<typeof e.binanceSpot>): VenueAccess => ({
+    rest: x.restBaseUrl, ws: x.wsStreamBaseUrl, wsApi: x.wsApiUrl, ...(x.wsPrivateUrl ? { privateWs: x.wsPrivateUrl } : {}),
+    apiKey: x.apiKey, apiSecret: x.apiSecret, ...(x.ed25519ApiKey ? { ed25519ApiKey: x.ed25519ApiKey } : {}), ...(x.ed25519PrivateKeyPem ? { ed25519PrivateKeyPem: x.ed25519PrivateKeyPem } : {}),
+  });
+  if (e.binanceSpot) out.binanceSpot = of(e.binanceSpot);
+  if (e.binanceUsdm) out.binanceUsdm = of(e.binanceUsdm);
+  if (e.bybit) {
+    out.bybitSpot = of(e.bybit);
+    out.bybitLinear = of(e.bybit);
+  }
+  return out;
+}
+
+export interface NetworkWiringOptions {
+  refs: ReadonlyArray<{ venue: VenueId; symbol: string }>;
+  state: BotState;
+  hops: HopRecorder;
+  access: Partial<Record<VenueId, VenueAccess>>;
+  /** the exchange dies with this process (embedded simulator) */
+  ephemeral: boolean;
+  sim?: SimHandle;
+  transport?: 'rest' | 'wsapi';
+  describe: Record<string, unknown>;
+}
+
+export async function wireNetwork(o: NetworkWiringOptions): Promise<Wiring> {
+  const instruments: Instrument[] = [];
+  for (let slot = 0; slot < o.refs.length; slot++) {
+    const r = o.refs[slot]!;
+    const a = o.access[r.venue];
+    if (!a) throw new Error(`${r.venue}: no endpoints (venue disabled or not served)`);
+    const got =
+      r.venue === 'binanceSpot' || r.venue === 'binanceUsdm'
+        ? await fetchBinanceInstruments(a.rest, r.venue === 'binanceSpot' ? 'spot' : 'usdm', [r.symbol], slot)
+        : await fetchBybitInstruments(a.rest, r.venue === 'bybitSpot' ? 'spot' : 'linear', [r.symbol], slot);
+    const ins = got[0];
+    if (!ins) throw new Error(`${r.venue}: ${r.symbol} not listed`);
+    instruments.push(ins);
+  }
+  const byVenue = new Map<VenueId, Instrument[]>();
+  for (const i of instruments) byVenue.set(i.venue, [...(byVenue.get(i.venue) ?? []), i]);
+
+  const md: Array<BinanceMd | BybitMd> = [];
+  const mdName: string[] = [];
+  const gateways: VenueGateway[] = [];
+  for (const [venue, list] of byVenue) {
+    const a = o.access[venue]!;
+    if (venue === 'binanceSpot' || venue === 'binanceUsdm') {
+      md.push(new BinanceMd({ market: venue === 'binanceSpot' ? 'spot' : 'usdm', restBaseUrl: a.rest, wsBaseUrl: a.ws, instruments: list, state: o.state, hops: o.hops }));
+      if (a.apiKey !== undefined || a.ed25519ApiKey !== undefined) {
+        gateways.push(
+          createBinanceGateway({
+            venue, restBaseUrl: a.rest, ...(a.wsApi ? { wsApiUrl: a.wsApi } : {}), wsStreamBaseUrl: a.ws,
+            ...(a.apiKey !== undefined ? { apiKey: a.apiKey } : {}), ...(a.apiSecret !== undefined ? { apiSecret: a.apiSecret } : {}),
+            ...(a.ed25519ApiKey !== undefined ? { ed25519ApiKey: a.ed25519ApiKey } : {}), ...(a.ed25519PrivateKeyPem !== undefined ? { ed25519PrivateKeyPem: a.ed25519PrivateKeyPem } : {}),
+            instruments: list.map((i) => ({ symbol: i.symbol, priceDecimals: i.priceDecimals, qtyDecimals: i.qtyDecimals })),
+            transport: o.transport ?? 'rest', hops: o.hops,
+          }),
+        );
+      }
+    } else {
+      md.push(new BybitMd({ category: venue === 'bybitSpot' ? 'spot' : 'linear', wsBaseUrl: a.ws, instruments: list, state: o.state, hops: o.hops }));
+      // Bybit order gateway: wired here once src/exchange/bybit/trade exports its factory
+    }
+    mdName.push(venue);
+  }
+  const ids = new InjectedIds('tw');
+  const manager = new OrderManager({ instruments, gateways, ids, hops: o.hops });
+  const entry = new ManagerEntry(manager, ids, instruments);
+  const sum = (f: (m: BinanceMd | BybitMd) => number): Record<string, number> => Object.fromEntries(md.map((m, i) => [mdName[i]!, f(m)]));
+  return {
+    kind: o.sim ? 'sim' : 'live',
+    ephemeralExchange: o.ephemeral,
+    instruments,
+    entry,
+    attach(onBook) {
+      hookBotState(o.state, onBook);
+    },
+    async start() {
+      await manager.start();
+      await Promise.all(md.map((m) => m.start()));
+    },
+    async stop() {
+      await Promise.all(md.map((m) => m.stop().catch(() => undefined)));
+      await entry.close().catch(() => undefined);
+      await o.sim?.close();
+    },
+    frames: () => sum((m) => m.counters.frames),
+    resyncs: () => sum((m) => m.counters.resyncs),
+    extraMetrics: () => [
+      { name: 'tickwire_md_frames_total', help: 'Market-data frames received.', type: 'counter', samples: md.map((m, i) => ({ labels: { venue: mdName[i]! }, value: m.counters.frames })) },
+      { name: 'tickwire_md_gaps_total', help: 'Sequence gaps detected.', type: 'counter', samples: md.map((m, i) => ({ labels: { venue: mdName[i]! }, value: m.counters.gaps })) },
+      { name: 'tickwire_md_reconnects_total', help: 'Market-data reconnects.', type: 'counter', samples: md.map((m, i) => ({ labels: { venue: mdName[i]! }, value: m.counters.reconnects })) },
+    ],
+    describe: () => ({ ...o.describe, gateways: gateways.map((g) => g.venue) }),
   };
 }
