@@ -10,6 +10,7 @@
  *   log, a separate alert stream (warn+), optionally stdout for journald. `parseLogDestinations()` reads the same from
  *   one string (the `TICKWIRE_LOG_DESTINATIONS` environment variable or a config field).
  */
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import pino, { type Logger, type LevelWithSilent, type StreamEntry, type DestinationStream } from 'pino';
 
@@ -62,6 +63,15 @@ function destinationFor(d: LogDestination): DestinationStream {
   if (d.to === 'stderr') return pino.destination({ dest: 2, sync: false });
   if (d.rotate) {
     const r = d.rotate;
+    // pino-roll opens the file in a worker thread, where a failure is silent until end() times out: check here,
+    // synchronously, so a wrong path is a clear error at start.
+    const dir = dirname(d.to);
+    try {
+      mkdirSync(dir, { recursive: true });
+      accessSync(dir, constants.W_OK);
+    } catch (err) {
+      throw new LogConfigError(`log destination '${d.to}': directory ${dir} is not writable (${(err as Error).message})`);
+    }
     // no symlink: pino-roll 4.0 creates current.log before the file exists and fails (ENOENT)
     const options: Record<string, unknown> = { file: d.to, mkdir: true };
     if (r.frequency !== undefined) options['frequency'] = r.frequency;
@@ -69,13 +79,18 @@ function destinationFor(d: LogDestination): DestinationStream {
     if (r.count !== undefined) options['limit'] = { count: r.count };
     const t = pino.transport({ target: 'pino-roll', options }) as DestinationStream & NodeJS.EventEmitter;
     // a failing transport (unwritable directory) must say so once, not crash the process with an unhandled 'error'
-    t.on('error', (err: Error) => process.stderr.write(`tickwire: log destination ${d.to} failed: ${err.message}\n`));
+    t.on('error', (err: Error) => {
+      failedStreams.add(t);
+      process.stderr.write(`tickwire: log destination ${d.to} failed: ${err.message}\n`);
+    });
     return t;
   }
   return pino.destination({ dest: d.to, sync: false, mkdir: true });
 }
 
 const openStreams: DestinationStream[] = [];
+/** streams whose worker failed: end() on them would block until thread-stream's own 10 s timeout */
+const failedStreams = new WeakSet<object>();
 
 export function createLogger(opts: LogOptions = {}): Logger {
   const dests = opts.destinations ?? [{ to: 'stderr', level: opts.level ?? 'info' }];
@@ -121,7 +136,7 @@ export async function closeLogs(timeoutMs = 5_000): Promise<void> {
       (s) =>
         new Promise<void>((resolve) => {
           const st = s as unknown as NodeJS.EventEmitter & { end?: () => void; fd?: number; closed?: boolean };
-          if (st.fd === 1 || st.fd === 2 || typeof st.end !== 'function') return resolve();
+          if (st.fd === 1 || st.fd === 2 || typeof st.end !== 'function' || failedStreams.has(s)) return resolve();
           const timer = setTimeout(resolve, timeoutMs);
           const done = (): void => {
             clearTimeout(timer);

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -97,5 +97,17 @@ describe('logger', () => {
     expect(() => parseLogDestinations('/x=info,weekly')).toThrow(/unknown option 'weekly'/);
     expect(() => parseLogDestinations('stdout=info,daily')).toThrow(/only files rotate/);
     expect(() => parseLogDestinations(' ; ')).toThrow(/none given/);
+  });
+});
+
+describe('logger configuration errors', () => {
+  it('a rotating destination in an unwritable place is a clear error at creation, not silent loss', () => {
+    // a regular file where a directory should be: ENOTDIR even for root (and never a path under /proc, where
+    // Node 20's recursive mkdirSync spins forever)
+    const notADir = join(dir, 'plain-file');
+    writeFileSync(notADir, '');
+    expect(() => createLogger({ destinations: [{ to: join(notADir, 'engine', 'x'), level: 'info', rotate: { frequency: 'daily' } }] })).toThrow(
+      /log destination '.*plain-file\/engine\/x': directory .*plain-file\/engine is not writable \(ENOTDIR/,
+    );
   });
 });
