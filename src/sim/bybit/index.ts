@@ -103,6 +103,8 @@ export interface BybitVenueOptions {
   rateLimits?: Partial<BybitRateLimits>;
   /** idle timeout of WS connections without any message from the client, seconds (Bybit: 600) */
   idleTimeoutSec?: number;
+  /** lower bound of `?max_active_time=` on private/trade sockets, seconds (Bybit: 30; tests may lower it) */
+  minMaxActiveTimeSec?: number;
   /** first `u` of a topic (default 1,000,000 so that u == 1 is only ever a restart) */
   firstUpdateId?: number;
 }
@@ -134,6 +136,9 @@ interface ConnData {
   apiKey: string | undefined;
   reqIds: Set<string> | undefined;
   closed: boolean;
+  /** `?max_active_time=` of private/trade sockets: close after this long without a message from the client (0 = off) */
+  maxIdleMs: number;
+  lastRecvMs: number;
 }
 
 type Ws = WebSocket<ConnData>;
@@ -229,6 +234,7 @@ class BybitVenue {
     this.routes();
     // ctx.depthIntervalMs === 0: one frame per book batch, no timers (a deterministic byte stream for a seed)
     if (!this.perBatch) this.startTimers();
+    this.timers.push(setInterval(() => this.sweepIdle(), 250));
     this.ctx.onFault((f) => this.onFault(f));
     return this.listenAndDescribe();
   }
@@ -1383,6 +1389,8 @@ class BybitVenue {
           apiKey: undefined,
           reqIds: kind === 'trade' ? new Set() : undefined,
           closed: false,
+          maxIdleMs: kind === 'public' ? 0 : this.parseMaxActiveTime(req.getQuery('max_active_time') ?? ''),
+          lastRecvMs: Date.now(),
         };
         res.upgrade(
           data,
@@ -1396,6 +1404,7 @@ class BybitVenue {
         this.conns[kind].add(ws);
       },
       message: (ws: Ws, msg: ArrayBuffer) => {
+        ws.getUserData().lastRecvMs = Date.now();
         const text = Buffer.from(msg).toString('utf8');
         try {
           if (kind === 'public') this.onPublicMessage(ws, text);
@@ -1411,6 +1420,32 @@ class BybitVenue {
     this.app.ws('/v5/public/linear', mk('public', 'linear'));
     this.app.ws('/v5/private', mk('private', undefined));
     this.app.ws('/v5/trade', mk('trade', undefined));
+  }
+
+  /** "30s".."600s" or "1m".."10m" (Bybit's range); anything else: off */
+  private parseMaxActiveTime(text: string): number {
+    const m = /^(\d+)(s|m)$/.exec(text);
+    if (!m) return 0;
+    const sec = Number(m[1]) * (m[2] === 'm' ? 60 : 1);
+    const min = this.opts.minMaxActiveTimeSec ?? 30;
+    if (sec < min || sec > 600) return 0;
+    return sec * 1000;
+  }
+
+  private sweepIdle(): void {
+    const now = Date.now();
+    for (const k of ['private', 'trade'] as const) {
+      for (const ws of this.conns[k]) {
+        const d = ws.getUserData();
+        if (d.maxIdleMs > 0 && now - d.lastRecvMs > d.maxIdleMs) {
+          try {
+            ws.close();
+          } catch {
+            /* gone */
+          }
+        }
+      }
+    }
   }
 
   private onWsClose(ws: Ws): void {

@@ -283,4 +283,18 @@ describe('trade WS', () => {
     s.sim.inject({ kind: 'closeConnections', market: 'bybitLinear', which: 'wsapi' });
     await t.waitClosed();
   });
+
+  it('?max_active_time closes a private socket that sends nothing for that long', async () => {
+    const t = await startBybitSim({ minMaxActiveTimeSec: 1 });
+    try {
+      const idle = await Client.open(`${t.ep.wsPrivateUrl}?max_active_time=1s`);
+      clients.push(idle);
+      const plain = await Client.open(t.ep.wsPrivateUrl!);
+      clients.push(plain);
+      await idle.waitClosed(5000);
+      expect(plain.closed).toBe(false);
+    } finally {
+      await t.close();
+    }
+  });
 });
