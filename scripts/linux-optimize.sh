@@ -185,6 +185,11 @@ sysctl_setting() {
   if [ "$ok" = 1 ]; then
     report ok "$name" "$cur" "$rec" "$why"
   elif [ "$MODE" = apply ]; then
+    # min3: raise each field to at least the recommendation, never lower one that is already higher
+    if [ "$cmp" = min3 ]; then
+      rec="$(awk -v c="$cur" -v r="$rec" 'BEGIN { split(c, a, " "); split(r, b, " ");
+             for (i = 1; i <= 3; i++) printf "%s%d", (i > 1 ? " " : ""), (a[i] + 0 > b[i] + 0 ? a[i] : b[i]) }')"
+    fi
     if write_value "$path" "$rec"; then
       SYSCTL_CONF="$SYSCTL_CONF$name = $rec"$'\n'
       report set "$name" "$cur" "$rec" "$why"
@@ -244,19 +249,21 @@ thp() {
 }
 
 governor() {
-  local c path cur bad="" seen=0 why="no frequency ramp-up delay when a burst arrives after a quiet spell"
+  local c path cur bad="" seen=0 changed=0 why="no frequency ramp-up delay when a burst arrives after a quiet spell"
   for c in $ONLINE; do
     path="/sys/devices/system/cpu/cpu$c/cpufreq/scaling_governor"
     cur="$(rd "$path")" || continue
     seen=1
     if [ "$cur" != performance ]; then
-      if [ "$MODE" = apply ] && write_value "$path" performance; then :; else bad="$bad cpu$c=$cur"; fi
+      if [ "$MODE" = apply ] && write_value "$path" performance; then changed=1; else bad="$bad cpu$c=$cur"; fi
     fi
   done
   if [ "$seen" = 0 ]; then
     report "n/a" "cpu.governor" "not available here (no cpufreq: VM or BIOS-controlled)" performance "$why"
   elif [ -n "$bad" ]; then
     report CHANGE "cpu.governor" "${bad# }" performance "$why"
+  elif [ "$changed" = 1 ]; then
+    report set "cpu.governor" "was not performance" performance "$why"
   else
     report ok "cpu.governor" performance performance "$why"
   fi
@@ -265,7 +272,7 @@ governor() {
 cstates() {
   # Deep C-states take tens to hundreds of microseconds to leave. On the trading cores, keep only states whose exit
   # latency is at most 2 us (POLL and C1). The lasting fix is a kernel argument (printed under kernel.cmdline).
-  local c d lat name dis deep="" seen=0 why="exit latency of deep C-states (10-200 us) lands on the first packet after idle"
+  local c d lat name dis deep="" seen=0 changed=0 why="exit latency of deep C-states (10-200 us) lands on the first packet after idle"
   local driver
   driver="$(rd /sys/devices/system/cpu/cpuidle/current_driver || echo none)"
   for c in $TRADING; do
@@ -277,7 +284,7 @@ cstates() {
       name="$(rd "$d/name" || echo "?")"
       dis="$(rd "$d/disable" || echo 0)"
       if [ "$lat" -gt 2 ] && [ "$dis" != 1 ]; then
-        if [ "$MODE" = apply ] && write_value "$d/disable" 1; then :; else deep="$deep cpu$c:$name(${lat}us)"; fi
+        if [ "$MODE" = apply ] && write_value "$d/disable" 1; then changed=1; else deep="$deep cpu$c:$name(${lat}us)"; fi
       fi
     done
   done
@@ -285,6 +292,8 @@ cstates() {
     report "n/a" "cpu.cstates[$TRADING_CSV]" "not available here (driver: $driver)" "only states <= 2 us" "$why"
   elif [ -n "$deep" ]; then
     report CHANGE "cpu.cstates[$TRADING_CSV]" "enabled:${deep}" "only states <= 2 us" "$why"
+  elif [ "$changed" = 1 ]; then
+    report set "cpu.cstates[$TRADING_CSV]" "deep states were enabled" "only states <= 2 us" "$why"
   else
     report ok "cpu.cstates[$TRADING_CSV]" "deep states disabled (driver: $driver)" "only states <= 2 us" "$why"
   fi
@@ -360,7 +369,7 @@ irqbalance() {
 }
 
 irq_affinity() {
-  local why="every IRQ serviced on housekeeping CPUs [$HOUSE_CSV]: none interrupts the trading loop" d n=0 bad=0 cur c irq
+  local why="every IRQ serviced on housekeeping CPUs [$HOUSE_CSV]: none interrupts the trading loop" d n=0 bad=0 moved=0 cur c irq
   if [ -z "$HOUSE" ]; then
     report CHANGE "irq.affinity" "no housekeeping CPU left" "trading != all CPUs" "keep at least one CPU for IRQs and the kernel"
     return 0
@@ -375,13 +384,15 @@ irq_affinity() {
       case " $ISOLATE " in *" $c "*) hit=1 ;; esac
     done
     if [ "$hit" = 1 ]; then
-      if [ "$MODE" = apply ] && write_value "/proc/irq/$irq/smp_affinity_list" "$HOUSE_CSV" 2>/dev/null; then :; else bad=$((bad + 1)); fi
+      if [ "$MODE" = apply ] && write_value "/proc/irq/$irq/smp_affinity_list" "$HOUSE_CSV" 2>/dev/null; then moved=$((moved + 1)); else bad=$((bad + 1)); fi
     fi
   done
   if [ "$n" = 0 ]; then
     report "n/a" "irq.affinity" "not available here" "cpus $HOUSE_CSV" "$why"
   elif [ "$bad" -gt 0 ]; then
     report CHANGE "irq.affinity" "$bad of $n IRQs may run on [$ISOLATE_CSV]" "cpus $HOUSE_CSV" "$why (some IRQs, e.g. per-CPU timers, cannot move)"
+  elif [ "$moved" -gt 0 ]; then
+    report set "irq.affinity" "$moved of $n IRQs moved off [$ISOLATE_CSV]" "cpus $HOUSE_CSV" "$why"
   else
     report ok "irq.affinity" "$n IRQs off [$ISOLATE_CSV]" "cpus $HOUSE_CSV" "$why"
   fi

@@ -80,6 +80,7 @@ describe('scripts/linux-optimize.sh', () => {
       'sys/devices/system/cpu/online': '0-3\n',
       'proc/sys/net/core/busy_poll': '0\n',
       'proc/sys/net/ipv4/tcp_rmem': '4096\t131072\t6291456\n',
+      'proc/sys/net/ipv4/tcp_wmem': '4096\t16384\t33554432\n',
       'proc/sys/net/ipv4/tcp_slow_start_after_idle': '1\n',
       'proc/sys/vm/swappiness': '60\n',
       'proc/sys/fs/file-max': '9999999\n',
@@ -113,6 +114,10 @@ describe('scripts/linux-optimize.sh', () => {
     expect(apply.status, apply.stderr).toBe(0);
     expect(read('proc/sys/net/core/busy_poll').trim()).toBe('50');
     expect(read('proc/sys/net/ipv4/tcp_rmem').trim()).toBe('4096 262144 16777216');
+    expect(read('proc/sys/net/ipv4/tcp_wmem').trim()).toBe('4096 262144 33554432'); // a higher max is kept
+    for (const name of ['vm.swappiness', 'cpu.governor', 'cpu.cstates[2]', 'irq.affinity', 'thp.enabled', 'limits.nofile']) {
+      expect(apply.stdout).toMatch(new RegExp(`^set\\s+${name.replace(/[.[\]]/g, '\\$&')}\\s`, 'm'));
+    }
     expect(read('proc/sys/net/ipv4/tcp_slow_start_after_idle').trim()).toBe('0');
     expect(read('proc/sys/vm/swappiness').trim()).toBe('1');
     expect(read('proc/sys/fs/file-max').trim()).toBe('9999999'); // already above the minimum: untouched
