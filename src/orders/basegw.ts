@@ -59,6 +59,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 export abstract class BaseGateway {
   onEvent: (ev: OrderEvent) => void = () => undefined;
+  onStreamResync: () => void = () => undefined;
   protected readonly ev: OrderEvent = blankOrderEvent();
   protected halted = false;
   protected haltReason = '';

@@ -15,6 +15,8 @@ export interface VenueGateway {
   readonly venue: VenueId;
   /** set by the OrderManager before start(); the event object may be reused after the call returns */
   onEvent: (ev: OrderEvent) => void;
+  /** set by the OrderManager: the private stream re-subscribed after a gap (events may have been missed) */
+  onStreamResync: () => void;
   /** connect, pre-warm, sync the clock, start keep-alives */
   start(): Promise<void>;
   stop(): Promise<void>;

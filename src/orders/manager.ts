@@ -15,7 +15,8 @@ import { log } from '../util/log.js';
 import type { VenueGateway } from './gateway.js';
 import { ClientIdGenerator } from './ids.js';
 import { OrderStore, isTerminal, type TrackedOrder } from './state.js';
-import type { ExchangeOrder, ExchangePosition, OrderApi, OrderEvent, OrderEventSink, OrderRequest } from './types.js';
+import { blankOrderEvent, type ExchangeOrder, type ExchangePosition, type OrderApi, type OrderEvent, type OrderEventSink, type OrderRequest } from './types.js';
+import { kindOfState } from './basegw.js';
 
 export interface OrderManagerOptions {
   instruments: readonly Instrument[];
@@ -48,6 +49,9 @@ export class OrderManager implements OrderApi {
     for (const g of opts.gateways) {
       this.gateways.set(g.venue, g);
       g.onEvent = (ev) => this.onEvent(ev);
+      g.onStreamResync = () => {
+        this.reconcile(g.venue).catch((err: unknown) => log().warn({ venue: g.venue, err: String(err) }, 'reconcile failed'));
+      };
     }
     this.ids = opts.ids ?? new ClientIdGenerator();
     this.hops = opts.hops;
@@ -164,6 +168,35 @@ export class OrderManager implements OrderApi {
     const gw = this.gateways.get(v);
     if (!gw) throw new Error(`no gateway for ${v}`);
     return gw.queryOrder(s, clientOrderId);
+  }
+
+  /**
+   * Ask the exchange for the state of every order we think is open on a venue and feed the answers through the
+   * state machine (after a private-stream gap, at start after a restart, on demand). Returns how many were queried.
+   */
+  async reconcile(venue: VenueId): Promise<number> {
+    const gw = this.gateways.get(venue);
+    if (!gw) return 0;
+    const open = this.store.open(venue);
+    const ev = blankOrderEvent();
+    await Promise.all(
+      open.map(async (o) => {
+        const q = await gw.queryOrder(o.symbol, o.clientOrderId).catch(() => undefined);
+        if (!q) return;
+        ev.venue = venue;
+        ev.symbol = q.symbol;
+        ev.kind = kindOfState(q.state);
+        ev.clientOrderId = q.clientOrderId;
+        ev.exchangeOrderId = q.exchangeOrderId;
+        ev.state = q.state;
+        ev.cumQty = q.filledQty;
+        ev.exchTimeMs = q.updateTimeMs;
+        ev.localNs = nowNs();
+        ev.source = 'query';
+        this.onEvent(ev);
+      }),
+    );
+    return open.length;
   }
 
   /** Kill switch: cancel everything everywhere (incl. algo orders), then verify by querying open orders. */

@@ -11,7 +11,14 @@ export type { BinanceGatewayConfig };
 export function createBinanceGateway(cfg: BinanceGatewayConfig, hooks: UserStreamHooks = {}): BinanceRestGateway {
   const gw = cfg.transport === 'wsapi' ? new BinanceWsApiGateway(cfg) : new BinanceRestGateway(cfg);
   if (cfg.userStream !== false) {
-    gw.userStream = cfg.venue === 'binanceSpot' ? new BinanceSpotUserStream(gw, hooks) : new BinanceUsdmUserStream(gw, hooks);
+    const h: UserStreamHooks = {
+      ...hooks,
+      onResubscribed: () => {
+        hooks.onResubscribed?.();
+        gw.onStreamResync();
+      },
+    };
+    gw.userStream = cfg.venue === 'binanceSpot' ? new BinanceSpotUserStream(gw, h) : new BinanceUsdmUserStream(gw, h);
   }
   return gw;
 }

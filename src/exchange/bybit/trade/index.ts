@@ -41,6 +41,10 @@ export function createBybitGateways(cfgs: BybitGatewayConfig[], hooks: { onPosit
     },
     offsetMs: () => gws[0]!.clock.offsetMs,
     ...hooks,
+    onResubscribed: () => {
+      hooks.onResubscribed?.();
+      for (const g of gws) g.onStreamResync();
+    },
   });
   let started = false;
   gws[0]!.privateStream = {

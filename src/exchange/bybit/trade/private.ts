@@ -32,6 +32,7 @@ export class BybitPrivateStream {
   private readonly ev: OrderEvent = blankOrderEvent();
   private readonly hmac: HmacSha256;
   private authed = false;
+  private resyncPending = false;
   private authWaiters: Array<() => void> = [];
   readonly counts = { frames: 0, malformed: 0, authFailures: 0 };
 
@@ -46,7 +47,7 @@ export class BybitPrivateStream {
         const expires = Math.floor(wallNowMs() + (o.offsetMs?.() ?? 0)) + 10_000;
         send(JSON.stringify({ req_id: 'auth', op: 'auth', args: [o.apiKey, expires, bybitWsAuthSignature(this.hmac, expires)] }));
         send(JSON.stringify({ req_id: 'sub', op: 'subscribe', args: o.topics ?? ['order', 'execution', 'position', 'wallet'] }));
-        if (reconnect) o.onResubscribed?.();
+        if (reconnect) this.resyncPending = true; // reported once the subscribe is acknowledged
       },
       appPing: '{"op":"ping"}',
       appPingIntervalMs: 20_000,
@@ -61,6 +62,10 @@ export class BybitPrivateStream {
       order: (ev) => this.o.route(ev.venue)?.(ev),
       positions: (p) => this.o.onPositions?.(p),
       op: (op, ok, msg) => {
+        if (op === 'subscribe' && ok && this.resyncPending) {
+          this.resyncPending = false;
+          this.o.onResubscribed?.();
+        }
         if (op === 'auth') {
           if (ok) {
             this.authed = true;
