@@ -175,8 +175,11 @@ describe('binance sim order flows', () => {
     const c = await connect(`${t.spot.wsStreamBaseUrl}/ws/btcusdt@depth@100ms`);
     try {
       const frames = (): Array<{ U: number; u: number }> => c.raw().filter((x) => x.startsWith('{"e":"depthUpdate"')).map((x) => JSON.parse(x) as { U: number; u: number });
-      t.sim.generator.produce(50);
-      await c.next((j) => j.e === 'depthUpdate');
+      for (let i = 0; i < 200 && frames().length === 0; i++) {
+        t.sim.generator.produce(100);
+        await sleep(5);
+      }
+      await sleep(50);
       c.raw().length = 0;
       t.sim.inject({ kind: 'dropDiff', market: 'binanceSpot', symbol: 'BTCUSDT' });
       for (let i = 0; i < 100 && frames().length < 3; i++) {
@@ -277,18 +280,22 @@ describe('binance sim order flows', () => {
   it('dropDiff is seen by a client as U > prev u + 1', async () => {
     const c = await connect(`${t.spot.wsStreamBaseUrl}/ws/btcusdt@depth@100ms`);
     try {
-      t.sim.generator.produce(50);
-      const first = await c.next<{ u: number }>((j) => j.e === 'depthUpdate');
-      let prev = first.u;
-      for (;;) {
-        const d = await c.next<{ U: number; u: number }>((j) => j.e === 'depthUpdate', 200).catch(() => undefined);
-        if (!d) break;
-        prev = d.u;
-      }
+      const diffs = (): Array<{ U: number; u: number }> => c.raw().filter((x) => x.startsWith('{"e":"depthUpdate"')).map((x) => JSON.parse(x) as { U: number; u: number });
+      // the generator spreads updates over every book: pump until this one has moved
+      const pump = async (n: number): Promise<void> => {
+        for (let i = 0; i < 200 && diffs().length < n; i++) {
+          t.sim.generator.produce(100);
+          await sleep(5);
+        }
+      };
+      await pump(1);
+      await sleep(50);
+      const before = diffs();
+      const prev = before[before.length - 1]!.u;
+      c.raw().length = 0;
       t.sim.inject({ kind: 'dropDiff', market: 'binanceSpot', symbol: 'BTCUSDT', count: 1 });
-      t.sim.generator.produce(1000);
-      const next = await c.next<{ U: number }>((j) => j.e === 'depthUpdate');
-      expect(next.U).toBeGreaterThan(prev + 1);
+      await pump(1);
+      expect(diffs()[0]!.U).toBeGreaterThan(prev + 1);
     } finally {
       c.close();
     }
