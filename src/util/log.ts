@@ -44,6 +44,7 @@ export const REDACT_PATHS = [
   'apiKey', 'apiSecret', 'secret', 'secretKey', 'privateKey', 'token', 'password', 'signature', 'listenKey',
   '*.apiKey', '*.apiSecret', '*.secret', '*.secretKey', '*.privateKey', '*.token', '*.password', '*.signature',
   '*.listenKey', '*.*.apiKey', '*.*.apiSecret', '*.*.secret', '*.*.secretKey', '*.*.privateKey', '*.*.token',
+  '*.*.password', '*.*.signature', '*.*.listenKey',
   'headers["x-mbx-apikey"]', 'headers["x-bapi-api-key"]', 'headers["x-bapi-sign"]', 'headers.authorization',
   '*.headers["x-mbx-apikey"]', '*.headers["x-bapi-api-key"]', '*.headers["x-bapi-sign"]', '*.headers.authorization',
 ];

@@ -32,6 +32,7 @@ describe('logger', () => {
         apiSecret: SECRETS[0],
         signature: SECRETS[1],
         venue: { apiKey: SECRETS[2], token: SECRETS[3] },
+        order: { params: { signature: SECRETS[1], symbol: 'ETHUSDT' } },
         listenKey: SECRETS[4],
         req: { headers: { 'x-mbx-apikey': SECRETS[5], 'content-type': 'application/json' } },
         symbol: 'BTCUSDT',
