@@ -301,6 +301,29 @@ describe('binance sim order flows', () => {
     }
   });
 
+  it('clockSkewMs moves the server clock (time endpoint, -1021 on a client that did not sync); latencyMs delays order answers', async () => {
+    t.sim.inject({ kind: 'clockSkewMs', market: 'binanceSpot', ms: 30_000 });
+    try {
+      const st = ((await rest(t.spot, 'GET', '/api/v3/time')).json as { serverTime: number }).serverTime;
+      expect(st - Date.now()).toBeGreaterThan(25_000);
+      const stale = await rest(t.spot, 'GET', '/api/v3/account', {}, { signed: true });
+      expect((stale.json as { code: number }).code).toBe(-1021);
+      const synced = await rest(t.spot, 'GET', '/api/v3/account', {}, { signed: true, nowMs: Date.now() + 30_000 });
+      expect(synced.status).toBe(200);
+    } finally {
+      t.sim.inject({ kind: 'clockSkewMs', market: 'binanceSpot', ms: 0 });
+    }
+    t.sim.inject({ kind: 'latencyMs', market: 'binanceUsdm', ms: 200 });
+    try {
+      const t0 = performance.now();
+      const r = await rest(t.usdm, 'GET', '/fapi/v1/openOrders', { symbol: 'BTCUSDT' }, { signed: true });
+      expect(r.status).toBe(200);
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(150); // a lower bound only: the delay is injected
+    } finally {
+      t.sim.inject({ kind: 'latencyMs', market: 'binanceUsdm', ms: 0 });
+    }
+  });
+
   it('httpStatus fault answers 503 then recovers', async () => {
     t.sim.inject({ kind: 'httpStatus', market: 'binanceSpot', status: 503, count: 2 });
     expect((await rest(t.spot, 'GET', '/api/v3/time')).status).toBe(503);
