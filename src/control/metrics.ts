@@ -64,7 +64,7 @@ export function renderMetrics(engine: Engine, extra: ExtraMetric[] = []): string
   out.push('# HELP tickwire_hop_latency_seconds Hop latency quantiles since start.', '# TYPE tickwire_hop_latency_seconds summary');
   for (let h = 0; h < HOP_NAMES.length; h++) {
     for (let v = 0; v <= VENUES.length; v++) {
-      const hist = engine.hops.get(h as Hop, v);
+      const hist = engine.hops.total(h as Hop, v);
       if (!hist || hist.totalCount === 0) continue;
       const l = { hop: HOP_NAMES[h] as string, venue: engine.hops.venueName(v) };
       for (const q of [0.5, 0.9, 0.99, 0.999]) out.push(`tickwire_hop_latency_seconds${labels({ ...l, quantile: String(q) })} ${num(hist.getValueAtPercentile(q * 100) / 1e9)}`);

@@ -10,6 +10,7 @@
  *                                (no price = market IOC); passes pre-trade risk (not the stopped state)
  *   POST /reload                 reload strategy/risk/kill-switch parameters from the config file
  *   GET  /metrics                Prometheus text format
+ *   GET  /latency[.json]         live hop-latency page / its JSON (these two also accept `?token=`)
  */
 import { timingSafeEqual } from 'node:crypto';
 import { uws, type HttpResponse, type ListenSocket, type TemplatedApp } from '../util/uws.js';
@@ -29,6 +30,8 @@ export interface ControlDeps {
   extraMetrics?: () => ExtraMetric[];
   /** extra status fields */
   extraStatus?: () => Record<string, unknown>;
+  /** live latency page: GET /latency (HTML) and /latency.json */
+  latency?: { page: () => string; json: () => string };
 }
 
 export interface ControlServer {
@@ -60,13 +63,15 @@ export async function startControl(deps: ControlDeps, port = 0): Promise<Control
   const json = (res: HttpResponse, status: string, v: unknown): void => reply(res, status, JSON.stringify(v));
 
   /** Wrap a route: abort tracking, auth (headers are read synchronously, before any await). */
-  const route = (handler: (res: HttpResponse, query: string, body: () => Promise<Buffer>) => void | Promise<void>) => {
+  const route = (handler: (res: HttpResponse, query: string, body: () => Promise<Buffer>) => void | Promise<void>, queryToken = false) => {
     return (res: HttpResponse, req: import('../util/uws.js').HttpRequest): void => {
       open.add(res);
       res.onAborted(() => open.delete(res));
       const auth = req.getHeader('authorization');
-      const given = auth.startsWith('Bearer ') ? auth.slice(7) : req.getHeader('x-tickwire-token');
       const query = req.getQuery() ?? '';
+      let given = auth.startsWith('Bearer ') ? auth.slice(7) : req.getHeader('x-tickwire-token');
+      // the latency page (a browser tab) may carry the token in its URL
+      if (!given && queryToken) given = new URLSearchParams(query).get('token') ?? '';
       if (!given || !tokenOk(given, deps.token)) {
         json(res, '401 Unauthorized', { error: 'missing or wrong token' });
         return;
@@ -123,6 +128,11 @@ export async function startControl(deps: ControlDeps, port = 0): Promise<Control
     if (r.id === null) json(res, '422 Unprocessable Entity', { error: 'refused by risk', reason: REFUSAL_NAMES[r.refusal] });
     else json(res, '200 OK', { clientOrderId: r.id });
   }));
+  if (deps.latency) {
+    const lat = deps.latency;
+    app.get('/latency', route((res) => reply(res, '200 OK', lat.page(), 'text/html; charset=utf-8'), true));
+    app.get('/latency.json', route((res) => reply(res, '200 OK', lat.json()), true));
+  }
   app.any('/*', route((res) => json(res, '404 Not Found', { error: 'unknown endpoint' })));
 
   const sock = await new Promise<ListenSocket>((resolve, reject) => {

@@ -13,16 +13,16 @@
  * On trigger (once): block every new order at once, cancel every open order (per order, then the venues'
  * cancel-all endpoints, algo/conditional included), verify by querying until nothing is open (re-issuing
  * cancel-all each round, up to `verifyTimeoutMs`), optionally flatten with reduce-only market orders, persist a
- * snapshot, write a JSON report and the hop histograms to the data dir, then exit with `exitCode` or stay halted.
+ * snapshot, write a JSON report and a latency dump (<data dir>/latency/<stamp>-kill/) to the data dir, then exit with `exitCode` or stay halted.
  * The report carries the time from the trigger to the last cancel acknowledged.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as hdr from 'hdr-histogram-js';
 import type { Engine } from './engine.js';
 import { F } from './botstate.js';
 import { nowNs } from '../latency/clock.js';
-import { HOP_NAMES, Hop, type HopRecorder } from '../latency/hops.js';
+import { Hop } from '../latency/hops.js';
+import { dumpHistograms as dumpLatency } from '../latency/monitor.js';
 import { VENUES } from './types.js';
 import type { KillSwitchConfig } from '../config/schema.js';
 import type { Logger } from '../util/log.js';
@@ -47,6 +47,7 @@ export interface KillReport {
   positions: Record<string, number>;
   pnl: number;
   reportFile: string;
+  /** folder of the latency dump (src/latency/monitor.ts format: dump.json + .hgrm per hop) */
   histogramFile: string;
   errors: string[];
 }
@@ -58,25 +59,6 @@ export interface KillSwitchOptions {
   exit?: (code: number) => void;
   /** first SIGINT/SIGTERM */
   onGracefulStop?: () => void;
-}
-
-export function dumpHistograms(hops: HopRecorder): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (let h = 0; h < HOP_NAMES.length; h++) {
-    for (let v = 0; v <= VENUES.length; v++) {
-      const hist = hops.get(h as Hop, v);
-      if (!hist || hist.totalCount === 0) continue;
-      out[`${HOP_NAMES[h]}/${hops.venueName(v)}`] = {
-        count: hist.totalCount,
-        p50Ns: hist.getValueAtPercentile(50),
-        p99Ns: hist.getValueAtPercentile(99),
-        p999Ns: hist.getValueAtPercentile(99.9),
-        maxNs: hist.maxValue,
-        hdr: hdr.encodeIntoCompressedBase64(hist),
-      };
-    }
-  }
-  return out;
 }
 
 export class KillSwitch {
@@ -157,7 +139,7 @@ export class KillSwitch {
     }
     if (c.latencyP99Us > 0) {
       for (let v = 0; v < VENUES.length; v++) {
-        const h = e.hops.get(Hop.Ack, v);
+        const h = e.hops.total(Hop.Ack, v);
         if (h && h.totalCount >= 20) {
           const p99 = h.getValueAtPercentile(99) / 1000;
           if (p99 > c.latencyP99Us) return this.fire('latency', `${VENUES[v]} ack p99 ${p99.toFixed(0)} µs > ${c.latencyP99Us} µs`);
@@ -267,7 +249,7 @@ export class KillSwitch {
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     mkdirSync(dir, { recursive: true });
     const reportFile = join(dir, `kill-report-${stamp}.json`);
-    const histogramFile = join(dir, `kill-histograms-${stamp}.json`);
+    const histogramFile = '';
     const positions: Record<string, number> = {};
     for (const i of ins) positions[`${i.venue}:${i.symbol}`] = e.ledger.positionReal(i.slot);
     const report: KillReport = {
@@ -277,7 +259,11 @@ export class KillSwitch {
       flattened, positions, pnl: e.pnl(), reportFile, histogramFile, errors,
     };
     try {
-      writeFileSync(histogramFile, JSON.stringify(dumpHistograms(e.hops)));
+      report.histogramFile = (await dumpLatency(join(dir, 'latency'), e.hops, 'kill')) ?? '';
+    } catch (err) {
+      errors.push(`histograms: ${(err as Error).message}`);
+    }
+    try {
       writeFileSync(reportFile, JSON.stringify(report, null, 2));
     } catch (err) {
       errors.push(`report: ${(err as Error).message}`);

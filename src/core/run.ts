@@ -31,6 +31,8 @@ import { RUN_STATE_FILE, type RunState } from '../control/cli.js';
 import { accessFromConfig, accessFromSim, wireNetwork, wirePaper, type Wiring } from './wiring.js';
 import { startSim, type SimHandle, type SimVenueName } from '../sim/index.js';
 import { buildSummary, formatSummary, type RunSummary } from './summary.js';
+import { LatencyMonitor } from '../latency/monitor.js';
+import { latencyPageHtml, latencySnapshotJson } from '../latency/live.js';
 
 const HELP = `usage: tickwire run [--config FILE] [--duration SECONDS] [--summary-json FILE] [--paper]
 
@@ -153,6 +155,8 @@ export async function runEngine(o: RunOptions = {}): Promise<RunResult> {
   const state = BotState.create(Math.max(8, cfg.instruments.length));
   const hops = new HopRecorder();
   const wiring = await wire(cfg, state, hops, o, env, log);
+  // hop histograms: 1 s intervals, dumps to <dir>/latency (periodic, SIGUSR2, kill switch, exit)
+  const monitor = new LatencyMonitor(hops, { dir: join(dir, 'latency'), signal: o.signals === false ? null : 'SIGUSR2' }).start();
 
   // persistence: recover (or archive a dead embedded exchange's journal)
   let archived: string | undefined;
@@ -212,6 +216,7 @@ export async function runEngine(o: RunOptions = {}): Promise<RunResult> {
         },
         extraMetrics: () => wiring.extraMetrics(),
         extraStatus: () => ({ wiring: wiring.describe(), mdFrames: wiring.frames(), bookResyncs: wiring.resyncs() }),
+        latency: { page: () => latencyPageHtml({ jsonUrl: 'latency.json' }), json: () => latencySnapshotJson(monitor) },
       },
       cfg.control.port,
     );
@@ -250,6 +255,7 @@ export async function runEngine(o: RunOptions = {}): Promise<RunResult> {
   killSwitch.stop();
   control?.close();
   engine.shutdown();
+  await monitor.stop().catch(() => undefined);
   await wiring.stop();
   const summary = buildSummary(engine, wiring, (performance.now() - t0) / 1000, kill, { ...rec, archived, reconcile: recon });
   if (o.print !== false) process.stdout.write(formatSummary(summary));

@@ -43,7 +43,7 @@ export function hopSummaries(engine: Engine): HopSummary[] {
   const out: HopSummary[] = [];
   for (let h = 0; h < HOP_NAMES.length; h++) {
     for (let v = 0; v <= VENUES.length; v++) {
-      const hist = engine.hops.get(h as Hop, v);
+      const hist = engine.hops.total(h as Hop, v);
       if (!hist || hist.totalCount === 0) continue;
       out.push({
         hop: HOP_NAMES[h] as string, venue: engine.hops.venueName(v), count: hist.totalCount, p50Us: us(hist.getValueAtPercentile(50)),
