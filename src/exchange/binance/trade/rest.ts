@@ -12,7 +12,7 @@ import { BaseGateway, OK, fail, type RecoveryOptions, type SendOutcome } from '.
 import { ServerClock, type ClockSyncOptions } from '../../../orders/clock.js';
 import type { GatewayOrder, VenueGateway } from '../../../orders/gateway.js';
 import { obj, parseJsonSafe, str, num, type Json } from '../../../orders/json.js';
-import { BINANCE_SPOT_LIMITS, BINANCE_USDM_LIMITS, VenueRateLimiter, retryAfterSec } from '../../../orders/ratelimit.js';
+import { BINANCE_SPOT_LIMITS, BINANCE_USDM_LIMITS, VenueRateLimiter, retryAfterSec, type BinanceLimits } from '../../../orders/ratelimit.js';
 import { RestClient, RestError, type RestResponse } from '../../../orders/rest.js';
 import { scaleTable, type ScaleLookup } from '../../../orders/scale.js';
 import { Ed25519Signer, HmacSha256 } from '../../../orders/sign.js';
@@ -53,6 +53,8 @@ export interface BinanceGatewayConfig {
   recovery?: RecoveryOptions;
   clockSync?: ClockSyncOptions;
   hops?: HopRecorder;
+  /** the account's limits (default: the venue's documented defaults; read exchangeInfo.rateLimits at start) */
+  limits?: BinanceLimits;
 }
 
 export class BinanceRestGateway extends BaseGateway implements VenueGateway {
@@ -85,7 +87,7 @@ export class BinanceRestGateway extends BaseGateway implements VenueGateway {
       if (!(t > 0)) throw new Error(`bad /time answer ${r.status}`);
       return t;
     }, cfg.clockSync);
-    super(cfg.venue, clock, new VenueRateLimiter(isSpot ? BINANCE_SPOT_LIMITS : BINANCE_USDM_LIMITS), cfg.hops, cfg.recovery);
+    super(cfg.venue, clock, new VenueRateLimiter(cfg.limits ?? (isSpot ? BINANCE_SPOT_LIMITS : BINANCE_USDM_LIMITS)), cfg.hops, cfg.recovery);
     this.cfg = cfg;
     this.rest = rest;
     this.isSpot = isSpot;
