@@ -21,6 +21,7 @@ const COMMANDS: Record<string, Command> = {
   sell: { summary: 'manual order through the engine: sell VENUE SYMBOL QTY [PRICE]', load: () => import('../control/cli.js') },
   reload: { summary: 'reload strategy parameters from the config file', load: () => import('../control/cli.js') },
   hist: { summary: 'latency histogram dumps: merge, print percentiles, plot', load: () => import('../latency/cli.js') },
+  'host-check': { summary: 'check core pinning and host tuning against what production demands', load: () => import('../ops/main.js') },
   wire2wire: { summary: 'wire-to-wire latency harness against the simulator', load: () => import('../latency/wire2wire.js') },
 };
 
