@@ -846,6 +846,7 @@ class BybitVenue {
     app.post('/v5/order/amend-batch', (res, req) => this.http(res, req, 'amendBatch'));
     app.post('/v5/order/cancel-batch', (res, req) => this.http(res, req, 'cancelBatch'));
     app.get('/v5/order/realtime', (res, req) => this.http(res, req, 'realtime'));
+    app.get('/v5/order/history', (res, req) => this.http(res, req, 'history'));
     app.get('/v5/position/list', (res, req) => this.http(res, req, 'positions'));
     app.get('/v5/account/wallet-balance', (res, req) => this.http(res, req, 'wallet'));
     app.get('/v5/execution/list', (res, req) => this.http(res, req, 'executions'));
@@ -1093,6 +1094,8 @@ class BybitVenue {
         return this.cancelAll(apiKey, p);
       case 'realtime':
         return this.openOrders(apiKey, p);
+      case 'history':
+        return this.orderHistory(apiKey, p);
       case 'positions':
         return this.positions(apiKey, p);
       case 'wallet':
@@ -1250,6 +1253,40 @@ class BybitVenue {
       this.cancelling = false;
     }
     return { code: 0, msg: 'OK', result: `{"list":[${items.join(',')}],"success":"1"}` };
+  }
+
+  /** GET /v5/order/history: every order this venue saw for the account (latest state), newest first, bounded */
+  private orderHistory(apiKey: string, p: Record<string, unknown>): { code: number; msg: string; result: string } {
+    const category = p['category'];
+    if (!isCategory(category)) return { code: 10001, msg: 'Illegal category', result: '{}' };
+    const symbol = typeof p['symbol'] === 'string' && p['symbol'] !== '' ? p['symbol'] : undefined;
+    const orderId = typeof p['orderId'] === 'string' && p['orderId'] !== '' ? p['orderId'] : undefined;
+    const link = typeof p['orderLinkId'] === 'string' && p['orderLinkId'] !== '' ? p['orderLinkId'] : undefined;
+    if (symbol && !this.sym(category, symbol)) return { code: 10001, msg: 'params error: symbol invalid', result: '{}' };
+    const limText = p['limit'];
+    let limit = 20;
+    if (limText !== undefined && limText !== '') {
+      const n = typeof limText === 'string' && /^\d+$/.test(limText) ? Number(limText) : NaN;
+      if (!(n >= 1 && n <= 50)) return { code: 10001, msg: 'params error: limit invalid', result: '{}' };
+      limit = n;
+    }
+    const cur = safeDecode(typeof p['cursor'] === 'string' ? p['cursor'] : '');
+    const offset = /^page_args=\d+$/.test(cur) ? Number(cur.slice(10)) : 0;
+    const a = this.acct(apiKey);
+    const rows: Array<{ st: SymState; o: SimOrder }> = [];
+    for (const r of a.recent.values()) {
+      if (r.category !== category) continue;
+      if (symbol && r.symbol !== symbol) continue;
+      if (orderId && r.order.orderId !== orderId) continue;
+      if (link && linkIdOut(r.order.clientOrderId) !== link) continue;
+      const st = this.sym(r.category, r.symbol);
+      if (st) rows.push({ st, o: r.order });
+    }
+    rows.sort((x, y) => y.o.createdMs - x.o.createdMs || (y.o.orderId > x.o.orderId ? 1 : -1));
+    const page = rows.slice(offset, offset + limit);
+    const items = page.map((r) => restOrderJson(r.o, r.st, this.extraFor(a, r.o, r.st)));
+    const next = offset + limit < rows.length ? encodeURIComponent(`page_args=${offset + limit}`) : '';
+    return { code: 0, msg: 'OK', result: `{"list":[${items.join(',')}],"nextPageCursor":"${next}","category":"${category}"}` };
   }
 
   private openOrders(apiKey: string, p: Record<string, unknown>): { code: number; msg: string; result: string } {
@@ -1838,7 +1875,7 @@ function batchWeight(ep: Endpoint, p: Record<string, unknown>): number {
   return Array.isArray(r) && r.length > 0 ? r.length : 1;
 }
 
-type Endpoint = 'time' | 'instruments' | 'orderbook' | 'create' | 'cancel' | 'cancelAll' | 'amend' | 'createBatch' | 'amendBatch' | 'cancelBatch' | 'realtime' | 'positions' | 'wallet' | 'executions';
+type Endpoint = 'time' | 'instruments' | 'orderbook' | 'create' | 'cancel' | 'cancelAll' | 'amend' | 'createBatch' | 'amendBatch' | 'cancelBatch' | 'history' | 'realtime' | 'positions' | 'wallet' | 'executions';
 
 const ALL_IN_ONE = new Set(['order', 'execution', 'execution.fast', 'position']);
 const PRIVATE_TOPICS = new Set([

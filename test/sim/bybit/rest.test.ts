@@ -244,6 +244,19 @@ describe('REST orders', () => {
     expect(settle.json.retCode).toBe(0);
   });
 
+  it('order history lists closed and open orders, newest first, filterable by orderLinkId', async () => {
+    const id = link('hist');
+    const c = await signedPost(s.ep, '/v5/order/create', { category: 'linear', symbol: 'ETHUSDT', side: 'Buy', orderType: 'Market', qty: '0.010', orderLinkId: id });
+    expect(c.json.retCode).toBe(0);
+    const h = await signedGet(s.ep, '/v5/order/history', 'category=linear&symbol=ETHUSDT&limit=50');
+    expect(h.json.retCode).toBe(0);
+    expect(h.json.result.list[0].orderId).toBe(c.json.result.orderId);
+    expect(h.json.result.list[0].orderStatus).toBe('Filled');
+    expect(shapeSubset(DOC_OPEN_ORDER, h.json.result.list[0])).toEqual([]);
+    const one = await signedGet(s.ep, '/v5/order/history', `category=linear&orderLinkId=${id}`);
+    expect(one.json.result.list).toHaveLength(1);
+  });
+
   it('realtime pages with limit and cursor', async () => {
     const f = fmt('linear', 'ETHUSDT');
     const bid = book('linear', 'ETHUSDT').bestBid()!;
