@@ -9,6 +9,10 @@ import type { BinanceWsApiGateway } from '../../src/exchange/binance/trade/wsapi
 import type { BinanceUsdmUserStream } from '../../src/exchange/binance/trade/userstream.js';
 import { startBinanceUsdm, type BinanceVenueOptions } from '../../src/sim/binance/index.js';
 import { startSim } from '../../src/sim/index.js';
+import { startBybit } from '../../src/sim/bybit/index.js';
+import type { BybitVenueHandle } from '../../src/sim/bybit/index.js';
+import { createBybitGateways } from '../../src/exchange/bybit/trade/index.js';
+import type { BybitTradeWsGateway } from '../../src/exchange/bybit/trade/tradews.js';
 import type { OrderManager } from '../../src/orders/manager.js';
 import { bbo, instrumentOf, manager, until, untilState, type Recorder, type SimHandle } from './harness.js';
 
@@ -101,5 +105,59 @@ describe('binanceUsdm over wsapi: faults', () => {
     gw.halt('test: engine unhealthy'); // refreshes stop while halted
     await untilState(m, id, ['CANCELED'], 5000);
     gw.resume();
+  });
+});
+
+describe('bybitLinear over trade WS: 10019 service restarting', () => {
+  let s: SimHandle;
+  let gw: BybitTradeWsGateway;
+  let m: OrderManager;
+  let venueHandle: BybitVenueHandle | undefined;
+  const venue = 'bybitLinear';
+
+  beforeAll(async () => {
+    s = await startSim({
+      venues: ['bybit'], seed: 12, symbols: ['BTCUSDT'], rate: 200,
+      factories: {
+        bybit: async (ctx, o) => {
+          const h = (await startBybit(ctx, o)) as BybitVenueHandle;
+          venueHandle = h;
+          return h;
+        },
+      },
+    });
+    const ep = s.endpoints.bybit!;
+    const i = instrumentOf(s, venue);
+    gw = createBybitGateways([{
+      category: 'linear', restBaseUrl: ep.restBaseUrl, wsApiUrl: ep.wsApiUrl, wsPrivateUrl: ep.wsPrivateUrl!, apiKey: ep.apiKey, apiSecret: ep.apiSecret,
+      instruments: [{ symbol: i.symbol, priceDecimals: i.priceDecimals, qtyDecimals: i.qtyDecimals }], transport: 'ws', timeoutMs: 1000, recovery: { queryDelayMs: 10 },
+    }])[0] as BybitTradeWsGateway;
+    ({ m } = manager(i, gw));
+    await m.start();
+  });
+  afterAll(async () => {
+    await m?.stop();
+    await s?.close();
+  });
+
+  it('reconnects and places the order exactly once (REST meanwhile)', async () => {
+    const { bid } = bbo(s, venue);
+    venueHandle!.setTradeServiceRestarting(true);
+    let id = '';
+    try {
+      id = m.place({ slot: 0, side: 'BUY', type: 'LIMIT', tif: 'GTC', price: bid - 250, qty: 2 })!;
+      await untilState(m, id, ['ACKED'], 6000);
+    } finally {
+      venueHandle!.setTradeServiceRestarting(false);
+    }
+    expect(gw.wsCounts.restarts).toBeGreaterThanOrEqual(1);
+    expect((await m.openOrders(venue)).filter((o) => o.clientOrderId === id)).toHaveLength(1);
+    await until(() => gw.rpc.ready, 5000, 'trade WS re-authenticated');
+    const id2 = m.place({ slot: 0, side: 'BUY', type: 'LIMIT', tif: 'GTC', price: bid - 260, qty: 2 })!;
+    await untilState(m, id2, ['ACKED']);
+    expect(m.order(id2)!.exchangeOrderId).not.toBe('');
+    m.cancelAll();
+    await untilState(m, id, ['CANCELED']);
+    await untilState(m, id2, ['CANCELED']);
   });
 });
