@@ -29,6 +29,7 @@ import { uws, type HttpRequest, type HttpResponse, type TemplatedApp, type WebSo
 import {
   afterDelay,
   baseUrl,
+  BodyTooLargeError,
   closeListen,
   guardAbort,
   listen,
@@ -865,7 +866,7 @@ class BybitVenue {
       readBody(res, 64 * 1024).then(
         (body) => this.handle(res, info, ep, body.toString('utf8')),
         (e: unknown) => {
-          if (e instanceof Error && e.name !== 'RequestAbortedError' && e.constructor.name === 'BodyTooLargeError') {
+          if (e instanceof BodyTooLargeError) {
             send(res, 413, envelope(10001, 'Request body too large', '{}', Date.now()));
           }
         },

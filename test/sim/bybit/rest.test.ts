@@ -89,6 +89,12 @@ describe('REST auth', () => {
     expect(((await none.json()) as { retCode: number }).retCode).toBe(10003);
   });
 
+  it('a body over 64 KiB gets 413, the server keeps serving', async () => {
+    const r = await signedPost(s.ep, '/v5/order/create', JSON.stringify({ category: 'linear', pad: 'x'.repeat(70_000) }));
+    expect(r.status).toBe(413);
+    expect((await publicGet(s.ep, '/v5/market/time')).status).toBe(200);
+  });
+
   it('the signature covers the exact raw query string (reordered params -> 10004)', async () => {
     const q1 = 'category=linear&symbol=BTCUSDT';
     const ts = String(Date.now());
