@@ -19,6 +19,7 @@ import { fetchBinanceInstruments, fetchBybitInstruments } from '../exchange/refe
 import { BinanceMd } from '../exchange/binance/md/adapter.js';
 import { BybitMd } from '../exchange/bybit/md/adapter.js';
 import { createBinanceGateway } from '../exchange/binance/trade/index.js';
+import { createBybitGateways, type BybitGatewayConfig } from '../exchange/bybit/trade/index.js';
 import { OrderManager } from '../orders/manager.js';
 import type { VenueGateway } from '../orders/gateway.js';
 import { InjectedIds, ManagerEntry } from './gateway.js';
@@ -169,6 +170,7 @@ export async function wireNetwork(o: NetworkWiringOptions): Promise<Wiring> {
   const md: Array<BinanceMd | BybitMd> = [];
   const mdName: string[] = [];
   const gateways: VenueGateway[] = [];
+  const bybitCfgs: BybitGatewayConfig[] = [];
   for (const [venue, list] of byVenue) {
     const a = o.access[venue]!;
     if (venue === 'binanceSpot' || venue === 'binanceUsdm') {
@@ -186,10 +188,18 @@ export async function wireNetwork(o: NetworkWiringOptions): Promise<Wiring> {
       }
     } else {
       md.push(new BybitMd({ category: venue === 'bybitSpot' ? 'spot' : 'linear', wsBaseUrl: a.ws, instruments: list, state: o.state, hops: o.hops }));
-      // Bybit order gateway: wired here once src/exchange/bybit/trade exports its factory
+      if (a.apiKey !== undefined && a.apiSecret !== undefined) {
+        bybitCfgs.push({
+          category: venue === 'bybitSpot' ? 'spot' : 'linear', restBaseUrl: a.rest, ...(a.wsApi ? { wsApiUrl: a.wsApi } : {}), ...(a.privateWs ? { wsPrivateUrl: a.privateWs } : {}),
+          apiKey: a.apiKey, apiSecret: a.apiSecret, instruments: list.map((i) => ({ symbol: i.symbol, priceDecimals: i.priceDecimals, qtyDecimals: i.qtyDecimals })),
+          transport: o.transport === 'wsapi' ? 'ws' : 'rest', hops: o.hops,
+        });
+      }
     }
     mdName.push(venue);
   }
+  // Bybit spot and linear share one private stream
+  if (bybitCfgs.length > 0) gateways.push(...createBybitGateways(bybitCfgs));
   const ids = new InjectedIds('tw');
   const manager = new OrderManager({ instruments, gateways, ids, hops: o.hops });
   const entry = new ManagerEntry(manager, ids, instruments);
