@@ -57,16 +57,20 @@ export const PERCENTILES: readonly [keyof Summary, number][] = [
 export function summarize(h: hdr.Histogram): Summary {
   const count = h.totalCount;
   if (count === 0) return { count: 0, min: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, p9999: 0, max: 0 };
+  // getValueAtPercentile answers the highest value equivalent to the bucket (up to 0.1% above what was
+  // recorded); clamp to the recorded max so that no percentile reads above max
+  const max = h.maxValue;
+  const at = (p: number): number => Math.min(h.getValueAtPercentile(p), max);
   return {
     count,
     min: h.minNonZeroValue === Number.MAX_SAFE_INTEGER ? 0 : Math.min(h.minNonZeroValue, h.getValueAtPercentile(0)),
     mean: h.mean,
-    p50: h.getValueAtPercentile(50),
-    p90: h.getValueAtPercentile(90),
-    p99: h.getValueAtPercentile(99),
-    p999: h.getValueAtPercentile(99.9),
-    p9999: h.getValueAtPercentile(99.99),
-    max: h.maxValue,
+    p50: at(50),
+    p90: at(90),
+    p99: at(99),
+    p999: at(99.9),
+    p9999: at(99.99),
+    max,
   };
 }
 

@@ -89,12 +89,13 @@ function cpusOf(pid: number | 'self'): string | null {
 
 export function percentilesUs(h: hdr.Histogram): Percentiles {
   const us = (ns: number): number => Math.round(ns / 10) / 100;
+  const at = (p: number): number => us(Math.min(h.getValueAtPercentile(p), h.maxValue));
   return {
     count: h.totalCount,
-    p50: us(h.getValueAtPercentile(50)),
-    p90: us(h.getValueAtPercentile(90)),
-    p99: us(h.getValueAtPercentile(99)),
-    p999: us(h.getValueAtPercentile(99.9)),
+    p50: at(50),
+    p90: at(90),
+    p99: at(99),
+    p999: at(99.9),
     max: us(h.maxValue),
     mean: us(h.mean),
   };
