@@ -155,15 +155,12 @@ export abstract class BaseGateway {
   /** Entry point used by `place()`: refuse locally when halted/limited, else send and follow the outcome. */
   protected placeWithRecovery(o: GatewayOrder, attempt = 0): void {
     const now = this.clock.nowMs();
-    if (this.halted) {
+    const wait = this.halted ? 0 : this.limiter.orderWaitMs(now);
+    if (this.halted || wait > 0) {
       this.counts.refused++;
-      this.emitReject(o, 0, 'VENUE_HALTED:' + this.haltReason);
-      return;
-    }
-    const wait = this.limiter.orderWaitMs(now);
-    if (wait > 0) {
-      this.counts.refused++;
-      this.emitReject(o, 0, wait === Infinity || this.limiter.isBanned(now) ? 'BANNED' : 'RATE_LIMITED_LOCAL');
+      const reason = this.halted ? 'VENUE_HALTED:' + this.haltReason : wait === Infinity || this.limiter.isBanned(now) ? 'BANNED' : 'RATE_LIMITED_LOCAL';
+      // reported after place() has returned the id to the caller (never re-entrantly inside it)
+      queueMicrotask(() => this.emitReject(o, 0, reason));
       return;
     }
     this.counts.placed++;

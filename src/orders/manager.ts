@@ -109,16 +109,37 @@ export class OrderManager implements OrderApi {
     if (slot !== undefined) {
       const inst = this.bySlot.get(slot);
       const gw = inst ? this.gateways.get(inst.venue) : undefined;
-      if (inst && gw) {
-        for (const o of this.store.open(inst.venue)) if (o.symbol === inst.symbol) this.store.markCancelPending(o.clientOrderId, nowNs());
-        gw.cancelAll(inst.symbol).catch((err: unknown) => log().warn({ venue: inst.venue, err: String(err) }, 'cancelAll failed'));
-      }
+      if (inst && gw) this.cancelAllOn(inst.venue, gw, inst.symbol);
       return;
     }
-    for (const [venue, gw] of this.gateways) {
-      for (const o of this.store.open(venue)) this.store.markCancelPending(o.clientOrderId, nowNs());
-      gw.cancelAll().catch((err: unknown) => log().warn({ venue, err: String(err) }, 'cancelAll failed'));
+    for (const [venue, gw] of this.gateways) this.cancelAllOn(venue, gw, undefined);
+  }
+
+  private cancelAllOn(venue: VenueId, gw: VenueGateway, symbol: string | undefined): void {
+    const marked: string[] = [];
+    for (const o of this.store.open(venue)) {
+      if (symbol !== undefined && o.symbol !== symbol) continue;
+      if (this.store.markCancelPending(o.clientOrderId, nowNs())) marked.push(o.clientOrderId);
     }
+    gw.cancelAll(symbol).catch((err: unknown) => {
+      log().warn({ venue, symbol, err: String(err) }, 'cancelAll failed: learning the true state by query');
+      // the cancel-all may not have happened: undo CANCEL_PENDING, then ask the exchange
+      const ev = blankOrderEvent();
+      for (const id of marked) {
+        const o = this.store.get(id);
+        if (!o || o.state !== 'CANCEL_PENDING') continue;
+        ev.venue = venue;
+        ev.symbol = o.symbol;
+        ev.kind = 'cancelReject';
+        ev.clientOrderId = id;
+        ev.state = o.preCancelState;
+        ev.reason = 'CANCEL_ALL_FAILED';
+        ev.localNs = nowNs();
+        ev.source = 'rest';
+        this.onEvent(ev);
+      }
+      this.reconcile(venue).catch(() => undefined);
+    });
   }
 
   /** Not supported yet: the engine cancels and re-places. */

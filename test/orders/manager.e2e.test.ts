@@ -1,0 +1,96 @@
+/**
+ * All four venues through createOrderManager against one simulator: REST on some venues, WS order APIs on others.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Instrument, VenueId } from '../../src/core/types.js';
+import { createOrderManager, type OrderManager } from '../../src/orders/index.js';
+import { HopRecorder, Hop } from '../../src/latency/hops.js';
+import { VENUE_INDEX } from '../../src/core/types.js';
+import { startSim } from '../../src/sim/index.js';
+import { bbo, instrumentOf, Recorder, until, untilState, type SimHandle } from './harness.js';
+
+const VENUES: VenueId[] = ['binanceSpot', 'binanceUsdm', 'bybitSpot', 'bybitLinear'];
+
+describe('OrderManager over all venues', () => {
+  let s: SimHandle;
+  let m: OrderManager;
+  let rec: Recorder;
+  let insts: Instrument[];
+  const hops = new HopRecorder();
+
+  beforeAll(async () => {
+    s = await startSim({ seed: 5, symbols: ['BTCUSDT'], rate: 200 });
+    insts = VENUES.map((v, slot) => instrumentOf(s, v, slot));
+    m = createOrderManager({
+      instruments: insts,
+      binanceSpot: { endpoints: s.endpoints.binanceSpot!, transport: 'ws' },
+      binanceUsdm: { endpoints: s.endpoints.binanceUsdm!, transport: 'rest' },
+      bybit: { endpoints: s.endpoints.bybit!, transport: 'ws' },
+      hops, timeoutMs: 1000, recovery: { queryDelayMs: 10 },
+    });
+    rec = new Recorder();
+    m.subscribe(rec);
+    await m.start();
+  });
+  afterAll(async () => {
+    await m?.stop();
+    await s?.close();
+  });
+
+  it('places and acks on every venue, records sign/write/ack hops, then one cancelAll per slot', async () => {
+    const ids = insts.map((i) => m.place({ slot: i.slot, side: 'BUY', type: 'LIMIT', tif: 'GTC', price: bbo(s, i.venue).bid - 300, qty: 2 * 10 ** Math.max(0, i.qtyDecimals - 3) })!);
+    for (const id of ids) await untilState(m, id, ['ACKED']);
+    for (const i of insts) {
+      expect(hops.get(Hop.Sign, VENUE_INDEX[i.venue])!.totalCount).toBeGreaterThan(0);
+      expect(hops.get(Hop.Ack, VENUE_INDEX[i.venue])!.totalCount).toBeGreaterThan(0);
+    }
+    for (const i of insts) m.cancelAll(i.slot);
+    for (const id of ids) await untilState(m, id, ['CANCELED']);
+  });
+
+  it('kill switch: cancelAllEverywhere verifies every venue is flat', async () => {
+    const ids = insts.map((i) => m.place({ slot: i.slot, side: 'SELL', type: 'LIMIT', tif: 'GTC', price: bbo(s, i.venue).ask + 300, qty: 2 * 10 ** Math.max(0, i.qtyDecimals - 3) })!);
+    for (const id of ids) await untilState(m, id, ['ACKED']);
+    const rep = await m.cancelAllEverywhere();
+    expect(rep.sort((a, b) => a.venue.localeCompare(b.venue))).toEqual(
+      [...VENUES].sort().map((venue) => ({ venue, remaining: 0 })),
+    );
+    for (const id of ids) await untilState(m, id, ['CANCELED']);
+  });
+
+  it('refusals: unknown slot or bad request -> null; halted venue -> null', () => {
+    expect(m.place({ slot: 99, side: 'BUY', type: 'LIMIT', tif: 'GTC', price: 1, qty: 1 })).toBeNull();
+    expect(m.place({ slot: 0, side: 'BUY', type: 'LIMIT', tif: 'GTC', price: 0, qty: 1 })).toBeNull();
+    const gw = m.gateway('bybitSpot')! as unknown as { halt(r: string): void; resume(): void };
+    gw.halt('test');
+    expect(m.place({ slot: 2, side: 'BUY', type: 'LIMIT', tif: 'GTC', price: 1, qty: 1 })).toBeNull();
+    gw.resume();
+  });
+
+  it('a local rate-limit refusal is reported after place() returned', async () => {
+    const gw = m.gateway('binanceUsdm')! as unknown as { limiter: { backoffUntilMs: number; clearBan(): void } };
+    gw.limiter.backoffUntilMs = Date.now() + 60_000;
+    let seenBeforeReturn = false;
+    const unsub = m.subscribe({ onOrderEvent: () => { if (!returned) seenBeforeReturn = true; } });
+    let returned = false;
+    const id = m.place({ slot: 1, side: 'BUY', type: 'LIMIT', tif: 'GTC', price: bbo(s, 'binanceUsdm').bid - 300, qty: 2 })!;
+    returned = true;
+    await untilState(m, id, ['REJECTED']);
+    expect(seenBeforeReturn).toBe(false);
+    expect(m.order(id)!.reason).toBe('RATE_LIMITED_LOCAL');
+    unsub();
+    gw.limiter.clearBan();
+  });
+
+  it('positions and reconciliation helpers', async () => {
+    const i = insts[1]!;
+    const id = m.place({ slot: 1, side: 'BUY', type: 'LIMIT', tif: 'IOC', price: bbo(s, 'binanceUsdm').ask + 500, qty: 2 })!;
+    await untilState(m, id, ['FILLED']);
+    await until(() => m.order(id)!.filledQty === 2, 4000, 'fill');
+    const ex = await m.positions('binanceUsdm');
+    const mine = m.store.positions.get('binanceUsdm', i.symbol);
+    expect(ex.find((p) => p.symbol === i.symbol)?.qty).toBe(mine.qty);
+    const q = await m.queryOrder(id);
+    expect(q).toMatchObject({ clientOrderId: id, state: 'FILLED', filledQty: 2 });
+  });
+});
