@@ -148,8 +148,13 @@ export class L2Book {
 function lowerBound(keys: Float64Array, n: number, key: number): number {
   if (n === 0) return 0;
   if ((keys[n - 1] as number) < key) return n;
+  // linear probe of the top levels first (most changes are there), then binary search below them
+  const stop = n > 8 ? n - 8 : 0;
+  let i = n - 1;
+  while (i > stop && (keys[i - 1] as number) >= key) i--;
+  if (i > stop || (keys[i] as number) < key) return (keys[i] as number) < key ? i + 1 : i;
   let lo = 0;
-  let hi = n - 1;
+  let hi = i;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if ((keys[mid] as number) < key) lo = mid + 1;
@@ -163,9 +168,14 @@ function upsert(keys: Float64Array, qtys: Float64Array, n: number, key: number, 
   const i = lowerBound(keys, n, key);
   if (i < n && keys[i] === key) {
     if (qty === 0) {
-      if (i < n - 1) {
+      if (n - 1 - i > 16) {
         keys.copyWithin(i, i + 1, n);
         qtys.copyWithin(i, i + 1, n);
+      } else {
+        for (let j = i; j < n - 1; j++) {
+          keys[j] = keys[j + 1] as number;
+          qtys[j] = qtys[j + 1] as number;
+        }
       }
       return n - 1;
     }
@@ -174,9 +184,14 @@ function upsert(keys: Float64Array, qtys: Float64Array, n: number, key: number, 
   }
   if (qty === 0) return n;
   if (n === keys.length) return -(n + 1);
-  if (i < n) {
+  if (n - i > 16) {
     keys.copyWithin(i + 1, i, n);
     qtys.copyWithin(i + 1, i, n);
+  } else {
+    for (let j = n; j > i; j--) {
+      keys[j] = keys[j - 1] as number;
+      qtys[j] = qtys[j - 1] as number;
+    }
   }
   keys[i] = key;
   qtys[i] = qty;

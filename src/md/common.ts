@@ -83,11 +83,92 @@ export class LevelScratch {
   }
 }
 
+/** Position after the last decAt() call (module slot, not an allocation). */
+let decEnd = 0;
+const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18];
+
+/**
+ * Fast path: a quoted canonical decimal at b[p] ("123.4500") scaled by 10^decimals; -1 for anything unusual
+ * (sign, exponent, too many decimals, missing quote, > 2^53): the caller then re-reads with the precise
+ * Scanner path, which names the reason.
+ */
+function decAt(b: Uint8Array, p: number, e: number, decimals: number): number {
+  if (p >= e || b[p] !== 34) return -1;
+  p++;
+  let v = 0;
+  let c = p < e ? (b[p] as number) : -1;
+  const start = p;
+  while (c >= 48 && c <= 57) {
+    v = v * 10 + (c - 48);
+    c = ++p < e ? (b[p] as number) : -1;
+  }
+  if (p === start) return -1;
+  let f = 0;
+  if (c === 46) {
+    c = ++p < e ? (b[p] as number) : -1;
+    while (c >= 48 && c <= 57) {
+      if (f < decimals) {
+        v = v * 10 + (c - 48);
+        f++;
+      } else if (c !== 48) return -1;
+      c = ++p < e ? (b[p] as number) : -1;
+    }
+  }
+  if (c !== 34) return -1;
+  decEnd = p + 1;
+  if (f < decimals) v *= POW10[decimals - f] as number;
+  return v <= 9007199254740991 ? v : -1;
+}
+
 /**
  * Read `[["px","qty"],...]` at the scanner's position into `out` (appending). On error the scanner's `err` is
- * set; the caller discards `out`.
+ * set; the caller discards `out`. A tight loop handles the compact form the venues send; anything else (spaces,
+ * extra fields, bad numbers) is re-read from the start by the general path, which sets the precise reason.
  */
 export function readLevels(sc: Scanner, pxDec: number, qtyDec: number, out: LevelScratch): void {
+  sc.ws();
+  const b = sc.b;
+  const e = sc.end;
+  const p0 = sc.p;
+  const n0 = out.n;
+  let p = p0;
+  if (p < e && b[p] === 91) {
+    p++;
+    if (p < e && b[p] === 93) {
+      sc.p = p + 1;
+      return;
+    }
+    for (;;) {
+      if (p >= e || b[p] !== 91) break;
+      const px = decAt(b, p + 1, e, pxDec);
+      if (px < 0) break;
+      p = decEnd;
+      if (p >= e || b[p] !== 44) break;
+      const q = decAt(b, p + 1, e, qtyDec);
+      if (q < 0) break;
+      p = decEnd;
+      if (p >= e || b[p] !== 93) break;
+      p++;
+      out.push(px, q);
+      if (p >= e) break;
+      const c = b[p];
+      if (c === 44) {
+        p++;
+        continue;
+      }
+      if (c === 93) {
+        sc.p = p + 1;
+        return;
+      }
+      break;
+    }
+  }
+  out.n = n0;
+  sc.p = p0;
+  readLevelsSlow(sc, pxDec, qtyDec, out);
+}
+
+function readLevelsSlow(sc: Scanner, pxDec: number, qtyDec: number, out: LevelScratch): void {
   if (!sc.expect(91 /* [ */)) return;
   let first = true;
   while (sc.moreItems(first)) {

@@ -3,20 +3,43 @@
  *
  * Venue sync logic (src/exchange/<venue>/md/sync.ts) decides WHETHER a message applies; this class applies
  * levels, detects a crossed book, writes top of book into BotState and keeps the validity/staleness flags.
+ *
+ * Zero allocation: large numbers (sequences ~1e11, epoch ms, ns) never cross a function call as arguments or
+ * return values (V8 would box each into a new HeapNumber unless the call is inlined). The caller stores the
+ * inputs in the Double fields below (`seq`, `eventMs`, `recvNs`, ...), then calls commit()/ticker()/trade()
+ * without arguments; BotState is written directly through its typed arrays with the same seqlock protocol as
+ * BotState.writeTop/writeTrade.
  */
 import { BID, ASK, L2Book } from '../book/l2book.js';
-import { BotState, F, FIELDS_PER_SLOT, FLAG_CROSSED, FLAG_STALE, FLAG_VALID } from '../core/botstate.js';
+import { BotState, F, FIELDS_PER_SLOT, FLAG_CROSSED, FLAG_STALE, FLAG_VALID, I, INTS_PER_SLOT } from '../core/botstate.js';
 import type { Instrument } from '../core/types.js';
 import type { LevelScratch, MdCounters } from './common.js';
 
 export class BookFeed {
   readonly book: L2Book;
   /** seq of the last top of book written to BotState (bookTicker and book compete by sequence) */
-  topSeq = -1;
+  topSeq = -0.5;
   /** mirrors FLAG_VALID so the hot path does not touch Atomics on every update */
   valid = false;
   stale = false;
   readonly slot: number;
+
+  // ---- inputs of commit() / ticker() / trade(); fractional initial values give V8 Double fields ----
+  /** exchange sequence of the update (Binance u, Bybit u) */
+  seq = 0.5;
+  /** exchange event time, epoch ms (0 if unknown) */
+  eventMs = 0.5;
+  /** local receive time of the frame, ns (src/latency/clock.ts) */
+  recvNs = 0.5;
+  bidPx = 0.5;
+  bidQty = 0.5;
+  askPx = 0.5;
+  askQty = 0.5;
+  tradePx = 0.5;
+  tradeQty = 0.5;
+  /** +1 buyer aggressor, -1 seller */
+  tradeSide = 0;
+  tradeMs = 0.5;
 
   constructor(
     readonly inst: Instrument,
@@ -41,10 +64,10 @@ export class BookFeed {
   }
 
   /**
-   * After an applied update: crossed check, top of book to BotState, validity flag. Returns false when the book
-   * is crossed (flags set: caller must resync).
+   * After an applied update (inputs: seq, eventMs, recvNs): crossed check, top of book to BotState, validity
+   * flag. Returns false when the book is crossed (flags set: caller must resync).
    */
-  commit(seq: number, eventMs: number, recvNs: number): boolean {
+  commit(): boolean {
     const book = this.book;
     if (book.crossed()) {
       this.counters.crossed++;
@@ -53,9 +76,13 @@ export class BookFeed {
       this.state.clearFlag(this.slot, FLAG_VALID);
       return false;
     }
-    if (seq > this.topSeq) {
-      this.topSeq = seq;
-      this.state.writeTop(this.slot, book.bestBidPx(), book.bestBidQty(), book.bestAskPx(), book.bestAskQty(), seq, eventMs, recvNs);
+    if (this.seq > this.topSeq) {
+      this.topSeq = this.seq;
+      this.bidPx = book.bestBidPx();
+      this.bidQty = book.bestBidQty();
+      this.askPx = book.bestAskPx();
+      this.askQty = book.bestAskQty();
+      this.writeTop();
     }
     if (!this.valid) {
       this.valid = true;
@@ -66,20 +93,54 @@ export class BookFeed {
     return true;
   }
 
-  /** A best bid/ask message (Binance bookTicker): written when newer than what BotState holds. */
-  ticker(seq: number, bidPx: number, bidQty: number, askPx: number, askQty: number, eventMs: number, recvNs: number): void {
-    if (seq > this.topSeq && bidPx < askPx) {
-      this.topSeq = seq;
-      this.state.writeTop(this.slot, bidPx, bidQty, askPx, askQty, seq, eventMs, recvNs);
+  /** A best bid/ask message (Binance bookTicker; inputs seq, bid/ask px/qty, eventMs, recvNs): written when newer. */
+  ticker(): void {
+    if (this.seq > this.topSeq && this.bidPx < this.askPx) {
+      this.topSeq = this.seq;
+      this.writeTop();
       this.counters.applied++;
     } else {
       this.counters.duplicates++;
     }
   }
 
-  trade(px: number, qty: number, side: number, timeMs: number, recvNs: number): void {
-    this.state.writeTrade(this.slot, px, qty, side, timeMs, recvNs);
+  /** Last trade (inputs tradePx, tradeQty, tradeSide, tradeMs, recvNs). */
+  trade(): void {
+    const st = this.state;
+    const f = st.f64;
+    const o = this.slot * FIELDS_PER_SLOT;
+    const v = this.slot * INTS_PER_SLOT + I.version;
+    Atomics.add(st.i32, v, 1);
+    f[o + F.lastTradePx] = this.tradePx;
+    f[o + F.lastTradeQty] = this.tradeQty;
+    f[o + F.lastTradeSide] = this.tradeSide;
+    f[o + F.lastTradeMs] = this.tradeMs;
+    f[o + F.lastMsgNs] = this.recvNs;
+    Atomics.add(st.i32, v, 1);
     this.counters.applied++;
+  }
+
+  /** Same layout and seqlock as BotState.writeTop, from the fields (no boxed arguments). */
+  private writeTop(): void {
+    const st = this.state;
+    const f = st.f64;
+    const o = this.slot * FIELDS_PER_SLOT;
+    const v = this.slot * INTS_PER_SLOT + I.version;
+    const bid = this.bidPx;
+    const ask = this.askPx;
+    Atomics.add(st.i32, v, 1);
+    f[o + F.bidPx] = bid;
+    f[o + F.bidQty] = this.bidQty;
+    f[o + F.askPx] = ask;
+    f[o + F.askQty] = this.askQty;
+    f[o + F.mid] = (bid + ask) / 2;
+    f[o + F.spread] = ask - bid;
+    f[o + F.seq] = this.seq;
+    f[o + F.exchEventMs] = this.eventMs;
+    f[o + F.localRecvNs] = this.recvNs;
+    f[o + F.lastMsgNs] = this.recvNs;
+    f[o + F.updates] = (f[o + F.updates] as number) + 1;
+    Atomics.add(st.i32, v, 1);
   }
 
   /** Book no longer trustworthy (gap, reconnect): trading blocked until the next good commit. */

@@ -44,7 +44,7 @@ const MAX_SAFE = 9007199254740991;
 export function hashKey(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h >>> 0;
+  return h & 0x3fffffff; // small integer (Smi): no HeapNumber allocation
 }
 
 /** Case-folding (to upper) FNV-1a, used for symbol lookup from "BTCUSDT" or "btcusdt@depth". */
@@ -55,7 +55,7 @@ export function hashSymbol(s: string): number {
     if (c >= 97 && c <= 122) c -= 32;
     h = Math.imul(h ^ c, 0x01000193);
   }
-  return h >>> 0;
+  return h & 0x3fffffff; // small integer (Smi): no HeapNumber allocation
 }
 
 export class Scanner {
@@ -191,7 +191,7 @@ export class Scanner {
     }
     this.p = p + 1;
     if (!this.expect(58 /* : */)) return 0;
-    return h >>> 0;
+    return h & 0x3fffffff; // small integer (Smi): no HeapNumber allocation
   }
 
   /** Read a JSON string, recording its byte span (without quotes) in sStart/sLen; returns FNV-1a hash. */
@@ -228,7 +228,7 @@ export class Scanner {
     }
     this.sLen = p - this.sStart;
     this.p = p + 1;
-    return h >>> 0;
+    return h & 0x3fffffff; // small integer (Smi): no HeapNumber allocation
   }
 
   /**
@@ -268,7 +268,7 @@ export class Scanner {
     }
     this.sLen = p - this.sStart;
     this.p = p + 1;
-    return h >>> 0;
+    return h & 0x3fffffff; // small integer (Smi): no HeapNumber allocation
   }
 
   /** True if the last string read (sStart/sLen) starts with the ASCII bytes of `prefix` (precomputed). */
@@ -281,9 +281,17 @@ export class Scanner {
   }
 
   /**
-   * A non-negative JSON integer (bare number, or a quoted one: some ids come as strings). -1 on error.
+   * Result of readUint(). Initialised with a fraction so that V8 gives the field a Double representation from
+   * the start: a 1e11 sequence or a 1.7e12 timestamp is then stored in place, never boxed into a new HeapNumber
+   * (a double returned from a non-inlined call would be).
    */
-  uint(): number {
+  num = 0.5;
+
+  /**
+   * A non-negative JSON integer (bare number, or a quoted one: some ids come as strings) into `num`; -1 on
+   * error. The hot path reads `num` instead of a return value (no boxing of large values).
+   */
+  readUint(): void {
     this.ws();
     const b = this.b;
     const e = this.end;
@@ -303,29 +311,40 @@ export class Scanner {
     }
     if (p >= e) {
       this.fail(Reason.Truncated);
-      return -1;
+      this.num = -1;
+      return;
     }
     const c = b[p] as number;
     if (p === s) {
       this.fail(c === 45 ? Reason.Negative : Reason.NotNumber);
-      return -1;
+      this.num = -1;
+      return;
     }
     if (quoted) {
       if (c !== 34) {
         this.fail(Reason.NotNumber);
-        return -1;
+        this.num = -1;
+        return;
       }
       p++;
     } else if (c === 46 || c === 101 || c === 69) {
       this.fail(Reason.NotNumber);
-      return -1;
+      this.num = -1;
+      return;
     }
     if (v > MAX_SAFE) {
       this.fail(Reason.Range);
-      return -1;
+      this.num = -1;
+      return;
     }
     this.p = p;
-    return v;
+    this.num = v;
+  }
+
+  /** readUint() returning the value (cold paths). */
+  uint(): number {
+    this.readUint();
+    return this.num;
   }
 
   /**

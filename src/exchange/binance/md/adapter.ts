@@ -179,12 +179,27 @@ export class BinanceMd {
       return;
     }
     const kind = p.kind;
+    p.recvNs = recvNs;
     if (kind === BnMsg.Depth) {
-      (this.syncs[p.sym] as BinanceBookSync).onDiff(p, buf, recvNs);
+      (this.syncs[p.sym] as BinanceBookSync).onDiff(p, buf);
     } else if (kind === BnMsg.BookTicker) {
-      (this.feeds[p.sym] as BookFeed).ticker(p.u, p.bidPx, p.bidQty, p.askPx, p.askQty, p.E >= 0 ? p.E : 0, recvNs);
+      const f = this.feeds[p.sym] as BookFeed;
+      f.seq = p.u;
+      f.bidPx = p.bidPx;
+      f.bidQty = p.bidQty;
+      f.askPx = p.askPx;
+      f.askQty = p.askQty;
+      f.eventMs = p.E >= 0 ? p.E : 0;
+      f.recvNs = recvNs;
+      f.ticker();
     } else if (kind === BnMsg.Trade) {
-      (this.feeds[p.sym] as BookFeed).trade(p.tradePx, p.tradeQty, p.tradeSide, p.T >= 0 ? p.T : p.E, recvNs);
+      const f = this.feeds[p.sym] as BookFeed;
+      f.tradePx = p.tradePx;
+      f.tradeQty = p.tradeQty;
+      f.tradeSide = p.tradeSide;
+      f.tradeMs = p.T >= 0 ? p.T : p.E;
+      f.recvNs = recvNs;
+      f.trade();
     } else if (kind === BnMsg.Cold) {
       this.cold(buf);
       return;

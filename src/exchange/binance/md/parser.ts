@@ -61,13 +61,14 @@ export class BinanceParser {
   kind: number = BnMsg.None;
   /** symbol index in `symbols`, -1 if none */
   sym = -1;
-  U = -1;
-  u = -1;
-  pu = -1;
+  // sequences and times: initialised with fractions so that V8 keeps Double fields (stored in place)
+  U = -0.5;
+  u = -0.5;
+  pu = -0.5;
   /** event time ms (-1 if absent, e.g. spot bookTicker) */
-  E = -1;
+  E = -0.5;
   /** transaction time ms (USD-M, trades) */
-  T = -1;
+  T = -0.5;
   readonly bids = new LevelScratch();
   readonly asks = new LevelScratch();
   bidPx = -1;
@@ -78,6 +79,8 @@ export class BinanceParser {
   tradeQty = -1;
   /** +1 buyer was the aggressor, -1 seller */
   tradeSide = 0;
+  /** local receive time of the frame (ns), set by the adapter before dispatch (a Double field: no boxing) */
+  recvNs = 0.5;
 
   private ev = 0;
   private deferred = false;
@@ -133,10 +136,10 @@ export class BinanceParser {
     const k = sc.key();
     if (sc.err !== Reason.Ok) return sc.err;
     if (k === K_STREAM) {
-      // combined stream: the stream name gives the symbol before the payload
-      const h = sc.strHashUntil(64 /* @ */);
+      // combined stream: the payload's "s" names the symbol (it precedes the numbers; if not, the body is
+      // re-scanned), so the stream name is only skipped
+      sc.skip();
       if (sc.err !== Reason.Ok) return sc.err;
-      this.sym = this.symbols.lookup(h, sc.b, sc.sStart, sc.sLen, 64);
       let sawData = false;
       while (sc.more(false)) {
         const k2 = sc.key();
@@ -190,15 +193,20 @@ export class BinanceParser {
       if (k === K_e) {
         this.ev = sc.strHash(false);
       } else if (k === K_u) {
-        this.u = sc.uint();
+        sc.readUint();
+        this.u = sc.num;
       } else if (k === K_U) {
-        this.U = sc.uint();
+        sc.readUint();
+        this.U = sc.num;
       } else if (k === K_pu) {
-        this.pu = sc.uint();
+        sc.readUint();
+        this.pu = sc.num;
       } else if (k === K_E) {
-        this.E = sc.uint();
+        sc.readUint();
+        this.E = sc.num;
       } else if (k === K_T) {
-        this.T = sc.uint();
+        sc.readUint();
+        this.T = sc.num;
       } else if (k === K_s) {
         const h = sc.strHash(true);
         if (sc.err === Reason.Ok) {

@@ -32,8 +32,8 @@ export interface SnapshotRequest {
 
 export class BinanceBookSync {
   state: BnSyncState = BnSyncState.Buffering;
-  /** last applied u (or the snapshot's lastUpdateId) */
-  lastU = -1;
+  /** last applied u (or the snapshot's lastUpdateId); fractional start value: a V8 Double field */
+  lastU = -0.5;
   epoch = 0;
   snapshotPending = false;
   private buffer: Uint8Array[] = [];
@@ -64,7 +64,7 @@ export class BinanceBookSync {
   }
 
   /** A parsed depthUpdate for this symbol; `frame` is the raw bytes (copied only while buffering). */
-  onDiff(p: BinanceParser, frame: Uint8Array, recvNs: number): void {
+  onDiff(p: BinanceParser, frame: Uint8Array): void {
     if (this.state === BnSyncState.Buffering) {
       this.bufferFrame(p, frame);
       return;
@@ -100,7 +100,10 @@ export class BinanceBookSync {
     feed.applyLevels(p.bids, p.asks);
     this.lastU = u;
     this.state = BnSyncState.Live;
-    if (!feed.commit(u, p.E, recvNs)) {
+    feed.seq = u;
+    feed.eventMs = p.E >= 0 ? p.E : 0;
+    feed.recvNs = p.recvNs;
+    if (!feed.commit()) {
       // crossed: the book is wrong somewhere; start over from a snapshot (this diff is already in it)
       this.reset(true);
       this.bufferFrame(p, frame);
@@ -137,7 +140,10 @@ export class BinanceBookSync {
     c.snapshots++;
     this.lastU = L;
     this.state = BnSyncState.WaitFirst;
-    if (!feed.commit(L, eventMs, recvNs)) {
+    feed.seq = L;
+    feed.eventMs = eventMs;
+    feed.recvNs = recvNs;
+    if (!feed.commit()) {
       this.reset(true);
       this.requestNow();
       return;
@@ -147,7 +153,8 @@ export class BinanceBookSync {
     this.bufferU = [];
     for (const f of buffered) {
       if (p.parse(f) !== 0 || p.kind !== BnMsg.Depth || p.sym < 0) continue;
-      this.onDiff(p, f, recvNs);
+      p.recvNs = recvNs;
+      this.onDiff(p, f);
     }
   }
 

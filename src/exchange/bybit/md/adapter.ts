@@ -148,10 +148,17 @@ export class BybitMd {
       return;
     }
     const kind = p.kind;
+    p.recvNs = recvNs;
     if (kind === BbMsg.Book) {
-      (this.syncs[p.sym] as BybitBookSync).onBook(p, recvNs);
+      (this.syncs[p.sym] as BybitBookSync).onBook(p);
     } else if (kind === BbMsg.Trade) {
-      (this.feeds[p.sym] as BookFeed).trade(p.tradePx, p.tradeQty, p.tradeSide, p.tradeTime, recvNs);
+      const f = this.feeds[p.sym] as BookFeed;
+      f.tradePx = p.tradePx;
+      f.tradeQty = p.tradeQty;
+      f.tradeSide = p.tradeSide;
+      f.tradeMs = p.tradeTime;
+      f.recvNs = recvNs;
+      f.trade();
     } else if (kind === BbMsg.Cold) {
       this.cold(buf);
       return;

@@ -52,18 +52,21 @@ export class BybitParser {
   sym = -1;
   /** true for type "snapshot" */
   snapshot = false;
-  u = -1;
-  seq = -1;
+  // Double fields from the start (fractional initial values): large numbers stored in place, never boxed
+  u = -0.5;
+  seq = -0.5;
   /** message generation time (ts), ms */
-  ts = -1;
+  ts = -0.5;
   /** matching-engine time (cts), ms */
-  cts = -1;
+  cts = -0.5;
+  /** local receive time (ns), set by the adapter before dispatch */
+  recvNs = 0.5;
   readonly bids = new LevelScratch();
   readonly asks = new LevelScratch();
   tradePx = -1;
   tradeQty = -1;
   tradeSide = 0;
-  tradeTime = -1;
+  tradeTime = -0.5;
   trades = 0;
 
   private topicKind = 0; // 1 book, 2 trade, 3 other
@@ -121,9 +124,11 @@ export class BybitParser {
       } else if (k === K_TYPE) {
         this.typeHash = sc.strHash(false);
       } else if (k === K_TS) {
-        this.ts = sc.uint();
+        sc.readUint();
+        this.ts = sc.num;
       } else if (k === K_CTS) {
-        this.cts = sc.uint();
+        sc.readUint();
+        this.cts = sc.num;
       } else if (k === K_DATA) {
         if (this.topicKind === 0) {
           dataPos = sc.p;
@@ -189,7 +194,7 @@ export class BybitParser {
       if (c >= 97 && c <= 122) c -= 32;
       h = Math.imul(h ^ c, 0x01000193);
     }
-    const sym = this.symbols.lookup(h >>> 0, b, i + 1, e - i - 1, -1);
+    const sym = this.symbols.lookup(h & 0x3fffffff, b, i + 1, e - i - 1, -1);
     if (sym < 0) {
       sc.fail(Reason.UnknownSymbol);
       return;
@@ -215,8 +220,14 @@ export class BybitParser {
       if (sc.err !== Reason.Ok) return;
       if (k === K_b) readLevels(sc, pd, qd, this.bids);
       else if (k === K_a) readLevels(sc, pd, qd, this.asks);
-      else if (k === K_u) this.u = sc.uint();
-      else if (k === K_seq) this.seq = sc.uint();
+      else if (k === K_u) {
+        sc.readUint();
+        this.u = sc.num;
+      }
+      else if (k === K_seq) {
+        sc.readUint();
+        this.seq = sc.num;
+      }
       else if (k === K_s) {
         const h = sc.strHash(true);
         if (sc.err === Reason.Ok && this.symbols.lookup(h, sc.b, sc.sStart, sc.sLen, -1) !== this.sym) sc.fail(Reason.UnknownSymbol);
@@ -245,7 +256,10 @@ export class BybitParser {
         if (sc.err !== Reason.Ok) return;
         if (k === K_p) px = sc.dec(pd);
         else if (k === K_v) qty = sc.dec(qd);
-        else if (k === K_T) t = sc.uint();
+        else if (k === K_T) {
+        sc.readUint();
+        t = sc.num;
+      }
         else if (k === K_S) {
           sc.strHash(false);
           // "Buy" / "Sell": the taker's side

@@ -11,9 +11,9 @@ import type { BookFeed } from '../../../md/feed.js';
 import type { BybitParser } from './parser.js';
 
 export class BybitBookSync {
-  lastU = -1;
+  lastU = -0.5;
   /** cross sequence (seq) of the last applied message */
-  lastSeq = -1;
+  lastSeq = -0.5;
   hasSnapshot = false;
 
   constructor(
@@ -34,7 +34,7 @@ export class BybitBookSync {
     this.lastU = -1;
   }
 
-  onBook(p: BybitParser, recvNs: number): void {
+  onBook(p: BybitParser): void {
     const feed = this.feed;
     const c = feed.counters;
     const u = p.u;
@@ -46,7 +46,10 @@ export class BybitBookSync {
       this.lastU = u;
       this.lastSeq = p.seq;
       feed.topSeq = -1; // the sequence may restart
-      if (!feed.commit(u, p.ts, recvNs)) this.crossed();
+      feed.seq = u;
+      feed.eventMs = p.ts >= 0 ? p.ts : 0;
+      feed.recvNs = p.recvNs;
+      if (!feed.commit()) this.crossed();
       return;
     }
     if (!this.hasSnapshot) {
@@ -66,7 +69,10 @@ export class BybitBookSync {
     feed.applyLevels(p.bids, p.asks);
     this.lastU = u;
     this.lastSeq = p.seq;
-    if (!feed.commit(u, p.ts, recvNs)) this.crossed();
+    feed.seq = u;
+    feed.eventMs = p.ts >= 0 ? p.ts : 0;
+    feed.recvNs = p.recvNs;
+    if (!feed.commit()) this.crossed();
   }
 
   private crossed(): void {
