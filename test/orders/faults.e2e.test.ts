@@ -161,3 +161,31 @@ describe('bybitLinear over trade WS: 10019 service restarting', () => {
     await untilState(m, id2, ['CANCELED']);
   });
 });
+
+describe('binanceSpot with an HMAC key only', () => {
+  let s: SimHandle;
+  let m: OrderManager;
+
+  beforeAll(async () => {
+    s = await startSim({ venues: ['binanceSpot'], seed: 13, symbols: ['BTCUSDT'], rate: 200 });
+    const ep = s.endpoints.binanceSpot!;
+    const i = instrumentOf(s, 'binanceSpot');
+    const gw = createBinanceGateway({
+      venue: 'binanceSpot', restBaseUrl: ep.restBaseUrl, wsApiUrl: ep.wsApiUrl, apiKey: ep.apiKey, apiSecret: ep.apiSecret,
+      instruments: [{ symbol: i.symbol, priceDecimals: i.priceDecimals, qtyDecimals: i.qtyDecimals }], timeoutMs: 1000,
+    });
+    ({ m } = manager(i, gw));
+    await m.start(); // user data via userDataStream.subscribe.signature (no session.logon without Ed25519)
+  });
+  afterAll(async () => {
+    await m?.stop();
+    await s?.close();
+  });
+
+  it('fills arrive over the signature-subscribed user stream', async () => {
+    const { ask } = bbo(s, 'binanceSpot');
+    const id = m.place({ slot: 0, side: 'BUY', type: 'LIMIT', tif: 'IOC', price: ask + 1000, qty: 2 * 10 ** Math.max(0, instrumentOf(s, 'binanceSpot').qtyDecimals - 3) })!;
+    await untilState(m, id, ['FILLED']);
+    await until(() => m.order(id)!.tradeIds.size > 0, 4000, 'stream fill');
+  });
+});
