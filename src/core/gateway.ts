@@ -79,6 +79,20 @@ export class ManagerEntry implements OrderEntry {
     }
   }
 
+  /** Register an order found on the exchange in the manager's store, so its events and cancels are handled. */
+  adopt(x: ExchangeOrder, ins: Instrument): void {
+    if (this.manager.order(x.clientOrderId)) return;
+    const o = this.manager.store.create({
+      clientOrderId: x.clientOrderId, venue: ins.venue, symbol: ins.symbol, slot: ins.slot, side: x.side, type: x.type, tif: x.tif,
+      price: x.price, qty: x.qty, reduceOnly: false, nowNs: nowNs(),
+    });
+    o.exchangeOrderId = x.exchangeOrderId;
+    o.state = x.state;
+    o.preCancelState = x.state;
+    o.filledQty = x.filledQty;
+    o.reportedCumQty = x.filledQty;
+  }
+
   amend(): boolean {
     return false;
   }

@@ -22,6 +22,8 @@ export interface OrderEntry {
   positions(instruments: readonly Instrument[]): Promise<ExchangePosition[]>;
   /** One order's state, open or recently closed; undefined when the exchange does not know it. */
   queryOrder(ins: Instrument, clientOrderId: string): Promise<ExchangeOrder | undefined>;
+  /** Take over tracking of an order found on the exchange (reconciliation after a restart). */
+  adopt?(x: ExchangeOrder, ins: Instrument): void;
   setSink(sink: OrderEventSink): void;
   close(): Promise<void>;
 }

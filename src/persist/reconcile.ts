@@ -57,6 +57,8 @@ export async function reconcile(engine: Engine, orphans: 'adopt' | 'cancel' = 'c
       continue;
     }
     ledger.adopt(x, slot);
+    const ai = engine.instrument(slot);
+    if (ai) engine.entry.adopt?.(x, ai);
     j?.append({ t: 'adopt', id: x.clientOrderId, v: x.venue, s: x.symbol, side: x.side, type: x.type, tif: x.tif, px: x.price, qty: x.qty, filled: x.filledQty, st: x.state, x: x.exchangeOrderId, ms: Date.now() });
     rep.adopted.push(x.clientOrderId);
   }
@@ -70,6 +72,8 @@ export async function reconcile(engine: Engine, orphans: 'adopt' | 'cancel' = 'c
       // open after all (raced the list): adopt
       bookFill(x, o.slot, x.filledQty - o.filled, 'reconcile: filled while down');
       ledger.adopt(x, o.slot);
+      engine.entry.adopt?.(x, i);
+      j?.append({ t: 'adopt', id: x.clientOrderId, v: x.venue, s: x.symbol, side: x.side, type: x.type, tif: x.tif, px: x.price, qty: x.qty, filled: x.filledQty, st: x.state, x: x.exchangeOrderId, ms: Date.now() });
       rep.adopted.push(o.id);
       continue;
     }
