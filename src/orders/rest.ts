@@ -65,6 +65,7 @@ export class RestClient {
   readonly timeoutMs: number;
   private readonly connections: number;
   private closed = false;
+  private warmTimer: NodeJS.Timeout | undefined;
 
   constructor(baseUrl: string, opts: RestClientOptions = {}) {
     this.origin = new URL(baseUrl).origin;
@@ -104,7 +105,19 @@ export class RestClient {
     await Promise.all(reqs);
   }
 
+  /**
+   * Keep every pooled connection warm: `connections` concurrent GETs every intervalMs (a single periodic request
+   * would keep only one socket alive; the venue closes idle ones).
+   */
+  keepWarm(path: string, intervalMs = 15_000): void {
+    if (this.warmTimer) return;
+    this.warmTimer = setInterval(() => void this.warm(path), intervalMs);
+    this.warmTimer.unref();
+  }
+
   async close(): Promise<void> {
+    if (this.warmTimer) clearInterval(this.warmTimer);
+    this.warmTimer = undefined;
     if (this.closed) return;
     this.closed = true;
     await releasePool(this.origin);

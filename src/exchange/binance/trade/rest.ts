@@ -110,6 +110,7 @@ export class BinanceRestGateway extends BaseGateway implements VenueGateway {
 
   async start(): Promise<void> {
     await this.rest.warm(this.prefix + '/ping');
+    this.rest.keepWarm(this.prefix + '/ping');
     await this.clock.sync();
     this.clock.start(); // the periodic sync also keeps the pool's connections warm
     if (!this.isSpot && this.cfg.deadManSwitch !== false) {
@@ -142,6 +143,7 @@ export class BinanceRestGateway extends BaseGateway implements VenueGateway {
 
   /** Signed request (cold path); throws RestError on transport failure. */
   async signed(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, params: string): Promise<RestResponse> {
+    if (this.limiter.isBanned(this.clock.nowMs())) throw new Error(`${this.venue}: IP banned (418) until ${this.limiter.bannedUntilMs}`);
     const q = this.signedQuery(params);
     const res = method === 'POST' || method === 'PUT'
       ? await this.rest.request(method, path, { body: q, headers: this.formHeaders })

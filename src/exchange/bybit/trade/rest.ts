@@ -87,6 +87,7 @@ export class BybitRestGateway extends BaseGateway implements VenueGateway {
 
   async start(): Promise<void> {
     await this.rest.warm('/v5/market/time');
+    this.rest.keepWarm('/v5/market/time');
     await this.clock.sync();
     this.clock.start();
     if (this.privateStream) await this.privateStream.start();
