@@ -25,6 +25,9 @@ export interface VenueGateway {
   /** Send a new order; returns at once, outcome arrives via onEvent. */
   place(o: GatewayOrder): void;
   cancel(o: GatewayOrder): void;
+  /** Change price/qty of an open order; false when the venue/transport cannot. Result: an 'amend' event
+   * (code 0 = done, else the reason), source 'rest' | 'wsapi'. */
+  amend?(o: GatewayOrder, price: number, qty: number): boolean;
   /** Cancel every open order (one symbol or all known symbols), including USD-M algo orders. */
   cancelAll(symbol?: string): Promise<void>;
   queryOrder(symbol: string, clientOrderId: string): Promise<ExchangeOrder | null>;

@@ -142,8 +142,17 @@ export class OrderManager implements OrderApi {
     });
   }
 
-  /** Not supported yet: the engine cancels and re-places. */
-  amend(_clientOrderId: string, _price: number, _qty: number): boolean {
+  /** Amend where the venue supports it (Bybit); false otherwise (Binance here: the engine cancels and re-places). */
+  amend(clientOrderId: string, price: number, qty: number): boolean {
+    const o = this.store.get(clientOrderId);
+    if (!o || isTerminal(o.state) || o.state === 'CANCEL_PENDING' || o.amendQty > 0 || qty <= 0 || (o.type === 'LIMIT' && price <= 0)) return false;
+    const gw = this.gateways.get(o.venue);
+    if (!gw?.amend) return false;
+    o.amendPrice = price;
+    o.amendQty = qty;
+    if (gw.amend(o, price, qty)) return true;
+    o.amendPrice = 0;
+    o.amendQty = 0;
     return false;
   }
 

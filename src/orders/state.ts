@@ -113,6 +113,9 @@ export interface TrackedOrder {
   updatedNs: number;
   /** ns when the order bytes were written (latency hops) */
   sentNs: number;
+  /** an amend in flight: the price/qty it asks for (0 = none) */
+  amendPrice: number;
+  amendQty: number;
   /** tradeIds already applied */
   readonly tradeIds: Set<string>;
   readonly position: Position;
@@ -150,7 +153,7 @@ export class OrderStore {
     const o: TrackedOrder = {
       clientOrderId: s.clientOrderId, venue: s.venue, symbol: s.symbol, slot: s.slot, side: s.side, type: s.type, tif: s.tif,
       price: s.price, qty: s.qty, reduceOnly: s.reduceOnly, exchangeOrderId: '', state: 'NEW_PENDING', preCancelState: 'NEW_PENDING',
-      filledQty: 0, filledNotional: 0, reportedCumQty: 0, fees: 0, code: 0, reason: '', createdNs: s.nowNs, updatedNs: s.nowNs, sentNs: 0,
+      filledQty: 0, filledNotional: 0, reportedCumQty: 0, fees: 0, code: 0, reason: '', createdNs: s.nowNs, updatedNs: s.nowNs, sentNs: 0, amendPrice: 0, amendQty: 0,
       tradeIds: new Set(), position: this.positions.get(s.venue, s.symbol),
     };
     this.orders.set(s.clientOrderId, o);
@@ -229,6 +232,21 @@ export class OrderStore {
       o.state = o.preCancelState;
       o.code = ev.code;
       o.reason = ev.reason;
+      return 'applied';
+    }
+
+    if (ev.kind === 'amend' && o.amendQty > 0 && ev.source !== 'stream') {
+      // the answer to our amend request: code 0 = the new price/qty stand
+      if (ev.code === 0) {
+        o.price = o.amendPrice;
+        o.qty = o.amendQty;
+      } else {
+        o.code = ev.code;
+        o.reason = ev.reason;
+      }
+      o.amendPrice = 0;
+      o.amendQty = 0;
+      if (!isTerminal(o.state) && o.filledQty >= o.qty) o.state = 'FILLED';
       return 'applied';
     }
 

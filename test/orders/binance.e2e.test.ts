@@ -44,6 +44,7 @@ for (const venue of ['binanceUsdm', 'binanceSpot'] as const) {
         expect(m.order(id)!.exchangeOrderId).toMatch(/^\d+$/);
         const open = await m.openOrders(venue);
         expect(open.map((o) => o.clientOrderId)).toContain(id);
+        expect(m.amend(id, bid - 400, lot(2))).toBe(false); // not offered on Binance here: cancel + re-place
         expect(m.cancel(id)).toBe(true);
         await untilState(m, id, ['CANCELED']);
         expect(rec.events.filter((e) => e.clientOrderId === id).map((e) => e.kind)).toContain('cancel');

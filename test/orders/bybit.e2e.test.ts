@@ -42,6 +42,20 @@ for (const venue of ['bybitLinear', 'bybitSpot'] as const) {
         await untilState(m, id, ['CANCELED']);
       });
 
+      it('amends price and quantity of a resting order', async () => {
+        const { bid } = bbo(s, venue);
+        const id = m.place({ slot: 0, side: 'BUY', type: 'LIMIT', tif: 'GTC', price: Math.max(1, bid - 500), qty: lot(1) })!;
+        await untilState(m, id, ['ACKED']);
+        expect(m.amend(id, Math.max(1, bid - 450), lot(2))).toBe(true);
+        await until(() => m.order(id)!.qty === lot(2), 4000, 'amend applied');
+        expect(m.order(id)!.price).toBe(Math.max(1, bid - 450));
+        const ex = (await m.openOrders(venue)).find((o) => o.clientOrderId === id)!;
+        expect([ex.price, ex.qty]).toEqual([Math.max(1, bid - 450), lot(2)]);
+        m.cancel(id);
+        await untilState(m, id, ['CANCELED']);
+        expect(m.amend(id, 1, 1)).toBe(false);
+      });
+
       it('fills a marketable order: executions (once each) fill it and move the position', async () => {
         const { ask } = bbo(s, venue);
         const before = m.store.positions.get(venue, 'BTCUSDT').qty;

@@ -140,6 +140,20 @@ describe('order state machine', () => {
     expect(o.state).toBe('CANCELED');
   });
 
+  it('amend answers: success moves price/qty, failure keeps them and records the reason', () => {
+    const { s, o } = store();
+    s.apply(ev('ack', 'ACKED'));
+    o.amendPrice = 120;
+    o.amendQty = 12;
+    expect(s.apply(ev('amend', 'ACKED', { source: 'rest' }))).toBe('applied');
+    expect([o.price, o.qty, o.amendQty]).toEqual([120, 12, 0]);
+    o.amendPrice = 130;
+    o.amendQty = 5;
+    expect(s.apply(ev('amend', 'ACKED', { source: 'rest', code: 110001, reason: 'UNKNOWN_ORDER' }))).toBe('applied');
+    expect([o.price, o.qty, o.reason]).toEqual([120, 12, 'UNKNOWN_ORDER']);
+    expect(s.apply(ev('amend', 'ACKED', { source: 'stream' }))).toBe('stale');
+  });
+
   it('unknown orders are counted, not applied', () => {
     const { s } = store();
     expect(s.apply(Object.assign(ev('ack', 'ACKED'), { clientOrderId: 'nope' }))).toBe('unknown');

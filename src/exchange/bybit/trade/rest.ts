@@ -20,6 +20,7 @@ import { HmacSha256 } from '../../../orders/sign.js';
 import { blankOrderFields } from '../../../orders/template.js';
 import type { ExchangeOrder, ExchangePosition } from '../../../orders/types.js';
 import { AsciiWriter } from '../../../orders/wire.js';
+import { formatScaled as fmtScaled } from '../../../util/fixed.js';
 import type { HopRecorder } from '../../../latency/hops.js';
 import { Hop } from '../../../latency/hops.js';
 import { nowNs } from '../../../latency/clock.js';
@@ -235,6 +236,42 @@ export class BybitRestGateway extends BaseGateway implements VenueGateway {
     if ('ok' in env) return env;
     if (env.code !== 0) return this.outcomeOf(env.code, env.msg);
     return OK; // accepted; the private stream reports CANCELED
+  }
+
+  amend(o: GatewayOrder, price: number, qty: number): boolean {
+    const t = this.templates.get(o.symbol);
+    if (!t || this.halted) return false;
+    const arg: Json = { category: this.category, symbol: o.symbol, qty: fmtScaled(qty, t.inst.qtyDecimals) };
+    if (o.type === 'LIMIT') arg['price'] = fmtScaled(price, t.inst.priceDecimals);
+    if (o.exchangeOrderId !== '') arg['orderId'] = o.exchangeOrderId;
+    else arg['orderLinkId'] = o.clientOrderId;
+    this.sendAmend(arg).then(
+      (out) => this.afterAmend(o, out),
+      (err: unknown) => this.afterAmend(o, fail('unknown', 0, String(err))),
+    );
+    return true;
+  }
+
+  protected async sendAmend(arg: Json): Promise<SendOutcome> {
+    let res: RestResponse;
+    try {
+      res = await this.post('/v5/order/amend', arg);
+    } catch (err) {
+      return BybitRestGateway.transportOutcome(err);
+    }
+    const env = this.envelope(res);
+    if ('ok' in env) return env;
+    if (env.code !== 0) return this.outcomeOf(env.code, env.msg);
+    return OK;
+  }
+
+  protected afterAmend(o: GatewayOrder, out: SendOutcome, source: 'rest' | 'wsapi' = 'rest'): void {
+    const e = this.begin('amend', o.symbol, o.clientOrderId, o.state, source);
+    if (!out.ok) {
+      e.code = out.code === 0 ? -1 : out.code; // never 0 on failure (an unknown outcome is reported as failed; the stream corrects)
+      e.reason = out.reason;
+    }
+    this.fire();
   }
 
   async cancelAll(symbol?: string): Promise<void> {

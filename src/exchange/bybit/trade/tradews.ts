@@ -113,6 +113,20 @@ export class BybitTradeWsGateway extends BybitRestGateway {
     return { ok: true };
   }
 
+  protected override async sendAmend(arg: Json): Promise<SendOutcome> {
+    if (!this.rpc.ready) return super.sendAmend(arg);
+    const r = await this.request((id) =>
+      JSON.stringify({ reqId: id, header: { 'X-BAPI-TIMESTAMP': String(this.clock.nowMs()), 'X-BAPI-RECV-WINDOW': String(this.recvWindow) }, op: 'order.amend', args: [arg] }),
+    );
+    if ('ok' in r) return r as SendOutcome;
+    const code = num(r['retCode']);
+    if (code !== 0) {
+      const m = mapBybitError(200, code, str(r['retMsg']));
+      return fail(m.cls, code, m.reason + ': ' + str(r['retMsg']));
+    }
+    return { ok: true };
+  }
+
   protected override async sendCancel(o: GatewayOrder): Promise<SendOutcome> {
     if (!this.rpc.ready) return super.sendCancel(o);
     const arg: Json = { category: this.category, symbol: o.symbol };
