@@ -2,7 +2,7 @@
  * Hop histogram recording cost (src/latency/hops.ts), per record: `(x1000)` tasks record 1000 values per iteration.
  */
 import type { Bench } from 'tinybench';
-import { HopRecorder, Hop, Transport } from '../../src/latency/hops.js';
+import { HopRecorder, Hop, Transport, buildHistogram } from '../../src/latency/hops.js';
 import { nowNs } from '../../src/latency/clock.js';
 
 const N = 1000;
@@ -12,7 +12,11 @@ for (let i = 0; i < values.length; i++) values[i] = 800 + ((i * 7919) % 4096) * 
 export default function register(bench: Bench): void {
   const rec = new HopRecorder();
   rec.prepare(Hop.Ack, 0, Transport.Ws);
+  const plain = buildHistogram();
   bench
+    .add('hdr-histogram-js recordValue (x1000)', () => {
+      for (let i = 0; i < N; i++) plain.recordValue(values[i & 4095]!);
+    })
     .add('HopRecorder.record (x1000)', () => {
       for (let i = 0; i < N; i++) rec.record(Hop.Parse, i & 3, values[i & 4095]!);
     })
