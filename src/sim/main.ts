@@ -131,17 +131,25 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const logger = log();
+  // signal handlers first: a client may signal as soon as it has read the line (or even during startup)
+  let signalled: NodeJS.Signals | undefined;
+  let onSignal: ((sig: NodeJS.Signals) => void) | undefined;
+  const handler = (sig: NodeJS.Signals): void => {
+    if (signalled) return;
+    signalled = sig;
+    onSignal?.(sig);
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+
   const sim = await startSim({ ...opts, log: logger });
   process.stdout.write(JSON.stringify(sim.endpoints) + '\n');
 
   return new Promise<number>((resolve) => {
-    let stopping = false;
     const stop = (sig: NodeJS.Signals): void => {
-      if (stopping) return;
-      stopping = true;
       logger.info({ signal: sig }, 'simulator stopping');
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
       sim.close().then(
         () => {
           flushLogs();
@@ -157,7 +165,7 @@ export async function main(argv: string[]): Promise<number> {
         },
       );
     };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
+    if (signalled) stop(signalled);
+    else onSignal = stop;
   });
 }

@@ -99,9 +99,10 @@ describe('tickwire sim', () => {
   });
 
   it('stops on SIGINT with exit 0 too', async () => {
-    const { child: c } = await run(['--seed', '2', '--venues', 'bybit']);
-    c.kill('SIGINT');
-    expect(await exited(c)).toEqual({ code: 0, signal: null });
+    const { child: c, stderr } = await run(['--seed', '2', '--venues', 'bybit']);
+    c.kill('SIGINT'); // at once: the handlers are installed before the line is printed
+    const r = await exited(c);
+    expect(r, stderr()).toEqual({ code: 0, signal: null });
   });
 
   it('rejects a bad option with exit code 2 and says why', async () => {
