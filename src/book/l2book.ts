@@ -83,6 +83,88 @@ export class L2Book {
     return true;
   }
 
+  /**
+   * Apply `n` levels of one side (absolute sizes, 0 deletes) from parallel arrays: the hot path. Same result as
+   * n calls of set(), in one loop with the search and shift inlined. Negative or NaN values must have been
+   * rejected by the parser (they are skipped here).
+   */
+  applySide(side: BookSide, pxs: Float64Array, qtys: Float64Array, n: number): void {
+    const ask = side === ASK;
+    let keys = ask ? this.askKey : this.bidKey;
+    let qs = ask ? this.askQty : this.bidQty;
+    let len = ask ? this.nAsk : this.nBid;
+    for (let j = 0; j < n; j++) {
+      const px = pxs[j] as number;
+      const qty = qtys[j] as number;
+      if (!(qty >= 0) || !(px >= 0)) continue;
+      const key = ask ? -px : px;
+      // lower bound: first i with keys[i] >= key; probe the top levels linearly, then binary search
+      let i: number;
+      if (len === 0 || (keys[len - 1] as number) < key) i = len;
+      else {
+        const stop = len > 8 ? len - 8 : 0;
+        i = len - 1;
+        while (i > stop && (keys[i - 1] as number) >= key) i--;
+        if (i === stop && stop > 0 && (keys[stop - 1] as number) >= key) {
+          let lo = 0;
+          let hi = stop - 1;
+          while (lo < hi) {
+            const mid = (lo + hi) >>> 1;
+            if ((keys[mid] as number) < key) lo = mid + 1;
+            else hi = mid;
+          }
+          i = lo;
+        }
+      }
+      if (i < len && keys[i] === key) {
+        if (qty !== 0) {
+          qs[i] = qty;
+          continue;
+        }
+        // delete: shift the levels above it down by one
+        if (len - 1 - i > 16) {
+          keys.copyWithin(i, i + 1, len);
+          qs.copyWithin(i, i + 1, len);
+        } else {
+          for (let m = i; m < len - 1; m++) {
+            keys[m] = keys[m + 1] as number;
+            qs[m] = qs[m + 1] as number;
+          }
+        }
+        len--;
+        continue;
+      }
+      if (qty === 0) continue; // deleting an absent level: nothing to do
+      if (len === keys.length) {
+        if (ask) {
+          this.nAsk = len;
+          this.growAsk();
+          keys = this.askKey;
+          qs = this.askQty;
+        } else {
+          this.nBid = len;
+          this.growBid();
+          keys = this.bidKey;
+          qs = this.bidQty;
+        }
+      }
+      if (len - i > 16) {
+        keys.copyWithin(i + 1, i, len);
+        qs.copyWithin(i + 1, i, len);
+      } else {
+        for (let m = len; m > i; m--) {
+          keys[m] = keys[m - 1] as number;
+          qs[m] = qs[m - 1] as number;
+        }
+      }
+      keys[i] = key;
+      qs[i] = qty;
+      len++;
+    }
+    if (ask) this.nAsk = len;
+    else this.nBid = len;
+  }
+
   /** Size at a price, 0 if absent. */
   qtyAt(side: BookSide, px: number): number {
     const keys = side === BID ? this.bidKey : this.askKey;

@@ -93,28 +93,30 @@ const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 
  * Scanner path, which names the reason.
  */
 function decAt(b: Uint8Array, p: number, e: number, decimals: number): number {
-  if (p >= e || b[p] !== 34) return -1;
+  // Reads past `e` return undefined, which fails every digit/quote comparison: no bounds check per byte
+  // (frames end with '}' so a well-formed number never reaches the end; a truncated one is caught below).
+  if (b[p] !== 34) return -1;
   p++;
   let v = 0;
-  let c = p < e ? (b[p] as number) : -1;
+  let c = b[p] as number;
   const start = p;
   while (c >= 48 && c <= 57) {
     v = v * 10 + (c - 48);
-    c = ++p < e ? (b[p] as number) : -1;
+    c = b[++p] as number;
   }
   if (p === start) return -1;
   let f = 0;
   if (c === 46) {
-    c = ++p < e ? (b[p] as number) : -1;
+    c = b[++p] as number;
     while (c >= 48 && c <= 57) {
       if (f < decimals) {
         v = v * 10 + (c - 48);
         f++;
       } else if (c !== 48) return -1;
-      c = ++p < e ? (b[p] as number) : -1;
+      c = b[++p] as number;
     }
   }
-  if (c !== 34) return -1;
+  if (c !== 34 || p >= e) return -1;
   decEnd = p + 1;
   if (f < decimals) v *= POW10[decimals - f] as number;
   return v <= 9007199254740991 ? v : -1;

@@ -54,13 +54,8 @@ export class BookFeed {
 
   /** Apply parsed levels (absolute sizes; 0 deletes). */
   applyLevels(bids: LevelScratch, asks: LevelScratch): void {
-    const book = this.book;
-    const bp = bids.px;
-    const bq = bids.qty;
-    for (let i = 0, n = bids.n; i < n; i++) book.set(BID, bp[i] as number, bq[i] as number);
-    const ap = asks.px;
-    const aq = asks.qty;
-    for (let i = 0, n = asks.n; i < n; i++) book.set(ASK, ap[i] as number, aq[i] as number);
+    if (bids.n > 0) this.book.applySide(BID, bids.px, bids.qty, bids.n);
+    if (asks.n > 0) this.book.applySide(ASK, asks.px, asks.qty, asks.n);
   }
 
   /**

@@ -37,8 +37,17 @@ describe('L2Book', () => {
     expect(Array.from(q)).toEqual([1, 2, 3]);
   });
 
-  it('matches a Map reference under 200k random updates (growth included)', () => {
+  it('matches a Map reference under 200k random updates (growth included), via set() and applySide()', () => {
     const b = new L2Book(8);
+    const b2 = new L2Book(8);
+    const batch = [{ px: new Float64Array(64), q: new Float64Array(64), n: 0 }, { px: new Float64Array(64), q: new Float64Array(64), n: 0 }];
+    const flush = () => {
+      for (const side of [BID, ASK] as const) {
+        const x = batch[side]!;
+        b2.applySide(side, x.px, x.q, x.n);
+        x.n = 0;
+      }
+    };
     const ref = [new Map<number, number>(), new Map<number, number>()];
     let seed = 7;
     const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
@@ -47,6 +56,11 @@ describe('L2Book', () => {
       const px = side === BID ? 1 + Math.floor(rnd() * 3000) : 3001 + Math.floor(rnd() * 3000);
       const q = rnd() < 0.3 ? 0 : 1 + Math.floor(rnd() * 1e6);
       b.set(side, px, q);
+      const x = batch[side]!;
+      x.px[x.n] = px;
+      x.q[x.n] = q;
+      x.n++;
+      if (x.n === 64 || rnd() < 0.05) flush();
       const m = ref[side]!;
       if (q === 0) m.delete(px);
       else m.set(px, q);
@@ -55,6 +69,9 @@ describe('L2Book', () => {
         const asks = [...ref[ASK]!].sort((x, y) => x[0] - y[0]);
         expect(b.levels(BID)).toEqual(bids);
         expect(b.levels(ASK)).toEqual(asks);
+        flush();
+        expect(b2.levels(BID)).toEqual(bids);
+        expect(b2.levels(ASK)).toEqual(asks);
       }
     }
   });
