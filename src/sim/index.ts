@@ -155,13 +155,20 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
   const replayFiles = opts.replay === undefined ? [] : Array.isArray(opts.replay) ? opts.replay : [opts.replay];
   const sources: ReplaySource[] = replayFiles.map((f) => loadCapture(f));
 
+  let listenerErrors = 0;
+  const onListenerError = (e: unknown, ins: SimInstrument): void => {
+    // first ten, then one in a thousand: a venue bug must be visible without flooding the log
+    if (++listenerErrors <= 10 || listenerErrors % 1000 === 0) {
+      logger.error({ market: ins.market, symbol: ins.symbol, count: listenerErrors, err: e instanceof Error ? (e.stack ?? e.message) : String(e) }, 'book listener threw');
+    }
+  };
   const books = new Map<SimMarketId, Map<string, MatchingBook>>();
   const instruments = new Map<SimMarketId, SimInstrument[]>();
   const replayed = new Set<string>();
   const addBook = (ins: SimInstrument): MatchingBook => {
     let m = books.get(ins.market);
     if (!m) books.set(ins.market, (m = new Map()));
-    const b = new MatchingBook({ instrument: ins, nowMs: () => clock.nowMs(ins.market), hooks: accounts });
+    const b = new MatchingBook({ instrument: ins, nowMs: () => clock.nowMs(ins.market), hooks: accounts, onListenerError });
     m.set(ins.symbol, b);
     const list = instruments.get(ins.market) ?? [];
     list.push(ins);

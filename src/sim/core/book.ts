@@ -59,6 +59,8 @@ export interface MatchingBookOptions {
   /** true for futures markets: reduce-only is checked against the account's position */
   futures?: boolean;
   hooks?: BookAccountHooks;
+  /** called when a listener throws (the exception is swallowed so the batch completes) */
+  onListenerError?: (e: unknown, instrument: SimInstrument) => void;
 }
 
 /** Internal order record (a SimOrder plus its queue sequence). */
@@ -124,11 +126,15 @@ export class MatchingBook implements SimBook {
   levelUpdates = 0;
   trades = 0;
   batches = 0;
+  /** exceptions thrown by listeners (caught: a venue bug must not wedge the book) */
+  listenerErrors = 0;
+  private readonly onListenerError: ((e: unknown, ins: SimInstrument) => void) | undefined;
 
   constructor(opts: MatchingBookOptions) {
     this.instrument = opts.instrument;
     this.nowMs = opts.nowMs;
     this.hooks = opts.hooks;
+    this.onListenerError = opts.onListenerError;
     this.futures = opts.futures ?? (opts.instrument.market === 'binanceUsdm' || opts.instrument.market === 'bybitLinear');
     this._updateId = opts.initialUpdateId ?? 1000;
     this.nextOrderId = BigInt(opts.firstOrderId ?? (opts.instrument.market === 'binanceUsdm' ? DEFAULT_USDM_FIRST_ID : '1000000'));
@@ -175,8 +181,20 @@ export class MatchingBook implements SimBook {
     this.batches++;
     this.levelUpdates += n;
     const ls = this.listeners;
-    for (let i = 0; i < ls.length; i++) ls[i]!.onLevels(this.instrument.symbol, ch, this._updateId, this.batchTime);
+    for (let i = 0; i < ls.length; i++) {
+      try {
+        ls[i]!.onLevels(this.instrument.symbol, ch, this._updateId, this.batchTime);
+      } catch (e) {
+        this.listenerFailed(e);
+      }
+    }
     return n;
+  }
+
+  /** A listener threw: the book stays consistent (the batch completes), the error is counted and reported. */
+  private listenerFailed(e: unknown): void {
+    this.listenerErrors++;
+    this.onListenerError?.(e, this.instrument);
   }
 
   private noteLevel(side: SimSide, lv: Level): void {
@@ -354,7 +372,13 @@ export class MatchingBook implements SimBook {
     this.trades++;
     const pt: SimPublicTrade = { tradeId: id, priceTicks, qtyLots, takerSide, timeMs: timeMs ?? this.nowMs() };
     const ls = this.listeners;
-    for (let i = 0; i < ls.length; i++) ls[i]!.onTrade(this.instrument.symbol, pt);
+    for (let i = 0; i < ls.length; i++) {
+      try {
+        ls[i]!.onTrade(this.instrument.symbol, pt);
+      } catch (e) {
+        this.listenerFailed(e);
+      }
+    }
     return id;
   }
 
@@ -433,7 +457,13 @@ export class MatchingBook implements SimBook {
     const sym = this.instrument.symbol;
     const ls = this.listeners;
     const pt: SimPublicTrade = { tradeId: id, priceTicks: price, qtyLots: qty, takerSide, timeMs: t };
-    for (let i = 0; i < ls.length; i++) ls[i]!.onTrade(sym, pt);
+    for (let i = 0; i < ls.length; i++) {
+      try {
+        ls[i]!.onTrade(sym, pt);
+      } catch (e) {
+        this.listenerFailed(e);
+      }
+    }
     if (maker) this.fill(maker, id, price, qty, true, t);
     if (taker) this.fill(taker, id, price, qty, false, t);
   }
@@ -463,7 +493,13 @@ export class MatchingBook implements SimBook {
   private emitOrder(o: OrderRec, f: SimFill | undefined): void {
     const ls = this.listeners;
     const sym = this.instrument.symbol;
-    for (let i = 0; i < ls.length; i++) ls[i]!.onOrder(sym, o, f);
+    for (let i = 0; i < ls.length; i++) {
+      try {
+        ls[i]!.onOrder(sym, o, f);
+      } catch (e) {
+        this.listenerFailed(e);
+      }
+    }
   }
 
   /** move an order from open to the closed ring */

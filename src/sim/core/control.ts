@@ -58,6 +58,7 @@ export function stateOf(books: Map<SimMarketId, Map<string, MatchingBook>>): Rec
         levelUpdates: b.levelUpdates,
         trades: b.trades,
         openOrders: b.openOrderCount(),
+        listenerErrors: b.listenerErrors,
       };
     }
     out[market] = m;

@@ -232,6 +232,20 @@ describe('MatchingBook', () => {
     expect(book.openOrders(SYNTHETIC_ACCOUNT)).toEqual([]);
   });
 
+  it('a throwing listener does not wedge the book', () => {
+    const errors: unknown[] = [];
+    const book = new MatchingBook({ instrument: makeInstrument('binanceSpot', 'BTCUSDT', { minNotional: '0' }), nowMs: () => 0, onListenerError: (e) => errors.push(e) });
+    const ok: number[] = [];
+    book.addListener({ onLevels: () => { throw new Error('venue bug'); }, onTrade: () => { throw new Error('venue bug'); }, onOrder: () => undefined });
+    book.addListener({ onLevels: (_s, _c, u) => ok.push(u), onTrade: () => undefined, onOrder: () => undefined });
+    book.setSynthetic('SELL', 1000, 5);
+    book.sweepSynthetic('BUY', 1);
+    book.setSynthetic('SELL', 1001, 5);
+    expect(ok).toEqual([1001, 1002, 1003]);
+    expect(book.listenerErrors).toBe(4);
+    expect(errors.length).toBe(4);
+  });
+
   it('validates quantity and price', () => {
     const { book } = setup();
     expect(book.submit(ord({ qtyLots: 0 }))).toEqual({ ok: false, reason: 'BAD_QTY' });
