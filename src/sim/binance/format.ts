@@ -50,10 +50,10 @@ export class InstFmt {
     return decStr(tl, this.inst.priceDecimals + this.inst.qtyDecimals, this.quoteWire);
   }
   /** average fill price of an order ("0" style when unfilled) */
-  avgPx(o: SimOrder): string {
-    if (o.filledLots <= 0) return this.zeroPx;
+  avgPx(o: SimOrder, wire = this.pxWire): string {
+    if (o.filledLots <= 0) return wire === this.pxWire ? this.zeroPx : decStr(0, 0, wire);
     const ticks = o.cumQuoteTL / o.filledLots;
-    return (ticks / 10 ** this.inst.priceDecimals).toFixed(this.pxWire);
+    return (ticks / 10 ** this.inst.priceDecimals).toFixed(wire);
   }
 }
 
@@ -139,9 +139,13 @@ export function usdmOrder(o: SimOrder, f: InstFmt, query: boolean): string {
   let s =
     `{"orderId":${idNum(o.orderId)},"symbol":${q(o.symbol)},"status":"${o.status}","clientOrderId":${q(o.clientOrderId)}` +
     `,"price":"${o.type === 'MARKET' ? f.zeroPx : f.px(o.priceTicks)}"`;
-  if (query) s += `,"avgPrice":"${f.avgPx(o)}"`;
+  // real GET /fapi/v1/order: avgPrice with (at least) 5 decimals, cumQuote exact ("3057.89000", "21.40523" for ETHUSDT)
+  if (query) s += `,"avgPrice":"${f.avgPx(o, Math.max(5, f.pxWire))}"`;
   s += `,"origQty":"${f.qty(o.qtyLots)}","executedQty":"${f.qty(o.filledLots)}"`;
-  if (query) s += `,"cumQuote":"${decStr(o.cumQuoteTL, f.inst.priceDecimals + f.inst.qtyDecimals, f.pxWire)}"`;
+  if (query) {
+    const qd = f.inst.priceDecimals + f.inst.qtyDecimals;
+    s += `,"cumQuote":"${decStr(o.cumQuoteTL, qd, o.cumQuoteTL === 0 ? f.pxWire : qd)}"`;
+  }
   s +=
     `,"timeInForce":"${tifName(o, 'usdm')}","type":"${o.type}","reduceOnly":${o.reduceOnly},"closePosition":false,"side":"${o.side}"` +
     `,"positionSide":"BOTH","stopPrice":"${f.zeroPx}","workingType":"CONTRACT_PRICE","priceProtect":false,"origType":"${o.type}"` +

@@ -51,6 +51,22 @@ export interface OpsHooks {
   cancelId?(id: string | undefined): void;
 }
 
+/** [initialLeverage, notionalFloor, notionalCap, maintMarginRatio] per bracket; `cum` is derived */
+const LEVERAGE_BRACKETS: ReadonlyArray<readonly [number, number, number, number]> = [
+  [125, 0, 50_000, 0.004],
+  [100, 50_000, 600_000, 0.005],
+  [75, 600_000, 3_000_000, 0.0065],
+  [50, 3_000_000, 12_000_000, 0.01],
+  [25, 12_000_000, 70_000_000, 0.02],
+  [20, 70_000_000, 100_000_000, 0.025],
+  [10, 100_000_000, 230_000_000, 0.05],
+  [5, 230_000_000, 480_000_000, 0.1],
+  [4, 480_000_000, 600_000_000, 0.125],
+  [3, 600_000_000, 800_000_000, 0.15],
+  [2, 800_000_000, 1_200_000_000, 0.25],
+  [1, 1_200_000_000, 1_800_000_000, 0.5],
+];
+
 export class BnOps {
   readonly fmts = new Map<string, InstFmt>();
   readonly isSpot: boolean;
@@ -460,6 +476,62 @@ export class BnOps {
       if (![5, 10, 20, 50, 100, 500, 1000].includes(n)) return E.invalidParam('limit');
     }
     return [n, n <= 50 ? 2 : n === 100 ? 5 : n === 500 ? 10 : 20];
+  }
+
+  /** GET /api/v3/ticker/bookTicker, /fapi/v1/ticker/bookTicker: best bid/ask of one symbol (object), of `symbols`
+   * (Spot, JSON array) or of all (array). USD-M adds `lastUpdateId` and `time`. */
+  bookTicker(p: Params): Op {
+    const one = (r: SymRef): string => {
+      const b = r.book.bestBid();
+      const a = r.book.bestAsk();
+      const f = r.fmt;
+      const body =
+        `"symbol":"${f.inst.symbol}","bidPrice":"${b ? f.px(b.priceTicks) : f.zeroPx}","bidQty":"${b ? f.qty(b.qtyLots) : f.zeroQty}",` +
+        `"askPrice":"${a ? f.px(a.priceTicks) : f.zeroPx}","askQty":"${a ? f.qty(a.qtyLots) : f.zeroQty}"`;
+      return this.isSpot ? `{${body}}` : `{"lastUpdateId":${r.book.updateId},${body},"time":${this.now()}}`;
+    };
+    if (p.has('symbol')) {
+      const sr = this.sym(p);
+      return sr instanceof BnError ? sr : one(sr!);
+    }
+    let names: string[] = [...this.books().keys()];
+    const ss = p.get('symbols');
+    if (this.isSpot && ss !== undefined) {
+      let want: unknown;
+      try {
+        want = JSON.parse(ss);
+      } catch {
+        return E.invalidJson();
+      }
+      if (!Array.isArray(want) || want.length === 0 || !want.every((x) => typeof x === 'string')) return E.invalidJson();
+      for (const w of want as string[]) if (!this.books().has(w)) return E.badSymbol();
+      names = want as string[];
+    }
+    const out: string[] = [];
+    for (const n of names) out.push(one({ book: this.books().get(n)!, fmt: this.fmts.get(n)! }));
+    return '[' + out.join(',') + ']';
+  }
+
+  /** GET /fapi/v1/leverageBracket: the notional brackets of every symbol (array) or of `symbol` (one object).
+   * The same standard table for every simulated symbol (the shape of BTCUSDT's real one). */
+  leverageBracket(p: Params): Op {
+    const one = (symbol: string): string => {
+      let s = '';
+      let cum = 0;
+      let prevMmr = 0;
+      for (let i = 0; i < LEVERAGE_BRACKETS.length; i++) {
+        const [lev, floor, cap, mmr] = LEVERAGE_BRACKETS[i]!;
+        cum += floor * (mmr - prevMmr);
+        prevMmr = mmr;
+        s += (i ? ',' : '') + `{"bracket":${i + 1},"initialLeverage":${lev},"notionalCap":${cap},"notionalFloor":${floor},"maintMarginRatio":${mmr},"cum":${Math.round(cum * 100) / 100}}`;
+      }
+      return `{"symbol":"${symbol}","brackets":[${s}]}`;
+    };
+    if (p.has('symbol')) {
+      const sr = this.sym(p);
+      return sr instanceof BnError ? sr : one(sr!.fmt.inst.symbol);
+    }
+    return '[' + [...this.books().keys()].map(one).join(',') + ']';
   }
 
   depth(p: Params, levels: number): Op {

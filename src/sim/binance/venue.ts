@@ -236,6 +236,10 @@ export class BinanceVenue {
       r('DELETE', V + '/openOrders', { sec: 'SIGNED', weight: 1, fn: (p, a) => o.cancelAll(acc(a), p) });
       r('GET', V + '/openOrders', { sec: 'SIGNED', weight: (p) => (p.has('symbol') ? 6 : 80), fn: (p, a) => o.openOrders(acc(a), p) });
       r('GET', V + '/account', { sec: 'SIGNED', weight: 20, fn: (_p, a) => o.spotAccount(acc(a)) });
+      r('GET', V + '/ticker/bookTicker', { sec: 'NONE', weight: (p) => (p.has('symbol') ? 2 : 4), fn: (p) => o.bookTicker(p) });
+      // margin reference data (ccxt's loadMarkets asks for it when it holds a key): the simulator lists no margin pairs
+      r('GET', '/sapi/v1/margin/allPairs', { sec: 'KEY', weight: 1, fn: () => '[]' });
+      r('GET', '/sapi/v1/margin/isolated/allPairs', { sec: 'SIGNED', weight: 10, fn: () => '[]' });
       return;
     }
     const V = '/fapi/v1';
@@ -259,6 +263,8 @@ export class BinanceVenue {
     r('GET', V + '/order', { sec: 'SIGNED', weight: 1, fn: (p, a) => o.query(acc(a), p) });
     r('GET', V + '/openOrder', { sec: 'SIGNED', weight: 1, fn: (p, a) => o.query(acc(a), p, true) });
     r('GET', V + '/openOrders', { sec: 'SIGNED', weight: (p) => (p.has('symbol') ? 1 : 40), fn: (p, a) => o.openOrders(acc(a), p) });
+    r('GET', V + '/ticker/bookTicker', { sec: 'NONE', weight: (p) => (p.has('symbol') ? 2 : 5), fn: (p) => o.bookTicker(p) });
+    r('GET', V + '/leverageBracket', { sec: 'SIGNED', weight: 1, fn: (p) => o.leverageBracket(p) });
     r('DELETE', V + '/allOpenOrders', { sec: 'SIGNED', weight: 1, fn: (p, a) => o.cancelAll(acc(a), p) });
     r('POST', V + '/countdownCancelAll', { sec: 'SIGNED', weight: 10, fn: (p, a) => this.countdown(acc(a), p) });
     r('POST', V + '/algoOrder', { sec: 'SIGNED', weight: 0, order: true, fn: (p, a) => algo.place(acc(a), p) });
@@ -347,8 +353,10 @@ export class BinanceVenue {
         },
       );
     };
-    if (this.isSpot) this.app.any('/api/*', handler);
-    else this.app.any('/fapi/*', handler);
+    if (this.isSpot) {
+      this.app.any('/api/*', handler);
+      this.app.any('/sapi/*', handler);
+    } else this.app.any('/fapi/*', handler);
   }
 
   private usedHeaders(ip: string, extra?: Record<string, string>): Record<string, string> {
