@@ -42,6 +42,8 @@ export interface Wiring {
   resyncs(): Record<string, number>;
   extraMetrics(): ExtraMetric[];
   describe(): Record<string, unknown>;
+  /** the embedded simulator, when there is one (tests inject faults through it) */
+  sim?: SimHandle;
 }
 
 export function wirePaper(refs: ReadonlyArray<{ venue: VenueId; symbol: string }>, state: BotState, seed = 1, rate = 600): Wiring {
@@ -207,6 +209,7 @@ export async function wireNetwork(o: NetworkWiringOptions): Promise<Wiring> {
   return {
     kind: o.sim ? 'sim' : 'live',
     ephemeralExchange: o.ephemeral,
+    ...(o.sim ? { sim: o.sim } : {}),
     instruments,
     entry,
     attach(onBook) {
