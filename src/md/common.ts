@@ -214,6 +214,8 @@ export class MdCounters {
   resyncs = 0;
   /** snapshots applied */
   snapshots = 0;
+  /** REST snapshot requests that failed (HTTP error, bad body), retried with backoff */
+  snapshotFailures = 0;
   /** REST snapshots refetched because older than the buffered diffs */
   snapshotsTooOld = 0;
   /** deltas received while no snapshot was held (Bybit) */
@@ -248,7 +250,7 @@ export class MdCounters {
     return {
       frames: this.frames, bytes: this.bytes, applied: this.applied, cold: this.cold, ignored: this.ignored,
       parseErrors: this.parseErrorsByName(), gaps: this.gaps, duplicates: this.duplicates,
-      preSyncDropped: this.preSyncDropped, crossed: this.crossed, resyncs: this.resyncs, snapshots: this.snapshots,
+      preSyncDropped: this.preSyncDropped, crossed: this.crossed, resyncs: this.resyncs, snapshots: this.snapshots, snapshotFailures: this.snapshotFailures,
       snapshotsTooOld: this.snapshotsTooOld, deltasWithoutSnapshot: this.deltasWithoutSnapshot,
       staleMarks: this.staleMarks, reconnects: this.reconnects, rotations: this.rotations,
     };

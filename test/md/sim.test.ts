@@ -164,6 +164,32 @@ describe('market data against the simulator', () => {
     });
   });
 
+  it('planned rotation (Binance 24 h disconnect): replacement first, books stay valid, no gap', async () => {
+    const g0 = spot.counters.gaps + usdm.counters.gaps;
+    const r0 = spot.counters.resyncs + usdm.counters.resyncs;
+    spot.conns[0]!.rotate();
+    usdm.conns[0]!.rotate();
+    expect(await until(() => spot.conns[0]!.rotations === 1 && usdm.conns[0]!.rotations === 1)).toBe(true);
+    await new Promise((r) => setTimeout(r, 100));
+    await paused(async () => {
+      for (const [m, md] of all()) await compareBooks(m, md);
+    });
+    expect(spot.counters.gaps + usdm.counters.gaps).toBe(g0);
+    expect(spot.counters.resyncs + usdm.counters.resyncs).toBe(r0);
+  });
+
+  it('REST snapshot refused (429 with Retry-After) during a resync: retried, book synced again', async () => {
+    const s0 = spot.counters.snapshots;
+    sim.inject({ kind: 'httpStatus', market: 'binanceSpot', status: 429, count: 2, retryAfterSec: 0 });
+    sim.inject({ kind: 'dropDiff', market: 'binanceSpot', symbol: 'ETHUSDT' });
+    const f0 = spot.counters.snapshotFailures;
+    expect(await until(() => spot.counters.snapshots > s0, 15_000)).toBe(true);
+    expect(spot.counters.snapshotFailures).toBe(f0 + 2);
+    await paused(async () => {
+      await compareBooks('binanceSpot', spot);
+    });
+  });
+
   it('stalled stream -> stale flag, cleared when frames resume', async () => {
     const slot = insts.bybitSpot![0]!.slot;
     const s0 = bbs.counters.staleMarks;

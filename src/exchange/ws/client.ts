@@ -59,7 +59,7 @@ export function connectDelay(host: string, limit: number, nowMs = Date.now()): n
   return (arr[0] as number) + WINDOW_MS - nowMs + 1;
 }
 
-function noteAttempt(host: string, nowMs = Date.now()): void {
+export function noteAttempt(host: string, nowMs = Date.now()): void {
   const arr = attemptsByHost.get(host) ?? [];
   arr.push(nowMs);
   attemptsByHost.set(host, arr);

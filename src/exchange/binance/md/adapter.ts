@@ -279,6 +279,7 @@ export class BinanceMd {
       sync.onSnapshot(req.epoch, snap.lastUpdateId, snap.bids, snap.asks, snap.eventMs >= 0 ? snap.eventMs : 0, nowNs(), this.parser);
     } catch (err) {
       if (this.stopped) return;
+      this.counters.snapshotFailures++;
       log().warn({ venue: this.opts.market, symbol: req.symbol, err: (err as Error).message, attempt }, 'depth snapshot failed');
       const d = Math.max(retryAfterMs, backoffMs(attempt, 500, 30_000));
       await new Promise<void>((resolve) => {
