@@ -38,18 +38,21 @@ export default function register(bench: Bench): void {
   bench.add('orders: bare createHmac hex (binance payload)', () => {
     sink += createHmac('sha256', SECRET).update(bnPayload).digest('hex').length;
   });
+  const sign = signer.sign;
   bench.add('orders: binance template build+sign', () => {
     f.price = price++;
     f.timestampMs = ts++;
-    sink += bn.restBody(w, f, signer).pos;
+    sink += bn.restBodyText(w, f, sign).length;
   });
   bench.add('orders: bare createHmac hex (bybit payload)', () => {
     sink += createHmac('sha256', SECRET).update(byPayload).digest('hex').length;
   });
+  const out = { body: '', sign: '' };
   bench.add('orders: bybit template build+sign', () => {
     f.price = price++;
     f.timestampMs = ts++;
-    sink += by.restBody(w, f, h).length;
+    by.restBodyText(w, f, h, out);
+    sink += out.sign.length;
   });
   bench.add('orders: binance WS API frame build (no sign, session.logon)', () => {
     f.price = price++;

@@ -21,6 +21,10 @@ export class HmacSha256 {
   digest(data: string | Uint8Array): Buffer {
     return createHmac('sha256', this.key).update(data).digest();
   }
+  /** hex over an ASCII/latin1 string (what the templates produce) */
+  hexLatin1(data: string): string {
+    return createHmac('sha256', this.key).update(data, 'latin1').digest('hex');
+  }
   hex(data: string | Uint8Array): string {
     return createHmac('sha256', this.key).update(data).digest('hex');
   }

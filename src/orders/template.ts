@@ -27,10 +27,16 @@ export function blankOrderFields(): OrderFields {
 /** Appends a signature of w.buf[from, to) to the writer (already encoded for where it goes). */
 export interface PayloadSigner {
   appendSignature(w: AsciiWriter, from: number, to: number): void;
+  /** signature text of an (ASCII) payload, encoded for a REST query/body */
+  readonly sign: (unsigned: string) => string;
 }
 
 export class HmacHexSigner implements PayloadSigner {
-  constructor(private readonly h: HmacSha256) {}
+  /** string form for restBodyText: (unsigned) => hex */
+  readonly sign: (unsigned: string) => string;
+  constructor(private readonly h: HmacSha256) {
+    this.sign = (u) => h.hexLatin1(u);
+  }
   appendSignature(w: AsciiWriter, from: number, to: number): void {
     this.h.appendHexOf(w, from, to);
   }
@@ -38,7 +44,10 @@ export class HmacHexSigner implements PayloadSigner {
 
 /** Ed25519 for Binance REST: base64, URL-encoded (+ / =). Costs ~50 µs: prefer HMAC or a WS API session. */
 export class Ed25519RestSigner implements PayloadSigner {
-  constructor(private readonly s: Ed25519Signer) {}
+  readonly sign: (unsigned: string) => string;
+  constructor(private readonly s: Ed25519Signer) {
+    this.sign = (u) => encodeURIComponent(s.base64(Buffer.from(u, 'latin1')));
+  }
   appendSignature(w: AsciiWriter, from: number, to: number): void {
     w.str(encodeURIComponent(this.s.base64(w.buf.subarray(from, to))));
   }

@@ -45,6 +45,15 @@ describe('Binance HMAC', () => {
     const body = t.restBody(w, f, new HmacHexSigner(h)).toString();
     const unsigned = 'symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1&newClientOrderId=abc-1&newOrderRespType=RESULT&recvWindow=5000&timestamp=1499827319559';
     expect(body).toBe(unsigned + '&signature=' + createHmac('sha256', BN_DOC_SECRET).update(unsigned).digest('hex'));
+    // the string fast path produces the same bytes, for every side/type/tif/reduceOnly combination
+    const hs = new HmacHexSigner(h);
+    for (const market of ['spot', 'usdm'] as const) {
+      const tm = new BinanceOrderTemplate(market, { symbol: 'BTCUSDT', priceDecimals: 2, qtyDecimals: 3 });
+      for (const side of ['BUY', 'SELL'] as const) for (const type of ['LIMIT', 'MARKET'] as const) for (const tif of ['GTC', 'IOC', 'FOK', 'POST_ONLY'] as const) for (const reduceOnly of [false, true]) {
+        const ff = Object.assign(blankOrderFields(), { side, type, tif, reduceOnly, price: 9700012, qty: 15, clientOrderId: 'tw-x', timestampMs: 1763778000000 });
+        expect(tm.restBodyText(new AsciiWriter(), ff, hs.sign)).toBe(tm.restBody(new AsciiWriter(), ff, hs).toString());
+      }
+    }
   });
 
   it('template spells post-only and market per market', () => {
@@ -126,6 +135,22 @@ describe('Bybit HMAC', () => {
   it('WS auth signs "GET/realtime" + expires', () => {
     expect(bybitWsAuthSignature(new HmacSha256(secret), 1662350400000)).toBe('9f96338b434359fa6300c2d0040ffe25962cbc700dac649bfc7c59ef64431f89');
   });
+  it('template bodies for every side/type/tif/category are the JSON Bybit documents', () => {
+    for (const category of ['spot', 'linear'] as const) {
+      const t = new BybitOrderTemplate(category, { symbol: 'BTCUSDT', priceDecimals: 2, qtyDecimals: 6 }, 'K');
+      for (const side of ['BUY', 'SELL'] as const) for (const type of ['LIMIT', 'MARKET'] as const) for (const tif of ['GTC', 'IOC', 'FOK', 'POST_ONLY'] as const) for (const reduceOnly of [false, true]) {
+        const w = new AsciiWriter();
+        t.writeArgs(w, Object.assign(blankOrderFields(), { side, type, tif, reduceOnly, price: 9700012, qty: 1500, clientOrderId: 'tw-y', timestampMs: 1 }));
+        const want: Record<string, unknown> = { category, symbol: 'BTCUSDT', side: side === 'BUY' ? 'Buy' : 'Sell', orderType: type === 'MARKET' ? 'Market' : 'Limit', qty: '0.001500' };
+        if (type === 'MARKET' && category === 'spot') want['marketUnit'] = 'baseCoin';
+        if (type === 'LIMIT') Object.assign(want, { price: '97000.12', timeInForce: tif === 'POST_ONLY' ? 'PostOnly' : tif });
+        want['orderLinkId'] = 'tw-y';
+        if (reduceOnly && category === 'linear') want['reduceOnly'] = true;
+        expect(JSON.parse(w.toString())).toEqual(want);
+      }
+    }
+  });
+
   it('template body is valid JSON and the header signature covers exactly those bytes', () => {
     const h = new HmacSha256(secret);
     const t = new BybitOrderTemplate('linear', { symbol: 'BTCUSDT', priceDecimals: 1, qtyDecimals: 3 }, 'KEY', 5000);
@@ -135,6 +160,9 @@ describe('Bybit HMAC', () => {
     const body = w.toString();
     expect(JSON.parse(body)).toEqual({ category: 'linear', symbol: 'BTCUSDT', side: 'Sell', orderType: 'Limit', qty: '0.010', price: '50000.1', timeInForce: 'PostOnly', orderLinkId: 'id-1', reduceOnly: true });
     expect(sig).toBe(createHmac('sha256', secret).update('1700000000000KEY5000' + body).digest('hex'));
+    const out = { body: '', sign: '' };
+    t.restBodyText(new AsciiWriter(), f, h, out);
+    expect(out).toEqual({ body, sign: sig });
     const ws = JSON.parse(t.wsCreate(new AsciiWriter(), 'q1', f).toString()) as { reqId: string; header: Record<string, string>; op: string; args: unknown[] };
     expect(ws.reqId).toBe('q1');
     expect(ws.op).toBe('order.create');

@@ -208,7 +208,7 @@ export class BinanceRestGateway extends BaseGateway implements VenueGateway {
     const t0 = nowNs();
     const t = this.buildFields(o);
     if (!t) return fail('rejected', 0, 'UNKNOWN_SYMBOL');
-    const body = t.restBody(this.w, this.f, this.signer).toString();
+    const body = t.restBodyText(this.w, this.f, this.signer.sign);
     this.recordSign(t0);
     o.sentNs = nowNs();
     let res: RestResponse;

@@ -55,6 +55,7 @@ export class BinanceOrderTemplate {
     this.wsSymbolPart = Buffer.from(JSON.stringify(inst.symbol), 'utf8');
     this.tail = Buffer.from('&recvWindow=' + String(recvWindow) + '&timestamp=', 'latin1');
     this.prepareTypes();
+    this.prepareHeads(recvWindow);
   }
 
   /** type/timeInForce parameters in this market's spelling, prepared per combination: [form, json] */
@@ -73,6 +74,37 @@ export class BinanceOrderTemplate {
       const json = kv.map(([k, v]) => `"${k}":"${v}"`).join(',');
       this.typeBytes.set(key, [Buffer.from(form, 'latin1'), Buffer.from(json, 'latin1')]);
     }
+  }
+
+  /** "symbol=..&side=..&type=..[&timeInForce=..]&quantity=" per side and type/tif: one copy per order */
+  private readonly heads = new Map<string, Buffer>();
+  /** "&newOrderRespType=..[&reduceOnly=true]&recvWindow=..&timestamp=" */
+  private tailPlain: Buffer = Buffer.alloc(0);
+  private tailReduce: Buffer = Buffer.alloc(0);
+
+  private prepareHeads(recvWindow: number): void {
+    for (const side of ['BUY', 'SELL']) {
+      for (const [key, [form]] of this.typeBytes) {
+        this.heads.set(side + key, Buffer.concat([this.symbolPart, Buffer.from(side + '&', 'latin1'), form, C0]));
+      }
+    }
+    const rest = '&recvWindow=' + String(recvWindow) + '&timestamp=';
+    this.tailPlain = Buffer.from('&newOrderRespType=' + this.respType + rest, 'latin1');
+    this.tailReduce = Buffer.from('&newOrderRespType=' + this.respType + (this.market === 'usdm' ? '&reduceOnly=true' : '') + rest, 'latin1');
+  }
+
+  /**
+   * The signed REST body as a string (the fast path): prepared head, qty, price, client id, prepared tail,
+   * timestamp; the unsigned text is hashed and `&signature=` appended by string concatenation.
+   */
+  restBodyText(w: AsciiWriter, f: OrderFields, sign: (unsigned: string) => string): string {
+    w.reset();
+    w.bytes(this.heads.get(f.side + (f.type === 'MARKET' ? 'MARKET' : f.tif))!).scaled(f.qty, this.inst.qtyDecimals);
+    if (f.type !== 'MARKET') w.bytes(C1).scaled(f.price, this.inst.priceDecimals);
+    w.bytes(C2).str(f.clientOrderId);
+    w.bytes(f.reduceOnly ? this.tailReduce : this.tailPlain).int(f.timestampMs);
+    const unsigned = w.toString();
+    return unsigned + '&signature=' + sign(unsigned);
   }
 
   private typeParams(w: AsciiWriter, f: OrderFields, json: boolean): void {

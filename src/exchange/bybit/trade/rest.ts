@@ -63,6 +63,7 @@ export class BybitRestGateway extends BaseGateway implements VenueGateway {
   protected readonly w = new AsciiWriter(2048);
   protected readonly f = blankOrderFields();
   protected readonly recvWindow: number;
+  private readonly bodyOut = { body: '', sign: '' };
   /** private stream attached by the factory */
   privateStream: { start(): Promise<void>; stop(): Promise<void> } | undefined;
 
@@ -201,9 +202,9 @@ export class BybitRestGateway extends BaseGateway implements VenueGateway {
     const t0 = nowNs();
     const t = this.buildFields(o);
     if (!t) return fail('rejected', 0, 'UNKNOWN_SYMBOL');
-    const sign = t.restBody(this.w, this.f, this.hmac);
-    const body = this.w.toString();
-    const headers = this.headers(this.f.timestampMs, sign, true);
+    t.restBodyText(this.w, this.f, this.hmac, this.bodyOut);
+    const body = this.bodyOut.body;
+    const headers = this.headers(this.f.timestampMs, this.bodyOut.sign, true);
     this.recordSign(t0);
     o.sentNs = nowNs();
     let res: RestResponse;

@@ -38,6 +38,7 @@ export class BybitOrderTemplate {
   private readonly tifBytes = new Map<string, Buffer>();
   /** `apiKey + recvWindow` after the timestamp in the string to sign */
   private readonly signMid: string;
+  private readonly signMidBytes: Buffer;
 
   constructor(
     readonly category: BybitCategory,
@@ -48,20 +49,31 @@ export class BybitOrderTemplate {
     this.head = Buffer.from(`{"category":"${category}","symbol":${JSON.stringify(inst.symbol)},"side":"`, 'utf8');
     for (const [k, v] of Object.entries(TIF)) this.tifBytes.set(k, Buffer.from(`","timeInForce":"${v}`, 'latin1'));
     this.signMid = apiKey + String(recvWindow);
+    this.signMidBytes = Buffer.from(this.signMid, 'latin1');
+    this.prepare();
+  }
+
+  /** per side and type: everything up to the qty value, e.g. {"category":..,"side":"Buy","orderType":"Limit","qty":" */
+  private readonly heads = new Map<string, Buffer>();
+  /** per tif: `","timeInForce":"GTC","orderLinkId":"` (limit) and the market variant */
+  private readonly linkParts = new Map<string, Buffer>();
+
+  private prepare(): void {
+    for (const side of ['BUY', 'SELL']) {
+      const sideText = side === 'BUY' ? 'Buy' : 'Sell';
+      this.heads.set(side + 'MARKET', Buffer.concat([this.head, Buffer.from(sideText, 'latin1'), C0]));
+      this.heads.set(side + 'LIMIT', Buffer.concat([this.head, Buffer.from(sideText, 'latin1'), C2]));
+    }
+    for (const [k, b] of this.tifBytes) this.linkParts.set(k, Buffer.concat([b, C4]));
+    this.linkParts.set('MARKET', this.category === 'spot' ? Buffer.concat([C1, C4]) : C4);
   }
 
   /** Write the JSON order body (without envelope) into w at its current position. */
   writeArgs(w: AsciiWriter, f: OrderFields): void {
-    w.bytes(this.head).str(f.side === 'BUY' ? 'Buy' : 'Sell');
-    if (f.type === 'MARKET') {
-      w.bytes(C0).scaled(f.qty, this.inst.qtyDecimals);
-      if (this.category === 'spot') w.bytes(C1);
-    } else {
-      w.bytes(C2).scaled(f.qty, this.inst.qtyDecimals);
-      w.bytes(C3).scaled(f.price, this.inst.priceDecimals);
-      w.bytes(this.tifBytes.get(f.tif)!);
-    }
-    w.bytes(C4).str(f.clientOrderId).byte(34);
+    const market = f.type === 'MARKET';
+    w.bytes(this.heads.get(f.side + (market ? 'MARKET' : 'LIMIT'))!).scaled(f.qty, this.inst.qtyDecimals);
+    if (!market) w.bytes(C3).scaled(f.price, this.inst.priceDecimals);
+    w.bytes(this.linkParts.get(market ? 'MARKET' : f.tif)!).str(f.clientOrderId).byte(34);
     if (f.reduceOnly && this.category === 'linear') w.bytes(C5);
     w.byte(125 /* } */);
   }
@@ -71,6 +83,18 @@ export class BybitOrderTemplate {
     w.reset();
     this.writeArgs(w, f);
     return h.hexPrefixed(String(f.timestampMs) + this.signMid, w, 0, w.pos);
+  }
+
+  /** REST body and its signature into a reused `out` (one Buffer->string conversion per order). */
+  restBodyText(w: AsciiWriter, f: OrderFields, h: HmacSha256, out: { body: string; sign: string }): void {
+    // [timestamp][apiKey+recvWindow][body] written once: the whole is what Bybit signs, the tail is what is sent
+    w.reset();
+    w.int(f.timestampMs).bytes(this.signMidBytes);
+    const start = w.pos;
+    this.writeArgs(w, f);
+    const all = w.toString();
+    out.sign = h.hexLatin1(all);
+    out.body = all.slice(start);
   }
 
   /** Trade WS `order.create` frame (authenticated connection: no per-request signature). */
