@@ -56,3 +56,44 @@ describe('tickwire run (paper venue)', () => {
     expect(existsSync(join(dir, 'snapshot.json'))).toBe(true);
   });
 });
+
+describe('tickwire run (embedded simulator: WebSocket market data, REST order entry)', () => {
+  it('the market maker quotes, gets filled, never exceeds its position and open-order limits', async () => {
+    let maxPos = 0;
+    let maxOpen = 0;
+    let watch: NodeJS.Timeout | undefined;
+    const r = await runEngine({
+      durationSec: 25,
+      simRate: 1500,
+      stopWhen: (e) => e.ledger.fills >= 3 && e.loop.bookEvents >= 200,
+      print: false,
+      signals: false,
+      env: {},
+      overrides: {
+        ...quiet,
+        persistence: { dir: join(dir, 'sim') },
+        instruments: [{ venue: 'binanceUsdm', symbol: 'BTCUSDT' }],
+        strategy: { marketMaker: { venue: 'binanceUsdm', symbol: 'BTCUSDT', halfSpreadBps: 0.001, size: 0.002, maxInventory: 0.004, requoteTicks: 1 } },
+        risk: { maxPositionPerSymbol: 0.006, maxOpenOrders: 3 },
+      },
+      onReady: ({ engine }) => {
+        watch = setInterval(() => {
+          maxPos = Math.max(maxPos, Math.abs(engine.ledger.positionReal(0)));
+          maxOpen = Math.max(maxOpen, engine.ledger.openCount());
+        }, 1);
+      },
+    });
+    clearInterval(watch);
+    const s = r.summary;
+    expect(r.code).toBe(0);
+    expect(s.mode).toContain('embedded simulator');
+    expect(s.fills).toBeGreaterThanOrEqual(3);
+    expect(s.orders.openAtEnd).toBe(0);
+    expect(maxPos).toBeLessThanOrEqual(0.006 + 1e-12);
+    expect(maxOpen).toBeLessThanOrEqual(3);
+    expect(Object.values(s.mdFrames).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    // the event path reached the exchange: book frame -> strategy -> order bytes
+    expect(s.loop.bookEvents).toBeGreaterThanOrEqual(200);
+    expect(s.latency.some((h) => h.hop === 'tick_to_trade' && h.count > 0)).toBe(true);
+  });
+});
