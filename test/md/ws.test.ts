@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uws, type TemplatedApp, type WebSocket as UwsSocket } from '../../src/util/uws.js';
 import { listen, closeListen, type Listening } from '../../src/sim/core/http.js';
 import { ManagedWs, backoffMs, connectDelay, noteAttempt } from '../../src/exchange/ws/client.js';
+import { RawWs } from '../../src/exchange/ws/raw.js';
 
 interface Srv {
   app: TemplatedApp;
@@ -143,6 +144,26 @@ describe('ManagedWs', () => {
     expect(await until(() => fresh === 1)).toBe(true);
     expect(c.stale).toBe(false);
     await c.close();
+  });
+
+  it('RawWs (bench candidate): frames in place and in order, sends masked, answers pings, closes', async () => {
+    const seen: number[] = [];
+    let closed = 0;
+    const r = new RawWs({
+      url: srv.url,
+      onMessage: (b, s, e) => seen.push(Number(/\d+/.exec(b.toString('latin1', s, e))![0])),
+      onClose: () => closed++,
+    });
+    await r.connect();
+    expect(await until(() => seen.length > 20)).toBe(true);
+    r.send('{"op":"raw-hello"}');
+    expect(await until(() => srv.received.includes('{"op":"raw-hello"}'))).toBe(true);
+    const p0 = srv.pongs;
+    for (const ws of srv.socks) ws.ping('y');
+    expect(await until(() => srv.pongs > p0)).toBe(true);
+    for (let i = 1; i < seen.length; i++) expect(seen[i]).toBe((seen[i - 1] as number) + 1);
+    r.close();
+    expect(await until(() => closed === 1)).toBe(true);
   });
 
   it('backoff is jittered exponential and capped; the connect limiter spaces attempts', () => {
