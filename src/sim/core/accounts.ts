@@ -96,15 +96,16 @@ export class Accounts implements BookAccountHooks {
   canAfford(accountId: string, ins: SimInstrument, side: 'BUY' | 'SELL', priceTicks: number, qtyLots: number): boolean {
     const acc = this.byKey.get(accountId);
     if (!acc) return true; // accounts the core does not know (tests driving books directly) are not checked
-    const baseQty = qtyLots * Number(ins.stepSize);
+    const baseQty = qtyLots / 10 ** ins.qtyDecimals;
     if (side === 'SELL') return this.balance(acc, ins.base).free >= baseQty - 1e-12;
-    return this.balance(acc, ins.quote).free >= priceTicks * Number(ins.tickSize) * baseQty - 1e-9;
+    return this.balance(acc, ins.quote).free >= (priceTicks / 10 ** ins.priceDecimals) * baseQty - 1e-9;
   }
 
   onFill(ins: SimInstrument, f: SimFill): void {
     const acc = this.account(f.accountId);
-    const tick = Number(ins.tickSize);
-    const step = Number(ins.stepSize);
+    // prices are units of 10^-priceDecimals, quantities units of 10^-qtyDecimals (NOT counts of tickSize/stepSize)
+    const pScale = 10 ** ins.priceDecimals;
+    const qScale = 10 ** ins.qtyDecimals;
     const signed = f.side === 'BUY' ? f.qtyLots : -f.qtyLots;
     if (isFutures(ins)) {
       const p = this.position(acc, ins);
@@ -117,7 +118,7 @@ export class Accounts implements BookAccountHooks {
       } else {
         // reduce, close or flip
         const closed = Math.min(Math.abs(old), f.qtyLots);
-        const pnl = (f.priceTicks - p.entryPriceTicks) * tick * closed * step * Math.sign(old);
+        const pnl = (((f.priceTicks - p.entryPriceTicks) / pScale) * closed * Math.sign(old)) / qScale;
         p.realizedPnlQuote += pnl;
         this.balance(acc, ins.quote).free += pnl;
         if (next === 0) p.entryPriceTicks = 0;
@@ -125,8 +126,8 @@ export class Accounts implements BookAccountHooks {
       }
       p.sizeLots = next;
     } else {
-      const baseQty = f.qtyLots * step;
-      const quoteQty = f.priceTicks * tick * baseQty;
+      const baseQty = f.qtyLots / qScale;
+      const quoteQty = (f.priceTicks / pScale) * baseQty;
       this.balance(acc, ins.base).free += f.side === 'BUY' ? baseQty : -baseQty;
       this.balance(acc, ins.quote).free += f.side === 'BUY' ? -quoteQty : quoteQty;
     }

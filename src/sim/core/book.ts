@@ -1,6 +1,9 @@
 /**
  * The simulator's matching engine: one `MatchingBook` per market and symbol, implementing `SimBook`.
  *
+ * Prices are integer counts of 10^-priceDecimals and quantities of 10^-qtyDecimals (see types.ts): a price must be a
+ * multiple of `tickUnits` (tickSize in those units), a quantity of `stepUnits`; notional = price * qty /
+ * 10^(priceDecimals + qtyDecimals).
  * - Price-time priority. Each side is an array of price levels sorted so that the BEST level is LAST
  *   (bids ascending, asks descending): the busy end of the book changes with push/pop, binary search finds the rest.
  * - Synthetic liquidity (the market) belongs to the reserved account `SYNTHETIC_ACCOUNT`: at most one synthetic
@@ -83,6 +86,12 @@ class Level {
 
 const DEFAULT_USDM_FIRST_ID = '8389765739703625000';
 
+/** a step string ("0.05") in units of 10^-decimals (5 for 2 decimals); at least 1 */
+export function unitsOfStep(step: string, decimals: number): number {
+  const u = parseScaled(step, decimals);
+  return u >= 1 && Number.isSafeInteger(u) ? u : 1;
+}
+
 function remaining(o: OrderRec): number {
   return o.qtyLots - o.filledLots;
 }
@@ -113,8 +122,11 @@ export class MatchingBook implements SimBook {
   private readonly minQtyLots: number;
   private readonly maxQtyLots: number;
   private readonly minNotional: number;
-  private readonly tick: number;
-  private readonly step: number;
+  /** tickSize / stepSize in units of 10^-priceDecimals / 10^-qtyDecimals (a price must be a multiple of tickUnits) */
+  readonly tickUnits: number;
+  readonly stepUnits: number;
+  /** 10^-priceDecimals * 10^-qtyDecimals: price units * qty units -> quote amount */
+  private readonly notionalScale: number;
 
   // batch state
   private depthN = 0;
@@ -143,8 +155,9 @@ export class MatchingBook implements SimBook {
     this.minQtyLots = parseScaled(ins.minQty, ins.qtyDecimals) || 0;
     this.maxQtyLots = parseScaled(ins.maxQty, ins.qtyDecimals) || Number.MAX_SAFE_INTEGER;
     this.minNotional = Number(ins.minNotional) || 0;
-    this.tick = Number(ins.tickSize);
-    this.step = Number(ins.stepSize);
+    this.tickUnits = unitsOfStep(ins.tickSize, ins.priceDecimals);
+    this.stepUnits = unitsOfStep(ins.stepSize, ins.qtyDecimals);
+    this.notionalScale = 1 / 10 ** (ins.priceDecimals + ins.qtyDecimals);
   }
 
   get updateId(): number {
@@ -289,13 +302,21 @@ export class MatchingBook implements SimBook {
     const lv = this.asks[this.asks.length - 1];
     return lv ? { priceTicks: lv.price, qtyLots: lv.qty } : undefined;
   }
-  /** best bid price in ticks or 0 (no allocation) */
+  /** best bid price (price units) or 0 when the side is empty; no allocation */
   bestBidPrice(): number {
     return this.bids[this.bids.length - 1]?.price ?? 0;
   }
-  /** best ask price in ticks or 0 (no allocation) */
+  /** best ask price (price units) or 0 when the side is empty; no allocation */
   bestAskPrice(): number {
     return this.asks[this.asks.length - 1]?.price ?? 0;
+  }
+  /** aggregated quantity (qty units) at the best bid or 0 when the side is empty; no allocation */
+  bestBidQty(): number {
+    return this.bids[this.bids.length - 1]?.qty ?? 0;
+  }
+  /** aggregated quantity (qty units) at the best ask or 0 when the side is empty; no allocation */
+  bestAskQty(): number {
+    return this.asks[this.asks.length - 1]?.qty ?? 0;
   }
   levelCount(side: SimSide): number {
     return side === 'BUY' ? this.bids.length : this.asks.length;
@@ -576,17 +597,25 @@ export class MatchingBook implements SimBook {
   submit(o: SimNewOrder): SimSubmitResult {
     const now = this.nowMs();
     if (o.accountId === SYNTHETIC_ACCOUNT) return { ok: false, reason: 'BAD_QTY' };
-    if (!Number.isSafeInteger(o.qtyLots) || o.qtyLots <= 0 || o.qtyLots < this.minQtyLots || o.qtyLots > this.maxQtyLots) {
+    if (
+      !Number.isSafeInteger(o.qtyLots) ||
+      o.qtyLots <= 0 ||
+      o.qtyLots < this.minQtyLots ||
+      o.qtyLots > this.maxQtyLots ||
+      o.qtyLots % this.stepUnits !== 0
+    ) {
       return { ok: false, reason: 'BAD_QTY' };
     }
     const isMarket = o.type === 'MARKET';
-    if (!isMarket && (!Number.isSafeInteger(o.priceTicks) || o.priceTicks <= 0)) return { ok: false, reason: 'BAD_PRICE' };
+    if (!isMarket && (!Number.isSafeInteger(o.priceTicks) || o.priceTicks <= 0 || o.priceTicks % this.tickUnits !== 0)) {
+      return { ok: false, reason: 'BAD_PRICE' };
+    }
     if (isMarket && o.tif === 'POST_ONLY') return { ok: false, reason: 'BAD_PRICE' };
     if (o.clientOrderId.length > 0) {
       const prev = this.byClientId.get(o.accountId + '\u0000' + o.clientOrderId);
       if (prev && prev.open) return { ok: false, reason: 'DUPLICATE_CLIENT_ID' };
     }
-    if (!isMarket && this.minNotional > 0 && o.priceTicks * this.tick * o.qtyLots * this.step < this.minNotional * (1 - 1e-9)) {
+    if (!isMarket && this.minNotional > 0 && o.priceTicks * o.qtyLots * this.notionalScale < this.minNotional * (1 - 1e-9)) {
       return { ok: false, reason: 'MIN_NOTIONAL' };
     }
     let qty = o.qtyLots;

@@ -87,10 +87,15 @@ export interface GeneratorOptions {
 
 interface BookState {
   book: MatchingBook;
-  /** price of the ladder's best bid (ticks); asks start at bid + spread */
+  /** price of the ladder's best bid (price units, a multiple of tick); asks start at bid + spread */
   bid: number;
+  /** price units per tick (tickSize in 10^-priceDecimals units: 5 for "0.05") */
+  tick: number;
+  /** qty units per step (stepSize in 10^-qtyDecimals units) */
+  step: number;
+  /** spread in ticks */
   spread: number;
-  /** mean level size in lots */
+  /** mean level size in steps */
   meanLots: number;
 }
 
@@ -129,9 +134,12 @@ export class Generator {
       const mid = parseScaled(ins.initialPrice, ins.priceDecimals);
       if (!(mid > 0)) throw new Error(`generator: bad initialPrice ${ins.initialPrice} for ${ins.market}:${ins.symbol}`);
       const px = Number(ins.initialPrice);
-      const step = Number(ins.stepSize);
-      const meanLots = Math.max(1, Math.round(notional / px / step));
-      this.states.push({ book, bid: Math.max(this.levelsPerSide + 1, mid), spread: 1, meanLots });
+      const tick = book.tickUnits;
+      const step = book.stepUnits;
+      const meanLots = Math.max(1, Math.round(notional / px / Number(ins.stepSize)));
+      // the ladder's prices are multiples of the tick (in price units); the best bid stays above levelsPerSide ticks
+      const bidTicks = Math.max(this.levelsPerSide + 1, Math.floor(mid / tick));
+      this.states.push({ book, bid: bidTicks * tick, tick, step, spread: 1, meanLots });
     }
   }
 
@@ -144,10 +152,11 @@ export class Generator {
     return this.deterministic ? this.virtualNowMs() : undefined;
   }
 
+  /** a level size in qty units (a multiple of the step) */
   private size(st: BookState): number {
-    // skewed: many small, some large (mean ~ meanLots)
+    // skewed: many small, some large (mean ~ meanLots steps)
     const u = this.rng.next();
-    return Math.max(1, Math.round(st.meanLots * (0.05 + 1.9 * u * u * 1.5)));
+    return Math.max(1, Math.round(st.meanLots * (0.05 + 1.9 * u * u * 1.5))) * st.step;
   }
 
   /** Fill every book's ladder (one batch per book). Done by the first step or start(); idempotent. */
@@ -158,8 +167,8 @@ export class Generator {
       const book = st.book;
       book.beginBatch(this.batchTime(st));
       for (let i = 0; i < this.levelsPerSide; i++) {
-        book.setSynthetic('BUY', st.bid - i, this.size(st));
-        book.setSynthetic('SELL', st.bid + st.spread + i, this.size(st));
+        book.setSynthetic('BUY', st.bid - i * st.tick, this.size(st));
+        book.setSynthetic('SELL', st.bid + (st.spread + i) * st.tick, this.size(st));
       }
       this.produced += book.endBatch();
     }
@@ -177,35 +186,37 @@ export class Generator {
     const N = this.levelsPerSide;
     book.beginBatch(this.batchTime(st));
     const r = this.rng.next();
+    const t = st.tick;
     if (r < this.pMove) {
       const k = this.rng.next() < 0.85 ? 1 : 2;
       const up = this.rng.next() < 0.5;
       if (up) {
         for (let i = 0; i < k; i++) {
-          book.setSynthetic('SELL', st.bid + st.spread + i, 0);
-          book.setSynthetic('BUY', st.bid - N + 1 + i, 0);
+          book.setSynthetic('SELL', st.bid + (st.spread + i) * t, 0);
+          book.setSynthetic('BUY', st.bid - (N - 1 - i) * t, 0);
         }
         for (let i = 1; i <= k; i++) {
-          book.setSynthetic('BUY', st.bid + i, this.size(st));
-          book.setSynthetic('SELL', st.bid + st.spread + N - 1 + i, this.size(st));
+          book.setSynthetic('BUY', st.bid + i * t, this.size(st));
+          book.setSynthetic('SELL', st.bid + (st.spread + N - 1 + i) * t, this.size(st));
         }
-        st.bid += k;
-      } else if (st.bid - k > N + 1) {
+        st.bid += k * t;
+      } else if (st.bid - k * t > (N + 1) * t) {
         for (let i = 0; i < k; i++) {
-          book.setSynthetic('BUY', st.bid - i, 0);
-          book.setSynthetic('SELL', st.bid + st.spread + N - 1 - i, 0);
+          book.setSynthetic('BUY', st.bid - i * t, 0);
+          book.setSynthetic('SELL', st.bid + (st.spread + N - 1 - i) * t, 0);
         }
         for (let i = 1; i <= k; i++) {
-          book.setSynthetic('SELL', st.bid + st.spread - i, this.size(st));
-          book.setSynthetic('BUY', st.bid - N + 1 - i, this.size(st));
+          book.setSynthetic('SELL', st.bid + (st.spread - i) * t, this.size(st));
+          book.setSynthetic('BUY', st.bid - (N - 1 + i) * t, this.size(st));
         }
-        st.bid -= k;
+        st.bid -= k * t;
       }
     } else if (r < this.pMove + this.pSweep) {
       const side: SimSide = this.rng.next() < 0.5 ? 'BUY' : 'SELL';
-      const best = side === 'BUY' ? book.bestAsk() : book.bestBid();
-      if (best) {
-        const qty = Math.max(1, Math.round(best.qtyLots * (0.3 + this.rng.next() * 1.2)));
+      const bestQty = side === 'BUY' ? book.bestAskQty() : book.bestBidQty();
+      if (bestQty > 0) {
+        // a whole number of steps, so user orders (multiples of the step) fill in steps
+        const qty = Math.max(1, Math.round((bestQty / st.step) * (0.3 + this.rng.next() * 1.2))) * st.step;
         book.sweepSynthetic(side, qty);
         this.sweeps++;
       }
@@ -215,7 +226,7 @@ export class Generator {
         const u = this.rng.next();
         const d = Math.floor(N * u * u); // top-heavy
         const bid = this.rng.next() < 0.5;
-        const price = bid ? st.bid - d : st.bid + st.spread + d;
+        const price = bid ? st.bid - d * t : st.bid + (st.spread + d) * t;
         const qty = this.rng.next() < 0.08 && d > 0 ? 0 : this.size(st);
         book.setSynthetic(bid ? 'BUY' : 'SELL', price, qty);
       }

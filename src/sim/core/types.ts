@@ -3,7 +3,17 @@
  * accounts, HTTP/WS plumbing) and the per-venue protocol layers (src/sim/binance, src/sim/bybit).
  *
  * The core knows nothing of JSON field names; the venue layers know nothing of matching.
- * Prices are integer ticks and quantities integer lots of the instrument (see src/util/fixed.ts).
+ *
+ * ONE meaning for prices and quantities (the one src/util/fixed.ts, both venues and the engine use):
+ *  - every `priceTicks` (SimNewOrder, SimOrder, SimFill, SimLevelChange, SimPublicTrade, SimBook, SimPosition) is an
+ *    integer count of 10^-priceDecimals units, NOT a count of tickSize: with tickSize "0.05" (priceDecimals 2) the
+ *    price 12.35 is 1235, and a valid price is a multiple of 5 (tickSize in units); otherwise `BAD_PRICE`;
+ *  - every `qtyLots` is an integer count of 10^-qtyDecimals units, NOT a count of stepSize: with stepSize "0.5"
+ *    (qtyDecimals 1) the quantity 2.5 is 25, and a valid quantity is a multiple of 5; otherwise `BAD_QTY`;
+ *  - a price times a quantity (`cumQuoteTL`) is in units of 10^-(priceDecimals + qtyDecimals) of the quote asset:
+ *    notional = priceTicks * qtyLots / 10^(priceDecimals + qtyDecimals).
+ * The names `priceTicks` / `qtyLots` stay for compatibility; they coincide with tick / step counts only when
+ * tickSize / stepSize are powers of ten.
  */
 import type { TemplatedApp } from '../../util/uws.js';
 
@@ -21,8 +31,8 @@ export interface SimInstrument {
   minQty: string;
   maxQty: string;
   minNotional: string;
-  priceDecimals: number; // decimals of tickSize
-  qtyDecimals: number; // decimals of stepSize
+  priceDecimals: number; // decimals of tickSize: prices are integer counts of 10^-priceDecimals
+  qtyDecimals: number; // decimals of stepSize: quantities are integer counts of 10^-qtyDecimals
   /** initial mid price as a decimal string, where the synthetic random walk starts */
   initialPrice: string;
   /** futures only: contract type for exchangeInfo ("PERPETUAL") */
@@ -123,8 +133,17 @@ export interface SimBook {
   readonly instrument: SimInstrument;
   /** current sequence of the book (the updateId of the last batch) */
   readonly updateId: number;
+  /** allocates a small object: prefer the allocation-free bestBidPrice/bestBidQty on hot paths */
   bestBid(): { priceTicks: number; qtyLots: number } | undefined;
   bestAsk(): { priceTicks: number; qtyLots: number } | undefined;
+  /** best bid price (price units), or 0 when the bid side is empty (a real price is > 0). No allocation. */
+  bestBidPrice(): number;
+  /** best ask price (price units), or 0 when the ask side is empty. No allocation. */
+  bestAskPrice(): number;
+  /** aggregated quantity (qty units) at the best bid, or 0 when the bid side is empty. No allocation. */
+  bestBidQty(): number;
+  /** aggregated quantity (qty units) at the best ask, or 0 when the ask side is empty. No allocation. */
+  bestAskQty(): number;
   /** top `depth` levels per side, best first: [priceTicks, qtyLots][] (allocates: REST snapshots only) */
   depth(depth: number): { bids: Array<[number, number]>; asks: Array<[number, number]>; updateId: number };
   submit(order: SimNewOrder): SimSubmitResult;
