@@ -26,6 +26,7 @@ import { reconcile, type ReconcileReport } from '../persist/reconcile.js';
 import { MarketMaker } from '../strategy/marketmaker.js';
 import { CrossVenueSignal } from '../strategy/crossvenue.js';
 import type { Strategy } from '../strategy/types.js';
+import { SignalTask } from '../strategy/signals.js';
 import { startControl, type ControlServer } from '../control/server.js';
 import { RUN_STATE_FILE, type RunState } from '../control/cli.js';
 import { accessFromConfig, accessFromSim, wireNetwork, wirePaper, type Wiring } from './wiring.js';
@@ -45,7 +46,8 @@ persistence (journal + snapshots in persistence.dir) and the loopback control pl
   --paper              use the simulator's matching core in process (no sockets)
 
 Without --config the demo parameters apply: market maker on binanceSpot BTCUSDT at the touch.
-Signals: SIGINT/SIGTERM = graceful stop; a second one = kill switch. SIGUSR2 = latency histogram dump.
+Signals: SIGINT/SIGTERM = graceful stop (exit 0); a second one = kill switch. SIGUSR2 = latency histogram dump.
+Exit codes: 0 normal stop, 2 usage/config error, killSwitch.exitCode (default 3) when the kill switch fired.
 Control: the URL and token go to <persistence.dir>/${RUN_STATE_FILE} (mode 0600); TICKWIRE_CONTROL_TOKEN sets the token.
 `;
 
@@ -193,6 +195,9 @@ export async function runEngine(o: RunOptions = {}): Promise<RunResult> {
   engine.snapshot();
   engine.start();
   killSwitch.watch();
+  // slow signals: background tasks write BotState (F.fundingRate...); the loop only reads the field
+  const signalTasks = (wiring.signals ?? []).map((src) => new SignalTask(state, src));
+  for (const t of signalTasks) t.start();
 
   const token = env['TICKWIRE_CONTROL_TOKEN'] ?? randomBytes(24).toString('hex');
   let control: ControlServer | undefined;
@@ -215,7 +220,12 @@ export async function runEngine(o: RunOptions = {}): Promise<RunResult> {
           }
         },
         extraMetrics: () => wiring.extraMetrics(),
-        extraStatus: () => ({ wiring: wiring.describe(), mdFrames: wiring.frames(), bookResyncs: wiring.resyncs() }),
+        extraStatus: () => ({
+          wiring: wiring.describe(),
+          mdFrames: wiring.frames(),
+          bookResyncs: wiring.resyncs(),
+          signals: signalTasks.map((t) => ({ name: t.name, ok: t.ok, failed: t.failed, lastError: t.lastError })),
+        }),
         latency: { page: () => latencyPageHtml({ jsonUrl: 'latency.json' }), json: () => latencySnapshotJson(monitor) },
       },
       cfg.control.port,
@@ -239,6 +249,8 @@ export async function runEngine(o: RunOptions = {}): Promise<RunResult> {
   // shutdown: stop the strategy, cancel and verify (unless the kill switch already did), persist
   let kill: KillReport | undefined = killSwitch.report;
   if (killSwitch.triggered && !kill) kill = await killSwitch.trigger('manual');
+  // a run that ended after (or by) the kill switch says so in its exit code, whatever onTrigger says
+  if (killSwitch.triggered && code === 0) code = cfg.killSwitch.exitCode;
   if (!killSwitch.triggered) {
     engine.stopTrading();
     engine.cancelAll();
@@ -252,6 +264,7 @@ export async function runEngine(o: RunOptions = {}): Promise<RunResult> {
     }
     await new Promise((r) => setTimeout(r, 20)); // let the last cancel events land in the ledger/journal
   }
+  for (const t of signalTasks) t.stop();
   killSwitch.stop();
   control?.close();
   engine.shutdown();

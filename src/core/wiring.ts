@@ -25,6 +25,7 @@ import { OrderManager } from '../orders/manager.js';
 import type { VenueGateway } from '../orders/gateway.js';
 import { InjectedIds, ManagerEntry } from './gateway.js';
 import type { SimHandle } from '../sim/index.js';
+import { binanceFunding, bybitFunding, type SignalSource } from '../strategy/signals.js';
 
 export interface Wiring {
   kind: 'paper' | 'sim' | 'live';
@@ -45,6 +46,8 @@ export interface Wiring {
   describe(): Record<string, unknown>;
   /** the embedded simulator, when there is one (tests inject faults through it) */
   sim?: SimHandle;
+  /** slow signals to poll in the background (funding rates of the futures instruments) */
+  signals?: SignalSource[];
 }
 
 export function wirePaper(refs: ReadonlyArray<{ venue: VenueId; symbol: string }>, state: BotState, seed = 1, rate = 600): Wiring {
@@ -236,6 +239,12 @@ export async function wireNetwork(o: NetworkWiringOptions): Promise<Wiring> {
     kind: o.sim ? 'sim' : 'live',
     ephemeralExchange: o.ephemeral,
     ...(o.sim ? { sim: o.sim } : {}),
+    signals: instruments.flatMap((i): SignalSource[] => {
+      const rest = o.access[i.venue]!.rest;
+      if (i.venue === 'binanceUsdm') return [binanceFunding(rest, i.symbol, i.slot)];
+      if (i.venue === 'bybitLinear') return [bybitFunding(rest, i.symbol, i.slot)];
+      return [];
+    }),
     instruments,
     entry,
     attach(onBook) {

@@ -27,6 +27,10 @@ export class SignalTask {
     state.set(src.slot, src.field, NaN);
   }
 
+  get name(): string {
+    return this.src.name;
+  }
+
   start(): void {
     this.stopped = false;
     void this.run();

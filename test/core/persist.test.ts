@@ -117,6 +117,10 @@ describe('recovery and reconciliation', () => {
     expect(venue.placeExternal(venue.instruments[s]!, 'foreign-1', 'BUY', buyPx - 300, 100)).toBe(true);
     // and the intent of an order that never reached the exchange
     appendFileSync(join(d, JOURNAL_FILE), encodeRecord({ t: 'intent', id: ids.base + 'lost', v: 'binanceSpot', s: 'BTCUSDT', side: 'BUY', type: 'LIMIT', tif: 'GTC', px: buyPx, qty: 100, ms: 0 }));
+    // an order in flight at the crash: its intent was journaled and it reached the exchange, its ack never came
+    const inflight = ids.base + 'inflight';
+    appendFileSync(join(d, JOURNAL_FILE), encodeRecord({ t: 'intent', id: inflight, v: 'binanceSpot', s: 'BTCUSDT', side: 'SELL', type: 'LIMIT', tif: 'GTC', px: Math.ceil(mid * 1.003), qty: 100, ms: 0 }));
+    expect(venue.placeExternal(venue.instruments[s]!, inflight, 'SELL', Math.ceil(mid * 1.003), 100)).toBe(true);
     // plus a torn write at the end
     appendFileSync(join(d, JOURNAL_FILE), '0badc0de {"t":"mark"');
 
@@ -125,19 +129,19 @@ describe('recovery and reconciliation', () => {
     const rep = recover(d, ledger);
     expect(rep.badTail).toBeDefined();
     expect(ledger.position[s]).toBe(posBefore);
-    expect([...ledger.orders.keys()].sort()).toEqual([id1, id2, id3, ids.base + 'lost'].sort());
+    expect([...ledger.orders.keys()].sort()).toEqual([id1, id2, id3, ids.base + 'lost', inflight].sort());
     const b = rig({ cfg, state, venue, ledger, ids: new OrderIds('tw') });
     rigs.push(b);
     const sentBefore = b.engine.ordersSent;
     const rr = await reconcile(b.engine, 'cancel');
-    expect(rr.adopted.sort()).toEqual([id1, id3].sort());
+    expect(rr.adopted.sort()).toEqual([id1, id3, inflight].sort());
     expect(rr.canceled.sort()).toEqual([ids.base + 'zz', 'foreign-1'].sort());
     expect(rr.closed).toContainEqual({ id: id2, state: 'CANCELED' });
     expect(rr.closed).toContainEqual({ id: ids.base + 'lost', state: 'REJECTED' });
     expect(b.engine.ordersSent).toBe(sentBefore); // nothing re-sent
     await sleep(10);
     const open = (await venue.openOrders(venue.instruments)).map((o) => o.clientOrderId).sort();
-    expect(open).toEqual([id1, id3].sort());
+    expect(open).toEqual([id1, id3, inflight].sort());
     expect([...b.engine.ledger.orders.keys()].sort()).toEqual(open);
     expect(idTake).toBeTruthy();
     await venue.close();
