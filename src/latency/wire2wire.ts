@@ -19,6 +19,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket as WsSocket } from 'ws';
 import { createRequire } from 'node:module';
 import type * as hdr from 'hdr-histogram-js';
 import { uws, type WebSocket as UwsWebSocket } from '../util/uws.js';
@@ -29,6 +32,8 @@ import { buildHistogram } from './hops.js';
 const require = createRequire(import.meta.url);
 
 export type W2wTransport = 'ws' | 'rest';
+/** exchange-side server: uWebSockets.js (what the simulator uses) or the `ws` package on node:http */
+export type W2wServer = 'uws' | 'ws';
 
 export interface Percentiles {
   count: number;
@@ -54,6 +59,7 @@ export interface W2wSide {
 
 export interface W2wResult {
   transport: W2wTransport;
+  server: W2wServer;
   triggers: number;
   frameBytes: number;
   /** affinity of the exchange-side (this) process */
@@ -69,6 +75,8 @@ export interface W2wResult {
 export interface W2wOptions {
   triggers: number;
   transport: W2wTransport;
+  /** exchange-side server (default uws) */
+  server?: W2wServer;
   /** CPU for the answering client process (spawned under taskset) */
   clientCpu?: number;
   /** warm-up triggers not recorded (default min(2000, triggers/10)) */
@@ -141,7 +149,7 @@ ws.on('error', (e) => { process.stderr.write('floor client ws: ' + e.message + '
 }
 
 interface ExchangeSide {
-  listening: Listening;
+  port: number;
   close(): void;
   /** resolves when a client connected to /md */
   connected: Promise<void>;
@@ -155,8 +163,9 @@ async function startExchangeSide(): Promise<ExchangeSide> {
   let client: UwsWebSocket<unknown> | undefined;
   let resolveConnected: () => void = () => undefined;
   const connected = new Promise<void>((r) => (resolveConnected = r));
+  let listening: Listening | undefined;
   const side: ExchangeSide = {
-    listening: undefined as unknown as Listening,
+    port: 0,
     connected,
     onAnswer: undefined,
     send(frame: string) {
@@ -168,7 +177,7 @@ async function startExchangeSide(): Promise<ExchangeSide> {
       } catch {
         /* already closed */
       }
-      closeListen(side.listening);
+      closeListen(listening);
     },
   };
   const app = u
@@ -203,15 +212,66 @@ async function startExchangeSide(): Promise<ExchangeSide> {
         if (!aborted) res.cork(() => res.writeHeader('content-type', 'application/json').end('{"status":"NEW"}'));
       });
     });
-  side.listening = await listen(app, '127.0.0.1', 0);
+  listening = await listen(app, '127.0.0.1', 0);
+  side.port = listening.port;
+  return side;
+}
+
+/** The same exchange side on the `ws` package over node:http (for the uWS vs ws comparison). */
+async function startExchangeSideWs(): Promise<ExchangeSide> {
+  let client: WsSocket | undefined;
+  let resolveConnected: () => void = () => undefined;
+  const connected = new Promise<void>((r) => (resolveConnected = r));
+  const http = createServer((req, res) => {
+    if (req.method !== 'POST' || req.url !== '/order') {
+      res.writeHead(404).end();
+      return;
+    }
+    let first: Buffer | undefined;
+    req.on('data', (chunk: Buffer) => {
+      if (!first) first = chunk.subarray(0, 16);
+    });
+    req.on('end', () => {
+      const t = nowNs();
+      if (first) side.onAnswer?.(seqOf(first), t);
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"NEW"}');
+    });
+  });
+  http.keepAliveTimeout = 60_000;
+  const wss = new WebSocketServer({ server: http, path: '/md', perMessageDeflate: false });
+  wss.on('connection', (sock) => {
+    client = sock;
+    (sock as unknown as { _socket?: { setNoDelay(v: boolean): void } })._socket?.setNoDelay(true);
+    sock.on('message', (data: Buffer) => {
+      const t = nowNs();
+      side.onAnswer?.(seqOf(data), t);
+    });
+    resolveConnected();
+  });
+  const side: ExchangeSide = {
+    port: 0,
+    connected,
+    onAnswer: undefined,
+    send(frame: string) {
+      client?.send(frame);
+    },
+    close() {
+      client?.terminate();
+      wss.close();
+      http.closeAllConnections();
+      http.close();
+    },
+  };
+  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+  side.port = (http.address() as AddressInfo).port;
   return side;
 }
 
 /** Run one floor measurement (bare client) over one transport. */
 export async function runFloor(opts: W2wOptions): Promise<W2wSide> {
   const log = opts.log ?? (() => undefined);
-  const ex = await startExchangeSide();
-  const port = ex.listening.port;
+  const ex = opts.server === 'ws' ? await startExchangeSideWs() : await startExchangeSide();
+  const port = ex.port;
   const src = floorClientSource(opts.transport, `ws://127.0.0.1:${port}/md`, `http://127.0.0.1:${port}`);
   const nodeArgs = ['--input-type=module', '-e', src];
   const child: ChildProcess =
@@ -254,7 +314,7 @@ export async function runFloor(opts: W2wOptions): Promise<W2wSide> {
       };
       next();
     });
-    log(`floor ${opts.transport}: ${hist.totalCount} triggers, lost ${lost}`);
+    log(`floor ${opts.transport} (${opts.server ?? 'uws'} server): ${hist.totalCount} triggers, lost ${lost}`);
     return {
       kind: 'floor',
       client: opts.transport === 'ws' ? 'ws client echoing each frame on the same WebSocket' : 'ws client POSTing each frame to /order over an undici Pool (keep-alive)',
@@ -280,6 +340,7 @@ export async function runWire2Wire(opts: W2wOptions): Promise<W2wResult> {
   const floor = await runFloor(opts);
   return {
     transport: opts.transport,
+    server: opts.server ?? 'uws',
     triggers: opts.triggers,
     frameBytes: triggerFrame(1).length,
     exchangeCpus: cpusOf('self'),
@@ -291,7 +352,7 @@ export async function runWire2Wire(opts: W2wOptions): Promise<W2wResult> {
   };
 }
 
-const HELP = `usage: tickwire wire2wire [--triggers N] [--transport ws|rest|both] [--json FILE] [--client-cpu N]
+const HELP = `usage: tickwire wire2wire [--triggers N] [--transport ws|rest|both] [--server uws|ws|both] [--json FILE] [--client-cpu N]
 
 Sends N trigger frames (one at a time) over a market-data WebSocket from a uWS server in this process and
 timestamps the arrival of the answer over the order transport (ws: a frame on the same socket; rest: POST /order
@@ -300,6 +361,8 @@ and, once integrated, the engine. Pin with: taskset -c A npx tickwire wire2wire 
 
   --triggers N      recorded triggers (default 100000; plus a warm-up of min(2000, N/10))
   --transport T     ws, rest or both (default ws)
+  --server S        exchange-side server: uws (uWebSockets.js, as the simulator; default), ws (the ws package on
+                    node:http) or both, for the uWS vs ws comparison
   --json FILE       also write the results as JSON
   --client-cpu N    run the answering client under taskset -c N
 `;
@@ -323,16 +386,22 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write('tickwire wire2wire: --transport must be ws, rest or both\n');
     return 2;
   }
+  const sv = val('--server') ?? 'uws';
+  if (sv !== 'uws' && sv !== 'ws' && sv !== 'both') {
+    process.stderr.write('tickwire wire2wire: --server must be uws, ws or both\n');
+    return 2;
+  }
+  const servers: W2wServer[] = sv === 'both' ? ['uws', 'ws'] : [sv];
   const cpuArg = val('--client-cpu');
   const clientCpu = cpuArg === undefined ? undefined : Number(cpuArg);
   const results: W2wResult[] = [];
   const transports: W2wTransport[] = t === 'both' ? ['ws', 'rest'] : [t];
-  for (const transport of transports) {
-    const r = await runWire2Wire({ triggers, transport, ...(clientCpu !== undefined ? { clientCpu } : {}), log: (l) => process.stderr.write(l + '\n') });
+  for (const server of servers) for (const transport of transports) {
+    const r = await runWire2Wire({ triggers, transport, server, ...(clientCpu !== undefined ? { clientCpu } : {}), log: (l) => process.stderr.write(l + '\n') });
     results.push(r);
     const f = r.floor.latencyUs;
     process.stdout.write(
-      `${transport.padEnd(4)} floor  (${r.floor.client}; exchange cpus ${r.exchangeCpus ?? '?'}, client cpus ${r.floor.cpus ?? '?'})\n` +
+      `${transport.padEnd(4)} floor, ${server} server  (${r.floor.client}; exchange cpus ${r.exchangeCpus ?? '?'}, client cpus ${r.floor.cpus ?? '?'})\n` +
         `     n=${f.count} p50 ${f.p50} µs  p90 ${f.p90}  p99 ${f.p99}  p99.9 ${f.p999}  max ${f.max}  lost ${r.floor.lost}\n` +
         `     engine: ${r.engine ? JSON.stringify(r.engine.latencyUs) : `n/a (${r.engineNote ?? ''})`}\n`,
     );

@@ -21,6 +21,15 @@ describe('wire2wire harness (floor)', () => {
     }
   });
 
+  it('runs the same floor with the ws package as the exchange-side server (uWS vs ws)', async () => {
+    for (const transport of ['ws', 'rest'] as const) {
+      const r = await runWire2Wire({ triggers: 200, transport, server: 'ws', warmup: 20, timeoutMs: 2000 });
+      expect(r.server).toBe('ws');
+      expect(r.floor.latencyUs.count + r.floor.lost).toBe(200);
+      expect(r.floor.latencyUs.count).toBeGreaterThan(150);
+    }
+  });
+
   it('the CLI writes engine and floor side by side as JSON', async () => {
     const file = join(tmp, 'w2w.json');
     const code = await main(['--triggers', '200', '--transport', 'both', '--json', file]);
@@ -33,6 +42,7 @@ describe('wire2wire harness (floor)', () => {
       expect(r.goal).toMatch(/2x/);
     }
     expect(await main(['--transport', 'carrier-pigeon'])).toBe(2);
+    expect(await main(['--server', 'nginx'])).toBe(2);
   });
 
   it('trigger frames carry their sequence at a fixed offset', () => {
