@@ -16,6 +16,10 @@ interface Pending {
   start: number;
   len: number;
   chunk: Buffer;
+  /** an http line (REST snapshot) kept in order with the frames */
+  url?: string;
+  body?: string;
+  httpConn?: string;
 }
 
 export class FrameRecorder {
@@ -26,6 +30,7 @@ export class FrameRecorder {
   private readonly conns: string[] = [];
   private timer: NodeJS.Timeout;
   lines = 0;
+  flushed = 0;
   dropped = 0;
 
   constructor(
@@ -43,9 +48,12 @@ export class FrameRecorder {
 
   /** Register a connection name; returns its id for record(). */
   connect(conn: string, addr: string, recvNs: number): number {
-    this.conns.push(conn);
-    this.out.write(JSON.stringify({ t: 'connect', conn, ts: wallMsOf(recvNs) / 1000, addr }) + '\n');
-    return this.conns.length - 1;
+    this.flush(); // keep the file in receive order
+    const id = this.conns.length;
+    const name = `${conn}.${id}`;
+    this.conns.push(name);
+    this.out.write(JSON.stringify({ t: 'connect', conn: name, ts: wallMsOf(recvNs) / 1000, addr }) + '\n');
+    return id;
   }
 
   /** Hot path: copy the frame, no formatting. */
@@ -64,8 +72,9 @@ export class FrameRecorder {
     this.used += len;
   }
 
+  /** A REST response (cold path), queued in order with the frames. */
   http(conn: string, url: string, body: string, recvNs: number): void {
-    this.out.write(JSON.stringify({ t: 'http', conn, ts: wallMsOf(recvNs) / 1000, url, data: body }) + '\n');
+    this.pending.push({ conn: -1, recvNs, start: 0, len: 0, chunk: this.chunk, url, body, httpConn: conn });
   }
 
   flush(): void {
@@ -74,10 +83,15 @@ export class FrameRecorder {
     this.pending = [];
     let text = '';
     for (const p of batch) {
+      if (p.url !== undefined) {
+        text += JSON.stringify({ t: 'http', conn: p.httpConn, ts: wallMsOf(p.recvNs) / 1000, url: p.url, data: p.body }) + '\n';
+        continue;
+      }
       const data = p.chunk.toString('utf8', p.start, p.start + p.len);
       text += JSON.stringify({ t: 'recv', conn: this.conns[p.conn] ?? String(p.conn), ts: wallMsOf(p.recvNs) / 1000, data }) + '\n';
     }
     this.lines += batch.length;
+    this.flushed += batch.length;
     this.out.write(text);
   }
 

@@ -190,6 +190,28 @@ describe('market data against the simulator', () => {
     });
   });
 
+  it('randomized run: random faults between checkpoints, books equal the simulator at every checkpoint', async () => {
+    let seed = 20261122;
+    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const markets = ['binanceSpot', 'binanceUsdm', 'bybitLinear', 'bybitSpot'] as const;
+    const kinds = ['none', 'dropDiff', 'duplicateDiff', 'reorderDiff', 'malformedFrame'] as const;
+    let checkpoints = 0;
+    for (let round = 0; round < 12; round++) {
+      const m = markets[Math.floor(rnd() * markets.length)]!;
+      const sym = SYMS[Math.floor(rnd() * SYMS.length)]!;
+      const k = kinds[Math.floor(rnd() * kinds.length)]!;
+      if (k === 'malformedFrame') sim.inject({ kind: k, market: m, count: 1 });
+      else if (k !== 'none') sim.inject({ kind: k, market: m, symbol: sym });
+      await new Promise((r) => setTimeout(r, 50 + Math.floor(rnd() * 150)));
+      await paused(async () => {
+        for (const [mk, md] of all()) await compareBooks(mk, md);
+      });
+      checkpoints++;
+    }
+    expect(checkpoints).toBe(12);
+    for (const [, md] of all()) expect(md.counters.crossed).toBe(0);
+  });
+
   it('stalled stream -> stale flag, cleared when frames resume', async () => {
     const slot = insts.bybitSpot![0]!.slot;
     const s0 = bbs.counters.staleMarks;
