@@ -32,6 +32,8 @@ const exchangeConfig = z
   .object({
     preset: presetName.default('sim'),
     enabled: z.boolean().default(true),
+    /** order transport: signed REST over a keep-alive pool, or the exchange's WebSocket order API */
+    transport: z.enum(['rest', 'wsapi']).default('rest'),
     endpoints: endpointOverrides.prefault({}),
   })
   .strict();
@@ -141,6 +143,8 @@ export const persistConfig = z
     /** journal batches are flushed this often (off the hot path) */
     batchMs: z.number().int().positive().default(5),
     snapshotIntervalMs: z.number().int().positive().default(10_000),
+    /** open orders found on the exchange at start that the journal does not know (ours or foreign) */
+    orphans: z.enum(['cancel', 'adopt']).default('cancel'),
   })
   .strict();
 

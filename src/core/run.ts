@@ -71,7 +71,7 @@ export interface RunOptions {
   seed?: number;
   /** embedded simulator: level updates per second over all books (default 1000) */
   simRate?: number;
-  /** order transport of the Binance gateways (default rest) */
+  /** order transport of every gateway, overriding exchanges.*.transport */
   transport?: 'rest' | 'wsapi';
   /** in-process paper venue: level updates per second (default 600) */
   paperRate?: number;
@@ -136,7 +136,8 @@ async function wire(cfg: Config, state: BotState, hops: HopRecorder, o: RunOptio
   }
   try {
     return await wireNetwork({
-      refs, state, hops, access, ephemeral: sim !== undefined, ...(sim ? { sim } : {}), transport: o.transport ?? 'rest',
+      refs, state, hops, access, ephemeral: sim !== undefined, ...(sim ? { sim } : {}),
+      transport: { binance: o.transport ?? cfg.exchanges.binance.transport, bybit: o.transport ?? cfg.exchanges.bybit.transport },
       describe: { mode: sim ? `embedded simulator (${embedded.join(', ')})` : 'external endpoints', presets: { binance: cfg.exchanges.binance.preset, bybit: cfg.exchanges.bybit.preset } },
     });
   } catch (e) {
@@ -186,7 +187,7 @@ export async function runEngine(o: RunOptions = {}): Promise<RunResult> {
   // reconcile with the exchange before the strategy runs
   let recon: ReconcileReport | undefined;
   try {
-    recon = await reconcile(engine, 'cancel');
+    recon = await reconcile(engine, cfg.persistence.orphans);
     if (recon.adopted.length || recon.canceled.length || recon.closed.length || recon.positionAdjustments.length) log.warn({ recon }, 'reconciliation changed the ledger');
   } catch (e) {
     log.error({ err: (e as Error).message }, 'reconciliation failed: trading stays stopped');

@@ -177,7 +177,8 @@ export interface NetworkWiringOptions {
   /** the exchange dies with this process (embedded simulator) */
   ephemeral: boolean;
   sim?: SimHandle;
-  transport?: 'rest' | 'wsapi';
+  /** order transport per exchange (default rest) */
+  transport?: Partial<Record<'binance' | 'bybit', 'rest' | 'wsapi'>>;
   describe: Record<string, unknown>;
 }
 
@@ -213,7 +214,7 @@ export async function wireNetwork(o: NetworkWiringOptions): Promise<Wiring> {
             ...(a.apiKey !== undefined ? { apiKey: a.apiKey } : {}), ...(a.apiSecret !== undefined ? { apiSecret: a.apiSecret } : {}),
             ...(a.ed25519ApiKey !== undefined ? { ed25519ApiKey: a.ed25519ApiKey } : {}), ...(a.ed25519PrivateKeyPem !== undefined ? { ed25519PrivateKeyPem: a.ed25519PrivateKeyPem } : {}),
             instruments: list.map((i) => ({ symbol: i.symbol, priceDecimals: i.priceDecimals, qtyDecimals: i.qtyDecimals })),
-            transport: o.transport ?? 'rest', hops: o.hops,
+            transport: o.transport?.binance ?? 'rest', hops: o.hops,
           }),
         );
       }
@@ -223,7 +224,7 @@ export async function wireNetwork(o: NetworkWiringOptions): Promise<Wiring> {
         bybitCfgs.push({
           category: venue === 'bybitSpot' ? 'spot' : 'linear', restBaseUrl: a.rest, ...(a.wsApi ? { wsApiUrl: a.wsApi } : {}), ...(a.privateWs ? { wsPrivateUrl: a.privateWs } : {}),
           apiKey: a.apiKey, apiSecret: a.apiSecret, instruments: list.map((i) => ({ symbol: i.symbol, priceDecimals: i.priceDecimals, qtyDecimals: i.qtyDecimals })),
-          transport: o.transport === 'wsapi' ? 'ws' : 'rest', hops: o.hops,
+          transport: o.transport?.bybit === 'wsapi' ? 'ws' : 'rest', hops: o.hops,
         });
       }
     }
@@ -263,6 +264,7 @@ export async function wireNetwork(o: NetworkWiringOptions): Promise<Wiring> {
     resyncs: () => sum((m) => m.counters.resyncs),
     extraMetrics: () => [
       { name: 'tickwire_md_frames_total', help: 'Market-data frames received.', type: 'counter', samples: md.map((m, i) => ({ labels: { venue: mdName[i]! }, value: m.counters.frames })) },
+      { name: 'tickwire_md_resyncs_total', help: 'Order book resyncs started (gap, crossed, reconnect, old snapshot).', type: 'counter', samples: md.map((m, i) => ({ labels: { venue: mdName[i]! }, value: m.counters.resyncs })) },
       { name: 'tickwire_md_gaps_total', help: 'Sequence gaps detected.', type: 'counter', samples: md.map((m, i) => ({ labels: { venue: mdName[i]! }, value: m.counters.gaps })) },
       { name: 'tickwire_md_reconnects_total', help: 'Market-data reconnects.', type: 'counter', samples: md.map((m, i) => ({ labels: { venue: mdName[i]! }, value: m.counters.reconnects })) },
     ],
