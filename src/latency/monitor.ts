@@ -117,7 +117,7 @@ export class LatencyMonitor {
     this.exitDump = opts.exitDump ?? opts.dir !== undefined;
     this.lastDumpMs = Date.now();
     monitors.set(recorder, this);
-    if (opts.rollMs !== 0) recorder.totals = (slot) => this.slots[slot]?.total;
+    recorder.totals = (slot) => this.slots[slot]?.total;
   }
 
   /** Start the roll timer, the periodic dump timer, the signal and exit handlers. Timers are unref'd. */
@@ -319,7 +319,7 @@ export async function dumpHistograms(dir: string, source: HopRecorder | LatencyM
   try {
     return await tmp.dump(reason);
   } finally {
-    monitors.delete(source as HopRecorder);
+    tmp.detach();
   }
 }
 
@@ -331,6 +331,6 @@ export function dumpHistogramsSync(dir: string, source: HopRecorder | LatencyMon
   try {
     return tmp.dumpSync(reason);
   } finally {
-    monitors.delete(source as HopRecorder);
+    tmp.detach();
   }
 }

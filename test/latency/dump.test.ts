@@ -106,6 +106,10 @@ describe('dumps', () => {
     expect(b && existsSync(join(b, 'dump.json'))).toBe(true);
     const m = mergeInputs([dir]);
     expect(m.sorted().find((s) => s.key.hop === 'parse')!.histogram.totalCount).toBe(1500);
+    // a one-off dump leaves the recorder unattached: total() is the active interval again
+    expect(r.totals).toBeUndefined();
+    r.record(Hop.Parse, 0, 1234);
+    expect(r.total(Hop.Parse, 0)!.totalCount).toBe(1);
   });
 
   it('dumps on SIGURG (the default dump signal) and keeps a live snapshot and totals', async () => {
