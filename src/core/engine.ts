@@ -70,6 +70,8 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
   private ratePos = 0;
   private snapTimer: NodeJS.Timeout | undefined;
   private readonly slotIndex = new Map<string, number>();
+  /** instruments indexed by BotState slot */
+  private readonly bySlot: Instrument[] = [];
   /** hooks for the kill switch / control plane */
   onAfterEvent: ((ev: OrderEvent) => void) | undefined;
   startedAtMs = 0;
@@ -86,7 +88,10 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
     this.log = o.logger;
     this.ids = o.ids ?? new OrderIds();
     this.ledger = o.ledger ?? new Ledger(o.instruments, o.state.slots);
-    for (const ins of o.instruments) this.slotIndex.set(`${ins.venue}:${ins.symbol}`, ins.slot);
+    for (const ins of o.instruments) {
+      this.slotIndex.set(`${ins.venue}:${ins.symbol}`, ins.slot);
+      this.bySlot[ins.slot] = ins;
+    }
     const ledger = this.ledger;
     this.risk = new PreTradeRisk(o.state, o.instruments, { position: ledger.position, openBuyQty: ledger.openBuyQty, openSellQty: ledger.openSellQty, openOrders: () => ledger.openCount() }, o.config.risk);
     this.rateRing = new Float64Array(256).fill(-Infinity);
@@ -124,7 +129,7 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
         state: this.state,
         orders: this,
         portfolio: this,
-        instruments: this.instrumentsBySlot(),
+        instruments: this.bySlot,
         slotOf: (v, s) => this.slotIndex.get(`${v}:${s}`) ?? -1,
       };
       try {
@@ -142,19 +147,13 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
     }
   }
 
-  private instrumentsBySlot(): Instrument[] {
-    const a: Instrument[] = [];
-    for (const ins of this.instruments) a[ins.slot] = ins;
-    return a;
-  }
-
   /** Adapter hook: a book was written into BotState. */
   onBookUpdate(slot: number): void {
     this.loop.onBookUpdate(slot);
   }
 
   instrument(slot: number): Instrument | undefined {
-    return this.instruments[slot]?.slot === slot ? this.instruments[slot] : this.instruments.find((i) => i.slot === slot);
+    return this.bySlot[slot];
   }
 
   slotOf(venue: string, symbol: string): number {
@@ -187,7 +186,7 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
     const t0 = nowNs();
     const r = this.risk.check(req, t0, manual);
     const t1 = nowNs();
-    const ins = this.instruments[req.slot]?.slot === req.slot ? this.instruments[req.slot] : this.instrument(req.slot);
+    const ins = this.bySlot[req.slot];
     const v = ins ? VENUE_INDEX[ins.venue] : 0;
     this.hops.record(Hop.Risk, v, t1 - t0);
     if (r !== Refusal.None || !ins) {

@@ -74,3 +74,11 @@ describe('config', () => {
     expect(() => loadSecrets(undefined, { TICKWIRE_BYBIT_API_KEY: 'a' })).toThrow(ConfigError);
   });
 });
+
+describe('example config', () => {
+  it('src/config/tickwire.example.json is valid', () => {
+    const c = loadConfig({ file: join(import.meta.dirname, '../../src/config/tickwire.example.json'), env: {} });
+    expect(c.strategy.name).toBe('marketMaker');
+    expect(c.killSwitch.file).toBe('./data/KILL');
+  });
+});
