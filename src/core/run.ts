@@ -172,7 +172,14 @@ export async function runEngine(o: RunOptions = {}): Promise<RunResult> {
   const strategy = makeStrategy(cfg);
   const engine = new Engine({ config: cfg, state, instruments: wiring.instruments, entry: wiring.entry, hops, journal, strategy, ledger, logger: log });
   wiring.attach((slot) => engine.onBookUpdate(slot));
-  await wiring.start();
+  try {
+    await wiring.start();
+  } catch (e) {
+    journal.close();
+    await monitor.stop(null).catch(() => undefined);
+    await wiring.stop().catch(() => undefined);
+    throw new Error(`cannot start market data / order entry: ${(e as Error).message}`);
+  }
 
   let finish: (code: number) => void = () => {};
   const finished = new Promise<number>((r) => (finish = r));
@@ -337,6 +344,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`tickwire run: ${e.message}\n`);
       return 2;
     }
-    throw e;
+    process.stderr.write(`tickwire run: ${(e as Error).message}\n`);
+    return 1;
   }
 }
