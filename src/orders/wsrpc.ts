@@ -38,6 +38,8 @@ export interface WsRpcOptions {
   onOpen?(rpc: WsRpc, reconnect: boolean): Promise<void>;
   onUnsolicited?(msg: Json, recvNs: number): void;
   onDisconnect?(): void;
+  /** frame text -> object; default parseJsonSafe (every 16+ digit integer kept exact) */
+  parse?(text: string): unknown;
   appPing?: string;
   appPingIntervalMs?: number;
 }
@@ -143,7 +145,8 @@ export class WsRpc {
   private onFrame(data: Buffer, recvNs: number): void {
     let msg: Json | undefined;
     try {
-      msg = obj(parseJsonSafe(data.toString('utf8')));
+      const text = data.toString('utf8');
+      msg = obj(this.opts.parse ? this.opts.parse(text) : parseJsonSafe(text));
     } catch {
       msg = undefined;
     }

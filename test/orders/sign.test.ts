@@ -9,7 +9,7 @@ import { BybitOrderTemplate } from '../../src/exchange/bybit/trade/template.js';
 import { Ed25519RestSigner, HmacHexSigner, blankOrderFields } from '../../src/orders/template.js';
 import { AsciiWriter } from '../../src/orders/wire.js';
 import { ClientIdGenerator, isValidClientOrderId } from '../../src/orders/ids.js';
-import { parseJsonSafe, quoteBigInts } from '../../src/orders/json.js';
+import { idPatterns, parseJsonIds, parseJsonSafe, quoteBigInts } from '../../src/orders/json.js';
 
 // Binance's documented HMAC example key (spot-docs rest-api.md "SIGNED Endpoint Examples"): public test value.
 const BN_DOC_SECRET = 'NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j';
@@ -198,5 +198,12 @@ describe('writer, ids, json', () => {
     expect(o['f']).toBe(1234567890123456.5);
     expect(o['s']).toBe('a:12345678901234567');
     expect(quoteBigInts('{"a":"x\\"1234567890123456789"}')).toBe('{"a":"x\\"1234567890123456789"}');
+    const pats = idPatterns(['i', 'orderId']);
+    const q = parseJsonIds('{"i": 8389765739703625592,"orderId":-12345678901234567,"x":"\\"i\\":1234567890123456789","t":1234567890123456789,"f":1234567890123456.5,"i2":1}', pats) as Record<string, unknown>;
+    expect(q['i']).toBe('8389765739703625592');
+    expect(q['orderId']).toBe('-12345678901234567');
+    expect(q['x']).toBe('"i":1234567890123456789');
+    expect(typeof q['t']).toBe('number'); // not a named key
+    expect(parseJsonIds('{"orderId":1234567890123456.5}', pats)).toEqual({ orderId: 1234567890123456.5 });
   });
 });

@@ -3,10 +3,10 @@
  *
  * Sources: Spot `executionReport` (WS API user data stream, wrapped as {"subscriptionId":N,"event":{..}}),
  * USD-M `ORDER_TRADE_UPDATE`, `TRADE_LITE`, `ACCOUNT_UPDATE`, `listenKeyExpired`; REST/WS API order responses and
- * queries. Order ids can exceed 2^53: text goes through parseJsonSafe, ids through idString.
+ * queries. Order ids can exceed 2^53: frames go through parseJsonIds (the id keys quoted when long), ids through idString.
  */
 import type { VenueId } from '../../../core/types.js';
-import { idString, num, obj, parseJsonSafe, str, type Json } from '../../../orders/json.js';
+import { BINANCE_ID_PATTERNS, idString, num, obj, parseJsonIds, str, type Json } from '../../../orders/json.js';
 import { scaled, type ScaleLookup } from '../../../orders/scale.js';
 import type { ExchangeOrder, ExchangePosition, OrderEvent, OrderEventKind, OrderState, OrderType, TimeInForce } from '../../../orders/types.js';
 import { nowNs } from '../../../latency/clock.js';
@@ -94,7 +94,7 @@ export interface UserFrameHandlers {
 export function parseUserFrame(text: string, venue: VenueId, scale: ScaleLookup, out: OrderEvent, h: UserFrameHandlers, localNs = nowNs()): UserFrameKind {
   let msg: Json | undefined;
   try {
-    msg = obj(parseJsonSafe(text));
+    msg = obj(parseJsonIds(text, BINANCE_ID_PATTERNS));
   } catch {
     return 'malformed';
   }

@@ -11,7 +11,7 @@
 import { BaseGateway, OK, fail, type RecoveryOptions, type SendOutcome } from '../../../orders/basegw.js';
 import { ServerClock, type ClockSyncOptions } from '../../../orders/clock.js';
 import type { GatewayOrder, VenueGateway } from '../../../orders/gateway.js';
-import { obj, parseJsonSafe, str, num, type Json } from '../../../orders/json.js';
+import { BINANCE_ID_PATTERNS, obj, parseJsonIds, parseJsonSafe, str, num, type Json } from '../../../orders/json.js';
 import { BINANCE_SPOT_LIMITS, BINANCE_USDM_LIMITS, VenueRateLimiter, retryAfterSec, type BinanceLimits } from '../../../orders/ratelimit.js';
 import { RestClient, RestError, type RestResponse } from '../../../orders/rest.js';
 import { scaleTable, type ScaleLookup } from '../../../orders/scale.js';
@@ -228,7 +228,7 @@ export class BinanceRestGateway extends BaseGateway implements VenueGateway {
   protected reportOrderJson(text: string, source: 'rest' | 'wsapi'): SendOutcome {
     let j: Json | undefined;
     try {
-      j = obj(parseJsonSafe(text));
+      j = obj(parseJsonIds(text, BINANCE_ID_PATTERNS));
     } catch {
       j = undefined;
     }

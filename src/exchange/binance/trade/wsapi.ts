@@ -10,7 +10,7 @@
  * - While the WS session is down, orders go over REST instead of waiting.
  */
 import { fail, type SendOutcome } from '../../../orders/basegw.js';
-import { num, obj, str, type Json } from '../../../orders/json.js';
+import { BINANCE_ID_PATTERNS, num, obj, parseJsonIds, str, type Json } from '../../../orders/json.js';
 import { Ed25519Signer, HmacSha256, binanceWsApiPayload } from '../../../orders/sign.js';
 import { WsDisconnected, WsRpc, WsTimeout } from '../../../orders/wsrpc.js';
 import type { GatewayOrder } from '../../../orders/gateway.js';
@@ -44,6 +44,7 @@ export class BinanceWsApiSession {
       url,
       idKey: 'id',
       timeoutMs: cfg.timeoutMs ?? 5000,
+      parse: (t) => parseJsonIds(t, BINANCE_ID_PATTERNS),
       onOpen: async (_rpc, reconnect) => {
         this.loggedOn = false;
         if (this.ed) {

@@ -148,7 +148,7 @@ export class BybitRestGateway extends BaseGateway implements VenueGateway {
     }
     let j: Json | undefined;
     try {
-      j = obj(parseJsonSafe(res.text));
+      j = obj(JSON.parse(res.text)); // Bybit ids are strings
     } catch {
       j = undefined;
     }

@@ -33,6 +33,7 @@ export class BybitTradeWsGateway extends BybitRestGateway {
       url: cfg.wsApiUrl,
       idKey: 'reqId',
       timeoutMs: cfg.timeoutMs ?? 5000,
+      parse: (t) => JSON.parse(t), // Bybit ids are strings
       appPing: '{"op":"ping"}',
       appPingIntervalMs: 20_000,
       onOpen: async (rpc) => {
