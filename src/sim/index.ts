@@ -13,7 +13,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { log as rootLog, type Logger } from '../util/log.js';
 import { Accounts } from './core/accounts.js';
-import { MatchingBook } from './core/book.js';
+import { DEFAULT_FIRST_ORDER_ID, MatchingBook, OrderIdAllocator } from './core/book.js';
 import { startControl, type ControlHandle } from './core/control.js';
 import { FaultRegistry, SimClock } from './core/faults.js';
 import { Generator } from './core/generator.js';
@@ -165,10 +165,17 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
   const books = new Map<SimMarketId, Map<string, MatchingBook>>();
   const instruments = new Map<SimMarketId, SimInstrument[]>();
   const replayed = new Set<string>();
+  // one order id allocator per market, shared by its books: ids unique across books and markets
+  const idAllocators = new Map<SimMarketId, OrderIdAllocator>();
+  const idsOf = (m: SimMarketId): OrderIdAllocator => {
+    let a = idAllocators.get(m);
+    if (!a) idAllocators.set(m, (a = new OrderIdAllocator(DEFAULT_FIRST_ORDER_ID[m])));
+    return a;
+  };
   const addBook = (ins: SimInstrument): MatchingBook => {
     let m = books.get(ins.market);
     if (!m) books.set(ins.market, (m = new Map()));
-    const b = new MatchingBook({ instrument: ins, nowMs: () => clock.nowMs(ins.market), hooks: accounts, onListenerError });
+    const b = new MatchingBook({ instrument: ins, nowMs: () => clock.nowMs(ins.market), hooks: accounts, onListenerError, ids: idsOf(ins.market) });
     m.set(ins.symbol, b);
     const list = instruments.get(ins.market) ?? [];
     list.push(ins);

@@ -170,13 +170,14 @@ interface SymState {
   tickers: TickerFeed;
   cts: number;
   listener: SimBookListener;
-  /** 1-based index of the symbol in its category: part of the venue's order ids (the core's ids are per book) */
-  idx: number;
   /** amended orders: the core order that now carries a venue order id, and what the earlier core orders filled */
   aliasToExt: Map<string, string>;
   extToCore: Map<string, string>;
   carry: Map<string, { filledLots: number; cumQuoteTL: number; createdMs: number }>;
 }
+
+/** linear order ids: UUID-shaped, the last group is the core's order id (unique per market) */
+const LINEAR_ID_PREFIX = '5f1c0a7e-0000-4000-8000-';
 
 const ERR_MSG = {
   routeNotFound: 'Route not found',
@@ -306,7 +307,6 @@ class BybitVenue {
       const market = marketOf(category);
       const books = this.ctx.books.get(market);
       if (!books) continue;
-      let idx = 0;
       for (const [symbol, book] of books) {
         const fmt = new InstrumentFmt(book.instrument, category);
         const st: SymState = {
@@ -320,7 +320,6 @@ class BybitVenue {
           tickers: new TickerFeed(category, symbol, fmt, book),
           cts: this.ctx.nowMs(market),
           listener: undefined as unknown as SimBookListener,
-          idx: ++idx,
           aliasToExt: new Map(),
           extToCore: new Map(),
           carry: new Map(),
@@ -348,27 +347,27 @@ class BybitVenue {
   }
 
   /**
-   * Venue order id for a core order id: linear a UUID-shaped string, spot a 19-digit number (as Bybit's), both
-   * carrying the symbol's index so that ids are unique across books.
+   * Venue order id for a core order id. The core's ids are unique across the books of a market (one allocator per
+   * market), so no symbol index is needed: spot shows the core id itself (19 digits from 1850000000000000000, as
+   * Bybit's), linear a UUID-shaped string whose last group is the core id.
    */
   private extId(st: SymState, coreId: string): string {
     const alias = st.aliasToExt.get(coreId);
     if (alias !== undefined) return alias;
-    if (st.category === 'linear') return `${String(st.idx).padStart(8, '0')}-0000-4000-8000-${coreId.padStart(12, '0')}`;
-    return '19' + String(st.idx).padStart(2, '0') + coreId.padStart(15, '0');
+    if (st.category === 'linear') return `${LINEAR_ID_PREFIX}${coreId.padStart(12, '0')}`;
+    return coreId;
   }
 
-  /** core order id of a venue order id of this symbol, or undefined */
+  /** core order id of a venue order id (the order may still belong to another symbol: the book lookup decides) */
   private coreId(st: SymState, ext: string): string | undefined {
     const amended = st.extToCore.get(ext);
     if (amended !== undefined) return amended;
     if (st.category === 'linear') {
-      const m = /^(\d{8})-0000-4000-8000-(\d{12})$/.exec(ext);
-      if (!m || Number(m[1]) !== st.idx) return undefined;
-      return BigInt(m[2]!).toString();
+      if (!ext.startsWith(LINEAR_ID_PREFIX)) return undefined;
+      const tail = ext.slice(LINEAR_ID_PREFIX.length);
+      return /^\d{1,30}$/.test(tail) ? BigInt(tail).toString() : undefined;
     }
-    if (!/^19\d{17}$/.test(ext) || Number(ext.slice(2, 4)) !== st.idx) return undefined;
-    return BigInt(ext.slice(4)).toString();
+    return /^\d{1,30}$/.test(ext) ? BigInt(ext).toString() : undefined;
   }
 
   /** the order as the venue shows it: venue id, and for amended orders the fills of the earlier core orders */

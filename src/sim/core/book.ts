@@ -28,6 +28,7 @@ import type {
   SimFill,
   SimInstrument,
   SimLevelChange,
+  SimMarketId,
   SimNewOrder,
   SimOrder,
   SimOrderStatus,
@@ -53,7 +54,11 @@ export interface MatchingBookOptions {
   instrument: SimInstrument;
   /** clock of the market (ctx.nowMs(market)) */
   nowMs: () => number;
-  /** first order id (decimal digits); default: 8389765739703625000 for binanceUsdm, 1000000 otherwise */
+  /** order id source shared by the books of one market (startSim makes one per market, so ids are unique across
+   * books and markets); default: a private allocator starting at `firstOrderId` */
+  ids?: OrderIdAllocator;
+  /** first order id (decimal digits) of the private allocator when `ids` is not given; default:
+   * `DEFAULT_FIRST_ORDER_ID[market]` */
   firstOrderId?: string;
   /** updateId of the empty book; default 1000 */
   initialUpdateId?: number;
@@ -84,7 +89,43 @@ class Level {
   chg: SimLevelChange | undefined = undefined;
 }
 
-const DEFAULT_USDM_FIRST_ID = '8389765739703625000';
+/**
+ * First order id per market. The ranges are disjoint for any realistic number of orders, so with one allocator per
+ * market (startSim) an order id is unique across books AND markets. USD-M ids (like Binance's) and Bybit spot ids
+ * (19 digits, like Bybit's) exceed 2^53: ids are decimal strings everywhere.
+ */
+export const DEFAULT_FIRST_ORDER_ID: Readonly<Record<SimMarketId, string>> = {
+  binanceSpot: '1000000',
+  bybitLinear: '2000000000',
+  bybitSpot: '1850000000000000000',
+  binanceUsdm: '8389765739703625000',
+};
+
+/** Monotonic order id source (decimal strings); a number counter while ids stay below 2^53, else a bigint. */
+export class OrderIdAllocator {
+  private n: number;
+  private big: bigint | undefined;
+  constructor(first: string | bigint | number) {
+    const b = BigInt(first);
+    if (b < 0n) throw new Error('OrderIdAllocator: first id must be >= 0');
+    if (b < BigInt(Number.MAX_SAFE_INTEGER) - 1_000_000_000n) {
+      this.n = Number(b);
+      this.big = undefined;
+    } else {
+      this.n = 0;
+      this.big = b;
+    }
+  }
+  /** the next id (decimal string) */
+  next(): string {
+    if (this.big !== undefined) return (this.big++).toString();
+    return String(this.n++);
+  }
+  /** the id `next()` will return, without consuming it */
+  peek(): string {
+    return this.big !== undefined ? this.big.toString() : String(this.n);
+  }
+}
 
 /** a step string ("0.05") in units of 10^-decimals (5 for 2 decimals); at least 1 */
 export function unitsOfStep(step: string, decimals: number): number {
@@ -108,7 +149,7 @@ export class MatchingBook implements SimBook {
   private readonly hooks: BookAccountHooks | undefined;
   private readonly futures: boolean;
 
-  private nextOrderId: bigint;
+  private readonly ids: OrderIdAllocator;
   private seq = 0;
   private tradeId = 0;
   private readonly openById = new Map<string, OrderRec>();
@@ -149,7 +190,7 @@ export class MatchingBook implements SimBook {
     this.onListenerError = opts.onListenerError;
     this.futures = opts.futures ?? (opts.instrument.market === 'binanceUsdm' || opts.instrument.market === 'bybitLinear');
     this._updateId = opts.initialUpdateId ?? 1000;
-    this.nextOrderId = BigInt(opts.firstOrderId ?? (opts.instrument.market === 'binanceUsdm' ? DEFAULT_USDM_FIRST_ID : '1000000'));
+    this.ids = opts.ids ?? new OrderIdAllocator(opts.firstOrderId ?? DEFAULT_FIRST_ORDER_ID[opts.instrument.market]);
     this.closed = new Array<OrderRec | undefined>(opts.closedOrdersKept ?? 10_000).fill(undefined);
     const ins = opts.instrument;
     this.minQtyLots = parseScaled(ins.minQty, ins.qtyDecimals) || 0;
@@ -559,7 +600,7 @@ export class MatchingBook implements SimBook {
   }
 
   private newRec(o: SimNewOrder, qty: number, now: number): OrderRec {
-    const orderId = (this.nextOrderId++).toString();
+    const orderId = this.ids.next();
     return {
       orderId,
       clientOrderId: o.clientOrderId.length > 0 ? o.clientOrderId : `sim-${orderId}`,
