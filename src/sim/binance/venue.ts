@@ -32,6 +32,7 @@ import type { BnKind } from './format.js';
 import { defaultLimits, exchangeInfoJson, type BnLimits } from './info.js';
 import { BnOps, type Op, type Params } from './ops.js';
 import { MarketStreams } from './streams.js';
+import { Ticker24h } from './ticker.js';
 import { UserData } from './userdata.js';
 
 export interface BinanceVenueOptions {
@@ -90,6 +91,7 @@ export class BinanceVenue {
   readonly ud: UserData;
   readonly algo: AlgoOrders | undefined;
   readonly streams: MarketStreams;
+  readonly ticker: Ticker24h;
   readonly limits: BnLimits;
   private readonly keys: KeyRing;
   private readonly weight: RateLimiter;
@@ -125,6 +127,7 @@ export class BinanceVenue {
     });
     this.algo = this.isSpot ? undefined : new AlgoOrders(ctx, market, this.ops, this.ud);
     this.streams = new MarketStreams(ctx, market, this.kind, this.app, this.conns);
+    this.ticker = new Ticker24h(this.ops.books(), this.kind, this.ops.fmts);
     ctx.onFault((f) => this.onFault(f));
 
     const pingMs = opts.pingIntervalMs ?? (this.isSpot ? 20_000 : 180_000);
@@ -164,6 +167,7 @@ export class BinanceVenue {
     for (const t of this.countdowns.values()) clearTimeout(t);
     this.countdowns.clear();
     this.streams.close();
+    this.ticker.close();
     this.ud.close();
     this.algo?.close();
     closeListen(this.listening);
@@ -236,6 +240,15 @@ export class BinanceVenue {
       r('DELETE', V + '/openOrders', { sec: 'SIGNED', weight: 1, fn: (p, a) => o.cancelAll(acc(a), p) });
       r('GET', V + '/openOrders', { sec: 'SIGNED', weight: (p) => (p.has('symbol') ? 6 : 80), fn: (p, a) => o.openOrders(acc(a), p) });
       r('GET', V + '/account', { sec: 'SIGNED', weight: 20, fn: (_p, a) => o.spotAccount(acc(a)) });
+      r('GET', V + '/ticker/24hr', {
+        sec: 'NONE',
+        weight: (p) => {
+          if (p.has('symbol')) return 2;
+          const n = (p.get('symbols') ?? '').split(',').length;
+          return !p.has('symbols') ? 80 : n <= 20 ? 2 : n <= 100 ? 40 : 80;
+        },
+        fn: (p) => this.ticker24(p),
+      });
       r('GET', V + '/ticker/bookTicker', { sec: 'NONE', weight: (p) => (p.has('symbol') ? 2 : 4), fn: (p) => o.bookTicker(p) });
       // margin reference data (ccxt's loadMarkets asks for it when it holds a key): the simulator lists no margin pairs
       r('GET', '/sapi/v1/margin/allPairs', { sec: 'KEY', weight: 1, fn: () => '[]' });
@@ -263,6 +276,7 @@ export class BinanceVenue {
     r('GET', V + '/order', { sec: 'SIGNED', weight: 1, fn: (p, a) => o.query(acc(a), p) });
     r('GET', V + '/openOrder', { sec: 'SIGNED', weight: 1, fn: (p, a) => o.query(acc(a), p, true) });
     r('GET', V + '/openOrders', { sec: 'SIGNED', weight: (p) => (p.has('symbol') ? 1 : 40), fn: (p, a) => o.openOrders(acc(a), p) });
+    r('GET', V + '/ticker/24hr', { sec: 'NONE', weight: (p) => (p.has('symbol') ? 1 : 40), fn: (p) => this.ticker24(p) });
     r('GET', V + '/ticker/bookTicker', { sec: 'NONE', weight: (p) => (p.has('symbol') ? 2 : 5), fn: (p) => o.bookTicker(p) });
     r('GET', V + '/leverageBracket', { sec: 'SIGNED', weight: 1, fn: (p) => o.leverageBracket(p) });
     r('DELETE', V + '/allOpenOrders', { sec: 'SIGNED', weight: 1, fn: (p, a) => o.cancelAll(acc(a), p) });
@@ -287,6 +301,30 @@ export class BinanceVenue {
       },
     });
     r('DELETE', V + '/listenKey', { sec: 'KEY', weight: 1, fn: (_p, a) => (this.ud.stopKey(acc(a).id), '{}') });
+  }
+
+  /** 24 h rolling statistics: one symbol (object), `symbols` (Spot, JSON array) or all (array) */
+  private ticker24(p: Params): Op {
+    const now = this.now();
+    const s = p.get('symbol');
+    if (s !== undefined) {
+      const sr = this.ops.sym(p);
+      return sr instanceof BnError ? sr : this.ticker.json(s, now);
+    }
+    let names = this.ticker.symbols();
+    const ss = p.get('symbols');
+    if (this.isSpot && ss !== undefined) {
+      let want: unknown;
+      try {
+        want = JSON.parse(ss);
+      } catch {
+        return E.invalidJson();
+      }
+      if (!Array.isArray(want) || want.length === 0 || !want.every((x) => typeof x === 'string')) return E.invalidJson();
+      for (const w of want as string[]) if (!this.ticker.has(w)) return E.badSymbol();
+      names = want as string[];
+    }
+    return '[' + names.map((n) => this.ticker.json(n, now)).join(',') + ']';
   }
 
   private exchangeInfo(p: Params): Op {
@@ -357,6 +395,9 @@ export class BinanceVenue {
       this.app.any('/api/*', handler);
       this.app.any('/sapi/*', handler);
     } else this.app.any('/fapi/*', handler);
+    // any other path: a 404 as the real hosts answer, rather than a dropped connection (own app only: a shared app
+    // is the embedder's to route)
+    if (!this.opts.app) this.app.any('/*', handler);
   }
 
   private usedHeaders(ip: string, extra?: Record<string, string>): Record<string, string> {

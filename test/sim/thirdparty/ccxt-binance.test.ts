@@ -126,6 +126,16 @@ describe('ccxt binance / binanceusdm against the simulator', () => {
     expect(bal1['BTC']!.total! - btc0).toBeCloseTo(boughtBtc, 8);
     expect(usdt0 - bal1['USDT']!.total!).toBeCloseTo(o2.cost! + want, 6);
 
+    // fetchTicker (GET /api/v3/ticker/24hr): the only trades so far are ours (manual generator)
+    const tk = await ex.fetchTicker('BTC/USDT');
+    const lastPx = d.asks[1]![0] / 10 ** pd;
+    expect(tk).toMatchObject({ symbol: 'BTC/USDT', open: ask.priceTicks / 10 ** pd, high: lastPx, low: ask.priceTicks / 10 ** pd, last: lastPx });
+    expect(tk.baseVolume).toBeCloseTo(boughtBtc, 8);
+    expect(tk.quoteVolume).toBeCloseTo(o2.cost! + want, 6);
+    expect(tk.info['count']).toBe(3);
+    expect(tk.bid).toBe(sb.bestBidPrice() / 10 ** pd);
+    expect(tk.ask).toBe(sb.bestAskPrice() / 10 ** pd);
+
     // two resting orders, then cancel-all
     const a = await ex.createOrder('BTC/USDT', 'limit', 'buy', 0.001, restPx);
     const b = await ex.createOrder('BTC/USDT', 'limit', 'buy', 0.002, restPx - 1);
@@ -180,6 +190,12 @@ describe('ccxt binance / binanceusdm against the simulator', () => {
     expect(q2.status).toBe('closed');
     expect(q2.cost).toBeCloseTo(want, 4);
     expect(q2.average).toBeCloseTo(want / amount, 1);
+
+    const tk = await ex.fetchTicker('BTC/USDT:USDT'); // GET /fapi/v1/ticker/24hr: our fills are the only trades
+    expect(tk.baseVolume).toBeCloseTo(amount, 8);
+    expect(tk.quoteVolume).toBeCloseTo(want, 4);
+    expect(tk.last).toBe((amount * 10 ** qd > dd.asks[0]![1] ? dd.asks[1]![0] : dd.asks[0]![0]) / 10 ** pd);
+    expect(tk.open).toBe(dd.asks[0]![0] / 10 ** pd);
 
     const pos = await ex.fetchPositions(['BTC/USDT:USDT']);
     expect(pos.length).toBe(1);
