@@ -95,7 +95,8 @@ export const riskConfig = z
     /** sum over symbols of |position| * mid, quote currency */
     maxTotalNotional: positive.default(10_000),
     maxOpenOrders: z.number().int().positive().default(20),
-    maxOrdersPerSecond: z.number().int().positive().default(50),
+    // below the venues' own limits (Binance spot: 100 orders / 10 s), so risk refuses before the exchange does
+    maxOrdersPerSecond: z.number().int().positive().default(10),
     /** limit price must be within this band around mid, bps */
     priceBandBps: positive.default(100),
   })
