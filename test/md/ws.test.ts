@@ -146,6 +146,19 @@ describe('ManagedWs', () => {
     await c.close();
   });
 
+  it('a silent connection (no frame, no ping) is dropped and reconnected', async () => {
+    const c = new ManagedWs({ name: 't5', url: srv.url, staleAfterMs: 40, deadAfterMs: 150, backoffInitialMs: 10, onFrame: () => {} });
+    await c.start();
+    paused = true;
+    try {
+      expect(await until(() => c.reconnects >= 1)).toBe(true);
+    } finally {
+      paused = false;
+    }
+    expect(await until(() => c.connected)).toBe(true);
+    await c.close();
+  });
+
   it('RawWs (bench candidate): frames in place and in order, sends masked, answers pings, closes', async () => {
     const seen: number[] = [];
     let closed = 0;

@@ -10,8 +10,9 @@
  * - Planned rotation (`maxLifetimeMs`, Binance closes every connection after 24 h): a replacement is opened
  *   first; both deliver frames until the replacement has delivered `rotateOverlapFrames` frames (the book
  *   sync drops the duplicates), then the old one is closed. No reconnect gap.
- * - Staleness watchdog: no frame for `staleAfterMs` -> onStale(); the next frame -> onFresh(); no frame for
- *   `deadAfterMs` -> the socket is dropped and reconnected.
+ * - Staleness watchdog: no frame for `staleAfterMs` -> onStale(); the next frame -> onFresh(); no frame and
+ *   no server ping for `deadAfterMs` -> the socket is dropped and reconnected (a quiet market is not a dead
+ *   connection: Binance pings every 20 s / 3 min).
  * - close(): stops timers, closes sockets, no reconnect.
  */
 import WebSocket from 'ws';
@@ -85,6 +86,8 @@ export class ManagedWs {
   private watchTimer: NodeJS.Timeout | undefined;
   private rotateTimer: NodeJS.Timeout | undefined;
   lastFrameNs = 0;
+  /** last frame or server ping: the connection is alive even when the market is quiet */
+  lastAliveNs = 0;
   stale = false;
   /** counters */
   framesIn = 0;
@@ -182,6 +185,9 @@ export class ManagedWs {
       handshakeTimeout: 10_000,
     });
     ws.binaryType = 'nodebuffer';
+    ws.on('ping', () => {
+      if (ws === this.sock) this.lastAliveNs = nowNs();
+    });
     ws.on('message', (data: Buffer, _isBinary: boolean) => {
       const recvNs = nowNs();
       if (ws === this.next) {
@@ -189,6 +195,7 @@ export class ManagedWs {
         if (this.nextFrames >= (this.opts.rotateOverlapFrames ?? 20)) this.promote();
       } else if (ws !== this.sock) return; // old socket after promotion: drop
       this.lastFrameNs = recvNs;
+      this.lastAliveNs = recvNs;
       this.framesIn++;
       this.bytesIn += data.length;
       if (this.stale) {
@@ -214,6 +221,7 @@ export class ManagedWs {
       this.attempt = 0;
       this.connects++;
       this.lastFrameNs = nowNs();
+      this.lastAliveNs = this.lastFrameNs;
       this.opts.onOpen?.(this, reconnect, (t) => ws.send(t));
       this.schedulePing();
       this.scheduleRotate();
@@ -296,9 +304,11 @@ export class ManagedWs {
       this.opts.onStale?.(this);
     }
     const dead = this.opts.deadAfterMs ?? Math.max(10_000, 4 * stale);
-    if (dead > 0 && age >= dead) {
-      log().warn({ conn: this.opts.name, ageMs: Math.round(age) }, 'ws feed dead: reconnecting');
+    const silent = (nowNs() - this.lastAliveNs) / 1e6;
+    if (dead > 0 && silent >= dead) {
+      log().warn({ conn: this.opts.name, silentMs: Math.round(silent) }, 'ws connection silent (no frame, no ping): reconnecting');
       this.lastFrameNs = nowNs();
+      this.lastAliveNs = this.lastFrameNs;
       this.drop();
     }
   }
