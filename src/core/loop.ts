@@ -9,12 +9,16 @@
  * - `timer`: setTimeout to the deadline. Node checks timers against a ms clock and fires up to ~1.5 ms early,
  *   so every wake-up re-checks the clock and re-arms when early (never runs a tick before its deadline).
  * - `precise`: setTimeout until `spinUs` before the deadline, then spin on the clock from setImmediate (I/O
- *   callbacks, including the adapters' frames, still run between two checks). Costs CPU in the spin window.
+ *   callbacks, including the adapters' frames, still run between two checks), and for the last 50 µs without
+ *   yielding. Costs CPU in the spin window.
  *
  * Lateness (actual start - deadline, ns) of every tick goes to `Hop.LoopLateness` of the HopRecorder.
  */
 import { nowNs } from '../latency/clock.js';
 import { Hop, NO_VENUE, type HopRecorder } from '../latency/hops.js';
+
+/** precise mode: below this much time to the deadline, spin without yielding */
+const FINAL_SPIN_NS = 50_000;
 
 export interface LoopHandlers {
   onTick(nowNs: number): void;
@@ -138,8 +142,12 @@ export class HotLoop {
     this.timer = undefined;
     this.immediate = undefined;
     if (!this.running) return;
-    const now = this.clock();
+    let now = this.clock();
     let dl = this.deadline(this.k);
+    // precise mode, last few µs: spin synchronously (a setImmediate turn costs more than what is left)
+    if (this.mode === 'precise' && now < dl && dl - now <= FINAL_SPIN_NS) {
+      while (now < dl) now = this.clock();
+    }
     if (now < dl) {
       this.earlyWakeups += this.ticks > 0 || this.k > 0 ? 1 : 0;
       this.arm(now, dl);
