@@ -102,6 +102,8 @@ export class MarketMaker implements Strategy {
         q.backoffUntil = performance.now() * 1e6 + REJECT_BACKOFF_NS;
       } else this.requote();
     } else if (ev.kind === 'ack' && q.st === Q.Pending) q.st = Q.Live;
+    // the cancel did not go through and the order still works: treat it as live again (the next requote retries)
+    else if (ev.kind === 'cancelReject' && q.st === Q.Canceling) q.st = Q.Live;
   }
 
   private requote(): void {
