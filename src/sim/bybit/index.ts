@@ -510,6 +510,13 @@ class BybitVenue {
   // ---------------------------------------------------------------------------------------------- faults
 
   private onFault(f: SimFault): void {
+    if (f.kind === 'snapshotReset' || f.kind === 'orderbookRestart') {
+      const cat: Category = f.market === 'bybitSpot' ? 'spot' : 'linear';
+      const sym = f.symbol.toUpperCase();
+      if (f.kind === 'snapshotReset') this.pushSnapshot(cat, sym, f.depth);
+      else this.restartOrderbook(cat, sym);
+      return;
+    }
     if (f.kind !== 'closeConnections') return;
     if (f.market !== 'bybitSpot' && f.market !== 'bybitLinear') return;
     const which = f.which ?? 'all';
@@ -526,6 +533,11 @@ class BybitVenue {
         }
       }
     }
+  }
+
+  /** the handle's switch, or an active `tradeServiceRestart` fault on either Bybit market (one trade WS for both) */
+  private tradeServiceRestarting(): boolean {
+    return this.tradeRestarting || this.ctx.peekFault('bybitLinear', 'tradeServiceRestart') !== undefined || this.ctx.peekFault('bybitSpot', 'tradeServiceRestart') !== undefined;
   }
 
   // ---------------------------------------------------------------------------------------------- accounts
@@ -1767,7 +1779,7 @@ class BybitVenue {
       this.sendWs(ws, `{${rq}"retCode":10404,"retMsg":${q(`op type is not found: ${op}`)},"op":${q(op)},"connId":"${d.connId}"}`);
       return;
     }
-    if (this.tradeRestarting) {
+    if (this.tradeServiceRestarting()) {
       this.sendWs(
         ws,
         `{${rq}"retCode":10019,"retMsg":"ws trade service is restarting, do not accept new request, but the request in the process is not affected. You can build new connection to be routed to normal service","op":${q(op)},"connId":"${d.connId}"}`,

@@ -7,8 +7,10 @@
  *  - one-shot (consumed once): reorderDiff, oversizedFrame;
  *  - immediate: closeConnections is only announced to the onFault hooks (venues close their sockets at once), not
  *    kept; every injected fault is announced to the hooks;
+ *  - immediate: snapshotReset, orderbookRestart (Bybit) act through the hooks at once and are not kept either;
  *  - persistent (peekFault, never consumed; a new one of the same kind and market replaces it): clockSkewMs,
- *    latencyMs (market may be 'all'); stallStream lasts `ms` from injection then disappears;
+ *    latencyMs (market may be 'all'); stallStream lasts `ms` from injection then disappears; tradeServiceRestart
+ *    (Bybit) lasts `ms` if given, else until clear;
  *  - clear: removes every fault.
  * Faults are validated (zod) on the control endpoint: `parseFault` gives a clear message naming the bad field.
  */
@@ -19,6 +21,7 @@ type Kind = SimFault['kind'];
 type Of<K extends Kind> = Extract<SimFault, { kind: K }>;
 
 const market = z.enum(['binanceSpot', 'binanceUsdm', 'bybitSpot', 'bybitLinear']);
+const bybitMarket = z.enum(['bybitSpot', 'bybitLinear']);
 const marketOrAll = z.union([market, z.literal('all')]);
 const count = z.number().int().positive().max(1_000_000).optional();
 
@@ -39,6 +42,14 @@ export const SimFaultSchema = z.discriminatedUnion('kind', [
   }),
   z.strictObject({ kind: z.literal('clockSkewMs'), market: marketOrAll, ms: z.number().int().min(-86_400_000).max(86_400_000) }),
   z.strictObject({ kind: z.literal('latencyMs'), market: marketOrAll, ms: z.number().int().nonnegative().max(60_000) }),
+  z.strictObject({
+    kind: z.literal('snapshotReset'),
+    market: bybitMarket,
+    symbol: z.string().min(1),
+    depth: z.union([z.literal(1), z.literal(50), z.literal(200), z.literal(1000)]).optional(),
+  }),
+  z.strictObject({ kind: z.literal('orderbookRestart'), market: bybitMarket, symbol: z.string().min(1) }),
+  z.strictObject({ kind: z.literal('tradeServiceRestart'), market: bybitMarket, ms: z.number().int().positive().max(3_600_000).optional() }),
   z.strictObject({ kind: z.literal('clear') }),
 ]);
 
@@ -66,7 +77,9 @@ interface Entry {
   until: number;
 }
 
-const PERSISTENT: ReadonlySet<Kind> = new Set<Kind>(['clockSkewMs', 'latencyMs', 'stallStream']);
+const PERSISTENT: ReadonlySet<Kind> = new Set<Kind>(['clockSkewMs', 'latencyMs', 'stallStream', 'tradeServiceRestart']);
+/** announced to the hooks only (the venue acts at once), never kept */
+const IMMEDIATE: ReadonlySet<Kind> = new Set<Kind>(['closeConnections', 'snapshotReset', 'orderbookRestart']);
 
 function marketOf(f: SimFault): SimMarketId | 'all' | undefined {
   return 'market' in f ? f.market : undefined;
@@ -86,14 +99,15 @@ export class FaultRegistry {
     this.injected++;
     if (f.kind === 'clear') {
       this.entries = [];
-    } else if (f.kind === 'closeConnections') {
+    } else if (IMMEDIATE.has(f.kind)) {
       // acts at once through the hooks; nothing to keep
     } else {
       const m = marketOf(f);
       if (PERSISTENT.has(f.kind)) {
         // replace the previous persistent fault of that kind and market
         this.entries = this.entries.filter((e) => !(e.fault.kind === f.kind && marketOf(e.fault) === m));
-        const until = f.kind === 'stallStream' ? performance.now() + f.ms : Infinity;
+        const until =
+          f.kind === 'stallStream' ? performance.now() + f.ms : f.kind === 'tradeServiceRestart' && f.ms !== undefined ? performance.now() + f.ms : Infinity;
         this.entries.push({ fault: f, left: Infinity, until });
       } else {
         const n = 'count' in f && typeof f.count === 'number' ? f.count : 1;

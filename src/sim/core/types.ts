@@ -184,7 +184,17 @@ export type SimFault =
   | { kind: 'httpStatus'; market: SimMarketId; status: 429 | 418 | 500 | 502 | 503 | 504; count?: number; retryAfterSec?: number }
   | { kind: 'clockSkewMs'; market: SimMarketId | 'all'; ms: number } // server clock = real + ms
   | { kind: 'latencyMs'; market: SimMarketId | 'all'; ms: number } // delay every order response by ms
+  // Bybit-only (Binance venues ignore them):
+  /** push a fresh orderbook `snapshot` mid-stream on the symbol's depth topics (one depth or all), `u` continuing */
+  | { kind: 'snapshotReset'; market: SimBybitMarketId; symbol: string; depth?: 1 | 50 | 200 | 1000 }
+  /** orderbook service restart: the next message of each depth topic of the symbol is a snapshot with u == 1 */
+  | { kind: 'orderbookRestart'; market: SimBybitMarketId; symbol: string }
+  /** the Bybit trade WS (shared by both categories: either market turns it on) answers every request with 10019 and
+   * closes the connection, for `ms` (default: until `clear`) */
+  | { kind: 'tradeServiceRestart'; market: SimBybitMarketId; ms?: number }
   | { kind: 'clear' };
+
+export type SimBybitMarketId = 'bybitSpot' | 'bybitLinear';
 
 /** Shared services handed to each venue layer at start. */
 export interface SimContext {

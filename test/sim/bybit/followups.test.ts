@@ -1,7 +1,7 @@
 // Bybit venue on the core follow-ups: venue order ids from the per-market core allocator (unique across symbols),
 // SimFault kinds for snapshot / orderbook restart / trade service restart, amend through the core (queue priority).
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { startBybitSim, signedGet, signedPost, type BybitSim } from './helpers.js';
+import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
+import { Client, startBybitSim, signedGet, signedPost, wsAuthArgs, type BybitSim } from './helpers.js';
 import type { MatchingBook } from '../../../src/sim/core/book.js';
 import { InstrumentFmt } from '../../../src/sim/bybit/common.js';
 
@@ -13,6 +13,24 @@ beforeAll(async () => {
 afterAll(async () => {
   await s.close();
 });
+const clients: Client[] = [];
+afterEach(() => {
+  for (const c of clients.splice(0)) c.close();
+});
+async function open(url: string): Promise<Client> {
+  const c = await Client.open(url);
+  clients.push(c);
+  return c;
+}
+async function control(path: string, body: unknown): Promise<{ status: number; json: any }> {
+  const r = await fetch(`${s.sim.endpoints.control.url}${path}`, {
+    method: 'POST',
+    headers: { 'X-Sim-Token': s.sim.endpoints.control.token, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: r.status, json: await r.json() };
+}
+const hdr = () => ({ 'X-BAPI-TIMESTAMP': String(Date.now()), 'X-BAPI-RECV-WINDOW': '5000' });
 
 function book(cat: 'spot' | 'linear', sym: string): MatchingBook {
   return s.sim.books.get(cat === 'spot' ? 'bybitSpot' : 'bybitLinear')!.get(sym)!;
@@ -59,5 +77,62 @@ describe('order ids', () => {
       const ok = await signedPost(s.ep, '/v5/order/cancel', { category: m.cat, symbol: m.sym, orderId: m.id });
       expect(ok.json.retCode).toBe(0);
     }
+  });
+});
+
+describe('Bybit faults from the control endpoint', () => {
+  it('snapshotReset pushes a fresh snapshot with u + 1; orderbookRestart a snapshot with u == 1', async () => {
+    const c = await open(`${s.ep.wsStreamBaseUrl}/v5/public/linear`);
+    c.send({ op: 'subscribe', args: ['orderbook.50.BTCUSDT', 'orderbook.200.BTCUSDT'] });
+    const first50 = await c.waitFor((f) => f.type === 'snapshot' && f.topic === 'orderbook.50.BTCUSDT');
+    await c.waitFor((f) => f.type === 'snapshot' && f.topic === 'orderbook.200.BTCUSDT');
+    const u200 = s.venue.topicUpdateId('linear', 'BTCUSDT', 200);
+    let n = c.frames.length;
+    expect((await control('/faults', { kind: 'snapshotReset', market: 'bybitLinear', symbol: 'BTCUSDT', depth: 50 })).status).toBe(200);
+    const again = await c.waitFor((f) => f.type === 'snapshot' && f.topic === 'orderbook.50.BTCUSDT', 2000, n);
+    expect(again.data.u).toBe(first50.data.u + 1);
+    // only the asked depth
+    expect(s.venue.topicUpdateId('linear', 'BTCUSDT', 200)).toBe(u200);
+    n = c.frames.length;
+    expect((await control('/faults', { kind: 'orderbookRestart', market: 'bybitLinear', symbol: 'BTCUSDT' })).status).toBe(200);
+    const r50 = await c.waitFor((f) => f.type === 'snapshot' && f.topic === 'orderbook.50.BTCUSDT', 2000, n);
+    const r200 = await c.waitFor((f) => f.type === 'snapshot' && f.topic === 'orderbook.200.BTCUSDT', 2000, n);
+    expect([r50.data.u, r200.data.u]).toEqual([1, 1]);
+    // immediate faults are not kept
+    const listed = await (await fetch(`${s.sim.endpoints.control.url}/faults`, { headers: { 'X-Sim-Token': s.sim.endpoints.control.token } })).json();
+    expect(listed).toEqual({ faults: [] });
+  });
+
+  it('tradeServiceRestart: the trade WS answers 10019 and closes until clear', async () => {
+    expect((await control('/faults', { kind: 'tradeServiceRestart', market: 'bybitSpot' })).status).toBe(200);
+    try {
+      const t = await open(s.ep.wsApiUrl);
+      t.send({ op: 'auth', args: wsAuthArgs(s.ep) });
+      await t.waitFor((f) => f.op === 'auth' && f.retCode === 0);
+      t.send({ reqId: 'r1', header: hdr(), op: 'order.create', args: [{ category: 'linear', symbol: 'BTCUSDT', side: 'Buy', orderType: 'Market', qty: '0.01' }] });
+      expect((await t.waitFor((x) => x.reqId === 'r1')).retCode).toBe(10019);
+      await t.waitClosed();
+    } finally {
+      expect((await control('/faults/clear', {})).status).toBe(200);
+    }
+    const w = await open(s.ep.wsApiUrl);
+    w.send({ op: 'auth', args: wsAuthArgs(s.ep) });
+    await w.waitFor((f) => f.op === 'auth' && f.retCode === 0);
+    const f = fmt('linear', 'BTCUSDT');
+    const px = f.price(book('linear', 'BTCUSDT').bestBidPrice() - 400 * f.tickUnits);
+    w.send({ reqId: 'r2', header: hdr(), op: 'order.create', args: [{ category: 'linear', symbol: 'BTCUSDT', side: 'Buy', orderType: 'Limit', qty: '0.01', price: px }] });
+    const ok = await w.waitFor((x) => x.reqId === 'r2');
+    expect(ok.retCode).toBe(0);
+    w.send({ reqId: 'r3', header: hdr(), op: 'order.cancel', args: [{ category: 'linear', symbol: 'BTCUSDT', orderId: ok.data.orderId }] });
+    expect((await w.waitFor((x) => x.reqId === 'r3')).retCode).toBe(0);
+  });
+
+  it('the control endpoint refuses the Bybit-only kinds for a Binance market or a bad depth', async () => {
+    const bad = await control('/faults', { kind: 'snapshotReset', market: 'binanceSpot', symbol: 'BTCUSDT' });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error).toMatch(/market/);
+    const depth = await control('/faults', { kind: 'snapshotReset', market: 'bybitSpot', symbol: 'BTCUSDT', depth: 25 });
+    expect(depth.status).toBe(400);
+    expect(depth.json.error).toMatch(/depth/);
   });
 });

@@ -44,6 +44,32 @@ describe('fault registry', () => {
     expect(r.list()).toEqual([]);
   });
 
+  it('Bybit-only kinds: snapshotReset/orderbookRestart act through the hooks only; tradeServiceRestart persists (ms or clear)', async () => {
+    const r = new FaultRegistry();
+    const seen: string[] = [];
+    r.onFault((f) => seen.push(f.kind));
+    r.inject({ kind: 'snapshotReset', market: 'bybitLinear', symbol: 'BTCUSDT', depth: 50 });
+    r.inject({ kind: 'orderbookRestart', market: 'bybitSpot', symbol: 'BTCUSDT' });
+    expect(r.list()).toEqual([]);
+    expect(seen).toEqual(['snapshotReset', 'orderbookRestart']);
+    r.inject({ kind: 'tradeServiceRestart', market: 'bybitSpot' });
+    expect(r.peekFault('bybitSpot', 'tradeServiceRestart')).toBeDefined();
+    expect(r.peekFault('bybitLinear', 'tradeServiceRestart')).toBeUndefined();
+    expect(r.peekFault('bybitSpot', 'tradeServiceRestart')).toBeDefined(); // not consumed by a peek
+    r.clear();
+    expect(r.peekFault('bybitSpot', 'tradeServiceRestart')).toBeUndefined();
+    r.inject({ kind: 'tradeServiceRestart', market: 'bybitLinear', ms: 30 });
+    expect(r.peekFault('bybitLinear', 'tradeServiceRestart')).toBeDefined();
+    await new Promise((res) => setTimeout(res, 60));
+    expect(r.peekFault('bybitLinear', 'tradeServiceRestart')).toBeUndefined();
+    expect(parseFault({ kind: 'snapshotReset', market: 'bybitSpot', symbol: 'ETHUSDT' })).toEqual({
+      ok: true,
+      fault: { kind: 'snapshotReset', market: 'bybitSpot', symbol: 'ETHUSDT' },
+    });
+    expect(parseFault({ kind: 'orderbookRestart', market: 'binanceUsdm', symbol: 'ETHUSDT' }).ok).toBe(false);
+    expect(parseFault({ kind: 'tradeServiceRestart', market: 'bybitLinear', ms: 0 }).ok).toBe(false);
+  });
+
   it('clock: offset per market plus skew fault', () => {
     const r = new FaultRegistry();
     const c = new SimClock(r, () => 1_000_000);
