@@ -32,8 +32,8 @@ import type {
   SimVenueFactory,
   SimVenueHandle,
 } from './core/types.js';
-import { startBinanceSpot, startBinanceUsdm } from './binance/index.js';
-import { startBybit } from './bybit/index.js';
+import { startBinanceSpot, startBinanceUsdm, type BinanceVenueOptions } from './binance/index.js';
+import { startBybit, type BybitVenueOptions } from './bybit/index.js';
 
 export type SimVenueName = 'binanceSpot' | 'binanceUsdm' | 'bybit';
 export const ALL_VENUES: readonly SimVenueName[] = ['binanceSpot', 'binanceUsdm', 'bybit'];
@@ -75,8 +75,18 @@ export interface SimOptions {
   /** token of the control endpoint; default random */
   controlToken?: string;
   log?: Logger;
-  /** replace venue factories (tests) */
+  /** replace venue factories (tests); they get `venueOptions[name]` merged into their options too */
   factories?: Partial<Record<SimVenueName, SimVenueFactory>>;
+  /** per-venue options passed through to the venue layer (host and port come from `host` / `ports`) */
+  venueOptions?: SimVenueOptions;
+}
+
+type VenueExtra<T> = Omit<T, 'host' | 'port' | 'app'>;
+/** Options of each venue layer beyond host/port (e.g. Bybit push intervals and rate limits, Binance ping periods). */
+export interface SimVenueOptions {
+  binanceSpot?: VenueExtra<BinanceVenueOptions>;
+  binanceUsdm?: VenueExtra<BinanceVenueOptions>;
+  bybit?: VenueExtra<BybitVenueOptions>;
 }
 
 /** The JSON object `tickwire sim` prints. Venues that failed to start are absent. */
@@ -99,6 +109,8 @@ export interface SimHandle {
   replayers: Replayer[];
   /** venue name -> error message, for venues that failed to start */
   venueErrors: Partial<Record<SimVenueName, string>>;
+  /** handles of the started venues. With the default factories `bybit` is a `BybitVenueHandle` (pushSnapshot, ...). */
+  venueHandles: Partial<Record<SimVenueName, SimVenueHandle>>;
   inject(f: SimFault): void;
   clear(): void;
   close(): Promise<void>;
@@ -255,8 +267,9 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
   try {
     for (const name of wanted) {
       const port = opts.ports?.[name];
+      const extra = opts.venueOptions?.[name] ?? {};
       try {
-        const handle = await factories[name](ctx, port === undefined ? { host } : { host, port });
+        const handle = await factories[name](ctx, port === undefined ? { ...extra, host } : { ...extra, host, port });
         venues.push({ name, handle });
         endpoints[name] = handle.endpoints;
       } catch (e) {
@@ -314,6 +327,7 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
     generator,
     replayers,
     venueErrors,
+    venueHandles: Object.fromEntries(venues.map((v) => [v.name, v.handle])) as Partial<Record<SimVenueName, SimVenueHandle>>,
     inject: (f) => faults.inject(f),
     clear: () => faults.clear(),
     close,

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
 import WebSocket from 'ws';
 import { startSim, type SimHandle } from '../../../src/sim/index.js';
-import { createBybitVenue, type BybitVenueHandle, type BybitVenueOptions } from '../../../src/sim/bybit/index.js';
+import type { BybitVenueHandle, BybitVenueOptions } from '../../../src/sim/bybit/index.js';
 import type { SimVenueEndpoints } from '../../../src/sim/core/types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -20,20 +20,18 @@ export interface BybitSim {
 }
 
 export async function startBybitSim(opts: Partial<Omit<BybitVenueOptions, 'host' | 'port' | 'app'>> = {}, seed = 7): Promise<BybitSim> {
-  let venue: BybitVenueHandle | undefined;
   const sim = await startSim({
     venues: ['bybit'],
     generatorMode: 'manual',
     seed,
     symbols: ['BTCUSDT', 'ETHUSDT'],
-    factories: {
-      bybit: async (ctx, o) => {
-        venue = await createBybitVenue(ctx, { ...o, ...opts });
-        return venue;
-      },
-    },
+    venueOptions: { bybit: opts },
   });
-  if (!venue || !sim.endpoints.bybit) throw new Error(`bybit venue did not start: ${JSON.stringify(sim.venueErrors)}`);
+  const venue = sim.venueHandles.bybit as BybitVenueHandle | undefined;
+  if (!venue || !sim.endpoints.bybit) {
+    await sim.close();
+    throw new Error(`bybit venue did not start: ${JSON.stringify(sim.venueErrors)}`);
+  }
   return { sim, venue, ep: sim.endpoints.bybit, close: () => sim.close() };
 }
 

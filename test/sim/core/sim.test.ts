@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSim, BINANCE_DOC_EXAMPLE_KEY, BINANCE_DOC_EXAMPLE_SECRET, type SimHandle } from '../../../src/sim/index.js';
 import type { SimBookListener, SimLevelChange, SimVenueFactory } from '../../../src/sim/core/types.js';
+import type { BybitVenueHandle } from '../../../src/sim/bybit/index.js';
 
 const open: SimHandle[] = [];
 afterEach(async () => {
@@ -71,6 +72,33 @@ describe('startSim (core only)', () => {
     expect(res.ok && res.fills.length).toBeGreaterThan(0);
     expect(accountEvents).toBeGreaterThan(0);
     expect(sim.ctx.account(sim.ctx.credentials.apiKey)!.balances.get('BTC')!.free).toBeGreaterThan(100);
+  });
+
+  it('venueOptions reach the venue layers (real Bybit, and a replaced factory gets them merged too)', async () => {
+    const got: unknown[] = [];
+    const fake: SimVenueFactory = async (ctx, o) => {
+      got.push(o);
+      return {
+        endpoints: { restBaseUrl: `http://${o.host}:1`, wsStreamBaseUrl: `ws://${o.host}:1`, wsApiUrl: `ws://${o.host}:1/ws-api/v3`, apiKey: ctx.credentials.apiKey, apiSecret: ctx.credentials.apiSecret },
+        close: async () => undefined,
+      };
+    };
+    const sim = await startSim({
+      seed: 4,
+      venues: ['binanceUsdm', 'bybit'],
+      generatorMode: 'manual',
+      factories: { binanceUsdm: fake },
+      venueOptions: { binanceUsdm: { listenKeyTtlMs: 1500, pingIntervalMs: 1000 }, bybit: { firstUpdateId: 4242, idleTimeoutSec: 30 } },
+    });
+    open.push(sim);
+    expect(got).toEqual([{ host: '127.0.0.1', listenKeyTtlMs: 1500, pingIntervalMs: 1000 }]);
+    const bybit = sim.venueHandles.bybit as BybitVenueHandle;
+    expect(Object.keys(sim.venueHandles).sort()).toEqual(['binanceUsdm', 'bybit']);
+    // a topic's u starts at firstUpdateId and is incremented when the topic is first activated
+    const r = await fetch(`${sim.endpoints.bybit!.restBaseUrl}/v5/market/orderbook?category=linear&symbol=BTCUSDT&limit=1000`);
+    const j = (await r.json()) as { result: { u: number } };
+    expect(j.result.u).toBe(4243);
+    expect(bybit.topicUpdateId('linear', 'BTCUSDT', 1000)).toBe(4243);
   });
 
   it('replay books come from the capture; generator keeps the other symbols', async () => {
