@@ -197,7 +197,12 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
     if (recv > 0) this.hops.record(Hop.Decide, v, t0 - recv);
     const id = this.ids.next();
     this.ledger.intent(id, req, t1, manual);
-    this.journal?.append({ t: 'intent', id, v: ins.venue, s: ins.symbol, side: req.side, type: req.type, tif: req.tif, px: req.price, qty: req.qty, manual, ms: Date.now() });
+    const j = this.journal;
+    if (j) {
+      const rec = { t: 'intent' as const, id, v: ins.venue, s: ins.symbol, side: req.side, type: req.type, tif: req.tif, px: req.price, qty: req.qty, manual, ms: Date.now() };
+      if (this.config.persistence.intentWriteAhead) j.appendNow(rec);
+      else j.append(rec);
+    }
     this.ordersSent++;
     this.noteSend(false);
     this.entry.place(id, ins, req);

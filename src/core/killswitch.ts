@@ -232,7 +232,7 @@ export class KillSwitch {
         const req = { slot: i.slot, side: pos > 0 ? ('SELL' as const) : ('BUY' as const), type: 'MARKET' as const, tif: 'IOC' as const, price: 0, qty, reduceOnly: i.venue === 'binanceUsdm' || i.venue === 'bybitLinear' };
         try {
           e.ledger.intent(id, req, nowNs(), true);
-          e.journal?.append({ t: 'intent', id, v: i.venue, s: i.symbol, side: req.side, type: req.type, tif: req.tif, px: 0, qty, manual: true, ms: Date.now() });
+          e.journal?.appendNow({ t: 'intent', id, v: i.venue, s: i.symbol, side: req.side, type: req.type, tif: req.tif, px: 0, qty, manual: true, ms: Date.now() });
           e.entry.place(id, i, req);
           flattened.push({ instrument: `${i.venue}:${i.symbol}`, qty: e.ledger.positionReal(i.slot), id });
         } catch (err) {

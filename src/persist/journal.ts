@@ -144,8 +144,31 @@ export class Journal {
     this.flush();
   };
 
+  /**
+   * Write-ahead: queue `r` and write everything queued now (one write(2) into the page cache, which survives a
+   * `kill -9`); the fsync, if the policy wants one, stays with the batch timer. Used for order intents, so an
+   * order never reaches an exchange before its intent is in the file.
+   */
+  appendNow(r: JournalRecord): void {
+    if (this.closed) return;
+    this.pending.push(encodeRecord(r));
+    this.records++;
+    this.writePending(false);
+    if (this.opts.fsync === 'batch') this.dirty = true;
+    if (this.timer === undefined && this.dirty && this.opts.fsync === 'batch') this.timer = setTimeout(this.flushTimer, this.opts.batchMs);
+  }
+
   /** Write the queued batch now (synchronous write; called from the batch timer, snapshots and shutdown). */
   flush(): void {
+    if (this.pending.length === 0) {
+      // a write-ahead record may still wait for its fsync
+      if (this.dirty && this.opts.fsync === 'batch') this.syncIfDirty();
+      return;
+    }
+    this.writePending(this.opts.fsync === 'batch');
+  }
+
+  private writePending(fsyncNow: boolean): void {
     if (this.pending.length === 0 || this.closed) return;
     const data = this.pending.length === 1 ? (this.pending[0] as string) : this.pending.join('');
     this.pending = [];
@@ -155,9 +178,10 @@ export class Journal {
       while (off < buf.length) off += writeSync(this.fd, buf, off, buf.length - off);
       this.size += buf.length;
       this.batches++;
-      if (this.opts.fsync === 'batch') {
+      if (fsyncNow) {
         fsyncSync(this.fd);
         this.fsyncs++;
+        this.dirty = false;
       } else this.dirty = true;
     } catch {
       this.writeErrors++;

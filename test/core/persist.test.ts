@@ -37,6 +37,21 @@ describe('journal', () => {
     expect(r.badTail).toBeUndefined();
   });
 
+  it('write-ahead records are in the file before append returns; batched ones after the batch timer', async () => {
+    const d = dir();
+    const j = Journal.open(d, opts);
+    j.append({ t: 'mark', what: 'batched', ms: 1 });
+    j.appendNow({ t: 'mark', what: 'ahead', ms: 2 });
+    // appendNow wrote everything queued so far, in order, without waiting for the timer
+    expect(readJournal(join(d, JOURNAL_FILE)).records.map((x) => (x as { what: string }).what)).toEqual(['batched', 'ahead']);
+    j.append({ t: 'mark', what: 'later', ms: 3 });
+    expect(readJournal(join(d, JOURNAL_FILE)).records.length).toBe(2);
+    await sleep(20);
+    expect(readJournal(join(d, JOURNAL_FILE)).records.length).toBe(3);
+    expect(j.fsyncs).toBeGreaterThanOrEqual(1);
+    j.close();
+  });
+
   it('truncated tail: recovers every complete record, reports the rest, and reopening truncates it', () => {
     const d = dir();
     const p = join(d, JOURNAL_FILE);
