@@ -37,7 +37,7 @@ class Updates {
     void (async () => {
       while (!this.stopped) {
         try {
-          for (const o of await ex.watchOrders(symbol)) this.all.push({ id: o.id, status: o.status, filled: o.filled, amount: o.amount, symbol: o.symbol });
+          for (const o of await ex.watchOrders(symbol)) this.all.push({ ...o }); // a snapshot: ccxt updates its cached order objects in place
         } catch {
           return; // closed
         }
