@@ -9,9 +9,9 @@
  *
  * Floor: a bare client in its own Node process (the `ws` client; undici Pool for REST) that sends the trigger
  * frame straight back over the order transport: the least any engine in Node can do on this machine.
- * Engine: the same measurement with the engine in the client's place. NOT INTEGRATED YET: it needs the
- * simulator to expose trigger/arrival hooks and the engine to run against them (see LATENCY.md); the JSON
- * says so (`engine: null` with a note) rather than inventing a figure.
+ * Engine (`--engine`, src/latency/w2wengine.ts): the real engine in its own process against the simulator in this
+ * process; trigger = a one-tick move of the touch, arrival = the engine's first order event at the book. Without
+ * --engine the JSON says `engine: null` with a note.
  *
  * Pinning: run this process under `taskset -c A` and give `--client-cpu B` (the client is spawned under
  * `taskset -c B`); the JSON records both affinities. On this 2-vCPU guest a cross-vCPU wake-up costs ~50 µs
@@ -332,12 +332,29 @@ export async function runFloor(opts: W2wOptions): Promise<W2wSide> {
   }
 }
 
-export const ENGINE_NOT_INTEGRATED =
-  'engine path not integrated yet: it needs trigger/arrival hooks in the simulator (a MatchingBook listener for order arrival and a ' +
-  'manual generator step as the trigger) and the engine run against them; see LATENCY.md, "Wire to wire"';
+export const ENGINE_NOT_RUN = 'engine path not run: add --engine (needs npm run build); see LATENCY.md, "Wire to wire"';
+export const ENGINE_METHOD =
+  'engine: tickwire run (demo market maker) in its own process against the simulator in this process; trigger = a one-tick move of ' +
+  'the touch (nowNs before the book batch the venue sends), arrival = the first order event of the engine at that book; paced for ' +
+  'order-rate limits, so fewer triggers than the floor. The simulator\'s venue is not the floor\'s bare uWS server: compare with care';
 
-export async function runWire2Wire(opts: W2wOptions): Promise<W2wResult> {
+export async function runWire2Wire(opts: W2wOptions & { engineTriggers?: number; engineGapMs?: number }): Promise<W2wResult> {
   const floor = await runFloor(opts);
+  let engine: W2wSide | null = null;
+  let engineNote: string | undefined = ENGINE_NOT_RUN;
+  if (opts.engineTriggers !== undefined && opts.engineTriggers > 0) {
+    const { runEnginePath } = await import('./w2wengine.js');
+    engine = await runEnginePath({
+      triggers: opts.engineTriggers,
+      transport: opts.transport,
+      ...(opts.engineGapMs !== undefined ? { gapMs: opts.engineGapMs } : {}),
+      ...(opts.clientCpu !== undefined ? { clientCpu: opts.clientCpu } : {}),
+      ...(opts.log ? { log: opts.log } : {}),
+    });
+    engineNote = ENGINE_METHOD;
+  }
+  const f = floor.latencyUs;
+  const e = engine?.latencyUs;
   return {
     transport: opts.transport,
     server: opts.server ?? 'uws',
@@ -345,9 +362,9 @@ export async function runWire2Wire(opts: W2wOptions): Promise<W2wResult> {
     frameBytes: triggerFrame(1).length,
     exchangeCpus: cpusOf('self'),
     floor,
-    engine: null,
-    engineNote: ENGINE_NOT_INTEGRATED,
-    ratio: null,
+    engine,
+    engineNote,
+    ratio: e && e.count > 0 && f.p50 > 0 && f.p99 > 0 ? { p50: Math.round((e.p50 / f.p50) * 100) / 100, p99: Math.round((e.p99 / f.p99) * 100) / 100 } : null,
     goal: 'engine p50 within 2x of the floor and p99 within 3x',
   };
 }
@@ -363,6 +380,9 @@ and, once integrated, the engine. Pin with: taskset -c A npx tickwire wire2wire 
   --transport T     ws, rest or both (default ws)
   --server S        exchange-side server: uws (uWebSockets.js, as the simulator; default), ws (the ws package on
                     node:http) or both, for the uWS vs ws comparison
+  --engine          also run the engine path (tickwire run, demo market maker, in its own process; needs the build)
+  --engine-triggers N   engine triggers (default 300; paced by --engine-gap-ms for exchange order-rate limits)
+  --engine-gap-ms MS    pause after each engine answer (default 250)
   --json FILE       also write the results as JSON
   --client-cpu N    run the answering client under taskset -c N
 `;
@@ -397,13 +417,26 @@ export async function main(argv: string[]): Promise<number> {
   const results: W2wResult[] = [];
   const transports: W2wTransport[] = t === 'both' ? ['ws', 'rest'] : [t];
   for (const server of servers) for (const transport of transports) {
-    const r = await runWire2Wire({ triggers, transport, server, ...(clientCpu !== undefined ? { clientCpu } : {}), log: (l) => process.stderr.write(l + '\n') });
+    const engineTriggers = argv.includes('--engine') && server === servers[0] ? Number(val('--engine-triggers') ?? 300) : undefined;
+    const gap = val('--engine-gap-ms');
+    const r = await runWire2Wire({
+      triggers,
+      transport,
+      server,
+      ...(clientCpu !== undefined ? { clientCpu } : {}),
+      ...(engineTriggers !== undefined ? { engineTriggers } : {}),
+      ...(gap !== undefined ? { engineGapMs: Number(gap) } : {}),
+      log: (l) => process.stderr.write(l + '\n'),
+    });
     results.push(r);
     const f = r.floor.latencyUs;
     process.stdout.write(
       `${transport.padEnd(4)} floor, ${server} server  (${r.floor.client}; exchange cpus ${r.exchangeCpus ?? '?'}, client cpus ${r.floor.cpus ?? '?'})\n` +
         `     n=${f.count} p50 ${f.p50} µs  p90 ${f.p90}  p99 ${f.p99}  p99.9 ${f.p999}  max ${f.max}  lost ${r.floor.lost}\n` +
-        `     engine: ${r.engine ? JSON.stringify(r.engine.latencyUs) : `n/a (${r.engineNote ?? ''})`}\n`,
+        (r.engine
+          ? `     engine n=${r.engine.latencyUs.count} p50 ${r.engine.latencyUs.p50} µs  p90 ${r.engine.latencyUs.p90}  p99 ${r.engine.latencyUs.p99}  p99.9 ${r.engine.latencyUs.p999}  max ${r.engine.latencyUs.max}  lost ${r.engine.lost}\n` +
+            `     engine/floor: p50 ${r.ratio?.p50 ?? '?'}x  p99 ${r.ratio?.p99 ?? '?'}x  (goal: p50 <= 2x, p99 <= 3x)\n`
+          : `     engine: not run (${r.engineNote ?? ''})\n`),
     );
   }
   const file = val('--json');

@@ -1,0 +1,183 @@
+/**
+ * Engine path of `tickwire wire2wire --engine`: the real engine (`run()` from src/core/run.ts, demo market maker)
+ * in its own Node process, trading against the simulator in this process.
+ *
+ * Trigger: the simulator's generator is manual (no traffic of its own); each trigger moves the touch of
+ * binanceSpot BTCUSDT by one tick (the best ask's synthetic level is lifted and a bid appears at its price, then
+ * the reverse), which moves the mid by one tick, so the market maker (quoting `halfSpreadBps` away, requoteTicks 0)
+ * must requote. `nowNs()` is taken right before the book batch that the venue turns into frames.
+ * Arrival: the first order event of the engine's account on that book after the trigger (a `MatchingBook`
+ * listener: the cancel or new order, after the venue parsed and authenticated the request).
+ * Pacing: exchange order-rate limits (Binance spot: 50 orders / 10 s per account in the simulator's rules) allow a
+ * few triggers per second, so the engine path runs far fewer triggers than the floor (`--engine-triggers`).
+ * Needs the build (`npm run build`): the engine process runs dist/src/core/run.js.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { startSim, type SimHandle } from '../sim/index.js';
+import type { SimBookListener, SimOrder } from '../sim/core/types.js';
+import type { MatchingBook } from '../sim/core/book.js';
+import { nowNs } from './clock.js';
+import { buildHistogram } from './hops.js';
+import type { W2wSide, W2wTransport } from './wire2wire.js';
+import { percentilesUs } from './wire2wire.js';
+
+/** dist/src/core/run.js of this checkout, or undefined when not built. */
+export function builtRunModule(): string | undefined {
+  let d = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const cand = [join(d, 'dist', 'src', 'core', 'run.js'), join(d, 'src', 'core', 'run.js')].find(
+      (p) => existsSync(p) && p.includes(`${join('dist', 'src', 'core')}`),
+    );
+    if (cand) return cand;
+    d = dirname(d);
+  }
+  return undefined;
+}
+
+export interface EngineOptions {
+  triggers: number;
+  transport: W2wTransport;
+  /** ms between an arrival and the next trigger (default 250: order-rate limits) */
+  gapMs?: number;
+  timeoutMs?: number;
+  clientCpu?: number;
+  warmup?: number;
+  /** how long to wait for the engine's first quote (default 30 s) */
+  quoteTimeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+export async function runEnginePath(opts: EngineOptions): Promise<W2wSide> {
+  const runJs = builtRunModule();
+  if (!runJs) throw new Error('engine path needs the build: run `npm run build` first');
+  const log = opts.log ?? (() => undefined);
+  const tmp = mkdtempSync(join(tmpdir(), 'tw-w2w-engine-'));
+  let sim: SimHandle | undefined;
+  let child: ChildProcess | undefined;
+  try {
+    sim = await startSim({ venues: ['binanceSpot'], symbols: ['BTCUSDT'], generatorMode: 'manual', depthIntervalMs: 0, seed: 1 });
+    const ep = sim.endpoints.binanceSpot;
+    const book = sim.books.get('binanceSpot')?.get('BTCUSDT') as MatchingBook | undefined;
+    if (!ep || !book) throw new Error('simulator did not start binanceSpot BTCUSDT');
+    const config = {
+      exchanges: {
+        binance: { preset: 'sim', endpoints: { spotRest: ep.restBaseUrl, spotWs: ep.wsStreamBaseUrl, spotWsApi: ep.wsApiUrl } },
+        bybit: { enabled: false },
+      },
+      instruments: [{ venue: 'binanceSpot', symbol: 'BTCUSDT' }],
+      strategy: { name: 'marketMaker', marketMaker: { venue: 'binanceSpot', symbol: 'BTCUSDT', halfSpreadBps: 5, size: 0.001, maxInventory: 0.01, requoteTicks: 0 } },
+      persistence: { dir: join(tmp, 'data'), fsync: 'never' },
+      control: { enabled: false },
+      log: { level: 'warn', destinations: [{ to: 'stderr', level: 'warn' }] },
+    };
+    const cfgFile = join(tmp, 'engine.json');
+    writeFileSync(cfgFile, JSON.stringify(config, null, 1));
+    const src = `
+const { runEngine } = await import(${JSON.stringify(pathToFileURL(runJs).href)});
+const r = await runEngine({ config: ${JSON.stringify(cfgFile)}, durationSec: 3600, print: false, transport: ${JSON.stringify(opts.transport === 'ws' ? 'wsapi' : 'rest')} });
+process.exit(r.code);
+`;
+    const env = { ...process.env, TICKWIRE_BINANCE_API_KEY: ep.apiKey, TICKWIRE_BINANCE_API_SECRET: ep.apiSecret };
+    const args = ['--input-type=module', '-e', src];
+    child =
+      opts.clientCpu !== undefined
+        ? spawn('taskset', ['-c', String(opts.clientCpu), process.execPath, ...args], { env, stdio: ['ignore', 'ignore', 'inherit'], cwd: tmp })
+        : spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'inherit'], cwd: tmp });
+    let exited = false;
+    child.once('exit', () => (exited = true));
+
+    let onArrival: ((t: number) => void) | undefined;
+    let quoted = false;
+    const listener: SimBookListener = {
+      onLevels: () => undefined,
+      onTrade: () => undefined,
+      onOrder: (_sym: string, _o: SimOrder) => {
+        const t = nowNs();
+        quoted = true;
+        const f = onArrival;
+        onArrival = undefined;
+        f?.(t);
+      },
+    };
+    book.addListener(listener);
+    try {
+      // the engine syncs its book from a snapshot plus diffs: feed it some generator traffic until it quotes
+      const t0 = Date.now();
+      while (!quoted) {
+        if (exited) throw new Error('engine process exited before quoting');
+        if (Date.now() - t0 > (opts.quoteTimeoutMs ?? 30_000)) throw new Error(`engine did not quote within ${opts.quoteTimeoutMs ?? 30_000} ms`);
+        sim.generator.produce(5);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await new Promise((r) => setTimeout(r, 1000)); // both sides quoted, acks in
+      const ba = book.bestAsk();
+      if (!ba) throw new Error('empty ask side');
+      const px = ba.priceTicks;
+      const synth = book.syntheticQty('SELL', px);
+      let up = false;
+      const step = (): void => {
+        // up: lift the best ask's synthetic level and bid at its price (touch +1 tick); down: the reverse
+        book.beginBatch();
+        if (!up) {
+          book.setSynthetic('SELL', px, 0);
+          book.setSynthetic('BUY', px, synth > 0 ? synth : 1000);
+        } else {
+          book.setSynthetic('BUY', px, 0);
+          book.setSynthetic('SELL', px, synth > 0 ? synth : 1000);
+        }
+        up = !up;
+      };
+      const hist = buildHistogram(10_000_000_000, 64);
+      const warm = opts.warmup ?? Math.min(20, Math.floor(opts.triggers / 10));
+      const total = warm + opts.triggers;
+      const gap = opts.gapMs ?? 250;
+      const timeoutMs = opts.timeoutMs ?? 2000;
+      let lost = 0;
+      const started = Date.now();
+      for (let i = 0; i < total; i++) {
+        if (exited) throw new Error('engine process exited during the run');
+        const arrived = new Promise<number>((res) => {
+          const timer = setTimeout(() => {
+            onArrival = undefined;
+            res(-1);
+          }, timeoutMs);
+          onArrival = (t) => {
+            clearTimeout(timer);
+            res(t);
+          };
+        });
+        step();
+        const sent = nowNs();
+        book.endBatch();
+        const t = await arrived;
+        if (t < 0) lost++;
+        else if (i >= warm) hist.recordValue(Math.max(0, Math.round(t - sent)));
+        await new Promise((r) => setTimeout(r, gap));
+      }
+      log(`engine ${opts.transport}: ${hist.totalCount} triggers, lost ${lost}`);
+      return {
+        kind: 'engine',
+        client: `tickwire engine (demo market maker, ${opts.transport === 'ws' ? 'WS API' : 'REST'} orders) in its own process; arrival = first order event at the simulator's book`,
+        cpus: null,
+        latencyUs: percentilesUs(hist),
+        lost,
+        durationMs: Date.now() - started,
+      };
+    } finally {
+      book.removeListener(listener);
+    }
+  } finally {
+    if (child && child.exitCode === null) {
+      const done = new Promise<void>((r) => child!.once('exit', () => r()));
+      child.kill('SIGKILL');
+      await done;
+    }
+    await sim?.close();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
