@@ -2,13 +2,18 @@
  * L2 order book shared by every venue: aggregated levels, integer prices (price units) and sizes (qty units).
  *
  * Layout: per side one sorted Float64Array of keys and one of sizes, best level at the END (index n-1), so the
- * levels that change most often (near the top) move the fewest elements on insert/delete. Bids use key = price,
- * asks key = -price, so both sides are ascending and share one code path.
+ * levels that change most often (near the top) move the fewest elements on insert. Bids use key = price, asks
+ * key = -price, so both sides are ascending and share one code path.
  *
- * Costs: best bid/ask O(1); set/delete = O(log n) binary search + a memmove of the levels between the changed
- * level and the top (copyWithin, i.e. a native memmove; zero for top-of-book changes); depth(n) O(n).
- * No allocation per update: the arrays only grow (doubling) when a side exceeds its capacity, which a
- * warmed-up book never does in steady state.
+ * Deletes leave a tombstone (size 0, key kept) instead of shifting the array, except at the top, where the
+ * entry is simply popped (with any tombstones under it), so the entry at n-1 is always a live level. A level
+ * that comes back at a tombstoned price (levels flicker a lot) is a plain store. Tombstones are compacted in one
+ * pass when they exceed a quarter of the side (amortised O(1) per delete).
+ *
+ * Costs: best bid/ask O(1); update of an existing or tombstoned level O(log n); delete O(log n); insert of a new
+ * price O(log n) + a shift of the entries between it and the top (native memmove for long shifts); depth(n)
+ * O(n + tombstones in range). No allocation per update: arrays only grow (doubling) when a side exceeds its
+ * capacity, which a warmed-up book never does in steady state.
  */
 
 export const BID = 0;
@@ -20,8 +25,14 @@ export class L2Book {
   private bidQty: Float64Array;
   private askKey: Float64Array;
   private askQty: Float64Array;
-  nBid = 0;
-  nAsk = 0;
+  /** physical entries (live + tombstones) */
+  private nBid = 0;
+  private nAsk = 0;
+  /** tombstones among them */
+  private tBid = 0;
+  private tAsk = 0;
+  private readonly onePx = new Float64Array(1);
+  private readonly oneQty = new Float64Array(1);
 
   constructor(initialCapacity = 1024) {
     const c = Math.max(8, initialCapacity | 0);
@@ -35,6 +46,8 @@ export class L2Book {
   clear(): void {
     this.nBid = 0;
     this.nAsk = 0;
+    this.tBid = 0;
+    this.tAsk = 0;
   }
 
   /** Best bid price, 0 when the side is empty. */
@@ -57,8 +70,9 @@ export class L2Book {
     return this.nBid > 0 && this.nAsk > 0 && (this.bidKey[this.nBid - 1] as number) >= -(this.askKey[this.nAsk - 1] as number);
   }
 
+  /** Live levels on a side. */
   size(side: BookSide): number {
-    return side === BID ? this.nBid : this.nAsk;
+    return side === BID ? this.nBid - this.tBid : this.nAsk - this.tAsk;
   }
 
   /**
@@ -67,32 +81,22 @@ export class L2Book {
    */
   set(side: BookSide, px: number, qty: number): boolean {
     if (!(qty >= 0) || !(px >= 0)) return false;
-    if (side === BID) {
-      this.nBid = upsert(this.bidKey, this.bidQty, this.nBid, px, qty);
-      if (this.nBid < 0) {
-        this.growBid();
-        this.nBid = upsert(this.bidKey, this.bidQty, -this.nBid - 1, px, qty);
-      }
-    } else {
-      this.nAsk = upsert(this.askKey, this.askQty, this.nAsk, -px, qty);
-      if (this.nAsk < 0) {
-        this.growAsk();
-        this.nAsk = upsert(this.askKey, this.askQty, -this.nAsk - 1, -px, qty);
-      }
-    }
+    this.onePx[0] = px;
+    this.oneQty[0] = qty;
+    this.applySide(side, this.onePx, this.oneQty, 1);
     return true;
   }
 
   /**
-   * Apply `n` levels of one side (absolute sizes, 0 deletes) from parallel arrays: the hot path. Same result as
-   * n calls of set(), in one loop with the search and shift inlined. Negative or NaN values must have been
-   * rejected by the parser (they are skipped here).
+   * Apply `n` levels of one side (absolute sizes, 0 deletes) from parallel arrays: the hot path. Negative or NaN
+   * values must have been rejected by the parser (they are skipped here).
    */
   applySide(side: BookSide, pxs: Float64Array, qtys: Float64Array, n: number): void {
     const ask = side === ASK;
     let keys = ask ? this.askKey : this.bidKey;
     let qs = ask ? this.askQty : this.bidQty;
     let len = ask ? this.nAsk : this.nBid;
+    let tombs = ask ? this.tAsk : this.tBid;
     for (let j = 0; j < n; j++) {
       const px = pxs[j] as number;
       const qty = qtys[j] as number;
@@ -102,7 +106,7 @@ export class L2Book {
       let i: number;
       if (len === 0 || (keys[len - 1] as number) < key) i = len;
       else {
-        const stop = len > 8 ? len - 8 : 0;
+        const stop = len > 4 ? len - 4 : 0;
         i = len - 1;
         while (i > stop && (keys[i - 1] as number) >= key) i--;
         if (i === stop && stop > 0 && (keys[stop - 1] as number) >= key) {
@@ -117,35 +121,52 @@ export class L2Book {
         }
       }
       if (i < len && keys[i] === key) {
+        const old = qs[i] as number;
         if (qty !== 0) {
           qs[i] = qty;
+          if (old === 0) tombs--;
           continue;
         }
-        // delete: shift the levels above it down by one
-        if (len - 1 - i > 16) {
-          keys.copyWithin(i, i + 1, len);
-          qs.copyWithin(i, i + 1, len);
+        if (old === 0) continue; // already deleted
+        if (i === len - 1) {
+          // the top level: pop it and any tombstones under it, so the top stays live
+          len--;
+          while (len > 0 && qs[len - 1] === 0) {
+            len--;
+            tombs--;
+          }
         } else {
-          for (let m = i; m < len - 1; m++) {
-            keys[m] = keys[m + 1] as number;
-            qs[m] = qs[m + 1] as number;
+          qs[i] = 0;
+          tombs++;
+          if (tombs > 16 && tombs * 4 > len) {
+            len = compact(keys, qs, len);
+            tombs = 0;
           }
         }
-        len--;
         continue;
       }
       if (qty === 0) continue; // deleting an absent level: nothing to do
       if (len === keys.length) {
-        if (ask) {
-          this.nAsk = len;
-          this.growAsk();
-          keys = this.askKey;
-          qs = this.askQty;
-        } else {
-          this.nBid = len;
-          this.growBid();
-          keys = this.bidKey;
-          qs = this.bidQty;
+        if (tombs > 0) {
+          // make room by dropping tombstones first; the insert position moves down by those below it
+          let below = 0;
+          for (let m = 0; m < i; m++) if (qs[m] === 0) below++;
+          len = compact(keys, qs, len);
+          tombs = 0;
+          i -= below;
+        }
+        if (len === keys.length) {
+          if (ask) {
+            this.nAsk = len;
+            this.growAsk();
+            keys = this.askKey;
+            qs = this.askQty;
+          } else {
+            this.nBid = len;
+            this.growBid();
+            keys = this.bidKey;
+            qs = this.bidQty;
+          }
         }
       }
       if (len - i > 16) {
@@ -161,8 +182,13 @@ export class L2Book {
       qs[i] = qty;
       len++;
     }
-    if (ask) this.nAsk = len;
-    else this.nBid = len;
+    if (ask) {
+      this.nAsk = len;
+      this.tAsk = tombs;
+    } else {
+      this.nBid = len;
+      this.tBid = tombs;
+    }
   }
 
   /** Size at a price, 0 if absent. */
@@ -170,38 +196,46 @@ export class L2Book {
     const keys = side === BID ? this.bidKey : this.askKey;
     const n = side === BID ? this.nBid : this.nAsk;
     const key = side === BID ? px : -px;
-    const i = lowerBound(keys, n, key);
-    return i < n && keys[i] === key ? ((side === BID ? this.bidQty : this.askQty)[i] as number) : 0;
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((keys[mid] as number) < key) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < n && keys[lo] === key ? ((side === BID ? this.bidQty : this.askQty)[lo] as number) : 0;
   }
 
   /**
-   * Copy the top `n` levels of a side, best first, into caller-provided buffers. Returns the count written.
+   * Copy the top `n` live levels of a side, best first, into caller-provided buffers. Returns the count written.
    */
   depth(side: BookSide, n: number, outPx: Float64Array | number[], outQty: Float64Array | number[]): number {
     const keys = side === BID ? this.bidKey : this.askKey;
     const qtys = side === BID ? this.bidQty : this.askQty;
     const len = side === BID ? this.nBid : this.nAsk;
-    let k = n < len ? n : len;
+    let k = n;
     if (k > outPx.length) k = outPx.length;
     if (k > outQty.length) k = outQty.length;
     const sign = side === BID ? 1 : -1;
-    for (let i = 0; i < k; i++) {
-      const j = len - 1 - i;
-      outPx[i] = sign * (keys[j] as number);
-      outQty[i] = qtys[j] as number;
+    let w = 0;
+    for (let j = len - 1; j >= 0 && w < k; j--) {
+      const q = qtys[j] as number;
+      if (q === 0) continue;
+      outPx[w] = sign * (keys[j] as number);
+      outQty[w] = q;
+      w++;
     }
-    return k;
+    return w;
   }
 
   /** Levels as [px, qty][] best first (allocates; tests and REST-style dumps only). */
   levels(side: BookSide, n = Infinity): Array<[number, number]> {
-    const len = side === BID ? this.nBid : this.nAsk;
-    const k = Math.min(n, len);
+    const k = Math.min(n, this.size(side));
     const px = new Float64Array(k);
     const q = new Float64Array(k);
-    this.depth(side, k, px, q);
+    const w = this.depth(side, k, px, q);
     const out: Array<[number, number]> = [];
-    for (let i = 0; i < k; i++) out.push([px[i] as number, q[i] as number]);
+    for (let i = 0; i < w; i++) out.push([px[i] as number, q[i] as number]);
     return out;
   }
 
@@ -226,56 +260,17 @@ export class L2Book {
   }
 }
 
-/** First index in [0,n) with keys[i] >= key (n if none). Checks the top first: most changes are near it. */
-function lowerBound(keys: Float64Array, n: number, key: number): number {
-  if (n === 0) return 0;
-  if ((keys[n - 1] as number) < key) return n;
-  // linear probe of the top levels first (most changes are there), then binary search below them
-  const stop = n > 8 ? n - 8 : 0;
-  let i = n - 1;
-  while (i > stop && (keys[i - 1] as number) >= key) i--;
-  if (i > stop || (keys[i] as number) < key) return (keys[i] as number) < key ? i + 1 : i;
-  let lo = 0;
-  let hi = i;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((keys[mid] as number) < key) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** Returns the new length, or -(n+1) when an insert needs more capacity (caller grows and retries). */
-function upsert(keys: Float64Array, qtys: Float64Array, n: number, key: number, qty: number): number {
-  const i = lowerBound(keys, n, key);
-  if (i < n && keys[i] === key) {
-    if (qty === 0) {
-      if (n - 1 - i > 16) {
-        keys.copyWithin(i, i + 1, n);
-        qtys.copyWithin(i, i + 1, n);
-      } else {
-        for (let j = i; j < n - 1; j++) {
-          keys[j] = keys[j + 1] as number;
-          qtys[j] = qtys[j + 1] as number;
-        }
-      }
-      return n - 1;
+/** Drop tombstones (size 0) in place, keeping order; returns the new length. */
+function compact(keys: Float64Array, qs: Float64Array, len: number): number {
+  let w = 0;
+  for (let r = 0; r < len; r++) {
+    const q = qs[r] as number;
+    if (q === 0) continue;
+    if (w !== r) {
+      keys[w] = keys[r] as number;
+      qs[w] = q;
     }
-    qtys[i] = qty;
-    return n;
+    w++;
   }
-  if (qty === 0) return n;
-  if (n === keys.length) return -(n + 1);
-  if (n - i > 16) {
-    keys.copyWithin(i + 1, i, n);
-    qtys.copyWithin(i + 1, i, n);
-  } else {
-    for (let j = n; j > i; j--) {
-      keys[j] = keys[j - 1] as number;
-      qtys[j] = qtys[j - 1] as number;
-    }
-  }
-  keys[i] = key;
-  qtys[i] = qty;
-  return n + 1;
+  return w;
 }
