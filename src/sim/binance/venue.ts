@@ -28,11 +28,12 @@ import { AlgoOrders } from './algo.js';
 import { KeyRing, checkTimestamp, restPayload, wsApiPayload } from './auth.js';
 import { ConnSet, newConnData, upgradeWith, wsSend, type BnSocket, type ConnData, type WsApiSession } from './conn.js';
 import { BnError, E } from './errors.js';
-import type { BnKind } from './format.js';
+import { idNum, spotOrderQuery, usdmOrder, type BnKind } from './format.js';
 import { defaultLimits, exchangeInfoJson, type BnLimits } from './info.js';
 import { BnOps, type Op, type Params } from './ops.js';
 import { MarketStreams } from './streams.js';
 import { Ticker24h } from './ticker.js';
+import { BnHistory } from './history.js';
 import { UserData } from './userdata.js';
 
 export interface BinanceVenueOptions {
@@ -92,6 +93,7 @@ export class BinanceVenue {
   readonly algo: AlgoOrders | undefined;
   readonly streams: MarketStreams;
   readonly ticker: Ticker24h;
+  readonly history: BnHistory;
   readonly limits: BnLimits;
   private readonly keys: KeyRing;
   private readonly weight: RateLimiter;
@@ -128,6 +130,7 @@ export class BinanceVenue {
     this.algo = this.isSpot ? undefined : new AlgoOrders(ctx, market, this.ops, this.ud);
     this.streams = new MarketStreams(ctx, market, this.kind, this.app, this.conns);
     this.ticker = new Ticker24h(this.ops.books(), this.kind, this.ops.fmts);
+    this.history = new BnHistory(this.ops.books());
     ctx.onFault((f) => this.onFault(f));
 
     const pingMs = opts.pingIntervalMs ?? (this.isSpot ? 20_000 : 180_000);
@@ -168,6 +171,7 @@ export class BinanceVenue {
     this.countdowns.clear();
     this.streams.close();
     this.ticker.close();
+    this.history.close();
     this.ud.close();
     this.algo?.close();
     closeListen(this.listening);
@@ -240,6 +244,8 @@ export class BinanceVenue {
       r('DELETE', V + '/openOrders', { sec: 'SIGNED', weight: 1, fn: (p, a) => o.cancelAll(acc(a), p) });
       r('GET', V + '/openOrders', { sec: 'SIGNED', weight: (p) => (p.has('symbol') ? 6 : 80), fn: (p, a) => o.openOrders(acc(a), p) });
       r('GET', V + '/account', { sec: 'SIGNED', weight: 20, fn: (_p, a) => o.spotAccount(acc(a)) });
+      r('GET', V + '/allOrders', { sec: 'SIGNED', weight: 20, fn: (p, a) => this.allOrders(acc(a), p) });
+      r('GET', V + '/myTrades', { sec: 'SIGNED', weight: (p) => (p.has('orderId') ? 5 : 20), fn: (p, a) => this.myTrades(acc(a), p) });
       r('GET', V + '/ticker/24hr', {
         sec: 'NONE',
         weight: (p) => {
@@ -279,6 +285,8 @@ export class BinanceVenue {
     r('GET', V + '/ticker/24hr', { sec: 'NONE', weight: (p) => (p.has('symbol') ? 1 : 40), fn: (p) => this.ticker24(p) });
     r('GET', V + '/ticker/bookTicker', { sec: 'NONE', weight: (p) => (p.has('symbol') ? 2 : 5), fn: (p) => o.bookTicker(p) });
     r('GET', V + '/leverageBracket', { sec: 'SIGNED', weight: 1, fn: (p) => o.leverageBracket(p) });
+    r('GET', V + '/allOrders', { sec: 'SIGNED', weight: 5, fn: (p, a) => this.allOrders(acc(a), p) });
+    r('GET', V + '/userTrades', { sec: 'SIGNED', weight: 5, fn: (p, a) => this.myTrades(acc(a), p) });
     r('DELETE', V + '/allOpenOrders', { sec: 'SIGNED', weight: 1, fn: (p, a) => o.cancelAll(acc(a), p) });
     r('POST', V + '/countdownCancelAll', { sec: 'SIGNED', weight: 10, fn: (p, a) => this.countdown(acc(a), p) });
     r('POST', V + '/algoOrder', { sec: 'SIGNED', weight: 0, order: true, fn: (p, a) => algo.place(acc(a), p) });
@@ -301,6 +309,75 @@ export class BinanceVenue {
       },
     });
     r('DELETE', V + '/listenKey', { sec: 'KEY', weight: 1, fn: (_p, a) => (this.ud.stopKey(acc(a).id), '{}') });
+  }
+
+  /** common filters of allOrders / myTrades: limit (default 500, max 1000), startTime, endTime */
+  private histFilter(p: Params): { limit: number; start: number; end: number } | BnError {
+    const INT = /^[0-9]{1,20}$/;
+    for (const k of ['limit', 'startTime', 'endTime', 'orderId', 'fromId']) {
+      const v = p.get(k);
+      if (v !== undefined && v.length > 0 && !INT.test(v)) return E.illegalChars(k, '^[0-9]{1,20}$');
+    }
+    const l = p.get('limit');
+    const limit = l ? Math.min(1000, Math.max(1, Number(l))) : 500;
+    const start = p.get('startTime') ? Number(p.get('startTime')) : -Infinity;
+    const end = p.get('endTime') ? Number(p.get('endTime')) : Infinity;
+    return { limit, start, end };
+  }
+
+  /** GET /api/v3/allOrders, /fapi/v1/allOrders: orders >= orderId, or in [startTime, endTime], or the most recent; oldest first */
+  private allOrders(acc: SimAccount, p: Params): Op {
+    const sr = this.ops.sym(p);
+    if (sr instanceof BnError) return sr;
+    const f = this.histFilter(p);
+    if (f instanceof BnError) return f;
+    const { fmt } = sr!;
+    let list = this.history.ordersOf(acc.id, fmt.inst.symbol);
+    const from = p.get('orderId');
+    if (from) {
+      const min = BigInt(from);
+      list = list.filter((o) => BigInt(o.orderId) >= min).slice(0, f.limit);
+    } else {
+      list = list.filter((o) => o.createdMs >= f.start && o.createdMs <= f.end);
+      list = list.slice(Math.max(0, list.length - f.limit));
+    }
+    return '[' + list.map((o) => (this.isSpot ? spotOrderQuery(o, fmt) : usdmOrder(o, fmt, true))).join(',') + ']';
+  }
+
+  /** GET /api/v3/myTrades, /fapi/v1/userTrades: the account's fills (no commission in the simulator); oldest first */
+  private myTrades(acc: SimAccount, p: Params): Op {
+    const sr = this.ops.sym(p);
+    if (sr instanceof BnError) return sr;
+    const f = this.histFilter(p);
+    if (f instanceof BnError) return f;
+    const { fmt } = sr!;
+    const ins = fmt.inst;
+    let list = this.history.fillsOf(acc.id, ins.symbol);
+    const oid = p.get('orderId');
+    const fromId = p.get('fromId');
+    if (oid) list = list.filter((h) => h.fill.orderId === oid);
+    if (fromId) list = list.filter((h) => h.fill.tradeId >= Number(fromId)).slice(0, f.limit);
+    else {
+      list = list.filter((h) => h.fill.timeMs >= f.start && h.fill.timeMs <= f.end);
+      list = list.slice(Math.max(0, list.length - f.limit));
+    }
+    const rows = list.map(({ fill: x }) => {
+      const px = fmt.px(x.priceTicks);
+      const qty = fmt.qty(x.qtyLots);
+      const quote = fmt.quote(x.priceTicks * x.qtyLots);
+      const buy = x.side === 'BUY';
+      if (this.isSpot) {
+        return (
+          `{"symbol":"${ins.symbol}","id":${x.tradeId},"orderId":${idNum(x.orderId)},"orderListId":-1,"price":"${px}","qty":"${qty}","quoteQty":"${quote}"` +
+          `,"commission":"0.00000000","commissionAsset":"${buy ? ins.base : ins.quote}","time":${x.timeMs},"isBuyer":${buy},"isMaker":${x.maker},"isBestMatch":true}`
+        );
+      }
+      return (
+        `{"buyer":${buy},"commission":"0.00000000","commissionAsset":"${ins.quote}","id":${x.tradeId},"maker":${x.maker},"orderId":${idNum(x.orderId)}` +
+        `,"price":"${px}","qty":"${qty}","quoteQty":"${quote}","realizedPnl":"0","side":"${x.side}","positionSide":"BOTH","symbol":"${ins.symbol}","time":${x.timeMs}}`
+      );
+    });
+    return '[' + rows.join(',') + ']';
   }
 
   /** 24 h rolling statistics: one symbol (object), `symbols` (Spot, JSON array) or all (array) */

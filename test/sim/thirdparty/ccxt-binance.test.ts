@@ -136,6 +136,22 @@ describe('ccxt binance / binanceusdm against the simulator', () => {
     expect(tk.bid).toBe(sb.bestBidPrice() / 10 ** pd);
     expect(tk.ask).toBe(sb.bestAskPrice() / 10 ** pd);
 
+    // history: GET /api/v3/allOrders and /api/v3/myTrades
+    const hist = await ex.fetchOrders('BTC/USDT');
+    expect(hist.map((o) => [o.id, o.status])).toEqual([
+      [o1.id, 'canceled'],
+      [o2.id, 'closed'],
+      [o3.id, 'closed'],
+    ]);
+    expect((await ex.fetchClosedOrders('BTC/USDT')).map((o) => o.id)).toEqual([o2.id, o3.id]);
+    const mine = await ex.fetchMyTrades('BTC/USDT');
+    expect(mine.map((t) => [t.order, t.side, t.price, t.amount, t.takerOrMaker])).toEqual([
+      [o2.id, 'buy', ask.priceTicks / 10 ** pd, lots / 10 ** qd, 'taker'],
+      [o3.id, 'buy', d.asks[0]![0] / 10 ** pd, d.asks[0]![1] / 10 ** qd, 'taker'],
+      [o3.id, 'buy', d.asks[1]![0] / 10 ** pd, (mLots - d.asks[0]![1]) / 10 ** qd, 'taker'],
+    ]);
+    expect((await ex.fetchMyTrades('BTC/USDT', undefined, undefined, { orderId: o3.id })).length).toBe(2);
+
     // two resting orders, then cancel-all
     const a = await ex.createOrder('BTC/USDT', 'limit', 'buy', 0.001, restPx);
     const b = await ex.createOrder('BTC/USDT', 'limit', 'buy', 0.002, restPx - 1);
@@ -196,6 +212,14 @@ describe('ccxt binance / binanceusdm against the simulator', () => {
     expect(tk.quoteVolume).toBeCloseTo(want, 4);
     expect(tk.last).toBe((amount * 10 ** qd > dd.asks[0]![1] ? dd.asks[1]![0] : dd.asks[0]![0]) / 10 ** pd);
     expect(tk.open).toBe(dd.asks[0]![0] / 10 ** pd);
+
+    const fills = await ex.fetchMyTrades('BTC/USDT:USDT'); // GET /fapi/v1/userTrades
+    expect(fills.every((t) => t.order === o2.id && t.side === 'buy')).toBe(true);
+    expect(fills.reduce((a, t) => a + t.amount!, 0)).toBeCloseTo(amount, 8);
+    expect((await ex.fetchOrders('BTC/USDT:USDT')).map((o) => [o.id, o.status])).toEqual([
+      [o1.id, 'canceled'],
+      [o2.id, 'closed'],
+    ]);
 
     const pos = await ex.fetchPositions(['BTC/USDT:USDT']);
     expect(pos.length).toBe(1);
