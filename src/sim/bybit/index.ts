@@ -170,10 +170,6 @@ interface SymState {
   tickers: TickerFeed;
   cts: number;
   listener: SimBookListener;
-  /** amended orders: the core order that now carries a venue order id, and what the earlier core orders filled */
-  aliasToExt: Map<string, string>;
-  extToCore: Map<string, string>;
-  carry: Map<string, { filledLots: number; cumQuoteTL: number; createdMs: number }>;
 }
 
 /** linear order ids: UUID-shaped, the last group is the core's order id (unique per market) */
@@ -320,9 +316,6 @@ class BybitVenue {
           tickers: new TickerFeed(category, symbol, fmt, book),
           cts: this.ctx.nowMs(market),
           listener: undefined as unknown as SimBookListener,
-          aliasToExt: new Map(),
-          extToCore: new Map(),
-          carry: new Map(),
         };
         for (const d of DEPTHS) {
           const f = new DepthFeed(category, symbol, d, book, fmt);
@@ -352,16 +345,12 @@ class BybitVenue {
    * Bybit's), linear a UUID-shaped string whose last group is the core id.
    */
   private extId(st: SymState, coreId: string): string {
-    const alias = st.aliasToExt.get(coreId);
-    if (alias !== undefined) return alias;
     if (st.category === 'linear') return `${LINEAR_ID_PREFIX}${coreId.padStart(12, '0')}`;
     return coreId;
   }
 
   /** core order id of a venue order id (the order may still belong to another symbol: the book lookup decides) */
   private coreId(st: SymState, ext: string): string | undefined {
-    const amended = st.extToCore.get(ext);
-    if (amended !== undefined) return amended;
     if (st.category === 'linear') {
       if (!ext.startsWith(LINEAR_ID_PREFIX)) return undefined;
       const tail = ext.slice(LINEAR_ID_PREFIX.length);
@@ -370,21 +359,9 @@ class BybitVenue {
     return /^\d{1,30}$/.test(ext) ? BigInt(ext).toString() : undefined;
   }
 
-  /** the order as the venue shows it: venue id, and for amended orders the fills of the earlier core orders */
+  /** the order as the venue shows it (its venue id) */
   private ext(st: SymState, o: SimOrder): SimOrder {
-    const id = this.extId(st, o.orderId);
-    const c = st.carry.get(id);
-    if (!c) return { ...o, orderId: id };
-    const filled = o.filledLots + c.filledLots;
-    return {
-      ...o,
-      orderId: id,
-      qtyLots: o.qtyLots + c.filledLots,
-      filledLots: filled,
-      cumQuoteTL: o.cumQuoteTL + c.cumQuoteTL,
-      createdMs: c.createdMs,
-      status: o.status === 'NEW' && filled > 0 ? 'PARTIALLY_FILLED' : o.status,
-    };
+    return { ...o, orderId: this.extId(st, o.orderId) };
   }
 
   private sym(category: Category, symbol: string): SymState | undefined {
@@ -591,15 +568,6 @@ class BybitVenue {
 
   /** the core tells us about an order change of a user account */
   private onOrder(st: SymState, coreOrder: SimOrder, f: SimFill | undefined): void {
-    const am = this.amending;
-    if (am && coreOrder.accountId === am.accountId && coreOrder.clientOrderId === am.clientOrderId) {
-      // an amend is cancel + resubmit in the core: the cancel is not the client's business, the new order keeps the id
-      if (coreOrder.orderId === am.oldCoreId) return;
-      if (!st.aliasToExt.has(coreOrder.orderId)) {
-        st.aliasToExt.set(coreOrder.orderId, am.ext);
-        st.extToCore.set(am.ext, coreOrder.orderId);
-      }
-    }
     const o = this.ext(st, coreOrder);
     const a = this.acct(o.accountId);
     const x = this.extraFor(a, o, st);
@@ -646,9 +614,11 @@ class BybitVenue {
   }
 
   private cancelling = false;
-  private amending: { accountId: string; clientOrderId: string; oldCoreId: string; ext: string } | undefined;
-
-  /** amend: shared by REST and the trade WS (qty is the new total quantity, as Bybit's) */
+  /**
+   * amend: shared by REST and the trade WS (qty is the new total quantity, as Bybit's). Done by the core's
+   * `SimBook.amend`: the order keeps its id, fills and createdTime; a smaller qty at the same price keeps the queue
+   * priority, a new price or a larger qty loses it (a crossing price trades at once).
+   */
   amendOrder(apiKey: string, p: Record<string, unknown>): { orderId: string; orderLinkId: string } | BybitError {
     const t = this.target(p);
     if ('code' in t) return t;
@@ -662,7 +632,6 @@ class BybitVenue {
     if (orderId !== '' && core === undefined) return notFound;
     const cur = st.book.getOrder(apiKey, core !== undefined ? { orderId: core } : { clientOrderId: link });
     if (!cur || !isOpen(cur.status) || cur.type !== 'LIMIT') return notFound;
-    const view = this.ext(st, cur);
     const fmt = st.fmt;
     const spot = st.category === 'spot';
     let price = cur.priceTicks;
@@ -672,7 +641,7 @@ class BybitVenue {
       if (!(v > 0) || v % fmt.tickUnits !== 0) return spot ? { code: 170134, msg: 'Order price has too many decimals.' } : { code: 10001, msg: 'params error: price invalid' };
       price = v;
     }
-    let total = view.qtyLots;
+    let total = cur.qtyLots;
     const qIn = p['qty'];
     if (qIn !== undefined && qIn !== '') {
       const v = typeof qIn === 'string' && /^\d+(\.\d+)?$/.test(qIn) ? parseDecimal(qIn, fmt.qtyDecimals) : NaN;
@@ -680,45 +649,30 @@ class BybitVenue {
       if (v > fmt.maxQtyLots) return spot ? { code: 170135, msg: 'Order quantity too large.' } : { code: 10001, msg: 'The number of contracts exceeds maximum limit allowed' };
       total = v;
     }
-    if (price === cur.priceTicks && total === view.qtyLots) {
+    if (price === cur.priceTicks && total === cur.qtyLots) {
       return { code: 10001, msg: 'The order remains unchanged as the parameters entered match the existing ones.' };
     }
-    if (total <= view.filledLots) return { code: 110063, msg: 'The number of contracts modified cannot be less than or equal to the filled quantity' };
-    const ext = view.orderId;
-    const prevCarry = st.carry.get(ext);
-    this.amending = { accountId: apiKey, clientOrderId: cur.clientOrderId, oldCoreId: cur.orderId, ext };
-    try {
-      const c = st.book.cancel(apiKey, { orderId: cur.orderId });
-      if (!c.ok) return notFound;
-      st.carry.set(ext, {
-        filledLots: (prevCarry?.filledLots ?? 0) + c.order.filledLots,
-        cumQuoteTL: (prevCarry?.cumQuoteTL ?? 0) + c.order.cumQuoteTL,
-        createdMs: prevCarry?.createdMs ?? cur.createdMs,
-      });
-      st.aliasToExt.delete(cur.orderId);
-      const r = st.book.submit({
-        accountId: apiKey,
-        clientOrderId: cur.clientOrderId,
-        side: cur.side,
-        type: 'LIMIT',
-        tif: cur.tif,
-        priceTicks: price,
-        qtyLots: total - view.filledLots,
-        reduceOnly: cur.reduceOnly,
-      });
-      if (!r.ok) {
-        // the amended order cannot stand (post-only would take, reduce-only, ...): Bybit cancels it
-        if (prevCarry) st.carry.set(ext, prevCarry);
-        else st.carry.delete(ext);
-        const a = this.acct(apiKey);
-        const shown: SimOrder = { ...view, priceTicks: price, status: 'CANCELED', updatedMs: this.ctx.nowMs(st.market) };
-        const x = this.extraFor(a, shown, st);
-        x.rejectReason = r.reason === 'POST_ONLY_WOULD_TAKE' ? 'EC_PostOnlyWillTakeLiquidity' : 'EC_NoError';
-        this.remember(a, st, shown);
-        if (a.conns.size > 0) this.pushPrivate(a, st.category, 'order', orderItemJson(shown, st.category, fmt, x), this.ctx.nowMs(st.market));
+    if (total <= cur.filledLots) return { code: 110063, msg: 'The number of contracts modified cannot be less than or equal to the filled quantity' };
+    const ext = this.extId(st, cur.orderId);
+    const r = st.book.amend(apiKey, { orderId: cur.orderId }, { priceTicks: price, qtyLots: total });
+    if (!r.ok) {
+      switch (r.reason) {
+        case 'POST_ONLY_WOULD_TAKE': {
+          // the amended order cannot stand: Bybit cancels it, the push says why
+          const a = this.acct(apiKey);
+          this.extraFor(a, this.ext(st, cur), st).rejectReason = 'EC_PostOnlyWillTakeLiquidity';
+          st.book.cancel(apiKey, { orderId: cur.orderId });
+          break;
+        }
+        case 'INSUFFICIENT_BALANCE':
+          return spot ? { code: 170131, msg: 'Insufficient balance.' } : { code: 110007, msg: 'ab not enough for new order' };
+        case 'BAD_PRICE':
+          return spot ? { code: 170134, msg: 'Order price has too many decimals.' } : { code: 10001, msg: 'params error: price invalid' };
+        case 'BAD_QTY':
+          return spot ? { code: 170137, msg: 'Order quantity has too many decimals.' } : { code: 10001, msg: 'params error: qty invalid' };
+        default:
+          return notFound;
       }
-    } finally {
-      this.amending = undefined;
     }
     return { orderId: ext, orderLinkId: linkIdOut(cur.clientOrderId) };
   }

@@ -35,6 +35,7 @@ import type {
   SimPublicTrade,
   SimSide,
   SimSubmitResult,
+  SimAmendResult,
 } from './types.js';
 
 /** Reserved account that owns the synthetic (generated or replayed) liquidity. Never gets onOrder events. */
@@ -46,8 +47,11 @@ export interface BookAccountHooks {
   positionLots(accountId: string, instrument: SimInstrument): number;
   /** a fill of a non-synthetic account happened */
   onFill(instrument: SimInstrument, fill: SimFill): void;
-  /** spot: can the account pay for this order (quote for a buy at `priceTicks`, base for a sell)? Default yes. */
-  canAfford?(accountId: string, instrument: SimInstrument, side: SimSide, priceTicks: number, qtyLots: number): boolean;
+  /** spot: can the account pay for this order (quote for a buy at `priceTicks`, base for a sell)? Default yes.
+   * `amending`: the open order being amended (its current lock counts as available). */
+  canAfford?(accountId: string, instrument: SimInstrument, side: SimSide, priceTicks: number, qtyLots: number, amending?: SimOrder): boolean;
+  /** an open order's price/quantity changed by `amend` (spot: re-lock funds); `order` already carries the new values */
+  onAmend?(instrument: SimInstrument, order: SimOrder, oldPriceTicks: number, oldQtyLots: number): void;
 }
 
 export interface MatchingBookOptions {
@@ -764,6 +768,95 @@ export class MatchingBook implements SimBook {
     this.emitOrder(o, undefined);
     this.endBatch();
     return { ok: true, order: o };
+  }
+
+  /**
+   * Amend an open LIMIT order of `accountId`: `qtyLots` is the new TOTAL quantity (filled part included, as Bybit's
+   * `qty` and Binance's keepPriority `newQty`), `priceTicks` the new price. Queue priority:
+   *  - same price and a smaller quantity: the order keeps its place in the level's queue;
+   *  - a new price or a larger quantity: the order goes to the back of the queue (of its new level). A new price that
+   *    crosses the book trades at once, as a taker (POST_ONLY: refused with POST_ONLY_WOULD_TAKE, order unchanged).
+   * Refusals leave the order unchanged: UNKNOWN_ORDER (not open, not LIMIT, not this account's), BAD_PRICE (not a
+   * positive multiple of the tick), BAD_QTY (not a multiple of the step, above maxQty, or not above the filled part),
+   * INSUFFICIENT_BALANCE (spot: the larger lock cannot be paid). Nothing to change: ok, no batch, no event.
+   * An accepted change is one batch: onOrder (the amended order, no fill), then fills if it crossed.
+   */
+  amend(accountId: string, ref: { orderId?: string; clientOrderId?: string }, change: { priceTicks?: number; qtyLots?: number }): SimAmendResult {
+    const o = this.findOpen(accountId, ref);
+    if (!o || o.type !== 'LIMIT') return { ok: false, reason: 'UNKNOWN_ORDER' };
+    const price = change.priceTicks ?? o.priceTicks;
+    const total = change.qtyLots ?? o.qtyLots;
+    if (!Number.isSafeInteger(price) || price <= 0 || price % this.tickUnits !== 0) return { ok: false, reason: 'BAD_PRICE' };
+    if (!Number.isSafeInteger(total) || total % this.stepUnits !== 0 || total > this.maxQtyLots || total <= o.filledLots) {
+      return { ok: false, reason: 'BAD_QTY' };
+    }
+    if (price === o.priceTicks && total === o.qtyLots) return { ok: true, order: o, fills: [], keptPriority: true };
+    const keep = price === o.priceTicks && total < o.qtyLots;
+    if (!keep && price !== o.priceTicks && o.tif === 'POST_ONLY') {
+      const best = o.side === 'BUY' ? this.bestAskPrice() : this.bestBidPrice();
+      if (best !== 0 && (o.side === 'BUY' ? best <= price : best >= price)) return { ok: false, reason: 'POST_ONLY_WOULD_TAKE' };
+    }
+    if (!this.futures && this.hooks?.canAfford) {
+      // only the extra funds a larger or dearer order needs must be free
+      const extra = this.lockDelta(o, price, total);
+      if (extra > 0 && !this.hooks.canAfford(o.accountId, this.instrument, o.side, price, total - o.filledLots, o)) {
+        return { ok: false, reason: 'INSUFFICIENT_BALANCE' };
+      }
+    }
+    const now = this.nowMs();
+    this.beginBatch(now);
+    const fills: SimFill[] = [];
+    const collect: SimBookListener = {
+      onLevels() {},
+      onTrade() {},
+      onOrder(_s, ord, f) {
+        if (f && ord === o) fills.push(f);
+      },
+    };
+    this.listeners.push(collect);
+    try {
+      if (keep) {
+        const lv = this.lookup(o.side, o.priceTicks);
+        const d = o.qtyLots - total;
+        o.qtyLots = total;
+        o.updatedMs = now;
+        this.hooks?.onAmend?.(this.instrument, o, o.priceTicks, o.qtyLots + d);
+        if (lv) {
+          lv.qty -= d;
+          this.noteLevel(o.side, lv);
+        }
+        this.emitOrder(o, undefined);
+      } else {
+        const oldPrice = o.priceTicks;
+        const oldQty = o.qtyLots;
+        this.unlink(o);
+        o.priceTicks = price;
+        o.qtyLots = total;
+        o.updatedMs = now;
+        this.hooks?.onAmend?.(this.instrument, o, oldPrice, oldQty);
+        this.emitOrder(o, undefined);
+        const left = this.matchAgainst(o.side, price, total - o.filledLots, o);
+        if (left > 0 && o.open) {
+          const lv = this.getOrCreate(o.side, price);
+          o.seq = ++this.seq;
+          lv.orders.push(o);
+          lv.qty += left;
+          this.noteLevel(o.side, lv);
+        }
+      }
+    } finally {
+      const i = this.listeners.lastIndexOf(collect);
+      if (i >= 0) this.listeners.splice(i, 1);
+      this.endBatch();
+    }
+    return { ok: true, order: o, fills, keptPriority: keep };
+  }
+
+  /** quote (BUY) or base (SELL) units an amended order would lock beyond what it locks now (spot) */
+  private lockDelta(o: OrderRec, price: number, total: number): number {
+    const oldLeft = o.qtyLots - o.filledLots;
+    const newLeft = total - o.filledLots;
+    return o.side === 'BUY' ? price * newLeft - o.priceTicks * oldLeft : newLeft - oldLeft;
   }
 
   cancelAll(accountId: string): SimOrder[] {

@@ -102,6 +102,11 @@ export type SimSubmitResult =
   | { ok: true; order: SimOrder; fills: SimFill[] }
   | { ok: false; reason: SimRejectReason; order?: SimOrder };
 
+/** `keptPriority`: the order kept its place in the queue (same price, smaller quantity). */
+export type SimAmendResult =
+  | { ok: true; order: SimOrder; fills: SimFill[]; keptPriority: boolean }
+  | { ok: false; reason: SimRejectReason };
+
 export type SimCancelResult = { ok: true; order: SimOrder } | { ok: false; reason: 'UNKNOWN_ORDER' };
 
 /** An aggregated price level changed (absolute quantity; 0 removes the level). */
@@ -148,6 +153,9 @@ export interface SimBook {
   depth(depth: number): { bids: Array<[number, number]>; asks: Array<[number, number]>; updateId: number };
   submit(order: SimNewOrder): SimSubmitResult;
   cancel(accountId: string, ref: { orderId?: string; clientOrderId?: string }): SimCancelResult;
+  /** Change an open LIMIT order's price and/or TOTAL quantity. Same price and a smaller quantity keeps the queue
+   * priority; a new price or a larger quantity loses it (and a crossing price trades at once). See MatchingBook. */
+  amend(accountId: string, ref: { orderId?: string; clientOrderId?: string }, change: { priceTicks?: number; qtyLots?: number }): SimAmendResult;
   cancelAll(accountId: string): SimOrder[];
   openOrders(accountId: string): SimOrder[];
   /** open or recently closed order of an account */

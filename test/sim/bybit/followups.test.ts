@@ -136,3 +136,71 @@ describe('Bybit faults from the control endpoint', () => {
     expect(depth.json.error).toMatch(/depth/);
   });
 });
+
+describe('amend through the core (queue priority)', () => {
+  async function create(sym: string, px: string, steps: number, side: 'Buy' | 'Sell' = 'Buy', tif = 'GTC') {
+    const f = fmt('linear', sym);
+    const r = await signedPost(s.ep, '/v5/order/create', { category: 'linear', symbol: sym, side, orderType: 'Limit', qty: f.qty(steps * f.stepUnits), price: px, timeInForce: tif, orderLinkId: link('q') });
+    expect(r.json.retCode, JSON.stringify(r.json)).toBe(0);
+    return r.json.result.orderId as string;
+  }
+  async function state(id: string) {
+    return (await signedGet(s.ep, '/v5/order/realtime', `category=linear&orderId=${id}`)).json.result.list[0];
+  }
+
+  it('REST: a smaller qty keeps the place in the queue, a larger qty loses it', async () => {
+    const sym = 'ETHUSDT';
+    const b = book('linear', sym);
+    const f = fmt('linear', sym);
+    let px = b.bestBidPrice();
+    let synth = b.syntheticQty('BUY', px);
+    const a1 = await create(sym, f.price(px), 20);
+    const a2 = await create(sym, f.price(px), 20);
+    const am = await signedPost(s.ep, '/v5/order/amend', { category: 'linear', symbol: sym, orderId: a1, qty: f.qty(10 * f.stepUnits) });
+    expect(am.json.retCode).toBe(0);
+    expect(am.json.result.orderId).toBe(a1);
+    // sell exactly the synthetic chunk (earlier in the queue) plus a1's 10 steps
+    const sell = await signedPost(s.ep, '/v5/order/create', { category: 'linear', symbol: sym, side: 'Sell', orderType: 'Limit', qty: f.qty(synth + 10 * f.stepUnits), price: f.price(px), timeInForce: 'IOC' });
+    expect(sell.json.retCode).toBe(0);
+    expect((await state(a1)).orderStatus).toBe('Filled');
+    expect((await state(a2)).cumExecQty).toBe(f.qty(0));
+    await signedPost(s.ep, '/v5/order/cancel', { category: 'linear', symbol: sym, orderId: a2 });
+
+    px = b.bestBidPrice();
+    synth = b.syntheticQty('BUY', px);
+    const c1 = await create(sym, f.price(px), 20);
+    const c2 = await create(sym, f.price(px), 20);
+    const up = await signedPost(s.ep, '/v5/order/amend', { category: 'linear', symbol: sym, orderId: c1, qty: f.qty(30 * f.stepUnits) });
+    expect(up.json.retCode).toBe(0);
+    const sell2 = await signedPost(s.ep, '/v5/order/create', { category: 'linear', symbol: sym, side: 'Sell', orderType: 'Limit', qty: f.qty(synth + 20 * f.stepUnits), price: f.price(px), timeInForce: 'IOC' });
+    expect(sell2.json.retCode).toBe(0);
+    expect((await state(c2)).orderStatus).toBe('Filled');
+    const c1s = await state(c1);
+    expect([c1s.orderStatus, c1s.qty, c1s.cumExecQty]).toEqual(['New', f.qty(30 * f.stepUnits), f.qty(0)]);
+    await signedPost(s.ep, '/v5/order/cancel', { category: 'linear', symbol: sym, orderId: c1 });
+  });
+
+  it('trade WS: a PostOnly amended across the book is cancelled with EC_PostOnlyWillTakeLiquidity; one order id throughout', async () => {
+    const sym = 'BTCUSDT';
+    const b = book('linear', sym);
+    const f = fmt('linear', sym);
+    const p = await open(s.ep.wsPrivateUrl!);
+    p.send({ op: 'auth', args: wsAuthArgs(s.ep) });
+    await p.waitFor((x) => x.op === 'auth' && x.success === true);
+    p.send({ op: 'subscribe', args: ['order'] });
+    await p.waitFor((x) => x.op === 'subscribe');
+    const id = await create(sym, f.price(b.bestBidPrice() - 20 * f.tickUnits), 10, 'Buy', 'PostOnly');
+    const w = await open(s.ep.wsApiUrl);
+    w.send({ op: 'auth', args: wsAuthArgs(s.ep) });
+    await w.waitFor((x) => x.op === 'auth' && x.retCode === 0);
+    w.send({ reqId: 'am1', header: hdr(), op: 'order.amend', args: [{ category: 'linear', symbol: sym, orderId: id, price: f.price(b.bestAskPrice()) }] });
+    const ack = await w.waitFor((x) => x.reqId === 'am1');
+    expect(ack.retCode).toBe(0);
+    expect(ack.data.orderId).toBe(id);
+    const push = await p.waitFor((x) => x.topic === 'order' && x.data[0].orderId === id && x.data[0].orderStatus === 'Cancelled');
+    expect(push.data[0].rejectReason).toBe('EC_PostOnlyWillTakeLiquidity');
+    const after = await state(id);
+    expect([after.orderStatus, after.rejectReason]).toEqual(['Cancelled', 'EC_PostOnlyWillTakeLiquidity']);
+    expect(b.openOrders(s.sim.ctx.credentials.apiKey)).toEqual([]);
+  });
+});
