@@ -28,6 +28,8 @@ export interface LedgerSnapshot {
   cash: Record<string, number>;
   fees: Record<string, number>;
   orders: LiveOrder[];
+  /** recently closed orders (late fills), bounded */
+  closed?: LiveOrder[];
   /** most recent trade keys, bounded */
   trades: string[];
   fills: number;
@@ -35,9 +37,14 @@ export interface LedgerSnapshot {
 }
 
 const MAX_TRADE_KEYS = 100_000;
+const MAX_CLOSED = 10_000;
 
 export class Ledger {
   readonly orders = new Map<string, LiveOrder>();
+  /** orders that reached a terminal state recently: a venue may report the fill after the final status */
+  private readonly closedOrders = new Map<string, LiveOrder>();
+  /** fills of orders this ledger never knew (side taken from the fill's sign, if any) */
+  unknownFills = 0;
   readonly position: Float64Array;
   readonly openBuyQty: Float64Array;
   readonly openSellQty: Float64Array;
@@ -112,6 +119,11 @@ export class Ledger {
   private drop(o: LiveOrder): void {
     this.exposureAdd(o, -1);
     this.orders.delete(o.id);
+    this.closedOrders.set(o.id, o);
+    if (this.closedOrders.size > MAX_CLOSED) {
+      const oldest = this.closedOrders.keys().next().value;
+      if (oldest !== undefined) this.closedOrders.delete(oldest);
+    }
   }
 
   /** Forget a live order (it is gone from the exchange). */
@@ -127,7 +139,8 @@ export class Ledger {
    * react; the order may be unknown (a fill of an order from before a restart still moves the position).
    */
   apply(ev: OrderEvent): number {
-    const o = this.orders.get(ev.clientOrderId);
+    const live = this.orders.get(ev.clientOrderId);
+    const o = live ?? this.closedOrders.get(ev.clientOrderId);
     let counted = 0;
     if (ev.kind === 'fill' && ev.fillQty > 0) {
       const key = `${ev.venue}:${ev.symbol}:${ev.tradeId}`;
@@ -137,6 +150,7 @@ export class Ledger {
         if (ev.tradeId !== '') this.remember(key);
         const slot = o ? o.slot : this.slotOf(ev.venue, ev.symbol);
         if (slot >= 0) {
+          if (!o) this.unknownFills++;
           const side: Side = o ? o.side : ev.cumQty < 0 ? 'SELL' : 'BUY';
           counted = ev.fillQty;
           this.fillAt(slot, side, ev.fillPrice, ev.fillQty, ev.fee, ev.feeAsset === (this.instruments[slot]?.quote ?? ''));
@@ -144,16 +158,19 @@ export class Ledger {
             const rest = o.qty - o.filled;
             const take = counted > rest ? rest : counted;
             o.filled += take;
-            if (o.side === 'BUY') this.openBuyQty[slot]! -= take;
-            else this.openSellQty[slot]! -= take;
+            // a closed order's remaining exposure was already released when it closed
+            if (live) {
+              if (o.side === 'BUY') this.openBuyQty[slot]! -= take;
+              else this.openSellQty[slot]! -= take;
+            }
           }
         }
       }
     }
-    if (o) {
-      if (ev.exchangeOrderId !== '') o.exchangeOrderId = ev.exchangeOrderId;
-      o.state = ev.state;
-      if (TERMINAL_STATES.has(ev.state)) this.drop(o);
+    if (live) {
+      if (ev.exchangeOrderId !== '') live.exchangeOrderId = ev.exchangeOrderId;
+      live.state = ev.state;
+      if (TERMINAL_STATES.has(ev.state)) this.drop(live);
     }
     return counted;
   }
@@ -213,7 +230,8 @@ export class Ledger {
       cash[k] = this.cash[ins.slot] as number;
       fees[k] = this.fees[ins.slot] as number;
     }
-    return { positions, cash, fees, orders: [...this.orders.values()].map((o) => ({ ...o })), trades: this.seenOrder.slice(-10_000), fills: this.fills, volumeQuote: this.volumeQuote };
+    const closed = [...this.closedOrders.values()].slice(-1000).map((o) => ({ ...o }));
+    return { positions, cash, fees, orders: [...this.orders.values()].map((o) => ({ ...o })), closed, trades: this.seenOrder.slice(-10_000), fills: this.fills, volumeQuote: this.volumeQuote };
   }
 
   restore(s: LedgerSnapshot): void {
@@ -233,6 +251,8 @@ export class Ledger {
       this.orders.set(c.id, c);
       this.exposureAdd(c, 1);
     }
+    this.closedOrders.clear();
+    for (const o of s.closed ?? []) this.closedOrders.set(o.id, { ...o });
     for (const t of s.trades) this.remember(t);
     this.fills = s.fills;
     this.volumeQuote = s.volumeQuote;
