@@ -212,6 +212,41 @@ describe('market data against the simulator', () => {
     for (const [, md] of all()) expect(md.counters.crossed).toBe(0);
   });
 
+  it('oversized frame: handled without breaking the books', async () => {
+    const f0 = spot.counters.frames;
+    const i0 = spot.counters.ignored + spot.counters.totalParseErrors();
+    const b0 = bbl.counters.bytes;
+    const e0 = bbl.counters.totalParseErrors();
+    sim.inject({ kind: 'oversizedFrame', market: 'binanceSpot', bytes: 2_000_000 });
+    sim.inject({ kind: 'oversizedFrame', market: 'bybitLinear', bytes: 2_000_000 });
+    // Binance sim: an unknown 2 MB event (ignored); Bybit sim: a real delta padded with a 2 MB unknown field
+    // (parsed, the field skipped, the delta applied)
+    expect(await until(() => spot.counters.ignored + spot.counters.totalParseErrors() > i0 && bbl.counters.bytes > b0 + 2_000_000)).toBe(true);
+    expect(bbl.counters.totalParseErrors()).toBe(e0);
+    expect(spot.counters.frames).toBeGreaterThan(f0);
+    await new Promise((r) => setTimeout(r, 100));
+    await paused(async () => {
+      for (const [m, md] of all()) await compareBooks(m, md);
+    });
+  });
+
+  it('disconnect in the middle of a resync: the abandoned sync is dropped, the new one completes', async () => {
+    const r0 = spot.counters.reconnects + usdm.counters.reconnects;
+    sim.inject({ kind: 'dropDiff', market: 'binanceSpot', symbol: 'BTCUSDT' });
+    sim.inject({ kind: 'dropDiff', market: 'binanceUsdm', symbol: 'BTCUSDT' });
+    sim.inject({ kind: 'latencyMs', market: 'all', ms: 0 });
+    // close while the resync's snapshot may still be in flight
+    await until(() => spot.sync('BTCUSDT')!.state === 0 || usdm.sync('BTCUSDT')!.state === 0, 2000);
+    sim.inject({ kind: 'closeConnections', market: 'binanceSpot', which: 'market' });
+    sim.inject({ kind: 'closeConnections', market: 'binanceUsdm', which: 'market' });
+    expect(await until(() => spot.counters.reconnects + usdm.counters.reconnects >= r0 + 2)).toBe(true);
+    await new Promise((r) => setTimeout(r, 200));
+    await paused(async () => {
+      await compareBooks('binanceSpot', spot, 10_000);
+      await compareBooks('binanceUsdm', usdm, 10_000);
+    });
+  });
+
   it('stalled stream -> stale flag, cleared when frames resume', async () => {
     const slot = insts.bybitSpot![0]!.slot;
     const s0 = bbs.counters.staleMarks;
