@@ -48,6 +48,7 @@ export function renderMetrics(engine: Engine, extra: ExtraMetric[] = []): string
   metric({ name: 'tickwire_order_acks_total', help: 'Orders acknowledged by the exchange.', type: 'counter', samples: [{ value: engine.acks }] });
   metric({ name: 'tickwire_cancels_total', help: 'Orders cancelled (confirmed).', type: 'counter', samples: [{ value: engine.cancels }] });
   metric({ name: 'tickwire_fills_total', help: 'Fills booked.', type: 'counter', samples: [{ value: engine.ledger.fills }] });
+  metric({ name: 'tickwire_fills_unknown_order_total', help: 'Fills of orders the engine does not know (not booked).', type: 'counter', samples: [{ value: engine.ledger.unknownFills }] });
   metric({ name: 'tickwire_open_orders', help: 'Orders not yet in a terminal state.', type: 'gauge', samples: [{ value: engine.ledger.openCount() }] });
   const rej = [...engine.rejectsByReason.entries()].map(([reason, value]) => ({ labels: { reason }, value }));
   metric({ name: 'tickwire_rejects_total', help: 'Exchange rejects by reason.', type: 'counter', samples: rej.length ? rej : [{ labels: { reason: 'none' }, value: 0 }] });

@@ -352,6 +352,7 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
       orders: { sent: this.ordersSent, open: this.ledger.openCount(), acks: this.acks, rejects: this.rejects, cancels: this.cancels, expires: this.expires, cancelRejects: this.cancelRejects },
       fills: this.ledger.fills,
       dupFills: this.ledger.dupFills,
+      unknownFills: this.ledger.unknownFills,
       volumeQuote: this.ledger.volumeQuote,
       positions,
       pnl: this.pnl(),

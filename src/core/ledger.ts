@@ -43,7 +43,7 @@ export class Ledger {
   readonly orders = new Map<string, LiveOrder>();
   /** orders that reached a terminal state recently: a venue may report the fill after the final status */
   private readonly closedOrders = new Map<string, LiveOrder>();
-  /** fills of orders this ledger never knew (side taken from the fill's sign, if any) */
+  /** fills of orders this ledger does not know (not booked) */
   unknownFills = 0;
   readonly position: Float64Array;
   readonly openBuyQty: Float64Array;
@@ -135,8 +135,8 @@ export class Ledger {
   }
 
   /**
-   * Apply an order event. Returns the fill quantity counted (0 for non-fills and duplicates) so the caller can
-   * react; the order may be unknown (a fill of an order from before a restart still moves the position).
+   * Apply an order event. Returns the fill quantity booked (0 for non-fills, duplicates and fills of orders this
+   * ledger does not know).
    */
   apply(ev: OrderEvent): number {
     const live = this.orders.get(ev.clientOrderId);
@@ -148,21 +148,21 @@ export class Ledger {
         this.dupFills++;
       } else {
         if (ev.tradeId !== '') this.remember(key);
-        const slot = o ? o.slot : this.slotOf(ev.venue, ev.symbol);
-        if (slot >= 0) {
-          if (!o) this.unknownFills++;
-          const side: Side = o ? o.side : ev.cumQty < 0 ? 'SELL' : 'BUY';
+        if (!o) {
+          // not an order of ours (foreign, or an orphan being cancelled): its side is unknown, so it is not
+          // booked; counted, and a futures position difference is settled by reconciliation
+          this.unknownFills++;
+        } else {
+          const slot = o.slot;
           counted = ev.fillQty;
-          this.fillAt(slot, side, ev.fillPrice, ev.fillQty, ev.fee, ev.feeAsset === (this.instruments[slot]?.quote ?? ''));
-          if (o) {
-            const rest = o.qty - o.filled;
-            const take = counted > rest ? rest : counted;
-            o.filled += take;
-            // a closed order's remaining exposure was already released when it closed
-            if (live) {
-              if (o.side === 'BUY') this.openBuyQty[slot]! -= take;
-              else this.openSellQty[slot]! -= take;
-            }
+          this.fillAt(slot, o.side, ev.fillPrice, ev.fillQty, ev.fee, ev.feeAsset === (this.instruments[slot]?.quote ?? ''));
+          const rest = o.qty - o.filled;
+          const take = counted > rest ? rest : counted;
+          o.filled += take;
+          // a closed order's remaining exposure was already released when it closed
+          if (live) {
+            if (o.side === 'BUY') this.openBuyQty[slot]! -= take;
+            else this.openSellQty[slot]! -= take;
           }
         }
       }
