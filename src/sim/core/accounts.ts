@@ -4,13 +4,16 @@
  * - One `SimAccount` per API key (the HMAC key and the Ed25519 key of a run map to the SAME account, so an order
  *   placed with either is seen by both). Created on first use for configured keys; unknown keys get undefined.
  * - Spot fills move base and quote balances (no fees). A spot order needs the free balance to pay for it
- *   (INSUFFICIENT_BALANCE otherwise); resting orders do not lock funds. Futures fills update the signed position, its average entry
+ *   (INSUFFICIENT_BALANCE otherwise). A RESTING spot order locks what it may still spend (free -> locked): a buy its
+ *   remaining quantity times its limit price in quote, a sell its remaining quantity in base; fills, amends and
+ *   cancels release or re-size the lock (`syncLock`, driven by the book). A taker part never locks (it is paid at
+ *   once). Futures fills update the signed position, its average entry
  *   price and realized PnL (quote currency), and the quote balance by the realized PnL.
  * - Balances are generous (1,000,000 USDT, 100 BTC, 1,000 ETH, 1,000,000 of any other asset) so tests never run dry.
  *   Amounts are floats: reporting only, matching never reads them.
  */
 import type { BookAccountHooks } from './book.js';
-import type { SimAccount, SimFill, SimInstrument, SimPosition } from './types.js';
+import type { SimAccount, SimFill, SimInstrument, SimOrder, SimPosition } from './types.js';
 
 export const DEFAULT_BALANCES: Record<string, number> = { USDT: 1_000_000, USDC: 1_000_000, BTC: 100, ETH: 1_000, BNB: 10_000 };
 const OTHER_ASSET_BALANCE = 1_000_000;
@@ -24,6 +27,12 @@ function isFutures(ins: SimInstrument): boolean {
   return ins.market === 'binanceUsdm' || ins.market === 'bybitLinear';
 }
 
+/** What a spot order of `qtyLots` at `priceTicks` locks: quote for a buy, base for a sell (units -> float). */
+export function lockAmount(ins: SimInstrument, side: 'BUY' | 'SELL', priceTicks: number, qtyLots: number): number {
+  if (side === 'SELL') return qtyLots / 10 ** ins.qtyDecimals;
+  return (priceTicks * qtyLots) / 10 ** (ins.priceDecimals + ins.qtyDecimals);
+}
+
 export function positionKey(ins: SimInstrument): string {
   return `${ins.market}:${ins.symbol}`;
 }
@@ -31,6 +40,8 @@ export function positionKey(ins: SimInstrument): string {
 export class Accounts implements BookAccountHooks {
   private readonly byKey = new Map<string, SimAccount>();
   private readonly listeners: AccountEvents[] = [];
+  /** spot locks of resting orders: `${market}:${orderId}` -> amount locked (quote for a buy, base for a sell) */
+  private readonly locks = new Map<string, number>();
 
   /** `keys`: API keys accepted; keys in one group share one account (e.g. [hmacKey, ed25519Key]). */
   constructor(groups: string[][] = []) {
@@ -92,13 +103,30 @@ export class Accounts implements BookAccountHooks {
     return this.byKey.get(accountId)?.positions.get(positionKey(ins))?.sizeLots ?? 0;
   }
 
-  /** Spot affordability, free balances only (resting orders do not lock funds in this simulator). */
-  canAfford(accountId: string, ins: SimInstrument, side: 'BUY' | 'SELL', priceTicks: number, qtyLots: number): boolean {
+  /** Spot affordability against the FREE balance (funds locked by resting orders are not available); when amending,
+   * the order's own current lock counts as available. */
+  canAfford(accountId: string, ins: SimInstrument, side: 'BUY' | 'SELL', priceTicks: number, qtyLots: number, amending?: SimOrder): boolean {
     const acc = this.byKey.get(accountId);
     if (!acc) return true; // accounts the core does not know (tests driving books directly) are not checked
-    const baseQty = qtyLots / 10 ** ins.qtyDecimals;
-    if (side === 'SELL') return this.balance(acc, ins.base).free >= baseQty - 1e-12;
-    return this.balance(acc, ins.quote).free >= (priceTicks / 10 ** ins.priceDecimals) * baseQty - 1e-9;
+    const own = amending ? (this.locks.get(ins.market + ':' + amending.orderId) ?? 0) : 0;
+    const need = lockAmount(ins, side, priceTicks, qtyLots);
+    const free = this.balance(acc, side === 'SELL' ? ins.base : ins.quote).free + own;
+    return free >= need - (side === 'SELL' ? 1e-12 : 1e-9);
+  }
+
+  /** Spot: re-size the lock of an order (resting: its remaining at its price; else nothing). */
+  syncLock(ins: SimInstrument, o: SimOrder, resting: boolean): void {
+    const key = ins.market + ':' + o.orderId;
+    const cur = this.locks.get(key) ?? 0;
+    const want = resting ? lockAmount(ins, o.side, o.priceTicks, o.qtyLots - o.filledLots) : 0;
+    if (want === cur) return;
+    const b = this.balance(this.account(o.accountId), o.side === 'BUY' ? ins.quote : ins.base);
+    const d = want - cur;
+    b.free -= d;
+    b.locked += d;
+    if (b.locked < 1e-9 && b.locked > -1e-9) b.locked = 0; // float dust after the last release
+    if (want === 0) this.locks.delete(key);
+    else this.locks.set(key, want);
   }
 
   onFill(ins: SimInstrument, f: SimFill): void {

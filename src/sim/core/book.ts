@@ -50,8 +50,9 @@ export interface BookAccountHooks {
   /** spot: can the account pay for this order (quote for a buy at `priceTicks`, base for a sell)? Default yes.
    * `amending`: the open order being amended (its current lock counts as available). */
   canAfford?(accountId: string, instrument: SimInstrument, side: SimSide, priceTicks: number, qtyLots: number, amending?: SimOrder): boolean;
-  /** an open order's price/quantity changed by `amend` (spot: re-lock funds); `order` already carries the new values */
-  onAmend?(instrument: SimInstrument, order: SimOrder, oldPriceTicks: number, oldQtyLots: number): void;
+  /** spot books: an order's resting state changed (rested, partly filled, amended, closed). `resting`: it sits in the
+   * book with `qtyLots - filledLots` left at `priceTicks` (lock that much), else it locks nothing. */
+  syncLock?(instrument: SimInstrument, order: SimOrder, resting: boolean): void;
 }
 
 export interface MatchingBookOptions {
@@ -553,7 +554,13 @@ export class MatchingBook implements SimBook {
     };
     this.hooks?.onFill(this.instrument, f);
     if (done && o.open) this.close(o, 'FILLED');
+    if (o.seq > 0) this.lock(o);
     this.emitOrder(o, f);
+  }
+
+  /** spot: tell the accounts what an order locks now (resting = open and in the queue) */
+  private lock(o: OrderRec): void {
+    if (!this.futures && this.hooks?.syncLock) this.hooks.syncLock(this.instrument, o, o.open && o.seq > 0);
   }
 
   private emitOrder(o: OrderRec, f: SimFill | undefined): void {
@@ -724,6 +731,7 @@ export class MatchingBook implements SimBook {
           lv.orders.push(rec);
           lv.qty += left;
           this.noteLevel(o.side, lv);
+          this.lock(rec);
         }
       }
     } finally {
@@ -765,6 +773,7 @@ export class MatchingBook implements SimBook {
     this.unlink(o);
     o.updatedMs = now;
     this.close(o, 'CANCELED');
+    this.lock(o);
     this.emitOrder(o, undefined);
     this.endBatch();
     return { ok: true, order: o };
@@ -797,9 +806,8 @@ export class MatchingBook implements SimBook {
       if (best !== 0 && (o.side === 'BUY' ? best <= price : best >= price)) return { ok: false, reason: 'POST_ONLY_WOULD_TAKE' };
     }
     if (!this.futures && this.hooks?.canAfford) {
-      // only the extra funds a larger or dearer order needs must be free
-      const extra = this.lockDelta(o, price, total);
-      if (extra > 0 && !this.hooks.canAfford(o.accountId, this.instrument, o.side, price, total - o.filledLots, o)) {
+      // the order's current lock counts as available: only the extra a larger or dearer order needs must be free
+      if (this.lockDelta(o, price, total) > 0 && !this.hooks.canAfford(o.accountId, this.instrument, o.side, price, total - o.filledLots, o)) {
         return { ok: false, reason: 'INSUFFICIENT_BALANCE' };
       }
     }
@@ -820,20 +828,19 @@ export class MatchingBook implements SimBook {
         const d = o.qtyLots - total;
         o.qtyLots = total;
         o.updatedMs = now;
-        this.hooks?.onAmend?.(this.instrument, o, o.priceTicks, o.qtyLots + d);
+        this.lock(o);
         if (lv) {
           lv.qty -= d;
           this.noteLevel(o.side, lv);
         }
         this.emitOrder(o, undefined);
       } else {
-        const oldPrice = o.priceTicks;
-        const oldQty = o.qtyLots;
         this.unlink(o);
+        o.seq = 0; // out of the queue: locks nothing while it matches as a taker
+        this.lock(o);
         o.priceTicks = price;
         o.qtyLots = total;
         o.updatedMs = now;
-        this.hooks?.onAmend?.(this.instrument, o, oldPrice, oldQty);
         this.emitOrder(o, undefined);
         const left = this.matchAgainst(o.side, price, total - o.filledLots, o);
         if (left > 0 && o.open) {
@@ -842,6 +849,7 @@ export class MatchingBook implements SimBook {
           lv.orders.push(o);
           lv.qty += left;
           this.noteLevel(o.side, lv);
+          this.lock(o);
         }
       }
     } finally {
@@ -869,6 +877,7 @@ export class MatchingBook implements SimBook {
       this.unlink(o);
       o.updatedMs = now;
       this.close(o, 'CANCELED');
+      this.lock(o);
       this.emitOrder(o, undefined);
     }
     this.endBatch();
