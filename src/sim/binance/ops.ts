@@ -52,7 +52,7 @@ export interface OpsHooks {
 }
 
 /** [initialLeverage, notionalFloor, notionalCap, maintMarginRatio] per bracket; `cum` is derived */
-const LEVERAGE_BRACKETS: ReadonlyArray<readonly [number, number, number, number]> = [
+export const LEVERAGE_BRACKETS: ReadonlyArray<readonly [number, number, number, number]> = [
   [125, 0, 50_000, 0.004],
   [100, 50_000, 600_000, 0.005],
   [75, 600_000, 3_000_000, 0.0065],

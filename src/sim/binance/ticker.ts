@@ -22,12 +22,26 @@ const F_QVOL = 6; // ticks*lots
 const F_COUNT = 7;
 const F_FIRST = 8;
 const F_LAST = 9;
-const NF = 10;
+const F_TBV = 10; // taker-buy lots
+const F_TBQ = 11; // taker-buy ticks*lots
+const NF = 12;
+/** recent public trades kept per symbol for GET trades / aggTrades */
+const RECENT = 1000;
 
-class SymStats {
+export class SymStats {
   readonly b = new Float64Array(MINUTES * NF).fill(-1);
   lastPx = 0;
   lastQty = 0;
+  // recent trades ring (typed arrays: no allocation per trade)
+  readonly rId = new Float64Array(RECENT);
+  readonly rAgg = new Float64Array(RECENT);
+  readonly rPx = new Float64Array(RECENT);
+  readonly rQty = new Float64Array(RECENT);
+  readonly rTime = new Float64Array(RECENT);
+  readonly rSell = new Uint8Array(RECENT);
+  rN = 0; // trades recorded so far (ring index = rN % RECENT)
+  /** aggregate trade id, counted exactly as the aggTrade stream counts it (one per trade, from 1) */
+  aggId = 0;
   constructor(
     readonly book: SimBook,
     readonly fmt: InstFmt,
@@ -35,7 +49,8 @@ class SymStats {
 }
 
 export class Ticker24h implements SimBookListener {
-  private readonly syms = new Map<string, SymStats>();
+  /** per-symbol state, shared with TradeViews */
+  readonly syms = new Map<string, SymStats>();
 
   constructor(
     books: Map<string, SimBook>,
@@ -79,7 +94,22 @@ export class Ticker24h implements SimBookListener {
       b[o + F_QVOL] = 0;
       b[o + F_COUNT] = 0;
       b[o + F_FIRST] = t.tradeId;
+      b[o + F_TBV] = 0;
+      b[o + F_TBQ] = 0;
     }
+    if (t.takerSide === 'BUY') {
+      b[o + F_TBV] = b[o + F_TBV]! + t.qtyLots;
+      b[o + F_TBQ] = b[o + F_TBQ]! + px * t.qtyLots;
+    }
+    s.aggId++;
+    const r = s.rN % RECENT;
+    s.rId[r] = t.tradeId;
+    s.rAgg[r] = s.aggId;
+    s.rPx[r] = px;
+    s.rQty[r] = t.qtyLots;
+    s.rTime[r] = t.timeMs;
+    s.rSell[r] = t.takerSide === 'SELL' ? 1 : 0;
+    s.rN++;
     if (px > b[o + F_HIGH]!) b[o + F_HIGH] = px;
     if (px < b[o + F_LOW]!) b[o + F_LOW] = px;
     b[o + F_CLOSE] = px;
@@ -157,5 +187,153 @@ export class Ticker24h implements SimBookListener {
       `,"openPrice":"${px(open)}","highPrice":"${px(high)}","lowPrice":"${px(low)}","volume":"${f.qty(vol)}","quoteVolume":"${quoteVol}"` +
       `,"openTime":${nowMs - 86_400_000},"closeTime":${nowMs},"firstId":${first},"lastId":${last},"count":${count}}`;
     return j;
+  }
+}
+
+export const KLINE_INTERVALS: Record<string, number> = {
+  '1m': 60_000,
+  '3m': 180_000,
+  '5m': 300_000,
+  '15m': 900_000,
+  '30m': 1_800_000,
+  '1h': 3_600_000,
+  '2h': 7_200_000,
+  '4h': 14_400_000,
+  '6h': 21_600_000,
+  '8h': 28_800_000,
+  '12h': 43_200_000,
+  '1d': 86_400_000,
+};
+
+export interface TradeQuery {
+  limit: number;
+  fromId?: number | undefined;
+  start?: number | undefined;
+  end?: number | undefined;
+}
+
+/** REST views of the recorded trades and minute buckets (allocate: REST only). Methods of Ticker24h's data. */
+export class TradeViews {
+  constructor(
+    private readonly t: Ticker24h,
+    private readonly kind: BnKind,
+  ) {}
+
+  private sym(symbol: string): SymStats {
+    return this.t.syms.get(symbol)!;
+  }
+
+  /** indices (oldest first) of the trades still in the ring */
+  private ring(s: SymStats): number[] {
+    const n = Math.min(s.rN, RECENT);
+    const out: number[] = [];
+    for (let i = s.rN - n; i < s.rN; i++) out.push(i % RECENT);
+    return out;
+  }
+
+  /** GET /api/v3/trades, /fapi/v1/trades: the most recent `limit` trades, oldest first */
+  trades(symbol: string, limit: number): string {
+    const s = this.sym(symbol);
+    const f = s.fmt;
+    const idx = this.ring(s);
+    const rows = idx.slice(Math.max(0, idx.length - limit)).map((i) => {
+      const px = s.rPx[i]!;
+      const q = s.rQty[i]!;
+      return (
+        `{"id":${s.rId[i]},"price":"${f.px(px)}","qty":"${f.qty(q)}","quoteQty":"${f.quote(px * q)}","time":${s.rTime[i]},"isBuyerMaker":${s.rSell[i] === 1}` +
+        (this.kind === 'spot' ? ',"isBestMatch":true}' : '}')
+      );
+    });
+    return '[' + rows.join(',') + ']';
+  }
+
+  /** GET /api/v3/aggTrades, /fapi/v1/aggTrades: one aggregate per trade (the simulator's takers fill one level
+   * per trade), `fromId` or [startTime, endTime], else the most recent `limit`; oldest first */
+  aggTrades(symbol: string, q: TradeQuery): string {
+    const s = this.sym(symbol);
+    const f = s.fmt;
+    let idx = this.ring(s);
+    if (q.fromId !== undefined) idx = idx.filter((i) => s.rAgg[i]! >= q.fromId!).slice(0, q.limit);
+    else if (q.start !== undefined || q.end !== undefined) {
+      idx = idx.filter((i) => s.rTime[i]! >= (q.start ?? -Infinity) && s.rTime[i]! <= (q.end ?? Infinity)).slice(0, q.limit);
+    } else idx = idx.slice(Math.max(0, idx.length - q.limit));
+    const rows = idx.map(
+      (i) =>
+        `{"a":${s.rAgg[i]},"p":"${f.px(s.rPx[i]!)}","q":"${f.qty(s.rQty[i]!)}","f":${s.rId[i]},"l":${s.rId[i]},"T":${s.rTime[i]},"m":${s.rSell[i] === 1}` +
+        (this.kind === 'spot' ? ',"M":true}' : '}'),
+    );
+    return '[' + rows.join(',') + ']';
+  }
+
+  /** GET /api/v3/klines, /fapi/v1/klines from the minute buckets (the last 24 h). Intervals without a trade after
+   * the first one repeat the previous close with zero volume; intervals before the first trade are left out. */
+  klines(symbol: string, intervalMs: number, q: TradeQuery, nowMs: number): string {
+    const s = this.sym(symbol);
+    const f = s.fmt;
+    const b = s.b;
+    const pd = f.inst.priceDecimals;
+    const qd = f.inst.qtyDecimals;
+    const nowMin = Math.floor(nowMs / 60_000);
+    // minute buckets in the window, by minute number
+    const byMin = new Map<number, number>();
+    let firstMin = Infinity;
+    for (let i = 0; i < MINUTES; i++) {
+      const m = b[i * NF + F_MIN]!;
+      if (m < 0 || m <= nowMin - MINUTES || m > nowMin) continue;
+      byMin.set(m, i * NF);
+      if (m < firstMin) firstMin = m;
+    }
+    if (firstMin === Infinity) return '[]';
+    const firstOpen = Math.floor((firstMin * 60_000) / intervalMs) * intervalMs;
+    const lastOpen = Math.floor(nowMs / intervalMs) * intervalMs;
+    let opens: number[] = [];
+    for (let t = firstOpen; t <= lastOpen; t += intervalMs) opens.push(t);
+    if (q.start !== undefined || q.end !== undefined) {
+      opens = opens.filter((t) => t >= (q.start ?? -Infinity) && t <= (q.end ?? Infinity));
+      opens = q.start !== undefined ? opens.slice(0, q.limit) : opens.slice(Math.max(0, opens.length - q.limit));
+    } else opens = opens.slice(Math.max(0, opens.length - q.limit));
+    // previous close before the first shown interval
+    let prevClose = 0;
+    const startMin = opens.length ? opens[0]! / 60_000 : 0;
+    for (let m = firstMin; m < startMin; m++) {
+      const o = byMin.get(m);
+      if (o !== undefined) prevClose = b[o + F_CLOSE]!;
+    }
+    const rows: string[] = [];
+    for (const t of opens) {
+      let open = -1;
+      let high = -Infinity;
+      let low = Infinity;
+      let close = -1;
+      let vol = 0;
+      let qv = 0;
+      let n = 0;
+      let tbv = 0;
+      let tbq = 0;
+      for (let m = t / 60_000; m < (t + intervalMs) / 60_000; m++) {
+        const o = byMin.get(m);
+        if (o === undefined) continue;
+        if (open < 0) open = b[o + F_OPEN]!;
+        high = Math.max(high, b[o + F_HIGH]!);
+        low = Math.min(low, b[o + F_LOW]!);
+        close = b[o + F_CLOSE]!;
+        vol += b[o + F_VOL]!;
+        qv += b[o + F_QVOL]!;
+        n += b[o + F_COUNT]!;
+        tbv += b[o + F_TBV]!;
+        tbq += b[o + F_TBQ]!;
+      }
+      if (open < 0) {
+        if (prevClose === 0) continue;
+        open = high = low = close = prevClose;
+      }
+      prevClose = close;
+      const qdec = this.kind === 'spot' ? 8 : Math.min(8, pd + qd);
+      rows.push(
+        `[${t},"${f.px(open)}","${f.px(high)}","${f.px(low)}","${f.px(close)}","${f.qty(vol)}",${t + intervalMs - 1},` +
+          `"${(qv / 10 ** (pd + qd)).toFixed(qdec)}",${n},"${f.qty(tbv)}","${(tbq / 10 ** (pd + qd)).toFixed(qdec)}","0"]`,
+      );
+    }
+    return '[' + rows.join(',') + ']';
   }
 }

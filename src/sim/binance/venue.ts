@@ -30,9 +30,9 @@ import { ConnSet, newConnData, upgradeWith, wsSend, type BnSocket, type ConnData
 import { BnError, E } from './errors.js';
 import { idNum, spotOrderQuery, usdmOrder, type BnKind } from './format.js';
 import { defaultLimits, exchangeInfoJson, type BnLimits } from './info.js';
-import { BnOps, type Op, type Params } from './ops.js';
+import { BnOps, LEVERAGE_BRACKETS, type Op, type Params } from './ops.js';
 import { MarketStreams } from './streams.js';
-import { Ticker24h } from './ticker.js';
+import { KLINE_INTERVALS, Ticker24h, TradeViews, type TradeQuery } from './ticker.js';
 import { BnHistory } from './history.js';
 import { UserData } from './userdata.js';
 
@@ -94,6 +94,9 @@ export class BinanceVenue {
   readonly streams: MarketStreams;
   readonly ticker: Ticker24h;
   readonly history: BnHistory;
+  readonly tradeViews: TradeViews;
+  /** USD-M per account+symbol settings (leverage, margin type); position maths keep the default 20x */
+  private readonly symConfig = new Map<string, { leverage: number; isolated: boolean }>();
   readonly limits: BnLimits;
   private readonly keys: KeyRing;
   private readonly weight: RateLimiter;
@@ -131,6 +134,7 @@ export class BinanceVenue {
     this.streams = new MarketStreams(ctx, market, this.kind, this.app, this.conns);
     this.ticker = new Ticker24h(this.ops.books(), this.kind, this.ops.fmts);
     this.history = new BnHistory(this.ops.books());
+    this.tradeViews = new TradeViews(this.ticker, this.kind);
     ctx.onFault((f) => this.onFault(f));
 
     const pingMs = opts.pingIntervalMs ?? (this.isSpot ? 20_000 : 180_000);
@@ -255,6 +259,20 @@ export class BinanceVenue {
         },
         fn: (p) => this.ticker24(p),
       });
+      r('GET', V + '/trades', { sec: 'NONE', weight: 25, fn: (p) => this.trades(p) });
+      r('GET', V + '/aggTrades', { sec: 'NONE', weight: 4, fn: (p) => this.aggTrades(p) });
+      r('GET', V + '/klines', { sec: 'NONE', weight: 2, fn: (p) => this.klines(p) });
+      r('GET', '/sapi/v1/system/status', { sec: 'NONE', weight: 1, fn: () => '{"status":0,"msg":"normal"}' });
+      r('GET', '/sapi/v1/asset/tradeFee', {
+        sec: 'SIGNED',
+        weight: 1,
+        fn: (p) => {
+          const sr = p.has('symbol') ? this.ops.sym(p) : undefined;
+          if (sr instanceof BnError) return sr;
+          const names = sr ? [sr.fmt.inst.symbol] : [...this.ops.books().keys()];
+          return '[' + names.map((n) => `{"symbol":"${n}","makerCommission":"0","takerCommission":"0"}`).join(',') + ']';
+        },
+      });
       r('GET', V + '/ticker/bookTicker', { sec: 'NONE', weight: (p) => (p.has('symbol') ? 2 : 4), fn: (p) => o.bookTicker(p) });
       // margin reference data (ccxt's loadMarkets asks for it when it holds a key): the simulator lists no margin pairs
       r('GET', '/sapi/v1/margin/allPairs', { sec: 'KEY', weight: 1, fn: () => '[]' });
@@ -282,6 +300,29 @@ export class BinanceVenue {
     r('GET', V + '/order', { sec: 'SIGNED', weight: 1, fn: (p, a) => o.query(acc(a), p) });
     r('GET', V + '/openOrder', { sec: 'SIGNED', weight: 1, fn: (p, a) => o.query(acc(a), p, true) });
     r('GET', V + '/openOrders', { sec: 'SIGNED', weight: (p) => (p.has('symbol') ? 1 : 40), fn: (p, a) => o.openOrders(acc(a), p) });
+    r('GET', V + '/trades', { sec: 'NONE', weight: 5, fn: (p) => this.trades(p) });
+    r('GET', V + '/aggTrades', { sec: 'NONE', weight: 20, fn: (p) => this.aggTrades(p) });
+    r('GET', V + '/klines', {
+      sec: 'NONE',
+      weight: (p) => {
+        const l = Number(p.get('limit') ?? 500);
+        return l < 100 ? 1 : l < 500 ? 2 : l <= 1000 ? 5 : 10;
+      },
+      fn: (p) => this.klines(p),
+    });
+    r('GET', V + '/premiumIndex', { sec: 'NONE', weight: 1, fn: (p) => this.premiumIndex(p) });
+    r('POST', V + '/leverage', { sec: 'SIGNED', weight: 1, fn: (p, a) => this.setLeverage(acc(a), p) });
+    r('POST', V + '/marginType', { sec: 'SIGNED', weight: 1, fn: (p, a) => this.setMarginType(acc(a), p) });
+    r('GET', V + '/symbolConfig', { sec: 'SIGNED', weight: 5, fn: (p, a) => this.symbolConfig(acc(a), p) });
+    r('GET', V + '/positionSide/dual', { sec: 'SIGNED', weight: 30, fn: () => '{"dualSidePosition":false}' });
+    r('GET', V + '/commissionRate', {
+      sec: 'SIGNED',
+      weight: 20,
+      fn: (p) => {
+        const sr = this.ops.sym(p);
+        return sr instanceof BnError ? sr : `{"symbol":"${sr!.fmt.inst.symbol}","makerCommissionRate":"0.000000","takerCommissionRate":"0.000000"}`;
+      },
+    });
     r('GET', V + '/ticker/24hr', { sec: 'NONE', weight: (p) => (p.has('symbol') ? 1 : 40), fn: (p) => this.ticker24(p) });
     r('GET', V + '/ticker/bookTicker', { sec: 'NONE', weight: (p) => (p.has('symbol') ? 2 : 5), fn: (p) => o.bookTicker(p) });
     r('GET', V + '/leverageBracket', { sec: 'SIGNED', weight: 1, fn: (p) => o.leverageBracket(p) });
@@ -309,6 +350,122 @@ export class BinanceVenue {
       },
     });
     r('DELETE', V + '/listenKey', { sec: 'KEY', weight: 1, fn: (_p, a) => (this.ud.stopKey(acc(a).id), '{}') });
+  }
+
+  private tradeQuery(p: Params, max: number): TradeQuery | BnError {
+    const INT = /^[0-9]{1,20}$/;
+    for (const k of ['limit', 'startTime', 'endTime', 'fromId']) {
+      const v = p.get(k);
+      if (v !== undefined && v.length > 0 && !INT.test(v)) return E.illegalChars(k, '^[0-9]{1,20}$');
+    }
+    const l = p.get('limit');
+    const num = (k: string): number | undefined => (p.get(k) ? Number(p.get(k)) : undefined);
+    return { limit: l ? Math.min(max, Math.max(1, Number(l))) : 500, fromId: num('fromId'), start: num('startTime'), end: num('endTime') };
+  }
+
+  private trades(p: Params): Op {
+    const sr = this.ops.sym(p);
+    if (sr instanceof BnError) return sr;
+    const q = this.tradeQuery(p, 1000);
+    return q instanceof BnError ? q : this.tradeViews.trades(sr!.fmt.inst.symbol, q.limit);
+  }
+
+  private aggTrades(p: Params): Op {
+    const sr = this.ops.sym(p);
+    if (sr instanceof BnError) return sr;
+    const q = this.tradeQuery(p, 1000);
+    return q instanceof BnError ? q : this.tradeViews.aggTrades(sr!.fmt.inst.symbol, q);
+  }
+
+  private klines(p: Params): Op {
+    const sr = this.ops.sym(p);
+    if (sr instanceof BnError) return sr;
+    const iv = p.get('interval');
+    if (iv === undefined || iv.length === 0) return E.mandatory('interval');
+    const ms = KLINE_INTERVALS[iv];
+    if (ms === undefined) return new BnError(400, -1120, 'Invalid interval.');
+    const q = this.tradeQuery(p, this.isSpot ? 1000 : 1500);
+    return q instanceof BnError ? q : this.tradeViews.klines(sr!.fmt.inst.symbol, ms, q, this.now());
+  }
+
+  /** GET /fapi/v1/premiumIndex: mark = index = the book's mid; a flat 0.01 % funding every 8 h */
+  private premiumIndex(p: Params): Op {
+    const one = (sym: string): string => {
+      const book = this.ops.books().get(sym)!;
+      const pd = book.instrument.priceDecimals;
+      const b = book.bestBid();
+      const a = book.bestAsk();
+      const mid = b && a ? (b.priceTicks + a.priceTicks) / 2 : (b ?? a)?.priceTicks ?? 0;
+      const px = (mid / 10 ** pd).toFixed(8);
+      const now = this.now();
+      const next = Math.floor(now / 28_800_000) * 28_800_000 + 28_800_000;
+      return (
+        `{"symbol":"${sym}","markPrice":"${px}","indexPrice":"${px}","estimatedSettlePrice":"${px}","lastFundingRate":"0.00010000",` +
+        `"interestRate":"0.00010000","nextFundingTime":${next},"time":${now}}`
+      );
+    };
+    if (p.has('symbol')) {
+      const sr = this.ops.sym(p);
+      return sr instanceof BnError ? sr : one(sr!.fmt.inst.symbol);
+    }
+    return '[' + [...this.ops.books().keys()].map(one).join(',') + ']';
+  }
+
+  private cfg(acc: SimAccount, symbol: string): { leverage: number; isolated: boolean } {
+    const k = acc.id + ':' + symbol;
+    let c = this.symConfig.get(k);
+    if (!c) this.symConfig.set(k, (c = { leverage: 20, isolated: false }));
+    return c;
+  }
+
+  private static maxNotional(leverage: number): number {
+    let max = 0;
+    for (const [lev, , cap] of LEVERAGE_BRACKETS) if (lev >= leverage) max = Math.max(max, cap);
+    return max;
+  }
+
+  /** POST /fapi/v1/leverage: 1..125 (the brackets' top), answered with the notional cap at that leverage */
+  private setLeverage(acc: SimAccount, p: Params): Op {
+    const sr = this.ops.sym(p);
+    if (sr instanceof BnError) return sr;
+    const l = p.get('leverage');
+    if (l === undefined || l.length === 0) return E.mandatory('leverage');
+    if (!/^[0-9]{1,5}$/.test(l)) return E.illegalChars('leverage', '^[0-9]{1,20}$');
+    const n = Number(l);
+    if (n < 1 || n > LEVERAGE_BRACKETS[0]![0]) return new BnError(400, -4028, `Leverage ${n} is not valid`);
+    const sym = sr!.fmt.inst.symbol;
+    this.cfg(acc, sym).leverage = n;
+    return `{"leverage":${n},"maxNotionalValue":"${BinanceVenue.maxNotional(n)}","symbol":"${sym}"}`;
+  }
+
+  /** POST /fapi/v1/marginType: ISOLATED | CROSSED; the same type again is -4046 */
+  private setMarginType(acc: SimAccount, p: Params): Op {
+    const sr = this.ops.sym(p);
+    if (sr instanceof BnError) return sr;
+    const t = p.get('marginType');
+    if (t === undefined || t.length === 0) return E.mandatory('marginType');
+    if (t !== 'ISOLATED' && t !== 'CROSSED') return E.invalidParam('marginType');
+    const c = this.cfg(acc, sr!.fmt.inst.symbol);
+    if (c.isolated === (t === 'ISOLATED')) return new BnError(400, -4046, 'No need to change margin type.');
+    c.isolated = t === 'ISOLATED';
+    return '{"code":200,"msg":"success"}';
+  }
+
+  /** GET /fapi/v1/symbolConfig */
+  private symbolConfig(acc: SimAccount, p: Params): Op {
+    const sr = p.has('symbol') ? this.ops.sym(p) : undefined;
+    if (sr instanceof BnError) return sr;
+    const names = sr ? [sr.fmt.inst.symbol] : [...this.ops.books().keys()];
+    return (
+      '[' +
+      names
+        .map((n) => {
+          const c = this.cfg(acc, n);
+          return `{"symbol":"${n}","marginType":"${c.isolated ? 'ISOLATED' : 'CROSSED'}","isAutoAddMargin":false,"leverage":${c.leverage},"maxNotionalValue":"${BinanceVenue.maxNotional(c.leverage)}"}`;
+        })
+        .join(',') +
+      ']'
+    );
   }
 
   /** common filters of allOrders / myTrades: limit (default 500, max 1000), startTime, endTime */

@@ -90,6 +90,23 @@ describe('binance sim: endpoints third-party clients call', () => {
     }
   });
 
+  it('USD-M settings: leverage 1..125 (-4028 otherwise), marginType (-4046 when unchanged), symbolConfig reflects both', async () => {
+    const post = async (path: string, q: Record<string, string>): Promise<unknown> => {
+      const qs = new URLSearchParams({ ...q, timestamp: String(Date.now()) });
+      qs.set('signature', createHmac('sha256', usdm.apiSecret).update(qs.toString()).digest('hex'));
+      return (await fetch(usdm.restBaseUrl + path + '?' + qs.toString(), { method: 'POST', headers: { 'X-MBX-APIKEY': usdm.apiKey } })).json();
+    };
+    expect(await post('/fapi/v1/leverage', { symbol: 'BTCUSDT', leverage: '126' })).toEqual({ code: -4028, msg: 'Leverage 126 is not valid' });
+    expect(await post('/fapi/v1/leverage', { symbol: 'BTCUSDT', leverage: '100' })).toEqual({ leverage: 100, maxNotionalValue: '600000', symbol: 'BTCUSDT' });
+    expect(await post('/fapi/v1/marginType', { symbol: 'BTCUSDT', marginType: 'CROSSED' })).toEqual({ code: -4046, msg: 'No need to change margin type.' });
+    expect(await post('/fapi/v1/marginType', { symbol: 'BTCUSDT', marginType: 'ISOLATED' })).toEqual({ code: 200, msg: 'success' });
+    expect((await get(usdm, '/fapi/v1/symbolConfig', { symbol: 'BTCUSDT' }, true)).json).toEqual([
+      { symbol: 'BTCUSDT', marginType: 'ISOLATED', isAutoAddMargin: false, leverage: 100, maxNotionalValue: '600000' },
+    ]);
+    const k = (await get(usdm, '/fapi/v1/klines', { symbol: 'BTCUSDT', interval: '2m' })).json;
+    expect(k).toEqual({ code: -1120, msg: 'Invalid interval.' });
+  });
+
   it('margin pair lists answer (empty: the simulator has no margin), unknown paths get a 404, not a dropped connection', async () => {
     expect((await get(spot, '/sapi/v1/margin/allPairs')).json).toEqual([]);
     expect((await get(spot, '/sapi/v1/margin/isolated/allPairs', {}, true)).json).toEqual([]);

@@ -239,6 +239,56 @@ describe('ccxt binance / binanceusdm against the simulator', () => {
     await expect(ex.createOrder('BTC/USDT:USDT', 'market', 'sell', amount, undefined, { reduceOnly: true })).rejects.toThrow(/-2022/);
   });
 
+  it('public trades, candles, funding, fees, status and USD-M settings (ETHUSDT, untouched until now)', async () => {
+    for (const kind of ['spot', 'usdm'] as const) {
+      const ex = client(kind, kind === 'spot' ? spot : usdm);
+      await ex.loadMarkets();
+      const S = kind === 'spot' ? 'ETH/USDT' : 'ETH/USDT:USDT';
+      const book = sim.books.get(kind === 'spot' ? 'binanceSpot' : 'binanceUsdm')!.get('ETHUSDT')!;
+      const pd = 10 ** book.instrument.priceDecimals;
+      const qd = 10 ** book.instrument.qtyDecimals;
+      expect(await ex.fetchTrades(S)).toEqual([]);
+      // the market takes the best ask and half the best bid: two public trades
+      const ask = book.bestAsk()!;
+      const bid = book.bestBid()!;
+      book.sweepSynthetic('BUY', ask.qtyLots);
+      const half = Math.max(1, Math.floor(bid.qtyLots / 2));
+      book.sweepSynthetic('SELL', half);
+      const trades = await ex.fetchTrades(S); // aggTrades
+      expect(trades.map((t) => [t.side, t.price, t.amount])).toEqual([
+        ['buy', ask.priceTicks / pd, ask.qtyLots / qd],
+        ['sell', bid.priceTicks / pd, half / qd],
+      ]);
+      const candles = await ex.fetchOHLCV(S, '1m');
+      const last = candles[candles.length - 1]!;
+      const vol = candles.reduce((a, c) => a + c[5]!, 0);
+      expect(vol).toBeCloseTo((ask.qtyLots + half) / qd, 8);
+      expect(last[4]).toBe(bid.priceTicks / pd); // close = last trade
+      expect(Math.max(...candles.map((c) => c[2]!))).toBe(ask.priceTicks / pd);
+      expect((await ex.fetchOHLCV(S, '1h'))[0]![5]).toBeCloseTo(vol, 8);
+      await expect(ex.fetchOHLCV(S, '7m')).rejects.toThrow();
+      expect(await ex.fetchTradingFee(S)).toMatchObject({ maker: 0, taker: 0 });
+    }
+    expect((await client('spot', spot).fetchStatus()).status).toBe('ok');
+
+    const u = client('usdm', usdm);
+    await u.loadMarkets();
+    const S = 'ETH/USDT:USDT';
+    const fr = await u.fetchFundingRate(S);
+    const eb = sim.books.get('binanceUsdm')!.get('ETHUSDT')!;
+    const epd = 10 ** eb.instrument.priceDecimals;
+    expect(fr.markPrice).toBeCloseTo((eb.bestBidPrice() + eb.bestAskPrice()) / 2 / epd, 6);
+    expect(fr.fundingRate).toBe(0.0001);
+    expect(fr.fundingTimestamp! % 28_800_000).toBe(0); // ccxt maps nextFundingTime here
+    expect(await u.fetchLeverage(S)).toMatchObject({ marginMode: 'cross', longLeverage: 20 });
+    expect((await u.setLeverage(5, S))['leverage']).toBe(5);
+    expect(await u.fetchLeverage(S)).toMatchObject({ longLeverage: 5 });
+    await u.setMarginMode('isolated', S);
+    expect(await u.fetchLeverage(S)).toMatchObject({ marginMode: 'isolated' });
+    await expect(u.setMarginMode('isolated', S)).rejects.toBeInstanceOf(ccxt.MarginModeAlreadySet);
+    expect(await u.fetchPositionMode(S)).toMatchObject({ hedged: false });
+  });
+
   it("ccxt's time-difference handling and recvWindow against a skewed server clock", async () => {
     try {
       // server 5 s behind: a request stamped by the local clock is "ahead of the server's time"
