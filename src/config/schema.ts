@@ -67,7 +67,7 @@ export const crossVenueParams = z
     follower: instrumentRef.default({ venue: 'bybitLinear', symbol: 'BTCUSDT' }),
     /** act when leader mid - follower mid exceeds this, in bps of follower mid */
     thresholdBps: positive.default(3),
-    size: positive.default(0.001),
+    size: positive.default(0.002),
     /** minimum time between two orders, ms */
     cooldownMs: nonNeg.default(250),
     maxPosition: positive.default(0.01),

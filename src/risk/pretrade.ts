@@ -26,11 +26,14 @@ export const enum Refusal {
   MaxOpenOrders = 10,
   MaxOrderRate = 11,
   PriceBand = 12,
+  /** below the instrument's minimum quantity or notional (the exchange would reject it) */
+  BelowMinimum = 13,
 }
 
 export const REFUSAL_NAMES = [
   'none', 'kill_switch', 'trading_stopped', 'unknown_slot', 'book_not_tradable', 'bad_order', 'max_order_qty',
   'max_order_notional', 'max_position', 'max_total_notional', 'max_open_orders', 'max_order_rate', 'price_band',
+  'below_minimum',
 ] as const;
 export const REFUSAL_COUNT = REFUSAL_NAMES.length;
 
@@ -54,6 +57,8 @@ export class PreTradeRisk {
   stopped = false;
 
   private maxQty: Float64Array;
+  private minQty: Float64Array;
+  private minNotional: Float64Array;
   private maxPos: Float64Array;
   private qtyScale: Float64Array;
   private pxScale: Float64Array;
@@ -73,6 +78,8 @@ export class PreTradeRisk {
   ) {
     const n = state.slots;
     this.maxQty = new Float64Array(n);
+    this.minQty = new Float64Array(n);
+    this.minNotional = new Float64Array(n);
     this.maxPos = new Float64Array(n);
     this.qtyScale = new Float64Array(n);
     this.pxScale = new Float64Array(n);
@@ -88,6 +95,8 @@ export class PreTradeRisk {
       this.pxScale[ins.slot] = 10 ** ins.priceDecimals;
       this.maxQty[ins.slot] = Math.round(cfg.maxOrderQty * q);
       this.maxPos[ins.slot] = Math.round(cfg.maxPositionPerSymbol * q);
+      this.minQty[ins.slot] = Math.round((Number(ins.minQty) || 0) * q);
+      this.minNotional[ins.slot] = Number(ins.minNotional) || 0;
     }
     this.maxNotional = cfg.maxOrderNotional;
     this.maxTotal = cfg.maxTotalNotional;
@@ -127,6 +136,8 @@ export class PreTradeRisk {
     const px = req.type === 'MARKET' ? (req.side === 'BUY' ? this.state.get(slot, F.askPx) : this.state.get(slot, F.bidPx)) : req.price;
     const notional = this.notional(slot, px, qty);
     if (notional > this.maxNotional) return this.refuse(Refusal.MaxOrderNotional);
+    // reduce-only closes may be smaller than the minimums on some venues: let the exchange decide those
+    if (req.reduceOnly !== true && (qty < (this.minQty[slot] as number) || notional < (this.minNotional[slot] as number) * (1 - 1e-9))) return this.refuse(Refusal.BelowMinimum);
     if (req.type === 'LIMIT') {
       const dev = ((px > mid ? px - mid : mid - px) / mid) * 1e4;
       if (dev > this.bandBps) return this.refuse(Refusal.PriceBand);

@@ -31,6 +31,7 @@ describe('pre-trade risk', () => {
   const cases: Array<[string, Refusal, (s: ReturnType<typeof setup>) => Refusal]> = [
     ['max order qty', Refusal.MaxOrderQty, ({ r }) => r.check(buy(1_001), 1e12)],
     ['max notional', Refusal.MaxOrderNotional, ({ r }) => r.check(buy(600), 1e12)], // 0.006 BTC * 97k = 582 > 500
+    ['below minimum notional', Refusal.BelowMinimum, ({ r }) => r.check(buy(4), 1e12)], // 0.00004 BTC = 3.88 < 5 USDT
     ['price band', Refusal.PriceBand, ({ r }) => r.check(buy(10, 9_000_000), 1e12)],
     ['stale book', Refusal.BookNotTradable, ({ r, state }) => (state.setFlag(0, FLAG_STALE), r.check(buy(10), 1e12))],
     ['kill switch', Refusal.KillSwitch, ({ r }) => ((r.killed = true), r.check(buy(10), 1e12))],
