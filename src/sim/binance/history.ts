@@ -18,7 +18,10 @@ export class BnHistory implements SimBookListener {
   private readonly orders: Array<SimOrder | undefined>;
   private readonly seen = new Set<SimOrder>();
   private oHead = 0;
-  private readonly fills: Array<HistFill | undefined>;
+  // fills as three parallel rings of references (no allocation per fill)
+  private readonly fSym: Array<string | undefined>;
+  private readonly fOrder: Array<SimOrder | undefined>;
+  private readonly fFill: Array<SimFill | undefined>;
   private fHead = 0;
 
   constructor(
@@ -26,7 +29,9 @@ export class BnHistory implements SimBookListener {
     readonly capacity = 20_000,
   ) {
     this.orders = new Array<SimOrder | undefined>(capacity).fill(undefined);
-    this.fills = new Array<HistFill | undefined>(capacity).fill(undefined);
+    this.fSym = new Array<string | undefined>(capacity).fill(undefined);
+    this.fOrder = new Array<SimOrder | undefined>(capacity).fill(undefined);
+    this.fFill = new Array<SimFill | undefined>(capacity).fill(undefined);
     for (const b of books.values()) b.addListener(this);
   }
 
@@ -46,7 +51,9 @@ export class BnHistory implements SimBookListener {
       this.seen.add(order);
     }
     if (fill) {
-      this.fills[this.fHead] = { symbol, order, fill };
+      this.fSym[this.fHead] = symbol;
+      this.fOrder[this.fHead] = order;
+      this.fFill[this.fHead] = fill;
       this.fHead = (this.fHead + 1) % this.capacity;
     }
   }
@@ -65,8 +72,9 @@ export class BnHistory implements SimBookListener {
   fillsOf(accountId: string, symbol: string): HistFill[] {
     const out: HistFill[] = [];
     for (let i = 0; i < this.capacity; i++) {
-      const f = this.fills[(this.fHead + i) % this.capacity];
-      if (f && f.fill.accountId === accountId && f.symbol === symbol) out.push(f);
+      const k = (this.fHead + i) % this.capacity;
+      const fill = this.fFill[k];
+      if (fill && fill.accountId === accountId && this.fSym[k] === symbol) out.push({ symbol, order: this.fOrder[k]!, fill });
     }
     return out;
   }
