@@ -172,6 +172,30 @@ export const logConfig = z
   })
   .strict();
 
+export const signalsConfig = z
+  .object({
+    /** poll funding rate and open interest of the futures instruments */
+    funding: z.boolean().default(true),
+    openInterest: z.boolean().default(true),
+    intervalMs: z.number().int().min(1000).default(30_000),
+    /** external scores: GET url, number at `path` of the JSON body, written to BotState `field` of the instrument */
+    external: z
+      .array(
+        z
+          .object({
+            venue: venueId,
+            symbol: z.string(),
+            url: url,
+            path: z.string().default(''),
+            field: z.enum(['signal', 'fundingRate', 'openInterest']).default('signal'),
+            intervalMs: z.number().int().min(100).default(5_000),
+          })
+          .strict(),
+      )
+      .default([]),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     exchanges: z
@@ -187,6 +211,8 @@ export const configSchema = z
         { venue: 'bybitLinear', symbol: 'BTCUSDT' },
       ]),
     strategy: strategyConfig.prefault({}),
+    /** slow signals polled in the background and written to BotState (never awaited by the loop) */
+    signals: signalsConfig.prefault({}),
     risk: riskConfig.prefault({}),
     loop: loopConfig.prefault({}),
     killSwitch: killSwitchConfig.prefault({}),

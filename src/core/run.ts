@@ -14,7 +14,7 @@ import { loadConfig, ConfigError } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { loadSecrets } from '../config/secrets.js';
 import { createLogger, flushLogs, setRootLogger, type Logger } from '../util/log.js';
-import { BotState } from './botstate.js';
+import { BotState, F } from './botstate.js';
 import { HopRecorder } from '../latency/hops.js';
 import { Engine } from './engine.js';
 import { Ledger } from './ledger.js';
@@ -26,7 +26,7 @@ import { reconcile, type ReconcileReport } from '../persist/reconcile.js';
 import { MarketMaker } from '../strategy/marketmaker.js';
 import { CrossVenueSignal } from '../strategy/crossvenue.js';
 import type { Strategy } from '../strategy/types.js';
-import { SignalTask } from '../strategy/signals.js';
+import { externalScore, SignalTask, type SignalSource } from '../strategy/signals.js';
 import { startControl, type ControlServer } from '../control/server.js';
 import { RUN_STATE_FILE, type RunState } from '../control/cli.js';
 import { accessFromConfig, accessFromSim, wireNetwork, wirePaper, type Wiring } from './wiring.js';
@@ -138,6 +138,7 @@ async function wire(cfg: Config, state: BotState, hops: HopRecorder, o: RunOptio
     return await wireNetwork({
       refs, state, hops, access, ephemeral: sim !== undefined, ...(sim ? { sim } : {}),
       transport: { binance: o.transport ?? cfg.exchanges.binance.transport, bybit: o.transport ?? cfg.exchanges.bybit.transport },
+      signals: cfg.signals,
       describe: { mode: sim ? `embedded simulator (${embedded.join(', ')})` : 'external endpoints', presets: { binance: cfg.exchanges.binance.preset, bybit: cfg.exchanges.bybit.preset } },
     });
   } catch (e) {
@@ -204,7 +205,11 @@ export async function runEngine(o: RunOptions = {}): Promise<RunResult> {
   engine.start();
   killSwitch.watch();
   // slow signals: background tasks write BotState (F.fundingRate...); the loop only reads the field
-  const signalTasks = (wiring.signals ?? []).map((src) => new SignalTask(state, src));
+  const external = cfg.signals.external.flatMap((x): SignalSource[] => {
+    const slot = engine.slotOf(x.venue, x.symbol);
+    return slot < 0 ? [] : [externalScore(`${x.url} ${x.path}`, x.url, x.path, slot, F[x.field], x.intervalMs)];
+  });
+  const signalTasks = [...(wiring.signals ?? []), ...external].map((src) => new SignalTask(state, src));
   for (const t of signalTasks) t.start();
 
   const token = env['TICKWIRE_CONTROL_TOKEN'] ?? randomBytes(24).toString('hex');

@@ -25,7 +25,7 @@ import { OrderManager } from '../orders/manager.js';
 import type { VenueGateway } from '../orders/gateway.js';
 import { InjectedIds, ManagerEntry } from './gateway.js';
 import type { SimHandle } from '../sim/index.js';
-import { binanceFunding, bybitFunding, type SignalSource } from '../strategy/signals.js';
+import { binanceFunding, binanceOpenInterest, bybitFunding, bybitOpenInterest, type SignalSource } from '../strategy/signals.js';
 
 export interface Wiring {
   kind: 'paper' | 'sim' | 'live';
@@ -177,6 +177,8 @@ export interface NetworkWiringOptions {
   /** the exchange dies with this process (embedded simulator) */
   ephemeral: boolean;
   sim?: SimHandle;
+  /** which exchange signals to poll (default: funding and open interest every 30 s) */
+  signals?: { funding: boolean; openInterest: boolean; intervalMs: number };
   /** order transport per exchange (default rest) */
   transport?: Partial<Record<'binance' | 'bybit', 'rest' | 'wsapi'>>;
   describe: Record<string, unknown>;
@@ -242,9 +244,17 @@ export async function wireNetwork(o: NetworkWiringOptions): Promise<Wiring> {
     ...(o.sim ? { sim: o.sim } : {}),
     signals: instruments.flatMap((i): SignalSource[] => {
       const rest = o.access[i.venue]!.rest;
-      if (i.venue === 'binanceUsdm') return [binanceFunding(rest, i.symbol, i.slot)];
-      if (i.venue === 'bybitLinear') return [bybitFunding(rest, i.symbol, i.slot)];
-      return [];
+      const sg = o.signals ?? { funding: true, openInterest: true, intervalMs: 30_000 };
+      const out: SignalSource[] = [];
+      if (i.venue === 'binanceUsdm') {
+        if (sg.funding) out.push(binanceFunding(rest, i.symbol, i.slot, sg.intervalMs));
+        if (sg.openInterest) out.push(binanceOpenInterest(rest, i.symbol, i.slot, sg.intervalMs));
+      }
+      if (i.venue === 'bybitLinear') {
+        if (sg.funding) out.push(bybitFunding(rest, i.symbol, i.slot, sg.intervalMs));
+        if (sg.openInterest) out.push(bybitOpenInterest(rest, i.symbol, i.slot, sg.intervalMs));
+      }
+      return out;
     }),
     instruments,
     entry,

@@ -93,3 +93,43 @@ export function bybitFunding(restBase: string, symbol: string, slot: number, int
     },
   };
 }
+
+/** Binance USD-M open interest: GET /fapi/v1/openInterest?symbol= -> openInterest (base units). */
+export function binanceOpenInterest(restBase: string, symbol: string, slot: number, intervalMs = 30_000): SignalSource {
+  return {
+    name: `binance open interest ${symbol}`,
+    slot,
+    field: F.openInterest,
+    intervalMs,
+    fetch: async () => Number((await getJson(`${restBase}/fapi/v1/openInterest?symbol=${symbol}`) as { openInterest?: string }).openInterest),
+  };
+}
+
+/** Bybit linear open interest: GET /v5/market/open-interest?category=linear&symbol=&intervalTime=5min. */
+export function bybitOpenInterest(restBase: string, symbol: string, slot: number, intervalMs = 30_000): SignalSource {
+  return {
+    name: `bybit open interest ${symbol}`,
+    slot,
+    field: F.openInterest,
+    intervalMs,
+    fetch: async () => {
+      const j = (await getJson(`${restBase}/v5/market/open-interest?category=linear&symbol=${symbol}&intervalTime=5min&limit=1`)) as { result?: { list?: Array<{ openInterest?: string }> } };
+      return Number(j.result?.list?.[0]?.openInterest);
+    },
+  };
+}
+
+/** Read a number at a dotted path (`a.b.0.c`) of a JSON value. */
+export function numberAt(v: unknown, path: string): number {
+  let cur: unknown = v;
+  for (const k of path === '' ? [] : path.split('.')) {
+    if (cur === null || typeof cur !== 'object') return NaN;
+    cur = (cur as Record<string, unknown>)[k];
+  }
+  return typeof cur === 'number' ? cur : typeof cur === 'string' ? Number(cur) : NaN;
+}
+
+/** An external score: GET `url`, the number at `path` of its JSON body, into `field` (default F.signal). */
+export function externalScore(name: string, url: string, path: string, slot: number, field: number = F.signal, intervalMs = 5_000): SignalSource {
+  return { name, slot, field, intervalMs, fetch: async () => numberAt(await getJson(url), path) };
+}

@@ -1,14 +1,19 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { BotState, F } from '../../src/core/botstate.js';
-import { SignalTask } from '../../src/strategy/signals.js';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { externalScore, numberAt, SignalTask } from '../../src/strategy/signals.js';
 import { HotLoop } from '../../src/core/loop.js';
 import { sleep, until } from './helpers.js';
 
 let task: SignalTask | undefined;
 let loop: HotLoop | undefined;
+let server: Server | undefined;
 afterEach(() => {
   task?.stop();
   loop?.stop();
+  server?.close();
+  server = undefined;
 });
 
 describe('slow signals', () => {
@@ -43,5 +48,21 @@ describe('slow signals', () => {
     await sleep(60);
     expect(loop.ticks).toBeGreaterThan(1);
     expect(Number.isNaN(seen)).toBe(true);
+  });
+
+  it('an external score over HTTP lands in BotState (number at a JSON path)', async () => {
+    server = createServer((_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ data: { scores: [{ v: '0.75' }] } }));
+    });
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    const state = BotState.create(1);
+    task = new SignalTask(state, externalScore('score', `http://127.0.0.1:${port}/score`, 'data.scores.0.v', 0, F.signal, 20));
+    task.start();
+    await until(() => task!.ok > 0, 3000, 'a score');
+    expect(state.get(0, F.signal)).toBe(0.75);
+    expect(numberAt({ a: [1, { b: 2 }] }, 'a.1.b')).toBe(2);
+    expect(Number.isNaN(numberAt({ a: 1 }, 'a.b'))).toBe(true);
   });
 });
