@@ -15,6 +15,12 @@
  *   changed levels (absolute quantities, 0 = removed; a level may appear twice if removed then re-created in a batch)
  *   and increments `updateId` by exactly one. Trades call `onTrade`; user orders call `onOrder`.
  *
+ * - `amend` changes an open LIMIT order in place (same id): a smaller quantity at the same price keeps its place in
+ *   the queue, a new price or a larger quantity sends it to the back (a crossing price trades first).
+ * - Spot books tell the accounts what each RESTING order locks (`BookAccountHooks.syncLock`): funds move free ->
+ *   locked when an order rests and back as it fills, shrinks or is cancelled.
+ * - Order ids come from an `OrderIdAllocator`, shared by the books of a market in startSim.
+ *
  * Listener rules: callbacks run synchronously inside the mutation. The `changes` array and its objects are fresh per
  * batch (a venue may keep them). `SimOrder` objects passed to `onOrder` are the live records: format (or copy) them
  * during the call. `submit` returning `ok: false` emits no `onOrder` (the venue reports the reject itself); an

@@ -56,7 +56,9 @@ export interface SimNewOrder {
 }
 
 export interface SimOrder {
-  orderId: string; // decimal string; USD-M ids may exceed 2^53
+  /** decimal string, unique across the books of a market and across markets (one id allocator per market in
+   * startSim); USD-M and Bybit spot ids exceed 2^53 */
+  orderId: string;
   clientOrderId: string;
   accountId: string;
   symbol: string;

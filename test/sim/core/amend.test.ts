@@ -23,11 +23,10 @@ function id(r: ReturnType<MatchingBook['submit']>): string {
   if (!r.ok) throw new Error(r.reason);
   return r.order.orderId;
 }
-/** who a 1000-lot sell IOC at `px` fills first: maker order ids in fill order */
-function takers(book: MatchingBook, px: number, qty: number): string[] {
+/** account C sells `qty` IOC at `px` (fills the bids in queue order) */
+function takers(book: MatchingBook, px: number, qty: number): void {
   const r = book.submit(ord({ accountId: 'C', side: 'SELL', tif: 'IOC', priceTicks: px, qtyLots: qty }));
   if (!r.ok) throw new Error(r.reason);
-  return r.fills.map((f) => String(f.qtyLots));
 }
 
 describe('SimBook.amend', () => {
@@ -90,7 +89,7 @@ describe('SimBook.amend', () => {
   });
 
   it('refusals leave the order unchanged', () => {
-    const { book, accounts } = setup();
+    const { book } = setup();
     const a = id(book.submit(ord({ accountId: 'A', qtyLots: 10 })));
     book.submit(ord({ accountId: 'C', side: 'SELL', tif: 'IOC', priceTicks: 1000, qtyLots: 4 }));
     expect(book.amend('B', { orderId: a }, { qtyLots: 8 })).toEqual({ ok: false, reason: 'UNKNOWN_ORDER' });
@@ -103,6 +102,5 @@ describe('SimBook.amend', () => {
     // quantity down to just above the filled part
     expect(book.amend('A', { orderId: a }, { qtyLots: 5 })).toMatchObject({ ok: true, keptPriority: true });
     expect(book.bestBid()).toEqual({ priceTicks: 1000, qtyLots: 1 });
-    void accounts;
   });
 });
