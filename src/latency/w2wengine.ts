@@ -22,6 +22,7 @@ import type { SimBookListener, SimOrder } from '../sim/core/types.js';
 import type { MatchingBook } from '../sim/core/book.js';
 import { nowNs } from './clock.js';
 import { buildHistogram } from './hops.js';
+import { mergeInputs, percentileTable } from './histio.js';
 import type { W2wSide, W2wTransport } from './wire2wire.js';
 import { percentilesUs } from './wire2wire.js';
 
@@ -36,6 +37,24 @@ export function builtRunModule(): string | undefined {
     d = dirname(d);
   }
   return undefined;
+}
+
+/** SIGTERM the engine (graceful: it dumps its hop histograms), wait up to 10 s, and print what it dumped. */
+async function stopAndReadHops(child: ChildProcess, dir: string): Promise<string | undefined> {
+  if (child.exitCode === null && child.signalCode === null) {
+    const done = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill('SIGTERM');
+    const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await done;
+    clearTimeout(t);
+  }
+  if (!existsSync(dir)) return undefined;
+  try {
+    const m = mergeInputs([dir]);
+    return m.series.size ? percentileTable(m.sorted()) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface EngineOptions {
@@ -58,6 +77,7 @@ export async function runEnginePath(opts: EngineOptions): Promise<W2wSide> {
   const tmp = mkdtempSync(join(tmpdir(), 'tw-w2w-engine-'));
   let sim: SimHandle | undefined;
   let child: ChildProcess | undefined;
+  let hopsTable: string | undefined;
   try {
     sim = await startSim({ venues: ['binanceSpot'], symbols: ['BTCUSDT'], generatorMode: 'manual', depthIntervalMs: 0, seed: 1 });
     const ep = sim.endpoints.binanceSpot;
@@ -159,7 +179,10 @@ process.exit(r.code);
         await new Promise((r) => setTimeout(r, gap));
       }
       log(`engine ${opts.transport}: ${hist.totalCount} triggers, lost ${lost}`);
+      // graceful stop: the engine writes its exit dump of per-hop histograms into its persistence dir
+      hopsTable = await stopAndReadHops(child, join(tmp, 'data', 'latency'));
       return {
+        ...(hopsTable ? { engineHops: hopsTable } : {}),
         kind: 'engine',
         client: `tickwire engine (demo market maker, ${opts.transport === 'ws' ? 'WS API' : 'REST'} orders) in its own process; arrival = first order event at the simulator's book`,
         cpus: null,

@@ -55,6 +55,8 @@ export interface W2wSide {
   latencyUs: Percentiles;
   lost: number;
   durationMs: number;
+  /** engine only: the engine's own per-hop percentile table over the run (from its exit dump) */
+  engineHops?: string;
 }
 
 export interface W2wResult {
@@ -435,7 +437,8 @@ export async function main(argv: string[]): Promise<number> {
         `     n=${f.count} p50 ${f.p50} µs  p90 ${f.p90}  p99 ${f.p99}  p99.9 ${f.p999}  max ${f.max}  lost ${r.floor.lost}\n` +
         (r.engine
           ? `     engine n=${r.engine.latencyUs.count} p50 ${r.engine.latencyUs.p50} µs  p90 ${r.engine.latencyUs.p90}  p99 ${r.engine.latencyUs.p99}  p99.9 ${r.engine.latencyUs.p999}  max ${r.engine.latencyUs.max}  lost ${r.engine.lost}\n` +
-            `     engine/floor: p50 ${r.ratio?.p50 ?? '?'}x  p99 ${r.ratio?.p99 ?? '?'}x  (goal: p50 <= 2x, p99 <= 3x)\n`
+            `     engine/floor: p50 ${r.ratio?.p50 ?? '?'}x  p99 ${r.ratio?.p99 ?? '?'}x  (goal: p50 <= 2x, p99 <= 3x)\n` +
+            (r.engine.engineHops ? `     the engine's own hops over the run:\n${r.engine.engineHops.replace(/^/gm, '       ')}\n` : '')
           : `     engine: not run (${r.engineNote ?? ''})\n`),
     );
   }
