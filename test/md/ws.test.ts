@@ -179,6 +179,12 @@ describe('ManagedWs', () => {
     expect(await until(() => closed === 1)).toBe(true);
   });
 
+  it('start() rejects with the URL when nothing answers, and close() stops the retries', async () => {
+    const c = new ManagedWs({ name: 't6', url: 'ws://127.0.0.1:1/none', startTimeoutMs: 200, backoffInitialMs: 20, backoffMaxMs: 40, onFrame: () => {} });
+    await expect(c.start()).rejects.toThrow(/ws:\/\/127\.0\.0\.1:1\/none/);
+    await c.close();
+  });
+
   it('backoff is jittered exponential and capped; the connect limiter spaces attempts', () => {
     expect(backoffMs(0, 100, 10_000, 0)).toBe(50);
     expect(backoffMs(0, 100, 10_000, 1)).toBe(100);

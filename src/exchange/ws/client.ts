@@ -45,6 +45,8 @@ export interface ManagedWsOptions {
   connectsPer5Min?: number;
   /** max incoming message size (bytes) */
   maxPayload?: number;
+  /** start() rejects if no connection opened within this time (default 15000; 0 = wait forever) */
+  startTimeoutMs?: number;
 }
 
 /** Per-host sliding window of connect attempts. */
@@ -107,8 +109,19 @@ export class ManagedWs {
   }
 
   /** Connect (resolves when the first connection is open). */
+  /**
+   * Connect. Resolves when the first connection is open; rejects after `startTimeoutMs` (default 15 s) with an
+   * error naming the URL (reconnect attempts continue until close()).
+   */
   start(): Promise<void> {
-    const p = new Promise<void>((resolve) => this.openWaiters.push(resolve));
+    const limit = this.opts.startTimeoutMs ?? 15_000;
+    const p = new Promise<void>((resolve, reject) => {
+      const t = limit > 0 ? setTimeout(() => reject(new Error(`${this.opts.name}: no connection to ${this.opts.url} within ${limit} ms`)), limit) : undefined;
+      this.openWaiters.push(() => {
+        if (t) clearTimeout(t);
+        resolve();
+      });
+    });
     this.connect(false);
     const stale = this.opts.staleAfterMs ?? 0;
     if (stale > 0) {
@@ -216,8 +229,10 @@ export class ManagedWs {
     }
     const ws = this.open();
     this.sock = ws;
+    let opened = false;
     ws.on('open', () => {
       if (this.closed) return;
+      opened = true;
       this.attempt = 0;
       this.connects++;
       this.lastFrameNs = nowNs();
@@ -236,7 +251,7 @@ export class ManagedWs {
       if (this.pingTimer) clearTimeout(this.pingTimer);
       if (this.rotateTimer) clearTimeout(this.rotateTimer);
       if (this.closed) return;
-      this.opts.onDisconnect?.(this, code, reason.toString());
+      if (opened) this.opts.onDisconnect?.(this, code, reason.toString());
       if (this.next && this.next.readyState === WebSocket.OPEN) {
         // the replacement is ready: use it at once
         this.promote();

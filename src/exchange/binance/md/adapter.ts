@@ -154,7 +154,12 @@ export class BinanceMd {
       this.conns.push(tradeConn);
       starts.push(tradeConn.start());
     }
-    await Promise.all(starts);
+    try {
+      await Promise.all(starts);
+    } catch (e) {
+      await this.stop();
+      throw e;
+    }
   }
 
   async stop(): Promise<void> {

@@ -119,7 +119,12 @@ export class BybitMd {
       },
     });
     this.conn = conn;
-    await conn.start();
+    try {
+      await conn.start();
+    } catch (e) {
+      await conn.close();
+      throw e;
+    }
   }
 
   async stop(): Promise<void> {
