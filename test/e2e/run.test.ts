@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { runEngine } from '../../src/core/run.js';
@@ -95,5 +95,46 @@ describe('tickwire run (embedded simulator: WebSocket market data, REST order en
     // the event path reached the exchange: book frame -> strategy -> order bytes
     expect(s.loop.bookEvents).toBeGreaterThanOrEqual(200);
     expect(s.latency.some((h) => h.hop === 'tick_to_trade' && h.count > 0)).toBe(true);
+  });
+});
+
+describe('tickwire run: reload', () => {
+  it('POST /reload re-reads the config file and applies strategy and risk parameters; a bad file is refused and changes nothing', async () => {
+    const d = join(dir, 'reload');
+    const file = join(dir, 'reload.json');
+    const base = { ...quiet, persistence: { dir: d }, strategy: { name: 'marketMaker', marketMaker: { venue: 'binanceSpot', symbol: 'BTCUSDT', halfSpreadBps: 0.01, size: 0.002 } }, risk: { maxOrderQty: 0.01 } };
+    writeFileSync(file, JSON.stringify(base));
+    const seen: Array<{ status: number; body: { ok: boolean; message: string } }> = [];
+    const qty = [0, 0, 0];
+    let done = false;
+    await runEngine({
+      paper: true,
+      config: file,
+      durationSec: 20,
+      print: false,
+      signals: false,
+      env: { TICKWIRE_CONTROL_TOKEN: 'reload-token-0123456789' },
+      stopWhen: () => done,
+      onReady: ({ engine, control }) => {
+        void (async () => {
+          const post = async () => {
+            const res = await request(`${control!.url}/reload`, { method: 'POST', headers: { authorization: 'Bearer reload-token-0123456789' } });
+            seen.push({ status: res.statusCode, body: (await res.body.json()) as { ok: boolean; message: string } });
+          };
+          qty[0] = engine.config.risk.maxOrderQty;
+          writeFileSync(file, JSON.stringify({ ...base, risk: { maxOrderQty: 0.004 } }));
+          await post();
+          qty[1] = engine.config.risk.maxOrderQty;
+          writeFileSync(file, JSON.stringify({ ...base, risk: { maxOrderQty: -1 } }));
+          await post();
+          qty[2] = engine.config.risk.maxOrderQty;
+          done = true;
+        })();
+      },
+    });
+    expect(qty).toEqual([0.01, 0.004, 0.004]);
+    expect(seen[0]?.status).toBe(200);
+    expect(seen[1]?.status).toBe(400);
+    expect(seen[1]?.body.message).toContain('risk.maxOrderQty');
   });
 });
