@@ -97,15 +97,36 @@ export class L2Book {
     let qs = ask ? this.askQty : this.bidQty;
     let len = ask ? this.nAsk : this.nBid;
     let tombs = ask ? this.tAsk : this.tBid;
+    // Both venues list a message's levels best first, so keys decrease along the batch: the previous level's
+    // index bounds the search from above (gallop down from it); otherwise probe the top, then binary search.
+    let prevKey = Infinity;
+    let prevI = len;
     for (let j = 0; j < n; j++) {
       const px = pxs[j] as number;
       const qty = qtys[j] as number;
       if (!(qty >= 0) || !(px >= 0)) continue;
       const key = ask ? -px : px;
-      // lower bound: first i with keys[i] >= key; probe the top levels linearly, then binary search
+      // lower bound: first i with keys[i] >= key
       let i: number;
       if (len === 0 || (keys[len - 1] as number) < key) i = len;
-      else {
+      else if (key < prevKey && prevI <= len) {
+        // answer is in [0, prevI]: gallop down from prevI, then binary search the last step
+        let hi = prevI < len ? prevI : len - 1; // keys[hi] >= key holds (hi = prevI holds key' > key, or the top)
+        let step = 1;
+        let lo = hi - 1;
+        while (lo >= 0 && (keys[lo] as number) >= key) {
+          hi = lo;
+          step <<= 1;
+          lo = hi - step;
+        }
+        lo = lo < 0 ? 0 : lo + 1;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if ((keys[mid] as number) < key) lo = mid + 1;
+          else hi = mid;
+        }
+        i = hi;
+      } else {
         const stop = len > 4 ? len - 4 : 0;
         i = len - 1;
         while (i > stop && (keys[i - 1] as number) >= key) i--;
@@ -120,6 +141,8 @@ export class L2Book {
           i = lo;
         }
       }
+      prevKey = key;
+      prevI = i;
       if (i < len && keys[i] === key) {
         const old = qs[i] as number;
         if (qty !== 0) {

@@ -40,11 +40,14 @@ describe('L2Book', () => {
   it('matches a Map reference under 200k random updates (growth included), via set() and applySide()', () => {
     const b = new L2Book(8);
     const b2 = new L2Book(8);
+    const b3 = new L2Book(8); // same batches sorted best first (as the venues send them): the galloping search
     const batch = [{ px: new Float64Array(64), q: new Float64Array(64), n: 0 }, { px: new Float64Array(64), q: new Float64Array(64), n: 0 }];
     const flush = () => {
       for (const side of [BID, ASK] as const) {
         const x = batch[side]!;
         b2.applySide(side, x.px, x.q, x.n);
+        const idx = Array.from({ length: x.n }, (_, k) => k).sort((p, q) => (side === BID ? x.px[q]! - x.px[p]! : x.px[p]! - x.px[q]!) || p - q);
+        b3.applySide(side, Float64Array.from(idx, (k) => x.px[k]!), Float64Array.from(idx, (k) => x.q[k]!), x.n);
         x.n = 0;
       }
     };
@@ -72,6 +75,8 @@ describe('L2Book', () => {
         flush();
         expect(b2.levels(BID)).toEqual(bids);
         expect(b2.levels(ASK)).toEqual(asks);
+        expect(b3.levels(BID)).toEqual(bids);
+        expect(b3.levels(ASK)).toEqual(asks);
       }
     }
   });
