@@ -358,6 +358,7 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
       pnl: this.pnl(),
       loop: { mode: this.loop.mode, ticks: this.loop.ticks, skipped: this.loop.skipped, bookEvents: this.loop.bookEvents, maxLatenessUs: this.loop.maxLatenessNs / 1000 },
       riskRefusals: this.risk.totalRefusals(),
+      journal: this.journal ? { records: this.journal.records, bytes: this.journal.size, batches: this.journal.batches, fsyncs: this.journal.fsyncs, writeErrors: this.journal.writeErrors } : null,
     };
   }
 }

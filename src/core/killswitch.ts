@@ -8,7 +8,8 @@
  * - the control plane (`POST /kill`, `tickwire kill`);
  * - a file appearing at `killSwitch.file` (polled every `pollMs`);
  * - automatic, checked every `pollMs` off the hot path: drawdown (PnL < -maxDrawdown), reject rate over a window,
- *   a traded feed silent for longer than `feedStaleMs`, the p99 of order ack latency above `latencyP99Us`.
+ *   a traded feed silent for longer than `feedStaleMs`, the p99 of order ack latency above `latencyP99Us`, and
+ *   any journal write error (always on).
  *
  * On trigger (once): block every new order at once, cancel every open order (per order, then the venues'
  * cancel-all endpoints, algo/conditional included), verify by querying until nothing is open (re-issuing
@@ -27,7 +28,7 @@ import { VENUES } from './types.js';
 import type { KillSwitchConfig } from '../config/schema.js';
 import type { Logger } from '../util/log.js';
 
-export type KillSource = 'signal' | 'control' | 'file' | 'drawdown' | 'rejectRate' | 'feedStale' | 'latency' | 'manual';
+export type KillSource = 'signal' | 'control' | 'file' | 'drawdown' | 'rejectRate' | 'feedStale' | 'latency' | 'journal' | 'manual';
 
 export interface KillReport {
   source: KillSource;
@@ -121,6 +122,8 @@ export class KillSwitch {
     const c = this.cfg;
     const e = this.engine;
     if (c.file !== undefined && existsSync(c.file)) return this.fire('file', `kill file ${c.file} present`);
+    // trading without a working journal would lose the record of what was sent: stop at once
+    if (e.journal && e.journal.writeErrors > 0) return this.fire('journal', `journal ${e.journal.path}: ${e.journal.writeErrors} write error(s): ${e.journal.lastError}`);
     if (c.maxDrawdown > 0) {
       const pnl = e.pnl();
       if (pnl < -c.maxDrawdown) return this.fire('drawdown', `PnL ${pnl.toFixed(2)} below -${c.maxDrawdown}`);

@@ -106,6 +106,7 @@ export class Journal {
   batches = 0;
   fsyncs = 0;
   writeErrors = 0;
+  lastError = '';
   closed = false;
 
   private constructor(path: string, fd: number, size: number, private readonly opts: JournalOptions) {
@@ -183,8 +184,9 @@ export class Journal {
         this.fsyncs++;
         this.dirty = false;
       } else this.dirty = true;
-    } catch {
+    } catch (e) {
       this.writeErrors++;
+      this.lastError = (e as Error).message;
     }
   }
 
@@ -194,8 +196,9 @@ export class Journal {
     try {
       fsyncSync(this.fd);
       this.fsyncs++;
-    } catch {
+    } catch (e) {
       this.writeErrors++;
+      this.lastError = (e as Error).message;
     }
   }
 

@@ -109,6 +109,22 @@ describe('kill switch leaves zero open orders on both venues', () => {
     await assertKilled(t.r, t.ks, 'latency');
   });
 
+  it('journal write error trigger', async () => {
+    const t = await trading();
+    const j = t.r.journal!;
+    const jj = j as unknown as { fd: number };
+    const realFd = jj.fd;
+    jj.fd = 1_000_000; // the file goes away under the journal (a descriptor no process has: EBADF)
+    j.append({ t: 'mark', what: 'lost', ms: 0 });
+    j.flush();
+    expect(j.writeErrors).toBe(1);
+    expect(t.ks.check()).toBe('journal');
+    await until(() => t.ks.report !== undefined, 5000, 'kill report');
+    expect(t.ks.report!.detail).toContain('EBADF');
+    expect((await t.r.venue.openOrders(t.r.engine.instruments)).length).toBe(0);
+    jj.fd = realFd;
+  });
+
   it('signals: first SIGTERM is a graceful stop, the second is the kill switch', async () => {
     const t = await trading();
     let graceful = 0;
