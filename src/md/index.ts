@@ -17,6 +17,8 @@ import type { L2Book } from '../book/l2book.js';
 import { BinanceMd, type BinanceMdOptions } from '../exchange/binance/md/adapter.js';
 import { BybitMd, type BybitMdOptions } from '../exchange/bybit/md/adapter.js';
 import type { FrameRecorder } from './recorder.js';
+import type { MdCounters } from './common.js';
+import { mdMetricsText } from './metrics.js';
 
 export interface VenueEndpointsLike {
   restBaseUrl: string;
@@ -49,6 +51,8 @@ export interface MarketDataHandle {
   book(venue: VenueId, symbol: string): L2Book | undefined;
   /** counters per venue (plain objects) */
   counters(): Partial<Record<VenueId, Record<string, number | Record<string, number>>>>;
+  /** the counters in Prometheus text format (tickwire_md_*) */
+  metricsText(): string;
   stop(): Promise<void>;
 }
 
@@ -93,6 +97,11 @@ export async function startMarketData(o: MarketDataOptions): Promise<MarketDataH
       const out: Partial<Record<VenueId, Record<string, number | Record<string, number>>>> = {};
       for (const [v, a] of Object.entries(adapters) as Array<[VenueId, BinanceMd | BybitMd]>) out[v] = a.counters.snapshot();
       return out;
+    },
+    metricsText: () => {
+      const by: Partial<Record<VenueId, MdCounters>> = {};
+      for (const [v, a] of Object.entries(adapters) as Array<[VenueId, BinanceMd | BybitMd]>) by[v] = a.counters;
+      return mdMetricsText(by);
     },
     stop: async () => {
       await Promise.all(all.map((a) => a.stop()));

@@ -47,6 +47,7 @@ describe('startMarketData', () => {
     } finally {
       sim.generator.start();
     }
+    expect(md.metricsText()).toContain('tickwire_md_frames_total{venue="bybitSpot"}');
     const c = md.counters();
     expect((c.binanceSpot!['gaps'] as number) + (c.bybitLinear!['gaps'] as number)).toBe(0);
   });
