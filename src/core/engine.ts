@@ -175,9 +175,8 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
 
   /** Manual order from the control plane: passes a stopped strategy, never the kill switch or limits. */
   placeManual(req: OrderRequest): { id: string | null; refusal: Refusal } {
-    const before = this.lastRefusal;
     const id = this.send(req, true);
-    return { id, refusal: id === null ? this.lastRefusal : before };
+    return { id, refusal: id === null ? this.lastRefusal : Refusal.None };
   }
 
   lastRefusal: Refusal = Refusal.None;
@@ -205,7 +204,18 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
     }
     this.ordersSent++;
     this.noteSend(false);
-    this.entry.place(id, ins, req);
+    try {
+      this.entry.place(id, ins, req);
+    } catch (e) {
+      // nothing was sent: close the intent so it does not hold exposure, and tell the caller
+      this.ledger.close(id, 'REJECTED');
+      this.journal?.append({ t: 'close', id, st: 'REJECTED', why: `send failed: ${(e as Error).message}`, ms: Date.now() });
+      this.rejects++;
+      this.rejectsByReason.set('SEND_FAILED', (this.rejectsByReason.get('SEND_FAILED') ?? 0) + 1);
+      this.log?.error({ id, err: (e as Error).message }, 'order send failed');
+      this.lastRefusal = Refusal.None;
+      return null;
+    }
     const t2 = nowNs();
     if (recv > 0) this.hops.record(Hop.TickToTrade, v, t2 - recv);
     return id;

@@ -30,6 +30,8 @@ export function applyRecord(ledger: Ledger, r: JournalRecord, ev: OrderEvent): b
       return true;
     }
     case 'event': {
+      // live, a rejected cancel leaves the order as it is (engine.onOrderEvent): replay does the same
+      if (r.k === 'cancelReject') return true;
       ev.venue = r.v as VenueId;
       ev.symbol = r.s;
       ev.kind = r.k as OrderEventKind;
