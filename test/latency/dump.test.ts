@@ -6,6 +6,7 @@ import { HopRecorder, Hop, Transport, NO_VENUE, buildHistogram } from '../../src
 import { DUMP_SIGNAL, LatencyMonitor, dumpHistograms, dumpHistogramsSync } from '../../src/latency/monitor.js';
 import { DUMP_FORMAT, decodeHistogram, mergeInputs, parseHgrm, toHgrm, type DumpFile } from '../../src/latency/histio.js';
 import { main as histMain } from '../../src/latency/cli.js';
+import { findChromium } from '../../src/latency/plot.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tw-latency-dump-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -160,6 +161,14 @@ describe('dumps', () => {
     expect(wellFormed(svg)).toBe(true);
     for (const label of ['0%', '90%', '99%', '99.9%']) expect(svg).toContain(`>${label}</text>`);
     expect((svg.match(/<path /g) ?? []).length).toBe(2);
+    if (existsSync('/usr/bin/rsvg-convert') || findChromium()) {
+      const png = join(tmp, 'plot.png');
+      const pp = await capture(() => histMain(['plot', dir, '--out', svgFile, '--png', png]));
+      expect(pp.code).toBe(0);
+      expect(readFileSync(png).subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
+    } else {
+      process.stderr.write('\n!!! hist plot --png not tested: neither rsvg-convert (librsvg2-bin) nor chromium is installed !!!\n\n');
+    }
     const bad = await capture(() => histMain(['print', join(tmp, 'does-not-exist')]));
     expect(bad.code).toBe(1);
   });
