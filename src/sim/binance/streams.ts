@@ -5,7 +5,8 @@
  * (route, stream) for raw connections and one for combined ones (`{"stream":..,"data":..}`).
  * Depth diffs: the core's batches (updateId +1 each) are coalesced per `ctx.depthIntervalMs` (0 = one frame per
  * batch), so Spot `U == prev u + 1` and USD-M `pu == prev u` hold, and REST `lastUpdateId` lines up.
- * USD-M routing: book streams only on `/public`, trades only on `/market`; a stream on the wrong route (or the
+ * USD-M routing: book streams only on `/public`, trades only on `/market` (except the unlisted `@trade`, served on
+ * both, see SymState.tradeAlt); a stream on the wrong route (or the
  * legacy `/ws`) is accepted but never receives data, as on the real venue.
  */
 import type { TemplatedApp, WebSocketBehavior } from '../../util/uws.js';
@@ -47,7 +48,14 @@ class SymState {
   readonly partials: PartialTopic[] = [];
   bookTicker!: Topic;
   trade!: Topic;
+  /** USD-M: `<symbol>@trade` on `/public` as well (ccxt routes it there, other SDKs to `/market`; the real routing of
+   * this unlisted stream is unverified, see shared/exchange/binance.md), so it is served on both */
+  tradeAlt: Topic | undefined;
   aggTrade!: Topic;
+  /** `<symbol>@ticker` / `@miniTicker` (pushed every tickerPeriodMs when `tickerSource` is set) */
+  ticker!: Topic;
+  miniTicker!: Topic;
+  tickerDueMs = 0;
   // diff coalescing
   readonly bids = new Map<number, number>();
   readonly asks = new Map<number, number>();
@@ -107,6 +115,10 @@ export class MarketStreams implements SimBookListener {
   private oversizedPending = false;
   private readonly prefix: string;
   private readonly isSpot: boolean;
+  /** the 24hrTicker event of a symbol (set by the venue: ticker.ts); null until then */
+  tickerSource: ((symbol: string, nowMs: number, mini: boolean) => string) | null = null;
+  /** push period of `@ticker` and `@miniTicker`: Spot 1000 ms (documented); USD-M 2000 ms (not verified here) */
+  private readonly tickerPeriodMs: number;
 
   constructor(
     private readonly ctx: SimContext,
@@ -117,6 +129,7 @@ export class MarketStreams implements SimBookListener {
   ) {
     this.prefix = market + '|';
     this.isSpot = kind === 'spot';
+    this.tickerPeriodMs = this.isSpot ? 1000 : 2000;
     const books = ctx.books.get(market);
     if (books) for (const [sym, book] of books) this.addSymbol(sym, book);
     ctx.onFault((f) => this.onFault(f));
@@ -149,7 +162,12 @@ export class MarketStreams implements SimBookListener {
     for (const s of TRADE_STREAMS) st.topics.set(s, this.topic(tradeRoute, st.lower + '@' + s));
     st.bookTicker = st.topics.get('bookTicker')!;
     st.trade = st.topics.get('trade')!;
+    if (!this.isSpot) st.tradeAlt = this.topic('public', st.lower + '@trade');
     st.aggTrade = st.topics.get('aggTrade')!;
+    st.ticker = this.topic(tradeRoute, st.lower + '@ticker');
+    st.topics.set('ticker', st.ticker);
+    st.miniTicker = this.topic(tradeRoute, st.lower + '@miniTicker');
+    st.topics.set('miniTicker', st.miniTicker);
     st.lastU = book.updateId;
     this.syms.set(sym, st);
     book.addListener(this);
@@ -501,22 +519,22 @@ export class MarketStreams implements SimBookListener {
     const st = this.syms.get(symbol);
     if (!st) return;
     const wantT = this.hasSubs(st.trade);
+    const wantT2 = st.tradeAlt !== undefined && this.hasSubs(st.tradeAlt);
     const wantA = this.hasSubs(st.aggTrade);
     st.aggId++;
-    if (!wantT && !wantA) return;
+    if (!wantT && !wantT2 && !wantA) return;
     const f = st.fmt;
     const E = this.ctx.nowMs(this.market);
     const p = f.px(t.priceTicks);
     const qty = f.qty(t.qtyLots);
     const m = t.takerSide === 'SELL';
     const sym = st.book.instrument.symbol;
-    if (wantT) {
-      this.pub(
-        st.trade,
-        this.isSpot
-          ? `{"e":"trade","E":${E},"s":"${sym}","t":${t.tradeId},"p":"${p}","q":"${qty}","T":${t.timeMs},"m":${m},"M":true}`
-          : `{"e":"trade","E":${E},"T":${t.timeMs},"s":"${sym}","t":${t.tradeId},"p":"${p}","q":"${qty}","X":"MARKET","m":${m}}`,
-      );
+    if (wantT || wantT2) {
+      const frame = this.isSpot
+        ? `{"e":"trade","E":${E},"s":"${sym}","t":${t.tradeId},"p":"${p}","q":"${qty}","T":${t.timeMs},"m":${m},"M":true}`
+        : `{"e":"trade","E":${E},"T":${t.timeMs},"s":"${sym}","t":${t.tradeId},"p":"${p}","q":"${qty}","X":"MARKET","m":${m}}`;
+      if (wantT) this.pub(st.trade, frame);
+      if (wantT2) this.pub(st.tradeAlt!, frame);
     }
     if (wantA) {
       this.pub(
@@ -536,6 +554,12 @@ export class MarketStreams implements SimBookListener {
   private partialTick(): void {
     const now = Date.now();
     for (const st of this.syms.values()) {
+      if (this.tickerSource !== null && now >= st.tickerDueMs) {
+        st.tickerDueMs = now + this.tickerPeriodMs;
+        const E = this.ctx.nowMs(this.market);
+        if (this.hasSubs(st.ticker)) this.pub(st.ticker, this.tickerSource(st.book.instrument.symbol, E, false));
+        if (this.hasSubs(st.miniTicker)) this.pub(st.miniTicker, this.tickerSource(st.book.instrument.symbol, E, true));
+      }
       let snap: ReturnType<SimBook['depth']> | undefined;
       for (const p of st.partials) {
         if (now < p.dueMs) continue;

@@ -121,73 +121,117 @@ export class Ticker24h implements SimBookListener {
     s.lastQty = t.qtyLots;
   }
 
-  /** The JSON object of one symbol at `nowMs` (REST only: allocates). */
-  json(symbol: string, nowMs: number): string {
+  /** rolling statistics of one symbol at `nowMs` (allocates one object: REST and the 1 s ticker stream only) */
+  private stats(symbol: string, nowMs: number): Stats {
     const s = this.syms.get(symbol)!;
-    const f = s.fmt;
     const b = s.b;
     const nowMin = Math.floor(nowMs / 60_000);
     let openMin = Infinity;
     let closeMin = -Infinity;
-    let open = 0;
-    let close = 0;
-    let high = -Infinity;
-    let low = Infinity;
-    let vol = 0;
-    let qvol = 0;
-    let count = 0;
-    let first = -1;
-    let last = -1;
+    const r: Stats = { s, open: 0, close: 0, high: -Infinity, low: Infinity, vol: 0, qvol: 0, count: 0, first: -1, last: -1 };
     for (let i = 0; i < MINUTES; i++) {
       const o = i * NF;
       const m = b[o + F_MIN]!;
       if (m < 0 || m <= nowMin - MINUTES || m > nowMin) continue;
       if (m < openMin) {
         openMin = m;
-        open = b[o + F_OPEN]!;
-        first = b[o + F_FIRST]!;
+        r.open = b[o + F_OPEN]!;
+        r.first = b[o + F_FIRST]!;
       }
       if (m > closeMin) {
         closeMin = m;
-        close = b[o + F_CLOSE]!;
-        last = b[o + F_LAST]!;
+        r.close = b[o + F_CLOSE]!;
+        r.last = b[o + F_LAST]!;
       }
-      if (b[o + F_HIGH]! > high) high = b[o + F_HIGH]!;
-      if (b[o + F_LOW]! < low) low = b[o + F_LOW]!;
-      vol += b[o + F_VOL]!;
-      qvol += b[o + F_QVOL]!;
-      count += b[o + F_COUNT]!;
+      if (b[o + F_HIGH]! > r.high) r.high = b[o + F_HIGH]!;
+      if (b[o + F_LOW]! < r.low) r.low = b[o + F_LOW]!;
+      r.vol += b[o + F_VOL]!;
+      r.qvol += b[o + F_QVOL]!;
+      r.count += b[o + F_COUNT]!;
     }
-    if (count === 0) {
-      open = close = high = low = s.lastPx;
-      first = last = -1;
+    if (r.count === 0) {
+      r.open = r.close = r.high = r.low = s.lastPx;
+      r.first = r.last = -1;
     }
-    const spot = this.kind === 'spot';
-    const pxDec = f.pxWire;
+    return r;
+  }
+
+  private common(r: Stats): { change: string; pct: string; wavg: string; quoteVol: string } {
+    const f = r.s.fmt;
     const pd = f.inst.priceDecimals;
     const qd = f.inst.qtyDecimals;
-    const px = (ticks: number): string => f.px(ticks);
-    const dec = (v: number, d: number): string => v.toFixed(d);
-    const change = close - open;
-    const changeTxt = (change < 0 ? '-' : '') + px(Math.abs(change));
-    const pct = open > 0 ? ((change / open) * 100).toFixed(3) : '0.000';
-    const wavg = vol > 0 ? dec(qvol / vol / 10 ** pd, pxDec) : px(0);
-    const quoteVol = dec(qvol / 10 ** (pd + qd), spot ? 8 : Math.min(8, pd + qd));
-    let j = `{"symbol":"${symbol}","priceChange":"${changeTxt}","priceChangePercent":"${pct}","weightedAvgPrice":"${wavg}"`;
-    if (spot) j += `,"prevClosePrice":"${px(open)}"`;
-    j += `,"lastPrice":"${px(close)}","lastQty":"${f.qty(count > 0 ? s.lastQty : s.lastPx > 0 ? s.lastQty : 0)}"`;
+    const change = r.close - r.open;
+    return {
+      change: (change < 0 ? '-' : '') + f.px(Math.abs(change)),
+      pct: r.open > 0 ? ((change / r.open) * 100).toFixed(3) : '0.000',
+      wavg: r.vol > 0 ? (r.qvol / r.vol / 10 ** pd).toFixed(f.pxWire) : f.px(0),
+      quoteVol: (r.qvol / 10 ** (pd + qd)).toFixed(this.kind === 'spot' ? 8 : Math.min(8, pd + qd)),
+    };
+  }
+
+  /** The REST JSON object of one symbol at `nowMs` (REST only: allocates). */
+  json(symbol: string, nowMs: number): string {
+    const r = this.stats(symbol, nowMs);
+    const s = r.s;
+    const f = s.fmt;
+    const c = this.common(r);
+    const spot = this.kind === 'spot';
+    let j = `{"symbol":"${symbol}","priceChange":"${c.change}","priceChangePercent":"${c.pct}","weightedAvgPrice":"${c.wavg}"`;
+    if (spot) j += `,"prevClosePrice":"${f.px(r.open)}"`;
+    j += `,"lastPrice":"${f.px(r.close)}","lastQty":"${f.qty(s.lastQty)}"`;
     if (spot) {
       const bid = s.book.bestBid();
       const ask = s.book.bestAsk();
       j +=
-        `,"bidPrice":"${bid ? px(bid.priceTicks) : f.zeroPx}","bidQty":"${bid ? f.qty(bid.qtyLots) : f.zeroQty}"` +
-        `,"askPrice":"${ask ? px(ask.priceTicks) : f.zeroPx}","askQty":"${ask ? f.qty(ask.qtyLots) : f.zeroQty}"`;
+        `,"bidPrice":"${bid ? f.px(bid.priceTicks) : f.zeroPx}","bidQty":"${bid ? f.qty(bid.qtyLots) : f.zeroQty}"` +
+        `,"askPrice":"${ask ? f.px(ask.priceTicks) : f.zeroPx}","askQty":"${ask ? f.qty(ask.qtyLots) : f.zeroQty}"`;
     }
     j +=
-      `,"openPrice":"${px(open)}","highPrice":"${px(high)}","lowPrice":"${px(low)}","volume":"${f.qty(vol)}","quoteVolume":"${quoteVol}"` +
-      `,"openTime":${nowMs - 86_400_000},"closeTime":${nowMs},"firstId":${first},"lastId":${last},"count":${count}}`;
+      `,"openPrice":"${f.px(r.open)}","highPrice":"${f.px(r.high)}","lowPrice":"${f.px(r.low)}","volume":"${f.qty(r.vol)}","quoteVolume":"${c.quoteVol}"` +
+      `,"openTime":${nowMs - 86_400_000},"closeTime":${nowMs},"firstId":${r.first},"lastId":${r.last},"count":${r.count}}`;
     return j;
   }
+
+  /** The `<symbol>@ticker` (24hrTicker) or `<symbol>@miniTicker` (24hrMiniTicker) stream event at `nowMs`. */
+  event(symbol: string, nowMs: number, mini = false): string {
+    const r = this.stats(symbol, nowMs);
+    const s = r.s;
+    const f = s.fmt;
+    const c = this.common(r);
+    if (mini) {
+      return (
+        `{"e":"24hrMiniTicker","E":${nowMs},"s":"${symbol}","c":"${f.px(r.close)}","o":"${f.px(r.open)}","h":"${f.px(r.high)}",` +
+        `"l":"${f.px(r.low)}","v":"${f.qty(r.vol)}","q":"${c.quoteVol}"}`
+      );
+    }
+    let j = `{"e":"24hrTicker","E":${nowMs},"s":"${symbol}","p":"${c.change}","P":"${c.pct}","w":"${c.wavg}"`;
+    if (this.kind === 'spot') j += `,"x":"${f.px(r.open)}"`;
+    j += `,"c":"${f.px(r.close)}","Q":"${f.qty(s.lastQty)}"`;
+    if (this.kind === 'spot') {
+      const bid = s.book.bestBid();
+      const ask = s.book.bestAsk();
+      j +=
+        `,"b":"${bid ? f.px(bid.priceTicks) : f.zeroPx}","B":"${bid ? f.qty(bid.qtyLots) : f.zeroQty}"` +
+        `,"a":"${ask ? f.px(ask.priceTicks) : f.zeroPx}","A":"${ask ? f.qty(ask.qtyLots) : f.zeroQty}"`;
+    }
+    j +=
+      `,"o":"${f.px(r.open)}","h":"${f.px(r.high)}","l":"${f.px(r.low)}","v":"${f.qty(r.vol)}","q":"${c.quoteVol}"` +
+      `,"O":${nowMs - 86_400_000},"C":${nowMs},"F":${r.first},"L":${r.last},"n":${r.count}}`;
+    return j;
+  }
+}
+
+interface Stats {
+  s: SymStats;
+  open: number;
+  close: number;
+  high: number;
+  low: number;
+  vol: number;
+  qvol: number;
+  count: number;
+  first: number;
+  last: number;
 }
 
 export const KLINE_INTERVALS: Record<string, number> = {

@@ -135,6 +135,7 @@ export class BinanceVenue {
     this.ticker = new Ticker24h(this.ops.books(), this.kind, this.ops.fmts);
     this.history = new BnHistory(this.ops.books());
     this.tradeViews = new TradeViews(this.ticker, this.kind);
+    this.streams.tickerSource = (sym, now, mini) => this.ticker.event(sym, now, mini);
     ctx.onFault((f) => this.onFault(f));
 
     const pingMs = opts.pingIntervalMs ?? (this.isSpot ? 20_000 : 180_000);

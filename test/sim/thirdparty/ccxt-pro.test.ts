@@ -20,6 +20,9 @@ interface ProEx {
   loadMarkets(): Promise<unknown>;
   loadHttpProxyAgent(): Promise<unknown>;
   watchOrderBook(symbol: string, limit?: number): Promise<ProBook>;
+  watchTrades(symbol: string): Promise<Array<{ price?: number; amount?: number; side?: string }>>;
+  watchTicker(symbol: string): Promise<{ symbol?: string; close?: number; baseVolume?: number }>;
+  watchBidsAsks(symbols: string[]): Promise<Record<string, { bid?: number; ask?: number }>>;
   close(): Promise<unknown>;
 }
 
@@ -105,5 +108,50 @@ describe('ccxt.pro watchOrderBook against the simulator', () => {
     await ex.loadMarkets();
     await converge(sim, ex, 'BTC/USDT', sim.books.get('bybitSpot')!.get('BTCUSDT')!);
     await converge(sim, ex, 'BTC/USDT:USDT', sim.books.get('bybitLinear')!.get('BTCUSDT')!);
+  });
+
+  /** Bounded wait on a watch while the generator keeps the market moving. */
+  async function moving<T>(p: Promise<T>, ms = 5000): Promise<T> {
+    const t = setInterval(() => sim.generator.produce(100), 50);
+    try {
+      return await Promise.race([p, new Promise<T>((_, j) => setTimeout(() => j(new Error('no update within ' + ms + ' ms')), ms))]);
+    } finally {
+      clearInterval(t);
+    }
+  }
+
+  it('watchTrades, watchTicker (miniTicker), watchBidsAsks on all four markets', async () => {
+    const cases: Array<[ProEx, string, MatchingBook]> = [];
+    const bs = binance('spot', sim.endpoints.binanceSpot!);
+    const bu = binance('usdm', sim.endpoints.binanceUsdm!);
+    const ep = sim.endpoints.bybit!;
+    const by = new ccxt.pro.bybit({ options: { fetchMarkets: { types: ['spot', 'linear'] } } }) as unknown as ProEx;
+    open.push(by);
+    rebase(by.urls['api'] as Record<string, unknown>, ep.restBaseUrl, (k) => k !== 'ws');
+    rebase((by.urls['api'] as Record<string, unknown>)['ws'] as Record<string, unknown>, ep.wsStreamBaseUrl);
+    for (const ex of [bs, bu, by]) {
+      await ex.loadHttpProxyAgent();
+      await ex.loadMarkets();
+    }
+    cases.push([bs, 'BTC/USDT', sim.books.get('binanceSpot')!.get('BTCUSDT')!]);
+    cases.push([bu, 'BTC/USDT:USDT', sim.books.get('binanceUsdm')!.get('BTCUSDT')!]); // @trade: ccxt subscribes on /public
+    cases.push([by, 'BTC/USDT', sim.books.get('bybitSpot')!.get('BTCUSDT')!]);
+    cases.push([by, 'BTC/USDT:USDT', sim.books.get('bybitLinear')!.get('BTCUSDT')!]);
+    for (const [ex, S, book] of cases) {
+      const pd = 10 ** book.instrument.priceDecimals;
+      const trades = await moving(ex.watchTrades(S));
+      expect(trades.length).toBeGreaterThan(0);
+      for (const t of trades) {
+        expect(['buy', 'sell']).toContain(t.side);
+        expect(t.amount).toBeGreaterThan(0);
+        expect(Math.abs(t.price! - Number(book.instrument.initialPrice))).toBeLessThan(Number(book.instrument.initialPrice) * 0.05);
+      }
+      const tk = await moving(ex.watchTicker(S));
+      expect(tk.symbol).toBe(S);
+      expect(tk.close).toBeGreaterThan(0);
+      const ba = (await moving(ex.watchBidsAsks([S])))[S]!;
+      expect(ba.bid).toBeLessThan(ba.ask!);
+      expect(ba.bid! * pd).toBeCloseTo(Math.round(ba.bid! * pd), 6); // on the tick grid
+    }
   });
 });
