@@ -289,6 +289,20 @@ describe('ccxt binance / binanceusdm against the simulator', () => {
     expect(await u.fetchPositionMode(S)).toMatchObject({ hedged: false });
   });
 
+  it('one ccxt.binance client for both venues: api/sapi hosts -> Spot base, fapi hosts -> USD-M base', async () => {
+    const ex = new ccxt.binance({ apiKey: spot.apiKey, secret: spot.apiSecret, options: { fetchMarkets: { types: ['spot', 'linear'] }, fetchCurrencies: false } });
+    const api = ex.urls['api'] as Record<string, unknown>;
+    rebase(api, spot.restBaseUrl, (k) => k !== 'ws' && !k.startsWith('fapi'));
+    rebase(api, usdm.restBaseUrl, (k) => k.startsWith('fapi'));
+    const markets = await ex.loadMarkets();
+    expect(Object.keys(markets).sort()).toEqual(['BTC/USDT', 'BTC/USDT:USDT', 'ETH/USDT', 'ETH/USDT:USDT']);
+    const px = (ub.bestBidPrice() - 20_000) / 10 ** ub.instrument.priceDecimals;
+    const o = await ex.createOrder('BTC/USDT:USDT', 'limit', 'buy', 0.002, px);
+    expect(ub.openOrders(sim.accounts.get(usdm.apiKey)!.id).map((x) => x.orderId)).toContain(o.id);
+    expect(sb.openOrders(sim.accounts.get(spot.apiKey)!.id).map((x) => x.orderId)).not.toContain(o.id);
+    expect((await ex.cancelOrder(o.id!, 'BTC/USDT:USDT')).status).toBe('canceled');
+  });
+
   it("ccxt's time-difference handling and recvWindow against a skewed server clock", async () => {
     try {
       // server 5 s behind: a request stamped by the local clock is "ahead of the server's time"
