@@ -7,7 +7,7 @@
  * persist, summary, exit 0); a second signal = kill switch (exit code `killSwitch.exitCode` when `onTrigger` is
  * `exit`, else it stays halted until the duration ends or another stop).
  */
-import { existsSync, mkdirSync, renameSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { loadConfig, ConfigError } from '../config/load.js';
@@ -50,6 +50,8 @@ Signals: SIGINT/SIGTERM = graceful stop (exit 0); a second one = kill switch. SI
 Exit codes: 0 normal stop, 2 usage/config error, killSwitch.exitCode (default 3) when the kill switch fired.
 Control: the URL and token go to <persistence.dir>/${RUN_STATE_FILE} (mode 0600); TICKWIRE_CONTROL_TOKEN sets the token.
 `;
+
+const LOCK_FILE = 'engine.lock';
 
 /** Parameters of the demo (no config file): quote at the touch of the simulator's 1-tick book. */
 export const DEMO_OVERRIDES = {
@@ -156,6 +158,47 @@ export async function runEngine(o: RunOptions = {}): Promise<RunResult> {
 
   const dir = cfg.persistence.dir;
   mkdirSync(dir, { recursive: true });
+  const releaseLock = lockDataDir(dir);
+  try {
+    return await runLocked(o, cfg, env, overrides, log, dir);
+  } finally {
+    releaseLock();
+  }
+}
+
+/** One engine per data dir: `<dir>/engine.lock` holds the pid; a lock whose process is gone is taken over. */
+export function lockDataDir(dir: string): () => void {
+  const file = join(dir, LOCK_FILE);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx', mode: 0o600 });
+      return () => {
+        try {
+          if (readFileSync(file, 'utf8') === String(process.pid)) unlinkSync(file);
+        } catch {
+          /* already gone */
+        }
+      };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const pid = Number(readFileSync(file, 'utf8'));
+      let alive = false;
+      try {
+        if (pid > 0 && pid !== process.pid) {
+          process.kill(pid, 0);
+          alive = true;
+        }
+      } catch (err) {
+        alive = (err as NodeJS.ErrnoException).code === 'EPERM';
+      }
+      if (alive) throw new Error(`${dir} is in use by another engine (pid ${pid}); stop it or choose another persistence.dir`);
+      unlinkSync(file); // stale: its process died (kill -9)
+    }
+  }
+  throw new Error(`cannot lock ${file}`);
+}
+
+async function runLocked(o: RunOptions, cfg: Config, env: NodeJS.ProcessEnv, overrides: Record<string, unknown>, log: Logger, dir: string): Promise<RunResult> {
   const state = BotState.create(Math.max(8, cfg.instruments.length));
   const hops = new HopRecorder();
   const wiring = await wire(cfg, state, hops, o, env, log);

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { runEngine } from '../../src/core/run.js';
@@ -136,5 +136,24 @@ describe('tickwire run: reload', () => {
     expect(seen[0]?.status).toBe(200);
     expect(seen[1]?.status).toBe(400);
     expect(seen[1]?.body.message).toContain('risk.maxOrderQty');
+  });
+});
+
+describe('tickwire run: one engine per data dir', () => {
+  it('refuses a data dir locked by a live process, takes over the lock of a dead one', async () => {
+    const { lockDataDir } = await import('../../src/core/run.js');
+    const d = join(dir, 'lock');
+    mkdirSync(d, { recursive: true });
+    const release = lockDataDir(d);
+    // another engine (here: this process' parent, alive) holds it
+    writeFileSync(join(d, 'engine.lock'), String(process.ppid));
+    expect(() => lockDataDir(d)).toThrow(/in use by another engine/);
+    // a pid that does not exist: stale lock, taken over
+    writeFileSync(join(d, 'engine.lock'), '999999999');
+    const again = lockDataDir(d);
+    expect(readFileSync(join(d, 'engine.lock'), 'utf8')).toBe(String(process.pid));
+    again();
+    expect(existsSync(join(d, 'engine.lock'))).toBe(false);
+    release();
   });
 });
