@@ -154,4 +154,32 @@ describe('ccxt.pro watchOrderBook against the simulator', () => {
       expect(ba.bid! * pd).toBeCloseTo(Math.round(ba.bid! * pd), 6); // on the tick grid
     }
   });
+
+  it('binance spot and usdm: a dropped diff (sequence gap) makes ccxt resync, then it matches the book again', async () => {
+    for (const [kind, market, S] of [
+      ['spot', 'binanceSpot', 'BTC/USDT'],
+      ['usdm', 'binanceUsdm', 'BTC/USDT:USDT'],
+    ] as const) {
+      const ex = binance(kind, kind === 'spot' ? sim.endpoints.binanceSpot! : sim.endpoints.binanceUsdm!);
+      await ex.loadHttpProxyAgent();
+      await ex.loadMarkets();
+      const book = sim.books.get(market)!.get('BTCUSDT')!;
+      await converge(sim, ex, S, book);
+      sim.inject({ kind: 'dropDiff', market, symbol: 'BTCUSDT', count: 1 });
+      let errors = 0;
+      const end = Date.now() + 8000;
+      // ccxt notices U != last u + 1 (spot) / pu != last u (usdm) and rejects the watch; watching again resyncs
+      while (errors === 0 && Date.now() < end) {
+        sim.generator.produce(50);
+        try {
+          await Promise.race([ex.watchOrderBook(S), new Promise((r) => setTimeout(r, 200))]);
+        } catch {
+          errors++;
+        }
+      }
+      expect(errors).toBeGreaterThan(0);
+      const ob = await converge(sim, ex, S, book);
+      expect(ob.nonce).toBe(book.updateId);
+    }
+  });
 });
