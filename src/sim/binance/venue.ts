@@ -311,7 +311,7 @@ export class BinanceVenue {
       },
       fn: (p) => this.klines(p),
     });
-    r('GET', V + '/premiumIndex', { sec: 'NONE', weight: 1, fn: (p) => this.premiumIndex(p) });
+    r('GET', V + '/premiumIndex', { sec: 'NONE', weight: (p) => (p.has('symbol') ? 1 : 10), fn: (p) => this.premiumIndex(p) });
     r('POST', V + '/leverage', { sec: 'SIGNED', weight: 1, fn: (p, a) => this.setLeverage(acc(a), p) });
     r('POST', V + '/marginType', { sec: 'SIGNED', weight: 1, fn: (p, a) => this.setMarginType(acc(a), p) });
     r('GET', V + '/symbolConfig', { sec: 'SIGNED', weight: 5, fn: (p, a) => this.symbolConfig(acc(a), p) });
