@@ -60,6 +60,12 @@ export function renderMetrics(engine: Engine, extra: ExtraMetric[] = []): string
   metric({ name: 'tickwire_trading', help: '1 running, 0 stopped, -1 killed.', type: 'gauge', samples: [{ value: engine.trading === 'running' ? 1 : engine.trading === 'stopped' ? 0 : -1 }] });
   metric({ name: 'tickwire_loop_ticks_total', help: 'Hot loop ticks run.', type: 'counter', samples: [{ value: engine.loop.ticks }] });
   metric({ name: 'tickwire_loop_skipped_total', help: 'Hot loop deadlines skipped (more than a period late).', type: 'counter', samples: [{ value: engine.loop.skipped }] });
+  const j = engine.journal;
+  if (j) {
+    metric({ name: 'tickwire_journal_records_total', help: 'Records appended to the journal.', type: 'counter', samples: [{ value: j.records }] });
+    metric({ name: 'tickwire_journal_fsyncs_total', help: 'Journal fsyncs.', type: 'counter', samples: [{ value: j.fsyncs }] });
+    metric({ name: 'tickwire_journal_write_errors_total', help: 'Journal write/fsync errors (any one fires the kill switch).', type: 'counter', samples: [{ value: j.writeErrors }] });
+  }
   metric({ name: 'tickwire_strategy_errors_total', help: 'Exceptions thrown by the strategy.', type: 'counter', samples: [{ value: engine.runner?.errors ?? 0 }] });
   // hop latency quantiles (summary without sum/count per quantile set)
   out.push('# HELP tickwire_hop_latency_seconds Hop latency quantiles since start.', '# TYPE tickwire_hop_latency_seconds summary');
