@@ -25,7 +25,7 @@ afterEach(async () => {
 async function up(): Promise<ControlServer> {
   dir = tmpDir('ctl');
   const cfg = testConfig({ persistence: { dir }, killSwitch: { verifyTimeoutMs: 2000 } });
-  r = rig({ cfg });
+  r = rig({ cfg, journalDir: dir });
   r.venue.seed();
   r.engine.start();
   ks = new KillSwitch(r.engine, cfg.killSwitch, { dataDir: dir, exit: () => {} });
@@ -95,7 +95,7 @@ describe('control plane', () => {
       const name = line.split(/[{ ]/)[0]!.replace(/_(sum|count)$/, '');
       expect(types.has(name)).toBe(true);
     }
-    for (const n of ['tickwire_book_resyncs_total', 'tickwire_orders_sent_total', 'tickwire_fills_total', 'tickwire_rejects_total', 'tickwire_risk_refusals_total', 'tickwire_position', 'tickwire_pnl_quote', 'tickwire_hop_latency_seconds']) expect(types.has(n)).toBe(true);
+    for (const n of ['tickwire_book_resyncs_total', 'tickwire_orders_sent_total', 'tickwire_fills_total', 'tickwire_rejects_total', 'tickwire_risk_refusals_total', 'tickwire_position', 'tickwire_pnl_quote', 'tickwire_hop_latency_seconds', 'tickwire_journal_write_errors_total']) expect(types.has(n)).toBe(true);
   });
 
   it('CLI: status, stop/start, manual buy, reload, kill --wait leaves zero open orders', async () => {
