@@ -74,19 +74,6 @@ export function wirePaper(refs: ReadonlyArray<{ venue: VenueId; symbol: string }
 }
 
 /**
- * Route every top-of-book write of BotState to `hook(slot)`: the adapters write BotState through `writeTop`, so
- * wrapping that method on the instance gives the engine its event path without the adapters knowing the engine.
- * (Fixed arity: no rest-args allocation per update.)
- */
-export function hookBotState(state: BotState, hook: (slot: number) => void): void {
-  const orig = state.writeTop.bind(state);
-  state.writeTop = (slot: number, bidPx: number, bidQty: number, askPx: number, askQty: number, seq: number, exchEventMs: number, localRecvNs: number): void => {
-    orig(slot, bidPx, bidQty, askPx, askQty, seq, exchEventMs, localRecvNs);
-    hook(slot);
-  };
-}
-
-/**
  * The engine's event path on a market-data feed: after the feed applied an update (`commit`, a depth diff or
  * snapshot) or a best bid/ask message (`ticker`) that changed top of book in BotState, call `hook(slot)`.
  * The feeds write BotState in place (src/md/feed.ts); the wrapper compares the slot's update counter, so it adds
