@@ -83,49 +83,21 @@ export class LevelScratch {
   }
 }
 
-/** Position after the last decAt() call (module slot, not an allocation). */
-let decEnd = 0;
 const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18];
-
-/**
- * Fast path: a quoted canonical decimal at b[p] ("123.4500") scaled by 10^decimals; -1 for anything unusual
- * (sign, exponent, too many decimals, missing quote, > 2^53): the caller then re-reads with the precise
- * Scanner path, which names the reason.
- */
-function decAt(b: Uint8Array, p: number, e: number, decimals: number): number {
-  // Reads past `e` return undefined, which fails every digit/quote comparison: no bounds check per byte
-  // (frames end with '}' so a well-formed number never reaches the end; a truncated one is caught below).
-  if (b[p] !== 34) return -1;
-  p++;
-  let v = 0;
-  let c = b[p] as number;
-  const start = p;
-  while (c >= 48 && c <= 57) {
-    v = v * 10 + (c - 48);
-    c = b[++p] as number;
-  }
-  if (p === start) return -1;
-  let f = 0;
-  if (c === 46) {
-    c = b[++p] as number;
-    while (c >= 48 && c <= 57) {
-      if (f < decimals) {
-        v = v * 10 + (c - 48);
-        f++;
-      } else if (c !== 48) return -1;
-      c = b[++p] as number;
-    }
-  }
-  if (c !== 34 || p >= e) return -1;
-  decEnd = p + 1;
-  if (f < decimals) v *= POW10[decimals - f] as number;
-  return v <= 9007199254740991 ? v : -1;
-}
 
 /**
  * Read `[["px","qty"],...]` at the scanner's position into `out` (appending). On error the scanner's `err` is
  * set; the caller discards `out`. A tight loop handles the compact form the venues send; anything else (spaces,
- * extra fields, bad numbers) is re-read from the start by the general path, which sets the precise reason.
+ * extra fields, bad numbers, a scale > 9) is re-read from the start by the general path, which sets the precise
+ * reason.
+ *
+ * The fast loop converts each decimal in the same pass that finds its end: integer digits and fraction digits go
+ * into two separate small-integer accumulators (<= 9 digits each: int32 arithmetic and two short independent
+ * multiply-add chains instead of one long one), fraction digits beyond the instrument's scale must be zeros
+ * (Binance pads to 8), and the scaled value is hi * 10^dec + lo * 10^(dec - f). Anything outside that shape
+ * (sign, exponent, > 9 integer digits, a significant digit beyond the scale, a missing quote) leaves the fast
+ * loop. Bytes past the frame read as `undefined`, which fails every comparison, so the digit loops need no
+ * bounds check; each number's closing quote and separators are checked against the frame end.
  */
 export function readLevels(sc: Scanner, pxDec: number, qtyDec: number, out: LevelScratch): void {
   sc.ws();
@@ -133,27 +105,71 @@ export function readLevels(sc: Scanner, pxDec: number, qtyDec: number, out: Leve
   const e = sc.end;
   const p0 = sc.p;
   const n0 = out.n;
-  let p = p0;
-  if (p < e && b[p] === 91) {
-    p++;
-    if (p < e && b[p] === 93) {
+  fast: if (p0 < e && b[p0] === 91 && pxDec <= 9 && qtyDec <= 9) {
+    let p = p0 + 1;
+    if (b[p] === 93) {
+      if (p >= e) break fast;
       sc.p = p + 1;
       return;
     }
+    const pxMul = POW10[pxDec] as number;
+    const qMul = POW10[qtyDec] as number;
     for (;;) {
-      if (p >= e || b[p] !== 91) break;
-      const px = decAt(b, p + 1, e, pxDec);
-      if (px < 0) break;
-      p = decEnd;
-      if (p >= e || b[p] !== 44) break;
-      const q = decAt(b, p + 1, e, qtyDec);
-      if (q < 0) break;
-      p = decEnd;
-      if (p >= e || b[p] !== 93) break;
-      p++;
+      if (b[p] !== 91 || b[p + 1] !== 34) break fast;
+      p += 2;
+      // ---- price ----
+      let s = p;
+      let hi = 0;
+      let c = b[p] as number;
+      while (c >= 48 && c <= 57) {
+        hi = hi * 10 + (c - 48);
+        c = b[++p] as number;
+      }
+      if (p === s || p - s > 9) break fast;
+      let lo = 0;
+      let f = 0;
+      if (c === 46) {
+        c = b[++p] as number;
+        s = p;
+        const lim = p + pxDec;
+        while (p < lim && c >= 48 && c <= 57) {
+          lo = lo * 10 + (c - 48);
+          c = b[++p] as number;
+        }
+        f = p - s;
+        while (c === 48) c = b[++p] as number;
+      }
+      if (c !== 34 || b[p + 1] !== 44 || b[p + 2] !== 34 || p + 2 >= e) break fast;
+      const px = hi * pxMul + lo * (POW10[pxDec - f] as number);
+      p += 3;
+      // ---- quantity ----
+      s = p;
+      hi = 0;
+      c = b[p] as number;
+      while (c >= 48 && c <= 57) {
+        hi = hi * 10 + (c - 48);
+        c = b[++p] as number;
+      }
+      if (p === s || p - s > 9) break fast;
+      lo = 0;
+      f = 0;
+      if (c === 46) {
+        c = b[++p] as number;
+        s = p;
+        const lim = p + qtyDec;
+        while (p < lim && c >= 48 && c <= 57) {
+          lo = lo * 10 + (c - 48);
+          c = b[++p] as number;
+        }
+        f = p - s;
+        while (c === 48) c = b[++p] as number;
+      }
+      if (c !== 34 || b[p + 1] !== 93 || p + 2 >= e) break fast;
+      const q = hi * qMul + lo * (POW10[qtyDec - f] as number);
+      if (px > 9007199254740991 || q > 9007199254740991) break fast;
       out.push(px, q);
-      if (p >= e) break;
-      const c = b[p];
+      p += 2;
+      c = b[p] as number;
       if (c === 44) {
         p++;
         continue;
@@ -162,7 +178,7 @@ export function readLevels(sc: Scanner, pxDec: number, qtyDec: number, out: Leve
         sc.p = p + 1;
         return;
       }
-      break;
+      break fast;
     }
   }
   out.n = n0;
