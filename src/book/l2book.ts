@@ -109,7 +109,10 @@ export class L2Book {
       // lower bound: first i with keys[i] >= key
       let i: number;
       if (len === 0 || (keys[len - 1] as number) < key) i = len;
-      else if (key < prevKey && prevI <= len) {
+      else if (prevI > 0 && prevI <= len && keys[prevI - 1] === key) {
+        // the common case: the batch walks down a dense book, this level is the entry just below the last one
+        i = prevI - 1;
+      } else if (key < prevKey && prevI <= len) {
         // answer is in [0, prevI]: gallop down from prevI, then binary search the last step
         let hi = prevI < len ? prevI : len - 1; // keys[hi] >= key holds (hi = prevI holds key' > key, or the top)
         let step = 1;
