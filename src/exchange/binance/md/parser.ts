@@ -229,21 +229,36 @@ export class BinanceParser {
           if (this.sym < 0) {
             this.deferred = true;
             sc.skip();
-          } else if (k === K_b) this.bidPx = sc.dec(this.pxDec[this.sym] as number);
-          else this.askPx = sc.dec(this.pxDec[this.sym] as number);
+          } else if (k === K_b) {
+            sc.readDec(this.pxDec[this.sym] as number);
+            this.bidPx = sc.num;
+          } else {
+            sc.readDec(this.pxDec[this.sym] as number);
+            this.askPx = sc.num;
+          }
         } else sc.skip(); // aggTrade "a" = aggregate trade id
       } else if (k === K_B || k === K_A) {
         if (sc.peek() === 34 && this.sym >= 0) {
-          if (k === K_B) this.bidQty = sc.dec(this.qtyDec[this.sym] as number);
-          else this.askQty = sc.dec(this.qtyDec[this.sym] as number);
+          if (k === K_B) {
+            sc.readDec(this.qtyDec[this.sym] as number);
+            this.bidQty = sc.num;
+          } else {
+            sc.readDec(this.qtyDec[this.sym] as number);
+            this.askQty = sc.num;
+          }
         } else {
           if (this.sym < 0) this.deferred = true;
           sc.skip();
         }
       } else if (k === K_p || k === K_q) {
         if (sc.peek() === 34 && this.sym >= 0) {
-          if (k === K_p) this.tradePx = sc.dec(this.pxDec[this.sym] as number);
-          else this.tradeQty = sc.dec(this.qtyDec[this.sym] as number);
+          if (k === K_p) {
+            sc.readDec(this.pxDec[this.sym] as number);
+            this.tradePx = sc.num;
+          } else {
+            sc.readDec(this.qtyDec[this.sym] as number);
+            this.tradeQty = sc.num;
+          }
         } else {
           if (this.sym < 0) this.deferred = true;
           sc.skip();
