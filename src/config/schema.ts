@@ -5,6 +5,7 @@
  * into integer price/quantity units (src/risk). Secrets never live in this file: see src/config/secrets.ts.
  */
 import { z } from 'zod';
+import { hostCheckConfigSchema, logDestinationSchema } from '../ops/config.js';
 
 export const VENUE_IDS = ['binanceSpot', 'binanceUsdm', 'bybitSpot', 'bybitLinear'] as const;
 export const venueId = z.enum(VENUE_IDS);
@@ -165,10 +166,11 @@ export const controlConfig = z
   .strict();
 
 const logLevel = z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
+/** Levels per destination; file destinations may rotate (pino-roll), e.g. an alert file at warn. */
 export const logConfig = z
   .object({
     level: logLevel.default('info'),
-    destinations: z.array(z.object({ to: z.string().min(1), level: logLevel }).strict()).default([{ to: 'stderr', level: 'info' }]),
+    destinations: z.array(logDestinationSchema).min(1).default([{ to: 'stderr', level: 'info' }]),
   })
   .strict();
 
@@ -219,6 +221,8 @@ export const configSchema = z
     persistence: persistConfig.prefault({}),
     control: controlConfig.prefault({}),
     log: logConfig.prefault({}),
+    /** core pinning and host tuning checked at start (src/ops/host-check.ts); 'refuse' exits non-zero on a mismatch */
+    hostCheck: hostCheckConfigSchema.prefault({}),
     /** path of a JSON file {binance:{apiKey,apiSecret},bybit:{...}} with mode 0600 (or 0400); env wins */
     secretsFile: z.string().min(1).optional(),
   })

@@ -47,15 +47,18 @@ const rotation = z
   })
   .strict();
 
-/** `log` block: `{ destinations: [{ to, level, rotate? }] }`; `to` is stdout, stderr or a file path. */
+/** One log destination: `to` is stdout, stderr or a file path; only files rotate. */
+export const logDestinationSchema = z
+  .object({ to: z.string().min(1), level, rotate: rotation.optional() })
+  .strict()
+  .refine((d) => !d.rotate || (d.to !== 'stdout' && d.to !== 'stderr'), { message: 'only file destinations rotate', path: ['rotate'] });
+
+/** `log` block: `{ destinations: [{ to, level, rotate? }] }`. */
 export const logConfigSchema = z
   .object({
     level: level.optional(),
     name: z.string().min(1).optional(),
-    destinations: z
-      .array(z.object({ to: z.string().min(1), level, rotate: rotation.optional() }).strict())
-      .min(1)
-      .refine((ds) => ds.every((d) => !d.rotate || (d.to !== 'stdout' && d.to !== 'stderr')), 'only file destinations rotate'),
+    destinations: z.array(logDestinationSchema).min(1),
   })
   .strict();
 

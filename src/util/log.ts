@@ -18,18 +18,19 @@ export type { Logger };
 
 export interface LogRotation {
   /** roll every day, every hour, or every N milliseconds */
-  frequency?: 'daily' | 'hourly' | number;
+  frequency?: 'daily' | 'hourly' | number | undefined;
   /** roll when a file reaches this size: '100m', '1g', '512k' (a bare number is MB) */
-  size?: string;
+  size?: string | undefined;
   /** rotated files kept besides the active one */
-  count?: number;
+  count?: number | undefined;
 }
 
 export interface LogDestination {
   /** 'stdout' | 'stderr' | a file path (with `rotate`: the base name; pino-roll appends `.N.log`) */
   to: string;
   level: LevelWithSilent;
-  rotate?: LogRotation;
+  /** `| undefined` so a parsed config (zod output) can be passed as it is */
+  rotate?: LogRotation | undefined;
 }
 
 export interface LogOptions {
