@@ -390,8 +390,10 @@ export class Scanner {
         c = b[p] as number;
       }
       if (c !== 34) break fast;
+      const v = hi * (POW10[decimals] as number) + lo * (POW10[decimals - f] as number);
+      if (v > MAX_SAFE) break fast;
       this.p = p + 1;
-      this.num = hi * (POW10[decimals] as number) + lo * (POW10[decimals - f] as number);
+      this.num = v;
       return;
     }
     this.num = this.dec(decimals);

@@ -12,7 +12,7 @@
  * extra decimals must be zeros, else Reason.Precision).
  */
 import { LevelScratch, SymbolTable, readLevels } from '../../../md/common.js';
-import { Reason, Scanner, hashKey } from '../../../md/scan.js';
+import { Reason, Scanner, ascii, hashKey } from '../../../md/scan.js';
 
 export const enum BnMsg {
   None = 0,
@@ -44,6 +44,9 @@ const K_A = hashKey('A');
 const K_p = hashKey('p');
 const K_q = hashKey('q');
 const K_m = hashKey('m');
+
+const PRE_STREAM = ascii('{"stream":"');
+const PRE_DATA = ascii(',"data":{');
 
 const EV_DEPTH = hashKey('depthUpdate');
 const EV_BOOKTICKER = hashKey('bookTicker');
@@ -126,6 +129,33 @@ export class BinanceParser {
     this.bids.n = 0;
     this.asks.n = 0;
 
+    // the combined-stream wrapper, byte for byte as Binance sends it: `{"stream":"<name>","data":{` (the name
+    // is not needed: the payload's "s" names the symbol); any other spelling takes the general path below
+    const pre = PRE_STREAM;
+    let q = start;
+    if (end - start > 24 && b[q] === 123 && b[q + 1] === 34 && b[q + 2] === 115) {
+      let i = 3;
+      while (i < pre.length && b[q + i] === pre[i]) i++;
+      if (i === pre.length) {
+        q += i;
+        while (q < end) {
+          const c = b[q] as number;
+          if (c === 34 || c === 92) break;
+          q++;
+        }
+        if (q < end && b[q] === 34) {
+          q++;
+          const dp = PRE_DATA;
+          i = 0;
+          while (i < dp.length && q + i < end && b[q + i] === dp[i]) i++;
+          if (i === dp.length) {
+            sc.p = q + i;
+            return this.combinedData();
+          }
+        }
+      }
+    }
+
     if (sc.peek() !== 123) return sc.p >= sc.end ? Reason.NotObject : Reason.NotObject;
     sc.p++;
     if (!sc.more(true)) {
@@ -164,6 +194,24 @@ export class BinanceParser {
       return Reason.Ok;
     }
     this.event(k);
+    if (sc.err !== Reason.Ok) return sc.err;
+    return this.finish();
+  }
+
+  /** Combined wrapper fast path: positioned right after `"data":{`; same rules as the general path. */
+  private combinedData(): number {
+    const sc = this.sc;
+    if (!sc.more(true)) {
+      if (sc.err !== Reason.Ok) return sc.err;
+      this.kind = BnMsg.Ignored;
+    } else this.event(sc.key());
+    if (sc.err !== Reason.Ok) return sc.err;
+    // members after "data" (none today): skipped; a second "data" is skipped as the general path does
+    while (sc.more(false)) {
+      sc.key();
+      sc.skip();
+      if (sc.err !== Reason.Ok) return sc.err;
+    }
     if (sc.err !== Reason.Ok) return sc.err;
     return this.finish();
   }
