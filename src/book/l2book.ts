@@ -17,6 +17,8 @@
  */
 
 export const BID = 0;
+/** Entries a level search walks down linearly from its upper bound before galloping. */
+const LINEAR_REACH = 16;
 export const ASK = 1;
 export type BookSide = typeof BID | typeof ASK;
 
@@ -98,7 +100,7 @@ export class L2Book {
     let len = ask ? this.nAsk : this.nBid;
     let tombs = ask ? this.tAsk : this.tBid;
     // Both venues list a message's levels best first, so keys decrease along the batch: the previous level's
-    // index bounds the search from above (gallop down from it); otherwise probe the top, then binary search.
+    // index bounds the search from above (walk, then gallop down from it); the first level starts at the top.
     let prevKey = Infinity;
     let prevI = len;
     for (let j = 0; j < n; j++) {
@@ -106,42 +108,33 @@ export class L2Book {
       const qty = qtys[j] as number;
       if (!(qty >= 0) || !(px >= 0)) continue;
       const key = ask ? -px : px;
-      // lower bound: first i with keys[i] >= key
+      // lower bound: first i with keys[i] >= key. It is at most `hi`: the top (keys[len-1] >= key), or the
+      // previous level's index when this key is lower. Walk down linearly for up to LINEAR_REACH entries (levels
+      // of a message are mostly close together: one mispredicted branch at the loop exit instead of one every
+      // other step of a binary search), then gallop and binary-search the last step.
       let i: number;
       if (len === 0 || (keys[len - 1] as number) < key) i = len;
-      else if (prevI > 0 && prevI <= len && keys[prevI - 1] === key) {
-        // the common case: the batch walks down a dense book, this level is the entry just below the last one
-        i = prevI - 1;
-      } else if (key < prevKey && prevI <= len) {
-        // answer is in [0, prevI]: gallop down from prevI, then binary search the last step
-        let hi = prevI < len ? prevI : len - 1; // keys[hi] >= key holds (hi = prevI holds key' > key, or the top)
-        let step = 1;
-        let lo = hi - 1;
-        while (lo >= 0 && (keys[lo] as number) >= key) {
-          hi = lo;
-          step <<= 1;
-          lo = hi - step;
-        }
-        lo = lo < 0 ? 0 : lo + 1;
-        while (lo < hi) {
-          const mid = (lo + hi) >>> 1;
-          if ((keys[mid] as number) < key) lo = mid + 1;
-          else hi = mid;
-        }
+      else {
+        const hi = key < prevKey && prevI < len ? prevI : len;
+        const stop = hi > LINEAR_REACH ? hi - LINEAR_REACH : 0;
         i = hi;
-      } else {
-        const stop = len > 4 ? len - 4 : 0;
-        i = len - 1;
         while (i > stop && (keys[i - 1] as number) >= key) i--;
         if (i === stop && stop > 0 && (keys[stop - 1] as number) >= key) {
-          let lo = 0;
-          let hi = stop - 1;
-          while (lo < hi) {
-            const mid = (lo + hi) >>> 1;
-            if ((keys[mid] as number) < key) lo = mid + 1;
-            else hi = mid;
+          let h = stop - 1; // keys[h] >= key
+          let step = 1;
+          let lo = h - 1;
+          while (lo >= 0 && (keys[lo] as number) >= key) {
+            h = lo;
+            step <<= 1;
+            lo = h - step;
           }
-          i = lo;
+          lo = lo < 0 ? 0 : lo + 1;
+          while (lo < h) {
+            const mid = (lo + h) >>> 1;
+            if ((keys[mid] as number) < key) lo = mid + 1;
+            else h = mid;
+          }
+          i = h;
         }
       }
       prevKey = key;
