@@ -159,10 +159,19 @@ export class Scanner {
 
   /** Read `"key":` and return the key's FNV-1a hash (0 on error). Keys with escapes are hashed raw. */
   key(): number {
-    this.ws();
     const b = this.b;
     const e = this.end;
     let p = this.p;
+    // one-letter key written compactly (`"u":`, most Binance keys): hash the letter, no loop, no second ws()
+    if (p + 4 < e && b[p] === 34 && b[p + 2] === 34 && b[p + 3] === 58) {
+      const c = b[p + 1] as number;
+      if (c !== 92) {
+        this.p = p + 4;
+        return Math.imul(0x811c9dc5 ^ c, 0x01000193) & 0x3fffffff;
+      }
+    }
+    this.ws();
+    p = this.p;
     if (p >= e) {
       this.fail(Reason.Truncated);
       return 0;
