@@ -240,6 +240,34 @@ export class Scanner {
     return h & 0x3fffffff; // small integer (Smi): no HeapNumber allocation
   }
 
+  /** Read a JSON string recording its byte span (without quotes) in sStart/sLen, no hashing; false on error. */
+  strSpan(): boolean {
+    this.ws();
+    const b = this.b;
+    const e = this.end;
+    let p = this.p;
+    if (p >= e || b[p] !== 34) {
+      this.fail(p >= e ? Reason.Truncated : Reason.Syntax);
+      return false;
+    }
+    p++;
+    const s = p;
+    while (p < e) {
+      const c = b[p] as number;
+      if (c === 34) break;
+      if (c === 92) p++;
+      p++;
+    }
+    if (p >= e) {
+      this.fail(Reason.Truncated);
+      return false;
+    }
+    this.sStart = s;
+    this.sLen = p - s;
+    this.p = p + 1;
+    return true;
+  }
+
   /**
    * Hash of a string value up to the first '@' or '.'-free boundary given by `stop` (e.g. '@' for Binance stream
    * names "nknusdt@depth@100ms"), upper-folded; consumes the whole string. Returns 0 on error.

@@ -175,8 +175,7 @@ export class BybitParser {
   /** topic string: kind from the prefix, symbol from the part after the last '.' */
   private topic(): void {
     const sc = this.sc;
-    sc.strHash(false);
-    if (sc.err !== Reason.Ok) return;
+    if (!sc.strSpan()) return;
     if (sc.strStartsWith(P_ORDERBOOK)) this.topicKind = 1;
     else if (sc.strStartsWith(P_TRADE)) this.topicKind = 2;
     else {
