@@ -77,6 +77,8 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
   startedAtMs = 0;
   /** true while the strategy runs from the event path (decide / tick-to-trade hops are measured there only) */
   private inBookEvent = false;
+  /** when the event path handed the current book update to the strategy (ns) */
+  private bookNs = 0;
 
   constructor(o: EngineOptions) {
     this.config = o.config;
@@ -110,6 +112,8 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
         },
         onBook: (slot) => {
           if (this.trading !== 'running' || !this.runner) return;
+          // BotState was written just before this call (the feed's commit/ticker): Decide starts here
+          this.bookNs = nowNs();
           this.inBookEvent = true;
           this.runner.book(slot);
           this.inBookEvent = false;
@@ -193,7 +197,8 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
       return null;
     }
     const recv = this.inBookEvent ? this.state.get(req.slot, F.localRecvNs) : 0;
-    if (recv > 0) this.hops.record(Hop.Decide, v, t0 - recv);
+    // BotState written -> strategy decided (the order request reached the engine)
+    if (recv > 0) this.hops.record(Hop.Decide, v, t0 - this.bookNs);
     const id = this.ids.next();
     this.ledger.intent(id, req, t1, manual);
     const j = this.journal;

@@ -79,6 +79,8 @@ export interface RunOptions {
   paperRate?: number;
   /** stop early once this holds (polled every 50 ms; --duration stays the upper bound) */
   stopWhen?: (engine: Engine) => boolean;
+  /** a strategy built in code instead of from `strategy.name` (the wire-to-wire harness's trigger follower) */
+  strategy?: (cfg: Config) => Strategy | undefined;
   /** called once everything runs */
   onReady?: (info: { engine: Engine; control: ControlServer | undefined; wiring: Wiring; killSwitch: KillSwitch }) => void;
 }
@@ -213,7 +215,7 @@ async function runLocked(o: RunOptions, cfg: Config, env: NodeJS.ProcessEnv, ove
   if (rec.badTail) log.warn({ badTail: rec.badTail }, 'journal: corrupt or truncated tail dropped (recovered up to the last valid record)');
   const journal = Journal.open(dir, cfg.persistence, rec.validBytes);
 
-  const strategy = makeStrategy(cfg);
+  const strategy = o.strategy ? o.strategy(cfg) : makeStrategy(cfg);
   const engine = new Engine({ config: cfg, state, instruments: wiring.instruments, entry: wiring.entry, hops, journal, strategy, ledger, logger: log });
   wiring.attach((slot) => engine.onBookUpdate(slot));
   try {

@@ -22,6 +22,7 @@ import { BybitMd } from '../exchange/bybit/md/adapter.js';
 import { createBinanceGateway } from '../exchange/binance/trade/index.js';
 import { createBybitGateways, type BybitGatewayConfig } from '../exchange/bybit/trade/index.js';
 import { OrderManager } from '../orders/manager.js';
+import { BINANCE_SPOT_LIMITS, BINANCE_USDM_LIMITS, type BinanceLimits } from '../orders/ratelimit.js';
 import type { VenueGateway } from '../orders/gateway.js';
 import { InjectedIds, ManagerEntry } from './gateway.js';
 import type { SimHandle } from '../sim/index.js';
@@ -96,6 +97,30 @@ export function hookFeed(feed: BookFeed, state: BotState, hook: (slot: number) =
     ticker();
     if (f[idx] !== before) hook(slot);
   };
+}
+
+/**
+ * The account's order and weight limits as the venue publishes them (`exchangeInfo.rateLimits`), so the gateway's
+ * local limiter refuses near the venue's real limits, not near documented defaults that may not apply (a raised
+ * account, a simulator with lifted limits). Falls back to the defaults when exchangeInfo cannot be read.
+ */
+export async function fetchBinanceLimits(restBase: string, market: 'spot' | 'usdm'): Promise<BinanceLimits> {
+  const def = market === 'spot' ? BINANCE_SPOT_LIMITS : BINANCE_USDM_LIMITS;
+  try {
+    const res = await fetch(new URL(market === 'spot' ? '/api/v3/exchangeInfo' : '/fapi/v1/exchangeInfo', restBase), { signal: AbortSignal.timeout(5000) });
+    if (!res.ok) return def;
+    const j = (await res.json()) as { rateLimits?: Array<{ rateLimitType?: string; interval?: string; intervalNum?: number; limit?: number }> };
+    const out: BinanceLimits = { ...def };
+    for (const l of j.rateLimits ?? []) {
+      if (typeof l.limit !== 'number' || !(l.limit > 0)) continue;
+      if (l.rateLimitType === 'REQUEST_WEIGHT' && l.interval === 'MINUTE' && l.intervalNum === 1) out.weightPerMinute = l.limit;
+      else if (l.rateLimitType === 'ORDERS' && l.interval === 'SECOND' && l.intervalNum === 10) out.ordersPer10s = l.limit;
+      else if (l.rateLimitType === 'ORDERS' && l.interval === 'MINUTE' && l.intervalNum === 1) out.ordersPerMinute = l.limit;
+    }
+    return out;
+  } catch {
+    return def;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -197,13 +222,14 @@ export async function wireNetwork(o: NetworkWiringOptions): Promise<Wiring> {
     if (venue === 'binanceSpot' || venue === 'binanceUsdm') {
       md.push(new BinanceMd({ market: venue === 'binanceSpot' ? 'spot' : 'usdm', restBaseUrl: a.rest, wsBaseUrl: a.ws, instruments: list, state: o.state, hops: o.hops }));
       if (a.apiKey !== undefined || a.ed25519ApiKey !== undefined) {
+        const limits = await fetchBinanceLimits(a.rest, venue === 'binanceSpot' ? 'spot' : 'usdm');
         gateways.push(
           createBinanceGateway({
             venue, restBaseUrl: a.rest, ...(a.wsApi ? { wsApiUrl: a.wsApi } : {}), wsStreamBaseUrl: a.ws,
             ...(a.apiKey !== undefined ? { apiKey: a.apiKey } : {}), ...(a.apiSecret !== undefined ? { apiSecret: a.apiSecret } : {}),
             ...(a.ed25519ApiKey !== undefined ? { ed25519ApiKey: a.ed25519ApiKey } : {}), ...(a.ed25519PrivateKeyPem !== undefined ? { ed25519PrivateKeyPem: a.ed25519PrivateKeyPem } : {}),
             instruments: list.map((i) => ({ symbol: i.symbol, priceDecimals: i.priceDecimals, qtyDecimals: i.qtyDecimals })),
-            transport: o.transport?.binance ?? 'rest', hops: o.hops,
+            transport: o.transport?.binance ?? 'rest', hops: o.hops, limits,
           }),
         );
       }

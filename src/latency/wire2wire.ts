@@ -336,9 +336,10 @@ export async function runFloor(opts: W2wOptions): Promise<W2wSide> {
 
 export const ENGINE_NOT_RUN = 'engine path not run: add --engine (needs npm run build); see LATENCY.md, "Wire to wire"';
 export const ENGINE_METHOD =
-  'engine: tickwire run (demo market maker) in its own process against the simulator in this process; trigger = a one-tick move of ' +
-  'the touch (nowNs before the book batch the venue sends), arrival = the first order event of the engine at that book; paced for ' +
-  'order-rate limits, so fewer triggers than the floor. The simulator\'s venue is not the floor\'s bare uWS server: compare with care';
+  'engine: tickwire run (trigger-follower strategy: one IOC order per touch move) in its own process against the simulator in this ' +
+  'process (venue order-rate limits lifted); trigger = a one-tick move of the touch (nowNs before the book batch the venue sends), ' +
+  'arrival = the engine\'s order event at that book (after the venue parsed, authenticated and matched it). The simulator\'s venue is ' +
+  'not the floor\'s bare uWS server: compare with care';
 
 export async function runWire2Wire(opts: W2wOptions & { engineTriggers?: number; engineGapMs?: number }): Promise<W2wResult> {
   const floor = await runFloor(opts);
@@ -382,9 +383,10 @@ and, once integrated, the engine. Pin with: taskset -c A npx tickwire wire2wire 
   --transport T     ws, rest or both (default ws)
   --server S        exchange-side server: uws (uWebSockets.js, as the simulator; default), ws (the ws package on
                     node:http) or both, for the uWS vs ws comparison
-  --engine          also run the engine path (tickwire run, demo market maker, in its own process; needs the build)
-  --engine-triggers N   engine triggers (default 300; paced by --engine-gap-ms for exchange order-rate limits)
-  --engine-gap-ms MS    pause after each engine answer (default 250)
+  --engine          also run the engine path (tickwire run with the trigger-follower strategy, one IOC order per
+                    touch move, in its own process; venue order-rate limits lifted; needs the build)
+  --engine-triggers N   engine triggers (default: --triggers)
+  --engine-gap-ms MS    pause after each engine answer (default 2: the order's ack and stream events land first)
   --json FILE       also write the results as JSON
   --client-cpu N    run the answering client under taskset -c N
 `;
@@ -419,7 +421,7 @@ export async function main(argv: string[]): Promise<number> {
   const results: W2wResult[] = [];
   const transports: W2wTransport[] = t === 'both' ? ['ws', 'rest'] : [t];
   for (const server of servers) for (const transport of transports) {
-    const engineTriggers = argv.includes('--engine') && server === servers[0] ? Number(val('--engine-triggers') ?? 300) : undefined;
+    const engineTriggers = argv.includes('--engine') && server === servers[0] ? Number(val('--engine-triggers') ?? triggers) : undefined;
     const gap = val('--engine-gap-ms');
     const r = await runWire2Wire({
       triggers,
