@@ -152,6 +152,9 @@ export function readLevels(sc: Scanner, pxDec: number, qtyDec: number, out: Leve
     }
     const pxMul = POW10[pxDec] as number;
     const qMul = POW10[qtyDec] as number;
+    let opx = out.px;
+    let oq = out.qty;
+    let n = n0;
     for (;;) {
       if (b[p] !== 91 || b[p + 1] !== 34) break fast;
       p += 2;
@@ -205,7 +208,16 @@ export function readLevels(sc: Scanner, pxDec: number, qtyDec: number, out: Leve
       if (c !== 34 || b[p + 1] !== 93 || p + 2 >= e) break fast;
       const q = hi * qMul + lo * (POW10[qtyDec - f] as number);
       if (px > 9007199254740991 || q > 9007199254740991) break fast;
-      out.push(px, q);
+      if (n === opx.length) {
+        out.n = n;
+        out.push(px, q); // grows the arrays (a warmed-up scratch never does)
+        opx = out.px;
+        oq = out.qty;
+      } else {
+        opx[n] = px;
+        oq[n] = q;
+      }
+      n++;
       p += 2;
       c = b[p] as number;
       if (c === 44) {
@@ -213,6 +225,7 @@ export function readLevels(sc: Scanner, pxDec: number, qtyDec: number, out: Leve
         continue;
       }
       if (c === 93) {
+        out.n = n;
         sc.p = p + 1;
         return;
       }
