@@ -3,7 +3,7 @@
  * API, Bybit REST, Bybit trade WS. Results are reported through `onEvent` as normalized OrderEvents.
  */
 import type { VenueId } from '../core/types.js';
-import type { ExchangeOrder, ExchangePosition, OrderEvent } from './types.js';
+import type { ExchangeFill, ExchangeOrder, ExchangePosition, OrderEvent } from './types.js';
 import type { TrackedOrder } from './state.js';
 
 export type GatewayOrder = Pick<
@@ -33,6 +33,9 @@ export interface VenueGateway {
   queryOrder(symbol: string, clientOrderId: string): Promise<ExchangeOrder | null>;
   openOrders(symbol?: string): Promise<ExchangeOrder[]>;
   positions(): Promise<ExchangePosition[]>;
+  /** The account's fills on `symbol` since `sinceLocalMs` (local wall clock ms; the gateway applies its server
+   * clock offset), oldest first, every page. Used to backfill fills a private-stream gap lost. */
+  tradeHistory?(symbol: string, sinceLocalMs: number): Promise<ExchangeFill[]>;
 }
 
 /** Why a venue refused or failed a request, as the engine reacts to it. */

@@ -8,14 +8,14 @@
  * - Reconciliation helpers for the engine: openOrders, positions, queryOrder, cancelAllEverywhere (kill switch).
  */
 import type { Instrument, VenueId } from '../core/types.js';
-import { nowNs } from '../latency/clock.js';
+import { nowNs, wallMsOf } from '../latency/clock.js';
 import { Hop, type HopRecorder } from '../latency/hops.js';
 import { VENUE_INDEX } from '../core/types.js';
 import { log } from '../util/log.js';
 import type { VenueGateway } from './gateway.js';
 import { ClientIdGenerator } from './ids.js';
 import { OrderStore, isTerminal, type TrackedOrder } from './state.js';
-import { blankOrderEvent, type ExchangeOrder, type ExchangePosition, type OrderApi, type OrderEvent, type OrderEventSink, type OrderRequest } from './types.js';
+import { blankOrderEvent, type ExchangeFill, type ExchangeOrder, type ExchangePosition, type OrderApi, type OrderEvent, type OrderEventSink, type OrderRequest } from './types.js';
 import { kindOfState } from './basegw.js';
 
 export interface OrderManagerOptions {
@@ -25,7 +25,12 @@ export interface OrderManagerOptions {
   hops?: HopRecorder;
   /** terminal orders kept for late updates */
   keepTerminal?: number;
+  /** after a stream gap, fills are backfilled for open orders and orders active within this window (default 10 min) */
+  backfillWindowMs?: number;
 }
+
+/** how far before an order's local creation time the trade-history query starts (clock error) */
+const BACKFILL_MARGIN_MS = 5_000;
 
 export interface CancelAllReport {
   venue: VenueId;
@@ -42,7 +47,10 @@ export class OrderManager implements OrderApi {
   private readonly sinks: OrderEventSink[] = [];
   private readonly hops: HopRecorder | undefined;
   private readonly keepTerminal: number;
-  readonly counts = { placed: 0, refused: 0, events: 0, applied: 0, duplicate: 0, stale: 0, unknown: 0 };
+  readonly counts = { placed: 0, refused: 0, events: 0, applied: 0, duplicate: 0, stale: 0, unknown: 0, reconciles: 0, backfilled: 0, backfillErrors: 0 };
+  private readonly backfillWindowMs: number;
+  private readonly reconciling = new Map<VenueId, Promise<number>>();
+  private readonly reconcileNext = new Map<VenueId, Promise<number>>();
 
   constructor(opts: OrderManagerOptions) {
     for (const i of opts.instruments) this.bySlot.set(i.slot, i);
@@ -56,6 +64,7 @@ export class OrderManager implements OrderApi {
     this.ids = opts.ids ?? new ClientIdGenerator();
     this.hops = opts.hops;
     this.keepTerminal = opts.keepTerminal ?? 10_000;
+    this.backfillWindowMs = opts.backfillWindowMs ?? 10 * 60_000;
   }
 
   subscribe(sink: OrderEventSink): () => void {
@@ -201,13 +210,48 @@ export class OrderManager implements OrderApi {
   }
 
   /**
-   * Ask the exchange for the state of every order we think is open on a venue and feed the answers through the
-   * state machine (after a private-stream gap, at start after a restart, on demand). Returns how many were queried.
+   * After a private-stream gap (reconnect, listenKey expiry, WS API session drop), at start after a restart, or on
+   * demand: learn what the stream may have missed, through the same state machine as stream events.
+   * 1. Query the state of every order we think is open (also learns exchange ids of unacknowledged orders).
+   * 2. Backfill fills from the venue's trade history (`tradeHistory`) for the orders that were open or active within
+   *    `backfillWindowMs`: each fill whose tradeId the order has not applied yet is fed as a 'fill' event (source
+   *    'query'); positions and average prices then come out as if the stream had delivered it. Duplicates cannot
+   *    happen: the store drops a tradeId it has (stream and history report the same id).
+   * Runs are serialized per venue (a resync during a run schedules one more run). Returns how many orders were checked.
    */
-  async reconcile(venue: VenueId): Promise<number> {
+  reconcile(venue: VenueId): Promise<number> {
+    const prev = this.reconciling.get(venue);
+    if (prev) {
+      // one follow-up run covers every resync that arrives while a run is in progress
+      let next = this.reconcileNext.get(venue);
+      if (!next) {
+        next = prev.catch(() => 0).then(() => {
+          this.reconcileNext.delete(venue);
+          return this.reconcile(venue);
+        });
+        this.reconcileNext.set(venue, next);
+      }
+      return next;
+    }
+    const run = this.reconcileOnce(venue).finally(() => {
+      if (this.reconciling.get(venue) === run) this.reconciling.delete(venue);
+    });
+    this.reconciling.set(venue, run);
+    return run;
+  }
+
+  private async reconcileOnce(venue: VenueId): Promise<number> {
     const gw = this.gateways.get(venue);
     if (!gw) return 0;
-    const open = this.store.open(venue);
+    this.counts.reconciles++;
+    const now = nowNs();
+    const windowNs = this.backfillWindowMs * 1e6;
+    const active: TrackedOrder[] = [];
+    for (const o of this.store.all()) {
+      if (o.venue !== venue) continue;
+      if (!isTerminal(o.state) || now - o.updatedNs <= windowNs || o.filledQty < o.reportedCumQty) active.push(o);
+    }
+    const open = active.filter((o) => !isTerminal(o.state));
     const ev = blankOrderEvent();
     await Promise.all(
       open.map(async (o) => {
@@ -219,6 +263,9 @@ export class OrderManager implements OrderApi {
         ev.clientOrderId = q.clientOrderId;
         ev.exchangeOrderId = q.exchangeOrderId;
         ev.state = q.state;
+        ev.tradeId = '';
+        ev.fillPrice = 0;
+        ev.fillQty = 0;
         ev.cumQty = q.filledQty;
         ev.exchTimeMs = q.updateTimeMs;
         ev.localNs = nowNs();
@@ -226,7 +273,65 @@ export class OrderManager implements OrderApi {
         this.onEvent(ev);
       }),
     );
+    if (gw.tradeHistory && active.length > 0) await this.backfill(venue, gw, active);
     return open.length;
+  }
+
+  /** Feed the fills of `orders` that the trade history has and the orders have not applied. */
+  private async backfill(venue: VenueId, gw: VenueGateway, orders: TrackedOrder[]): Promise<void> {
+    const bySymbol = new Map<string, TrackedOrder[]>();
+    for (const o of orders) {
+      let l = bySymbol.get(o.symbol);
+      if (!l) bySymbol.set(o.symbol, (l = []));
+      l.push(o);
+    }
+    await Promise.all(
+      [...bySymbol].map(async ([symbol, list]) => {
+        let firstNs = Infinity;
+        const byClient = new Map<string, TrackedOrder>();
+        const byExch = new Map<string, TrackedOrder>();
+        for (const o of list) {
+          if (o.createdNs < firstNs) firstNs = o.createdNs;
+          byClient.set(o.clientOrderId, o);
+          if (o.exchangeOrderId !== '') byExch.set(o.exchangeOrderId, o);
+        }
+        let fills: ExchangeFill[];
+        try {
+          // a margin for clock error between our creation time and the exchange's fill time
+          fills = await gw.tradeHistory!(symbol, wallMsOf(firstNs) - BACKFILL_MARGIN_MS);
+        } catch (err) {
+          this.counts.backfillErrors++;
+          log().warn({ venue, symbol, err: String(err) }, 'fill backfill failed');
+          return;
+        }
+        const ev = blankOrderEvent();
+        for (const f of fills) {
+          const o = (f.clientOrderId !== '' ? byClient.get(f.clientOrderId) : undefined) ?? byExch.get(f.exchangeOrderId);
+          if (!o || o.tradeIds.has(f.tradeId)) continue;
+          ev.venue = venue;
+          ev.symbol = f.symbol;
+          ev.kind = 'fill';
+          ev.clientOrderId = o.clientOrderId;
+          ev.exchangeOrderId = f.exchangeOrderId;
+          ev.state = 'PARTIALLY_FILLED'; // the machine completes the order from quantities
+          ev.tradeId = f.tradeId;
+          ev.fillPrice = f.price;
+          ev.fillQty = f.qty;
+          ev.cumQty = 0;
+          ev.fee = f.fee;
+          ev.feeAsset = f.feeAsset;
+          ev.maker = f.maker;
+          ev.code = 0;
+          ev.reason = '';
+          ev.exchTimeMs = f.timeMs;
+          ev.localNs = nowNs();
+          ev.source = 'query';
+          const before = this.counts.applied;
+          this.onEvent(ev);
+          if (this.counts.applied > before) this.counts.backfilled++;
+        }
+      }),
+    );
   }
 
   /** Kill switch: cancel everything everywhere (incl. algo orders), then verify by querying open orders. */

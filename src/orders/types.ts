@@ -105,6 +105,24 @@ export interface ExchangeOrder {
   updateTimeMs: number;
 }
 
+/** One fill as the exchange's trade history reports it (Binance myTrades / userTrades, Bybit execution list). */
+export interface ExchangeFill {
+  venue: VenueId;
+  symbol: string;
+  /** '' when the source does not say (Binance trade history: match by exchangeOrderId) */
+  clientOrderId: string;
+  exchangeOrderId: string;
+  /** the same id the private stream reports (Binance `t` = `id`, Bybit execId) */
+  tradeId: string;
+  side: Side;
+  price: number;
+  qty: number;
+  fee: number;
+  feeAsset: string;
+  maker: boolean;
+  timeMs: number;
+}
+
 export interface ExchangePosition {
   venue: VenueId;
   symbol: string;

@@ -8,7 +8,7 @@
 import type { VenueId } from '../../../core/types.js';
 import { BINANCE_ID_PATTERNS, idString, num, obj, parseJsonIds, str, type Json } from '../../../orders/json.js';
 import { scaled, type ScaleLookup } from '../../../orders/scale.js';
-import type { ExchangeOrder, ExchangePosition, OrderEvent, OrderEventKind, OrderState, OrderType, TimeInForce } from '../../../orders/types.js';
+import type { ExchangeFill, ExchangeOrder, ExchangePosition, OrderEvent, OrderEventKind, OrderState, OrderType, TimeInForce } from '../../../orders/types.js';
 import { nowNs } from '../../../latency/clock.js';
 
 export function mapStatus(x: string): OrderState {
@@ -249,4 +249,22 @@ export function toExchangePosition(p: Json, venue: VenueId, scale: ScaleLookup):
   const sc = scale(venue, symbol);
   if (!sc) return undefined;
   return { venue, symbol, qty: scaled(p['positionAmt'], sc.qtyDecimals), entryPrice: Number(str(p['entryPrice']) || '0') * 10 ** sc.priceDecimals };
+}
+
+/** A Spot `GET /api/v3/myTrades` or USD-M `GET /fapi/v1/userTrades` row (no client id: match by orderId). */
+export function toExchangeFill(t: Json, venue: VenueId, scale: ScaleLookup): ExchangeFill | undefined {
+  const symbol = str(t['symbol']);
+  const sc = scale(venue, symbol);
+  if (!sc) return undefined;
+  const tradeId = idString(t['id']);
+  const exchangeOrderId = idString(t['orderId']);
+  if (tradeId === '' || exchangeOrderId === '') return undefined;
+  // Spot: isBuyer; USD-M: side (and buyer)
+  const buy = t['side'] !== undefined ? str(t['side']) === 'BUY' : t['isBuyer'] === true || t['buyer'] === true;
+  return {
+    venue, symbol, clientOrderId: '', exchangeOrderId, tradeId, side: buy ? 'BUY' : 'SELL',
+    price: scaled(t['price'], sc.priceDecimals), qty: scaled(t['qty'], sc.qtyDecimals),
+    fee: num(t['commission']), feeAsset: str(t['commissionAsset']),
+    maker: t['isMaker'] === true || t['maker'] === true, timeMs: num(t['time']),
+  };
 }

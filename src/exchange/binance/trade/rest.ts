@@ -17,14 +17,14 @@ import { RestClient, RestError, type RestResponse } from '../../../orders/rest.j
 import { scaleTable, type ScaleLookup } from '../../../orders/scale.js';
 import { Ed25519Signer, HmacSha256 } from '../../../orders/sign.js';
 import { Ed25519RestSigner, HmacHexSigner, blankOrderFields, type PayloadSigner } from '../../../orders/template.js';
-import type { ExchangeOrder, ExchangePosition } from '../../../orders/types.js';
+import type { ExchangeFill, ExchangeOrder, ExchangePosition } from '../../../orders/types.js';
 import { AsciiWriter } from '../../../orders/wire.js';
 import type { HopRecorder } from '../../../latency/hops.js';
 import { Hop } from '../../../latency/hops.js';
 import { nowNs } from '../../../latency/clock.js';
 import { log } from '../../../util/log.js';
 import { mapBinanceError } from './errors.js';
-import { toExchangeOrder, toExchangePosition } from './parse.js';
+import { toExchangeFill, toExchangeOrder, toExchangePosition } from './parse.js';
 import { BinanceOrderTemplate, type TemplateInstrument } from './template.js';
 
 export interface BinanceGatewayConfig {
@@ -322,6 +322,36 @@ export class BinanceRestGateway extends BaseGateway implements VenueGateway {
       const j = obj(it);
       const p = j ? toExchangePosition(j, this.venue, this.scale) : undefined;
       if (p && p.qty !== 0) out.push(p);
+    }
+    return out;
+  }
+
+  /**
+   * The account's fills on `symbol` since `sinceLocalMs` (Spot `GET /api/v3/myTrades`, USD-M `GET /fapi/v1/userTrades`),
+   * oldest first: a first page by startTime, then `fromId` pages while full (at most `maxPages`).
+   */
+  async tradeHistory(symbol: string, sinceLocalMs: number, maxPages = 10): Promise<ExchangeFill[]> {
+    const path = this.prefix + (this.isSpot ? '/myTrades' : '/userTrades');
+    const sym = 'symbol=' + encodeURIComponent(symbol);
+    const limit = 1000;
+    const out: ExchangeFill[] = [];
+    let params = sym + '&startTime=' + Math.max(0, Math.floor(sinceLocalMs + this.clock.offsetMs)) + '&limit=' + limit;
+    for (let page = 0; page < maxPages; page++) {
+      const res = await this.signed('GET', path, params);
+      if (res.status !== 200) throw new Error(`${this.venue} trade history: ${res.status} ${res.text}`);
+      const list = parseJsonSafe(res.text);
+      if (!Array.isArray(list)) throw new Error(`${this.venue} trade history: not a list`);
+      let last = '';
+      for (const it of list) {
+        const j = obj(it);
+        const f = j ? toExchangeFill(j, this.venue, this.scale) : undefined;
+        if (f) {
+          out.push(f);
+          last = f.tradeId;
+        }
+      }
+      if (list.length < limit || last === '') break;
+      params = sym + '&fromId=' + (BigInt(last) + 1n).toString() + '&limit=' + limit;
     }
     return out;
   }

@@ -9,7 +9,7 @@
 import type { VenueId } from '../../../core/types.js';
 import { arr, idString, num, obj, str, type Json } from '../../../orders/json.js';
 import { scaled, type ScaleLookup } from '../../../orders/scale.js';
-import type { ExchangeOrder, ExchangePosition, OrderEvent, OrderEventKind, OrderState, TimeInForce } from '../../../orders/types.js';
+import type { ExchangeFill, ExchangeOrder, ExchangePosition, OrderEvent, OrderEventKind, OrderState, TimeInForce } from '../../../orders/types.js';
 import { nowNs } from '../../../latency/clock.js';
 
 export function venueOfCategory(c: string): VenueId | undefined {
@@ -205,5 +205,22 @@ export function toExchangeOrder(o: Json, venue: VenueId, scale: ScaleLookup): Ex
     filledQty: scaled(o['cumExecQty'], sc.qtyDecimals),
     state: mapStatus(str(o['orderStatus'])),
     updateTimeMs: num(o['updatedTime']),
+  };
+}
+
+/** A `GET /v5/execution/list` item (execType Trade only; funding, settlement, ADL are not our fills). */
+export function toExchangeFill(o: Json, venue: VenueId, scale: ScaleLookup): ExchangeFill | undefined {
+  const t = str(o['execType']);
+  if (t !== 'Trade' && t !== '') return undefined;
+  const symbol = str(o['symbol']);
+  const sc = scale(venue, symbol);
+  if (!sc) return undefined;
+  const tradeId = str(o['execId']);
+  if (tradeId === '') return undefined;
+  return {
+    venue, symbol, clientOrderId: str(o['orderLinkId']), exchangeOrderId: idString(o['orderId']), tradeId,
+    side: str(o['side']) === 'Sell' ? 'SELL' : 'BUY',
+    price: scaled(o['execPrice'], sc.priceDecimals), qty: scaled(o['execQty'], sc.qtyDecimals),
+    fee: num(o['execFee']), feeAsset: str(o['feeCurrency']), maker: o['isMaker'] === true, timeMs: num(o['execTime']),
   };
 }

@@ -18,14 +18,14 @@ import { RestClient, RestError, type RestResponse } from '../../../orders/rest.j
 import { scaleTable, type ScaleLookup } from '../../../orders/scale.js';
 import { HmacSha256 } from '../../../orders/sign.js';
 import { blankOrderFields } from '../../../orders/template.js';
-import type { ExchangeOrder, ExchangePosition } from '../../../orders/types.js';
+import type { ExchangeFill, ExchangeOrder, ExchangePosition } from '../../../orders/types.js';
 import { AsciiWriter } from '../../../orders/wire.js';
 import { formatScaled as fmtScaled } from '../../../util/fixed.js';
 import type { HopRecorder } from '../../../latency/hops.js';
 import { Hop } from '../../../latency/hops.js';
 import { nowNs } from '../../../latency/clock.js';
 import { mapBybitError } from './errors.js';
-import { toExchangeOrder, toExchangePosition } from './parse.js';
+import { toExchangeFill, toExchangeOrder, toExchangePosition } from './parse.js';
 import { BybitOrderTemplate, type BybitCategory, type TemplateInstrument } from './template.js';
 
 export interface BybitGatewayConfig {
@@ -321,6 +321,34 @@ export class BybitRestGateway extends BaseGateway implements VenueGateway {
     const scope = symbol !== undefined ? `&symbol=${symbol}` : this.category === 'linear' ? `&settleCoin=${this.cfg.settleCoin ?? 'USDT'}` : '';
     const list = await this.realtime(`category=${this.category}${scope}&limit=50`);
     return list.filter((o) => o.state === 'ACKED' || o.state === 'PARTIALLY_FILLED');
+  }
+
+  /**
+   * The account's fills on `symbol` since `sinceLocalMs` from `GET /v5/execution/list` (newest first, 100 a page,
+   * followed by nextPageCursor until the page reaches older fills or `maxPages`); returned oldest first.
+   */
+  async tradeHistory(symbol: string, sinceLocalMs: number, maxPages = 20): Promise<ExchangeFill[]> {
+    const since = Math.max(0, Math.floor(sinceLocalMs + this.clock.offsetMs));
+    const base = `category=${this.category}&symbol=${symbol}&startTime=${since}&limit=100`;
+    const out: ExchangeFill[] = [];
+    let cursor = '';
+    for (let page = 0; page < maxPages; page++) {
+      const res = await this.get('/v5/execution/list', cursor === '' ? base : base + '&cursor=' + cursor);
+      const env = this.envelope(res);
+      if ('ok' in env) throw new Error(`${this.venue} execution list: ${env.ok ? '' : env.reason}`);
+      if (env.code !== 0) throw new Error(`${this.venue} execution list: ${env.code} ${env.msg}`);
+      let older = false;
+      for (const it of arr(env.result?.['list'])) {
+        const j = obj(it);
+        const f = j ? toExchangeFill(j, this.venue, this.scale) : undefined;
+        if (!f) continue;
+        if (f.timeMs > 0 && f.timeMs < since) older = true;
+        else out.push(f);
+      }
+      cursor = str(env.result?.['nextPageCursor']);
+      if (older || cursor === '') break;
+    }
+    return out.reverse();
   }
 
   async positions(): Promise<ExchangePosition[]> {
