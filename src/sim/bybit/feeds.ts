@@ -313,6 +313,33 @@ export class TickerFeed {
     ];
   }
 
+  /** one item of REST `GET /v5/market/tickers` (docs: spot adds the best bid/ask; linear adds delivery fields) */
+  restItem(nextFundingTime: number): string {
+    const f = this.fmt;
+    const b = this.book.bestBid();
+    const a = this.book.bestAsk();
+    let out = '{';
+    const put = (k: string, v: string): void => {
+      out += (out.length > 1 ? ',"' : '"') + k + '":' + q(v);
+    };
+    if (this.category === 'spot') {
+      put('symbol', this.symbol);
+      put('bid1Price', b ? f.price(b.priceTicks) : '');
+      put('bid1Size', b ? f.qty(b.qtyLots) : '');
+      put('ask1Price', a ? f.price(a.priceTicks) : '');
+      put('ask1Size', a ? f.qty(a.qtyLots) : '');
+      for (const [k, v] of this.fields()) if (k !== 'symbol') put(k, v);
+      return out + '}';
+    }
+    for (const [k, v] of this.fields()) put(k, k === 'nextFundingTime' ? String(nextFundingTime) : v);
+    put('predictedDeliveryPrice', '');
+    put('basisRate', '');
+    put('deliveryFeeRate', '');
+    put('deliveryTime', '0');
+    put('basis', '');
+    return out + '}';
+  }
+
   snapshotFrame(ts: number, cs: number, nextFundingTime: number): string {
     const fs = this.fields();
     let data = '{';

@@ -56,6 +56,7 @@ import {
   traceId,
   type Category,
 } from './common.js';
+import { accountInfoJson, apiKeyInfoJson, coinInfoJson, klineIntervalMs, MarketHistory } from './market.js';
 import { BASE_INTERVAL_MS, DEPTHS, DepthFeed, levelsJson, SEQ_BASE, TickerFeed, TradeFeed, type Depth } from './feeds.js';
 import {
   executionItemJson,
@@ -154,6 +155,11 @@ interface AcctState {
   execs: Array<{ category: Category; symbol: string; orderId: string; time: number; json: string }>;
   conns: Set<Ws>;
   privMsgSeq: number;
+  /** linear leverage per symbol (POST /v5/position/set-leverage; default 10) */
+  leverage: Map<string, string>;
+  /** POST /v5/account/set-margin-mode (GET /v5/account/info shows it) */
+  marginMode: string;
+  marginModeUpdatedMs: number;
 }
 
 const MAX_RECENT = 2000;
@@ -168,6 +174,8 @@ interface SymState {
   depthFeeds: Map<Depth, DepthFeed>;
   trades: TradeFeed;
   tickers: TickerFeed;
+  /** recent public trades and one-minute candles (REST recent-trade, kline) */
+  hist: MarketHistory;
   cts: number;
   listener: SimBookListener;
 }
@@ -206,6 +214,7 @@ class BybitVenue {
   private execCounter = 0;
   private tradeRestarting = false;
   private closed = false;
+  private readonly startedMs = Date.now();
   private readonly firstU: number;
   private readonly idleTimeoutSec: number;
   private readonly perBatch: boolean;
@@ -314,6 +323,7 @@ class BybitVenue {
           depthFeeds: new Map(),
           trades: new TradeFeed(category, symbol, fmt),
           tickers: new TickerFeed(category, symbol, fmt, book),
+          hist: new MarketHistory(category, fmt),
           cts: this.ctx.nowMs(market),
           listener: undefined as unknown as SimBookListener,
         };
@@ -444,6 +454,7 @@ class BybitVenue {
 
   private onTrade(st: SymState, t: SimPublicTrade): void {
     st.tickers.onTrade(t);
+    st.hist.onTrade(t);
     const tf = st.trades;
     const frame = tf.frame(t, this.ctx.nowMs(st.market), SEQ_BASE[st.category] + st.book.updateId + 1);
     if (tf.subscribers === 0 || this.stalled(st.market)) return;
@@ -529,6 +540,9 @@ class BybitVenue {
         execs: [],
         conns: new Set(),
         privMsgSeq: 0,
+        leverage: new Map(),
+        marginMode: 'REGULAR_MARGIN',
+        marginModeUpdatedMs: this.startedMs,
       };
       this.accts.set(apiKey, a);
     }
@@ -721,8 +735,8 @@ class BybitVenue {
     const mark = this.markFloat(st);
     const value = fmt.priceFloat(entryUnits) * fmt.qtyFloat(size);
     const upl = size > 0 ? (mark - fmt.priceFloat(entryUnits)) * fmt.qtyFloat(size) * (p!.sizeLots > 0 ? 1 : -1) : 0;
-    const lev = 10;
-    const im = InstrumentFmt.amount(value / lev);
+    const lev = this.accts.get(accountId)?.leverage.get(st.symbol) ?? '10';
+    const im = InstrumentFmt.amount(value / Number(lev));
     const mm = InstrumentFmt.amount(value * 0.005);
     const now = this.ctx.nowMs(st.market);
     const seq = SEQ_BASE[st.category] + st.book.updateId;
@@ -816,6 +830,16 @@ class BybitVenue {
     app.get('/v5/position/list', (res, req) => this.http(res, req, 'positions'));
     app.get('/v5/account/wallet-balance', (res, req) => this.http(res, req, 'wallet'));
     app.get('/v5/execution/list', (res, req) => this.http(res, req, 'executions'));
+    app.get('/v5/market/tickers', (res, req) => this.http(res, req, 'tickers'));
+    app.get('/v5/market/recent-trade', (res, req) => this.http(res, req, 'recentTrade'));
+    app.get('/v5/market/kline', (res, req) => this.http(res, req, 'kline'));
+    app.get('/v5/system/status', (res, req) => this.http(res, req, 'systemStatus'));
+    app.get('/v5/asset/coin/query-info', (res, req) => this.http(res, req, 'coinInfo'));
+    app.get('/v5/user/query-api', (res, req) => this.http(res, req, 'queryApi'));
+    app.get('/v5/account/info', (res, req) => this.http(res, req, 'accountInfo'));
+    app.get('/v5/account/fee-rate', (res, req) => this.http(res, req, 'feeRate'));
+    app.post('/v5/position/set-leverage', (res, req) => this.http(res, req, 'setLeverage'));
+    app.post('/v5/account/set-margin-mode', (res, req) => this.http(res, req, 'setMarginMode'));
     this.wsRoutes();
     if (this.ownApp) {
       app.any('/*', (res) => {
@@ -898,6 +922,10 @@ class BybitVenue {
     }
     if (ep === 'orderbook') {
       send(res, 200, this.restOrderbook(params, now));
+      return;
+    }
+    if (ep === 'tickers' || ep === 'recentTrade' || ep === 'kline' || ep === 'systemStatus') {
+      send(res, 200, this.publicMarket(ep, params, now));
       return;
     }
 
@@ -997,8 +1025,11 @@ class BybitVenue {
     const category = params['category'];
     if (!isCategory(category)) return envelope(10001, 'Illegal category', '{}', now);
     const symbol = typeof params['symbol'] === 'string' ? params['symbol'] : undefined;
+    // every simulated instrument is `Trading`: any other `status` filter (PreLaunch, Delivering, Closed) lists none
+    const status = typeof params['status'] === 'string' && params['status'] !== '' ? params['status'] : undefined;
     const items: string[] = [];
     for (const st of this.syms.values()) {
+      if (status !== undefined && status !== 'Trading') break;
       if (st.category !== category) continue;
       if (symbol !== undefined && symbol !== '' && st.symbol !== symbol) continue;
       items.push(category === 'spot' ? spotInstrumentJson(st) : linearInstrumentJson(st));
@@ -1032,6 +1063,119 @@ class BybitVenue {
     const a = levelsJson(feed.asks.slice(0, limit * 2), st.fmt);
     const result = `{"s":"${st.symbol}","b":${b},"a":${a},"ts":${now},"u":${feed.u},"seq":${feed.seq},"cts":${feed.cts}}`;
     return envelope(0, 'OK', result, now);
+  }
+
+  /** GET /v5/market/tickers | recent-trade | kline, /v5/system/status (public) */
+  private publicMarket(ep: 'tickers' | 'recentTrade' | 'kline' | 'systemStatus', params: Record<string, unknown>, now: number): string {
+    if (ep === 'systemStatus') return envelope(0, 'OK', '{"list":[]}', now);
+    const category = params['category'];
+    if (!isCategory(category)) return envelope(10001, 'Illegal category', '{}', now);
+    const symbol = typeof params['symbol'] === 'string' && params['symbol'] !== '' ? params['symbol'] : undefined;
+    if (ep === 'tickers') {
+      if (symbol !== undefined && !this.sym(category, symbol)) return envelope(10001, 'Not supported symbols', '{}', now);
+      const baseCoin = typeof params['baseCoin'] === 'string' && params['baseCoin'] !== '' ? params['baseCoin'] : undefined;
+      const items: string[] = [];
+      for (const st of this.syms.values()) {
+        if (st.category !== category || (symbol !== undefined && st.symbol !== symbol)) continue;
+        if (baseCoin !== undefined && st.fmt.inst.base !== baseCoin) continue;
+        items.push(st.tickers.restItem(this.nextFundingTime(now)));
+      }
+      return envelope(0, 'OK', `{"category":"${category}","list":[${items.join(',')}]}`, now);
+    }
+    if (symbol === undefined) return envelope(10001, 'params error: symbol invalid', '{}', now);
+    const st = this.sym(category, symbol);
+    if (!st) return envelope(10001, 'Not supported symbols', '{}', now);
+    const limText = params['limit'];
+    if (ep === 'recentTrade') {
+      const max = category === 'spot' ? 60 : 1000;
+      let limit = category === 'spot' ? 60 : 500;
+      if (limText !== undefined && limText !== '') {
+        const n = typeof limText === 'string' && /^\d+$/.test(limText) ? Number(limText) : NaN;
+        if (!(n >= 1)) return envelope(10001, 'params error: limit invalid', '{}', now);
+        limit = Math.min(n, max);
+      }
+      const rows = st.hist.recent(limit).map((t) => st.hist.recentTradeJson(t, st.symbol));
+      return envelope(0, 'OK', `{"category":"${category}","list":[${rows.join(',')}]}`, now);
+    }
+    const iv = klineIntervalMs(typeof params['interval'] === 'string' ? params['interval'] : '');
+    if (!iv) return envelope(10001, 'Invalid period!', '{}', now);
+    let limit = 200;
+    if (limText !== undefined && limText !== '') {
+      const n = typeof limText === 'string' && /^\d+$/.test(limText) ? Number(limText) : NaN;
+      if (!(n >= 1)) return envelope(10001, 'params error: limit invalid', '{}', now);
+      limit = Math.min(n, 1000);
+    }
+    const num = (k: string): number | undefined => {
+      const v = params[k];
+      return typeof v === 'string' && /^\d{1,16}$/.test(v) ? Number(v) : undefined;
+    };
+    const rows = st.hist.klines(iv.ms, iv.calendar, num('start'), num('end') ?? now, limit);
+    return envelope(0, 'OK', `{"category":"${category}","symbol":"${st.symbol}","list":[${rows.join(',')}]}`, now);
+  }
+
+  private userId(apiKey: string): number {
+    let h = 0;
+    for (let i = 0; i < apiKey.length; i++) h = (h * 31 + apiKey.charCodeAt(i)) >>> 0;
+    return 100_000_000 + (h % 400_000_000);
+  }
+
+  /** GET /v5/asset/coin/query-info: every coin of the listed instruments (`coin` filters one) */
+  private coinInfo(p: Record<string, unknown>): { code: number; msg: string; result: string } {
+    const coins = new Set<string>();
+    for (const st of this.syms.values()) {
+      coins.add(st.fmt.inst.base);
+      coins.add(st.fmt.inst.quote);
+    }
+    const want = typeof p['coin'] === 'string' && p['coin'] !== '' ? p['coin'].toUpperCase() : undefined;
+    const rows = [...coins].filter((c) => want === undefined || c === want).map(coinInfoJson);
+    return { code: 0, msg: 'success', result: `{"rows":[${rows.join(',')}]}` };
+  }
+
+  /** GET /v5/account/fee-rate (spot, linear): the simulator's flat fee schedule */
+  private feeRate(p: Record<string, unknown>): { code: number; msg: string; result: string } {
+    const category = p['category'];
+    if (!isCategory(category)) return { code: 10001, msg: 'Illegal category', result: '{}' };
+    const symbol = typeof p['symbol'] === 'string' && p['symbol'] !== '' ? p['symbol'] : undefined;
+    if (symbol !== undefined && !this.sym(category, symbol)) return { code: 10001, msg: 'params error: symbol invalid', result: '{}' };
+    const r = FEE_RATE[category];
+    const items: string[] = [];
+    for (const st of this.syms.values()) {
+      if (st.category !== category || (symbol !== undefined && st.symbol !== symbol)) continue;
+      items.push(`{"symbol":"${st.symbol}","baseCoin":"","takerFeeRate":"${r.taker}","makerFeeRate":"${r.maker}"}`);
+    }
+    return { code: 0, msg: 'OK', result: `{"list":[${items.join(',')}]}` };
+  }
+
+  /** POST /v5/position/set-leverage (linear, one-way mode: buyLeverage must equal sellLeverage) */
+  private setLeverage(apiKey: string, p: Record<string, unknown>): { code: number; msg: string; result: string } {
+    const category = p['category'];
+    if (category !== 'linear') return { code: 10001, msg: 'Illegal category', result: '{}' };
+    const symbol = typeof p['symbol'] === 'string' ? p['symbol'] : '';
+    const st = this.sym('linear', symbol);
+    if (!st) return { code: 10001, msg: 'params error: symbol invalid', result: '{}' };
+    const buy = p['buyLeverage'];
+    const sell = p['sellLeverage'];
+    const ok = (v: unknown): v is string => typeof v === 'string' && /^\d+(\.\d{1,2})?$/.test(v) && Number(v) >= 1 && Number(v) <= 100;
+    if (!ok(buy)) return { code: 10001, msg: 'params error: buyLeverage invalid', result: '{}' };
+    if (!ok(sell)) return { code: 10001, msg: 'params error: sellLeverage invalid', result: '{}' };
+    if (Number(buy) !== Number(sell)) return { code: 110027, msg: 'buy leverage must be equal to sell leverage in one-way mode', result: '{}' };
+    const a = this.acct(apiKey);
+    const norm = String(Number(buy));
+    if ((a.leverage.get(symbol) ?? '10') === norm) return { code: 110043, msg: 'Set leverage not modified', result: '{}' };
+    a.leverage.set(symbol, norm);
+    return { code: 0, msg: 'OK', result: '{}' };
+  }
+
+  /** POST /v5/account/set-margin-mode (UTA): ISOLATED_MARGIN | REGULAR_MARGIN | PORTFOLIO_MARGIN */
+  private setMarginMode(apiKey: string, p: Record<string, unknown>): { code: number; msg: string; result: string } {
+    const m = p['setMarginMode'];
+    if (m !== 'ISOLATED_MARGIN' && m !== 'REGULAR_MARGIN' && m !== 'PORTFOLIO_MARGIN') {
+      return { code: 10001, msg: 'params error: setMarginMode invalid', result: '{}' };
+    }
+    const a = this.acct(apiKey);
+    a.marginMode = m;
+    a.marginModeUpdatedMs = Date.now();
+    return { code: 0, msg: 'Request accepted', result: '{"reasons":[]}' };
   }
 
   // ---------------------------------------------------------------------------------------------- private REST
@@ -1068,6 +1212,20 @@ class BybitVenue {
         return this.wallet(apiKey, p);
       case 'executions':
         return this.executions(apiKey, p);
+      case 'coinInfo':
+        return this.coinInfo(p);
+      case 'queryApi':
+        return { code: 0, msg: '', result: apiKeyInfoJson(apiKey, this.userId(apiKey), this.startedMs) };
+      case 'accountInfo': {
+        const a = this.acct(apiKey);
+        return { code: 0, msg: 'OK', result: accountInfoJson(a.marginMode, a.marginModeUpdatedMs) };
+      }
+      case 'feeRate':
+        return this.feeRate(p);
+      case 'setLeverage':
+        return this.setLeverage(apiKey, p);
+      case 'setMarginMode':
+        return this.setMarginMode(apiKey, p);
       default:
         return { code: 10017, msg: ERR_MSG.routeNotFound, result: '{}' };
     }
@@ -1841,7 +1999,18 @@ function batchWeight(ep: Endpoint, p: Record<string, unknown>): number {
   return Array.isArray(r) && r.length > 0 ? r.length : 1;
 }
 
-type Endpoint = 'time' | 'instruments' | 'orderbook' | 'create' | 'cancel' | 'cancelAll' | 'amend' | 'createBatch' | 'amendBatch' | 'cancelBatch' | 'history' | 'realtime' | 'positions' | 'wallet' | 'executions';
+type Endpoint =
+  | 'tickers'
+  | 'recentTrade'
+  | 'kline'
+  | 'systemStatus'
+  | 'coinInfo'
+  | 'queryApi'
+  | 'accountInfo'
+  | 'feeRate'
+  | 'setLeverage'
+  | 'setMarginMode'
+  | 'time' | 'instruments' | 'orderbook' | 'create' | 'cancel' | 'cancelAll' | 'amend' | 'createBatch' | 'amendBatch' | 'cancelBatch' | 'history' | 'realtime' | 'positions' | 'wallet' | 'executions';
 
 const ALL_IN_ONE = new Set(['order', 'execution', 'execution.fast', 'position']);
 const PRIVATE_TOPICS = new Set([

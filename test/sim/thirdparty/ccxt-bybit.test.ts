@@ -1,11 +1,8 @@
 /**
  * ccxt (4.5.x) `bybit`, a client written for the real Bybit v5, against the simulator with only its REST host
- * swapped (issue 2). Spot and linear through one unified account.
- *
- * The order-flow tests pass two ccxt options a real user may set: `enableUnifiedAccount/enableUnifiedMargin` (so
- * ccxt skips its account probe GET /v5/user/query-api + /v5/account/info) and `has.fetchCurrencies = false` (so
- * loadMarkets skips GET /v5/asset/coin/query-info). The test "default ccxt client" uses neither and is skipped until
- * the Bybit simulator serves those three endpoints (set TICKWIRE_BYBIT_CCXT=1 to run it).
+ * swapped (issue 2). Spot and linear through one unified account. No client-side workarounds: ccxt probes the account
+ * type (GET /v5/user/query-api + /v5/account/info) and loads currencies (GET /v5/asset/coin/query-info) as it does
+ * against the real venue.
  */
 import ccxt from 'ccxt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,11 +13,9 @@ import { rebase } from './helpers.js';
 
 type Ex = InstanceType<typeof ccxt.bybit>;
 
-function client(ep: SimVenueEndpoints, probeFree = true): Ex {
+function client(ep: SimVenueEndpoints): Ex {
   const options: Record<string, unknown> = { fetchMarkets: { types: ['spot', 'linear'] } };
-  if (probeFree) Object.assign(options, { enableUnifiedAccount: true, enableUnifiedMargin: false });
   const ex = new ccxt.bybit({ apiKey: ep.apiKey, secret: ep.apiSecret, options });
-  if (probeFree) (ex.has as Record<string, unknown>)['fetchCurrencies'] = false;
   rebase(ex.urls['api'] as Record<string, unknown>, ep.restBaseUrl);
   return ex;
 }
@@ -160,11 +155,8 @@ describe('ccxt bybit against the simulator', () => {
     expect((await ex.fetchBalance())['USDT']!.total).toBeGreaterThan(0);
   });
 
-  // Fails while the Bybit simulator lacks GET /v5/asset/coin/query-info (ccxt's fetchCurrencies, called by
-  // loadMarkets when a key is set) and GET /v5/user/query-api + /v5/account/info (ccxt's isUnifiedEnabled, called
-  // before fetchBalance / createOrder / cancelAllOrders / fetchOpenOrders): both answer 10017 "Route not found".
-  it.skipIf(!process.env['TICKWIRE_BYBIT_CCXT'])('default ccxt client: loadMarkets with a key, fetchBalance, createOrder, cancelAllOrders', async () => {
-    const ex = client(ep, false);
+  it('default ccxt client: loadMarkets with a key, fetchBalance, createOrder, cancelAllOrders', async () => {
+    const ex = client(ep);
     const markets = await ex.loadMarkets();
     expect(Object.keys(markets)).toContain('BTC/USDT');
     expect(ex.currencies['USDT']).toBeDefined();
@@ -173,11 +165,7 @@ describe('ccxt bybit against the simulator', () => {
     expect((await ex.cancelAllOrders('BTC/USDT')).map((x) => x.id)).toEqual([o.id]);
   });
 
-  // Fails while the Bybit simulator lacks these real v5 endpoints (10017 "Route not found"): GET /v5/market/tickers
-  // (fetchTicker, fetchFundingRate), /v5/market/recent-trade (fetchTrades), /v5/market/kline (fetchOHLCV),
-  // /v5/account/fee-rate (fetchTradingFee), POST /v5/position/set-leverage (setLeverage); and while
-  // instruments-info ignores `status` (ccxt asks `status=PreLaunch` for linear; the real venue lists none here).
-  it.skipIf(!process.env['TICKWIRE_BYBIT_CCXT'])('market data and account endpoints ccxt users call', async () => {
+  it('market data and account endpoints ccxt users call', async () => {
     const ex = client(ep);
     await ex.loadMarkets();
     const S = 'BTC/USDT:USDT';
