@@ -21,9 +21,17 @@ export class HmacSha256 {
   digest(data: string | Uint8Array): Buffer {
     return createHmac('sha256', this.key).update(data).digest();
   }
-  /** hex over an ASCII/latin1 string (what the templates produce) */
+  /** hex over a latin1 string (each char one byte, also above 0x7F) */
   hexLatin1(data: string): string {
     return createHmac('sha256', this.key).update(data, 'latin1').digest('hex');
+  }
+  /**
+   * hex over an ASCII string (what the order templates produce: percent-encoded forms, JSON of ASCII symbols and
+   * client ids). Hashes the same bytes as hexLatin1 for ASCII, but Node's default (UTF-8) string path is the fast
+   * one: latin1 costs ~0.3-0.4 µs more per 200-byte payload (measured in bench/suites/orders-sign.ts).
+   */
+  hexAscii(data: string): string {
+    return createHmac('sha256', this.key).update(data).digest('hex');
   }
   hex(data: string | Uint8Array): string {
     return createHmac('sha256', this.key).update(data).digest('hex');
@@ -35,11 +43,11 @@ export class HmacSha256 {
   /** Sign the writer's bytes [0, pos) and append the lowercase hex signature to it. */
   appendHexOf(w: AsciiWriter, from: number, to: number): void {
     // hashing a latin1 string and taking a hex string is measurably cheaper in Node than Buffer in/out
-    w.str(createHmac('sha256', this.key).update(w.slice(from, to), 'latin1').digest('hex'));
+    w.str(createHmac('sha256', this.key).update(w.slice(from, to)).digest('hex')); // ASCII: default encoding is the fast path
   }
-  /** hex over a string prefix + the writer's bytes [from, to) */
+  /** hex over an ASCII string prefix + the writer's (ASCII) bytes [from, to) */
   hexPrefixed(prefix: string, w: AsciiWriter, from: number, to: number): string {
-    return createHmac('sha256', this.key).update(prefix, 'latin1').update(w.slice(from, to), 'latin1').digest('hex');
+    return createHmac('sha256', this.key).update(prefix).update(w.slice(from, to)).digest('hex');
   }
   toJSON(): string {
     return '[redacted]';

@@ -35,7 +35,7 @@ export class HmacHexSigner implements PayloadSigner {
   /** string form for restBodyText: (unsigned) => hex */
   readonly sign: (unsigned: string) => string;
   constructor(private readonly h: HmacSha256) {
-    this.sign = (u) => h.hexLatin1(u);
+    this.sign = (u) => h.hexAscii(u); // template payloads are ASCII
   }
   appendSignature(w: AsciiWriter, from: number, to: number): void {
     this.h.appendHexOf(w, from, to);

@@ -34,6 +34,14 @@ const C17 = Buffer.from('}}', 'latin1');
 
 export type BinanceMarket = 'spot' | 'usdm';
 
+const HEAD_KEYS = ['MARKET', 'GTC', 'IOC', 'FOK', 'POST_ONLY'] as const;
+
+/** index of the prepared head for side x (MARKET | tif) */
+function headIndex(side: OrderFields['side'], type: OrderFields['type'], tif: OrderFields['tif']): number {
+  const k = type === 'MARKET' ? 0 : tif === 'GTC' ? 1 : tif === 'IOC' ? 2 : tif === 'FOK' ? 3 : 4;
+  return (side === 'BUY' ? 0 : 5) + k;
+}
+
 export interface TemplateInstrument {
   symbol: string;
   priceDecimals: number;
@@ -76,16 +84,18 @@ export class BinanceOrderTemplate {
     }
   }
 
-  /** "symbol=..&side=..&type=..[&timeInForce=..]&quantity=" per side and type/tif: one copy per order */
-  private readonly heads = new Map<string, Buffer>();
+  /** "symbol=..&side=..&type=..[&timeInForce=..]&quantity=" per side and type/tif: one copy per order;
+   * indexed by headIndex (no key string built per order) */
+  private readonly heads: Buffer[] = [];
   /** "&newOrderRespType=..[&reduceOnly=true]&recvWindow=..&timestamp=" */
   private tailPlain: Buffer = Buffer.alloc(0);
   private tailReduce: Buffer = Buffer.alloc(0);
 
   private prepareHeads(recvWindow: number): void {
-    for (const side of ['BUY', 'SELL']) {
-      for (const [key, [form]] of this.typeBytes) {
-        this.heads.set(side + key, Buffer.concat([this.symbolPart, Buffer.from(side + '&', 'latin1'), form, C0]));
+    for (const side of ['BUY', 'SELL'] as const) {
+      for (const key of HEAD_KEYS) {
+        const form = this.typeBytes.get(key)![0];
+        this.heads[headIndex(side, key === 'MARKET' ? 'MARKET' : 'LIMIT', key === 'MARKET' ? 'GTC' : key)] = Buffer.concat([this.symbolPart, Buffer.from(side + '&', 'latin1'), form, C0]);
       }
     }
     const rest = '&recvWindow=' + String(recvWindow) + '&timestamp=';
@@ -99,7 +109,7 @@ export class BinanceOrderTemplate {
    */
   restBodyText(w: AsciiWriter, f: OrderFields, sign: (unsigned: string) => string): string {
     w.reset();
-    w.bytes(this.heads.get(f.side + (f.type === 'MARKET' ? 'MARKET' : f.tif))!).scaled(f.qty, this.inst.qtyDecimals);
+    w.bytes(this.heads[headIndex(f.side, f.type, f.tif)]!).scaled(f.qty, this.inst.qtyDecimals);
     if (f.type !== 'MARKET') w.bytes(C1).scaled(f.price, this.inst.priceDecimals);
     w.bytes(C2).str(f.clientOrderId);
     w.bytes(f.reduceOnly ? this.tailReduce : this.tailPlain).int(f.timestampMs);

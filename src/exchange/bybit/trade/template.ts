@@ -93,7 +93,7 @@ export class BybitOrderTemplate {
     const start = w.pos;
     this.writeArgs(w, f);
     const all = w.toString();
-    out.sign = h.hexLatin1(all);
+    out.sign = h.hexAscii(all); // ASCII payload
     out.body = all.slice(start);
   }
 
