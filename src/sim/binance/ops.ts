@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { parseScaled } from '../../util/fixed.js';
 import type { SimAccount, SimBook, SimContext, SimMarketId, SimNewOrder, SimOrder, SimSide, SimTimeInForce } from '../core/types.js';
 import { BnError, E } from './errors.js';
-import { InstFmt, amt, q, spotCancelResult, spotOrderQuery, spotOrderResult, usdmOrder, type BnKind } from './format.js';
+import { InstFmt, amt, idNum, q, spotCancelResult, spotOrderQuery, spotOrderResult, tifName, typeName, usdmOrder, type BnKind } from './format.js';
 
 export interface Params {
   get(k: string): string | undefined;
@@ -49,6 +49,11 @@ export interface OpsHooks {
   syntheticOrderEvents?(symbol: string, order: SimOrder, statuses: Array<'NEW' | 'EXPIRED'>): void;
   /** the client id of the cancel request being executed (Spot executionReport `c` on CANCELED); undefined after */
   cancelId?(id: string | undefined): void;
+  /** an amend of this order is being executed (its no-fill event is AMENDMENT / REPLACED; `origClientOrderId` is the
+   * client id before it, Spot `C`); undefined after. Returns nothing; `amendExecId` gives the event's execution id. */
+  amending?(a: { orderId: string; origClientOrderId: string } | undefined): void;
+  /** Spot: the execution id (`I`) of the last REPLACED event (the keepPriority response's executionId) */
+  amendExecId?(): number;
 }
 
 /** [initialLeverage, notionalFloor, notionalCap, maintMarginRatio] per bracket; `cum` is derived */
@@ -330,6 +335,116 @@ export class BnOps {
     }
     if (!r.ok) return E.cancelRejected();
     return this.isSpot ? spotCancelResult(r.order, fmt, cancelId, this.now()) : usdmOrder(r.order, fmt, false);
+  }
+
+  /**
+   * Spot `PUT /api/v3/order/amend/keepPriority` / WS API `order.amend.keepPriority`: reduce the quantity of an open
+   * order in place (queue priority kept). `newQty` < the order's quantity (and above what is filled); the order gets
+   * `newClientOrderId` (random when not sent). Errors: -2013 unknown/closed order, -2038 (quantity increase / no
+   * change), -1013 LOT_SIZE.
+   */
+  amendKeepPriority(acc: SimAccount, p: Params): Op {
+    if (!this.isSpot) return E.unknown();
+    const sr = this.sym(p);
+    if (sr instanceof BnError) return sr;
+    const { book, fmt } = sr!;
+    const ref = this.orderRef(p, 'origClientOrderId');
+    if (ref instanceof BnError) return ref;
+    const lots = this.qty(p.get('newQty'), fmt, 'newQty');
+    if (lots instanceof BnError) return lots;
+    const cid = this.clientId(p, 'newClientOrderId');
+    if (cid instanceof BnError) return cid;
+    const o = ref.orderId !== undefined ? book.getOrder(acc.id, { orderId: ref.orderId }) : book.getOrder(acc.id, ref);
+    if (!o || (ref.orderId !== undefined && ref.clientOrderId !== undefined && o.clientOrderId !== ref.clientOrderId)) return E.noSuchOrder();
+    if (o.status !== 'NEW' && o.status !== 'PARTIALLY_FILLED') return E.noSuchOrder();
+    if (lots === o.qtyLots) return new BnError(400, -2038, 'The requested action would change no state; rejecting');
+    if (lots > o.qtyLots) return new BnError(400, -2038, 'Order amend (quantity increase) is not supported.');
+    if (lots <= o.filledLots) return E.filter('LOT_SIZE');
+    const orig = o.clientOrderId;
+    this.hooks.amending?.({ orderId: o.orderId, origClientOrderId: orig });
+    let r: ReturnType<SimBook['amend']>;
+    try {
+      r = book.amend(acc.id, { orderId: o.orderId }, { qtyLots: lots, clientOrderId: cid });
+    } finally {
+      this.hooks.amending?.(undefined);
+    }
+    if (!r.ok) {
+      if (r.reason === 'DUPLICATE_CLIENT_ID') return new BnError(400, -2038, 'Duplicate order sent.');
+      if (r.reason === 'BAD_QTY') return E.filter('LOT_SIZE');
+      return E.noSuchOrder();
+    }
+    const a = r.order;
+    const zero = fmt.zeroPx;
+    return (
+      `{"transactTime":${this.now()},"executionId":${this.hooks.amendExecId?.() ?? 0},"amendedOrder":{"symbol":${q(a.symbol)},` +
+      `"orderId":${idNum(a.orderId)},"orderListId":-1,"origClientOrderId":${q(orig)},"clientOrderId":${q(a.clientOrderId)},` +
+      `"price":"${fmt.px(a.priceTicks)}","qty":"${fmt.qty(a.qtyLots)}","executedQty":"${fmt.qty(a.filledLots)}","preventedQty":"${fmt.zeroQty}",` +
+      `"quoteOrderQty":"${zero}","cumulativeQuoteQty":"${fmt.quote(a.cumQuoteTL)}","status":"${a.status}","timeInForce":"${tifName(a, 'spot')}",` +
+      `"type":"${typeName(a, 'spot')}","side":"${a.side}","workingTime":${a.createdMs},"selfTradePreventionMode":"NONE"}}`
+    );
+  }
+
+  /**
+   * USD-M `PUT /fapi/v1/order` / WS API `order.modify`: new price and quantity (both required) of an open LIMIT order;
+   * the order goes to the back of its (new) level's queue, a crossing price trades at once. As Binance documents, the
+   * order is CANCELED instead when it is partially filled and the new quantity is not above the filled part, or when
+   * it is post-only (GTX) and the new price would take. Errors: -2013 unknown/closed order, -5027 nothing to change,
+   * -1130 side not the order's, the price/quantity filters of a new order. `modifyId` (optional) is echoed.
+   */
+  modify(acc: SimAccount, p: Params): Op {
+    if (this.isSpot) return E.unknown();
+    const sr = this.sym(p);
+    if (sr instanceof BnError) return sr;
+    const { book, fmt } = sr!;
+    const side = this.side(p);
+    if (side instanceof BnError) return side;
+    const ref = this.orderRef(p, 'origClientOrderId');
+    if (ref instanceof BnError) return ref;
+    const pm = p.get('priceMatch');
+    if (pm !== undefined && pm !== '' && pm !== 'NONE') return E.invalidParam('priceMatch');
+    const lots = this.qty(p.get('quantity'), fmt);
+    if (lots instanceof BnError) return lots;
+    const ticks = this.price(p.get('price'), fmt);
+    if (ticks instanceof BnError) return ticks;
+    const midText = p.get('modifyId');
+    if (midText !== undefined && midText !== '' && !INT_RE.test(midText)) return E.illegalChars('modifyId', '^[0-9]{1,20}$');
+    const mid = midText !== undefined && midText !== '' ? `,"modifyId":${midText}` : '';
+    const o = ref.orderId !== undefined ? book.getOrder(acc.id, { orderId: ref.orderId }) : book.getOrder(acc.id, ref);
+    if (!o || (ref.orderId !== undefined && ref.clientOrderId !== undefined && o.clientOrderId !== ref.clientOrderId)) return E.noSuchOrder();
+    if ((o.status !== 'NEW' && o.status !== 'PARTIALLY_FILLED') || o.type !== 'LIMIT') return E.noSuchOrder();
+    if (side !== o.side) return E.invalidParam('side');
+    if (ticks === o.priceTicks && lots === o.qtyLots) return new BnError(400, -5027, 'No need to modify the order.');
+    const ins = fmt.inst;
+    if (!o.reduceOnly && (ticks / 10 ** ins.priceDecimals) * (lots / 10 ** ins.qtyDecimals) < Number(ins.minNotional) * (1 - 1e-9)) {
+      return E.futMinNotional(ins.minNotional);
+    }
+    const out = (x: SimOrder): string => usdmOrder(x, fmt, false).slice(0, -1) + mid + '}';
+    if (lots <= o.filledLots) {
+      const c = book.cancel(acc.id, { orderId: o.orderId });
+      return c.ok ? out(c.order) : E.noSuchOrder();
+    }
+    this.hooks.amending?.({ orderId: o.orderId, origClientOrderId: o.clientOrderId });
+    let r: ReturnType<SimBook['amend']>;
+    try {
+      r = book.amend(acc.id, { orderId: o.orderId }, { priceTicks: ticks, qtyLots: lots });
+    } finally {
+      this.hooks.amending?.(undefined);
+    }
+    if (!r.ok) {
+      switch (r.reason) {
+        case 'POST_ONLY_WOULD_TAKE': {
+          const c = book.cancel(acc.id, { orderId: o.orderId });
+          return c.ok ? out(c.order) : E.noSuchOrder();
+        }
+        case 'BAD_PRICE':
+          return E.futTick();
+        case 'BAD_QTY':
+          return E.futStep();
+        default:
+          return E.noSuchOrder();
+      }
+    }
+    return out(r.order);
   }
 
   cancelAll(acc: SimAccount, p: Params): Op {

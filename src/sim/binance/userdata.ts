@@ -30,6 +30,10 @@ export class UserData {
   private execId = 0;
   /** client id of the Spot cancel request being executed (set by the ops around book.cancel) */
   cancelClientId: string | undefined;
+  /** the order being amended (set by the ops around book.amend): its no-fill event is AMENDMENT (USD-M) / REPLACED (Spot) */
+  amending: { orderId: string; origClientOrderId: string } | undefined;
+  /** Spot: execution id of the last REPLACED event (allocated even when nobody listens) */
+  lastAmendExecId = 0;
   /** accounts (and the symbols they touched) with a pending account push */
   private readonly pendingAcc = new Map<string, Set<string>>();
   private flushQueued = false;
@@ -65,13 +69,18 @@ export class UserData {
   onOrder(symbol: string, o: SimOrder, fill: SimFill | undefined): void {
     for (const ob of this.orderObservers) ob(symbol, o, fill);
     const f = this.fmts.get(symbol);
+    const amended = !fill && this.amending !== undefined && this.amending.orderId === o.orderId;
+    if (amended && this.kind === 'spot') this.lastAmendExecId = ++this.execId;
     if (!f || !this.hasListeners(o.accountId)) return;
-    const x = fill ? 'TRADE' : o.status === 'PARTIALLY_FILLED' ? 'NEW' : o.status;
+    const x = fill ? 'TRADE' : amended ? (this.kind === 'spot' ? 'REPLACED' : 'AMENDMENT') : o.status === 'PARTIALLY_FILLED' ? 'NEW' : o.status;
     const now = this.ctx.nowMs(this.market);
     if (this.kind === 'spot') {
-      // on a cancel, `c` is the cancel request's client id and `C` the order's own
+      // on a cancel, `c` is the cancel request's client id and `C` the order's own; on an amend (REPLACED) `c` is the
+      // order's new client id and `C` the one it had before
       const canceled = o.status === 'CANCELED';
-      const er = executionReport(o, fill, f, x, now, ++this.execId, canceled ? o.clientOrderId : '', canceled ? this.cancelClientId : undefined);
+      const orig = canceled ? o.clientOrderId : amended ? this.amending!.origClientOrderId : '';
+      const execId = amended ? this.lastAmendExecId : ++this.execId;
+      const er = executionReport(o, fill, f, x, now, execId, orig, canceled ? this.cancelClientId : undefined);
       this.sendSpot(o.accountId, er);
       this.queueAccount(o.accountId, symbol);
     } else {

@@ -129,6 +129,10 @@ export class BinanceVenue {
       cancelId: (id) => {
         this.ud.cancelClientId = id;
       },
+      amending: (a) => {
+        this.ud.amending = a;
+      },
+      amendExecId: () => this.ud.lastAmendExecId,
     });
     this.algo = this.isSpot ? undefined : new AlgoOrders(ctx, market, this.ops, this.ud);
     this.streams = new MarketStreams(ctx, market, this.kind, this.app, this.conns);
@@ -246,6 +250,8 @@ export class BinanceVenue {
       r('POST', V + '/order', { sec: 'SIGNED', weight: 0, order: true, fn: (p, a) => o.place(acc(a), p) });
       r('DELETE', V + '/order', { sec: 'SIGNED', weight: 1, fn: (p, a) => o.cancel(acc(a), p) });
       r('GET', V + '/order', { sec: 'SIGNED', weight: 4, fn: (p, a) => o.query(acc(a), p) });
+      // unfilled order count 0: not an `order` route
+      r('PUT', V + '/order/amend/keepPriority', { sec: 'SIGNED', weight: 4, fn: (p, a) => o.amendKeepPriority(acc(a), p) });
       r('DELETE', V + '/openOrders', { sec: 'SIGNED', weight: 1, fn: (p, a) => o.cancelAll(acc(a), p) });
       r('GET', V + '/openOrders', { sec: 'SIGNED', weight: (p) => (p.has('symbol') ? 6 : 80), fn: (p, a) => o.openOrders(acc(a), p) });
       r('GET', V + '/account', { sec: 'SIGNED', weight: 20, fn: (_p, a) => o.spotAccount(acc(a)) });
@@ -299,6 +305,8 @@ export class BinanceVenue {
     r('POST', V + '/order', { sec: 'SIGNED', weight: 0, order: true, fn: (p, a) => o.place(acc(a), p) });
     r('DELETE', V + '/order', { sec: 'SIGNED', weight: 1, fn: (p, a) => o.cancel(acc(a), p) });
     r('GET', V + '/order', { sec: 'SIGNED', weight: 1, fn: (p, a) => o.query(acc(a), p) });
+    // modify: 1 on the 10 s and 1 min order limits, IP weight 1
+    r('PUT', V + '/order', { sec: 'SIGNED', weight: 1, order: true, fn: (p, a) => o.modify(acc(a), p) });
     r('GET', V + '/openOrder', { sec: 'SIGNED', weight: 1, fn: (p, a) => o.query(acc(a), p, true) });
     r('GET', V + '/openOrders', { sec: 'SIGNED', weight: (p) => (p.has('symbol') ? 1 : 40), fn: (p, a) => o.openOrders(acc(a), p) });
     r('GET', V + '/trades', { sec: 'NONE', weight: 5, fn: (p) => this.trades(p) });
@@ -503,6 +511,13 @@ export class BinanceVenue {
   }
 
   /** GET /api/v3/myTrades, /fapi/v1/userTrades: the account's fills (no commission in the simulator); oldest first */
+  /**
+   * GET /api/v3/myTrades (Spot), /fapi/v1/userTrades (USD-M), as documented: `fromId` (trades with id >= it, oldest
+   * first) cannot be sent with startTime/endTime (-1128); startTime (with or without endTime): the oldest trades from
+   * it; endTime alone or no time: the most recent; `orderId`: that order's trades (combinable with fromId). The window
+   * is at most 24 h (Spot) / 7 days (USD-M, which also bounds a lone startTime or endTime to 7 days) (-1127). `id` is
+   * the trade id of the private events (`t` of executionReport / ORDER_TRADE_UPDATE).
+   */
   private myTrades(acc: SimAccount, p: Params): Op {
     const sr = this.ops.sym(p);
     if (sr instanceof BnError) return sr;
@@ -510,14 +525,33 @@ export class BinanceVenue {
     if (f instanceof BnError) return f;
     const { fmt } = sr!;
     const ins = fmt.inst;
-    let list = this.history.fillsOf(acc.id, ins.symbol);
     const oid = p.get('orderId');
     const fromId = p.get('fromId');
-    if (oid) list = list.filter((h) => h.fill.orderId === oid);
+    const hasStart = !!p.get('startTime');
+    const hasEnd = !!p.get('endTime');
+    if (fromId && (hasStart || hasEnd)) return new BnError(400, -1128, 'Combination of optional parameters invalid.');
+    const maxWindow = this.isSpot ? 86_400_000 : 7 * 86_400_000;
+    if (hasStart && hasEnd && f.end - f.start > maxWindow) {
+      return new BnError(400, -1127, this.isSpot ? 'More than 24 hours between startTime and endTime.' : 'More than 7 days between startTime and endTime.');
+    }
+    if (hasStart && hasEnd && f.end < f.start) return new BnError(400, -1127, 'startTime must be less than endTime.');
+    let start = f.start;
+    let end = f.end;
+    if (!this.isSpot && !fromId && !oid) {
+      // USD-M: a lone startTime/endTime spans 7 days; neither: the last 7 days
+      if (hasStart && !hasEnd) end = start + maxWindow;
+      else if (!hasStart && hasEnd) start = end - maxWindow;
+      else if (!hasStart && !hasEnd) start = this.now() - maxWindow;
+    }
+    let list = this.history.fillsOf(acc.id, ins.symbol);
+    if (oid) {
+      const want = BigInt(oid).toString();
+      list = list.filter((h) => h.fill.orderId === want);
+    }
     if (fromId) list = list.filter((h) => h.fill.tradeId >= Number(fromId)).slice(0, f.limit);
     else {
-      list = list.filter((h) => h.fill.timeMs >= f.start && h.fill.timeMs <= f.end);
-      list = list.slice(Math.max(0, list.length - f.limit));
+      list = list.filter((h) => h.fill.timeMs >= start && h.fill.timeMs <= end);
+      list = hasStart ? list.slice(0, f.limit) : list.slice(Math.max(0, list.length - f.limit));
     }
     const rows = list.map(({ fill: x }) => {
       const px = fmt.px(x.priceTicks);
@@ -905,6 +939,9 @@ export class BinanceVenue {
     def('order.place', { sec: 'SIGNED', weight: 0, order: true, logonOk: true, fn: (c) => o.place(A(c), c.p) });
     def('order.cancel', { sec: 'SIGNED', weight: 1, logonOk: true, fn: (c) => o.cancel(A(c), c.p) });
     def('order.status', { sec: 'SIGNED', weight: this.isSpot ? 4 : 1, logonOk: true, fn: (c) => o.query(A(c), c.p) });
+    if (this.isSpot) def('order.amend.keepPriority', { sec: 'SIGNED', weight: 4, logonOk: true, fn: (c) => o.amendKeepPriority(A(c), c.p) });
+    // ws-fapi order.modify: IP weight 0, 1 on the order limits (as order.place)
+    else def('order.modify', { sec: 'SIGNED', weight: 0, order: true, logonOk: true, fn: (c) => o.modify(A(c), c.p) });
     def('openOrders.status', { sec: 'SIGNED', weight: 6, logonOk: true, fn: (c) => o.openOrders(A(c), c.p) });
     def('openOrders.cancelAll', { sec: 'SIGNED', weight: 1, logonOk: true, fn: (c) => o.cancelAll(A(c), c.p) });
     def('session.logon', {

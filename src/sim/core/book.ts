@@ -793,10 +793,15 @@ export class MatchingBook implements SimBook {
    *    crosses the book trades at once, as a taker (POST_ONLY: refused with POST_ONLY_WOULD_TAKE, order unchanged).
    * Refusals leave the order unchanged: UNKNOWN_ORDER (not open, not LIMIT, not this account's), BAD_PRICE (not a
    * positive multiple of the tick), BAD_QTY (not a multiple of the step, above maxQty, or not above the filled part),
-   * INSUFFICIENT_BALANCE (spot: the larger lock cannot be paid). Nothing to change: ok, no batch, no event.
+   * INSUFFICIENT_BALANCE (spot: the larger lock cannot be paid), DUPLICATE_CLIENT_ID (`clientOrderId`, a new client id
+   * for the order, is another open order's). Nothing to change: ok, no batch, no event.
    * An accepted change is one batch: onOrder (the amended order, no fill), then fills if it crossed.
    */
-  amend(accountId: string, ref: { orderId?: string; clientOrderId?: string }, change: { priceTicks?: number; qtyLots?: number }): SimAmendResult {
+  amend(
+    accountId: string,
+    ref: { orderId?: string; clientOrderId?: string },
+    change: { priceTicks?: number; qtyLots?: number; clientOrderId?: string },
+  ): SimAmendResult {
     const o = this.findOpen(accountId, ref);
     if (!o || o.type !== 'LIMIT') return { ok: false, reason: 'UNKNOWN_ORDER' };
     const price = change.priceTicks ?? o.priceTicks;
@@ -805,7 +810,9 @@ export class MatchingBook implements SimBook {
     if (!Number.isSafeInteger(total) || total % this.stepUnits !== 0 || total > this.maxQtyLots || total <= o.filledLots) {
       return { ok: false, reason: 'BAD_QTY' };
     }
-    if (price === o.priceTicks && total === o.qtyLots) return { ok: true, order: o, fills: [], keptPriority: true };
+    const newCid = change.clientOrderId !== undefined && change.clientOrderId !== '' && change.clientOrderId !== o.clientOrderId ? change.clientOrderId : undefined;
+    if (newCid !== undefined && this.byClientId.get(accountId + '\u0000' + newCid)?.open) return { ok: false, reason: 'DUPLICATE_CLIENT_ID' };
+    if (price === o.priceTicks && total === o.qtyLots && newCid === undefined) return { ok: true, order: o, fills: [], keptPriority: true };
     const keep = price === o.priceTicks && total < o.qtyLots;
     if (!keep && price !== o.priceTicks && o.tif === 'POST_ONLY') {
       const best = o.side === 'BUY' ? this.bestAskPrice() : this.bestBidPrice();
@@ -818,6 +825,13 @@ export class MatchingBook implements SimBook {
       }
     }
     const now = this.nowMs();
+    if (newCid !== undefined) {
+      // Binance keepPriority's newClientOrderId: the order answers to the new client id from now on
+      const k = accountId + '\u0000' + o.clientOrderId;
+      if (this.byClientId.get(k) === o) this.byClientId.delete(k);
+      o.clientOrderId = newCid;
+      this.byClientId.set(accountId + '\u0000' + newCid, o);
+    }
     this.beginBatch(now);
     const fills: SimFill[] = [];
     const collect: SimBookListener = {

@@ -156,8 +156,9 @@ export interface SimBook {
   submit(order: SimNewOrder): SimSubmitResult;
   cancel(accountId: string, ref: { orderId?: string; clientOrderId?: string }): SimCancelResult;
   /** Change an open LIMIT order's price and/or TOTAL quantity. Same price and a smaller quantity keeps the queue
-   * priority; a new price or a larger quantity loses it (and a crossing price trades at once). See MatchingBook. */
-  amend(accountId: string, ref: { orderId?: string; clientOrderId?: string }, change: { priceTicks?: number; qtyLots?: number }): SimAmendResult;
+   * priority; a new price or a larger quantity loses it (and a crossing price trades at once). `clientOrderId` gives the
+   * order a new client id (Binance keepPriority's newClientOrderId). See MatchingBook. */
+  amend(accountId: string, ref: { orderId?: string; clientOrderId?: string }, change: { priceTicks?: number; qtyLots?: number; clientOrderId?: string }): SimAmendResult;
   cancelAll(accountId: string): SimOrder[];
   openOrders(accountId: string): SimOrder[];
   /** open or recently closed order of an account */
