@@ -151,8 +151,9 @@ interface AcctState {
   /** recent orders by orderId (latest state), for openOnly=1 and order pushes */
   recent: Map<string, { category: Category; symbol: string; order: SimOrder }>;
   extras: Map<string, OrderExtra>;
-  /** recent executions, newest last */
-  execs: Array<{ category: Category; symbol: string; orderId: string; time: number; json: string }>;
+  /** recent executions, newest last; `n` increases by one per execution of the account (the list cursor) */
+  execs: Array<{ n: number; category: Category; symbol: string; orderId: string; link: string; time: number; json: string }>;
+  execN: number;
   conns: Set<Ws>;
   privMsgSeq: number;
   /** linear leverage per symbol (POST /v5/position/set-leverage; default 10) */
@@ -538,6 +539,7 @@ class BybitVenue {
         recent: new Map(),
         extras: new Map(),
         execs: [],
+        execN: 0,
         conns: new Set(),
         privMsgSeq: 0,
         leverage: new Map(),
@@ -615,7 +617,15 @@ class BybitVenue {
       }
       execJson = executionItemJson(o, f, st.category, st.fmt, info, true);
       fastJson = fastExecutionItemJson(o, f, st.category, st.fmt, info);
-      a.execs.push({ category: st.category, symbol: st.symbol, orderId: o.orderId, time: f.timeMs, json: executionItemJson(o, f, st.category, st.fmt, info, false) });
+      a.execs.push({
+        n: ++a.execN,
+        category: st.category,
+        symbol: st.symbol,
+        orderId: o.orderId,
+        link: linkIdOut(o.clientOrderId),
+        time: f.timeMs,
+        json: executionItemJson(o, f, st.category, st.fmt, info, false),
+      });
       if (a.execs.length > MAX_EXECS) a.execs.splice(0, a.execs.length - MAX_EXECS);
     }
     if (a.conns.size === 0) return;
@@ -1505,11 +1515,22 @@ class BybitVenue {
     return { code: 0, msg: 'OK', result: `{"list":[${this.walletJson(apiKey, false, coin)}]}` };
   }
 
+  /**
+   * GET /v5/execution/list, newest first, as documented: category (required), symbol, orderId, orderLinkId, baseCoin,
+   * execType (only `Trade` happens here), startTime/endTime (ms; at most 7 days apart; a lone startTime covers the 7
+   * days after it, a lone endTime the 7 days before it, neither the last 7 days), limit 1..100 (default 50), cursor.
+   * The cursor is stable under new executions (it names the last execution returned, not an offset), so a client
+   * backfilling after a gap neither skips nor repeats items; `execId` equals the private `execution` push's.
+   */
   private executions(apiKey: string, p: Record<string, unknown>): { code: number; msg: string; result: string } {
     const category = p['category'];
     if (!isCategory(category)) return { code: 10001, msg: 'Illegal category', result: '{}' };
-    const symbol = typeof p['symbol'] === 'string' && p['symbol'] !== '' ? p['symbol'] : undefined;
-    const orderId = typeof p['orderId'] === 'string' && p['orderId'] !== '' ? p['orderId'] : undefined;
+    const str = (k: string): string | undefined => (typeof p[k] === 'string' && p[k] !== '' ? (p[k] as string) : undefined);
+    const symbol = str('symbol');
+    const orderId = str('orderId');
+    const link = str('orderLinkId');
+    const baseCoin = str('baseCoin');
+    const execType = str('execType');
     const limText = p['limit'];
     let limit = 50;
     if (limText !== undefined && limText !== '') {
@@ -1517,20 +1538,59 @@ class BybitVenue {
       if (!(n >= 1 && n <= 100)) return { code: 10001, msg: 'params error: limit invalid', result: '{}' };
       limit = n;
     }
-    const cursor = typeof p['cursor'] === 'string' ? safeDecode(p['cursor']) : '';
-    const offset = /^page_args=\d+$/.test(cursor) ? Number(cursor.slice(10)) : 0;
+    const ms = (k: string): number | undefined | null => {
+      const v = str(k);
+      if (v === undefined) return undefined;
+      return /^\d{1,16}$/.test(v) ? Number(v) : null;
+    };
+    const st0 = ms('startTime');
+    const en0 = ms('endTime');
+    if (st0 === null) return { code: 10001, msg: 'params error: startTime invalid', result: '{}' };
+    if (en0 === null) return { code: 10001, msg: 'params error: endTime invalid', result: '{}' };
+    const WEEK = 7 * 86_400_000;
+    const now = this.ctx.nowMs(marketOf(category));
+    let start: number;
+    let end: number;
+    if (st0 !== undefined && en0 !== undefined) {
+      if (en0 < st0 || en0 - st0 > WEEK) return { code: 10001, msg: 'The time range between startTime and endTime cannot exceed 7 days', result: '{}' };
+      start = st0;
+      end = en0;
+    } else if (st0 !== undefined) {
+      start = st0;
+      end = st0 + WEEK;
+    } else if (en0 !== undefined) {
+      start = en0 - WEEK;
+      end = en0;
+    } else {
+      start = now - WEEK;
+      end = Number.MAX_SAFE_INTEGER;
+    }
+    const cur = safeDecode(typeof p['cursor'] === 'string' ? p['cursor'] : '');
+    const m = /^(\d+):/.exec(cur);
+    const before = m ? Number(m[1]) : Number.MAX_SAFE_INTEGER;
     const a = this.acct(apiKey);
     const rows: string[] = [];
+    let last = 0;
+    let more = false;
     for (let i = a.execs.length - 1; i >= 0; i--) {
       const e = a.execs[i]!;
+      if (e.n >= before) continue;
       if (e.category !== category) continue;
       if (symbol && e.symbol !== symbol) continue;
       if (orderId && e.orderId !== orderId) continue;
+      if (link && e.link !== link) continue;
+      if (baseCoin && this.sym(e.category, e.symbol)?.fmt.inst.base !== baseCoin) continue;
+      if (execType && execType !== 'Trade') continue;
+      if (e.time < start || e.time > end) continue;
+      if (rows.length === limit) {
+        more = true;
+        break;
+      }
       rows.push(e.json);
+      last = e.n;
     }
-    const page = rows.slice(offset, offset + limit);
-    const next = offset + limit < rows.length ? encodeURIComponent(`page_args=${offset + limit}`) : '';
-    return { code: 0, msg: 'OK', result: `{"nextPageCursor":"${next}","category":"${category}","list":[${page.join(',')}]}` };
+    const next = more ? encodeURIComponent(`${last}:${limit}`) : '';
+    return { code: 0, msg: 'OK', result: `{"nextPageCursor":"${next}","category":"${category}","list":[${rows.join(',')}]}` };
   }
 
   // ---------------------------------------------------------------------------------------------- WebSockets
