@@ -31,11 +31,12 @@ import { startControl, type ControlServer } from '../control/server.js';
 import { RUN_STATE_FILE, type RunState } from '../control/cli.js';
 import { accessFromConfig, accessFromSim, wireNetwork, wirePaper, type Wiring } from './wiring.js';
 import { startSim, type SimHandle, type SimVenueName } from '../sim/index.js';
+import { spawnSimChild, type SimChild } from './simchild.js';
 import { buildSummary, formatSummary, type RunSummary } from './summary.js';
 import { LatencyMonitor } from '../latency/monitor.js';
 import { latencyPageHtml, latencySnapshotJson } from '../latency/live.js';
 
-const HELP = `usage: tickwire run [--config FILE] [--duration SECONDS] [--summary-json FILE] [--paper]
+const HELP = `usage: tickwire run [--config FILE] [--duration SECONDS] [--summary-json FILE] [--paper] [--sim-inline] [--sim-cpu LIST]
 
 Runs the engine: market data, order entry, the strategy (market maker by default), risk, kill switch,
 persistence (journal + snapshots in persistence.dir) and the loopback control plane (see \`tickwire status\`).
@@ -44,6 +45,9 @@ persistence (journal + snapshots in persistence.dir) and the loopback control pl
   --duration SECONDS   stop after this long (default: run until SIGINT/SIGTERM)
   --summary-json FILE  also write the end-of-run summary as JSON
   --paper              use the simulator's matching core in process (no sockets)
+  --sim-inline         run the embedded simulator in the engine's process (default: a child process, so that
+                       its work does not share the engine's event loop; the child ends with the engine)
+  --sim-cpu LIST       run the embedded simulator's child process under taskset -c LIST
 
 Without --config the demo parameters apply: market maker on binanceSpot BTCUSDT at the touch.
 Signals: SIGINT/SIGTERM = graceful stop (exit 0); a second one = kill switch. SIGUSR2 = latency histogram dump.
@@ -73,6 +77,14 @@ export interface RunOptions {
   seed?: number;
   /** embedded simulator: level updates per second over all books (default 1000) */
   simRate?: number;
+  /**
+   * where the embedded simulator runs: `child` = its own Node process (`tickwire run` / `npm start`: the engine's
+   * event loop and latency are not shared with the simulator's work), `inline` = in this process (default of the
+   * API: tests reach into it through `wiring.sim`)
+   */
+  simProcess?: 'child' | 'inline';
+  /** `simProcess: 'child'`: CPU list for the simulator (`taskset -c`) */
+  simCpus?: string;
   /** order transport of every gateway, overriding exchanges.*.transport */
   transport?: 'rest' | 'wsapi';
   /** in-process paper venue: level updates per second (default 600) */
@@ -125,14 +137,22 @@ async function wire(cfg: Config, state: BotState, hops: HopRecorder, o: RunOptio
   const secrets = loadSecrets(cfg.secretsFile, env);
   const access = accessFromConfig(cfg, secrets);
   let sim: SimHandle | undefined;
+  let simChild: SimChild | undefined;
   if (embedded.length > 0) {
     const venues: SimVenueName[] = [];
     if (embedded.includes('binance')) venues.push('binanceSpot', 'binanceUsdm');
     if (embedded.includes('bybit')) venues.push('bybit');
     const symbols = [...new Set(refs.map((r) => r.symbol))];
-    sim = await startSim({ venues, symbols, seed: o.seed ?? 1, rate: o.simRate ?? 1000, log });
-    for (const [v, msg] of Object.entries(sim.venueErrors)) log.warn({ venue: v, err: msg }, 'simulator venue failed to start');
-    const simAccess = accessFromSim(sim);
+    let simAccess: ReturnType<typeof accessFromSim>;
+    if (o.simProcess === 'child') {
+      simChild = await spawnSimChild({ venues, symbols, seed: o.seed ?? 1, rate: o.simRate ?? 1000, logLevel: cfg.log.level, ...(o.simCpus !== undefined ? { cpus: o.simCpus } : {}) });
+      log.info({ pid: simChild.pid }, 'embedded simulator runs in a child process');
+      simAccess = accessFromSim(simChild);
+    } else {
+      sim = await startSim({ venues, symbols, seed: o.seed ?? 1, rate: o.simRate ?? 1000, log });
+      for (const [v, msg] of Object.entries(sim.venueErrors)) log.warn({ venue: v, err: msg }, 'simulator venue failed to start');
+      simAccess = accessFromSim(sim);
+    }
     for (const v of ['binanceSpot', 'binanceUsdm', 'bybitSpot', 'bybitLinear'] as const) {
       const ex = v.startsWith('binance') ? 'binance' : 'bybit';
       if (embedded.includes(ex) && simAccess[v]) access[v] = simAccess[v];
@@ -140,13 +160,14 @@ async function wire(cfg: Config, state: BotState, hops: HopRecorder, o: RunOptio
   }
   try {
     return await wireNetwork({
-      refs, state, hops, access, ephemeral: sim !== undefined, ...(sim ? { sim } : {}),
+      refs, state, hops, access, ephemeral: sim !== undefined || simChild !== undefined, ...(sim ? { sim } : {}), ...(simChild ? { simChild } : {}),
       transport: { binance: o.transport ?? cfg.exchanges.binance.transport, bybit: o.transport ?? cfg.exchanges.bybit.transport },
       signals: cfg.signals,
-      describe: { mode: sim ? `embedded simulator (${embedded.join(', ')})` : 'external endpoints', presets: { binance: cfg.exchanges.binance.preset, bybit: cfg.exchanges.bybit.preset } },
+      describe: { mode: sim || simChild ? `embedded simulator (${embedded.join(', ')})` : 'external endpoints', presets: { binance: cfg.exchanges.binance.preset, bybit: cfg.exchanges.bybit.preset } },
     });
   } catch (e) {
     await sim?.close();
+    await simChild?.close();
     throw e;
   }
 }
@@ -336,7 +357,7 @@ async function runLocked(o: RunOptions, cfg: Config, env: NodeJS.ProcessEnv, ove
 }
 
 function parseArgs(argv: string[]): RunOptions | string {
-  const o: RunOptions = {};
+  const o: RunOptions = { simProcess: 'child' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     const [k, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
@@ -360,6 +381,12 @@ function parseArgs(argv: string[]): RunOptions | string {
         break;
       case '--paper':
         o.paper = true;
+        break;
+      case '--sim-inline':
+        o.simProcess = 'inline';
+        break;
+      case '--sim-cpu':
+        o.simCpus = val();
         break;
       case '--help':
       case '-h':

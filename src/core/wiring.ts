@@ -25,7 +25,7 @@ import { OrderManager } from '../orders/manager.js';
 import { BINANCE_SPOT_LIMITS, BINANCE_USDM_LIMITS, type BinanceLimits } from '../orders/ratelimit.js';
 import type { VenueGateway } from '../orders/gateway.js';
 import { InjectedIds, ManagerEntry } from './gateway.js';
-import type { SimHandle } from '../sim/index.js';
+import type { SimEndpointsJson, SimHandle } from '../sim/index.js';
 import { binanceFunding, binanceOpenInterest, bybitFunding, bybitOpenInterest, type SignalSource } from '../strategy/signals.js';
 
 export interface Wiring {
@@ -164,8 +164,8 @@ export function accessFromConfig(cfg: Config, secrets: Secrets): Partial<Record<
   return out;
 }
 
-/** Venue access of an embedded simulator. */
-export function accessFromSim(sim: SimHandle): Partial<Record<VenueId, VenueAccess>> {
+/** Venue access of an embedded simulator (in process, or a child process's endpoints line). */
+export function accessFromSim(sim: { endpoints: SimEndpointsJson }): Partial<Record<VenueId, VenueAccess>> {
   const out: Partial<Record<VenueId, VenueAccess>> = {};
   const e = sim.endpoints;
   const of = (x: NonNullable<typeof e.binanceSpot>): VenueAccess => ({
@@ -189,6 +189,8 @@ export interface NetworkWiringOptions {
   /** the exchange dies with this process (embedded simulator) */
   ephemeral: boolean;
   sim?: SimHandle;
+  /** the embedded simulator runs in a child process: stopped with the wiring (after the gateways) */
+  simChild?: { close(): Promise<void> };
   /** which exchange signals to poll (default: funding and open interest every 30 s) */
   signals?: { funding: boolean; openInterest: boolean; intervalMs: number };
   /** order transport per exchange (default rest) */
@@ -252,7 +254,7 @@ export async function wireNetwork(o: NetworkWiringOptions): Promise<Wiring> {
   const entry = new ManagerEntry(manager, ids, instruments);
   const sum = (f: (m: BinanceMd | BybitMd) => number): Record<string, number> => Object.fromEntries(md.map((m, i) => [mdName[i]!, f(m)]));
   return {
-    kind: o.sim ? 'sim' : 'live',
+    kind: o.sim || o.simChild ? 'sim' : 'live',
     ephemeralExchange: o.ephemeral,
     ...(o.sim ? { sim: o.sim } : {}),
     signals: instruments.flatMap((i): SignalSource[] => {
@@ -282,6 +284,7 @@ export async function wireNetwork(o: NetworkWiringOptions): Promise<Wiring> {
       await Promise.all(md.map((m) => m.stop().catch(() => undefined)));
       await entry.close().catch(() => undefined);
       await o.sim?.close();
+      await o.simChild?.close();
     },
     frames: () => sum((m) => m.counters.frames),
     resyncs: () => sum((m) => m.counters.resyncs),

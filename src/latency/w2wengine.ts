@@ -100,7 +100,7 @@ export async function runEnginePath(opts: EngineOptions): Promise<W2wSide> {
       strategy: { name: 'none' },
       // risk still checks every order; only the order-rate ceiling is raised to the harness's trigger rate
       risk: { maxOrdersPerSecond: 1_000_000 },
-      persistence: { dir: join(tmp, 'data'), fsync: 'never' },
+      persistence: { dir: join(tmp, 'data'), fsync: 'never', intentWriteAhead: process.env['W2W_WA'] !== '0' },
       control: { enabled: false },
       log: { level: process.env['TICKWIRE_W2W_LOG'] === 'info' ? 'info' : 'warn', destinations: [{ to: 'stderr', level: process.env['TICKWIRE_W2W_LOG'] === 'info' ? 'info' : 'warn' }] },
     };
