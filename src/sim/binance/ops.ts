@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { parseScaled } from '../../util/fixed.js';
-import type { SimAccount, SimBook, SimContext, SimMarketId, SimNewOrder, SimOrder, SimSide, SimTimeInForce } from '../core/types.js';
+import type { SimAccount, SimBalances, SimBook, SimContext, SimMarketId, SimNewOrder, SimOrder, SimSide, SimTimeInForce } from '../core/types.js';
 import { BnError, E } from './errors.js';
 import { InstFmt, amt, idNum, q, spotCancelResult, spotOrderQuery, spotOrderResult, tifName, typeName, usdmOrder, type BnKind } from './format.js';
 
@@ -483,9 +483,14 @@ export class BnOps {
   }
 
   // ---------------------------------------------------------------------------------------- account
+  /** this venue's wallet of the account (Spot and USD-M wallets are separate, as on Binance) */
+  wallet(acc: SimAccount): SimBalances {
+    return acc.wallets[this.isSpot ? 'binanceSpot' : 'binanceUsdm'];
+  }
+
   spotAccount(acc: SimAccount): string {
     const bal: string[] = [];
-    for (const [asset, b] of acc.balances) bal.push(`{"asset":${q(asset)},"free":"${amt(b.free)}","locked":"${amt(b.locked)}"}`);
+    for (const [asset, b] of this.wallet(acc)) bal.push(`{"asset":${q(asset)},"free":"${amt(b.free)}","locked":"${amt(b.locked)}"}`);
     return (
       '{"makerCommission":0,"takerCommission":0,"buyerCommission":0,"sellerCommission":0,' +
       '"commissionRates":{"maker":"0.00000000","taker":"0.00000000","buyer":"0.00000000","seller":"0.00000000"},' +
@@ -537,7 +542,7 @@ export class BnOps {
   futBalance(acc: SimAccount): string {
     const now = this.now();
     const rows: string[] = [];
-    for (const [asset, b] of acc.balances) {
+    for (const [asset, b] of this.wallet(acc)) {
       const wb = amt(b.free + b.locked);
       rows.push(
         `{"accountAlias":"SgsR","asset":${q(asset)},"balance":"${wb}","crossWalletBalance":"${wb}","crossUnPnl":"0.00000000","availableBalance":"${amt(b.free)}","maxWithdrawAmount":"${amt(b.free)}","marginAvailable":true,"updateTime":${now}}`,
@@ -549,7 +554,7 @@ export class BnOps {
   futAccount(acc: SimAccount): string {
     let wallet = 0;
     const assets: string[] = [];
-    for (const [asset, b] of acc.balances) {
+    for (const [asset, b] of this.wallet(acc)) {
       const wb = b.free + b.locked;
       if (asset === 'USDT' || asset === 'USDC') wallet += wb;
       assets.push(

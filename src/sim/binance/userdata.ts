@@ -132,7 +132,7 @@ export class UserData {
         }
         const B: string[] = [];
         for (const a of assets) {
-          const b = acc.balances.get(a) ?? { free: 0, locked: 0 };
+          const b = acc.wallets.binanceSpot.get(a) ?? { free: 0, locked: 0 };
           B.push(`{"a":${q(a)},"f":"${amt(b.free)}","l":"${amt(b.locked)}"}`);
         }
         this.sendSpot(accountId, `{"e":"outboundAccountPosition","E":${now},"u":${now},"B":[${B.join(',')}]}`);
@@ -153,7 +153,7 @@ export class UserData {
           );
         }
         for (const a of quotes) {
-          const b = acc.balances.get(a) ?? { free: 0, locked: 0 };
+          const b = acc.wallets.binanceUsdm.get(a) ?? { free: 0, locked: 0 };
           const wb = amt(b.free + b.locked);
           B.push(`{"a":${q(a)},"wb":"${wb}","cw":"${wb}","bc":"0"}`);
         }

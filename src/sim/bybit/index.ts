@@ -634,7 +634,21 @@ class BybitVenue {
     if (execJson) this.pushPrivate(a, st.category, 'execution', execJson, now);
     if (fastJson) this.pushPrivate(a, st.category, 'execution.fast', fastJson, now);
     if (st.category === 'linear') this.pushPrivate(a, st.category, 'position', this.positionJson(o.accountId, st, true), now);
-    if (f) this.pushPrivate(a, st.category, 'wallet', this.walletJson(o.accountId, true), now);
+    // the wallet moves on a fill, and on any spot order event (the order's lock: placement, amend, cancel); pushed
+    // once per account after the core's batch (the lock is re-sized after the order event)
+    if (f || st.category === 'spot') this.queueWallet(a, o.accountId, st.category);
+  }
+
+  private readonly walletQueue = new Map<AcctState, { accountId: string; category: Category }>();
+
+  private queueWallet(a: AcctState, accountId: string, category: Category): void {
+    if (this.walletQueue.size === 0) {
+      queueMicrotask(() => {
+        for (const [acct, q] of this.walletQueue) this.pushPrivate(acct, q.category, 'wallet', this.walletJson(q.accountId, true), this.ctx.nowMs(marketOf(q.category)));
+        this.walletQueue.clear();
+      });
+    }
+    this.walletQueue.set(a, { accountId, category });
   }
 
   private cancelling = false;
@@ -796,7 +810,7 @@ class BybitVenue {
       totalUpl += upl;
     }
     if (acc) {
-      for (const [coin, b] of acc.balances) {
+      for (const [coin, b] of acc.wallets.bybit) {
         if (coinFilter && !coinFilter.has(coin)) continue;
         const bal = b.free + b.locked;
         const px = this.usdPrice(coin);

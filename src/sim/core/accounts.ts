@@ -3,6 +3,8 @@
  *
  * - One `SimAccount` per API key (the HMAC key and the Ed25519 key of a run map to the SAME account, so an order
  *   placed with either is seen by both). Created on first use for configured keys; unknown keys get undefined.
+ * - One wallet per venue (`SimAccount.wallets`): Binance Spot, Binance USD-M, Bybit (unified: spot and linear share
+ *   it). Each starts with the default balances; a fill, a lock or a realized PnL moves only its venue's wallet.
  * - Spot fills move base and quote balances (no fees). A spot order needs the free balance to pay for it
  *   (INSUFFICIENT_BALANCE otherwise). A RESTING spot order locks what it may still spend (free -> locked): a buy its
  *   remaining quantity times its limit price in quote, a sell its remaining quantity in base; fills, amends and
@@ -13,7 +15,7 @@
  *   Amounts are floats: reporting only, matching never reads them.
  */
 import type { BookAccountHooks } from './book.js';
-import type { SimAccount, SimFill, SimInstrument, SimOrder, SimPosition } from './types.js';
+import type { SimAccount, SimBalances, SimFill, SimInstrument, SimMarketId, SimOrder, SimPosition, SimWalletId } from './types.js';
 
 export const DEFAULT_BALANCES: Record<string, number> = { USDT: 1_000_000, USDC: 1_000_000, BTC: 100, ETH: 1_000, BNB: 10_000 };
 const OTHER_ASSET_BALANCE = 1_000_000;
@@ -31,6 +33,17 @@ function isFutures(ins: SimInstrument): boolean {
 export function lockAmount(ins: SimInstrument, side: 'BUY' | 'SELL', priceTicks: number, qtyLots: number): number {
   if (side === 'SELL') return qtyLots / 10 ** ins.qtyDecimals;
   return (priceTicks * qtyLots) / 10 ** (ins.priceDecimals + ins.qtyDecimals);
+}
+
+/** the wallet a market's fills and locks move */
+export function walletOf(market: SimMarketId): SimWalletId {
+  return market === 'bybitSpot' || market === 'bybitLinear' ? 'bybit' : market;
+}
+
+function defaultWallet(): SimBalances {
+  const m: SimBalances = new Map();
+  for (const [asset, amount] of Object.entries(DEFAULT_BALANCES)) m.set(asset, { free: amount, locked: 0 });
+  return m;
 }
 
 export function positionKey(ins: SimInstrument): string {
@@ -55,8 +68,8 @@ export class Accounts implements BookAccountHooks {
     let acc: SimAccount | undefined;
     for (const k of keys) acc ??= this.byKey.get(k);
     if (!acc) {
-      acc = { id: first, balances: new Map(), positions: new Map() };
-      for (const [asset, amount] of Object.entries(DEFAULT_BALANCES)) acc.balances.set(asset, { free: amount, locked: 0 });
+      const wallets: Record<SimWalletId, SimBalances> = { binanceSpot: defaultWallet(), binanceUsdm: defaultWallet(), bybit: defaultWallet() };
+      acc = { id: first, balances: wallets.binanceSpot, wallets, positions: new Map() };
     }
     for (const k of keys) this.byKey.set(k, acc);
     return acc;
@@ -79,11 +92,13 @@ export class Accounts implements BookAccountHooks {
     return this.byKey.get(id) ?? this.register([id]);
   }
 
-  balance(acc: SimAccount, asset: string): { free: number; locked: number } {
-    let b = acc.balances.get(asset);
+  /** an asset's balance in one wallet (default: Binance Spot's), created with the default amount on first use */
+  balance(acc: SimAccount, asset: string, wallet: SimWalletId = 'binanceSpot'): { free: number; locked: number } {
+    const w = acc.wallets[wallet];
+    let b = w.get(asset);
     if (!b) {
       b = { free: OTHER_ASSET_BALANCE, locked: 0 };
-      acc.balances.set(asset, b);
+      w.set(asset, b);
     }
     return b;
   }
@@ -110,7 +125,7 @@ export class Accounts implements BookAccountHooks {
     if (!acc) return true; // accounts the core does not know (tests driving books directly) are not checked
     const own = amending ? (this.locks.get(ins.market + ':' + amending.orderId) ?? 0) : 0;
     const need = lockAmount(ins, side, priceTicks, qtyLots);
-    const free = this.balance(acc, side === 'SELL' ? ins.base : ins.quote).free + own;
+    const free = this.balance(acc, side === 'SELL' ? ins.base : ins.quote, walletOf(ins.market)).free + own;
     return free >= need - (side === 'SELL' ? 1e-12 : 1e-9);
   }
 
@@ -120,7 +135,7 @@ export class Accounts implements BookAccountHooks {
     const cur = this.locks.get(key) ?? 0;
     const want = resting ? lockAmount(ins, o.side, o.priceTicks, o.qtyLots - o.filledLots) : 0;
     if (want === cur) return;
-    const b = this.balance(this.account(o.accountId), o.side === 'BUY' ? ins.quote : ins.base);
+    const b = this.balance(this.account(o.accountId), o.side === 'BUY' ? ins.quote : ins.base, walletOf(ins.market));
     const d = want - cur;
     b.free -= d;
     b.locked += d;
@@ -148,7 +163,7 @@ export class Accounts implements BookAccountHooks {
         const closed = Math.min(Math.abs(old), f.qtyLots);
         const pnl = (((f.priceTicks - p.entryPriceTicks) / pScale) * closed * Math.sign(old)) / qScale;
         p.realizedPnlQuote += pnl;
-        this.balance(acc, ins.quote).free += pnl;
+        this.balance(acc, ins.quote, walletOf(ins.market)).free += pnl;
         if (next === 0) p.entryPriceTicks = 0;
         else if (Math.sign(next) !== Math.sign(old)) p.entryPriceTicks = f.priceTicks;
       }
@@ -156,8 +171,9 @@ export class Accounts implements BookAccountHooks {
     } else {
       const baseQty = f.qtyLots / qScale;
       const quoteQty = (f.priceTicks / pScale) * baseQty;
-      this.balance(acc, ins.base).free += f.side === 'BUY' ? baseQty : -baseQty;
-      this.balance(acc, ins.quote).free += f.side === 'BUY' ? -quoteQty : quoteQty;
+      const w = walletOf(ins.market);
+      this.balance(acc, ins.base, w).free += f.side === 'BUY' ? baseQty : -baseQty;
+      this.balance(acc, ins.quote, w).free += f.side === 'BUY' ? -quoteQty : quoteQty;
     }
     for (const l of this.listeners) l.onAccountChange?.(acc, ins, f);
   }

@@ -177,9 +177,17 @@ export interface SimPosition {
   realizedPnlQuote: number; // in quote currency, float is fine here (reporting only)
 }
 
+/** One wallet per venue, as on the real exchanges: Binance Spot, Binance USD-M futures, Bybit's unified account
+ * (its spot and linear categories share one wallet, as on the real UTA). */
+export type SimWalletId = 'binanceSpot' | 'binanceUsdm' | 'bybit';
+export type SimBalances = Map<string, { free: number; locked: number }>; // asset -> amounts (float, reporting only)
+
 export interface SimAccount {
   id: string; // the API key it is bound to
-  balances: Map<string, { free: number; locked: number }>; // asset -> amounts (float, reporting only)
+  /** the Binance Spot wallet (=== wallets.binanceSpot; kept under this name for code written before wallets) */
+  balances: SimBalances;
+  /** per-venue wallets: a fill moves only the wallet of its market's venue (`walletOf` in accounts.ts) */
+  wallets: Record<SimWalletId, SimBalances>;
   positions: Map<string, SimPosition>; // futures markets only, key `${market}:${symbol}`
 }
 

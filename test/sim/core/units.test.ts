@@ -84,11 +84,12 @@ describe('prices and quantities are units of 10^-decimals (tick/step not a power
     book.submit(ord({ accountId: 'A', side: 'BUY', tif: 'IOC', priceTicks: 1000, qtyLots: 2 }));
     const a = accounts.get('A')!;
     expect(a.positions.get('binanceUsdm:XYZUSDT')).toMatchObject({ sizeLots: 2, entryPriceTicks: 1000 });
-    const before = accounts.balance(a, 'USDT').free;
+    const before = accounts.balance(a, 'USDT', 'binanceUsdm').free; // realized PnL lands in the USD-M wallet
     book.submit(ord({ accountId: 'B', side: 'BUY', priceTicks: 1015, qtyLots: 2 }));
     book.submit(ord({ accountId: 'A', side: 'SELL', tif: 'IOC', priceTicks: 1015, qtyLots: 2, reduceOnly: true }));
     expect(a.positions.get('binanceUsdm:XYZUSDT')!.realizedPnlQuote).toBeCloseTo(3, 9);
-    expect(accounts.balance(a, 'USDT').free - before).toBeCloseTo(3, 9);
+    expect(accounts.balance(a, 'USDT', 'binanceUsdm').free - before).toBeCloseTo(3, 9);
+    expect(accounts.balance(a, 'USDT').free).toBe(1_000_000); // the Spot wallet did not move
   });
 
   it('the generator keeps every price on the tick and every size on the step', () => {
