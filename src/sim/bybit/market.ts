@@ -34,11 +34,17 @@ export class MarketHistory {
     readonly fmt: InstrumentFmt,
   ) {}
 
+  /** per public trade: copies into the ring's own records (allocation only while the ring fills up) */
   onTrade(t: SimPublicTrade): void {
-    const copy: SimPublicTrade = { tradeId: t.tradeId, priceTicks: t.priceTicks, qtyLots: t.qtyLots, takerSide: t.takerSide, timeMs: t.timeMs };
-    if (this.ring.length < MAX_RECENT_TRADES) this.ring.push(copy);
-    else {
-      this.ring[this.head] = copy;
+    if (this.ring.length < MAX_RECENT_TRADES) {
+      this.ring.push({ tradeId: t.tradeId, priceTicks: t.priceTicks, qtyLots: t.qtyLots, takerSide: t.takerSide, timeMs: t.timeMs });
+    } else {
+      const r = this.ring[this.head]!;
+      r.tradeId = t.tradeId;
+      r.priceTicks = t.priceTicks;
+      r.qtyLots = t.qtyLots;
+      r.takerSide = t.takerSide;
+      r.timeMs = t.timeMs;
       this.head = (this.head + 1) % MAX_RECENT_TRADES;
     }
     const start = t.timeMs - (t.timeMs % 60_000);

@@ -3,6 +3,9 @@
 // and the place / query / cancel hammer of both categories (issue 2 item 5: no 170213 right after a query).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publicGet, signedGet, signedPost, startBybitSim, type BybitSim } from './helpers.js';
+import { InstrumentFmt } from '../../../src/sim/bybit/common.js';
+import { makeInstrument } from '../../../src/sim/core/instruments.js';
+import { MarketHistory, MAX_RECENT_TRADES } from '../../../src/sim/bybit/market.js';
 
 let s: BybitSim;
 const LOOSE = { create: { linear: 1000, spot: 1000 }, cancel: { linear: 1000, spot: 1000 }, cancelAll: { linear: 1000, spot: 1000 }, amend: { linear: 1000, spot: 1000 }, query: 5000 };
@@ -58,6 +61,23 @@ describe('bybit public market endpoints', () => {
     expect(trading.json.result.list.length).toBe(2);
     const st = await publicGet(s.ep, '/v5/system/status');
     expect(st.json).toMatchObject({ retCode: 0, result: { list: [] } });
+  });
+});
+
+describe('MarketHistory (recent-trade ring, kline buckets)', () => {
+  it('keeps the newest trades across the ring wrap and aggregates one-minute candles into intervals', () => {
+    const ins = makeInstrument('bybitLinear', 'XYZUSDT', { tickSize: '0.1', stepSize: '1', minQty: '1', minNotional: '0', initialPrice: '100.0' });
+    const h = new MarketHistory('linear', new InstrumentFmt(ins, 'linear'));
+    const T0 = 1_800_000_000_000 - (1_800_000_000_000 % 300_000); // a 5-minute boundary
+    const n = MAX_RECENT_TRADES + 5;
+    for (let i = 1; i <= n; i++) h.onTrade({ tradeId: i, priceTicks: 1000 + (i % 7), qtyLots: 1, takerSide: 'BUY', timeMs: T0 + i * 1000 });
+    expect(h.recent(3).map((t) => t.tradeId)).toEqual([n, n - 1, n - 2]);
+    expect(h.recent(5000).length).toBe(MAX_RECENT_TRADES);
+    const rows = h.klines(300_000, undefined, undefined, T0 + n * 1000, 1000).map((r) => JSON.parse(r) as string[]);
+    // newest first; volumes add up to every trade
+    expect(rows.map((r) => Number(r[0]))).toEqual([...rows.map((r) => Number(r[0]))].sort((a, b) => b - a));
+    expect(rows.reduce((v, r) => v + Number(r[5]), 0)).toBe(n);
+    expect(Number(rows[rows.length - 1]![0])).toBe(T0);
   });
 });
 
