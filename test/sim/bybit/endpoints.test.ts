@@ -2,7 +2,7 @@
 // status, coin info, API key info, account info, fee rate, set-leverage, set-margin-mode, instruments-info `status`;
 // and the place / query / cancel hammer of both categories (issue 2 item 5: no 170213 right after a query).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { publicGet, signedGet, signedPost, startBybitSim, type BybitSim } from './helpers.js';
+import { Client, publicGet, signedGet, signedPost, startBybitSim, wsAuthArgs, type BybitSim } from './helpers.js';
 import { InstrumentFmt } from '../../../src/sim/bybit/common.js';
 import { makeInstrument } from '../../../src/sim/core/instruments.js';
 import { MarketHistory, MAX_RECENT_TRADES } from '../../../src/sim/bybit/market.js';
@@ -144,6 +144,37 @@ describe('place / query / cancel hammer (item 5)', () => {
         const twice = await signedPost(s.ep, '/v5/order/cancel', { category: cat, symbol: 'BTCUSDT', orderId: id });
         expect(twice.json.retCode).toBe(cat === 'spot' ? 170213 : 110001);
       }
+    }
+  });
+
+  it('trade WS create / REST realtime / trade WS cancel, both categories', async () => {
+    const c = await Client.open(s.ep.wsApiUrl);
+    try {
+      c.send({ op: 'auth', args: wsAuthArgs(s.ep) });
+      await c.waitFor((f) => f.op === 'auth' && f.retCode === 0);
+      let n = 0;
+      const call = async (op: string, arg: Record<string, string>): Promise<any> => {
+        const reqId = `h-${++n}`;
+        c.send({ reqId, header: { 'X-BAPI-TIMESTAMP': String(Date.now()), 'X-BAPI-RECV-WINDOW': '5000' }, op, args: [arg] });
+        return c.waitFor((f) => f.reqId === reqId);
+      };
+      for (const cat of ['spot', 'linear'] as const) {
+        const b = book(cat);
+        const pd = b.instrument.priceDecimals;
+        const px = ((b.bestBidPrice() - 1000 * 10 ** pd) / 10 ** pd).toFixed(pd);
+        for (let i = 0; i < 15; i++) {
+          const cr = await call('order.create', { category: cat, symbol: 'BTCUSDT', side: 'Buy', orderType: 'Limit', qty: cat === 'spot' ? '0.001' : '0.01', price: px, orderLinkId: `wsh-${cat}-${i}` });
+          expect(cr.retCode, JSON.stringify(cr)).toBe(0);
+          const id = cr.data.orderId as string;
+          const open = await signedGet(s.ep, '/v5/order/realtime', `category=${cat}&symbol=BTCUSDT`);
+          expect(open.json.result.list.map((o: { orderId: string }) => o.orderId)).toContain(id);
+          const cx = await call('order.cancel', i % 2 ? { category: cat, symbol: 'BTCUSDT', orderId: id } : { category: cat, symbol: 'BTCUSDT', orderLinkId: `wsh-${cat}-${i}` });
+          expect(cx.retCode, JSON.stringify(cx)).toBe(0);
+          expect(cx.data.orderId).toBe(id);
+        }
+      }
+    } finally {
+      c.close();
     }
   });
 });
