@@ -38,6 +38,8 @@ export interface WsRpcOptions {
   onOpen?(rpc: WsRpc, reconnect: boolean): Promise<void>;
   onUnsolicited?(msg: Json, recvNs: number): void;
   onDisconnect?(): void;
+  /** hot path before any parse: true = the frame was fully handled from its bytes (e.g. a user-data fill) */
+  onRawFrame?(data: Buffer, recvNs: number): boolean;
   /** frame text -> object; default parseJsonSafe (every 16+ digit integer kept exact) */
   parse?(text: string): unknown;
   appPing?: string;
@@ -143,6 +145,10 @@ export class WsRpc {
   }
 
   private onFrame(data: Buffer, recvNs: number): void {
+    if (this.opts.onRawFrame?.(data, recvNs)) {
+      this.counts.unsolicited++;
+      return;
+    }
     let msg: Json | undefined;
     try {
       const text = data.toString('utf8');

@@ -14,7 +14,8 @@ import { obj, parseJsonSafe, str, type Json } from '../../../orders/json.js';
 import { blankOrderEvent, type ExchangePosition, type OrderEvent } from '../../../orders/types.js';
 import { log } from '../../../util/log.js';
 import { withTimeout } from '../../../orders/wsrpc.js';
-import { parseUserEvent, parseUserFrame } from './parse.js';
+import { BinanceFastUserParser } from './fastparse.js';
+import { parseUserEvent, parseUserFrame, type UserFrameHandlers } from './parse.js';
 import type { BinanceRestGateway } from './rest.js';
 import { BinanceWsApiSession } from './wsapi.js';
 
@@ -26,12 +27,23 @@ export interface UserStreamHooks {
 export class BinanceSpotUserStream {
   private readonly session: BinanceWsApiSession;
   private readonly ev: OrderEvent = blankOrderEvent();
-  readonly counts = { events: 0, subscribes: 0, malformed: 0 };
+  private readonly fast: BinanceFastUserParser;
+  private readonly fastHandlers: UserFrameHandlers;
+  readonly counts = { events: 0, subscribes: 0, malformed: 0, fast: 0 };
 
   constructor(private readonly gw: BinanceRestGateway, private readonly hooks: UserStreamHooks = {}) {
     const cfg = gw.cfg;
     if (!cfg.wsApiUrl) throw new Error('binanceSpot user stream needs wsApiUrl');
+    this.fast = new BinanceFastUserParser('binanceSpot', gw.scale);
+    this.fastHandlers = { order: (ev) => this.gw.onEvent(ev) };
     this.session = new BinanceWsApiSession('binanceSpot-user', cfg.wsApiUrl, cfg, () => gw.clock.nowMs(), {
+      // executionReport from its bytes; everything else (responses, account events) through JSON.parse
+      onRawFrame: (data, recvNs) => {
+        if (this.fast.parse(data, this.ev, this.fastHandlers, recvNs) !== 'order') return false;
+        this.counts.events++;
+        this.counts.fast++;
+        return true;
+      },
       onUnsolicited: (msg, recvNs) => this.onMessage(msg, recvNs),
       afterLogon: async (s, reconnect) => {
         const r = s.loggedOn
@@ -76,7 +88,9 @@ export class BinanceUsdmUserStream {
   private readonly ev: OrderEvent = blankOrderEvent();
   private renewing: Promise<void> | undefined;
   private stopped = false;
-  readonly counts = { events: 0, renewals: 0, malformed: 0 };
+  private readonly fast: BinanceFastUserParser;
+  private readonly handlers: UserFrameHandlers;
+  readonly counts = { events: 0, renewals: 0, malformed: 0, fast: 0 };
 
   constructor(
     private readonly gw: BinanceRestGateway,
@@ -84,6 +98,12 @@ export class BinanceUsdmUserStream {
     private readonly keepAliveMs = 30 * 60_000,
   ) {
     if (!gw.cfg.wsStreamBaseUrl) throw new Error('binanceUsdm user stream needs wsStreamBaseUrl');
+    this.fast = new BinanceFastUserParser('binanceUsdm', gw.scale);
+    this.handlers = {
+      order: (ev) => this.gw.onEvent(ev),
+      positions: (p) => this.hooks.onPositions?.(p),
+      listenKeyExpired: () => void this.renew(),
+    };
   }
 
   private async newKey(): Promise<string> {
@@ -115,11 +135,12 @@ export class BinanceUsdmUserStream {
 
   private onFrame(data: Buffer, recvNs: number): void {
     this.counts.events++;
-    const k = parseUserFrame(data.toString('utf8'), 'binanceUsdm', this.gw.scale, this.ev, {
-      order: (ev) => this.gw.onEvent(ev),
-      positions: (p) => this.hooks.onPositions?.(p),
-      listenKeyExpired: () => void this.renew(),
-    }, recvNs);
+    // ORDER_TRADE_UPDATE / TRADE_LITE from their bytes; the rest through JSON.parse
+    if (this.fast.parse(data, this.ev, this.handlers, recvNs) === 'order') {
+      this.counts.fast++;
+      return;
+    }
+    const k = parseUserFrame(data.toString('utf8'), 'binanceUsdm', this.gw.scale, this.ev, this.handlers, recvNs);
     if (k === 'malformed') this.counts.malformed++;
   }
 

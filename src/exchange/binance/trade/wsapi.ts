@@ -34,7 +34,7 @@ export class BinanceWsApiSession {
     url: string,
     private readonly cfg: Pick<BinanceGatewayConfig, 'apiKey' | 'apiSecret' | 'ed25519ApiKey' | 'ed25519PrivateKeyPem' | 'timeoutMs'>,
     private readonly nowMs: () => number,
-    hooks: { onUnsolicited?(msg: Json, recvNs: number): void; afterLogon?(s: BinanceWsApiSession, reconnect: boolean): Promise<void>; onDisconnect?(): void } = {},
+    hooks: { onRawFrame?(data: Buffer, recvNs: number): boolean; onUnsolicited?(msg: Json, recvNs: number): void; afterLogon?(s: BinanceWsApiSession, reconnect: boolean): Promise<void>; onDisconnect?(): void } = {},
   ) {
     if (cfg.ed25519PrivateKeyPem && cfg.ed25519ApiKey) this.ed = new Ed25519Signer(cfg.ed25519PrivateKeyPem);
     else if (cfg.apiSecret && cfg.apiKey) this.hmac = new HmacSha256(cfg.apiSecret);
@@ -56,6 +56,7 @@ export class BinanceWsApiSession {
       },
     };
     if (hooks.onUnsolicited) rpcOpts.onUnsolicited = hooks.onUnsolicited;
+    if (hooks.onRawFrame) rpcOpts.onRawFrame = hooks.onRawFrame;
     if (hooks.onDisconnect) rpcOpts.onDisconnect = hooks.onDisconnect;
     this.rpc = new WsRpc(rpcOpts);
   }

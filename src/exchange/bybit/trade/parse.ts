@@ -151,7 +151,7 @@ function orderItem(o: Json, scale: ScaleLookup, out: OrderEvent, h: PrivateHandl
   h.order(out);
 }
 
-function executionItem(o: Json, scale: ScaleLookup, out: OrderEvent, h: PrivateHandlers, localNs: number): void {
+export function executionItem(o: Json, scale: ScaleLookup, out: OrderEvent, h: PrivateHandlers, localNs: number): void {
   const venue = venueOfCategory(str(o['category']));
   if (!venue) return;
   const t = str(o['execType']);
