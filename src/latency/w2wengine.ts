@@ -1,15 +1,18 @@
 /**
- * Engine path of `tickwire wire2wire --engine`: the real engine (`run()` from src/core/run.ts, demo market maker)
- * in its own Node process, trading against the simulator in this process.
+ * Engine path of `tickwire wire2wire --engine`: the real engine (`runEngine()` from src/core/run.ts) with the
+ * trigger-follower strategy (src/strategy/triggerfollower.ts: one LIMIT IOC per touch move, sent synchronously
+ * from the event path) in its own Node process, trading against the simulator in this process.
  *
  * Trigger: the simulator's generator is manual (no traffic of its own); each trigger moves the touch of
  * binanceSpot BTCUSDT by one tick (the best ask's synthetic level is lifted and a bid appears at its price, then
- * the reverse), which moves the mid by one tick, so the market maker (quoting `halfSpreadBps` away, requoteTicks 0)
- * must requote. `nowNs()` is taken right before the book batch that the venue turns into frames.
+ * the reverse). `nowNs()` is taken right before the book batch that the venue turns into frames.
  * Arrival: the first order event of the engine's account on that book after the trigger (a `MatchingBook`
- * listener: the cancel or new order, after the venue parsed and authenticated the request).
- * Pacing: exchange order-rate limits (Binance spot: 50 orders / 10 s per account in the simulator's rules) allow a
- * few triggers per second, so the engine path runs far fewer triggers than the floor (`--engine-triggers`).
+ * listener: the venue parsed, authenticated and accepted the IOC, which then expires unfilled).
+ * What is lifted, and why it is fair: the venue's order-rate limits (Binance spot 50 orders / 10 s) and the
+ * engine's `risk.maxOrdersPerSecond` (default 10). Both are policies that cap how often an order may be sent, not
+ * part of the path being timed; every order still passes every other risk check, the journal (intent written
+ * ahead, as in production; `TICKWIRE_W2W_WRITE_AHEAD=0` to compare) and the venue's auth/matching.
+ * `gapMs` (default 2) after each arrival lets the order's ack and stream events land before the next trigger.
  * Needs the build (`npm run build`): the engine process runs dist/src/core/run.js.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -100,7 +103,7 @@ export async function runEnginePath(opts: EngineOptions): Promise<W2wSide> {
       strategy: { name: 'none' },
       // risk still checks every order; only the order-rate ceiling is raised to the harness's trigger rate
       risk: { maxOrdersPerSecond: 1_000_000 },
-      persistence: { dir: join(tmp, 'data'), fsync: 'never', intentWriteAhead: process.env['W2W_WA'] !== '0' },
+      persistence: { dir: join(tmp, 'data'), fsync: 'never', intentWriteAhead: process.env['TICKWIRE_W2W_WRITE_AHEAD'] !== '0' },
       control: { enabled: false },
       log: { level: process.env['TICKWIRE_W2W_LOG'] === 'info' ? 'info' : 'warn', destinations: [{ to: 'stderr', level: process.env['TICKWIRE_W2W_LOG'] === 'info' ? 'info' : 'warn' }] },
     };
