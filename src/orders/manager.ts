@@ -151,7 +151,8 @@ export class OrderManager implements OrderApi {
     });
   }
 
-  /** Amend where the venue supports it (Bybit); false otherwise (Binance here: the engine cancels and re-places). */
+  /** Amend where the venue supports it (Bybit; Binance USD-M price/qty; Binance Spot quantity decrease only); false
+   * otherwise (the engine cancels and re-places). The answer arrives as an 'amend' event. */
   amend(clientOrderId: string, price: number, qty: number): boolean {
     const o = this.store.get(clientOrderId);
     if (!o || isTerminal(o.state) || o.state === 'CANCEL_PENDING' || o.amendQty > 0 || qty <= 0 || (o.type === 'LIMIT' && price <= 0)) return false;

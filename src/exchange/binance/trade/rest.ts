@@ -19,6 +19,7 @@ import { Ed25519Signer, HmacSha256 } from '../../../orders/sign.js';
 import { Ed25519RestSigner, HmacHexSigner, blankOrderFields, type PayloadSigner } from '../../../orders/template.js';
 import type { ExchangeFill, ExchangeOrder, ExchangePosition } from '../../../orders/types.js';
 import { AsciiWriter } from '../../../orders/wire.js';
+import { formatScaled } from '../../../util/fixed.js';
 import type { HopRecorder } from '../../../latency/hops.js';
 import { Hop } from '../../../latency/hops.js';
 import { nowNs } from '../../../latency/clock.js';
@@ -253,6 +254,86 @@ export class BinanceRestGateway extends BaseGateway implements VenueGateway {
     }
     if (res.status !== 200) return this.errorOutcome(res);
     return this.reportOrderJson(res.text, 'rest');
+  }
+
+  // ---------------------------------------------------------------------------------------- amend
+
+  /**
+   * Change an open LIMIT order in place.
+   * - USD-M: `PUT /fapi/v1/order` (WS API `order.modify`): new price and quantity; the order loses its queue place
+   *   (Binance cancels it instead when the new quantity is not above the filled part, or a post-only would take).
+   * - Spot: `PUT /api/v3/order/amend/keepPriority` (WS API `order.amend.keepPriority`): a quantity DECREASE at the
+   *   same price only (queue priority kept); false for a price change or an increase (cancel + re-place instead).
+   *   The order keeps its client id (sent as newClientOrderId, which Binance allows).
+   * The answer is an 'amend' event (code 0 = the new price/qty stand); the stream's AMENDMENT/REPLACED is a no-op.
+   */
+  amend(o: GatewayOrder, price: number, qty: number): boolean {
+    const t = this.templates.get(o.symbol);
+    if (!t || this.isHalted() || o.type !== 'LIMIT') return false;
+    if (this.isSpot && (price !== o.price || qty >= o.qty)) return false;
+    if (!this.isSpot && price === o.price && qty === o.qty) return false;
+    this.sendAmend(o, price, qty, t).then(
+      (out) => this.afterAmend(o, out),
+      (err: unknown) => this.afterAmend(o, fail('unknown', 0, String((err as Error)?.message ?? err))),
+    );
+    return true;
+  }
+
+  /** the amend request's params (without recvWindow/timestamp/signature) */
+  protected amendParams(o: GatewayOrder, price: number, qty: number, t: BinanceOrderTemplate): Record<string, string> {
+    const p: Record<string, string> = { symbol: o.symbol };
+    if (o.exchangeOrderId !== '') p['orderId'] = o.exchangeOrderId;
+    else p['origClientOrderId'] = o.clientOrderId;
+    if (this.isSpot) {
+      p['newQty'] = formatScaled(qty, t.inst.qtyDecimals);
+      p['newClientOrderId'] = o.clientOrderId;
+    } else {
+      p['side'] = o.side;
+      p['quantity'] = formatScaled(qty, t.inst.qtyDecimals);
+      p['price'] = formatScaled(price, t.inst.priceDecimals);
+    }
+    return p;
+  }
+
+  protected async sendAmend(o: GatewayOrder, price: number, qty: number, t: BinanceOrderTemplate): Promise<SendOutcome> {
+    const p = this.amendParams(o, price, qty, t);
+    const q = Object.entries(p).map(([k, v]) => k + '=' + encodeURIComponent(v)).join('&');
+    let res: RestResponse;
+    try {
+      res = await this.signed('PUT', this.prefix + (this.isSpot ? '/order/amend/keepPriority' : '/order'), q);
+    } catch (err) {
+      return BinanceRestGateway.transportOutcome(err);
+    }
+    if (res.status !== 200) return this.errorOutcome(res);
+    let j: Json | undefined;
+    try {
+      j = obj(parseJsonIds(res.text, BINANCE_ID_PATTERNS));
+    } catch {
+      j = undefined;
+    }
+    return j ? this.amendAnswer(j, 'rest') : fail('unknown', 0, 'MALFORMED_RESPONSE');
+  }
+
+  /** The amend's answer: USD-M returns the order (CANCELED when Binance cancelled it instead), Spot {amendedOrder}. */
+  protected amendAnswer(j: Json, source: 'rest' | 'wsapi'): SendOutcome {
+    if (this.isSpot) return obj(j['amendedOrder']) ? OK : fail('unknown', 0, 'MALFORMED_RESPONSE');
+    const q = toExchangeOrder(j, this.venue, this.scale);
+    if (!q) return fail('unknown', 0, 'MALFORMED_RESPONSE');
+    if (q.state === 'CANCELED' || q.state === 'EXPIRED') {
+      this.emitFromExchangeOrder(q, source);
+      return fail('rejected', 0, 'CANCELED_BY_MODIFY');
+    }
+    return OK;
+  }
+
+  protected afterAmend(o: GatewayOrder, out: SendOutcome, source: 'rest' | 'wsapi' = 'rest'): void {
+    const e = this.begin('amend', o.symbol, o.clientOrderId, o.state, source);
+    if (!out.ok) {
+      e.code = out.code === 0 ? -1 : out.code; // never 0 on failure (unknown outcome: reported failed; the stream/query corrects)
+      e.reason = out.reason;
+      if (out.cls === 'clock') this.clock.requestResync().catch(() => undefined);
+    }
+    this.fire();
   }
 
   async cancelAll(symbol?: string): Promise<void> {

@@ -19,6 +19,7 @@ import { Hop } from '../../../latency/hops.js';
 import { log } from '../../../util/log.js';
 import { mapBinanceError } from './errors.js';
 import { BinanceRestGateway, type BinanceGatewayConfig } from './rest.js';
+import type { BinanceOrderTemplate } from './template.js';
 
 export type WsParams = Record<string, string | number | boolean>;
 
@@ -177,6 +178,26 @@ export class BinanceWsApiGateway extends BinanceRestGateway {
     const res = obj(r['result']);
     if (!res) return fail('unknown', 0, 'MALFORMED_RESPONSE');
     return this.reportOrderObject(res, 'wsapi');
+  }
+
+  protected override async sendAmend(o: GatewayOrder, price: number, qty: number, t: BinanceOrderTemplate): Promise<SendOutcome> {
+    if (!this.session.rpc.ready) return super.sendAmend(o, price, qty, t);
+    const p: Record<string, string | number> = { ...this.amendParams(o, price, qty, t), timestamp: this.clock.nowMs(), recvWindow: this.recvWindow };
+    let r: Json;
+    try {
+      r = await this.session.request(this.isSpot ? 'order.amend.keepPriority' : 'order.modify', this.session.authParams(p));
+    } catch (err) {
+      return BinanceWsApiGateway.wsFailure(err);
+    }
+    const bad = this.wsOutcome(r);
+    if (bad) return bad;
+    const res = obj(r['result']);
+    if (!res) return fail('unknown', 0, 'MALFORMED_RESPONSE');
+    return this.amendAnswer(res, 'wsapi');
+  }
+
+  protected override afterAmend(o: GatewayOrder, out: SendOutcome): void {
+    super.afterAmend(o, out, 'wsapi');
   }
 
   override async cancelAll(symbol?: string): Promise<void> {
