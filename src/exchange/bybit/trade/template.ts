@@ -33,6 +33,10 @@ export interface TemplateInstrument {
 
 const TIF: Record<string, string> = { GTC: 'GTC', IOC: 'IOC', FOK: 'FOK', POST_ONLY: 'PostOnly' };
 
+function tifIndex(t: OrderFields['tif']): number {
+  return t === 'GTC' ? 0 : t === 'IOC' ? 1 : t === 'FOK' ? 2 : 3;
+}
+
 export class BybitOrderTemplate {
   private readonly head: Buffer;
   private readonly tifBytes = new Map<string, Buffer>();
@@ -53,27 +57,28 @@ export class BybitOrderTemplate {
     this.prepare();
   }
 
-  /** per side and type: everything up to the qty value, e.g. {"category":..,"side":"Buy","orderType":"Limit","qty":" */
-  private readonly heads = new Map<string, Buffer>();
-  /** per tif: `","timeInForce":"GTC","orderLinkId":"` (limit) and the market variant */
-  private readonly linkParts = new Map<string, Buffer>();
+  /** per side and type: everything up to the qty value, e.g. {"category":..,"side":"Buy","orderType":"Limit","qty":"
+   * (index: side * 2 + market; no key string built per order) */
+  private readonly heads: Buffer[] = [];
+  /** `","timeInForce":"GTC","orderLinkId":"` per tif (index tifIndex) and the market variant (index 4) */
+  private readonly linkParts: Buffer[] = [];
 
   private prepare(): void {
-    for (const side of ['BUY', 'SELL']) {
-      const sideText = side === 'BUY' ? 'Buy' : 'Sell';
-      this.heads.set(side + 'MARKET', Buffer.concat([this.head, Buffer.from(sideText, 'latin1'), C0]));
-      this.heads.set(side + 'LIMIT', Buffer.concat([this.head, Buffer.from(sideText, 'latin1'), C2]));
+    for (const side of [0, 1]) {
+      const sideText = side === 0 ? 'Buy' : 'Sell';
+      this.heads[side * 2 + 1] = Buffer.concat([this.head, Buffer.from(sideText, 'latin1'), C0]);
+      this.heads[side * 2] = Buffer.concat([this.head, Buffer.from(sideText, 'latin1'), C2]);
     }
-    for (const [k, b] of this.tifBytes) this.linkParts.set(k, Buffer.concat([b, C4]));
-    this.linkParts.set('MARKET', this.category === 'spot' ? Buffer.concat([C1, C4]) : C4);
+    for (const [k, b] of this.tifBytes) this.linkParts[tifIndex(k as OrderFields['tif'])] = Buffer.concat([b, C4]);
+    this.linkParts[4] = this.category === 'spot' ? Buffer.concat([C1, C4]) : C4;
   }
 
   /** Write the JSON order body (without envelope) into w at its current position. */
   writeArgs(w: AsciiWriter, f: OrderFields): void {
     const market = f.type === 'MARKET';
-    w.bytes(this.heads.get(f.side + (market ? 'MARKET' : 'LIMIT'))!).scaled(f.qty, this.inst.qtyDecimals);
+    w.bytes(this.heads[(f.side === 'BUY' ? 0 : 2) + (market ? 1 : 0)]!).scaled(f.qty, this.inst.qtyDecimals);
     if (!market) w.bytes(C3).scaled(f.price, this.inst.priceDecimals);
-    w.bytes(this.linkParts.get(market ? 'MARKET' : f.tif)!).str(f.clientOrderId).byte(34);
+    w.bytes(this.linkParts[market ? 4 : tifIndex(f.tif)]!).str(f.clientOrderId).byte(34);
     if (f.reduceOnly && this.category === 'linear') w.bytes(C5);
     w.byte(125 /* } */);
   }
