@@ -193,11 +193,11 @@ process.exit(r.code);
         book.endBatch();
         const t = await arrived;
         if (t < 0) lost++;
+        else if (i >= warm) hist.recordValue(Math.max(0, Math.round(t - sent)));
         if (Date.now() - lastLog >= 5000) {
           lastLog = Date.now();
           log(`engine ${opts.transport}: ${i + 1} of ${total} triggers, lost ${lost}`);
         }
-        else if (i >= warm) hist.recordValue(Math.max(0, Math.round(t - sent)));
         await new Promise((r) => setTimeout(r, gap));
       }
       log(`engine ${opts.transport}: ${hist.totalCount} triggers, lost ${lost}`);
