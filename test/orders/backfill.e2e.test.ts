@@ -116,3 +116,52 @@ for (const venue of ['binanceSpot', 'binanceUsdm', 'bybitLinear', 'bybitSpot'] a
     });
   });
 }
+
+describe('binanceUsdm: the listenKey dies (closed without listenKeyExpired): renewed, and the gap backfilled', () => {
+  let s: SimHandle;
+  let gw: VenueGateway;
+  let m: OrderManager;
+  beforeAll(async () => {
+    s = await sim(['binanceUsdm']);
+    gw = gatewayFor(s, 'binanceUsdm');
+    ({ m } = manager(instrumentOf(s, 'binanceUsdm'), gw));
+    await m.start();
+  });
+  afterAll(async () => {
+    await m?.stop();
+    await s?.close();
+  });
+
+  it('a new key and connection; fills made while the key was dead reach the engine once', async () => {
+    const venue = 'binanceUsdm' as const;
+    const inst = instrumentOf(s, venue);
+    const lot = (n: number) => 2 * n * 10 ** Math.max(0, inst.qtyDecimals - 3);
+    const book = s.books.get(venue)!.get('BTCUSDT')!;
+    const tick = Math.round(Number(inst.tickSize) * 10 ** inst.priceDecimals);
+    const bid = book.bestBidPrice() - 2 * tick; // just below the best bid: the market should not reach it by itself
+    const ids = [1, 2].map((k) => m.place({ slot: 0, side: 'BUY', type: 'LIMIT', tif: 'GTC', price: bid, qty: lot(k) })!);
+    for (const id of ids) await untilState(m, id, ['ACKED', 'PARTIALLY_FILLED', 'FILLED']);
+    const us = (gw as unknown as { userStream: { currentListenKey: string } }).userStream;
+    const key0 = us.currentListenKey;
+    const reconciles = m.counts.reconciles;
+    // the exchange drops the key (as after an expiry whose event we never saw) and closes the stream
+    const ep = s.endpoints[venue]!;
+    const del = await fetch(`${ep.restBaseUrl}/fapi/v1/listenKey`, { method: 'DELETE', headers: { 'x-mbx-apikey': ep.apiKey } });
+    expect(del.status).toBe(200);
+    await del.text();
+    const sweep = book.depth(1000).bids.filter(([p]) => p >= bid).reduce((a, [, q]) => a + q, 0);
+    const openAtGap = ids.every((id) => m.order(id)!.state === 'ACKED');
+    if (sweep > 0) expect(book.submit({ accountId: 'test-counterparty', clientOrderId: 'sweep-lk', side: 'SELL', type: 'LIMIT', tif: 'IOC', priceTicks: bid, qtyLots: sweep, reduceOnly: false }).ok).toBe(true);
+
+    await until(() => us.currentListenKey !== key0 && m.counts.reconciles > reconciles, 8000, 'new listenKey and reconcile');
+    await until(() => ids.every((id) => m.order(id)!.state === 'FILLED' && m.order(id)!.filledQty === m.order(id)!.qty), 8000, 'backfilled fills');
+    const history = await gw.tradeHistory!('BTCUSDT', Date.now() - 120_000);
+    for (const id of ids) {
+      const o = m.order(id)!;
+      expect([...o.tradeIds].sort()).toEqual(history.filter((f) => f.exchangeOrderId === o.exchangeOrderId).map((f) => f.tradeId).sort());
+    }
+    const p = (await gw.positions()).find((x) => x.symbol === 'BTCUSDT');
+    expect(m.store.positions.get(venue, 'BTCUSDT').qty).toBe(p?.qty);
+    if (openAtGap) expect(m.counts.backfilled).toBeGreaterThan(0); // else the market filled them before the gap
+  });
+});

@@ -7,7 +7,9 @@
  * - USD-M: `POST /fapi/v1/listenKey`, keep-alive `PUT` every `keepAliveMs` (default 30 min), stream on
  *   `{wsStreamBaseUrl}/private/ws?listenKey=K`. `listenKeyExpired` (or -1125 on keep-alive) -> a clean
  *   re-subscribe: new key, new connection, old one closed.
- * After any (re)subscribe `onResubscribed` runs so the owner can reconcile what it may have missed.
+ * After any (re)subscribe `onResubscribed` runs so the owner can reconcile what it may have missed (the manager
+ * queries order states and backfills fills from the trade history). A disconnect of the USD-M stream checks its key
+ * with a keep-alive: a dead key (-1125) is renewed instead of reconnecting with it forever.
  */
 import { ManagedWs } from '../../ws/client.js';
 import { obj, parseJsonSafe, str, type Json } from '../../../orders/json.js';
@@ -123,6 +125,11 @@ export class BinanceUsdmUserStream {
       onFrame: (data, recvNs) => this.onFrame(data, recvNs),
       onOpen: (_w, rc) => {
         if (rc) this.hooks.onResubscribed?.();
+      },
+      // the key may be gone (expired or closed without a listenKeyExpired we saw): reconnecting with it would fail
+      // forever. A keep-alive answers -1125 for a dead key, which renews it (new key, new connection).
+      onDisconnect: (w) => {
+        if (w === this.ws && !this.stopped) void this.keepAlive().catch(() => undefined);
       },
       backoffInitialMs: 50,
       backoffMaxMs: 5000,
