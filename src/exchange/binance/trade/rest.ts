@@ -416,7 +416,9 @@ export class BinanceRestGateway extends BaseGateway implements VenueGateway {
     const sym = 'symbol=' + encodeURIComponent(symbol);
     const limit = 1000;
     const out: ExchangeFill[] = [];
-    let params = sym + '&startTime=' + Math.max(0, Math.floor(sinceLocalMs + this.clock.offsetMs)) + '&limit=' + limit;
+    // USD-M serves at most 7 days back (-1127 beyond): an older open order's earlier fills are then out of reach
+    const floor = this.isSpot ? 0 : this.clock.nowMs() - 7 * 86_400_000 + 60_000;
+    let params = sym + '&startTime=' + Math.max(floor, Math.floor(sinceLocalMs + this.clock.offsetMs)) + '&limit=' + limit;
     for (let page = 0; page < maxPages; page++) {
       const res = await this.signed('GET', path, params);
       if (res.status !== 200) throw new Error(`${this.venue} trade history: ${res.status} ${res.text}`);

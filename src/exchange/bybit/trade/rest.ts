@@ -328,8 +328,11 @@ export class BybitRestGateway extends BaseGateway implements VenueGateway {
    * followed by nextPageCursor until the page reaches older fills or `maxPages`); returned oldest first.
    */
   async tradeHistory(symbol: string, sinceLocalMs: number, maxPages = 20): Promise<ExchangeFill[]> {
-    const since = Math.max(0, Math.floor(sinceLocalMs + this.clock.offsetMs));
-    const base = `category=${this.category}&symbol=${symbol}&startTime=${since}&limit=100`;
+    // startTime alone means [startTime, startTime + 7 days]: never start more than 7 days back, or the newest fills
+    // would fall outside the window (an older open order's earlier fills are then out of reach)
+    const floor = this.clock.nowMs() - 7 * 86_400_000 + 60_000;
+    const since = Math.max(floor, Math.floor(sinceLocalMs + this.clock.offsetMs));
+    const base = `category=${this.category}&symbol=${symbol}&execType=Trade&startTime=${since}&limit=100`;
     const out: ExchangeFill[] = [];
     let cursor = '';
     for (let page = 0; page < maxPages; page++) {
