@@ -125,6 +125,8 @@ export abstract class BaseGateway {
     e.fee = 0;
     e.feeAsset = '';
     e.maker = false;
+    e.orderPrice = 0;
+    e.orderQty = 0;
     e.code = 0;
     e.reason = '';
     e.exchTimeMs = 0;

@@ -235,6 +235,16 @@ export class OrderStore {
       return 'applied';
     }
 
+    if (ev.kind === 'amend' && ev.source === 'stream' && ev.orderQty > 0) {
+      // the exchange reports the order as amended (Binance AMENDMENT / REPLACED): its price and quantity now, whatever
+      // became of our request's answer (a timed-out amend that did happen is learned here)
+      if (isTerminal(o.state)) return this.stale();
+      if (ev.orderPrice > 0) o.price = ev.orderPrice;
+      o.qty = ev.orderQty;
+      if (o.filledQty >= o.qty) o.state = 'FILLED';
+      return 'applied';
+    }
+
     if (ev.kind === 'amend' && o.amendQty > 0 && ev.source !== 'stream') {
       // the answer to our amend request: code 0 = the new price/qty stand
       if (ev.code === 0) {

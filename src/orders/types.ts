@@ -72,6 +72,9 @@ export interface OrderEvent {
   fee: number;
   feeAsset: string;
   maker: boolean;
+  /** kind 'amend' from a private stream: the order's price / quantity after the amend (0 = not given) */
+  orderPrice: number;
+  orderQty: number;
   /** exchange error code and text for rejects ('' / 0 otherwise) */
   code: number;
   reason: string;
@@ -84,7 +87,7 @@ export interface OrderEvent {
 export function blankOrderEvent(): OrderEvent {
   return {
     venue: 'binanceSpot', symbol: '', kind: 'ack', clientOrderId: '', exchangeOrderId: '', state: 'NEW_PENDING',
-    tradeId: '', fillPrice: 0, fillQty: 0, cumQty: 0, fee: 0, feeAsset: '', maker: false, code: 0, reason: '',
+    tradeId: '', fillPrice: 0, fillQty: 0, cumQty: 0, fee: 0, feeAsset: '', maker: false, orderPrice: 0, orderQty: 0, code: 0, reason: '',
     exchTimeMs: 0, localNs: 0, source: 'stream',
   };
 }

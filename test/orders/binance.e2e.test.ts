@@ -79,6 +79,27 @@ for (const venue of ['binanceUsdm', 'binanceSpot'] as const) {
         await untilState(m, id, ['CANCELED']);
       });
 
+      it('an amend whose answer is lost (timeout) is learned from the stream (AMENDMENT / REPLACED)', async () => {
+        const { bid } = bbo(s, venue);
+        const p0 = Math.max(1, bid - 600);
+        const id = m.place({ slot: 0, side: 'BUY', type: 'LIMIT', tif: 'GTC', price: p0, qty: lot(3) })!;
+        await untilState(m, id, ['ACKED']);
+        const want = venue === 'binanceSpot' ? { price: p0, qty: lot(1) } : { price: p0 - 1, qty: lot(5) };
+        s.inject({ kind: 'latencyMs', market: venue, ms: 1500 }); // answers later than the 1 s client timeout
+        try {
+          expect(m.amend(id, want.price, want.qty)).toBe(true);
+          await until(() => m.order(id)!.amendQty === 0, 4000, 'amend answered (timeout)');
+          expect(m.order(id)!.reason).toMatch(/TIMEOUT|TRANSPORT/); // the answer was lost: outcome unknown
+        } finally {
+          s.clear();
+        }
+        await until(() => m.order(id)!.qty === want.qty && m.order(id)!.price === want.price, 4000, `amend learned from the stream (qty ${m.order(id)!.qty})`);
+        const ex = (await m.openOrders(venue)).find((o) => o.clientOrderId === id)!;
+        expect(ex).toMatchObject({ price: want.price, qty: want.qty });
+        m.cancel(id);
+        await untilState(m, id, ['CANCELED']);
+      });
+
       it('fills a marketable order; fills arrive once each from the private stream and move the position', async () => {
         const { ask } = bbo(s, venue);
         const before = m.store.positions.get(venue, 'BTCUSDT').qty;

@@ -11,8 +11,8 @@ import type { ScaleLookup } from '../../../orders/scale.js';
 import type { OrderEvent, OrderEventKind, OrderState } from '../../../orders/types.js';
 import type { UserFrameHandlers } from './parse.js';
 
-const KEYS = new NameSet(['e', 'E', 'T', 's', 'c', 'C', 'i', 'X', 'x', 'z', 'l', 'L', 'n', 'N', 't', 'm', 'r', 'event', 'data', 'o']);
-const enum K { e, E, T, s, c, C, i, X, x, z, l, L, n, N, t, m, r, event, data, o }
+const KEYS = new NameSet(['e', 'E', 'T', 's', 'c', 'C', 'i', 'X', 'x', 'z', 'l', 'L', 'n', 'N', 't', 'm', 'r', 'event', 'data', 'o', 'p', 'q']);
+const enum K { e, E, T, s, c, C, i, X, x, z, l, L, n, N, t, m, r, event, data, o, p, q }
 
 const WORDS = new NameSet([
   'executionReport', 'ORDER_TRADE_UPDATE', 'TRADE_LITE',
@@ -43,6 +43,8 @@ function reset(out: OrderEvent, venue: VenueId): void {
   out.fee = 0;
   out.feeAsset = '';
   out.maker = false;
+  out.orderPrice = 0;
+  out.orderQty = 0;
   out.code = 0;
   out.reason = '';
   out.exchTimeMs = 0;
@@ -109,6 +111,10 @@ export class BinanceFastUserParser {
       out.maker = f.bool(K.m);
     }
     if (out.kind === 'reject') out.reason = f.text(K.r);
+    if (out.kind === 'amend') {
+      out.orderPrice = f.scaled(K.p, sc.priceDecimals);
+      out.orderQty = f.scaled(K.q, sc.qtyDecimals);
+    }
     out.exchTimeMs = f.num(K.T) || f.num(K.E);
     out.localNs = localNs;
     h.order(out);
@@ -136,6 +142,10 @@ export class BinanceFastUserParser {
       out.fee = o.num(K.n);
       out.feeAsset = o.kind[K.N] === VK.Str ? this.assets.get(o, K.N) : '';
       out.maker = o.bool(K.m);
+    }
+    if (out.kind === 'amend') {
+      out.orderPrice = o.scaled(K.p, sc.priceDecimals);
+      out.orderQty = o.scaled(K.q, sc.qtyDecimals);
     }
     out.exchTimeMs = o.num(K.T) || outer.num(K.E);
     out.localNs = localNs;

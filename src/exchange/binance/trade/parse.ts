@@ -72,6 +72,8 @@ function reset(out: OrderEvent, venue: VenueId, source: OrderEvent['source']): v
   out.fee = 0;
   out.feeAsset = '';
   out.maker = false;
+  out.orderPrice = 0;
+  out.orderQty = 0;
   out.code = 0;
   out.reason = '';
   out.exchTimeMs = 0;
@@ -153,6 +155,10 @@ function executionReport(e: Json, venue: VenueId, scale: ScaleLookup, out: Order
     out.maker = e['m'] === true;
   }
   if (out.kind === 'reject') out.reason = str(e['r']);
+  if (out.kind === 'amend') {
+    out.orderPrice = scaled(e['p'], sc.priceDecimals);
+    out.orderQty = scaled(e['q'], sc.qtyDecimals);
+  }
   out.exchTimeMs = num(e['T']) || num(e['E']);
   out.localNs = localNs;
   h.order(out);
@@ -177,6 +183,10 @@ function orderTradeUpdate(o: Json, eventMs: number, venue: VenueId, scale: Scale
     out.fee = num(o['n']);
     out.feeAsset = str(o['N']);
     out.maker = o['m'] === true;
+  }
+  if (out.kind === 'amend') {
+    out.orderPrice = scaled(o['p'], sc.priceDecimals);
+    out.orderQty = scaled(o['q'], sc.qtyDecimals);
   }
   out.exchTimeMs = num(o['T']) || eventMs;
   out.localNs = localNs;

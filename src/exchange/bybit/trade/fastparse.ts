@@ -106,6 +106,8 @@ export class BybitFastParser {
     out.fee = f.num(I.execFee);
     out.feeAsset = k[I.feeCurrency] === VK.Str ? this.assets.get(f, I.feeCurrency) : '';
     out.maker = f.bool(I.isMaker);
+    out.orderPrice = 0;
+    out.orderQty = 0;
     out.code = 0;
     out.reason = '';
     out.exchTimeMs = f.num(I.execTime);

@@ -68,6 +68,8 @@ function reset(out: OrderEvent, venue: VenueId): void {
   out.fee = 0;
   out.feeAsset = '';
   out.maker = false;
+  out.orderPrice = 0;
+  out.orderQty = 0;
   out.code = 0;
   out.reason = '';
   out.exchTimeMs = 0;
