@@ -5,8 +5,10 @@
  *  - Binance Spot executionReport TRADE (WS API wrapped), USD-M ORDER_TRADE_UPDATE TRADE and TRADE_LITE (id > 2^53),
  *  - Bybit private execution push, Bybit trade-WS order.create ack.
  * The JSON path includes the Buffer -> string decode the stream does before it (the byte path needs none).
+ * Also prints the GCs and heap delta over 100,000 frames per path (allocation: needs node --expose-gc).
  * Run: npm run bench -- --filter orders-parse
  */
+import { PerformanceObserver } from 'node:perf_hooks';
 import type { Bench } from 'tinybench';
 import { BinanceFastUserParser } from '../../src/exchange/binance/trade/fastparse.js';
 import { parseUserFrame } from '../../src/exchange/binance/trade/parse.js';
@@ -21,7 +23,22 @@ const TL = '{"e":"TRADE_LITE","E":1795318841607,"T":1795318841606,"s":"BTCUSDT",
 const BY_EXEC = '{"topic":"execution","id":"386825804_BTCUSDT_140612148849382","creationTime":1746270400355,"data":[{"category":"linear","symbol":"BTCUSDT","closedSize":"0","execFee":"0.0533","execId":"0ab1bdf7-4219-438b-b30a-32ec863018f7","execPrice":"95900.1","execQty":"0.002","execType":"Trade","execValue":"191.8002","feeRate":"0.00055","tradeIv":"","markIv":"","blockTradeId":"","markPrice":"95901.48","indexPrice":"","underlyingPrice":"","leavesQty":"0.008","orderId":"9aac161b-8ed6-450d-9cab-c5cc67c21784","orderLinkId":"twmhx3k2a01z9q-3","orderPrice":"95900.1","orderQty":"0.01","orderType":"Limit","stopOrderType":"UNKNOWN","side":"Buy","execTime":"1746270400353","isLeverage":"0","isMaker":false,"seq":140612148849382,"marketUnit":"","execPnl":"0","createType":"CreateByUser","extraFees":[],"feeCurrency":"USDT"}]}';
 const BY_ACK = '{"reqId":"twm-r-17","retCode":0,"retMsg":"OK","op":"order.create","data":{"orderId":"1321003749386327552","orderLinkId":"twmhx3k2a01z9q-4"},"retExtInfo":{},"header":{"X-Bapi-Limit":"10","X-Bapi-Limit-Status":"9","X-Bapi-Limit-Reset-Timestamp":"1711001595207","Traceid":"77b0b5f1d1c9c1b2b1a1e0d9c8b7a6f5","Timenow":"1711001595207"},"connId":"cpv85t788smd8vfdb8p0-2f"}';
 
-export default function register(bench: Bench): void {
+async function allocOf(name: string, n: number, step: () => void): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  for (let i = 0; i < 10_000; i++) step();
+  let gcs = 0;
+  const obs = new PerformanceObserver((l) => (gcs += l.getEntries().length));
+  obs.observe({ entryTypes: ['gc'] });
+  gc?.();
+  const before = process.memoryUsage().heapUsed;
+  for (let i = 0; i < n; i++) step();
+  const delta = process.memoryUsage().heapUsed - before;
+  await new Promise((r) => setTimeout(r, 50));
+  obs.disconnect();
+  process.stdout.write(`orders-parse alloc: ${name}: ${n} frames, GCs ${gcs}, heap delta ${delta} B (${(delta / n).toFixed(1)} B/frame after those GCs)\n`);
+}
+
+export default async function register(bench: Bench): Promise<void> {
   const scale = scaleTable([
     { venue: 'binanceSpot', symbol: 'BTCUSDT', priceDecimals: 2, qtyDecimals: 5 },
     { venue: 'binanceUsdm', symbol: 'BTCUSDT', priceDecimals: 2, qtyDecimals: 3 },
@@ -72,5 +89,9 @@ export default function register(bench: Bench): void {
     by.parseCreateAck(bufs.ack, ack);
     sink += ack.retCode;
   });
+  await allocOf('usdm ORDER_TRADE_UPDATE, JSON path', 100_000, () => parseUserFrame(bufs.otu.toString('utf8'), 'binanceUsdm', scale, ev, h, 1));
+  await allocOf('usdm ORDER_TRADE_UPDATE, byte path', 100_000, () => usdm.parse(bufs.otu, ev, h, 1));
+  await allocOf('spot executionReport, JSON path', 100_000, () => parseUserFrame(bufs.er.toString('utf8'), 'binanceSpot', scale, ev, h, 1));
+  await allocOf('spot executionReport, byte path', 100_000, () => spot.parse(bufs.er, ev, h, 1));
   if (sink < 0) console.log(sink);
 }
