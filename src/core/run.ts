@@ -34,6 +34,8 @@ import { startSim, type SimHandle, type SimVenueName } from '../sim/index.js';
 import { spawnSimChild, type SimChild } from './simchild.js';
 import { buildSummary, formatSummary, type RunSummary } from './summary.js';
 import { LatencyMonitor } from '../latency/monitor.js';
+import { checkHost, HostCheckError } from '../ops/host-check.js';
+import { hostCheckFromConfig } from '../ops/config.js';
 import { latencyPageHtml, latencySnapshotJson } from '../latency/live.js';
 
 const HELP = `usage: tickwire run [--config FILE] [--duration SECONDS] [--summary-json FILE] [--paper] [--sim-inline] [--sim-cpu LIST]
@@ -51,7 +53,8 @@ persistence (journal + snapshots in persistence.dir) and the loopback control pl
 
 Without --config the demo parameters apply: market maker on binanceSpot BTCUSDT at the touch.
 Signals: SIGINT/SIGTERM = graceful stop (exit 0); a second one = kill switch. SIGUSR2 = latency histogram dump.
-Exit codes: 0 normal stop, 2 usage/config error, killSwitch.exitCode (default 3) when the kill switch fired.
+Exit codes: 0 normal stop, 2 usage/config error, killSwitch.exitCode (default 3) when the kill switch fired,
+4 when hostCheck.mode is 'refuse' and the core pinning or host tuning differs from the config (the message names each).
 Control: the URL and token go to <persistence.dir>/${RUN_STATE_FILE} (mode 0600); TICKWIRE_CONTROL_TOKEN sets the token.
 `;
 
@@ -178,6 +181,10 @@ export async function runEngine(o: RunOptions = {}): Promise<RunResult> {
   const cfg = loadConfig({ file: o.config, env, overrides });
   const log = createLogger({ level: cfg.log.level, destinations: cfg.log.destinations, name: 'tickwire' });
   setRootLogger(log);
+
+  // issue 7 "Health": core pinning and host tuning as the config demands (refuse = throw HostCheckError, exit 4)
+  const hc = hostCheckFromConfig(cfg.hostCheck);
+  checkHost(hc.expect, { mode: hc.mode, logger: log });
 
   const dir = cfg.persistence.dir;
   mkdirSync(dir, { recursive: true });
@@ -420,6 +427,10 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof ConfigError) {
       process.stderr.write(`tickwire run: ${e.message}\n`);
       return 2;
+    }
+    if (e instanceof HostCheckError) {
+      process.stderr.write(`tickwire run: ${e.message}\n`);
+      return 4;
     }
     process.stderr.write(`tickwire run: ${(e as Error).message}\n`);
     return 1;
