@@ -13,7 +13,7 @@ import type { OrderEntry } from './orderentry.js';
 import { PaperVenue } from './paper.js';
 import type { ExtraMetric } from '../control/metrics.js';
 import type { Config } from '../config/schema.js';
-import type { Secrets } from '../config/secrets.js';
+import type { BinanceCredentials, Secrets } from '../config/secrets.js';
 import { PRESETS } from '../config/presets.js';
 import type { HopRecorder } from '../latency/hops.js';
 import { fetchBinanceInstruments, fetchBybitInstruments } from '../exchange/reference.js';
@@ -153,8 +153,12 @@ export function accessFromConfig(cfg: Config, secrets: Secrets): Partial<Record<
     if (!e.enabled) continue;
     const base = e.preset === 'sim' ? undefined : PRESETS[ex][e.preset];
     const ep = { ...(base ?? {}), ...e.endpoints };
-    const cred = secrets[ex];
-    const creds = cred ? { apiKey: cred.apiKey, apiSecret: cred.apiSecret } : {};
+    const cred: BinanceCredentials | undefined = secrets[ex];
+    // HMAC pair and/or (Binance) the Ed25519 pair: with it the WS API session logs on and orders go unsigned
+    const creds: Pick<VenueAccess, 'apiKey' | 'apiSecret' | 'ed25519ApiKey' | 'ed25519PrivateKeyPem'> = {
+      ...(cred?.apiKey !== undefined && cred.apiSecret !== undefined ? { apiKey: cred.apiKey, apiSecret: cred.apiSecret } : {}),
+      ...(cred?.ed25519ApiKey !== undefined && cred.ed25519PrivateKeyPem !== undefined ? { ed25519ApiKey: cred.ed25519ApiKey, ed25519PrivateKeyPem: cred.ed25519PrivateKeyPem } : {}),
+    };
     const spot = ex === 'binance' ? 'binanceSpot' : 'bybitSpot';
     const fut = ex === 'binance' ? 'binanceUsdm' : 'bybitLinear';
     const fix = ex === 'bybit' ? stripBybitPath : (u: string) => u;

@@ -118,7 +118,15 @@ const r = await runEngine({
 });
 process.exit(r.code);
 `;
-    const env = { ...process.env, TICKWIRE_BINANCE_API_KEY: ep.apiKey, TICKWIRE_BINANCE_API_SECRET: ep.apiSecret };
+    // HMAC pair (REST signs with it) and the simulator's Ed25519 pair (the WS API session logs on, so WS orders
+    // carry no per-request signature), as a deployment passes them: env + a 0600 PEM file
+    const pemFile = join(tmp, 'ed25519.pem');
+    const withEd = process.env['TICKWIRE_W2W_ED25519'] !== '0' && ep.ed25519ApiKey !== undefined && ep.ed25519PrivateKeyPem !== undefined;
+    if (withEd) writeFileSync(pemFile, ep.ed25519PrivateKeyPem!, { mode: 0o600 });
+    const env = {
+      ...process.env, TICKWIRE_BINANCE_API_KEY: ep.apiKey, TICKWIRE_BINANCE_API_SECRET: ep.apiSecret,
+      ...(withEd ? { TICKWIRE_BINANCE_ED25519_API_KEY: ep.ed25519ApiKey, TICKWIRE_BINANCE_ED25519_KEY_FILE: pemFile } : {}),
+    };
     const args = ['--input-type=module', '-e', src];
     child =
       opts.clientCpu !== undefined

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
 import { loadSecrets } from '../../src/config/secrets.js';
+import { generateKeyPairSync } from 'node:crypto';
+import { accessFromConfig } from '../../src/core/wiring.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tw-cfg-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -72,6 +74,30 @@ describe('config', () => {
     expect(loadSecrets(f, {}).binance?.apiKey).toBe('k');
     expect(loadSecrets(undefined, { TICKWIRE_BYBIT_API_KEY: 'a', TICKWIRE_BYBIT_API_SECRET: 'b' }).bybit?.apiSecret).toBe('b');
     expect(() => loadSecrets(undefined, { TICKWIRE_BYBIT_API_KEY: 'a' })).toThrow(ConfigError);
+  });
+
+  it('secrets: a Binance Ed25519 key (env or file, PEM 0600) reaches the venue access the order gateways are built from', () => {
+    const pem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const pemFile = join(dir, 'ed.pem');
+    writeFileSync(pemFile, pem, { mode: 0o644 });
+    const env = { TICKWIRE_BINANCE_API_KEY: 'k', TICKWIRE_BINANCE_API_SECRET: 's', TICKWIRE_BINANCE_ED25519_API_KEY: 'edk', TICKWIRE_BINANCE_ED25519_KEY_FILE: pemFile };
+    expect(issuesOf(() => loadSecrets(undefined, env))[0]?.path).toBe('env.TICKWIRE_BINANCE_ED25519_KEY_FILE'); // 0644 refused
+    chmodSync(pemFile, 0o600);
+    const sec = loadSecrets(undefined, env);
+    expect(sec.binance).toMatchObject({ apiKey: 'k', apiSecret: 's', ed25519ApiKey: 'edk', ed25519PrivateKeyPem: pem });
+    expect(issuesOf(() => loadSecrets(undefined, { TICKWIRE_BINANCE_ED25519_API_KEY: 'edk' }))[0]?.path).toBe('env.TICKWIRE_BINANCE_ED25519_KEY_FILE');
+    // Ed25519 only, from the secrets file
+    const f = join(dir, 'secrets-ed.json');
+    writeFileSync(f, JSON.stringify({ binance: { ed25519ApiKey: 'edk2', ed25519KeyFile: pemFile } }), { mode: 0o600 });
+    const onlyEd = loadSecrets(f, {});
+    expect(onlyEd.binance?.ed25519ApiKey).toBe('edk2');
+    expect(onlyEd.binance?.apiKey).toBeUndefined();
+    // testnet: the preset's endpoints plus both key pairs
+    const cfg = loadConfig({ env: {}, overrides: { exchanges: { binance: { preset: 'testnet' }, bybit: { enabled: false } } } });
+    const a = accessFromConfig(cfg, sec).binanceSpot;
+    expect(a).toMatchObject({ apiKey: 'k', apiSecret: 's', ed25519ApiKey: 'edk', ed25519PrivateKeyPem: pem });
+    expect(a?.wsApi).toBeTruthy();
+    expect(accessFromConfig(cfg, onlyEd).binanceSpot?.apiKey).toBeUndefined();
   });
 });
 
