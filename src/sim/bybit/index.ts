@@ -82,6 +82,8 @@ export interface BybitRateLimits {
   cancelAll: Record<Category, number>;
   amend: Record<Category, number>;
   query: number;
+  /** POST /v5/order/disconnected-cancel-all (Bybit: 5/s) */
+  setDcp: number;
   /** per IP across all REST endpoints per 5 s; over it answers HTTP 403 */
   ipPer5s: number;
 }
@@ -93,6 +95,7 @@ export const DEFAULT_RATE_LIMITS: BybitRateLimits = {
   cancelAll: { linear: 10, spot: 20 },
   amend: { linear: 10, spot: 10 },
   query: 50,
+  setDcp: 5,
   ipPer5s: 600,
 };
 
@@ -109,7 +112,22 @@ export interface BybitVenueOptions {
   minMaxActiveTimeSec?: number;
   /** first `u` of a topic (default 1,000,000 so that u == 1 is only ever a restart) */
   firstUpdateId?: number;
+  /**
+   * Disconnection Protection (DCP) per product, as switched on by Bybit's account manager (not self-service):
+   * default off for every product. When on, `GET /v5/account/query-dcp-info` lists the product and
+   * `POST /v5/order/disconnected-cancel-all` sets its window.
+   */
+  dcpEnabled?: Partial<Record<DcpProduct, boolean>>;
+  /** initial DCP time window in seconds (Bybit's default: 10) */
+  dcpDefaultWindowSec?: number;
 }
+
+/** DCP products (`/v5/order/disconnected-cancel-all` `product`) */
+export type DcpProduct = 'DERIVATIVES' | 'SPOT' | 'OPTIONS';
+/** the private topic that arms DCP for a product, and the sim category it cancels (none for options) */
+const DCP_TOPIC: Record<DcpProduct, string> = { DERIVATIVES: 'dcp.future', SPOT: 'dcp.spot', OPTIONS: 'dcp.option' };
+const DCP_CATEGORY: Record<DcpProduct, Category | undefined> = { DERIVATIVES: 'linear', SPOT: 'spot', OPTIONS: undefined };
+const DCP_PRODUCTS: readonly DcpProduct[] = ['SPOT', 'DERIVATIVES', 'OPTIONS'];
 
 /** The venue handle, with test/control hooks beyond SimVenueHandle. */
 export interface BybitVenueHandle extends SimVenueHandle {
@@ -123,6 +141,8 @@ export interface BybitVenueHandle extends SimVenueHandle {
   topicUpdateId(category: Category, symbol: string, depth: Depth): number | undefined;
   /** open WS connections by kind (tests) */
   connectionCount(kind: 'public' | 'private' | 'trade'): number;
+  /** DCP of an account (tests): window, whether its countdown runs, and how many times it fired */
+  dcpState(apiKey: string, product: DcpProduct): { windowSec: number; armed: boolean; pending: boolean; fired: number };
 }
 
 // ------------------------------------------------------------------------------------------------ state
@@ -161,6 +181,8 @@ interface AcctState {
   /** POST /v5/account/set-margin-mode (GET /v5/account/info shows it) */
   marginMode: string;
   marginModeUpdatedMs: number;
+  /** DCP per product: window (s), countdown after the last dcp-subscribed private connection went away, fired count */
+  dcp: Record<DcpProduct, { windowSec: number; timer: NodeJS.Timeout | undefined; fired: number }>;
 }
 
 const MAX_RECENT = 2000;
@@ -286,6 +308,10 @@ class BybitVenue {
       },
       topicUpdateId: (c, s, d) => this.syms.get(`${c}|${s}`)?.depthFeeds.get(d)?.u,
       connectionCount: (k) => this.conns[k].size,
+      dcpState: (apiKey, product) => {
+        const dc = this.acct(apiKey).dcp[product];
+        return { windowSec: dc.windowSec, armed: this.dcpArmed(this.acct(apiKey), product), pending: dc.timer !== undefined, fired: dc.fired };
+      },
     };
   }
 
@@ -293,6 +319,13 @@ class BybitVenue {
     if (this.closed) return;
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
+    for (const a of this.accts.values()) {
+      for (const p of DCP_PRODUCTS) {
+        const dc = a.dcp[p];
+        if (dc.timer) clearTimeout(dc.timer);
+        dc.timer = undefined;
+      }
+    }
     for (const s of this.syms.values()) s.book.removeListener(s.listener);
     for (const k of ['public', 'private', 'trade'] as const) {
       for (const ws of [...this.conns[k]]) {
@@ -545,6 +578,11 @@ class BybitVenue {
         leverage: new Map(),
         marginMode: 'REGULAR_MARGIN',
         marginModeUpdatedMs: this.startedMs,
+        dcp: {
+          DERIVATIVES: { windowSec: this.opts.dcpDefaultWindowSec ?? 10, timer: undefined, fired: 0 },
+          SPOT: { windowSec: this.opts.dcpDefaultWindowSec ?? 10, timer: undefined, fired: 0 },
+          OPTIONS: { windowSec: this.opts.dcpDefaultWindowSec ?? 10, timer: undefined, fired: 0 },
+        },
       };
       this.accts.set(apiKey, a);
     }
@@ -587,7 +625,7 @@ class BybitVenue {
     const o = this.ext(st, coreOrder);
     const a = this.acct(o.accountId);
     const x = this.extraFor(a, o, st);
-    if (o.status === 'CANCELED' && this.cancelling) x.cancelType = 'CancelByUser';
+    if (o.status === 'CANCELED' && this.cancelling !== undefined) x.cancelType = this.cancelling;
     this.remember(a, st, o);
     const now = this.ctx.nowMs(st.market);
     let execJson: string | undefined;
@@ -651,7 +689,8 @@ class BybitVenue {
     this.walletQueue.set(a, { accountId, category });
   }
 
-  private cancelling = false;
+  /** set while this venue cancels (the order pushes' `cancelType`: CancelByUser, CancelByDCP) */
+  private cancelling: string | undefined = undefined;
   /**
    * amend: shared by REST and the trade WS (qty is the new total quantity, as Bybit's). Done by the core's
    * `SimBook.amend`: the order keeps its id, fills and createdTime; a smaller qty at the same price keeps the queue
@@ -864,6 +903,8 @@ class BybitVenue {
     app.get('/v5/account/fee-rate', (res, req) => this.http(res, req, 'feeRate'));
     app.post('/v5/position/set-leverage', (res, req) => this.http(res, req, 'setLeverage'));
     app.post('/v5/account/set-margin-mode', (res, req) => this.http(res, req, 'setMarginMode'));
+    app.get('/v5/account/query-dcp-info', (res, req) => this.http(res, req, 'dcpInfo'));
+    app.post('/v5/order/disconnected-cancel-all', (res, req) => this.http(res, req, 'setDcp'));
     this.wsRoutes();
     if (this.ownApp) {
       app.any('/*', (res) => {
@@ -1033,6 +1074,7 @@ class BybitVenue {
     else if (ep === 'cancel' || ep === 'cancelBatch') limit = this.limits.cancel[cat];
     else if (ep === 'cancelAll') limit = this.limits.cancelAll[cat];
     else if (ep === 'amend' || ep === 'amendBatch') limit = this.limits.amend[cat];
+    else if (ep === 'setDcp') limit = this.limits.setDcp;
     else limit = this.limits.query;
     const name = ORDER_EPS.has(ep) ? `${ep}|${cat}` : ep;
     let l = this.limiters.get(name);
@@ -1202,6 +1244,84 @@ class BybitVenue {
     return { code: 0, msg: 'Request accepted', result: '{"reasons":[]}' };
   }
 
+  // ---------------------------------------------------------------------------------------------- DCP
+
+  private dcpOn(product: DcpProduct): boolean {
+    return this.opts.dcpEnabled?.[product] === true;
+  }
+
+  /** GET /v5/account/query-dcp-info: the products DCP is switched on for (empty when none) */
+  private dcpInfo(apiKey: string): { code: number; msg: string; result: string } {
+    const a = this.acct(apiKey);
+    const items = DCP_PRODUCTS.filter((p) => this.dcpOn(p)).map((p) => `{"product":"${p}","dcpStatus":"ON","timeWindow":"${a.dcp[p].windowSec}"}`);
+    return { code: 0, msg: 'success', result: `{"dcpInfos":[${items.join(',')}]}` };
+  }
+
+  /**
+   * POST /v5/order/disconnected-cancel-all `{product?: OPTIONS|DERIVATIVES|SPOT, timeWindow: 3..300}`. Applied at once
+   * (Bybit: "takes ~10 s"). Error codes/messages for a bad window and for an account without DCP are guessed (not in
+   * Bybit's docs): 10001 and 10005.
+   */
+  private setDcp(apiKey: string, p: Record<string, unknown>): { code: number; msg: string; result: string } {
+    const prodIn = p['product'] ?? 'OPTIONS';
+    if (prodIn !== 'OPTIONS' && prodIn !== 'DERIVATIVES' && prodIn !== 'SPOT') return { code: 10001, msg: 'params error: product invalid', result: '{}' };
+    const product: DcpProduct = prodIn;
+    const tw = p['timeWindow'];
+    const sec = typeof tw === 'number' ? tw : typeof tw === 'string' && /^\d+$/.test(tw) ? Number(tw) : NaN;
+    if (!Number.isInteger(sec) || sec < 3 || sec > 300) return { code: 10001, msg: 'params error: timeWindow must be an integer in [3, 300]', result: '{}' };
+    if (!this.dcpOn(product)) return { code: 10005, msg: 'Permission denied: disconnection protection is not enabled for this account', result: '{}' };
+    this.acct(apiKey).dcp[product].windowSec = sec;
+    return { code: 0, msg: 'success', result: '{}' };
+  }
+
+  /** some live private connection of the account has subscribed the product's dcp topic */
+  private dcpArmed(a: AcctState, product: DcpProduct): boolean {
+    const topic = DCP_TOPIC[product];
+    for (const ws of a.conns) {
+      const d = ws.getUserData();
+      if (!d.closed && d.topics.has(topic)) return true;
+    }
+    return false;
+  }
+
+  /**
+   * After a private connection that had dcp topics closed, or a dcp subscribe/unsubscribe: a subscribed live
+   * connection stops the countdown; the last one going away (closed, not unsubscribed) starts it.
+   */
+  private dcpCheck(a: AcctState, topics: ReadonlySet<string>, closing = false): void {
+    if (this.closed) return;
+    for (const product of DCP_PRODUCTS) {
+      if (!topics.has(DCP_TOPIC[product]) || !this.dcpOn(product)) continue;
+      const dc = a.dcp[product];
+      if (this.dcpArmed(a, product)) {
+        if (dc.timer) clearTimeout(dc.timer);
+        dc.timer = undefined;
+      } else if (closing && !dc.timer) {
+        dc.timer = setTimeout(() => this.dcpFire(a, product), dc.windowSec * 1000);
+      }
+    }
+  }
+
+  /** the window passed with no dcp-subscribed private connection: cancel every active order of the product */
+  private dcpFire(a: AcctState, product: DcpProduct): void {
+    const dc = a.dcp[product];
+    dc.timer = undefined;
+    if (this.closed || this.dcpArmed(a, product)) return;
+    dc.fired++;
+    const category = DCP_CATEGORY[product];
+    if (!category) return;
+    const apiKey = [...this.accts].find(([, v]) => v === a)?.[0];
+    if (apiKey === undefined) return;
+    let n = 0;
+    this.cancelling = 'CancelByDCP';
+    try {
+      for (const st of this.syms.values()) if (st.category === category) n += st.book.cancelAll(apiKey).length;
+    } finally {
+      this.cancelling = undefined;
+    }
+    this.ctx.log.info({ product, cancelled: n, windowSec: dc.windowSec }, 'bybit sim: DCP fired');
+  }
+
   // ---------------------------------------------------------------------------------------------- private REST
 
   private privateEndpoint(ep: Endpoint, apiKey: string, p: Record<string, unknown>): { code: number; msg: string; result: string; ext?: string } {
@@ -1250,6 +1370,10 @@ class BybitVenue {
         return this.setLeverage(apiKey, p);
       case 'setMarginMode':
         return this.setMarginMode(apiKey, p);
+      case 'dcpInfo':
+        return this.dcpInfo(apiKey);
+      case 'setDcp':
+        return this.setDcp(apiKey, p);
       default:
         return { code: 10017, msg: ERR_MSG.routeNotFound, result: '{}' };
     }
@@ -1364,12 +1488,12 @@ class BybitVenue {
     if (orderId !== '' && core === undefined) {
       return st.category === 'spot' ? { code: 170213, msg: 'Order does not exist.' } : { code: 110001, msg: 'order not exists or too late to cancel' };
     }
-    this.cancelling = true;
+    this.cancelling = 'CancelByUser';
     let r;
     try {
       r = st.book.cancel(apiKey, core !== undefined ? { orderId: core } : { clientOrderId: link });
     } finally {
-      this.cancelling = false;
+      this.cancelling = undefined;
     }
     if (!r.ok) {
       return st.category === 'spot' ? { code: 170213, msg: 'Order does not exist.' } : { code: 110001, msg: 'order not exists or too late to cancel' };
@@ -1388,7 +1512,7 @@ class BybitVenue {
     }
     if (symbol && !this.sym(category, symbol)) return { code: 10001, msg: 'params error: symbol invalid', result: '{}' };
     const items: string[] = [];
-    this.cancelling = true;
+    this.cancelling = 'CancelByUser';
     try {
       for (const st of this.syms.values()) {
         if (st.category !== category) continue;
@@ -1398,7 +1522,7 @@ class BybitVenue {
         for (const o of st.book.cancelAll(apiKey)) items.push(`{"orderId":${q(this.extId(st, o.orderId))},"orderLinkId":${q(linkIdOut(o.clientOrderId))}}`);
       }
     } finally {
-      this.cancelling = false;
+      this.cancelling = undefined;
     }
     return { code: 0, msg: 'OK', result: `{"list":[${items.join(',')}],"success":"1"}` };
   }
@@ -1690,7 +1814,13 @@ class BybitVenue {
     if (d.kind === 'public' && d.category) {
       for (const topic of d.topics) this.unsubscribeTopic(d.category, topic);
     }
-    if (d.apiKey) this.accts.get(d.apiKey)?.conns.delete(ws);
+    if (d.apiKey) {
+      const a = this.accts.get(d.apiKey);
+      if (a) {
+        a.conns.delete(ws);
+        this.dcpCheck(a, d.topics, true);
+      }
+    }
   }
 
   private sendWs(ws: Ws, text: string): void {
@@ -1913,6 +2043,7 @@ class BybitVenue {
         else d.topics.delete(t);
       }
       this.sendWs(ws, `{${rq}"success":true,"ret_msg":"","op":${q(op)},"conn_id":"${d.connId}"}`);
+      if (topics.some((t) => t.startsWith('dcp'))) this.dcpCheck(this.acct(d.apiKey), new Set(topics));
       return;
     }
     this.sendWs(ws, `{${rq}"success":false,"ret_msg":${q(`error:handler not found,op:${String(op)}`)},"op":${q(typeof op === 'string' ? op : '')},"conn_id":"${d.connId}"}`);
@@ -2084,6 +2215,8 @@ type Endpoint =
   | 'feeRate'
   | 'setLeverage'
   | 'setMarginMode'
+  | 'dcpInfo'
+  | 'setDcp'
   | 'time' | 'instruments' | 'orderbook' | 'create' | 'cancel' | 'cancelAll' | 'amend' | 'createBatch' | 'amendBatch' | 'cancelBatch' | 'history' | 'realtime' | 'positions' | 'wallet' | 'executions';
 
 const ALL_IN_ONE = new Set(['order', 'execution', 'execution.fast', 'position']);
