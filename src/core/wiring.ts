@@ -6,8 +6,7 @@
  * - `network`: the WebSocket market-data adapters (src/exchange/{binance,bybit}/md) and the order gateways (src/orders) against
  *   the embedded simulator (`startSim`), an external simulator (endpoints in the config) or testnet/mainnet.
  */
-import { F, FIELDS_PER_SLOT, type BotState } from './botstate.js';
-import type { BookFeed } from '../md/feed.js';
+import type { BotState } from './botstate.js';
 import type { Instrument, VenueId } from './types.js';
 import type { OrderEntry } from './orderentry.js';
 import { PaperVenue } from './paper.js';
@@ -71,31 +70,6 @@ export function wirePaper(refs: ReadonlyArray<{ venue: VenueId; symbol: string }
     resyncs: () => ({ paper: 0 }),
     extraMetrics: () => [{ name: 'tickwire_md_frames_total', help: 'Market-data frames received.', type: 'counter', samples: [{ labels: { venue: 'paper' }, value: venue.frames }] }],
     describe: () => ({ mode: 'paper (simulator matching core in process)', rate, seed }),
-  };
-}
-
-/**
- * The engine's event path on a market-data feed: after the feed applied an update (`commit`, a depth diff or
- * snapshot) or a best bid/ask message (`ticker`) that changed top of book in BotState, call `hook(slot)`.
- * The feeds write BotState in place (src/md/feed.ts); the wrapper compares the slot's update counter, so it adds
- * one load and one compare per frame and allocates nothing.
- */
-export function hookFeed(feed: BookFeed, state: BotState, hook: (slot: number) => void): void {
-  const slot = feed.slot;
-  const idx = slot * FIELDS_PER_SLOT + F.updates;
-  const f = state.f64;
-  const commit = feed.commit.bind(feed);
-  const ticker = feed.ticker.bind(feed);
-  feed.commit = (): boolean => {
-    const before = f[idx];
-    const ok = commit();
-    if (f[idx] !== before) hook(slot);
-    return ok;
-  };
-  feed.ticker = (): void => {
-    const before = f[idx];
-    ticker();
-    if (f[idx] !== before) hook(slot);
   };
 }
 
@@ -278,7 +252,9 @@ export async function wireNetwork(o: NetworkWiringOptions): Promise<Wiring> {
     instruments,
     entry,
     attach(onBook) {
-      for (const m of md) for (const feed of m.feeds) if (feed) hookFeed(feed, o.state, onBook);
+      // BookFeed.onTop: the adapter calls it once per frame that changed top of book, after BotState and the
+      // frame's hop stamps are written (no wrapping of the feed's methods)
+      for (const m of md) for (const feed of m.feeds) if (feed) feed.onTop = onBook;
     },
     async start() {
       await manager.start();

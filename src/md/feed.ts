@@ -9,6 +9,11 @@
  * inputs in the Double fields below (`seq`, `eventMs`, `recvNs`, ...), then calls commit()/ticker()/trade()
  * without arguments; BotState is written directly through its typed arrays with the same seqlock protocol as
  * BotState.writeTop/writeTrade.
+ *
+ * Event path: `onTop(slot)` is called once per frame whose updates changed top of book in BotState, by the
+ * market-data adapter after it has written BotState and recorded the frame's hops (`flushTop()`), so the engine's
+ * reaction (strategy, risk, order send) is not counted in the adapter's apply / recv_to_state hops; a REST
+ * snapshot (and the buffered diffs replayed on it) also ends in one `flushTop()`.
  */
 import { BID, ASK, L2Book } from '../book/l2book.js';
 import { BotState, F, FIELDS_PER_SLOT, FLAG_CROSSED, FLAG_STALE, FLAG_VALID, I, INTS_PER_SLOT } from '../core/botstate.js';
@@ -40,6 +45,11 @@ export class BookFeed {
   /** +1 buyer aggressor, -1 seller */
   tradeSide = 0;
   tradeMs = 0.5;
+
+  /** the engine's event path: called by `flushTop()` when top of book changed since the last call */
+  onTop: ((slot: number) => void) | null = null;
+  /** top of book written to BotState since the last `flushTop()` */
+  topChanged = false;
 
   constructor(
     readonly inst: Instrument,
@@ -99,6 +109,18 @@ export class BookFeed {
     }
   }
 
+  /**
+   * Called by the adapter at the end of a frame (after its hop stamps) and after a REST snapshot: runs `onTop`
+   * once if this frame changed top of book. Cleared before the call, so an `onTop` that throws does not repeat.
+   */
+  flushTop(): void {
+    if (this.topChanged) {
+      this.topChanged = false;
+      const h = this.onTop;
+      if (h !== null) h(this.slot);
+    }
+  }
+
   /** Last trade (inputs tradePx, tradeQty, tradeSide, tradeMs, recvNs). */
   trade(): void {
     const st = this.state;
@@ -136,6 +158,7 @@ export class BookFeed {
     f[o + F.lastMsgNs] = this.recvNs;
     f[o + F.updates] = (f[o + F.updates] as number) + 1;
     Atomics.add(st.i32, v, 1);
+    this.topChanged = true;
   }
 
   /** Book no longer trustworthy (gap, reconnect): trading blocked until the next good commit. */

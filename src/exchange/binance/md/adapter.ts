@@ -219,6 +219,8 @@ export class BinanceMd {
       hops.record(Hop.RecvToState, this.venue, t - recvNs);
       if (p.E > 0) hops.record(Hop.FeedDelay, this.venue, (wallMsOf(recvNs) - p.E) * 1e6);
     }
+    // the engine's event path runs after BotState and the hops are written (BookFeed.onTop)
+    if (kind !== BnMsg.Trade) (this.feeds[p.sym] as BookFeed).flushTop();
   }
 
   private parseError(r: number, buf: Uint8Array): void {
@@ -282,6 +284,7 @@ export class BinanceMd {
       if (this.stopped) return;
       const snap = parseDepthSnapshot(body, inst.priceDecimals, inst.qtyDecimals);
       sync.onSnapshot(req.epoch, snap.lastUpdateId, snap.bids, snap.asks, snap.eventMs >= 0 ? snap.eventMs : 0, nowNs(), this.parser);
+      this.feeds[i]?.flushTop();
     } catch (err) {
       if (this.stopped) return;
       this.counters.snapshotFailures++;
@@ -306,5 +309,6 @@ export class BinanceMd {
     if (!sync || !feed) return;
     const snap = parseDepthSnapshot(body, feed.inst.priceDecimals, feed.inst.qtyDecimals);
     sync.onSnapshot(sync.epoch, snap.lastUpdateId, snap.bids, snap.asks, snap.eventMs >= 0 ? snap.eventMs : 0, recvNs, this.parser);
+    feed.flushTop();
   }
 }

@@ -178,6 +178,8 @@ export class BybitMd {
       hops.record(Hop.RecvToState, this.venue, t - recvNs);
       if (p.ts > 0) hops.record(Hop.FeedDelay, this.venue, (wallMsOf(recvNs) - p.ts) * 1e6);
     }
+    // the engine's event path runs after BotState and the hops are written (BookFeed.onTop)
+    if (kind === BbMsg.Book) (this.feeds[p.sym] as BookFeed).flushTop();
   }
 
   private parseError(r: number, buf: Uint8Array): void {
