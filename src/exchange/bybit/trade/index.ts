@@ -7,9 +7,11 @@ import type { ExchangePosition } from '../../../orders/types.js';
 import { BybitPrivateStream } from './private.js';
 import { BybitRestGateway, type BybitGatewayConfig } from './rest.js';
 import { BybitTradeWsGateway } from './tradews.js';
+import { setupDcp } from './dcp.js';
 
 export { BybitRestGateway, BybitTradeWsGateway, BybitPrivateStream };
 export type { BybitGatewayConfig };
+export type { BybitDcpOptions, BybitDcpProduct, BybitDcpStatus } from './dcp.js';
 
 export function createBybitGateway(cfg: BybitGatewayConfig): BybitRestGateway {
   return cfg.transport === 'ws' ? new BybitTradeWsGateway(cfg) : new BybitRestGateway(cfg);
@@ -47,10 +49,14 @@ export function createBybitGateways(cfgs: BybitGatewayConfig[], hooks: { onPosit
     },
   });
   let started = false;
+  for (const g of gws) g.dcpSubscribed = () => stream.dcpSubscribed;
   gws[0]!.privateStream = {
     start: async () => {
       if (started) return;
       started = true;
+      // Disconnection Protection before the stream connects, so its first subscribe already carries the dcp topics
+      // (runs after gws[0]'s clock sync: privateStream.start is the last step of its start())
+      await setupDcp(gws, stream);
       await stream.start();
     },
     stop: async () => {

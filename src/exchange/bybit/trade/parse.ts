@@ -82,8 +82,8 @@ export interface PrivateHandlers {
   order(ev: OrderEvent): void;
   positions?(p: ExchangePosition[]): void;
   wallet?(data: unknown[]): void;
-  /** op replies: auth / subscribe acks (success flag and message) */
-  op?(op: string, success: boolean, msg: string): void;
+  /** op replies: auth / subscribe acks (success flag, message, and the request's req_id or '') */
+  op?(op: string, success: boolean, msg: string, reqId: string): void;
 }
 
 export function parsePrivateFrame(text: string, scale: ScaleLookup, out: OrderEvent, h: PrivateHandlers, localNs = nowNs()): PrivateFrameKind {
@@ -96,7 +96,7 @@ export function parsePrivateFrame(text: string, scale: ScaleLookup, out: OrderEv
   if (!msg) return 'malformed';
   const op = str(msg['op']);
   if (op !== '') {
-    h.op?.(op, msg['success'] === true || msg['retCode'] === 0, str(msg['ret_msg']) || str(msg['retMsg']));
+    h.op?.(op, msg['success'] === true || msg['retCode'] === 0, str(msg['ret_msg']) || str(msg['retMsg']), str(msg['req_id']));
     return op === 'auth' ? 'auth' : op === 'subscribe' ? 'subscribe' : op === 'pong' || op === 'ping' ? 'pong' : 'other';
   }
   const topic = str(msg['topic']);

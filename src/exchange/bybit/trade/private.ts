@@ -1,6 +1,8 @@
 /**
  * Bybit private stream (`/v5/private`): `auth` (HMAC over "GET/realtime" + expires) then subscribe `order`,
  * `execution`, `position`, `wallet`; app ping every 20 s. Re-authenticated and re-subscribed on every reconnect.
+ * Disconnection Protection: `setDcpTopics(['dcp.future', ...])` adds a separate subscribe (req_id `dcp`, so a refusal
+ * never touches the order topics), sent at once when connected and again on every (re)connect and rotation.
  * One connection serves every category: events are routed to the gateway of their venue (bybitSpot / bybitLinear).
  */
 import { ManagedWs } from '../../ws/client.js';
@@ -12,6 +14,8 @@ import { wallNowMs } from '../../../latency/clock.js';
 import type { VenueId } from '../../../core/types.js';
 import { log } from '../../../util/log.js';
 import { parsePrivateFrame, type PrivateHandlers } from './parse.js';
+
+const DCP_REQ_ID = 'dcp';
 
 export interface BybitPrivateOptions {
   url: string;
@@ -34,6 +38,8 @@ export class BybitPrivateStream {
   private authed = false;
   private resyncPending = false;
   private authWaiters: Array<() => void> = [];
+  private dcpTopics: string[] = [];
+  private dcpAcked = false;
   readonly counts = { frames: 0, malformed: 0, authFailures: 0 };
   /** made once (not a fresh closure object per frame) */
   private readonly handlers: PrivateHandlers;
@@ -43,7 +49,7 @@ export class BybitPrivateStream {
     this.handlers = {
       order: (ev) => this.o.route(ev.venue)?.(ev),
       positions: (p) => this.o.onPositions?.(p),
-      op: (op, ok, msg) => this.onOp(op, ok, msg),
+      op: (op, ok, msg, reqId) => this.onOp(op, ok, msg, reqId),
     };
     this.ws = new ManagedWs({
       name: 'bybit-private',
@@ -54,6 +60,8 @@ export class BybitPrivateStream {
         const expires = Math.floor(wallNowMs() + (o.offsetMs?.() ?? 0)) + 10_000;
         send(JSON.stringify({ req_id: 'auth', op: 'auth', args: [o.apiKey, expires, bybitWsAuthSignature(this.hmac, expires)] }));
         send(JSON.stringify({ req_id: 'sub', op: 'subscribe', args: o.topics ?? ['order', 'execution', 'position', 'wallet'] }));
+        this.dcpAcked = false;
+        if (this.dcpTopics.length > 0) send(JSON.stringify({ req_id: DCP_REQ_ID, op: 'subscribe', args: this.dcpTopics }));
         if (reconnect) this.resyncPending = true; // reported once the subscribe is acknowledged
       },
       appPing: '{"op":"ping"}',
@@ -63,7 +71,13 @@ export class BybitPrivateStream {
     });
   }
 
-  private onOp(op: string, ok: boolean, msg: string): void {
+  private onOp(op: string, ok: boolean, msg: string, reqId: string): void {
+    if (op === 'subscribe' && reqId === DCP_REQ_ID) {
+      this.dcpAcked = ok;
+      if (ok) log().info({ topics: this.dcpTopics }, 'bybit DCP topics subscribed');
+      else log().warn({ topics: this.dcpTopics, msg }, 'bybit DCP subscribe refused: the exchange will not cancel on disconnect');
+      return;
+    }
     if (op === 'subscribe' && ok && this.resyncPending) {
       this.resyncPending = false;
       this.o.onResubscribed?.();
@@ -103,5 +117,21 @@ export class BybitPrivateStream {
 
   drop(): void {
     this.ws.drop();
+  }
+
+  /**
+   * Subscribe these `dcp.*` topics (replacing any earlier set) now if connected, and on every later (re)connect.
+   * Cold path (start).
+   */
+  setDcpTopics(topics: string[]): void {
+    this.dcpTopics = [...topics];
+    this.dcpAcked = false;
+    // connected: `auth` went first in onOpen, so this subscribe follows it; not connected: onOpen sends it
+    if (topics.length > 0) this.ws.send(JSON.stringify({ req_id: DCP_REQ_ID, op: 'subscribe', args: this.dcpTopics }));
+  }
+
+  /** the current connection's dcp subscribe was acknowledged (false while reconnecting) */
+  get dcpSubscribed(): boolean {
+    return this.dcpAcked && this.ws.connected;
   }
 }

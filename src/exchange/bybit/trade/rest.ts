@@ -27,6 +27,7 @@ import { nowNs } from '../../../latency/clock.js';
 import { mapBybitError } from './errors.js';
 import { toExchangeFill, toExchangeOrder, toExchangePosition } from './parse.js';
 import { BybitOrderTemplate, type BybitCategory, type TemplateInstrument } from './template.js';
+import { initialDcpStatus, type BybitDcpOptions, type BybitDcpProduct, type BybitDcpStatus } from './dcp.js';
 
 export interface BybitGatewayConfig {
   category: BybitCategory;
@@ -49,6 +50,11 @@ export interface BybitGatewayConfig {
   recovery?: RecoveryOptions;
   clockSync?: ClockSyncOptions;
   hops?: HopRecorder;
+  /**
+   * Disconnection Protection (exchange dead man's switch), set up at start when the account has it and the private
+   * stream runs: window in seconds (default 10, Bybit's range 3..300); false to leave it alone.
+   */
+  dcp?: BybitDcpOptions | false;
 }
 
 const LIMITS_UNUSED = { weightPerMinute: 1e12, ordersPer10s: 0, ordersPerMinute: 0, headroom: 1 };
@@ -66,6 +72,10 @@ export class BybitRestGateway extends BaseGateway implements VenueGateway {
   private readonly bodyOut = { body: '', sign: '' };
   /** private stream attached by the factory */
   privateStream: { start(): Promise<void>; stop(): Promise<void> } | undefined;
+  /** DCP as found at start (set by setupDcp); read through `dcpStatus` */
+  dcp: BybitDcpStatus;
+  /** the shared private stream's dcp subscribe state (attached by the factory) */
+  dcpSubscribed: (() => boolean) | undefined;
 
   constructor(cfg: BybitGatewayConfig) {
     const rest = new RestClient(cfg.restBaseUrl, { connections: cfg.connections ?? 2, timeoutMs: cfg.timeoutMs ?? 5000 });
@@ -83,6 +93,8 @@ export class BybitRestGateway extends BaseGateway implements VenueGateway {
     this.category = cfg.category;
     this.recvWindow = cfg.recvWindow ?? 5000;
     this.hmac = new HmacSha256(cfg.apiSecret);
+    this.dcp = initialDcpStatus(cfg.category);
+    this.dcpSubscribed = undefined;
     this.scale = scaleTable(cfg.instruments.map((i) => ({ ...i, venue: this.venue })));
     for (const i of cfg.instruments) this.templates.set(i.symbol, new BybitOrderTemplate(cfg.category, i, cfg.apiKey, this.recvWindow));
   }
@@ -99,6 +111,35 @@ export class BybitRestGateway extends BaseGateway implements VenueGateway {
     this.clock.stop();
     if (this.privateStream) await this.privateStream.stop().catch(() => undefined);
     await this.rest.close();
+  }
+
+  // ------------------------------------------------------------------------------------------- DCP
+
+  /** Disconnection Protection of this gateway's product (DERIVATIVES / SPOT), for status and /metrics (cold path). */
+  get dcpStatus(): BybitDcpStatus {
+    return { ...this.dcp, subscribed: this.dcp.enabled && (this.dcpSubscribed?.() ?? false) };
+  }
+
+  /** `GET /v5/account/query-dcp-info`: product -> window (s) of the products whose DCP is ON (empty map: none). */
+  async queryDcp(): Promise<Map<string, number>> {
+    const env = this.envelope(await this.get('/v5/account/query-dcp-info', ''));
+    if ('ok' in env) throw new Error(`query-dcp-info: ${env.ok ? '' : env.reason}`);
+    if (env.code !== 0) throw new Error(`query-dcp-info: ${env.code} ${env.msg}`);
+    const out = new Map<string, number>();
+    for (const it of arr(env.result?.['dcpInfos'])) {
+      const j = obj(it);
+      if (!j || str(j['dcpStatus']) !== 'ON') continue;
+      const w = Number(str(j['timeWindow']) || num(j['timeWindow']));
+      out.set(str(j['product']), w > 0 ? w : 10);
+    }
+    return out;
+  }
+
+  /** `POST /v5/order/disconnected-cancel-all` `{product, timeWindow}`; throws on a refusal. */
+  async setDcpWindow(product: BybitDcpProduct, sec: number): Promise<void> {
+    const env = this.envelope(await this.post('/v5/order/disconnected-cancel-all', { product, timeWindow: sec }));
+    if ('ok' in env) throw new Error(`disconnected-cancel-all: ${env.ok ? '' : env.reason}`);
+    if (env.code !== 0) throw new Error(`disconnected-cancel-all: ${env.code} ${env.msg}`);
   }
 
   // ------------------------------------------------------------------------------------------- requests
