@@ -141,8 +141,8 @@ export interface BybitVenueHandle extends SimVenueHandle {
   topicUpdateId(category: Category, symbol: string, depth: Depth): number | undefined;
   /** open WS connections by kind (tests) */
   connectionCount(kind: 'public' | 'private' | 'trade'): number;
-  /** DCP of an account (tests): window, whether its countdown runs, and how many times it fired */
-  dcpState(apiKey: string, product: DcpProduct): { windowSec: number; armed: boolean; pending: boolean; fired: number };
+  /** DCP of an account (tests): window, armed (a live dcp-subscribed connection), countdown running, countdowns started, fired */
+  dcpState(apiKey: string, product: DcpProduct): { windowSec: number; armed: boolean; pending: boolean; started: number; fired: number };
 }
 
 // ------------------------------------------------------------------------------------------------ state
@@ -182,7 +182,7 @@ interface AcctState {
   marginMode: string;
   marginModeUpdatedMs: number;
   /** DCP per product: window (s), countdown after the last dcp-subscribed private connection went away, fired count */
-  dcp: Record<DcpProduct, { windowSec: number; timer: NodeJS.Timeout | undefined; fired: number }>;
+  dcp: Record<DcpProduct, { windowSec: number; timer: NodeJS.Timeout | undefined; started: number; fired: number }>;
 }
 
 const MAX_RECENT = 2000;
@@ -310,7 +310,7 @@ class BybitVenue {
       connectionCount: (k) => this.conns[k].size,
       dcpState: (apiKey, product) => {
         const dc = this.acct(apiKey).dcp[product];
-        return { windowSec: dc.windowSec, armed: this.dcpArmed(this.acct(apiKey), product), pending: dc.timer !== undefined, fired: dc.fired };
+        return { windowSec: dc.windowSec, armed: this.dcpArmed(this.acct(apiKey), product), pending: dc.timer !== undefined, started: dc.started, fired: dc.fired };
       },
     };
   }
@@ -579,9 +579,9 @@ class BybitVenue {
         marginMode: 'REGULAR_MARGIN',
         marginModeUpdatedMs: this.startedMs,
         dcp: {
-          DERIVATIVES: { windowSec: this.opts.dcpDefaultWindowSec ?? 10, timer: undefined, fired: 0 },
-          SPOT: { windowSec: this.opts.dcpDefaultWindowSec ?? 10, timer: undefined, fired: 0 },
-          OPTIONS: { windowSec: this.opts.dcpDefaultWindowSec ?? 10, timer: undefined, fired: 0 },
+          DERIVATIVES: { windowSec: this.opts.dcpDefaultWindowSec ?? 10, timer: undefined, started: 0, fired: 0 },
+          SPOT: { windowSec: this.opts.dcpDefaultWindowSec ?? 10, timer: undefined, started: 0, fired: 0 },
+          OPTIONS: { windowSec: this.opts.dcpDefaultWindowSec ?? 10, timer: undefined, started: 0, fired: 0 },
         },
       };
       this.accts.set(apiKey, a);
@@ -1297,6 +1297,7 @@ class BybitVenue {
         if (dc.timer) clearTimeout(dc.timer);
         dc.timer = undefined;
       } else if (closing && !dc.timer) {
+        dc.started++;
         dc.timer = setTimeout(() => this.dcpFire(a, product), dc.windowSec * 1000);
       }
     }

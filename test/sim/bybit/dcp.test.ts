@@ -88,6 +88,10 @@ describe('DCP on (DERIVATIVES)', () => {
     const watcher = await privateWs(s, ['order']); // not dcp-subscribed: neither keeps DCP armed nor triggers it
     const l1 = await buyLinear(s, 50);
     const l2 = await buyLinear(s, 60);
+    const sb = s.sim.books.get('bybitSpot')!.get('BTCUSDT')!;
+    const sf = new InstrumentFmt(sb.instrument, 'spot');
+    const spot = await signedPost(s.ep, '/v5/order/create', { category: 'spot', symbol: 'BTCUSDT', side: 'Buy', orderType: 'Limit', qty: '0.001', price: sf.price(sb.bestBidPrice() - 50 * sf.tickUnits), orderLinkId: `dcp-spot-${++seq}` });
+    expect(spot.json.retCode, JSON.stringify(spot.json)).toBe(0);
     a.close();
     await a.waitClosed();
     await sleep(50);
@@ -102,12 +106,15 @@ describe('DCP on (DERIVATIVES)', () => {
     const pushes = await Promise.all([l1, l2].map((l) => after.waitFor((f) => f.topic === 'order' && f.data?.some((o: any) => o.orderLinkId === l), 8000)));
     for (const p of pushes) expect(p.data[0]).toMatchObject({ orderStatus: 'Cancelled', cancelType: 'CancelByDCP' });
     expect(await openLinks(s)).not.toContain(l1);
+    // DERIVATIVES DCP leaves spot orders alone
+    const spotOpen = await signedGet(s.ep, '/v5/order/realtime', 'category=spot&symbol=BTCUSDT');
+    expect(spotOpen.json.result.list.map((o: { orderLinkId: string }) => o.orderLinkId)).toContain(spot.json.result.orderLinkId);
     const hist = await signedGet(s.ep, '/v5/order/history', `category=linear&orderLinkId=${l1}`);
     expect(hist.json.result.list[0]).toMatchObject({ orderStatus: 'Cancelled', cancelType: 'CancelByDCP' });
-    expect(s.venue.dcpState(s.ep.apiKey, 'DERIVATIVES')).toMatchObject({ pending: false, fired: 1 });
+    expect(s.venue.dcpState(s.ep.apiKey, 'DERIVATIVES')).toMatchObject({ pending: false, started: 1, fired: 1 });
   });
 
-  it('a reconnect + subscribe within the window resets the timer: orders kept; spot orders untouched by DERIVATIVES', async () => {
+  it('a reconnect + subscribe within the window resets the timer: orders kept', async () => {
     s = await startBybitSim({ rateLimits: LOOSE, dcpEnabled: { DERIVATIVES: true }, dcpDefaultWindowSec: 3 });
     const a = await privateWs(s, ['dcp.future']);
     const l1 = await buyLinear(s, 50);
@@ -120,7 +127,7 @@ describe('DCP on (DERIVATIVES)', () => {
     expect(s.venue.dcpState(s.ep.apiKey, 'DERIVATIVES')).toMatchObject({ armed: true, pending: false });
     await sleep(2600); // past the first countdown's end
     expect(await openLinks(s)).toContain(l1);
-    expect(s.venue.dcpState(s.ep.apiKey, 'DERIVATIVES').fired).toBe(0);
+    expect(s.venue.dcpState(s.ep.apiKey, 'DERIVATIVES')).toMatchObject({ started: 1, fired: 0 });
   });
 
   it('unsubscribing dcp.future disarms without a countdown', async () => {
@@ -131,6 +138,6 @@ describe('DCP on (DERIVATIVES)', () => {
     a.close();
     await a.waitClosed();
     await sleep(50);
-    expect(s.venue.dcpState(s.ep.apiKey, 'DERIVATIVES')).toMatchObject({ armed: false, pending: false });
+    expect(s.venue.dcpState(s.ep.apiKey, 'DERIVATIVES')).toMatchObject({ armed: false, pending: false, started: 0 });
   });
 });
