@@ -3,7 +3,7 @@
 // and once the engine's private stream is gone for the window the exchange cancels the orders (CancelByDCP),
 // which the engine learns on reconcile. With DCP off nothing changes and the gateway reports it unavailable.
 import { afterEach, describe, expect, it } from 'vitest';
-import { createBybitGateways, type BybitRestGateway } from '../../src/exchange/bybit/trade/index.js';
+import { createBybitGateways, dcpMetrics, type BybitRestGateway } from '../../src/exchange/bybit/trade/index.js';
 import type { BybitVenueHandle, BybitVenueOptions } from '../../src/sim/bybit/index.js';
 import { startSim } from '../../src/sim/index.js';
 import type { OrderManager } from '../../src/orders/manager.js';
@@ -113,6 +113,12 @@ describe('Bybit DCP per product', () => {
       const v = s.venueHandles.bybit as BybitVenueHandle;
       expect(v.dcpState(ep.apiKey, 'SPOT')).toMatchObject({ armed: true, windowSec: 5 });
       expect(v.dcpState(ep.apiKey, 'DERIVATIVES').armed).toBe(false);
+      const g = Object.fromEntries(dcpMetrics([lin, spot]).map((x) => [x.name, x.samples.map((smp) => [smp.labels?.['venue'], smp.labels?.['product'], smp.value])]));
+      expect(g).toEqual({
+        tickwire_bybit_dcp_enabled: [['bybitLinear', 'DERIVATIVES', 0], ['bybitSpot', 'SPOT', 1]],
+        tickwire_bybit_dcp_window_seconds: [['bybitLinear', 'DERIVATIVES', 0], ['bybitSpot', 'SPOT', 5]],
+        tickwire_bybit_dcp_subscribed: [['bybitLinear', 'DERIVATIVES', 0], ['bybitSpot', 'SPOT', 1]],
+      });
     } finally {
       await spot.stop();
       await lin.stop();

@@ -13,6 +13,7 @@
  * Not available (or the query failed): logged once; the engine's own watchdog / kill switch is the only protection.
  * Never fails the start.
  */
+import type { ExtraMetric } from '../../../control/metrics.js';
 import { log } from '../../../util/log.js';
 import type { BybitCategory } from './template.js';
 
@@ -112,4 +113,17 @@ export async function setupDcp(gws: readonly DcpGateway[], stream: { setDcpTopic
     log().info({ product, timeWindowSec: window, topic: DCP_TOPIC[product] }, 'bybit DCP on');
   }
   if (topics.length > 0) stream.setDcpTopics(topics);
+}
+
+/**
+ * Gauges for /metrics (ControlDeps.extraMetrics): per gateway venue and product, DCP enabled (0/1), its window in
+ * seconds, and whether the private connection's dcp subscribe is acknowledged (0/1).
+ */
+export function dcpMetrics(gws: ReadonlyArray<{ readonly venue: string; readonly dcpStatus: BybitDcpStatus }>): ExtraMetric[] {
+  const rows = gws.map((g) => ({ labels: { venue: g.venue, product: g.dcpStatus.product }, st: g.dcpStatus }));
+  return [
+    { name: 'tickwire_bybit_dcp_enabled', help: 'Bybit Disconnection Protection on for the account and product (1) or not (0).', type: 'gauge', samples: rows.map((r) => ({ labels: r.labels, value: r.st.enabled ? 1 : 0 })) },
+    { name: 'tickwire_bybit_dcp_window_seconds', help: 'Bybit DCP time window (0 when off).', type: 'gauge', samples: rows.map((r) => ({ labels: r.labels, value: r.st.timeWindowSec })) },
+    { name: 'tickwire_bybit_dcp_subscribed', help: 'Private stream dcp topic subscribed on the current connection (1) or not (0).', type: 'gauge', samples: rows.map((r) => ({ labels: r.labels, value: r.st.subscribed ? 1 : 0 })) },
+  ];
 }

@@ -7,9 +7,9 @@ import type { ExchangePosition } from '../../../orders/types.js';
 import { BybitPrivateStream } from './private.js';
 import { BybitRestGateway, type BybitGatewayConfig } from './rest.js';
 import { BybitTradeWsGateway } from './tradews.js';
-import { setupDcp } from './dcp.js';
+import { dcpMetrics, setupDcp } from './dcp.js';
 
-export { BybitRestGateway, BybitTradeWsGateway, BybitPrivateStream };
+export { BybitRestGateway, BybitTradeWsGateway, BybitPrivateStream, dcpMetrics };
 export type { BybitGatewayConfig };
 export type { BybitDcpOptions, BybitDcpProduct, BybitDcpStatus } from './dcp.js';
 
