@@ -203,9 +203,9 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
     this.ledger.intent(id, req, t1, manual);
     const j = this.journal;
     if (j) {
-      const rec = { t: 'intent' as const, id, v: ins.venue, s: ins.symbol, side: req.side, type: req.type, tif: req.tif, px: req.price, qty: req.qty, manual, ms: Date.now() };
-      if (this.config.persistence.intentWriteAhead) j.appendNow(rec);
-      else j.append(rec);
+      // write-ahead: a preformatted line, one write(2), before the send (no record object, no JSON.stringify)
+      if (this.config.persistence.intentWriteAhead) j.appendIntentNow(id, ins.venue, ins.symbol, req.side, req.type, req.tif, req.price, req.qty, manual, Date.now());
+      else j.append({ t: 'intent', id, v: ins.venue, s: ins.symbol, side: req.side, type: req.type, tif: req.tif, px: req.price, qty: req.qty, manual, ms: Date.now() });
     }
     this.ordersSent++;
     this.noteSend(false);

@@ -4,10 +4,16 @@
  * - Off the hot path: `append` only queues the encoded line; a timer (`batchMs`) writes the batch with one
  *   write(2) and, per the fsync policy, fsyncs after every batch (`batch`), every `fsyncIntervalMs`
  *   (`interval`) or never (`never`: the page cache survives a `kill -9`, not a power loss).
+ * - Order intents (write-ahead, on the order path): `appendIntentNow` writes a preformatted line (fixed template,
+ *   the changing fields written into a preallocated buffer, CRC-32 over its bytes) with one write(2), before the
+ *   order is sent: byte-for-byte what `encodeRecord` would give, without JSON.stringify or a string per record.
+ * - fsync never runs on the event loop while trading: the batch timer's fsync is `fs.fsync` with a callback (one in
+ *   flight at a time; a batch written meanwhile is synced by the next one). Only `close()` syncs synchronously.
+ *   A `kill -9` loses nothing written (the page cache survives it); fsync is about power loss.
  * - Reading (`readJournal`) stops at the first line that is truncated or fails its CRC / JSON: everything before
  *   it is recovered, the rest is reported (offset, bytes, reason) and truncated by `Journal.open` on recovery.
  */
-import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync, mkdirSync, existsSync } from 'node:fs';
+import { closeSync, fstatSync, fsync, fsyncSync, ftruncateSync, openSync, readSync, writeSync, mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 
@@ -41,6 +47,149 @@ function hex8(n: number): string {
 export function encodeRecord(r: JournalRecord): string {
   const json = JSON.stringify(r);
   return hex8(crc32(json)) + ' ' + json + '\n';
+}
+
+// ---- preformatted intent lines -------------------------------------------------------------------------------
+
+/**
+ * CRC-32 (IEEE, zlib's), slicing-by-8: the same checksum `crc32()` of node:zlib gives, over a byte range of a
+ * buffer, with no allocation (zlib's needs a subarray per call) and 8 bytes per step.
+ */
+const CRC_T = ((): Int32Array => {
+  const t = new Int32Array(8 * 256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c;
+  }
+  for (let n = 0; n < 256; n++) {
+    let c = t[n] as number;
+    for (let k = 1; k < 8; k++) {
+      c = (t[c & 0xff] as number) ^ (c >>> 8);
+      t[k * 256 + n] = c;
+    }
+  }
+  return t;
+})();
+
+export function crc32Range(b: Uint8Array, from: number, to: number): number {
+  const t = CRC_T;
+  let c = -1;
+  let i = from;
+  for (; i + 8 <= to; i += 8) {
+    const lo = c ^ ((b[i] as number) | ((b[i + 1] as number) << 8) | ((b[i + 2] as number) << 16) | ((b[i + 3] as number) << 24));
+    c =
+      (t[1792 + (lo & 0xff)] as number) ^
+      (t[1536 + ((lo >>> 8) & 0xff)] as number) ^
+      (t[1280 + ((lo >>> 16) & 0xff)] as number) ^
+      (t[1024 + (lo >>> 24)] as number) ^
+      (t[768 + (b[i + 4] as number)] as number) ^
+      (t[512 + (b[i + 5] as number)] as number) ^
+      (t[256 + (b[i + 6] as number)] as number) ^
+      (t[b[i + 7] as number] as number);
+  }
+  for (; i < to; i++) c = (t[(c ^ (b[i] as number)) & 0xff] as number) ^ (c >>> 8);
+  return (c ^ -1) >>> 0;
+}
+
+const HEX = [48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 97, 98, 99, 100, 101, 102];
+
+/** true when JSON.stringify(s) is '"' + s + '"' (printable ASCII, no quote or backslash) */
+function plainAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return false;
+  }
+  return true;
+}
+
+/**
+ * One intent line built in a preallocated buffer: `<crc hex8> {"t":"intent","id":..,"ms":..}\n`, the same bytes
+ * as `encodeRecord` of the same record (key order of the engine's intent record). `build` returns the line's length,
+ * or -1 when a field needs JSON escaping or does not fit (the caller then encodes the record the ordinary way).
+ */
+export class IntentLine {
+  readonly buf = Buffer.allocUnsafe(1024);
+  private pos = 0;
+  // the template's fixed parts, encoded once (copied byte by byte: no call into C++ per part)
+  private static readonly L_ID = Buffer.from('{"t":"intent","id":"', 'latin1');
+  private static readonly L_V = Buffer.from('","v":"', 'latin1');
+  private static readonly L_S = Buffer.from('","s":"', 'latin1');
+  private static readonly L_SIDE = Buffer.from('","side":"', 'latin1');
+  private static readonly L_TYPE = Buffer.from('","type":"', 'latin1');
+  private static readonly L_TIF = Buffer.from('","tif":"', 'latin1');
+  private static readonly L_PX = Buffer.from('","px":', 'latin1');
+  private static readonly L_QTY = Buffer.from(',"qty":', 'latin1');
+  private static readonly L_MANUAL_T = Buffer.from(',"manual":true,"ms":', 'latin1');
+  private static readonly L_MANUAL_F = Buffer.from(',"manual":false,"ms":', 'latin1');
+
+  private lit(l: Uint8Array): void {
+    // a byte loop: for these short parts cheaper than TypedArray.prototype.set
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < l.length; i++) b[p++] = l[i] as number;
+    this.pos = p;
+  }
+
+  /** a plain-ASCII string's characters (checked by plainAscii), no quotes */
+  private chars(s: string): void {
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < s.length; i++) b[p++] = s.charCodeAt(i);
+    this.pos = p;
+  }
+
+  /** JSON number text (String(n) for finite numbers; integers written digit by digit, no string) */
+  private num(n: number): void {
+    const b = this.buf;
+    if (Number.isSafeInteger(n)) {
+      let v = n;
+      if (v < 0) {
+        b[this.pos++] = 0x2d;
+        v = -v;
+      }
+      let digits = 1;
+      for (let x = v; x >= 10; x = Math.floor(x / 10)) digits++;
+      let at = this.pos + digits;
+      this.pos = at;
+      do {
+        b[--at] = 48 + (v % 10);
+        v = Math.floor(v / 10);
+      } while (v > 0);
+    } else this.chars(Number.isFinite(n) ? String(n) : 'null');
+  }
+
+  build(id: string, v: string, s: string, side: string, type: string, tif: string, px: number, qty: number, manual: boolean, ms: number): number {
+    if (id.length + v.length + s.length + side.length + type.length + tif.length > 600) return -1;
+    if (!plainAscii(id) || !plainAscii(v) || !plainAscii(s) || !plainAscii(side) || !plainAscii(type) || !plainAscii(tif)) return -1;
+    const L = IntentLine;
+    this.pos = 9;
+    this.lit(L.L_ID);
+    this.chars(id);
+    this.lit(L.L_V);
+    this.chars(v);
+    this.lit(L.L_S);
+    this.chars(s);
+    this.lit(L.L_SIDE);
+    this.chars(side);
+    this.lit(L.L_TYPE);
+    this.chars(type);
+    this.lit(L.L_TIF);
+    this.chars(tif);
+    this.lit(L.L_PX);
+    this.num(px);
+    this.lit(L.L_QTY);
+    this.num(qty);
+    this.lit(manual ? L.L_MANUAL_T : L.L_MANUAL_F);
+    this.num(ms);
+    const b = this.buf;
+    b[this.pos++] = 0x7d;
+    const crc = crc32Range(b, 9, this.pos);
+    for (let i = 0; i < 8; i++) b[i] = HEX[(crc >>> ((7 - i) * 4)) & 15] as number;
+    b[8] = 0x20;
+    b[this.pos++] = 0x0a;
+    return this.pos;
+  }
 }
 
 function readAll(path: string): Buffer {
@@ -100,6 +249,9 @@ export class Journal {
   private timer: NodeJS.Timeout | undefined;
   private fsyncTimer: NodeJS.Timeout | undefined;
   private dirty = false;
+  /** an fs.fsync is running in the thread pool */
+  private syncing = false;
+  private readonly intentLine = new IntentLine();
   /** bytes in the file (written) */
   size: number;
   records = 0;
@@ -155,8 +307,43 @@ export class Journal {
     this.pending.push(encodeRecord(r));
     this.records++;
     this.writePending(false);
-    if (this.opts.fsync === 'batch') this.dirty = true;
-    if (this.timer === undefined && this.dirty && this.opts.fsync === 'batch') this.timer = setTimeout(this.flushTimer, this.opts.batchMs);
+    this.afterWriteAhead();
+  }
+
+  /**
+   * `appendNow` of an intent record `{t:'intent', id, v, s, side, type, tif, px, qty, manual, ms}` without building
+   * it: the line is formatted into a preallocated buffer (IntentLine) and written with one write(2) (two when
+   * batched records are queued: they go first, in order). Same bytes in the file as `appendNow` of the record.
+   */
+  appendIntentNow(id: string, v: string, s: string, side: string, type: string, tif: string, px: number, qty: number, manual: boolean, ms: number): void {
+    if (this.closed) return;
+    const line = this.intentLine;
+    const len = line.build(id, v, s, side, type, tif, px, qty, manual, ms);
+    if (len < 0) {
+      this.appendNow({ t: 'intent', id, v, s, side, type, tif, px, qty, manual, ms });
+      return;
+    }
+    this.records++;
+    if (this.pending.length > 0) this.writePending(false);
+    try {
+      let off = 0;
+      while (off < len) off += writeSync(this.fd, line.buf, off, len - off);
+      this.size += len;
+      this.batches++;
+      this.dirty = true;
+    } catch (e) {
+      this.writeErrors++;
+      this.lastError = (e as Error).message;
+    }
+    this.afterWriteAhead();
+  }
+
+  /** a write-ahead record waits for the batch timer's fsync (policy `batch`) */
+  private afterWriteAhead(): void {
+    if (this.opts.fsync === 'batch') {
+      this.dirty = true;
+      if (this.timer === undefined) this.timer = setTimeout(this.flushTimer, this.opts.batchMs);
+    }
   }
 
   /** Write the queued batch now (synchronous write; called from the batch timer, snapshots and shutdown). */
@@ -179,35 +366,54 @@ export class Journal {
       while (off < buf.length) off += writeSync(this.fd, buf, off, buf.length - off);
       this.size += buf.length;
       this.batches++;
-      if (fsyncNow) {
-        fsyncSync(this.fd);
-        this.fsyncs++;
-        this.dirty = false;
-      } else this.dirty = true;
+      this.dirty = true;
     } catch (e) {
       this.writeErrors++;
       this.lastError = (e as Error).message;
+      return;
     }
+    if (fsyncNow) this.syncIfDirty();
   }
 
+  /**
+   * fsync off the event loop: `fs.fsync` runs in the thread pool, one at a time; data written while one runs
+   * stays dirty and the completion starts the next one. An error counts as a write error (the kill switch fires).
+   */
   private syncIfDirty(): void {
-    if (!this.dirty || this.closed) return;
+    if (!this.dirty || this.closed || this.syncing) return;
     this.dirty = false;
-    try {
-      fsyncSync(this.fd);
-      this.fsyncs++;
-    } catch (e) {
-      this.writeErrors++;
-      this.lastError = (e as Error).message;
-    }
+    this.syncing = true;
+    fsync(this.fd, this.fsyncDone);
   }
+
+  private readonly fsyncDone = (err: NodeJS.ErrnoException | null): void => {
+    this.syncing = false;
+    if (this.closed) return; // close() synced synchronously
+    if (err) {
+      this.writeErrors++;
+      this.lastError = err.message;
+      return;
+    }
+    this.fsyncs++;
+    if (this.dirty && this.opts.fsync === 'batch') this.syncIfDirty();
+  };
 
   close(): void {
     if (this.closed) return;
     if (this.timer) clearTimeout(this.timer);
     if (this.fsyncTimer) clearInterval(this.fsyncTimer);
-    this.flush();
-    if (this.opts.fsync !== 'never') this.syncIfDirty();
+    // last batch and its fsync synchronously: the process may exit right after
+    if (this.pending.length > 0) this.writePending(false);
+    if (this.opts.fsync !== 'never' && (this.dirty || this.syncing)) {
+      try {
+        fsyncSync(this.fd);
+        this.fsyncs++;
+      } catch (e) {
+        this.writeErrors++;
+        this.lastError = (e as Error).message;
+      }
+    }
+    this.dirty = false;
     this.closed = true;
     closeSync(this.fd);
   }

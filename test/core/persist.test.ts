@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { appendFileSync, readFileSync, readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Journal, JOURNAL_FILE, readJournal, encodeRecord } from '../../src/persist/journal.js';
+import { Journal, JOURNAL_FILE, readJournal, encodeRecord, IntentLine } from '../../src/persist/journal.js';
 import { readSnapshot, writeSnapshot, SNAPSHOT_FILE } from '../../src/persist/snapshot.js';
 import { recover } from '../../src/persist/recover.js';
 import { reconcile } from '../../src/persist/reconcile.js';
@@ -50,6 +50,42 @@ describe('journal', () => {
     await sleep(20);
     expect(readJournal(join(d, JOURNAL_FILE)).records.length).toBe(3);
     expect(j.fsyncs).toBeGreaterThanOrEqual(1);
+    j.close();
+  });
+
+  it('preformatted intent lines are byte for byte what encodeRecord gives (else the record is encoded as before)', async () => {
+    const line = new IntentLine();
+    const cases: Array<[string, string, string, string, string, string, number, number, boolean, number]> = [
+      ['tw1a', 'binanceSpot', 'BTCUSDT', 'BUY', 'LIMIT', 'IOC', 6543210, 1000, false, 1795000000123],
+      ['tw-zz_9', 'bybitLinear', 'ETHUSDT', 'SELL', 'MARKET', 'GTC', 0, 1, true, 0],
+      ['x', 'binanceUsdm', 'SOLUSDT', 'BUY', 'LIMIT', 'GTX', -42, 9007199254740991, false, 17],
+      ['f', 'binanceSpot', 'BTCUSDT', 'SELL', 'LIMIT', 'FOK', 12.5, 1e-7, false, 1e21],
+    ];
+    for (const c of cases) {
+      const [id, v, s, side, type, tif, px, qty, manual, ms] = c;
+      const n = line.build(...c);
+      expect(n).toBeGreaterThan(0);
+      expect(line.buf.toString('latin1', 0, n)).toBe(encodeRecord({ t: 'intent', id, v, s, side, type, tif, px, qty, manual, ms }));
+    }
+    expect(line.build('a"b', 'binanceSpot', 'BTCUSDT', 'BUY', 'LIMIT', 'IOC', 1, 1, false, 1)).toBe(-1);
+    expect(line.build('é', 'binanceSpot', 'BTCUSDT', 'BUY', 'LIMIT', 'IOC', 1, 1, false, 1)).toBe(-1);
+    // through the journal: preformatted and fallback lines, in order with batched records, all readable
+    const d = dir();
+    const j = Journal.open(d, opts);
+    j.append({ t: 'mark', what: 'before', ms: 1 });
+    j.appendIntentNow('tw1', 'binanceSpot', 'BTCUSDT', 'BUY', 'LIMIT', 'IOC', 100, 2, false, 5);
+    j.appendIntentNow('q"uote', 'binanceSpot', 'BTCUSDT', 'SELL', 'LIMIT', 'IOC', 101, 2, true, 6);
+    const now = readJournal(join(d, JOURNAL_FILE));
+    expect(now.badTail).toBeUndefined();
+    expect(now.records).toEqual([
+      { t: 'mark', what: 'before', ms: 1 },
+      { t: 'intent', id: 'tw1', v: 'binanceSpot', s: 'BTCUSDT', side: 'BUY', type: 'LIMIT', tif: 'IOC', px: 100, qty: 2, manual: false, ms: 5 },
+      { t: 'intent', id: 'q"uote', v: 'binanceSpot', s: 'BTCUSDT', side: 'SELL', type: 'LIMIT', tif: 'IOC', px: 101, qty: 2, manual: true, ms: 6 },
+    ]);
+    // the batch fsync runs off the event loop (fs.fsync callback) and is counted when done
+    await sleep(50);
+    expect(j.fsyncs).toBeGreaterThanOrEqual(1);
+    expect(j.writeErrors).toBe(0);
     j.close();
   });
 
