@@ -75,13 +75,31 @@ export const crossVenueParams = z
   })
   .strict();
 
+/**
+ * Trigger follower (src/strategy/triggerfollower.ts): one non-crossing order per touch move, sent from the event
+ * path; the wire-to-wire harness's strategy. IOC by default (expires at once: no fill, no resting order).
+ */
+export const triggerFollowerParams = z
+  .object({
+    venue: venueId.default('binanceSpot'),
+    symbol: z.string().default('BTCUSDT'),
+    /** base currency per order */
+    size: positive.default(0.001),
+    /** IOC (default) expires at once; POST_ONLY / GTC rest on the book and need cancels (not for long runs) */
+    tif: z.enum(['IOC', 'POST_ONLY', 'GTC']).default('IOC'),
+    /** ticks away from the touch on the passive side */
+    offsetTicks: z.number().int().nonnegative().default(0),
+  })
+  .strict();
+
 export const strategyConfig = z
   .object({
-    name: z.enum(['marketMaker', 'crossVenue', 'none']).default('marketMaker'),
+    name: z.enum(['marketMaker', 'crossVenue', 'triggerFollower', 'none']).default('marketMaker'),
     /** consecutive-or-not exception count after which the strategy is disabled */
     maxErrors: z.number().int().positive().default(10),
     marketMaker: marketMakerParams.prefault({}),
     crossVenue: crossVenueParams.prefault({}),
+    triggerFollower: triggerFollowerParams.prefault({}),
   })
   .strict();
 
@@ -235,4 +253,5 @@ export type PersistConfig = z.infer<typeof persistConfig>;
 export type LoopConfig = z.infer<typeof loopConfig>;
 export type MarketMakerParams = z.infer<typeof marketMakerParams>;
 export type CrossVenueParams = z.infer<typeof crossVenueParams>;
+export type TriggerFollowerConfig = z.infer<typeof triggerFollowerParams>;
 export type StrategyConfig = z.infer<typeof strategyConfig>;

@@ -25,6 +25,7 @@ import { recover, type RecoveryReport } from '../persist/recover.js';
 import { reconcile, type ReconcileReport } from '../persist/reconcile.js';
 import { MarketMaker } from '../strategy/marketmaker.js';
 import { CrossVenueSignal } from '../strategy/crossvenue.js';
+import { TriggerFollower } from '../strategy/triggerfollower.js';
 import type { Strategy } from '../strategy/types.js';
 import { externalScore, SignalTask, type SignalSource } from '../strategy/signals.js';
 import { startControl, type ControlServer } from '../control/server.js';
@@ -52,6 +53,8 @@ persistence (journal + snapshots in persistence.dir) and the loopback control pl
   --sim-cpu LIST       run the embedded simulator's child process under taskset -c LIST
 
 Without --config the demo parameters apply: market maker on binanceSpot BTCUSDT at the touch.
+Strategies (strategy.name): marketMaker (default), crossVenue, triggerFollower (one non-crossing IOC per touch
+move: the wire-to-wire harness's), none; each one's parameters under strategy.<name> (src/config/tickwire.example.json).
 Signals: SIGINT/SIGTERM = graceful stop (exit 0); a second one = kill switch. SIGUSR2 = latency histogram dump.
 Exit codes: 0 normal stop, 2 usage/config error, killSwitch.exitCode (default 3) when the kill switch fired,
 4 when hostCheck.mode is 'refuse' and the core pinning or host tuning differs from the config (the message names each).
@@ -111,13 +114,22 @@ function makeStrategy(cfg: Config): Strategy | undefined {
       return new MarketMaker(cfg.strategy.marketMaker);
     case 'crossVenue':
       return new CrossVenueSignal(cfg.strategy.crossVenue);
+    case 'triggerFollower':
+      return new TriggerFollower(cfg.strategy.triggerFollower);
     case 'none':
       return undefined;
   }
 }
 
 function paramsOf(cfg: Config): unknown {
-  return cfg.strategy.name === 'marketMaker' ? cfg.strategy.marketMaker : cfg.strategy.crossVenue;
+  switch (cfg.strategy.name) {
+    case 'marketMaker':
+      return cfg.strategy.marketMaker;
+    case 'triggerFollower':
+      return cfg.strategy.triggerFollower;
+    default:
+      return cfg.strategy.crossVenue;
+  }
 }
 
 /** Exchange state that died with the previous process (embedded simulator): its journal is archived, not replayed. */

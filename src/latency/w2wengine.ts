@@ -99,8 +99,8 @@ export async function runEnginePath(opts: EngineOptions): Promise<W2wSide> {
         bybit: { enabled: false },
       },
       instruments: [{ venue: 'binanceSpot', symbol: 'BTCUSDT' }],
-      // the trigger follower is injected below (runEngine's `strategy` option); `none` keeps the market maker out
-      strategy: { name: 'none' },
+      // one non-crossing IOC per touch move (src/strategy/triggerfollower.ts), chosen by config like any strategy
+      strategy: { name: 'triggerFollower', triggerFollower: { venue: 'binanceSpot', symbol: 'BTCUSDT', size: 0.001, tif: 'IOC' } },
       // risk still checks every order; only the order-rate ceiling is raised to the harness's trigger rate
       risk: { maxOrdersPerSecond: 1_000_000 },
       persistence: { dir: join(tmp, 'data'), fsync: 'never', intentWriteAhead: process.env['TICKWIRE_W2W_WRITE_AHEAD'] !== '0' },
@@ -111,10 +111,8 @@ export async function runEnginePath(opts: EngineOptions): Promise<W2wSide> {
     writeFileSync(cfgFile, JSON.stringify(config, null, 1));
     const src = `
 const { runEngine } = await import(${JSON.stringify(pathToFileURL(runJs).href)});
-const { TriggerFollower } = await import(${JSON.stringify(pathToFileURL(join(dirname(runJs), '..', 'strategy', 'triggerfollower.js')).href)});
 const r = await runEngine({
   config: ${JSON.stringify(cfgFile)}, durationSec: 3600, print: false, transport: ${JSON.stringify(opts.transport === 'ws' ? 'wsapi' : 'rest')},
-  strategy: () => new TriggerFollower({ venue: 'binanceSpot', symbol: 'BTCUSDT', size: 0.001, tif: 'IOC' }),
 });
 process.exit(r.code);
 `;
