@@ -12,6 +12,8 @@
  * engine's `risk.maxOrdersPerSecond` (default 10). Both are policies that cap how often an order may be sent, not
  * part of the path being timed; every order still passes every other risk check, the journal (intent written
  * ahead, as in production; `TICKWIRE_W2W_WRITE_AHEAD=0` to compare) and the venue's auth/matching.
+ * Keys: the simulator's HMAC pair and its Ed25519 pair reach the engine as in a deployment (env + a 0600 PEM file),
+ * so the WS API session logs on and WS orders carry no per-request signature (`TICKWIRE_W2W_ED25519=0` to compare).
  * `gapMs` (default 2) after each arrival lets the order's ack and stream events land before the next trigger.
  * Needs the build (`npm run build`): the engine process runs dist/src/core/run.js.
  */
@@ -212,7 +214,7 @@ process.exit(r.code);
       return {
         ...(hopsTable ? { engineHops: hopsTable } : {}),
         kind: 'engine',
-        client: `tickwire engine (demo market maker, ${opts.transport === 'ws' ? 'WS API' : 'REST'} orders) in its own process; arrival = first order event at the simulator's book`,
+        client: `tickwire engine (trigger follower, ${opts.transport === 'ws' ? 'WS API' : 'REST'} orders) in its own process; arrival = first order event at the simulator's book`,
         cpus: null,
         latencyUs: percentilesUs(hist),
         lost,
