@@ -6,7 +6,8 @@
  *   (`interval`) or never (`never`: the page cache survives a `kill -9`, not a power loss).
  * - Order intents (write-ahead, on the order path): `appendIntentNow` writes a preformatted line (fixed template,
  *   the changing fields written into a preallocated buffer, CRC-32 over its bytes) with one write(2), before the
- *   order is sent: byte-for-byte what `encodeRecord` would give, without JSON.stringify or a string per record.
+ *   order is sent: byte-for-byte what `encodeRecord` would give, without JSON.stringify or a string per record;
+ *   batched records already queued stay with the batch (not written in front of the intent).
  * - fsync never runs on the event loop while trading: the batch timer's fsync is `fs.fsync` with a callback (one in
  *   flight at a time; a batch written meanwhile is synced by the next one). Only `close()` syncs synchronously.
  *   A `kill -9` loses nothing written (the page cache survives it); fsync is about power loss.
@@ -312,22 +313,31 @@ export class Journal {
 
   /**
    * `appendNow` of an intent record `{t:'intent', id, v, s, side, type, tif, px, qty, manual, ms}` without building
-   * it: the line is formatted into a preallocated buffer (IntentLine) and written with one write(2) (two when
-   * batched records are queued: they go first, in order). Same bytes in the file as `appendNow` of the record.
+   * it: the line is formatted into a preallocated buffer (IntentLine) and written with one write(2), alone. Records
+   * already queued for the batch (other orders' acks and fills) stay queued for the batch timer instead of being
+   * written in front of it (measured in the wire-to-wire run: that flush was ~18 µs p50 of the order path): every
+   * order's own records still follow its intent in the file (they can only be appended once it was sent), and
+   * replay does not depend on the order between different orders' intents and events. Same line as `appendNow`.
    */
   appendIntentNow(id: string, v: string, s: string, side: string, type: string, tif: string, px: number, qty: number, manual: boolean, ms: number): void {
     if (this.closed) return;
     const line = this.intentLine;
     const len = line.build(id, v, s, side, type, tif, px, qty, manual, ms);
-    if (len < 0) {
-      this.appendNow({ t: 'intent', id, v, s, side, type, tif, px, qty, manual, ms });
-      return;
-    }
     this.records++;
-    if (this.pending.length > 0) this.writePending(false);
+    if (len >= 0) this.writeNow(line.buf, len);
+    else {
+      // a field needs JSON escaping: the ordinary encoding, still written alone
+      const b = Buffer.from(encodeRecord({ t: 'intent', id, v, s, side, type, tif, px, qty, manual, ms }), 'utf8');
+      this.writeNow(b, b.length);
+    }
+    this.afterWriteAhead();
+  }
+
+  /** one line with write(2) now, nothing else (errors counted: the kill switch fires on them) */
+  private writeNow(buf: Buffer, len: number): void {
     try {
       let off = 0;
-      while (off < len) off += writeSync(this.fd, line.buf, off, len - off);
+      while (off < len) off += writeSync(this.fd, buf, off, len - off);
       this.size += len;
       this.batches++;
       this.dirty = true;
@@ -335,7 +345,6 @@ export class Journal {
       this.writeErrors++;
       this.lastError = (e as Error).message;
     }
-    this.afterWriteAhead();
   }
 
   /** a write-ahead record waits for the batch timer's fsync (policy `batch`) */
