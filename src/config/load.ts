@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { configSchema, type Config } from './schema.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
+import { parseLogDestinations } from '../util/log.js';
 
 export interface LoadOptions {
   file?: string | undefined;
@@ -118,8 +119,30 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   }
   const issues: ConfigIssue[] = [];
   raw = applyEnv(raw, env, issues);
+  raw = applyDeployEnv(raw, env, issues);
   if (opts.overrides) raw = deepMerge(raw, opts.overrides);
   return parseConfig(raw, issues);
+}
+
+/**
+ * The two settings the deploy files (deploy/tokyo: env file, stop script) share with the engine by plain names:
+ * `TICKWIRE_KILL_FILE` (the kill switch's file, also written by tickwire-stop.sh) and `TICKWIRE_LOG_DESTINATIONS`
+ * (`TARGET=LEVEL[,daily,size=200m,count=14];...`, see parseLogDestinations). They win over the file, like
+ * `TICKWIRE__...` overrides.
+ */
+function applyDeployEnv(raw: Obj, env: NodeJS.ProcessEnv, issues: ConfigIssue[]): Obj {
+  let out = raw;
+  const killFile = env['TICKWIRE_KILL_FILE'];
+  if (killFile) out = deepMerge(out, { killSwitch: { file: killFile } });
+  const spec = env['TICKWIRE_LOG_DESTINATIONS'];
+  if (spec) {
+    try {
+      out = deepMerge(out, { log: { destinations: parseLogDestinations(spec) as unknown as Obj[] } } as Obj);
+    } catch (e) {
+      issues.push({ path: 'env.TICKWIRE_LOG_DESTINATIONS', message: (e as Error).message });
+    }
+  }
+  return out;
 }
 
 export { ConfigError };

@@ -19,7 +19,7 @@ import { fetchBinanceInstruments, fetchBybitInstruments } from '../exchange/refe
 import { BinanceMd } from '../exchange/binance/md/adapter.js';
 import { BybitMd } from '../exchange/bybit/md/adapter.js';
 import { createBinanceGateway } from '../exchange/binance/trade/index.js';
-import { createBybitGateways, type BybitGatewayConfig } from '../exchange/bybit/trade/index.js';
+import { createBybitGateways, dcpMetrics, type BybitGatewayConfig } from '../exchange/bybit/trade/index.js';
 import { OrderManager } from '../orders/manager.js';
 import { BINANCE_SPOT_LIMITS, BINANCE_USDM_LIMITS, type BinanceLimits } from '../orders/ratelimit.js';
 import type { VenueGateway } from '../orders/gateway.js';
@@ -225,8 +225,9 @@ export async function wireNetwork(o: NetworkWiringOptions): Promise<Wiring> {
     }
     mdName.push(venue);
   }
-  // Bybit spot and linear share one private stream
-  if (bybitCfgs.length > 0) gateways.push(...createBybitGateways(bybitCfgs));
+  // Bybit spot and linear share one private stream (which also arms Disconnection Protection where the account has it)
+  const bybitGws = bybitCfgs.length > 0 ? createBybitGateways(bybitCfgs) : [];
+  gateways.push(...bybitGws);
   const ids = new InjectedIds('tw');
   const manager = new OrderManager({ instruments, gateways, ids, hops: o.hops });
   const entry = new ManagerEntry(manager, ids, instruments);
@@ -273,7 +274,8 @@ export async function wireNetwork(o: NetworkWiringOptions): Promise<Wiring> {
       { name: 'tickwire_md_resyncs_total', help: 'Order book resyncs started (gap, crossed, reconnect, old snapshot).', type: 'counter', samples: md.map((m, i) => ({ labels: { venue: mdName[i]! }, value: m.counters.resyncs })) },
       { name: 'tickwire_md_gaps_total', help: 'Sequence gaps detected.', type: 'counter', samples: md.map((m, i) => ({ labels: { venue: mdName[i]! }, value: m.counters.gaps })) },
       { name: 'tickwire_md_reconnects_total', help: 'Market-data reconnects.', type: 'counter', samples: md.map((m, i) => ({ labels: { venue: mdName[i]! }, value: m.counters.reconnects })) },
+      ...dcpMetrics(bybitGws),
     ],
-    describe: () => ({ ...o.describe, gateways: gateways.map((g) => g.venue) }),
+    describe: () => ({ ...o.describe, gateways: gateways.map((g) => g.venue), bybitDcp: bybitGws.map((g) => g.dcpStatus) }),
   };
 }

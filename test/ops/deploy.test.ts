@@ -119,7 +119,7 @@ describe('deploy/tokyo', () => {
 
   it('the environment file example holds no secrets', () => {
     const text = readFileSync(join(DEPLOY, 'tickwire.env.example'), 'utf8');
-    for (const key of ['TICKWIRE_CONTROL_TOKEN', 'BINANCE_API_KEY', 'BINANCE_API_SECRET', 'BYBIT_API_KEY', 'BYBIT_API_SECRET']) {
+    for (const key of ['TICKWIRE_CONTROL_TOKEN', 'TICKWIRE_BINANCE_API_KEY', 'TICKWIRE_BINANCE_API_SECRET', 'TICKWIRE_BYBIT_API_KEY', 'TICKWIRE_BYBIT_API_SECRET']) {
       expect(text).toMatch(new RegExp(`^${key}=$`, 'm'));
     }
     expect(text).toMatch(/0600/);
