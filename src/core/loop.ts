@@ -68,7 +68,7 @@ export class HotLoop {
     this.h = handlers;
     this.mode = opts.mode;
     this.periodNs = Math.round(opts.periodMs * 1e6);
-    this.spinNs = (opts.spinUs ?? 1500) * 1000;
+    this.spinNs = (opts.spinUs ?? 3000) * 1000;
     this.clock = opts.clock ?? nowNs;
     this.hops = opts.hops;
     this.pendingBooks = new Uint8Array(slots);

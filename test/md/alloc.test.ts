@@ -3,7 +3,7 @@
  * (parse + sync checks + book update + BotState write). GC is forced before the measured loop; during it no
  * collection may run (v8.GCProfiler) and the heap may not grow beyond V8's constant bookkeeping. (The bench
  * suite bench/suites/md-parse.ts runs the same measurement over 1,000,000 frames; this test uses fewer to stay
- * within a few seconds; the delta does not scale with the frame count, see docs/latency-md.md.)
+ * within a few seconds; the delta does not scale with the frame count, see LATENCY.md section 9.)
  */
 import { describe, expect, it } from 'vitest';
 import v8 from 'node:v8';
