@@ -20,6 +20,7 @@ import { log } from '../util/log.js';
 import type { ServerClock } from './clock.js';
 import type { FailureClass, GatewayOrder } from './gateway.js';
 import type { VenueRateLimiter } from './ratelimit.js';
+import { RestError } from './rest.js';
 import { blankOrderEvent, type ExchangeOrder, type OrderEvent, type OrderEventKind, type OrderState } from './types.js';
 
 export type SendOutcome =
@@ -56,6 +57,12 @@ export function kindOfState(s: OrderState): OrderEventKind {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A REST transport failure: 'notSent' when the bytes never left (safe to resend), else the outcome is unknown. */
+export function transportOutcome(err: unknown): SendOutcome {
+  if (err instanceof RestError) return fail(err.kind === 'notSent' ? 'notSent' : 'unknown', 0, 'TRANSPORT:' + err.causeCode);
+  return fail('unknown', 0, 'TRANSPORT:' + String(err));
+}
 
 export abstract class BaseGateway {
   onEvent: (ev: OrderEvent) => void = () => undefined;

@@ -8,7 +8,7 @@
  *   algo (conditional) book (`/fapi/v1/algoOpenOrders`).
  * - The user data stream (private fills) is attached by `userStream` (see userstream.ts).
  */
-import { BaseGateway, OK, fail, type RecoveryOptions, type SendOutcome } from '../../../orders/basegw.js';
+import { BaseGateway, OK, fail, type RecoveryOptions, type SendOutcome, transportOutcome } from '../../../orders/basegw.js';
 import { ServerClock, type ClockSyncOptions } from '../../../orders/clock.js';
 import type { GatewayOrder, VenueGateway } from '../../../orders/gateway.js';
 import { BINANCE_ID_PATTERNS, obj, parseJsonIds, parseJsonSafe, str, num, type Json } from '../../../orders/json.js';
@@ -175,11 +175,6 @@ export class BinanceRestGateway extends BaseGateway implements VenueGateway {
     return fail(m.cls, code, m.reason + (msg ? ': ' + msg : ''));
   }
 
-  private static transportOutcome(err: unknown): SendOutcome {
-    if (err instanceof RestError) return fail(err.kind === 'notSent' ? 'notSent' : 'unknown', 0, 'TRANSPORT:' + err.causeCode);
-    return fail('unknown', 0, 'TRANSPORT:' + String(err));
-  }
-
   // ---------------------------------------------------------------------------------------- orders
 
   place(o: GatewayOrder): void {
@@ -218,7 +213,7 @@ export class BinanceRestGateway extends BaseGateway implements VenueGateway {
     try {
       res = await p;
     } catch (err) {
-      return BinanceRestGateway.transportOutcome(err);
+      return transportOutcome(err);
     }
     this.noteResponse(res);
     if (res.status !== 200) return this.errorOutcome(res);
@@ -250,7 +245,7 @@ export class BinanceRestGateway extends BaseGateway implements VenueGateway {
     try {
       res = await this.signed('DELETE', this.prefix + '/order', params);
     } catch (err) {
-      return BinanceRestGateway.transportOutcome(err);
+      return transportOutcome(err);
     }
     if (res.status !== 200) return this.errorOutcome(res);
     return this.reportOrderJson(res.text, 'rest');
@@ -302,7 +297,7 @@ export class BinanceRestGateway extends BaseGateway implements VenueGateway {
     try {
       res = await this.signed('PUT', this.prefix + (this.isSpot ? '/order/amend/keepPriority' : '/order'), q);
     } catch (err) {
-      return BinanceRestGateway.transportOutcome(err);
+      return transportOutcome(err);
     }
     if (res.status !== 200) return this.errorOutcome(res);
     let j: Json | undefined;

@@ -9,12 +9,12 @@
  * - cancel: `/v5/order/cancel`; cancel-all: `/v5/order/cancel-all` (linear: per settle coin, spot: per symbol);
  *   queries: `/v5/order/realtime` (open, then recent closed), positions: `/v5/position/list`.
  */
-import { BaseGateway, OK, fail, type RecoveryOptions, type SendOutcome } from '../../../orders/basegw.js';
+import { BaseGateway, OK, fail, type RecoveryOptions, type SendOutcome, transportOutcome } from '../../../orders/basegw.js';
 import { ServerClock, type ClockSyncOptions } from '../../../orders/clock.js';
 import type { GatewayOrder, VenueGateway } from '../../../orders/gateway.js';
 import { arr, idString, num, obj, parseJsonSafe, str, type Json } from '../../../orders/json.js';
 import { VenueRateLimiter, retryAfterSec } from '../../../orders/ratelimit.js';
-import { RestClient, RestError, type RestResponse } from '../../../orders/rest.js';
+import { RestClient, type RestResponse } from '../../../orders/rest.js';
 import { scaleTable, type ScaleLookup } from '../../../orders/scale.js';
 import { HmacSha256 } from '../../../orders/sign.js';
 import { blankOrderFields } from '../../../orders/template.js';
@@ -202,11 +202,6 @@ export class BybitRestGateway extends BaseGateway implements VenueGateway {
     return fail(m.cls, code, m.reason + (msg ? ': ' + msg : ''));
   }
 
-  private static transportOutcome(err: unknown): SendOutcome {
-    if (err instanceof RestError) return fail(err.kind === 'notSent' ? 'notSent' : 'unknown', 0, 'TRANSPORT:' + err.causeCode);
-    return fail('unknown', 0, 'TRANSPORT:' + String(err));
-  }
-
   // ------------------------------------------------------------------------------------------- orders
 
   place(o: GatewayOrder): void {
@@ -254,7 +249,7 @@ export class BybitRestGateway extends BaseGateway implements VenueGateway {
     try {
       res = await p;
     } catch (err) {
-      return BybitRestGateway.transportOutcome(err);
+      return transportOutcome(err);
     }
     this.noteResponse(res, '/v5/order/create');
     const env = this.envelope(res);
@@ -272,7 +267,7 @@ export class BybitRestGateway extends BaseGateway implements VenueGateway {
     try {
       res = await this.post('/v5/order/cancel', body);
     } catch (err) {
-      return BybitRestGateway.transportOutcome(err);
+      return transportOutcome(err);
     }
     const env = this.envelope(res);
     if ('ok' in env) return env;
@@ -299,7 +294,7 @@ export class BybitRestGateway extends BaseGateway implements VenueGateway {
     try {
       res = await this.post('/v5/order/amend', arg);
     } catch (err) {
-      return BybitRestGateway.transportOutcome(err);
+      return transportOutcome(err);
     }
     const env = this.envelope(res);
     if ('ok' in env) return env;
