@@ -2,6 +2,7 @@
  * Cross-venue market-data pieces: symbol lookup from bytes, level scratch buffers, counters.
  */
 import { Reason, REASON_COUNT, REASON_NAMES, Scanner, hashSymbol } from './scan.js';
+import { log } from '../util/log.js';
 
 /**
  * Symbol -> small index, looked up from the bytes of a string value without creating a string. Matching is
@@ -322,4 +323,38 @@ export class MdCounters {
       staleMarks: this.staleMarks, reconnects: this.reconnects, rotations: this.rotations,
     };
   }
+}
+
+/**
+ * Counts every rejected frame and logs it (reason + the first 200 bytes) at the 1st, 10th, 100th... occurrence of
+ * each reason, so a storm of bad frames costs counters, not log lines. Cold path: called only on rejects.
+ */
+export class RejectedFrames {
+  private readonly logged = new Float64Array(REASON_NAMES.length);
+
+  constructor(
+    private readonly counters: MdCounters,
+    private readonly venue: string,
+  ) {}
+
+  reject(r: number, buf: Uint8Array): void {
+    const n = this.counters.reject(r);
+    const logged = this.logged[r] as number;
+    if (logged === 0 || n >= logged * 10) {
+      this.logged[r] = n;
+      const head = Buffer.from(buf.buffer, buf.byteOffset, Math.min(buf.length, 200)).toString('latin1');
+      log().warn({ venue: this.venue, reason: REASON_NAMES[r], count: n, frame: head }, 'md frame rejected');
+    }
+  }
+}
+
+/** Store a per-symbol value in a decimals table, growing it for a symbol index added later (cold path). */
+export function setSymbolDecimals(table: Int32Array, sym: number, v: number): Int32Array {
+  let t = table;
+  if (sym >= t.length) {
+    t = new Int32Array(sym + 8);
+    t.set(table);
+  }
+  t[sym] = v;
+  return t;
 }

@@ -13,10 +13,9 @@ import type { Instrument } from '../../../core/types.js';
 import { VENUE_INDEX } from '../../../core/types.js';
 import { nowNs, wallMsOf } from '../../../latency/clock.js';
 import { Hop, type HopRecorder } from '../../../latency/hops.js';
-import { MdCounters, SymbolTable } from '../../../md/common.js';
+import { MdCounters, RejectedFrames, SymbolTable } from '../../../md/common.js';
 import { BookFeed } from '../../../md/feed.js';
 import type { FrameRecorder } from '../../../md/recorder.js';
-import { REASON_NAMES } from '../../../md/scan.js';
 import { log } from '../../../util/log.js';
 import type { L2Book } from '../../../book/l2book.js';
 import { ManagedWs, backoffMs } from '../../ws/client.js';
@@ -56,6 +55,7 @@ export interface BinanceMdOptions {
 
 export class BinanceMd {
   readonly counters = new MdCounters();
+  private readonly rejected: RejectedFrames;
   readonly parser: BinanceParser;
   readonly symbols = new SymbolTable();
   readonly feeds: BookFeed[] = [];
@@ -65,11 +65,11 @@ export class BinanceMd {
   private readonly venue: number;
   private snapshotQueue: Promise<void> = Promise.resolve();
   private stopped = false;
-  private readonly errLogged = new Float64Array(REASON_NAMES.length);
   private readonly snapshotTimers = new Set<NodeJS.Timeout>();
   private recConn = -1;
 
   constructor(readonly opts: BinanceMdOptions) {
+    this.rejected = new RejectedFrames(this.counters, this.opts.market);
     this.futures = opts.market === 'usdm';
     this.venue = VENUE_INDEX[this.futures ? 'binanceUsdm' : 'binanceSpot'];
     const px: number[] = [];
@@ -180,7 +180,7 @@ export class BinanceMd {
     const hops = this.opts.hops;
     const tParsed = hops ? nowNs() : 0;
     if (r !== 0) {
-      this.parseError(r, buf);
+      this.rejected.reject(r, buf);
       return;
     }
     const kind = p.kind;
@@ -221,16 +221,6 @@ export class BinanceMd {
     }
     // the engine's event path runs after BotState and the hops are written (BookFeed.onTop)
     if (kind !== BnMsg.Trade) (this.feeds[p.sym] as BookFeed).flushTop();
-  }
-
-  private parseError(r: number, buf: Uint8Array): void {
-    const n = this.counters.reject(r);
-    const logged = this.errLogged[r] as number;
-    if (logged === 0 || n >= logged * 10) {
-      this.errLogged[r] = n;
-      const head = Buffer.from(buf.buffer, buf.byteOffset, Math.min(buf.length, 200)).toString('latin1');
-      log().warn({ venue: this.opts.market, reason: REASON_NAMES[r], count: n, frame: head }, 'md frame rejected');
-    }
   }
 
   /** Cold path: control responses and serverShutdown. */

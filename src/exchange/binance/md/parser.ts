@@ -11,7 +11,7 @@
  * Prices/sizes become integers scaled by each symbol's priceDecimals/qtyDecimals (spot pads to 8 decimals;
  * extra decimals must be zeros, else Reason.Precision).
  */
-import { LevelScratch, SymbolTable, readLevels } from '../../../md/common.js';
+import { LevelScratch, SymbolTable, readLevels, setSymbolDecimals } from '../../../md/common.js';
 import { Reason, Scanner, ascii, hashKey } from '../../../md/scan.js';
 
 export const enum BnMsg {
@@ -97,16 +97,8 @@ export class BinanceParser {
 
   /** Register decimals for a symbol index added to the table later. */
   setDecimals(sym: number, pxDecimals: number, qtyDecimals: number): void {
-    if (sym >= this.pxDec.length) {
-      const p = new Int32Array(sym + 8);
-      p.set(this.pxDec);
-      const q = new Int32Array(sym + 8);
-      q.set(this.qtyDec);
-      this.pxDec = p;
-      this.qtyDec = q;
-    }
-    this.pxDec[sym] = pxDecimals;
-    this.qtyDec[sym] = qtyDecimals;
+    this.pxDec = setSymbolDecimals(this.pxDec, sym, pxDecimals);
+    this.qtyDec = setSymbolDecimals(this.qtyDec, sym, qtyDecimals);
   }
 
   /** Parse one frame; returns Reason.Ok or the reason it was rejected. Results in the fields above. */

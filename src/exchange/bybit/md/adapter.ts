@@ -9,10 +9,9 @@ import type { Instrument } from '../../../core/types.js';
 import { VENUE_INDEX } from '../../../core/types.js';
 import { nowNs, wallMsOf } from '../../../latency/clock.js';
 import { Hop, type HopRecorder } from '../../../latency/hops.js';
-import { MdCounters, SymbolTable } from '../../../md/common.js';
+import { MdCounters, RejectedFrames, SymbolTable } from '../../../md/common.js';
 import { BookFeed } from '../../../md/feed.js';
 import type { FrameRecorder } from '../../../md/recorder.js';
-import { REASON_NAMES } from '../../../md/scan.js';
 import { log } from '../../../util/log.js';
 import type { L2Book } from '../../../book/l2book.js';
 import { ManagedWs } from '../../ws/client.js';
@@ -43,17 +42,18 @@ const ARGS_PER_REQ = 10;
 
 export class BybitMd {
   readonly counters = new MdCounters();
+  private readonly rejected: RejectedFrames;
   readonly parser: BybitParser;
   readonly symbols = new SymbolTable();
   readonly feeds: BookFeed[] = [];
   readonly syncs: BybitBookSync[] = [];
   conn: ManagedWs | undefined;
   private readonly venue: number;
-  private readonly errLogged = new Float64Array(REASON_NAMES.length);
   private recConn = -1;
   private reqSeq = 0;
 
   constructor(readonly opts: BybitMdOptions) {
+    this.rejected = new RejectedFrames(this.counters, `bybit-${this.opts.category}`);
     this.venue = VENUE_INDEX[opts.category === 'spot' ? 'bybitSpot' : 'bybitLinear'];
     const px: number[] = [];
     const qty: number[] = [];
@@ -149,7 +149,7 @@ export class BybitMd {
     const hops = this.opts.hops;
     const tParsed = hops ? nowNs() : 0;
     if (r !== 0) {
-      this.parseError(r, buf);
+      this.rejected.reject(r, buf);
       return;
     }
     const kind = p.kind;
@@ -180,16 +180,6 @@ export class BybitMd {
     }
     // the engine's event path runs after BotState and the hops are written (BookFeed.onTop)
     if (kind === BbMsg.Book) (this.feeds[p.sym] as BookFeed).flushTop();
-  }
-
-  private parseError(r: number, buf: Uint8Array): void {
-    const n = this.counters.reject(r);
-    const logged = this.errLogged[r] as number;
-    if (logged === 0 || n >= logged * 10) {
-      this.errLogged[r] = n;
-      const head = Buffer.from(buf.buffer, buf.byteOffset, Math.min(buf.length, 200)).toString('latin1');
-      log().warn({ venue: `bybit-${this.opts.category}`, reason: REASON_NAMES[r], count: n, frame: head }, 'md frame rejected');
-    }
   }
 
   private cold(buf: Uint8Array): void {

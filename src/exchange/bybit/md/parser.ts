@@ -7,7 +7,7 @@
  * other topics (tickers, kline...) are `Ignored`. Key order is not relied upon: if `data` comes before `topic`,
  * its span is remembered and parsed once the topic is known.
  */
-import { LevelScratch, SymbolTable, readLevels } from '../../../md/common.js';
+import { LevelScratch, SymbolTable, readLevels, setSymbolDecimals } from '../../../md/common.js';
 import { Reason, Scanner, ascii, hashKey } from '../../../md/scan.js';
 
 export const enum BbMsg {
@@ -80,16 +80,8 @@ export class BybitParser {
   }
 
   setDecimals(sym: number, pxDecimals: number, qtyDecimals: number): void {
-    if (sym >= this.pxDec.length) {
-      const p = new Int32Array(sym + 8);
-      p.set(this.pxDec);
-      const q = new Int32Array(sym + 8);
-      q.set(this.qtyDec);
-      this.pxDec = p;
-      this.qtyDec = q;
-    }
-    this.pxDec[sym] = pxDecimals;
-    this.qtyDec[sym] = qtyDecimals;
+    this.pxDec = setSymbolDecimals(this.pxDec, sym, pxDecimals);
+    this.qtyDec = setSymbolDecimals(this.qtyDec, sym, qtyDecimals);
   }
 
   parse(b: Uint8Array, start = 0, end = b.length): number {
