@@ -162,6 +162,15 @@ export abstract class BaseGateway {
   }
 
   /** Entry point used by `place()`: refuse locally when halted/limited, else send and follow the outcome. */
+  /** Send a new order; its outcome arrives as OrderEvents (unknown outcomes are queried, never blindly resent). */
+  place(o: GatewayOrder): void {
+    this.placeWithRecovery(o);
+  }
+
+  cancel(o: GatewayOrder): void {
+    this.cancelWithRecovery(o);
+  }
+
   protected placeWithRecovery(o: GatewayOrder, attempt = 0): void {
     const now = this.clock.nowMs();
     const wait = this.halted ? 0 : this.limiter.orderWaitMs(now);

@@ -4,6 +4,7 @@
 import type { Side } from '../core/types.js';
 import type { OrderType, TimeInForce } from './types.js';
 import type { AsciiWriter } from './wire.js';
+import type { GatewayOrder } from './gateway.js';
 import type { Ed25519Signer, HmacSha256 } from './sign.js';
 
 /** The fields that change per order; everything else is prepared once per instrument. */
@@ -25,6 +26,18 @@ export function blankOrderFields(): OrderFields {
 }
 
 /** Appends a signature of w.buf[from, to) to the writer (already encoded for where it goes). */
+/** Write one order's changing fields into the reused fields object (no allocation). */
+export function setOrderFields(f: OrderFields, o: GatewayOrder, timestampMs: number): void {
+  f.side = o.side;
+  f.type = o.type;
+  f.tif = o.tif;
+  f.price = o.price;
+  f.qty = o.qty;
+  f.clientOrderId = o.clientOrderId;
+  f.reduceOnly = o.reduceOnly;
+  f.timestampMs = timestampMs;
+}
+
 export interface PayloadSigner {
   appendSignature(w: AsciiWriter, from: number, to: number): void;
   /** signature text of an (ASCII) payload, encoded for a REST query/body */

@@ -16,7 +16,7 @@ import { BINANCE_SPOT_LIMITS, BINANCE_USDM_LIMITS, VenueRateLimiter, retryAfterS
 import { RestClient, RestError, type RestResponse } from '../../../orders/rest.js';
 import { scaleTable, type ScaleLookup } from '../../../orders/scale.js';
 import { Ed25519Signer, HmacSha256 } from '../../../orders/sign.js';
-import { Ed25519RestSigner, HmacHexSigner, blankOrderFields, type PayloadSigner } from '../../../orders/template.js';
+import { Ed25519RestSigner, HmacHexSigner, blankOrderFields, type PayloadSigner, setOrderFields } from '../../../orders/template.js';
 import type { ExchangeFill, ExchangeOrder, ExchangePosition } from '../../../orders/types.js';
 import { AsciiWriter } from '../../../orders/wire.js';
 import { formatScaled } from '../../../util/fixed.js';
@@ -177,26 +177,10 @@ export class BinanceRestGateway extends BaseGateway implements VenueGateway {
 
   // ---------------------------------------------------------------------------------------- orders
 
-  place(o: GatewayOrder): void {
-    this.placeWithRecovery(o);
-  }
-
-  cancel(o: GatewayOrder): void {
-    this.cancelWithRecovery(o);
-  }
-
   protected buildFields(o: GatewayOrder): BinanceOrderTemplate | undefined {
     const t = this.templates.get(o.symbol);
     if (!t) return undefined;
-    const f = this.f;
-    f.side = o.side;
-    f.type = o.type;
-    f.tif = o.tif;
-    f.price = o.price;
-    f.qty = o.qty;
-    f.clientOrderId = o.clientOrderId;
-    f.reduceOnly = o.reduceOnly;
-    f.timestampMs = this.clock.nowMs();
+    setOrderFields(this.f, o, this.clock.nowMs());
     return t;
   }
 

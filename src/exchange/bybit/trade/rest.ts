@@ -17,7 +17,7 @@ import { VenueRateLimiter, retryAfterSec } from '../../../orders/ratelimit.js';
 import { RestClient, type RestResponse } from '../../../orders/rest.js';
 import { scaleTable, type ScaleLookup } from '../../../orders/scale.js';
 import { HmacSha256 } from '../../../orders/sign.js';
-import { blankOrderFields } from '../../../orders/template.js';
+import { blankOrderFields, setOrderFields } from '../../../orders/template.js';
 import type { ExchangeFill, ExchangeOrder, ExchangePosition } from '../../../orders/types.js';
 import { AsciiWriter } from '../../../orders/wire.js';
 import { formatScaled as fmtScaled } from '../../../util/fixed.js';
@@ -204,26 +204,10 @@ export class BybitRestGateway extends BaseGateway implements VenueGateway {
 
   // ------------------------------------------------------------------------------------------- orders
 
-  place(o: GatewayOrder): void {
-    this.placeWithRecovery(o);
-  }
-
-  cancel(o: GatewayOrder): void {
-    this.cancelWithRecovery(o);
-  }
-
   protected buildFields(o: GatewayOrder): BybitOrderTemplate | undefined {
     const t = this.templates.get(o.symbol);
     if (!t) return undefined;
-    const f = this.f;
-    f.side = o.side;
-    f.type = o.type;
-    f.tif = o.tif;
-    f.price = o.price;
-    f.qty = o.qty;
-    f.clientOrderId = o.clientOrderId;
-    f.reduceOnly = o.reduceOnly;
-    f.timestampMs = this.clock.nowMs();
+    setOrderFields(this.f, o, this.clock.nowMs());
     return t;
   }
 
