@@ -21,7 +21,7 @@ import type { ServerClock } from './clock.js';
 import type { FailureClass, GatewayOrder } from './gateway.js';
 import type { VenueRateLimiter } from './ratelimit.js';
 import { RestError } from './rest.js';
-import { blankOrderEvent, type ExchangeOrder, type OrderEvent, type OrderEventKind, type OrderState } from './types.js';
+import { blankOrderEvent, resetOrderEvent, type ExchangeOrder, type OrderEvent, type OrderEventKind, type OrderState } from './types.js';
 
 export type SendOutcome =
   | { ok: true }
@@ -119,26 +119,12 @@ export abstract class BaseGateway {
   /** Fill the shared event with the basics; callers set the rest, then `this.fire()`. */
   protected begin(kind: OrderEventKind, symbol: string, clientOrderId: string, state: OrderState, source: OrderEvent['source']): OrderEvent {
     const e = this.ev;
-    e.venue = this.venue;
+    resetOrderEvent(e, this.venue, source);
     e.symbol = symbol;
     e.kind = kind;
     e.clientOrderId = clientOrderId;
-    e.exchangeOrderId = '';
     e.state = state;
-    e.tradeId = '';
-    e.fillPrice = 0;
-    e.fillQty = 0;
-    e.cumQty = 0;
-    e.fee = 0;
-    e.feeAsset = '';
-    e.maker = false;
-    e.orderPrice = 0;
-    e.orderQty = 0;
-    e.code = 0;
-    e.reason = '';
-    e.exchTimeMs = 0;
     e.localNs = nowNs();
-    e.source = source;
     return e;
   }
 

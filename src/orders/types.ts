@@ -84,6 +84,25 @@ export interface OrderEvent {
   source: 'rest' | 'wsapi' | 'stream' | 'query';
 }
 
+/** Clear a reused event's per-update fields (a producer's first step for each update; no allocation). */
+export function resetOrderEvent(e: OrderEvent, venue: VenueId, source: OrderEvent['source']): void {
+  e.venue = venue;
+  e.exchangeOrderId = '';
+  e.tradeId = '';
+  e.fillPrice = 0;
+  e.fillQty = 0;
+  e.cumQty = 0;
+  e.fee = 0;
+  e.feeAsset = '';
+  e.maker = false;
+  e.orderPrice = 0;
+  e.orderQty = 0;
+  e.code = 0;
+  e.reason = '';
+  e.exchTimeMs = 0;
+  e.source = source;
+}
+
 export function blankOrderEvent(): OrderEvent {
   return {
     venue: 'binanceSpot', symbol: '', kind: 'ack', clientOrderId: '', exchangeOrderId: '', state: 'NEW_PENDING',

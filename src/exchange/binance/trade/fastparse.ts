@@ -5,6 +5,7 @@
  * bytes (tested on the fixtures); anything else (ACCOUNT_UPDATE, listenKeyExpired, responses, escaped strings,
  * unknown shapes) returns 'fallback' and goes through the JSON.parse path.
  */
+import { resetOrderEvent } from '../../../orders/types.js';
 import type { VenueId } from '../../../core/types.js';
 import { Fields, Interner, NameSet, VK, scanObject } from '../../../orders/bytescan.js';
 import type { ScaleLookup } from '../../../orders/scale.js';
@@ -34,21 +35,7 @@ const W_CANCELED = 6;
 export type FastResult = 'order' | 'fallback' | 'unknownSymbol';
 
 function reset(out: OrderEvent, venue: VenueId): void {
-  out.venue = venue;
-  out.exchangeOrderId = '';
-  out.tradeId = '';
-  out.fillPrice = 0;
-  out.fillQty = 0;
-  out.cumQty = 0;
-  out.fee = 0;
-  out.feeAsset = '';
-  out.maker = false;
-  out.orderPrice = 0;
-  out.orderQty = 0;
-  out.code = 0;
-  out.reason = '';
-  out.exchTimeMs = 0;
-  out.source = 'stream';
+  resetOrderEvent(out, venue, 'stream');
 }
 
 function escaped(f: Fields, a: number, b: number, c = a, d = a, e = a): boolean {

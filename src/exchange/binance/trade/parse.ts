@@ -5,6 +5,7 @@
  * USD-M `ORDER_TRADE_UPDATE`, `TRADE_LITE`, `ACCOUNT_UPDATE`, `listenKeyExpired`; REST/WS API order responses and
  * queries. Order ids can exceed 2^53: frames go through parseJsonIds (the id keys quoted when long), ids through idString.
  */
+import { resetOrderEvent } from '../../../orders/types.js';
 import type { VenueId } from '../../../core/types.js';
 import { BINANCE_ID_PATTERNS, idString, num, obj, parseJsonIds, str, type Json } from '../../../orders/json.js';
 import { scaled, type ScaleLookup } from '../../../orders/scale.js';
@@ -63,21 +64,7 @@ function mapTif(type: string, tif: string): TimeInForce {
 }
 
 function reset(out: OrderEvent, venue: VenueId, source: OrderEvent['source']): void {
-  out.venue = venue;
-  out.exchangeOrderId = '';
-  out.tradeId = '';
-  out.fillPrice = 0;
-  out.fillQty = 0;
-  out.cumQty = 0;
-  out.fee = 0;
-  out.feeAsset = '';
-  out.maker = false;
-  out.orderPrice = 0;
-  out.orderQty = 0;
-  out.code = 0;
-  out.reason = '';
-  out.exchTimeMs = 0;
-  out.source = source;
+  resetOrderEvent(out, venue, source);
 }
 
 export type UserFrameKind = 'order' | 'account' | 'listenKeyExpired' | 'terminated' | 'other' | 'malformed' | 'unknownSymbol';

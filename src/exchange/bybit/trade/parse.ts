@@ -6,6 +6,7 @@
  * New -> ack; PartiallyFilled / Filled -> status-only fill (fillQty 0, cumQty); Cancelled / PartiallyFilledCanceled /
  * Deactivated -> cancel; Rejected -> reject.
  */
+import { resetOrderEvent } from '../../../orders/types.js';
 import type { VenueId } from '../../../core/types.js';
 import { arr, idString, num, obj, str, type Json } from '../../../orders/json.js';
 import { scaled, type ScaleLookup } from '../../../orders/scale.js';
@@ -59,21 +60,7 @@ function mapTif(t: string): TimeInForce {
 }
 
 function reset(out: OrderEvent, venue: VenueId): void {
-  out.venue = venue;
-  out.exchangeOrderId = '';
-  out.tradeId = '';
-  out.fillPrice = 0;
-  out.fillQty = 0;
-  out.cumQty = 0;
-  out.fee = 0;
-  out.feeAsset = '';
-  out.maker = false;
-  out.orderPrice = 0;
-  out.orderQty = 0;
-  out.code = 0;
-  out.reason = '';
-  out.exchTimeMs = 0;
-  out.source = 'stream';
+  resetOrderEvent(out, venue, 'stream');
 }
 
 export type PrivateFrameKind = 'order' | 'execution' | 'position' | 'wallet' | 'auth' | 'subscribe' | 'pong' | 'other' | 'malformed';
