@@ -57,6 +57,9 @@ export interface W2wSide {
   durationMs: number;
   /** engine only: the engine's own per-hop percentile table over the run (from its exit dump) */
   engineHops?: string;
+  /** engine only: the wider span from before the venue builds the trigger's frames to the venue's order event
+   * (after it parsed, authenticated and matched the order): adds the simulator's own work on both ends */
+  venueInclusiveUs?: Percentiles;
 }
 
 export interface W2wResult {
@@ -67,10 +70,14 @@ export interface W2wResult {
   /** affinity of the exchange-side (this) process */
   exchangeCpus: string | null;
   floor: W2wSide;
+  /** the same bare echo against the simulator (same server, trigger and wire stamps as the engine path) */
+  simFloor: W2wSide | null;
   engine: W2wSide | null;
   engineNote?: string;
   /** engine / floor, when both exist */
   ratio: { p50: number; p99: number } | null;
+  /** engine / simFloor (like with like: both answer the simulator's frames and are read by its sockets) */
+  simRatio: { p50: number; p99: number } | null;
   goal: string;
 }
 
@@ -344,9 +351,17 @@ export const ENGINE_METHOD =
 export async function runWire2Wire(opts: W2wOptions & { engineTriggers?: number; engineGapMs?: number }): Promise<W2wResult> {
   const floor = await runFloor(opts);
   let engine: W2wSide | null = null;
+  let simFloor: W2wSide | null = null;
   let engineNote: string | undefined = ENGINE_NOT_RUN;
   if (opts.engineTriggers !== undefined && opts.engineTriggers > 0) {
-    const { runEnginePath } = await import('./w2wengine.js');
+    const { runEnginePath, runSimFloorPath } = await import('./w2wengine.js');
+    simFloor = await runSimFloorPath({
+      triggers: opts.engineTriggers,
+      transport: opts.transport,
+      ...(opts.engineGapMs !== undefined ? { gapMs: opts.engineGapMs } : {}),
+      ...(opts.clientCpu !== undefined ? { clientCpu: opts.clientCpu } : {}),
+      ...(opts.log ? { log: opts.log } : {}),
+    });
     engine = await runEnginePath({
       triggers: opts.engineTriggers,
       transport: opts.transport,
@@ -358,6 +373,9 @@ export async function runWire2Wire(opts: W2wOptions & { engineTriggers?: number;
   }
   const f = floor.latencyUs;
   const e = engine?.latencyUs;
+  const sf = simFloor?.latencyUs;
+  const ratioOf = (a: Percentiles | undefined, b: Percentiles | undefined): { p50: number; p99: number } | null =>
+    a && b && a.count > 0 && b.p50 > 0 && b.p99 > 0 ? { p50: Math.round((a.p50 / b.p50) * 100) / 100, p99: Math.round((a.p99 / b.p99) * 100) / 100 } : null;
   return {
     transport: opts.transport,
     server: opts.server ?? 'uws',
@@ -365,9 +383,11 @@ export async function runWire2Wire(opts: W2wOptions & { engineTriggers?: number;
     frameBytes: triggerFrame(1).length,
     exchangeCpus: cpusOf('self'),
     floor,
+    simFloor,
     engine,
     engineNote,
-    ratio: e && e.count > 0 && f.p50 > 0 && f.p99 > 0 ? { p50: Math.round((e.p50 / f.p50) * 100) / 100, p99: Math.round((e.p99 / f.p99) * 100) / 100 } : null,
+    ratio: ratioOf(e, f),
+    simRatio: ratioOf(e, sf),
     goal: 'engine p50 within 2x of the floor and p99 within 3x',
   };
 }
@@ -439,7 +459,14 @@ export async function main(argv: string[]): Promise<number> {
         `     n=${f.count} p50 ${f.p50} µs  p90 ${f.p90}  p99 ${f.p99}  p99.9 ${f.p999}  max ${f.max}  lost ${r.floor.lost}\n` +
         (r.engine
           ? `     engine n=${r.engine.latencyUs.count} p50 ${r.engine.latencyUs.p50} µs  p90 ${r.engine.latencyUs.p90}  p99 ${r.engine.latencyUs.p99}  p99.9 ${r.engine.latencyUs.p999}  max ${r.engine.latencyUs.max}  lost ${r.engine.lost}\n` +
-            `     engine/floor: p50 ${r.ratio?.p50 ?? '?'}x  p99 ${r.ratio?.p99 ?? '?'}x  (goal: p50 <= 2x, p99 <= 3x)\n` +
+            (r.simFloor
+              ? `     floor against the simulator n=${r.simFloor.latencyUs.count} p50 ${r.simFloor.latencyUs.p50} µs  p90 ${r.simFloor.latencyUs.p90}  p99 ${r.simFloor.latencyUs.p99}  p99.9 ${r.simFloor.latencyUs.p999}  max ${r.simFloor.latencyUs.max}  lost ${r.simFloor.lost}\n` +
+                `     engine/floor (both against the simulator): p50 ${r.simRatio?.p50 ?? '?'}x  p99 ${r.simRatio?.p99 ?? '?'}x  (goal: p50 <= 2x, p99 <= 3x)\n`
+              : '') +
+            `     engine/echo floor (bare uWS echo server): p50 ${r.ratio?.p50 ?? '?'}x  p99 ${r.ratio?.p99 ?? '?'}x\n` +
+            (r.engine.venueInclusiveUs
+              ? `     incl. the simulator's own work (frames built -> order matched): p50 ${r.engine.venueInclusiveUs.p50} µs  p99 ${r.engine.venueInclusiveUs.p99}\n`
+              : '') +
             (r.engine.engineHops ? `     the engine's own hops over the run:\n${r.engine.engineHops.replace(/^/gm, '       ')}\n` : '')
           : `     engine: not run (${r.engineNote ?? ''})\n`),
     );

@@ -79,6 +79,8 @@ export interface SimOptions {
   factories?: Partial<Record<SimVenueName, SimVenueFactory>>;
   /** per-venue options passed through to the venue layer (host and port come from `host` / `ports`) */
   venueOptions?: SimVenueOptions;
+  /** wire-point hooks (the wire-to-wire harness; Binance venues) */
+  wireTap?: import('./core/types.js').SimWireTap;
 }
 
 type VenueExtra<T> = Omit<T, 'host' | 'port' | 'app'>;
@@ -237,6 +239,7 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
     // contents depend on the machine's speed
     depthIntervalMs: opts.depthIntervalMs ?? (opts.deterministic ? 0 : 100),
     log: logger,
+    ...(opts.wireTap ? { wireTap: opts.wireTap } : {}),
   };
 
   const factories = { ...defaultFactories(), ...(opts.factories ?? {}) };

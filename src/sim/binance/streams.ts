@@ -374,8 +374,10 @@ export class MarketStreams implements SimBookListener {
       this.app.publish(t.comb, t.combPrefix + data);
       return;
     }
+    const comb = nc > 0 ? t.combPrefix + data + '}' : '';
+    this.ctx.wireTap?.mdOut();
     if (nr > 0) this.app.publish(t.raw, data);
-    if (nc > 0) this.app.publish(t.comb, t.combPrefix + data + '}');
+    if (nc > 0) this.app.publish(t.comb, comb);
   }
 
   // ------------------------------------------------------------------------------------------ book events

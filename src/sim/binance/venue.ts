@@ -649,11 +649,13 @@ export class BinanceVenue {
       guardAbort(res);
       const cl = info.headers.get('content-length');
       const hasBody = info.method !== 'GET' && info.method !== 'HEAD' && ((cl !== undefined && cl !== '0') || info.headers.has('transfer-encoding'));
+      const tap = this.ctx.wireTap;
       if (!hasBody) {
+        tap?.orderIn();
         this.handle(res, info, ip, '');
         return;
       }
-      readBody(res, 64 * 1024).then(
+      readBody(res, 64 * 1024, tap ? () => tap.orderIn() : undefined).then(
         (b) => this.handle(res, info, ip, b.toString('utf8')),
         (e: unknown) => {
           if (e instanceof BodyTooLargeError) send(res, 413, '{"code":-1000,"msg":"Request body too large."}');
@@ -820,7 +822,10 @@ export class BinanceVenue {
           return d;
         }),
       open: (ws) => this.conns.add(ws),
-      message: (ws, msg) => this.onApiMessage(ws, Buffer.from(msg).toString('utf8')),
+      message: (ws, msg) => {
+        this.ctx.wireTap?.orderIn();
+        this.onApiMessage(ws, Buffer.from(msg).toString('utf8'));
+      },
     });
     if (!this.isSpot) {
       const priv = (combined: boolean): WebSocketBehavior<ConnData> => ({

@@ -119,7 +119,7 @@ export class RequestAbortedError extends Error {
  * and with BodyTooLargeError beyond `maxBytes` (default 1 MiB; the response is then still writable: answer 413).
  * Call synchronously in the route handler (uWS delivers data right after it).
  */
-export function readBody(res: HttpResponse, maxBytes = 1 << 20): Promise<Buffer> {
+export function readBody(res: HttpResponse, maxBytes = 1 << 20, onLastChunk?: () => void): Promise<Buffer> {
   return new Promise<Buffer>((resolve, reject) => {
     let settled = false;
     guardAbort(res, () => {
@@ -141,6 +141,7 @@ export function readBody(res: HttpResponse, maxBytes = 1 << 20): Promise<Buffer>
       // the ArrayBuffer is neutered after this callback: copy
       if (chunk.byteLength > 0) chunks.push(Buffer.from(new Uint8Array(chunk).slice()));
       if (isLast) {
+        onLastChunk?.();
         settled = true;
         resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
       }

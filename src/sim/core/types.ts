@@ -238,6 +238,21 @@ export interface SimContext {
    * position pushes). Optional so that venue code written before it keeps compiling; the core always provides it. */
   onAccountChange?(cb: (account: SimAccount, instrument: SimInstrument, fill: SimFill) => void): void;
   log: import('../../util/log.js').Logger;
+  /** wire-point hooks of the wire-to-wire harness (unset in every other run) */
+  wireTap?: SimWireTap;
+}
+
+/**
+ * Wire-point hooks for `tickwire wire2wire --engine`: the same two points the harness's bare echo server stamps,
+ * so that engine and floor are timed from the same wire events (a capture switch's view: packet out, packet in).
+ * Called synchronously; keep them to a clock read.
+ */
+export interface SimWireTap {
+  /** a market-data frame is about to be handed to the socket (first publish of a book batch included) */
+  mdOut(): void;
+  /** a request's bytes have been read: a WS API message arrived, or a REST request's last body chunk (or its
+   * headers, when it has no body); runs before the venue parses it */
+  orderIn(): void;
 }
 
 export interface SimCredentials {
