@@ -82,6 +82,7 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
 
   constructor(o: EngineOptions) {
     this.config = o.config;
+    this.writeAhead = o.config.persistence.intentWriteAhead;
     this.state = o.state;
     this.instruments = o.instruments;
     this.entry = o.entry;
@@ -184,6 +185,9 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
   }
 
   lastRefusal: Refusal = Refusal.None;
+  private readonly writeAhead: boolean;
+  /** fault point for the crash tests: SIGKILL right after the Nth order's send, before its write-behind intent */
+  private readonly killAfterSend: number = Number(process.env['TICKWIRE_FAULT_KILL_AFTER_SEND'] ?? 0) || -1;
 
   private send(req: OrderRequest, manual: boolean): string | null {
     const t0 = nowNs();
@@ -201,19 +205,21 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
     if (recv > 0) this.hops.record(Hop.Decide, v, t0 - this.bookNs);
     const id = this.ids.next();
     this.ledger.intent(id, req, t1, manual);
+    // the intent is a preformatted line, one write(2) (no record object, no JSON.stringify): before the send
+    // (write-ahead) or, by default, right after it in this same turn (write-behind: see persistence.intentWriteAhead)
     const j = this.journal;
-    if (j) {
-      // write-ahead: a preformatted line, one write(2), before the send (no record object, no JSON.stringify)
-      if (this.config.persistence.intentWriteAhead) j.appendIntentNow(id, ins.venue, ins.symbol, req.side, req.type, req.tif, req.price, req.qty, manual, Date.now());
-      else j.append({ t: 'intent', id, v: ins.venue, s: ins.symbol, side: req.side, type: req.type, tif: req.tif, px: req.price, qty: req.qty, manual, ms: Date.now() });
-    }
+    const ahead = this.writeAhead;
+    if (j && ahead) j.appendIntentNow(id, ins.venue, ins.symbol, req.side, req.type, req.tif, req.price, req.qty, manual, Date.now());
     this.ordersSent++;
     this.noteSend(false);
     try {
       this.entry.place(id, ins, req);
+      if (this.ordersSent === this.killAfterSend) process.kill(process.pid, 'SIGKILL'); // fault point (tests)
+      if (j && !ahead) j.appendIntentNow(id, ins.venue, ins.symbol, req.side, req.type, req.tif, req.price, req.qty, manual, Date.now());
     } catch (e) {
       // nothing was sent: close the intent so it does not hold exposure, and tell the caller
       this.ledger.close(id, 'REJECTED');
+      if (j && !ahead) j.appendIntentNow(id, ins.venue, ins.symbol, req.side, req.type, req.tif, req.price, req.qty, manual, Date.now());
       this.journal?.append({ t: 'close', id, st: 'REJECTED', why: `send failed: ${(e as Error).message}`, ms: Date.now() });
       this.rejects++;
       this.rejectsByReason.set('SEND_FAILED', (this.rejectsByReason.get('SEND_FAILED') ?? 0) + 1);
@@ -344,7 +350,7 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
     if (!j || j.closed) return;
     try {
       j.flush();
-      writeSnapshot(this.config.persistence.dir, { version: 1, journalOffset: j.size, writtenAtMs: Date.now(), ledger: this.ledger.snapshot() });
+      writeSnapshot(this.config.persistence.dir, { version: 1, journalOffset: j.size, writtenAtMs: Date.now(), ledger: this.ledger.snapshot(), nextId: this.ids.peekNext() });
     } catch (e) {
       this.log?.error({ err: (e as Error).message }, 'snapshot failed');
     }

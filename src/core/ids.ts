@@ -18,7 +18,23 @@ export class OrderIds {
     this.n++;
     return this.base + this.n.toString(36);
   }
+  /** the id `next()` will return (snapshots record it: recovery probes the exchange for it) */
+  peekNext(): string {
+    return this.base + (this.n + 1).toString(36);
+  }
   isOurs(id: string): boolean {
     return id.startsWith(this.prefix);
   }
 }
+
+/** The id generated right after `id` by the same generator (`<base>-<base36 n>` -> `<base>-<base36 n+1>`), or undefined. */
+export function successorId(id: string): string | undefined {
+  const i = id.lastIndexOf('-');
+  if (i < 0 || i === id.length - 1) return undefined;
+  const n = parseInt(id.slice(i + 1), 36);
+  if (!Number.isSafeInteger(n) || n.toString(36) !== id.slice(i + 1)) return undefined;
+  return id.slice(0, i + 1) + (n + 1).toString(36);
+}
+
+/** journal mark written once per engine life, before its first order: `ids <base>` */
+export const IDS_MARK = 'ids ';

@@ -22,6 +22,7 @@ import { KillSwitch, type KillReport } from './killswitch.js';
 import { Journal, JOURNAL_FILE } from '../persist/journal.js';
 import { SNAPSHOT_FILE } from '../persist/snapshot.js';
 import { recover, type RecoveryReport } from '../persist/recover.js';
+import { IDS_MARK } from './ids.js';
 import { reconcile, type ReconcileReport } from '../persist/reconcile.js';
 import { MarketMaker } from '../strategy/marketmaker.js';
 import { CrossVenueSignal } from '../strategy/crossvenue.js';
@@ -257,6 +258,8 @@ async function runLocked(o: RunOptions, cfg: Config, env: NodeJS.ProcessEnv, ove
 
   const strategy = o.strategy ? o.strategy(cfg) : makeStrategy(cfg);
   const engine = new Engine({ config: cfg, state, instruments: wiring.instruments, entry: wiring.entry, hops, journal, strategy, ledger, logger: log });
+  // before this life's first order: which id generator it uses (recovery's probe after a kill -9 starts here)
+  journal.appendNow({ t: 'mark', what: IDS_MARK + engine.ids.base, ms: Date.now() });
   wiring.attach((slot) => engine.onBookUpdate(slot));
   try {
     await wiring.start();
@@ -280,8 +283,8 @@ async function runLocked(o: RunOptions, cfg: Config, env: NodeJS.ProcessEnv, ove
   // reconcile with the exchange before the strategy runs
   let recon: ReconcileReport | undefined;
   try {
-    recon = await reconcile(engine, cfg.persistence.orphans);
-    if (recon.adopted.length || recon.canceled.length || recon.closed.length || recon.positionAdjustments.length) log.warn({ recon }, 'reconciliation changed the ledger');
+    recon = await reconcile(engine, cfg.persistence.orphans, rec.probeId);
+    if (recon.adopted.length || recon.canceled.length || recon.closed.length || recon.positionAdjustments.length || recon.unjournaled.length) log.warn({ recon }, 'reconciliation changed the ledger');
   } catch (e) {
     log.error({ err: (e as Error).message }, 'reconciliation failed: trading stays stopped');
     engine.stopTrading();

@@ -7,6 +7,9 @@
  *   ours (our client id prefix) are adopted or cancelled per `orphans`; foreign ones are cancelled.
  * - Ledger orders the exchange no longer lists as open: their final state is queried and their missing fills
  *   booked; an order the exchange never saw is closed as REJECTED. Nothing is ever re-sent: no double order.
+ * - The probe (`probeId`, from recovery): the one id that may have been sent without a journal record (kill -9
+ *   between the send and its write-behind intent). Open, it is an orphan of ours (above); otherwise it is queried
+ *   on every instrument and, if the exchange has it, its fills are booked and it is reported as `unjournaled`.
  * - Futures positions: a difference left after that is booked as an adjustment at mid (reported).
  * Every action is journaled, so a crash during reconciliation is itself recoverable.
  */
@@ -22,10 +25,12 @@ export interface ReconcileReport {
   closed: Array<{ id: string; state: string }>;
   fillsBooked: number;
   positionAdjustments: Array<{ instrument: string; ledger: number; exchange: number }>;
+  /** orders the exchange had that the journal never recorded (the probe id, found terminal); filled in lots */
+  unjournaled: Array<{ id: string; state: string; filled: number }>;
 }
 
-export async function reconcile(engine: Engine, orphans: 'adopt' | 'cancel' = 'cancel'): Promise<ReconcileReport> {
-  const rep: ReconcileReport = { adopted: [], canceled: [], closed: [], fillsBooked: 0, positionAdjustments: [] };
+export async function reconcile(engine: Engine, orphans: 'adopt' | 'cancel' = 'cancel', probeId?: string): Promise<ReconcileReport> {
+  const rep: ReconcileReport = { adopted: [], canceled: [], closed: [], fillsBooked: 0, positionAdjustments: [], unjournaled: [] };
   const ledger = engine.ledger;
   const j = engine.journal;
   const ins = engine.instruments;
@@ -61,6 +66,23 @@ export async function reconcile(engine: Engine, orphans: 'adopt' | 'cancel' = 'c
     if (ai) engine.entry.adopt?.(x, ai);
     j?.append({ t: 'adopt', id: x.clientOrderId, v: x.venue, s: x.symbol, side: x.side, type: x.type, tif: x.tif, px: x.price, qty: x.qty, filled: x.filledQty, st: x.state, x: x.exchangeOrderId, ms: Date.now() });
     rep.adopted.push(x.clientOrderId);
+  }
+
+  // the probe: sent, then killed before its intent was written; if it was open it was handled above
+  if (probeId !== undefined && !seen.has(probeId) && !ledger.orders.has(probeId)) {
+    for (const i of ins) {
+      const x = await engine.entry.queryOrder(i, probeId);
+      if (!x) continue;
+      if (!TERMINAL_STATES.has(x.state)) {
+        // opened between the open-orders list and this query: cancel it like an orphan and book what it filled
+        engine.entry.cancel(x.clientOrderId, i);
+        rep.canceled.push(x.clientOrderId);
+      }
+      bookFill(x, i.slot, x.filledQty, 'reconcile: unjournaled order (sent, then killed before its intent was written)');
+      j?.append({ t: 'mark', what: `unjournaled order ${x.venue}:${x.symbol}:${x.clientOrderId} ${x.state} filled ${x.filledQty}`, ms: Date.now() });
+      rep.unjournaled.push({ id: x.clientOrderId, state: x.state, filled: x.filledQty });
+      break;
+    }
   }
 
   for (const o of [...ledger.orders.values()]) {

@@ -14,6 +14,8 @@ export interface Snapshot {
   journalOffset: number;
   writtenAtMs: number;
   ledger: LedgerSnapshot;
+  /** the client id the engine would have used next when this was written (recovery's probe; see reconcile.ts) */
+  nextId?: string;
 }
 
 export function writeFileAtomic(dir: string, name: string, data: string): void {

@@ -6,7 +6,7 @@ import { readSnapshot, writeSnapshot, SNAPSHOT_FILE } from '../../src/persist/sn
 import { recover } from '../../src/persist/recover.js';
 import { reconcile } from '../../src/persist/reconcile.js';
 import { Ledger } from '../../src/core/ledger.js';
-import { OrderIds } from '../../src/core/ids.js';
+import { IDS_MARK, OrderIds, successorId } from '../../src/core/ids.js';
 import { BotState } from '../../src/core/botstate.js';
 import { PaperVenue } from '../../src/core/paper.js';
 import { MarketMaker } from '../../src/strategy/marketmaker.js';
@@ -134,6 +134,29 @@ describe('snapshot', () => {
 });
 
 describe('recovery and reconciliation', () => {
+  it('the probe id is the successor of the last journaled intent of the last id generator (snapshot, mark, intents)', () => {
+    const d = dir();
+    const ledger = () => new Ledger([], 8);
+    // nothing yet: no generator known
+    expect(recover(d, ledger()).probeId).toBeUndefined();
+    expect(successorId('twabc-z')).toBe('twabc-10');
+    expect(successorId('noDash')).toBeUndefined();
+    // a snapshot written before any intent of that life: its next id
+    const ids = new OrderIds('tw', 1_700_000_000_000);
+    writeSnapshot(d, { version: 1, journalOffset: 0, writtenAtMs: 1, ledger: ledger().snapshot(), nextId: ids.peekNext() });
+    expect(recover(d, ledger()).probeId).toBe(ids.base + '1');
+    // a new life marks its generator, then journals intents 1 and 2 (unknown instrument: skipped, still counted)
+    const j = Journal.open(d, { fsync: 'never', batchMs: 1, fsyncIntervalMs: 1000 });
+    const next = new OrderIds('tw', 1_700_000_100_000);
+    j.appendNow({ t: 'mark', what: IDS_MARK + next.base, ms: 1 });
+    expect(recover(d, ledger()).probeId).toBe(next.base + '1');
+    for (let i = 0; i < 2; i++) j.appendIntentNow(next.next(), 'binanceSpot', 'BTCUSDT', 'BUY', 'LIMIT', 'GTC', 1, 1, false, 1);
+    // an intent of another generator (an older life's id in a late record) does not move it
+    j.appendIntentNow(ids.base + '9', 'binanceSpot', 'BTCUSDT', 'BUY', 'LIMIT', 'GTC', 1, 1, false, 1);
+    j.close();
+    expect(recover(d, ledger()).probeId).toBe(next.base + '3');
+  });
+
   it('replaying the journal rebuilds exactly the live ledger (positions, cash, open orders)', async () => {
     const d = dir();
     const cfg = testConfig({
