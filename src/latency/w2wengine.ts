@@ -15,11 +15,13 @@
  * What is lifted, and why it is fair: the venue's order-rate limits (Binance spot 50 orders / 10 s) and the
  * engine's `risk.maxOrdersPerSecond` (default 10). Both are policies that cap how often an order may be sent, not
  * part of the path being timed; every order still passes every other risk check, the journal (intent written
- * ahead, as in production; `TICKWIRE_W2W_WRITE_AHEAD=0` to compare) and the venue's auth/matching.
+ * right after the send, the production default; `TICKWIRE_W2W_WRITE_AHEAD=1` writes it before, to compare) and
+ * the venue's auth/matching.
  * Keys: the simulator's HMAC pair and its Ed25519 pair reach the engine as in a deployment (env + a 0600 PEM file),
  * so the WS API session logs on and WS orders carry no per-request signature (`TICKWIRE_W2W_ED25519=0` to compare).
  * `gapMs` (default 2) after each arrival lets the order's ack and stream events land before the next trigger.
  * Needs the build (`npm run build`): the engine process runs dist/src/core/run.js.
+ * `TICKWIRE_W2W_CPU_PROF=<dir>`: the engine process writes a V8 CPU profile there (`--cpu-prof`) when it stops.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -174,7 +176,7 @@ async function runSimPath(kind: 'engine' | 'floor', opts: EngineOptions): Promis
         strategy: { name: 'triggerFollower', triggerFollower: { venue: 'binanceSpot', symbol: 'BTCUSDT', size: 0.001, tif: 'IOC' } },
         // risk still checks every order; only the order-rate ceiling is raised to the harness's trigger rate
         risk: { maxOrdersPerSecond: 1_000_000 },
-        persistence: { dir: join(tmp, 'data'), fsync: 'never', intentWriteAhead: process.env['TICKWIRE_W2W_WRITE_AHEAD'] !== '0' },
+        persistence: { dir: join(tmp, 'data'), fsync: 'never', intentWriteAhead: process.env['TICKWIRE_W2W_WRITE_AHEAD'] === '1' },
         control: { enabled: false },
         log: { level: process.env['TICKWIRE_W2W_LOG'] === 'info' ? 'info' : 'warn', destinations: [{ to: 'stderr', level: process.env['TICKWIRE_W2W_LOG'] === 'info' ? 'info' : 'warn' }] },
       };
@@ -196,7 +198,12 @@ async function runSimPath(kind: 'engine' | 'floor', opts: EngineOptions): Promis
         ...process.env, TICKWIRE_BINANCE_API_KEY: ep.apiKey, TICKWIRE_BINANCE_API_SECRET: ep.apiSecret,
         ...(withEd ? { TICKWIRE_BINANCE_ED25519_API_KEY: ep.ed25519ApiKey, TICKWIRE_BINANCE_ED25519_KEY_FILE: pemFile } : {}),
       };
-      const args = ['--input-type=module', '-e', src];
+      // the V8 flags of the deployment's launcher (deploy/tokyo/tickwire-launch.sh: a fixed 64 MB young generation,
+      // LATENCY.md "Tuning"); TICKWIRE_W2W_SEMI_SPACE_MB=0 runs with V8's defaults, to compare
+      const semi = Number(process.env['TICKWIRE_W2W_SEMI_SPACE_MB'] ?? 64);
+      const v8 = semi > 0 ? [`--max-semi-space-size=${semi}`, `--min-semi-space-size=${semi}`] : [];
+      const prof = process.env['TICKWIRE_W2W_CPU_PROF'] ? ['--cpu-prof', '--cpu-prof-dir=' + process.env['TICKWIRE_W2W_CPU_PROF']] : [];
+      const args = [...v8, ...prof, '--input-type=module', '-e', src];
       child =
         opts.clientCpu !== undefined
           ? spawn('taskset', ['-c', String(opts.clientCpu), process.execPath, ...args], { env, stdio: ['ignore', 'ignore', 'inherit'], cwd: tmp })

@@ -2,9 +2,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HopRecorder, Hop, Transport, NO_VENUE, buildHistogram } from '../../src/latency/hops.js';
+import { HopRecorder, Hop, Transport, NO_VENUE, buildHistogram, DEFAULT_HIGHEST_NS } from '../../src/latency/hops.js';
 import { DUMP_SIGNAL, LatencyMonitor, dumpHistograms, dumpHistogramsSync } from '../../src/latency/monitor.js';
-import { DUMP_FORMAT, decodeHistogram, mergeInputs, parseHgrm, toHgrm, type DumpFile } from '../../src/latency/histio.js';
+import { DUMP_FORMAT, decodeHistogram, mergeInputs, parseHgrm, summarize, summarizeSlow, toHgrm, type DumpFile } from '../../src/latency/histio.js';
 import { main as histMain } from '../../src/latency/cli.js';
 import { findChromium } from '../../src/latency/plot.js';
 
@@ -197,3 +197,27 @@ function wellFormed(xml: string): boolean {
   }
   return stack.length === 0;
 }
+
+describe('summarize (one pass over the counts)', () => {
+  it('gives exactly what the library getters give (percentiles, mean, min, max) on many shapes', () => {
+    let seed = 7;
+    const rnd = (): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const shapes: Array<() => number> = [
+      () => Math.floor(rnd() * 1000),
+      () => Math.floor(Math.exp(rnd() * 20)),
+      () => 5000 + Math.floor(rnd() * 10),
+      () => (rnd() < 0.01 ? 9_000_000_000 : Math.floor(rnd() * 50_000)),
+      () => 0,
+    ];
+    for (const bits of [32, 64] as const) {
+      for (const shape of shapes) {
+        for (const n of [1, 2, 7, 1000, 20_000]) {
+          const h = buildHistogram(DEFAULT_HIGHEST_NS, bits);
+          for (let i = 0; i < n; i++) h.recordValue(shape());
+          expect(summarize(h)).toEqual(summarizeSlow(h));
+        }
+      }
+    }
+    expect(summarize(buildHistogram())).toEqual(summarizeSlow(buildHistogram()));
+  });
+});
