@@ -264,7 +264,9 @@ async function runSimPath(kind: 'engine' | 'floor', opts: EngineOptions): Promis
       const hist = buildHistogram(10_000_000_000, 64);
       const wide = buildHistogram(10_000_000_000, 64);
       let noWire = 0;
-      const warm = opts.warmup ?? Math.min(20, Math.floor(opts.triggers / 10));
+      // warm-up not recorded: the same rule as the echo floor (min(2000, N/10)), so that both sides are timed after
+      // V8 has compiled their hot paths
+      const warm = opts.warmup ?? Math.min(2000, Math.floor(opts.triggers / 10));
       const total = warm + opts.triggers;
       const gap = opts.gapMs ?? 2;
       const timeoutMs = opts.timeoutMs ?? 2000;

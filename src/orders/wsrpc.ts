@@ -2,7 +2,9 @@
  * Request/response correlation over one managed WebSocket (the market-data team's ManagedWs from
  * src/exchange/ws/client.ts: reconnect with backoff, app pings). Used by the Binance WS API and the Bybit trade WS.
  *
- * - `call(id, frame)` sends a prepared frame and resolves with the parsed response whose id matches.
+ * - `call(id, frame)` sends a prepared frame (string, or the bytes of a text frame) and resolves with the parsed
+ *   response whose id matches. The frame is on the socket when `call` returns (ws writes synchronously).
+ * - Timeouts: one sweep timer for all pending calls (a deadline per call), not a `setTimeout` per request.
  * - Responses for ids never sent (or already timed out) are counted and handed to `onUnsolicited`.
  * - On disconnect every pending call is rejected with `WsDisconnected` (its outcome is unknown: the gateway
  *   queries before it resends); after a reconnect `onOpen` runs again (session logon / auth) before `ready`.
@@ -25,8 +27,12 @@ export class WsTimeout extends Error {
 interface Pending {
   resolve(v: Json): void;
   reject(e: Error): void;
-  timer: NodeJS.Timeout;
+  /** nowMs() after which the sweep rejects it with WsTimeout */
+  deadline: number;
 }
+
+/** How often the timeout sweep looks at pending calls: a timeout fires up to this much late. */
+const SWEEP_MS = 100;
 
 export interface WsRpcOptions {
   name: string;
@@ -53,6 +59,7 @@ export class WsRpc {
   private readyOk = false;
   private seq = 0;
   private readonly prefix: string;
+  private sweepTimer: NodeJS.Timeout | undefined;
   readonly counts = { sent: 0, responses: 0, unsolicited: 0, malformed: 0, timeouts: 0, disconnects: 0 };
 
   constructor(readonly opts: WsRpcOptions) {
@@ -100,22 +107,35 @@ export class WsRpc {
   }
 
   /** Send a frame whose id is `id`; resolves with the response. Rejects WsDisconnected / WsTimeout. */
-  call(id: string, frame: string, timeoutMs = this.opts.timeoutMs ?? 5000): Promise<Json> {
+  call(id: string, frame: string | Buffer, timeoutMs = this.opts.timeoutMs ?? 5000): Promise<Json> {
     return new Promise<Json>((resolve, reject) => {
       if (!this.ws.send(frame)) {
         reject(new WsDisconnected(false));
         return;
       }
       this.counts.sent++;
-      const timer = setTimeout(() => {
-        if (this.pending.delete(id)) {
-          this.counts.timeouts++;
-          reject(new WsTimeout());
-        }
-      }, timeoutMs);
-      this.pending.set(id, { resolve, reject, timer });
+      this.pending.set(id, { resolve, reject, deadline: Date.now() + timeoutMs });
+      if (this.sweepTimer === undefined) {
+        this.sweepTimer = setInterval(this.sweep, SWEEP_MS);
+        this.sweepTimer.unref();
+      }
     });
   }
+
+  /** Reject every call past its deadline; stop when nothing is pending. */
+  private readonly sweep = (): void => {
+    const now = Date.now();
+    for (const [id, p] of this.pending) {
+      if (p.deadline > now) continue;
+      this.pending.delete(id);
+      this.counts.timeouts++;
+      p.reject(new WsTimeout());
+    }
+    if (this.pending.size === 0 && this.sweepTimer !== undefined) {
+      clearInterval(this.sweepTimer);
+      this.sweepTimer = undefined;
+    }
+  };
 
   /** For session setup inside onOpen (the connection is open but not yet `ready`). */
   callRaw(id: string, frame: string, timeoutMs?: number): Promise<Json> {
@@ -137,8 +157,11 @@ export class WsRpc {
   }
 
   private failAll(sent: boolean): void {
+    if (this.sweepTimer !== undefined) {
+      clearInterval(this.sweepTimer);
+      this.sweepTimer = undefined;
+    }
     for (const [id, p] of this.pending) {
-      clearTimeout(p.timer);
       this.pending.delete(id);
       p.reject(new WsDisconnected(sent));
     }
@@ -166,7 +189,6 @@ export class WsRpc {
       const p = this.pending.get(id);
       if (p) {
         this.pending.delete(id);
-        clearTimeout(p.timer);
         this.counts.responses++;
         p.resolve(msg);
         return;

@@ -74,6 +74,9 @@ export function backoffMs(attempt: number, initialMs: number, maxMs: number, rnd
   return Math.round(base / 2 + (rnd * base) / 2);
 }
 
+/** ws send options: always a text frame (the venues' WebSocket APIs speak JSON text) */
+const TEXT_FRAME = { binary: false } as const;
+
 export class ManagedWs {
   readonly opts: ManagedWsOptions;
   private sock: WebSocket | undefined;
@@ -132,10 +135,11 @@ export class ManagedWs {
     return p;
   }
 
+  /** Send a text frame (a Buffer is sent as the bytes of a text frame, not as a binary frame). */
   send(text: string | Buffer): boolean {
     const s = this.sock;
     if (!s || s.readyState !== WebSocket.OPEN) return false;
-    s.send(text);
+    s.send(text, TEXT_FRAME);
     return true;
   }
 

@@ -138,8 +138,9 @@ export class BinanceWsApiGateway extends BinanceRestGateway {
     const t = this.buildFields(o);
     if (!t) return fail('rejected', 0, 'UNKNOWN_SYMBOL');
     const id = this.session.rpc.nextId();
-    let frame: string;
-    if (this.session.loggedOn) frame = t.wsPlace(this.w, id, this.f, this.recvWindow).toString();
+    let frame: string | Buffer;
+    // logged on: the template's bytes as they are (a view of its buffer; ws copies them while masking)
+    if (this.session.loggedOn) frame = t.wsPlace(this.w, id, this.f, this.recvWindow).view();
     else {
       // no session: per-request signature over the sorted params
       const p = JSON.parse(t.wsPlace(this.w, id, this.f, this.recvWindow).toString()) as { params: Record<string, string | number> };
