@@ -1,17 +1,24 @@
 /**
  * Engine path of `tickwire wire2wire --engine`: the real engine (`runEngine()` from src/core/run.ts) with the
  * trigger-follower strategy (src/strategy/triggerfollower.ts: one LIMIT IOC per touch move, sent synchronously
- * from the event path) in its own Node process, trading against the simulator in this process.
+ * from the event path) in its own Node process, and beside it, in the same run, the floor: a bare client in its
+ * own process, both trading against the simulator in this process, pinned alike (`clientCpu`).
  *
- * Trigger: the simulator's generator is manual (no traffic of its own); each trigger moves the touch of
- * binanceSpot BTCUSDT by one tick (the best ask's synthetic level is lifted and a bid appears at its price, then
- * the reverse). Timed at the wire, as the floor is (`SimWireTap`): from right before the venue hands the first
- * market-data frame of that batch to the socket, to the moment the venue has read the bytes of the request that
- * carries the engine's order (WS API message / REST body), before it parses them. Which request that was is
- * known once the venue accepted the order (the first order event of the engine's account on that book after
- * the trigger; the IOC then expires unfilled): its read stamp is the arrival.
- * Also reported (`venueInclusiveUs`): the old, wider span from before the venue builds the frames to the order
- * event after the venue parsed, authenticated and matched it, which adds the simulator's own per-order work.
+ * Interleaved, so that both sides see the same machine (this guest's noise comes in bursts): triggers alternate
+ * between the engine's book (binanceSpot BTCUSDT) and the floor's (binanceSpot ETHUSDT). Each trigger moves the
+ * touch of its book by one tick (the best ask's synthetic level is lifted and a bid appears at its price, then the
+ * reverse); only the process subscribed to that symbol receives its frames.
+ * - Engine: answers every touch move with one non-crossing IOC (accepted, expires at once).
+ * - Floor: subscribes to the same streams for ETHUSDT and sends each frame's bytes straight back over the order
+ *   transport (a WS API text frame, or a POST /api/v3/order with the frame as its body over an undici Pool); the
+ *   venue reads and rejects it.
+ * Timed at the wire for both (`SimWireTap`), as the echo floor is: from right before the venue hands the first
+ * market-data frame of the trigger's batch to the socket, to the moment the venue has read the bytes of the
+ * request that answers it (WS API message / REST body), before it parses them. Engine: the request whose order
+ * the venue then accepted on that book (its read stamp); floor: the first request read after the trigger.
+ * Also reported for the engine (`venueInclusiveUs`): the wider span from before the venue builds the frames to the
+ * order event after the venue parsed, authenticated and matched it (adds the simulator's own per-order work).
+ *
  * What is lifted, and why it is fair: the venue's order-rate limits (Binance spot 50 orders / 10 s) and the
  * engine's `risk.maxOrdersPerSecond` (default 10). Both are policies that cap how often an order may be sent, not
  * part of the path being timed; every order still passes every other risk check, the journal (intent written
@@ -19,6 +26,7 @@
  * the venue's auth/matching.
  * Keys: the simulator's HMAC pair and its Ed25519 pair reach the engine as in a deployment (env + a 0600 PEM file),
  * so the WS API session logs on and WS orders carry no per-request signature (`TICKWIRE_W2W_ED25519=0` to compare).
+ * The engine runs with the deployment launcher's V8 flags (64 MB young generation; `TICKWIRE_W2W_SEMI_SPACE_MB`).
  * `gapMs` (default 2) after each arrival lets the order's ack and stream events land before the next trigger.
  * Needs the build (`npm run build`): the engine process runs dist/src/core/run.js.
  * `TICKWIRE_W2W_CPU_PROF=<dir>`: the engine process writes a V8 CPU profile there (`--cpu-prof`) when it stops.
@@ -82,10 +90,7 @@ export interface EngineOptions {
   log?: (line: string) => void;
 }
 
-/** Bare client against the simulator (the same-server floor): subscribes to the same streams as the engine's
- * Binance spot adapter and sends each market-data frame's bytes straight back over the order transport (a WS API
- * text frame, or a POST /api/v3/order with the frame as its body, over an undici Pool). The venue reads and
- * rejects it; the arrival stamp is taken when its bytes are read, as for the engine's order. */
+/** The same-server floor: a bare client that echoes each market-data frame of `symbol` over the order transport. */
 function simFloorClientSource(transport: W2wTransport, mdUrl: string, wsApiUrl: string, restUrl: string): string {
   const req = createRequire(import.meta.url);
   const wsPath = req.resolve('ws');
@@ -111,32 +116,58 @@ md.on('error', (e) => { process.stderr.write('sim floor client md: ' + e.message
 `;
 }
 
-export async function runEnginePath(opts: EngineOptions): Promise<W2wSide> {
-  return runSimPath('engine', opts);
+export interface SimPairResult {
+  engine: W2wSide;
+  /** the same-server floor, interleaved with the engine's triggers */
+  floor: W2wSide;
+  /** the same-server floor measured first, alone (the engine process not started yet) */
+  floorAlone: W2wSide;
 }
 
-/** The bare-client floor against the simulator: same server, same trigger, same wire stamps as the engine path. */
-export async function runSimFloorPath(opts: EngineOptions): Promise<W2wSide> {
-  return runSimPath('floor', opts);
+/** Toggles one book's touch by a tick per call (see the header). */
+function toucher(book: MatchingBook): () => void {
+  const ba = book.bestAsk();
+  if (!ba) throw new Error(`${book.instrument.symbol}: empty ask side`);
+  const px = ba.priceTicks;
+  const synth = book.syntheticQty('SELL', px);
+  let up = false;
+  return () => {
+    // up: lift the best ask's synthetic level and bid at its price (touch +1 tick); down: the reverse
+    book.beginBatch();
+    if (!up) {
+      book.setSynthetic('SELL', px, 0);
+      book.setSynthetic('BUY', px, synth > 0 ? synth : 1000);
+    } else {
+      book.setSynthetic('BUY', px, 0);
+      book.setSynthetic('SELL', px, synth > 0 ? synth : 1000);
+    }
+    up = !up;
+  };
 }
 
-async function runSimPath(kind: 'engine' | 'floor', opts: EngineOptions): Promise<W2wSide> {
-  const runJs = kind === 'engine' ? builtRunModule() : undefined;
-  if (kind === 'engine' && !runJs) throw new Error('engine path needs the build: run `npm run build` first');
+function spawnPinned(cpu: number | undefined, args: string[], env: NodeJS.ProcessEnv, cwd: string): ChildProcess {
+  return cpu !== undefined
+    ? spawn('taskset', ['-c', String(cpu), process.execPath, ...args], { env, stdio: ['ignore', 'ignore', 'inherit'], cwd })
+    : spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'inherit'], cwd });
+}
+
+/** Engine and same-server floor, interleaved in one run (see the header). `opts.triggers` for each side. */
+export async function runSimPair(opts: EngineOptions): Promise<SimPairResult> {
+  const runJs = builtRunModule();
+  if (!runJs) throw new Error('engine path needs the build: run `npm run build` first');
   const log = opts.log ?? (() => undefined);
-  const what = kind === 'engine' ? `engine ${opts.transport}` : `floor ${opts.transport} (simulator)`;
   const tmp = mkdtempSync(join(tmpdir(), 'tw-w2w-engine-'));
   let sim: SimHandle | undefined;
-  let child: ChildProcess | undefined;
-  let hopsTable: string | undefined;
+  let engine: ChildProcess | undefined;
+  let floor: ChildProcess | undefined;
   try {
     // the venue's order-rate limits are lifted for this account (see LATENCY.md, "Wire to wire"): one order per
-    // trigger at ~300 triggers/s would trip Binance spot's 50 orders / 10 s at once; the limits are a policy of the
-    // exchange, not part of the path being measured (the engine's own risk checks still run on every order)
+    // trigger at hundreds of triggers/s would trip Binance spot's 50 orders / 10 s at once; the limits are a policy
+    // of the exchange, not part of the path being measured (the engine's own risk checks still run on every order)
     const big = 1_000_000_000;
-    // wire points (see the header): armed by a trigger, the first md frame out stamps it; every request read
-    // stamps lastInNs. Engine: the order event that follows (synchronously, in the same handler) takes it.
-    // Floor: the first request read after the trigger's frame went out is the echo.
+    // wire points: a trigger arms the tap, the first md frame out stamps it; every request read stamps lastInNs.
+    // Engine: the order event that follows (synchronously, in the same handler) takes it. Floor: the first request
+    // read after its trigger's frame went out is the echo.
     let armed = false;
     let wireOutNs = 0;
     let lastInNs = 0;
@@ -159,67 +190,59 @@ async function runSimPath(kind: 'engine' | 'floor', opts: EngineOptions): Promis
     };
     sim = await startSim({
       wireTap,
-      venues: ['binanceSpot'], symbols: ['BTCUSDT'], generatorMode: 'manual', depthIntervalMs: 0, seed: 1,
+      venues: ['binanceSpot'], symbols: ['BTCUSDT', 'ETHUSDT'], generatorMode: 'manual', depthIntervalMs: 0, seed: 1,
       venueOptions: { binanceSpot: { limits: { orders10s: big, ordersLong: big, weightPerMin: big } } },
     });
     const ep = sim.endpoints.binanceSpot;
-    const book = sim.books.get('binanceSpot')?.get('BTCUSDT') as MatchingBook | undefined;
-    if (!ep || !book) throw new Error('simulator did not start binanceSpot BTCUSDT');
-    if (kind === 'engine') {
-      const config = {
-        exchanges: {
-          binance: { preset: 'sim', endpoints: { spotRest: ep.restBaseUrl, spotWs: ep.wsStreamBaseUrl, spotWsApi: ep.wsApiUrl } },
-          bybit: { enabled: false },
-        },
-        instruments: [{ venue: 'binanceSpot', symbol: 'BTCUSDT' }],
-        // one non-crossing IOC per touch move (src/strategy/triggerfollower.ts), chosen by config like any strategy
-        strategy: { name: 'triggerFollower', triggerFollower: { venue: 'binanceSpot', symbol: 'BTCUSDT', size: 0.001, tif: 'IOC' } },
-        // risk still checks every order; only the order-rate ceiling is raised to the harness's trigger rate
-        risk: { maxOrdersPerSecond: 1_000_000 },
-        persistence: { dir: join(tmp, 'data'), fsync: 'never', intentWriteAhead: process.env['TICKWIRE_W2W_WRITE_AHEAD'] === '1' },
-        control: { enabled: false },
-        log: { level: process.env['TICKWIRE_W2W_LOG'] === 'info' ? 'info' : 'warn', destinations: [{ to: 'stderr', level: process.env['TICKWIRE_W2W_LOG'] === 'info' ? 'info' : 'warn' }] },
-      };
-      const cfgFile = join(tmp, 'engine.json');
-      writeFileSync(cfgFile, JSON.stringify(config, null, 1));
-      const src = `
-  const { runEngine } = await import(${JSON.stringify(pathToFileURL(runJs!).href)});
-  const r = await runEngine({
-    config: ${JSON.stringify(cfgFile)}, durationSec: 3600, print: false, transport: ${JSON.stringify(opts.transport === 'ws' ? 'wsapi' : 'rest')},
-  });
-  process.exit(r.code);
-  `;
-      // HMAC pair (REST signs with it) and the simulator's Ed25519 pair (the WS API session logs on, so WS orders
-      // carry no per-request signature), as a deployment passes them: env + a 0600 PEM file
-      const pemFile = join(tmp, 'ed25519.pem');
-      const withEd = process.env['TICKWIRE_W2W_ED25519'] !== '0' && ep.ed25519ApiKey !== undefined && ep.ed25519PrivateKeyPem !== undefined;
-      if (withEd) writeFileSync(pemFile, ep.ed25519PrivateKeyPem!, { mode: 0o600 });
-      const env = {
-        ...process.env, TICKWIRE_BINANCE_API_KEY: ep.apiKey, TICKWIRE_BINANCE_API_SECRET: ep.apiSecret,
-        ...(withEd ? { TICKWIRE_BINANCE_ED25519_API_KEY: ep.ed25519ApiKey, TICKWIRE_BINANCE_ED25519_KEY_FILE: pemFile } : {}),
-      };
-      // the V8 flags of the deployment's launcher (deploy/tokyo/tickwire-launch.sh: a fixed 64 MB young generation,
-      // LATENCY.md "Tuning"); TICKWIRE_W2W_SEMI_SPACE_MB=0 runs with V8's defaults, to compare
-      const semi = Number(process.env['TICKWIRE_W2W_SEMI_SPACE_MB'] ?? 64);
-      const v8 = semi > 0 ? [`--max-semi-space-size=${semi}`, `--min-semi-space-size=${semi}`] : [];
-      const prof = process.env['TICKWIRE_W2W_CPU_PROF'] ? ['--cpu-prof', '--cpu-prof-dir=' + process.env['TICKWIRE_W2W_CPU_PROF']] : [];
-      const args = [...v8, ...prof, '--input-type=module', '-e', src];
-      child =
-        opts.clientCpu !== undefined
-          ? spawn('taskset', ['-c', String(opts.clientCpu), process.execPath, ...args], { env, stdio: ['ignore', 'ignore', 'inherit'], cwd: tmp })
-          : spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'inherit'], cwd: tmp });
-    } else {
-      const mdUrl = `${ep.wsStreamBaseUrl.replace(/\/+$/, '')}/stream?streams=btcusdt@depth@100ms/btcusdt@bookTicker/btcusdt@aggTrade`;
-      const args = ['--input-type=module', '-e', simFloorClientSource(opts.transport, mdUrl, ep.wsApiUrl, ep.restBaseUrl)];
-      child =
-        opts.clientCpu !== undefined
-          ? spawn('taskset', ['-c', String(opts.clientCpu), process.execPath, ...args], { stdio: ['ignore', 'ignore', 'inherit'], cwd: tmp })
-          : spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'], cwd: tmp });
-    }
-    let exited = false;
-    child.once('exit', () => (exited = true));
+    const engineBook = sim.books.get('binanceSpot')?.get('BTCUSDT') as MatchingBook | undefined;
+    const floorBook = sim.books.get('binanceSpot')?.get('ETHUSDT') as MatchingBook | undefined;
+    if (!ep || !engineBook || !floorBook) throw new Error('simulator did not start binanceSpot BTCUSDT/ETHUSDT');
 
-    let onArrival: ((t: number, wireIn: number) => void) | undefined;
+    // --- the engine
+    const config = {
+      exchanges: {
+        binance: { preset: 'sim', endpoints: { spotRest: ep.restBaseUrl, spotWs: ep.wsStreamBaseUrl, spotWsApi: ep.wsApiUrl } },
+        bybit: { enabled: false },
+      },
+      instruments: [{ venue: 'binanceSpot', symbol: 'BTCUSDT' }],
+      // one non-crossing IOC per touch move (src/strategy/triggerfollower.ts), chosen by config like any strategy
+      strategy: { name: 'triggerFollower', triggerFollower: { venue: 'binanceSpot', symbol: 'BTCUSDT', size: 0.001, tif: 'IOC' } },
+      // risk still checks every order; only the order-rate ceiling is raised to the harness's trigger rate
+      risk: { maxOrdersPerSecond: 1_000_000 },
+      persistence: { dir: join(tmp, 'data'), fsync: 'never', intentWriteAhead: process.env['TICKWIRE_W2W_WRITE_AHEAD'] === '1' },
+      control: { enabled: false },
+      log: { level: process.env['TICKWIRE_W2W_LOG'] === 'info' ? 'info' : 'warn', destinations: [{ to: 'stderr', level: process.env['TICKWIRE_W2W_LOG'] === 'info' ? 'info' : 'warn' }] },
+    };
+    const cfgFile = join(tmp, 'engine.json');
+    writeFileSync(cfgFile, JSON.stringify(config, null, 1));
+    const src = `
+const { runEngine } = await import(${JSON.stringify(pathToFileURL(runJs).href)});
+const r = await runEngine({
+  config: ${JSON.stringify(cfgFile)}, durationSec: 3600, print: false, transport: ${JSON.stringify(opts.transport === 'ws' ? 'wsapi' : 'rest')},
+});
+process.exit(r.code);
+`;
+    // HMAC pair (REST signs with it) and the simulator's Ed25519 pair (the WS API session logs on, so WS orders
+    // carry no per-request signature), as a deployment passes them: env + a 0600 PEM file
+    const pemFile = join(tmp, 'ed25519.pem');
+    const withEd = process.env['TICKWIRE_W2W_ED25519'] !== '0' && ep.ed25519ApiKey !== undefined && ep.ed25519PrivateKeyPem !== undefined;
+    if (withEd) writeFileSync(pemFile, ep.ed25519PrivateKeyPem!, { mode: 0o600 });
+    const env = {
+      ...process.env, TICKWIRE_BINANCE_API_KEY: ep.apiKey, TICKWIRE_BINANCE_API_SECRET: ep.apiSecret,
+      ...(withEd ? { TICKWIRE_BINANCE_ED25519_API_KEY: ep.ed25519ApiKey, TICKWIRE_BINANCE_ED25519_KEY_FILE: pemFile } : {}),
+    };
+    // the V8 flags of the deployment's launcher (deploy/tokyo/tickwire-launch.sh: a fixed 64 MB young generation,
+    // LATENCY.md "Tuning"); TICKWIRE_W2W_SEMI_SPACE_MB=0 runs with V8's defaults, to compare
+    const semi = Number(process.env['TICKWIRE_W2W_SEMI_SPACE_MB'] ?? 64);
+    const v8 = semi > 0 ? [`--max-semi-space-size=${semi}`, `--min-semi-space-size=${semi}`] : [];
+    const prof = process.env['TICKWIRE_W2W_CPU_PROF'] ? ['--cpu-prof', '--cpu-prof-dir=' + process.env['TICKWIRE_W2W_CPU_PROF']] : [];
+    // --- the floor first, alone (the engine not started yet): the engine adapter's streams, for the floor's symbol
+    const mdUrl = `${ep.wsStreamBaseUrl.replace(/\/+$/, '')}/stream?streams=ethusdt@depth@100ms/ethusdt@bookTicker/ethusdt@aggTrade`;
+    floor = spawnPinned(opts.clientCpu, ['--input-type=module', '-e', simFloorClientSource(opts.transport, mdUrl, ep.wsApiUrl, ep.restBaseUrl)], process.env, tmp);
+    let exited = '';
+    floor.once('exit', () => (exited ||= 'floor client'));
+
+    let onOrder: ((t: number, wireIn: number) => void) | undefined;
     let quoted = false;
     const listener: SimBookListener = {
       onLevels: () => undefined,
@@ -227,124 +250,152 @@ async function runSimPath(kind: 'engine' | 'floor', opts: EngineOptions): Promis
       onOrder: (_sym: string, _o: SimOrder) => {
         const t = nowNs();
         quoted = true;
-        const f = onArrival;
-        onArrival = undefined;
+        const f = onOrder;
+        onOrder = undefined;
         f?.(t, lastInNs);
       },
     };
-    book.addListener(listener);
+    engineBook.addListener(listener);
     try {
-      // the engine syncs its book from a snapshot plus diffs: feed it some generator traffic until it quotes
-      const t0 = Date.now();
-      if (kind === 'floor') onEcho = () => (quoted = true);
-      while (!quoted) {
-        if (exited) throw new Error(`${what}: client process exited before answering`);
-        if (Date.now() - t0 > (opts.quoteTimeoutMs ?? 30_000)) throw new Error(`${what}: no answer within ${opts.quoteTimeoutMs ?? 30_000} ms`);
-        sim.generator.produce(5);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      await new Promise((r) => setTimeout(r, 1000)); // both sides quoted, acks in
-      const ba = book.bestAsk();
-      if (!ba) throw new Error('empty ask side');
-      const px = ba.priceTicks;
-      const synth = book.syntheticQty('SELL', px);
-      let up = false;
-      const step = (): void => {
-        // up: lift the best ask's synthetic level and bid at its price (touch +1 tick); down: the reverse
-        book.beginBatch();
-        if (!up) {
-          book.setSynthetic('SELL', px, 0);
-          book.setSynthetic('BUY', px, synth > 0 ? synth : 1000);
-        } else {
-          book.setSynthetic('BUY', px, 0);
-          book.setSynthetic('SELL', px, synth > 0 ? synth : 1000);
+      const quoteTimeout = opts.quoteTimeoutMs ?? 30_000;
+      /** feed generator traffic until `done()` (the floor echoed a frame / the engine sent an order) */
+      const feedUntil = async (done: () => boolean, what: string): Promise<void> => {
+        const t0 = Date.now();
+        while (!done()) {
+          if (exited) throw new Error(`wire2wire: the ${exited} process exited before answering`);
+          if (Date.now() - t0 > quoteTimeout) throw new Error(`wire2wire: no ${what} within ${quoteTimeout} ms`);
+          sim!.generator.produce(5);
+          await new Promise((r) => setTimeout(r, 20));
         }
-        up = !up;
       };
-      const hist = buildHistogram(10_000_000_000, 64);
-      const wide = buildHistogram(10_000_000_000, 64);
-      let noWire = 0;
-      // warm-up not recorded: the same rule as the echo floor (min(2000, N/10)), so that both sides are timed after
-      // V8 has compiled their hot paths
+      let echoed = false;
+      await feedUntil(() => {
+        if (!echoed && !onEcho) onEcho = () => (echoed = true);
+        return echoed;
+      }, 'floor echo');
+      onEcho = undefined;
+      const moveEngine = toucher(engineBook);
+      const moveFloor = toucher(floorBook);
+      const newHist = (): ReturnType<typeof buildHistogram> => buildHistogram(10_000_000_000, 64);
+      const wide = newHist();
+      // warm-up not recorded: the echo floor's rule (min(2000, N/10)), so both are timed after V8 compiled their paths
       const warm = opts.warmup ?? Math.min(2000, Math.floor(opts.triggers / 10));
-      const total = warm + opts.triggers;
       const gap = opts.gapMs ?? 2;
       const timeoutMs = opts.timeoutMs ?? 2000;
-      let lost = 0;
-      const started = Date.now();
-      let lastLog = started;
-      for (let i = 0; i < total; i++) {
-        if (exited) throw new Error(`${what}: client process exited during the run`);
-        let wireIn = 0;
-        const arrived = new Promise<number>((res) => {
-          const timer = setTimeout(() => {
-            onArrival = undefined;
-            onEcho = undefined;
-            res(-1);
-          }, timeoutMs);
-          const done = (t: number, w: number): void => {
-            clearTimeout(timer);
-            wireIn = w;
-            res(t);
-          };
-          if (kind === 'engine') onArrival = done;
-          else onEcho = (t) => done(t, t);
-        });
-        step();
-        wireOutNs = 0;
-        armed = true;
-        const sent = nowNs();
-        book.endBatch();
-        armed = false;
-        const t = await arrived;
-        if (t < 0) lost++;
-        else if (i >= warm) {
-          if (kind === 'engine') wide.recordValue(Math.max(0, Math.round(t - sent)));
-          // both wire stamps must belong to this trigger: the frame went out, and the order's request was read after it
-          if (wireOutNs > 0 && wireIn > wireOutNs) hist.recordValue(Math.round(wireIn - wireOutNs));
-          else noWire++;
-        }
-        if (Date.now() - lastLog >= 5000) {
-          lastLog = Date.now();
-          log(`${what}: ${i + 1} of ${total} triggers, lost ${lost}`);
-        }
-        await new Promise((r) => setTimeout(r, gap));
+      interface Tally {
+        hist: ReturnType<typeof buildHistogram>;
+        lost: number;
       }
-      log(`${what}: ${hist.totalCount} triggers, lost ${lost}${noWire ? `, ${noWire} without wire stamps` : ''}`);
-      if (noWire > 0) lost += noWire;
-      if (kind === 'floor') {
-        return {
-          kind: 'floor',
-          client: `bare ws client subscribed to the simulator's streams, sending each frame straight back (${opts.transport === 'ws' ? 'WS API text frame' : 'POST /api/v3/order over an undici Pool'}); md frame out -> request read, at the simulator's sockets`,
-          cpus: null,
-          latencyUs: percentilesUs(hist),
-          lost,
-          durationMs: Date.now() - started,
-        };
-      }
+      const tally = (): Tally => ({ hist: newHist(), lost: 0 });
+      /** `total` triggers, the side of each given by `sideOf(i)`; the first `skip` are not recorded */
+      const run = async (label: string, total: number, skip: number, sideOf: (i: number) => 'engine' | 'floor', out: { engine?: Tally; floor?: Tally }): Promise<number> => {
+        const started = Date.now();
+        let lastLog = started;
+        for (let i = 0; i < total; i++) {
+          if (exited) throw new Error(`wire2wire: the ${exited} process exited during the run`);
+          const side = sideOf(i);
+          let wireIn = 0;
+          const arrived = new Promise<number>((res) => {
+            const timer = setTimeout(() => {
+              onOrder = undefined;
+              onEcho = undefined;
+              res(-1);
+            }, timeoutMs);
+            const done = (t: number, w: number): void => {
+              clearTimeout(timer);
+              wireIn = w;
+              res(t);
+            };
+            if (side === 'engine') onOrder = done;
+            else onEcho = (t) => done(t, t);
+          });
+          if (side === 'engine') moveEngine();
+          else moveFloor();
+          wireOutNs = 0;
+          armed = true;
+          const sent = nowNs();
+          (side === 'engine' ? engineBook : floorBook).endBatch();
+          armed = false;
+          const t = await arrived;
+          const tl = out[side]!;
+          if (t < 0) tl.lost++;
+          else if (i >= skip) {
+            if (side === 'engine') wide.recordValue(Math.max(0, Math.round(t - sent)));
+            // both wire stamps must belong to this trigger: the frame went out, and the answer was read after it
+            if (wireOutNs > 0 && wireIn > wireOutNs) tl.hist.recordValue(Math.round(wireIn - wireOutNs));
+            else tl.lost++;
+          }
+          if (Date.now() - lastLog >= 5000) {
+            lastLog = Date.now();
+            log(`${label} ${opts.transport}: ${i + 1} of ${total} triggers`);
+          }
+          await new Promise((r) => setTimeout(r, gap));
+        }
+        return Date.now() - started;
+      };
+      const alone = tally();
+      const aloneMs = await run('floor alone', warm + opts.triggers, warm, () => 'floor', { floor: alone });
+      log(`floor alone ${opts.transport}: ${alone.hist.totalCount} triggers, lost ${alone.lost}`);
+
+      // --- the engine, then engine and floor interleaved trigger by trigger
+      engine = spawnPinned(opts.clientCpu, [...v8, ...prof, '--input-type=module', '-e', src], env, tmp);
+      engine.once('exit', () => (exited ||= 'engine'));
+      await feedUntil(() => quoted, 'engine order');
+      await new Promise((r) => setTimeout(r, 1000)); // acks in
+      const eng = tally();
+      const flo = tally();
+      const durationMs = await run('engine+floor', 2 * (warm + opts.triggers), 2 * warm, (i) => ((i & 1) === 0 ? 'engine' : 'floor'), { engine: eng, floor: flo });
+      const hist = { engine: eng.hist, floor: flo.hist };
+      const lost = { engine: eng.lost, floor: flo.lost };
+      log(`engine+floor ${opts.transport}: ${hist.engine.totalCount}+${hist.floor.totalCount} triggers, lost ${lost.engine}+${lost.floor}`);
       // graceful stop: the engine writes its exit dump of per-hop histograms into its persistence dir
-      hopsTable = await stopAndReadHops(child, join(tmp, 'data', 'latency'));
+      const hopsTable = await stopAndReadHops(engine, join(tmp, 'data', 'latency'));
+      const kindOf = opts.transport === 'ws' ? 'WS API' : 'REST';
       return {
-        ...(hopsTable ? { engineHops: hopsTable } : {}),
-        kind: 'engine',
-        client: `tickwire engine (trigger follower, ${opts.transport === 'ws' ? 'WS API' : 'REST'} orders) in its own process; md frame out -> order request read, at the simulator's sockets`,
-        venueInclusiveUs: percentilesUs(wide),
-        cpus: null,
-        latencyUs: percentilesUs(hist),
-        lost,
-        durationMs: Date.now() - started,
+        engine: {
+          ...(hopsTable ? { engineHops: hopsTable } : {}),
+          kind: 'engine',
+          client: `tickwire engine (trigger follower, ${kindOf} orders) in its own process; md frame out -> order request read, at the simulator's sockets`,
+          venueInclusiveUs: percentilesUs(wide),
+          cpus: null,
+          latencyUs: percentilesUs(hist.engine),
+          lost: lost.engine,
+          durationMs,
+        },
+        floor: {
+          kind: 'floor',
+          client: `bare ws client on the simulator's ETHUSDT streams, sending each frame straight back (${opts.transport === 'ws' ? 'WS API text frame' : 'POST /api/v3/order over an undici Pool'}); interleaved with the engine's triggers`,
+          cpus: null,
+          latencyUs: percentilesUs(hist.floor),
+          lost: lost.floor,
+          durationMs,
+        },
+        floorAlone: {
+          kind: 'floor',
+          client: `the same bare client, measured first, alone (before the engine process started)`,
+          cpus: null,
+          latencyUs: percentilesUs(alone.hist),
+          lost: alone.lost,
+          durationMs: aloneMs,
+        },
       };
     } finally {
-      book.removeListener(listener);
+      engineBook.removeListener(listener);
     }
   } finally {
-    if (child && child.exitCode === null) {
-      const done = new Promise<void>((r) => child!.once('exit', () => r()));
-      child.kill('SIGKILL');
-      await done;
+    for (const c of [engine, floor]) {
+      if (c && c.exitCode === null && c.signalCode === null) {
+        const done = new Promise<void>((r) => c.once('exit', () => r()));
+        c.kill('SIGKILL');
+        await done;
+      }
     }
     await sim?.close();
     rmSync(tmp, { recursive: true, force: true });
   }
 }
 
+/** The engine side of `runSimPair` (the floor runs beside it, interleaved). */
+export async function runEnginePath(opts: EngineOptions): Promise<W2wSide> {
+  return (await runSimPair(opts)).engine;
+}

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main, runWire2Wire, triggerFrame, type W2wResult } from '../../src/latency/wire2wire.js';
-import { builtRunModule, runEnginePath } from '../../src/latency/w2wengine.js';
+import { builtRunModule, runSimPair } from '../../src/latency/w2wengine.js';
 
 const built = builtRunModule();
 if (!built) process.stderr.write('\n!!! wire2wire engine-path test SKIPPED: dist/ is missing (npm run build) !!!\n\n');
@@ -50,20 +50,26 @@ describe('wire2wire harness (floor)', () => {
   });
 
   it.skipIf(!built)(
-    'engine path: the real engine in its own process answers every one-tick move of the touch with one order',
+    'engine path: the real engine in its own process answers every one-tick move of the touch with one order, interleaved with the same-server floor',
     async () => {
       // 300 triggers is 6x Binance spot's default 50 orders / 10 s: passes only with the venue's lifted limits
       // read by the gateway from exchangeInfo, and with one order per trigger (trigger follower)
       for (const transport of ['rest', 'ws'] as const) {
-        const e = await runEnginePath({ triggers: 300, transport, gapMs: 1, warmup: 10, timeoutMs: 3000, quoteTimeoutMs: 25_000 });
+        const { engine: e, floor, floorAlone } = await runSimPair({ triggers: 300, transport, gapMs: 1, warmup: 10, timeoutMs: 3000, quoteTimeoutMs: 25_000 });
         expect(e.kind).toBe('engine');
         expect(e.lost).toBe(0);
         expect(e.latencyUs.count).toBe(300);
         expect(e.latencyUs.p50).toBeGreaterThan(0);
         expect(e.engineHops).toMatch(/decide/);
+        // the floor answered every one of its own triggers too (its echoes are told apart from the engine's orders)
+        for (const f of [floor, floorAlone]) {
+          expect(f.kind).toBe('floor');
+          expect(f.lost).toBe(0);
+          expect(f.latencyUs.count).toBe(300);
+        }
       }
     },
-    60_000,
+    90_000,
   );
 
   it('trigger frames carry their sequence at a fixed offset', () => {
