@@ -54,25 +54,72 @@ export const PERCENTILES: readonly [keyof Summary, number][] = [
   ['p50', 50], ['p90', 90], ['p99', 99], ['p999', 99.9], ['p9999', 99.99],
 ];
 
-/** The JsHistogram members the one-pass summary reads (public in the JS class, undeclared in its types). */
+/** The JsHistogram members the one-pass readers use (public in the JS class, undeclared in its types). */
 interface CountsView {
   countsArrayLength: number;
   getCountAtIndex(i: number): number;
-  valueFromIndex(i: number): number;
-  lowestEquivalentValue(v: number): number;
-  highestEquivalentValue(v: number): number;
-  medianEquivalentValue(v: number): number;
+  subBucketHalfCountMagnitude: number;
+  subBucketHalfCount: number;
+  subBucketCount: number;
+  bucketCount: number;
+  unitMagnitude: number;
+  numberOfSignificantValueDigits: number;
+}
+
+function countsView(h: hdr.Histogram): CountsView | undefined {
+  const c = h as unknown as Partial<CountsView>;
+  return typeof c.getCountAtIndex === 'function' && typeof c.countsArrayLength === 'number' && typeof c.subBucketHalfCountMagnitude === 'number' && typeof c.unitMagnitude === 'number'
+    ? (c as CountsView)
+    : undefined;
+}
+
+/** The counts array itself (TypedArrayHistogram's `_counts`), read directly; else the accessor. */
+function countsOf(v: CountsView): ArrayLike<number> {
+  const a = (v as unknown as { _counts?: unknown })._counts;
+  if (ArrayBuffer.isView(a) && (a as unknown as ArrayLike<number>).length >= v.countsArrayLength) return a as unknown as ArrayLike<number>;
+  return Float64Array.from({ length: v.countsArrayLength }, (_, i) => v.getCountAtIndex(i));
+}
+
+/** Formatters as the library builds them per call (Intl.NumberFormat is costly to construct: built once here). */
+const formatters = new Map<string, (x: number) => string>();
+function fmt(size: number, frac: number): (x: number) => string {
+  const k = size + '/' + frac;
+  let f = formatters.get(k);
+  if (!f) {
+    const nf = new Intl.NumberFormat('en-US', { maximumFractionDigits: frac, minimumFractionDigits: frac, useGrouping: false });
+    f = (x) => padLeft(nf.format(x), size);
+    formatters.set(k, f);
+  }
+  return f;
+}
+
+/**
+ * Bucket geometry of counts index `i`, by arithmetic (what the library's valueFromIndex /
+ * lowest-, median-, highestEquivalentValue compute through several method calls each): the lowest value of the
+ * bucket and its width. Writes into `out` (no allocation).
+ */
+function bucketAt(v: CountsView, i: number, out: { lowest: number; size: number }): void {
+  let b = Math.floor(i / v.subBucketHalfCount) - 1;
+  let sb = (i % v.subBucketHalfCount) + v.subBucketHalfCount;
+  if (b < 0) {
+    sb -= v.subBucketHalfCount;
+    b = 0;
+  }
+  const size = Math.pow(2, b + v.unitMagnitude);
+  out.lowest = sb * size;
+  out.size = size;
 }
 
 const SUMMARY_PCTS = [50, 90, 99, 99.9, 99.99] as const;
 const ulp = (x: number): number => Math.pow(2, Math.floor(Math.log2(x)) - 52);
 
 /**
- * count, min, mean, percentiles, max of a histogram. One pass over the counts array: the same values as
- * hdr-histogram-js's `getValueAtPercentile` (same count-at-percentile rounding, highest equivalent value) and
- * `mean` (median equivalent value of each bucket), which would walk the array five times plus once through its
- * recorded-values iterator (~80% of the latency monitor's CPU in a wire-to-wire profile, blocking the loop for
- * milliseconds each second). Falls back to the library's getters for histograms without the JS internals.
+ * count, min, mean, percentiles, max of a histogram. One pass over the counts array with the bucket geometry by
+ * arithmetic: the same values as hdr-histogram-js's `getValueAtPercentile` (same count-at-percentile rounding,
+ * highest equivalent value) and `mean` (median equivalent value of each bucket, summed in index order), which walk
+ * the array five times plus once through the recorded-values iterator (~80% of the latency monitor's CPU in a
+ * wire-to-wire profile, holding the loop for milliseconds each second). Falls back to the library's getters for
+ * histograms without the JS internals.
  */
 export function summarize(h: hdr.Histogram): Summary {
   const count = h.totalCount;
@@ -80,33 +127,33 @@ export function summarize(h: hdr.Histogram): Summary {
   // getValueAtPercentile answers the highest value equivalent to the bucket (up to 0.1% above what was
   // recorded); clamp to the recorded max so that no percentile reads above max
   const max = h.maxValue;
-  const c = h as unknown as Partial<CountsView>;
-  if (typeof c.getCountAtIndex !== 'function' || typeof c.valueFromIndex !== 'function' || typeof c.countsArrayLength !== 'number') return summarizeSlow(h);
-  const v = c as CountsView;
+  const v = countsView(h);
+  if (!v) return summarizeSlow(h);
   const want = SUMMARY_PCTS.map((p) => {
     const fp = (p / 100) * count;
     return Math.max(Math.ceil(fp - ulp(fp)), 1);
   });
   const got = [0, 0, 0, 0, 0];
+  const at = { lowest: 0, size: 0 };
   let next = 0;
   let running = 0;
   let sum = 0;
-  let minAt = -1;
+  let lowestSeen = -1;
   const n = v.countsArrayLength;
+  const counts = countsOf(v);
   for (let i = 0; i < n; i++) {
-    const k = v.getCountAtIndex(i);
+    const k = counts[i]!;
     if (k === 0) continue;
-    const value = v.valueFromIndex(i);
-    if (minAt < 0) minAt = value;
-    sum += v.medianEquivalentValue(value) * k;
+    bucketAt(v, i, at);
+    if (lowestSeen < 0) lowestSeen = at.lowest;
+    sum += (at.lowest + Math.floor(at.size / 2)) * k;
     running += k;
-    while (next < 5 && running >= want[next]!) got[next++] = Math.min(v.highestEquivalentValue(value), max);
+    while (next < 5 && running >= want[next]!) got[next++] = Math.min(at.lowest + at.size - 1, max);
     if (running >= count) break;
   }
-  const lowest = minAt < 0 ? 0 : v.lowestEquivalentValue(minAt);
   return {
     count,
-    min: h.minNonZeroValue === Number.MAX_SAFE_INTEGER ? 0 : Math.min(h.minNonZeroValue, lowest),
+    min: h.minNonZeroValue === Number.MAX_SAFE_INTEGER ? 0 : Math.min(h.minNonZeroValue, Math.max(lowestSeen, 0)),
     mean: sum / count,
     p50: got[0]!,
     p90: got[1]!,
@@ -115,6 +162,93 @@ export function summarize(h: hdr.Histogram): Summary {
     p9999: got[4]!,
     max,
   };
+}
+
+function padLeft(s: string, size: number): string {
+  return s.length < size ? ' '.repeat(size - s.length) + s : s;
+}
+
+/**
+ * The standard percentile distribution text (HdrHistogram's `outputPercentileDistribution`), byte for byte what
+ * hdr-histogram-js prints, in one pass over the counts (the library's percentile iterator, mean and standard
+ * deviation walk the array three times through method calls: ~17 ms per histogram here, which a dump used to
+ * spend on the event loop per slot). Falls back to the library for histograms without the JS internals.
+ */
+export function percentileDistribution(h: hdr.Histogram, ticksPerHalfDistance = 5, scale = 1): string {
+  const v = countsView(h);
+  if (!v) return h.outputPercentileDistribution(ticksPerHalfDistance, scale);
+  const digits = v.numberOfSignificantValueDigits;
+  const counts = countsOf(v);
+  const valueF = fmt(12, digits);
+  const pctF = fmt(2, 12);
+  const lastF = fmt(14, 2);
+  let out = '       Value     Percentile TotalCount 1/(1-Percentile)\n\n';
+  const total = h.totalCount;
+  const n = v.countsArrayLength;
+  const at = { lowest: 0, size: 0 };
+  // the library's PercentileIterator, state for state
+  let idx = 0;
+  let toCurrent = 0;
+  let fresh = true;
+  let level = 0;
+  let reachedLast = false;
+  let sum = 0;
+  for (;;) {
+    if (!(toCurrent < total)) {
+      if (!reachedLast && total > 0) {
+        level = 100;
+        reachedLast = true;
+      } else break;
+    }
+    let emitted = false;
+    while (idx < n) {
+      const c = counts[idx]!;
+      if (fresh) {
+        toCurrent += c;
+        fresh = false;
+      }
+      if (c !== 0 && (100 * toCurrent) / total >= level) {
+        bucketAt(v, idx, at);
+        const value = at.lowest + at.size - 1;
+        const line = valueF(value / scale) + ' ' + pctF(level / 100) + ' ' + padLeft(String(toCurrent), 10);
+        out += level < 100 ? line + ' ' + lastF(1 / (1 - level / 100)) + '\n' : line + '\n';
+        const ticks = ticksPerHalfDistance * Math.pow(2, Math.floor(Math.log2(100 / (100 - level))) + 1);
+        level += 100 / ticks;
+        emitted = true;
+        break;
+      }
+      idx++;
+      fresh = true;
+    }
+    if (!emitted) throw new Error('percentileDistribution: index out of bounds');
+  }
+  // mean and standard deviation as the library computes them (median equivalent values, index order)
+  let count = 0;
+  for (let i = 0; i < n && count < total; i++) {
+    const c = counts[i]!;
+    if (c === 0) continue;
+    bucketAt(v, i, at);
+    sum += (at.lowest + Math.floor(at.size / 2)) * c;
+    count += c;
+  }
+  const mean = total === 0 ? 0 : sum / total;
+  let dev = 0;
+  count = 0;
+  for (let i = 0; i < n && count < total; i++) {
+    const c = counts[i]!;
+    if (c === 0) continue;
+    bucketAt(v, i, at);
+    const d = at.lowest + Math.floor(at.size / 2) - mean;
+    dev += d * d * c;
+    count += c;
+  }
+  const std = total === 0 ? 0 : Math.sqrt(dev / total);
+  const intF = (x: number): string => padLeft(String(x), 12);
+  out += `#[Mean    = ${valueF(mean / scale)}, StdDeviation   = ${valueF(std / scale)}]
+#[Max     = ${valueF(h.maxValue / scale)}, Total count    = ${intF(total)}]
+#[Buckets = ${intF(v.bucketCount)}, SubBuckets     = ${intF(v.subBucketCount)}]
+`;
+  return out;
 }
 
 /** The same summary from the library's own getters (reference for the one-pass version; slow). */
@@ -138,7 +272,7 @@ export function summarizeSlow(h: hdr.Histogram): Summary {
 
 /** The standard percentile distribution text, values in µs. */
 export function toHgrm(h: hdr.Histogram, ticksPerHalfDistance = 5): string {
-  return h.outputPercentileDistribution(ticksPerHalfDistance, HGRM_SCALE);
+  return percentileDistribution(h, ticksPerHalfDistance, HGRM_SCALE);
 }
 
 /**

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HopRecorder, Hop, Transport, NO_VENUE, buildHistogram, DEFAULT_HIGHEST_NS } from '../../src/latency/hops.js';
 import { DUMP_SIGNAL, LatencyMonitor, dumpHistograms, dumpHistogramsSync } from '../../src/latency/monitor.js';
-import { DUMP_FORMAT, decodeHistogram, mergeInputs, parseHgrm, summarize, summarizeSlow, toHgrm, type DumpFile } from '../../src/latency/histio.js';
+import { DUMP_FORMAT, decodeHistogram, mergeInputs, parseHgrm, percentileDistribution, summarize, summarizeSlow, toHgrm, type DumpFile } from '../../src/latency/histio.js';
 import { main as histMain } from '../../src/latency/cli.js';
 import { findChromium } from '../../src/latency/plot.js';
 
@@ -198,8 +198,8 @@ function wellFormed(xml: string): boolean {
   return stack.length === 0;
 }
 
-describe('summarize (one pass over the counts)', () => {
-  it('gives exactly what the library getters give (percentiles, mean, min, max) on many shapes', () => {
+describe('summarize and the percentile distribution (one pass over the counts)', () => {
+  it('give exactly what the library gives (percentiles, mean, min, max; the .hgrm text byte for byte) on many shapes', () => {
     let seed = 7;
     const rnd = (): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
     const shapes: Array<() => number> = [
@@ -215,9 +215,11 @@ describe('summarize (one pass over the counts)', () => {
           const h = buildHistogram(DEFAULT_HIGHEST_NS, bits);
           for (let i = 0; i < n; i++) h.recordValue(shape());
           expect(summarize(h)).toEqual(summarizeSlow(h));
+          for (const ticks of [5, 1]) expect(percentileDistribution(h, ticks, 1000)).toBe(h.outputPercentileDistribution(ticks, 1000));
         }
       }
     }
     expect(summarize(buildHistogram())).toEqual(summarizeSlow(buildHistogram()));
+    expect(percentileDistribution(buildHistogram(), 5, 1000)).toBe(buildHistogram().outputPercentileDistribution(5, 1000));
   });
 });
