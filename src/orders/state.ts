@@ -186,19 +186,42 @@ export class OrderStore {
     return true;
   }
 
-  /** Forget terminal orders beyond the newest `keep` (late duplicates for them then count as unknown). */
+  /** client ids in the order they became terminal (through `apply`), from `terminalHead` on */
+  private terminalQ: string[] = [];
+  private terminalHead = 0;
+
+  /**
+   * Forget terminal orders beyond the newest `keep` (late duplicates for them then count as unknown): the oldest
+   * to become terminal go first. O(orders dropped): no scan or sort of the whole table (that was a few ms every
+   * 1,000 events once 10,000 terminal orders were kept, on the event loop).
+   */
   prune(keep: number): number {
-    const terminal: TrackedOrder[] = [];
-    for (const o of this.orders.values()) if (isTerminal(o.state)) terminal.push(o);
-    const drop = terminal.length - keep;
-    if (drop <= 0) return 0;
-    terminal.sort((a, b) => a.updatedNs - b.updatedNs);
-    for (let i = 0; i < drop; i++) this.orders.delete(terminal[i]!.clientOrderId);
-    return drop;
+    let dropped = 0;
+    const q = this.terminalQ;
+    while (q.length - this.terminalHead > keep) {
+      const id = q[this.terminalHead++]!;
+      const o = this.orders.get(id);
+      if (o && isTerminal(o.state)) {
+        this.orders.delete(id);
+        dropped++;
+      }
+    }
+    if (this.terminalHead > 4096 && this.terminalHead * 2 > q.length) {
+      this.terminalQ = q.slice(this.terminalHead);
+      this.terminalHead = 0;
+    }
+    return dropped;
   }
 
   apply(ev: OrderEvent): ApplyResult {
     const o = this.orders.get(ev.clientOrderId);
+    const wasTerminal = o !== undefined && isTerminal(o.state);
+    const r = this.applyTo(o, ev);
+    if (o && !wasTerminal && isTerminal(o.state)) this.terminalQ.push(o.clientOrderId);
+    return r;
+  }
+
+  private applyTo(o: TrackedOrder | undefined, ev: OrderEvent): ApplyResult {
     if (!o) {
       this.counts.unknown++;
       return 'unknown';
