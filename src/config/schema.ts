@@ -55,8 +55,16 @@ export const marketMakerParams = z
     size: positive.default(0.001),
     /** price shift per unit of inventory (base), in bps of mid, applied against the position */
     skewBpsPerUnit: nonNeg.default(50),
-    /** requote when the wanted price moved by more than this many ticks */
+    /** requote when the wanted price moved by more than this many ticks (hysteresis) */
     requoteTicks: z.number().int().nonnegative().default(2),
+    /** a resting quote is moved for a price change no sooner than this after it was placed, ms (pulls are immediate) */
+    minRequoteMs: nonNeg.default(500),
+    /**
+     * new orders per sliding second the market maker sends at most (both sides, requotes and refills together); it
+     * waits for the budget instead of asking. Keep it at or below risk.maxOrdersPerSecond and the venue's own limit
+     * (Binance Spot 50 / 10 s: 4 / s leaves room for manual orders).
+     */
+    maxOrdersPerSecond: z.number().int().positive().default(4),
     /** stop quoting the side that would grow |position| beyond this (base) */
     maxInventory: positive.default(0.01),
   })
@@ -114,8 +122,14 @@ export const riskConfig = z
     /** sum over symbols of |position| * mid, quote currency */
     maxTotalNotional: positive.default(10_000),
     maxOpenOrders: z.number().int().positive().default(20),
-    // below the venues' own limits (Binance spot: 100 orders / 10 s), so risk refuses before the exchange does
+    /**
+     * strategy orders per sliding second (a safety net over every venue; the gateways also keep each venue's own
+     * order limits, e.g. Binance Spot 50 / 10 s). The market maker paces itself below this
+     * (strategy.marketMaker.maxOrdersPerSecond).
+     */
     maxOrdersPerSecond: z.number().int().positive().default(10),
+    /** manual (control-plane) orders per sliding second: a budget of their own, apart from the strategy's */
+    maxManualOrdersPerSecond: z.number().int().positive().default(10),
     /** limit price must be within this band around mid, bps */
     priceBandBps: positive.default(100),
   })

@@ -2,6 +2,11 @@
  * Pre-trade risk: synchronous, allocation-free. `check(req, nowNs)` returns 0 (pass) or a refusal reason code;
  * every refusal increments `refusals[reason]` (a typed-array counter, exported on /metrics).
  *
+ * Order rate: two separate budgets, each a preallocated ring of the send times of its last N passed orders. The
+ * strategy's orders count against `maxOrdersPerSecond` (refusal `max_order_rate`); manual orders (control plane
+ * `POST /order`) against their own `maxManualOrdersPerSecond` (refusal `max_manual_order_rate`), so a busy strategy
+ * never blocks an operator's order and manual orders never eat the strategy's budget. Cancels are not checked here.
+ *
  * Limits are configured in human units (config `risk`) and converted once per instrument into integer quantity
  * units and quote currency, so the check compares numbers only. Position limits count the worst case: the current
  * position plus every open order on the same side plus this one (reduce-only orders that reduce are exempt).
@@ -28,12 +33,14 @@ export const enum Refusal {
   PriceBand = 12,
   /** below the instrument's minimum quantity or notional (the exchange would reject it) */
   BelowMinimum = 13,
+  /** manual (control-plane) order over its own budget `risk.maxManualOrdersPerSecond` */
+  MaxManualOrderRate = 14,
 }
 
 export const REFUSAL_NAMES = [
   'none', 'kill_switch', 'trading_stopped', 'unknown_slot', 'book_not_tradable', 'bad_order', 'max_order_qty',
   'max_order_notional', 'max_position', 'max_total_notional', 'max_open_orders', 'max_order_rate', 'price_band',
-  'below_minimum',
+  'below_minimum', 'max_manual_order_rate',
 ] as const;
 export const REFUSAL_COUNT = REFUSAL_NAMES.length;
 
@@ -66,9 +73,12 @@ export class PreTradeRisk {
   private maxTotal = 0;
   private maxOpen = 0;
   private bandBps = 0;
-  /** ring of the send times of the last `maxRate` orders */
+  /** ring of the send times of the strategy's last `maxOrdersPerSecond` passed orders */
   private sendRing: Float64Array;
   private ringPos = 0;
+  /** ring of the send times of the last `maxManualOrdersPerSecond` passed manual orders */
+  private manualRing: Float64Array;
+  private manualPos = 0;
 
   constructor(
     private readonly state: BotState,
@@ -84,6 +94,7 @@ export class PreTradeRisk {
     this.qtyScale = new Float64Array(n);
     this.pxScale = new Float64Array(n);
     this.sendRing = new Float64Array(0);
+    this.manualRing = new Float64Array(0);
     this.configure(cfg);
   }
 
@@ -106,6 +117,10 @@ export class PreTradeRisk {
       this.sendRing = new Float64Array(cfg.maxOrdersPerSecond).fill(-Infinity);
       this.ringPos = 0;
     }
+    if (this.manualRing.length !== cfg.maxManualOrdersPerSecond) {
+      this.manualRing = new Float64Array(cfg.maxManualOrdersPerSecond).fill(-Infinity);
+      this.manualPos = 0;
+    }
   }
 
   private refuse(r: Refusal): Refusal {
@@ -120,7 +135,7 @@ export class PreTradeRisk {
 
   /**
    * Check an order. `manual` orders (control plane) pass a stopped strategy but not the kill switch.
-   * On pass the order counts towards the rate limit.
+   * On pass the order counts towards its rate budget: the manual one for manual orders, else the strategy's.
    */
   check(req: OrderRequest, nowNs: number, manual = false): Refusal {
     if (this.killed) return this.refuse(Refusal.KillSwitch);
@@ -157,10 +172,17 @@ export class PreTradeRisk {
       if (total > this.maxTotal) return this.refuse(Refusal.MaxTotalNotional);
     }
     if (e.openOrders() >= this.maxOpen) return this.refuse(Refusal.MaxOpenOrders);
-    const ring = this.sendRing;
-    if (nowNs - (ring[this.ringPos] as number) < 1e9) return this.refuse(Refusal.MaxOrderRate);
-    ring[this.ringPos] = nowNs;
-    this.ringPos = (this.ringPos + 1) % ring.length;
+    if (manual) {
+      const ring = this.manualRing;
+      if (nowNs - (ring[this.manualPos] as number) < 1e9) return this.refuse(Refusal.MaxManualOrderRate);
+      ring[this.manualPos] = nowNs;
+      this.manualPos = (this.manualPos + 1) % ring.length;
+    } else {
+      const ring = this.sendRing;
+      if (nowNs - (ring[this.ringPos] as number) < 1e9) return this.refuse(Refusal.MaxOrderRate);
+      ring[this.ringPos] = nowNs;
+      this.ringPos = (this.ringPos + 1) % ring.length;
+    }
     this.passed++;
     return Refusal.None;
   }

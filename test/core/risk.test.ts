@@ -15,7 +15,7 @@ function setup(risk: Record<string, unknown> = {}) {
   state.writeTop(1, 969_990, 1000, 970_010, 1000, 1, 0, 1);
   state.setFlag(1, FLAG_VALID);
   const exposure = { position: new Float64Array(4), openBuyQty: new Float64Array(4), openSellQty: new Float64Array(4), open: 0, openOrders() { return this.open; } };
-  const cfg = testConfig({ risk: { maxOrderQty: 0.01, maxOrderNotional: 500, maxPositionPerSymbol: 0.02, maxTotalNotional: 3000, maxOpenOrders: 3, maxOrdersPerSecond: 5, priceBandBps: 50, ...risk } });
+  const cfg = testConfig({ risk: { maxOrderQty: 0.01, maxOrderNotional: 500, maxPositionPerSymbol: 0.02, maxTotalNotional: 3000, maxOpenOrders: 3, maxOrdersPerSecond: 5, maxManualOrdersPerSecond: 3, priceBandBps: 50, ...risk } });
   const r = new PreTradeRisk(state, ins, exposure, cfg.risk);
   return { state, r, exposure };
 }
@@ -42,6 +42,7 @@ describe('pre-trade risk', () => {
     ['max total notional', Refusal.MaxTotalNotional, ({ r, exposure }) => ((exposure.position[1] = -30), r.check(buy(500), 1e12))], // 0.03*97k=2910 + 485
     ['max open orders', Refusal.MaxOpenOrders, ({ r, exposure }) => ((exposure.open = 3), r.check(buy(10), 1e12))],
     ['max orders per second', Refusal.MaxOrderRate, ({ r }) => { for (let i = 0; i < 5; i++) r.check(buy(10), 1e12 + i); return r.check(buy(10), 1e12 + 10); }],
+    ['max manual orders per second', Refusal.MaxManualOrderRate, ({ r }) => { for (let i = 0; i < 3; i++) r.check(buy(10), 1e12 + i, true); return r.check(buy(10), 1e12 + 10, true); }],
   ];
   for (const [name, reason, fn] of cases) {
     it(`refuses on ${name}, counted under ${REFUSAL_NAMES[reason]}`, () => {
@@ -58,6 +59,57 @@ describe('pre-trade risk', () => {
     expect(r.check(buy(10), 1e12 + 1e9 + 10)).toBe(Refusal.None);
     r.stopped = true;
     expect(r.check(buy(10), 1e13, true)).toBe(Refusal.None);
+  });
+
+  it('refusal names are stable; the manual rate reason is appended', () => {
+    expect(REFUSAL_NAMES[Refusal.MaxOrderRate]).toBe('max_order_rate');
+    expect(REFUSAL_NAMES[Refusal.BelowMinimum]).toBe('below_minimum');
+    expect(REFUSAL_NAMES[Refusal.MaxManualOrderRate]).toBe('max_manual_order_rate');
+    expect(REFUSAL_NAMES.length).toBe(Refusal.MaxManualOrderRate + 1);
+  });
+
+  it('manual orders have their own rate budget: a busy strategy never blocks them, and they never eat the strategy\'s', () => {
+    const { r } = setup(); // strategy 5 / s, manual 3 / s
+    const t = 1e12;
+    // the strategy spends its whole second
+    for (let i = 0; i < 5; i++) expect(r.check(buy(10), t + i)).toBe(Refusal.None);
+    expect(r.check(buy(10), t + 5)).toBe(Refusal.MaxOrderRate);
+    // manual orders still pass, up to their own budget, which is then refused under its own reason
+    for (let i = 0; i < 3; i++) expect(r.check(buy(10), t + 10 + i, true)).toBe(Refusal.None);
+    expect(r.check(buy(10), t + 20, true)).toBe(Refusal.MaxManualOrderRate);
+    expect(r.refusals[Refusal.MaxOrderRate]).toBe(1);
+    expect(r.refusals[Refusal.MaxManualOrderRate]).toBe(1);
+
+    // the other way round: manual orders spend their budget first, the strategy keeps all of its own
+    const b = setup().r;
+    for (let i = 0; i < 3; i++) expect(b.check(buy(10), t + i, true)).toBe(Refusal.None);
+    expect(b.check(buy(10), t + 3, true)).toBe(Refusal.MaxManualOrderRate);
+    for (let i = 0; i < 5; i++) expect(b.check(buy(10), t + 10 + i)).toBe(Refusal.None);
+    expect(b.check(buy(10), t + 20)).toBe(Refusal.MaxOrderRate);
+    // the manual budget frees up a second after its oldest order
+    expect(b.check(buy(10), t + 1e9 - 1, true)).toBe(Refusal.MaxManualOrderRate);
+    expect(b.check(buy(10), t + 1e9, true)).toBe(Refusal.None);
+    expect(b.passed).toBe(9);
+  });
+
+  it('manual orders still stop at the kill switch and the other limits', () => {
+    const { r, exposure } = setup();
+    r.killed = true;
+    expect(r.check(buy(10), 1e12, true)).toBe(Refusal.KillSwitch);
+    r.killed = false;
+    exposure.open = 3;
+    expect(r.check(buy(10), 1e12, true)).toBe(Refusal.MaxOpenOrders);
+    // refused orders do not spend the manual budget
+    exposure.open = 0;
+    for (let i = 0; i < 3; i++) expect(r.check(buy(10), 1e12 + i, true)).toBe(Refusal.None);
+  });
+
+  it('reconfiguring the manual budget resizes its ring', () => {
+    const { r } = setup();
+    r.configure(testConfig({ risk: { maxOrderQty: 0.01, maxOrderNotional: 500, maxPositionPerSymbol: 0.02, maxTotalNotional: 3000, maxOpenOrders: 3, maxOrdersPerSecond: 5, maxManualOrdersPerSecond: 1, priceBandBps: 50 } }).risk);
+    expect(r.check(buy(10), 1e12, true)).toBe(Refusal.None);
+    expect(r.check(buy(10), 1e12 + 1, true)).toBe(Refusal.MaxManualOrderRate);
+    expect(r.check(buy(10), 1e12 + 2)).toBe(Refusal.None);
   });
 
   it('reduce-only orders that reduce pass the position limit', () => {
@@ -85,5 +137,21 @@ describe('pre-trade risk', () => {
     }
     expect(clean).toBeGreaterThanOrEqual(3);
     expect(r.refusals[Refusal.MaxOrderRate]).toBe(7e5 - 1); // the first one passed
+  });
+
+  it('check allocates nothing on the manual path either', () => {
+    const { r } = setup({ maxManualOrdersPerSecond: 1 });
+    const req = buy(10);
+    for (let i = 0; i < 2e5; i++) r.check(req, i, true);
+    let clean = 0;
+    for (let t = 0; t < 5; t++) {
+      const before = process.memoryUsage().heapUsed;
+      for (let i = 0; i < 1e5; i++) r.check(req, i, true);
+      const grew = process.memoryUsage().heapUsed - before;
+      if (grew >= 0 && grew < 512 * 1024) clean++;
+    }
+    expect(clean).toBeGreaterThanOrEqual(3);
+    expect(r.refusals[Refusal.MaxManualOrderRate]).toBe(7e5 - 1);
+    expect(r.refusals[Refusal.MaxOrderRate]).toBe(0);
   });
 });
