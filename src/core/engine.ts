@@ -13,7 +13,7 @@ import { F } from './botstate.js';
 import type { Instrument } from './types.js';
 import { VENUE_INDEX } from './types.js';
 import type { OrderApi, OrderEvent, OrderEventSink, OrderRequest } from '../orders/types.js';
-import { Hop, type HopRecorder } from '../latency/hops.js';
+import { Hop, Transport, type HopRecorder } from '../latency/hops.js';
 import { nowNs, wallNowMs } from '../latency/clock.js';
 import { HotLoop } from './loop.js';
 import { Ledger } from './ledger.js';
@@ -82,6 +82,13 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
 
   constructor(o: EngineOptions) {
     this.config = o.config;
+    // the per-transport order-hop histograms exist before the first order (their first record would allocate)
+    for (const ins of o.instruments) {
+      for (const hop of [Hop.Sign, Hop.Write, Hop.Ack, Hop.Fill, Hop.TickToTrade]) {
+        o.hops.prepare(hop, VENUE_INDEX[ins.venue], Transport.Ws);
+        o.hops.prepare(hop, VENUE_INDEX[ins.venue], Transport.Rest);
+      }
+    }
     this.writeAhead = o.config.persistence.intentWriteAhead;
     this.state = o.state;
     this.instruments = o.instruments;
@@ -228,7 +235,8 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
       return null;
     }
     const t2 = nowNs();
-    if (recv > 0) this.hops.record(Hop.TickToTrade, v, t2 - recv);
+    // per order transport when the order layer says which one carried it (the WS gateways fall back to REST)
+    if (recv > 0) this.hops.recordVia(Hop.TickToTrade, v, this.entry.lastSendVia ?? 0, t2 - recv);
     return id;
   }
 

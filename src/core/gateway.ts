@@ -28,6 +28,7 @@ export class InjectedIds extends ClientIdGenerator {
 
 export class ManagerEntry implements OrderEntry {
   readonly recordsOrderHops = true;
+  lastSendVia = 0;
   private sink: OrderEventSink | undefined;
   private unsubscribe: (() => void) | undefined;
   private readonly venues: Set<VenueId>;
@@ -62,6 +63,7 @@ export class ManagerEntry implements OrderEntry {
     this.ids.pending = id;
     const got = this.manager.place(req);
     this.ids.pending = '';
+    this.lastSendVia = got !== null ? (this.manager.order(got)?.sentVia ?? 0) : 0;
     if (got === null) this.rejectLater(id, ins, this.manager.gateway(ins.venue) ? 'venue halted' : `no order gateway for ${ins.venue}`);
     else if (got !== id) throw new Error(`order manager used id ${got}, engine asked for ${id}`);
   }

@@ -9,6 +9,8 @@ import type { ExchangeOrder, ExchangePosition, OrderEventSink, OrderRequest } fr
 export interface OrderEntry {
   /** true when this layer records the ack/fill hops itself (the engine then does not) */
   readonly recordsOrderHops?: boolean;
+  /** transport the last `place` went over (`Transport` of src/latency/hops.ts; 0 or absent = not known) */
+  readonly lastSendVia?: number;
   /** Send a new order under the engine's client id; the outcome arrives as OrderEvents on the sink. */
   place(clientOrderId: string, ins: Instrument, req: OrderRequest): void;
   cancel(clientOrderId: string, ins: Instrument): void;

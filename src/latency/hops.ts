@@ -10,9 +10,9 @@
  * folds it into totals and dumps it, in small asynchronous steps), which gives it back with `recycle()`. A dump
  * therefore never reads a histogram that is being written, and never stalls the loop for longer than one step.
  *
- * Transport: hops that go over an order transport (sign, write, ack, fill, tick_to_trade) can be recorded per
- * transport with `recordOn(hop, venue, Transport.Ws | Transport.Rest, ns)`; `record(hop, venue, ns)` records
- * under `Transport.Any`. Histograms for Any exist from construction; the ws/rest ones are created on their first
+ * Transport: hops that go over an order transport (sign, write, ack, fill, tick_to_trade) are recorded with
+ * `recordVia(hop, venue, transport, ns)`: under `Transport.Any` (all transports) and under Ws or Rest (the split);
+ * `recordOn` records under one transport only, `record(hop, venue, ns)` under `Transport.Any` only. Histograms for Any exist from construction; the ws/rest ones are created on their first
  * record (one allocation per slot per process; call `prepare()` at start-up to pay it before trading).
  */
 import * as hdr from 'hdr-histogram-js';
@@ -197,6 +197,17 @@ export class HopRecorder {
   recordOn(hop: Hop, venueIdx: number, transport: Transport, ns: number): void {
     if (venueIdx >>> 0 >= VENUE_WIDTH || transport >>> 0 >= TRANSPORT_COUNT) return;
     this.recordSlot((hop * VENUE_WIDTH + venueIdx) * TRANSPORT_COUNT + transport, ns);
+  }
+
+  /**
+   * An order-path hop: recorded under Any (every transport: what the kill switch, /metrics and the run summary
+   * read) and, when `transport` is Ws or Rest, under that transport too (the per-transport split in dumps).
+   */
+  recordVia(hop: Hop, venueIdx: number, transport: number, ns: number): void {
+    if (venueIdx >>> 0 >= VENUE_WIDTH) return;
+    const base = (hop * VENUE_WIDTH + venueIdx) * TRANSPORT_COUNT;
+    this.recordSlot(base, ns);
+    if (transport === Transport.Ws || transport === Transport.Rest) this.recordSlot(base + transport, ns);
   }
 
   private recordSlot(slot: number, ns: number): void {

@@ -13,7 +13,7 @@
  *   banned (418) / auth -> halt the venue, report a reject
  */
 import type { VenueId } from '../core/types.js';
-import { Hop, type HopRecorder } from '../latency/hops.js';
+import { Hop, Transport, type HopRecorder } from '../latency/hops.js';
 import { VENUE_INDEX } from '../core/types.js';
 import { nowNs, wallMsOf } from '../latency/clock.js';
 import { log } from '../util/log.js';
@@ -112,8 +112,14 @@ export abstract class BaseGateway {
   protected abstract sendPlace(o: GatewayOrder, attempt: number): Promise<SendOutcome>;
   protected abstract sendCancel(o: GatewayOrder): Promise<SendOutcome>;
 
-  protected recordSign(startNs: number): void {
-    this.hops?.record(Hop.Sign, this.vi, nowNs() - startNs);
+  /** fields -> signed request bytes, per transport (REST unless told) */
+  protected recordSign(startNs: number, via: Transport = Transport.Rest): void {
+    this.hops?.recordVia(Hop.Sign, this.vi, via, nowNs() - startNs);
+  }
+
+  /** request bytes -> handed to the socket layer, per transport */
+  protected recordWrite(o: GatewayOrder): void {
+    this.hops?.recordVia(Hop.Write, this.vi, o.sentVia, nowNs() - o.sentNs);
   }
 
   /** Fill the shared event with the basics; callers set the rest, then `this.fire()`. */
@@ -168,6 +174,7 @@ export abstract class BaseGateway {
       return;
     }
     this.counts.placed++;
+    o.sentVia = Transport.Rest; // a WS gateway says Ws when its session carries the order
     this.sendPlace(o, attempt).then(
       (out) => this.afterPlace(o, attempt, out),
       (err: unknown) => this.afterPlace(o, attempt, fail('unknown', 0, 'SEND_ERROR:' + String((err as Error)?.message ?? err))),

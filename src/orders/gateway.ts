@@ -9,7 +9,11 @@ import type { TrackedOrder } from './state.js';
 export type GatewayOrder = Pick<
   TrackedOrder,
   'clientOrderId' | 'symbol' | 'side' | 'type' | 'tif' | 'price' | 'qty' | 'reduceOnly' | 'exchangeOrderId' | 'state'
-> & { sentNs: number };
+> & {
+  sentNs: number;
+  /** order transport the last attempt went over: `Transport` of src/latency/hops.ts (1 ws, 2 rest; 0 unknown) */
+  sentVia: number;
+};
 
 export interface VenueGateway {
   readonly venue: VenueId;

@@ -178,8 +178,8 @@ export class OrderManager implements OrderApi {
     this.counts[r]++;
     if (r !== 'applied') return;
     if (o && this.hops && o.sentNs > 0) {
-      if (before === 'NEW_PENDING' && ev.kind !== 'fill') this.hops.record(Hop.Ack, VENUE_INDEX[o.venue], ev.localNs - o.sentNs);
-      if (ev.kind === 'fill' && ev.fillQty > 0 && o.tradeIds.size === 1) this.hops.record(Hop.Fill, VENUE_INDEX[o.venue], ev.localNs - o.sentNs);
+      if (before === 'NEW_PENDING' && ev.kind !== 'fill') this.hops.recordVia(Hop.Ack, VENUE_INDEX[o.venue], o.sentVia, ev.localNs - o.sentNs);
+      if (ev.kind === 'fill' && ev.fillQty > 0 && o.tradeIds.size === 1) this.hops.recordVia(Hop.Fill, VENUE_INDEX[o.venue], o.sentVia, ev.localNs - o.sentNs);
     }
     for (let i = 0; i < this.sinks.length; i++) this.sinks[i]!.onOrderEvent(ev);
     if (o && isTerminal(o.state) && this.counts.applied % 1000 === 0) this.store.prune(this.keepTerminal);

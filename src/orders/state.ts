@@ -113,6 +113,8 @@ export interface TrackedOrder {
   updatedNs: number;
   /** ns when the order bytes were written (latency hops) */
   sentNs: number;
+  /** transport of the last send (`Transport` of src/latency/hops.ts: 1 ws, 2 rest; 0 unknown): per-transport hops */
+  sentVia: number;
   /** an amend in flight: the price/qty it asks for (0 = none) */
   amendPrice: number;
   amendQty: number;
@@ -153,7 +155,7 @@ export class OrderStore {
     const o: TrackedOrder = {
       clientOrderId: s.clientOrderId, venue: s.venue, symbol: s.symbol, slot: s.slot, side: s.side, type: s.type, tif: s.tif,
       price: s.price, qty: s.qty, reduceOnly: s.reduceOnly, exchangeOrderId: '', state: 'NEW_PENDING', preCancelState: 'NEW_PENDING',
-      filledQty: 0, filledNotional: 0, reportedCumQty: 0, fees: 0, code: 0, reason: '', createdNs: s.nowNs, updatedNs: s.nowNs, sentNs: 0, amendPrice: 0, amendQty: 0,
+      filledQty: 0, filledNotional: 0, reportedCumQty: 0, fees: 0, code: 0, reason: '', createdNs: s.nowNs, updatedNs: s.nowNs, sentNs: 0, sentVia: 0, amendPrice: 0, amendQty: 0,
       tradeIds: new Set(), position: this.positions.get(s.venue, s.symbol),
     };
     this.orders.set(s.clientOrderId, o);

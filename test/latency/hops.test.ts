@@ -43,6 +43,13 @@ describe('HopRecorder', () => {
     expect(r.get(Hop.Ack, 2, Transport.Rest)!.totalCount).toBe(1);
     expect(r.get(Hop.Ack, 2, Transport.Any)!.totalCount).toBe(0);
     expect(keyOfSlot(slotOf(Hop.Ack, 2, Transport.Rest))).toEqual({ hop: 'ack', venue: 'bybitSpot', transport: 'rest' });
+    // an order-path hop goes to Any (every transport) and to its own transport
+    r.recordVia(Hop.Write, 2, Transport.Ws, 10_000);
+    r.recordVia(Hop.Write, 2, Transport.Rest, 20_000);
+    r.recordVia(Hop.Write, 2, Transport.Any, 30_000);
+    expect(r.get(Hop.Write, 2, Transport.Any)!.totalCount).toBe(3);
+    expect(r.get(Hop.Write, 2, Transport.Ws)!.totalCount).toBe(1);
+    expect(r.get(Hop.Write, 2, Transport.Rest)!.totalCount).toBe(1);
     for (let s = 0; s < SLOT_COUNT; s++) expect(slotOf(HOP_NAMES.indexOf(keyOfSlot(s).hop), 0, 0)).toBeLessThanOrEqual(s);
   });
 

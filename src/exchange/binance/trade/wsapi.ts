@@ -15,7 +15,7 @@ import { Ed25519Signer, HmacSha256, binanceWsApiPayload } from '../../../orders/
 import { WsDisconnected, WsRpc, WsTimeout } from '../../../orders/wsrpc.js';
 import type { GatewayOrder } from '../../../orders/gateway.js';
 import { nowNs } from '../../../latency/clock.js';
-import { Hop } from '../../../latency/hops.js';
+import { Hop, Transport } from '../../../latency/hops.js';
 import { log } from '../../../util/log.js';
 import { mapBinanceError } from './errors.js';
 import { BinanceRestGateway, type BinanceGatewayConfig } from './rest.js';
@@ -146,12 +146,13 @@ export class BinanceWsApiGateway extends BinanceRestGateway {
       const p = JSON.parse(t.wsPlace(this.w, id, this.f, this.recvWindow).toString()) as { params: Record<string, string | number> };
       frame = JSON.stringify({ id, method: 'order.place', params: this.session.signParams(p.params) });
     }
-    this.recordSign(t0);
+    this.recordSign(t0, Transport.Ws);
     o.sentNs = nowNs();
+    o.sentVia = Transport.Ws;
     let r: Json;
     try {
       const p = this.session.rpc.call(id, frame);
-      this.hops?.record(Hop.Write, this.vi, nowNs() - o.sentNs);
+      this.recordWrite(o);
       r = await p;
     } catch (err) {
       return BinanceWsApiGateway.wsFailure(err);

@@ -15,7 +15,7 @@ import { HmacSha256, bybitWsAuthSignature } from '../../../orders/sign.js';
 import { WsDisconnected, WsRpc, WsTimeout } from '../../../orders/wsrpc.js';
 import type { GatewayOrder } from '../../../orders/gateway.js';
 import { nowNs, wallNowMs } from '../../../latency/clock.js';
-import { Hop } from '../../../latency/hops.js';
+import { Hop, Transport } from '../../../latency/hops.js';
 import { mapBybitError } from './errors.js';
 import { BybitRestGateway, type BybitGatewayConfig } from './rest.js';
 
@@ -66,11 +66,14 @@ export class BybitTradeWsGateway extends BybitRestGateway {
     for (let i = 0; i < 3; i++) {
       const id = this.rpc.nextId();
       const frame = build(id);
-      if (sentNsOut) sentNsOut.sentNs = nowNs();
+      if (sentNsOut) {
+        sentNsOut.sentNs = nowNs();
+        sentNsOut.sentVia = Transport.Ws;
+      }
       let r: Json;
       try {
         const p = this.rpc.call(id, frame);
-        if (sentNsOut) this.hops?.record(Hop.Write, this.vi, nowNs() - sentNsOut.sentNs);
+        if (sentNsOut) this.recordWrite(sentNsOut);
         r = await p;
       } catch (err) {
         return BybitTradeWsGateway.wsFailure(err);
@@ -100,7 +103,7 @@ export class BybitTradeWsGateway extends BybitRestGateway {
     const r = await this.request((id) => {
       if (!first) this.f.timestampMs = this.clock.nowMs();
       const s = t.wsCreate(this.w, id, this.f).toString();
-      if (first) this.recordSign(t0);
+      if (first) this.recordSign(t0, Transport.Ws);
       first = false;
       return s;
     }, o);
