@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { BotState, FLAG_VALID } from '../../src/core/botstate.js';
 import { instrumentFromSim } from '../../src/core/paper.js';
 import { makeInstrument } from '../../src/sim/core/instruments.js';
-import { MarketMaker } from '../../src/strategy/marketmaker.js';
-import { blankOrderEvent, type OrderApi, type OrderRequest } from '../../src/orders/types.js';
+import { CANCEL_RETRY_NS, MarketMaker, REFUSAL_BACKOFF_NS } from '../../src/strategy/marketmaker.js';
+import { blankOrderEvent, type OrderApi, type OrderEvent, type OrderRequest } from '../../src/orders/types.js';
 import { testConfig } from './helpers.js';
 
 /** Records what the strategy asks for (the strategy's own logic under test, no exchange involved). */
@@ -11,14 +11,30 @@ function recorder() {
   const placed: OrderRequest[] = [];
   const canceled: string[] = [];
   let n = 0;
-  const api: OrderApi = {
-    place: (r) => (placed.push({ ...r }), `id${++n}`),
+  const rec = {
+    /** place() calls, including the refused ones */
+    asked: 0,
+    /** while true, place() refuses (returns null) as the engine does when risk says no */
+    refuse: false,
+    placed,
+    canceled,
+    api: undefined as unknown as OrderApi,
+  };
+  rec.api = {
+    place: (r) => {
+      rec.asked++;
+      if (rec.refuse) return null;
+      placed.push({ ...r });
+      return `id${++n}`;
+    },
     cancel: (id) => (canceled.push(id), true),
     cancelAll: () => {},
     amend: () => false,
   };
-  return { api, placed, canceled };
+  return rec;
 }
+
+const MS = 1e6;
 
 function setup(pos = 0, params: Record<string, unknown> = {}) {
   const cfg = testConfig({ strategy: { marketMaker: { venue: 'binanceSpot', symbol: 'BTCUSDT', halfSpreadBps: 1, size: 0.001, skewBpsPerUnit: 100, maxInventory: 0.01, requoteTicks: 2, ...params } } });
@@ -28,9 +44,20 @@ function setup(pos = 0, params: Record<string, unknown> = {}) {
   state.setFlag(0, FLAG_VALID);
   const rec = recorder();
   let position = pos;
-  const mm = new MarketMaker(cfg.strategy.marketMaker);
+  // the strategy's clock, driven by the test (ns); starts well away from 0
+  const clock = { t: 1_000_000 * MS };
+  const mm = new MarketMaker(cfg.strategy.marketMaker, () => clock.t);
   mm.start({ state, orders: rec.api, portfolio: { position: () => position, openOrders: () => 0 }, instruments: [ins], slotOf: () => 0 });
-  return { mm, state, rec, setPos: (p: number) => (position = p) };
+  const ev = (kind: OrderEvent['kind'], st: OrderEvent['state'], id: string) => {
+    const e = blankOrderEvent();
+    e.kind = kind;
+    e.state = st;
+    e.clientOrderId = id;
+    mm.onOrderEvent(e);
+  };
+  const ack = (...ids: string[]) => ids.forEach((id) => ev('ack', 'ACKED', id));
+  const advance = (ms: number) => (clock.t += ms * MS);
+  return { mm, state, rec, clock, ev, ack, advance, setPos: (p: number) => (position = p) };
 }
 
 describe('market maker', () => {
@@ -53,28 +80,141 @@ describe('market maker', () => {
   });
 
   it('requotes (cancel first, place on the confirmation) only when the wanted price moved beyond the threshold', () => {
-    const { mm, rec, state } = setup();
+    const { mm, rec, state, ack, ev, advance } = setup();
     mm.onBook(0);
-    const ack = blankOrderEvent();
-    ack.kind = 'ack';
-    ack.state = 'ACKED';
-    for (const id of ['id1', 'id2']) {
-      ack.clientOrderId = id;
-      mm.onOrderEvent(ack);
-    }
+    ack('id1', 'id2');
+    advance(1_000); // past minRequoteMs
     state.writeTop(0, 10_000_000, 1, 10_000_002, 1, 2, 0, 1); // mid +1 tick: within 2 ticks
     mm.onBook(0);
     expect(rec.canceled).toEqual([]);
     state.writeTop(0, 10_000_999, 1, 10_001_001, 1, 3, 0, 1); // mid +10.00
     mm.onBook(0);
     expect(rec.canceled).toEqual(['id1', 'id2']);
+    expect(mm.requotes).toBe(2);
     expect(rec.placed.length).toBe(2); // nothing new until the cancels are confirmed
-    const cxl = blankOrderEvent();
-    cxl.kind = 'cancel';
-    cxl.state = 'CANCELED';
-    cxl.clientOrderId = 'id1';
-    mm.onOrderEvent(cxl);
+    ev('cancel', 'CANCELED', 'id1');
     expect(rec.placed.slice(2).map((p) => [p.side, p.price])).toEqual([['BUY', 9_999_999]]); // floor(mid 10,001,000 - 1 bp of it)
+  });
+
+  it('does not move a quote before it has rested minRequoteMs, however far the price went', () => {
+    const { mm, rec, state, ack, advance, clock } = setup(0, { minRequoteMs: 500 });
+    mm.onBook(0);
+    ack('id1', 'id2');
+    state.writeTop(0, 10_000_999, 1, 10_001_001, 1, 2, 0, 1); // mid +10.00, far beyond 2 ticks
+    for (let i = 0; i < 49; i++) {
+      advance(10);
+      mm.onTick(clock.t);
+      mm.onBook(0);
+    }
+    // 490 ms after the placement: still resting
+    expect(rec.canceled).toEqual([]);
+    advance(10); // 500 ms
+    mm.onTick(clock.t);
+    expect(rec.canceled).toEqual(['id1', 'id2']);
+  });
+
+  it('sends nothing more on a side while its cancel or its new order is pending', () => {
+    const { mm, rec, state, ack, ev, advance, clock } = setup(0, { minRequoteMs: 0 });
+    mm.onBook(0);
+    // not acked yet: a pending order is neither replaced nor moved
+    state.writeTop(0, 10_000_999, 1, 10_001_001, 1, 2, 0, 1);
+    for (let i = 0; i < 20; i++) mm.onBook(0);
+    expect(rec.placed.length).toBe(2);
+    expect(rec.canceled).toEqual([]);
+    ack('id1', 'id2');
+    mm.onBook(0);
+    expect(rec.canceled).toEqual(['id1', 'id2']);
+    // the price keeps moving while the cancels are pending: no second cancel, no new order
+    for (let i = 0; i < 20; i++) {
+      advance(10);
+      state.writeTop(0, 10_000_999 + (i % 2) * 500, 1, 10_001_001 + (i % 2) * 500, 1, 3 + i, 0, 1);
+      mm.onBook(0);
+      mm.onTick(clock.t);
+    }
+    expect(rec.canceled).toEqual(['id1', 'id2']);
+    expect(rec.placed.length).toBe(2);
+    ev('cancel', 'CANCELED', 'id2');
+    expect(rec.placed.slice(2).map((p) => p.side)).toEqual(['SELL']);
+  });
+
+  it('keeps to maxOrdersPerSecond: waits for its budget instead of asking, then sends when the second has passed', () => {
+    const { mm, rec, ev, ack, advance, clock } = setup(0, { maxOrdersPerSecond: 3, minRequoteMs: 0 });
+    mm.onBook(0); // bid id1, ask id2
+    ack('id1', 'id2');
+    ev('fill', 'FILLED', 'id1'); // the bid filled: refilled at once from the event (third order of the second)
+    expect(rec.placed.length).toBe(3);
+    ack('id3');
+    ev('fill', 'FILLED', 'id3'); // filled again: the budget is spent
+    for (let i = 0; i < 99; i++) {
+      advance(10);
+      mm.onTick(clock.t);
+      mm.onBook(0);
+    }
+    // 990 ms: not one more request (so nothing for risk to refuse)
+    expect(rec.asked).toBe(3);
+    advance(10); // a second after the first order: one slot free again
+    mm.onTick(clock.t);
+    expect(rec.asked).toBe(4);
+    expect(rec.placed.slice(3).map((p) => p.side)).toEqual(['BUY']);
+  });
+
+  it('after a refusal leaves the side alone for a while instead of asking on every event', () => {
+    const { mm, rec, advance, clock } = setup(0, { maxOrdersPerSecond: 1000 });
+    rec.refuse = true;
+    mm.onBook(0);
+    expect(rec.asked).toBe(2);
+    expect(mm.refused).toBe(2);
+    const steps = REFUSAL_BACKOFF_NS / MS / 10;
+    for (let i = 0; i < steps - 1; i++) {
+      advance(10);
+      mm.onBook(0);
+      mm.onTick(clock.t);
+    }
+    expect(rec.asked).toBe(2);
+    rec.refuse = false;
+    advance(10);
+    mm.onTick(clock.t);
+    expect(rec.asked).toBe(4);
+    expect(rec.placed.map((p) => p.side)).toEqual(['BUY', 'SELL']);
+  });
+
+  it('answers no cancel it did not ask for (engine cancel-all at a stop) with an order; the next tick requotes', () => {
+    const { mm, rec, ev, ack, clock } = setup();
+    mm.onBook(0);
+    ack('id1', 'id2');
+    ev('cancel', 'CANCELED', 'id1');
+    ev('cancel', 'CANCELED', 'id2');
+    expect(rec.asked).toBe(2);
+    mm.onTick(clock.t); // the engine ticks the strategy only while trading runs
+    expect(rec.placed.slice(2).map((p) => p.side)).toEqual(['BUY', 'SELL']);
+  });
+
+  it('after a stop, late events of the old orders place nothing', () => {
+    const { mm, rec, ev, ack } = setup();
+    mm.onBook(0);
+    ack('id1', 'id2');
+    mm.stop();
+    ev('fill', 'FILLED', 'id1');
+    ev('cancel', 'CANCELED', 'id2');
+    expect(rec.asked).toBe(2);
+  });
+
+  it('retries a rejected cancel only after a pause', () => {
+    const { mm, rec, state, ack, ev, advance, clock } = setup(0, { minRequoteMs: 0 });
+    mm.onBook(0);
+    ack('id1', 'id2');
+    state.clearFlag(0, FLAG_VALID); // pull both
+    mm.onBook(0);
+    expect(rec.canceled).toEqual(['id1', 'id2']);
+    ev('cancelReject', 'ACKED', 'id1');
+    for (let i = 0; i < CANCEL_RETRY_NS / MS / 10 - 1; i++) {
+      advance(10);
+      mm.onTick(clock.t);
+    }
+    expect(rec.canceled).toEqual(['id1', 'id2']);
+    advance(10);
+    mm.onTick(clock.t);
+    expect(rec.canceled).toEqual(['id1', 'id2', 'id1']);
   });
 
   it('pulls both quotes when the book is not tradable', () => {
@@ -83,5 +223,28 @@ describe('market maker', () => {
     state.clearFlag(0, FLAG_VALID);
     mm.onBook(0);
     expect(rec.canceled).toEqual(['id1', 'id2']);
+  });
+
+  it('the event path allocates nothing in steady state while it waits on its budget and hysteresis', () => {
+    const { mm, state, ack } = setup(0, { maxOrdersPerSecond: 2 });
+    mm.onBook(0);
+    ack('id1', 'id2');
+    // book moves within the hysteresis, the clock stands still (no requote is due): the common case per frame
+    const run = (n: number) => {
+      for (let i = 0; i < n; i++) {
+        state.writeTop(0, 9_999_999 + (i & 1), 1, 10_000_001 + (i & 1), 1, i, 0, 1);
+        mm.onBook(0);
+      }
+    };
+    run(2e5);
+    let clean = 0;
+    for (let t = 0; t < 5; t++) {
+      const before = process.memoryUsage().heapUsed;
+      run(1e5);
+      const grew = process.memoryUsage().heapUsed - before;
+      if (grew >= 0 && grew < 512 * 1024) clean++;
+    }
+    expect(clean).toBeGreaterThanOrEqual(3);
+    expect(mm.placed).toBe(2);
   });
 });
