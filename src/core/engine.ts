@@ -260,10 +260,15 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
     for (const o of this.ledger.orders.values()) if (slot === undefined || o.slot === slot) this.cancel(o.id);
   }
 
+  /**
+   * Change a live order's price/quantity in place. Never adds exposure: a larger quantity is refused (cancel and
+   * place a new order, which passes every risk check); refused once trading is stopped (strategy orders) or killed.
+   */
   amend(clientOrderId: string, price: number, qty: number): boolean {
     const o = this.ledger.orders.get(clientOrderId);
     const ins = o ? this.instrument(o.slot) : undefined;
-    if (!o || !ins || this.trading === 'killed') return false;
+    if (!o || !ins || this.trading === 'killed' || (this.trading === 'stopped' && !o.manual)) return false;
+    if (!(qty > 0) || qty > o.qty || !(price > 0 || o.type === 'MARKET')) return false;
     return this.entry.amend(clientOrderId, ins, price, qty);
   }
 
@@ -303,6 +308,8 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
     this.journal?.append({
       t: 'event', id: ev.clientOrderId, v: ev.venue, s: ev.symbol, k: ev.kind, st: ev.state, x: ev.exchangeOrderId, tid: ev.tradeId,
       px: ev.fillPrice, qty: ev.fillQty, cum: ev.cumQty, fee: ev.fee, fa: ev.feeAsset, ms: ev.exchTimeMs,
+      // an amend's new price/quantity, so that replay changes the order (and its exposure) as live trading did
+      ...(ev.kind === 'amend' && ev.orderQty > 0 ? { op: ev.orderPrice, oq: ev.orderQty } : {}),
     });
     this.runner?.orderEvent(ev);
     this.onAfterEvent?.(ev);

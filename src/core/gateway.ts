@@ -95,8 +95,9 @@ export class ManagerEntry implements OrderEntry {
     o.reportedCumQty = x.filledQty;
   }
 
-  amend(): boolean {
-    return false;
+  /** Change price/qty in place (Binance amend keepPriority / USD-M modify, Bybit amend); false when not possible. */
+  amend(clientOrderId: string, _ins: Instrument, price: number, qty: number): boolean {
+    return this.manager.amend(clientOrderId, price, qty);
   }
 
   async cancelAll(_instruments: readonly Instrument[]): Promise<void> {

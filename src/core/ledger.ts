@@ -169,6 +169,13 @@ export class Ledger {
     }
     if (live) {
       if (ev.exchangeOrderId !== '') live.exchangeOrderId = ev.exchangeOrderId;
+      if (ev.kind === 'amend' && ev.orderQty > 0 && !TERMINAL_STATES.has(ev.state)) {
+        // amended in place: the open exposure follows the new quantity (and the order its new price)
+        this.exposureAdd(live, -1);
+        live.qty = ev.orderQty;
+        if (ev.orderPrice > 0) live.price = ev.orderPrice;
+        this.exposureAdd(live, 1);
+      }
       live.state = ev.state;
       if (TERMINAL_STATES.has(ev.state)) this.drop(live);
     }

@@ -177,6 +177,12 @@ export class OrderManager implements OrderApi {
     const r = this.store.apply(ev);
     this.counts[r]++;
     if (r !== 'applied') return;
+    // an accepted amend answer carries no price/qty of its own (the store kept the request's): give the sinks the
+    // order's new price and quantity, as a stream amendment does
+    if (o && ev.kind === 'amend' && ev.code === 0 && ev.orderQty === 0) {
+      ev.orderPrice = o.price;
+      ev.orderQty = o.qty;
+    }
     if (o && this.hops && o.sentNs > 0) {
       if (before === 'NEW_PENDING' && ev.kind !== 'fill') this.hops.recordVia(Hop.Ack, VENUE_INDEX[o.venue], o.sentVia, ev.localNs - o.sentNs);
       if (ev.kind === 'fill' && ev.fillQty > 0 && o.tradeIds.size === 1) this.hops.recordVia(Hop.Fill, VENUE_INDEX[o.venue], o.sentVia, ev.localNs - o.sentNs);

@@ -52,6 +52,8 @@ export function applyRecord(ledger: Ledger, r: JournalRecord, ev: OrderEvent): b
       ev.cumQty = r.cum;
       ev.fee = r.fee;
       ev.feeAsset = r.fa;
+      ev.orderPrice = r.op ?? 0;
+      ev.orderQty = r.oq ?? 0;
       ledger.apply(ev);
       return true;
     }

@@ -3,6 +3,11 @@ import { Ledger } from '../../src/core/ledger.js';
 import { instrumentFromSim } from '../../src/core/paper.js';
 import { makeInstrument } from '../../src/sim/core/instruments.js';
 import { blankOrderEvent } from '../../src/orders/types.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Journal } from '../../src/persist/journal.js';
+import { recover } from '../../src/persist/recover.js';
 
 const ins = [instrumentFromSim(makeInstrument('bybitLinear', 'BTCUSDT'), 0)];
 
@@ -20,6 +25,38 @@ function ev(id: string, kind: 'ack' | 'fill' | 'cancel', state: string, qty = 0,
 }
 
 describe('ledger', () => {
+  it('an amend moves the open exposure to the new quantity, live and when the journal is replayed', () => {
+    const d = mkdtempSync(join(tmpdir(), 'tw-ledger-amend-'));
+    try {
+      const j = Journal.open(d, { fsync: 'never', batchMs: 1, fsyncIntervalMs: 1000 });
+      const l = new Ledger(ins, 1);
+      l.intent('b1', { slot: 0, side: 'BUY', type: 'LIMIT', tif: 'GTC', price: 970_000, qty: 10 }, 0, false);
+      j.appendNow({ t: 'intent', id: 'b1', v: 'bybitLinear', s: 'BTCUSDT', side: 'BUY', type: 'LIMIT', tif: 'GTC', px: 970_000, qty: 10, manual: false, ms: 1 });
+      const a = ev('b1', 'ack', 'ACKED');
+      l.apply(a);
+      j.append({ t: 'event', id: 'b1', v: 'bybitLinear', s: 'BTCUSDT', k: 'ack', st: 'ACKED', x: '', tid: '', px: 0, qty: 0, cum: 0, fee: 0, fa: '', ms: 1 });
+      // amended to 4 at a new price (what the order manager hands the engine after an accepted amend)
+      const m = blankOrderEvent();
+      Object.assign(m, { venue: 'bybitLinear', symbol: 'BTCUSDT', clientOrderId: 'b1', kind: 'amend', state: 'ACKED', orderPrice: 969_000, orderQty: 4 });
+      l.apply(m);
+      expect(l.openBuyQty[0]).toBe(4);
+      expect(l.orders.get('b1')).toMatchObject({ qty: 4, price: 969_000 });
+      j.append({ t: 'event', id: 'b1', v: 'bybitLinear', s: 'BTCUSDT', k: 'amend', st: 'ACKED', x: '', tid: '', px: 0, qty: 0, cum: 0, fee: 0, fa: '', ms: 1, op: 969_000, oq: 4 });
+      // a failed amend (no new quantity) changes nothing
+      const f = blankOrderEvent();
+      Object.assign(f, { venue: 'bybitLinear', symbol: 'BTCUSDT', clientOrderId: 'b1', kind: 'amend', state: 'ACKED', code: -2013 });
+      l.apply(f);
+      expect(l.openBuyQty[0]).toBe(4);
+      j.close();
+      const r = new Ledger(ins, 1);
+      recover(d, r);
+      expect(r.openBuyQty[0]).toBe(4);
+      expect(r.orders.get('b1')).toMatchObject({ qty: 4, price: 969_000 });
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+
   it("a fill reported after the order's final status still books on the order's side (Bybit sends them in that order)", () => {
     const l = new Ledger(ins, 1);
     l.intent('s1', { slot: 0, side: 'SELL', type: 'LIMIT', tif: 'POST_ONLY', price: 970_000, qty: 2 }, 0, false);
