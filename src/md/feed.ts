@@ -19,6 +19,7 @@ import { BID, ASK, L2Book } from '../book/l2book.js';
 import { BotState, F, FIELDS_PER_SLOT, FLAG_CROSSED, FLAG_STALE, FLAG_VALID, I, INTS_PER_SLOT } from '../core/botstate.js';
 import type { Instrument } from '../core/types.js';
 import type { LevelScratch, MdCounters } from './common.js';
+import { nowNs } from '../latency/clock.js';
 
 export class BookFeed {
   readonly book: L2Book;
@@ -45,6 +46,11 @@ export class BookFeed {
   /** +1 buyer aggressor, -1 seller */
   tradeSide = 0;
   tradeMs = 0.5;
+
+  /** stamp `appliedNs` in commit()/ticker() (set by an adapter that records hops) */
+  stampNs = false;
+  /** ns when the last commit()/ticker() began: the book was applied, BotState not written yet (hop state_write) */
+  appliedNs = 0.5;
 
   /** the engine's event path: called by `flushTop()` when top of book changed since the last call */
   onTop: ((slot: number) => void) | null = null;
@@ -73,6 +79,7 @@ export class BookFeed {
    * flag. Returns false when the book is crossed (flags set: caller must resync).
    */
   commit(): boolean {
+    if (this.stampNs) this.appliedNs = nowNs();
     const book = this.book;
     if (book.crossed()) {
       this.counters.crossed++;
@@ -100,6 +107,7 @@ export class BookFeed {
 
   /** A best bid/ask message (Binance bookTicker; inputs seq, bid/ask px/qty, eventMs, recvNs): written when newer. */
   ticker(): void {
+    if (this.stampNs) this.appliedNs = nowNs();
     if (this.seq > this.topSeq && this.bidPx < this.askPx) {
       this.topSeq = this.seq;
       this.writeTop();

@@ -43,6 +43,11 @@ describe('BookFeed.onTop (event path hook)', () => {
     }
     expect(framesMovingTop).toBeGreaterThan(50);
     expect(calls.every((c) => c.slot === 0 && c.bid > 0)).toBe(true);
+    // every book frame that reached the feed's commit is split into apply (parsed -> book applied) and state_write
+    // (book applied -> BotState written); frames that never reach commit (trades) still stamp apply
+    const sw = hops.get(Hop.StateWrite, VENUE_INDEX.bybitLinear)?.totalCount ?? 0;
+    expect(sw).toBeGreaterThanOrEqual(framesMovingTop);
+    expect(sw).toBeLessThanOrEqual(hops.get(Hop.Apply, VENUE_INDEX.bybitLinear)?.totalCount ?? 0);
   });
 
   it('binance: a REST snapshot and each diff that moves the top call it; no hook = no call, nothing breaks', () => {

@@ -79,6 +79,7 @@ export class BinanceMd {
       px[i] = inst.priceDecimals;
       qty[i] = inst.qtyDecimals;
       const feed = new BookFeed(inst, opts.state, this.counters, opts.bookCapacity ?? 1024);
+      feed.stampNs = !!opts.hops;
       this.feeds[i] = feed;
       this.syncs[i] = new BinanceBookSync(feed, this.futures, (r) => this.queueSnapshot(r));
     }
@@ -215,7 +216,12 @@ export class BinanceMd {
     if (hops) {
       const t = nowNs();
       hops.record(Hop.Parse, this.venue, tParsed - recvNs);
-      hops.record(Hop.Apply, this.venue, t - tParsed);
+      // book applied (feed.appliedNs, stamped when this frame reached commit()/ticker()) -> BotState written
+      const ap = (this.feeds[p.sym] as BookFeed).appliedNs;
+      if (ap >= tParsed && ap <= t) {
+        hops.record(Hop.Apply, this.venue, ap - tParsed);
+        hops.record(Hop.StateWrite, this.venue, t - ap);
+      } else hops.record(Hop.Apply, this.venue, t - tParsed);
       hops.record(Hop.RecvToState, this.venue, t - recvNs);
       if (p.E > 0) hops.record(Hop.FeedDelay, this.venue, (wallMsOf(recvNs) - p.E) * 1e6);
     }
