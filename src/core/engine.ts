@@ -269,6 +269,8 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
     const ins = o ? this.instrument(o.slot) : undefined;
     if (!o || !ins || this.trading === 'killed' || (this.trading === 'stopped' && !o.manual)) return false;
     if (!(qty > 0) || qty > o.qty || !(price > 0 || o.type === 'MARKET')) return false;
+    // a new limit price passes the same price band as a new order
+    if (o.type === 'LIMIT' && price !== o.price && (this.lastRefusal = this.risk.checkAmendPrice(o.slot, price)) !== Refusal.None) return false;
     return this.entry.amend(clientOrderId, ins, price, qty);
   }
 

@@ -128,6 +128,19 @@ export class PreTradeRisk {
     return r;
   }
 
+  /**
+   * An amend's new limit price: inside the price band around mid (the same rule as a new order's). Counted as a
+   * PriceBand refusal when not. Amends never add quantity (the engine refuses that), so no exposure check.
+   */
+  checkAmendPrice(slot: number, price: number): Refusal {
+    if (this.killed) return this.refuse(Refusal.KillSwitch);
+    const mid = slot >= 0 && slot < this.state.slots ? this.state.get(slot, F.mid) : 0;
+    if (!(mid > 0)) return this.refuse(Refusal.BookNotTradable);
+    if (!(price > 0 && Number.isInteger(price))) return this.refuse(Refusal.BadOrder);
+    const dev = ((price > mid ? price - mid : mid - price) / mid) * 1e4;
+    return dev > this.bandBps ? this.refuse(Refusal.PriceBand) : Refusal.None;
+  }
+
   /** Quote-currency value of qty units at price units on a slot. */
   notional(slot: number, price: number, qty: number): number {
     return (price / (this.pxScale[slot] as number)) * (qty / (this.qtyScale[slot] as number));

@@ -26,6 +26,7 @@ describe('pre-trade risk', () => {
     const { r } = setup();
     expect(r.check(buy(100), 1e12)).toBe(Refusal.None);
     expect(r.passed).toBe(1);
+    expect(r.checkAmendPrice(0, 9_710_000)).toBe(Refusal.None); // an amend inside the band
   });
 
   const cases: Array<[string, Refusal, (s: ReturnType<typeof setup>) => Refusal]> = [
@@ -42,6 +43,8 @@ describe('pre-trade risk', () => {
     ['max total notional', Refusal.MaxTotalNotional, ({ r, exposure }) => ((exposure.position[1] = -30), r.check(buy(500), 1e12))], // 0.03*97k=2910 + 485
     ['max open orders', Refusal.MaxOpenOrders, ({ r, exposure }) => ((exposure.open = 3), r.check(buy(10), 1e12))],
     ['max orders per second', Refusal.MaxOrderRate, ({ r }) => { for (let i = 0; i < 5; i++) r.check(buy(10), 1e12 + i); return r.check(buy(10), 1e12 + 10); }],
+    ['an amend price outside the band', Refusal.PriceBand, ({ r }) => r.checkAmendPrice(0, 9_000_000)],
+    ['an amend after the kill switch', Refusal.KillSwitch, ({ r }) => ((r.killed = true), r.checkAmendPrice(0, 9_700_000))],
     ['max manual orders per second', Refusal.MaxManualOrderRate, ({ r }) => { for (let i = 0; i < 3; i++) r.check(buy(10), 1e12 + i, true); return r.check(buy(10), 1e12 + 10, true); }],
   ];
   for (const [name, reason, fn] of cases) {
