@@ -77,7 +77,7 @@ export class RestClient {
   async request(
     method: 'GET' | 'POST' | 'PUT' | 'DELETE',
     path: string,
-    opts: { query?: string; body?: string; headers?: Record<string, string>; timeoutMs?: number } = {},
+    opts: { query?: string; body?: string | Uint8Array; headers?: Record<string, string>; timeoutMs?: number } = {},
   ): Promise<RestResponse> {
     const t = opts.timeoutMs ?? this.timeoutMs;
     const fullPath = opts.query !== undefined && opts.query.length > 0 ? path + '?' + opts.query : path;

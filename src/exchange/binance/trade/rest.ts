@@ -188,7 +188,9 @@ export class BinanceRestGateway extends BaseGateway implements VenueGateway {
     const t0 = nowNs();
     const t = this.buildFields(o);
     if (!t) return fail('rejected', 0, 'UNKNOWN_SYMBOL');
-    const body = t.restBodyText(this.w, this.f, this.signer.sign);
+    // body and signature written into the reused writer (HMAC: no allocation); one copy leaves as the request body
+    // (the socket may keep it until flushed, so never the writer's own memory)
+    const body = Buffer.from(t.restBody(this.w, this.f, this.signer).view());
     this.recordSign(t0);
     o.sentNs = nowNs();
     let res: RestResponse;
