@@ -124,7 +124,11 @@ describe('RestClient against a misbehaving server', () => {
   });
 
   it('classifies a timeout after the bytes left as unknown', async () => {
-    const quiet = createServer((sock) => sock.on('data', () => undefined));
+    const held = new Set<Socket>();
+    const quiet = createServer((sock) => {
+      held.add(sock);
+      sock.on('data', () => undefined);
+    });
     await new Promise<void>((r) => quiet.listen(0, '127.0.0.1', r));
     const c = new RestClient(`http://127.0.0.1:${(quiet.address() as { port: number }).port}`, { connections: 1, timeoutMs: 100 });
     try {
@@ -134,7 +138,7 @@ describe('RestClient against a misbehaving server', () => {
       expect((err as RestError).causeCode).toBe('UND_ERR_HEADERS_TIMEOUT');
     } finally {
       await c.close();
-      quiet.closeAllConnections?.();
+      for (const x of held) x.destroy();
       await new Promise((r) => quiet.close(r));
     }
   });
