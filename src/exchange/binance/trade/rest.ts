@@ -140,7 +140,7 @@ export class BinanceRestGateway extends BaseGateway implements VenueGateway {
   /** `params&recvWindow=..&timestamp=..&signature=..` (params already percent-encoded) */
   signedQuery(params: string): string {
     const unsigned = (params.length > 0 ? params + '&' : '') + 'recvWindow=' + this.recvWindow + '&timestamp=' + this.clock.nowMs();
-    const sig = this.hmac ? this.hmac.hex(unsigned) : encodeURIComponent(this.ed!.base64(unsigned));
+    const sig = this.hmac ? this.hmac.hexAscii(unsigned) : encodeURIComponent(this.ed!.base64(unsigned)); // hexAscii: UTF-8 as before for non-ASCII
     return unsigned + '&signature=' + sig;
   }
 
