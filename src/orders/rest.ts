@@ -241,7 +241,8 @@ class Exchange implements Dispatcher.DispatchHandler {
     const c = this.chunks;
     const text = c.length === 0 ? '' : c.length === 1 ? c[0]!.toString('utf8') : Buffer.concat(c).toString('utf8');
     const res: RestResponse = { status: this.status, headers: this.headers, text };
-    const done = this.resolve!;
+    const done = this.resolve;
+    if (!done) return; // settled already (undici calls one of onComplete/onError once; never act twice)
     this.release();
     done(res);
   }
@@ -249,7 +250,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   onError(err: Error): void {
     const code = (err as { code?: string }).code ?? (err as { cause?: { code?: string } }).cause?.code ?? 'ERR';
     const e = new RestError(`${this.method} ${this.path}: ${err.message}`, NOT_SENT.has(code) ? 'notSent' : 'unknown', code);
-    const fail = this.reject!;
+    const fail = this.reject;
+    if (!fail) return;
     this.release();
     fail(e);
   }
