@@ -132,21 +132,15 @@ export class Sha256Hmac {
     return this;
   }
 
-  /** a string of char codes < 256 (callers pass ASCII), one byte per char */
+  /** scratch for string input (grown on demand) */
+  private text = Buffer.allocUnsafe(512);
+
+  /** a string of char codes < 256 (callers pass ASCII), one byte per char (copied natively, then hashed) */
   updateLatin1(s: string): this {
     const n = s.length;
-    this.len += n;
-    const blk = this.block;
-    let f = this.fill;
-    for (let i = 0; i < n; i++) {
-      blk[f++] = s.charCodeAt(i);
-      if (f === 64) {
-        sha256Block(this.h, blk, 0);
-        f = 0;
-      }
-    }
-    this.fill = f;
-    return this;
+    if (n > this.text.length) this.text = Buffer.allocUnsafe(n * 2);
+    this.text.write(s, 0, n, 'latin1');
+    return this.update(this.text, 0, n);
   }
 
   /** Finish: 64 lowercase hex chars into out[pos, pos+64); returns pos + 64. */
@@ -197,18 +191,18 @@ export class Sha256Hmac {
     return pos;
   }
 
-  private readonly hexOut = new Uint8Array(64);
+  private readonly hexOut = Buffer.alloc(64);
   /** Finish as a hex string (one string allocated). */
   hex(): string {
     this.hexInto(this.hexOut, 0);
-    return String.fromCharCode.apply(null, this.hexOut as unknown as number[]);
+    return this.hexOut.toString('latin1', 0, 64);
   }
 }
 
-/** true if every char code is < 128 (then latin1, UTF-8 and ASCII give the same bytes) */
+/** true if every char code is < 128 (then latin1, UTF-8 and ASCII give the same bytes): any other char (a lone
+ * surrogate too) takes 2-3 UTF-8 bytes */
 function isAscii(s: string): boolean {
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 127) return false;
-  return true;
+  return Buffer.byteLength(s, 'utf8') === s.length;
 }
 
 export class HmacSha256 {
