@@ -5,8 +5,9 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBinanceGateway } from '../../src/exchange/binance/trade/index.js';
 import { RestClient, RestError } from '../../src/orders/rest.js';
-import { sim, type SimHandle } from './harness.js';
+import { bbo, instrumentOf, manager, sim, until, type SimHandle } from './harness.js';
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -44,6 +45,34 @@ describe('RestClient against the simulator', () => {
       expect(typeof (JSON.parse(r.text) as { code: number }).code).toBe('number');
     } finally {
       await c.close();
+    }
+  });
+
+  it('a Binance REST place leaves inside the engine call: orders acknowledged, none deferred', async () => {
+    const ep = s.endpoints.binanceSpot!;
+    const i = instrumentOf(s, 'binanceSpot');
+    const gw = createBinanceGateway({
+      venue: 'binanceSpot', restBaseUrl: ep.restBaseUrl, wsApiUrl: ep.wsApiUrl, wsStreamBaseUrl: ep.wsStreamBaseUrl, apiKey: ep.apiKey, apiSecret: ep.apiSecret,
+      instruments: [{ symbol: i.symbol, priceDecimals: i.priceDecimals, qtyDecimals: i.qtyDecimals }], transport: 'rest', timeoutMs: 1000, userStream: false,
+    });
+    const { m } = manager(i, gw);
+    await m.start();
+    try {
+      await pause(5);
+      const d0 = gw.rest.stats.deferred;
+      const w0 = gw.rest.stats.written;
+      for (let k = 0; k < 5; k++) {
+        const { bid } = bbo(s, 'binanceSpot');
+        const id = m.place({ slot: 0, side: 'BUY', type: 'LIMIT', tif: 'GTC', price: Math.max(1, bid - 500), qty: 10 ** Math.max(0, i.qtyDecimals - 3) })!;
+        await until(() => m.order(id)?.state === 'ACKED' || m.order(id)?.state === 'REJECTED', 4000, `${id} answered`);
+        expect(m.order(id)!.state).toBe('ACKED'); // the venue verified the signature over the bytes sent
+        await pause(2);
+      }
+      expect(gw.rest.stats.deferred - d0).toBe(0);
+      expect(gw.rest.stats.written - w0).toBeGreaterThanOrEqual(5);
+      await gw.cancelAll();
+    } finally {
+      await m.stop();
     }
   });
 
