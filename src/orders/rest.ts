@@ -18,6 +18,11 @@
  * dispatched, a ready, idle, undici-"used" socket is marked validated (undici's own state 2: what its immediate
  * would have set) and undici writes at once; a socket that was not chosen is set back to undici's "not validated".
  * A socket that saw bytes in the current turn is not ready, and keeps undici's deferred check.
+ * What this gives up against undici's check: an event the kernel had queued for the socket in the same poll batch
+ * as the caller's own event, but that libuv hands over after it, is read after the write instead of before (an
+ * event that arrives once the poll has begun escapes undici's check too). A FIN met that way fails the request as
+ * `unknown` (the order logic then queries); unsolicited bytes met that way would be taken as the answer, which
+ * needs the venue itself (TLS) to send a response nobody asked for.
  * The state is undici's private per-socket field, found by its symbol's description; if a future undici renames it,
  * nothing is marked and requests are written as undici decides (`stats.deferred` counts them; the test
  * test/orders/rest.test.ts fails then, so an upgrade cannot lose this silently).
