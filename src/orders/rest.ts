@@ -121,13 +121,11 @@ function symbolOf(s: Socket, description: string): symbol | null {
   return null;
 }
 
-/** Mark every ready idle socket validated; returns the bytes written so far on the pool's sockets. */
-function arm(socks: WatchedSocket[]): number {
-  let written = 0;
+/** Mark every ready idle socket validated. */
+function arm(socks: WatchedSocket[]): void {
   for (let i = 0; i < socks.length; i++) {
     const w = socks[i]!;
     const s = w.s as unknown as Record<symbol, unknown> & Socket;
-    written += s.bytesWritten;
     if (!w.ready || s.destroyed || s.bytesRead !== w.readAt) continue;
     if (w.kVal === undefined) {
       w.kVal = symbolOf(s, 'kIdleSocketValidation');
@@ -140,28 +138,18 @@ function arm(socks: WatchedSocket[]): number {
       w.armed = true;
     }
   }
-  return written;
 }
 
-/** After dispatch: undo the mark on sockets that were not written; returns the bytes written now. */
-function disarm(socks: WatchedSocket[]): number {
-  let written = 0;
+/** After dispatch: undo the mark on sockets that were not written. */
+function disarm(socks: WatchedSocket[]): void {
   for (let i = 0; i < socks.length; i++) {
     const w = socks[i]!;
     const s = w.s as unknown as Record<symbol, unknown> & Socket;
-    written += s.bytesWritten;
     if (!w.armed) continue;
     w.armed = false;
     if (s[w.kVal!] === 2) s[w.kVal!] = 0; // not chosen: undici's own check applies again
     else w.ready = false; // written: busy until its response
   }
-  return written;
-}
-
-function bytesWritten(socks: WatchedSocket[]): number {
-  let n = 0;
-  for (let i = 0; i < socks.length; i++) n += socks[i]!.s.bytesWritten;
-  return n;
 }
 
 function acquirePool(origin: string, connections: number, keepAliveMs: number): PoolEntry {
@@ -229,7 +217,14 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   constructor(private readonly free: Exchange[]) {}
 
+  /** undici called onRequestSent: the whole request is on the socket */
+  sent = false;
+
   onConnect(): void {}
+
+  onRequestSent(): void {
+    this.sent = true;
+  }
 
   onHeaders(statusCode: number, raw: Buffer[]): boolean {
     this.status = statusCode;
@@ -313,10 +308,11 @@ export class RestClient {
     // a fresh options object: the Pool queues it as is while every connection is busy
     const o: Dispatcher.DispatchOptions = { method, path: fullPath, headers: opts.headers ?? {}, body: opts.body ?? null, headersTimeout: t, bodyTimeout: t };
     const socks = this.entry.socks;
-    const before = this.eager ? arm(socks) : bytesWritten(socks);
+    x.sent = false;
+    if (this.eager) arm(socks);
     this.pool.dispatch(o, x); // errors (closed pool, bad arguments) arrive through x.onError
-    const after = this.eager ? disarm(socks) : bytesWritten(socks);
-    if (after > before) this.entry.stats.written++;
+    if (this.eager) disarm(socks);
+    if (x.sent) this.entry.stats.written++;
     else this.entry.stats.deferred++;
     return p;
   }
