@@ -1,7 +1,8 @@
 /**
  * Allocation per order build (issue 4 / DEVELOPERS "prove it"): 200,000 orders after a forced GC, heap delta with
  * GC counted. The WS API frame (written into the reused buffer, before the one string a socket send needs) should
- * be 0 B/order; the signed REST body pays for node:crypto's Hmac object and the body/signature strings.
+ * be 0 B/order; so should the Binance REST place body (template + HMAC from the key's pad midstates, both into the
+ * reused writer: what sendPlace sends); the string forms pay for the body/signature strings.
  * Needs `node --expose-gc` (npm run bench has it). Run: npm run bench -- --filter orders-alloc
  */
 import { PerformanceObserver } from 'node:perf_hooks';
@@ -49,6 +50,11 @@ export default async function register(bench: Bench): Promise<void> {
     f.timestampMs = 1763778000000 + i;
     sink += bn.restBodyText(w, f, signer.sign).length;
   };
+  const bnWriterStep = (i: number): void => {
+    f.price = 500001 + (i & 1023);
+    f.timestampMs = 1763778000000 + i;
+    sink += bn.restBody(w, f, signer).pos;
+  };
   const byStep = (i: number): void => {
     f.price = 500001 + (i & 1023);
     f.timestampMs = 1763778000000 + i;
@@ -57,6 +63,7 @@ export default async function register(bench: Bench): Promise<void> {
   };
   if (gc) {
     await measure('binance WS API frame into the reused buffer', 200_000, wsStep, gc);
+    await measure('binance REST body + HMAC signature into the reused writer (sendPlace)', 200_000, bnWriterStep, gc);
     await measure('binance REST body + HMAC signature (strings)', 200_000, bnStep, gc);
     await measure('bybit REST body + HMAC signature (strings)', 200_000, byStep, gc);
   } else process.stdout.write('orders-alloc: skipped (run with node --expose-gc)\n');

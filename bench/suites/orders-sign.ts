@@ -2,6 +2,8 @@
  * Order build + sign vs bare createHmac over the same payload (issue 4 goal: within 1.3x).
  *  - "orders: bare createHmac hex" : createHmac(secret).update(<prebuilt body string>).digest('hex')
  *  - "orders: binance template build+sign" : write changing fields into the per-instrument template + HMAC + hex
+ *  - "orders: binance template build+sign into the writer" : what sendPlace does (no string, no allocation)
+ *  - "orders: HMAC pad midstates (JS) into a buffer" : the per-order HMAC alone, same payload as the bare createHmac
  *  - "orders: bybit template build+sign"   : JSON body into the template + HMAC over ts+key+recv+body
  * Run: npm run bench (bench/run.ts runs every suite); compare the ratios within one run.
  */
@@ -9,7 +11,7 @@ import { createHmac } from 'node:crypto';
 import type { Bench } from 'tinybench';
 import { BinanceOrderTemplate } from '../../src/exchange/binance/trade/template.js';
 import { BybitOrderTemplate } from '../../src/exchange/bybit/trade/template.js';
-import { HmacSha256 } from '../../src/orders/sign.js';
+import { HmacSha256, Sha256Hmac } from '../../src/orders/sign.js';
 import { HmacHexSigner, blankOrderFields } from '../../src/orders/template.js';
 import { AsciiWriter } from '../../src/orders/wire.js';
 
@@ -37,6 +39,17 @@ export default function register(bench: Bench): void {
 
   bench.add('orders: bare createHmac hex (binance payload)', () => {
     sink += createHmac('sha256', SECRET).update(bnPayload).digest('hex').length;
+  });
+  const js = new Sha256Hmac(Buffer.from(SECRET));
+  const payloadBytes = Buffer.from(bnPayload, 'latin1');
+  const hexOut = new Uint8Array(64);
+  bench.add('orders: HMAC pad midstates (JS) into a buffer (binance payload)', () => {
+    sink += js.begin().update(payloadBytes, 0, payloadBytes.length).hexInto(hexOut, 0);
+  });
+  bench.add('orders: binance template build+sign into the writer', () => {
+    f.price = price++;
+    f.timestampMs = ts++;
+    sink += bn.restBody(w, f, signer).pos;
   });
   const sign = signer.sign;
   bench.add('orders: binance template build+sign', () => {

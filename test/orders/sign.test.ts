@@ -207,3 +207,37 @@ describe('writer, ids, json', () => {
     expect(parseJsonIds('{"orderId":1234567890123456.5}', pats)).toEqual({ orderId: 1234567890123456.5 });
   });
 });
+
+describe('allocation-free HMAC-SHA256 (per-order signing)', () => {
+  it('equals node:crypto for every length 0..300, in one piece and split, short and long keys', async () => {
+    const { randomBytes } = await import('node:crypto');
+    const { Sha256Hmac } = await import('../../src/orders/sign.js');
+    for (const key of [Buffer.from(BN_DOC_SECRET), randomBytes(1), randomBytes(64), randomBytes(65), randomBytes(200), Buffer.alloc(0)]) {
+      const h = new Sha256Hmac(key);
+      const out = new Uint8Array(70);
+      for (let n = 0; n <= 300; n++) {
+        const m = randomBytes(n);
+        const want = createHmac('sha256', key).update(m).digest('hex');
+        expect(h.begin().update(m, 0, n).hex()).toBe(want);
+        const cut = n >> 1;
+        expect(h.begin().update(m, 0, cut).update(m, cut, n).hexInto(out, 3)).toBe(67);
+        expect(Buffer.from(out.subarray(3, 67)).toString('latin1')).toBe(want);
+        const ascii = m.toString('hex').slice(0, n);
+        expect(h.begin().updateLatin1(ascii.slice(0, 7)).updateLatin1(ascii.slice(7)).hex()).toBe(createHmac('sha256', key).update(ascii).digest('hex'));
+      }
+    }
+  });
+
+  it('HmacSha256 hot methods agree with node:crypto, and non-ASCII falls back to UTF-8 as before', () => {
+    const h = new HmacSha256(BN_DOC_SECRET);
+    expect(h.hexAscii(BN_DOC_PAYLOAD)).toBe('c8db56825ae71d6d79447849e617115f4a920fa2acdcab2b053c4b2838bd6b71');
+    expect(h.hexAscii('symbol=１２')).toBe(createHmac('sha256', BN_DOC_SECRET).update('symbol=１２').digest('hex'));
+    const w = new AsciiWriter();
+    w.str('xx' + BN_DOC_PAYLOAD);
+    const end = w.pos;
+    h.appendHexOf(w, 2, end);
+    expect(w.slice(end, w.pos)).toBe('c8db56825ae71d6d79447849e617115f4a920fa2acdcab2b053c4b2838bd6b71');
+    expect(h.hexPrefixed('1700000000000KEY5000', w, 2, end)).toBe(createHmac('sha256', BN_DOC_SECRET).update('1700000000000KEY5000' + BN_DOC_PAYLOAD).digest('hex'));
+    expect(JSON.stringify({ h })).toBe('{"h":"[redacted]"}');
+  });
+});

@@ -70,6 +70,8 @@ export class BinanceRestGateway extends BaseGateway implements VenueGateway {
   private readonly hmac: HmacSha256 | undefined;
   private readonly ed: Ed25519Signer | undefined;
   protected readonly w = new AsciiWriter(2048);
+  /** REST order bodies: writers not in flight (sendPlace) */
+  private readonly bodyWriters: AsciiWriter[] = [new AsciiWriter(2048), new AsciiWriter(2048)];
   protected readonly f = blankOrderFields();
   protected readonly recvWindow: number;
   private dmsTimer: NodeJS.Timeout | undefined;
@@ -138,7 +140,7 @@ export class BinanceRestGateway extends BaseGateway implements VenueGateway {
   /** `params&recvWindow=..&timestamp=..&signature=..` (params already percent-encoded) */
   signedQuery(params: string): string {
     const unsigned = (params.length > 0 ? params + '&' : '') + 'recvWindow=' + this.recvWindow + '&timestamp=' + this.clock.nowMs();
-    const sig = this.hmac ? this.hmac.hex(unsigned) : encodeURIComponent(this.ed!.base64(unsigned));
+    const sig = this.hmac ? this.hmac.hexAscii(unsigned) : encodeURIComponent(this.ed!.base64(unsigned)); // hexAscii: UTF-8 as before for non-ASCII
     return unsigned + '&signature=' + sig;
   }
 
@@ -188,7 +190,11 @@ export class BinanceRestGateway extends BaseGateway implements VenueGateway {
     const t0 = nowNs();
     const t = this.buildFields(o);
     if (!t) return fail('rejected', 0, 'UNKNOWN_SYMBOL');
-    const body = t.restBodyText(this.w, this.f, this.signer.sign);
+    // body and signature written into a writer of its own (HMAC: no allocation) that is sent as is: the socket may
+    // hold those bytes until they are flushed, so the writer goes back to the free list only once the request has
+    // settled (the venue has read the whole body by then). One writer per order in flight; no copy per order.
+    const w = this.bodyWriters.pop() ?? new AsciiWriter(2048);
+    const body = t.restBody(w, this.f, this.signer).view();
     this.recordSign(t0);
     o.sentNs = nowNs();
     let res: RestResponse;
@@ -198,6 +204,8 @@ export class BinanceRestGateway extends BaseGateway implements VenueGateway {
       res = await p;
     } catch (err) {
       return transportOutcome(err);
+    } finally {
+      this.bodyWriters.push(w);
     }
     this.noteResponse(res);
     if (res.status !== 200) return this.errorOutcome(res);

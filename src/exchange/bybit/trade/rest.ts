@@ -69,7 +69,8 @@ export class BybitRestGateway extends BaseGateway implements VenueGateway {
   protected readonly w = new AsciiWriter(2048);
   protected readonly f = blankOrderFields();
   protected readonly recvWindow: number;
-  private readonly bodyOut = { body: '', sign: '' };
+  /** REST order bodies: writers not in flight (sendPlace) */
+  private readonly bodyWriters: AsciiWriter[] = [new AsciiWriter(2048), new AsciiWriter(2048)];
   /** private stream attached by the factory */
   privateStream: { start(): Promise<void>; stop(): Promise<void> } | undefined;
   /** DCP as found at start (set by setupDcp); read through `dcpStatus` */
@@ -159,7 +160,7 @@ export class BybitRestGateway extends BaseGateway implements VenueGateway {
   async post(path: string, body: Json): Promise<RestResponse> {
     const text = JSON.stringify(body);
     const ts = this.clock.nowMs();
-    const sign = this.hmac.hex(String(ts) + this.cfg.apiKey + String(this.recvWindow) + text);
+    const sign = this.hmac.hexAscii(String(ts) + this.cfg.apiKey + String(this.recvWindow) + text); // UTF-8 as before for non-ASCII
     const res = await this.rest.request('POST', path, { body: text, headers: this.headers(ts, sign, true) });
     this.noteResponse(res, path);
     return res;
@@ -168,7 +169,7 @@ export class BybitRestGateway extends BaseGateway implements VenueGateway {
   /** Signed GET with a query string (the exact string sent is signed). */
   async get(path: string, query: string): Promise<RestResponse> {
     const ts = this.clock.nowMs();
-    const sign = this.hmac.hex(String(ts) + this.cfg.apiKey + String(this.recvWindow) + query);
+    const sign = this.hmac.hexAscii(String(ts) + this.cfg.apiKey + String(this.recvWindow) + query);
     const res = await this.rest.request('GET', path, { query, headers: this.headers(ts, sign, false) });
     this.noteResponse(res, path);
     return res;
@@ -222,9 +223,12 @@ export class BybitRestGateway extends BaseGateway implements VenueGateway {
     const t0 = nowNs();
     const t = this.buildFields(o);
     if (!t) return fail('rejected', 0, 'UNKNOWN_SYMBOL');
-    t.restBodyText(this.w, this.f, this.hmac, this.bodyOut);
-    const body = this.bodyOut.body;
-    const headers = this.headers(this.f.timestampMs, this.bodyOut.sign, true);
+    // the JSON body in a writer of its own, sent as is (back to the free list once the request has settled: the
+    // socket may hold the bytes until flushed); X-BAPI-SIGN over ts + key + recvWindow + those bytes
+    const w = this.bodyWriters.pop() ?? new AsciiWriter(2048);
+    const sign = t.restBody(w, this.f, this.hmac);
+    const body = w.view();
+    const headers = this.headers(this.f.timestampMs, sign, true);
     this.recordSign(t0);
     o.sentNs = nowNs();
     let res: RestResponse;
@@ -234,6 +238,8 @@ export class BybitRestGateway extends BaseGateway implements VenueGateway {
       res = await p;
     } catch (err) {
       return transportOutcome(err);
+    } finally {
+      this.bodyWriters.push(w);
     }
     this.noteResponse(res, '/v5/order/create');
     const env = this.envelope(res);
