@@ -44,7 +44,7 @@ import { nowNs } from './clock.js';
 import { buildHistogram } from './hops.js';
 import { mergeInputs, percentileTable } from './histio.js';
 import type { W2wSide, W2wTransport } from './wire2wire.js';
-import { percentilesUs } from './wire2wire.js';
+import { floorRestSource, percentilesUs } from './wire2wire.js';
 
 /** dist/src/core/run.js of this checkout, or undefined when not built. */
 export function builtRunModule(): string | undefined {
@@ -94,24 +94,20 @@ export interface EngineOptions {
 function simFloorClientSource(transport: W2wTransport, mdUrl: string, wsApiUrl: string, restUrl: string): string {
   const req = createRequire(import.meta.url);
   const wsPath = req.resolve('ws');
-  const undiciPath = req.resolve('undici');
   return `
 import { createRequire } from 'node:module';
 const require = createRequire(${JSON.stringify(wsPath)});
 const WebSocket = require(${JSON.stringify(wsPath)});
-const { Pool } = require(${JSON.stringify(undiciPath)});
 const transport = ${JSON.stringify(transport)};
+${transport === 'rest' ? floorRestSource(restUrl) : ''}
 const md = new WebSocket(${JSON.stringify(mdUrl)}, { perMessageDeflate: false });
 const api = transport === 'ws' ? new WebSocket(${JSON.stringify(wsApiUrl)}, { perMessageDeflate: false }) : null;
-const pool = transport === 'rest' ? new Pool(${JSON.stringify(restUrl)}, { connections: 1, pipelining: 1, keepAliveTimeout: 60000 }) : null;
 api?.on('message', () => {});
 md.on('message', (data) => {
   if (api) { if (api.readyState === 1) api.send(data, { binary: false }); return; }
-  pool.request({ path: '/api/v3/order', method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: data })
-    .then((r) => r.body.dump())
-    .catch((e) => { process.stderr.write('sim floor client: ' + e.message + '\\n'); });
+  post('/api/v3/order', data, 'application/x-www-form-urlencoded').catch((e) => { process.stderr.write('sim floor client: ' + e.message + '\\n'); });
 });
-md.on('close', () => { if (pool) pool.close().catch(() => {}); process.exit(0); });
+md.on('close', () => process.exit(0));
 md.on('error', (e) => { process.stderr.write('sim floor client md: ' + e.message + '\\n'); process.exit(1); });
 `;
 }
@@ -364,7 +360,7 @@ process.exit(r.code);
         },
         floor: {
           kind: 'floor',
-          client: `bare ws client on the simulator's ETHUSDT streams, sending each frame straight back (${opts.transport === 'ws' ? 'WS API text frame' : 'POST /api/v3/order over an undici Pool'}); interleaved with the engine's triggers`,
+          client: `bare ws client on the simulator's ETHUSDT streams, sending each frame straight back (${opts.transport === 'ws' ? 'WS API text frame' : 'POST /api/v3/order over the engine\'s REST client'}); interleaved with the engine's triggers`,
           cpus: null,
           latencyUs: percentilesUs(hist.floor),
           lost: lost.floor,

@@ -18,7 +18,9 @@
  * (see /work/shared/perf-notes.md), so compare only like with like.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket as WsSocket } from 'ws';
@@ -138,26 +140,56 @@ function seqOf(buf: Uint8Array): number {
   return v;
 }
 
+/**
+ * The REST client a floor uses: the engine's own (src/orders/rest.ts: one undici Pool, the request written on the
+ * socket inside the call) when the build is there, so that the floor does not pay undici's deferred write that the
+ * engine avoids; else a plain undici `Pool.request`. Returns ES module source defining `post(path, body, ctype)`.
+ */
+export function floorRestSource(httpUrl: string): string {
+  const built = builtModule(join('orders', 'rest.js'));
+  if (built) {
+    return `
+const { RestClient } = await import(${JSON.stringify(pathToFileURL(built).href)});
+const rest = new RestClient(${JSON.stringify(httpUrl)}, { connections: 1 });
+const post = (path, body, ctype) => rest.request('POST', path, { body, headers: { 'content-type': ctype } });
+`;
+  }
+  const undiciPath = require.resolve('undici');
+  return `
+const { Pool } = require(${JSON.stringify(undiciPath)});
+const pool = new Pool(${JSON.stringify(httpUrl)}, { connections: 1, pipelining: 1, keepAliveTimeout: 60000 });
+const post = (path, body, ctype) => pool.request({ path, method: 'POST', headers: { 'content-type': ctype }, body }).then((r) => r.body.dump());
+`;
+}
+
+/** dist/src/<rel> of this checkout's build, or undefined. */
+export function builtModule(rel: string): string | undefined {
+  let d = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const cand = join(d, 'dist', 'src', rel);
+    if (existsSync(cand)) return cand;
+    if (d.endsWith(join('dist', 'src', 'latency')) && existsSync(join(d, '..', rel))) return join(d, '..', rel);
+    d = dirname(d);
+  }
+  return undefined;
+}
+
 /** The bare client, as an ES module source run with `node --input-type=module -e`. Echoes each trigger. */
 function floorClientSource(transport: W2wTransport, wsUrl: string, httpUrl: string): string {
   const wsPath = require.resolve('ws');
-  const undiciPath = require.resolve('undici');
   return `
 import { createRequire } from 'node:module';
 const require = createRequire(${JSON.stringify(wsPath)});
 const WebSocket = require(${JSON.stringify(wsPath)});
-const { Pool } = require(${JSON.stringify(undiciPath)});
 const transport = ${JSON.stringify(transport)};
+${transport === 'rest' ? floorRestSource(httpUrl) : ''}
 const ws = new WebSocket(${JSON.stringify(wsUrl)}, { perMessageDeflate: false });
-const pool = transport === 'rest' ? new Pool(${JSON.stringify(httpUrl)}, { connections: 1, pipelining: 1, keepAliveTimeout: 60000 }) : null;
 ws.on('open', () => { ws._socket.setNoDelay(true); });
 ws.on('message', (data) => {
   if (transport === 'ws') { ws.send(data, { binary: false }); return; }
-  pool.request({ path: '/order', method: 'POST', headers: { 'content-type': 'application/json' }, body: data })
-    .then((r) => r.body.dump())
-    .catch((e) => { process.stderr.write('floor client: ' + e.message + '\\n'); });
+  post('/order', data, 'application/json').catch((e) => { process.stderr.write('floor client: ' + e.message + '\\n'); });
 });
-ws.on('close', () => { if (pool) pool.close().catch(() => {}); process.exit(0); });
+ws.on('close', () => process.exit(0));
 ws.on('error', (e) => { process.stderr.write('floor client ws: ' + e.message + '\\n'); process.exit(1); });
 `;
 }
@@ -331,7 +363,7 @@ export async function runFloor(opts: W2wOptions): Promise<W2wSide> {
     log(`floor ${opts.transport} (${opts.server ?? 'uws'} server): ${hist.totalCount} triggers, lost ${lost}`);
     return {
       kind: 'floor',
-      client: opts.transport === 'ws' ? 'ws client echoing each frame on the same WebSocket' : 'ws client POSTing each frame to /order over an undici Pool (keep-alive)',
+      client: opts.transport === 'ws' ? 'ws client echoing each frame on the same WebSocket' : 'ws client POSTing each frame to /order over the engine\'s REST client (src/orders/rest.ts: one undici Pool, keep-alive, written inside the call)',
       cpus,
       latencyUs: percentilesUs(hist),
       lost,

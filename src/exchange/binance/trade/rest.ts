@@ -21,7 +21,6 @@ import type { ExchangeFill, ExchangeOrder, ExchangePosition } from '../../../ord
 import { AsciiWriter } from '../../../orders/wire.js';
 import { formatScaled } from '../../../util/fixed.js';
 import type { HopRecorder } from '../../../latency/hops.js';
-import { Hop } from '../../../latency/hops.js';
 import { nowNs } from '../../../latency/clock.js';
 import { log } from '../../../util/log.js';
 import { mapBinanceError } from './errors.js';
@@ -199,7 +198,7 @@ export class BinanceRestGateway extends BaseGateway implements VenueGateway {
     o.sentNs = nowNs();
     let res: RestResponse;
     const p = this.rest.request('POST', this.prefix + '/order', { body, headers: this.formHeaders });
-    this.hops?.record(Hop.Write, this.vi, nowNs() - o.sentNs);
+    this.recordWrite(o);
     try {
       res = await p;
     } catch (err) {

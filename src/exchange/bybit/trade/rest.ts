@@ -22,7 +22,6 @@ import type { ExchangeFill, ExchangeOrder, ExchangePosition } from '../../../ord
 import { AsciiWriter } from '../../../orders/wire.js';
 import { formatScaled as fmtScaled } from '../../../util/fixed.js';
 import type { HopRecorder } from '../../../latency/hops.js';
-import { Hop } from '../../../latency/hops.js';
 import { nowNs } from '../../../latency/clock.js';
 import { mapBybitError } from './errors.js';
 import { toExchangeFill, toExchangeOrder, toExchangePosition } from './parse.js';
@@ -233,7 +232,7 @@ export class BybitRestGateway extends BaseGateway implements VenueGateway {
     o.sentNs = nowNs();
     let res: RestResponse;
     const p = this.rest.request('POST', '/v5/order/create', { body, headers });
-    this.hops?.record(Hop.Write, this.vi, nowNs() - o.sentNs);
+    this.recordWrite(o);
     try {
       res = await p;
     } catch (err) {
