@@ -36,7 +36,6 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createRequire } from 'node:module';
 import { startSim, type SimHandle } from '../sim/index.js';
 import type { SimBookListener, SimOrder } from '../sim/core/types.js';
 import type { MatchingBook } from '../sim/core/book.js';
@@ -44,7 +43,7 @@ import { nowNs } from './clock.js';
 import { buildHistogram } from './hops.js';
 import { mergeInputs, percentileTable } from './histio.js';
 import type { W2wSide, W2wTransport } from './wire2wire.js';
-import { floorRestSource, percentilesUs } from './wire2wire.js';
+import { floorPrelude, percentilesUs } from './wire2wire.js';
 
 /** dist/src/core/run.js of this checkout, or undefined when not built. */
 export function builtRunModule(): string | undefined {
@@ -92,14 +91,7 @@ export interface EngineOptions {
 
 /** The same-server floor: a bare client that echoes each market-data frame of `symbol` over the order transport. */
 function simFloorClientSource(transport: W2wTransport, mdUrl: string, wsApiUrl: string, restUrl: string): string {
-  const req = createRequire(import.meta.url);
-  const wsPath = req.resolve('ws');
-  return `
-import { createRequire } from 'node:module';
-const require = createRequire(${JSON.stringify(wsPath)});
-const WebSocket = require(${JSON.stringify(wsPath)});
-const transport = ${JSON.stringify(transport)};
-${transport === 'rest' ? floorRestSource(restUrl) : ''}
+  return `${floorPrelude(transport, restUrl)}
 const md = new WebSocket(${JSON.stringify(mdUrl)}, { perMessageDeflate: false });
 const api = transport === 'ws' ? new WebSocket(${JSON.stringify(wsApiUrl)}, { perMessageDeflate: false }) : null;
 api?.on('message', () => {});

@@ -174,15 +174,23 @@ export function builtModule(rel: string): string | undefined {
   return undefined;
 }
 
-/** The bare client, as an ES module source run with `node --input-type=module -e`. Echoes each trigger. */
-function floorClientSource(transport: W2wTransport, wsUrl: string, httpUrl: string): string {
+/**
+ * The start of every bare client's ES module source (run with `node --input-type=module -e`): `WebSocket` (the ws
+ * package), `transport`, and for REST `post(path, body, contentType)` (floorRestSource).
+ */
+export function floorPrelude(transport: W2wTransport, httpUrl: string): string {
   const wsPath = require.resolve('ws');
   return `
 import { createRequire } from 'node:module';
 const require = createRequire(${JSON.stringify(wsPath)});
 const WebSocket = require(${JSON.stringify(wsPath)});
 const transport = ${JSON.stringify(transport)};
-${transport === 'rest' ? floorRestSource(httpUrl) : ''}
+${transport === 'rest' ? floorRestSource(httpUrl) : ''}`;
+}
+
+/** The bare client of the echo floor. Echoes each trigger. */
+function floorClientSource(transport: W2wTransport, wsUrl: string, httpUrl: string): string {
+  return `${floorPrelude(transport, httpUrl)}
 const ws = new WebSocket(${JSON.stringify(wsUrl)}, { perMessageDeflate: false });
 ws.on('open', () => { ws._socket.setNoDelay(true); });
 ws.on('message', (data) => {
