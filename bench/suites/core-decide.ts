@@ -18,7 +18,6 @@ import { BinanceOrderTemplate } from '../../src/exchange/binance/trade/template.
 import { blankOrderFields } from '../../src/orders/template.js';
 import { AsciiWriter } from '../../src/orders/wire.js';
 import { blankOrderEvent, type OrderApi, type OrderRequest } from '../../src/orders/types.js';
-import { nowNs } from '../../src/latency/clock.js';
 
 interface Rig {
   step(): void;
@@ -27,7 +26,8 @@ interface Rig {
 }
 
 function rig(): Rig {
-  const cfg = loadConfig({ env: {}, overrides: { risk: { maxOrdersPerSecond: 1_000_000_000, maxOpenOrders: 1000 }, strategy: { marketMaker: { venue: 'binanceSpot', symbol: 'BTCUSDT', halfSpreadBps: 0.001, size: 0.002, requoteTicks: 1 } } } });
+  const vt = new Float64Array([1e12]); // a typed-array slot: a context variable would box every new double
+  const cfg = loadConfig({ env: {}, overrides: { risk: { maxOrdersPerSecond: 1_000_000, maxOpenOrders: 1000 }, strategy: { marketMaker: { venue: 'binanceSpot', symbol: 'BTCUSDT', halfSpreadBps: 0.001, size: 0.002, requoteTicks: 1, minRequoteMs: 0, maxOrdersPerSecond: 1_000_000 } } } });
   const state = BotState.create(2);
   const ins = instrumentFromSim(makeInstrument('binanceSpot', 'BTCUSDT'), 0);
   const exposure = { position: new Float64Array(2), openBuyQty: new Float64Array(2), openSellQty: new Float64Array(2), openOrders: () => 2 };
@@ -42,7 +42,7 @@ function rig(): Rig {
   const r: Rig = { step: () => {}, frames: 0, refused: 0 };
   const api: OrderApi = {
     place(req: OrderRequest): string | null {
-      if (risk.check(req, nowNs()) !== 0) {
+      if (risk.check(req, vt[0]!) !== 0) {
         r.refused++;
         return null;
       }
@@ -66,7 +66,9 @@ function rig(): Rig {
       return false;
     },
   };
-  const mm = new MarketMaker(cfg.strategy.marketMaker);
+  // virtual time, 1 ms per clock read: the market maker's pacing (min requote interval, its own and risk's order
+  // rate budgets) never binds, so every step is the full decision (both sides cancelled and replaced)
+  const mm = new MarketMaker(cfg.strategy.marketMaker, () => (vt[0] = vt[0]! + 1_000_000));
   mm.start({ state, orders: api, portfolio: { position: () => 0, openOrders: () => 0 }, instruments: [ins], slotOf: () => 0 });
   state.setFlag(0, FLAG_VALID);
   const ev = blankOrderEvent();
