@@ -64,7 +64,7 @@ export const marketMakerParams = z
      * waits for the budget instead of asking. Keep it at or below risk.maxOrdersPerSecond and the venue's own limit
      * (Binance Spot 50 / 10 s: 4 / s leaves room for manual orders).
      */
-    maxOrdersPerSecond: z.number().int().positive().default(4),
+    maxOrdersPerSecond: z.number().int().positive().max(1_000_000).default(4),
     /** stop quoting the side that would grow |position| beyond this (base) */
     maxInventory: positive.default(0.01),
   })
@@ -124,12 +124,12 @@ export const riskConfig = z
     maxOpenOrders: z.number().int().positive().default(20),
     /**
      * strategy orders per sliding second (a safety net over every venue; the gateways also keep each venue's own
-     * order limits, e.g. Binance Spot 50 / 10 s). The market maker paces itself below this
+     * order limits, e.g. Binance Spot 50 / 10 s; at most 1,000,000: a ring of that many send times is preallocated). The market maker paces itself below this
      * (strategy.marketMaker.maxOrdersPerSecond).
      */
-    maxOrdersPerSecond: z.number().int().positive().default(10),
+    maxOrdersPerSecond: z.number().int().positive().max(1_000_000).default(10),
     /** manual (control-plane) orders per sliding second: a budget of their own, apart from the strategy's */
-    maxManualOrdersPerSecond: z.number().int().positive().default(10),
+    maxManualOrdersPerSecond: z.number().int().positive().max(1_000_000).default(10),
     /** limit price must be within this band around mid, bps */
     priceBandBps: positive.default(100),
   })

@@ -55,6 +55,9 @@ describe('config', () => {
     expect(issues[0]?.path).toBe('env.TICKWIRE__RISK__MAX_ORDR_QTY');
     const bad = issuesOf(() => loadConfig({ env: { TICKWIRE__RISK__MAX_OPEN_ORDERS: 'many' } }));
     expect(bad[0]?.path).toBe('risk.maxOpenOrders');
+    // order-rate budgets preallocate a ring of send times: a runaway value is refused by name, not allocated
+    const huge = issuesOf(() => loadConfig({ env: {}, overrides: { risk: { maxOrdersPerSecond: 1_000_000_000 } } }));
+    expect(huge[0]?.path).toBe('risk.maxOrdersPerSecond');
   });
 
   it('invalid JSON file is a config error', () => {
