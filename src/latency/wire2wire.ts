@@ -7,11 +7,12 @@
  * connection, at the end of its body). Triggers are sent one at a time (closed loop), so each arrival belongs to
  * the trigger in flight; its sequence number is checked.
  *
- * Floor: a bare client in its own Node process (the `ws` client; undici Pool for REST) that sends the trigger
- * frame straight back over the order transport: the least any engine in Node can do on this machine.
- * Engine (`--engine`, src/latency/w2wengine.ts): the real engine in its own process against the simulator in this
- * process; trigger = a one-tick move of the touch, arrival = the engine's first order event at the book. Without
- * --engine the JSON says `engine: null` with a note.
+ * Floor: a bare client in its own Node process (the `ws` client; for REST the engine's REST client) that sends the
+ * trigger frame straight back over the order transport: the least any Node client can do on this machine.
+ * Engine (default with the build; `--no-engine` skips it; src/latency/w2wengine.ts): the real engine in its own
+ * process against the simulator in this process, interleaved with a bare client echoing the same simulator's
+ * frames (the same-server floor), both timed at the simulator's sockets (`SimWireTap`). Without it the JSON says
+ * `engine: null` with a note.
  *
  * Pinning: run this process under `taskset -c A` and give `--client-cpu B` (the client is spawned under
  * `taskset -c B`); the JSON records both affinities. On this 2-vCPU guest a cross-vCPU wake-up costs ~50 µs
@@ -386,7 +387,7 @@ export async function runFloor(opts: W2wOptions): Promise<W2wSide> {
   }
 }
 
-export const ENGINE_NOT_RUN = 'engine path not run: add --engine (needs npm run build); see LATENCY.md, "Wire to wire"';
+export const ENGINE_NOT_RUN = 'engine path not run (--no-engine, or no build: npm run build); see LATENCY.md, "Wire to wire"';
 export const ENGINE_METHOD =
   'engine: tickwire run (trigger-follower strategy: one IOC order per touch move) in its own process against the simulator in this ' +
   'process (venue order-rate limits lifted), interleaved trigger by trigger with a bare client (the same-server floor, ETHUSDT) pinned ' +
@@ -436,20 +437,22 @@ export async function runWire2Wire(opts: W2wOptions & { engineTriggers?: number;
   };
 }
 
-const HELP = `usage: tickwire wire2wire [--triggers N] [--transport ws|rest|both] [--server uws|ws|both] [--json FILE] [--client-cpu N]
+const HELP = `usage: tickwire wire2wire [--triggers N] [--transport ws|rest|both] [--json FILE] [--client-cpu N] [--no-engine] [--server uws|ws|both]
 
-Sends N trigger frames (one at a time) over a market-data WebSocket from a uWS server in this process and
-timestamps the arrival of the answer over the order transport (ws: a frame on the same socket; rest: POST /order
-over keep-alive HTTP). Reports p50/p90/p99/p99.9/max in µs for the floor (a bare Node client echoing each frame)
-and, once integrated, the engine. Pin with: taskset -c A npx tickwire wire2wire ... --client-cpu B
+Engine and floor side by side, in µs (p50/p90/p99/p99.9/max), per transport:
+  - the engine (tickwire run, trigger-follower strategy: one IOC per touch move, in its own process) against the
+    embedded simulator, interleaved trigger by trigger with a bare client echoing the same simulator's frames over
+    the same order transport (the same-server floor: the goal's reference), both timed at the simulator's sockets;
+    the same floor measured alone first;
+  - the echo floor: a bare client echoing trigger frames from a bare uWS server (what Node can do at all).
+Pin with: taskset -c A npx tickwire wire2wire ... --client-cpu B   (LATENCY.md section 5)
 
   --triggers N      recorded triggers (default 100000; plus a warm-up of min(2000, N/10))
   --transport T     ws, rest or both (default ws)
   --server S        exchange-side server: uws (uWebSockets.js, as the simulator; default), ws (the ws package on
                     node:http) or both, for the uWS vs ws comparison
-  --engine          also run the engine path (tickwire run with the trigger-follower strategy, one IOC order per
-                    touch move, in its own process; venue order-rate limits lifted; needs the build), interleaved
-                    with a bare client against the same simulator (the same-server floor; the goal's reference)
+  --engine          run the engine path (the default whenever the build is there; needs npm run build)
+  --no-engine       the echo floor only
   --engine-triggers N   engine triggers (default: --triggers)
   --engine-gap-ms MS    pause after each engine answer (default 2: the order's ack and stream events land first)
   --json FILE       also write the results as JSON
@@ -483,10 +486,18 @@ export async function main(argv: string[]): Promise<number> {
   const servers: W2wServer[] = sv === 'both' ? ['uws', 'ws'] : [sv];
   const cpuArg = val('--client-cpu');
   const clientCpu = cpuArg === undefined ? undefined : Number(cpuArg);
+  // the engine path runs by default (the issue's contract: one command writes engine and floor side by side);
+  // --no-engine skips it; --engine insists on it (an error without the build)
+  const { builtRunModule } = await import('./w2wengine.js');
+  const withEngine = !argv.includes('--no-engine') && (argv.includes('--engine') || builtRunModule() !== undefined);
+  if (argv.includes('--engine') && builtRunModule() === undefined) {
+    process.stderr.write('tickwire wire2wire: --engine needs the build: run npm run build first\n');
+    return 2;
+  }
   const results: W2wResult[] = [];
   const transports: W2wTransport[] = t === 'both' ? ['ws', 'rest'] : [t];
   for (const server of servers) for (const transport of transports) {
-    const engineTriggers = argv.includes('--engine') && server === servers[0] ? Number(val('--engine-triggers') ?? triggers) : undefined;
+    const engineTriggers = withEngine && server === servers[0] ? Number(val('--engine-triggers') ?? triggers) : undefined;
     const gap = val('--engine-gap-ms');
     const r = await runWire2Wire({
       triggers,

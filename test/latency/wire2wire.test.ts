@@ -36,7 +36,7 @@ describe('wire2wire harness (floor)', () => {
 
   it('the CLI writes engine and floor side by side as JSON', async () => {
     const file = join(tmp, 'w2w.json');
-    const code = await main(['--triggers', '200', '--transport', 'both', '--json', file]);
+    const code = await main(['--triggers', '200', '--transport', 'both', '--no-engine', '--json', file]);
     expect(code).toBe(0);
     const out = JSON.parse(readFileSync(file, 'utf8')) as W2wResult[];
     expect(out.map((r) => r.transport)).toEqual(['ws', 'rest']);
