@@ -196,6 +196,11 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
   /** fault point for the crash tests: SIGKILL right after the Nth order's send, before its write-behind intent */
   private readonly killAfterSend: number = Number(process.env['TICKWIRE_FAULT_KILL_AFTER_SEND'] ?? 0) || -1;
 
+  /** The order's intent: a preformatted line, one write(2) (no record object, no JSON.stringify). */
+  private journalIntent(id: string, ins: Instrument, req: OrderRequest, manual: boolean): void {
+    this.journal?.appendIntentNow(id, ins.venue, ins.symbol, req.side, req.type, req.tif, req.price, req.qty, manual, Date.now());
+  }
+
   private send(req: OrderRequest, manual: boolean): string | null {
     const t0 = nowNs();
     const r = this.risk.check(req, t0, manual);
@@ -212,21 +217,20 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
     if (recv > 0) this.hops.record(Hop.Decide, v, t0 - this.bookNs);
     const id = this.ids.next();
     this.ledger.intent(id, req, t1, manual);
-    // the intent is a preformatted line, one write(2) (no record object, no JSON.stringify): before the send
-    // (write-ahead) or, by default, right after it in this same turn (write-behind: see persistence.intentWriteAhead)
-    const j = this.journal;
+    // the intent goes before the send (write-ahead) or, by default, right after it in this same turn
+    // (write-behind: see persistence.intentWriteAhead)
     const ahead = this.writeAhead;
-    if (j && ahead) j.appendIntentNow(id, ins.venue, ins.symbol, req.side, req.type, req.tif, req.price, req.qty, manual, Date.now());
+    if (ahead) this.journalIntent(id, ins, req, manual);
     this.ordersSent++;
     this.noteSend(false);
     try {
       this.entry.place(id, ins, req);
       if (this.ordersSent === this.killAfterSend) process.kill(process.pid, 'SIGKILL'); // fault point (tests)
-      if (j && !ahead) j.appendIntentNow(id, ins.venue, ins.symbol, req.side, req.type, req.tif, req.price, req.qty, manual, Date.now());
+      if (!ahead) this.journalIntent(id, ins, req, manual);
     } catch (e) {
       // nothing was sent: close the intent so it does not hold exposure, and tell the caller
       this.ledger.close(id, 'REJECTED');
-      if (j && !ahead) j.appendIntentNow(id, ins.venue, ins.symbol, req.side, req.type, req.tif, req.price, req.qty, manual, Date.now());
+      if (!ahead) this.journalIntent(id, ins, req, manual);
       this.journal?.append({ t: 'close', id, st: 'REJECTED', why: `send failed: ${(e as Error).message}`, ms: Date.now() });
       this.rejects++;
       this.rejectsByReason.set('SEND_FAILED', (this.rejectsByReason.get('SEND_FAILED') ?? 0) + 1);

@@ -19,7 +19,8 @@ import { BID, ASK, L2Book } from '../book/l2book.js';
 import { BotState, F, FIELDS_PER_SLOT, FLAG_CROSSED, FLAG_STALE, FLAG_VALID, I, INTS_PER_SLOT } from '../core/botstate.js';
 import type { Instrument } from '../core/types.js';
 import type { LevelScratch, MdCounters } from './common.js';
-import { nowNs } from '../latency/clock.js';
+import { nowNs, wallMsOf } from '../latency/clock.js';
+import { Hop, type HopRecorder } from '../latency/hops.js';
 
 export class BookFeed {
   readonly book: L2Book;
@@ -143,6 +144,24 @@ export class BookFeed {
     f[o + F.lastMsgNs] = this.recvNs;
     Atomics.add(st.i32, v, 1);
     this.counters.applied++;
+  }
+
+  /**
+   * The frame's market-data hops, at its end (both venues' adapters): parse (received -> parsed), apply (parsed ->
+   * book applied: `appliedNs`, stamped when this frame reached commit()/ticker()), state_write (-> BotState written),
+   * recv_to_state, and feed_delay from the exchange's event time (`exchMs` > 0). A frame that never reached
+   * commit()/ticker() (a trade) has apply = parsed -> now.
+   */
+  recordHops(hops: HopRecorder, venue: number, recvNs: number, parsedNs: number, exchMs: number): void {
+    const t = nowNs();
+    hops.record(Hop.Parse, venue, parsedNs - recvNs);
+    const ap = this.appliedNs;
+    if (ap >= parsedNs && ap <= t) {
+      hops.record(Hop.Apply, venue, ap - parsedNs);
+      hops.record(Hop.StateWrite, venue, t - ap);
+    } else hops.record(Hop.Apply, venue, t - parsedNs);
+    hops.record(Hop.RecvToState, venue, t - recvNs);
+    if (exchMs > 0) hops.record(Hop.FeedDelay, venue, (wallMsOf(recvNs) - exchMs) * 1e6);
   }
 
   /** Same layout and seqlock as BotState.writeTop, from the fields (no boxed arguments). */

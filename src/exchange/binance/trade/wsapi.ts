@@ -157,11 +157,7 @@ export class BinanceWsApiGateway extends BinanceRestGateway {
     } catch (err) {
       return BinanceWsApiGateway.wsFailure(err);
     }
-    const bad = this.wsOutcome(r);
-    if (bad) return bad;
-    const res = obj(r['result']);
-    if (!res) return fail('unknown', 0, 'MALFORMED_RESPONSE');
-    return this.reportOrderObject(res, 'wsapi');
+    return this.answer(r, false);
   }
 
   protected override async sendCancel(o: GatewayOrder): Promise<SendOutcome> {
@@ -175,11 +171,7 @@ export class BinanceWsApiGateway extends BinanceRestGateway {
     } catch (err) {
       return BinanceWsApiGateway.wsFailure(err);
     }
-    const bad = this.wsOutcome(r);
-    if (bad) return bad;
-    const res = obj(r['result']);
-    if (!res) return fail('unknown', 0, 'MALFORMED_RESPONSE');
-    return this.reportOrderObject(res, 'wsapi');
+    return this.answer(r, false);
   }
 
   protected override async sendAmend(o: GatewayOrder, price: number, qty: number, t: BinanceOrderTemplate): Promise<SendOutcome> {
@@ -191,11 +183,16 @@ export class BinanceWsApiGateway extends BinanceRestGateway {
     } catch (err) {
       return BinanceWsApiGateway.wsFailure(err);
     }
+    return this.answer(r, true);
+  }
+
+  /** A WS API response to order.place / order.cancel (reported as the order's status) or to an amend. */
+  private answer(r: Json, amend: boolean): SendOutcome {
     const bad = this.wsOutcome(r);
     if (bad) return bad;
     const res = obj(r['result']);
     if (!res) return fail('unknown', 0, 'MALFORMED_RESPONSE');
-    return this.amendAnswer(res, 'wsapi');
+    return amend ? this.amendAnswer(res, 'wsapi') : this.reportOrderObject(res, 'wsapi');
   }
 
   protected override afterAmend(o: GatewayOrder, out: SendOutcome): void {

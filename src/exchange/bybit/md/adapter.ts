@@ -7,8 +7,8 @@
 import type { BotState } from '../../../core/botstate.js';
 import type { Instrument } from '../../../core/types.js';
 import { VENUE_INDEX } from '../../../core/types.js';
-import { nowNs, wallMsOf } from '../../../latency/clock.js';
-import { Hop, type HopRecorder } from '../../../latency/hops.js';
+import { nowNs } from '../../../latency/clock.js';
+import type { HopRecorder } from '../../../latency/hops.js';
 import { MdCounters, RejectedFrames, SymbolTable } from '../../../md/common.js';
 import { BookFeed } from '../../../md/feed.js';
 import type { FrameRecorder } from '../../../md/recorder.js';
@@ -172,18 +172,7 @@ export class BybitMd {
       c.ignored++;
       return;
     }
-    if (hops) {
-      const t = nowNs();
-      hops.record(Hop.Parse, this.venue, tParsed - recvNs);
-      // book applied (feed.appliedNs, stamped when this frame reached commit()/ticker()) -> BotState written
-      const ap = (this.feeds[p.sym] as BookFeed).appliedNs;
-      if (ap >= tParsed && ap <= t) {
-        hops.record(Hop.Apply, this.venue, ap - tParsed);
-        hops.record(Hop.StateWrite, this.venue, t - ap);
-      } else hops.record(Hop.Apply, this.venue, t - tParsed);
-      hops.record(Hop.RecvToState, this.venue, t - recvNs);
-      if (p.ts > 0) hops.record(Hop.FeedDelay, this.venue, (wallMsOf(recvNs) - p.ts) * 1e6);
-    }
+    if (hops) (this.feeds[p.sym] as BookFeed).recordHops(hops, this.venue, recvNs, tParsed, p.ts);
     // the engine's event path runs after BotState and the hops are written (BookFeed.onTop)
     if (kind === BbMsg.Book) (this.feeds[p.sym] as BookFeed).flushTop();
   }
