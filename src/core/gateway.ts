@@ -63,7 +63,7 @@ export class ManagerEntry implements OrderEntry {
     this.ids.pending = id;
     const got = this.manager.place(req);
     this.ids.pending = '';
-    this.lastSendVia = got !== null ? (this.manager.order(got)?.sentVia ?? 0) : 0;
+    this.lastSendVia = got !== null ? this.manager.lastSentVia : 0;
     if (got === null) this.rejectLater(id, ins, this.manager.gateway(ins.venue) ? 'venue halted' : `no order gateway for ${ins.venue}`);
     else if (got !== id) throw new Error(`order manager used id ${got}, engine asked for ${id}`);
   }

@@ -486,6 +486,10 @@ export async function main(argv: string[]): Promise<number> {
   const servers: W2wServer[] = sv === 'both' ? ['uws', 'ws'] : [sv];
   const cpuArg = val('--client-cpu');
   const clientCpu = cpuArg === undefined ? undefined : Number(cpuArg);
+  if (clientCpu !== undefined && !(Number.isInteger(clientCpu) && clientCpu >= 0)) {
+    process.stderr.write('tickwire wire2wire: --client-cpu must be a CPU number (0, 1, ...)\n');
+    return 2;
+  }
   // the engine path runs by default (the contract: one command writes engine and floor side by side);
   // --no-engine skips it; --engine insists on it (an error without the build)
   const { builtRunModule } = await import('./w2wengine.js');

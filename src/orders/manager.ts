@@ -87,6 +87,9 @@ export class OrderManager implements OrderApi {
     await Promise.all([...this.gateways.values()].map((g) => g.stop().catch(() => undefined)));
   }
 
+  /** transport the last `place` went over (`Transport` of src/latency/hops.ts; 0 = refused or not known) */
+  lastSentVia = 0;
+
   place(req: OrderRequest): string | null {
     const inst = this.bySlot.get(req.slot);
     const gw = inst ? this.gateways.get(inst.venue) : undefined;
@@ -101,6 +104,7 @@ export class OrderManager implements OrderApi {
     });
     this.counts.placed++;
     gw.place(o);
+    this.lastSentVia = o.sentVia;
     return id;
   }
 

@@ -47,6 +47,7 @@ describe('wire2wire harness (floor)', () => {
     }
     expect(await main(['--transport', 'carrier-pigeon'])).toBe(2);
     expect(await main(['--server', 'nginx'])).toBe(2);
+    expect(await main(['--client-cpu', 'fast'])).toBe(2);
   });
 
   it.skipIf(!built)(
