@@ -170,6 +170,18 @@ export const killSwitchConfig = z
   })
   .strict();
 
+/** Every stop of `tickwire run` (graceful, or after a failed start) cancels what is open and verifies it. */
+export const shutdownConfig = z
+  .object({
+    /**
+     * how long a stop keeps retrying the venues' cancel-all and open-orders query until nothing is open, ms (a venue
+     * that does not answer for a moment, an IP ban whose Retry-After passes within this time); then it exits
+     * non-zero, naming what may be left open
+     */
+    cancelTimeoutMs: z.number().int().positive().max(600_000).default(15_000),
+  })
+  .strict();
+
 export const persistConfig = z
   .object({
     dir: z.string().min(1).default('./data'),
@@ -234,7 +246,7 @@ export const signalsConfig = z
   })
   .strict();
 
-export const configSchema = z
+const configShape = z
   .object({
     exchanges: z
       .object({ binance: exchangeConfig.prefault({}), bybit: exchangeConfig.prefault({}) })
@@ -254,6 +266,7 @@ export const configSchema = z
     risk: riskConfig.prefault({}),
     loop: loopConfig.prefault({}),
     killSwitch: killSwitchConfig.prefault({}),
+    shutdown: shutdownConfig.prefault({}),
     persistence: persistConfig.prefault({}),
     control: controlConfig.prefault({}),
     log: logConfig.prefault({}),
@@ -263,6 +276,47 @@ export const configSchema = z
     secretsFile: z.string().min(1).optional(),
   })
   .strict();
+
+/** The whole configuration: the sections, then the rules across them. `configShape.shape` lists the sections. */
+export const configSchema = configShape.superRefine(crossFieldIssues);
+
+/**
+ * Rules that span sections: each one would otherwise start an engine that is silent or wrong (a strategy on an
+ * instrument nobody subscribes to runs as no strategy at all; an order size above the position limit can never
+ * be sent whole). Every issue names the field to change.
+ */
+function crossFieldIssues(c: z.output<typeof configShape>, ctx: z.RefinementCtx): void {
+  const listed = new Set(c.instruments.map((i) => `${i.venue}:${i.symbol}`));
+  const exchangeOf = (v: string): 'binance' | 'bybit' => (v.startsWith('binance') ? 'binance' : 'bybit');
+  const seen = new Set<string>();
+  c.instruments.forEach((i, n) => {
+    const k = `${i.venue}:${i.symbol}`;
+    if (seen.has(k)) ctx.addIssue({ code: 'custom', path: ['instruments', n], message: `${k} is listed twice` });
+    seen.add(k);
+    if (!c.exchanges[exchangeOf(i.venue)].enabled) ctx.addIssue({ code: 'custom', path: ['instruments', n, 'venue'], message: `${i.venue} belongs to exchanges.${exchangeOf(i.venue)}, which is disabled` });
+  });
+  const needListed = (path: Array<string | number>, ref: { venue: string; symbol: string }): void => {
+    if (!listed.has(`${ref.venue}:${ref.symbol}`)) ctx.addIssue({ code: 'custom', path, message: `${ref.venue}:${ref.symbol} is not among the instruments (${[...listed].join(', ')})` });
+  };
+  const needSize = (path: Array<string | number>, size: number): void => {
+    if (size > c.risk.maxOrderQty) ctx.addIssue({ code: 'custom', path, message: `${size} is above risk.maxOrderQty (${c.risk.maxOrderQty}): every order would be refused` });
+  };
+  const s = c.strategy;
+  if (s.name === 'marketMaker') {
+    needListed(['strategy', 'marketMaker', 'symbol'], s.marketMaker);
+    needSize(['strategy', 'marketMaker', 'size'], s.marketMaker.size);
+  } else if (s.name === 'triggerFollower') {
+    needListed(['strategy', 'triggerFollower', 'symbol'], s.triggerFollower);
+    needSize(['strategy', 'triggerFollower', 'size'], s.triggerFollower.size);
+  } else if (s.name === 'crossVenue') {
+    needListed(['strategy', 'crossVenue', 'leader'], s.crossVenue.leader);
+    needListed(['strategy', 'crossVenue', 'follower'], s.crossVenue.follower);
+    needSize(['strategy', 'crossVenue', 'size'], s.crossVenue.size);
+  }
+  if (c.risk.maxOrderQty > c.risk.maxPositionPerSymbol) {
+    ctx.addIssue({ code: 'custom', path: ['risk', 'maxOrderQty'], message: `${c.risk.maxOrderQty} is above risk.maxPositionPerSymbol (${c.risk.maxPositionPerSymbol})` });
+  }
+}
 
 export type Config = z.infer<typeof configSchema>;
 export type RiskConfig = z.infer<typeof riskConfig>;

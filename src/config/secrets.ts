@@ -10,7 +10,8 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
-import { ConfigError } from './errors.js';
+import { ConfigError, type ConfigIssue } from './errors.js';
+import type { Config } from './schema.js';
 
 export interface ApiCredentials {
   apiKey: string;
@@ -67,7 +68,12 @@ export function checkSecretFileMode(path: string, field = 'secretsFile'): void {
 export function loadSecrets(file: string | undefined, env: NodeJS.ProcessEnv = process.env): Secrets {
   const out: Secrets = {};
   if (file !== undefined) {
-    checkSecretFileMode(file);
+    try {
+      checkSecretFileMode(file);
+    } catch (e) {
+      if (e instanceof ConfigError) throw e;
+      throw new ConfigError([{ path: 'secretsFile', message: `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }]);
+    }
     let raw: unknown;
     try {
       raw = JSON.parse(readFileSync(file, 'utf8'));
@@ -98,4 +104,26 @@ export function loadSecrets(file: string | undefined, env: NodeJS.ProcessEnv = p
   if (ek && ef) out.binance = { ...out.binance, ed25519ApiKey: ek, ed25519PrivateKeyPem: readPemKey(ef, 'env.TICKWIRE_BINANCE_ED25519_KEY_FILE') };
   else if (ek || ef) throw new ConfigError([{ path: `env.TICKWIRE_BINANCE_ED25519_${ek ? 'KEY_FILE' : 'API_KEY'}`, message: 'the Ed25519 API key and key file must be set together' }]);
   return out;
+}
+
+/**
+ * Fail before any socket opens: an exchange that trades on real hosts (a testnet/mainnet preset, or endpoints of an
+ * external simulator) needs credentials, or the engine would run without an order gateway (or find out only from
+ * the network). Only the embedded simulator (preset `sim`, no endpoints) brings its own keys.
+ */
+export function requireCredentials(cfg: Config, secrets: Secrets): void {
+  const issues: ConfigIssue[] = [];
+  for (const ex of ['binance', 'bybit'] as const) {
+    const e = cfg.exchanges[ex];
+    const used = cfg.instruments.some((i) => i.venue.startsWith(ex));
+    const embedded = e.preset === 'sim' && Object.keys(e.endpoints).length === 0;
+    if (!e.enabled || !used || embedded) continue;
+    const c = secrets[ex] as BinanceCredentials | undefined;
+    const ok = c !== undefined && ((c.apiKey !== undefined && c.apiSecret !== undefined) || (c.ed25519ApiKey !== undefined && c.ed25519PrivateKeyPem !== undefined));
+    if (!ok) {
+      const where = e.preset === 'sim' ? 'external simulator endpoints' : `preset ${e.preset}`;
+      issues.push({ path: 'secretsFile', message: `exchanges.${ex} (${where}) needs API credentials: secretsFile {"${ex}":{"apiKey","apiSecret"}} or TICKWIRE_${ex.toUpperCase()}_API_KEY + TICKWIRE_${ex.toUpperCase()}_API_SECRET` });
+    }
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
 }

@@ -45,7 +45,7 @@ describe('config', () => {
 
   it('environment overrides the file, and a bad env value names the variable path', () => {
     const f = join(dir, 'ok.json');
-    writeFileSync(f, JSON.stringify({ risk: { maxOrderQty: 0.5 } }));
+    writeFileSync(f, JSON.stringify({ risk: { maxOrderQty: 0.5, maxPositionPerSymbol: 1 } }));
     const c = loadConfig({ file: f, env: { TICKWIRE__RISK__MAX_ORDER_QTY: '0.25', TICKWIRE__LOOP__MODE: 'precise', TICKWIRE_PRESET: 'testnet', TICKWIRE__KILL_SWITCH__FILE: '/tmp/kill' } });
     expect(c.risk.maxOrderQty).toBe(0.25);
     expect(c.loop.mode).toBe('precise');
@@ -96,7 +96,7 @@ describe('config', () => {
     expect(onlyEd.binance?.ed25519ApiKey).toBe('edk2');
     expect(onlyEd.binance?.apiKey).toBeUndefined();
     // testnet: the preset's endpoints plus both key pairs
-    const cfg = loadConfig({ env: {}, overrides: { exchanges: { binance: { preset: 'testnet' }, bybit: { enabled: false } } } });
+    const cfg = loadConfig({ env: {}, overrides: { exchanges: { binance: { preset: 'testnet' }, bybit: { enabled: false } }, instruments: [{ venue: 'binanceSpot', symbol: 'BTCUSDT' }] } });
     const a = accessFromConfig(cfg, sec).binanceSpot;
     expect(a).toMatchObject({ apiKey: 'k', apiSecret: 's', ed25519ApiKey: 'edk', ed25519PrivateKeyPem: pem });
     expect(a?.wsApi).toBeTruthy();
