@@ -3,7 +3,8 @@
  *
  * Triggers:
  * - signals: the first SIGINT/SIGTERM is a graceful stop (the `onGracefulStop` callback: stop trading, cancel,
- *   persist, exit 0); a second one (either) while stopping triggers the kill switch. SIGUSR2 triggers it at once.
+ *   persist, exit 0); a second one (either) while stopping triggers the kill switch (`tickwire run` installs its own
+ *   handler with the same rule, armed before the start; SIGUSR2 there is a latency dump only, never a kill).
  *   (SIGUSR1 is Node's inspector signal and is not used.)
  * - the control plane (`POST /kill`, `tickwire kill`);
  * - a file appearing at `killSwitch.file` (polled every `pollMs`);
@@ -25,6 +26,7 @@ import { nowNs } from '../latency/clock.js';
 import { Hop } from '../latency/hops.js';
 import { dumpHistograms as dumpLatency } from '../latency/monitor.js';
 import { VENUES } from './types.js';
+import { cancelAndVerify } from './cancelall.js';
 import type { KillSwitchConfig } from '../config/schema.js';
 import type { Logger } from '../util/log.js';
 
@@ -186,42 +188,17 @@ export class KillSwitch {
       }
     };
     const cancelsBefore = e.cancelsSent;
-    // 2. cancel: per order, then every venue's cancel-all (algo/conditional included)
+    // 2. cancel: per order, then every venue's cancel-all (algo/conditional included) and 3. verify by query,
+    // retried until the venues answer (src/core/cancelall.ts)
     e.cancelAll();
     const ins = e.instruments;
-    try {
-      await e.entry.cancelAll(ins);
-      lastAckNs = Math.max(lastAckNs, nowNs());
-    } catch (err) {
-      errors.push(`cancelAll: ${(err as Error).message}`);
-    }
-    // 3. verify by query
-    let verified = false;
-    let verifiedNs = -1;
-    let rounds = 0;
-    let remaining: Array<{ venue: string; symbol: string; clientOrderId: string }> = [];
-    const deadline = t0 + this.cfg.verifyTimeoutMs * 1e6;
-    for (;;) {
-      rounds++;
-      try {
-        const open = await e.entry.openOrders(ins);
-        remaining = open.map((o) => ({ venue: o.venue, symbol: o.symbol, clientOrderId: o.clientOrderId }));
-        if (open.length === 0) {
-          verified = true;
-          verifiedNs = nowNs();
-          break;
-        }
-      } catch (err) {
-        errors.push(`openOrders: ${(err as Error).message}`);
-      }
-      if (nowNs() > deadline) break;
-      await new Promise((r) => setTimeout(r, 50));
-      try {
-        await e.entry.cancelAll(ins);
-      } catch (err) {
-        errors.push(`cancelAll: ${(err as Error).message}`);
-      }
-    }
+    const c = await cancelAndVerify(e.entry, ins, { timeoutMs: this.cfg.verifyTimeoutMs, logger: log, what: 'kill switch' });
+    if (c.lastCancelAnswerNs > lastAckNs) lastAckNs = c.lastCancelAnswerNs;
+    errors.push(...c.errors);
+    const verified = c.verified;
+    const verifiedNs = c.verifiedNs;
+    const rounds = c.rounds;
+    const remaining = c.remaining.map((o) => ({ venue: o.venue, symbol: o.symbol, clientOrderId: o.clientOrderId }));
     // events of the cancels still in flight (the query already saw them gone): let them land
     await new Promise((r) => setImmediate(r));
     // 4. flatten
