@@ -106,6 +106,8 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
     this.risk = new PreTradeRisk(o.state, o.instruments, { position: ledger.position, openBuyQty: ledger.openBuyQty, openSellQty: ledger.openSellQty, openOrders: () => ledger.openCount() }, o.config.risk);
     this.rateRing = new Float64Array(256).fill(-Infinity);
     this.rateRej = new Uint8Array(256);
+    // nothing is sent before start(): the run starts the engine last, once every other part is up
+    this.risk.notStarted = true;
     this.runner = o.strategy ? new StrategyRunner(o.strategy, o.config.strategy.maxErrors) : undefined;
     if (this.runner) {
       this.runner.onDisabled = (why) => {
@@ -136,6 +138,7 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
   /** Start the strategy and the loop (call after recovery/reconciliation). */
   start(): void {
     this.startedAtMs = wallNowMs();
+    this.risk.notStarted = false;
     if (this.runner) {
       const ctx: StrategyContext = {
         state: this.state,

@@ -32,7 +32,7 @@ export interface LatencyMonitorOptions {
   dumpEveryMs?: number;
   /**
    * signal that triggers a dump (default SIGURG: ignored by default, so a stray `kill -URG` never kills anything;
-   * null = none). Not SIGUSR2: `tickwire run` uses it for the kill switch. SIGUSR1 belongs to Node's inspector.
+   * null = none). `tickwire run` passes SIGUSR2 (a dump only, never the kill switch). SIGUSR1 belongs to Node's inspector.
    */
   signal?: NodeJS.Signals | null;
   /** write a synchronous 'exit' dump from process.on('exit') if stop() was not called (default true with dir) */

@@ -35,12 +35,14 @@ export const enum Refusal {
   BelowMinimum = 13,
   /** manual (control-plane) order over its own budget `risk.maxManualOrdersPerSecond` */
   MaxManualOrderRate = 14,
+  /** the engine has not finished starting (every part up, reconciliation done): nothing is sent before that */
+  NotStarted = 15,
 }
 
 export const REFUSAL_NAMES = [
   'none', 'kill_switch', 'trading_stopped', 'unknown_slot', 'book_not_tradable', 'bad_order', 'max_order_qty',
   'max_order_notional', 'max_position', 'max_total_notional', 'max_open_orders', 'max_order_rate', 'price_band',
-  'below_minimum', 'max_manual_order_rate',
+  'below_minimum', 'max_manual_order_rate', 'not_started',
 ] as const;
 export const REFUSAL_COUNT = REFUSAL_NAMES.length;
 
@@ -62,6 +64,8 @@ export class PreTradeRisk {
   killed = false;
   /** set by stop trading: strategy orders refused, manual orders still allowed (flag per call) */
   stopped = false;
+  /** set until the engine has started: everything refused, manual orders too */
+  notStarted = false;
 
   private maxQty: Float64Array;
   private minQty: Float64Array;
@@ -152,6 +156,7 @@ export class PreTradeRisk {
    */
   check(req: OrderRequest, nowNs: number, manual = false): Refusal {
     if (this.killed) return this.refuse(Refusal.KillSwitch);
+    if (this.notStarted) return this.refuse(Refusal.NotStarted);
     if (this.stopped && !manual) return this.refuse(Refusal.TradingStopped);
     const slot = req.slot;
     if (slot < 0 || slot >= this.state.slots || this.instruments[slot] === undefined) return this.refuse(Refusal.UnknownSlot);

@@ -64,11 +64,12 @@ describe('pre-trade risk', () => {
     expect(r.check(buy(10), 1e13, true)).toBe(Refusal.None);
   });
 
-  it('refusal names are stable; the manual rate reason is appended', () => {
+  it('refusal names are stable; the manual rate and not-started reasons are appended', () => {
     expect(REFUSAL_NAMES[Refusal.MaxOrderRate]).toBe('max_order_rate');
     expect(REFUSAL_NAMES[Refusal.BelowMinimum]).toBe('below_minimum');
     expect(REFUSAL_NAMES[Refusal.MaxManualOrderRate]).toBe('max_manual_order_rate');
-    expect(REFUSAL_NAMES.length).toBe(Refusal.MaxManualOrderRate + 1);
+    expect(REFUSAL_NAMES[Refusal.NotStarted]).toBe('not_started');
+    expect(REFUSAL_NAMES.length).toBe(Refusal.NotStarted + 1);
   });
 
   it('manual orders have their own rate budget: a busy strategy never blocks them, and they never eat the strategy\'s', () => {

@@ -27,7 +27,7 @@ describe('tickwire run (paper venue)', () => {
         ...quiet,
         persistence: { dir },
         strategy: { marketMaker: { venue: 'binanceSpot', symbol: 'BTCUSDT', halfSpreadBps: 0.01, size: 0.002, maxInventory: 0.004, requoteTicks: 2 } },
-        risk: { maxPositionPerSymbol: 0.006, maxOpenOrders: 4 },
+        risk: { maxOrderQty: 0.004, maxPositionPerSymbol: 0.006, maxOpenOrders: 4 },
       },
       onReady: ({ control }) => {
         const rs = JSON.parse(readFileSync(join(dir, 'run-state.json'), 'utf8')) as { url: string; token: string };
@@ -74,7 +74,7 @@ describe('tickwire run (embedded simulator: WebSocket market data, REST order en
         persistence: { dir: join(dir, 'sim') },
         instruments: [{ venue: 'binanceUsdm', symbol: 'BTCUSDT' }],
         strategy: { marketMaker: { venue: 'binanceUsdm', symbol: 'BTCUSDT', halfSpreadBps: 0.001, size: 0.002, maxInventory: 0.004, requoteTicks: 1 } },
-        risk: { maxPositionPerSymbol: 0.006, maxOpenOrders: 3 },
+        risk: { maxOrderQty: 0.004, maxPositionPerSymbol: 0.006, maxOpenOrders: 3 },
       },
       onReady: ({ engine }) => {
         watch = setInterval(() => {
