@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:net';
 import { WebSocketServer } from 'ws';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import { startSim, type SimHandle, type SimVenueEndpoints } from '../../src/sim/index.js';
 import { rmDir, tmpDir, until } from '../core/helpers.js';
@@ -32,7 +33,7 @@ beforeEach(() => {
 });
 
 /** Runs one failing start: an orphan is open before; afterwards nothing is open and no new order was ever sent. */
-async function failingStart(extra: Record<string, unknown>, prepare?: (dir: string) => void, gatewaysUp = true): Promise<{ code: number | null; stderr: string; dir: string }> {
+async function failingStart(extra: Record<string, unknown>, prepare?: (dir: string) => void, gatewaysUp = true, env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string; dir: string }> {
   const dir = join(root, `case-${++n}`);
   const orphan = `earlier-life-${n}`;
   await placeOrphan(ep, orphan);
@@ -40,7 +41,7 @@ async function failingStart(extra: Record<string, unknown>, prepare?: (dir: stri
   expect(before.open).toBe(1);
   const cfg = writeConfig(dir, ep, extra);
   prepare?.(dir);
-  const life = runCli(['--config', cfg, '--duration', '60'], dir, keysEnv(ep));
+  const life = runCli(['--config', cfg, '--duration', '60'], dir, { ...keysEnv(ep), ...env });
   const code = await life.exited;
   const after = await spotOrders(ep);
   // no order was sent: the account's history holds exactly what it held before
@@ -100,6 +101,17 @@ describe('a start that fails half-way never trades', () => {
     } finally {
       wss.close();
     }
+  });
+
+  it('order gateway logon refused (WS API session.logon with a wrong Ed25519 key): no order, the orphan cancelled, exit 1', { timeout: 40_000 }, async () => {
+    const pem = join(root, 'wrong-ed25519.pem');
+    writeFileSync(pem, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, { mode: 0o600 });
+    const r = await failingStart({ exchanges: { binance: { preset: 'sim', transport: 'wsapi', endpoints: { spotRest: ep.restBaseUrl, spotWs: ep.wsStreamBaseUrl, spotWsApi: ep.wsApiUrl } }, bybit: { enabled: false } } }, undefined, true, {
+      TICKWIRE_BINANCE_ED25519_API_KEY: ep.ed25519ApiKey!,
+      TICKWIRE_BINANCE_ED25519_KEY_FILE: pem,
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/order gateways \(logon\)/);
   });
 
   it('an instrument the venue does not list: no order, exit 1 naming it', { timeout: 40_000 }, async () => {
