@@ -409,8 +409,10 @@ async function runLocked(o: RunOptions, cfg: Config, env: NodeJS.ProcessEnv, ove
       control = await step(latch, where, startControl(controlDeps(o, token, env, overrides, engine, killSwitch, wiring, monitor, () => signalTasks), cfg.control.port), (c) => c.close());
       const rs: RunState = { pid: process.pid, url: control.url, token, startedAt: new Date().toISOString() };
       const f = join(dir, RUN_STATE_FILE);
-      writeFileSync(f, JSON.stringify(rs), { mode: 0o600 });
-      chmodSync(f, 0o600);
+      // whole or nothing: a reader (the CLI, a supervisor) never sees a half-written file
+      writeFileSync(f + '.tmp', JSON.stringify(rs), { mode: 0o600 });
+      chmodSync(f + '.tmp', 0o600);
+      renameSync(f + '.tmp', f);
       log.info({ url: control.url, runState: f }, 'control plane listening');
     }
 

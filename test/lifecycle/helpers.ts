@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { SimVenueEndpoints } from '../../src/sim/index.js';
+import type { SimVenueEndpoints } from '../../src/sim/core/types.js';
 import { rest } from '../sim/binance/helpers.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');

@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startSim, type SimHandle, type SimVenueEndpoints } from '../../src/sim/index.js';
+import { startSim, type SimHandle } from '../../src/sim/index.js';
+import type { SimVenueEndpoints } from '../../src/sim/core/types.js';
 import { rmDir, tmpDir, until } from '../core/helpers.js';
 import { built, keysEnv, runCli, spotOrders, writeConfig, type Life } from './helpers.js';
 
