@@ -3,7 +3,8 @@ import { networkInterfaces } from 'node:os';
 import { connect } from 'node:net';
 import { request } from 'undici';
 import { MAX_BODY_BYTES, startControl, type ControlServer } from '../../src/control/server.js';
-import { main as cli } from '../../src/control/cli.js';
+import { main as cli, USAGE } from '../../src/control/cli.js';
+import { COMMANDS, dispatch } from '../../src/cli/commands.js';
 import { KillSwitch } from '../../src/core/killswitch.js';
 import { F } from '../../src/core/botstate.js';
 import { rig, rmDir, sleep, testConfig, tmpDir, until, type Rig } from './helpers.js';
@@ -43,16 +44,20 @@ async function get(path: string, token: string | null = TOKEN, method: 'GET' | '
   return { status: res.statusCode, text: await res.body.text() };
 }
 
-/** capture stdout of the CLI */
-async function runCli(argv: string[]): Promise<{ code: number; out: string }> {
+/** capture stdout and stderr of a CLI entry point (the control commands by default) */
+async function runCli(argv: string[], main: (argv: string[]) => Promise<number> = cli): Promise<{ code: number; out: string; err: string }> {
   const orig = process.stdout.write.bind(process.stdout);
+  const origErr = process.stderr.write.bind(process.stderr);
   let out = '';
+  let err = '';
   process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
+  process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
   try {
-    const code = await cli(argv);
-    return { code, out };
+    const code = await main(argv);
+    return { code, out, err };
   } finally {
     process.stdout.write = orig;
+    process.stderr.write = origErr;
   }
 }
 
@@ -356,5 +361,43 @@ describe('control plane: strict input, whole or nothing', () => {
     await expect(startControl({ engine: r!.engine, killSwitch: ks!, token: TOKEN }, 70000)).rejects.toThrow(/cannot listen/);
     await expect(startControl({ engine: r!.engine, killSwitch: ks!, token: 'short' })).rejects.toThrow(/at least 16/);
     expect((await send('GET', '/status')).status).toBe(200); // the first one is untouched
+  });
+});
+
+describe('tickwire command line', () => {
+  it('`tickwire metrics` prints the /metrics text of a running control plane', async () => {
+    const s = await up();
+    const m = await runCli(['metrics', '--url', s.url, '--token', TOKEN], dispatch);
+    expect(m.code, m.err).toBe(0);
+    const fams = parseExposition(m.out);
+    expect(fams.get('tickwire_orders_sent_total')?.type).toBe('counter');
+    expect(fams.get('process_resident_memory_bytes')?.type).toBe('gauge');
+    const wrong = await runCli(['metrics', '--url', s.url, '--token', 'wrong-token-0123456789abcdef'], dispatch);
+    expect(wrong.code).toBe(1);
+  });
+
+  it('`tickwire help` lists every command, `help COMMAND` shows its options', async () => {
+    const h = await runCli(['help'], dispatch);
+    expect(h.code).toBe(0);
+    for (const c of [...Object.keys(COMMANDS), 'help']) expect(h.out).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
+    // every command the control CLI's usage documents is one the dispatcher knows
+    const documented = [...USAGE.matchAll(/tickwire ([a-z|]+)/g)].flatMap((x) => x[1]!.split('|'));
+    expect(documented).toContain('metrics');
+    for (const c of documented) expect(Object.keys(COMMANDS)).toContain(c);
+    expect((await runCli(['--help'], dispatch)).out).toBe(h.out);
+    expect((await runCli(['-h'], dispatch)).out).toBe(h.out);
+    const none = await runCli([], dispatch);
+    expect([none.code, none.out]).toEqual([2, h.out]);
+    const hm = await runCli(['help', 'metrics'], dispatch);
+    expect([hm.code, hm.out]).toEqual([0, USAGE]);
+    const hh = await runCli(['help', 'host-check'], dispatch);
+    expect(hh.code).toBe(0);
+    expect(hh.out).toMatch(/^usage: tickwire host-check/);
+    const hr = await runCli(['help', 'run'], dispatch);
+    expect(hr.code).toBe(0);
+    expect(hr.out).toMatch(/tickwire run/);
+    const unknown = await runCli(['help', 'frobnicate'], dispatch);
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toContain("unknown command 'frobnicate'");
   });
 });
