@@ -22,7 +22,7 @@
  *       field, a query parameter the endpoint does not take, or a body on an endpoint that takes none (`{}` is allowed)
  *   500 only for a real internal failure: logged with its stack, answered `{"error":"internal error"}`. No internal
  *       error text ever leaves the server.
- * Every answer is counted by status in `tickwire_control_requests_total`.
+ * Every answer is counted by status in `tickwire_control_requests_total`; a 413 and a 500 are also logged.
  *
  * `startControl` rejects (never throws synchronously, never hangs) when it cannot listen, e.g. the port is taken,
  * so the caller can fail closed.
@@ -219,9 +219,16 @@ export async function startControl(deps: ControlDeps, port = 0): Promise<Control
   const refuse = (req: IncomingMessage, res: ServerResponse, x: Refused, close = false, allow?: string): void =>
     send(req, res, json(x.status, x.field !== undefined ? { error: x.message, field: x.field } : { error: x.message }), close, allow);
 
+  /** 413 and close; logged (authenticated, so it is our own client misbehaving). */
+  const tooLarge = (req: IncomingMessage, res: ServerResponse, declared?: number): void => {
+    log().warn({ path: (req.url ?? '').split('?')[0], declared, cap: MAX_BODY_BYTES }, 'control plane: request body over the cap refused');
+    refuse(req, res, new Refused(413, `body larger than ${MAX_BODY_BYTES} bytes`), true);
+  };
+
   /** Read the body up to the cap; `null` when it was refused (the answer is sent). */
-  const readBody = (req: IncomingMessage, res: ServerResponse): Promise<Buffer | null> =>
+  const readBody = (req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): Promise<Buffer | null> =>
     new Promise((resolve) => {
+      if (expectsContinue) res.writeContinue(); // only now: a refused request never gets its body invited
       const chunks: Buffer[] = [];
       let size = 0;
       const onData = (c: Buffer): void => {
@@ -229,7 +236,7 @@ export async function startControl(deps: ControlDeps, port = 0): Promise<Control
         if (size > MAX_BODY_BYTES) {
           req.off('data', onData);
           chunks.length = 0;
-          refuse(req, res, new Refused(413, `body larger than ${MAX_BODY_BYTES} bytes`), true);
+          tooLarge(req, res);
           resolve(null);
           return;
         }
@@ -241,7 +248,7 @@ export async function startControl(deps: ControlDeps, port = 0): Promise<Control
       req.on('close', () => resolve(null)); // no-op when already resolved
     });
 
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  const handle = async (req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): Promise<void> => {
     // origin-form only: the path up to '?', then the query (URLSearchParams never throws)
     const target = req.url ?? '/';
     const qm = target.indexOf('?');
@@ -256,14 +263,14 @@ export async function startControl(deps: ControlDeps, port = 0): Promise<Control
     if (!route) return refuse(req, res, new Refused(404, 'unknown endpoint'), hasBody);
     if (req.method !== route.method) return refuse(req, res, new Refused(405, `${url.pathname} takes ${route.method}`), hasBody, route.method);
     const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > MAX_BODY_BYTES) return refuse(req, res, new Refused(413, `body larger than ${MAX_BODY_BYTES} bytes`), true);
+    if (declared > MAX_BODY_BYTES) return tooLarge(req, res, declared);
     for (const [k, v] of url.searchParams) {
       const allowed = route.query?.[k];
       if (!allowed) return refuse(req, res, new Refused(400, `unknown query parameter ${JSON.stringify(k).slice(0, 80)}`, k.slice(0, 64)), hasBody);
       if (url.searchParams.getAll(k).length > 1) return refuse(req, res, new Refused(400, `query parameter ${k} given twice`, k), hasBody);
       if (allowed.length && !allowed.includes(v)) return refuse(req, res, new Refused(400, `${k} must be one of ${allowed.join(', ')}`, k), hasBody);
     }
-    const raw = await readBody(req, res);
+    const raw = await readBody(req, res, expectsContinue);
     if (raw === null) return;
     let body: unknown;
     let text = '';
@@ -285,13 +292,16 @@ export async function startControl(deps: ControlDeps, port = 0): Promise<Control
     send(req, res, await route.handle(url.searchParams, body));
   };
 
-  const server = createServer({ requestTimeout: 10_000, headersTimeout: 5_000, keepAliveTimeout: 5_000 }, (req, res) => {
-    handle(req, res).catch((x: unknown) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse, expectsContinue = false): void => {
+    handle(req, res, expectsContinue).catch((x: unknown) => {
       if (x instanceof Refused) return refuse(req, res, x);
       log().error({ err: x, method: req.method, path: (req.url ?? '').split('?')[0] }, 'control plane: internal error');
       send(req, res, json(500, { error: 'internal error' }), !req.complete);
     });
-  });
+  };
+  const server = createServer({ requestTimeout: 10_000, headersTimeout: 5_000, keepAliveTimeout: 5_000 }, onRequest);
+  // `Expect: 100-continue`: the 100 is sent only once the request passed auth, route and size checks
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => onRequest(req, res, true));
   server.maxHeadersCount = 64;
   server.maxConnections = 64;
   // malformed HTTP: a bare 400 and close (node's default, made explicit so nothing of the parser's text leaks)

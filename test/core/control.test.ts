@@ -312,6 +312,10 @@ describe('control plane: strict input, whole or nothing', () => {
     const declared = await rawHttp(srv!.port, `POST /order HTTP/1.1\r\n${auth}Content-Length: 200000000\r\n\r\n`);
     expect(declared.text).toMatch(/^HTTP\/1\.1 413 /);
     expect(declared.closed).toBe(true);
+    // the same with `Expect: 100-continue`: no 100 that would invite the body
+    const expecting = await rawHttp(srv!.port, `POST /order HTTP/1.1\r\n${auth}Content-Length: 200000000\r\nExpect: 100-continue\r\n\r\n`);
+    expect(expecting.text).toMatch(/^HTTP\/1\.1 413 /);
+    expect(expecting.closed).toBe(true);
     // streamed (chunked, no length): refused once the cap is passed; the 200 MB never reach the server
     const rss0 = process.memoryUsage().rss;
     const streamed = await rawHttp(srv!.port, `POST /order HTTP/1.1\r\n${auth}Transfer-Encoding: chunked\r\n\r\n`, Buffer.alloc(65536, 0x20), 200e6);
@@ -321,6 +325,9 @@ describe('control plane: strict input, whole or nothing', () => {
     expect(process.memoryUsage().rss - rss0).toBeLessThan(48e6);
     expect((await send('GET', '/status')).status).toBe(200); // still serving
     expect(r!.engine.ordersSent).toBe(0);
+    // each refusal is counted
+    const counted = parseExposition((await send('GET', '/metrics')).text).get('tickwire_control_requests_total')!;
+    expect(counted.samples.find((x) => x.labels['code'] === '413')?.value).toBe(4);
   });
 
   it('an internal failure is logged and answered 500 with a generic message, never its text', async () => {
