@@ -1,5 +1,5 @@
 /**
- * `tickwire status|start|stop|kill [--wait]|buy|sell|reload`: talks to a running engine's control plane.
+ * `tickwire status|start|stop|kill [--wait]|buy|sell|reload|metrics`: talks to a running engine's control plane.
  *
  * Where to connect, first match wins: `--url URL` / `--port N` and `--token T`; env `TICKWIRE_CONTROL_URL` and
  * `TICKWIRE_CONTROL_TOKEN`; the run-state file the engine writes (`<data dir>/run-state.json`, mode 0600;
@@ -18,7 +18,7 @@ export interface RunState {
   startedAt: string;
 }
 
-const USAGE = `usage:
+export const USAGE = `usage:
   tickwire status                       engine status (JSON)
   tickwire start | stop                 resume / stop strategy trading (stop leaves orders open)
   tickwire kill [--wait]                kill switch: block, cancel everything, verify; --wait prints the report

@@ -1,7 +1,16 @@
 /**
  * Prometheus text exposition (format 0.0.4) of the engine's counters and gauges. Built on request (off the hot
  * path); every value is read from counters the hot path already keeps.
+ *
+ * `processMetrics()` adds the process metrics under the names the ecosystem's dashboards use: prom-client's default
+ * collectors on a registry of their own (process_resident_memory_bytes, process_open_fds / process_max_fds,
+ * process_cpu_*_seconds_total, process_start_time_seconds, nodejs_heap_size_used_bytes / total,
+ * nodejs_gc_duration_seconds{kind}, nodejs_eventloop_lag_p50/p99_seconds since the previous scrape, ...).
+ * They are read at scrape time; the only standing cost is a perf_hooks GC observer (one callback per GC) and
+ * monitorEventLoopDelay (a libuv timer sampled in C++, 10 ms resolution). Started once per process, by the
+ * control plane's start.
  */
+import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { Engine } from '../core/engine.js';
 import { F } from '../core/botstate.js';
 import { REFUSAL_NAMES } from '../risk/pretrade.js';
@@ -81,4 +90,25 @@ export function renderMetrics(engine: Engine, extra: ExtraMetric[] = []): string
   }
   for (const m of extra) metric(m);
   return out.join('\n') + '\n';
+}
+
+let processRegistry: Registry | undefined;
+
+/** Start the process collectors (idempotent: once per process, whatever the number of control servers). */
+export function startProcessMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
+/**
+ * Process metrics (prom-client default collectors) as exposition text, without the blank lines between families, and
+ * with NaN spelled as the format says (prom-client 15 writes `Nan`, e.g. an event-loop lag with no sample since the
+ * previous scrape).
+ */
+export async function processMetrics(): Promise<string> {
+  const text = await startProcessMetrics().metrics();
+  return text.replace(/\n{2,}/g, '\n').replace(/^\n+/, '').replace(/ Nan$/gm, ' NaN');
 }
