@@ -150,7 +150,8 @@ function archiveEphemeral(dir: string): string | undefined {
   const s = join(dir, SNAPSHOT_FILE);
   if (!existsSync(j) && !existsSync(s)) return undefined;
   const to = join(dir, `archive-${new Date().toISOString().replace(/[:.]/g, '-')}`);
-  mkdirSync(to, { recursive: true });
+  mkdirSync(to, { recursive: true, mode: 0o700 });
+  chmodSync(to, 0o700);
   if (existsSync(j)) renameSync(j, join(to, JOURNAL_FILE));
   if (existsSync(s)) renameSync(s, join(to, SNAPSHOT_FILE));
   return to;
