@@ -18,7 +18,8 @@
  * snapshot, write a JSON report and a latency dump (<data dir>/latency/<stamp>-kill/) to the data dir, then exit with `exitCode` or stay halted.
  * The report carries the time from the trigger to the last cancel acknowledged.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { mkdirPrivate, writeFilePrivate } from '../util/private.js';
 import { join } from 'node:path';
 import type { Engine } from './engine.js';
 import { F } from './botstate.js';
@@ -227,7 +228,7 @@ export class KillSwitch {
     e.snapshot();
     const dir = this.o.dataDir;
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    mkdirSync(dir, { recursive: true });
+    mkdirPrivate(dir);
     const reportFile = join(dir, `kill-report-${stamp}.json`);
     const histogramFile = '';
     const positions: Record<string, number> = {};
@@ -244,7 +245,7 @@ export class KillSwitch {
       errors.push(`histograms: ${(err as Error).message}`);
     }
     try {
-      writeFileSync(reportFile, JSON.stringify(report, null, 2));
+      writeFilePrivate(reportFile, JSON.stringify(report, null, 2));
     } catch (err) {
       errors.push(`report: ${(err as Error).message}`);
     }

@@ -15,8 +15,7 @@
  * `await mon.dump('kill')` on kill switch, `await mon.stop()` on graceful shutdown (writes the 'exit' dump),
  * and on the control plane `latencyPageHtml(...)` (src/latency/live.ts) + `mon.snapshot()` as JSON.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdirPrivate, mkdirPrivateAsync, writeFilePrivate, writeFilePrivateAsync } from '../util/private.js';
 import { join } from 'node:path';
 import type * as hdr from 'hdr-histogram-js';
 import { log } from '../util/log.js';
@@ -228,8 +227,8 @@ export class LatencyMonitor {
       for (let s = 0; s < SLOT_COUNT; s++) if (this.dumpSlot(s, files)) await yieldToLoop();
       files[0]![1] = this.endDump(files);
       try {
-        await mkdir(folder, { recursive: true });
-        for (const [name, text] of files) await writeFile(join(folder, name), text);
+        await mkdirPrivateAsync(folder);
+        for (const [name, text] of files) await writeFilePrivateAsync(join(folder, name), text);
         return folder;
       } catch (e) {
         log().warn({ err: e, folder }, 'latency dump failed');
@@ -248,8 +247,8 @@ export class LatencyMonitor {
     for (let s = 0; s < SLOT_COUNT; s++) this.dumpSlot(s, files);
     files[0]![1] = this.endDump(files);
     try {
-      mkdirSync(folder, { recursive: true });
-      for (const [name, text] of files) writeFileSync(join(folder, name), text);
+      mkdirPrivate(folder);
+      for (const [name, text] of files) writeFilePrivate(join(folder, name), text);
       return folder;
     } catch (e) {
       process.stderr.write(`latency dump failed: ${String(e)}\n`);

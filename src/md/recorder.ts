@@ -7,7 +7,8 @@
  *   {"t":"recv","conn":..,"ts":<epoch s, local receive>,"data":"<raw frame text>"}
  *   {"t":"http","conn":..,"ts":..,"url":..,"data":"<raw body>"}
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { chmodSync, createWriteStream, type WriteStream } from 'node:fs';
+import { PRIVATE_FILE_MODE } from '../util/private.js';
 import { wallMsOf } from '../latency/clock.js';
 
 interface Pending {
@@ -39,7 +40,12 @@ export class FrameRecorder {
     private readonly chunkBytes = 4 * 1024 * 1024,
     flushMs = 100,
   ) {
-    this.out = createWriteStream(file, { flags: 'a' });
+    this.out = createWriteStream(file, { flags: 'a', mode: PRIVATE_FILE_MODE });
+    try {
+      chmodSync(file, PRIVATE_FILE_MODE); // an existing recording keeps its old mode otherwise
+    } catch {
+      /* created asynchronously by the stream: with PRIVATE_FILE_MODE */
+    }
     this.chunk = Buffer.allocUnsafe(chunkBytes);
     this.out.write(JSON.stringify({ t: 'header', format: 2, exchange, recorded: Date.now() / 1000 }) + '\n');
     this.timer = setInterval(() => this.flush(), flushMs);

@@ -14,7 +14,8 @@
  * - Reading (`readJournal`) stops at the first line that is truncated or fails its CRC / JSON: everything before
  *   it is recovered, the rest is reported (offset, bytes, reason) and truncated by `Journal.open` on recovery.
  */
-import { closeSync, fstatSync, fsync, fsyncSync, ftruncateSync, openSync, readSync, writeSync, mkdirSync, existsSync } from 'node:fs';
+import { closeSync, fchmodSync, fstatSync, fsync, fsyncSync, ftruncateSync, openSync, readSync, writeSync, existsSync } from 'node:fs';
+import { mkdirPrivate, PRIVATE_FILE_MODE } from '../util/private.js';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 
@@ -274,9 +275,10 @@ export class Journal {
 
   /** Open for appending; `validBytes` (from recovery) truncates a bad tail first. */
   static open(dir: string, opts: JournalOptions, validBytes?: number): Journal {
-    mkdirSync(dir, { recursive: true });
+    mkdirPrivate(dir);
     const path = join(dir, JOURNAL_FILE);
-    const fd = openSync(path, 'a+');
+    const fd = openSync(path, 'a+', PRIVATE_FILE_MODE);
+    fchmodSync(fd, PRIVATE_FILE_MODE); // a journal written by an older version may be 0644
     let size = fstatSync(fd).size;
     if (validBytes !== undefined && validBytes < size) {
       ftruncateSync(fd, validBytes);

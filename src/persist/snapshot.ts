@@ -2,7 +2,8 @@
  * Snapshots replaced atomically: write `snapshot.json.tmp`, fsync it, rename over `snapshot.json`, fsync the
  * directory. A crash at any point leaves either the old or the new snapshot, never a torn one.
  */
-import { closeSync, existsSync, fchmodSync, fsyncSync, openSync, readFileSync, renameSync, writeSync, mkdirSync } from 'node:fs';
+import { closeSync, existsSync, fchmodSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { mkdirPrivate } from '../util/private.js';
 import { join } from 'node:path';
 import type { LedgerSnapshot } from '../core/ledger.js';
 
@@ -19,7 +20,7 @@ export interface Snapshot {
 }
 
 export function writeFileAtomic(dir: string, name: string, data: string): void {
-  mkdirSync(dir, { recursive: true });
+  mkdirPrivate(dir);
   const tmp = join(dir, name + '.tmp');
   const fd = openSync(tmp, 'w', 0o600);
   try {
