@@ -14,6 +14,7 @@ import type { ExtraMetric } from '../control/metrics.js';
 import type { Config } from '../config/schema.js';
 import type { BinanceCredentials, Secrets } from '../config/secrets.js';
 import { PRESETS } from '../config/presets.js';
+import { registerSecret } from '../util/log.js';
 import type { HopRecorder } from '../latency/hops.js';
 import { fetchBinanceInstruments, fetchBybitInstruments } from '../exchange/reference.js';
 import { BinanceMd } from '../exchange/binance/md/adapter.js';
@@ -177,6 +178,8 @@ export interface NetworkWiringOptions {
 }
 
 export async function wireNetwork(o: NetworkWiringOptions): Promise<Wiring> {
+  // every credential is scrubbed by value from every log line, also inside exchange text that echoes it
+  for (const a of Object.values(o.access)) for (const v of [a.apiKey, a.apiSecret, a.ed25519ApiKey, a.ed25519PrivateKeyPem]) registerSecret(v);
   const instruments: Instrument[] = [];
   for (let slot = 0; slot < o.refs.length; slot++) {
     const r = o.refs[slot]!;

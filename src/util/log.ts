@@ -4,14 +4,21 @@
  * - Asynchronous: every destination is a SonicBoom with `sync: false`; a log call on the hot path costs a
  *   string build and a buffer append, never a write(2). (The hot path should not log at all: count instead.)
  * - Levels per destination (pino.multistream), e.g. info to stdout, warn+ to an alert file.
- * - Secrets redacted by key name wherever they appear in a logged object.
+ * - Secrets redacted by key name wherever they appear in a logged object, and by value anywhere in a line: the
+ *   configured API keys and secrets (`registerSecret`, at start from the secrets), listenKeys as they are issued,
+ *   and signatures (`signature=...`), also inside echoed exchange text such as Bybit's
+ *   `error sign! origin_string[<ts><key>...]` (`scrubLine`, pino's streamWrite hook: the whole serialized line).
+ * - One `msg` per line: a logged object's own `msg` field (or a child binding named msg) is renamed `msgField`, so
+ *   pino never writes the key twice.
+ * - Files and the directories created for them are owner-only (0600 / 0700, src/util/private.ts).
  * - Production: a destination with `rotate` goes through the pino-roll transport (a worker thread writes and rolls the
  *   files by time and/or size, keeping `count` old ones); `productionLogOptions()` builds the usual layout: an engine
  *   log, a separate alert stream (warn+), optionally stdout for journald. `parseLogDestinations()` reads the same from
  *   one string (the `TICKWIRE_LOG_DESTINATIONS` environment variable or a config field).
  */
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import { dirname } from 'node:path';
+import { mkdirPrivate, PRIVATE_FILE_MODE } from './private.js';
 import pino, { type Logger, type LevelWithSilent, type StreamEntry, type DestinationStream } from 'pino';
 
 export type { Logger };
@@ -69,13 +76,13 @@ function destinationFor(d: LogDestination): DestinationStream {
     // synchronously, so a wrong path is a clear error at start.
     const dir = dirname(d.to);
     try {
-      mkdirSync(dir, { recursive: true });
+      mkdirPrivate(dir, true);
       accessSync(dir, constants.W_OK);
     } catch (err) {
       throw new LogConfigError(`log destination '${d.to}': directory ${dir} is not writable (${(err as Error).message})`);
     }
     // no symlink: pino-roll 4.0 creates current.log before the file exists and fails (ENOENT)
-    const options: Record<string, unknown> = { file: d.to, mkdir: true };
+    const options: Record<string, unknown> = { file: d.to, mkdir: true, mode: PRIVATE_FILE_MODE };
     if (r.frequency !== undefined) options['frequency'] = r.frequency;
     if (r.size !== undefined) options['size'] = r.size;
     if (r.count !== undefined) options['limit'] = { count: r.count };
@@ -87,7 +94,79 @@ function destinationFor(d: LogDestination): DestinationStream {
     });
     return t;
   }
-  return pino.destination({ dest: d.to, sync: false, mkdir: true });
+  try {
+    mkdirPrivate(dirname(d.to), true);
+  } catch {
+    /* sonic-boom reports it (mkdir: true) */
+  }
+  return pino.destination({ dest: d.to, sync: false, mkdir: true, mode: PRIVATE_FILE_MODE });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Redaction by value
+
+/** Secret values (and their JSON-escaped forms) scrubbed from every line; one regex, rebuilt when one is added. */
+const secretValues = new Set<string>();
+let secretRe: RegExp | null = null;
+/**
+ * `signature=<hex|base64|%-encoded>` or `listenKey=...` in a query string or echoed request; `"signature":"..."`
+ * inside echoed JSON
+ */
+const SIGNATURE_RE = /(signature=|sign=|listenKey=|\\?"(?:signature|sign)\\?"\s*:\s*\\?")[A-Za-z0-9+/=%_-]{16,}/g;
+/** shorter values are not scrubbed: they would match ordinary words and numbers */
+const MIN_SECRET_LEN = 8;
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * Scrub this value from every future log line (API keys and secrets at start, listenKeys when issued). Cold path;
+ * values shorter than 8 characters are ignored.
+ */
+export function registerSecret(value: string | undefined): void {
+  if (value === undefined || value.length < MIN_SECRET_LEN || secretValues.has(value)) return;
+  secretValues.add(value);
+  // the JSON-escaped form too (a PEM key's newlines appear as \n in the serialized line)
+  const esc = JSON.stringify(value).slice(1, -1);
+  if (esc !== value) secretValues.add(esc);
+  const alts = [...secretValues].sort((a, b) => b.length - a.length).map(escapeRe);
+  secretRe = new RegExp(alts.join('|'), 'g');
+}
+
+/** Forget every registered value (tests). */
+export function clearSecrets(): void {
+  secretValues.clear();
+  secretRe = null;
+}
+
+/** A serialized line with every registered secret and every signature replaced by [redacted]. */
+export function scrubLine(s: string): string {
+  let out = s;
+  if (secretRe !== null) {
+    secretRe.lastIndex = 0;
+    if (secretRe.test(out)) out = out.replace(secretRe, '[redacted]');
+  }
+  if (out.includes('sign') || out.includes('listenKey=')) out = out.replace(SIGNATURE_RE, '$1[redacted]');
+  return out;
+}
+
+/** pino's logMethod hook: a merge object's own `msg` next to a message argument would be a second "msg" key. */
+function oneMsg(this: Logger, args: Parameters<pino.LogFn>, method: pino.LogFn): void {
+  const a = args as unknown[];
+  const o = a[0];
+  if (a.length >= 2 && typeof o === 'object' && o !== null && !(o instanceof Error) && Object.prototype.hasOwnProperty.call(o, 'msg')) {
+    const { msg, ...rest } = o as Record<string, unknown>;
+    a[0] = { ...rest, msgField: msg };
+  }
+  return method.apply(this, a as Parameters<pino.LogFn>);
+}
+
+/** child bindings: a binding named msg would repeat on every line of the child (pino serializes them as given) */
+function bindingsWithoutMsg(b: pino.Bindings): pino.Bindings {
+  if (!Object.prototype.hasOwnProperty.call(b, 'msg')) return b;
+  const { msg, ...rest } = b;
+  return { ...rest, msgBinding: msg };
 }
 
 const openStreams: DestinationStream[] = [];
@@ -102,16 +181,23 @@ export function createLogger(opts: LogOptions = {}): Logger {
     return { stream, level: d.level === 'silent' ? 'fatal' : d.level } as StreamEntry;
   });
   const level = opts.level ?? lowest(dests.map((d) => d.level));
-  return pino(
+  const logger = pino(
     {
       level,
       name: opts.name ?? 'tickwire',
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      hooks: { logMethod: oneMsg, streamWrite: scrubLine },
       base: { pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
     pino.multistream(entries, { dedupe: false }),
   );
+  // children are Object.create(parent): this own `child` is inherited by every descendant
+  const child = logger.child as unknown as (this: Logger, bindings: pino.Bindings, options?: unknown) => Logger;
+  logger.child = function (this: Logger, bindings: pino.Bindings, options?: unknown): Logger {
+    return child.call(this, bindingsWithoutMsg(bindings), options);
+  } as unknown as typeof logger.child;
+  return logger;
 }
 
 /** Flush every asynchronous destination; call before a planned exit. */

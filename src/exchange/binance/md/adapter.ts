@@ -234,7 +234,7 @@ export class BinanceMd {
       log().warn({ venue: this.opts.market }, 'binance serverShutdown: rotating connections');
       for (const c of this.conns) c.rotate();
     } else if (o.error !== undefined || o.code !== undefined) {
-      log().warn({ venue: this.opts.market, msg: o }, 'binance stream control error');
+      log().warn({ venue: this.opts.market, response: o }, 'binance stream control error');
     }
   }
 

@@ -14,7 +14,7 @@
 import { ManagedWs } from '../../ws/client.js';
 import { obj, parseJsonSafe, str, type Json } from '../../../orders/json.js';
 import { blankOrderEvent, type ExchangePosition, type OrderEvent } from '../../../orders/types.js';
-import { log } from '../../../util/log.js';
+import { log, registerSecret } from '../../../util/log.js';
 import { withTimeout } from '../../../orders/wsrpc.js';
 import { BinanceFastUserParser } from './fastparse.js';
 import { parseUserEvent, parseUserFrame, type UserFrameHandlers } from './parse.js';
@@ -112,6 +112,7 @@ export class BinanceUsdmUserStream {
     const res = await this.gw.rest.request('POST', '/fapi/v1/listenKey', { headers: { 'x-mbx-apikey': this.gw.cfg.apiKey ?? this.gw.cfg.ed25519ApiKey ?? '' } });
     const k = str(obj(parseJsonSafe(res.text))?.['listenKey']);
     if (res.status !== 200 || k === '') throw new Error(`listenKey: ${res.status} ${res.text}`);
+    registerSecret(k); // it is in the stream's URL: no log line may carry it
     return k;
   }
 

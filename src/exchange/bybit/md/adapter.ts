@@ -186,6 +186,6 @@ export class BybitMd {
       this.counters.reject(2 /* Syntax */);
       return;
     }
-    if (j.success === false) log().warn({ venue: `bybit-${this.opts.category}`, msg: j }, 'bybit request failed');
+    if (j.success === false) log().warn({ venue: `bybit-${this.opts.category}`, response: j }, 'bybit request failed');
   }
 }

@@ -75,7 +75,7 @@ export class BybitPrivateStream {
     if (op === 'subscribe' && reqId === DCP_REQ_ID) {
       this.dcpAcked = ok;
       if (ok) log().info({ topics: this.dcpTopics }, 'bybit DCP topics subscribed');
-      else log().warn({ topics: this.dcpTopics, msg }, 'bybit DCP subscribe refused: the exchange will not cancel on disconnect');
+      else log().warn({ topics: this.dcpTopics, retMsg: msg }, 'bybit DCP subscribe refused: the exchange will not cancel on disconnect');
       return;
     }
     if (op === 'subscribe' && ok && this.resyncPending) {
@@ -88,7 +88,7 @@ export class BybitPrivateStream {
         for (const w of this.authWaiters.splice(0)) w();
       } else {
         this.counts.authFailures++;
-        log().error({ msg }, 'bybit private auth failed');
+        log().error({ retMsg: msg }, 'bybit private auth failed');
       }
     }
   }
