@@ -20,6 +20,7 @@ import type { Bench } from 'tinybench';
 import { BotState } from '../../src/core/botstate.js';
 import { BinanceMd } from '../../src/exchange/binance/md/adapter.js';
 import { DRIVERS } from '../../src/md/benchframes.js';
+import { ResyncReason } from '../../src/md/common.js';
 
 type SimdJson = { parse(s: string): unknown; lazyParse?(s: string): unknown };
 
@@ -84,7 +85,7 @@ function registerCapture(bench: Bench): void {
     fetchSnapshot: () => new Promise<string>(() => {}),
   });
   const reset = (): void => {
-    md.sync('SUSHIUSDT')!.reset(false);
+    md.sync('SUSHIUSDT')!.reset(ResyncReason.None);
     md.deliverSnapshot('SUSHIUSDT', snap);
   };
   let sink = 0;

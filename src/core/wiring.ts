@@ -22,6 +22,10 @@ import { BybitMd } from '../exchange/bybit/md/adapter.js';
 import { createBinanceGateway } from '../exchange/binance/trade/index.js';
 import { createBybitGateways, dcpMetrics, type BybitGatewayConfig } from '../exchange/bybit/trade/index.js';
 import { OrderManager } from '../orders/manager.js';
+import { BaseGateway, gatewayDegradations } from '../orders/basegw.js';
+import { Degradations } from '../util/degrade.js';
+import { wsDegradations } from '../exchange/ws/client.js';
+import { mdDegradations } from '../md/metrics.js';
 import { BINANCE_SPOT_LIMITS, BINANCE_USDM_LIMITS, type BinanceLimits } from '../orders/ratelimit.js';
 import type { VenueGateway } from '../orders/gateway.js';
 import { InjectedIds, ManagerEntry } from './gateway.js';
@@ -49,6 +53,11 @@ export interface Wiring {
   sim?: SimHandle;
   /** slow signals to poll in the background (funding rates of the futures instruments) */
   signals?: SignalSource[];
+  /**
+   * resyncs, disconnects, reconnects, rotations, stale feeds, rejected frames, rate limits, halts: counted where they
+   * happen, logged (one line per key per interval, with counts) and exported to /metrics by this reporter
+   */
+  degradations?: Degradations;
 }
 
 export function wirePaper(refs: ReadonlyArray<{ venue: VenueId; symbol: string }>, state: BotState, seed = 1, rate = 600): Wiring {
@@ -174,6 +183,8 @@ export interface NetworkWiringOptions {
   signals?: { funding: boolean; openInterest: boolean; intervalMs: number };
   /** order transport per exchange (default rest) */
   transport?: Partial<Record<'binance' | 'bybit', 'rest' | 'wsapi'>>;
+  /** how often degradations are logged (default 1000 ms: at most one line per kind, venue and reason per second) */
+  degradationLogMs?: number;
   describe: Record<string, unknown>;
 }
 
@@ -235,6 +246,8 @@ export async function wireNetwork(o: NetworkWiringOptions): Promise<Wiring> {
   const manager = new OrderManager({ instruments, gateways, ids, hops: o.hops });
   const entry = new ManagerEntry(manager, ids, instruments);
   const sum = (f: (m: BinanceMd | BybitMd) => number): Record<string, number> => Object.fromEntries(md.map((m, i) => [mdName[i]!, f(m)]));
+  const degradations = new Degradations().add(wsDegradations()).add(gatewayDegradations(gateways.filter((g): g is VenueGateway & BaseGateway => g instanceof BaseGateway)));
+  md.forEach((m, i) => degradations.add(mdDegradations(mdName[i]!, m.counters, m.rejected)));
   return {
     kind: o.sim || o.simChild ? 'sim' : 'live',
     ephemeralExchange: o.ephemeral,
@@ -255,18 +268,21 @@ export async function wireNetwork(o: NetworkWiringOptions): Promise<Wiring> {
     }),
     instruments,
     entry,
+    degradations,
     attach(onBook) {
       // BookFeed.onTop: the adapter calls it once per frame that changed top of book, after BotState and the
       // frame's hop stamps are written (no wrapping of the feed's methods)
       for (const m of md) for (const feed of m.feeds) if (feed) feed.onTop = onBook;
     },
     async start() {
+      degradations.start(o.degradationLogMs ?? 1000);
       await manager.start();
       await Promise.all(md.map((m) => m.start()));
     },
     async stop() {
       await Promise.all(md.map((m) => m.stop().catch(() => undefined)));
       await entry.close().catch(() => undefined);
+      degradations.stop(); // the last counts
       await o.sim?.close();
       await o.simChild?.close();
     },
@@ -274,10 +290,12 @@ export async function wireNetwork(o: NetworkWiringOptions): Promise<Wiring> {
     resyncs: () => sum((m) => m.counters.resyncs),
     extraMetrics: () => [
       { name: 'tickwire_md_frames_total', help: 'Market-data frames received.', type: 'counter', samples: md.map((m, i) => ({ labels: { venue: mdName[i]! }, value: m.counters.frames })) },
-      { name: 'tickwire_md_resyncs_total', help: 'Order book resyncs started (gap, crossed, reconnect, old snapshot).', type: 'counter', samples: md.map((m, i) => ({ labels: { venue: mdName[i]! }, value: m.counters.resyncs })) },
       { name: 'tickwire_md_gaps_total', help: 'Sequence gaps detected.', type: 'counter', samples: md.map((m, i) => ({ labels: { venue: mdName[i]! }, value: m.counters.gaps })) },
       { name: 'tickwire_md_reconnects_total', help: 'Market-data reconnects.', type: 'counter', samples: md.map((m, i) => ({ labels: { venue: mdName[i]! }, value: m.counters.reconnects })) },
       ...dcpMetrics(bybitGws),
+      // resyncs by reason, rejected frames, snapshot failures, ws disconnects by code / reconnects / rotations /
+      // stale, HTTP 429/418/5xx, local refusals, halts and resumes
+      ...degradations.metrics(),
     ],
     describe: () => ({ ...o.describe, gateways: gateways.map((g) => g.venue), bybitDcp: bybitGws.map((g) => g.dcpStatus) }),
   };

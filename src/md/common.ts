@@ -2,7 +2,6 @@
  * Cross-venue market-data pieces: symbol lookup from bytes, level scratch buffers, counters.
  */
 import { Reason, REASON_COUNT, REASON_NAMES, Scanner, hashSymbol } from './scan.js';
-import { log } from '../util/log.js';
 
 /**
  * Symbol -> small index, looked up from the bytes of a string value without creating a string. Matching is
@@ -258,6 +257,23 @@ function readLevelsSlow(sc: Scanner, pxDec: number, qtyDec: number, out: LevelSc
   }
 }
 
+/** Why a book resync started: index into `MdCounters.resyncReasons`, names in RESYNC_REASON_NAMES. */
+export const enum ResyncReason {
+  /** not counted (the first sync) */
+  None = 0,
+  /** sequence gap */
+  Gap = 1,
+  /** crossed book after an update or a snapshot */
+  Crossed = 2,
+  /** the connection dropped: every book on it starts over */
+  Disconnect = 3,
+  /** a diff rejected whole by the parser (applying around it would skip an update) */
+  RejectedDiff = 4,
+}
+
+export const RESYNC_REASON_NAMES = ['none', 'gap', 'crossed', 'disconnect', 'rejected_diff'] as const;
+export const RESYNC_REASON_COUNT = RESYNC_REASON_NAMES.length;
+
 /** Counters of one adapter (all numbers, read by tests, /metrics and reports). */
 export class MdCounters {
   frames = 0;
@@ -280,20 +296,39 @@ export class MdCounters {
   crossed = 0;
   /** resyncs started (gap, crossed, reconnect, snapshot too old) */
   resyncs = 0;
+  /** resyncs started, by ResyncReason */
+  readonly resyncReasons = new Float64Array(RESYNC_REASON_COUNT);
   /** snapshots applied */
   snapshots = 0;
   /** REST snapshot requests that failed (HTTP error, bad body), retried with backoff */
   snapshotFailures = 0;
+  /** the last failure's error and the wait before the retry (Retry-After on 429/418) */
+  lastSnapshotError = '';
+  lastSnapshotRetryMs = 0;
   /** REST snapshots refetched because older than the buffered diffs */
   snapshotsTooOld = 0;
   /** deltas received while no snapshot was held (Bybit) */
   deltasWithoutSnapshot = 0;
-  /** staleness marks set by the watchdog */
+  /** staleness marks set by the watchdog (per book) */
   staleMarks = 0;
+  /** books fresh again after a stale mark */
+  staleRecoveries = 0;
   /** socket (re)connects after the first */
   reconnects = 0;
   /** planned connection replacements (Binance 24 h rotation) */
   rotations = 0;
+
+  /** Count a resync started for `reason` (cold: a resync is rare). */
+  resync(reason: ResyncReason): void {
+    this.resyncs++;
+    this.resyncReasons[reason] = (this.resyncReasons[reason] as number) + 1;
+  }
+
+  resyncsByName(): Record<string, number> {
+    const o: Record<string, number> = {};
+    for (let i = 1; i < RESYNC_REASON_COUNT; i++) if ((this.resyncReasons[i] as number) > 0) o[RESYNC_REASON_NAMES[i] as string] = this.resyncReasons[i] as number;
+    return o;
+  }
 
   /** Count a rejected frame; returns the new count for that reason. */
   reject(reason: number): number {
@@ -318,33 +353,37 @@ export class MdCounters {
     return {
       frames: this.frames, bytes: this.bytes, applied: this.applied, cold: this.cold, ignored: this.ignored,
       parseErrors: this.parseErrorsByName(), gaps: this.gaps, duplicates: this.duplicates,
-      preSyncDropped: this.preSyncDropped, crossed: this.crossed, resyncs: this.resyncs, snapshots: this.snapshots, snapshotFailures: this.snapshotFailures,
+      preSyncDropped: this.preSyncDropped, crossed: this.crossed, resyncs: this.resyncs, resyncReasons: this.resyncsByName(), snapshots: this.snapshots, snapshotFailures: this.snapshotFailures,
       snapshotsTooOld: this.snapshotsTooOld, deltasWithoutSnapshot: this.deltasWithoutSnapshot,
-      staleMarks: this.staleMarks, reconnects: this.reconnects, rotations: this.rotations,
+      staleMarks: this.staleMarks, staleRecoveries: this.staleRecoveries, reconnects: this.reconnects, rotations: this.rotations,
     };
   }
 }
 
 /**
- * Counts every rejected frame and logs it (reason + the first 200 bytes) at the 1st, 10th, 100th... occurrence of
- * each reason, so a storm of bad frames costs counters, not log lines. Cold path: called only on rejects.
+ * Counts every rejected frame and keeps the first 200 bytes of one of them per reason as a sample; the
+ * `Degradations` reporter logs each batch (count per reason since its last line, with the sample) and clears the
+ * sample it showed (`takeSample`), so a storm of bad frames costs counters, not log lines. Cold path: called only
+ * on rejects; at most one copy per reason per reporter interval.
  */
 export class RejectedFrames {
-  private readonly logged = new Float64Array(REASON_NAMES.length);
+  private readonly sample: Array<string | undefined> = new Array<string | undefined>(REASON_NAMES.length).fill(undefined);
 
   constructor(
     private readonly counters: MdCounters,
-    private readonly venue: string,
+    readonly venue: string,
   ) {}
 
   reject(r: number, buf: Uint8Array): void {
-    const n = this.counters.reject(r);
-    const logged = this.logged[r] as number;
-    if (logged === 0 || n >= logged * 10) {
-      this.logged[r] = n;
-      const head = Buffer.from(buf.buffer, buf.byteOffset, Math.min(buf.length, 200)).toString('latin1');
-      log().warn({ venue: this.venue, reason: REASON_NAMES[r], count: n, frame: head }, 'md frame rejected');
-    }
+    this.counters.reject(r);
+    if (this.sample[r] === undefined) this.sample[r] = Buffer.from(buf.buffer, buf.byteOffset, Math.min(buf.length, 200)).toString('latin1');
+  }
+
+  /** The sample frame of `reason` since the last call (then cleared). */
+  takeSample(reason: number): string | undefined {
+    const s = this.sample[reason];
+    this.sample[reason] = undefined;
+    return s;
   }
 }
 

@@ -209,6 +209,7 @@ export class BookFeed {
   clearStale(): void {
     if (this.stale) {
       this.stale = false;
+      this.counters.staleRecoveries++;
       this.state.clearFlag(this.slot, FLAG_STALE);
     }
   }

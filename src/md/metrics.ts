@@ -6,7 +6,8 @@
  */
 import type { VenueId } from '../core/types.js';
 import { REASON_COUNT, REASON_NAMES } from './scan.js';
-import type { MdCounters } from './common.js';
+import { RESYNC_REASON_COUNT, RESYNC_REASON_NAMES, type MdCounters, type RejectedFrames } from './common.js';
+import type { DegradationSample, DegradationSource } from '../util/degrade.js';
 
 const COUNTERS: Array<[keyof MdCounters, string, string]> = [
   ['frames', 'frames_total', 'WebSocket frames received'],
@@ -40,4 +41,50 @@ export function mdMetricsText(byVenue: Partial<Record<VenueId, MdCounters>>, pre
     for (let r = 1; r < REASON_COUNT; r++) out += `${prefix}parse_errors_total{venue="${v}",reason="${REASON_NAMES[r]}"} ${c.parseErrors[r] ?? 0}\n`;
   }
   return out;
+}
+
+/**
+ * One adapter's degradations for the `Degradations` reporter (log lines, rate-limited) and /metrics: resyncs by
+ * reason, rejected frames by reason (each line with a sample frame), REST snapshot failures (last error and the
+ * wait before the retry: Retry-After on 429/418), snapshots refetched as too old. Stale feeds, disconnects and
+ * reconnects are the connection's (src/exchange/ws/client.ts `wsDegradations`).
+ */
+export function mdDegradations(venue: string, c: MdCounters, rejected?: RejectedFrames): DegradationSource {
+  return () => {
+    const out: DegradationSample[] = [];
+    for (let r = 1; r < RESYNC_REASON_COUNT; r++) {
+      out.push({
+        event: 'md_resync', metric: 'tickwire_md_resyncs_total', help: 'Order book resyncs started, by reason (gap, crossed, disconnect, rejected_diff).',
+        labels: { venue, reason: RESYNC_REASON_NAMES[r] as string }, value: c.resyncReasons[r] as number, msg: 'book resync',
+      });
+    }
+    for (let r = 1; r < REASON_COUNT; r++) {
+      const value = c.parseErrors[r] as number;
+      if (value === 0) continue; // many reasons: only those that happened
+      out.push({
+        event: 'md_rejected_frames', metric: 'tickwire_md_rejected_frames_total', help: 'Market-data frames rejected by the parsers, by reason.',
+        labels: { venue, reason: REASON_NAMES[r] as string }, value, msg: 'md frames rejected',
+        detail: () => ({ sample: rejected?.takeSample(r) }),
+      });
+    }
+    out.push(
+      {
+        event: 'md_snapshot_failed', metric: 'tickwire_md_snapshot_failures_total', help: 'REST book snapshot requests that failed (retried after a backoff or Retry-After).',
+        labels: { venue }, value: c.snapshotFailures, msg: 'depth snapshot failed', detail: () => ({ err: c.lastSnapshotError, retryInMs: c.lastSnapshotRetryMs }),
+      },
+      {
+        event: 'md_snapshot_too_old', metric: 'tickwire_md_snapshots_too_old_total', help: 'REST snapshots older than the buffered diffs, fetched again.',
+        labels: { venue }, value: c.snapshotsTooOld, msg: 'depth snapshot older than the buffered diffs: refetched',
+      },
+      {
+        event: 'md_stale_recovered', metric: 'tickwire_md_stale_recoveries_total', help: 'Books fresh again after a stale mark.',
+        labels: { venue }, value: c.staleRecoveries, msg: 'books fresh again', quiet: true,
+      },
+      {
+        event: 'md_stale', metric: 'tickwire_md_stale_marks_total', help: 'Books marked stale by the watchdog.',
+        labels: { venue }, value: c.staleMarks, msg: 'books stale', quiet: true,
+      },
+    );
+    return out;
+  };
 }

@@ -17,6 +17,7 @@ import { Hop, Transport, type HopRecorder } from '../latency/hops.js';
 import { VENUE_INDEX } from '../core/types.js';
 import { nowNs, wallMsOf } from '../latency/clock.js';
 import { log } from '../util/log.js';
+import type { DegradationSample, DegradationSource } from '../util/degrade.js';
 import type { ServerClock } from './clock.js';
 import type { FailureClass, GatewayOrder } from './gateway.js';
 import type { VenueRateLimiter } from './ratelimit.js';
@@ -72,7 +73,15 @@ export abstract class BaseGateway {
   protected haltReason = '';
   /** client ids whose outcome could not be learned (engine reconciliation should look at them) */
   readonly unresolved = new Set<string>();
-  readonly counts = { placed: 0, resends: 0, queries: 0, unknownOutcomes: 0, clockResyncs: 0, refused: 0 };
+  readonly counts = {
+    placed: 0, resends: 0, queries: 0, unknownOutcomes: 0, clockResyncs: 0,
+    /** orders refused locally (never sent), in total and by reason */
+    refused: 0, refusedHalted: 0, refusedBanned: 0, refusedRateLocal: 0,
+    /** transitions into halted, and resumes */
+    halts: 0, resumes: 0,
+  };
+  /** the local limiter's wait (ms) at the last RATE_LIMITED_LOCAL refusal */
+  lastLocalWaitMs = 0;
   protected readonly vi: number;
   protected readonly maxQueries: number;
   protected readonly maxResends: number;
@@ -95,16 +104,29 @@ export abstract class BaseGateway {
     return this.halted || this.limiter.isBanned(this.clock.nowMs());
   }
 
+  /** Refuse every order until `resume()`; logged (once per halt) and counted. */
   halt(reason: string): void {
-    if (!this.halted) log().error({ venue: this.venue, reason }, 'venue halted');
+    if (!this.halted) {
+      this.counts.halts++;
+      log().error({ event: 'venue_halt', venue: this.venue, reason, halts: this.counts.halts }, 'venue halted');
+    }
     this.halted = true;
     this.haltReason = reason;
   }
 
+  get haltedBecause(): string {
+    return this.haltReason;
+  }
+
   resume(): void {
+    const was = this.halted || this.limiter.isBanned(this.clock.nowMs());
     this.halted = false;
     this.haltReason = '';
     this.limiter.clearBan();
+    if (was) {
+      this.counts.resumes++;
+      log().info({ event: 'venue_resume', venue: this.venue, resumes: this.counts.resumes }, 'venue resumed');
+    }
   }
 
   abstract queryOrder(symbol: string, clientOrderId: string): Promise<ExchangeOrder | null>;
@@ -168,7 +190,18 @@ export abstract class BaseGateway {
     const wait = this.halted ? 0 : this.limiter.orderWaitMs(now);
     if (this.halted || wait > 0) {
       this.counts.refused++;
-      const reason = this.halted ? 'VENUE_HALTED:' + this.haltReason : wait === Infinity || this.limiter.isBanned(now) ? 'BANNED' : 'RATE_LIMITED_LOCAL';
+      let reason: string;
+      if (this.halted) {
+        this.counts.refusedHalted++;
+        reason = 'VENUE_HALTED:' + this.haltReason;
+      } else if (wait === Infinity || this.limiter.isBanned(now)) {
+        this.counts.refusedBanned++;
+        reason = 'BANNED';
+      } else {
+        this.counts.refusedRateLocal++;
+        this.lastLocalWaitMs = wait;
+        reason = 'RATE_LIMITED_LOCAL';
+      }
       // reported after place() has returned the id to the caller (never re-entrantly inside it)
       queueMicrotask(() => this.emitReject(o, 0, reason));
       return;
@@ -289,4 +322,38 @@ export abstract class BaseGateway {
       }
     })();
   }
+}
+
+/**
+ * The gateways' degradations for the `Degradations` reporter and /metrics: HTTP 429 (with its Retry-After), 418 /
+ * Bybit 403 bans (with theirs), 5xx answers, orders refused locally by reason (halted, banned, the local rate budget
+ * with its wait), and halts / resumes (those two are logged at once by halt() / resume(): metrics only here).
+ */
+export function gatewayDegradations(gws: readonly BaseGateway[]): DegradationSource {
+  return () => {
+    const out: DegradationSample[] = [];
+    for (const g of gws) {
+      const venue = g.venue;
+      const l = g.limiter;
+      const http = (status: string, value: number, msg: string, detail: () => Record<string, unknown>): DegradationSample => ({
+        event: 'venue_http_limit', metric: 'tickwire_venue_http_errors_total', help: 'Order-entry answers 429 (back off), 418 / 403 (banned) and 5xx (outcome unknown), by status.',
+        labels: { venue, status }, value, msg, detail,
+      });
+      const refused = (reason: string, value: number, detail?: () => Record<string, unknown>): DegradationSample => ({
+        event: 'order_refused_local', metric: 'tickwire_orders_refused_local_total', help: 'Orders refused before sending (venue halted, banned, local rate budget), by reason.',
+        labels: { venue, reason }, value, msg: 'orders refused locally', ...(detail ? { detail } : {}),
+      });
+      out.push(
+        http('429', l.counts.got429, 'rate limited (429): backing off', () => ({ retryAfterSec: l.last429RetryAfterSec, backoffUntilMs: l.backoffUntilMs })),
+        http('418', l.counts.got418, 'banned (418/403): venue halted', () => ({ retryAfterSec: l.last418RetryAfterSec, bannedUntilMs: l.bannedUntilMs })),
+        http('5xx', l.counts.got5xx, 'server error (5xx): outcome queried', () => ({ lastStatus: l.last5xxStatus })),
+        refused('halted', g.counts.refusedHalted, () => ({ haltReason: g.haltedBecause })),
+        refused('banned', g.counts.refusedBanned, () => ({ bannedUntilMs: l.bannedUntilMs })),
+        refused('rate_budget', g.counts.refusedRateLocal, () => ({ waitMs: g.lastLocalWaitMs })),
+        { event: 'venue_halt', metric: 'tickwire_venue_halts_total', help: 'Venue halts (ban, auth failure, operator).', labels: { venue }, value: g.counts.halts, msg: 'venue halted', quiet: true },
+        { event: 'venue_resume', metric: 'tickwire_venue_resumes_total', help: 'Venue resumes after a halt.', labels: { venue }, value: g.counts.resumes, msg: 'venue resumed', quiet: true },
+      );
+    }
+    return out;
+  };
 }

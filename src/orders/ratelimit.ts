@@ -37,7 +37,12 @@ export class VenueRateLimiter {
   bannedUntilMs = 0;
   /** Bybit per-endpoint: path -> reset time when exhausted */
   private readonly exhausted = new Map<string, number>();
-  readonly counts = { refusedLocal: 0, got429: 0, got418: 0 };
+  /** responses seen: 429 (back off), 418 / Bybit 403 (banned), 5xx (outcome unknown) */
+  readonly counts = { refusedLocal: 0, got429: 0, got418: 0, got5xx: 0 };
+  /** Retry-After (s) of the last 429 / 418, 0 when none was given; status of the last 5xx */
+  last429RetryAfterSec = 0;
+  last418RetryAfterSec = 0;
+  last5xxStatus = 0;
 
   constructor(private readonly limits: BinanceLimits = BINANCE_USDM_LIMITS) {}
 
@@ -108,13 +113,21 @@ export class VenueRateLimiter {
 
   on429(retryAfterSec: number | undefined, nowMs: number): void {
     this.counts.got429++;
+    this.last429RetryAfterSec = retryAfterSec ?? 0;
     const ms = retryAfterSec !== undefined && retryAfterSec > 0 ? retryAfterSec * 1000 : 1000;
     this.backoffUntilMs = Math.max(this.backoffUntilMs, nowMs + ms);
   }
 
   on418(retryAfterSec: number | undefined, nowMs: number): void {
     this.counts.got418++;
+    this.last418RetryAfterSec = retryAfterSec ?? 0;
     this.bannedUntilMs = retryAfterSec !== undefined && retryAfterSec > 0 ? Math.max(this.bannedUntilMs, nowMs + retryAfterSec * 1000) : Infinity;
+  }
+
+  /** a 5xx answer (the order logic treats its outcome as unknown) */
+  on5xx(status: number): void {
+    this.counts.got5xx++;
+    this.last5xxStatus = status;
   }
 
   /** explicit operator action after a ban */

@@ -14,10 +14,75 @@
  *   no server ping for `deadAfterMs` -> the socket is dropped and reconnected (a quiet market is not a dead
  *   connection: Binance pings every 20 s / 3 min).
  * - close(): stops timers, closes sockets, no reconnect.
+ * - Degradations (disconnect with its close code and reason, reconnect, rotation, stale and fresh again, silent
+ *   drop, socket error) are counted in `WsStats` per connection name (a renewed connection of the same name keeps
+ *   counting) and logged, rate-limited, by the `Degradations` reporter through `wsDegradations()`; nothing is logged
+ *   from the socket's own events.
  */
 import WebSocket from 'ws';
 import { nowNs } from '../../latency/clock.js';
-import { log } from '../../util/log.js';
+import type { DegradationSample, DegradationSource } from '../../util/degrade.js';
+
+/** Degradation counters of every connection of one name (cold paths only, except `fresh`: one increment). */
+export class WsStats {
+  /** an open connection dropped (not close(), not a rotation) */
+  disconnects = 0;
+  /** disconnects by close code (1006: no close frame, e.g. a network failure or terminate()) */
+  readonly byCode = new Map<number, number>();
+  /** close reason text of the last disconnect with that code */
+  readonly reasonByCode = new Map<number, string>();
+  /** a connection re-opened after a drop */
+  reconnects = 0;
+  /** planned make-before-break replacements */
+  rotations = 0;
+  /** no frame for staleAfterMs */
+  stale = 0;
+  /** frames again after stale */
+  fresh = 0;
+  /** ms the last stale period lasted */
+  lastStaleMs = 0;
+  /** dropped by the watchdog: no frame and no ping for deadAfterMs */
+  dead = 0;
+  /** socket errors (failed connects included) */
+  errors = 0;
+  lastError = '';
+}
+
+const statsByName = new Map<string, WsStats>();
+
+/** The counters of connections named `name` (created on first use). */
+export function wsStats(name: string): WsStats {
+  let s = statsByName.get(name);
+  if (!s) {
+    s = new WsStats();
+    statsByName.set(name, s);
+  }
+  return s;
+}
+
+/** Every connection's degradation counters, for `Degradations` (log lines) and /metrics. */
+export function wsDegradations(): DegradationSource {
+  return () => {
+    const out: DegradationSample[] = [];
+    for (const [conn, s] of statsByName) {
+      for (const [code, n] of s.byCode) {
+        out.push({
+          event: 'ws_disconnect', metric: 'tickwire_ws_disconnects_total', help: 'WebSocket connections dropped, by close code.',
+          labels: { conn, code: String(code) }, value: n, msg: 'ws disconnected', detail: () => ({ reason: s.reasonByCode.get(code) ?? '' }),
+        });
+      }
+      out.push(
+        { event: 'ws_reconnect', metric: 'tickwire_ws_reconnects_total', help: 'WebSocket connections re-opened after a drop.', labels: { conn }, value: s.reconnects, level: 'info', msg: 'ws reconnected' },
+        { event: 'ws_rotation', metric: 'tickwire_ws_rotations_total', help: 'Planned WebSocket connection rotations (make before break).', labels: { conn }, value: s.rotations, level: 'info', msg: 'ws connection rotated' },
+        { event: 'ws_stale', metric: 'tickwire_ws_stale_total', help: 'Connections without a frame for staleAfterMs (feeds marked stale).', labels: { conn }, value: s.stale, msg: 'feed stale' },
+        { event: 'ws_fresh', metric: 'tickwire_ws_fresh_total', help: 'Stale connections that delivered frames again.', labels: { conn }, value: s.fresh, level: 'info', msg: 'feed fresh again', detail: () => ({ lastStaleMs: Math.round(s.lastStaleMs) }) },
+        { event: 'ws_dead', metric: 'tickwire_ws_dead_total', help: 'Connections dropped by the watchdog (no frame, no ping).', labels: { conn }, value: s.dead, msg: 'ws connection silent (no frame, no ping): reconnected' },
+        { event: 'ws_error', metric: 'tickwire_ws_errors_total', help: 'WebSocket socket errors (failed connects included).', labels: { conn }, value: s.errors, msg: 'ws error', detail: () => ({ err: s.lastError }) },
+      );
+    }
+    return out;
+  };
+}
 
 export interface ManagedWsOptions {
   name: string;
@@ -94,6 +159,10 @@ export class ManagedWs {
   /** last frame or server ping: the connection is alive even when the market is quiet */
   lastAliveNs = 0;
   stale = false;
+  /** when the connection went stale (ns) */
+  private staleSinceNs = 0;
+  /** degradation counters of this connection's name */
+  readonly stats: WsStats;
   /** counters */
   framesIn = 0;
   bytesIn = 0;
@@ -105,6 +174,7 @@ export class ManagedWs {
   constructor(opts: ManagedWsOptions) {
     this.opts = opts;
     this.host = new URL(opts.url).host;
+    this.stats = wsStats(opts.name);
   }
 
   get connected(): boolean {
@@ -217,6 +287,8 @@ export class ManagedWs {
       this.bytesIn += data.length;
       if (this.stale) {
         this.stale = false;
+        this.stats.fresh++;
+        this.stats.lastStaleMs = (recvNs - this.staleSinceNs) / 1e6;
         this.opts.onFresh?.(this);
       }
       this.opts.onFrame(data, recvNs);
@@ -239,6 +311,7 @@ export class ManagedWs {
       opened = true;
       this.attempt = 0;
       this.connects++;
+      if (reconnect) this.stats.reconnects++;
       this.lastFrameNs = nowNs();
       this.lastAliveNs = this.lastFrameNs;
       this.opts.onOpen?.(this, reconnect, (t) => ws.send(t));
@@ -247,7 +320,8 @@ export class ManagedWs {
       for (const w of this.openWaiters.splice(0)) w();
     });
     ws.on('error', (err: Error) => {
-      log().warn({ conn: this.opts.name, err: err.message }, 'ws error');
+      this.stats.errors++;
+      this.stats.lastError = err.message;
     });
     ws.on('close', (code: number, reason: Buffer) => {
       if (ws !== this.sock) return; // a rotated-out socket
@@ -255,7 +329,10 @@ export class ManagedWs {
       if (this.pingTimer) clearTimeout(this.pingTimer);
       if (this.rotateTimer) clearTimeout(this.rotateTimer);
       if (this.closed) return;
-      if (opened) this.opts.onDisconnect?.(this, code, reason.toString());
+      if (opened) {
+        this.noteDisconnect(code, reason);
+        this.opts.onDisconnect?.(this, code, reason.toString());
+      }
       if (this.next && this.next.readyState === WebSocket.OPEN) {
         // the replacement is ready: use it at once
         this.promote();
@@ -274,6 +351,7 @@ export class ManagedWs {
     this.next = undefined;
     this.sock = nw;
     this.rotations++;
+    this.stats.rotations++;
     nw.removeAllListeners('close');
     nw.on('close', (code: number, reason: Buffer) => {
       if (nw !== this.sock) return;
@@ -281,6 +359,7 @@ export class ManagedWs {
       if (this.pingTimer) clearTimeout(this.pingTimer);
       if (this.rotateTimer) clearTimeout(this.rotateTimer);
       if (this.closed) return;
+      this.noteDisconnect(code, reason);
       this.opts.onDisconnect?.(this, code, reason.toString());
       this.reconnects++;
       const d = backoffMs(this.attempt++, this.opts.backoffInitialMs ?? 250, this.opts.backoffMaxMs ?? 30_000);
@@ -290,6 +369,13 @@ export class ManagedWs {
     if (old) old.close(1000);
     this.schedulePing();
     this.scheduleRotate();
+  }
+
+  private noteDisconnect(code: number, reason: Buffer): void {
+    const s = this.stats;
+    s.disconnects++;
+    s.byCode.set(code, (s.byCode.get(code) ?? 0) + 1);
+    s.reasonByCode.set(code, reason.toString('utf8', 0, Math.min(reason.length, 200)));
   }
 
   private schedulePing(): void {
@@ -320,12 +406,14 @@ export class ManagedWs {
     const age = (nowNs() - this.lastFrameNs) / 1e6;
     if (!this.stale && age >= stale) {
       this.stale = true;
+      this.staleSinceNs = this.lastFrameNs;
+      this.stats.stale++;
       this.opts.onStale?.(this);
     }
     const dead = this.opts.deadAfterMs ?? Math.max(10_000, 4 * stale);
     const silent = (nowNs() - this.lastAliveNs) / 1e6;
     if (dead > 0 && silent >= dead) {
-      log().warn({ conn: this.opts.name, silentMs: Math.round(silent) }, 'ws connection silent (no frame, no ping): reconnecting');
+      this.stats.dead++;
       this.lastFrameNs = nowNs();
       this.lastAliveNs = this.lastFrameNs;
       this.drop();

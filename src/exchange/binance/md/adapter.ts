@@ -13,7 +13,7 @@ import type { Instrument } from '../../../core/types.js';
 import { VENUE_INDEX } from '../../../core/types.js';
 import { nowNs } from '../../../latency/clock.js';
 import type { HopRecorder } from '../../../latency/hops.js';
-import { MdCounters, RejectedFrames, SymbolTable } from '../../../md/common.js';
+import { MdCounters, RejectedFrames, ResyncReason, SymbolTable } from '../../../md/common.js';
 import { BookFeed } from '../../../md/feed.js';
 import type { FrameRecorder } from '../../../md/recorder.js';
 import { log } from '../../../util/log.js';
@@ -55,7 +55,7 @@ export interface BinanceMdOptions {
 
 export class BinanceMd {
   readonly counters = new MdCounters();
-  private readonly rejected: RejectedFrames;
+  readonly rejected: RejectedFrames;
   readonly parser: BinanceParser;
   readonly symbols = new SymbolTable();
   readonly feeds: BookFeed[] = [];
@@ -139,7 +139,7 @@ export class BinanceMd {
       },
       onDisconnect: () => {
         // the stream is broken: every book of this connection must resync from a new snapshot
-        for (const s of this.syncs) s.reset(true);
+        for (const s of this.syncs) s.reset(ResyncReason.Disconnect);
       },
       onStale: () => {
         for (const f of this.feeds) f.markStale();
@@ -272,9 +272,11 @@ export class BinanceMd {
       this.feeds[i]?.flushTop();
     } catch (err) {
       if (this.stopped) return;
-      this.counters.snapshotFailures++;
-      log().warn({ venue: this.opts.market, symbol: req.symbol, err: (err as Error).message, attempt }, 'depth snapshot failed');
       const d = Math.max(retryAfterMs, backoffMs(attempt, 500, 30_000));
+      // counted and logged (rate-limited, with the last error and wait) by the Degradations reporter
+      this.counters.snapshotFailures++;
+      this.counters.lastSnapshotError = `${req.symbol}: ${(err as Error).message}`;
+      this.counters.lastSnapshotRetryMs = d;
       await new Promise<void>((resolve) => {
         const t = setTimeout(() => {
           this.snapshotTimers.delete(t);

@@ -13,7 +13,7 @@
  * Buffering during a resync copies frames (allocation only while unsynced; none in steady state).
  */
 import type { BookFeed } from '../../../md/feed.js';
-import type { LevelScratch } from '../../../md/common.js';
+import { ResyncReason, type LevelScratch } from '../../../md/common.js';
 import { BnMsg, type BinanceParser } from './parser.js';
 
 export const enum BnSyncState {
@@ -51,9 +51,12 @@ export class BinanceBookSync {
     return this.feed.inst.symbol;
   }
 
-  /** Start (or restart) a sync from scratch: invalid book, empty buffer, snapshot requested on the first diff. */
-  reset(countResync: boolean): void {
-    if (countResync) this.feed.counters.resyncs++;
+  /**
+   * Start (or restart) a sync from scratch: invalid book, empty buffer, snapshot requested on the first diff.
+   * Counted by `reason` (ResyncReason.None: not counted).
+   */
+  reset(reason: ResyncReason): void {
+    if (reason !== ResyncReason.None) this.feed.counters.resync(reason);
     this.feed.invalidate();
     this.state = BnSyncState.Buffering;
     this.lastU = -1;
@@ -105,7 +108,7 @@ export class BinanceBookSync {
     feed.recvNs = p.recvNs;
     if (!feed.commit()) {
       // crossed: the book is wrong somewhere; start over from a snapshot (this diff is already in it)
-      this.reset(true);
+      this.reset(ResyncReason.Crossed);
       this.bufferFrame(p, frame);
     }
   }
@@ -144,7 +147,7 @@ export class BinanceBookSync {
     feed.eventMs = eventMs;
     feed.recvNs = recvNs;
     if (!feed.commit()) {
-      this.reset(true);
+      this.reset(ResyncReason.Crossed);
       this.requestNow();
       return;
     }
@@ -172,7 +175,7 @@ export class BinanceBookSync {
 
   private gap(p: BinanceParser, frame: Uint8Array): void {
     this.feed.counters.gaps++;
-    this.reset(true);
+    this.reset(ResyncReason.Gap);
     this.bufferFrame(p, frame);
   }
 

@@ -159,6 +159,7 @@ export class BinanceRestGateway extends BaseGateway implements VenueGateway {
     this.limiter.fromBinanceHeaders(res.headers, now);
     if (res.status === 429) this.limiter.on429(retryAfterSec(res.headers), now);
     else if (res.status === 418) this.limiter.on418(retryAfterSec(res.headers), now);
+    else if (res.status >= 500) this.limiter.on5xx(res.status);
   }
 
   /** Parse an error body into an outcome. */

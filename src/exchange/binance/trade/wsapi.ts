@@ -122,6 +122,7 @@ export class BinanceWsApiGateway extends BinanceRestGateway {
     const retryAt = num(obj(err?.['data'])?.['retryAfter']);
     if (status === 429) this.limiter.on429(retryAt > now ? Math.ceil((retryAt - now) / 1000) : undefined, now);
     if (status === 418) this.limiter.on418(retryAt > now ? Math.ceil((retryAt - now) / 1000) : undefined, now);
+    if (status >= 500) this.limiter.on5xx(status);
     const m = mapBinanceError(status, code, msg);
     return fail(m.cls, code, m.reason + (msg ? ': ' + msg : ''));
   }

@@ -9,7 +9,7 @@ import type { Instrument } from '../../../core/types.js';
 import { VENUE_INDEX } from '../../../core/types.js';
 import { nowNs } from '../../../latency/clock.js';
 import type { HopRecorder } from '../../../latency/hops.js';
-import { MdCounters, RejectedFrames, SymbolTable } from '../../../md/common.js';
+import { MdCounters, RejectedFrames, ResyncReason, SymbolTable } from '../../../md/common.js';
 import { BookFeed } from '../../../md/feed.js';
 import type { FrameRecorder } from '../../../md/recorder.js';
 import { log } from '../../../util/log.js';
@@ -42,7 +42,7 @@ const ARGS_PER_REQ = 10;
 
 export class BybitMd {
   readonly counters = new MdCounters();
-  private readonly rejected: RejectedFrames;
+  readonly rejected: RejectedFrames;
   readonly parser: BybitParser;
   readonly symbols = new SymbolTable();
   readonly feeds: BookFeed[] = [];
@@ -110,7 +110,7 @@ export class BybitMd {
         }
       },
       onDisconnect: () => {
-        for (const s of this.syncs) s.reset(true);
+        for (const s of this.syncs) s.reset(ResyncReason.Disconnect);
       },
       onStale: () => {
         for (const f of this.feeds) f.markStale();

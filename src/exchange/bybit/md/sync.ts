@@ -9,6 +9,7 @@
  */
 import type { BookFeed } from '../../../md/feed.js';
 import type { BybitParser } from './parser.js';
+import { ResyncReason } from '../../../md/common.js';
 
 export class BybitBookSync {
   lastU = -0.5;
@@ -26,9 +27,9 @@ export class BybitBookSync {
     return this.feed.inst.symbol;
   }
 
-  /** Forget the book (reconnect, gap): invalid until the next snapshot. */
-  reset(countResync: boolean): void {
-    if (countResync) this.feed.counters.resyncs++;
+  /** Forget the book (reconnect, gap): invalid until the next snapshot. Counted by `reason` (None: not counted). */
+  reset(reason: ResyncReason): void {
+    if (reason !== ResyncReason.None) this.feed.counters.resync(reason);
     this.feed.invalidate();
     this.hasSnapshot = false;
     this.lastU = -1;
@@ -62,7 +63,7 @@ export class BybitBookSync {
     }
     if (u !== this.lastU + 1) {
       c.gaps++;
-      this.reset(true);
+      this.reset(ResyncReason.Gap);
       this.requestResync(this.symbol);
       return;
     }
@@ -76,7 +77,7 @@ export class BybitBookSync {
   }
 
   private crossed(): void {
-    this.reset(true);
+    this.reset(ResyncReason.Crossed);
     this.requestResync(this.symbol);
   }
 }
