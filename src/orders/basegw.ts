@@ -82,6 +82,8 @@ export abstract class BaseGateway {
   };
   /** the local limiter's wait (ms) at the last RATE_LIMITED_LOCAL refusal */
   lastLocalWaitMs = 0;
+  /** reason of the last halt (kept after a resume, for the log line of the refusals it caused) */
+  lastHaltReason = '';
   protected readonly vi: number;
   protected readonly maxQueries: number;
   protected readonly maxResends: number;
@@ -112,10 +114,13 @@ export abstract class BaseGateway {
     }
     this.halted = true;
     this.haltReason = reason;
+    this.lastHaltReason = reason;
   }
 
-  get haltedBecause(): string {
-    return this.haltReason;
+  noteRefusedWhileHalted(): void {
+    this.counts.refused++;
+    if (this.halted) this.counts.refusedHalted++;
+    else this.counts.refusedBanned++;
   }
 
   resume(): void {
@@ -344,11 +349,11 @@ export function gatewayDegradations(gws: readonly BaseGateway[]): DegradationSou
         labels: { venue, reason }, value, msg: 'orders refused locally', ...(detail ? { detail } : {}),
       });
       out.push(
-        http('429', l.counts.got429, 'rate limited (429): backing off', () => ({ retryAfterSec: l.last429RetryAfterSec, backoffUntilMs: l.backoffUntilMs })),
-        http('418', l.counts.got418, 'banned (418/403): venue halted', () => ({ retryAfterSec: l.last418RetryAfterSec, bannedUntilMs: l.bannedUntilMs })),
+        http('429', l.counts.got429, 'rate limited (429): backing off', () => ({ retryAfterSec: l.last429RetryAfterSec })),
+        http('418', l.counts.got418, 'banned (418/403): venue halted', () => ({ retryAfterSec: l.last418RetryAfterSec })),
         http('5xx', l.counts.got5xx, 'server error (5xx): outcome queried', () => ({ lastStatus: l.last5xxStatus })),
-        refused('halted', g.counts.refusedHalted, () => ({ haltReason: g.haltedBecause })),
-        refused('banned', g.counts.refusedBanned, () => ({ bannedUntilMs: l.bannedUntilMs })),
+        refused('halted', g.counts.refusedHalted, () => ({ haltReason: g.lastHaltReason })),
+        refused('banned', g.counts.refusedBanned),
         refused('rate_budget', g.counts.refusedRateLocal, () => ({ waitMs: g.lastLocalWaitMs })),
         { event: 'venue_halt', metric: 'tickwire_venue_halts_total', help: 'Venue halts (ban, auth failure, operator).', labels: { venue }, value: g.counts.halts, msg: 'venue halted', quiet: true },
         { event: 'venue_resume', metric: 'tickwire_venue_resumes_total', help: 'Venue resumes after a halt.', labels: { venue }, value: g.counts.resumes, msg: 'venue resumed', quiet: true },

@@ -95,6 +95,7 @@ export class OrderManager implements OrderApi {
     const gw = inst ? this.gateways.get(inst.venue) : undefined;
     if (!inst || !gw || gw.isHalted() || req.qty <= 0 || (req.type === 'LIMIT' && req.price <= 0)) {
       this.counts.refused++;
+      if (gw && gw.isHalted()) gw.noteRefusedWhileHalted?.();
       return null;
     }
     const id = this.ids.next();
