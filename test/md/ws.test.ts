@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uws, type TemplatedApp, type WebSocket as UwsSocket } from '../../src/util/uws.js';
 import { listen, closeListen, type Listening } from '../../src/sim/core/http.js';
-import { ManagedWs, backoffMs, connectDelay, noteAttempt } from '../../src/exchange/ws/client.js';
+import { ManagedWs, backoffMs, connectDelay, noteAttempt, wsDegradations } from '../../src/exchange/ws/client.js';
 import { RawWs } from '../../src/exchange/ws/raw.js';
 
 interface Srv {
@@ -103,6 +103,16 @@ describe('ManagedWs', () => {
     expect(await until(() => events.includes('reopen'))).toBe(true);
     expect(events).toEqual(['open', 'down', 'reopen']);
     expect(c.reconnects).toBe(1);
+    // counted for the degradation log / metrics: the close code and reason, and the reconnect
+    expect(c.stats.disconnects).toBe(1);
+    expect([...c.stats.byCode]).toEqual([[1001, 1]]);
+    expect(c.stats.reasonByCode.get(1001)).toBe('going away');
+    expect(c.stats.reconnects).toBe(1);
+    const lines = wsDegradations()().filter((s) => s.labels['conn'] === 't2' && s.value > 0).map((s) => [s.event, s.labels['code'], s.value, s.detail?.()]);
+    expect(lines).toEqual([
+      ['ws_disconnect', '1001', 1, { reason: 'going away' }],
+      ['ws_reconnect', undefined, 1, undefined],
+    ]);
     await c.close();
   });
 
@@ -126,6 +136,8 @@ describe('ManagedWs', () => {
     const uniq = [...new Set(seen)].sort((a, b) => a - b);
     for (let i = 1; i < uniq.length; i++) expect(uniq[i]).toBe((uniq[i - 1] as number) + 1);
     expect(disconnects).toBe(0);
+    expect(c.stats.rotations).toBe(1);
+    expect(c.stats.disconnects).toBe(0);
     await c.close();
   });
 
@@ -143,6 +155,8 @@ describe('ManagedWs', () => {
     }
     expect(await until(() => fresh === 1)).toBe(true);
     expect(c.stale).toBe(false);
+    expect([c.stats.stale, c.stats.fresh]).toEqual([1, 1]);
+    expect(c.stats.lastStaleMs).toBeGreaterThan(0);
     await c.close();
   });
 
@@ -156,6 +170,8 @@ describe('ManagedWs', () => {
       paused = false;
     }
     expect(await until(() => c.connected)).toBe(true);
+    expect(c.stats.dead).toBeGreaterThanOrEqual(1);
+    expect(c.stats.byCode.get(1006)).toBeGreaterThanOrEqual(1); // terminate(): no close frame
     await c.close();
   });
 
