@@ -8,8 +8,8 @@
  *   configured API keys and secrets (`registerSecret`, at start from the secrets), listenKeys as they are issued,
  *   and signatures (`signature=...`), also inside echoed exchange text such as Bybit's
  *   `error sign! origin_string[<ts><key>...]` (`scrubLine`, pino's streamWrite hook: the whole serialized line).
- * - One `msg` per line: a logged object's own `msg` field (or a child binding named msg) is renamed `msgField`, so
- *   pino never writes the key twice.
+ * - One of each key per line: a logged object's own `msg`, `pid`, `time`, `level` or `name` (or a child binding of
+ *   that name) is renamed `<key>Field`, so pino never writes a key twice.
  * - Files and the directories created for them are owner-only (0600 / 0700, src/util/private.ts).
  * - Production: a destination with `rotate` goes through the pino-roll transport (a worker thread writes and rolls the
  *   files by time and/or size, keeping `count` old ones); `productionLogOptions()` builds the usual layout: an engine
@@ -151,22 +151,32 @@ export function scrubLine(s: string): string {
   return out;
 }
 
-/** pino's logMethod hook: a merge object's own `msg` next to a message argument would be a second "msg" key. */
-function oneMsg(this: Logger, args: Parameters<pino.LogFn>, method: pino.LogFn): void {
-  const a = args as unknown[];
-  const o = a[0];
-  if (a.length >= 2 && typeof o === 'object' && o !== null && !(o instanceof Error) && Object.prototype.hasOwnProperty.call(o, 'msg')) {
-    const { msg, ...rest } = o as Record<string, unknown>;
-    a[0] = { ...rest, msgField: msg };
+/** Keys pino writes itself on every line (level, time, the base bindings pid and name, the message). */
+const LINE_KEYS = ['level', 'time', 'pid', 'name', 'msg'] as const;
+
+/**
+ * A copy of `o` without the keys pino writes itself: each becomes `<key>Field` (`{ pid: child.pid }` ->
+ * `pidField`), except a `pid` equal to this process's (already on the line). `keepMsg`: an object logged without a
+ * message argument keeps its `msg` (pino takes it as the message). Returns `o` itself when nothing collides.
+ */
+function withoutLineKeys<T extends object>(o: T, keepMsg: boolean): T {
+  let out: Record<string, unknown> | undefined;
+  for (const k of LINE_KEYS) {
+    if (!Object.prototype.hasOwnProperty.call(o, k) || (k === 'msg' && keepMsg)) continue;
+    out ??= { ...(o as Record<string, unknown>) };
+    const v = out[k];
+    delete out[k];
+    if (!(k === 'pid' && v === process.pid)) out[`${k}Field`] = v;
   }
-  return method.apply(this, a as Parameters<pino.LogFn>);
+  return (out ?? o) as T;
 }
 
-/** child bindings: a binding named msg would repeat on every line of the child (pino serializes them as given) */
-function bindingsWithoutMsg(b: pino.Bindings): pino.Bindings {
-  if (!Object.prototype.hasOwnProperty.call(b, 'msg')) return b;
-  const { msg, ...rest } = b;
-  return { ...rest, msgBinding: msg };
+/** pino's logMethod hook: a merge object's `msg`, `pid`, `time`... would be a second key of that name on the line. */
+function oneOfEachKey(this: Logger, args: Parameters<pino.LogFn>, method: pino.LogFn): void {
+  const a = args as unknown[];
+  const o = a[0];
+  if (typeof o === 'object' && o !== null && !(o instanceof Error)) a[0] = withoutLineKeys(o, a.length < 2);
+  return method.apply(this, a as Parameters<pino.LogFn>);
 }
 
 const openStreams: DestinationStream[] = [];
@@ -186,16 +196,17 @@ export function createLogger(opts: LogOptions = {}): Logger {
       level,
       name: opts.name ?? 'tickwire',
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-      hooks: { logMethod: oneMsg, streamWrite: scrubLine },
+      hooks: { logMethod: oneOfEachKey, streamWrite: scrubLine },
       base: { pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
     pino.multistream(entries, { dedupe: false }),
   );
-  // children are Object.create(parent): this own `child` is inherited by every descendant
+  // child bindings are written on every line of the child as given (a binding named msg or pid would repeat
+  // those keys); children are Object.create(parent): this own `child` is inherited by every descendant
   const child = logger.child as unknown as (this: Logger, bindings: pino.Bindings, options?: unknown) => Logger;
   logger.child = function (this: Logger, bindings: pino.Bindings, options?: unknown): Logger {
-    return child.call(this, bindingsWithoutMsg(bindings), options);
+    return child.call(this, withoutLineKeys(bindings, false), options);
   } as unknown as typeof logger.child;
   return logger;
 }

@@ -52,16 +52,22 @@ describe('secrets by value', () => {
     expect(lines[5]!['word']).toBe('short');
   });
 
-  it('a logged object with its own msg, or a child binding named msg, gives one "msg" key', async () => {
+  it('a logged object (or a child binding) with msg, pid, time, level or name gives one key of each per line', async () => {
     const file = join(dir, 'msg.log');
     const l = createLogger({ destinations: [{ to: file, level: 'info' }] });
     l.warn({ venue: 'spot', msg: { code: -1121, msg: 'Invalid symbol.' } }, 'binance stream control error');
     l.child({ msg: 'bound' }).info('child line');
     l.info({ msg: 'only the object' });
+    l.info({ pid: process.pid, dataDir: '/d' }, 'starting');
+    l.info({ pid: 4242, time: 1, level: 'x', name: 'n' }, 'embedded simulator runs in a child process');
     await closeLogs();
     const lines = strictLines(file); // throws on a duplicate key
-    expect(lines.map((x) => x['msg'])).toEqual(['binance stream control error', 'child line', 'only the object']);
+    expect(lines.map((x) => x['msg'])).toEqual(['binance stream control error', 'child line', 'only the object', 'starting', 'embedded simulator runs in a child process']);
     expect(lines[0]!['msgField']).toEqual({ code: -1121, msg: 'Invalid symbol.' });
+    expect(lines[1]!['msgField']).toBe('bound');
+    expect(lines[3]!['pid']).toBe(process.pid);
+    expect(lines[3]).not.toHaveProperty('pidField');
+    expect(lines[4]).toMatchObject({ pid: process.pid, pidField: 4242, timeField: 1, levelField: 'x', nameField: 'n', level: 30 });
   });
 });
 
