@@ -3,12 +3,36 @@
  * dumps, logs, recordings): directories 0700, files 0600, whatever the process umask. A mode given to mkdir/open
  * only applies to what is created, and then through the umask, so each helper also chmods.
  */
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 
 export const PRIVATE_DIR_MODE = 0o700;
 export const PRIVATE_FILE_MODE = 0o600;
+
+/**
+ * `mkdir -p` made one level at a time, with `mode` for what it creates; returns the directories it created, parents
+ * first. (Node's `mkdirSync(..., { recursive: true })` spins forever at 100% CPU on a path under /proc.) Throws the
+ * first real error (ENOENT, ENOTDIR, EACCES...).
+ */
+export function mkdirs(path: string, mode = PRIVATE_DIR_MODE): string[] {
+  const chain: string[] = [];
+  for (let p = resolve(path); ; p = dirname(p)) {
+    chain.unshift(p);
+    if (dirname(p) === p) break;
+  }
+  const made: string[] = [];
+  for (const p of chain) {
+    try {
+      mkdirSync(p, { mode });
+      made.push(p);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      if (!statSync(p).isDirectory()) throw Object.assign(new Error(`ENOTDIR: ${p} is not a directory`), { code: 'ENOTDIR' });
+    }
+  }
+  return made;
+}
 
 /** Directories from `first` (the first one mkdir created) down to `dir`, parents first. */
 function createdChain(first: string, dir: string): string[] {
@@ -26,9 +50,9 @@ function createdChain(first: string, dir: string): string[] {
  * `onlyCreated` (a directory we do not own, e.g. a provisioned /var/log/tickwire, keeps its mode).
  */
 export function mkdirPrivate(dir: string, onlyCreated = false): void {
-  const first = mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
-  if (first !== undefined) for (const d of createdChain(first, dir)) chmodSync(d, PRIVATE_DIR_MODE);
-  else if (!onlyCreated) chmodSync(dir, PRIVATE_DIR_MODE);
+  const made = mkdirs(dir);
+  for (const d of made) chmodSync(d, PRIVATE_DIR_MODE);
+  if (made.length === 0 && !onlyCreated) chmodSync(dir, PRIVATE_DIR_MODE);
 }
 
 /** `mkdirPrivate` without blocking the event loop. */
