@@ -338,7 +338,7 @@ async function runLocked(o: RunOptions, cfg: Config, env: NodeJS.ProcessEnv, ove
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   }
-  log.info({ pid: process.pid, dataDir: dir, durationSec: o.durationSec ?? null }, 'starting: the strategy starts once every part is up');
+  log.info({ dataDir: dir, durationSec: o.durationSec ?? null }, 'starting: the strategy starts once every part is up');
 
   const state = BotState.create(Math.max(8, cfg.instruments.length));
   const hops = new HopRecorder();
