@@ -140,7 +140,7 @@ export class BinanceParser {
         q += i;
         while (q < end) {
           const c = b[q] as number;
-          if (c === 34 || c === 92) break;
+          if (c === 34 || c === 92 || c < 32) break; // a quote ends the name; an escape or a control byte: general path
           q++;
         }
         if (q < end && b[q] === 34) {

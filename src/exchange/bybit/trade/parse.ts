@@ -90,7 +90,7 @@ export function parsePrivateFrame(text: string, scale: ScaleLookup, out: OrderEv
     h.op?.(op, msg['success'] === true || msg['retCode'] === 0, str(msg['ret_msg']) || str(msg['retMsg']), str(msg['req_id']));
     return op === 'auth' ? 'auth' : op === 'subscribe' ? 'subscribe' : op === 'pong' || op === 'ping' ? 'pong' : 'other';
   }
-  const topic = str(msg['topic']);
+  const topic = typeof msg['topic'] === 'string' ? msg['topic'] : ''; // a topic of another type is no topic
   const data = arr(msg['data']);
   const base = topic.split('.')[0];
   switch (base) {
