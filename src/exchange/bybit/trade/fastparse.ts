@@ -5,7 +5,9 @@
  *
  * NOT wired into the streams: measured in the same run (bench/suites/orders-parse.ts), it is no faster than
  * JSON.parse on these frames (execution push ~3.3 vs ~3.1 µs, create ack ~1.0 vs ~0.95 µs: long string keys and
- * values, no big-id quoting pass to save), unlike the Binance events (3-3.7x faster). Kept for the benchmark.
+ * values, no big-id quoting pass to save), unlike the Binance events (3-3.7x faster); since it validates the whole
+ * frame and reads the items in two passes (whole or nothing) it is slower (~4.6 vs ~3.2 µs). Kept for the benchmark
+ * and held to the same strict reference as the JSON path by test/fuzz.
  */
 import type { VenueId } from '../../../core/types.js';
 import { Fields, Interner, NameSet, VK, forEachElement, scanFrame, scanObject } from '../../../orders/bytescan.js';
