@@ -125,7 +125,8 @@ const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 
 
 /**
  * Read `[["px","qty"],...]` at the scanner's position into `out` (appending). On error the scanner's `err` is
- * set; the caller discards `out`. A tight loop handles the compact form the venues send; anything else (spaces,
+ * set; the caller discards `out`. Prices must be positive (a level at price 0 is refused: Reason.ZeroPrice), sizes
+ * non-negative (0 deletes); anything but an array of such levels is refused with a reason, never read as "no change". A tight loop handles the compact form the venues send; anything else (spaces,
  * extra fields, bad numbers, a scale > 9) is re-read from the start by the general path, which sets the precise
  * reason.
  *
@@ -179,9 +180,11 @@ export function readLevels(sc: Scanner, pxDec: number, qtyDec: number, out: Leve
         }
         f = p - s;
         while (c === 48) c = b[++p] as number;
+        if (p === s) break fast; // "1." is not a decimal
       }
       if (c !== 34 || b[p + 1] !== 44 || b[p + 2] !== 34 || p + 2 >= e) break fast;
       const px = hi * pxMul + lo * (POW10[pxDec - f] as number);
+      if (px === 0) break fast; // a price of zero: the general path names it
       p += 3;
       // ---- quantity ----
       s = p;
@@ -204,6 +207,7 @@ export function readLevels(sc: Scanner, pxDec: number, qtyDec: number, out: Leve
         }
         f = p - s;
         while (c === 48) c = b[++p] as number;
+        if (p === s) break fast;
       }
       if (c !== 34 || b[p + 1] !== 93 || p + 2 >= e) break fast;
       const q = hi * qMul + lo * (POW10[qtyDec - f] as number);
@@ -244,6 +248,10 @@ function readLevelsSlow(sc: Scanner, pxDec: number, qtyDec: number, out: LevelSc
     first = false;
     if (!sc.expect(91)) return;
     const px = sc.dec(pxDec);
+    if (px === 0) {
+      sc.fail(Reason.ZeroPrice);
+      return;
+    }
     if (!sc.expect(44 /* , */)) return;
     const q = sc.dec(qtyDec);
     if (sc.err !== Reason.Ok) return;

@@ -5,7 +5,13 @@
  * or objects: keys are hashed (FNV-1a) and compared to precomputed constants, decimal strings become scaled
  * integers directly, unknown values are skipped. Errors never throw: the first one sets `err` (a `Reason`)
  * and every later call returns a neutral value, so a parser checks `err` once at the end.
+ *
+ * Strict: whatever the scanner reads or skips follows the JSON grammar (strings without raw control characters and
+ * with valid escapes, numbers without leading zeros, true/false/null, nested values validated by
+ * util/jsonscan.ts), so a frame it accepts is one JSON.parse accepts. Keys with an escape are refused. Decimals are
+ * `digits[.digits]` in quotes; a scaled value above 2^53 - 1 is out of range.
  */
+import { skipValue } from '../util/jsonscan.js';
 
 /** Why a frame was rejected. Index into counters; names in REASON_NAMES. */
 export const enum Reason {
@@ -30,10 +36,16 @@ export const enum Reason {
   MissingField = 9,
   /** a frame that is not a JSON object at all (empty, text) */
   NotObject = 10,
+  /** a field holds a value of another JSON type (levels that are not an array, a number where a string belongs) */
+  WrongType = 11,
+  /** a price of zero (a level, a best bid/ask, a trade) */
+  ZeroPrice = 12,
+  /** a key the parser reads appears twice in one object (JSON.parse would keep the last, the scanner the first) */
+  DuplicateKey = 13,
 }
 export const REASON_NAMES = [
   'ok', 'truncated', 'syntax', 'not_number', 'negative', 'precision', 'range', 'unknown_symbol', 'unknown_event',
-  'missing_field', 'not_object',
+  'missing_field', 'not_object', 'wrong_type', 'zero_price', 'duplicate_key',
 ] as const;
 export const REASON_COUNT = REASON_NAMES.length;
 
@@ -165,7 +177,7 @@ export class Scanner {
     // one-letter key written compactly (`"u":`, most Binance keys): hash the letter, no loop, no second ws()
     if (p + 4 < e && b[p] === 34 && b[p + 2] === 34 && b[p + 3] === 58) {
       const c = b[p + 1] as number;
-      if (c !== 92) {
+      if (c !== 92 && c !== 34 && c >= 32) {
         this.p = p + 4;
         return Math.imul(0x811c9dc5 ^ c, 0x01000193) & 0x3fffffff;
       }
@@ -185,13 +197,12 @@ export class Scanner {
     while (p < e) {
       const c = b[p] as number;
       if (c === 34) break;
-      if (c === 92) {
-        // escaped char inside a key: hash both bytes, keys we know never contain one
-        h = Math.imul(h ^ c, 0x01000193);
-        p++;
-        if (p >= e) break;
+      if (c === 92 || c < 32) {
+        // an escape in a key (no venue sends one; JSON.parse would read it as another key) or a raw control byte
+        this.fail(Reason.Syntax);
+        return 0;
       }
-      h = Math.imul(h ^ (b[p] as number), 0x01000193);
+      h = Math.imul(h ^ c, 0x01000193);
       p++;
     }
     if (p >= e) {
@@ -201,6 +212,42 @@ export class Scanner {
     this.p = p + 1;
     if (!this.expect(58 /* : */)) return 0;
     return h & 0x3fffffff; // small integer (Smi): no HeapNumber allocation
+  }
+
+  /**
+   * At a backslash or a control byte inside a string: the index after a valid escape (`\n`, `\u00e9`...), or -1 with
+   * the reason set (a raw control byte, an unknown escape, a frame that ends inside it). Escaped text is skipped as
+   * bytes: a value with one never matches a key, word or symbol we know.
+   */
+  private escape(p: number): number {
+    const b = this.b;
+    const e = this.end;
+    if (b[p] !== 92) {
+      this.fail(Reason.Syntax);
+      return -1;
+    }
+    const d = b[p + 1];
+    if (p + 1 >= e) {
+      this.fail(Reason.Truncated);
+      return -1;
+    }
+    if (d === 117) {
+      if (p + 5 >= e) {
+        this.fail(Reason.Truncated);
+        return -1;
+      }
+      for (let k = 2; k < 6; k++) {
+        const h = b[p + k] as number;
+        if (!((h >= 48 && h <= 57) || (h >= 65 && h <= 70) || (h >= 97 && h <= 102))) {
+          this.fail(Reason.Syntax);
+          return -1;
+        }
+      }
+      return p + 6;
+    }
+    if (d === 34 || d === 92 || d === 47 || d === 98 || d === 102 || d === 110 || d === 114 || d === 116) return p + 2;
+    this.fail(Reason.Syntax);
+    return -1;
   }
 
   /** Read a JSON string, recording its byte span (without quotes) in sStart/sLen; returns FNV-1a hash. */
@@ -223,8 +270,9 @@ export class Scanner {
     while (p < e) {
       let c = b[p] as number;
       if (c === 34) break;
-      if (c === 92) {
-        p += 2;
+      if (c === 92 || c < 32) {
+        p = this.escape(p);
+        if (p < 0) return 0;
         continue;
       }
       if (foldUpper && c >= 97 && c <= 122) c -= 32;
@@ -255,7 +303,11 @@ export class Scanner {
     while (p < e) {
       const c = b[p] as number;
       if (c === 34) break;
-      if (c === 92) p++;
+      if (c === 92 || c < 32) {
+        p = this.escape(p);
+        if (p < 0) return false;
+        continue;
+      }
       p++;
     }
     if (p >= e) {
@@ -288,8 +340,9 @@ export class Scanner {
     while (p < e) {
       let c = b[p] as number;
       if (c === 34) break;
-      if (c === 92) {
-        p += 2;
+      if (c === 92 || c < 32) {
+        p = this.escape(p);
+        if (p < 0) return 0;
         continue;
       }
       if (c === stop) stopped = true;
@@ -364,7 +417,8 @@ export class Scanner {
         return;
       }
       p++;
-    } else if (c === 46 || c === 101 || c === 69) {
+    } else if (c === 46 || c === 101 || c === 69 || (b[s] === 48 && p - s > 1)) {
+      // a fraction, an exponent or a leading zero: not a JSON integer
       this.fail(Reason.NotNumber);
       this.num = -1;
       return;
@@ -423,7 +477,7 @@ export class Scanner {
         }
         f = p - fs;
         while (p < e && b[p] === 48) p++;
-        if (p >= e) break fast;
+        if (p >= e || p === fs) break fast; // "1." is not a decimal
         c = b[p] as number;
       }
       if (c !== 34) break fast;
@@ -457,6 +511,7 @@ export class Scanner {
     let v = 0;
     let frac = -1;
     let digits = 0;
+    let fracDigits = 0;
     for (;;) {
       if (p >= e) {
         this.fail(Reason.Truncated);
@@ -466,14 +521,17 @@ export class Scanner {
       if (c >= 48 && c <= 57) {
         if (frac < 0) {
           v = v * 10 + (c - 48);
-        } else if (frac < decimals) {
-          v = v * 10 + (c - 48);
-          frac++;
-        } else if (c !== 48) {
-          this.fail(Reason.Precision);
-          return -1;
+          digits++;
+        } else {
+          if (frac < decimals) {
+            v = v * 10 + (c - 48);
+            frac++;
+          } else if (c !== 48) {
+            this.fail(Reason.Precision);
+            return -1;
+          }
+          fracDigits++;
         }
-        digits++;
       } else if (c === 34) {
         break;
       } else if (c === 46 && frac < 0) {
@@ -484,7 +542,8 @@ export class Scanner {
       }
       p++;
     }
-    if (digits === 0) {
+    // `digits[.digits]`: "1.", ".5" and "" are not decimals
+    if (digits === 0 || (frac >= 0 && fracDigits === 0)) {
       this.fail(Reason.NotNumber);
       return -1;
     }
@@ -515,61 +574,32 @@ export class Scanner {
     return false;
   }
 
-  /** Skip any JSON value (string, number, literal, object, array). */
+  /** Skip any JSON value (string, number, literal, object, array), validated in full (util/jsonscan.ts). */
   skip(): void {
     this.ws();
-    const b = this.b;
-    const e = this.end;
-    let p = this.p;
-    if (p >= e) {
+    if (this.p >= this.end) {
       this.fail(Reason.Truncated);
       return;
     }
-    const c0 = b[p] as number;
-    if (c0 !== 34 && c0 !== 123 && c0 !== 91) {
-      // scalar: runs until a delimiter
-      while (p < e) {
-        const c = b[p] as number;
-        if (c === 44 || c === 125 || c === 93 || c === 32 || c === 10 || c === 13 || c === 9) break;
-        p++;
-      }
-      if (p >= e) {
-        this.fail(Reason.Truncated);
-        return;
-      }
-      this.p = p;
+    const q = skipValue(this.b, this.p, this.end);
+    if (q < 0) {
+      this.fail(Reason.Syntax);
       return;
     }
-    let depth = 0;
-    while (p < e) {
-      const c = b[p] as number;
-      if (c === 34) {
-        p++;
-        while (p < e) {
-          const d = b[p] as number;
-          if (d === 34) break;
-          if (d === 92) p++;
-          p++;
-        }
-        if (p >= e) break;
-        p++;
-        if (depth === 0) {
-          this.p = p;
-          return;
-        }
-        continue;
-      }
-      if (c === 123 || c === 91) depth++;
-      else if (c === 125 || c === 93) {
-        depth--;
-        if (depth === 0) {
-          this.p = p + 1;
-          return;
-        }
-      }
-      p++;
-    }
-    this.fail(Reason.Truncated);
+    this.p = q;
+  }
+
+  /** Only whitespace up to the end of the frame (nothing after the top-level object); else Syntax. */
+  atEnd(): boolean {
+    this.ws();
+    if (this.p === this.end) return true;
+    this.fail(Reason.Syntax);
+    return false;
+  }
+
+  /** The last string read (sStart/sLen) is exactly the ASCII bytes `w` (precomputed). */
+  strIs(w: Uint8Array): boolean {
+    return this.sLen === w.length && this.strStartsWith(w);
   }
 }
 

@@ -4,11 +4,19 @@
  * without building the object tree JSON.parse builds. Only the strings the engine keeps (client id, exchange id,
  * trade id, symbol) are allocated.
  *
- * Rules: structure is known per event (the caller descends into "event" / "o" / "data" explicitly); a value string
- * with an escape (backslash) is marked `escaped` and the callers fall back to the JSON path, as they do for any
- * frame the scanner does not recognise. Numbers are read exactly (integers; decimals as one correctly rounded
- * division), ids of any length stay strings.
+ * Rules: structure is known per event (the caller descends into "event" / "o" / "data" explicitly). The scan validates
+ * the whole frame against the JSON grammar (a frame it accepts is one JSON.parse accepts). A value string with an
+ * escape or a non-ASCII byte is marked `escaped`, and the callers fall back to the JSON path, as they do for any
+ * frame or value the readers do not take. The readers take exactly what the JSON path's strict readers
+ * (orders/json.ts unitsOf, decNumOf, uintOf, idOf) take, with the same values, or answer NaN / false so that the
+ * caller falls back: the two paths never disagree. Decimals become exact scaled integers (util/fixed.ts
+ * decimalToUnits), ids of any length stay strings.
  */
+
+import { decimalToUnits } from '../util/fixed.js';
+import { skipString, skipValue } from '../util/jsonscan.js';
+
+export { skipValue };
 
 export const enum VK {
   Absent = 0,
@@ -100,29 +108,78 @@ export class Fields {
     return k === VK.Str || k === VK.Lit ? this.buf.toString('latin1', this.start[id]!, this.end[id]!) : '';
   }
 
-  /** id of the value among `words` (-1 unknown / absent): enum values without a string */
+  /** id of the string value among `words` (-1 unknown / absent / not a string): enum values without a string */
   word(id: number, words: NameSet): number {
-    const k = this.kind[id];
-    return k === VK.Str || k === VK.Lit ? words.find(this.buf, this.start[id]!, this.end[id]!) : -1;
+    return this.kind[id] === VK.Str ? words.find(this.buf, this.start[id]!, this.end[id]!) : -1;
   }
 
+  /** the value is the literal `true` (validated by the scan: a literal starting with t is `true`) */
   bool(id: number): boolean {
     return this.kind[id] === VK.Lit && this.buf[this.start[id]!] === 116; // t
   }
 
-  /** decimal value (string or number) as a Number, exact as Number(text) for up to 15 significant digits; NaN when not a plain decimal */
-  num(id: number): number {
+  /** absent, or the literal true / false */
+  boolOk(id: number): boolean {
     const k = this.kind[id];
-    if (k !== VK.Str && k !== VK.Lit) return 0;
+    if (k === VK.Absent) return true;
+    const c = this.buf[this.start[id]!];
+    return k === VK.Lit && (c === 116 || c === 102);
+  }
+
+  /** a string (a JSON string value; absent is not one) */
+  isStr(id: number): boolean {
+    return this.kind[id] === VK.Str;
+  }
+
+  /**
+   * An id as the JSON path reads it (orders/json.ts idOf): a string, or an integer literal `-?(0|[1-9]d*)` (the JSON
+   * path quotes long ones, so big ids stay exact on both paths). False for anything else: the caller falls back.
+   */
+  isId(id: number): boolean {
+    const k = this.kind[id];
+    if (k === VK.Str) return true;
+    if (k !== VK.Lit) return false;
     const b = this.buf;
     let i = this.start[id]!;
     const e = this.end[id]!;
-    if (i === e) return 0;
+    const neg = b[i] === 45;
+    if (neg) i++;
+    if (i >= e) return false;
+    if (b[i] === 48) return i + 1 === e && !neg;
+    for (; i < e; i++) {
+      const c = b[i]!;
+      if (c < 48 || c > 57) return false;
+    }
+    return true;
+  }
+
+  /**
+   * A decimal string (`"2631.90"`, `"2.6319e+3"`) as an exact non-negative count of 10^-decimals (util/fixed.ts
+   * decimalToUnits, the JSON path's conversion too); NaN when absent, not a string, not a decimal, negative or beyond
+   * 2^53.
+   */
+  units(id: number, decimals: number): number {
+    if (this.kind[id] !== VK.Str) return NaN;
+    const v = decimalToUnits(this.buf, this.start[id]!, this.end[id]!, decimals);
+    return v >= 0 ? v : NaN;
+  }
+
+  /**
+   * A decimal string as a Number (fees), equal to Number(text) of the JSON path: the plain shape `-?digits[.digits]`
+   * with at most 15 digits is computed here exactly (one correctly rounded division); NaN for anything else (absent,
+   * not a string, an exponent, more digits), and the caller falls back to the JSON path.
+   */
+  decNum(id: number): number {
+    if (this.kind[id] !== VK.Str) return NaN;
+    const b = this.buf;
+    let i = this.start[id]!;
+    const e = this.end[id]!;
     let neg = false;
-    if (b[i] === 45) {
+    if (i < e && b[i] === 45) {
       neg = true;
       i++;
     }
+    if (i >= e || (b[i] === 48 && i + 1 < e && b[i + 1] !== 46)) return NaN;
     let v = 0;
     let fd = -1;
     let digits = 0;
@@ -132,46 +189,36 @@ export class Fields {
         v = v * 10 + (c - 48);
         digits++;
         if (fd >= 0) fd++;
-      } else if (c === 46 && fd < 0) fd = 0;
-      else return Number(b.toString('latin1', this.start[id]!, e)); // exponent or other shapes: the general path
+      } else if (c === 46 && fd < 0 && digits > 0) fd = 0;
+      else return NaN;
     }
-    if (digits > 15) return Number(b.toString('latin1', this.start[id]!, e));
+    if (digits > 15 || fd === 0) return NaN;
     const r = fd > 0 ? v / POW10[fd]! : v;
-    return neg ? -r : r;
+    return neg ? 0 - r : r;
   }
 
-  /** decimal text as an integer count of 10^-decimals (rounded half up beyond the scale); 0 when absent/empty */
-  scaled(id: number, decimals: number): number {
+  /**
+   * A non-negative integer (times in ms): a literal `0|[1-9]d*` or a string of digits (Bybit sends times as strings),
+   * at most 2^53 - 1; NaN otherwise (absent too).
+   */
+  uint(id: number): number {
     const k = this.kind[id];
-    if (k !== VK.Str && k !== VK.Lit) return 0;
+    if (k !== VK.Str && k !== VK.Lit) return NaN;
     const b = this.buf;
     let i = this.start[id]!;
     const e = this.end[id]!;
-    if (i === e) return 0;
-    let neg = false;
-    if (b[i] === 45) {
-      neg = true;
-      i++;
-    }
+    if (i >= e || (k === VK.Lit && b[i] === 48 && e - i > 1)) return NaN;
     let v = 0;
-    let fd = -1;
-    let round = 0;
     for (; i < e; i++) {
-      const c = b[i]!;
-      if (c >= 48 && c <= 57) {
-        if (fd < decimals) {
-          v = v * 10 + (c - 48);
-          if (fd >= 0) fd++;
-        } else if (fd === decimals && round === 0) round = c >= 53 ? 1 : -1;
-      } else if (c === 46 && fd < 0) fd = 0;
-      else return NaN;
+      const c = b[i]! - 48;
+      if (c < 0 || c > 9 || v > (MAX_SAFE - c) / 10) return NaN;
+      v = v * 10 + c;
     }
-    if (fd < 0) fd = 0;
-    if (fd < decimals) v *= POW10[decimals - fd]!;
-    if (round === 1) v += 1;
-    return neg ? -v : v;
+    return v;
   }
 }
+
+const MAX_SAFE = 9007199254740991;
 
 function skipWs(b: Uint8Array, i: number, end: number): number {
   while (i < end) {
@@ -182,51 +229,15 @@ function skipWs(b: Uint8Array, i: number, end: number): number {
   return i;
 }
 
-/** i at an opening quote: index after the closing quote (-1 if unterminated); sets `esc.v` when a backslash was seen */
-function skipString(b: Uint8Array, i: number, end: number, esc: { v: boolean }): number {
-  for (i++; i < end; i++) {
-    const c = b[i]!;
-    if (c === 34) return i + 1;
-    if (c === 92) {
-      esc.v = true;
-      i++;
-    }
-  }
-  return -1;
-}
-
-const ESC = { v: false };
-
-/** index after the value starting at i (object/array skipped whole); -1 when malformed */
-export function skipValue(b: Uint8Array, i: number, end: number): number {
-  const c = b[i];
-  if (c === 34) return skipString(b, i, end, ESC);
-  if (c === 123 || c === 91) {
-    let depth = 0;
-    for (; i < end; i++) {
-      const x = b[i]!;
-      if (x === 34) {
-        i = skipString(b, i, end, ESC) - 1;
-        if (i < 0) return -1;
-      } else if (x === 123 || x === 91) depth++;
-      else if (x === 125 || x === 93) {
-        if (--depth === 0) return i + 1;
-      }
-    }
-    return -1;
-  }
-  // literal: up to , } ] or whitespace
-  for (; i < end; i++) {
-    const x = b[i]!;
-    if (x === 44 || x === 125 || x === 93 || x === 32 || x === 10 || x === 13 || x === 9) return i;
-  }
-  return i;
-}
-
 /**
  * Record the direct members of the object at `i` (first non-space byte must be `{`) whose keys are in `out.keys`.
- * Returns the index after the object, or -1 when the bytes are not a well-formed object.
+ * Returns the index after the object, or -1 when the bytes are not a well-formed object (every value is validated,
+ * wanted or not). Members must be written `"key":value` or `"key": value` (spaces only after the colon): that is
+ * the shape the JSON path's id quoting (json.ts quoteIdFields) recognises, so both paths read the same ids; any
+ * other spacing is handed back (-1) to the JSON path. A key with an escape is refused the same way.
  */
+const ESC = { v: false };
+
 export function scanObject(buf: Buffer, i: number, end: number, out: Fields): number {
   out.buf = buf;
   out.kind.fill(0);
@@ -238,14 +249,17 @@ export function scanObject(buf: Buffer, i: number, end: number, out: Fields): nu
   for (;;) {
     if (b[i] !== 34) return -1;
     const ks = i + 1;
+    ESC.v = false;
     const ke0 = skipString(b, i, end, ESC);
-    if (ke0 < 0) return -1;
+    if (ke0 < 0 || ESC.v) return -1;
     const id = out.keys.find(b, ks, ke0 - 1);
-    i = skipWs(b, ke0, end);
+    i = ke0;
     if (b[i] !== 58) return -1;
-    i = skipWs(b, i + 1, end);
+    i++;
+    while (i < end && b[i] === 32) i++;
     const vs = i;
     const c = b[i];
+    if (c === 10 || c === 13 || c === 9) return -1;
     let kind: VK = VK.Lit;
     if (c === 34) {
       ESC.v = false;
@@ -277,6 +291,12 @@ export function scanObject(buf: Buffer, i: number, end: number, out: Fields): nu
     if (d === 125) return i + 1;
     return -1;
   }
+}
+
+/** scanObject over a whole frame: the object must be followed by nothing but whitespace. */
+export function scanFrame(buf: Buffer, out: Fields): boolean {
+  const e = scanObject(buf, 0, buf.length, out);
+  return e >= 0 && skipWs(buf, e, buf.length) === buf.length;
 }
 
 /**

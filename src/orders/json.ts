@@ -4,6 +4,7 @@
  * digits that stands outside a string in quotes, so ids arrive as exact strings. Small ids stay numbers: read ids
  * with `idString()` which accepts both.
  */
+import { decimalTextToUnits } from '../util/fixed.js';
 
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
@@ -30,9 +31,10 @@ export function quoteBigInts(text: string): string {
       let j = i + 1;
       while (j < n && isDigit(text.charCodeAt(j))) j++;
       const digits = j - i - (c === 45 ? 1 : 0);
+      const lead0 = text.charCodeAt(c === 45 ? i + 1 : i) === 48; // not a JSON number: JSON.parse must still refuse it
       const next = j < n ? text.charCodeAt(j) : 0;
       const isFloat = next === 46 || next === 101 || next === 69;
-      if (digits >= 16 && !isFloat) {
+      if (digits >= 16 && !isFloat && !lead0) {
         out += text.slice(last, i) + '"' + text.slice(i, j) + '"';
         last = j;
       }
@@ -62,7 +64,8 @@ export function quoteIdFields(text: string, patterns: readonly string[]): string
       const ds = e;
       while (e < out.length && isDigit(out.charCodeAt(e))) e++;
       const next = out.charCodeAt(e);
-      if (e - ds >= 16 && next !== 46 && next !== 101 && next !== 69) {
+      // a leading zero is not a JSON number: left unquoted, JSON.parse refuses it as it must
+      if (e - ds >= 16 && next !== 46 && next !== 101 && next !== 69 && out.charCodeAt(ds) !== 48) {
         out = out.slice(0, j) + '"' + out.slice(j, e) + '"' + out.slice(e);
         e += 2;
       }
@@ -106,6 +109,47 @@ export function num(v: unknown): number {
   if (typeof v === 'number') return v;
   if (typeof v === 'string' && v.length > 0) return Number(v);
   return 0;
+}
+
+// ---- strict readers of private-stream event fields (the byte path, bytescan.ts Fields, reads the same values) ----
+
+const JSON_NUMBER = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$/;
+const DIGITS = /^[0-9]+$/;
+
+/** A decimal string ("2631.90", "2.6319e+3") as an exact non-negative count of 10^-decimals; NaN for anything else. */
+export function unitsOf(v: unknown, decimals: number): number {
+  if (typeof v !== 'string') return NaN;
+  const u = decimalTextToUnits(v, decimals);
+  return u >= 0 ? u : NaN;
+}
+
+/** A decimal string (a fee: may be negative) as a finite Number; NaN for anything else. */
+export function decNumOf(v: unknown): number {
+  if (typeof v !== 'string' || !JSON_NUMBER.test(v)) return NaN;
+  const n = Number(v);
+  return n === 0 ? 0 : Number.isFinite(n) ? n : NaN;
+}
+
+/** A non-negative integer (a time in ms): a number, or a string of digits; at most 2^53 - 1; NaN otherwise. */
+export function uintOf(v: unknown): number {
+  if (typeof v === 'number') return Number.isSafeInteger(v) && v >= 0 ? v + 0 : NaN;
+  if (typeof v === 'string' && DIGITS.test(v)) {
+    const n = Number(v);
+    return Number.isSafeInteger(n) ? n : NaN;
+  }
+  return NaN;
+}
+
+/** An id: a string, or an exact integer number (big ones arrive quoted: parseJsonIds); undefined otherwise. */
+export function idOf(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return String(v);
+  return undefined;
+}
+
+/** absent (undefined) or a boolean */
+export function boolOk(v: unknown): boolean {
+  return v === undefined || typeof v === 'boolean';
 }
 
 export type Json = Record<string, unknown>;

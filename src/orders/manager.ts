@@ -15,7 +15,7 @@ import { log } from '../util/log.js';
 import type { VenueGateway } from './gateway.js';
 import { ClientIdGenerator } from './ids.js';
 import { OrderStore, isTerminal, type TrackedOrder } from './state.js';
-import { blankOrderEvent, type ExchangeFill, type ExchangeOrder, type ExchangePosition, type OrderApi, type OrderEvent, type OrderEventSink, type OrderRequest } from './types.js';
+import { blankOrderEvent, orderEventProblem, type ExchangeFill, type ExchangeOrder, type ExchangePosition, type OrderApi, type OrderEvent, type OrderEventSink, type OrderRequest } from './types.js';
 import { kindOfState } from './basegw.js';
 
 export interface OrderManagerOptions {
@@ -47,7 +47,7 @@ export class OrderManager implements OrderApi {
   private readonly sinks: OrderEventSink[] = [];
   private readonly hops: HopRecorder | undefined;
   private readonly keepTerminal: number;
-  readonly counts = { placed: 0, refused: 0, events: 0, applied: 0, duplicate: 0, stale: 0, unknown: 0, reconciles: 0, backfilled: 0, backfillErrors: 0 };
+  readonly counts = { placed: 0, refused: 0, events: 0, applied: 0, duplicate: 0, stale: 0, unknown: 0, invalid: 0, reconciles: 0, backfilled: 0, backfillErrors: 0 };
   private readonly backfillWindowMs: number;
   private readonly reconciling = new Map<VenueId, Promise<number>>();
   private readonly reconcileNext = new Map<VenueId, Promise<number>>();
@@ -175,8 +175,24 @@ export class OrderManager implements OrderApi {
     return this.store.get(clientOrderId);
   }
 
+  /**
+   * The one way an OrderEvent reaches the state machine, the positions and (through the sinks) the ledger and risk.
+   * An event with a number out of range (NaN, Infinity, a negative or fractional quantity: orderEventProblem) is
+   * refused here whatever produced it: counted (`invalid`), logged (1st, 10th, 100th...), never booked, and treated
+   * as a stream problem: the venue is reconciled (order states queried, fills backfilled from the trade history).
+   */
   private onEvent(ev: OrderEvent): void {
     this.counts.events++;
+    const problem = orderEventProblem(ev);
+    if (problem !== '') {
+      const n = ++this.counts.invalid;
+      if (Number.isInteger(Math.log10(n))) {
+        log().warn({ venue: ev.venue, symbol: ev.symbol, clientOrderId: ev.clientOrderId, kind: ev.kind, source: ev.source, field: problem, value: String(ev[problem as keyof OrderEvent]), count: n }, 'order event refused: number out of range');
+      }
+      // a query answer that is itself bad must not start another query
+      if (ev.source !== 'query') this.reconcile(ev.venue).catch((err: unknown) => log().warn({ venue: ev.venue, err: String(err) }, 'reconcile failed'));
+      return;
+    }
     const o = this.store.get(ev.clientOrderId);
     const before = o?.state;
     const r = this.store.apply(ev);

@@ -157,3 +157,27 @@ export interface ExchangePosition {
 export interface OrderEventSink {
   onOrderEvent(ev: OrderEvent): void;
 }
+
+function unitsOk(v: number): boolean {
+  return Number.isSafeInteger(v) && v >= 0;
+}
+
+/**
+ * What the state machine, the positions and risk may take from an event: '' when every number of it is in range,
+ * else the name of the first field that is not. Prices and quantities are non-negative integers of at most 2^53 - 1
+ * (scaled units; NaN and Infinity are not), a fill with a quantity has a positive price, the fee and the times are
+ * finite. The parsers check it before they report an event; OrderManager checks it again at its one entry point.
+ */
+export function orderEventProblem(e: OrderEvent): string {
+  if (!unitsOk(e.fillPrice)) return 'fillPrice';
+  if (!unitsOk(e.fillQty)) return 'fillQty';
+  if (!unitsOk(e.cumQty)) return 'cumQty';
+  if (!unitsOk(e.orderPrice)) return 'orderPrice';
+  if (!unitsOk(e.orderQty)) return 'orderQty';
+  if (!Number.isFinite(e.fee)) return 'fee';
+  if (!(e.exchTimeMs >= 0) || !Number.isFinite(e.exchTimeMs)) return 'exchTimeMs';
+  if (!Number.isFinite(e.localNs)) return 'localNs';
+  if (!Number.isFinite(e.code)) return 'code';
+  if (e.kind === 'fill' && e.fillQty > 0 && e.fillPrice === 0) return 'fillPrice';
+  return '';
+}

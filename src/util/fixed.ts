@@ -65,3 +65,95 @@ export function formatScaled(units: number, decimals: number): string {
 export function stepUnits(step: string, decimals: number): number {
   return parseScaled(step, decimals);
 }
+
+const MAX_SAFE = 9007199254740991;
+
+/**
+ * Exact decimal text -> integer count of 10^-decimals, with no floating point on the way. The text is bytes
+ * b[s, e) in JSON number grammar (`-?(0|[1-9]d*)(.d+)?([eE][+-]?d+)?`): "2631.90", "2.6319e+3" and "-0.5" are read,
+ * "1.", ".5", "01", "1e", " 1" are not. Digits beyond the scale are rounded half away from zero. NaN when the text is
+ * not in that grammar or the magnitude exceeds 2^53 - 1. "-0" gives 0. Allocation-free (hot path: private-stream
+ * fills); the cold paths pass the characters through `decimalTextToUnits`.
+ */
+export function decimalToUnits(b: ArrayLike<number>, s: number, e: number, decimals: number): number {
+  let i = s;
+  let neg = false;
+  if (i < e && b[i] === 45) {
+    neg = true;
+    i++;
+  }
+  const ds = i; // first digit
+  if (i >= e) return NaN;
+  let c = b[i]!;
+  if (c === 48) i++;
+  else if (c >= 49 && c <= 57) {
+    i++;
+    while (i < e && (c = b[i]!) >= 48 && c <= 57) i++;
+  } else return NaN;
+  const intEnd = i;
+  let fracStart = i;
+  let fracEnd = i;
+  if (i < e && b[i] === 46) {
+    i++;
+    fracStart = i;
+    while (i < e && (c = b[i]!) >= 48 && c <= 57) i++;
+    if (i === fracStart) return NaN;
+    fracEnd = i;
+  }
+  let exp = 0;
+  if (i < e && (b[i] === 101 || b[i] === 69)) {
+    i++;
+    let eneg = false;
+    if (i < e && (b[i] === 43 || b[i] === 45)) {
+      eneg = b[i] === 45;
+      i++;
+    }
+    const es = i;
+    while (i < e && (c = b[i]!) >= 48 && c <= 57) {
+      if (exp < 100000) exp = exp * 10 + (c - 48);
+      i++;
+    }
+    if (i === es) return NaN;
+    if (eneg) exp = -exp;
+  }
+  if (i !== e) return NaN;
+  // digits D = int digits then fraction digits; value = D * 10^(exp - fracLen); units = D * 10^shift
+  const nInt = intEnd - ds;
+  const nFrac = fracEnd - fracStart;
+  const n = nInt + nFrac;
+  const shift = exp - nFrac + decimals;
+  const keep = shift >= 0 ? n : n + shift; // digits of D that make the integer part
+  let v = 0;
+  for (let k = 0; k < keep && k < n; k++) {
+    const d = b[k < nInt ? ds + k : fracStart + (k - nInt)]! - 48;
+    if (v > (MAX_SAFE - d) / 10) return NaN;
+    v = v * 10 + d;
+  }
+  if (shift > 0 && v !== 0) {
+    for (let k = 0; k < shift; k++) {
+      if (v > MAX_SAFE / 10) return NaN;
+      v *= 10;
+    }
+  } else if (shift < 0 && keep >= 0 && keep < n) {
+    const r = b[keep < nInt ? ds + keep : fracStart + (keep - nInt)]! - 48;
+    if (r >= 5) {
+      if (v >= MAX_SAFE) return NaN;
+      v += 1;
+    }
+  }
+  return neg ? 0 - v : v;
+}
+
+const TEXT = new Uint8Array(64);
+
+/** decimalToUnits over a string (cold paths: JSON-parsed values); NaN for any non-ASCII character. */
+export function decimalTextToUnits(text: string, decimals: number): number {
+  const n = text.length;
+  const buf = n <= TEXT.length ? TEXT : new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 127) return NaN;
+    buf[i] = c;
+  }
+  return decimalToUnits(buf, 0, n, decimals);
+}

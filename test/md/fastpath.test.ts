@@ -3,7 +3,7 @@
  * with the general path on every input: the same frame with a space after each ':' and ',' takes the general
  * path only, so both spellings must give the same reason and the same values, for valid numbers of every shape
  * (no fraction, short/padded fraction, trailing zeros beyond the scale, 9 and 10 integer digits) and invalid ones
- * (precision, sign, exponent, empty, leading dot).
+ * (precision, sign, exponent, empty, leading or trailing dot, a price of zero).
  */
 import { describe, expect, it } from 'vitest';
 import { SymbolTable } from '../../src/md/common.js';
@@ -67,7 +67,9 @@ describe('fast paths agree with the general path', () => {
         // the decimals take the fast path in both spellings: check them against util/fixed's parseScaled too
         const px = parseScaled(a, 2);
         const qty = parseScaled(a, 8);
-        if (Number.isNaN(px) || Number.isNaN(qty) || px > Number.MAX_SAFE_INTEGER || qty > Number.MAX_SAFE_INTEGER) expect(r, f).not.toBe(Reason.Ok);
+        // `digits[.digits]` only ("97000." and ".5" are not decimals), and a price of zero is refused
+        const shape = /^[0-9]+(\.[0-9]+)?$/.test(a);
+        if (!shape || px === 0 || Number.isNaN(px) || Number.isNaN(qty) || px > Number.MAX_SAFE_INTEGER || qty > Number.MAX_SAFE_INTEGER) expect(r, f).not.toBe(Reason.Ok);
         else {
           expect(r, f).toBe(Reason.Ok);
           expect([p.bidPx, p.bidQty], f).toEqual([px, qty]);

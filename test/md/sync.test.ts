@@ -101,17 +101,50 @@ describe('binance spot sync', () => {
     expect(c.state.flags(0) & (FLAG_CROSSED | FLAG_VALID)).toBe(FLAG_VALID);
   });
 
-  it('a negative or non-numeric size is rejected and the book is untouched', () => {
+  it('a negative or non-numeric size is rejected whole: the book is untouched and resyncs (the diff is never skipped)', async () => {
     const h = bn('spot');
     h.snapshot(100, [['99.00', '1']], [['101.00', '1']]);
+    expect(h.valid()).toBe(true);
     h.diff(101, 101, [['99.00', '-1']], []);
+    expect(h.md.counters.parseErrorsByName()).toEqual({ negative: 1 });
+    expect(h.book.qtyAt(BID, 9900)).toBe(1000);
+    expect(h.valid()).toBe(false);
+    expect(h.md.counters.resyncs).toBe(1);
+    await Promise.resolve();
+    expect(h.requests()).toBe(1);
     h.diff(101, 101, [['99.00', 'x']], []);
     expect(h.md.counters.parseErrorsByName()).toEqual({ negative: 1, not_number: 1 });
-    expect(h.book.qtyAt(BID, 9900)).toBe(1000);
-    expect(h.sync.lastU).toBe(100);
-    h.diff(101, 101, [['99.00', '2']], []);
+    h.diff(101, 101, [['99.00', '2']], []); // buffered for the new snapshot
+    h.snapshot(100, [['99.00', '1']], [['101.00', '1']]);
+    expect(h.valid()).toBe(true);
     expect(h.book.qtyAt(BID, 9900)).toBe(2000);
-    expect(h.md.counters.gaps).toBe(0);
+  });
+
+  it('a depthUpdate whose b/a is a number, object or string, or whose key is corrupted, is refused and resyncs (was: accepted as "no change", book VALID but stale)', () => {
+    const frames = [
+      ['"b":5,"a":[]', 'wrong_type'],
+      ['"b":{"99.00":"2"},"a":[]', 'wrong_type'],
+      ['"b":"99.00","a":[]', 'wrong_type'],
+      ['"c":[["99.00","2"]],"a":[]', 'missing_field'],
+      ['"b":[["99.00","2"]],"b":[],"a":[]', 'duplicate_key'],
+      ['"b":[["0.00","2"]],"a":[]', 'zero_price'],
+      ['"b":[["99.","2"]],"a":[]', 'not_number'],
+      ['"b":[["99.00","2"]],"a":[],"x":tru', 'syntax'],
+    ] as const;
+    for (const [levels, reason] of frames) {
+      const h = bn('spot');
+      h.snapshot(100, [['99.00', '1']], [['101.00', '1']]);
+      h.md.onFrame(B(`{"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1101,"s":"BTCUSDT","U":101,"u":101,${levels}}}`), 1);
+      expect(h.md.counters.parseErrorsByName(), levels).toEqual({ [reason]: 1 });
+      expect(h.valid(), levels).toBe(false);
+      expect(h.md.counters.resyncs, levels).toBe(1);
+      expect(h.sync.lastU, levels).toBe(-1);
+    }
+    const h = bn('spot');
+    h.snapshot(100, [['99.00', '1']], [['101.00', '1']]);
+    h.md.onFrame(B('{"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1101,"s":"BTCUSDT","U":101,"u":101,"b":[],"a":[]}} x'), 1);
+    expect(h.md.counters.parseErrorsByName()).toEqual({ syntax: 1 });
+    expect(h.valid()).toBe(false);
   });
 });
 
@@ -166,6 +199,23 @@ describe('bybit sync', () => {
     h.msg('delta', 1, [['40.00', '1']], [['41.00', '1']]); // u == 1: service restart, overwrite
     expect(h.book.levels(BID)).toEqual([[4000, 1000]]);
     expect(h.state.get(0, F.bidPx)).toBe(4000);
+  });
+
+  it('a level at price 0, or a side of the wrong type, is refused and resubscribes (was: a level at price 0 in a VALID book)', () => {
+    for (const [b, reason] of [[[['0', '1']], 'zero_price'], [[['0.00', '0']], 'zero_price'], [5, 'syntax']] as const) {
+      const h = bb();
+      h.msg('snapshot', 10, [['100.00', '1']], [['101.00', '1']]);
+      h.md.onFrame(B(`{"topic":"orderbook.200.BTCUSDT","type":"delta","ts":11,"data":{"s":"BTCUSDT","b":${JSON.stringify(b)},"a":[],"u":11,"seq":110},"cts":1}`), 99);
+      expect(h.md.counters.parseErrorsByName()).toEqual({ [reason]: 1 });
+      expect(h.valid()).toBe(false);
+      expect(h.md.counters.resyncs).toBe(1);
+      expect(h.book.levels(BID).every(([px]) => px > 0)).toBe(true);
+    }
+    const h = bb();
+    h.msg('snapshot', 10, [['100.00', '1']], [['101.00', '1']]);
+    h.md.onFrame(B('{"topic":"orderbook.200.BTCUSDT","type":"delta","ts":11,"data":{"s":"BTCUSDT","b":[["99.00","1"]],"u":11,"seq":110},"cts":1}'), 99); // no "a"
+    expect(h.md.counters.parseErrorsByName()).toEqual({ missing_field: 1 });
+    expect(h.valid()).toBe(false);
   });
 
   it('crossed delta invalidates', () => {

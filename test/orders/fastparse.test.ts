@@ -8,7 +8,7 @@ import { BinanceFastUserParser } from '../../src/exchange/binance/trade/fastpars
 import { parseUserFrame } from '../../src/exchange/binance/trade/parse.js';
 import { BybitFastParser, type CreateAck } from '../../src/exchange/bybit/trade/fastparse.js';
 import { parsePrivateFrame } from '../../src/exchange/bybit/trade/parse.js';
-import { Fields, NameSet, scanObject } from '../../src/orders/bytescan.js';
+import { Fields, NameSet, scanFrame, scanObject } from '../../src/orders/bytescan.js';
 import { scaleTable } from '../../src/orders/scale.js';
 import { blankOrderEvent, type OrderEvent } from '../../src/orders/types.js';
 
@@ -67,6 +67,30 @@ describe('Binance fast user-data parser = JSON path', () => {
     expect(b.res).toBe('fallback'); // an escaped client id goes to JSON.parse
   });
 
+  it('an exponent in a decimal string reads the same on both paths (L "2.6319e+3" = 263190); a bad number is reported by neither', () => {
+    const tl = fx('binance/live_usdm_trade_lite.json').toString('utf8');
+    const a = both(Buffer.from(tl.replace('"L": "2631.90"', '"L": "2.6319e+3"').replace('"L":"2631.90"', '"L":"2.6319e+3"')), 'binanceUsdm');
+    expect(a.json.length).toBe(1);
+    expect(a.res).toBe('order');
+    expect(a.fast).toEqual(a.json);
+    expect(a.fast[0]!.fillPrice).toBe(263190);
+    for (const bad of ['"abc"', '"-1"', '""', '2631.9', '"1e400"', '"2631.9.0"', 'null']) {
+      const b = both(Buffer.from(tl.replace(/"L": ?"2631.90"/, `"L":${bad}`)), 'binanceUsdm');
+      expect(b.res, bad).toBe('fallback');
+      expect(b.fast, bad).toEqual([]);
+      expect(b.json, bad).toEqual([]);
+      expect(parseUserFrame(tl.replace(/"L": ?"2631.90"/, `"L":${bad}`), 'binanceUsdm', scale, blankOrderEvent(), { order: () => undefined }), bad).toBe('malformed');
+    }
+  });
+
+  it('a Bybit execution frame with one bad item reports none of its items', () => {
+    const item = (px: string) => `{"category":"linear","symbol":"BTCUSDT","execFee":"0.01","execId":"x${px}","execPrice":"${px}","execQty":"0.002","execType":"Trade","leavesQty":"0","orderId":"1","orderLinkId":"a","execTime":"1","isMaker":true,"feeCurrency":"USDT"}`;
+    const got: OrderEvent[] = [];
+    const k = parsePrivateFrame(`{"topic":"execution","data":[${item('97000.1')},${item('NaN')}]}`, scale, blankOrderEvent(), { order: (e) => got.push({ ...e }) });
+    expect(k).toBe('malformed');
+    expect(got).toEqual([]);
+  });
+
   it('hands cold events and non-events back', () => {
     expect(both(fx('binance/docs_usdm_account_update.json'), 'binanceUsdm').res).toBe('fallback');
     expect(both(Buffer.from('{"id":"1","status":200,"result":{}}'), 'binanceSpot').res).toBe('fallback');
@@ -107,11 +131,11 @@ describe('Bybit fast parser = JSON path', () => {
     expect(funding.res).toBe('execution');
     expect(funding.fast).toEqual([]);
     expect(funding.json).toEqual([]);
-    const esc = run(Buffer.from('{"topic":"execution","data":[{"category":"linear","symbol":"BTCUSDT","execType":"Trade","execId":"e1","orderLinkId":"a\\"b","execPrice":"1.5","execQty":"0.001","leavesQty":"0","isMaker":false,"execTime":"5"}]}'));
-    expect(esc.res).toBe('execution');
+    const esc = run(Buffer.from('{"topic":"execution","data":[{"category":"linear","symbol":"BTCUSDT","execType":"Trade","execId":"e1","orderLinkId":"a\\"b","orderId":"o1","execPrice":"1.5","execQty":"0.001","leavesQty":"0","isMaker":false,"execTime":"5"}]}'));
+    expect(esc.res).toBe('fallback'); // an escaped string: the whole frame goes to JSON.parse
+    expect(esc.fast).toEqual([]);
     expect(esc.json.length).toBe(1);
-    expect(esc.fast).toEqual(esc.json);
-    expect(esc.fast[0]!.clientOrderId).toBe('a"b');
+    expect(esc.json[0]!.clientOrderId).toBe('a"b');
   });
   it('order.create ack (docs fixture)', () => {
     const buf = fx('bybit/docs_trade_ws_order_create_response.json');
@@ -125,15 +149,30 @@ describe('Bybit fast parser = JSON path', () => {
 describe('bytescan readers', () => {
   const keys = new NameSet(['a', 'b', 'c', 'd', 'e']);
   const f = new Fields(keys);
-  it('scaled and num match the decimal text', () => {
-    scanObject(Buffer.from('{"a":"0.00100000","b":"-12.345","c":7,"d":"97000.1","e":"1.23456789"}'), 0, 200, f);
-    expect(f.scaled(0, 3)).toBe(1);
-    expect(f.scaled(1, 3)).toBe(-12345);
-    expect(f.scaled(2, 2)).toBe(700);
-    expect(f.scaled(3, 2)).toBe(9700010);
-    expect(f.scaled(4, 4)).toBe(12346); // rounded beyond the scale
-    expect(f.num(0)).toBe(0.001);
-    expect(f.num(4)).toBe(1.23456789);
-    expect(f.num(2)).toBe(7);
+  it('units, decNum and uint read what the JSON path reads, exactly, or NaN', () => {
+    expect(scanObject(Buffer.from('{"a":"0.00100000","b":"-12.345","c":7,"d":"97000.1","e":"1.23456789"}'), 0, 200, f)).toBeGreaterThan(0);
+    expect(f.units(0, 3)).toBe(1);
+    expect(f.units(1, 3)).toBeNaN(); // negative
+    expect(f.units(2, 2)).toBeNaN(); // a number, not a decimal string
+    expect(f.units(3, 2)).toBe(9700010);
+    expect(f.units(4, 4)).toBe(12346); // rounded beyond the scale
+    expect(f.decNum(0)).toBe(0.001);
+    expect(f.decNum(4)).toBe(1.23456789);
+    expect(f.decNum(1)).toBe(-12.345);
+    expect(f.uint(2)).toBe(7);
+    scanObject(Buffer.from('{"a":"2.6319e+3","b":"abc","c":"","d":"1e400","e":"9007199254740992"}'), 0, 200, f);
+    expect(f.units(0, 2)).toBe(263190);
+    expect(f.units(1, 2)).toBeNaN();
+    expect(f.units(2, 2)).toBeNaN();
+    expect(f.units(3, 2)).toBeNaN();
+    expect(f.uint(4)).toBeNaN();
+    expect(f.decNum(0)).toBeNaN(); // an exponent: the JSON path reads it
+  });
+  it('refuses what JSON.parse refuses (control characters, bad escapes, bad literals, trailing bytes)', () => {
+    for (const t of ['{"a":"x\u0001y"}', '{"a":"x\\qy"}', '{"a":tru}', '{"a":01}', '{"a":1.}', '{"a":[1,]}', '{"a":{"b":1,}}', '{"a":"1"} x', '{"a" :1}']) {
+      const b = Buffer.from(t);
+      expect(scanFrame(b, f), t).toBe(false);
+    }
+    expect(scanFrame(Buffer.from('{"a": "1", "b": [1, {"c": null}]} '), f)).toBe(true);
   });
 });

@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Instrument, VenueId } from '../../src/core/types.js';
 import { createOrderManager, type OrderManager } from '../../src/orders/index.js';
 import { HopRecorder, Hop } from '../../src/latency/hops.js';
+import { nowNs } from '../../src/latency/clock.js';
+import { blankOrderEvent, type OrderEvent } from '../../src/orders/types.js';
 import { VENUE_INDEX } from '../../src/core/types.js';
 import { startSim } from '../../src/sim/index.js';
 import { bbo, instrumentOf, Recorder, until, untilState, type SimHandle } from './harness.js';
@@ -92,5 +94,35 @@ describe('OrderManager over all venues', () => {
     expect(ex.find((p) => p.symbol === i.symbol)?.qty).toBe(mine.qty);
     const q = await m.queryOrder(id);
     expect(q).toMatchObject({ clientOrderId: id, state: 'FILLED', filledQty: 2 });
+  });
+
+  it('a fill with a bad number is never booked: the stream frame is refused and the venue reconciled; an event with NaN is refused at the manager', async () => {
+    const i = insts[1]!;
+    const id = m.place({ slot: 1, side: 'BUY', type: 'LIMIT', tif: 'GTC', price: bbo(s, 'binanceUsdm').bid - 300, qty: 2 })!;
+    await untilState(m, id, ['ACKED']);
+    const o = m.order(id)!;
+    const pos0 = m.store.positions.get('binanceUsdm', i.symbol).qty;
+    const gw = m.gateway('binanceUsdm')! as unknown as { userStream: { onFrame(b: Buffer, ns: number): void; counts: { malformed: number } }; onEvent(ev: OrderEvent): void };
+    const us = gw.userStream;
+    const bad0 = us.counts.malformed;
+    const rec0 = m.counts.reconciles;
+    // price text that is not a decimal: the byte path used to report fillPrice NaN, and the fill was booked
+    us.onFrame(Buffer.from(`{"e":"ORDER_TRADE_UPDATE","T":1,"E":2,"o":{"s":"${i.symbol}","c":"${id}","S":"BUY","x":"TRADE","X":"PARTIALLY_FILLED","i":${o.exchangeOrderId},"l":"0.001","z":"0.001","L":"9x7000","t":991,"n":"0","N":"USDT","m":false}}`), nowNs());
+    expect(us.counts.malformed).toBe(bad0 + 1);
+    expect(o.filledQty).toBe(0);
+    await until(() => m.counts.reconciles > rec0, 4000, 'reconcile after a rejected frame');
+    // whatever produced it, an event with a non-finite number does not pass the manager
+    const ev = blankOrderEvent();
+    Object.assign(ev, { venue: 'binanceUsdm', symbol: i.symbol, kind: 'fill', clientOrderId: id, exchangeOrderId: o.exchangeOrderId, state: 'PARTIALLY_FILLED', tradeId: '992', fillPrice: NaN, fillQty: 1, source: 'stream' });
+    const inv0 = m.counts.invalid;
+    const rec1 = m.counts.reconciles;
+    gw.onEvent(ev);
+    expect(m.counts.invalid).toBe(inv0 + 1);
+    expect(o.filledQty).toBe(0);
+    expect(o.tradeIds.has('992')).toBe(false);
+    expect(m.store.positions.get('binanceUsdm', i.symbol).qty).toBe(pos0);
+    await until(() => m.counts.reconciles > rec1, 4000, 'reconcile after a refused event');
+    m.cancel(id);
+    await untilState(m, id, ['CANCELED']);
   });
 });

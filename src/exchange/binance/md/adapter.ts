@@ -182,6 +182,9 @@ export class BinanceMd {
     const tParsed = hops ? nowNs() : 0;
     if (r !== 0) {
       this.rejected.reject(r, buf);
+      // a depth diff refused whole: the book has missed an update, so it resyncs from a snapshot (never skips it)
+      const s = p.rejectedDepthSym();
+      if (s >= 0) this.syncs[s]?.rejected();
       return;
     }
     const kind = p.kind;

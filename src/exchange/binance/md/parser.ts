@@ -88,6 +88,11 @@ export class BinanceParser {
   private ev = 0;
   private deferred = false;
   private sawLevels = false;
+  /** keys read in the current event object (bit per key: a second one is Reason.DuplicateKey) */
+  private seen = 0;
+  /** how "b" / "a" came: 1 an array (depth levels), 2 a string (bookTicker price), 3 anything else */
+  private bShape = 0;
+  private aShape = 0;
 
   constructor(symbols: SymbolTable, pxDecimals: ArrayLike<number>, qtyDecimals: ArrayLike<number>) {
     this.symbols = symbols;
@@ -115,6 +120,9 @@ export class BinanceParser {
     this.ev = 0;
     this.deferred = false;
     this.sawLevels = false;
+    this.seen = 0;
+    this.bShape = 0;
+    this.aShape = 0;
     this.bidPx = this.bidQty = this.askPx = this.askQty = -1;
     this.tradePx = this.tradeQty = -1;
     this.tradeSide = 0;
@@ -132,7 +140,7 @@ export class BinanceParser {
         q += i;
         while (q < end) {
           const c = b[q] as number;
-          if (c === 34 || c === 92) break;
+          if (c === 34 || c === 92 || c < 32) break; // a quote ends the name; an escape or a control byte: general path
           q++;
         }
         if (q < end && b[q] === 34) {
@@ -165,7 +173,8 @@ export class BinanceParser {
       let sawData = false;
       while (sc.more(false)) {
         const k2 = sc.key();
-        if (k2 === K_DATA && !sawData) {
+        if ((k2 === K_DATA && sawData) || k2 === K_STREAM) return Reason.DuplicateKey;
+        if (k2 === K_DATA) {
           sawData = true;
           if (!sc.expect(123)) return sc.err;
           if (!sc.more(true)) {
@@ -177,7 +186,7 @@ export class BinanceParser {
         } else sc.skip();
         if (sc.err !== Reason.Ok) return sc.err;
       }
-      if (sc.err !== Reason.Ok) return sc.err;
+      if (sc.err !== Reason.Ok || !sc.atEnd()) return sc.err;
       if (!sawData) return Reason.MissingField;
       return this.finish();
     }
@@ -186,7 +195,7 @@ export class BinanceParser {
       return Reason.Ok;
     }
     this.event(k);
-    if (sc.err !== Reason.Ok) return sc.err;
+    if (sc.err !== Reason.Ok || !sc.atEnd()) return sc.err;
     return this.finish();
   }
 
@@ -198,14 +207,20 @@ export class BinanceParser {
       this.kind = BnMsg.Ignored;
     } else this.event(sc.key());
     if (sc.err !== Reason.Ok) return sc.err;
-    // members after "data" (none today): skipped; a second "data" is skipped as the general path does
+    // members after "data" (none today): skipped (validated); a second "data" or "stream" is a duplicate
     while (sc.more(false)) {
-      sc.key();
+      const k = sc.key();
+      if (k === K_DATA || k === K_STREAM) return Reason.DuplicateKey;
       sc.skip();
       if (sc.err !== Reason.Ok) return sc.err;
     }
-    if (sc.err !== Reason.Ok) return sc.err;
+    if (sc.err !== Reason.Ok || !sc.atEnd()) return sc.err;
     return this.finish();
+  }
+
+  /** The symbol of a rejected frame that was a depth diff (a resync is due), else -1. */
+  rejectedDepthSym(): number {
+    return this.sym >= 0 && (this.ev === EV_DEPTH || this.sawLevels) ? this.sym : -1;
   }
 
   /** Members of an event object, starting with key `k` already read; consumes the closing brace. */
@@ -221,6 +236,7 @@ export class BinanceParser {
       this.deferred = false;
       this.bids.n = 0;
       this.asks.n = 0;
+      this.seen = 0;
       sc.p = bodyStart;
       this.members(firstKey);
       if (sc.err === Reason.Ok) sc.p = endAfter;
@@ -231,23 +247,30 @@ export class BinanceParser {
     const sc = this.sc;
     for (;;) {
       if (k === K_e) {
+        if (this.dup(1)) return;
         this.ev = sc.strHash(false);
       } else if (k === K_u) {
+        if (this.dup(2)) return;
         sc.readUint();
         this.u = sc.num;
       } else if (k === K_U) {
+        if (this.dup(4)) return;
         sc.readUint();
         this.U = sc.num;
       } else if (k === K_pu) {
+        if (this.dup(8)) return;
         sc.readUint();
         this.pu = sc.num;
       } else if (k === K_E) {
+        if (this.dup(16)) return;
         sc.readUint();
         this.E = sc.num;
       } else if (k === K_T) {
+        if (this.dup(32)) return;
         sc.readUint();
         this.T = sc.num;
       } else if (k === K_s) {
+        if (this.dup(64)) return;
         const h = sc.strHash(true);
         if (sc.err === Reason.Ok) {
           const i = this.symbols.lookup(h, sc.b, sc.sStart, sc.sLen, -1);
@@ -258,7 +281,11 @@ export class BinanceParser {
           this.sym = i;
         }
       } else if (k === K_b || k === K_a) {
+        if (this.dup(k === K_b ? 128 : 256)) return;
         const c = sc.peek();
+        const shape = c === 91 ? 1 : c === 34 ? 2 : 3;
+        if (k === K_b) this.bShape = shape;
+        else this.aShape = shape;
         if (c === 91 /* [ */) {
           this.sawLevels = true;
           if (this.sym < 0) {
@@ -278,6 +305,7 @@ export class BinanceParser {
           }
         } else sc.skip(); // aggTrade "a" = aggregate trade id
       } else if (k === K_B || k === K_A) {
+        if (this.dup(k === K_B ? 512 : 1024)) return;
         if (sc.peek() === 34 && this.sym >= 0) {
           if (k === K_B) {
             sc.readDec(this.qtyDec[this.sym] as number);
@@ -291,6 +319,7 @@ export class BinanceParser {
           sc.skip();
         }
       } else if (k === K_p || k === K_q) {
+        if (this.dup(k === K_p ? 2048 : 4096)) return;
         if (sc.peek() === 34 && this.sym >= 0) {
           if (k === K_p) {
             sc.readDec(this.pxDec[this.sym] as number);
@@ -304,6 +333,7 @@ export class BinanceParser {
           sc.skip();
         }
       } else if (k === K_m) {
+        if (this.dup(8192)) return;
         if (sc.peek() === 116 || sc.peek() === 102) this.tradeSide = sc.bool() ? -1 : 1; // m: buyer is maker -> seller aggressed
         else sc.skip();
       } else {
@@ -316,23 +346,44 @@ export class BinanceParser {
     }
   }
 
+  /** Note key `bit` as read in this event object; true (Reason.DuplicateKey set) when it was read before. */
+  private dup(bit: number): boolean {
+    if ((this.seen & bit) !== 0) {
+      this.sc.fail(Reason.DuplicateKey);
+      return true;
+    }
+    this.seen |= bit;
+    return false;
+  }
+
+  /**
+   * What the event was, whole or not at all. depthUpdate: s, U, u and both `b` and `a` as arrays of levels (a `b`
+   * that is a number, object or string is refused, never read as "no change"); without `e` (key lost) levels are
+   * refused. bookTicker (spot sends no `e`): s, u, and b, B, a, A as decimal strings, prices positive. aggTrade /
+   * trade: s, p (positive), q, m.
+   */
   private finish(): number {
     const ev = this.ev;
     if (ev === EV_DEPTH || (ev === 0 && this.sawLevels)) {
       if (this.sym < 0) return Reason.UnknownSymbol;
+      if (ev === 0) return Reason.MissingField;
+      if (this.bShape !== 1 || this.aShape !== 1) return this.bShape === 0 || this.aShape === 0 ? Reason.MissingField : Reason.WrongType;
       if (this.U < 0 || this.u < 0) return Reason.MissingField;
       this.kind = BnMsg.Depth;
       return Reason.Ok;
     }
     if (ev === EV_BOOKTICKER || (ev === 0 && this.bidPx >= 0)) {
       if (this.sym < 0) return Reason.UnknownSymbol;
+      if (this.bShape === 3 || this.aShape === 3) return Reason.WrongType;
       if (this.u < 0 || this.bidPx < 0 || this.bidQty < 0 || this.askPx < 0 || this.askQty < 0) return Reason.MissingField;
+      if (this.bidPx === 0 || this.askPx === 0) return Reason.ZeroPrice;
       this.kind = BnMsg.BookTicker;
       return Reason.Ok;
     }
     if (ev === EV_AGGTRADE || ev === EV_TRADE) {
       if (this.sym < 0) return Reason.UnknownSymbol;
       if (this.tradePx < 0 || this.tradeQty < 0 || this.tradeSide === 0) return Reason.MissingField;
+      if (this.tradePx === 0) return Reason.ZeroPrice;
       this.kind = BnMsg.Trade;
       return Reason.Ok;
     }

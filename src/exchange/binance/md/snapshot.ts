@@ -23,14 +23,17 @@ export function parseDepthSnapshot(body: string, pxDec: number, qtyDec: number):
   return { lastUpdateId: j.lastUpdateId, eventMs: typeof j.E === 'number' ? j.E : -1, bids, asks };
 }
 
+const DECIMAL = /^[0-9]+(\.[0-9]+)?$/;
+
 function toLevels(v: unknown, pxDec: number, qtyDec: number, what: string): LevelScratch {
   if (!Array.isArray(v)) throw new Error(`depth snapshot: ${what} missing`);
   const out = new LevelScratch(Math.max(8, v.length));
   for (const lvl of v) {
     if (!Array.isArray(lvl) || typeof lvl[0] !== 'string' || typeof lvl[1] !== 'string') throw new Error(`depth snapshot: bad level in ${what}`);
-    const px = parseScaled(lvl[0], pxDec);
-    const q = parseScaled(lvl[1], qtyDec);
-    if (!Number.isFinite(px) || !Number.isFinite(q)) throw new Error(`depth snapshot: bad number in ${what}: ${lvl[0]} ${lvl[1]}`);
+    // the stream's level rules (md/common.ts readLevels): `digits[.digits]`, price > 0, size >= 0, within 2^53
+    const px = DECIMAL.test(lvl[0]) ? parseScaled(lvl[0], pxDec) : NaN;
+    const q = DECIMAL.test(lvl[1]) ? parseScaled(lvl[1], qtyDec) : NaN;
+    if (!Number.isSafeInteger(px) || !Number.isSafeInteger(q) || px <= 0) throw new Error(`depth snapshot: bad number in ${what}: ${lvl[0]} ${lvl[1]}`);
     out.push(px, q);
   }
   return out;

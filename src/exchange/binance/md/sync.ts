@@ -8,7 +8,8 @@
  *   afterwards pu == previous u.
  * A diff with u <= previous u is a duplicate (ignored, counted). Anything else out of line is a gap: book
  * invalid, counted, buffer from this diff on, fetch a new snapshot. A crossed book after an update is treated
- * the same way. A snapshot older than the buffered diffs is fetched again.
+ * the same way, and so is a diff the parser refused (parser.ts: whole or not at all). A snapshot older than the
+ * buffered diffs is fetched again.
  *
  * Buffering during a resync copies frames (allocation only while unsynced; none in steady state).
  */
@@ -159,6 +160,15 @@ export class BinanceBookSync {
       p.recvNs = recvNs;
       this.onDiff(p, f);
     }
+  }
+
+  /**
+   * A diff of this symbol was refused by the parser (malformed, levels of the wrong type, a price of 0...): the book
+   * missed an update, so it starts over from a snapshot (counted in resyncs), never skipping it as "no change".
+   */
+  rejected(): void {
+    this.reset(true);
+    this.requestNow();
   }
 
   /** Ask for a snapshot unless one is in flight. */

@@ -2,12 +2,13 @@
  * Byte-level parsing of the hot Binance user-data events (src/orders/bytescan.ts): Spot `executionReport` (bare or
  * in the WS API `{"subscriptionId":N,"event":{..}}` wrapper), USD-M `ORDER_TRADE_UPDATE` and `TRADE_LITE` (bare or
  * in a combined-stream `{"stream","data"}` wrapper). Produces exactly the OrderEvent parse.ts produces from the same
- * bytes (tested on the fixtures); anything else (ACCOUNT_UPDATE, listenKeyExpired, responses, escaped strings,
- * unknown shapes) returns 'fallback' and goes through the JSON.parse path.
+ * bytes (tested on the fixtures, and by test/fuzz against a strict reference); anything else (ACCOUNT_UPDATE,
+ * listenKeyExpired, responses, escaped strings, unknown shapes, a field of the wrong type or value) returns
+ * 'fallback' and goes through the JSON.parse path, which reads it or rejects it as malformed.
  */
-import { resetOrderEvent } from '../../../orders/types.js';
+import { orderEventProblem, resetOrderEvent } from '../../../orders/types.js';
 import type { VenueId } from '../../../core/types.js';
-import { Fields, Interner, NameSet, VK, scanObject } from '../../../orders/bytescan.js';
+import { Fields, Interner, NameSet, VK, scanFrame, scanObject } from '../../../orders/bytescan.js';
 import type { ScaleLookup } from '../../../orders/scale.js';
 import type { OrderEvent, OrderEventKind, OrderState } from '../../../orders/types.js';
 import type { UserFrameHandlers } from './parse.js';
@@ -38,12 +39,22 @@ function reset(out: OrderEvent, venue: VenueId): void {
   resetOrderEvent(out, venue, 'stream');
 }
 
-function escaped(f: Fields, a: number, b: number, c = a, d = a, e = a): boolean {
-  const k = f.kind;
-  return k[a] === VK.Escaped || k[b] === VK.Escaped || k[c] === VK.Escaped || k[d] === VK.Escaped || k[e] === VK.Escaped;
+/** absent, null or a plain string (what the JSON path's optStr takes without an escape) */
+function optStr(f: Fields, id: number): boolean {
+  const k = f.kind[id];
+  return k === VK.Absent || k === VK.Str || (k === VK.Lit && f.buf[f.start[id]!] === 110); // n(ull)
 }
 
-/** One parser per stream (reused Fields; not re-entrant). */
+/** absent -> 0, else the non-negative integer (NaN: not one) */
+function optUint(f: Fields, id: number): number {
+  return f.kind[id] === VK.Absent ? 0 : f.uint(id);
+}
+
+/**
+ * One parser per stream (reused Fields; not re-entrant). It reports an event only when it read every field the
+ * JSON path (parse.ts) reads, with the same types and values; anything else ('fallback') goes to the JSON path,
+ * which decides (reads it, or calls it malformed).
+ */
 export class BinanceFastUserParser {
   private readonly outer = new Fields(KEYS);
   private readonly inner = new Fields(KEYS);
@@ -53,10 +64,9 @@ export class BinanceFastUserParser {
 
   constructor(private readonly venue: VenueId, private readonly scale: ScaleLookup) {}
 
-  /** Parse one frame's bytes; 'fallback' = not a hot event (use parseUserFrame on the text). */
+  /** Parse one frame's bytes; 'fallback' = not a hot event or not one read here (use parseUserFrame on the text). */
   parse(buf: Buffer, out: OrderEvent, h: UserFrameHandlers, localNs: number): FastResult {
-    const end = buf.length;
-    if (scanObject(buf, 0, end, this.outer) < 0) return 'fallback';
+    if (!scanFrame(buf, this.outer)) return 'fallback';
     let ev = this.outer;
     const wrap = ev.kind[K.event] === VK.Obj ? K.event : ev.kind[K.data] === VK.Obj ? K.data : -1;
     if (wrap >= 0) {
@@ -74,7 +84,7 @@ export class BinanceFastUserParser {
   }
 
   private executionReport(f: Fields, out: OrderEvent, h: UserFrameHandlers, localNs: number): FastResult {
-    if (escaped(f, K.s, K.c, K.C, K.r, K.N)) return 'fallback';
+    if (!f.isStr(K.s) || !f.isStr(K.c) || !f.isStr(K.x) || !f.isStr(K.X) || !optStr(f, K.C) || !f.isId(K.i)) return 'fallback';
     const symbol = this.symbols.get(f, K.s);
     const sc = this.scale(this.venue, symbol);
     if (!sc) return 'unknownSymbol';
@@ -82,34 +92,41 @@ export class BinanceFastUserParser {
     const x = f.word(K.x, WORDS);
     out.symbol = symbol;
     out.kind = x >= 0 ? KIND_OF[x]! : 'ack';
-    const orig = f.has(K.C) && f.kind[K.C] === VK.Str && f.end[K.C]! > f.start[K.C]! ? f.text(K.C) : '';
+    const orig = f.kind[K.C] === VK.Str && f.end[K.C]! > f.start[K.C]! ? f.text(K.C) : '';
     out.clientOrderId = x === W_CANCELED && orig !== '' ? orig : f.text(K.c);
     out.exchangeOrderId = f.text(K.i);
     const st = f.word(K.X, WORDS);
     out.state = st >= 0 ? STATE_OF[st]! : 'ACKED';
-    out.cumQty = f.scaled(K.z, sc.qtyDecimals);
+    out.cumQty = f.units(K.z, sc.qtyDecimals);
     if (out.kind === 'fill') {
+      if (!f.isId(K.t) || !optStr(f, K.N) || !f.boolOk(K.m)) return 'fallback';
       const t = f.text(K.t);
       out.tradeId = t === '-1' ? '' : t;
-      out.fillPrice = f.scaled(K.L, sc.priceDecimals);
-      out.fillQty = f.scaled(K.l, sc.qtyDecimals);
-      out.fee = f.num(K.n);
+      out.fillPrice = f.units(K.L, sc.priceDecimals);
+      out.fillQty = f.units(K.l, sc.qtyDecimals);
+      out.fee = f.has(K.n) ? f.decNum(K.n) : 0;
       out.feeAsset = f.kind[K.N] === VK.Str ? this.assets.get(f, K.N) : '';
       out.maker = f.bool(K.m);
     }
-    if (out.kind === 'reject') out.reason = f.text(K.r);
-    if (out.kind === 'amend') {
-      out.orderPrice = f.scaled(K.p, sc.priceDecimals);
-      out.orderQty = f.scaled(K.q, sc.qtyDecimals);
+    if (out.kind === 'reject') {
+      if (!optStr(f, K.r)) return 'fallback';
+      out.reason = f.kind[K.r] === VK.Str ? f.text(K.r) : '';
     }
-    out.exchTimeMs = f.num(K.T) || f.num(K.E);
+    if (out.kind === 'amend') {
+      out.orderPrice = f.units(K.p, sc.priceDecimals);
+      out.orderQty = f.units(K.q, sc.qtyDecimals);
+    }
+    const T = optUint(f, K.T);
+    const E = optUint(f, K.E);
+    out.exchTimeMs = T || E;
     out.localNs = localNs;
+    if (T !== T || E !== E || orderEventProblem(out) !== '') return 'fallback';
     h.order(out);
     return 'order';
   }
 
   private orderTradeUpdate(o: Fields, outer: Fields, out: OrderEvent, h: UserFrameHandlers, localNs: number): FastResult {
-    if (escaped(o, K.s, K.c, K.N)) return 'fallback';
+    if (!o.isStr(K.s) || !o.isStr(K.c) || !o.isStr(K.x) || !o.isStr(K.X) || !o.isId(K.i)) return 'fallback';
     const symbol = this.symbols.get(o, K.s);
     const sc = this.scale(this.venue, symbol);
     if (!sc) return 'unknownSymbol';
@@ -121,27 +138,31 @@ export class BinanceFastUserParser {
     out.exchangeOrderId = o.text(K.i);
     const st = o.word(K.X, WORDS);
     out.state = st >= 0 ? STATE_OF[st]! : 'ACKED';
-    out.cumQty = o.scaled(K.z, sc.qtyDecimals);
+    out.cumQty = o.units(K.z, sc.qtyDecimals);
     if (out.kind === 'fill') {
+      if (!o.isId(K.t) || !optStr(o, K.N) || !o.boolOk(K.m)) return 'fallback';
       out.tradeId = o.text(K.t);
-      out.fillPrice = o.scaled(K.L, sc.priceDecimals);
-      out.fillQty = o.scaled(K.l, sc.qtyDecimals);
-      out.fee = o.num(K.n);
+      out.fillPrice = o.units(K.L, sc.priceDecimals);
+      out.fillQty = o.units(K.l, sc.qtyDecimals);
+      out.fee = o.has(K.n) ? o.decNum(K.n) : 0;
       out.feeAsset = o.kind[K.N] === VK.Str ? this.assets.get(o, K.N) : '';
       out.maker = o.bool(K.m);
     }
     if (out.kind === 'amend') {
-      out.orderPrice = o.scaled(K.p, sc.priceDecimals);
-      out.orderQty = o.scaled(K.q, sc.qtyDecimals);
+      out.orderPrice = o.units(K.p, sc.priceDecimals);
+      out.orderQty = o.units(K.q, sc.qtyDecimals);
     }
-    out.exchTimeMs = o.num(K.T) || outer.num(K.E);
+    const T = optUint(o, K.T);
+    const E = optUint(outer, K.E);
+    out.exchTimeMs = T || E;
     out.localNs = localNs;
+    if (T !== T || E !== E || orderEventProblem(out) !== '') return 'fallback';
     h.order(out);
     return 'order';
   }
 
   private tradeLite(f: Fields, out: OrderEvent, h: UserFrameHandlers, localNs: number): FastResult {
-    if (escaped(f, K.s, K.c)) return 'fallback';
+    if (!f.isStr(K.s) || !f.isStr(K.c) || !f.isId(K.i) || !f.isId(K.t) || !f.boolOk(K.m)) return 'fallback';
     const symbol = this.symbols.get(f, K.s);
     const sc = this.scale(this.venue, symbol);
     if (!sc) return 'unknownSymbol';
@@ -152,11 +173,14 @@ export class BinanceFastUserParser {
     out.exchangeOrderId = f.text(K.i);
     out.state = 'PARTIALLY_FILLED';
     out.tradeId = f.text(K.t);
-    out.fillPrice = f.scaled(K.L, sc.priceDecimals);
-    out.fillQty = f.scaled(K.l, sc.qtyDecimals);
+    out.fillPrice = f.units(K.L, sc.priceDecimals);
+    out.fillQty = f.units(K.l, sc.qtyDecimals);
     out.maker = f.bool(K.m);
-    out.exchTimeMs = f.num(K.T) || f.num(K.E);
+    const T = optUint(f, K.T);
+    const E = optUint(f, K.E);
+    out.exchTimeMs = T || E;
     out.localNs = localNs;
+    if (T !== T || E !== E || orderEventProblem(out) !== '') return 'fallback';
     h.order(out);
     return 'order';
   }

@@ -4,10 +4,15 @@
  * Sources: Spot `executionReport` (WS API user data stream, wrapped as {"subscriptionId":N,"event":{..}}),
  * USD-M `ORDER_TRADE_UPDATE`, `TRADE_LITE`, `ACCOUNT_UPDATE`, `listenKeyExpired`; REST/WS API order responses and
  * queries. Order ids can exceed 2^53: frames go through parseJsonIds (the id keys quoted when long), ids through idString.
+ *
+ * Private-stream events are read strictly and whole (the byte path, fastparse.ts, reads exactly the same): the
+ * fields an event needs must be there with their documented types (s, c, x, X, i strings / ids; z, L, l, p, q
+ * decimal strings, exactly scaled; n a decimal string; T, E non-negative integers; m a boolean), else the frame is
+ * 'malformed' and nothing of it is reported (the stream owner counts it and reconciles).
  */
-import { resetOrderEvent } from '../../../orders/types.js';
+import { orderEventProblem, resetOrderEvent } from '../../../orders/types.js';
 import type { VenueId } from '../../../core/types.js';
-import { BINANCE_ID_PATTERNS, idString, num, obj, parseJsonIds, str, type Json } from '../../../orders/json.js';
+import { BINANCE_ID_PATTERNS, boolOk, decNumOf, idOf, idString, num, obj, parseJsonIds, str, uintOf, unitsOf, type Json } from '../../../orders/json.js';
 import { scaled, type ScaleLookup } from '../../../orders/scale.js';
 import type { ExchangeFill, ExchangeOrder, ExchangePosition, OrderEvent, OrderEventKind, OrderState, OrderType, TimeInForce } from '../../../orders/types.js';
 import { nowNs } from '../../../latency/clock.js';
@@ -100,7 +105,7 @@ export function parseUserEvent(e: Json, venue: VenueId, scale: ScaleLookup, out:
     case 'ORDER_TRADE_UPDATE': {
       const o = obj(e['o']);
       if (!o) return 'malformed';
-      return orderTradeUpdate(o, num(e['E']), venue, scale, out, h, localNs);
+      return orderTradeUpdate(o, e['E'] === undefined ? 0 : uintOf(e['E']), venue, scale, out, h, localNs);
     }
     case 'TRADE_LITE':
       return tradeLite(e, venue, scale, out, h, localNs);
@@ -119,84 +124,127 @@ export function parseUserEvent(e: Json, venue: VenueId, scale: ScaleLookup, out:
   }
 }
 
+/** absent -> 0, else a non-negative integer (NaN when it is not one) */
+function optUint(v: unknown): number {
+  return v === undefined ? 0 : uintOf(v);
+}
+
+/** absent or null -> '', a string -> itself, anything else -> undefined (malformed) */
+function optStr(v: unknown): string | undefined {
+  return v === undefined || v === null ? '' : typeof v === 'string' ? v : undefined;
+}
+
 function executionReport(e: Json, venue: VenueId, scale: ScaleLookup, out: OrderEvent, h: UserFrameHandlers, localNs: number): UserFrameKind {
-  const symbol = str(e['s']);
+  const symbol = e['s'];
+  if (typeof symbol !== 'string') return 'malformed';
   const sc = scale(venue, symbol);
   if (!sc) return 'unknownSymbol';
+  const x = e['x'];
+  const X = e['X'];
+  const c = e['c'];
+  const orig = optStr(e['C']);
+  const i = idOf(e['i']);
+  if (typeof x !== 'string' || typeof X !== 'string' || typeof c !== 'string' || orig === undefined || i === undefined) return 'malformed';
   reset(out, venue, 'stream');
-  const x = str(e['x']);
-  const orig = str(e['C']);
   out.symbol = symbol;
   out.kind = mapExecType(x);
-  out.clientOrderId = x === 'CANCELED' && orig !== '' ? orig : str(e['c']);
-  out.exchangeOrderId = idString(e['i']);
-  out.state = mapStatus(str(e['X']));
-  out.cumQty = scaled(e['z'], sc.qtyDecimals);
+  out.clientOrderId = x === 'CANCELED' && orig !== '' ? orig : c;
+  out.exchangeOrderId = i;
+  out.state = mapStatus(X);
+  out.cumQty = unitsOf(e['z'], sc.qtyDecimals);
   if (out.kind === 'fill') {
-    const t = idString(e['t']);
+    const t = idOf(e['t']);
+    const feeAsset = optStr(e['N']);
+    if (t === undefined || feeAsset === undefined || !boolOk(e['m'])) return 'malformed';
     out.tradeId = t === '-1' ? '' : t;
-    out.fillPrice = scaled(e['L'], sc.priceDecimals);
-    out.fillQty = scaled(e['l'], sc.qtyDecimals);
-    out.fee = num(e['n']);
-    out.feeAsset = str(e['N']);
+    out.fillPrice = unitsOf(e['L'], sc.priceDecimals);
+    out.fillQty = unitsOf(e['l'], sc.qtyDecimals);
+    out.fee = e['n'] === undefined ? 0 : decNumOf(e['n']);
+    out.feeAsset = feeAsset;
     out.maker = e['m'] === true;
   }
-  if (out.kind === 'reject') out.reason = str(e['r']);
-  if (out.kind === 'amend') {
-    out.orderPrice = scaled(e['p'], sc.priceDecimals);
-    out.orderQty = scaled(e['q'], sc.qtyDecimals);
+  if (out.kind === 'reject') {
+    const r = optStr(e['r']);
+    if (r === undefined) return 'malformed';
+    out.reason = r;
   }
-  out.exchTimeMs = num(e['T']) || num(e['E']);
+  if (out.kind === 'amend') {
+    out.orderPrice = unitsOf(e['p'], sc.priceDecimals);
+    out.orderQty = unitsOf(e['q'], sc.qtyDecimals);
+  }
+  const T = optUint(e['T']);
+  const E = optUint(e['E']);
+  out.exchTimeMs = T || E;
   out.localNs = localNs;
+  if (Number.isNaN(T) || Number.isNaN(E) || orderEventProblem(out) !== '') return 'malformed';
   h.order(out);
   return 'order';
 }
 
 function orderTradeUpdate(o: Json, eventMs: number, venue: VenueId, scale: ScaleLookup, out: OrderEvent, h: UserFrameHandlers, localNs: number): UserFrameKind {
-  const symbol = str(o['s']);
+  const symbol = o['s'];
+  if (typeof symbol !== 'string') return 'malformed';
   const sc = scale(venue, symbol);
   if (!sc) return 'unknownSymbol';
+  const x = o['x'];
+  const X = o['X'];
+  const c = o['c'];
+  const i = idOf(o['i']);
+  if (typeof x !== 'string' || typeof X !== 'string' || typeof c !== 'string' || i === undefined) return 'malformed';
   reset(out, venue, 'stream');
   out.symbol = symbol;
-  out.kind = mapExecType(str(o['x']));
-  out.clientOrderId = str(o['c']);
-  out.exchangeOrderId = idString(o['i']);
-  out.state = mapStatus(str(o['X']));
-  out.cumQty = scaled(o['z'], sc.qtyDecimals);
+  out.kind = mapExecType(x);
+  out.clientOrderId = c;
+  out.exchangeOrderId = i;
+  out.state = mapStatus(X);
+  out.cumQty = unitsOf(o['z'], sc.qtyDecimals);
   if (out.kind === 'fill') {
-    out.tradeId = idString(o['t']);
-    out.fillPrice = scaled(o['L'], sc.priceDecimals);
-    out.fillQty = scaled(o['l'], sc.qtyDecimals);
-    out.fee = num(o['n']);
-    out.feeAsset = str(o['N']);
+    const t = idOf(o['t']);
+    const feeAsset = optStr(o['N']);
+    if (t === undefined || feeAsset === undefined || !boolOk(o['m'])) return 'malformed';
+    out.tradeId = t;
+    out.fillPrice = unitsOf(o['L'], sc.priceDecimals);
+    out.fillQty = unitsOf(o['l'], sc.qtyDecimals);
+    out.fee = o['n'] === undefined ? 0 : decNumOf(o['n']);
+    out.feeAsset = feeAsset;
     out.maker = o['m'] === true;
   }
   if (out.kind === 'amend') {
-    out.orderPrice = scaled(o['p'], sc.priceDecimals);
-    out.orderQty = scaled(o['q'], sc.qtyDecimals);
+    out.orderPrice = unitsOf(o['p'], sc.priceDecimals);
+    out.orderQty = unitsOf(o['q'], sc.qtyDecimals);
   }
-  out.exchTimeMs = num(o['T']) || eventMs;
+  const T = optUint(o['T']);
+  out.exchTimeMs = T || eventMs;
   out.localNs = localNs;
+  if (Number.isNaN(T) || Number.isNaN(eventMs) || orderEventProblem(out) !== '') return 'malformed';
   h.order(out);
   return 'order';
 }
 
 function tradeLite(e: Json, venue: VenueId, scale: ScaleLookup, out: OrderEvent, h: UserFrameHandlers, localNs: number): UserFrameKind {
-  const symbol = str(e['s']);
+  const symbol = e['s'];
+  if (typeof symbol !== 'string') return 'malformed';
   const sc = scale(venue, symbol);
   if (!sc) return 'unknownSymbol';
+  const c = e['c'];
+  const i = idOf(e['i']);
+  const t = idOf(e['t']);
+  if (typeof c !== 'string' || i === undefined || t === undefined || !boolOk(e['m'])) return 'malformed';
   reset(out, venue, 'stream');
   out.symbol = symbol;
   out.kind = 'fill';
-  out.clientOrderId = str(e['c']);
-  out.exchangeOrderId = idString(e['i']);
+  out.clientOrderId = c;
+  out.exchangeOrderId = i;
   out.state = 'PARTIALLY_FILLED'; // TRADE_LITE has no status: the machine completes it from quantities
-  out.tradeId = idString(e['t']);
-  out.fillPrice = scaled(e['L'], sc.priceDecimals);
-  out.fillQty = scaled(e['l'], sc.qtyDecimals);
+  out.tradeId = t;
+  out.fillPrice = unitsOf(e['L'], sc.priceDecimals);
+  out.fillQty = unitsOf(e['l'], sc.qtyDecimals);
   out.maker = e['m'] === true;
-  out.exchTimeMs = num(e['T']) || num(e['E']);
+  const T = optUint(e['T']);
+  const E = optUint(e['E']);
+  out.exchTimeMs = T || E;
   out.localNs = localNs;
+  if (Number.isNaN(T) || Number.isNaN(E) || orderEventProblem(out) !== '') return 'malformed';
   h.order(out);
   return 'order';
 }

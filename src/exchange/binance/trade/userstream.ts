@@ -26,6 +26,17 @@ export interface UserStreamHooks {
   onResubscribed?(): void;
 }
 
+/**
+ * A user-data frame refused as malformed (parse.ts: nothing of it was reported): counted, logged at the 1st, 10th,
+ * 100th..., and treated as a stream problem: it may have carried a fill, so the owner reconciles (order states,
+ * trade history) as after a re-subscribe.
+ */
+function rejectedUserFrame(counts: { malformed: number }, venue: string, head: string, hooks: UserStreamHooks): void {
+  const n = ++counts.malformed;
+  if (Number.isInteger(Math.log10(n))) log().warn({ venue, count: n, frame: head.slice(0, 200) }, 'user-data frame rejected: reconciling');
+  hooks.onResubscribed?.();
+}
+
 export class BinanceSpotUserStream {
   private readonly session: BinanceWsApiSession;
   private readonly ev: OrderEvent = blankOrderEvent();
@@ -62,11 +73,12 @@ export class BinanceSpotUserStream {
     const e = obj(msg['event']);
     if (!e) return;
     this.counts.events++;
-    parseUserEvent(e, 'binanceSpot', this.gw.scale, this.ev, {
+    const k = parseUserEvent(e, 'binanceSpot', this.gw.scale, this.ev, {
       order: (ev) => this.gw.onEvent(ev),
       positions: (p) => this.hooks.onPositions?.(p),
       terminated: () => this.session.rpc.drop(), // reconnect + re-subscribe
     }, recvNs);
+    if (k === 'malformed') rejectedUserFrame(this.counts, 'binanceSpot', JSON.stringify(e), this.hooks);
   }
 
   start(): Promise<void> {
@@ -149,7 +161,7 @@ export class BinanceUsdmUserStream {
       return;
     }
     const k = parseUserFrame(data.toString('utf8'), 'binanceUsdm', this.gw.scale, this.ev, this.handlers, recvNs);
-    if (k === 'malformed') this.counts.malformed++;
+    if (k === 'malformed') rejectedUserFrame(this.counts, 'binanceUsdm', data.toString('latin1', 0, Math.min(data.length, 200)), this.hooks);
   }
 
   /** Clean re-subscribe: a new key and connection (listenKeyExpired, -1125). */

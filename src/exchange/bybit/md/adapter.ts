@@ -151,6 +151,9 @@ export class BybitMd {
     const tParsed = hops ? nowNs() : 0;
     if (r !== 0) {
       this.rejected.reject(r, buf);
+      // a book message refused whole: the book has missed an update, so it resyncs (never skips it)
+      const s = p.rejectedBookSym();
+      if (s >= 0) this.syncs[s]?.rejected();
       return;
     }
     const kind = p.kind;

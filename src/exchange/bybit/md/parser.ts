@@ -37,8 +37,10 @@ const K_S = hashKey('S');
 const K_v = hashKey('v');
 const K_p = hashKey('p');
 
-const TY_SNAPSHOT = hashKey('snapshot');
-const TY_DELTA = hashKey('delta');
+const TY_SNAPSHOT = ascii('snapshot');
+const TY_DELTA = ascii('delta');
+const W_BUY = ascii('Buy');
+const W_SELL = ascii('Sell');
 const P_ORDERBOOK = ascii('orderbook.');
 const P_TRADE = ascii('publicTrade.');
 
@@ -70,8 +72,11 @@ export class BybitParser {
   trades = 0;
 
   private topicKind = 0; // 1 book, 2 trade, 3 other
-  private typeHash = 0;
+  /** 1 snapshot, 2 delta, 3 another word */
+  private typeWord = 0;
   private cold = false;
+  /** keys read in the object being scanned (bit per key: a second one is Reason.DuplicateKey) */
+  private seen = 0;
 
   constructor(symbols: SymbolTable, pxDecimals: ArrayLike<number>, qtyDecimals: ArrayLike<number>) {
     this.symbols = symbols;
@@ -100,8 +105,10 @@ export class BybitParser {
     this.tradeSide = 0;
     this.trades = 0;
     this.topicKind = 0;
-    this.typeHash = 0;
+    this.typeWord = 0;
     this.cold = false;
+    this.seen = 0;
+    let seen = 0;
 
     if (sc.peek() !== 123) return Reason.NotObject;
     sc.p++;
@@ -111,10 +118,13 @@ export class BybitParser {
       first = false;
       const k = sc.key();
       if (sc.err !== Reason.Ok) return sc.err;
+      const bit = k === K_TOPIC ? 1 : k === K_TYPE ? 2 : k === K_TS ? 4 : k === K_CTS ? 8 : k === K_DATA ? 16 : 0;
+      if ((seen & bit) !== 0) return Reason.DuplicateKey;
+      seen |= bit;
       if (k === K_TOPIC) {
         this.topic();
       } else if (k === K_TYPE) {
-        this.typeHash = sc.strHash(false);
+        if (sc.strSpan()) this.typeWord = sc.strIs(TY_SNAPSHOT) ? 1 : sc.strIs(TY_DELTA) ? 2 : 3;
       } else if (k === K_TS) {
         sc.readUint();
         this.ts = sc.num;
@@ -132,7 +142,7 @@ export class BybitParser {
       } else sc.skip();
       if (sc.err !== Reason.Ok) return sc.err;
     }
-    if (sc.err !== Reason.Ok) return sc.err;
+    if (sc.err !== Reason.Ok || !sc.atEnd()) return sc.err;
     if (this.topicKind === 0) {
       if (this.cold) {
         this.kind = BbMsg.Cold;
@@ -153,15 +163,31 @@ export class BybitParser {
       sc.p = endAll;
     }
     if (this.topicKind === 1) {
-      if (this.typeHash === TY_SNAPSHOT) this.snapshot = true;
-      else if (this.typeHash !== TY_DELTA) return Reason.MissingField;
-      if (this.u < 0) return Reason.MissingField;
+      if (this.typeWord === 1) this.snapshot = true;
+      else if (this.typeWord !== 2) return Reason.MissingField;
+      // both sides, as arrays (readLevels refuses anything else), and the update id: whole or not at all
+      if (this.u < 0 || (this.seen & 6) !== 6) return Reason.MissingField;
       this.kind = BbMsg.Book;
       return Reason.Ok;
     }
     if (this.trades === 0) return Reason.MissingField;
     this.kind = BbMsg.Trade;
     return Reason.Ok;
+  }
+
+  /** The symbol of a rejected frame that was an orderbook message (a resync is due), else -1. */
+  rejectedBookSym(): number {
+    return this.topicKind === 1 ? this.sym : -1;
+  }
+
+  /** Note key `bit` as read in the object being scanned; true (Reason.DuplicateKey set) when it was read before. */
+  private dup(bit: number): boolean {
+    if ((this.seen & bit) !== 0) {
+      this.sc.fail(Reason.DuplicateKey);
+      return true;
+    }
+    this.seen |= bit;
+    return false;
   }
 
   /** topic string: kind from the prefix, symbol from the part after the last '.' */
@@ -205,21 +231,27 @@ export class BybitParser {
     const pd = this.pxDec[this.sym] as number;
     const qd = this.qtyDec[this.sym] as number;
     let first = true;
+    this.seen = 0;
     while (sc.more(first)) {
       first = false;
       const k = sc.key();
       if (sc.err !== Reason.Ok) return;
-      if (k === K_b) readLevels(sc, pd, qd, this.bids);
-      else if (k === K_a) readLevels(sc, pd, qd, this.asks);
-      else if (k === K_u) {
+      if (k === K_b) {
+        if (this.dup(2)) return;
+        readLevels(sc, pd, qd, this.bids);
+      } else if (k === K_a) {
+        if (this.dup(4)) return;
+        readLevels(sc, pd, qd, this.asks);
+      } else if (k === K_u) {
+        if (this.dup(8)) return;
         sc.readUint();
         this.u = sc.num;
-      }
-      else if (k === K_seq) {
+      } else if (k === K_seq) {
+        if (this.dup(16)) return;
         sc.readUint();
         this.seq = sc.num;
-      }
-      else if (k === K_s) {
+      } else if (k === K_s) {
+        if (this.dup(32)) return;
         const h = sc.strHash(true);
         if (sc.err === Reason.Ok && this.symbols.lookup(h, sc.b, sc.sStart, sc.sLen, -1) !== this.sym) sc.fail(Reason.UnknownSymbol);
       } else sc.skip();
@@ -241,27 +273,35 @@ export class BybitParser {
       let side = 0;
       let t = -1;
       let first = true;
+      this.seen = 0;
       while (sc.more(first)) {
         first = false;
         const k = sc.key();
         if (sc.err !== Reason.Ok) return;
-        if (k === K_p) px = sc.dec(pd);
-        else if (k === K_v) qty = sc.dec(qd);
-        else if (k === K_T) {
-        sc.readUint();
-        t = sc.num;
-      }
-        else if (k === K_S) {
-          sc.strHash(false);
-          // "Buy" / "Sell": the taker's side
-          const c = sc.b[sc.sStart];
-          side = c === 66 ? 1 : c === 83 ? -1 : 0;
+        if (k === K_p) {
+          if (this.dup(1)) return;
+          px = sc.dec(pd);
+        } else if (k === K_v) {
+          if (this.dup(2)) return;
+          qty = sc.dec(qd);
+        } else if (k === K_T) {
+          if (this.dup(4)) return;
+          sc.readUint();
+          t = sc.num;
+        } else if (k === K_S) {
+          if (this.dup(8)) return;
+          // "Buy" / "Sell": the taker's side (anything else: missing)
+          if (sc.strSpan()) side = sc.strIs(W_BUY) ? 1 : sc.strIs(W_SELL) ? -1 : 0;
         } else sc.skip();
         if (sc.err !== Reason.Ok) return;
       }
       if (sc.err !== Reason.Ok) return;
       if (px < 0 || qty < 0 || side === 0 || t < 0) {
         sc.fail(Reason.MissingField);
+        return;
+      }
+      if (px === 0) {
+        sc.fail(Reason.ZeroPrice);
         return;
       }
       this.tradePx = px;

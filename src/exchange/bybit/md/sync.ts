@@ -5,7 +5,9 @@
  *  - a `delta` applies only when u == previous u + 1; u <= previous u is a duplicate (ignored, counted);
  *    anything else is a gap: book invalid, counted, and the adapter resubscribes the topic to get a new
  *    snapshot; deltas until then are ignored;
- *  - a crossed book after an update is treated like a gap.
+ *  - a crossed book after an update is treated like a gap;
+ *  - a book message the parser refused (malformed, a price of 0, levels of the wrong type...) is treated like a gap
+ *    too: it is never skipped as "no change".
  */
 import type { BookFeed } from '../../../md/feed.js';
 import type { BybitParser } from './parser.js';
@@ -74,6 +76,12 @@ export class BybitBookSync {
     feed.eventMs = p.ts >= 0 ? p.ts : 0;
     feed.recvNs = p.recvNs;
     if (!feed.commit()) this.crossed();
+  }
+
+  /** A book message of this symbol was refused by the parser: the book missed it; resync (counted in resyncs). */
+  rejected(): void {
+    this.reset(true);
+    this.requestResync(this.symbol);
   }
 
   private crossed(): void {

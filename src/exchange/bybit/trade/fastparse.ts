@@ -5,14 +5,15 @@
  *
  * NOT wired into the streams: measured in the same run (bench/suites/orders-parse.ts), it is no faster than
  * JSON.parse on these frames (execution push ~3.3 vs ~3.1 µs, create ack ~1.0 vs ~0.95 µs: long string keys and
- * values, no big-id quoting pass to save), unlike the Binance events (3-3.7x faster). Kept for the benchmark.
+ * values, no big-id quoting pass to save), unlike the Binance events (3-3.7x faster); since it validates the whole
+ * frame and reads the items in two passes (whole or nothing) it is slower (~4.6 vs ~3.2 µs). Kept for the benchmark
+ * and held to the same strict reference as the JSON path by test/fuzz.
  */
 import type { VenueId } from '../../../core/types.js';
-import { Fields, Interner, NameSet, VK, forEachElement, scanObject } from '../../../orders/bytescan.js';
+import { Fields, Interner, NameSet, VK, forEachElement, scanFrame, scanObject } from '../../../orders/bytescan.js';
 import type { ScaleLookup } from '../../../orders/scale.js';
-import { obj } from '../../../orders/json.js';
-import type { OrderEvent } from '../../../orders/types.js';
-import { executionItem, type PrivateHandlers } from './parse.js';
+import { orderEventProblem, type OrderEvent } from '../../../orders/types.js';
+import type { PrivateHandlers } from './parse.js';
 
 const OUTER = new NameSet(['topic', 'data', 'op', 'reqId', 'retCode', 'retMsg']);
 const enum O { topic, data, op, reqId, retCode, retMsg }
@@ -26,14 +27,19 @@ const W_TRADE = 3;
 const W_CREATE = 4;
 const ACK = new NameSet(['orderId', 'orderLinkId']);
 
-/** 'malformedTail': the data array broke after some items (reported); count it as malformed */
-export type FastResult = 'execution' | 'fallback' | 'malformedTail';
+export type FastResult = 'execution' | 'fallback';
 
 export interface CreateAck {
   reqId: string;
   retCode: number;
   orderId: string;
   orderLinkId: string;
+}
+
+/** absent, null or a plain string (the JSON path's optStr without an escape) */
+function optStr(f: Fields, id: number): boolean {
+  const k = f.kind[id];
+  return k === VK.Absent || k === VK.Str || (k === VK.Lit && f.buf[f.start[id]!] === 110); // n(ull)
 }
 
 export class BybitFastParser {
@@ -45,26 +51,36 @@ export class BybitFastParser {
   private out: OrderEvent | undefined;
   private h: PrivateHandlers | undefined;
   private localNs = 0;
+  /** second pass: report the items (the first only checks them) */
+  private emit = false;
   private readonly each = (start: number): number => this.onItem(start);
 
   constructor(private readonly scale: ScaleLookup) {}
 
-  /** A private-stream frame: 'execution' when every item was an execution handled here. */
+  /**
+   * A private-stream frame: 'execution' when every item was read here (and the fills reported); 'fallback' (nothing
+   * reported) for anything else, or when any item is one the JSON path must decide (an escaped string, a field of
+   * the wrong type): the frame is read whole by one path or the other.
+   */
   parsePrivate(buf: Buffer, out: OrderEvent, h: PrivateHandlers, localNs: number): FastResult {
     const f = this.outer;
-    if (scanObject(buf, 0, buf.length, f) < 0) return 'fallback';
+    if (!scanFrame(buf, f)) return 'fallback';
     if (f.word(O.topic, WORDS) !== W_EXECUTION || f.kind[O.data] !== VK.Arr) return 'fallback';
-    // one pass, emitting as it goes; items are handled exactly as parse.ts executionItem does (it skips what it skips)
     this.out = out;
     this.h = h;
     this.localNs = localNs;
-    const r = forEachElement(buf, f.start[O.data]!, f.end[O.data]!, this.each);
+    this.emit = false;
+    let r = forEachElement(buf, f.start[O.data]!, f.end[O.data]!, this.each);
+    if (r >= 0) {
+      this.emit = true;
+      r = forEachElement(buf, f.start[O.data]!, f.end[O.data]!, this.each);
+    }
     this.out = undefined;
     this.h = undefined;
-    // malformed data array: the items before the bad one were reported; the JSON path would throw on the whole frame
-    return r < 0 ? 'malformedTail' : 'execution';
+    return r < 0 ? 'fallback' : 'execution';
   }
 
+  /** one item, as parse.ts executionItem reads it; -1 = the frame goes to the JSON path */
   private onItem(start: number): number {
     const f = this.item;
     const buf = this.outer.buf;
@@ -72,58 +88,54 @@ export class BybitFastParser {
     if (end < 0) return -1;
     const k = f.kind;
     const out = this.out!;
-    if (k[I.symbol] === VK.Escaped || k[I.orderLinkId] === VK.Escaped || k[I.execId] === VK.Escaped || k[I.orderId] === VK.Escaped || k[I.feeCurrency] === VK.Escaped || k[I.category] === VK.Escaped || k[I.execType] === VK.Escaped) {
-      // a string with an escape: this item through JSON.parse (rare)
-      let o;
-      try {
-        o = obj(JSON.parse(buf.toString('utf8', start, end)));
-      } catch {
-        return -1;
-      }
-      if (o) executionItem(o, this.scale, out, this.h!, this.localNs);
-      return end;
-    }
+    if (!f.isStr(I.category) || !optStr(f, I.execType) || !f.isStr(I.symbol)) return -1;
     const cat = f.word(I.category, WORDS);
     const venue: VenueId | undefined = cat === W_LINEAR ? 'bybitLinear' : cat === W_SPOT ? 'bybitSpot' : undefined;
     if (!venue) return end;
     const et = f.word(I.execType, WORDS);
-    const etEmpty = k[I.execType] === VK.Absent || (k[I.execType] === VK.Str && f.end[I.execType] === f.start[I.execType]);
+    const etEmpty = k[I.execType] !== VK.Str || f.end[I.execType] === f.start[I.execType];
     if (et !== W_TRADE && !etEmpty) return end; // funding, settlement, ADL: not our fills
     const symbol = this.symbols.get(f, I.symbol);
     const sc = this.scale(venue, symbol);
     if (!sc) return end;
+    if (!f.isStr(I.orderLinkId) || !f.isStr(I.orderId) || !f.isStr(I.execId) || !optStr(f, I.leavesQty) || !optStr(f, I.feeCurrency) || !f.boolOk(I.isMaker)) return -1;
+    const leavesGiven = k[I.leavesQty] === VK.Str && f.end[I.leavesQty]! > f.start[I.leavesQty]!;
+    const leaves = leavesGiven ? f.decNum(I.leavesQty) : -1;
+    const feeGiven = k[I.execFee] !== VK.Absent && !(k[I.execFee] === VK.Str && f.end[I.execFee] === f.start[I.execFee]);
     out.venue = venue;
     out.symbol = symbol;
     out.kind = 'fill';
     out.clientOrderId = f.text(I.orderLinkId);
     out.exchangeOrderId = f.text(I.orderId);
-    const leavesGiven = k[I.leavesQty] !== VK.Absent && f.end[I.leavesQty]! > f.start[I.leavesQty]!;
-    out.state = leavesGiven && f.num(I.leavesQty) === 0 ? 'FILLED' : 'PARTIALLY_FILLED';
+    out.state = leaves === 0 ? 'FILLED' : 'PARTIALLY_FILLED';
     out.tradeId = f.text(I.execId);
-    out.fillPrice = f.scaled(I.execPrice, sc.priceDecimals);
-    out.fillQty = f.scaled(I.execQty, sc.qtyDecimals);
+    out.fillPrice = f.units(I.execPrice, sc.priceDecimals);
+    out.fillQty = f.units(I.execQty, sc.qtyDecimals);
     out.cumQty = 0;
-    out.fee = f.num(I.execFee);
+    out.fee = feeGiven ? f.decNum(I.execFee) : 0;
     out.feeAsset = k[I.feeCurrency] === VK.Str ? this.assets.get(f, I.feeCurrency) : '';
     out.maker = f.bool(I.isMaker);
     out.orderPrice = 0;
     out.orderQty = 0;
     out.code = 0;
     out.reason = '';
-    out.exchTimeMs = f.num(I.execTime);
+    out.exchTimeMs = k[I.execTime] === VK.Absent ? 0 : f.uint(I.execTime);
     out.localNs = this.localNs;
     out.source = 'stream';
-    this.h!.order(out);
+    if (leaves !== leaves || orderEventProblem(out) !== '') return -1;
+    if (this.emit) this.h!.order(out);
     return end;
   }
 
   /** trade-WS `order.create` ack fields into `out`; false when the frame is something else (use JSON.parse). */
   parseCreateAck(buf: Buffer, out: CreateAck): boolean {
     const f = this.outer;
-    if (scanObject(buf, 0, buf.length, f) < 0) return false;
+    if (!scanFrame(buf, f)) return false;
     if (f.word(O.op, WORDS) !== W_CREATE || f.kind[O.reqId] !== VK.Str || f.kind[O.retCode] !== VK.Lit) return false;
+    const code = f.uint(O.retCode);
+    if (code !== code) return false; // not a plain non-negative integer: JSON.parse decides
     out.reqId = f.text(O.reqId);
-    out.retCode = f.num(O.retCode);
+    out.retCode = code;
     out.orderId = '';
     out.orderLinkId = '';
     if (f.kind[O.data] === VK.Obj) {

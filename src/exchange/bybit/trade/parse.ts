@@ -5,10 +5,14 @@
  * `order` pushes are status updates (fills come from `execution` with their execId, which dedupes them):
  * New -> ack; PartiallyFilled / Filled -> status-only fill (fillQty 0, cumQty); Cancelled / PartiallyFilledCanceled /
  * Deactivated -> cancel; Rejected -> reject.
+ *
+ * A frame is read whole or not at all: one malformed item (a field missing or of the wrong type, a number that is not
+ * an exact decimal) makes the frame 'malformed' and none of its items is reported (the stream owner counts it and
+ * reconciles). The byte path (fastparse.ts) reads the same items the same way.
  */
-import { resetOrderEvent } from '../../../orders/types.js';
+import { orderEventProblem, resetOrderEvent } from '../../../orders/types.js';
 import type { VenueId } from '../../../core/types.js';
-import { arr, idString, num, obj, str, type Json } from '../../../orders/json.js';
+import { arr, boolOk, decNumOf, idOf, idString, num, obj, str, uintOf, unitsOf, type Json } from '../../../orders/json.js';
 import { scaled, type ScaleLookup } from '../../../orders/scale.js';
 import type { ExchangeFill, ExchangeOrder, ExchangePosition, OrderEvent, OrderEventKind, OrderState, TimeInForce } from '../../../orders/types.js';
 import { nowNs } from '../../../latency/clock.js';
@@ -86,22 +90,22 @@ export function parsePrivateFrame(text: string, scale: ScaleLookup, out: OrderEv
     h.op?.(op, msg['success'] === true || msg['retCode'] === 0, str(msg['ret_msg']) || str(msg['retMsg']), str(msg['req_id']));
     return op === 'auth' ? 'auth' : op === 'subscribe' ? 'subscribe' : op === 'pong' || op === 'ping' ? 'pong' : 'other';
   }
-  const topic = str(msg['topic']);
+  const topic = typeof msg['topic'] === 'string' ? msg['topic'] : ''; // a topic of another type is no topic
   const data = arr(msg['data']);
   const base = topic.split('.')[0];
   switch (base) {
     case 'order':
+    case 'execution': {
+      // whole or nothing: every item is checked before the first is reported
+      if (!Array.isArray(msg['data'])) return 'malformed';
+      const item = base === 'order' ? orderItem : executionItem;
       for (const it of data) {
         const o = obj(it);
-        if (o) orderItem(o, scale, out, h, localNs);
+        if (!o || item(o, scale, out, localNs) === 'bad') return 'malformed';
       }
-      return 'order';
-    case 'execution':
-      for (const it of data) {
-        const o = obj(it);
-        if (o) executionItem(o, scale, out, h, localNs);
-      }
-      return 'execution';
+      for (const it of data) if (item(obj(it)!, scale, out, localNs) === 'event') h.order(out);
+      return base === 'order' ? 'order' : 'execution';
+    }
     case 'position': {
       const list: ExchangePosition[] = [];
       for (const it of data) {
@@ -120,50 +124,89 @@ export function parsePrivateFrame(text: string, scale: ScaleLookup, out: OrderEv
   }
 }
 
-function orderItem(o: Json, scale: ScaleLookup, out: OrderEvent, h: PrivateHandlers, localNs: number): void {
-  const venue = venueOfCategory(str(o['category']));
-  if (!venue) return;
-  const symbol = str(o['symbol']);
-  const sc = scale(venue, symbol);
-  if (!sc) return;
-  reset(out, venue);
-  out.symbol = symbol;
-  out.state = mapStatus(str(o['orderStatus']));
-  out.kind = kindOf(out.state);
-  out.clientOrderId = str(o['orderLinkId']);
-  out.exchangeOrderId = idString(o['orderId']);
-  out.cumQty = scaled(o['cumExecQty'], sc.qtyDecimals);
-  const rr = str(o['rejectReason']);
-  if (rr !== '' && rr !== 'EC_NoError') out.reason = rr; // e.g. a post-only accepted then cancelled: EC_PostOnlyWillTakeLiquidity
-  out.exchTimeMs = num(o['updatedTime']);
-  out.localNs = localNs;
-  h.order(out);
+/** What one `order` / `execution` item is: an event (now in `out`), one that is not ours ('skip'), or malformed. */
+export type ItemResult = 'event' | 'skip' | 'bad';
+
+/** absent -> 0, else a non-negative integer (NaN: not one) */
+function optUint(v: unknown): number {
+  return v === undefined ? 0 : uintOf(v);
 }
 
-export function executionItem(o: Json, scale: ScaleLookup, out: OrderEvent, h: PrivateHandlers, localNs: number): void {
-  const venue = venueOfCategory(str(o['category']));
-  if (!venue) return;
-  const t = str(o['execType']);
-  if (t !== 'Trade' && t !== '') return; // funding, settlement, ADL... are not our fills
-  const symbol = str(o['symbol']);
+/** absent or null -> '', a string -> itself, anything else -> undefined (malformed) */
+function optStr(v: unknown): string | undefined {
+  return v === undefined || v === null ? '' : typeof v === 'string' ? v : undefined;
+}
+
+/**
+ * An `order` push item into `out`. Strict: category, symbol, orderStatus, orderLinkId strings, orderId an id,
+ * cumExecQty a decimal string, rejectReason a string, updatedTime an integer; another category or an unknown symbol
+ * is not ours ('skip').
+ */
+export function orderItem(o: Json, scale: ScaleLookup, out: OrderEvent, localNs: number): ItemResult {
+  const cat = o['category'];
+  const symbol = o['symbol'];
+  if (typeof cat !== 'string' || typeof symbol !== 'string') return 'bad';
+  const venue = venueOfCategory(cat);
+  if (!venue) return 'skip';
   const sc = scale(venue, symbol);
-  if (!sc) return;
+  if (!sc) return 'skip';
+  const status = o['orderStatus'];
+  const link = o['orderLinkId'];
+  const id = idOf(o['orderId']);
+  const rr = optStr(o['rejectReason']);
+  if (typeof status !== 'string' || typeof link !== 'string' || id === undefined || rr === undefined) return 'bad';
+  reset(out, venue);
+  out.symbol = symbol;
+  out.state = mapStatus(status);
+  out.kind = kindOf(out.state);
+  out.clientOrderId = link;
+  out.exchangeOrderId = id;
+  out.cumQty = unitsOf(o['cumExecQty'], sc.qtyDecimals);
+  if (rr !== '' && rr !== 'EC_NoError') out.reason = rr; // e.g. a post-only accepted then cancelled: EC_PostOnlyWillTakeLiquidity
+  out.exchTimeMs = optUint(o['updatedTime']);
+  out.localNs = localNs;
+  return orderEventProblem(out) === '' ? 'event' : 'bad';
+}
+
+/**
+ * An `execution` item into `out`. Strict: category, symbol, orderLinkId strings, orderId and execId ids, execPrice
+ * and execQty decimal strings, execFee a decimal string ('' or absent: 0), leavesQty a decimal string or '',
+ * feeCurrency a string, isMaker a boolean, execTime an integer. Funding, settlement, ADL (execType) and other
+ * categories or symbols are not our fills ('skip').
+ */
+export function executionItem(o: Json, scale: ScaleLookup, out: OrderEvent, localNs: number): ItemResult {
+  const cat = o['category'];
+  const t = optStr(o['execType']);
+  const symbol = o['symbol'];
+  if (typeof cat !== 'string' || t === undefined || typeof symbol !== 'string') return 'bad';
+  const venue = venueOfCategory(cat);
+  if (!venue) return 'skip';
+  if (t !== 'Trade' && t !== '') return 'skip'; // funding, settlement, ADL... are not our fills
+  const sc = scale(venue, symbol);
+  if (!sc) return 'skip';
+  const link = o['orderLinkId'];
+  const id = idOf(o['orderId']);
+  const execId = idOf(o['execId']);
+  const leaves = optStr(o['leavesQty']);
+  const feeAsset = optStr(o['feeCurrency']);
+  const fee = o['execFee'];
+  if (typeof link !== 'string' || id === undefined || execId === undefined || leaves === undefined || feeAsset === undefined || !boolOk(o['isMaker'])) return 'bad';
+  const leavesN = leaves === '' ? -1 : decNumOf(leaves);
   reset(out, venue);
   out.symbol = symbol;
   out.kind = 'fill';
-  out.clientOrderId = str(o['orderLinkId']);
-  out.exchangeOrderId = idString(o['orderId']);
-  const leaves = str(o['leavesQty']);
-  out.state = leaves !== '' && Number(leaves) === 0 ? 'FILLED' : 'PARTIALLY_FILLED';
-  out.tradeId = str(o['execId']);
-  out.fillPrice = scaled(o['execPrice'], sc.priceDecimals);
-  out.fillQty = scaled(o['execQty'], sc.qtyDecimals);
-  out.fee = num(o['execFee']);
-  out.feeAsset = str(o['feeCurrency']);
+  out.clientOrderId = link;
+  out.exchangeOrderId = id;
+  out.state = leavesN === 0 ? 'FILLED' : 'PARTIALLY_FILLED';
+  out.tradeId = execId;
+  out.fillPrice = unitsOf(o['execPrice'], sc.priceDecimals);
+  out.fillQty = unitsOf(o['execQty'], sc.qtyDecimals);
+  out.fee = fee === undefined || fee === '' ? 0 : decNumOf(fee);
+  out.feeAsset = feeAsset;
   out.maker = o['isMaker'] === true;
-  out.exchTimeMs = num(o['execTime']);
+  out.exchTimeMs = optUint(o['execTime']);
   out.localNs = localNs;
-  h.order(out);
+  return leavesN === leavesN && orderEventProblem(out) === '' ? 'event' : 'bad';
 }
 
 export function toExchangePosition(p: Json, scale: ScaleLookup): ExchangePosition | undefined {

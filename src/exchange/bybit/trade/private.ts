@@ -98,7 +98,13 @@ export class BybitPrivateStream {
     // JSON.parse for every frame: the byte-level parser (fastparse.ts) measured no faster on Bybit's execution
     // pushes (bench/suites/orders-parse.ts: 3.3 vs 3.1 µs), so it is not used here
     const k = parsePrivateFrame(data.toString('utf8'), this.o.scale, this.ev, this.handlers, recvNs);
-    if (k === 'malformed') this.counts.malformed++;
+    if (k === 'malformed') {
+      // nothing of the frame was reported (whole or nothing): it may have carried a fill, so learn what it said from
+      // the exchange (order states, trade history), as after a stream gap
+      const n = ++this.counts.malformed;
+      if (Number.isInteger(Math.log10(n))) log().warn({ count: n, frame: data.toString('latin1', 0, Math.min(data.length, 200)) }, 'bybit private frame rejected: reconciling');
+      this.o.onResubscribed?.();
+    }
   }
 
   async start(): Promise<void> {
