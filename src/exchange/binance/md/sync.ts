@@ -167,7 +167,7 @@ export class BinanceBookSync {
    * missed an update, so it starts over from a snapshot (counted in resyncs), never skipping it as "no change".
    */
   rejected(): void {
-    this.reset(true);
+    this.reset(ResyncReason.RejectedDiff);
     this.requestNow();
   }
 

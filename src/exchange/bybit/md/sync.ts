@@ -80,7 +80,7 @@ export class BybitBookSync {
 
   /** A book message of this symbol was refused by the parser: the book missed it; resync (counted in resyncs). */
   rejected(): void {
-    this.reset(true);
+    this.reset(ResyncReason.RejectedDiff);
     this.requestResync(this.symbol);
   }
 
