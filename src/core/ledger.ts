@@ -182,8 +182,16 @@ export class Ledger {
     return counted;
   }
 
-  /** Book a fill on a slot (also used for fills learned by reconciliation). */
+  /**
+   * Book a fill on a slot (also used for fills learned by reconciliation and replayed from the journal). The
+   * boundary of the positions: a price, quantity or fee that is not a finite number (or a negative quantity or
+   * price) throws, so that it can never make PnL NaN and blind the drawdown trigger. The order owner refuses such
+   * events before they get here; this guards every other path (reconciliation, recovery).
+   */
   fillAt(slot: number, side: Side, price: number, qty: number, fee: number, feeInQuote: boolean): void {
+    if (!(price >= 0 && price < Infinity && qty >= 0 && qty < Infinity && fee > -Infinity && fee < Infinity)) {
+      throw new RangeError(`refused to book a fill with price ${price}, qty ${qty}, fee ${fee} on slot ${slot}`);
+    }
     const notional = (price / (this.pScale[slot] as number)) * (qty / (this.qScale[slot] as number));
     if (side === 'BUY') {
       this.position[slot]! += qty;

@@ -110,6 +110,8 @@ export async function reconcile(engine: Engine, orphans: 'adopt' | 'cancel' = 'c
   for (const p of pos) {
     const slot = engine.slotOf(p.venue, p.symbol);
     if (slot < 0) continue;
+    // a position the venue reports must be numbers: a wrong one fails reconciliation (and so the start), never the ledger
+    if (!Number.isFinite(p.qty) || !Number.isFinite(p.entryPrice)) throw new Error(`${p.venue}:${p.symbol}: the venue reported a position that is not a number (qty ${p.qty}, entry price ${p.entryPrice})`);
     const diff = p.qty - (ledger.position[slot] as number);
     if (diff !== 0) {
       rep.positionAdjustments.push({ instrument: `${p.venue}:${p.symbol}`, ledger: ledger.position[slot] as number, exchange: p.qty });

@@ -83,4 +83,16 @@ describe('ledger', () => {
     expect(b.position[0]).toBe(1);
     expect(b.unknownFills).toBe(0);
   });
+
+  it('refuses to book a fill whose price, quantity or fee is not a finite number (positions and PnL stay numbers)', () => {
+    const l = new Ledger(ins, 1);
+    expect(() => l.fillAt(0, 'BUY', Number.NaN, 1, 0, false)).toThrow(RangeError);
+    expect(() => l.fillAt(0, 'BUY', 970_000, Number.NaN, 0, false)).toThrow(RangeError);
+    expect(() => l.fillAt(0, 'SELL', 970_000, 1, Number.POSITIVE_INFINITY, false)).toThrow(RangeError);
+    expect(() => l.fillAt(0, 'SELL', 970_000, -1, 0, false)).toThrow(RangeError);
+    expect(l.position[0]).toBe(0);
+    expect(Number.isFinite(l.pnl(() => 970_000))).toBe(true);
+    l.fillAt(0, 'BUY', 970_000, 1, 0, false);
+    expect(l.position[0]).toBe(1);
+  });
 });
