@@ -28,6 +28,10 @@
  * so the WS API session logs on and WS orders carry no per-request signature (`TICKWIRE_W2W_ED25519=0` to compare).
  * The engine runs with the deployment launcher's V8 flags (64 MB young generation; `TICKWIRE_W2W_SEMI_SPACE_MB`).
  * `gapMs` (default 2) after each arrival lets the order's ack and stream events land before the next trigger.
+ * Nothing but the triggers moves the two books: the harness waits for the floor's first echo and the engine's first
+ * order by moving the touch the same way, and a trigger that did not move the touch throws (a harness fault, never
+ * counted as a trigger the answering side lost). A lost trigger is one unanswered within `timeoutMs`, or answered
+ * with wire stamps that do not belong to it; each is logged with its reason.
  * Needs the build (`npm run build`): the engine process runs dist/src/core/run.js.
  * `TICKWIRE_W2W_CPU_PROF=<dir>`: the engine process writes a V8 CPU profile there (`--cpu-prof`) when it stops.
  */
@@ -112,24 +116,34 @@ export interface SimPairResult {
   floorAlone: W2wSide;
 }
 
-/** Toggles one book's touch by a tick per call (see the header). */
-function toucher(book: MatchingBook): () => void {
-  const ba = book.bestAsk();
-  if (!ba) throw new Error(`${book.instrument.symbol}: empty ask side`);
-  const px = ba.priceTicks;
-  const synth = book.syntheticQty('SELL', px);
+/**
+ * Moves one book's touch per call (see the header), alternating: up lifts the synthetic best ask and bids at its
+ * price (the bid rises to the old ask, the ask to the next level); down restores both. The price is read from the
+ * book at each up move, not once: other traffic (such as the generator traffic this harness once fed while it
+ * waited for the engine's first quote) moves the touch, and a toggle of a price that is no longer at the touch is
+ * no trigger at all (the engine rightly sends nothing; the harness used to count that as a lost trigger).
+ * Returns the touch (bid and ask prices) before the move, so that the caller can check the move happened.
+ */
+export function touchMover(book: MatchingBook): () => { bid: number; ask: number } {
   let up = false;
+  let px = 0;
+  let qty = 0;
   return () => {
-    // up: lift the best ask's synthetic level and bid at its price (touch +1 tick); down: the reverse
+    const before = { bid: book.bestBidPrice(), ask: book.bestAskPrice() };
     book.beginBatch();
     if (!up) {
+      px = before.ask;
+      qty = px > 0 ? book.syntheticQty('SELL', px) : 0;
+      // only synthetic liquidity moves without a trade: a user order at the touch would be matched instead
+      if (qty <= 0) throw new Error(`wire2wire: ${book.instrument.symbol}: the best ask (${px}) holds no synthetic liquidity to move`);
       book.setSynthetic('SELL', px, 0);
-      book.setSynthetic('BUY', px, synth > 0 ? synth : 1000);
+      book.setSynthetic('BUY', px, qty);
     } else {
       book.setSynthetic('BUY', px, 0);
-      book.setSynthetic('SELL', px, synth > 0 ? synth : 1000);
+      book.setSynthetic('SELL', px, qty);
     }
     up = !up;
+    return before;
   };
 }
 
@@ -232,12 +246,14 @@ process.exit(r.code);
 
     let onOrder: ((t: number, wireIn: number) => void) | undefined;
     let quoted = false;
+    let lastOrderMs = 0;
     const listener: SimBookListener = {
       onLevels: () => undefined,
       onTrade: () => undefined,
       onOrder: (_sym: string, _o: SimOrder) => {
         const t = nowNs();
         quoted = true;
+        lastOrderMs = Date.now();
         const f = onOrder;
         onOrder = undefined;
         f?.(t, lastInNs);
@@ -246,24 +262,35 @@ process.exit(r.code);
     engineBook.addListener(listener);
     try {
       const quoteTimeout = opts.quoteTimeoutMs ?? 30_000;
-      /** feed generator traffic until `done()` (the floor echoed a frame / the engine sent an order) */
-      const feedUntil = async (done: () => boolean, what: string): Promise<void> => {
+      /** `feed()` every 20 ms until `done()` (the floor echoed a frame / the engine sent an order) */
+      const feedUntil = async (feed: () => void, done: () => boolean, what: string): Promise<void> => {
         const t0 = Date.now();
         while (!done()) {
           if (exited) throw new Error(`wire2wire: the ${exited} process exited before answering`);
           if (Date.now() - t0 > quoteTimeout) throw new Error(`wire2wire: no ${what} within ${quoteTimeout} ms`);
-          sim!.generator.produce(5);
+          feed();
           await new Promise((r) => setTimeout(r, 20));
         }
       };
+      const moveEngine = touchMover(engineBook);
+      const moveFloor = touchMover(floorBook);
+      /** one trigger on `book`: move its touch (frames go out at endBatch); a move that left the touch where it
+       * was is no trigger, so it is a fault of this harness, never a trigger the answering side lost */
+      const trigger = (book: MatchingBook, move: () => { bid: number; ask: number }, onFramesOut: () => void, i: number): void => {
+        const before = move();
+        onFramesOut();
+        book.endBatch();
+        if (book.bestBidPrice() === before.bid && book.bestAskPrice() === before.ask) {
+          throw new Error(`wire2wire: trigger ${i} did not move ${book.instrument.symbol}'s touch (${before.bid}/${before.ask}): a harness fault`);
+        }
+      };
       let echoed = false;
-      await feedUntil(() => {
+      // the floor's books move by the same touch moves as its triggers: no other traffic reaches the books
+      await feedUntil(() => trigger(floorBook, moveFloor, () => undefined, -1), () => {
         if (!echoed && !onEcho) onEcho = () => (echoed = true);
         return echoed;
       }, 'floor echo');
       onEcho = undefined;
-      const moveEngine = toucher(engineBook);
-      const moveFloor = toucher(floorBook);
       const newHist = (): ReturnType<typeof buildHistogram> => buildHistogram(10_000_000_000, 64);
       const wide = newHist();
       // warm-up not recorded: the echo floor's rule (min(2000, N/10)), so both are timed after V8 compiled their paths
@@ -297,21 +324,26 @@ process.exit(r.code);
             if (side === 'engine') onOrder = done;
             else onEcho = (t) => done(t, t);
           });
-          if (side === 'engine') moveEngine();
-          else moveFloor();
-          wireOutNs = 0;
-          armed = true;
-          const sent = nowNs();
-          (side === 'engine' ? engineBook : floorBook).endBatch();
+          let sent = 0;
+          trigger(side === 'engine' ? engineBook : floorBook, side === 'engine' ? moveEngine : moveFloor, () => {
+            wireOutNs = 0;
+            armed = true;
+            sent = nowNs();
+          }, i);
           armed = false;
           const t = await arrived;
           const tl = out[side]!;
-          if (t < 0) tl.lost++;
-          else if (i >= skip) {
+          if (t < 0) {
+            tl.lost++;
+            log(`${label} ${opts.transport}: trigger ${i} (${side}) lost: no answer within ${timeoutMs} ms`);
+          } else if (i >= skip) {
             if (side === 'engine') wide.recordValue(Math.max(0, Math.round(t - sent)));
             // both wire stamps must belong to this trigger: the frame went out, and the answer was read after it
             if (wireOutNs > 0 && wireIn > wireOutNs) tl.hist.recordValue(Math.round(wireIn - wireOutNs));
-            else tl.lost++;
+            else {
+              tl.lost++;
+              log(`${label} ${opts.transport}: trigger ${i} (${side}) lost: ${wireOutNs > 0 ? 'answer read before its frame went out' : 'no frame went out'}`);
+            }
           }
           if (Date.now() - lastLog >= 5000) {
             lastLog = Date.now();
@@ -328,8 +360,14 @@ process.exit(r.code);
       // --- the engine, then engine and floor interleaved trigger by trigger
       engine = spawnPinned(opts.clientCpu, [...v8, ...prof, '--input-type=module', '-e', src], env, tmp);
       engine.once('exit', () => (exited ||= 'engine'));
-      await feedUntil(() => quoted, 'engine order');
-      await new Promise((r) => setTimeout(r, 1000)); // acks in
+      // the engine's first order: move its touch until it answers (the first touch it sees is its baseline)
+      await feedUntil(() => trigger(engineBook, moveEngine, () => undefined, -1), () => quoted, 'engine order');
+      // settle: the answers to those moves, and their acks, land before the first timed trigger (quiet for 500 ms)
+      const settle0 = Date.now();
+      while (Date.now() - lastOrderMs < 500) {
+        if (Date.now() - settle0 > quoteTimeout) throw new Error(`wire2wire: the engine's orders did not settle within ${quoteTimeout} ms`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
       const eng = tally();
       const flo = tally();
       const durationMs = await run('engine+floor', 2 * (warm + opts.triggers), 2 * warm, (i) => ((i & 1) === 0 ? 'engine' : 'floor'), { engine: eng, floor: flo });

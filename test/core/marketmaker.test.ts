@@ -5,6 +5,7 @@ import { makeInstrument } from '../../src/sim/core/instruments.js';
 import { CANCEL_RETRY_NS, MarketMaker, REFUSAL_BACKOFF_NS } from '../../src/strategy/marketmaker.js';
 import { blankOrderEvent, type OrderApi, type OrderEvent, type OrderRequest } from '../../src/orders/types.js';
 import { testConfig } from './helpers.js';
+import { expectNoAllocation } from '../helpers/alloc.js';
 
 /** Records what the strategy asks for (the strategy's own logic under test, no exchange involved). */
 function recorder() {
@@ -237,14 +238,7 @@ describe('market maker', () => {
       }
     };
     run(2e5);
-    let clean = 0;
-    for (let t = 0; t < 5; t++) {
-      const before = process.memoryUsage().heapUsed;
-      run(1e5);
-      const grew = process.memoryUsage().heapUsed - before;
-      if (grew >= 0 && grew < 512 * 1024) clean++;
-    }
-    expect(clean).toBeGreaterThanOrEqual(3);
+    expectNoAllocation('market maker onBook', run, 1e5);
     expect(mm.placed).toBe(2);
   });
 });

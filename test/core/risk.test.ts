@@ -5,6 +5,7 @@ import { makeInstrument } from '../../src/sim/core/instruments.js';
 import { PreTradeRisk, REFUSAL_NAMES, Refusal } from '../../src/risk/pretrade.js';
 import type { OrderRequest } from '../../src/orders/types.js';
 import { testConfig } from './helpers.js';
+import { expectNoAllocation } from '../helpers/alloc.js';
 
 // BTCUSDT spot: price 0.01 (2 decimals), qty 0.00001 (5 decimals). Mid 97,000.00 = 9_700_000 units.
 function setup(risk: Record<string, unknown> = {}) {
@@ -130,32 +131,24 @@ describe('pre-trade risk', () => {
     const { r } = setup({ maxOrdersPerSecond: 1 });
     const req = buy(10);
     for (let i = 0; i < 2e5; i++) r.check(req, i);
-    // 1e5 checks allocating even 16 B each would add 1.6 MB per trial; a GC inside a trial makes it shrink, so:
-    // most trials must show (almost) no growth.
-    let clean = 0;
-    for (let t = 0; t < 5; t++) {
-      const before = process.memoryUsage().heapUsed;
-      for (let i = 0; i < 1e5; i++) r.check(req, i);
-      const grew = process.memoryUsage().heapUsed - before;
-      if (grew >= 0 && grew < 512 * 1024) clean++;
-    }
-    expect(clean).toBeGreaterThanOrEqual(3);
-    expect(r.refusals[Refusal.MaxOrderRate]).toBe(7e5 - 1); // the first one passed
+    let calls = 2e5;
+    expectNoAllocation('risk check', (n) => {
+      for (let i = 0; i < n; i++) r.check(req, i);
+      calls += n;
+    }, 1e5);
+    expect(r.refusals[Refusal.MaxOrderRate]).toBe(calls - 1); // the first one passed
   });
 
   it('check allocates nothing on the manual path either', () => {
     const { r } = setup({ maxManualOrdersPerSecond: 1 });
     const req = buy(10);
     for (let i = 0; i < 2e5; i++) r.check(req, i, true);
-    let clean = 0;
-    for (let t = 0; t < 5; t++) {
-      const before = process.memoryUsage().heapUsed;
-      for (let i = 0; i < 1e5; i++) r.check(req, i, true);
-      const grew = process.memoryUsage().heapUsed - before;
-      if (grew >= 0 && grew < 512 * 1024) clean++;
-    }
-    expect(clean).toBeGreaterThanOrEqual(3);
-    expect(r.refusals[Refusal.MaxManualOrderRate]).toBe(7e5 - 1);
+    let calls = 2e5;
+    expectNoAllocation('risk check (manual)', (n) => {
+      for (let i = 0; i < n; i++) r.check(req, i, true);
+      calls += n;
+    }, 1e5);
+    expect(r.refusals[Refusal.MaxManualOrderRate]).toBe(calls - 1);
     expect(r.refusals[Refusal.MaxOrderRate]).toBe(0);
   });
 });

@@ -3,7 +3,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main, runWire2Wire, triggerFrame, type W2wResult } from '../../src/latency/wire2wire.js';
-import { builtRunModule, runSimPair } from '../../src/latency/w2wengine.js';
+import { builtRunModule, runSimPair, touchMover } from '../../src/latency/w2wengine.js';
+import { startSim } from '../../src/sim/index.js';
+import type { MatchingBook } from '../../src/sim/core/book.js';
 
 const built = builtRunModule();
 if (!built) process.stderr.write('\n!!! wire2wire engine-path test SKIPPED: dist/ is missing (npm run build) !!!\n\n');
@@ -56,7 +58,11 @@ describe('wire2wire harness (floor)', () => {
       // 300 triggers is 6x Binance spot's default 50 orders / 10 s: passes only with the venue's lifted limits
       // read by the gateway from exchangeInfo, and with one order per trigger (trigger follower)
       for (const transport of ['rest', 'ws'] as const) {
-        const { engine: e, floor, floorAlone } = await runSimPair({ triggers: 300, transport, gapMs: 1, warmup: 10, timeoutMs: 3000, quoteTimeoutMs: 25_000 });
+        // a trigger unanswered for 10 s is lost (the answer takes ~1-10 ms even beside CPU hogs); the harness logs each
+        // lost trigger with its reason
+        const { engine: e, floor, floorAlone } = await runSimPair({
+          triggers: 300, transport, gapMs: 1, warmup: 10, timeoutMs: 10_000, quoteTimeoutMs: 25_000, log: (l) => process.stderr.write(`${l}\n`),
+        });
         expect(e.kind).toBe('engine');
         expect(e.lost).toBe(0);
         expect(e.latencyUs.count).toBe(300);
@@ -75,5 +81,30 @@ describe('wire2wire harness (floor)', () => {
 
   it('trigger frames carry their sequence at a fixed offset', () => {
     expect(triggerFrame(42).slice(0, 18)).toBe('{"s":"0000000042",');
+  });
+});
+
+describe('wire2wire engine path: triggers', () => {
+  it('every trigger moves the touch, also after other traffic moved the book (a toggle of a stale price is no trigger)', async () => {
+    // the lost trigger of issue 11: the harness captured the touch price once, then fed generator traffic while
+    // the engine started (longer on a loaded machine); the book drifted, the first toggle left the touch where it
+    // was, the engine rightly sent nothing, and the harness counted a lost trigger
+    const sim = await startSim({ venues: ['binanceSpot'], symbols: ['BTCUSDT'], generatorMode: 'manual', depthIntervalMs: 0, seed: 1 });
+    try {
+      const book = sim.books.get('binanceSpot')?.get('BTCUSDT') as MatchingBook;
+      const move = touchMover(book);
+      for (let round = 0; round < 5; round++) {
+        const start = { bid: book.bestBidPrice(), ask: book.bestAskPrice() };
+        sim.generator.produce(400); // other traffic between triggers: the touch drifts
+        expect({ bid: book.bestBidPrice(), ask: book.bestAskPrice() }).not.toEqual(start);
+        for (let i = 0; i < 4; i++) {
+          const before = move();
+          book.endBatch();
+          expect({ bid: book.bestBidPrice(), ask: book.bestAskPrice() }).not.toEqual(before);
+        }
+      }
+    } finally {
+      await sim.close();
+    }
   });
 });
