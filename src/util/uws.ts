@@ -14,7 +14,7 @@
  */
 import { createRequire } from 'node:module';
 import type * as UwsTypes from '@trufflesuite/uws-js-unofficial';
-import { uwsCompat } from './uwscompat.js';
+import { isCompatListenSocket, uwsCompat } from './uwscompat.js';
 
 export type Uws = typeof UwsTypes;
 export type TemplatedApp = UwsTypes.TemplatedApp;
@@ -84,6 +84,26 @@ export function loadNative(errors: string[] = []): { uws: Uws; source: string } 
     errors.push(`@trufflesuite/uws-js-unofficial: ${firstLine(e)}`);
   }
   return undefined;
+}
+
+/** The port a listen socket is bound to, on whichever server made it (tests run both in one process). */
+export function listenPort(s: ListenSocket): number {
+  if (isCompatListenSocket(s)) return uwsCompat.us_socket_local_port(s as unknown as UwsTypes.us_socket);
+  return nativeFor().us_socket_local_port(s as unknown as UwsTypes.us_socket);
+}
+
+/** Stop a listen socket, on whichever server made it. */
+export function closeListenSocket(s: ListenSocket): void {
+  if (isCompatListenSocket(s)) uwsCompat.us_listen_socket_close(s);
+  else nativeFor().us_listen_socket_close(s);
+}
+
+/** the native module behind a native listen socket */
+function nativeFor(): Uws {
+  if (cached?.native) return cached.uws;
+  const n = loadNative();
+  if (!n) throw new Error('a native uWS listen socket, but no native build loads');
+  return n.uws;
 }
 
 /** Shorthand used by servers: the loaded module. */

@@ -17,7 +17,7 @@
  *    last call has isLast = true (an empty chunk when there is no body).
  *  - WebSocket: messages as ArrayBuffer (detached after the callback), `send` returns 1 (sent), 0 (buffered:
  *    backpressure) or 2 (dropped: buffered amount already above maxBackpressure, default 64 KiB). `end(code, msg)`
- *    and `close()` (abrupt, code 1006) run the close handler synchronously; after it every method throws. Pub/sub per
+ *    and `close()` (abrupt, code 1006) run the close handler synchronously; after it every method but getUserData throws. Pub/sub per
  *    App (`ws.publish` skips the sender); a closing socket leaves its topics before its close handler runs.
  *    idleTimeout (s, 0 = off, else >= 8): no frame received for that long closes the socket (1006); with
  *    sendPingsAutomatically (default on) a ping goes out a margin (4/8/16 s) before. maxPayloadLength (default
@@ -34,9 +34,11 @@ type RecognizedString = U.RecognizedString;
 type Handler = (res: U.HttpResponse, req: U.HttpRequest) => void | Promise<void>;
 
 const EMPTY = new ArrayBuffer(0);
-const INVALID_REQ = 'Using uWS.HttpRequest past its request handler return is forbidden (it is stack allocated).';
-const INVALID_RES = 'Invalid access of discarded (aborted or ended) uWS.HttpResponse (compat server).';
-const INVALID_WS = 'Invalid access of closed uWS.WebSocket (compat server).';
+// the native builds' texts
+const INVALID_REQ = 'uWS.HttpRequest must not be accessed after await or route handler return. See documentation for uWS.HttpRequest and consult the user manual.';
+const INVALID_RES =
+  'uWS.HttpResponse must not be accessed after uWS.HttpResponse.onAborted callback, or after a successful response. See documentation for uWS.HttpResponse and consult the user manual.';
+const INVALID_WS = 'Invalid access of closed uWS.WebSocket/SSLWebSocket.';
 const NO_ANSWER = 'Returning from a request handler without responding or attaching an onAborted handler is forbidden!';
 
 /** uWS send results */
@@ -485,11 +487,19 @@ class CompatWebSocket<T> {
       this.received();
       if (b.pong && !this.closed) lend(data, (ab) => b.pong!(this, ab));
     });
-    sock.on('error', () => {
-      // a protocol error (oversized or invalid frame): ws drops the connection, as uWS does; 'close' follows
-      this.errored = true;
+    // A protocol error (oversized message, invalid UTF-8 or frame): uWS drops the connection without a close frame
+    // (the client sees 1006) and reports 1006 with the reason to the close handler. ws would send a close frame
+    // (1009, 1007, 1002) first, so drop the socket before ws's own handler runs.
+    const receiver = (sock as unknown as { _receiver?: NodeJS.EventEmitter })._receiver;
+    receiver?.prependListener('error', (err: Error & { code?: string }) => {
+      this.errorReason = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'Received too big message' : err.message;
+      (sock as unknown as { _socket?: Socket })._socket?.destroy();
     });
-    sock.on('close', (code: number, reason: Buffer) => this.finish(this.errored ? 1006 : code, reason));
+    sock.on('error', () => undefined); // reported through 'close'
+    sock.on('close', (code: number, reason: Buffer) => {
+      if (this.errorReason !== undefined) this.finish(1006, Buffer.from(this.errorReason));
+      else this.finish(code, reason);
+    });
     if (b.drain) {
       const drain = b.drain;
       (sock as unknown as { _socket: Socket })._socket.on('drain', () => {
@@ -501,7 +511,7 @@ class CompatWebSocket<T> {
       this.timer.unref();
     }
   }
-  private errored = false;
+  private errorReason: string | undefined;
 
   private received(): void {
     if (this.timer) {
@@ -518,7 +528,8 @@ class CompatWebSocket<T> {
       this.timer.unref();
       return;
     }
-    this.close();
+    this.sock.terminate();
+    this.finish(1006, Buffer.from('WebSocket timed out from inactivity'));
   }
 
   /** leave every topic, then tell the behaviour (once) */
@@ -634,17 +645,24 @@ class CompatWebSocket<T> {
     this.check();
     return toArrayBuffer(this.remote);
   }
+  /** valid after close too (uWS keeps the user data until the close handler's caller is done) */
   getUserData(): T {
-    this.check();
     return this.userData;
   }
 }
 
 // ------------------------------------------------------------------------------------------------ app
 
-interface CompatListenSocket {
-  server: Server;
-  port: number;
+class CompatListenSocket {
+  constructor(
+    readonly server: Server,
+    readonly port: number,
+  ) {}
+}
+
+/** A listen socket of the compat server (rather than a native one). */
+export function isCompatListenSocket(s: unknown): boolean {
+  return s instanceof CompatListenSocket;
 }
 
 const HTTP_IDLE_MS = 10_000; // uWS's HTTP idle timeout
@@ -726,7 +744,7 @@ export class CompatApp {
     server.listen(port, host, () => {
       server.off('error', fail);
       const addr = server.address();
-      const token: CompatListenSocket = { server, port: typeof addr === 'object' && addr ? addr.port : port };
+      const token = new CompatListenSocket(server, typeof addr === 'object' && addr ? addr.port : port);
       cb(token as unknown as U.us_listen_socket);
     });
     return this;
