@@ -16,7 +16,9 @@
  *    ended response throws. `onData` chunks are ArrayBuffers detached after the callback (copy what you keep); the
  *    last call has isLast = true (an empty chunk when there is no body).
  *  - WebSocket: messages as ArrayBuffer (detached after the callback), `send` returns 1 (sent), 0 (buffered:
- *    backpressure) or 2 (dropped: buffered amount already above maxBackpressure, default 64 KiB). `end(code, msg)`
+ *    backpressure) or 2 (dropped: buffered amount already above maxBackpressure, default 64 KiB). Published
+ *    messages are written in one batch per socket once the publishing callback is done (as uWS drains its topic
+ *    tree), direct sends at once. `end(code, msg)`
  *    and `close()` (abrupt, code 1006) run the close handler synchronously; after it every method but getUserData throws. Pub/sub per
  *    App (`ws.publish` skips the sender); a closing socket leaves its topics before its close handler runs.
  *    idleTimeout (s, 0 = off, else >= 8): no frame received for that long closes the socket (1006); with
@@ -557,6 +559,15 @@ class CompatWebSocket<T> {
     sock.send(data, isBinary ? SEND_BINARY : SEND_TEXT);
     return sock.bufferedAmount > 0 ? BACKPRESSURE : SUCCESS;
   }
+  /** publish: like sendData, but the socket stays corked until the app's flush (one write per socket per tick) */
+  sendBatched(data: string | Buffer, isBinary: boolean): void {
+    const s = (this.sock as unknown as { _socket?: Socket })._socket;
+    if (s && !s.destroyed && s.writableCorked === 0) {
+      s.cork();
+      this.app.uncorkSoon(s);
+    }
+    this.sendData(data, isBinary);
+  }
   send(message: RecognizedString, isBinary = false, _compress = false): number {
     this.check();
     return this.sendData(bytes(message), isBinary);
@@ -777,8 +788,21 @@ export class CompatApp {
     const subs = this.topics.get(text(topic));
     if (!subs || subs.size === 0) return true;
     const data = typeof message === 'string' ? Buffer.from(message) : bytes(message); // encoded once for all
-    for (const ws of subs) if (ws !== from) ws.sendData(data, isBinary);
+    for (const ws of subs) if (ws !== from) ws.sendBatched(data, isBinary);
     return true;
+  }
+  private readonly corked: Socket[] = [];
+  private flushQueued = false;
+  /** @internal uncork `s` once the current callback is done: uWS too drains published messages in batches */
+  uncorkSoon(s: Socket): void {
+    this.corked.push(s);
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    process.nextTick(() => {
+      this.flushQueued = false;
+      for (const c of this.corked) c.uncork();
+      this.corked.length = 0;
+    });
   }
   /** @internal */
   join(topic: string, ws: CompatWebSocket<unknown>): void {
