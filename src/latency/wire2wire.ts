@@ -27,7 +27,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket as WsSocket } from 'ws';
 import { createRequire } from 'node:module';
 import type * as hdr from 'hdr-histogram-js';
-import { uws, type WebSocket as UwsWebSocket } from '../util/uws.js';
+import { loadUws, uws, type WebSocket as UwsWebSocket } from '../util/uws.js';
 import { closeListen, listen, type Listening } from '../sim/core/http.js';
 import { nowNs } from './clock.js';
 import { buildHistogram } from './hops.js';
@@ -68,6 +68,8 @@ export interface W2wSide {
 export interface W2wResult {
   transport: W2wTransport;
   server: W2wServer;
+  /** the uWS build behind `uws` (and the simulator): a native package, or the compat server on node:http + ws */
+  uwsSource: string;
   triggers: number;
   frameBytes: number;
   /** affinity of the exchange-side (this) process */
@@ -422,6 +424,7 @@ export async function runWire2Wire(opts: W2wOptions & { engineTriggers?: number;
   return {
     transport: opts.transport,
     server: opts.server ?? 'uws',
+    uwsSource: loadUws().source,
     triggers: opts.triggers,
     frameBytes: triggerFrame(1).length,
     exchangeCpus: cpusOf('self'),
@@ -515,7 +518,7 @@ export async function main(argv: string[]): Promise<number> {
     results.push(r);
     const f = r.floor.latencyUs;
     process.stdout.write(
-      `${transport.padEnd(4)} floor, ${server} server  (${r.floor.client}; exchange cpus ${r.exchangeCpus ?? '?'}, client cpus ${r.floor.cpus ?? '?'})\n` +
+      `${transport.padEnd(4)} floor, ${server === 'uws' ? `uws server [${r.uwsSource}]` : `${server} server`}  (${r.floor.client}; exchange cpus ${r.exchangeCpus ?? '?'}, client cpus ${r.floor.cpus ?? '?'})\n` +
         `     n=${f.count} p50 ${f.p50} µs  p90 ${f.p90}  p99 ${f.p99}  p99.9 ${f.p999}  max ${f.max}  lost ${r.floor.lost}\n` +
         (r.engine
           ? `     engine n=${r.engine.latencyUs.count} p50 ${r.engine.latencyUs.p50} µs  p90 ${r.engine.latencyUs.p90}  p99 ${r.engine.latencyUs.p99}  p99.9 ${r.engine.latencyUs.p999}  max ${r.engine.latencyUs.max}  lost ${r.engine.lost}\n` +

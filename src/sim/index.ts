@@ -12,6 +12,7 @@
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { log as rootLog, type Logger } from '../util/log.js';
+import { loadUws } from '../util/uws.js';
 import { Accounts } from './core/accounts.js';
 import { DEFAULT_FIRST_ORDER_ID, MatchingBook, OrderIdAllocator } from './core/book.js';
 import { startControl, type ControlHandle } from './core/control.js';
@@ -292,6 +293,7 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
         generator: { seed, rate: generator.rate, produced: generator.produced, steps: generator.steps, sweeps: generator.sweeps, running: generator.isRunning },
         replay: replayers.map((r) => ({ file: r.source.file, applied: r.applied, skipped: r.skipped, done: r.done })),
         venues: { started: venues.map((v) => v.name), errors: venueErrors },
+        server: loadUws().source,
       }),
     });
     endpoints.control = { url: control.url, token };
@@ -320,7 +322,11 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
   for (const v of ALL_VENUES) if (endpoints[v]) out[v] = endpoints[v];
   Object.assign(out, ordered);
 
-  logger.info({ seed, symbols, venues: venues.map((v) => v.name), errors: venueErrors, control: control.url }, 'simulator listening');
+  const server = loadUws();
+  logger.info(
+    { seed, symbols, venues: venues.map((v) => v.name), errors: venueErrors, control: control.url, server: server.source, ...(server.nativeErrors.length > 0 ? { nativeErrors: server.nativeErrors } : {}) },
+    'simulator listening',
+  );
   return {
     endpoints: out,
     ctx,

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { builtModule, spawnSimChild, type SimChild } from '../../src/core/simchild.js';
 import { runEngine } from '../../src/core/run.js';
+import { COMPAT_SOURCE, UWS_ENV } from '../../src/util/uws.js';
 
 const built = builtModule('core/simchild.js');
 if (!built) process.stderr.write('\n!!! simulator child tests SKIPPED: dist/ is missing (npm run build) !!!\n\n');
@@ -52,6 +53,24 @@ describe.skipIf(!built)('embedded simulator in a child process', () => {
     await c.close();
     expect(await waitGone(c.pid, 5000)).toBe(true);
   }, 30_000);
+
+  it('runs on the server the parent chose: TICKWIRE_UWS=compat reaches the child, which says so in /state', async () => {
+    const before = process.env[UWS_ENV];
+    process.env[UWS_ENV] = 'compat';
+    let c: SimChild;
+    try {
+      c = await spawnSimChild({ venues: ['binanceSpot'], symbols: ['BTCUSDT'], seed: 3, rate: 200, logLevel: 'warn' });
+    } finally {
+      if (before === undefined) delete process.env[UWS_ENV];
+      else process.env[UWS_ENV] = before;
+    }
+    toKill.push(c.pid);
+    const { url, token } = c.endpoints.control;
+    const state = (await (await fetch(`${url}/state`, { headers: { 'X-Sim-Token': token } })).json()) as { server?: string };
+    expect(state.server).toBe(COMPAT_SOURCE);
+    expect((await fetch(`${c.endpoints.binanceSpot!.restBaseUrl}/api/v3/ping`)).status).toBe(200);
+    await c.close();
+  });
 
   it('a kill -9 of the engine also ends the simulator child (no orphan)', async () => {
     // a stand-in engine: spawns the child through the same API, prints its pid, then waits to be killed

@@ -10,6 +10,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const REPO = resolve(import.meta.dirname, '../..');
@@ -115,6 +116,27 @@ describe('deploy/tokyo', () => {
     expect(r.err).toMatch(/control plane kill failed/);
     expect(r.err).toMatch(/engine exited after the kill file/);
     expect(await exited).toBe(0);
+  });
+
+  it('provisions Debian 12 + Node 22, a pair where everything the engine loads, loads (uWS on the compat server)', () => {
+    const tf = join(DEPLOY, 'terraform');
+    expect(readFileSync(join(tf, 'main.tf'), 'utf8')).toMatch(/values = \["debian-12-amd64-\*"\]/);
+    expect(readFileSync(join(tf, 'variables.tf'), 'utf8')).toMatch(/variable "node_major" \{[^}]*default\s*=\s*22\s*\}/);
+    const env = readFileSync(join(DEPLOY, 'tickwire.env.example'), 'utf8');
+    expect(env).toMatch(/^TICKWIRE_UWS=compat$/m);
+    expect(readFileSync(join(DEPLOY, 'README.md'), 'utf8')).toMatch(/## Image and Node\n\n\*\*Debian 12 \(glibc 2\.36, systemd 252\) with Node 22/);
+    // With the environment file's setting, the uWS module and ws's native helper load on the Node running this test
+    // (CI's Node 22 row on a glibc < 2.38 host is the deployed pair itself).
+    const uwsJs = join(REPO, 'dist/src/util/uws.js');
+    if (!existsSync(uwsJs)) return;
+    const probe = `import(${JSON.stringify(pathToFileURL(uwsJs).href)}).then((m) => {
+      const r = m.loadUws(); const app = r.uws.App();
+      const bu = (() => { try { require('bufferutil'); return 'bufferutil'; } catch (e) { return 'no bufferutil: ' + e.message; } })();
+      console.log(JSON.stringify({ source: r.source, app: typeof app.get, bu }));
+    })`;
+    const r = spawnSync(process.execPath, ['-e', probe], { encoding: 'utf8', cwd: REPO, env: { ...process.env, TICKWIRE_UWS: 'compat' }, timeout: 20_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ source: 'compat (node:http + ws)', app: 'function', bu: 'bufferutil' });
   });
 
   it('the environment file example holds no secrets', () => {

@@ -1,5 +1,5 @@
 /**
- * uWebSockets.js HTTP plumbing shared by the simulator's venue layers (and its control endpoint).
+ * uWebSockets.js HTTP plumbing (native uWS or the compat server, see src/util/uws.ts) shared by the simulator's venue layers (and its control endpoint).
  *
  * uWS rules this module encodes, so venue code does not have to remember them:
  *  - An HttpRequest is only valid synchronously inside the route handler: copy what you need first
@@ -13,7 +13,7 @@
  * Never call `res.onAborted` yourself on a response these helpers touch: it would replace theirs, and a later
  * write to an aborted response crashes the process. Use `guardAbort(res, cb)`.
  */
-import { uws, type HttpRequest, type HttpResponse, type ListenSocket, type TemplatedApp } from '../../util/uws.js';
+import { closeListenSocket, listenPort, type HttpRequest, type HttpResponse, type ListenSocket, type TemplatedApp } from '../../util/uws.js';
 
 /** Extra state we hang on a uWS response object (uWS allows user properties on it). */
 interface ResState {
@@ -253,8 +253,7 @@ export function listen(app: TemplatedApp, host: string, port = 0): Promise<Liste
         reject(new Error(`cannot listen on ${host}:${port} (address in use or not available)`));
         return;
       }
-      const real = uws().us_socket_local_port(socket as unknown as Parameters<ReturnType<typeof uws>['us_socket_local_port']>[0]);
-      resolve({ socket, host, port: real });
+      resolve({ socket, host, port: listenPort(socket) });
     });
   });
 }
@@ -267,7 +266,7 @@ export function closeListen(l: Listening | ListenSocket | undefined): void {
   const s = (l as Listening).socket ?? (l as ListenSocket);
   if (closedSockets.has(s)) return;
   closedSockets.add(s);
-  uws().us_listen_socket_close(s);
+  closeListenSocket(s);
 }
 
 /** "http://127.0.0.1:port" (IPv6 hosts bracketed). */
