@@ -118,15 +118,17 @@ describe('deploy/tokyo', () => {
     expect(await exited).toBe(0);
   });
 
-  it('provisions Debian 12 + Node 22, a pair where everything the engine loads, loads (uWS on the compat server)', () => {
+  it('provisions Debian 12 + Node 22, a pair where everything the engine loads, loads (no native uWS needed)', () => {
     const tf = join(DEPLOY, 'terraform');
     expect(readFileSync(join(tf, 'main.tf'), 'utf8')).toMatch(/values = \["debian-12-amd64-\*"\]/);
     expect(readFileSync(join(tf, 'variables.tf'), 'utf8')).toMatch(/variable "node_major" \{[^}]*default\s*=\s*22\s*\}/);
     const env = readFileSync(join(DEPLOY, 'tickwire.env.example'), 'utf8');
-    expect(env).toMatch(/^TICKWIRE_UWS=compat$/m);
+    expect(env).not.toMatch(/^TICKWIRE_UWS=/m);
+    // the engine's control plane is node:http: nothing of the engine asks for uWS
+    expect(readFileSync(join(REPO, 'src/control/server.ts'), 'utf8')).not.toMatch(/util\/uws/);
     expect(readFileSync(join(DEPLOY, 'README.md'), 'utf8')).toMatch(/## Image and Node\n\n\*\*Debian 12 \(glibc 2\.36, systemd 252\) with Node 22/);
-    // With the environment file's setting, the uWS module and ws's native helper load on the Node running this test
-    // (CI's Node 22 row on a glibc < 2.38 host is the deployed pair itself).
+    // The simulator's server (compat where no native build loads) and ws's native helper load on the Node running this
+    // test (CI's Node 22 row on a glibc < 2.38 host is the deployed pair itself).
     const uwsJs = join(REPO, 'dist/src/util/uws.js');
     if (!existsSync(uwsJs)) return;
     const probe = `import(${JSON.stringify(pathToFileURL(uwsJs).href)}).then((m) => {
