@@ -14,7 +14,7 @@
  */
 
 import { decimalToUnits } from '../util/fixed.js';
-import { skipString, skipValue } from '../util/jsonscan.js';
+import { skipString, skipValue, skipWs } from '../util/jsonscan.js';
 
 export { skipValue };
 
@@ -220,14 +220,6 @@ export class Fields {
 
 const MAX_SAFE = 9007199254740991;
 
-function skipWs(b: Uint8Array, i: number, end: number): number {
-  while (i < end) {
-    const c = b[i]!;
-    if (c !== 32 && c !== 10 && c !== 13 && c !== 9) return i;
-    i++;
-  }
-  return i;
-}
 
 /**
  * Record the direct members of the object at `i` (first non-space byte must be `{`) whose keys are in `out.keys`.

@@ -5,7 +5,8 @@
  * frame the JSON path would refuse.
  */
 
-function skipWs(b: Uint8Array, i: number, end: number): number {
+/** Index of the first byte at or after `i` that is not JSON white space (`end` if none). */
+export function skipWs(b: Uint8Array, i: number, end: number): number {
   while (i < end) {
     const c = b[i]!;
     if (c !== 32 && c !== 10 && c !== 13 && c !== 9) return i;
