@@ -140,7 +140,7 @@ export const loopConfig = z
     mode: z.enum(['timer', 'precise']).default('timer'),
     periodMs: z.number().positive().max(1000).default(10),
     /** precise mode: wake this many µs before the boundary, then spin on the clock */
-    /** precise mode: spin this long before each deadline. 3,000 µs gave p99 lateness 35-52 µs at ~39% of a pinned, quiet vCPU; 9,500 ~13 µs at 100% (LATENCY.md) */
+    /** precise mode: spin this long before each deadline. 3,000 µs gave p99 lateness 35-52 µs at ~39% of a pinned, quiet vCPU; 9,500 ~13 µs at 100% (LATENCY.md, "The 10 ms loop") */
     spinUs: z.number().int().min(100).max(9_900).default(3000),
   })
   .strict();

@@ -1,7 +1,8 @@
 /**
  * The hot path's clock: monotonic nanoseconds as a plain number (no BigInt allocation).
  *
- * Measured on this machine (`npm run bench`, suite bench/suites/latency-clock.ts; LATENCY.md has the figures):
+ * Measured on this machine (`npm run bench`, suite bench/suites/latency-clock.ts; the figures are in LATENCY.md,
+ * "Clock and recording cost"):
  * `performance.now()` is the cheapest monotonic source (~40-45 ns/call), ahead of `Date.now()` (~60 ns, wall,
  * ms resolution, not monotonic), `process.hrtime()` (~85 ns, allocates an array) and `process.hrtime.bigint()`
  * (~115 ns, allocates a BigInt). It returns ms since `performance.timeOrigin` with sub-µs resolution (the smallest

@@ -234,7 +234,7 @@ process.exit(r.code);
       ...(withEd ? { TICKWIRE_BINANCE_ED25519_API_KEY: ep.ed25519ApiKey, TICKWIRE_BINANCE_ED25519_KEY_FILE: pemFile } : {}),
     };
     // the V8 flags of the deployment's launcher (deploy/tokyo/tickwire-launch.sh: a fixed 64 MB young generation,
-    // LATENCY.md "Tuning"); TICKWIRE_W2W_SEMI_SPACE_MB=0 runs with V8's defaults, to compare
+    // LATENCY.md "GC and allocation"); TICKWIRE_W2W_SEMI_SPACE_MB=0 runs with V8's defaults, to compare
     const semi = Number(process.env['TICKWIRE_W2W_SEMI_SPACE_MB'] ?? 64);
     const v8 = semi > 0 ? [`--max-semi-space-size=${semi}`, `--min-semi-space-size=${semi}`] : [];
     const prof = process.env['TICKWIRE_W2W_CPU_PROF'] ? ['--cpu-prof', '--cpu-prof-dir=' + process.env['TICKWIRE_W2W_CPU_PROF']] : [];

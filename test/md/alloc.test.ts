@@ -2,7 +2,8 @@
  * Zero allocation per frame in steady state: frames of each hot message through the adapters' frame handlers
  * (parse + sync checks + book update + BotState write). After a warm-up, no collection may run during the measured
  * loops and the heap's growth may not scale with the frame count (50,000 vs 200,000 frames: test/helpers/alloc.ts).
- * The bench suite bench/suites/md-alloc.ts prints the same measurement over 1,000,000 frames (LATENCY.md section 9).
+ * The bench suite bench/suites/md-alloc.ts prints the same measurement over 1,000,000 frames (LATENCY.md,
+ * "GC and allocation").
  */
 import { describe, expect, it } from 'vitest';
 import { DRIVERS } from '../../src/md/benchframes.js';
