@@ -448,7 +448,7 @@ Engine and floor side by side, in µs (p50/p90/p99/p99.9/max), per transport:
     the same order transport (the same-server floor: the goal's reference), both timed at the simulator's sockets;
     the same floor measured alone first;
   - the echo floor: a bare client echoing trigger frames from a bare uWS server (what Node can do at all).
-Pin with: taskset -c A npx tickwire wire2wire ... --client-cpu B   (LATENCY.md section 5)
+Pin with: taskset -c A npx tickwire wire2wire ... --client-cpu B   (LATENCY.md, "Wire to wire")
 
   --triggers N      recorded triggers (default 100000; plus a warm-up of min(2000, N/10))
   --transport T     ws, rest or both (default ws)
