@@ -146,7 +146,7 @@ export interface OrderPath {
   flush(): void;
   /** orders completed by the cycles */
   cycles: number;
-  /** Stop the engine (journal closed) and remove the temp directory. */
+  /** Stop the engine (journal closed) and remove the temp directory; once. */
   close(): void;
 }
 
@@ -186,6 +186,7 @@ export async function orderPath(opts: OrderPathOptions): Promise<OrderPath> {
 
   const req: OrderRequest = { slot: ins.slot, side: 'BUY', type: 'LIMIT', tif: 'GTC', price: BID, qty: QTY };
   let buy = false;
+  let closed = false;
   const place = (): GatewayOrder => {
     buy = !buy;
     req.side = buy ? 'BUY' : 'SELL';
@@ -220,6 +221,8 @@ export async function orderPath(opts: OrderPathOptions): Promise<OrderPath> {
       journal?.flush();
     },
     close() {
+      if (closed) return;
+      closed = true;
       engine.shutdown();
       if (dir) rmSync(dir, { recursive: true, force: true });
     },
