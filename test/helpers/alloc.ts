@@ -10,6 +10,11 @@
  * Each size is measured in `trials` interleaved runs; the least growth of each size is compared (a one-off cost
  * lands in one run, a per-call allocation in every run). Nothing else runs during a synchronous loop, so the
  * result depends neither on the machine's load nor on the test runner's timers.
+ *
+ * Code that does allocate today (a cost a test documents so that a later change can only lower it) is checked by
+ * `expectAllocationAtMost`: bytes allocated per call, the same N / 4N slope, counted so that collections during the
+ * loop do not hide anything (heap growth plus what each collection freed, from the GC profiler's before/after heap
+ * statistics). That one bound is absolute by design; the figures are logged beside it.
  */
 import { expect } from 'vitest';
 import v8 from 'node:v8';
@@ -25,6 +30,10 @@ export interface AllocTrial {
   heapBytes: number;
   /** collections during the loop */
   gcs: number;
+  /** bytes allocated during the loop: heapBytes plus what the collections during it freed */
+  allocatedBytes: number;
+  /** kinds of those collections (Scavenge, MarkSweepCompact...) */
+  gcTypes: string[];
 }
 
 export interface AllocReport {
@@ -35,6 +44,8 @@ export interface AllocReport {
   minAt4N: number;
   /** (minAt4N - minAtN) / 3N: bytes per extra call */
   bytesPerCall: number;
+  /** the same slope of allocatedBytes (least of each size): bytes allocated per extra call, whatever the GC did */
+  allocatedPerCall: number;
   gcs: number;
 }
 
@@ -48,7 +59,9 @@ export function measureLoop(run: (calls: number) => void, calls: number): AllocT
   run(calls);
   const h1 = process.memoryUsage().heapUsed;
   const stats = prof.stop();
-  return { calls, heapBytes: h1 - h0, gcs: stats.statistics.length };
+  let freed = 0;
+  for (const g of stats.statistics) freed += g.beforeGC.heapStatistics.usedHeapSize - g.afterGC.heapStatistics.usedHeapSize;
+  return { calls, heapBytes: h1 - h0, gcs: stats.statistics.length, allocatedBytes: h1 - h0 + freed, gcTypes: stats.statistics.map((g) => g.gcType) };
 }
 
 /**
@@ -63,10 +76,11 @@ export function allocReport(run: (calls: number) => void, n: number, trials = 3)
     out.push(measureLoop(run, n));
     out.push(measureLoop(run, 4 * n));
   }
-  const minOf = (calls: number): number => Math.min(...out.filter((x) => x.calls === calls).map((x) => x.heapBytes));
-  const minAtN = minOf(n);
-  const minAt4N = minOf(4 * n);
-  return { n, trials: out, minAtN, minAt4N, bytesPerCall: (minAt4N - minAtN) / (3 * n), gcs: out.reduce((s, x) => s + x.gcs, 0) };
+  const minOf = (calls: number, f: (t: AllocTrial) => number): number => Math.min(...out.filter((x) => x.calls === calls).map(f));
+  const minAtN = minOf(n, (t) => t.heapBytes);
+  const minAt4N = minOf(4 * n, (t) => t.heapBytes);
+  const allocatedPerCall = (minOf(4 * n, (t) => t.allocatedBytes) - minOf(n, (t) => t.allocatedBytes)) / (3 * n);
+  return { n, trials: out, minAtN, minAt4N, bytesPerCall: (minAt4N - minAtN) / (3 * n), allocatedPerCall, gcs: out.reduce((s, x) => s + x.gcs, 0) };
 }
 
 /**
@@ -82,5 +96,22 @@ export function expectNoAllocation(label: string, run: (calls: number) => void, 
   );
   expect(r.gcs, `${label}: garbage collections during the measured loops`).toBe(0);
   expect(r.bytesPerCall, `${label}: heap growth per extra call (N=${n} vs 4N)`).toBeLessThan(1);
+  return r;
+}
+
+/**
+ * Asserts that `run(calls)` allocates at most `maxBytesPerCall` bytes per call (see the header): for a path that
+ * allocates today, whose cost the caller states as a constant. Counts every byte allocated, also when collections
+ * run during the loops (they will, for a path that allocates); constant costs do not count (N / 4N slope, least of
+ * `trials` interleaved runs). Same duties for the caller as `expectNoAllocation`: warm up, and check `run`'s effect.
+ */
+export function expectAllocationAtMost(label: string, run: (calls: number) => void, n: number, maxBytesPerCall: number, trials = 3): AllocReport {
+  const r = allocReport(run, n, trials);
+  const kinds = [...new Set(r.trials.flatMap((x) => x.gcTypes))].join(',') || 'none';
+  process.stdout.write(
+    `${label}: allocated at ${n} / ${4 * n} calls (least of ${trials}): ${r.allocatedPerCall.toFixed(1)} B per extra call (bound ${maxBytesPerCall}), ` +
+      `GCs ${r.gcs} (${kinds}); trials ${r.trials.map((x) => `${x.calls}:${x.allocatedBytes}B/${x.gcs}gc`).join(' ')}\n`,
+  );
+  expect(r.allocatedPerCall, `${label}: bytes allocated per extra call (N=${n} vs 4N)`).toBeLessThanOrEqual(maxBytesPerCall);
   return r;
 }
