@@ -5,12 +5,17 @@ import { Journal, JOURNAL_FILE, readJournal, encodeRecord, IntentLine } from '..
 import { readSnapshot, writeSnapshot, SNAPSHOT_FILE } from '../../src/persist/snapshot.js';
 import { recover } from '../../src/persist/recover.js';
 import { reconcile } from '../../src/persist/reconcile.js';
-import { Ledger } from '../../src/core/ledger.js';
-import { IDS_MARK, OrderIds, successorId } from '../../src/core/ids.js';
+import { OrderStore } from '../../src/orders/state.js';
+import { IDS_MARK, OrderIds, successorId } from '../../src/orders/ids.js';
 import { BotState } from '../../src/core/botstate.js';
 import { PaperVenue } from '../../src/core/paper.js';
 import { MarketMaker } from '../../src/strategy/marketmaker.js';
-import { DEFAULT_REFS, rig, rmDir, sleep, testConfig, tmpDir, until, type Rig } from './helpers.js';
+import { DEFAULT_REFS, ownerFor, rig, rmDir, sleep, testConfig, tmpDir, until, type Rig } from './helpers.js';
+
+/** client ids of the owner's open orders, sorted */
+function openIds(s: OrderStore): string[] {
+  return s.open().map((o) => o.clientOrderId).sort();
+}
 
 const dirs: string[] = [];
 const rigs: Rig[] = [];
@@ -121,12 +126,12 @@ describe('journal', () => {
 describe('snapshot', () => {
   it('is replaced atomically: a leftover temp file from a crash mid-write never replaces the last good one', () => {
     const d = dir();
-    const ledger = new Ledger([], 1).snapshot();
-    writeSnapshot(d, { version: 1, journalOffset: 10, writtenAtMs: 1, ledger });
+    const owner = new OrderStore([], 1).snapshot();
+    writeSnapshot(d, { version: 2, journalOffset: 10, writtenAtMs: 1, owner });
     // a crash after writing half of the next temp file
     writeFileSync(join(d, SNAPSHOT_FILE + '.tmp'), '{"version":1,"journalOff');
     expect(readSnapshot(d)?.journalOffset).toBe(10);
-    writeSnapshot(d, { version: 1, journalOffset: 20, writtenAtMs: 2, ledger });
+    writeSnapshot(d, { version: 2, journalOffset: 20, writtenAtMs: 2, owner });
     expect(readSnapshot(d)?.journalOffset).toBe(20);
     expect(readdirSync(d).sort()).toEqual([SNAPSHOT_FILE]);
     expect(statSync(join(d, SNAPSHOT_FILE)).mode & 0o077).toBe(0);
@@ -136,14 +141,14 @@ describe('snapshot', () => {
 describe('recovery and reconciliation', () => {
   it('the probe id is the successor of the last journaled intent of the last id generator (snapshot, mark, intents)', () => {
     const d = dir();
-    const ledger = () => new Ledger([], 8);
+    const ledger = () => new OrderStore([], 8);
     // nothing yet: no generator known
     expect(recover(d, ledger()).probeId).toBeUndefined();
     expect(successorId('twabc-z')).toBe('twabc-10');
     expect(successorId('noDash')).toBeUndefined();
     // a snapshot written before any intent of that life: its next id
     const ids = new OrderIds('tw', 1_700_000_000_000);
-    writeSnapshot(d, { version: 1, journalOffset: 0, writtenAtMs: 1, ledger: ledger().snapshot(), nextId: ids.peekNext() });
+    writeSnapshot(d, { version: 2, journalOffset: 0, writtenAtMs: 1, owner: ledger().snapshot(), nextId: ids.peekNext() });
     expect(recover(d, ledger()).probeId).toBe(ids.base + '1');
     // a new life marks its generator, then journals intents 1 and 2 (unknown instrument: skipped, still counted)
     const j = Journal.open(d, { fsync: 'never', batchMs: 1, fsyncIntervalMs: 1000 });
@@ -157,7 +162,7 @@ describe('recovery and reconciliation', () => {
     expect(recover(d, ledger()).probeId).toBe(next.base + '3');
   });
 
-  it('replaying the journal rebuilds exactly the live ledger (positions, cash, open orders)', async () => {
+  it('replaying the journal rebuilds exactly the live order owner (positions, cash, open orders)', async () => {
     const d = dir();
     const cfg = testConfig({
       persistence: { dir: d, batchMs: 1, snapshotIntervalMs: 3_600_000 },
@@ -168,25 +173,26 @@ describe('recovery and reconciliation', () => {
     rigs.push(r);
     r.venue.start();
     r.engine.start();
-    await until(() => r.engine.ledger.fills >= 5 && r.engine.cancels >= 5, 15_000, 'fills and cancels');
+    await until(() => r.engine.portfolio.fills >= 5 && r.engine.cancels >= 5, 15_000, 'fills and cancels');
     r.engine.stopTrading();
     r.venue.generator.stop();
     await sleep(20);
     r.journal!.flush();
-    const live = r.engine.ledger;
-    const replayed = new Ledger(r.engine.instruments, r.state.slots);
+    const live = r.engine.store;
+    const replayed = new OrderStore(r.engine.instruments, r.state.slots);
     const rep = recover(d, replayed);
     expect(rep.badTail).toBeUndefined();
     expect(rep.snapshotAtMs).toBeUndefined(); // journal only
-    expect([...replayed.position]).toEqual([...live.position]);
-    expect([...replayed.openBuyQty]).toEqual([...live.openBuyQty]);
-    expect([...replayed.openSellQty]).toEqual([...live.openSellQty]);
-    expect(replayed.cash[1]).toBeCloseTo(live.cash[1]!, 9);
-    expect([...replayed.orders.keys()].sort()).toEqual([...live.orders.keys()].sort());
-    expect(replayed.fills).toBe(live.fills);
+    expect([...replayed.portfolio.position]).toEqual([...live.portfolio.position]);
+    expect([...replayed.portfolio.openBuyQty]).toEqual([...live.portfolio.openBuyQty]);
+    expect([...replayed.portfolio.openSellQty]).toEqual([...live.portfolio.openSellQty]);
+    expect(replayed.portfolio.cash[1]).toBeCloseTo(live.portfolio.cash[1]!, 9);
+    expect(openIds(replayed)).toEqual(openIds(live));
+    for (const id of openIds(live)) expect(replayed.get(id)).toMatchObject({ state: live.get(id)!.state, filledQty: live.get(id)!.filledQty, qty: live.get(id)!.qty });
+    expect(replayed.portfolio.fills).toBe(live.portfolio.fills);
   });
 
-  it('restart: snapshot + journal rebuild the ledger; orphans cancelled, lost orders closed, nothing re-sent', async () => {
+  it('restart: snapshot + journal rebuild the order owner; orphans cancelled, lost orders closed, nothing re-sent', async () => {
     const d = dir();
     const cfg = testConfig({ persistence: { dir: d, batchMs: 1 } });
     const state = BotState.create(8);
@@ -203,7 +209,7 @@ describe('recovery and reconciliation', () => {
     const id2 = a.engine.place({ slot: s, side: 'BUY', type: 'LIMIT', tif: 'GTC', price: buyPx - 100, qty: 100 })!;
     // a taker that fills immediately
     const idTake = a.engine.place({ slot: s, side: 'BUY', type: 'LIMIT', tif: 'IOC', price: Math.ceil(mid * 1.001), qty: 50 })!;
-    await until(() => a.engine.ledger.fills > 0 && a.engine.acks >= 2, 3000, 'acks and a fill');
+    await until(() => a.engine.portfolio.fills > 0 && a.engine.acks >= 2, 3000, 'acks and a fill');
     a.engine.snapshot();
     // after the snapshot: id2 is cancelled on the exchange while we are "down" (no event reaches the engine)
     const id3 = a.engine.place({ slot: s, side: 'SELL', type: 'LIMIT', tif: 'GTC', price: Math.ceil(mid * 1.002), qty: 100 })!;
@@ -214,7 +220,7 @@ describe('recovery and reconciliation', () => {
     // crash: stop everything without cancelling (the journal batches are flushed like a page cache would keep them)
     a.engine.loop.stop();
     a.journal!.close();
-    venue.setSink({ onOrderEvent: () => {} });
+    for (const g of venue.gateways) g.onEvent = () => {};
     venue.books[s]!.cancel('paper-account', { clientOrderId: id2 });
     // an order of ours whose intent never reached the journal, and a foreign order
     expect(venue.placeExternal(venue.instruments[s]!, ids.base + 'zz', 'BUY', buyPx - 200, 100)).toBe(true);
@@ -229,12 +235,12 @@ describe('recovery and reconciliation', () => {
     appendFileSync(join(d, JOURNAL_FILE), '0badc0de {"t":"mark"');
 
     // --- second life
-    const ledger = new Ledger(venue.instruments, state.slots);
-    const rep = recover(d, ledger);
+    const owner = ownerFor(venue, state, new OrderIds('tw'));
+    const rep = recover(d, owner.store);
     expect(rep.badTail).toBeDefined();
-    expect(ledger.position[s]).toBe(posBefore);
-    expect([...ledger.orders.keys()].sort()).toEqual([id1, id2, id3, ids.base + 'lost', inflight].sort());
-    const b = rig({ cfg, state, venue, ledger, ids: new OrderIds('tw') });
+    expect(owner.portfolio.position[s]).toBe(posBefore);
+    expect(openIds(owner.store)).toEqual([id1, id2, id3, ids.base + 'lost', inflight].sort());
+    const b = rig({ cfg, state, venue, orders: owner });
     rigs.push(b);
     const sentBefore = b.engine.ordersSent;
     const rr = await reconcile(b.engine, 'cancel');
@@ -246,7 +252,7 @@ describe('recovery and reconciliation', () => {
     await sleep(10);
     const open = (await venue.openOrders(venue.instruments)).map((o) => o.clientOrderId).sort();
     expect(open).toEqual([id1, id3, inflight].sort());
-    expect([...b.engine.ledger.orders.keys()].sort()).toEqual(open);
+    expect(openIds(b.engine.store)).toEqual(open);
     expect(idTake).toBeTruthy();
     await venue.close();
   });
@@ -263,8 +269,8 @@ describe('recovery and reconciliation', () => {
     venue.placeExternal(venue.instruments[s]!, ids.base + 'orph', 'BUY', px, 100);
     const rep = await reconcile(r.engine, 'adopt');
     expect(rep.adopted).toEqual([ids.base + 'orph']);
-    expect(r.engine.ledger.orders.get(ids.base + 'orph')?.qty).toBe(100);
-    expect(r.engine.ledger.openBuyQty[s]).toBe(100);
+    expect(r.engine.order(ids.base + 'orph')?.qty).toBe(100);
+    expect(r.engine.portfolio.openBuyQty[s]).toBe(100);
   });
 
   it('the journal file is readable after a crash with fsync=never (page cache) and records every order', async () => {
