@@ -7,7 +7,7 @@ import { recover } from '../../src/persist/recover.js';
 import { reconcile } from '../../src/persist/reconcile.js';
 import { OrderStore } from '../../src/orders/state.js';
 import { IDS_MARK, OrderIds, successorId } from '../../src/orders/ids.js';
-import { BotState } from '../../src/core/botstate.js';
+import { BotState, F } from '../../src/core/botstate.js';
 import { PaperVenue } from '../../src/core/paper.js';
 import { MarketMaker } from '../../src/strategy/marketmaker.js';
 import { DEFAULT_REFS, ownerFor, rig, rmDir, sleep, testConfig, tmpDir, until, type Rig } from './helpers.js';
@@ -254,6 +254,60 @@ describe('recovery and reconciliation', () => {
     expect(open).toEqual([id1, id3, inflight].sort());
     expect(openIds(b.engine.store)).toEqual(open);
     expect(idTake).toBeTruthy();
+    await venue.close();
+  });
+
+  it('a fill from while the engine was down is booked with its real trade id, order id and price (trade history), once', async () => {
+    const d = dir();
+    const cfg = testConfig({ persistence: { dir: d, batchMs: 1 }, risk: { maxOrderQty: 5, maxOrderNotional: 1e6, maxPositionPerSymbol: 10, maxTotalNotional: 1e7 } });
+    const state = BotState.create(8);
+    const venue = new PaperVenue({ instruments: DEFAULT_REFS, state, rate: 1000, seed: 11 });
+    venue.seed();
+    // --- first life: a marketable buy that sweeps a few ask levels; the process dies before any answer lands
+    const a = rig({ cfg, state, venue, journalDir: d, ids: new OrderIds('tw') });
+    a.engine.start();
+    const s = a.engine.slotOf('binanceSpot', 'BTCUSDT');
+    const limit = Math.ceil(state.get(s, F.mid) * 1.002);
+    // more than the best ask level holds: it fills at two or more prices
+    const id = a.engine.place({ slot: s, side: 'BUY', type: 'LIMIT', tif: 'IOC', price: limit, qty: Math.round(2.5 * state.get(s, F.askQty)) * venue.instruments[s]!.lotUnits })!;
+    expect(id, String(a.engine.lastRefusal) + ' ' + String(state.get(s, F.askQty))).toBeTruthy();
+    for (const g of venue.gateways) g.onEvent = () => {}; // killed: no event reaches the engine
+    a.engine.loop.stop();
+    a.journal!.close();
+    const history = venue.fills('binanceSpot', 'BTCUSDT', 0).filter((f) => f.clientOrderId === id);
+    expect(history.length).toBeGreaterThan(1);
+    expect(history.some((f) => f.price < limit)).toBe(true); // the order's price is not the fills' price
+    const qty = history.reduce((x, f) => x + f.qty, 0);
+    const ins = venue.instruments[s]!;
+    const cash = -history.reduce((x, f) => x + (f.price / 10 ** ins.priceDecimals) * (f.qty / 10 ** ins.qtyDecimals), 0);
+
+    // --- second life: recover (the order is an intent without an answer), reconcile
+    const owner = ownerFor(venue, state, new OrderIds('tw'));
+    recover(d, owner.store);
+    expect(owner.order(id)?.state).toBe('NEW_PENDING');
+    expect(owner.portfolio.position[s]).toBe(0);
+    const b = rig({ cfg, state, venue, orders: owner, journalDir: d });
+    rigs.push(b);
+    const rr = await reconcile(b.engine, 'cancel');
+    expect(rr.fillsBooked).toBe(history.length);
+    expect(rr.fillsEstimated).toBe(0);
+    const o = b.engine.order(id)!;
+    expect(o.filledQty).toBe(qty);
+    expect(o.fills).toBe(history.length);
+    expect(o.exchangeOrderId).toBe(history[0]!.exchangeOrderId);
+    expect(o.filledNotional).toBe(history.reduce((x, f) => x + f.price * f.qty, 0));
+    expect(b.engine.portfolio.position[s]).toBe(qty);
+    expect(b.engine.portfolio.cash[s]).toBeCloseTo(cash, 9);
+    for (const f of history) expect(b.engine.store.hasTrade('binanceSpot', 'BTCUSDT', f.tradeId)).toBe(true);
+    // the journal has each fill as the venue reported it: trade id, client and exchange order id, price, quantity
+    b.journal!.flush();
+    const fills = readJournal(join(d, JOURNAL_FILE)).records.filter((r) => r.t === 'event' && r.k === 'fill' && r.qty > 0);
+    expect(fills.map((r) => (r.t === 'event' ? [r.tid, r.id, r.x, r.px, r.qty] : []))).toEqual(history.map((f) => [f.tradeId, id, f.exchangeOrderId, f.price, f.qty]));
+    expect(readJournal(join(d, JOURNAL_FILE)).records.some((r) => r.t === 'fill')).toBe(false); // no fill without an order
+    // a second reconciliation books nothing more (the trade ids are known)
+    const again = await reconcile(b.engine, 'cancel');
+    expect(again.fillsBooked).toBe(0);
+    expect(b.engine.portfolio.position[s]).toBe(qty);
     await venue.close();
   });
 
