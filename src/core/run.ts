@@ -473,7 +473,7 @@ async function runLocked(o: RunOptions, cfg: Config, env: NodeJS.ProcessEnv, ove
       log.error({ open: c.remaining.length, errors: c.errors }, 'cancel on shutdown failed');
       code = code || 1;
     }
-    await new Promise((r) => setTimeout(r, 20)); // let the last cancel events land in the ledger/journal
+    await new Promise((r) => setTimeout(r, 20)); // let the last cancel events land in the order owner/journal
   }
   await teardown();
   const summary = buildSummary(eng, wiring, (performance.now() - t0) / 1000, kill, { ...rec, archived, reconcile: recon });
