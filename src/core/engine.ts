@@ -20,7 +20,7 @@ import { nowNs, wallNowMs } from '../latency/clock.js';
 import { HotLoop } from './loop.js';
 import type { OrderIds } from '../orders/ids.js';
 import type { OrderManager } from '../orders/manager.js';
-import type { OrderStore, OrderView } from '../orders/state.js';
+import type { OrderView, OwnerReads } from '../orders/state.js';
 import { isTerminal } from '../orders/state.js';
 import type { Portfolio } from '../orders/portfolio.js';
 import { PreTradeRisk, Refusal } from '../risk/pretrade.js';
@@ -50,7 +50,7 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
   /** the order owner: every order change goes through it */
   readonly orders: OrderManager;
   /** its records (read-only here) */
-  readonly store: OrderStore;
+  readonly store: OwnerReads;
   /** its portfolio (read-only here): positions, cash, fees, open exposure */
   readonly portfolio: Portfolio;
   readonly hops: HopRecorder;

@@ -292,6 +292,14 @@ export class OrderManager implements OrderApi {
   }
 
   /**
+   * A position difference the venue reports and no order explains (reconciliation at start, futures): booked on the
+   * portfolio without an order, at `price`. The caller journals it.
+   */
+  bookAdjustment(venue: VenueId, symbol: string, slot: number, side: Side, price: number, qty: number): void {
+    this.store.bookUnattributed(venue, symbol, slot, side, price, qty, '');
+  }
+
+  /**
    * The one way an OrderEvent reaches the state machine and the portfolio (and, through the sinks, the journal,
    * the engine's counters and the strategy). An event with a number out of range (NaN, Infinity, a negative or
    * fractional quantity: orderEventProblem) is refused here whatever produced it: counted (`invalid`), logged (1st,

@@ -80,6 +80,16 @@ export interface TrackedOrder {
 /** What every module outside the order layer gets: the owner's record, read-only. */
 export type OrderView = Readonly<TrackedOrder>;
 
+/** What every module outside the order layer gets of the owner: its reads (changes go through OrderManager). */
+export interface OwnerReads {
+  get(clientOrderId: string): OrderView | undefined;
+  open(venue?: VenueId): OrderView[];
+  openCount(): number;
+  hasTrade(venue: string, symbol: string, tradeId: string): boolean;
+  readonly counts: Readonly<OrderStore['counts']>;
+  snapshot(): OwnerSnapshot;
+}
+
 export type ApplyResult = 'applied' | 'duplicate' | 'stale' | 'unknown';
 
 export interface NewOrderSpec {

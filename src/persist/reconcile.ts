@@ -53,7 +53,7 @@ export async function reconcile(engine: Engine, orphans: 'adopt' | 'cancel' = 'c
       rep.positionAdjustments.push({ instrument: `${x.venue}:${x.symbol}`, ledger: have, exchange: x.qty });
       const side: Side = diff > 0 ? 'BUY' : 'SELL';
       const px = engine.state.get(slot, F.mid) || x.entryPrice;
-      engine.store.bookUnattributed(x.venue, x.symbol, slot, side, px, Math.abs(diff), '');
+      om.bookAdjustment(x.venue, x.symbol, slot, side, px, Math.abs(diff));
       j?.append({ t: 'fill', v: x.venue, s: x.symbol, side, px, qty: Math.abs(diff), tid: '', why: 'reconcile: position adjustment', ms: Date.now() });
     }
   }

@@ -13,7 +13,7 @@ import { MarketMaker } from '../../src/strategy/marketmaker.js';
 import { DEFAULT_REFS, ownerFor, rig, rmDir, sleep, testConfig, tmpDir, until, type Rig } from './helpers.js';
 
 /** client ids of the owner's open orders, sorted */
-function openIds(s: OrderStore): string[] {
+function openIds(s: { open(): Array<{ clientOrderId: string }> }): string[] {
   return s.open().map((o) => o.clientOrderId).sort();
 }
 
@@ -178,7 +178,7 @@ describe('recovery and reconciliation', () => {
     r.venue.generator.stop();
     await sleep(20);
     r.journal!.flush();
-    const live = r.engine.store;
+    const live = r.engine.orders.store;
     const replayed = new OrderStore(r.engine.instruments, r.state.slots);
     const rep = recover(d, replayed);
     expect(rep.badTail).toBeUndefined();
