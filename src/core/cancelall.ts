@@ -9,7 +9,7 @@
  * is no reason to leave an order open. Each failed round is logged (warn) with what failed.
  */
 import type { ExchangeOrder } from '../orders/types.js';
-import type { OrderEntry } from './orderentry.js';
+import type { OrderManager } from '../orders/manager.js';
 import type { Instrument } from './types.js';
 import type { Logger } from '../util/log.js';
 import { nowNs } from '../latency/clock.js';
@@ -41,7 +41,7 @@ export interface CancelAllResult {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-export async function cancelAndVerify(entry: OrderEntry, instruments: readonly Instrument[], o: CancelAllOptions): Promise<CancelAllResult> {
+export async function cancelAndVerify(orders: Pick<OrderManager, 'cancelAllOf' | 'openOrdersOf'>, instruments: readonly Instrument[], o: CancelAllOptions): Promise<CancelAllResult> {
   const end = Date.now() + o.timeoutMs;
   let delay = o.minDelayMs ?? 50;
   const maxDelay = o.maxDelayMs ?? 1000;
@@ -55,13 +55,13 @@ export async function cancelAndVerify(entry: OrderEntry, instruments: readonly I
     res.rounds++;
     const failed: string[] = [];
     try {
-      await entry.cancelAll(instruments);
+      await orders.cancelAllOf(instruments);
       res.lastCancelAnswerNs = nowNs();
     } catch (e) {
       failed.push(note(e, 'cancelAll'));
     }
     try {
-      const open = await entry.openOrders(instruments);
+      const open = await orders.openOrdersOf(instruments);
       res.remaining = open;
       if (open.length === 0) {
         res.verified = true;

@@ -1,9 +1,11 @@
 /**
- * The engine: BotState + hot loop + strategy + pre-trade risk + ledger + journal + order entry.
+ * The engine: BotState + hot loop + strategy + pre-trade risk + journal, in front of the order owner.
  *
  * Data flow: adapters write BotState and call `onBookUpdate(slot)` (event path -> strategy.onBook); the loop
- * calls strategy.onTick every period; the strategy calls this object's `OrderApi` (risk check, ledger intent,
- * journal, then `OrderEntry.place`); the order-entry layer calls `onOrderEvent` (ledger, journal, strategy).
+ * calls strategy.onTick every period; the strategy calls this object's `OrderApi` (risk check, then the owner's
+ * intent, the journal's intent record and the owner's send); the owner (src/orders OrderManager + OrderStore: the
+ * one record of every order, the one portfolio) calls `onOrderEvent` with the events it applied (journal,
+ * counters, strategy). The engine never changes an order or a position itself: it asks the owner and reads it.
  *
  * Trading states: `running` (strategy orders allowed), `stopped` (strategy not called, its orders refused; open
  * orders stay), `killed` (everything refused, see killswitch.ts). Manual orders (control plane) pass `stopped`.
@@ -16,9 +18,11 @@ import type { OrderApi, OrderEvent, OrderEventSink, OrderRequest } from '../orde
 import { Hop, Transport, type HopRecorder } from '../latency/hops.js';
 import { nowNs, wallNowMs } from '../latency/clock.js';
 import { HotLoop } from './loop.js';
-import { Ledger } from './ledger.js';
-import { OrderIds } from './ids.js';
-import type { OrderEntry } from './orderentry.js';
+import type { OrderIds } from '../orders/ids.js';
+import type { OrderManager } from '../orders/manager.js';
+import type { OrderView, OwnerReads } from '../orders/state.js';
+import { isTerminal } from '../orders/state.js';
+import type { Portfolio } from '../orders/portfolio.js';
 import { PreTradeRisk, Refusal } from '../risk/pretrade.js';
 import { StrategyRunner, type PortfolioView, type Strategy, type StrategyContext } from '../strategy/types.js';
 import type { Config } from '../config/schema.js';
@@ -30,12 +34,11 @@ export interface EngineOptions {
   config: Config;
   state: BotState;
   instruments: Instrument[];
-  entry: OrderEntry;
+  /** the order owner (its gateways: networked venues or the paper venue) */
+  orders: OrderManager;
   hops: HopRecorder;
   journal?: Journal | undefined;
   strategy?: Strategy | undefined;
-  ledger?: Ledger | undefined;
-  ids?: OrderIds | undefined;
   logger?: Logger | undefined;
 }
 
@@ -44,11 +47,15 @@ export type TradingState = 'running' | 'stopped' | 'killed';
 export class Engine implements OrderApi, OrderEventSink, PortfolioView {
   readonly state: BotState;
   readonly instruments: Instrument[];
-  readonly entry: OrderEntry;
+  /** the order owner: every order change goes through it */
+  readonly orders: OrderManager;
+  /** its records (read-only here) */
+  readonly store: OwnerReads;
+  /** its portfolio (read-only here): positions, cash, fees, open exposure */
+  readonly portfolio: Portfolio;
   readonly hops: HopRecorder;
   readonly loop: HotLoop;
   readonly risk: PreTradeRisk;
-  readonly ledger: Ledger;
   readonly ids: OrderIds;
   readonly runner: StrategyRunner | undefined;
   readonly journal: Journal | undefined;
@@ -92,18 +99,21 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
     this.writeAhead = o.config.persistence.intentWriteAhead;
     this.state = o.state;
     this.instruments = o.instruments;
-    this.entry = o.entry;
+    this.orders = o.orders;
+    this.store = o.orders.store;
+    this.portfolio = o.orders.portfolio;
     this.hops = o.hops;
     this.journal = o.journal;
     this.log = o.logger;
-    this.ids = o.ids ?? new OrderIds();
-    this.ledger = o.ledger ?? new Ledger(o.instruments, o.state.slots);
+    this.ids = o.orders.ids;
+    o.orders.useHops(o.hops);
     for (const ins of o.instruments) {
       this.slotIndex.set(`${ins.venue}:${ins.symbol}`, ins.slot);
       this.bySlot[ins.slot] = ins;
     }
-    const ledger = this.ledger;
-    this.risk = new PreTradeRisk(o.state, o.instruments, { position: ledger.position, openBuyQty: ledger.openBuyQty, openSellQty: ledger.openSellQty, openOrders: () => ledger.openCount() }, o.config.risk);
+    const p = this.portfolio;
+    if (p.slots < o.state.slots) throw new Error(`order owner has ${p.slots} slots, BotState ${o.state.slots}`);
+    this.risk = new PreTradeRisk(o.state, o.instruments, { position: p.position, openBuyQty: p.openBuyQty, openSellQty: p.openSellQty, openOrders: () => p.open }, o.config.risk);
     this.rateRing = new Float64Array(256).fill(-Infinity);
     this.rateRej = new Uint8Array(256);
     // nothing is sent before start(): the run starts the engine last, once every other part is up
@@ -132,7 +142,7 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
       { mode: o.config.loop.mode, periodMs: o.config.loop.periodMs, spinUs: o.config.loop.spinUs, hops: o.hops },
       o.state.slots,
     );
-    o.entry.setSink(this);
+    o.orders.subscribe(this);
   }
 
   /** Start the strategy and the loop (call after recovery/reconciliation). */
@@ -177,10 +187,15 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
 
   // ---- PortfolioView
   position(slot: number): number {
-    return this.ledger.position[slot] ?? 0;
+    return this.portfolio.position[slot] ?? 0;
   }
   openOrders(slot: number): number {
-    return this.ledger.openPerSlot[slot] ?? 0;
+    return this.portfolio.openPerSlot[slot] ?? 0;
+  }
+
+  /** The owner's record of an order (read-only). */
+  order(clientOrderId: string): OrderView | undefined {
+    return this.orders.order(clientOrderId);
   }
 
   // ---- OrderApi (the strategy's)
@@ -218,53 +233,78 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
     const recv = this.inBookEvent ? this.state.get(req.slot, F.localRecvNs) : 0;
     // BotState written -> strategy decided (the order request reached the engine)
     if (recv > 0) this.hops.record(Hop.Decide, v, t0 - this.bookNs);
-    const id = this.ids.next();
-    this.ledger.intent(id, req, t1, manual);
-    // the intent goes before the send (write-ahead) or, by default, right after it in this same turn
-    // (write-behind: see persistence.intentWriteAhead)
+    const id = this.dispatch(ins, req, manual, t1);
+    if (id === null) return null;
+    const t2 = nowNs();
+    // per order transport when the order layer says which one carried it (the WS gateways fall back to REST)
+    if (recv > 0) this.hops.recordVia(Hop.TickToTrade, v, this.orders.lastSentVia, t2 - recv);
+    return id;
+  }
+
+  /**
+   * The one send path after risk (strategy, manual and kill-switch orders): the owner's intent, the journal's
+   * intent record (before the send with persistence.intentWriteAhead, else right after it in this same turn), the
+   * owner's send. A send that throws closes the intent through the owner (nothing was sent).
+   */
+  private dispatch(ins: Instrument, req: OrderRequest, manual: boolean, now: number): string | null {
+    const o = this.orders.intent(req, manual, now);
+    if (!o) {
+      this.lastRefusal = Refusal.UnknownSlot;
+      return null;
+    }
+    const id = o.clientOrderId;
     const ahead = this.writeAhead;
     if (ahead) this.journalIntent(id, ins, req, manual);
     this.ordersSent++;
     this.noteSend(false);
     try {
-      this.entry.place(id, ins, req);
+      this.orders.send(o);
       if (this.ordersSent === this.killAfterSend) process.kill(process.pid, 'SIGKILL'); // fault point (tests)
       if (!ahead) this.journalIntent(id, ins, req, manual);
     } catch (e) {
       // nothing was sent: close the intent so it does not hold exposure, and tell the caller
-      this.ledger.close(id, 'REJECTED');
       if (!ahead) this.journalIntent(id, ins, req, manual);
-      this.journal?.append({ t: 'close', id, st: 'REJECTED', why: `send failed: ${(e as Error).message}`, ms: Date.now() });
+      this.orders.close(id, 'REJECTED', `send failed: ${(e as Error).message}`);
       this.rejects++;
       this.rejectsByReason.set('SEND_FAILED', (this.rejectsByReason.get('SEND_FAILED') ?? 0) + 1);
       this.log?.error({ id, err: (e as Error).message }, 'order send failed');
       this.lastRefusal = Refusal.None;
       return null;
     }
-    const t2 = nowNs();
-    // per order transport when the order layer says which one carried it (the WS gateways fall back to REST)
-    if (recv > 0) this.hops.recordVia(Hop.TickToTrade, v, this.entry.lastSendVia ?? 0, t2 - recv);
     return id;
   }
 
-  cancel(clientOrderId: string): boolean {
-    const o = this.ledger.orders.get(clientOrderId);
-    if (!o) return false;
-    const ins = this.instrument(o.slot);
-    if (!ins) return false;
-    if (o.state !== 'CANCEL_PENDING') {
-      o.state = 'CANCEL_PENDING';
-      this.cancelsSent++;
-      const recv = this.inBookEvent ? this.state.get(o.slot, F.localRecvNs) : 0;
-      this.entry.cancel(clientOrderId, ins);
-      // a requote starts with a cancel: frame received -> cancel bytes written is this reaction's tick-to-trade
-      if (recv > 0) this.hops.record(Hop.TickToTrade, VENUE_INDEX[ins.venue], nowNs() - recv);
+  /**
+   * The kill switch's flatten order: the same send path (owner, journal, gateway), past the kill switch's own block
+   * and the strategy's limits, and only while the engine is killed. Refused (null) otherwise, or when it is not a
+   * market order that closes (part of) the position.
+   */
+  sendFlatten(req: OrderRequest): string | null {
+    const ins = this.bySlot[req.slot];
+    const pos = this.portfolio.position[req.slot] ?? 0;
+    const closes = (req.side === 'SELL' && pos > 0 && req.qty <= pos) || (req.side === 'BUY' && pos < 0 && req.qty <= -pos);
+    if (this.trading !== 'killed' || !ins || req.type !== 'MARKET' || !(req.qty > 0) || !closes) {
+      this.lastRefusal = Refusal.BadOrder;
+      return null;
     }
+    return this.dispatch(ins, req, true, nowNs());
+  }
+
+  cancel(clientOrderId: string): boolean {
+    const o = this.orders.order(clientOrderId);
+    if (!o || isTerminal(o.state)) return false;
+    // a cancel in flight is not sent again
+    if (o.state === 'CANCEL_PENDING') return true;
+    const recv = this.inBookEvent ? this.state.get(o.slot, F.localRecvNs) : 0;
+    if (!this.orders.cancel(clientOrderId)) return false;
+    this.cancelsSent++;
+    // a requote starts with a cancel: frame received -> cancel bytes written is this reaction's tick-to-trade
+    if (recv > 0) this.hops.record(Hop.TickToTrade, VENUE_INDEX[o.venue], nowNs() - recv);
     return true;
   }
 
   cancelAll(slot?: number): void {
-    for (const o of this.ledger.orders.values()) if (slot === undefined || o.slot === slot) this.cancel(o.id);
+    for (const o of this.store.open()) if (slot === undefined || o.slot === slot) this.cancel(o.clientOrderId);
   }
 
   /**
@@ -272,32 +312,25 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
    * place a new order, which passes every risk check); refused once trading is stopped (strategy orders) or killed.
    */
   amend(clientOrderId: string, price: number, qty: number): boolean {
-    const o = this.ledger.orders.get(clientOrderId);
-    const ins = o ? this.instrument(o.slot) : undefined;
-    if (!o || !ins || this.trading === 'killed' || (this.trading === 'stopped' && !o.manual)) return false;
+    const o = this.orders.order(clientOrderId);
+    if (!o || isTerminal(o.state) || this.trading === 'killed' || (this.trading === 'stopped' && !o.manual)) return false;
     if (!(qty > 0) || qty > o.qty || !(price > 0 || o.type === 'MARKET')) return false;
     // a new limit price passes the same price band as a new order
     if (o.type === 'LIMIT' && price !== o.price && (this.lastRefusal = this.risk.checkAmendPrice(o.slot, price)) !== Refusal.None) return false;
-    return this.entry.amend(clientOrderId, ins, price, qty);
+    return this.orders.amend(clientOrderId, price, qty);
   }
 
   // ---- OrderEventSink
+  /** An event the owner applied (its state is the owner's state after it): counters, journal, strategy, hooks. */
   onOrderEvent(ev: OrderEvent): void {
-    const o = this.ledger.orders.get(ev.clientOrderId);
-    const now = nowNs();
-    const v = VENUE_INDEX[ev.venue] ?? 0;
     switch (ev.kind) {
       case 'ack':
         this.acks++;
-        if (o && o.sentNs > 0 && !this.entry.recordsOrderHops) this.hops.record(Hop.Ack, v, now - o.sentNs);
         break;
       case 'reject':
         this.rejects++;
         this.noteSend(true);
         this.rejectsByReason.set(ev.reason || String(ev.code), (this.rejectsByReason.get(ev.reason || String(ev.code)) ?? 0) + 1);
-        break;
-      case 'fill':
-        if (o && o.sentNs > 0 && o.filled === 0 && !this.entry.recordsOrderHops) this.hops.record(Hop.Fill, v, now - o.sentNs);
         break;
       case 'cancel':
         this.cancels++;
@@ -306,14 +339,12 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
         this.expires++;
         break;
       case 'cancelReject':
+        // the order is still live, in the state the owner restored: the strategy may retry
         this.cancelRejects++;
-        // the order is still live: let the strategy retry
-        if (o && o.state === 'CANCEL_PENDING') o.state = 'ACKED';
         break;
       default:
         break;
     }
-    if (ev.kind !== 'cancelReject') this.ledger.apply(ev);
     this.journal?.append({
       t: 'event', id: ev.clientOrderId, v: ev.venue, s: ev.symbol, k: ev.kind, st: ev.state, x: ev.exchangeOrderId, tid: ev.tradeId,
       px: ev.fillPrice, qty: ev.fillQty, cum: ev.cumQty, fee: ev.fee, fa: ev.feeAsset, ms: ev.exchTimeMs,
@@ -322,6 +353,17 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
     });
     this.runner?.orderEvent(ev);
     this.onAfterEvent?.(ev);
+  }
+
+  /** The owner took over an order found on the exchange: journaled, so that replay rebuilds it. */
+  onAdopt(o: OrderView, why: string): void {
+    this.journal?.append({ t: 'adopt', id: o.clientOrderId, v: o.venue, s: o.symbol, side: o.side, type: o.type, tif: o.tif, px: o.price, qty: o.qty, filled: o.filledQty, st: o.state, x: o.exchangeOrderId, ms: Date.now() });
+    this.journal?.append({ t: 'mark', what: `${why}: ${o.venue}:${o.symbol}:${o.clientOrderId}`, ms: Date.now() });
+  }
+
+  /** The owner ended an order outside an event: journaled. */
+  onClose(o: OrderView, why: string): void {
+    this.journal?.append({ t: 'close', id: o.clientOrderId, st: o.state, why, ms: Date.now() });
   }
 
   private noteSend(reject: boolean): void {
@@ -345,7 +387,7 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
   }
 
   pnl(): number {
-    return this.ledger.pnl((s) => this.state.get(s, F.mid));
+    return this.portfolio.pnl((s) => this.state.get(s, F.mid));
   }
 
   stopTrading(): void {
@@ -374,7 +416,7 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
     if (!j || j.closed) return;
     try {
       j.flush();
-      writeSnapshot(this.config.persistence.dir, { version: 1, journalOffset: j.size, writtenAtMs: Date.now(), ledger: this.ledger.snapshot(), nextId: this.ids.peekNext() });
+      writeSnapshot(this.config.persistence.dir, { version: 2, journalOffset: j.size, writtenAtMs: Date.now(), owner: this.store.snapshot(), nextId: this.ids.peekNext() });
     } catch (e) {
       this.log?.error({ err: (e as Error).message }, 'snapshot failed');
     }
@@ -390,15 +432,15 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
 
   status(): Record<string, unknown> {
     const positions: Record<string, number> = {};
-    for (const ins of this.instruments) positions[`${ins.venue}:${ins.symbol}`] = this.ledger.positionReal(ins.slot);
+    for (const ins of this.instruments) positions[`${ins.venue}:${ins.symbol}`] = this.portfolio.positionReal(ins.slot);
     return {
       trading: this.trading,
       strategy: this.runner ? { name: this.runner.strategy.name, disabled: this.runner.disabled, errors: this.runner.errors, lastError: this.runner.lastError } : null,
-      orders: { sent: this.ordersSent, open: this.ledger.openCount(), acks: this.acks, rejects: this.rejects, cancels: this.cancels, expires: this.expires, cancelRejects: this.cancelRejects },
-      fills: this.ledger.fills,
-      dupFills: this.ledger.dupFills,
-      unknownFills: this.ledger.unknownFills,
-      volumeQuote: this.ledger.volumeQuote,
+      orders: { sent: this.ordersSent, open: this.store.openCount(), acks: this.acks, rejects: this.rejects, cancels: this.cancels, expires: this.expires, cancelRejects: this.cancelRejects },
+      fills: this.portfolio.fills,
+      dupFills: this.store.counts.duplicates,
+      unknownFills: this.store.counts.unknownFills,
+      volumeQuote: this.portfolio.volumeQuote,
       positions,
       pnl: this.pnl(),
       loop: { mode: this.loop.mode, ticks: this.loop.ticks, skipped: this.loop.skipped, bookEvents: this.loop.bookEvents, maxLatenessUs: this.loop.maxLatenessNs / 1000 },

@@ -177,7 +177,7 @@ export class KillSwitch {
     const log = this.o.logger;
     log?.error({ source, detail }, 'KILL SWITCH');
     const errors: string[] = [];
-    const openAtTrigger = e.ledger.openCount();
+    const openAtTrigger = e.store.openCount();
     let lastAckNs = t0;
     let acks = 0;
     const prevHook = e.onAfterEvent;
@@ -193,7 +193,7 @@ export class KillSwitch {
     // retried until the venues answer (src/core/cancelall.ts)
     e.cancelAll();
     const ins = e.instruments;
-    const c = await cancelAndVerify(e.entry, ins, { timeoutMs: this.cfg.verifyTimeoutMs, logger: log, what: 'kill switch' });
+    const c = await cancelAndVerify(e.orders, ins, { timeoutMs: this.cfg.verifyTimeoutMs, logger: log, what: 'kill switch' });
     if (c.lastCancelAnswerNs > lastAckNs) lastAckNs = c.lastCancelAnswerNs;
     errors.push(...c.errors);
     const verified = c.verified;
@@ -206,20 +206,14 @@ export class KillSwitch {
     const flattened: KillReport['flattened'] = [];
     if (this.cfg.flatten) {
       for (const i of ins) {
-        const pos = e.ledger.position[i.slot] as number;
+        const pos = e.portfolio.position[i.slot] as number;
         if (pos === 0) continue;
-        const id = e.ids.next();
         const qty = Math.abs(pos);
         const req = { slot: i.slot, side: pos > 0 ? ('SELL' as const) : ('BUY' as const), type: 'MARKET' as const, tif: 'IOC' as const, price: 0, qty, reduceOnly: i.venue === 'binanceUsdm' || i.venue === 'bybitLinear' };
-        try {
-          e.ledger.intent(id, req, nowNs(), true);
-          e.journal?.appendNow({ t: 'intent', id, v: i.venue, s: i.symbol, side: req.side, type: req.type, tif: req.tif, px: 0, qty, manual: true, ms: Date.now() });
-          e.entry.place(id, i, req);
-          flattened.push({ instrument: `${i.venue}:${i.symbol}`, qty: e.ledger.positionReal(i.slot), id });
-        } catch (err) {
-          errors.push(`flatten ${i.symbol}: ${(err as Error).message}`);
-          flattened.push({ instrument: `${i.venue}:${i.symbol}`, qty: e.ledger.positionReal(i.slot), id: null });
-        }
+        // the engine's one send path, through its kill-switch door (past the block and the strategy's limits)
+        const id = e.sendFlatten(req);
+        if (id === null) errors.push(`flatten ${i.symbol}: refused`);
+        flattened.push({ instrument: `${i.venue}:${i.symbol}`, qty: e.portfolio.positionReal(i.slot), id });
       }
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -232,7 +226,7 @@ export class KillSwitch {
     const reportFile = join(dir, `kill-report-${stamp}.json`);
     const histogramFile = '';
     const positions: Record<string, number> = {};
-    for (const i of ins) positions[`${i.venue}:${i.symbol}`] = e.ledger.positionReal(i.slot);
+    for (const i of ins) positions[`${i.venue}:${i.symbol}`] = e.portfolio.positionReal(i.slot);
     const report: KillReport = {
       source, detail, triggeredAt: new Date(Date.now() - (nowNs() - t0) / 1e6).toISOString(), openOrdersAtTrigger: openAtTrigger,
       cancelsSent: e.cancelsSent - cancelsBefore, cancelAcks: acks, triggerToLastCancelAckMs: (lastAckNs - t0) / 1e6,

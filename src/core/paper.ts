@@ -1,8 +1,10 @@
 /**
  * Paper venue: the simulator's matching core (MatchingBook + synthetic Generator + Accounts) in process, with no
  * sockets. It writes top of book into BotState and calls the engine's event path like a market-data adapter, and
- * implements `OrderEntry` with the same matching the networked simulator uses (post-only, IOC, reduce-only...).
- * Order events are delivered asynchronously (setImmediate), as a network answer would be.
+ * serves orders as one `VenueGateway` per venue (`gateways`), with the same matching the networked simulator uses
+ * (post-only, IOC, reduce-only...), behind the same OrderManager (the order owner) as the networked gateways.
+ * Order events are delivered asynchronously (setImmediate), as a network answer would be. The account's fills are
+ * kept as the venue's trade history (reconciliation backfills from it, with the real trade ids).
  *
  * Used by `tickwire run --paper`, by the engine tests, and as the fallback of `run` when the networked adapters or
  * gateways are not available.
@@ -15,10 +17,10 @@ import type { SimBookListener, SimFill, SimInstrument, SimLevelChange, SimOrder,
 import { stepUnits } from '../util/fixed.js';
 import { BotState, FLAG_CROSSED, FLAG_VALID, F } from './botstate.js';
 import type { Instrument, VenueId } from './types.js';
-import type { ExchangeOrder, ExchangePosition, OrderEvent, OrderEventSink, OrderRequest, OrderState } from '../orders/types.js';
+import type { ExchangeFill, ExchangeOrder, ExchangePosition, OrderEvent, OrderState } from '../orders/types.js';
 import { blankOrderEvent } from '../orders/types.js';
 import { nowNs } from '../latency/clock.js';
-import type { OrderEntry } from './orderentry.js';
+import type { GatewayOrder, VenueGateway } from '../orders/gateway.js';
 
 export const PAPER_ACCOUNT = 'paper-account';
 
@@ -44,18 +46,23 @@ export function instrumentFromSim(si: SimInstrument, slot: number): Instrument {
   };
 }
 
-export class PaperVenue implements OrderEntry {
+/** fills kept per venue:symbol as the paper venue's trade history */
+const HISTORY = 10_000;
+
+export class PaperVenue {
   readonly instruments: Instrument[] = [];
   readonly books: MatchingBook[] = [];
   readonly accounts = new Accounts([[PAPER_ACCOUNT]]);
   readonly generator: Generator;
-  private sink: OrderEventSink | undefined;
-  private queue: OrderEvent[] = [];
+  /** one order gateway per venue of the instruments (give them to an OrderManager) */
+  readonly gateways: PaperGateway[] = [];
+  private queue: Array<{ gw: PaperGateway; ev: OrderEvent }> = [];
   private scheduled = false;
   onBook: ((slot: number) => void) | undefined;
   /** book updates written to BotState */
   frames = 0;
   private closed = false;
+  private readonly history = new Map<string, ExchangeFill[]>();
 
   constructor(private readonly o: PaperOptions) {
     this.onBook = o.onBook;
@@ -65,8 +72,15 @@ export class PaperVenue implements OrderEntry {
       this.books.push(book);
       this.instruments.push(instrumentFromSim(si, slot));
       book.addListener(this.listener(slot, book));
+      if (!this.gateways.some((g) => g.venue === ref.venue)) this.gateways.push(new PaperGateway(this, ref.venue));
     });
     this.generator = new Generator({ books: this.books, seed: o.seed ?? 42, rate: o.rate ?? 400, levelsPerSide: 20 });
+  }
+
+  gateway(venue: VenueId): PaperGateway {
+    const g = this.gateways.find((x) => x.venue === venue);
+    if (!g) throw new Error(`paper: no venue ${venue}`);
+    return g;
   }
 
   private listener(slot: number, book: MatchingBook): SimBookListener {
@@ -104,6 +118,7 @@ export class PaperVenue implements OrderEntry {
         ev.state = toState(order.status);
         ev.cumQty = order.filledLots * ins.lotUnits;
         ev.exchTimeMs = order.updatedMs;
+        ev.source = 'stream';
         if (fill) {
           ev.kind = 'fill';
           ev.tradeId = String(fill.tradeId);
@@ -111,14 +126,32 @@ export class PaperVenue implements OrderEntry {
           ev.fillQty = fill.qtyLots * ins.lotUnits;
           ev.maker = fill.maker;
           ev.feeAsset = ins.quote;
+          this.record(ins, {
+            venue: ins.venue, symbol: ins.symbol, clientOrderId: order.clientOrderId, exchangeOrderId: order.orderId, tradeId: ev.tradeId, side: order.side,
+            price: ev.fillPrice, qty: ev.fillQty, fee: 0, feeAsset: ins.quote, maker: fill.maker, timeMs: fill.timeMs,
+          });
         } else ev.kind = order.status === 'NEW' ? 'ack' : order.status === 'CANCELED' ? 'cancel' : order.status === 'EXPIRED' ? 'expire' : order.status === 'REJECTED' ? 'reject' : 'ack';
-        this.emit(ev);
+        this.emit(this.gateway(ins.venue), ev);
       },
     };
   }
 
-  private emit(ev: OrderEvent): void {
-    this.queue.push(ev);
+  private record(ins: Instrument, f: ExchangeFill): void {
+    const k = `${ins.venue}:${ins.symbol}`;
+    let l = this.history.get(k);
+    if (!l) this.history.set(k, (l = []));
+    l.push(f);
+    if (l.length > HISTORY) l.splice(0, l.length - HISTORY);
+  }
+
+  /** the account's fills on one instrument since `sinceMs`, oldest first */
+  fills(venue: VenueId, symbol: string, sinceMs: number): ExchangeFill[] {
+    return (this.history.get(`${venue}:${symbol}`) ?? []).filter((f) => f.timeMs >= sinceMs).map((f) => ({ ...f }));
+  }
+
+  /** an event of a gateway, delivered on a later turn (as a network answer would be) */
+  emit(gw: PaperGateway, ev: OrderEvent): void {
+    this.queue.push({ gw, ev });
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(this.deliver);
@@ -130,9 +163,9 @@ export class PaperVenue implements OrderEntry {
     const q = this.queue;
     this.queue = [];
     const now = nowNs();
-    for (const ev of q) {
+    for (const { gw, ev } of q) {
       ev.localNs = now;
-      this.sink?.onOrderEvent(ev);
+      gw.onEvent(ev);
     }
   };
 
@@ -146,93 +179,38 @@ export class PaperVenue implements OrderEntry {
     this.generator.seedBooks();
   }
 
-  // ---- OrderEntry
-  setSink(sink: OrderEventSink): void {
-    this.sink = sink;
+  /** the book of a venue's symbol */
+  bookOf(venue: VenueId, symbol: string): { book: MatchingBook; ins: Instrument } {
+    const ins = this.instruments.find((i) => i.venue === venue && i.symbol === symbol);
+    const book = ins ? this.books[ins.slot] : undefined;
+    if (!ins || !book) throw new Error(`paper: no book for ${venue}:${symbol}`);
+    return { book, ins };
   }
 
-  private bookOf(ins: Instrument): MatchingBook {
-    const b = this.books[ins.slot];
-    if (!b) throw new Error(`paper: no book for slot ${ins.slot}`);
-    return b;
-  }
-
-  place(id: string, ins: Instrument, req: OrderRequest): void {
-    const r = this.bookOf(ins).submit({
-      accountId: PAPER_ACCOUNT, clientOrderId: id, side: req.side, type: req.type, tif: req.tif,
-      priceTicks: Math.round(req.price / ins.tickUnits), qtyLots: Math.round(req.qty / ins.lotUnits), reduceOnly: req.reduceOnly === true,
-    });
-    if (!r.ok) {
-      const ev = blankOrderEvent();
-      ev.venue = ins.venue;
-      ev.symbol = ins.symbol;
-      ev.kind = 'reject';
-      ev.state = 'REJECTED';
-      ev.clientOrderId = id;
-      ev.reason = r.reason;
-      ev.code = -1;
-      this.emit(ev);
-    }
-  }
-
-  cancel(id: string, ins: Instrument): void {
-    const r = this.bookOf(ins).cancel(PAPER_ACCOUNT, { clientOrderId: id });
-    if (!r.ok) {
-      const ev = blankOrderEvent();
-      ev.venue = ins.venue;
-      ev.symbol = ins.symbol;
-      ev.kind = 'cancelReject';
-      ev.state = 'CANCELED';
-      ev.clientOrderId = id;
-      ev.reason = r.reason;
-      const o = this.bookOf(ins).getOrder(PAPER_ACCOUNT, { clientOrderId: id });
-      if (o) ev.state = toState(o.status);
-      this.emit(ev);
-    }
-  }
-
-  amend(): boolean {
-    return false;
-  }
-
-  async cancelAll(instruments: readonly Instrument[]): Promise<void> {
-    for (const ins of instruments) this.bookOf(ins).cancelAll(PAPER_ACCOUNT);
-    await new Promise((r) => setImmediate(r));
-  }
-
-  async openOrders(instruments: readonly Instrument[]): Promise<ExchangeOrder[]> {
-    const out: ExchangeOrder[] = [];
-    for (const ins of instruments) for (const o of this.bookOf(ins).openOrders(PAPER_ACCOUNT)) out.push(this.toExchangeOrder(ins, o));
-    return out;
-  }
-
-  private toExchangeOrder(ins: Instrument, o: SimOrder): ExchangeOrder {
+  toExchangeOrder(ins: Instrument, o: SimOrder): ExchangeOrder {
     return {
       venue: ins.venue, symbol: ins.symbol, clientOrderId: o.clientOrderId, exchangeOrderId: o.orderId, side: o.side, type: o.type, tif: o.tif,
       price: o.priceTicks * ins.tickUnits, qty: o.qtyLots * ins.lotUnits, filledQty: o.filledLots * ins.lotUnits, state: toState(o.status), updateTimeMs: o.updatedMs,
     };
   }
 
-  async positions(instruments: readonly Instrument[]): Promise<ExchangePosition[]> {
-    const acc = this.accounts.get(PAPER_ACCOUNT);
-    const out: ExchangePosition[] = [];
-    if (!acc) return out;
-    for (const ins of instruments) {
-      const si = this.books[ins.slot]?.instrument;
-      const p = si ? acc.positions.get(positionKey(si)) : undefined;
-      if (p) out.push({ venue: ins.venue, symbol: ins.symbol, qty: p.sizeLots * ins.lotUnits, entryPrice: p.entryPriceTicks * ins.tickUnits });
-    }
+  /** The exchange's view (tests): the account's open orders on these instruments. */
+  async openOrders(instruments: readonly Instrument[]): Promise<ExchangeOrder[]> {
+    const out: ExchangeOrder[] = [];
+    for (const ins of instruments) for (const o of this.books[ins.slot]!.openOrders(PAPER_ACCOUNT)) out.push(this.toExchangeOrder(ins, o));
     return out;
   }
 
-  async queryOrder(ins: Instrument, id: string): Promise<ExchangeOrder | undefined> {
-    const o = this.bookOf(ins).getOrder(PAPER_ACCOUNT, { clientOrderId: id });
-    return o ? this.toExchangeOrder(ins, o) : undefined;
+  /** The exchange's view (tests): the account's futures positions on these instruments. */
+  async positions(instruments: readonly Instrument[]): Promise<ExchangePosition[]> {
+    const out: ExchangePosition[] = [];
+    for (const g of this.gateways) for (const p of await g.positions()) if (instruments.some((i) => i.venue === p.venue && i.symbol === p.symbol)) out.push(p);
+    return out;
   }
 
   /** Place an order directly on the exchange (tests: an orphan the engine never sent). */
   placeExternal(ins: Instrument, clientOrderId: string, side: 'BUY' | 'SELL', price: number, qty: number): boolean {
-    return this.bookOf(ins).submit({ accountId: PAPER_ACCOUNT, clientOrderId, side, type: 'LIMIT', tif: 'GTC', priceTicks: price / ins.tickUnits, qtyLots: qty / ins.lotUnits, reduceOnly: false }).ok;
+    return this.books[ins.slot]!.submit({ accountId: PAPER_ACCOUNT, clientOrderId, side, type: 'LIMIT', tif: 'GTC', priceTicks: price / ins.tickUnits, qtyLots: qty / ins.lotUnits, reduceOnly: false }).ok;
   }
 
   mid(slot: number): number {
@@ -242,5 +220,88 @@ export class PaperVenue implements OrderEntry {
   async close(): Promise<void> {
     this.closed = true;
     this.generator.stop();
+  }
+}
+
+/** One venue of the paper exchange as a VenueGateway: never halted, no amend, trade history from the venue's fills. */
+export class PaperGateway implements VenueGateway {
+  onEvent: (ev: OrderEvent) => void = () => undefined;
+  onStreamResync: () => void = () => undefined;
+
+  constructor(private readonly paper: PaperVenue, readonly venue: VenueId) {}
+
+  async start(): Promise<void> {}
+  async stop(): Promise<void> {}
+  isHalted(): boolean {
+    return false;
+  }
+
+  private answer(ins: Instrument, kind: OrderEvent['kind'], clientOrderId: string, state: OrderState, reason: string): void {
+    const ev = blankOrderEvent();
+    ev.venue = ins.venue;
+    ev.symbol = ins.symbol;
+    ev.kind = kind;
+    ev.state = state;
+    ev.clientOrderId = clientOrderId;
+    ev.reason = reason;
+    ev.code = kind === 'reject' ? -1 : 0;
+    ev.source = 'rest';
+    this.paper.emit(this, ev);
+  }
+
+  place(o: GatewayOrder): void {
+    const { book, ins } = this.paper.bookOf(this.venue, o.symbol);
+    o.sentNs = nowNs();
+    const r = book.submit({
+      accountId: PAPER_ACCOUNT, clientOrderId: o.clientOrderId, side: o.side, type: o.type, tif: o.tif,
+      priceTicks: Math.round(o.price / ins.tickUnits), qtyLots: Math.round(o.qty / ins.lotUnits), reduceOnly: o.reduceOnly,
+    });
+    if (!r.ok) this.answer(ins, 'reject', o.clientOrderId, 'REJECTED', r.reason);
+  }
+
+  cancel(o: GatewayOrder): void {
+    const { book, ins } = this.paper.bookOf(this.venue, o.symbol);
+    const r = book.cancel(PAPER_ACCOUNT, { clientOrderId: o.clientOrderId });
+    if (!r.ok) {
+      const x = book.getOrder(PAPER_ACCOUNT, { clientOrderId: o.clientOrderId });
+      this.answer(ins, 'cancelReject', o.clientOrderId, x ? toState(x.status) : 'CANCELED', r.reason);
+    }
+  }
+
+  private mine(symbol?: string): Instrument[] {
+    return this.paper.instruments.filter((i) => i.venue === this.venue && (symbol === undefined || i.symbol === symbol));
+  }
+
+  async cancelAll(symbol?: string): Promise<void> {
+    for (const ins of this.mine(symbol)) this.paper.books[ins.slot]!.cancelAll(PAPER_ACCOUNT);
+    await new Promise((r) => setImmediate(r));
+  }
+
+  async queryOrder(symbol: string, clientOrderId: string): Promise<ExchangeOrder | null> {
+    const { book, ins } = this.paper.bookOf(this.venue, symbol);
+    const o = book.getOrder(PAPER_ACCOUNT, { clientOrderId });
+    return o ? this.paper.toExchangeOrder(ins, o) : null;
+  }
+
+  async openOrders(symbol?: string): Promise<ExchangeOrder[]> {
+    const out: ExchangeOrder[] = [];
+    for (const ins of this.mine(symbol)) for (const o of this.paper.books[ins.slot]!.openOrders(PAPER_ACCOUNT)) out.push(this.paper.toExchangeOrder(ins, o));
+    return out;
+  }
+
+  async positions(): Promise<ExchangePosition[]> {
+    const acc = this.paper.accounts.get(PAPER_ACCOUNT);
+    const out: ExchangePosition[] = [];
+    if (!acc) return out;
+    for (const ins of this.mine()) {
+      const si = this.paper.books[ins.slot]?.instrument;
+      const p = si ? acc.positions.get(positionKey(si)) : undefined;
+      if (p) out.push({ venue: ins.venue, symbol: ins.symbol, qty: p.sizeLots * ins.lotUnits, entryPrice: p.entryPriceTicks * ins.tickUnits });
+    }
+    return out;
+  }
+
+  async tradeHistory(symbol: string, sinceLocalMs: number): Promise<ExchangeFill[]> {
+    return this.paper.fills(this.venue, symbol, sinceLocalMs);
   }
 }

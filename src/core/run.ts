@@ -17,14 +17,13 @@ import { createLogger, flushLogs, setRootLogger, type Logger } from '../util/log
 import { BotState, F } from './botstate.js';
 import { HopRecorder } from '../latency/hops.js';
 import { Engine } from './engine.js';
-import { Ledger } from './ledger.js';
 import { KillSwitch, type KillReport } from './killswitch.js';
 import { Journal, JOURNAL_FILE } from '../persist/journal.js';
 import { prepareDataDir } from '../persist/datadir.js';
 import { cancelAndVerify } from './cancelall.js';
 import { SNAPSHOT_FILE } from '../persist/snapshot.js';
 import { recover, type RecoveryReport } from '../persist/recover.js';
-import { IDS_MARK } from './ids.js';
+import { IDS_MARK } from '../orders/ids.js';
 import { reconcile, type ReconcileReport } from '../persist/reconcile.js';
 import { MarketMaker } from '../strategy/marketmaker.js';
 import { CrossVenueSignal } from '../strategy/crossvenue.js';
@@ -159,7 +158,7 @@ function archiveEphemeral(dir: string): string | undefined {
 
 async function wire(cfg: Config, state: BotState, hops: HopRecorder, o: RunOptions, secrets: Secrets, log: Logger): Promise<Wiring> {
   const refs = cfg.instruments;
-  if (o.paper === true) return wirePaper(refs, state, o.seed ?? 1, o.paperRate ?? 600);
+  if (o.paper === true) return wirePaper(refs, state, o.seed ?? 1, o.paperRate ?? 600, hops);
   // an exchange with preset `sim` and no endpoints in the config runs in the embedded simulator
   const embedded = (['binance', 'bybit'] as const).filter((ex) => cfg.exchanges[ex].enabled && cfg.exchanges[ex].preset === 'sim' && Object.keys(cfg.exchanges[ex].endpoints).length === 0);
   const access = accessFromConfig(cfg, secrets);
@@ -378,13 +377,13 @@ async function runLocked(o: RunOptions, cfg: Config, env: NodeJS.ProcessEnv, ove
     // persistence: recover (or archive a dead embedded exchange's journal)
     where = 'journal (recovery, open)';
     if (wiring.ephemeralExchange) archived = archiveEphemeral(dir);
-    const ledger = new Ledger(wiring.instruments, state.slots);
-    rec = recover(dir, ledger);
+    // into the order owner: the one record of every order and the one portfolio
+    rec = recover(dir, wiring.orders.store);
     if (rec.badTail) log.warn({ badTail: rec.badTail }, 'journal: corrupt or truncated tail dropped (recovered up to the last valid record)');
     journal = Journal.open(dir, cfg.persistence, rec.validBytes);
 
     const strategy = o.strategy ? o.strategy(cfg) : makeStrategy(cfg);
-    engine = new Engine({ config: cfg, state, instruments: wiring.instruments, entry: wiring.entry, hops, journal, strategy, ledger, logger: log });
+    engine = new Engine({ config: cfg, state, instruments: wiring.instruments, orders: wiring.orders, hops, journal, strategy, logger: log });
     const eng = engine;
     // before this life's first order: which id generator it uses (recovery's probe after a kill -9 starts here)
     journal.appendNow({ t: 'mark', what: IDS_MARK + engine.ids.base, ms: Date.now() });
@@ -402,7 +401,7 @@ async function runLocked(o: RunOptions, cfg: Config, env: NodeJS.ProcessEnv, ove
     // reconcile with the exchange: the engine must know what is open before anything trades
     where = 'reconciliation with the exchange';
     recon = await step(latch, where, reconcile(engine, cfg.persistence.orphans, rec.probeId), () => undefined);
-    if (recon.adopted.length || recon.canceled.length || recon.closed.length || recon.positionAdjustments.length || recon.unjournaled.length) log.warn({ recon }, 'reconciliation changed the ledger');
+    if (recon.adopted.length || recon.canceled.length || recon.closed.length || recon.positionAdjustments.length || recon.unjournaled.length) log.warn({ recon }, 'reconciliation changed the order owner');
 
     if (cfg.control.enabled) {
       where = `control plane (127.0.0.1:${cfg.control.port})`;
@@ -434,7 +433,7 @@ async function runLocked(o: RunOptions, cfg: Config, env: NodeJS.ProcessEnv, ove
     let verified: boolean | undefined;
     if (wiring) {
       // the order gateways answer cancels from the moment they exist (REST), started or not
-      const c = await cancelAndVerify(wiring.entry, wiring.instruments, { timeoutMs: cfg.shutdown.cancelTimeoutMs, logger: log, what: 'failed start' });
+      const c = await cancelAndVerify(wiring.orders, wiring.instruments, { timeoutMs: cfg.shutdown.cancelTimeoutMs, logger: log, what: 'failed start' });
       verified = c.verified;
     }
     await teardown();
@@ -469,12 +468,12 @@ async function runLocked(o: RunOptions, cfg: Config, env: NodeJS.ProcessEnv, ove
   if (!killSwitch.triggered) {
     eng.stopTrading();
     eng.cancelAll();
-    const c = await cancelAndVerify(wiring.entry, wiring.instruments, { timeoutMs: cfg.shutdown.cancelTimeoutMs, logger: log, what: 'stop' });
+    const c = await cancelAndVerify(wiring.orders, wiring.instruments, { timeoutMs: cfg.shutdown.cancelTimeoutMs, logger: log, what: 'stop' });
     if (!c.verified) {
       log.error({ open: c.remaining.length, errors: c.errors }, 'cancel on shutdown failed');
       code = code || 1;
     }
-    await new Promise((r) => setTimeout(r, 20)); // let the last cancel events land in the ledger/journal
+    await new Promise((r) => setTimeout(r, 20)); // let the last cancel events land in the order owner/journal
   }
   await teardown();
   const summary = buildSummary(eng, wiring, (performance.now() - t0) / 1000, kill, { ...rec, archived, reconcile: recon });

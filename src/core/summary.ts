@@ -56,7 +56,7 @@ export function hopSummaries(engine: Engine): HopSummary[] {
 
 export function buildSummary(engine: Engine, wiring: Wiring, durationSec: number, kill: KillReport | undefined, recovery: unknown): RunSummary {
   const positions: Record<string, number> = {};
-  for (const i of engine.instruments) positions[`${i.venue}:${i.symbol}`] = engine.ledger.positionReal(i.slot);
+  for (const i of engine.instruments) positions[`${i.venue}:${i.symbol}`] = engine.portfolio.positionReal(i.slot);
   const refusals: Record<string, number> = {};
   for (let i = 1; i < REFUSAL_NAMES.length; i++) if ((engine.risk.refusals[i] as number) > 0) refusals[REFUSAL_NAMES[i] as string] = engine.risk.refusals[i] as number;
   return {
@@ -64,9 +64,9 @@ export function buildSummary(engine: Engine, wiring: Wiring, durationSec: number
     durationSec: Math.round(durationSec * 10) / 10,
     strategy: engine.runner ? engine.runner.strategy.name + (engine.runner.disabled ? ' (disabled)' : '') : null,
     trading: engine.trading,
-    orders: { sent: engine.ordersSent, acked: engine.acks, rejected: engine.rejects, canceled: engine.cancels, expired: engine.expires, openAtEnd: engine.ledger.openCount() },
-    fills: engine.ledger.fills,
-    volumeQuote: Math.round(engine.ledger.volumeQuote * 100) / 100,
+    orders: { sent: engine.ordersSent, acked: engine.acks, rejected: engine.rejects, canceled: engine.cancels, expired: engine.expires, openAtEnd: engine.store.openCount() },
+    fills: engine.portfolio.fills,
+    volumeQuote: Math.round(engine.portfolio.volumeQuote * 100) / 100,
     positions,
     pnlQuote: Math.round(engine.pnl() * 1e4) / 1e4,
     rejectsByReason: Object.fromEntries(engine.rejectsByReason),

@@ -1,14 +1,15 @@
 /**
  * Wiring of market data + order entry for `tickwire run`. Each wiring returns the instruments (with their BotState
- * slots), an `OrderEntry`, a way to attach the engine's event path, and counters for the summary and /metrics.
+ * slots), the order owner (`OrderManager` over the venue gateways: the one record of every order and the one
+ * portfolio), a way to attach the engine's event path, and counters for the summary and /metrics.
  *
- * - `paper`: the simulator's matching core in process (src/core/paper.ts): no sockets, one coherent market.
+ * - `paper`: the simulator's matching core in process (src/core/paper.ts): no sockets, one coherent market; its
+ *   venues are gateways behind the same OrderManager.
  * - `network`: the WebSocket market-data adapters (src/exchange/{binance,bybit}/md) and the order gateways (src/orders) against
  *   the embedded simulator (`startSim`), an external simulator (endpoints in the config) or testnet/mainnet.
  */
 import type { BotState } from './botstate.js';
 import type { Instrument, VenueId } from './types.js';
-import type { OrderEntry } from './orderentry.js';
 import { PaperVenue } from './paper.js';
 import type { ExtraMetric } from '../control/metrics.js';
 import type { Config } from '../config/schema.js';
@@ -28,7 +29,6 @@ import { wsDegradations } from '../exchange/ws/client.js';
 import { mdDegradations } from '../md/metrics.js';
 import { BINANCE_SPOT_LIMITS, BINANCE_USDM_LIMITS, type BinanceLimits } from '../orders/ratelimit.js';
 import type { VenueGateway } from '../orders/gateway.js';
-import { InjectedIds, ManagerEntry } from './gateway.js';
 import type { SimEndpointsJson, SimHandle } from '../sim/index.js';
 import { binanceFunding, binanceOpenInterest, bybitFunding, bybitOpenInterest, type SignalSource } from '../strategy/signals.js';
 
@@ -37,7 +37,8 @@ export interface Wiring {
   /** true when the exchange's state dies with this process (embedded simulator / paper) */
   ephemeralExchange: boolean;
   instruments: Instrument[];
-  entry: OrderEntry;
+  /** the order owner over this wiring's gateways */
+  orders: OrderManager;
   /** route BotState updates to the engine's event path */
   attach(onBook: (slot: number) => void): void;
   /** start the feeds (after the engine is ready) */
@@ -60,13 +61,14 @@ export interface Wiring {
   degradations?: Degradations;
 }
 
-export function wirePaper(refs: ReadonlyArray<{ venue: VenueId; symbol: string }>, state: BotState, seed = 1, rate = 600): Wiring {
+export function wirePaper(refs: ReadonlyArray<{ venue: VenueId; symbol: string }>, state: BotState, seed = 1, rate = 600, hops?: HopRecorder): Wiring {
   const venue = new PaperVenue({ instruments: refs, state, seed, rate });
+  const orders = new OrderManager({ instruments: venue.instruments, gateways: venue.gateways, slots: state.slots, ...(hops ? { hops } : {}) });
   return {
     kind: 'paper',
     ephemeralExchange: true,
     instruments: venue.instruments,
-    entry: venue,
+    orders,
     attach(onBook) {
       venue.onBook = onBook;
     },
@@ -74,6 +76,7 @@ export function wirePaper(refs: ReadonlyArray<{ venue: VenueId; symbol: string }
       venue.start();
     },
     async stop() {
+      await orders.stop();
       await venue.close();
     },
     frames: () => ({ paper: venue.frames }),
@@ -242,9 +245,7 @@ export async function wireNetwork(o: NetworkWiringOptions): Promise<Wiring> {
   // Bybit spot and linear share one private stream (which also arms Disconnection Protection where the account has it)
   const bybitGws = bybitCfgs.length > 0 ? createBybitGateways(bybitCfgs) : [];
   gateways.push(...bybitGws);
-  const ids = new InjectedIds('tw');
-  const manager = new OrderManager({ instruments, gateways, ids, hops: o.hops });
-  const entry = new ManagerEntry(manager, ids, instruments);
+  const manager = new OrderManager({ instruments, gateways, hops: o.hops, slots: o.state.slots });
   const sum = (f: (m: BinanceMd | BybitMd) => number): Record<string, number> => Object.fromEntries(md.map((m, i) => [mdName[i]!, f(m)]));
   const degradations = new Degradations().add(wsDegradations()).add(gatewayDegradations(gateways.filter((g): g is VenueGateway & BaseGateway => g instanceof BaseGateway)));
   md.forEach((m, i) => degradations.add(mdDegradations(mdName[i]!, m.counters, m.rejected)));
@@ -267,7 +268,7 @@ export async function wireNetwork(o: NetworkWiringOptions): Promise<Wiring> {
       return out;
     }),
     instruments,
-    entry,
+    orders: manager,
     degradations,
     attach(onBook) {
       // BookFeed.onTop: the adapter calls it once per frame that changed top of book, after BotState and the
@@ -281,7 +282,7 @@ export async function wireNetwork(o: NetworkWiringOptions): Promise<Wiring> {
     },
     async stop() {
       await Promise.all(md.map((m) => m.stop().catch(() => undefined)));
-      await entry.close().catch(() => undefined);
+      await manager.stop().catch(() => undefined);
       degradations.stop(); // the last counts
       await o.sim?.close();
       await o.simChild?.close();

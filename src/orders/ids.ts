@@ -1,12 +1,15 @@
 /**
- * Client order ids unique across restarts and valid on both venues (<= 36 chars of [A-Za-z0-9_-]; Binance USD-M
- * allows `^[\.A-Z\:/a-z0-9_-]{1,36}$`, Bybit orderLinkId letters, digits, `-`, `_`).
+ * The one client order id generator (engine, kill switch, control plane and the order owner all draw from it).
  *
- * Layout: `<prefix>` + base36(process start ms) + base36(random 0..36^4) + `-` + base36(counter).
- * e.g. `twmhx3k2a01z9q-1`. Start time + 4 random base36 chars make two processes collide only if they start in the
- * same millisecond and draw the same 1-in-1.7M random; the counter makes ids unique within a process.
+ * Layout: `<prefix><base36 start ms><base36 random 3>-<base36 counter>`, <= 36 chars of [A-Za-z0-9_-] (valid on
+ * both venues: Binance USD-M `^[\.A-Z\:/a-z0-9_-]{1,36}$`, Bybit orderLinkId letters, digits, `-`, `_`), unique
+ * across restarts. The prefix marks the account's orders as ours during reconciliation; the base (everything up to
+ * `-`) is written to the journal once per engine life (`IDS_MARK`) so that recovery can name the one id a kill -9
+ * between a send and its intent may have left unjournaled (src/persist/recover.ts probeId).
  */
 import { randomInt } from 'node:crypto';
+
+export const DEFAULT_ID_PREFIX = 'tw';
 
 const ID_RE = /^[A-Za-z0-9_-]{1,36}$/;
 
@@ -14,22 +17,39 @@ export function isValidClientOrderId(id: string): boolean {
   return ID_RE.test(id);
 }
 
-export class ClientIdGenerator {
+export class OrderIds {
   readonly base: string;
   private n = 0;
-
-  constructor(prefix = 'tw', startMs: number = Date.now(), random: number = randomInt(0, 36 ** 4)) {
-    if (!/^[A-Za-z0-9_]{0,8}$/.test(prefix)) throw new Error(`client id prefix must be <= 8 chars of [A-Za-z0-9_]: ${prefix}`);
-    this.base = prefix + startMs.toString(36) + random.toString(36).padStart(4, '0') + '-';
+  constructor(readonly prefix: string = DEFAULT_ID_PREFIX, startMs = Date.now(), random: number = randomInt(0, 36 ** 3)) {
+    if (!/^[A-Za-z0-9_]{1,8}$/.test(prefix)) throw new Error(`client id prefix must be 1-8 chars of [A-Za-z0-9_]: ${prefix}`);
+    this.base = prefix + startMs.toString(36) + random.toString(36).padStart(3, '0') + '-';
   }
-
   next(): string {
     this.n++;
     return this.base + this.n.toString(36);
   }
-
-  /** true when the id was made by this generator's process (same base) */
+  /** the id `next()` will return (snapshots record it: recovery probes the exchange for it) */
+  peekNext(): string {
+    return this.base + (this.n + 1).toString(36);
+  }
+  /** made by a generator with our prefix (this or an earlier engine life): reconciliation's "ours" */
+  isOurs(id: string): boolean {
+    return id.startsWith(this.prefix);
+  }
+  /** made by this generator (this process) */
   owns(id: string): boolean {
     return id.startsWith(this.base);
   }
 }
+
+/** The id generated right after `id` by the same generator (`<base>-<base36 n>` -> `<base>-<base36 n+1>`), or undefined. */
+export function successorId(id: string): string | undefined {
+  const i = id.lastIndexOf('-');
+  if (i < 0 || i === id.length - 1) return undefined;
+  const n = parseInt(id.slice(i + 1), 36);
+  if (!Number.isSafeInteger(n) || n.toString(36) !== id.slice(i + 1)) return undefined;
+  return id.slice(0, i + 1) + (n + 1).toString(36);
+}
+
+/** journal mark written once per engine life, before its first order: `ids <base>` */
+export const IDS_MARK = 'ids ';

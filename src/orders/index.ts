@@ -13,12 +13,12 @@ import type { HopRecorder } from '../latency/hops.js';
 import { createBinanceGateway } from '../exchange/binance/trade/index.js';
 import { createBybitGateways } from '../exchange/bybit/trade/index.js';
 import type { VenueGateway } from './gateway.js';
-import type { ClientIdGenerator } from './ids.js';
+import type { OrderIds } from './ids.js';
 import { OrderManager } from './manager.js';
 import type { RecoveryOptions } from './basegw.js';
 
 export { OrderManager } from './manager.js';
-export { ClientIdGenerator } from './ids.js';
+export { OrderIds } from './ids.js';
 export type { VenueGateway } from './gateway.js';
 
 /** The shape of SimVenueEndpoints (src/sim/core/types.ts), also used for testnet/mainnet. */
@@ -46,7 +46,7 @@ export interface OrderEntryOptions {
   /** one setup for both Bybit categories (spot and linear share host, keys and the private stream) */
   bybit?: VenueSetup;
   hops?: HopRecorder;
-  ids?: ClientIdGenerator;
+  ids?: OrderIds;
   /** per-request timeout (default 5000 ms) */
   timeoutMs?: number;
   recovery?: RecoveryOptions;

@@ -1,35 +1,42 @@
 /**
- * OrderManager: the engine's OrderApi over the venue gateways. Risk sits in front of it (the engine's job).
+ * OrderManager: the order owner's interface (the state machine and portfolio in OrderStore, the one id generator)
+ * over the venue gateways. Risk sits in front of it (the engine's job). Every module that wants an order changed
+ * calls a method here; everything else reads `order()` / `store` / `portfolio`.
  *
- * - place(): a client id from the generator, a NEW_PENDING record in the OrderStore, then the venue's gateway.
- * - Every OrderEvent from a gateway (responses, private streams, queries) goes through the state machine; the
- *   events that changed something are passed on to subscribers (engine, journal). Duplicates / stale updates are
- *   counted, not forwarded.
- * - Reconciliation helpers for the engine: openOrders, positions, queryOrder, cancelAllEverywhere (kill switch).
+ * - intent() + send() (the engine: the intent is journaled between the two or right after), or place() (both).
+ * - Every OrderEvent from a gateway (responses, private streams, queries, trade history) goes through the state
+ *   machine; the events that changed something are passed on to subscribers (engine, journal, strategy).
+ *   Duplicates / stale updates are counted, not forwarded.
+ * - adopt() / close(): reconciliation's and the send path's only ways to add or end an order outside an event;
+ *   subscribers hear of them (onAdopt / onClose) so the journal records them.
+ * - reconcile(): the one reconciliation, after a stream gap and (with `startup`) at start.
  */
-import type { Instrument, VenueId } from '../core/types.js';
-import { nowNs, wallMsOf } from '../latency/clock.js';
+import type { Instrument, Side, VenueId } from '../core/types.js';
+import { nowNs } from '../latency/clock.js';
 import { Hop, type HopRecorder } from '../latency/hops.js';
 import { VENUE_INDEX } from '../core/types.js';
 import { log } from '../util/log.js';
-import type { VenueGateway } from './gateway.js';
-import { ClientIdGenerator } from './ids.js';
-import { OrderStore, isTerminal, type TrackedOrder } from './state.js';
-import { blankOrderEvent, orderEventProblem, type ExchangeFill, type ExchangeOrder, type ExchangePosition, type OrderApi, type OrderEvent, type OrderEventSink, type OrderRequest } from './types.js';
+import type { GatewayOrder, VenueGateway } from './gateway.js';
+import { OrderIds } from './ids.js';
+import { OrderStore, isTerminal, type OrderView, type TrackedOrder } from './state.js';
+import type { Portfolio } from './portfolio.js';
+import { blankOrderEvent, orderEventProblem, type ExchangeFill, type ExchangeOrder, type ExchangePosition, type OrderApi, type OrderEvent, type OrderEventSink, type OrderRequest, type OrderState } from './types.js';
 import { kindOfState } from './basegw.js';
 
 export interface OrderManagerOptions {
   instruments: readonly Instrument[];
   gateways: readonly VenueGateway[];
-  ids?: ClientIdGenerator;
+  ids?: OrderIds;
   hops?: HopRecorder;
+  /** BotState slots (default: highest instrument slot + 1) */
+  slots?: number;
   /** terminal orders kept for late updates */
   keepTerminal?: number;
   /** after a stream gap, fills are backfilled for open orders and orders active within this window (default 10 min) */
   backfillWindowMs?: number;
 }
 
-/** how far before an order's local creation time the trade-history query starts (clock error) */
+/** how far before an order's creation time the trade-history query starts (clock error) */
 const BACKFILL_MARGIN_MS = 5_000;
 
 export interface CancelAllReport {
@@ -39,21 +46,52 @@ export interface CancelAllReport {
   error?: string;
 }
 
+/** What reconciliation at start adds to the stream-gap run (persist/reconcile.ts passes it). */
+export interface StartupReconcile {
+  /** open orders of ours (our id prefix) the owner does not know: tracked and kept, or tracked and cancelled */
+  orphans: 'adopt' | 'cancel';
+  /** the one id that may have been sent without a journal record (src/persist/recover.ts) */
+  probeId?: string | undefined;
+  /** filled in by the run(s) */
+  report: StartupReport;
+}
+
+export interface StartupReport {
+  adopted: string[];
+  canceled: string[];
+  closed: Array<{ id: string; state: string }>;
+  /** fills booked by reconciliation (trade history, or estimated when the venue has no history) */
+  fillsBooked: number;
+  /** fills booked without a trade id: the exchange reported more filled than its trade history showed */
+  fillsEstimated: number;
+  /** orders the exchange had that the journal never recorded (the probe id, found terminal); filled in lots */
+  unjournaled: Array<{ id: string; state: string; filled: number }>;
+}
+
+export function blankStartupReport(): StartupReport {
+  return { adopted: [], canceled: [], closed: [], fillsBooked: 0, fillsEstimated: 0, unjournaled: [] };
+}
+
 export class OrderManager implements OrderApi {
-  readonly store = new OrderStore();
-  readonly ids: ClientIdGenerator;
+  readonly store: OrderStore;
+  readonly portfolio: Portfolio;
+  readonly ids: OrderIds;
   private readonly bySlot = new Map<number, Instrument>();
   private readonly gateways = new Map<VenueId, VenueGateway>();
   private readonly sinks: OrderEventSink[] = [];
-  private readonly hops: HopRecorder | undefined;
+  private hops: HopRecorder | undefined;
   private readonly keepTerminal: number;
-  readonly counts = { placed: 0, refused: 0, events: 0, applied: 0, duplicate: 0, stale: 0, unknown: 0, invalid: 0, reconciles: 0, backfilled: 0, backfillErrors: 0 };
+  readonly counts = {
+    placed: 0, refused: 0, events: 0, applied: 0, duplicate: 0, stale: 0, unknown: 0, invalid: 0, reconciles: 0, backfilled: 0, backfillErrors: 0, estimated: 0,
+  };
   private readonly backfillWindowMs: number;
   private readonly reconciling = new Map<VenueId, Promise<number>>();
   private readonly reconcileNext = new Map<VenueId, Promise<number>>();
 
   constructor(opts: OrderManagerOptions) {
     for (const i of opts.instruments) this.bySlot.set(i.slot, i);
+    this.store = new OrderStore(opts.instruments, opts.slots);
+    this.portfolio = this.store.portfolio;
     for (const g of opts.gateways) {
       this.gateways.set(g.venue, g);
       g.onEvent = (ev) => this.onEvent(ev);
@@ -61,10 +99,15 @@ export class OrderManager implements OrderApi {
         this.reconcile(g.venue).catch((err: unknown) => log().warn({ venue: g.venue, err: String(err) }, 'reconcile failed'));
       };
     }
-    this.ids = opts.ids ?? new ClientIdGenerator();
+    this.ids = opts.ids ?? new OrderIds();
     this.hops = opts.hops;
     this.keepTerminal = opts.keepTerminal ?? 10_000;
     this.backfillWindowMs = opts.backfillWindowMs ?? 10 * 60_000;
+  }
+
+  /** the ack / fill hops are recorded here (the engine gives its recorder when the wiring did not) */
+  useHops(h: HopRecorder): void {
+    this.hops ??= h;
   }
 
   subscribe(sink: OrderEventSink): () => void {
@@ -79,6 +122,14 @@ export class OrderManager implements OrderApi {
     return this.gateways.get(venue);
   }
 
+  venues(): VenueId[] {
+    return [...this.gateways.keys()];
+  }
+
+  instrument(slot: number): Instrument | undefined {
+    return this.bySlot.get(slot);
+  }
+
   async start(): Promise<void> {
     await Promise.all([...this.gateways.values()].map((g) => g.start()));
   }
@@ -87,9 +138,64 @@ export class OrderManager implements OrderApi {
     await Promise.all([...this.gateways.values()].map((g) => g.stop().catch(() => undefined)));
   }
 
-  /** transport the last `place` went over (`Transport` of src/latency/hops.ts; 0 = refused or not known) */
+  /** transport the last send went over (`Transport` of src/latency/hops.ts; 0 = refused or not known) */
   lastSentVia = 0;
 
+  /** The owner's read-only record of an order (undefined once pruned or never known). */
+  order(clientOrderId: string): OrderView | undefined {
+    return this.store.get(clientOrderId);
+  }
+
+  /**
+   * Step 1 of a send: a client id from the one generator and a NEW_PENDING record (its open quantity counts in the
+   * exposure from here). Null when the slot has no instrument. Risk is the caller's (the engine's) job.
+   */
+  intent(req: OrderRequest, manual: boolean, now: number): OrderView | null {
+    const inst = this.bySlot.get(req.slot);
+    if (!inst) return null;
+    this.counts.placed++;
+    return this.store.create({
+      clientOrderId: this.ids.next(), venue: inst.venue, symbol: inst.symbol, slot: inst.slot, side: req.side, type: req.type, tif: req.tif,
+      price: req.type === 'MARKET' ? 0 : req.price, qty: req.qty, reduceOnly: req.reduceOnly === true, manual, nowNs: now,
+    });
+  }
+
+  /**
+   * Step 2: hand the order to its venue's gateway (returns at once; the outcome arrives as events). A venue with no
+   * gateway, or a halted one, answers with a reject event on the next turn, like a venue would.
+   */
+  send(view: OrderView): void {
+    const o = this.store.get(view.clientOrderId);
+    if (!o || o.state !== 'NEW_PENDING') throw new Error(`send: ${view.clientOrderId} is not a new order`);
+    const gw = this.gateways.get(o.venue);
+    if (!gw || gw.isHalted()) {
+      if (gw) gw.noteRefusedWhileHalted?.();
+      this.counts.refused++;
+      this.lastSentVia = 0;
+      this.rejectLater(o, gw ? 'venue halted' : `no order gateway for ${o.venue}`);
+      return;
+    }
+    gw.place(o);
+    this.lastSentVia = o.sentVia;
+  }
+
+  private rejectLater(o: TrackedOrder, reason: string): void {
+    const ev = blankOrderEvent();
+    ev.venue = o.venue;
+    ev.symbol = o.symbol;
+    ev.kind = 'reject';
+    ev.state = 'REJECTED';
+    ev.clientOrderId = o.clientOrderId;
+    ev.reason = reason;
+    ev.code = -1;
+    ev.source = 'rest';
+    setImmediate(() => {
+      ev.localNs = nowNs();
+      this.onEvent(ev);
+    });
+  }
+
+  /** OrderApi without risk (tests, tools): null when refused here (no gateway, halted venue, bad numbers). */
   place(req: OrderRequest): string | null {
     const inst = this.bySlot.get(req.slot);
     const gw = inst ? this.gateways.get(inst.venue) : undefined;
@@ -98,15 +204,9 @@ export class OrderManager implements OrderApi {
       if (gw && gw.isHalted()) gw.noteRefusedWhileHalted?.();
       return null;
     }
-    const id = this.ids.next();
-    const o = this.store.create({
-      clientOrderId: id, venue: inst.venue, symbol: inst.symbol, slot: inst.slot, side: req.side, type: req.type, tif: req.tif,
-      price: req.type === 'MARKET' ? 0 : req.price, qty: req.qty, reduceOnly: req.reduceOnly === true, nowNs: nowNs(),
-    });
-    this.counts.placed++;
-    gw.place(o);
-    this.lastSentVia = o.sentVia;
-    return id;
+    const o = this.intent(req, false, nowNs())!;
+    this.send(o);
+    return o.clientOrderId;
   }
 
   cancel(clientOrderId: string): boolean {
@@ -138,22 +238,27 @@ export class OrderManager implements OrderApi {
     gw.cancelAll(symbol).catch((err: unknown) => {
       log().warn({ venue, symbol, err: String(err) }, 'cancelAll failed: learning the true state by query');
       // the cancel-all may not have happened: undo CANCEL_PENDING, then ask the exchange
-      const ev = blankOrderEvent();
-      for (const id of marked) {
-        const o = this.store.get(id);
-        if (!o || o.state !== 'CANCEL_PENDING') continue;
-        ev.venue = venue;
-        ev.symbol = o.symbol;
-        ev.kind = 'cancelReject';
-        ev.clientOrderId = id;
-        ev.state = o.preCancelState;
-        ev.reason = 'CANCEL_ALL_FAILED';
-        ev.localNs = nowNs();
-        ev.source = 'rest';
-        this.onEvent(ev);
-      }
+      this.undoCancels(venue, marked, 'CANCEL_ALL_FAILED');
       this.reconcile(venue).catch(() => undefined);
     });
+  }
+
+  /** a cancel that did not happen: each order back to its state before the cancel, through the state machine */
+  private undoCancels(venue: VenueId, ids: readonly string[], reason: string): void {
+    const ev = blankOrderEvent();
+    for (const id of ids) {
+      const o = this.store.get(id);
+      if (!o || o.state !== 'CANCEL_PENDING') continue;
+      ev.venue = venue;
+      ev.symbol = o.symbol;
+      ev.kind = 'cancelReject';
+      ev.clientOrderId = id;
+      ev.state = o.preCancelState;
+      ev.reason = reason;
+      ev.localNs = nowNs();
+      ev.source = 'rest';
+      this.onEvent(ev);
+    }
   }
 
   /** Amend where the venue supports it (Bybit; Binance USD-M price/qty; Binance Spot quantity decrease only); false
@@ -171,15 +276,35 @@ export class OrderManager implements OrderApi {
     return false;
   }
 
-  order(clientOrderId: string): TrackedOrder | undefined {
-    return this.store.get(clientOrderId);
+  /** Take over an order found on the exchange (see OrderStore.adopt); subscribers hear of it (journal). */
+  adopt(x: ExchangeOrder, slot: number, filled: number, why: string): OrderView {
+    const o = this.store.adopt(x, slot, filled, nowNs());
+    for (let i = 0; i < this.sinks.length; i++) this.sinks[i]!.onAdopt?.(o, why);
+    return o;
+  }
+
+  /** End an order that is not open on the exchange (never reached it; a send that threw). */
+  close(clientOrderId: string, state: OrderState, why: string): boolean {
+    if (!this.store.close(clientOrderId, state, nowNs())) return false;
+    const o = this.store.get(clientOrderId)!;
+    for (let i = 0; i < this.sinks.length; i++) this.sinks[i]!.onClose?.(o, why);
+    return true;
   }
 
   /**
-   * The one way an OrderEvent reaches the state machine, the positions and (through the sinks) the ledger and risk.
-   * An event with a number out of range (NaN, Infinity, a negative or fractional quantity: orderEventProblem) is
-   * refused here whatever produced it: counted (`invalid`), logged (1st, 10th, 100th...), never booked, and treated
-   * as a stream problem: the venue is reconciled (order states queried, fills backfilled from the trade history).
+   * A position difference the venue reports and no order explains (reconciliation at start, futures): booked on the
+   * portfolio without an order, at `price`. The caller journals it.
+   */
+  bookAdjustment(venue: VenueId, symbol: string, slot: number, side: Side, price: number, qty: number): void {
+    this.store.bookUnattributed(venue, symbol, slot, side, price, qty, '');
+  }
+
+  /**
+   * The one way an OrderEvent reaches the state machine and the portfolio (and, through the sinks, the journal,
+   * the engine's counters and the strategy). An event with a number out of range (NaN, Infinity, a negative or
+   * fractional quantity: orderEventProblem) is refused here whatever produced it: counted (`invalid`), logged (1st,
+   * 10th, 100th...), never booked, and treated as a stream problem: the venue is reconciled.
+   * The event the sinks see carries the owner's state after it (a rejected cancel: the state before the cancel).
    */
   private onEvent(ev: OrderEvent): void {
     this.counts.events++;
@@ -197,22 +322,23 @@ export class OrderManager implements OrderApi {
     const before = o?.state;
     const r = this.store.apply(ev);
     this.counts[r]++;
-    if (r !== 'applied') return;
+    if (r !== 'applied' || !o) return;
+    if (ev.kind === 'cancelReject') ev.state = o.state;
     // an accepted amend answer carries no price/qty of its own (the store kept the request's): give the sinks the
     // order's new price and quantity, as a stream amendment does
-    if (o && ev.kind === 'amend' && ev.code === 0 && ev.orderQty === 0) {
+    if (ev.kind === 'amend' && ev.code === 0 && ev.orderQty === 0) {
       ev.orderPrice = o.price;
       ev.orderQty = o.qty;
     }
-    if (o && this.hops && o.sentNs > 0) {
+    if (this.hops && o.sentNs > 0) {
       if (before === 'NEW_PENDING' && ev.kind !== 'fill') this.hops.recordVia(Hop.Ack, VENUE_INDEX[o.venue], o.sentVia, ev.localNs - o.sentNs);
-      if (ev.kind === 'fill' && ev.fillQty > 0 && o.tradeIds.size === 1) this.hops.recordVia(Hop.Fill, VENUE_INDEX[o.venue], o.sentVia, ev.localNs - o.sentNs);
+      if (ev.kind === 'fill' && ev.fillQty > 0 && o.fills === 1) this.hops.recordVia(Hop.Fill, VENUE_INDEX[o.venue], o.sentVia, ev.localNs - o.sentNs);
     }
     for (let i = 0; i < this.sinks.length; i++) this.sinks[i]!.onOrderEvent(ev);
-    if (o && isTerminal(o.state) && this.counts.applied % 1000 === 0) this.store.prune(this.keepTerminal);
+    if (isTerminal(o.state) && this.counts.applied % 1000 === 0) this.store.prune(this.keepTerminal);
   }
 
-  // ---- reconciliation helpers -----------------------------------------------------------------------------
+  // ---- exchange queries ---------------------------------------------------------------------------------------
 
   async openOrders(venue: VenueId): Promise<ExchangeOrder[]> {
     const gw = this.gateways.get(venue);
@@ -226,7 +352,47 @@ export class OrderManager implements OrderApi {
     return gw.positions();
   }
 
-  /** Query an order we know (by client id); its result is also fed through the state machine. */
+  private venuesOf(instruments: readonly Instrument[]): VenueId[] {
+    const out: VenueId[] = [];
+    for (const i of instruments) if (this.gateways.has(i.venue) && !out.includes(i.venue)) out.push(i.venue);
+    return out;
+  }
+
+  /** Open orders on the exchanges of these instruments (kill switch and stop verification, reconciliation). */
+  async openOrdersOf(instruments: readonly Instrument[]): Promise<ExchangeOrder[]> {
+    const want = new Set(instruments.map((i) => `${i.venue}:${i.symbol}`));
+    const out: ExchangeOrder[] = [];
+    for (const v of this.venuesOf(instruments)) for (const o of await this.openOrders(v)) if (want.has(`${o.venue}:${o.symbol}`)) out.push(o);
+    return out;
+  }
+
+  /** Futures positions of these instruments (spot: none). */
+  async positionsOf(instruments: readonly Instrument[]): Promise<ExchangePosition[]> {
+    const want = new Set(instruments.map((i) => `${i.venue}:${i.symbol}`));
+    const out: ExchangePosition[] = [];
+    for (const v of this.venuesOf(instruments)) {
+      if (v !== 'binanceUsdm' && v !== 'bybitLinear') continue;
+      for (const p of await this.positions(v)) if (want.has(`${p.venue}:${p.symbol}`)) out.push(p);
+    }
+    return out;
+  }
+
+  /** The venues' cancel-all on every venue of these instruments (algo/conditional included); throws naming the failures. */
+  async cancelAllOf(instruments: readonly Instrument[]): Promise<void> {
+    const errs: string[] = [];
+    await Promise.all(
+      this.venuesOf(instruments).map(async (v) => {
+        try {
+          await this.gateways.get(v)!.cancelAll();
+        } catch (err) {
+          errs.push(`${v}: ${String((err as Error)?.message ?? err)}`);
+        }
+      }),
+    );
+    if (errs.length > 0) throw new Error(errs.join('; '));
+  }
+
+  /** Query an order (by client id); a known order's answer is also fed through the state machine by the gateway. */
   async queryOrder(clientOrderId: string, venue?: VenueId, symbol?: string): Promise<ExchangeOrder | null> {
     const o = this.store.get(clientOrderId);
     const v = o?.venue ?? venue;
@@ -237,19 +403,28 @@ export class OrderManager implements OrderApi {
     return gw.queryOrder(s, clientOrderId);
   }
 
+  // ---- reconciliation -------------------------------------------------------------------------------------
+
   /**
-   * After a private-stream gap (reconnect, listenKey expiry, WS API session drop), at start after a restart, or on
-   * demand: learn what the stream may have missed, through the same state machine as stream events.
-   * 1. Query the state of every order we think is open (also learns exchange ids of unacknowledged orders).
-   * 2. Backfill fills from the venue's trade history (`tradeHistory`) for the orders that were open or active within
-   *    `backfillWindowMs`: each fill whose tradeId the order has not applied yet is fed as a 'fill' event (source
-   *    'query'); positions and average prices then come out as if the stream had delivered it. Duplicates cannot
-   *    happen: the store drops a tradeId it has (stream and history report the same id).
+   * The one reconciliation: after a private-stream gap (reconnect, listenKey expiry, WS API session drop), on an
+   * event refused for its numbers, on demand, and (with `startup`) at start before the strategy runs. Learns what
+   * the streams missed, through the same state machine as stream events:
+   * 1. (start) The exchange's open orders: an unknown one of ours (our id prefix) is adopted (tracked), then kept or
+   *    cancelled per `orphans`; a foreign one is cancelled. The probe id (recover.ts) that is not open is queried:
+   *    found, it is adopted (its fills booked below) and reported as `unjournaled`.
+   * 2. Query the state of every order the owner holds open (also learns exchange ids of unacknowledged orders).
+   *    (start) An order the exchange does not know is closed as REJECTED: it never reached it. Nothing is re-sent.
+   * 3. Backfill fills from the venue's trade history for the orders open or active within `backfillWindowMs`: each
+   *    fill whose trade id the owner has not applied is fed as a 'fill' event (source 'query') with its real trade
+   *    id, exchange order id, price and fee. The store drops a trade id it has (stream and history report the same id).
+   * 4. (start) What the exchange reports filled beyond what the history gave (a venue without history) is booked at
+   *    the order's price without a trade id, counted (`estimated`) and logged.
    * Runs are serialized per venue (a resync during a run schedules one more run). Returns how many orders were checked.
    */
-  reconcile(venue: VenueId): Promise<number> {
+  reconcile(venue: VenueId, startup?: StartupReconcile): Promise<number> {
     const prev = this.reconciling.get(venue);
     if (prev) {
+      if (startup) return prev.catch(() => 0).then(() => this.reconcile(venue, startup));
       // one follow-up run covers every resync that arrives while a run is in progress
       let next = this.reconcileNext.get(venue);
       if (!next) {
@@ -261,17 +436,21 @@ export class OrderManager implements OrderApi {
       }
       return next;
     }
-    const run = this.reconcileOnce(venue).finally(() => {
+    const run = this.reconcileOnce(venue, startup).finally(() => {
       if (this.reconciling.get(venue) === run) this.reconciling.delete(venue);
     });
     this.reconciling.set(venue, run);
     return run;
   }
 
-  private async reconcileOnce(venue: VenueId): Promise<number> {
+  private async reconcileOnce(venue: VenueId, start: StartupReconcile | undefined): Promise<number> {
     const gw = this.gateways.get(venue);
     if (!gw) return 0;
     this.counts.reconciles++;
+    const rep = start?.report;
+    const fillsBefore = this.portfolio.fills;
+    if (start && rep) await this.sweepOpen(venue, gw, start, rep);
+
     const now = nowNs();
     const windowNs = this.backfillWindowMs * 1e6;
     const active: TrackedOrder[] = [];
@@ -283,29 +462,129 @@ export class OrderManager implements OrderApi {
     const ev = blankOrderEvent();
     await Promise.all(
       open.map(async (o) => {
-        const q = await gw.queryOrder(o.symbol, o.clientOrderId).catch(() => undefined);
-        if (!q) return;
-        ev.venue = venue;
-        ev.symbol = q.symbol;
-        ev.kind = kindOfState(q.state);
-        ev.clientOrderId = q.clientOrderId;
-        ev.exchangeOrderId = q.exchangeOrderId;
-        ev.state = q.state;
-        ev.tradeId = '';
-        ev.fillPrice = 0;
-        ev.fillQty = 0;
-        ev.cumQty = q.filledQty;
-        ev.exchTimeMs = q.updateTimeMs;
-        ev.localNs = nowNs();
-        ev.source = 'query';
-        this.onEvent(ev);
+        // at start a query that fails fails the start (fail closed); after a gap the next resync tries again
+        const q = start ? await gw.queryOrder(o.symbol, o.clientOrderId) : await gw.queryOrder(o.symbol, o.clientOrderId).catch(() => undefined);
+        if (q === undefined) return;
+        if (q === null) {
+          if (start && rep && this.close(o.clientOrderId, 'REJECTED', 'unknown to exchange (never reached it)')) rep.closed.push({ id: o.clientOrderId, state: 'REJECTED' });
+          return;
+        }
+        this.feedQuery(venue, q, ev);
+        if (rep && isTerminal(o.state)) rep.closed.push({ id: o.clientOrderId, state: o.state });
       }),
     );
     if (gw.tradeHistory && active.length > 0) await this.backfill(venue, gw, active);
+    if (rep) {
+      // 4. what the exchange says filled and no trade of the history covered
+      for (const o of active) {
+        const missing = o.reportedCumQty - o.filledQty;
+        if (missing <= 0) continue;
+        const px = o.price > 0 ? o.price : o.filledQty > 0 ? Math.round(o.filledNotional / o.filledQty) : 0;
+        if (px <= 0) {
+          log().error({ venue, clientOrderId: o.clientOrderId, missing }, 'reconcile: a fill the trade history does not show and no price to book it at: not booked');
+          continue;
+        }
+        this.feedFill(venue, o, '', o.exchangeOrderId, px, missing, 0, '', false, Date.now(), ev);
+        this.counts.estimated++;
+        rep.fillsEstimated++;
+        log().warn({ venue, clientOrderId: o.clientOrderId, qty: missing, price: px }, 'reconcile: filled while down, not in the trade history: booked at the order price without a trade id');
+      }
+      rep.fillsBooked += this.portfolio.fills - fillsBefore;
+    }
     return open.length;
   }
 
-  /** Feed the fills of `orders` that the trade history has and the orders have not applied. */
+  /** Start-up step 1: orphans and the probe. */
+  private async sweepOpen(venue: VenueId, gw: VenueGateway, start: StartupReconcile, rep: StartupReport): Promise<void> {
+    const seen = new Set<string>();
+    for (const x of await gw.openOrders()) {
+      const slot = this.portfolio.slotOf(x.venue, x.symbol);
+      if (slot < 0) continue;
+      seen.add(x.clientOrderId);
+      if (this.store.get(x.clientOrderId)) {
+        // known and open: the exchange's view is taken (step 2 queries its state, step 3 books missed fills)
+        rep.adopted.push(x.clientOrderId);
+        continue;
+      }
+      if (this.ids.isOurs(x.clientOrderId)) {
+        this.adopt(x, slot, 0, start.orphans === 'adopt' ? 'reconcile: orphan of ours adopted' : 'reconcile: orphan of ours, cancelled');
+        if (start.orphans === 'adopt') {
+          rep.adopted.push(x.clientOrderId);
+          continue;
+        }
+        this.cancel(x.clientOrderId);
+      } else {
+        // not ours: never tracked (its fills are not ours to book), only cancelled
+        gw.cancel(foreignOrder(x));
+      }
+      rep.canceled.push(x.clientOrderId);
+    }
+    const probe = start.probeId;
+    if (probe === undefined || seen.has(probe) || this.store.get(probe) || rep.unjournaled.length > 0) return;
+    for (const i of this.bySlot.values()) {
+      if (i.venue !== venue) continue;
+      const x = await gw.queryOrder(i.symbol, probe);
+      if (!x) continue;
+      // sent, then killed before its intent was written: tracked now, so its fills are booked from the history
+      this.adopt(x, i.slot, 0, 'reconcile: unjournaled order (sent, then killed before its intent was written)');
+      if (!isTerminal(x.state)) {
+        // opened between the open-orders list and this query: cancel it like an orphan
+        this.cancel(x.clientOrderId);
+        rep.canceled.push(x.clientOrderId);
+      }
+      rep.unjournaled.push({ id: x.clientOrderId, state: x.state, filled: x.filledQty });
+      break;
+    }
+  }
+
+  private feedQuery(venue: VenueId, q: ExchangeOrder, ev: OrderEvent): void {
+    ev.venue = venue;
+    ev.symbol = q.symbol;
+    ev.kind = kindOfState(q.state);
+    ev.clientOrderId = q.clientOrderId;
+    ev.exchangeOrderId = q.exchangeOrderId;
+    ev.state = q.state;
+    ev.tradeId = '';
+    ev.fillPrice = 0;
+    ev.fillQty = 0;
+    ev.cumQty = q.filledQty;
+    ev.fee = 0;
+    ev.feeAsset = '';
+    ev.orderPrice = 0;
+    ev.orderQty = 0;
+    ev.code = 0;
+    ev.reason = '';
+    ev.exchTimeMs = q.updateTimeMs;
+    ev.localNs = nowNs();
+    ev.source = 'query';
+    this.onEvent(ev);
+  }
+
+  private feedFill(venue: VenueId, o: OrderView, tradeId: string, exchangeOrderId: string, price: number, qty: number, fee: number, feeAsset: string, maker: boolean, timeMs: number, ev: OrderEvent): void {
+    ev.venue = venue;
+    ev.symbol = o.symbol;
+    ev.kind = 'fill';
+    ev.clientOrderId = o.clientOrderId;
+    ev.exchangeOrderId = exchangeOrderId;
+    ev.state = 'PARTIALLY_FILLED'; // the machine completes the order from quantities
+    ev.tradeId = tradeId;
+    ev.fillPrice = price;
+    ev.fillQty = qty;
+    ev.cumQty = 0;
+    ev.fee = fee;
+    ev.feeAsset = feeAsset;
+    ev.maker = maker;
+    ev.orderPrice = 0;
+    ev.orderQty = 0;
+    ev.code = 0;
+    ev.reason = '';
+    ev.exchTimeMs = timeMs;
+    ev.localNs = nowNs();
+    ev.source = 'query';
+    this.onEvent(ev);
+  }
+
+  /** Feed the fills of `orders` that the trade history has and the owner has not applied. */
   private async backfill(venue: VenueId, gw: VenueGateway, orders: TrackedOrder[]): Promise<void> {
     const bySymbol = new Map<string, TrackedOrder[]>();
     for (const o of orders) {
@@ -315,18 +594,18 @@ export class OrderManager implements OrderApi {
     }
     await Promise.all(
       [...bySymbol].map(async ([symbol, list]) => {
-        let firstNs = Infinity;
+        let firstMs = Infinity;
         const byClient = new Map<string, TrackedOrder>();
         const byExch = new Map<string, TrackedOrder>();
         for (const o of list) {
-          if (o.createdNs < firstNs) firstNs = o.createdNs;
+          if (o.createdMs < firstMs) firstMs = o.createdMs;
           byClient.set(o.clientOrderId, o);
           if (o.exchangeOrderId !== '') byExch.set(o.exchangeOrderId, o);
         }
         let fills: ExchangeFill[];
         try {
           // a margin for clock error between our creation time and the exchange's fill time
-          fills = await gw.tradeHistory!(symbol, wallMsOf(firstNs) - BACKFILL_MARGIN_MS);
+          fills = await gw.tradeHistory!(symbol, firstMs - BACKFILL_MARGIN_MS);
         } catch (err) {
           this.counts.backfillErrors++;
           log().warn({ venue, symbol, err: String(err) }, 'fill backfill failed');
@@ -335,27 +614,9 @@ export class OrderManager implements OrderApi {
         const ev = blankOrderEvent();
         for (const f of fills) {
           const o = (f.clientOrderId !== '' ? byClient.get(f.clientOrderId) : undefined) ?? byExch.get(f.exchangeOrderId);
-          if (!o || o.tradeIds.has(f.tradeId)) continue;
-          ev.venue = venue;
-          ev.symbol = f.symbol;
-          ev.kind = 'fill';
-          ev.clientOrderId = o.clientOrderId;
-          ev.exchangeOrderId = f.exchangeOrderId;
-          ev.state = 'PARTIALLY_FILLED'; // the machine completes the order from quantities
-          ev.tradeId = f.tradeId;
-          ev.fillPrice = f.price;
-          ev.fillQty = f.qty;
-          ev.cumQty = 0;
-          ev.fee = f.fee;
-          ev.feeAsset = f.feeAsset;
-          ev.maker = f.maker;
-          ev.code = 0;
-          ev.reason = '';
-          ev.exchTimeMs = f.timeMs;
-          ev.localNs = nowNs();
-          ev.source = 'query';
+          if (!o || this.store.hasTrade(venue, o.symbol, f.tradeId)) continue;
           const before = this.counts.applied;
-          this.onEvent(ev);
+          this.feedFill(venue, o, f.tradeId, f.exchangeOrderId, f.price, f.qty, f.fee, f.feeAsset, f.maker, f.timeMs, ev);
           if (this.counts.applied > before) this.counts.backfilled++;
         }
       }),
@@ -383,4 +644,12 @@ export class OrderManager implements OrderApi {
     );
     return reports;
   }
+}
+
+/** a gateway order for cancelling an exchange order the owner does not track */
+function foreignOrder(x: ExchangeOrder): GatewayOrder {
+  return {
+    clientOrderId: x.clientOrderId, symbol: x.symbol, side: x.side as Side, type: x.type, tif: x.tif, price: x.price, qty: x.qty, reduceOnly: false,
+    exchangeOrderId: x.exchangeOrderId, state: x.state, sentNs: 0, sentVia: 0,
+  };
 }

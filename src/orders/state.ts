@@ -1,21 +1,27 @@
 /**
- * The order state machine shared by every venue, and positions derived from fills.
+ * The order owner: the one record of every order and the one state machine for every venue. Nothing else changes
+ * an order; the engine, kill switch, recovery, reconciliation and control plane call this store's methods (through
+ * OrderManager) and read its records (`OrderView`). It also owns the one portfolio (src/orders/portfolio.ts): fills
+ * it accepted, deduped here by trade id, are the only thing that moves positions, cash and fees, and its open
+ * orders are the exposure risk reads.
  *
  *   NEW_PENDING -> ACKED -> PARTIALLY_FILLED -> FILLED | CANCELED | REJECTED | EXPIRED
  *   any open state -> CANCEL_PENDING (local: a cancel was sent) -> CANCELED | FILLED | ... ; cancelReject -> back
  *
- * Updates arrive from several sources (REST/WS API responses, private streams, queries), duplicated and out of
- * order. The rules that make that safe:
+ * Updates arrive from several sources (REST/WS API responses, private streams, queries, the trade history,
+ * journal replay), duplicated and out of order. The rules that make that safe:
  * - States only move forward (rank order); an older state arriving late (ack after a fill) changes nothing.
  * - A fill is a fact: it is applied whatever the state (fill after cancel = the cancel raced a fill), once per
- *   tradeId (duplicates dropped). Fill quantity completing the order makes it FILLED even after a CANCELED/REJECTED
- *   (a cancel cannot apply to a filled order; a "duplicate client id" reject of a resend means the first landed).
+ *   venue+symbol+tradeId (duplicates dropped). Fill quantity completing the order makes it FILLED even after a
+ *   CANCELED/REJECTED (a cancel cannot apply to a filled order; a "duplicate client id" reject of a resend means
+ *   the first landed).
  * - Terminal states are final, except that FILLED overrides the other terminals for the reason above.
- * - Positions and average entry price come from applied fills only.
+ * - A rejected cancel returns the order to its state before the cancel (fills in between included).
+ * - Positions, average entry price and realized PnL come from applied fills only.
  */
-import type { Side, VenueId } from '../core/types.js';
-import { TERMINAL_STATES, type OrderEvent, type OrderState, type OrderType, type TimeInForce } from './types.js';
-
+import type { Instrument, Side, VenueId } from '../core/types.js';
+import { Portfolio, type PortfolioSnapshot } from './portfolio.js';
+import { TERMINAL_STATES, type ExchangeOrder, type OrderEvent, type OrderState, type OrderType, type TimeInForce } from './types.js';
 const RANK: Record<OrderState, number> = {
   NEW_PENDING: 0,
   ACKED: 1,
@@ -31,61 +37,6 @@ export function isTerminal(s: OrderState): boolean {
   return TERMINAL_STATES.has(s);
 }
 
-/** Net position of one symbol on one venue, in quantity units; prices in price units. */
-export class Position {
-  /** signed quantity units: + long, - short */
-  qty = 0;
-  /** average entry price of the open position (price units, may be fractional) */
-  avgPrice = 0;
-  /** realized PnL in price units x quantity units (divide by 10^(pd+qd) for quote currency) */
-  realized = 0;
-  fees = 0;
-  fills = 0;
-
-  constructor(readonly venue: VenueId, readonly symbol: string) {}
-
-  applyFill(side: Side, price: number, qty: number): void {
-    if (qty <= 0) return;
-    this.fills++;
-    const signed = side === 'BUY' ? qty : -qty;
-    const cur = this.qty;
-    if (cur === 0 || (cur > 0) === (signed > 0)) {
-      const absCur = Math.abs(cur);
-      this.avgPrice = (this.avgPrice * absCur + price * qty) / (absCur + qty);
-      this.qty = cur + signed;
-      return;
-    }
-    // reducing, closing or flipping
-    const closing = Math.min(Math.abs(cur), qty);
-    this.realized += (price - this.avgPrice) * closing * (cur > 0 ? 1 : -1);
-    this.qty = cur + signed;
-    if (this.qty === 0) this.avgPrice = 0;
-    else if ((this.qty > 0) !== (cur > 0)) this.avgPrice = price; // flipped: the remainder opened at this price
-  }
-}
-
-export class Positions {
-  private readonly map = new Map<string, Position>();
-
-  get(venue: VenueId, symbol: string): Position {
-    const key = venue + ':' + symbol;
-    let p = this.map.get(key);
-    if (!p) {
-      p = new Position(venue, symbol);
-      this.map.set(key, p);
-    }
-    return p;
-  }
-
-  find(venue: VenueId, symbol: string): Position | undefined {
-    return this.map.get(venue + ':' + symbol);
-  }
-
-  all(): Position[] {
-    return [...this.map.values()];
-  }
-}
-
 export interface TrackedOrder {
   readonly clientOrderId: string;
   readonly venue: VenueId;
@@ -97,6 +48,8 @@ export interface TrackedOrder {
   price: number;
   qty: number;
   readonly reduceOnly: boolean;
+  /** sent from the control plane or the kill switch (passes a stopped strategy) */
+  readonly manual: boolean;
   exchangeOrderId: string;
   state: OrderState;
   /** state to return to when a cancel is rejected */
@@ -107,9 +60,13 @@ export interface TrackedOrder {
   /** highest cumulative quantity any source reported */
   reportedCumQty: number;
   fees: number;
+  /** fills applied */
+  fills: number;
   code: number;
   reason: string;
   createdNs: number;
+  /** wall clock ms of creation (trade-history queries start here; survives a restart, unlike createdNs) */
+  createdMs: number;
   updatedNs: number;
   /** ns when the order bytes were written (latency hops) */
   sentNs: number;
@@ -118,9 +75,19 @@ export interface TrackedOrder {
   /** an amend in flight: the price/qty it asks for (0 = none) */
   amendPrice: number;
   amendQty: number;
-  /** tradeIds already applied */
-  readonly tradeIds: Set<string>;
-  readonly position: Position;
+}
+
+/** What every module outside the order layer gets: the owner's record, read-only. */
+export type OrderView = Readonly<TrackedOrder>;
+
+/** What every module outside the order layer gets of the owner: its reads (changes go through OrderManager). */
+export interface OwnerReads {
+  get(clientOrderId: string): OrderView | undefined;
+  open(venue?: VenueId): OrderView[];
+  openCount(): number;
+  hasTrade(venue: string, symbol: string, tradeId: string): boolean;
+  readonly counts: Readonly<OrderStore['counts']>;
+  snapshot(): OwnerSnapshot;
 }
 
 export type ApplyResult = 'applied' | 'duplicate' | 'stale' | 'unknown';
@@ -136,29 +103,125 @@ export interface NewOrderSpec {
   price: number;
   qty: number;
   reduceOnly: boolean;
+  manual?: boolean;
   nowNs: number;
+  /** wall clock ms (default: now) */
+  nowMs?: number;
 }
 
-export function avgFillPrice(o: TrackedOrder): number {
+/** The owner's part of a snapshot (v2): its orders, the portfolio, the last trade ids it applied. */
+export interface OwnerSnapshot {
+  orders: TrackedOrder[];
+  portfolio: PortfolioSnapshot;
+  /** `venue:symbol:tradeId`, oldest first, bounded */
+  trades: string[];
+}
+
+/** v1 snapshots (the engine's Ledger, before the order owner held every order). Read, never written. */
+export interface LedgerSnapshotV1 extends PortfolioSnapshot {
+  orders: Array<{ id: string; slot: number; side: Side; type: OrderType; tif: TimeInForce; price: number; qty: number; filled: number; state: OrderState; exchangeOrderId: string; sentNs: number; manual: boolean }>;
+  closed?: LedgerSnapshotV1['orders'];
+  trades: string[];
+}
+
+export function avgFillPrice(o: OrderView): number {
   return o.filledQty > 0 ? o.filledNotional / o.filledQty : 0;
 }
 
-/** Orders by client id, with the transitions above. */
+const MAX_TRADE_KEYS = 100_000;
+/** terminal orders a snapshot keeps (late fills after a restart still find their order) */
+const SNAPSHOT_TERMINAL = 1000;
+
+/**
+ * Trade ids already applied, per venue and symbol, the newest MAX_TRADE_KEYS kept (a ring: the oldest is forgotten
+ * first). No key string is built per fill: two map lookups and a set.
+ */
+class TradeIds {
+  private readonly bySym = new Map<string, Map<string, Set<string>>>();
+  private readonly ringSet: Array<Set<string> | undefined> = new Array(MAX_TRADE_KEYS);
+  private readonly ringId: string[] = new Array(MAX_TRADE_KEYS);
+  private head = 0;
+  private size = 0;
+
+  private setOf(venue: string, symbol: string, create: boolean): Set<string> | undefined {
+    let m = this.bySym.get(venue);
+    if (!m) {
+      if (!create) return undefined;
+      this.bySym.set(venue, (m = new Map()));
+    }
+    let s = m.get(symbol);
+    if (!s && create) m.set(symbol, (s = new Set()));
+    return s;
+  }
+
+  has(venue: string, symbol: string, tradeId: string): boolean {
+    return this.setOf(venue, symbol, false)?.has(tradeId) === true;
+  }
+
+  /** false when already there */
+  add(venue: string, symbol: string, tradeId: string): boolean {
+    const s = this.setOf(venue, symbol, true)!;
+    if (s.has(tradeId)) return false;
+    s.add(tradeId);
+    const i = (this.head + this.size) % MAX_TRADE_KEYS;
+    if (this.size === MAX_TRADE_KEYS) {
+      this.ringSet[this.head]?.delete(this.ringId[this.head]!);
+      this.head = (this.head + 1) % MAX_TRADE_KEYS;
+    } else this.size++;
+    this.ringSet[i] = s;
+    this.ringId[i] = tradeId;
+    return true;
+  }
+
+  /** the newest `max` as `venue:symbol:tradeId`, oldest first (snapshots; cold) */
+  keys(max: number): string[] {
+    const names = new Map<Set<string>, string>();
+    for (const [v, m] of this.bySym) for (const [sym, s] of m) names.set(s, `${v}:${sym}:`);
+    const out: string[] = [];
+    const n = Math.min(max, this.size);
+    for (let k = this.size - n; k < this.size; k++) {
+      const i = (this.head + k) % MAX_TRADE_KEYS;
+      out.push(names.get(this.ringSet[i]!)! + this.ringId[i]!);
+    }
+    return out;
+  }
+
+  addKey(key: string): void {
+    const a = key.indexOf(':');
+    const b = key.indexOf(':', a + 1);
+    if (a <= 0 || b <= a) return;
+    this.add(key.slice(0, a), key.slice(a + 1, b), key.slice(b + 1));
+  }
+}
+
+/** Orders by client id, with the transitions above, and the portfolio their fills move. */
 export class OrderStore {
   private readonly orders = new Map<string, TrackedOrder>();
-  readonly positions = new Positions();
+  readonly portfolio: Portfolio;
+  private readonly trades = new TradeIds();
+  /** quote asset per slot (a fee in it is booked as a fee) */
+  private readonly quoteOf: string[] = [];
   /** counters for visibility */
-  readonly counts = { duplicates: 0, stale: 0, unknown: 0, fillsAfterTerminal: 0 };
+  readonly counts = { duplicates: 0, stale: 0, unknown: 0, fillsAfterTerminal: 0, unknownFills: 0 };
+
+  /** `slots` defaults to the highest instrument slot + 1 (at least 8: tests that name no instruments). */
+  constructor(readonly instruments: readonly Instrument[] = [], slots?: number) {
+    let n = 8;
+    for (const i of instruments) if (i.slot + 1 > n) n = i.slot + 1;
+    this.portfolio = new Portfolio(instruments, slots ?? n);
+    for (const i of instruments) this.quoteOf[i.slot] = i.quote;
+  }
 
   create(s: NewOrderSpec): TrackedOrder {
     if (this.orders.has(s.clientOrderId)) throw new Error(`duplicate client order id ${s.clientOrderId}`);
     const o: TrackedOrder = {
       clientOrderId: s.clientOrderId, venue: s.venue, symbol: s.symbol, slot: s.slot, side: s.side, type: s.type, tif: s.tif,
-      price: s.price, qty: s.qty, reduceOnly: s.reduceOnly, exchangeOrderId: '', state: 'NEW_PENDING', preCancelState: 'NEW_PENDING',
-      filledQty: 0, filledNotional: 0, reportedCumQty: 0, fees: 0, code: 0, reason: '', createdNs: s.nowNs, updatedNs: s.nowNs, sentNs: 0, sentVia: 0, amendPrice: 0, amendQty: 0,
-      tradeIds: new Set(), position: this.positions.get(s.venue, s.symbol),
+      price: s.price, qty: s.qty, reduceOnly: s.reduceOnly, manual: s.manual === true, exchangeOrderId: '', state: 'NEW_PENDING', preCancelState: 'NEW_PENDING',
+      filledQty: 0, filledNotional: 0, reportedCumQty: 0, fees: 0, fills: 0, code: 0, reason: '', createdNs: s.nowNs, createdMs: s.nowMs ?? Date.now(),
+      updatedNs: s.nowNs, sentNs: 0, sentVia: 0, amendPrice: 0, amendQty: 0,
     };
     this.orders.set(s.clientOrderId, o);
+    this.portfolio.exposure(o.slot, o.side, o.qty, 1, true);
     return o;
   }
 
@@ -172,8 +235,17 @@ export class OrderStore {
     return out;
   }
 
+  /** open orders over every venue (no scan) */
+  openCount(): number {
+    return this.portfolio.open;
+  }
+
   all(): IterableIterator<TrackedOrder> {
     return this.orders.values();
+  }
+
+  hasTrade(venue: string, symbol: string, tradeId: string): boolean {
+    return this.trades.has(venue, symbol, tradeId);
   }
 
   /** Mark a cancel as sent. false when the order is unknown or already terminal. */
@@ -188,7 +260,7 @@ export class OrderStore {
     return true;
   }
 
-  /** client ids in the order they became terminal (through `apply`), from `terminalHead` on */
+  /** client ids in the order they became terminal, from `terminalHead` on */
   private terminalQ: string[] = [];
   private terminalHead = 0;
 
@@ -215,37 +287,151 @@ export class OrderStore {
     return dropped;
   }
 
-  apply(ev: OrderEvent): ApplyResult {
-    const o = this.orders.get(ev.clientOrderId);
-    const wasTerminal = o !== undefined && isTerminal(o.state);
-    const r = this.applyTo(o, ev);
-    if (o && !wasTerminal && isTerminal(o.state)) this.terminalQ.push(o.clientOrderId);
-    return r;
+  /** After any change to `o`: move its open exposure (quantity not yet filled, while open) and the open counts. */
+  private settle(o: TrackedOrder, wasOpen: boolean, restBefore: number): void {
+    const open = !isTerminal(o.state);
+    const left = o.qty - o.filledQty;
+    const restAfter = open && left > 0 ? left : 0;
+    if (restAfter !== restBefore || open !== wasOpen) {
+      this.portfolio.exposure(o.slot, o.side, restAfter - restBefore, 1, false);
+      if (open !== wasOpen) this.portfolio.exposure(o.slot, o.side, 0, open ? 1 : -1, true);
+    }
+    if (wasOpen && !open) this.terminalQ.push(o.clientOrderId);
   }
 
-  private applyTo(o: TrackedOrder | undefined, ev: OrderEvent): ApplyResult {
+  private static rest(o: TrackedOrder): number {
+    if (isTerminal(o.state)) return 0;
+    const left = o.qty - o.filledQty;
+    return left > 0 ? left : 0;
+  }
+
+  apply(ev: OrderEvent): ApplyResult {
+    const o = this.orders.get(ev.clientOrderId);
     if (!o) {
+      // a fill of an order we do not know (foreign, or pruned): its side is unknown, so it is not booked and its
+      // trade id not remembered (an adoption may still book it from the trade history)
+      if (ev.kind === 'fill' && ev.fillQty > 0) this.counts.unknownFills++;
       this.counts.unknown++;
       return 'unknown';
     }
+    const wasOpen = !isTerminal(o.state);
+    const restBefore = OrderStore.rest(o);
+    const r = this.applyTo(o, ev);
+    this.settle(o, wasOpen, restBefore);
+    return r;
+  }
+
+  /**
+   * Take over an order found on the exchange (reconciliation: an orphan of ours, the unjournaled probe; recovery
+   * replays the journal's adopt records). `filled` is the quantity already booked for it (0 for an orphan: its
+   * fills are booked from the trade history with their trade ids); the exchange's cumulative quantity is kept as
+   * reported. An order the store has is only brought forward (exchange id, state, filled quantity).
+   */
+  adopt(x: ExchangeOrder, slot: number, filled: number, nowNs: number): TrackedOrder {
+    let o = this.orders.get(x.clientOrderId);
+    if (!o) {
+      o = this.create({
+        clientOrderId: x.clientOrderId, venue: x.venue, symbol: x.symbol, slot, side: x.side, type: x.type, tif: x.tif, price: x.price, qty: x.qty,
+        reduceOnly: false, nowNs, nowMs: x.updateTimeMs > 0 ? x.updateTimeMs : Date.now(),
+      });
+    }
+    const wasOpen = !isTerminal(o.state);
+    const restBefore = OrderStore.rest(o);
+    if (x.exchangeOrderId !== '') o.exchangeOrderId = x.exchangeOrderId;
+    if (x.filledQty > o.reportedCumQty) o.reportedCumQty = x.filledQty;
+    if (filled > o.filledQty) o.filledQty = filled;
+    this.advance(o, x.state);
+    o.updatedNs = nowNs;
+    this.settle(o, wasOpen, restBefore);
+    return o;
+  }
+
+  /** End an order the exchange does not have open (never reached it, or a send that failed). false when not open. */
+  close(clientOrderId: string, state: OrderState, nowNs: number): boolean {
+    const o = this.orders.get(clientOrderId);
+    if (!o || isTerminal(o.state)) return false;
+    const restBefore = OrderStore.rest(o);
+    o.state = isTerminal(state) ? state : 'REJECTED';
+    o.updatedNs = nowNs;
+    this.settle(o, true, restBefore);
+    return true;
+  }
+
+  /**
+   * A fill that belongs to no order record: a futures position adjustment of reconciliation, or an old journal's
+   * `fill` record. Booked on the portfolio once per trade id (when it has one). false when it was a duplicate.
+   */
+  bookUnattributed(venue: string, symbol: string, slot: number, side: Side, price: number, qty: number, tradeId: string): boolean {
+    if (tradeId !== '' && !this.trades.add(venue, symbol, tradeId)) {
+      this.counts.duplicates++;
+      return false;
+    }
+    this.portfolio.fillAt(slot, side, price, qty, 0, false);
+    return true;
+  }
+
+  /** v2 snapshot part: open orders and the most recent terminal ones, the portfolio, recent trade ids. */
+  snapshot(): OwnerSnapshot {
+    const orders: TrackedOrder[] = [];
+    for (const o of this.orders.values()) if (!isTerminal(o.state)) orders.push({ ...o });
+    const q = this.terminalQ;
+    for (let i = Math.max(this.terminalHead, q.length - SNAPSHOT_TERMINAL); i < q.length; i++) {
+      const o = this.orders.get(q[i]!);
+      if (o && isTerminal(o.state)) orders.push({ ...o });
+    }
+    return { orders, portfolio: this.portfolio.snapshot(), trades: this.trades.keys(10_000) };
+  }
+
+  /** Load a v2 snapshot part (before the journal after it is replayed). */
+  restore(s: OwnerSnapshot, nowNs: number): void {
+    this.orders.clear();
+    this.portfolio.restore(s.portfolio);
+    for (const r of s.orders) {
+      if (r.slot < 0 || r.slot >= this.portfolio.slots) continue;
+      // monotonic times of another process mean nothing here: the orders count as just updated
+      const o: TrackedOrder = { ...r, createdNs: nowNs, updatedNs: nowNs, sentNs: 0, sentVia: 0, amendPrice: 0, amendQty: 0 };
+      this.orders.set(o.clientOrderId, o);
+      if (isTerminal(o.state)) this.terminalQ.push(o.clientOrderId);
+      else this.settle(o, false, 0);
+    }
+    for (const t of s.trades) this.trades.addKey(t);
+  }
+
+  /** Load a v1 snapshot (the engine's Ledger): its orders become owner records, its maps the portfolio. */
+  restoreV1(l: LedgerSnapshotV1, writtenAtMs: number, nowNs: number): void {
+    const bySlot: Array<Instrument | undefined> = [];
+    for (const i of this.instruments) bySlot[i.slot] = i;
+    const orders: TrackedOrder[] = [];
+    for (const x of [...(l.closed ?? []), ...l.orders]) {
+      const ins = bySlot[x.slot];
+      if (!ins) continue;
+      orders.push({
+        clientOrderId: x.id, venue: ins.venue, symbol: ins.symbol, slot: x.slot, side: x.side, type: x.type, tif: x.tif, price: x.price, qty: x.qty,
+        reduceOnly: false, manual: x.manual, exchangeOrderId: x.exchangeOrderId, state: x.state, preCancelState: x.state === 'CANCEL_PENDING' ? 'ACKED' : x.state,
+        filledQty: x.filled, filledNotional: x.filled * x.price, reportedCumQty: x.filled, fees: 0, fills: 0, code: 0, reason: '',
+        // a v1 record has no creation time; fills before the snapshot are in it, so history from there on is enough
+        createdNs: nowNs, createdMs: writtenAtMs, updatedNs: nowNs, sentNs: 0, sentVia: 0, amendPrice: 0, amendQty: 0,
+      });
+    }
+    this.restore({ orders, portfolio: l, trades: l.trades }, nowNs);
+  }
+
+  private applyTo(o: TrackedOrder, ev: OrderEvent): ApplyResult {
     if (ev.exchangeOrderId !== '' && o.exchangeOrderId === '') o.exchangeOrderId = ev.exchangeOrderId;
     if (ev.cumQty > o.reportedCumQty) o.reportedCumQty = ev.cumQty;
     o.updatedNs = ev.localNs;
 
     if (ev.kind === 'fill' && ev.fillQty > 0) {
-      if (ev.tradeId !== '') {
-        if (o.tradeIds.has(ev.tradeId)) {
-          this.counts.duplicates++;
-          return 'duplicate';
-        }
-        o.tradeIds.add(ev.tradeId);
+      if (ev.tradeId !== '' && !this.trades.add(o.venue, o.symbol, ev.tradeId)) {
+        this.counts.duplicates++;
+        return 'duplicate';
       }
       if (isTerminal(o.state)) this.counts.fillsAfterTerminal++;
       o.filledQty += ev.fillQty;
       o.filledNotional += ev.fillPrice * ev.fillQty;
       o.fees += ev.fee;
-      o.position.applyFill(o.side, ev.fillPrice, ev.fillQty);
-      o.position.fees += ev.fee;
+      o.fills++;
+      this.portfolio.fillAt(o.slot, o.side, ev.fillPrice, ev.fillQty, ev.fee, ev.feeAsset !== '' && ev.feeAsset === this.quoteOf[o.slot]);
       this.afterFill(o);
       // the source may also say FILLED (e.g. executionReport X=FILLED) before our sum gets there
       if (ev.state === 'FILLED') this.advance(o, 'FILLED');

@@ -6,6 +6,7 @@
  * Exchange order ids are strings end to end (a real USD-M id is 8389765739703625592 > 2^53).
  */
 import type { Side, VenueId } from '../core/types.js';
+import type { OrderView } from './state.js';
 
 export type OrderType = 'LIMIT' | 'MARKET';
 /** POST_ONLY = Binance LIMIT_MAKER (spot) / GTX (USD-M), Bybit PostOnly. */
@@ -156,6 +157,10 @@ export interface ExchangePosition {
 
 export interface OrderEventSink {
   onOrderEvent(ev: OrderEvent): void;
+  /** the owner took over an order found on the exchange (reconciliation): the journal records it */
+  onAdopt?(o: OrderView, why: string): void;
+  /** the owner ended an order outside an event (never reached the exchange, a send that threw) */
+  onClose?(o: OrderView, why: string): void;
 }
 
 function unitsOk(v: number): boolean {

@@ -1,14 +1,15 @@
 /**
- * Start-up recovery: load the snapshot, replay the journal after it into a Ledger (the same apply logic as live
- * trading), and report a corrupt or truncated tail (recovered up to the last valid record; the caller truncates
- * the rest when it reopens the journal).
+ * Start-up recovery: load the snapshot (v2, or v1 of the former Ledger), replay the journal after it into the order
+ * owner (OrderStore: the same state machine and portfolio as live trading), and report a corrupt or truncated tail
+ * (recovered up to the last valid record; the caller truncates the rest when it reopens the journal).
  */
 import { join } from 'node:path';
-import type { Ledger } from '../core/ledger.js';
+import type { OrderStore } from '../orders/state.js';
+import { nowNs } from '../latency/clock.js';
 import type { OrderEvent, OrderEventKind, OrderState, OrderType, TimeInForce } from '../orders/types.js';
 import { blankOrderEvent } from '../orders/types.js';
 import type { Side, VenueId } from '../core/types.js';
-import { IDS_MARK, successorId } from '../core/ids.js';
+import { IDS_MARK, successorId } from '../orders/ids.js';
 import { JOURNAL_FILE, readJournal, type BadTail, type JournalRecord } from './journal.js';
 import { readSnapshot } from './snapshot.js';
 
@@ -29,16 +30,22 @@ export interface RecoveryReport {
   probeId: string | undefined;
 }
 
-export function applyRecord(ledger: Ledger, r: JournalRecord, ev: OrderEvent): boolean {
+/** Replay one journal record into the owner. false when it names an instrument not configured any more. */
+export function applyRecord(store: OrderStore, r: JournalRecord, ev: OrderEvent): boolean {
+  const p = store.portfolio;
   switch (r.t) {
     case 'intent': {
-      const slot = ledger.slotOf(r.v, r.s);
+      const slot = p.slotOf(r.v, r.s);
       if (slot < 0) return false;
-      ledger.intent(r.id, { slot, side: r.side as Side, type: r.type as OrderType, tif: r.tif as TimeInForce, price: r.px, qty: r.qty }, 0, r.manual === true);
+      if (store.get(r.id)) return true;
+      store.create({
+        clientOrderId: r.id, venue: r.v as VenueId, symbol: r.s, slot, side: r.side as Side, type: r.type as OrderType, tif: r.tif as TimeInForce,
+        price: r.px, qty: r.qty, reduceOnly: false, manual: r.manual === true, nowNs: nowNs(), nowMs: r.ms,
+      });
       return true;
     }
     case 'event': {
-      // live, a rejected cancel leaves the order as it is (engine.onOrderEvent): replay does the same
+      // no cancel request is journaled, so a rejected cancel finds no CANCEL_PENDING and changes nothing, as live
       if (r.k === 'cancelReject') return true;
       ev.venue = r.v as VenueId;
       ev.symbol = r.s;
@@ -54,26 +61,31 @@ export function applyRecord(ledger: Ledger, r: JournalRecord, ev: OrderEvent): b
       ev.feeAsset = r.fa;
       ev.orderPrice = r.op ?? 0;
       ev.orderQty = r.oq ?? 0;
-      ledger.apply(ev);
+      ev.exchTimeMs = r.ms;
+      ev.localNs = nowNs();
+      ev.source = 'stream';
+      store.apply(ev);
       return true;
     }
     case 'adopt': {
-      const slot = ledger.slotOf(r.v, r.s);
+      const slot = p.slotOf(r.v, r.s);
       if (slot < 0) return false;
-      ledger.adopt(
+      store.adopt(
         { venue: r.v as VenueId, symbol: r.s, clientOrderId: r.id, exchangeOrderId: r.x, side: r.side as Side, type: r.type as OrderType, tif: r.tif as TimeInForce, price: r.px, qty: r.qty, filledQty: r.filled, state: r.st as OrderState, updateTimeMs: r.ms },
         slot,
+        r.filled,
+        nowNs(),
       );
       return true;
     }
     case 'close':
-      ledger.close(r.id, r.st as OrderState);
+      store.close(r.id, r.st as OrderState, nowNs());
       return true;
     case 'fill': {
-      const slot = ledger.slotOf(r.v, r.s);
+      // a fill of no order record: a position adjustment, or an old journal's reconciliation fill
+      const slot = p.slotOf(r.v, r.s);
       if (slot < 0) return false;
-      if (r.tid !== '' && ledger.hasTrade(r.v, r.s, r.tid)) return true;
-      ledger.fillAt(slot, r.side as Side, r.px, r.qty, 0, false);
+      store.bookUnattributed(r.v, r.s, slot, r.side as Side, r.px, r.qty, r.tid);
       return true;
     }
     case 'mark':
@@ -81,9 +93,10 @@ export function applyRecord(ledger: Ledger, r: JournalRecord, ev: OrderEvent): b
   }
 }
 
-export function recover(dir: string, ledger: Ledger): RecoveryReport {
+export function recover(dir: string, store: OrderStore): RecoveryReport {
   const snap = readSnapshot(dir);
-  if (snap) ledger.restore(snap.ledger);
+  if (snap?.version === 2) store.restore(snap.owner, nowNs());
+  else if (snap?.version === 1) store.restoreV1(snap.ledger, snap.writtenAtMs, nowNs());
   const from = snap?.journalOffset ?? 0;
   const res = readJournal(join(dir, JOURNAL_FILE), from);
   const ev = blankOrderEvent();
@@ -93,7 +106,7 @@ export function recover(dir: string, ledger: Ledger): RecoveryReport {
   let probeId = snap?.nextId;
   let base = probeId !== undefined ? probeId.slice(0, probeId.lastIndexOf('-') + 1) : undefined;
   for (const r of res.records) {
-    if (!applyRecord(ledger, r, ev)) skipped++;
+    if (!applyRecord(store, r, ev)) skipped++;
     if (r.t === 'mark' && r.what.startsWith(IDS_MARK)) {
       base = r.what.slice(IDS_MARK.length);
       probeId = base + '1';

@@ -27,10 +27,10 @@ describe('engine with the paper venue', () => {
     const slot = e.slotOf('bybitLinear', 'BTCUSDT');
     const watch = setInterval(() => {
       maxPos = Math.max(maxPos, Math.abs(e.position(slot)));
-      maxOpen = Math.max(maxOpen, e.ledger.openCount());
+      maxOpen = Math.max(maxOpen, e.store.openCount());
     }, 1);
     try {
-      await until(() => e.ledger.fills >= 3, 15_000, 'three fills');
+      await until(() => e.portfolio.fills >= 3, 15_000, 'three fills');
     } finally {
       clearInterval(watch);
     }
@@ -72,7 +72,7 @@ describe('engine with the paper venue', () => {
     r.engine.start();
     await until(() => r!.engine.runner!.disabled, 5000, 'disabled');
     expect(r.engine.runner!.errors).toBe(5);
-    await until(() => r!.engine.ledger.openCount() === 0, 5000, 'orders cancelled');
+    await until(() => r!.engine.store.openCount() === 0, 5000, 'orders cancelled');
     expect((await r.venue.openOrders(r.engine.instruments)).length).toBe(0);
   });
 
@@ -93,7 +93,7 @@ describe('engine with the paper venue', () => {
     book.setSynthetic('BUY', a.priceTicks + 5000, 1000);
     book.setSynthetic('SELL', a.priceTicks + 5001, 1000);
     book.endBatch();
-    await until(() => e.ledger.fills > 0, 5000, 'a fill on the follower');
+    await until(() => e.portfolio.fills > 0, 5000, 'a fill on the follower');
     expect(cv.sent).toBeGreaterThan(0);
     expect(e.position(e.slotOf('bybitLinear', 'BTCUSDT'))).toBeGreaterThan(0);
   });

@@ -9,8 +9,8 @@ import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import type { Strategy } from '../../src/strategy/types.js';
 import { Journal } from '../../src/persist/journal.js';
-import type { Ledger } from '../../src/core/ledger.js';
-import type { OrderIds } from '../../src/core/ids.js';
+import type { OrderIds } from '../../src/orders/ids.js';
+import { OrderManager } from '../../src/orders/manager.js';
 import type { VenueId } from '../../src/core/types.js';
 
 export function tmpDir(tag: string): string {
@@ -46,7 +46,8 @@ export function rig(opts: {
   venue?: PaperVenue;
   state?: BotState;
   journalDir?: string;
-  ledger?: Ledger;
+  /** the order owner (default: a new one over the venue's gateways) */
+  orders?: OrderManager;
   ids?: OrderIds;
   rate?: number;
 } = {}): Rig {
@@ -55,7 +56,8 @@ export function rig(opts: {
   const venue = opts.venue ?? new PaperVenue({ instruments: DEFAULT_REFS, state, rate: opts.rate ?? 2000, seed: 7 });
   const hops = new HopRecorder();
   const journal = opts.journalDir ? Journal.open(opts.journalDir, cfg.persistence) : undefined;
-  const engine = new Engine({ config: cfg, state, instruments: venue.instruments, entry: venue, hops, journal, strategy: opts.strategy, ledger: opts.ledger, ids: opts.ids });
+  const orders = opts.orders ?? ownerFor(venue, state, opts.ids);
+  const engine = new Engine({ config: cfg, state, instruments: venue.instruments, orders, hops, journal, strategy: opts.strategy });
   venue.onBook = (slot) => engine.onBookUpdate(slot);
   return {
     cfg, state, venue, engine, hops, journal,
@@ -64,6 +66,11 @@ export function rig(opts: {
       await venue.close();
     },
   };
+}
+
+/** The order owner over a paper venue's gateways (what `tickwire run --paper` wires). */
+export function ownerFor(venue: PaperVenue, state: BotState, ids?: OrderIds): OrderManager {
+  return new OrderManager({ instruments: venue.instruments, gateways: venue.gateways, slots: state.slots, ...(ids ? { ids } : {}) });
 }
 
 export function sleep(ms: number): Promise<void> {

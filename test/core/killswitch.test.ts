@@ -49,7 +49,7 @@ async function assertKilled(rr: Rig, k: KillSwitch, source: KillSource): Promise
   expect(rep.openOrdersAtTrigger).toBe(6);
   expect(rep.triggerToLastCancelAckMs).toBeGreaterThanOrEqual(0);
   expect((await rr.venue.openOrders(rr.engine.instruments)).length).toBe(0);
-  await until(() => rr.engine.ledger.openCount() === 0, 2000, 'ledger empty');
+  await until(() => rr.engine.store.openCount() === 0, 2000, 'ledger empty');
   expect(existsSync(rep.reportFile)).toBe(true);
   expect(JSON.parse(readFileSync(rep.reportFile, 'utf8')).verified).toBe(true);
   expect(existsSync(rep.histogramFile)).toBe(true);
@@ -79,7 +79,7 @@ describe('kill switch leaves zero open orders on both venues', () => {
 
   it('drawdown trigger', async () => {
     const t = await trading({ maxDrawdown: 1 });
-    t.r.engine.ledger.cash[0] = -1000; // a loss of 1000 quote
+    t.r.engine.portfolio.cash[0] = -1000; // a loss of 1000 quote
     expect(t.ks.check()).toBe('drawdown');
     await assertKilled(t.r, t.ks, 'drawdown');
   });

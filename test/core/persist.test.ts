@@ -5,12 +5,17 @@ import { Journal, JOURNAL_FILE, readJournal, encodeRecord, IntentLine } from '..
 import { readSnapshot, writeSnapshot, SNAPSHOT_FILE } from '../../src/persist/snapshot.js';
 import { recover } from '../../src/persist/recover.js';
 import { reconcile } from '../../src/persist/reconcile.js';
-import { Ledger } from '../../src/core/ledger.js';
-import { IDS_MARK, OrderIds, successorId } from '../../src/core/ids.js';
-import { BotState } from '../../src/core/botstate.js';
+import { OrderStore } from '../../src/orders/state.js';
+import { IDS_MARK, OrderIds, successorId } from '../../src/orders/ids.js';
+import { BotState, F } from '../../src/core/botstate.js';
 import { PaperVenue } from '../../src/core/paper.js';
 import { MarketMaker } from '../../src/strategy/marketmaker.js';
-import { DEFAULT_REFS, rig, rmDir, sleep, testConfig, tmpDir, until, type Rig } from './helpers.js';
+import { DEFAULT_REFS, ownerFor, rig, rmDir, sleep, testConfig, tmpDir, until, type Rig } from './helpers.js';
+
+/** client ids of the owner's open orders, sorted */
+function openIds(s: { open(): Array<{ clientOrderId: string }> }): string[] {
+  return s.open().map((o) => o.clientOrderId).sort();
+}
 
 const dirs: string[] = [];
 const rigs: Rig[] = [];
@@ -122,12 +127,12 @@ describe('journal', () => {
 describe('snapshot', () => {
   it('is replaced atomically: a leftover temp file from a crash mid-write never replaces the last good one', () => {
     const d = dir();
-    const ledger = new Ledger([], 1).snapshot();
-    writeSnapshot(d, { version: 1, journalOffset: 10, writtenAtMs: 1, ledger });
+    const owner = new OrderStore([], 1).snapshot();
+    writeSnapshot(d, { version: 2, journalOffset: 10, writtenAtMs: 1, owner });
     // a crash after writing half of the next temp file
     writeFileSync(join(d, SNAPSHOT_FILE + '.tmp'), '{"version":1,"journalOff');
     expect(readSnapshot(d)?.journalOffset).toBe(10);
-    writeSnapshot(d, { version: 1, journalOffset: 20, writtenAtMs: 2, ledger });
+    writeSnapshot(d, { version: 2, journalOffset: 20, writtenAtMs: 2, owner });
     expect(readSnapshot(d)?.journalOffset).toBe(20);
     expect(readdirSync(d).sort()).toEqual([SNAPSHOT_FILE]);
     expect(statSync(join(d, SNAPSHOT_FILE)).mode & 0o077).toBe(0);
@@ -137,14 +142,14 @@ describe('snapshot', () => {
 describe('recovery and reconciliation', () => {
   it('the probe id is the successor of the last journaled intent of the last id generator (snapshot, mark, intents)', () => {
     const d = dir();
-    const ledger = () => new Ledger([], 8);
+    const ledger = () => new OrderStore([], 8);
     // nothing yet: no generator known
     expect(recover(d, ledger()).probeId).toBeUndefined();
     expect(successorId('twabc-z')).toBe('twabc-10');
     expect(successorId('noDash')).toBeUndefined();
     // a snapshot written before any intent of that life: its next id
     const ids = new OrderIds('tw', 1_700_000_000_000);
-    writeSnapshot(d, { version: 1, journalOffset: 0, writtenAtMs: 1, ledger: ledger().snapshot(), nextId: ids.peekNext() });
+    writeSnapshot(d, { version: 2, journalOffset: 0, writtenAtMs: 1, owner: ledger().snapshot(), nextId: ids.peekNext() });
     expect(recover(d, ledger()).probeId).toBe(ids.base + '1');
     // a new life marks its generator, then journals intents 1 and 2 (unknown instrument: skipped, still counted)
     const j = Journal.open(d, { fsync: 'never', batchMs: 1, fsyncIntervalMs: 1000 });
@@ -158,7 +163,7 @@ describe('recovery and reconciliation', () => {
     expect(recover(d, ledger()).probeId).toBe(next.base + '3');
   });
 
-  it('replaying the journal rebuilds exactly the live ledger (positions, cash, open orders)', async () => {
+  it('replaying the journal rebuilds exactly the live order owner (positions, cash, open orders)', async () => {
     const d = dir();
     const cfg = testConfig({
       persistence: { dir: d, batchMs: 1, snapshotIntervalMs: 3_600_000 },
@@ -169,25 +174,26 @@ describe('recovery and reconciliation', () => {
     rigs.push(r);
     r.venue.start();
     r.engine.start();
-    await until(() => r.engine.ledger.fills >= 5 && r.engine.cancels >= 5, 15_000, 'fills and cancels');
+    await until(() => r.engine.portfolio.fills >= 5 && r.engine.cancels >= 5, 15_000, 'fills and cancels');
     r.engine.stopTrading();
     r.venue.generator.stop();
     await sleep(20);
     r.journal!.flush();
-    const live = r.engine.ledger;
-    const replayed = new Ledger(r.engine.instruments, r.state.slots);
+    const live = r.engine.orders.store;
+    const replayed = new OrderStore(r.engine.instruments, r.state.slots);
     const rep = recover(d, replayed);
     expect(rep.badTail).toBeUndefined();
     expect(rep.snapshotAtMs).toBeUndefined(); // journal only
-    expect([...replayed.position]).toEqual([...live.position]);
-    expect([...replayed.openBuyQty]).toEqual([...live.openBuyQty]);
-    expect([...replayed.openSellQty]).toEqual([...live.openSellQty]);
-    expect(replayed.cash[1]).toBeCloseTo(live.cash[1]!, 9);
-    expect([...replayed.orders.keys()].sort()).toEqual([...live.orders.keys()].sort());
-    expect(replayed.fills).toBe(live.fills);
+    expect([...replayed.portfolio.position]).toEqual([...live.portfolio.position]);
+    expect([...replayed.portfolio.openBuyQty]).toEqual([...live.portfolio.openBuyQty]);
+    expect([...replayed.portfolio.openSellQty]).toEqual([...live.portfolio.openSellQty]);
+    expect(replayed.portfolio.cash[1]).toBeCloseTo(live.portfolio.cash[1]!, 9);
+    expect(openIds(replayed)).toEqual(openIds(live));
+    for (const id of openIds(live)) expect(replayed.get(id)).toMatchObject({ state: live.get(id)!.state, filledQty: live.get(id)!.filledQty, qty: live.get(id)!.qty });
+    expect(replayed.portfolio.fills).toBe(live.portfolio.fills);
   });
 
-  it('restart: snapshot + journal rebuild the ledger; orphans cancelled, lost orders closed, nothing re-sent', async () => {
+  it('restart: snapshot + journal rebuild the order owner; orphans cancelled, lost orders closed, nothing re-sent', async () => {
     const d = dir();
     const cfg = testConfig({ persistence: { dir: d, batchMs: 1 } });
     const state = BotState.create(8);
@@ -204,7 +210,7 @@ describe('recovery and reconciliation', () => {
     const id2 = a.engine.place({ slot: s, side: 'BUY', type: 'LIMIT', tif: 'GTC', price: buyPx - 100, qty: 100 })!;
     // a taker that fills immediately
     const idTake = a.engine.place({ slot: s, side: 'BUY', type: 'LIMIT', tif: 'IOC', price: Math.ceil(mid * 1.001), qty: 50 })!;
-    await until(() => a.engine.ledger.fills > 0 && a.engine.acks >= 2, 3000, 'acks and a fill');
+    await until(() => a.engine.portfolio.fills > 0 && a.engine.acks >= 2, 3000, 'acks and a fill');
     a.engine.snapshot();
     // after the snapshot: id2 is cancelled on the exchange while we are "down" (no event reaches the engine)
     const id3 = a.engine.place({ slot: s, side: 'SELL', type: 'LIMIT', tif: 'GTC', price: Math.ceil(mid * 1.002), qty: 100 })!;
@@ -215,7 +221,7 @@ describe('recovery and reconciliation', () => {
     // crash: stop everything without cancelling (the journal batches are flushed like a page cache would keep them)
     a.engine.loop.stop();
     a.journal!.close();
-    venue.setSink({ onOrderEvent: () => {} });
+    for (const g of venue.gateways) g.onEvent = () => {};
     venue.books[s]!.cancel('paper-account', { clientOrderId: id2 });
     // an order of ours whose intent never reached the journal, and a foreign order
     expect(venue.placeExternal(venue.instruments[s]!, ids.base + 'zz', 'BUY', buyPx - 200, 100)).toBe(true);
@@ -230,12 +236,12 @@ describe('recovery and reconciliation', () => {
     appendFileSync(join(d, JOURNAL_FILE), '0badc0de {"t":"mark"');
 
     // --- second life
-    const ledger = new Ledger(venue.instruments, state.slots);
-    const rep = recover(d, ledger);
+    const owner = ownerFor(venue, state, new OrderIds('tw'));
+    const rep = recover(d, owner.store);
     expect(rep.badTail).toBeDefined();
-    expect(ledger.position[s]).toBe(posBefore);
-    expect([...ledger.orders.keys()].sort()).toEqual([id1, id2, id3, ids.base + 'lost', inflight].sort());
-    const b = rig({ cfg, state, venue, ledger, ids: new OrderIds('tw') });
+    expect(owner.portfolio.position[s]).toBe(posBefore);
+    expect(openIds(owner.store)).toEqual([id1, id2, id3, ids.base + 'lost', inflight].sort());
+    const b = rig({ cfg, state, venue, orders: owner });
     rigs.push(b);
     const sentBefore = b.engine.ordersSent;
     const rr = await reconcile(b.engine, 'cancel');
@@ -247,8 +253,62 @@ describe('recovery and reconciliation', () => {
     await sleep(10);
     const open = (await venue.openOrders(venue.instruments)).map((o) => o.clientOrderId).sort();
     expect(open).toEqual([id1, id3, inflight].sort());
-    expect([...b.engine.ledger.orders.keys()].sort()).toEqual(open);
+    expect(openIds(b.engine.store)).toEqual(open);
     expect(idTake).toBeTruthy();
+    await venue.close();
+  });
+
+  it('a fill from while the engine was down is booked with its real trade id, order id and price (trade history), once', async () => {
+    const d = dir();
+    const cfg = testConfig({ persistence: { dir: d, batchMs: 1 }, risk: { maxOrderQty: 5, maxOrderNotional: 1e6, maxPositionPerSymbol: 10, maxTotalNotional: 1e7 } });
+    const state = BotState.create(8);
+    const venue = new PaperVenue({ instruments: DEFAULT_REFS, state, rate: 1000, seed: 11 });
+    venue.seed();
+    // --- first life: a marketable buy that sweeps a few ask levels; the process dies before any answer lands
+    const a = rig({ cfg, state, venue, journalDir: d, ids: new OrderIds('tw') });
+    a.engine.start();
+    const s = a.engine.slotOf('binanceSpot', 'BTCUSDT');
+    const limit = Math.ceil(state.get(s, F.mid) * 1.002);
+    // more than the best ask level holds: it fills at two or more prices
+    const id = a.engine.place({ slot: s, side: 'BUY', type: 'LIMIT', tif: 'IOC', price: limit, qty: Math.round(2.5 * state.get(s, F.askQty)) * venue.instruments[s]!.lotUnits })!;
+    expect(id, String(a.engine.lastRefusal) + ' ' + String(state.get(s, F.askQty))).toBeTruthy();
+    for (const g of venue.gateways) g.onEvent = () => {}; // killed: no event reaches the engine
+    a.engine.loop.stop();
+    a.journal!.close();
+    const history = venue.fills('binanceSpot', 'BTCUSDT', 0).filter((f) => f.clientOrderId === id);
+    expect(history.length).toBeGreaterThan(1);
+    expect(history.some((f) => f.price < limit)).toBe(true); // the order's price is not the fills' price
+    const qty = history.reduce((x, f) => x + f.qty, 0);
+    const ins = venue.instruments[s]!;
+    const cash = -history.reduce((x, f) => x + (f.price / 10 ** ins.priceDecimals) * (f.qty / 10 ** ins.qtyDecimals), 0);
+
+    // --- second life: recover (the order is an intent without an answer), reconcile
+    const owner = ownerFor(venue, state, new OrderIds('tw'));
+    recover(d, owner.store);
+    expect(owner.order(id)?.state).toBe('NEW_PENDING');
+    expect(owner.portfolio.position[s]).toBe(0);
+    const b = rig({ cfg, state, venue, orders: owner, journalDir: d });
+    rigs.push(b);
+    const rr = await reconcile(b.engine, 'cancel');
+    expect(rr.fillsBooked).toBe(history.length);
+    expect(rr.fillsEstimated).toBe(0);
+    const o = b.engine.order(id)!;
+    expect(o.filledQty).toBe(qty);
+    expect(o.fills).toBe(history.length);
+    expect(o.exchangeOrderId).toBe(history[0]!.exchangeOrderId);
+    expect(o.filledNotional).toBe(history.reduce((x, f) => x + f.price * f.qty, 0));
+    expect(b.engine.portfolio.position[s]).toBe(qty);
+    expect(b.engine.portfolio.cash[s]).toBeCloseTo(cash, 9);
+    for (const f of history) expect(b.engine.store.hasTrade('binanceSpot', 'BTCUSDT', f.tradeId)).toBe(true);
+    // the journal has each fill as the venue reported it: trade id, client and exchange order id, price, quantity
+    b.journal!.flush();
+    const fills = readJournal(join(d, JOURNAL_FILE)).records.filter((r) => r.t === 'event' && r.k === 'fill' && r.qty > 0);
+    expect(fills.map((r) => (r.t === 'event' ? [r.tid, r.id, r.x, r.px, r.qty] : []))).toEqual(history.map((f) => [f.tradeId, id, f.exchangeOrderId, f.price, f.qty]));
+    expect(readJournal(join(d, JOURNAL_FILE)).records.some((r) => r.t === 'fill')).toBe(false); // no fill without an order
+    // a second reconciliation books nothing more (the trade ids are known)
+    const again = await reconcile(b.engine, 'cancel');
+    expect(again.fillsBooked).toBe(0);
+    expect(b.engine.portfolio.position[s]).toBe(qty);
     await venue.close();
   });
 
@@ -264,8 +324,8 @@ describe('recovery and reconciliation', () => {
     venue.placeExternal(venue.instruments[s]!, ids.base + 'orph', 'BUY', px, 100);
     const rep = await reconcile(r.engine, 'adopt');
     expect(rep.adopted).toEqual([ids.base + 'orph']);
-    expect(r.engine.ledger.orders.get(ids.base + 'orph')?.qty).toBe(100);
-    expect(r.engine.ledger.openBuyQty[s]).toBe(100);
+    expect(r.engine.order(ids.base + 'orph')?.qty).toBe(100);
+    expect(r.engine.portfolio.openBuyQty[s]).toBe(100);
   });
 
   it('the journal file is readable after a crash with fsync=never (page cache) and records every order', async () => {

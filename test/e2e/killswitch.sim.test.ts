@@ -51,14 +51,14 @@ describe('kill switch against the embedded simulator (Binance Spot + USD-M, Bybi
                 }
               }
               await until(() => engine.acks >= 8, 10_000, 'eight acks');
-              expect((await wiring.entry.openOrders(ins)).length).toBe(8);
+              expect((await wiring.orders.openOrdersOf(ins)).length).toBe(8);
               if (reconnect) {
                 // every connection (market data, user streams, WS API) drops just before the trigger
                 for (const market of ['binanceSpot', 'binanceUsdm', 'bybitSpot', 'bybitLinear'] as const) wiring.sim!.inject({ kind: 'closeConnections', market, which: 'all' });
               }
               const res = await request(`${control!.url}/kill?wait=1`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
               report = (await res.body.json()) as KillReport;
-              openAfter = (await wiring.entry.openOrders(ins)).length;
+              openAfter = (await wiring.orders.openOrdersOf(ins)).length;
             } catch (e) {
               failure = e;
             } finally {

@@ -18,7 +18,7 @@ describe('tickwire run (paper venue)', () => {
       paper: true,
       durationSec: 20,
       paperRate: 2000,
-      stopWhen: (e) => e.ledger.fills >= 3 && e.loop.ticks > 150,
+      stopWhen: (e) => e.portfolio.fills >= 3 && e.loop.ticks > 150,
       summaryJson: summaryFile,
       print: false,
       signals: false,
@@ -65,7 +65,7 @@ describe('tickwire run (embedded simulator: WebSocket market data, REST order en
     const r = await runEngine({
       durationSec: 25,
       simRate: 1500,
-      stopWhen: (e) => e.ledger.fills >= 3 && e.loop.bookEvents >= 200,
+      stopWhen: (e) => e.portfolio.fills >= 3 && e.loop.bookEvents >= 200,
       print: false,
       signals: false,
       env: {},
@@ -78,8 +78,8 @@ describe('tickwire run (embedded simulator: WebSocket market data, REST order en
       },
       onReady: ({ engine }) => {
         watch = setInterval(() => {
-          maxPos = Math.max(maxPos, Math.abs(engine.ledger.positionReal(0)));
-          maxOpen = Math.max(maxOpen, engine.ledger.openCount());
+          maxPos = Math.max(maxPos, Math.abs(engine.portfolio.positionReal(0)));
+          maxOpen = Math.max(maxOpen, engine.store.openCount());
         }, 1);
       },
     });

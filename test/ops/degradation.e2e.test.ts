@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BotState, FLAG_VALID } from '../../src/core/botstate.js';
 import { accessFromSim, wireNetwork, type Wiring } from '../../src/core/wiring.js';
-import type { ManagerEntry } from '../../src/core/gateway.js';
+import { nowNs } from '../../src/latency/clock.js';
 import type { Instrument } from '../../src/core/types.js';
 import { HopRecorder } from '../../src/latency/hops.js';
 import type { BaseGateway } from '../../src/orders/basegw.js';
@@ -54,7 +54,7 @@ beforeAll(async () => {
     degradationLogMs: 3_600_000, // the test flushes once at the end: exactly one line per key
   });
   wiring.attach(() => undefined);
-  wiring.entry.setSink({ onOrderEvent: (e) => events.push({ ...e }) });
+  wiring.orders.subscribe({ onOrderEvent: (e) => events.push({ ...e }) });
   await wiring.start();
   await until(allValid, 'books valid');
 }, 30_000);
@@ -72,13 +72,13 @@ async function fault(f: SimFault, reacted: () => boolean, what: string): Promise
   await until(allValid, `books valid after ${what}`);
 }
 
-let seq = 0;
 function place(ins: Instrument): string {
-  const id = `twdeg${++seq}`;
   const bid = sim.books.get('binanceSpot')!.get(ins.symbol)!.bestBid()!.priceTicks;
   const price = bid - 500 * ins.tickUnits; // far from the touch: never fills
-  wiring.entry.place(id, ins, { slot: ins.slot, side: 'BUY', type: 'LIMIT', tif: 'GTC', price: price - (price % ins.tickUnits), qty: 10 ** (ins.qtyDecimals - 3) });
-  return id;
+  // the owner's send path (what the engine does after risk): intent, then send
+  const o = wiring.orders.intent({ slot: ins.slot, side: 'BUY', type: 'LIMIT', tif: 'GTC', price: price - (price % ins.tickUnits), qty: 10 ** (ins.qtyDecimals - 3) }, false, nowNs())!;
+  wiring.orders.send(o);
+  return o.clientOrderId;
 }
 const outcome = (id: string): OrderEvent | undefined => events.find((e) => e.clientOrderId === id && (e.kind === 'reject' || e.kind === 'ack'));
 
@@ -87,7 +87,7 @@ describe('degradations under injected faults: logged once per kind with counts, 
     const md = wiring.instruments;
     const spotBtc = md[0]!;
     const bybitBtc = md[2]!;
-    const spot = (wiring.entry as ManagerEntry).manager.gateway('binanceSpot') as unknown as BaseGateway;
+    const spot = wiring.orders.gateway('binanceSpot') as unknown as BaseGateway;
     const mdc = (): Record<string, number> => wiring.resyncs();
 
     // ---- 3 malformed frames on Binance spot. A malformed frame replaces the one the simulator was sending: when
@@ -132,7 +132,7 @@ describe('degradations under injected faults: logged once per kind with counts, 
     const e = place(spotBtc);
     await until(() => outcome(e) !== undefined, 'halted refusal');
     spot.resume();
-    wiring.entry.cancel(c, spotBtc);
+    wiring.orders.cancel(c);
     void bybitBtc;
 
     // ---- /metrics: the counters equal the injected numbers

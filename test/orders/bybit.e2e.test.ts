@@ -58,11 +58,11 @@ for (const venue of ['bybitLinear', 'bybitSpot'] as const) {
 
       it('fills a marketable order: executions (once each) fill it and move the position', async () => {
         const { ask } = bbo(s, venue);
-        const before = m.store.positions.get(venue, 'BTCUSDT').qty;
+        const before = m.portfolio.of(venue, 'BTCUSDT').qty;
         const id = m.place({ slot: 0, side: 'BUY', type: 'LIMIT', tif: 'IOC', price: ask + 1000, qty: lot(1) })!;
         await untilState(m, id, ['FILLED']);
         await until(() => m.order(id)!.filledQty === lot(1), 4000, 'executions');
-        expect(m.store.positions.get(venue, 'BTCUSDT').qty).toBe(before + lot(1));
+        expect(m.portfolio.of(venue, 'BTCUSDT').qty).toBe(before + lot(1));
       });
 
       it('partial fill then cancel of the rest', async () => {

@@ -186,6 +186,6 @@ describe('binanceSpot with an HMAC key only', () => {
     const { ask } = bbo(s, 'binanceSpot');
     const id = m.place({ slot: 0, side: 'BUY', type: 'LIMIT', tif: 'IOC', price: ask + 1000, qty: 2 * 10 ** Math.max(0, instrumentOf(s, 'binanceSpot').qtyDecimals - 3) })!;
     await untilState(m, id, ['FILLED']);
-    await until(() => m.order(id)!.tradeIds.size > 0, 4000, 'stream fill');
+    await until(() => m.order(id)!.fills > 0, 4000, 'stream fill');
   });
 });

@@ -8,7 +8,7 @@ import { BinanceOrderTemplate } from '../../src/exchange/binance/trade/template.
 import { BybitOrderTemplate } from '../../src/exchange/bybit/trade/template.js';
 import { Ed25519RestSigner, HmacHexSigner, blankOrderFields } from '../../src/orders/template.js';
 import { AsciiWriter } from '../../src/orders/wire.js';
-import { ClientIdGenerator, isValidClientOrderId } from '../../src/orders/ids.js';
+import { OrderIds, isValidClientOrderId } from '../../src/orders/ids.js';
 import { idPatterns, parseJsonIds, parseJsonSafe, quoteBigInts } from '../../src/orders/json.js';
 
 // Binance's documented HMAC example key (spot-docs rest-api.md "SIGNED Endpoint Examples"): public test value.
@@ -178,7 +178,7 @@ describe('writer, ids, json', () => {
     for (const [v, d, s] of cases) expect(w.reset().scaled(v, d).toString()).toBe(s);
   });
   it('client ids are valid on both venues and unique', () => {
-    const g = new ClientIdGenerator('tw', 1763778000000, 36 ** 4 - 1);
+    const g = new OrderIds('tw', 1763778000000, 36 ** 3 - 1);
     const seen = new Set<string>();
     for (let i = 0; i < 5000; i++) {
       const id = g.next();
@@ -187,7 +187,7 @@ describe('writer, ids, json', () => {
       seen.add(id);
     }
     expect(seen.size).toBe(5000);
-    expect(new ClientIdGenerator('tw', 1763778000001).next()).not.toBe(new ClientIdGenerator('tw', 1763778000000).next());
+    expect(new OrderIds('tw', 1763778000001).next()).not.toBe(new OrderIds('tw', 1763778000000).next());
   });
   it('keeps ids > 2^53 exact', () => {
     const raw = '{"e":"TRADE_LITE","i":8389765739703625592,"p":"2631.90","t":4467432841,"x":-12345678901234567,"f":1234567890123456.5,"s":"a:12345678901234567"}';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { OrderStore, Position } from '../../src/orders/state.js';
+import { OrderStore } from '../../src/orders/state.js';
+import { Portfolio } from '../../src/orders/portfolio.js';
 import { blankOrderEvent, type OrderEvent, type OrderEventKind, type OrderState } from '../../src/orders/types.js';
 
 function store(qty = 10, side: 'BUY' | 'SELL' = 'BUY') {
@@ -69,7 +70,7 @@ describe('order state machine', () => {
     s.apply(fill('t1', 4));
     expect(s.apply(fill('t1', 4))).toBe('duplicate');
     expect(o.filledQty).toBe(4);
-    expect(o.position.qty).toBe(4);
+    expect(s.portfolio.position[0]).toBe(4);
     expect(s.counts.duplicates).toBe(1);
   });
 
@@ -96,7 +97,7 @@ describe('order state machine', () => {
     expect(s.apply(fill('t1', 4))).toBe('applied');
     expect(o.state).toBe('CANCELED');
     expect(o.filledQty).toBe(4);
-    expect(o.position.qty).toBe(4);
+    expect(s.portfolio.position[0]).toBe(4);
     expect(s.apply(fill('t2', 6))).toBe('applied');
     expect(o.state).toBe('FILLED');
     expect(s.counts.fillsAfterTerminal).toBe(2);
@@ -110,7 +111,7 @@ describe('order state machine', () => {
     s.apply(fill('e1', 10));
     expect(o.filledQty).toBe(10);
     expect(o.state).toBe('FILLED');
-    expect(o.position.qty).toBe(10);
+    expect(s.portfolio.position[0]).toBe(10);
   });
 
   it('a fill after a (duplicate-id) reject revives the order', () => {
@@ -175,7 +176,13 @@ describe('order state machine', () => {
 
 describe('positions from fills', () => {
   it('averages entries, realizes on reduce, flips', () => {
-    const p = new Position('binanceUsdm', 'BTCUSDT');
+    const pf = new Portfolio([], 1);
+    const p = {
+      applyFill: (side: 'BUY' | 'SELL', price: number, qty: number) => pf.fillAt(0, side, price, qty, 0, false),
+      get qty() { return pf.position[0]; },
+      get avgPrice() { return pf.avgPrice[0]; },
+      get realized() { return pf.realized[0]; },
+    };
     p.applyFill('BUY', 100, 2);
     p.applyFill('BUY', 110, 2);
     expect(p.qty).toBe(4);
@@ -196,7 +203,7 @@ describe('positions from fills', () => {
   it('sell orders reduce through the store', () => {
     const { s, o } = store(5, 'SELL');
     s.apply(fill('t1', 5, 100, 'FILLED'));
-    expect(o.position.qty).toBe(-5);
-    expect(o.position.avgPrice).toBe(100);
+    expect(s.portfolio.position[0]).toBe(-5);
+    expect(s.portfolio.avgPrice[0]).toBe(100);
   });
 });
