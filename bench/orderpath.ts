@@ -2,13 +2,12 @@
  * The engine's order path as production wires it, with a stub venue in place of the network: shared by the bench
  * suite bench/suites/orders-path.ts and the allocation test test/core/orderpath-alloc.test.ts.
  *
- *   Engine.place (OrderApi) -> pre-trade risk -> Ledger.intent -> ManagerEntry -> OrderManager -> OrderStore
+ *   Engine.place (OrderApi) -> pre-trade risk -> OrderManager.intent (the one order record, OrderStore) -> send
  *   -> StubVenue.place -> journal intent (write-behind, one write(2))
- *   venue answers: StubVenue -> OrderManager (state machine) -> Engine.onOrderEvent -> Ledger.apply + journal event
+ *   venue answers: StubVenue -> OrderManager (state machine, portfolio) -> Engine.onOrderEvent -> journal event
  *
  * Built with the public constructors `wireNetwork` (src/core/wiring.ts) and `runEngine` (src/core/run.ts) use:
- * InjectedIds + OrderManager + ManagerEntry, a Ledger, the Journal opened on a directory, and an Engine that
- * chooses the client order id (its own OrderIds). The one venue is Binance Spot BTCUSDT with the simulator's
+ * OrderManager (the order owner, with its one id generator), the Journal opened on a directory, and the Engine. The one venue is Binance Spot BTCUSDT with the simulator's
  * reference data; its book sits at 97,000.00 / 97,000.01 so every order passes risk.
  *
  * The stub venue answers synchronously when the driver asks it to (`ack`, `fill`, `canceled`), right after the
@@ -21,9 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BotState, FLAG_VALID } from '../src/core/botstate.js';
 import { Engine } from '../src/core/engine.js';
-import { InjectedIds, ManagerEntry } from '../src/core/gateway.js';
-import { IDS_MARK } from '../src/core/ids.js';
-import { Ledger } from '../src/core/ledger.js';
+import { IDS_MARK } from '../src/orders/ids.js';
 import { instrumentFromSim } from '../src/core/paper.js';
 import type { Instrument, VenueId } from '../src/core/types.js';
 import { loadConfig } from '../src/config/load.js';
@@ -172,14 +169,11 @@ export async function orderPath(opts: OrderPathOptions): Promise<OrderPath> {
   state.setFlag(ins.slot, FLAG_VALID);
   const hops = new HopRecorder();
   const venue = new StubVenue(ins.venue, ins.symbol, ins.quote);
-  // as wireNetwork: the manager's id generator takes the id the engine chose
-  const ids = new InjectedIds('tw');
-  const manager = new OrderManager({ instruments, gateways: [venue], ids, hops });
-  const entry = new ManagerEntry(manager, ids, instruments);
-  // as runEngine: ledger, journal, engine, the ids mark, then the order entry starts and the engine last
-  const ledger = new Ledger(instruments, state.slots);
+  // as wireNetwork: the order owner over the venue gateways
+  const manager = new OrderManager({ instruments, gateways: [venue], hops, slots: state.slots });
+  // as runEngine: journal, engine, the ids mark, then the gateways start and the engine last
   const journal = dir ? Journal.open(dir, config.persistence) : undefined;
-  const engine = new Engine({ config, state, instruments, entry, hops, journal, ledger });
+  const engine = new Engine({ config, state, instruments, orders: manager, hops, journal });
   journal?.appendNow({ t: 'mark', what: IDS_MARK + engine.ids.base, ms: Date.now() });
   await manager.start();
   engine.start();
