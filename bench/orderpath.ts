@@ -6,7 +6,7 @@
  *   -> StubVenue.place -> journal intent (write-behind, one write(2))
  *   venue answers: StubVenue -> OrderManager (state machine, portfolio) -> Engine.onOrderEvent -> journal event
  *
- * Built with the public constructors `wireNetwork` (src/core/wiring.ts) and `runEngine` (src/core/run.ts) use:
+ * Built with the public constructors `wireNetwork` (src/app/wiring.ts) and `runEngine` (src/app/run.ts) use:
  * OrderManager (the order owner, with its one id generator), the Journal opened on a directory, and the Engine. The one venue is Binance Spot BTCUSDT with the simulator's
  * reference data; its book sits at 97,000.00 / 97,000.01 so every order passes risk.
  *
@@ -18,17 +18,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BotState, FLAG_VALID } from '../src/core/botstate.js';
-import { Engine } from '../src/core/engine.js';
-import { IDS_MARK } from '../src/orders/ids.js';
-import { instrumentFromSim } from '../src/core/paper.js';
-import type { Instrument, VenueId } from '../src/core/types.js';
+import { BotState, FLAG_VALID } from '../src/model/botstate.js';
+import { Engine } from '../src/engine/engine.js';
+import { IDS_MARK } from '../src/model/ids.js';
+import { instrumentFromSim } from '../src/exchange/paper.js';
+import type { Instrument, VenueId } from '../src/model/types.js';
 import { loadConfig } from '../src/config/load.js';
-import { nowNs } from '../src/latency/clock.js';
-import { HopRecorder, Transport } from '../src/latency/hops.js';
+import { nowNs } from '../src/util/clock.js';
+import { HopRecorder, Transport } from '../src/util/hops.js';
 import type { GatewayOrder, VenueGateway } from '../src/orders/gateway.js';
 import { OrderManager } from '../src/orders/manager.js';
-import { blankOrderEvent, resetOrderEvent, type ExchangeOrder, type ExchangePosition, type OrderEvent, type OrderRequest } from '../src/orders/types.js';
+import { blankOrderEvent, resetOrderEvent, type ExchangeOrder, type ExchangePosition, type OrderEvent, type OrderRequest } from '../src/model/orders.js';
 import { Journal } from '../src/persist/journal.js';
 import { REFUSAL_NAMES } from '../src/risk/pretrade.js';
 import { makeInstrument } from '../src/sim/core/instruments.js';

@@ -8,16 +8,16 @@
  * Run: npm run bench -- --filter core-decide
  */
 import type { Bench } from 'tinybench';
-import { BotState, FLAG_VALID } from '../../src/core/botstate.js';
-import { instrumentFromSim } from '../../src/core/paper.js';
+import { BotState, FLAG_VALID } from '../../src/model/botstate.js';
+import { instrumentFromSim } from '../../src/exchange/paper.js';
 import { makeInstrument } from '../../src/sim/core/instruments.js';
 import { PreTradeRisk } from '../../src/risk/pretrade.js';
 import { MarketMaker } from '../../src/strategy/marketmaker.js';
 import { loadConfig } from '../../src/config/load.js';
 import { BinanceOrderTemplate } from '../../src/exchange/binance/trade/template.js';
-import { blankOrderFields } from '../../src/orders/template.js';
-import { AsciiWriter } from '../../src/orders/wire.js';
-import { blankOrderEvent, type OrderApi, type OrderRequest } from '../../src/orders/types.js';
+import { blankOrderFields } from '../../src/codec/template.js';
+import { AsciiWriter } from '../../src/codec/wire.js';
+import { blankOrderEvent, type OrderApi, type OrderRequest } from '../../src/model/orders.js';
 
 interface Rig {
   step(): void;

@@ -6,8 +6,8 @@
  */
 import type { Bench } from 'tinybench';
 import * as hdr from 'hdr-histogram-js';
-import { HotLoop } from '../../src/core/loop.js';
-import { nowNs } from '../../src/latency/clock.js';
+import { HotLoop } from '../../src/engine/loop.js';
+import { nowNs } from '../../src/util/clock.js';
 
 const TICKS = Number(process.env['LOOP_BENCH_TICKS'] ?? 1000);
 /** precise mode's spin window before each deadline (µs); the engine's default is 3,000 */

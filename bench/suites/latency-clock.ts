@@ -1,5 +1,5 @@
 /**
- * Clock candidates for the hot path (src/latency/clock.ts keeps the cheapest monotonic one).
+ * Clock candidates for the hot path (src/util/clock.ts keeps the cheapest monotonic one).
  * Each task calls the clock 1000 times per iteration (`(x1000)` in the name: bench/run.ts divides by it), so the
  * figure is the per-call cost without tinybench's own timer overhead on top.
  */
@@ -7,7 +7,7 @@ import type { Bench } from 'tinybench';
 import { performance } from 'node:perf_hooks';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { pathToFileURL } from 'node:url';
-import { nowNs } from '../../src/latency/clock.js';
+import { nowNs } from '../../src/util/clock.js';
 
 const N = 1000;
 let sink = 0;

@@ -1,9 +1,9 @@
 /**
- * Hop histogram recording cost (src/latency/hops.ts), per record: `(x1000)` tasks record 1000 values per iteration.
+ * Hop histogram recording cost (src/util/hops.ts), per record: `(x1000)` tasks record 1000 values per iteration.
  */
 import type { Bench } from 'tinybench';
-import { HopRecorder, Hop, Transport, buildHistogram } from '../../src/latency/hops.js';
-import { nowNs } from '../../src/latency/clock.js';
+import { HopRecorder, Hop, Transport, buildHistogram } from '../../src/util/hops.js';
+import { nowNs } from '../../src/util/clock.js';
 
 const N = 1000;
 const values = new Float64Array(4096);

@@ -1,11 +1,11 @@
 /**
- * Reading cost of what the latency monitor does each second and at each dump (src/latency/histio.ts): a summary
+ * Reading cost of what the latency monitor does each second and at each dump (src/util/histio.ts): a summary
  * and the `.hgrm` text of one histogram holding 100,000 values over 3 µs..9 ms, the library's way and one pass.
  * (Its own suite: building that histogram in latency-hist's setup changed the recording tasks' timings.)
  */
 import type { Bench } from 'tinybench';
-import { buildHistogram } from '../../src/latency/hops.js';
-import { percentileDistribution, summarize, summarizeSlow } from '../../src/latency/histio.js';
+import { buildHistogram } from '../../src/util/hops.js';
+import { percentileDistribution, summarize, summarizeSlow } from '../../src/util/histio.js';
 
 export default function register(bench: Bench): void {
   const wide = buildHistogram(undefined, 64);

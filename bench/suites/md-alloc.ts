@@ -7,7 +7,7 @@
  * Run: npm run bench -- --filter md-alloc
  */
 import type { Bench } from 'tinybench';
-import { DRIVERS, measureAlloc } from '../../src/md/benchframes.js';
+import { DRIVERS, measureAlloc } from '../benchframes.js';
 
 export default function register(bench: Bench): void {
   const gc = (globalThis as { gc?: () => void }).gc;

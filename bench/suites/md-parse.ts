@@ -17,9 +17,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Bench } from 'tinybench';
-import { BotState } from '../../src/core/botstate.js';
+import { BotState } from '../../src/model/botstate.js';
 import { BinanceMd } from '../../src/exchange/binance/md/adapter.js';
-import { DRIVERS } from '../../src/md/benchframes.js';
+import { DRIVERS } from '../benchframes.js';
 import { ResyncReason } from '../../src/md/common.js';
 
 type SimdJson = { parse(s: string): unknown; lazyParse?(s: string): unknown };

@@ -5,15 +5,15 @@
  *                                         the client's message callback ran (round trip, both sides included)
  *  - "md ws: <client> burst 1.2KB (x100)" client asks for 100 frames, server sends them corked; per frame
  * Clients: `ws` 8 (with bufferutil, no UTF-8 validation, no deflate), undici 7 WebSocket (WHATWG API: text
- * frames become JS strings), and RawWs (src/exchange/ws/raw.ts, node:net, frames delivered in place).
+ * frames become JS strings), and RawWs (src/net/wsraw.ts, node:net, frames delivered in place).
  * Run: npm run bench -- --filter md-ws
  */
 import type { Bench } from 'tinybench';
 import WebSocket from 'ws';
 import { WebSocket as UndiciWebSocket } from 'undici';
 import { uws } from '../../src/util/uws.js';
-import { RawWs } from '../../src/exchange/ws/raw.js';
-import { binanceDepthDriver } from '../../src/md/benchframes.js';
+import { RawWs } from '../../src/net/wsraw.js';
+import { binanceDepthDriver } from '../benchframes.js';
 
 interface Client {
   name: string;

@@ -9,9 +9,9 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import type { Bench } from 'tinybench';
 import { BinanceOrderTemplate } from '../../src/exchange/binance/trade/template.js';
 import { BybitOrderTemplate } from '../../src/exchange/bybit/trade/template.js';
-import { HmacSha256 } from '../../src/orders/sign.js';
-import { HmacHexSigner, blankOrderFields } from '../../src/orders/template.js';
-import { AsciiWriter } from '../../src/orders/wire.js';
+import { HmacSha256 } from '../../src/codec/sign.js';
+import { HmacHexSigner, blankOrderFields } from '../../src/codec/template.js';
+import { AsciiWriter } from '../../src/codec/wire.js';
 
 async function measure(name: string, n: number, step: (i: number) => void, gc: () => void): Promise<void> {
   for (let i = 0; i < 10_000; i++) step(i); // warm up (JIT)

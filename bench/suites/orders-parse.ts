@@ -1,6 +1,6 @@
 /**
  * Cost per frame of the hot order/fill events: the JSON path (JSON.parse + the big-id quoting pass + field reads into
- * the OrderEvent) vs the byte-level path (src/orders/bytescan.ts: one scan over the bytes, numbers read in place).
+ * the OrderEvent) vs the byte-level path (src/codec/bytescan.ts: one scan over the bytes, numbers read in place).
  * Same frames, same OrderEvent out, same run: compare the pairs' ratios.
  *  - Binance Spot executionReport TRADE (WS API wrapped), USD-M ORDER_TRADE_UPDATE TRADE and TRADE_LITE (id > 2^53),
  *  - Bybit private execution push, Bybit trade-WS order.create ack.
@@ -14,8 +14,8 @@ import { BinanceFastUserParser } from '../../src/exchange/binance/trade/fastpars
 import { parseUserFrame } from '../../src/exchange/binance/trade/parse.js';
 import { BybitFastParser, type CreateAck } from '../../src/exchange/bybit/trade/fastparse.js';
 import { parsePrivateFrame } from '../../src/exchange/bybit/trade/parse.js';
-import { scaleTable } from '../../src/orders/scale.js';
-import { blankOrderEvent } from '../../src/orders/types.js';
+import { scaleTable } from '../../src/codec/scale.js';
+import { blankOrderEvent } from '../../src/model/orders.js';
 
 const ER = '{"subscriptionId":0,"event":{"e":"executionReport","E":1795318841606,"s":"BTCUSDT","c":"twmhx3k2a01z9q-1","S":"BUY","o":"LIMIT","f":"GTC","q":"0.06000","p":"97000.03","P":"0.00","F":"0.00000","g":-1,"C":"","x":"TRADE","X":"PARTIALLY_FILLED","r":"NONE","i":1000007,"l":"0.02068","z":"0.02068","L":"97000.03","n":"0.00","N":"BTC","T":1795318841606,"t":58,"I":12,"w":true,"m":false,"M":false,"O":1795318841600,"Z":"2005.96062","Y":"2005.96062","Q":"0.00","W":1795318841600,"V":"NONE"}}';
 const OTU = '{"e":"ORDER_TRADE_UPDATE","T":1795318841606,"E":1795318841607,"o":{"s":"BTCUSDT","c":"twmhx3k2a01z9q-2","S":"BUY","o":"LIMIT","f":"GTC","q":"0.010","p":"97000.10","ap":"97000.10","sp":"0","x":"TRADE","X":"PARTIALLY_FILLED","i":8389765739703625592,"l":"0.002","z":"0.002","L":"97000.10","N":"USDT","n":"0.07760008","T":1795318841606,"t":5873123456,"b":"0","a":"0","m":false,"R":false,"wt":"CONTRACT_PRICE","ot":"LIMIT","ps":"BOTH","cp":false,"AP":"0","cr":"0","pP":false,"si":0,"ss":0,"rp":"0","V":"EXPIRE_MAKER","pm":"NONE","gtd":0}}';

@@ -7,7 +7,7 @@
  * Run: npm run bench -- --filter orders-roundtrip
  */
 import type { Bench } from 'tinybench';
-import type { Instrument } from '../../src/core/types.js';
+import type { Instrument } from '../../src/model/types.js';
 import { createBinanceGateway } from '../../src/exchange/binance/trade/index.js';
 import { createBybitGateways } from '../../src/exchange/bybit/trade/index.js';
 import { startBinanceUsdm, type BinanceVenueOptions } from '../../src/sim/binance/index.js';
@@ -15,7 +15,7 @@ import { startBybit } from '../../src/sim/bybit/index.js';
 import { startSim } from '../../src/sim/index.js';
 import type { VenueGateway } from '../../src/orders/gateway.js';
 import { OrderManager } from '../../src/orders/manager.js';
-import type { OrderEvent } from '../../src/orders/types.js';
+import type { OrderEvent } from '../../src/model/orders.js';
 
 const BIG = { weightPerMin: 1e9, orders10s: 1e9, ordersLong: 1e9, banAfter: 1e9, banMs: 1 };
 

@@ -11,9 +11,9 @@ import { createHmac } from 'node:crypto';
 import type { Bench } from 'tinybench';
 import { BinanceOrderTemplate } from '../../src/exchange/binance/trade/template.js';
 import { BybitOrderTemplate } from '../../src/exchange/bybit/trade/template.js';
-import { HmacSha256, Sha256Hmac } from '../../src/orders/sign.js';
-import { HmacHexSigner, blankOrderFields } from '../../src/orders/template.js';
-import { AsciiWriter } from '../../src/orders/wire.js';
+import { HmacSha256, Sha256Hmac } from '../../src/codec/sign.js';
+import { HmacHexSigner, blankOrderFields } from '../../src/codec/template.js';
+import { AsciiWriter } from '../../src/codec/wire.js';
 
 const SECRET = 'NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j'; // Binance docs example key
 

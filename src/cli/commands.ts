@@ -13,10 +13,10 @@ interface Command {
   load: () => Promise<{ main: Main }>;
 }
 
-const control = (): Promise<{ main: Main }> => import('../control/cli.js');
+const control = (): Promise<{ main: Main }> => import('../app/controlcli.js');
 
 export const COMMANDS: Record<string, Command> = {
-  run: { summary: 'run the engine (against the embedded simulator by default)', load: () => import('../core/run.js') },
+  run: { summary: 'run the engine (against the embedded simulator by default)', load: () => import('../app/run.js') },
   sim: { summary: 'run the exchange simulator alone; prints one JSON line with its endpoints', load: () => import('../sim/main.js') },
   status: { summary: 'ask a running engine for its status (control plane)', load: control },
   start: { summary: 'resume trading on a running engine', load: control },
@@ -26,9 +26,9 @@ export const COMMANDS: Record<string, Command> = {
   sell: { summary: 'manual order through the engine: sell VENUE SYMBOL QTY [PRICE]', load: control },
   reload: { summary: 'reload strategy parameters from the config file', load: control },
   metrics: { summary: "print a running engine's Prometheus metrics (GET /metrics)", load: control },
-  hist: { summary: 'latency histogram dumps: merge, print percentiles, plot', load: () => import('../latency/cli.js') },
-  'host-check': { summary: 'check core pinning and host tuning against what production demands', load: () => import('../ops/main.js') },
-  wire2wire: { summary: 'wire-to-wire latency harness against the simulator', load: () => import('../latency/wire2wire.js') },
+  hist: { summary: 'latency histogram dumps: merge, print percentiles, plot', load: () => import('../app/histcli.js') },
+  'host-check': { summary: 'check core pinning and host tuning against what production demands', load: () => import('../app/hostcheckcli.js') },
+  wire2wire: { summary: 'wire-to-wire latency harness against the simulator', load: () => import('../tools/wire2wire.js') },
 };
 
 /** Commands whose `main` takes the arguments after the command name (the others get the name first). */

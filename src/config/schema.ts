@@ -5,7 +5,7 @@
  * into integer price/quantity units (src/risk). Secrets never live in this file: see src/config/secrets.ts.
  */
 import { z } from 'zod';
-import { hostCheckConfigSchema, logDestinationSchema } from '../ops/config.js';
+import { hostCheckConfigSchema, logDestinationSchema } from './ops.js';
 
 export const VENUE_IDS = ['binanceSpot', 'binanceUsdm', 'bybitSpot', 'bybitLinear'] as const;
 export const venueId = z.enum(VENUE_IDS);
@@ -195,7 +195,7 @@ export const persistConfig = z
      * false (default, write-behind): right after the order's bytes were handed to the socket, in the same
      * synchronous turn, so the write(2) (~10 µs in situ) is not on the order path; a kill -9 between the two
      * syscalls leaves at most ONE order unjournaled, and it is the id after the last journaled one: the restart
-     * queries that id on the exchange and books it (src/persist/reconcile.ts). true (write-ahead): before the send.
+     * queries that id on the exchange and books it (src/engine/reconcile.ts). true (write-ahead): before the send.
      */
     intentWriteAhead: z.boolean().default(false),
     /** open orders found on the exchange at start that the journal does not know (ours or foreign) */
@@ -270,7 +270,7 @@ const configShape = z
     persistence: persistConfig.prefault({}),
     control: controlConfig.prefault({}),
     log: logConfig.prefault({}),
-    /** core pinning and host tuning checked at start (src/ops/host-check.ts); 'refuse' exits non-zero on a mismatch */
+    /** core pinning and host tuning checked at start (src/app/hostcheck.ts); 'refuse' exits non-zero on a mismatch */
     hostCheck: hostCheckConfigSchema.prefault({}),
     /** path of a JSON file {binance:{apiKey,apiSecret},bybit:{...}} with mode 0600 (or 0400); env wins */
     secretsFile: z.string().min(1).optional(),

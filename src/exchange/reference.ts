@@ -9,7 +9,7 @@
  *                  minNotionalValue (linear) | minOrderAmt (spot)
  */
 import { request } from 'undici';
-import type { Instrument, VenueId } from '../core/types.js';
+import type { Instrument, VenueId } from '../model/types.js';
 import { decimalsOfStep, stepUnits } from '../util/fixed.js';
 
 export interface InstrumentSpec {

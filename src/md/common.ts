@@ -1,7 +1,7 @@
 /**
  * Cross-venue market-data pieces: symbol lookup from bytes, level scratch buffers, counters.
  */
-import { Reason, REASON_COUNT, REASON_NAMES, Scanner, hashSymbol } from './scan.js';
+import { Reason, REASON_COUNT, REASON_NAMES, Scanner, hashSymbol } from '../codec/scan.js';
 
 /**
  * Symbol -> small index, looked up from the bytes of a string value without creating a string. Matching is

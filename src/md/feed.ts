@@ -16,11 +16,11 @@
  * snapshot (and the buffered diffs replayed on it) also ends in one `flushTop()`.
  */
 import { BID, ASK, L2Book } from '../book/l2book.js';
-import { BotState, F, FIELDS_PER_SLOT, FLAG_CROSSED, FLAG_STALE, FLAG_VALID, I, INTS_PER_SLOT } from '../core/botstate.js';
-import type { Instrument } from '../core/types.js';
+import { BotState, F, FIELDS_PER_SLOT, FLAG_CROSSED, FLAG_STALE, FLAG_VALID, I, INTS_PER_SLOT } from '../model/botstate.js';
+import type { Instrument } from '../model/types.js';
 import type { LevelScratch, MdCounters } from './common.js';
-import { nowNs, wallMsOf } from '../latency/clock.js';
-import { Hop, type HopRecorder } from '../latency/hops.js';
+import { nowNs, wallMsOf } from '../util/clock.js';
+import { Hop, type HopRecorder } from '../util/hops.js';
 
 export class BookFeed {
   readonly book: L2Book;
@@ -36,7 +36,7 @@ export class BookFeed {
   seq = 0.5;
   /** exchange event time, epoch ms (0 if unknown) */
   eventMs = 0.5;
-  /** local receive time of the frame, ns (src/latency/clock.ts) */
+  /** local receive time of the frame, ns (src/util/clock.ts) */
   recvNs = 0.5;
   bidPx = 0.5;
   bidQty = 0.5;

@@ -4,8 +4,8 @@
  *   tickwire_md_parse_errors_total{venue="bybitLinear",reason="negative"} 1
  * Cold path: builds a string.
  */
-import type { VenueId } from '../core/types.js';
-import { REASON_COUNT, REASON_NAMES } from './scan.js';
+import type { VenueId } from '../model/types.js';
+import { REASON_COUNT, REASON_NAMES } from '../codec/scan.js';
 import { RESYNC_REASON_COUNT, RESYNC_REASON_NAMES, type MdCounters, type RejectedFrames } from './common.js';
 import type { DegradationSample, DegradationSource } from '../util/degrade.js';
 
@@ -47,7 +47,7 @@ export function mdMetricsText(byVenue: Partial<Record<VenueId, MdCounters>>, pre
  * One adapter's degradations for the `Degradations` reporter (log lines, rate-limited) and /metrics: resyncs by
  * reason, rejected frames by reason (each line with a sample frame), REST snapshot failures (last error and the
  * wait before the retry: Retry-After on 429/418), snapshots refetched as too old. Stale feeds, disconnects and
- * reconnects are the connection's (src/exchange/ws/client.ts `wsDegradations`).
+ * reconnects are the connection's (src/net/ws.ts `wsDegradations`).
  */
 export function mdDegradations(venue: string, c: MdCounters, rejected?: RejectedFrames): DegradationSource {
   return () => {

@@ -9,7 +9,7 @@
  */
 import { chmodSync, createWriteStream, type WriteStream } from 'node:fs';
 import { PRIVATE_FILE_MODE } from '../util/private.js';
-import { wallMsOf } from '../latency/clock.js';
+import { wallMsOf } from '../util/clock.js';
 
 interface Pending {
   conn: number;

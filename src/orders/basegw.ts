@@ -12,17 +12,17 @@
  *   rate limited (429 / 10006) -> back off by Retry-After, report a reject (nothing was placed)
  *   banned (418) / auth -> halt the venue, report a reject
  */
-import type { VenueId } from '../core/types.js';
-import { Hop, Transport, type HopRecorder } from '../latency/hops.js';
-import { VENUE_INDEX } from '../core/types.js';
-import { nowNs, wallMsOf } from '../latency/clock.js';
+import type { VenueId } from '../model/types.js';
+import { Hop, Transport, type HopRecorder } from '../util/hops.js';
+import { VENUE_INDEX } from '../model/types.js';
+import { nowNs, wallMsOf } from '../util/clock.js';
 import { log } from '../util/log.js';
 import type { DegradationSample, DegradationSource } from '../util/degrade.js';
-import type { ServerClock } from './clock.js';
+import type { ServerClock } from '../net/clock.js';
 import type { FailureClass, GatewayOrder } from './gateway.js';
-import type { VenueRateLimiter } from './ratelimit.js';
-import { RestError } from './rest.js';
-import { blankOrderEvent, resetOrderEvent, type ExchangeOrder, type OrderEvent, type OrderEventKind, type OrderState } from './types.js';
+import type { VenueRateLimiter } from '../net/ratelimit.js';
+import { RestError } from '../net/rest.js';
+import { blankOrderEvent, resetOrderEvent, type ExchangeOrder, type OrderEvent, type OrderEventKind, type OrderState } from '../model/orders.js';
 
 export type SendOutcome =
   | { ok: true }

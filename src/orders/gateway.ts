@@ -2,18 +2,11 @@
  * What the OrderManager needs from a venue. One implementation per (exchange, transport): Binance REST, Binance WS
  * API, Bybit REST, Bybit trade WS. Results are reported through `onEvent` as normalized OrderEvents.
  */
-import type { VenueId } from '../core/types.js';
-import type { ExchangeFill, ExchangeOrder, ExchangePosition, OrderEvent } from './types.js';
-import type { TrackedOrder } from './state.js';
+import type { VenueId } from '../model/types.js';
+import type { ExchangeFill, ExchangeOrder, ExchangePosition, GatewayOrder, OrderEvent } from '../model/orders.js';
 
-export type GatewayOrder = Pick<
-  TrackedOrder,
-  'clientOrderId' | 'symbol' | 'side' | 'type' | 'tif' | 'price' | 'qty' | 'reduceOnly' | 'exchangeOrderId' | 'state'
-> & {
-  sentNs: number;
-  /** order transport the last attempt went over: `Transport` of src/latency/hops.ts (1 ws, 2 rest; 0 unknown) */
-  sentVia: number;
-};
+export type { GatewayOrder };
+
 
 export interface VenueGateway {
   readonly venue: VenueId;

@@ -11,16 +11,16 @@
  *   subscribers hear of them (onAdopt / onClose) so the journal records them.
  * - reconcile(): the one reconciliation, after a stream gap and (with `startup`) at start.
  */
-import type { Instrument, Side, VenueId } from '../core/types.js';
-import { nowNs } from '../latency/clock.js';
-import { Hop, type HopRecorder } from '../latency/hops.js';
-import { VENUE_INDEX } from '../core/types.js';
+import type { Instrument, Side, VenueId } from '../model/types.js';
+import { nowNs } from '../util/clock.js';
+import { Hop, type HopRecorder } from '../util/hops.js';
+import { VENUE_INDEX } from '../model/types.js';
 import { log } from '../util/log.js';
 import type { GatewayOrder, VenueGateway } from './gateway.js';
-import { OrderIds } from './ids.js';
+import { OrderIds } from '../model/ids.js';
 import { OrderStore, isTerminal, type OrderView, type TrackedOrder } from './state.js';
 import type { Portfolio } from './portfolio.js';
-import { blankOrderEvent, orderEventProblem, type ExchangeFill, type ExchangeOrder, type ExchangePosition, type OrderApi, type OrderEvent, type OrderEventSink, type OrderRequest, type OrderState } from './types.js';
+import { blankOrderEvent, orderEventProblem, type ExchangeFill, type ExchangeOrder, type ExchangePosition, type OrderApi, type OrderEvent, type OrderEventSink, type OrderRequest, type OrderState } from '../model/orders.js';
 import { kindOfState } from './basegw.js';
 
 export interface OrderManagerOptions {
@@ -138,7 +138,7 @@ export class OrderManager implements OrderApi {
     await Promise.all([...this.gateways.values()].map((g) => g.stop().catch(() => undefined)));
   }
 
-  /** transport the last send went over (`Transport` of src/latency/hops.ts; 0 = refused or not known) */
+  /** transport the last send went over (`Transport` of src/util/hops.ts; 0 = refused or not known) */
   lastSentVia = 0;
 
   /** The owner's read-only record of an order (undefined once pruned or never known). */

@@ -6,7 +6,7 @@
  * Written only by the order owner (src/orders/state.ts OrderStore): fills it accepted (deduped there by trade id)
  * and the exposure of its open orders. Everything else reads. Allocation-free per fill and per order.
  */
-import type { Instrument, Side, VenueId } from '../core/types.js';
+import type { Instrument, Side, VenueId } from '../model/types.js';
 
 /** Portfolio part of a snapshot (v2; v1 kept the same maps under `ledger`). Keys `venue:symbol`. */
 export interface PortfolioSnapshot {

@@ -19,9 +19,11 @@
  * - A rejected cancel returns the order to its state before the cancel (fills in between included).
  * - Positions, average entry price and realized PnL come from applied fills only.
  */
-import type { Instrument, Side, VenueId } from '../core/types.js';
+import type { Instrument, Side, VenueId } from '../model/types.js';
 import { Portfolio, type PortfolioSnapshot } from './portfolio.js';
-import { TERMINAL_STATES, type ExchangeOrder, type OrderEvent, type OrderState, type OrderType, type TimeInForce } from './types.js';
+import { TERMINAL_STATES, type ExchangeOrder, type OrderEvent, type OrderState, type OrderType, type OrderView, type TimeInForce, type TrackedOrder } from '../model/orders.js';
+
+export type { OrderView, TrackedOrder };
 const RANK: Record<OrderState, number> = {
   NEW_PENDING: 0,
   ACKED: 1,
@@ -37,48 +39,7 @@ export function isTerminal(s: OrderState): boolean {
   return TERMINAL_STATES.has(s);
 }
 
-export interface TrackedOrder {
-  readonly clientOrderId: string;
-  readonly venue: VenueId;
-  readonly symbol: string;
-  readonly slot: number;
-  readonly side: Side;
-  readonly type: OrderType;
-  readonly tif: TimeInForce;
-  price: number;
-  qty: number;
-  readonly reduceOnly: boolean;
-  /** sent from the control plane or the kill switch (passes a stopped strategy) */
-  readonly manual: boolean;
-  exchangeOrderId: string;
-  state: OrderState;
-  /** state to return to when a cancel is rejected */
-  preCancelState: OrderState;
-  filledQty: number;
-  /** sum of fill price x fill qty (price units x qty units) */
-  filledNotional: number;
-  /** highest cumulative quantity any source reported */
-  reportedCumQty: number;
-  fees: number;
-  /** fills applied */
-  fills: number;
-  code: number;
-  reason: string;
-  createdNs: number;
-  /** wall clock ms of creation (trade-history queries start here; survives a restart, unlike createdNs) */
-  createdMs: number;
-  updatedNs: number;
-  /** ns when the order bytes were written (latency hops) */
-  sentNs: number;
-  /** transport of the last send (`Transport` of src/latency/hops.ts: 1 ws, 2 rest; 0 unknown): per-transport hops */
-  sentVia: number;
-  /** an amend in flight: the price/qty it asks for (0 = none) */
-  amendPrice: number;
-  amendQty: number;
-}
 
-/** What every module outside the order layer gets: the owner's record, read-only. */
-export type OrderView = Readonly<TrackedOrder>;
 
 /** What every module outside the order layer gets of the owner: its reads (changes go through OrderManager). */
 export interface OwnerReads {

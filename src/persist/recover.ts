@@ -5,11 +5,11 @@
  */
 import { join } from 'node:path';
 import type { OrderStore } from '../orders/state.js';
-import { nowNs } from '../latency/clock.js';
-import type { OrderEvent, OrderEventKind, OrderState, OrderType, TimeInForce } from '../orders/types.js';
-import { blankOrderEvent } from '../orders/types.js';
-import type { Side, VenueId } from '../core/types.js';
-import { IDS_MARK, successorId } from '../orders/ids.js';
+import { nowNs } from '../util/clock.js';
+import type { OrderEvent, OrderEventKind, OrderState, OrderType, TimeInForce } from '../model/orders.js';
+import { blankOrderEvent } from '../model/orders.js';
+import type { Side, VenueId } from '../model/types.js';
+import { IDS_MARK, successorId } from '../model/ids.js';
 import { JOURNAL_FILE, readJournal, type BadTail, type JournalRecord } from './journal.js';
 import { readSnapshot } from './snapshot.js';
 

@@ -11,10 +11,10 @@
  * units and quote currency, so the check compares numbers only. Position limits count the worst case: the current
  * position plus every open order on the same side plus this one (reduce-only orders that reduce are exempt).
  */
-import type { BotState } from '../core/botstate.js';
-import { F } from '../core/botstate.js';
-import type { Instrument } from '../core/types.js';
-import type { OrderRequest } from '../orders/types.js';
+import type { BotState } from '../model/botstate.js';
+import { F } from '../model/botstate.js';
+import type { Instrument } from '../model/types.js';
+import type { OrderRequest } from '../model/orders.js';
 import type { RiskConfig } from '../config/schema.js';
 
 export const enum Refusal {

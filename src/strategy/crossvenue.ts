@@ -4,9 +4,9 @@
  * at a time, a cooldown between orders, and a position cap. Prices of the two instruments may use different
  * scales: both mids are compared in real price (units / 10^priceDecimals).
  */
-import { F } from '../core/botstate.js';
-import type { OrderEvent, OrderRequest } from '../orders/types.js';
-import { TERMINAL_STATES } from '../orders/types.js';
+import { F } from '../model/botstate.js';
+import type { OrderEvent, OrderRequest } from '../model/orders.js';
+import { TERMINAL_STATES } from '../model/orders.js';
 import type { CrossVenueParams } from '../config/schema.js';
 import type { Strategy, StrategyContext } from './types.js';
 

@@ -15,10 +15,10 @@
  * Time: `clock` (monotonic ns, default the engine's `nowNs`); tests pass their own. Synchronous; steady state
  * allocates nothing but the client order id string the order API returns for a new order.
  */
-import { F } from '../core/botstate.js';
-import { nowNs } from '../latency/clock.js';
-import type { OrderEvent, OrderRequest } from '../orders/types.js';
-import { TERMINAL_STATES } from '../orders/types.js';
+import { F } from '../model/botstate.js';
+import { nowNs } from '../util/clock.js';
+import type { OrderEvent, OrderRequest } from '../model/orders.js';
+import { TERMINAL_STATES } from '../model/orders.js';
 import type { MarketMakerParams } from '../config/schema.js';
 import type { Strategy, StrategyContext } from './types.js';
 

@@ -4,8 +4,8 @@
  * it never awaits a fetch. A failed fetch is counted and leaves the last value in place (NaN until the first).
  */
 import { request } from 'undici';
-import type { BotState } from '../core/botstate.js';
-import { F } from '../core/botstate.js';
+import type { BotState } from '../model/botstate.js';
+import { F } from '../model/botstate.js';
 
 export interface SignalSource {
   name: string;

@@ -9,8 +9,8 @@
  * socket write) and nothing else: no requote logic, no cancel-then-replace, no waiting for acks. `onTick` does
  * nothing. Steady state allocates only the client order id string of each order.
  */
-import { F } from '../core/botstate.js';
-import type { OrderEvent, OrderRequest, TimeInForce } from '../orders/types.js';
+import { F } from '../model/botstate.js';
+import type { OrderEvent, OrderRequest, TimeInForce } from '../model/orders.js';
 import type { Strategy, StrategyContext } from './types.js';
 
 export interface TriggerFollowerParams {

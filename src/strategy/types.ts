@@ -5,9 +5,9 @@
  * once (the result arrives later as an OrderEvent). It cannot block the loop: no promises are awaited, and
  * exceptions are caught by the `StrategyRunner`, counted, and the strategy is disabled after `maxErrors`.
  */
-import type { BotState } from '../core/botstate.js';
-import type { Instrument } from '../core/types.js';
-import type { OrderApi, OrderEvent } from '../orders/types.js';
+import type { BotState } from '../model/botstate.js';
+import type { Instrument } from '../model/types.js';
+import type { OrderApi, OrderEvent } from '../model/orders.js';
 
 /** Read access to the engine's own books: positions and open orders. */
 export interface PortfolioView {

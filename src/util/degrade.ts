@@ -11,7 +11,7 @@
  * `total` the counter itself. So at most one line per key per interval, whatever the event rate.
  * `metrics()` renders the same counters for /metrics (ExtraMetric, through wiring.extraMetrics()).
  */
-import type { ExtraMetric } from '../control/metrics.js';
+import type { ExtraMetric } from './metric.js';
 import { log } from './log.js';
 
 export interface DegradationSample {

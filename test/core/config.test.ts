@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
 import { loadSecrets } from '../../src/config/secrets.js';
 import { generateKeyPairSync } from 'node:crypto';
-import { accessFromConfig } from '../../src/core/wiring.js';
+import { accessFromConfig } from '../../src/app/wiring.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tw-cfg-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

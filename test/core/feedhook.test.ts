@@ -4,11 +4,11 @@
  * Replays real captures (../shared/exchange/fixtures) through the adapters' frame handlers.
  */
 import { describe, expect, it } from 'vitest';
-import { BotState, F, FIELDS_PER_SLOT } from '../../src/core/botstate.js';
+import { BotState, F, FIELDS_PER_SLOT } from '../../src/model/botstate.js';
 import { BybitMd } from '../../src/exchange/bybit/md/adapter.js';
 import { BinanceMd } from '../../src/exchange/binance/md/adapter.js';
-import { Hop, HopRecorder } from '../../src/latency/hops.js';
-import { VENUE_INDEX } from '../../src/core/types.js';
+import { Hop, HopRecorder } from '../../src/util/hops.js';
+import { VENUE_INDEX } from '../../src/model/types.js';
 import { decimalsFromCapture, loadCapture, makeInstrument } from '../md/helpers.js';
 
 describe('BookFeed.onTop (event path hook)', () => {

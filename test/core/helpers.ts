@@ -1,17 +1,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BotState } from '../../src/core/botstate.js';
-import { Engine } from '../../src/core/engine.js';
-import { PaperVenue } from '../../src/core/paper.js';
-import { HopRecorder } from '../../src/latency/hops.js';
+import { BotState } from '../../src/model/botstate.js';
+import { Engine } from '../../src/engine/engine.js';
+import { PaperVenue } from '../../src/exchange/paper.js';
+import { HopRecorder } from '../../src/util/hops.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import type { Strategy } from '../../src/strategy/types.js';
 import { Journal } from '../../src/persist/journal.js';
-import type { OrderIds } from '../../src/orders/ids.js';
+import type { OrderIds } from '../../src/model/ids.js';
 import { OrderManager } from '../../src/orders/manager.js';
-import type { VenueId } from '../../src/core/types.js';
+import type { VenueId } from '../../src/model/types.js';
 
 export function tmpDir(tag: string): string {
   return mkdtempSync(join(tmpdir(), `tw-${tag}-`));

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KillSwitch, type KillSource } from '../../src/core/killswitch.js';
-import { F } from '../../src/core/botstate.js';
-import { Hop } from '../../src/latency/hops.js';
-import { nowNs } from '../../src/latency/clock.js';
+import { KillSwitch, type KillSource } from '../../src/engine/killswitch.js';
+import { F } from '../../src/model/botstate.js';
+import { Hop } from '../../src/util/hops.js';
+import { nowNs } from '../../src/util/clock.js';
 import { Refusal } from '../../src/risk/pretrade.js';
 import { rig, rmDir, sleep, testConfig, tmpDir, until, type Rig } from './helpers.js';
 

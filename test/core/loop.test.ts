@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { HotLoop } from '../../src/core/loop.js';
-import { HopRecorder, Hop, NO_VENUE } from '../../src/latency/hops.js';
-import { nowNs } from '../../src/latency/clock.js';
+import { HotLoop } from '../../src/engine/loop.js';
+import { HopRecorder, Hop, NO_VENUE } from '../../src/util/hops.js';
+import { nowNs } from '../../src/util/clock.js';
 import { sleep } from './helpers.js';
 
 let loop: HotLoop | undefined;

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { BotState, FLAG_VALID } from '../../src/core/botstate.js';
-import { instrumentFromSim } from '../../src/core/paper.js';
+import { BotState, FLAG_VALID } from '../../src/model/botstate.js';
+import { instrumentFromSim } from '../../src/exchange/paper.js';
 import { makeInstrument } from '../../src/sim/core/instruments.js';
 import { CANCEL_RETRY_NS, MarketMaker, REFUSAL_BACKOFF_NS } from '../../src/strategy/marketmaker.js';
-import { blankOrderEvent, type OrderApi, type OrderEvent, type OrderRequest } from '../../src/orders/types.js';
+import { blankOrderEvent, type OrderApi, type OrderEvent, type OrderRequest } from '../../src/model/orders.js';
 import { testConfig } from './helpers.js';
 import { expectNoAllocation } from '../helpers/alloc.js';
 

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { Journal, JOURNAL_FILE, readJournal, encodeRecord, IntentLine } from '../../src/persist/journal.js';
 import { readSnapshot, writeSnapshot, SNAPSHOT_FILE } from '../../src/persist/snapshot.js';
 import { recover } from '../../src/persist/recover.js';
-import { reconcile } from '../../src/persist/reconcile.js';
+import { reconcile } from '../../src/engine/reconcile.js';
 import { OrderStore } from '../../src/orders/state.js';
-import { IDS_MARK, OrderIds, successorId } from '../../src/orders/ids.js';
-import { BotState, F } from '../../src/core/botstate.js';
-import { PaperVenue } from '../../src/core/paper.js';
+import { IDS_MARK, OrderIds, successorId } from '../../src/model/ids.js';
+import { BotState, F } from '../../src/model/botstate.js';
+import { PaperVenue } from '../../src/exchange/paper.js';
 import { MarketMaker } from '../../src/strategy/marketmaker.js';
 import { DEFAULT_REFS, ownerFor, rig, rmDir, sleep, testConfig, tmpDir, until, type Rig } from './helpers.js';
 

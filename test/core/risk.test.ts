@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { BotState, FLAG_VALID, FLAG_STALE } from '../../src/core/botstate.js';
-import { instrumentFromSim } from '../../src/core/paper.js';
+import { BotState, FLAG_VALID, FLAG_STALE } from '../../src/model/botstate.js';
+import { instrumentFromSim } from '../../src/exchange/paper.js';
 import { makeInstrument } from '../../src/sim/core/instruments.js';
 import { PreTradeRisk, REFUSAL_NAMES, Refusal } from '../../src/risk/pretrade.js';
-import type { OrderRequest } from '../../src/orders/types.js';
+import type { OrderRequest } from '../../src/model/orders.js';
 import { testConfig } from './helpers.js';
 import { expectNoAllocation } from '../helpers/alloc.js';
 

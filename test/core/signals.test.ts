@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { BotState, F } from '../../src/core/botstate.js';
+import { BotState, F } from '../../src/model/botstate.js';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { externalScore, numberAt, SignalTask } from '../../src/strategy/signals.js';
-import { HotLoop } from '../../src/core/loop.js';
+import { HotLoop } from '../../src/engine/loop.js';
 import { sleep, until } from './helpers.js';
 
 let task: SignalTask | undefined;

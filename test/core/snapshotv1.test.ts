@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { OrderStore } from '../../src/orders/state.js';
 import { recover } from '../../src/persist/recover.js';
 import { readSnapshot, writeSnapshot } from '../../src/persist/snapshot.js';
-import { instrumentFromSim } from '../../src/core/paper.js';
+import { instrumentFromSim } from '../../src/exchange/paper.js';
 import { makeInstrument } from '../../src/sim/core/instruments.js';
 import { rmDir, tmpDir } from './helpers.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { StrategyRunner, type Strategy } from '../../src/strategy/types.js';
-import { blankOrderEvent } from '../../src/orders/types.js';
+import { blankOrderEvent } from '../../src/model/orders.js';
 
 class Boom implements Strategy {
   readonly name = 'boom';

@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startSim, type SimHandle } from '../../src/sim/index.js';
 import { readJournal, JOURNAL_FILE } from '../../src/persist/journal.js';
-import type { RunSummary } from '../../src/core/summary.js';
+import type { RunSummary } from '../../src/app/summary.js';
 import { request } from 'undici';
 import { rmDir, sleep, tmpDir, until } from '../core/helpers.js';
 

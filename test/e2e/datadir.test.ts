@@ -6,7 +6,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runEngine } from '../../src/core/run.js';
+import { runEngine } from '../../src/app/run.js';
 import { closeLogs } from '../../src/util/log.js';
 import { JOURNAL_FILE } from '../../src/persist/journal.js';
 import { rmDir, tmpDir } from '../core/helpers.js';

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runEngine } from '../../src/core/run.js';
+import { runEngine } from '../../src/app/run.js';
 import { rmDir, tmpDir } from '../core/helpers.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');

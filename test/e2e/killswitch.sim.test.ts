@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { runEngine } from '../../src/core/run.js';
-import { F } from '../../src/core/botstate.js';
-import type { KillReport } from '../../src/core/killswitch.js';
+import { runEngine } from '../../src/app/run.js';
+import { F } from '../../src/model/botstate.js';
+import type { KillReport } from '../../src/engine/killswitch.js';
 import { rmDir, tmpDir, until } from '../core/helpers.js';
 
 const dir = tmpDir('e2e-kill');

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { runEngine } from '../../src/core/run.js';
+import { runEngine } from '../../src/app/run.js';
 import { readJournal, JOURNAL_FILE } from '../../src/persist/journal.js';
 import { rmDir, tmpDir } from '../core/helpers.js';
 
@@ -141,7 +141,7 @@ describe('tickwire run: reload', () => {
 
 describe('tickwire run: one engine per data dir', () => {
   it('refuses a data dir locked by a live process, takes over the lock of a dead one', async () => {
-    const { lockDataDir } = await import('../../src/core/run.js');
+    const { lockDataDir } = await import('../../src/app/run.js');
     const d = join(dir, 'lock');
     mkdirSync(d, { recursive: true });
     const release = lockDataDir(d);

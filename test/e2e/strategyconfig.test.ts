@@ -1,7 +1,7 @@
 /** `strategy.name: 'triggerFollower'` from the config (as `tickwire wire2wire --engine` runs it). */
 import { afterAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { runEngine } from '../../src/core/run.js';
+import { runEngine } from '../../src/app/run.js';
 import { loadConfig } from '../../src/config/load.js';
 import { rmDir, tmpDir } from '../core/helpers.js';
 

@@ -1,6 +1,6 @@
 /**
  * Fuzz: mutated frames (test/fuzz/mutate.ts, seeded) from the real captures in ../shared/exchange/fixtures and from
- * the simulator's frames (src/md/benchframes.ts, src/sim formatters' shapes) through every market-data and
+ * the simulator's frames (bench/benchframes.ts, src/sim formatters' shapes) through every market-data and
  * private-stream parser, against the strict reference (test/fuzz/ref.ts). Asserted: no exception escapes; every
  * frame a parser accepts carries exactly the reference's values (a parser may refuse more than the reference, never
  * accept more); a book fed only accepted diffs never holds an invalid level while it would be VALID (positive prices,
@@ -13,8 +13,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ASK, BID, L2Book } from '../../src/book/l2book.js';
-import { BotState, FLAG_VALID } from '../../src/core/botstate.js';
-import type { VenueId } from '../../src/core/types.js';
+import { BotState, FLAG_VALID } from '../../src/model/botstate.js';
+import type { VenueId } from '../../src/model/types.js';
 import { BinanceMd } from '../../src/exchange/binance/md/adapter.js';
 import { BinanceParser, BnMsg } from '../../src/exchange/binance/md/parser.js';
 import { BinanceFastUserParser } from '../../src/exchange/binance/trade/fastparse.js';
@@ -24,10 +24,10 @@ import { BbMsg, BybitParser } from '../../src/exchange/bybit/md/parser.js';
 import { BybitFastParser } from '../../src/exchange/bybit/trade/fastparse.js';
 import { parsePrivateFrame } from '../../src/exchange/bybit/trade/parse.js';
 import { SymbolTable } from '../../src/md/common.js';
-import { DRIVERS } from '../../src/md/benchframes.js';
-import { Reason } from '../../src/md/scan.js';
-import { scaleTable } from '../../src/orders/scale.js';
-import { blankOrderEvent, type OrderEvent } from '../../src/orders/types.js';
+import { DRIVERS } from '../../bench/benchframes.js';
+import { Reason } from '../../src/codec/scan.js';
+import { scaleTable } from '../../src/codec/scale.js';
+import { blankOrderEvent, type OrderEvent } from '../../src/model/orders.js';
 import { FIXTURES, decimalsFromCapture, loadCapture, makeInstrument } from '../md/helpers.js';
 import { mutate, prng } from './mutate.js';
 import { refBinanceMd, refBinanceUser, refBybitMd, refBybitPrivate, type EvRef, type Levels, type Sym } from './ref.js';

@@ -5,7 +5,7 @@
  * refuse more than the reference; whatever it accepts must carry exactly the reference's values.
  */
 
-import type { VenueId } from '../../src/core/types.js';
+import type { VenueId } from '../../src/model/types.js';
 
 export type JV =
   | { t: 'str'; v: string }

@@ -2,11 +2,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HopRecorder, Hop, Transport, NO_VENUE, buildHistogram, DEFAULT_HIGHEST_NS } from '../../src/latency/hops.js';
-import { DUMP_SIGNAL, LatencyMonitor, dumpHistograms, dumpHistogramsSync } from '../../src/latency/monitor.js';
-import { DUMP_FORMAT, decodeHistogram, mergeInputs, parseHgrm, percentileDistribution, summarize, summarizeSlow, toHgrm, type DumpFile } from '../../src/latency/histio.js';
-import { main as histMain } from '../../src/latency/cli.js';
-import { findChromium } from '../../src/latency/plot.js';
+import { HopRecorder, Hop, Transport, NO_VENUE, buildHistogram, DEFAULT_HIGHEST_NS } from '../../src/util/hops.js';
+import { DUMP_SIGNAL, LatencyMonitor, dumpHistograms, dumpHistogramsSync } from '../../src/util/monitor.js';
+import { DUMP_FORMAT, decodeHistogram, mergeInputs, parseHgrm, percentileDistribution, summarize, summarizeSlow, toHgrm, type DumpFile } from '../../src/util/histio.js';
+import { main as histMain } from '../../src/app/histcli.js';
+import { findChromium } from '../../src/util/plot.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tw-latency-dump-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

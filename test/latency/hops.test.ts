@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { expectNoAllocation } from '../helpers/alloc.js';
-import { HopRecorder, Hop, Transport, NO_VENUE, SLOT_COUNT, keyOfSlot, slotOf, HOP_NAMES, fastIndexOf, buildHistogram } from '../../src/latency/hops.js';
-import { nowNs, wallMsOf, wallNowMs, calibrateWall, monoNsOfWall } from '../../src/latency/clock.js';
+import { HopRecorder, Hop, Transport, NO_VENUE, SLOT_COUNT, keyOfSlot, slotOf, HOP_NAMES, fastIndexOf, buildHistogram } from '../../src/util/hops.js';
+import { nowNs, wallMsOf, wallNowMs, calibrateWall, monoNsOfWall } from '../../src/util/clock.js';
 
 describe('clock', () => {
   it('is monotonic and maps to wall time', () => {

@@ -5,10 +5,10 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { HopRecorder, Hop, Transport, NO_VENUE } from '../../src/latency/hops.js';
-import { LatencyMonitor } from '../../src/latency/monitor.js';
-import { latencyPageHtml, latencySnapshotJson } from '../../src/latency/live.js';
-import { chromiumScreenshotArgs, findChromium } from '../../src/latency/plot.js';
+import { HopRecorder, Hop, Transport, NO_VENUE } from '../../src/util/hops.js';
+import { LatencyMonitor } from '../../src/util/monitor.js';
+import { latencyPageHtml, latencySnapshotJson } from '../../src/app/live.js';
+import { chromiumScreenshotArgs, findChromium } from '../../src/util/plot.js';
 
 const chromium = findChromium();
 if (!chromium) {

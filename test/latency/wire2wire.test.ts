@@ -2,8 +2,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main, runWire2Wire, triggerFrame, type W2wResult } from '../../src/latency/wire2wire.js';
-import { builtRunModule, runSimPair, touchMover } from '../../src/latency/w2wengine.js';
+import { main, runWire2Wire, triggerFrame, type W2wResult } from '../../src/tools/wire2wire.js';
+import { builtRunModule, runSimPair, touchMover } from '../../src/tools/w2wengine.js';
 import { startSim } from '../../src/sim/index.js';
 import type { MatchingBook } from '../../src/sim/core/book.js';
 

@@ -6,7 +6,7 @@
  * "GC and allocation").
  */
 import { describe, expect, it } from 'vitest';
-import { DRIVERS } from '../../src/md/benchframes.js';
+import { DRIVERS } from '../../bench/benchframes.js';
 import { expectNoAllocation } from '../helpers/alloc.js';
 
 describe('allocation per frame', () => {

@@ -4,7 +4,7 @@
  * (JSON.parse + Map, straightforward application of the same documented rules) at checkpoints.
  */
 import { describe, expect, it } from 'vitest';
-import { BotState, F, FLAG_VALID } from '../../src/core/botstate.js';
+import { BotState, F, FLAG_VALID } from '../../src/model/botstate.js';
 import { BinanceMd } from '../../src/exchange/binance/md/adapter.js';
 import { BID, ASK } from '../../src/book/l2book.js';
 import { RefBook, decimalsFromCapture, loadCapture, makeInstrument, type CaptureLine } from './helpers.js';

@@ -7,9 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { BotState, F, FIELDS_PER_SLOT, FLAG_VALID } from '../../src/core/botstate.js';
+import { BotState, F, FIELDS_PER_SLOT, FLAG_VALID } from '../../src/model/botstate.js';
 
-const built = fileURLToPath(new URL('../../dist/src/core/botstate.js', import.meta.url));
+const built = fileURLToPath(new URL('../../dist/src/model/botstate.js', import.meta.url));
 
 // The worker runs compiled JavaScript (`npm test` builds before vitest); it reads until told to stop and
 // reports how many torn reads it saw (bid/ask written together must always be seen together).

@@ -4,7 +4,7 @@
  * against an independent JSON.parse + Map reference at checkpoints.
  */
 import { describe, expect, it } from 'vitest';
-import { BotState, F, FLAG_VALID } from '../../src/core/botstate.js';
+import { BotState, F, FLAG_VALID } from '../../src/model/botstate.js';
 import { BybitMd } from '../../src/exchange/bybit/md/adapter.js';
 import { BID, ASK } from '../../src/book/l2book.js';
 import { RefBook, decimalsFromCapture, loadCapture, makeInstrument } from './helpers.js';

@@ -5,9 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSim, type SimHandle } from '../../src/sim/index.js';
 import { fetchBinanceInstruments, fetchBybitInstruments } from '../../src/exchange/reference.js';
-import { startMarketData, type MarketDataHandle } from '../../src/md/index.js';
-import { BotState, F, FLAG_VALID } from '../../src/core/botstate.js';
-import type { Instrument } from '../../src/core/types.js';
+import { startMarketData, type MarketDataHandle } from '../../src/exchange/md.js';
+import { BotState, F, FLAG_VALID } from '../../src/model/botstate.js';
+import type { Instrument } from '../../src/model/types.js';
 
 let sim: SimHandle;
 let md: MarketDataHandle | undefined;

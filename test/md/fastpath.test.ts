@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { SymbolTable } from '../../src/md/common.js';
 import { parseScaled } from '../../src/util/fixed.js';
-import { Reason } from '../../src/md/scan.js';
+import { Reason } from '../../src/codec/scan.js';
 import { BinanceParser } from '../../src/exchange/binance/md/parser.js';
 import { BybitParser } from '../../src/exchange/bybit/md/parser.js';
 

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import type { Instrument, VenueId } from '../../src/core/types.js';
+import type { Instrument, VenueId } from '../../src/model/types.js';
 import { parseScaled } from '../../src/util/fixed.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SymbolTable } from '../../src/md/common.js';
-import { Reason } from '../../src/md/scan.js';
+import { Reason } from '../../src/codec/scan.js';
 import { BinanceParser, BnMsg } from '../../src/exchange/binance/md/parser.js';
 import { BybitParser, BbMsg } from '../../src/exchange/bybit/md/parser.js';
 import { loadCapture } from './helpers.js';

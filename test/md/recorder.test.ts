@@ -12,7 +12,7 @@ import { parseCapture } from '../../src/sim/core/replay.js';
 import { fetchBinanceInstruments } from '../../src/exchange/reference.js';
 import { BinanceMd } from '../../src/exchange/binance/md/adapter.js';
 import { FrameRecorder } from '../../src/md/recorder.js';
-import { BotState } from '../../src/core/botstate.js';
+import { BotState } from '../../src/model/botstate.js';
 import { ASK, BID } from '../../src/book/l2book.js';
 
 let sim: SimHandle;

@@ -9,10 +9,10 @@ import { startSim, type SimHandle } from '../../src/sim/index.js';
 import { fetchBinanceInstruments, fetchBybitInstruments } from '../../src/exchange/reference.js';
 import { BinanceMd } from '../../src/exchange/binance/md/adapter.js';
 import { BybitMd } from '../../src/exchange/bybit/md/adapter.js';
-import { BotState, FLAG_STALE, FLAG_VALID } from '../../src/core/botstate.js';
+import { BotState, FLAG_STALE, FLAG_VALID } from '../../src/model/botstate.js';
 import { ASK, BID, type L2Book } from '../../src/book/l2book.js';
 import type { SimMarketId } from '../../src/sim/core/types.js';
-import type { Instrument } from '../../src/core/types.js';
+import type { Instrument } from '../../src/model/types.js';
 import { SEQ_BASE } from '../../src/sim/bybit/feeds.js';
 
 const SYMS = ['BTCUSDT', 'ETHUSDT'];

@@ -4,7 +4,7 @@
  * no ghost levels, bad sizes rejected without touching the book.
  */
 import { describe, expect, it } from 'vitest';
-import { BotState, F, FLAG_CROSSED, FLAG_VALID } from '../../src/core/botstate.js';
+import { BotState, F, FLAG_CROSSED, FLAG_VALID } from '../../src/model/botstate.js';
 import { BinanceMd } from '../../src/exchange/binance/md/adapter.js';
 import { BybitMd } from '../../src/exchange/bybit/md/adapter.js';
 import { ASK, BID } from '../../src/book/l2book.js';

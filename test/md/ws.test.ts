@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uws, type TemplatedApp, type WebSocket as UwsSocket } from '../../src/util/uws.js';
 import { listen, closeListen, type Listening } from '../../src/sim/core/http.js';
-import { ManagedWs, backoffMs, connectDelay, noteAttempt, wsDegradations } from '../../src/exchange/ws/client.js';
-import { RawWs } from '../../src/exchange/ws/raw.js';
+import { ManagedWs, backoffMs, connectDelay, noteAttempt, wsDegradations } from '../../src/net/ws.js';
+import { RawWs } from '../../src/net/wsraw.js';
 
 interface Srv {
   app: TemplatedApp;

@@ -125,7 +125,7 @@ describe('deploy/tokyo', () => {
     const env = readFileSync(join(DEPLOY, 'tickwire.env.example'), 'utf8');
     expect(env).not.toMatch(/^TICKWIRE_UWS=/m);
     // the engine's control plane is node:http: nothing of the engine asks for uWS
-    expect(readFileSync(join(REPO, 'src/control/server.ts'), 'utf8')).not.toMatch(/util\/uws/);
+    expect(readFileSync(join(REPO, 'src/app/control.ts'), 'utf8')).not.toMatch(/util\/uws/);
     expect(readFileSync(join(DEPLOY, 'README.md'), 'utf8')).toMatch(/## Image and Node\n\n\*\*Debian 12 \(glibc 2\.36, systemd 252\) with Node 22/);
     // The simulator's server (compat where no native build loads) and ws's native helper load on the Node running this
     // test (CI's Node 22 row on a glibc < 2.38 host is the deployed pair itself).

@@ -10,7 +10,7 @@ import {
   inspectHost,
   parseCpuList,
   productionExpectations,
-} from '../../src/ops/host-check.js';
+} from '../../src/app/hostcheck.js';
 
 const roots: string[] = [];
 afterEach(() => {

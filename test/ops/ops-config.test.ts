@@ -2,8 +2,9 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { hostCheckConfigSchema, hostCheckFromConfig, logConfigSchema } from '../../src/ops/config.js';
-import { main } from '../../src/ops/main.js';
+import { hostCheckConfigSchema, logConfigSchema } from '../../src/config/ops.js';
+import { hostCheckFromConfig } from '../../src/app/hostcheck.js';
+import { main } from '../../src/app/hostcheckcli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tickwire-hc-cli-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -5,12 +5,12 @@
  * Afterwards the engine's fills, per order and in total, and its position equal the exchange's, with no duplicates.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { VenueId } from '../../src/core/types.js';
+import type { VenueId } from '../../src/model/types.js';
 import { createBinanceGateway } from '../../src/exchange/binance/trade/index.js';
 import { createBybitGateways, type BybitRestGateway } from '../../src/exchange/bybit/trade/index.js';
 import type { VenueGateway } from '../../src/orders/gateway.js';
 import type { OrderManager } from '../../src/orders/manager.js';
-import type { ExchangeFill } from '../../src/orders/types.js';
+import type { ExchangeFill } from '../../src/model/orders.js';
 import { instrumentOf, manager, sim, until, untilState, type SimHandle } from './harness.js';
 
 type V = 'binanceSpot' | 'binanceUsdm' | 'bybitLinear' | 'bybitSpot';

@@ -8,9 +8,9 @@ import { BinanceFastUserParser } from '../../src/exchange/binance/trade/fastpars
 import { parseUserFrame } from '../../src/exchange/binance/trade/parse.js';
 import { BybitFastParser, type CreateAck } from '../../src/exchange/bybit/trade/fastparse.js';
 import { parsePrivateFrame } from '../../src/exchange/bybit/trade/parse.js';
-import { Fields, NameSet, scanFrame, scanObject } from '../../src/orders/bytescan.js';
-import { scaleTable } from '../../src/orders/scale.js';
-import { blankOrderEvent, type OrderEvent } from '../../src/orders/types.js';
+import { Fields, NameSet, scanFrame, scanObject } from '../../src/codec/bytescan.js';
+import { scaleTable } from '../../src/codec/scale.js';
+import { blankOrderEvent, type OrderEvent } from '../../src/model/orders.js';
 
 const FX = new URL('../../../shared/exchange/fixtures/', import.meta.url);
 const fx = (p: string): Buffer => readFileSync(new URL(p, FX));

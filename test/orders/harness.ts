@@ -1,10 +1,10 @@
 /**
  * Test harness: an in-process simulator plus an OrderManager over the gateway under test.
  */
-import type { Instrument, VenueId } from '../../src/core/types.js';
+import type { Instrument, VenueId } from '../../src/model/types.js';
 import { OrderManager } from '../../src/orders/manager.js';
 import type { VenueGateway } from '../../src/orders/gateway.js';
-import type { OrderEvent, OrderState } from '../../src/orders/types.js';
+import type { OrderEvent, OrderState } from '../../src/model/orders.js';
 import { startSim, type SimHandle } from '../../src/sim/index.js';
 
 export type { SimHandle };

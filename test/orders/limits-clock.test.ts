@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BINANCE_USDM_LIMITS, VenueRateLimiter, retryAfterSec } from '../../src/orders/ratelimit.js';
-import { ServerClock } from '../../src/orders/clock.js';
+import { BINANCE_USDM_LIMITS, VenueRateLimiter, retryAfterSec } from '../../src/net/ratelimit.js';
+import { ServerClock } from '../../src/net/clock.js';
 import { mapBinanceError } from '../../src/exchange/binance/trade/errors.js';
 import { mapBybitError } from '../../src/exchange/bybit/trade/errors.js';
 

@@ -2,12 +2,12 @@
  * All four venues through createOrderManager against one simulator: REST on some venues, WS order APIs on others.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Instrument, VenueId } from '../../src/core/types.js';
-import { createOrderManager, type OrderManager } from '../../src/orders/index.js';
-import { HopRecorder, Hop } from '../../src/latency/hops.js';
-import { nowNs } from '../../src/latency/clock.js';
-import { blankOrderEvent, type OrderEvent } from '../../src/orders/types.js';
-import { VENUE_INDEX } from '../../src/core/types.js';
+import type { Instrument, VenueId } from '../../src/model/types.js';
+import { createOrderManager, type OrderManager } from '../../src/exchange/orders.js';
+import { HopRecorder, Hop } from '../../src/util/hops.js';
+import { nowNs } from '../../src/util/clock.js';
+import { blankOrderEvent, type OrderEvent } from '../../src/model/orders.js';
+import { VENUE_INDEX } from '../../src/model/types.js';
 import { startSim } from '../../src/sim/index.js';
 import { bbo, instrumentOf, Recorder, until, untilState, type SimHandle } from './harness.js';
 

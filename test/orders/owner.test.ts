@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { OrderStore } from '../../src/orders/state.js';
-import { instrumentFromSim } from '../../src/core/paper.js';
+import { instrumentFromSim } from '../../src/exchange/paper.js';
 import { makeInstrument } from '../../src/sim/core/instruments.js';
-import { blankOrderEvent } from '../../src/orders/types.js';
+import { blankOrderEvent } from '../../src/model/orders.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

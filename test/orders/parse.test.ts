@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseUserFrame, toExchangeOrder as bnOrder } from '../../src/exchange/binance/trade/parse.js';
 import { parsePrivateFrame, toExchangeOrder as byOrder } from '../../src/exchange/bybit/trade/parse.js';
-import { scaleTable } from '../../src/orders/scale.js';
-import { blankOrderEvent, type ExchangePosition, type OrderEvent } from '../../src/orders/types.js';
-import { parseJsonSafe } from '../../src/orders/json.js';
+import { scaleTable } from '../../src/codec/scale.js';
+import { blankOrderEvent, type ExchangePosition, type OrderEvent } from '../../src/model/orders.js';
+import { parseJsonSafe } from '../../src/codec/json.js';
 
 const FX = new URL('../../../shared/exchange/fixtures/', import.meta.url);
 const fx = (p: string): string => readFileSync(new URL(p, FX), 'utf8');

@@ -1,12 +1,12 @@
 /**
- * REST transport (src/orders/rest.ts): requests leave inside `request()` once a pooled connection is idle and has
+ * REST transport (src/net/rest.ts): requests leave inside `request()` once a pooled connection is idle and has
  * been read through a check phase (undici >= 7.28 alone defers them to a setImmediate), responses and failures are
  * what they were, and a connection that receives unsolicited bytes while idle is never written to again.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBinanceGateway } from '../../src/exchange/binance/trade/index.js';
-import { RestClient, RestError } from '../../src/orders/rest.js';
+import { RestClient, RestError } from '../../src/net/rest.js';
 import { bbo, instrumentOf, manager, sim, until, type SimHandle } from './harness.js';
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -3,13 +3,13 @@ import { describe, expect, it } from 'vitest';
 import {
   Ed25519Signer, HmacSha256, binanceEd25519RestSignature, binanceRestQuery, binanceWsApiPayload, bybitRestSignature,
   bybitSignText, bybitWsAuthSignature,
-} from '../../src/orders/sign.js';
+} from '../../src/codec/sign.js';
 import { BinanceOrderTemplate } from '../../src/exchange/binance/trade/template.js';
 import { BybitOrderTemplate } from '../../src/exchange/bybit/trade/template.js';
-import { Ed25519RestSigner, HmacHexSigner, blankOrderFields } from '../../src/orders/template.js';
-import { AsciiWriter } from '../../src/orders/wire.js';
-import { OrderIds, isValidClientOrderId } from '../../src/orders/ids.js';
-import { idPatterns, parseJsonIds, parseJsonSafe, quoteBigInts } from '../../src/orders/json.js';
+import { Ed25519RestSigner, HmacHexSigner, blankOrderFields } from '../../src/codec/template.js';
+import { AsciiWriter } from '../../src/codec/wire.js';
+import { OrderIds, isValidClientOrderId } from '../../src/model/ids.js';
+import { idPatterns, parseJsonIds, parseJsonSafe, quoteBigInts } from '../../src/codec/json.js';
 
 // Binance's documented HMAC example key (spot-docs rest-api.md "SIGNED Endpoint Examples"): public test value.
 const BN_DOC_SECRET = 'NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j';
@@ -211,7 +211,7 @@ describe('writer, ids, json', () => {
 describe('allocation-free HMAC-SHA256 (per-order signing)', () => {
   it('equals node:crypto for every length 0..300, in one piece and split, short and long keys', async () => {
     const { randomBytes } = await import('node:crypto');
-    const { Sha256Hmac } = await import('../../src/orders/sign.js');
+    const { Sha256Hmac } = await import('../../src/codec/sign.js');
     for (const key of [Buffer.from(BN_DOC_SECRET), randomBytes(1), randomBytes(64), randomBytes(65), randomBytes(200), Buffer.alloc(0)]) {
       const h = new Sha256Hmac(key);
       const out = new Uint8Array(70);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { OrderStore } from '../../src/orders/state.js';
 import { Portfolio } from '../../src/orders/portfolio.js';
-import { blankOrderEvent, type OrderEvent, type OrderEventKind, type OrderState } from '../../src/orders/types.js';
+import { blankOrderEvent, type OrderEvent, type OrderEventKind, type OrderState } from '../../src/model/orders.js';
 
 function store(qty = 10, side: 'BUY' | 'SELL' = 'BUY') {
   const s = new OrderStore();

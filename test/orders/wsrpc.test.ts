@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { WsDisconnected, WsRpc, WsTimeout } from '../../src/orders/wsrpc.js';
+import { WsDisconnected, WsRpc, WsTimeout } from '../../src/net/wsrpc.js';
 
 let server: WebSocketServer | undefined;
 let rpc: WsRpc | undefined;

@@ -8,17 +8,17 @@
  * backoff (Retry-After honoured on 429/418).
  */
 import { request } from 'undici';
-import type { BotState } from '../../../core/botstate.js';
-import type { Instrument } from '../../../core/types.js';
-import { VENUE_INDEX } from '../../../core/types.js';
-import { nowNs } from '../../../latency/clock.js';
-import type { HopRecorder } from '../../../latency/hops.js';
+import type { BotState } from '../../../model/botstate.js';
+import type { Instrument } from '../../../model/types.js';
+import { VENUE_INDEX } from '../../../model/types.js';
+import { nowNs } from '../../../util/clock.js';
+import type { HopRecorder } from '../../../util/hops.js';
 import { MdCounters, RejectedFrames, ResyncReason, SymbolTable } from '../../../md/common.js';
 import { BookFeed } from '../../../md/feed.js';
 import type { FrameRecorder } from '../../../md/recorder.js';
 import { log } from '../../../util/log.js';
 import type { L2Book } from '../../../book/l2book.js';
-import { ManagedWs, backoffMs } from '../../ws/client.js';
+import { ManagedWs, backoffMs } from '../../../net/ws.js';
 import { BinanceParser, BnMsg } from './parser.js';
 import { parseDepthSnapshot } from './snapshot.js';
 import { BinanceBookSync, type SnapshotRequest } from './sync.js';

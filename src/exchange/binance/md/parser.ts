@@ -12,7 +12,7 @@
  * extra decimals must be zeros, else Reason.Precision).
  */
 import { LevelScratch, SymbolTable, readLevels, setSymbolDecimals } from '../../../md/common.js';
-import { Reason, Scanner, ascii, hashKey } from '../../../md/scan.js';
+import { Reason, Scanner, ascii, hashKey } from '../../../codec/scan.js';
 
 export const enum BnMsg {
   None = 0,

@@ -1,16 +1,16 @@
 /**
- * Byte-level parsing of the hot Binance user-data events (src/orders/bytescan.ts): Spot `executionReport` (bare or
+ * Byte-level parsing of the hot Binance user-data events (src/codec/bytescan.ts): Spot `executionReport` (bare or
  * in the WS API `{"subscriptionId":N,"event":{..}}` wrapper), USD-M `ORDER_TRADE_UPDATE` and `TRADE_LITE` (bare or
  * in a combined-stream `{"stream","data"}` wrapper). Produces exactly the OrderEvent parse.ts produces from the same
  * bytes (tested on the fixtures, and by test/fuzz against a strict reference); anything else (ACCOUNT_UPDATE,
  * listenKeyExpired, responses, escaped strings, unknown shapes, a field of the wrong type or value) returns
  * 'fallback' and goes through the JSON.parse path, which reads it or rejects it as malformed.
  */
-import { orderEventProblem, resetOrderEvent } from '../../../orders/types.js';
-import type { VenueId } from '../../../core/types.js';
-import { Fields, Interner, NameSet, VK, scanFrame, scanObject } from '../../../orders/bytescan.js';
-import type { ScaleLookup } from '../../../orders/scale.js';
-import type { OrderEvent, OrderEventKind, OrderState } from '../../../orders/types.js';
+import { orderEventProblem, resetOrderEvent } from '../../../model/orders.js';
+import type { VenueId } from '../../../model/types.js';
+import { Fields, Interner, NameSet, VK, scanFrame, scanObject } from '../../../codec/bytescan.js';
+import type { ScaleLookup } from '../../../codec/scale.js';
+import type { OrderEvent, OrderEventKind, OrderState } from '../../../model/orders.js';
 import type { UserFrameHandlers } from './parse.js';
 
 const KEYS = new NameSet(['e', 'E', 'T', 's', 'c', 'C', 'i', 'X', 'x', 'z', 'l', 'L', 'n', 'N', 't', 'm', 'r', 'event', 'data', 'o', 'p', 'q']);

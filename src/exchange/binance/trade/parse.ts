@@ -10,12 +10,12 @@
  * decimal strings, exactly scaled; n a decimal string; T, E non-negative integers; m a boolean), else the frame is
  * 'malformed' and nothing of it is reported (the stream owner counts it and reconciles).
  */
-import { orderEventProblem, resetOrderEvent } from '../../../orders/types.js';
-import type { VenueId } from '../../../core/types.js';
-import { BINANCE_ID_PATTERNS, boolOk, decNumOf, idOf, idString, num, obj, parseJsonIds, str, uintOf, unitsOf, type Json } from '../../../orders/json.js';
-import { scaled, type ScaleLookup } from '../../../orders/scale.js';
-import type { ExchangeFill, ExchangeOrder, ExchangePosition, OrderEvent, OrderEventKind, OrderState, OrderType, TimeInForce } from '../../../orders/types.js';
-import { nowNs } from '../../../latency/clock.js';
+import { orderEventProblem, resetOrderEvent } from '../../../model/orders.js';
+import type { VenueId } from '../../../model/types.js';
+import { BINANCE_ID_PATTERNS, boolOk, decNumOf, idOf, idString, num, obj, parseJsonIds, str, uintOf, unitsOf, type Json } from '../../../codec/json.js';
+import { scaled, type ScaleLookup } from '../../../codec/scale.js';
+import type { ExchangeFill, ExchangeOrder, ExchangePosition, OrderEvent, OrderEventKind, OrderState, OrderType, TimeInForce } from '../../../model/orders.js';
+import { nowNs } from '../../../util/clock.js';
 
 export function mapStatus(x: string): OrderState {
   switch (x) {

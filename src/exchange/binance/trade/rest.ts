@@ -9,19 +9,19 @@
  * - The user data stream (private fills) is attached by `userStream` (see userstream.ts).
  */
 import { BaseGateway, OK, fail, type RecoveryOptions, type SendOutcome, transportOutcome } from '../../../orders/basegw.js';
-import { ServerClock, type ClockSyncOptions } from '../../../orders/clock.js';
+import { ServerClock, type ClockSyncOptions } from '../../../net/clock.js';
 import type { GatewayOrder, VenueGateway } from '../../../orders/gateway.js';
-import { BINANCE_ID_PATTERNS, obj, parseJsonIds, parseJsonSafe, str, num, type Json } from '../../../orders/json.js';
-import { BINANCE_SPOT_LIMITS, BINANCE_USDM_LIMITS, VenueRateLimiter, retryAfterSec, type BinanceLimits } from '../../../orders/ratelimit.js';
-import { RestClient, RestError, type RestResponse } from '../../../orders/rest.js';
-import { scaleTable, type ScaleLookup } from '../../../orders/scale.js';
-import { Ed25519Signer, HmacSha256 } from '../../../orders/sign.js';
-import { Ed25519RestSigner, HmacHexSigner, blankOrderFields, type PayloadSigner, setOrderFields } from '../../../orders/template.js';
-import type { ExchangeFill, ExchangeOrder, ExchangePosition } from '../../../orders/types.js';
-import { AsciiWriter } from '../../../orders/wire.js';
+import { BINANCE_ID_PATTERNS, obj, parseJsonIds, parseJsonSafe, str, num, type Json } from '../../../codec/json.js';
+import { BINANCE_SPOT_LIMITS, BINANCE_USDM_LIMITS, VenueRateLimiter, retryAfterSec, type BinanceLimits } from '../../../net/ratelimit.js';
+import { RestClient, RestError, type RestResponse } from '../../../net/rest.js';
+import { scaleTable, type ScaleLookup } from '../../../codec/scale.js';
+import { Ed25519Signer, HmacSha256 } from '../../../codec/sign.js';
+import { Ed25519RestSigner, HmacHexSigner, blankOrderFields, type PayloadSigner, setOrderFields } from '../../../codec/template.js';
+import type { ExchangeFill, ExchangeOrder, ExchangePosition } from '../../../model/orders.js';
+import { AsciiWriter } from '../../../codec/wire.js';
 import { formatScaled } from '../../../util/fixed.js';
-import type { HopRecorder } from '../../../latency/hops.js';
-import { nowNs } from '../../../latency/clock.js';
+import type { HopRecorder } from '../../../util/hops.js';
+import { nowNs } from '../../../util/clock.js';
 import { log } from '../../../util/log.js';
 import { mapBinanceError } from './errors.js';
 import { toExchangeFill, toExchangeOrder, toExchangePosition } from './parse.js';

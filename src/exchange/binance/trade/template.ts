@@ -8,8 +8,8 @@
  *   &newClientOrderId=...&newOrderRespType=RESULT[&reduceOnly=true]&recvWindow=5000&timestamp=...&signature=<hex>
  * WS API (after session.logon, so no apiKey/signature): the same params as a JSON object.
  */
-import type { OrderFields, PayloadSigner } from '../../../orders/template.js';
-import { AsciiWriter, percentEncode } from '../../../orders/wire.js';
+import type { OrderFields, PayloadSigner } from '../../../codec/template.js';
+import { AsciiWriter, percentEncode } from '../../../codec/wire.js';
 
 
 /** constant pieces, prepared once */

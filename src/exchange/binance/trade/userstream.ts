@@ -11,11 +11,11 @@
  * queries order states and backfills fills from the trade history). A disconnect of the USD-M stream checks its key
  * with a keep-alive: a dead key (-1125) is renewed instead of reconnecting with it forever.
  */
-import { ManagedWs } from '../../ws/client.js';
-import { obj, parseJsonSafe, str, type Json } from '../../../orders/json.js';
-import { blankOrderEvent, type ExchangePosition, type OrderEvent } from '../../../orders/types.js';
+import { ManagedWs } from '../../../net/ws.js';
+import { obj, parseJsonSafe, str, type Json } from '../../../codec/json.js';
+import { blankOrderEvent, type ExchangePosition, type OrderEvent } from '../../../model/orders.js';
 import { log, registerSecret } from '../../../util/log.js';
-import { withTimeout } from '../../../orders/wsrpc.js';
+import { withTimeout } from '../../../net/wsrpc.js';
 import { BinanceFastUserParser } from './fastparse.js';
 import { parseUserEvent, parseUserFrame, type UserFrameHandlers } from './parse.js';
 import type { BinanceRestGateway } from './rest.js';

@@ -10,12 +10,12 @@
  * - While the WS session is down, orders go over REST instead of waiting.
  */
 import { fail, type SendOutcome } from '../../../orders/basegw.js';
-import { BINANCE_ID_PATTERNS, num, obj, parseJsonIds, str, type Json } from '../../../orders/json.js';
-import { Ed25519Signer, HmacSha256, binanceWsApiPayload } from '../../../orders/sign.js';
-import { WsDisconnected, WsRpc, WsTimeout } from '../../../orders/wsrpc.js';
+import { BINANCE_ID_PATTERNS, num, obj, parseJsonIds, str, type Json } from '../../../codec/json.js';
+import { Ed25519Signer, HmacSha256, binanceWsApiPayload } from '../../../codec/sign.js';
+import { WsDisconnected, WsRpc, WsTimeout } from '../../../net/wsrpc.js';
 import type { GatewayOrder } from '../../../orders/gateway.js';
-import { nowNs } from '../../../latency/clock.js';
-import { Hop, Transport } from '../../../latency/hops.js';
+import { nowNs } from '../../../util/clock.js';
+import { Hop, Transport } from '../../../util/hops.js';
 import { log } from '../../../util/log.js';
 import { mapBinanceError } from './errors.js';
 import { BinanceRestGateway, type BinanceGatewayConfig } from './rest.js';

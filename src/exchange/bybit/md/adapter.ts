@@ -4,17 +4,17 @@
  * book sync per bybit.md §2.1 (snapshot resets, u == prev+1, gap -> resubscribe for a fresh snapshot), BotState
  * writes. On every (re)connect all books are invalid until their new snapshot arrives: no ghost levels.
  */
-import type { BotState } from '../../../core/botstate.js';
-import type { Instrument } from '../../../core/types.js';
-import { VENUE_INDEX } from '../../../core/types.js';
-import { nowNs } from '../../../latency/clock.js';
-import type { HopRecorder } from '../../../latency/hops.js';
+import type { BotState } from '../../../model/botstate.js';
+import type { Instrument } from '../../../model/types.js';
+import { VENUE_INDEX } from '../../../model/types.js';
+import { nowNs } from '../../../util/clock.js';
+import type { HopRecorder } from '../../../util/hops.js';
 import { MdCounters, RejectedFrames, ResyncReason, SymbolTable } from '../../../md/common.js';
 import { BookFeed } from '../../../md/feed.js';
 import type { FrameRecorder } from '../../../md/recorder.js';
 import { log } from '../../../util/log.js';
 import type { L2Book } from '../../../book/l2book.js';
-import { ManagedWs } from '../../ws/client.js';
+import { ManagedWs } from '../../../net/ws.js';
 import { BybitParser, BbMsg } from './parser.js';
 import { BybitBookSync } from './sync.js';
 

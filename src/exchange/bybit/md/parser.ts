@@ -8,7 +8,7 @@
  * its span is remembered and parsed once the topic is known.
  */
 import { LevelScratch, SymbolTable, readLevels, setSymbolDecimals } from '../../../md/common.js';
-import { Reason, Scanner, ascii, hashKey } from '../../../md/scan.js';
+import { Reason, Scanner, ascii, hashKey } from '../../../codec/scan.js';
 
 export const enum BbMsg {
   None = 0,

@@ -13,7 +13,7 @@
  * Not available (or the query failed): logged once; the engine's own watchdog / kill switch is the only protection.
  * Never fails the start.
  */
-import type { ExtraMetric } from '../../../control/metrics.js';
+import type { ExtraMetric } from '../../../util/metric.js';
 import { log } from '../../../util/log.js';
 import type { BybitCategory } from './template.js';
 

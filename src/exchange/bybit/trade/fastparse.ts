@@ -1,5 +1,5 @@
 /**
- * Byte-level parsing of the hot Bybit frames (src/orders/bytescan.ts): private `execution` pushes (every item of
+ * Byte-level parsing of the hot Bybit frames (src/codec/bytescan.ts): private `execution` pushes (every item of
  * `data`) and the trade-WS `order.create` ack. Produces exactly what parse.ts produces from the same bytes (tested on
  * the fixtures); anything else returns 'fallback' and goes through JSON.parse.
  *
@@ -9,10 +9,10 @@
  * frame and reads the items in two passes (whole or nothing) it is slower (~4.6 vs ~3.2 µs). Kept for the benchmark
  * and held to the same strict reference as the JSON path by test/fuzz.
  */
-import type { VenueId } from '../../../core/types.js';
-import { Fields, Interner, NameSet, VK, forEachElement, scanFrame, scanObject } from '../../../orders/bytescan.js';
-import type { ScaleLookup } from '../../../orders/scale.js';
-import { orderEventProblem, type OrderEvent } from '../../../orders/types.js';
+import type { VenueId } from '../../../model/types.js';
+import { Fields, Interner, NameSet, VK, forEachElement, scanFrame, scanObject } from '../../../codec/bytescan.js';
+import type { ScaleLookup } from '../../../codec/scale.js';
+import { orderEventProblem, type OrderEvent } from '../../../model/orders.js';
 import type { PrivateHandlers } from './parse.js';
 
 const OUTER = new NameSet(['topic', 'data', 'op', 'reqId', 'retCode', 'retMsg']);

@@ -2,8 +2,8 @@
  * Bybit gateways factory: one gateway per category (spot, linear) with the transport chosen per config, and one
  * shared private stream routing events to the gateway of their category.
  */
-import type { VenueId } from '../../../core/types.js';
-import type { ExchangePosition } from '../../../orders/types.js';
+import type { VenueId } from '../../../model/types.js';
+import type { ExchangePosition } from '../../../model/orders.js';
 import { BybitPrivateStream } from './private.js';
 import { BybitRestGateway, type BybitGatewayConfig } from './rest.js';
 import { BybitTradeWsGateway } from './tradews.js';

@@ -10,12 +10,12 @@
  * an exact decimal) makes the frame 'malformed' and none of its items is reported (the stream owner counts it and
  * reconciles). The byte path (fastparse.ts) reads the same items the same way.
  */
-import { orderEventProblem, resetOrderEvent } from '../../../orders/types.js';
-import type { VenueId } from '../../../core/types.js';
-import { arr, boolOk, decNumOf, idOf, idString, num, obj, str, uintOf, unitsOf, type Json } from '../../../orders/json.js';
-import { scaled, type ScaleLookup } from '../../../orders/scale.js';
-import type { ExchangeFill, ExchangeOrder, ExchangePosition, OrderEvent, OrderEventKind, OrderState, TimeInForce } from '../../../orders/types.js';
-import { nowNs } from '../../../latency/clock.js';
+import { orderEventProblem, resetOrderEvent } from '../../../model/orders.js';
+import type { VenueId } from '../../../model/types.js';
+import { arr, boolOk, decNumOf, idOf, idString, num, obj, str, uintOf, unitsOf, type Json } from '../../../codec/json.js';
+import { scaled, type ScaleLookup } from '../../../codec/scale.js';
+import type { ExchangeFill, ExchangeOrder, ExchangePosition, OrderEvent, OrderEventKind, OrderState, TimeInForce } from '../../../model/orders.js';
+import { nowNs } from '../../../util/clock.js';
 
 export function venueOfCategory(c: string): VenueId | undefined {
   return c === 'spot' ? 'bybitSpot' : c === 'linear' ? 'bybitLinear' : undefined;

@@ -5,13 +5,13 @@
  * never touches the order topics), sent at once when connected and again on every (re)connect and rotation.
  * One connection serves every category: events are routed to the gateway of their venue (bybitSpot / bybitLinear).
  */
-import { ManagedWs } from '../../ws/client.js';
-import { HmacSha256, bybitWsAuthSignature } from '../../../orders/sign.js';
-import { blankOrderEvent, type ExchangePosition, type OrderEvent } from '../../../orders/types.js';
-import type { ScaleLookup } from '../../../orders/scale.js';
-import { withTimeout } from '../../../orders/wsrpc.js';
-import { wallNowMs } from '../../../latency/clock.js';
-import type { VenueId } from '../../../core/types.js';
+import { ManagedWs } from '../../../net/ws.js';
+import { HmacSha256, bybitWsAuthSignature } from '../../../codec/sign.js';
+import { blankOrderEvent, type ExchangePosition, type OrderEvent } from '../../../model/orders.js';
+import type { ScaleLookup } from '../../../codec/scale.js';
+import { withTimeout } from '../../../net/wsrpc.js';
+import { wallNowMs } from '../../../util/clock.js';
+import type { VenueId } from '../../../model/types.js';
 import { log } from '../../../util/log.js';
 import { parsePrivateFrame, type PrivateHandlers } from './parse.js';
 

@@ -10,19 +10,19 @@
  *   queries: `/v5/order/realtime` (open, then recent closed), positions: `/v5/position/list`.
  */
 import { BaseGateway, OK, fail, type RecoveryOptions, type SendOutcome, transportOutcome } from '../../../orders/basegw.js';
-import { ServerClock, type ClockSyncOptions } from '../../../orders/clock.js';
+import { ServerClock, type ClockSyncOptions } from '../../../net/clock.js';
 import type { GatewayOrder, VenueGateway } from '../../../orders/gateway.js';
-import { arr, idString, num, obj, parseJsonSafe, str, type Json } from '../../../orders/json.js';
-import { VenueRateLimiter, retryAfterSec } from '../../../orders/ratelimit.js';
-import { RestClient, type RestResponse } from '../../../orders/rest.js';
-import { scaleTable, type ScaleLookup } from '../../../orders/scale.js';
-import { HmacSha256 } from '../../../orders/sign.js';
-import { blankOrderFields, setOrderFields } from '../../../orders/template.js';
-import type { ExchangeFill, ExchangeOrder, ExchangePosition } from '../../../orders/types.js';
-import { AsciiWriter } from '../../../orders/wire.js';
+import { arr, idString, num, obj, parseJsonSafe, str, type Json } from '../../../codec/json.js';
+import { VenueRateLimiter, retryAfterSec } from '../../../net/ratelimit.js';
+import { RestClient, type RestResponse } from '../../../net/rest.js';
+import { scaleTable, type ScaleLookup } from '../../../codec/scale.js';
+import { HmacSha256 } from '../../../codec/sign.js';
+import { blankOrderFields, setOrderFields } from '../../../codec/template.js';
+import type { ExchangeFill, ExchangeOrder, ExchangePosition } from '../../../model/orders.js';
+import { AsciiWriter } from '../../../codec/wire.js';
 import { formatScaled as fmtScaled } from '../../../util/fixed.js';
-import type { HopRecorder } from '../../../latency/hops.js';
-import { nowNs } from '../../../latency/clock.js';
+import type { HopRecorder } from '../../../util/hops.js';
+import { nowNs } from '../../../util/clock.js';
 import { mapBybitError } from './errors.js';
 import { toExchangeFill, toExchangeOrder, toExchangePosition } from './parse.js';
 import { BybitOrderTemplate, type BybitCategory, type TemplateInstrument } from './template.js';

@@ -5,9 +5,9 @@
  *   {"category":"linear","symbol":"BTCUSDT","side":"Buy","orderType":"Limit","qty":"0.001","price":"50000.0",
  *    "timeInForce":"GTC","orderLinkId":"..."[,"reduceOnly":true]}
  */
-import type { OrderFields } from '../../../orders/template.js';
-import type { HmacSha256 } from '../../../orders/sign.js';
-import { AsciiWriter } from '../../../orders/wire.js';
+import type { OrderFields } from '../../../codec/template.js';
+import type { HmacSha256 } from '../../../codec/sign.js';
+import { AsciiWriter } from '../../../codec/wire.js';
 
 
 /** constant pieces, prepared once */

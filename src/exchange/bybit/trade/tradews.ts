@@ -10,12 +10,12 @@
  *   if absent (a late original then answers 110072, which leads back to the query).
  */
 import { fail, type SendOutcome } from '../../../orders/basegw.js';
-import { idString, num, obj, str, type Json } from '../../../orders/json.js';
-import { HmacSha256, bybitWsAuthSignature } from '../../../orders/sign.js';
-import { WsDisconnected, WsRpc, WsTimeout } from '../../../orders/wsrpc.js';
+import { idString, num, obj, str, type Json } from '../../../codec/json.js';
+import { HmacSha256, bybitWsAuthSignature } from '../../../codec/sign.js';
+import { WsDisconnected, WsRpc, WsTimeout } from '../../../net/wsrpc.js';
 import type { GatewayOrder } from '../../../orders/gateway.js';
-import { nowNs, wallNowMs } from '../../../latency/clock.js';
-import { Hop, Transport } from '../../../latency/hops.js';
+import { nowNs, wallNowMs } from '../../../util/clock.js';
+import { Hop, Transport } from '../../../util/hops.js';
 import { mapBybitError } from './errors.js';
 import { BybitRestGateway, type BybitGatewayConfig } from './rest.js';
 

@@ -1,0 +1,422 @@
+/**
+ * Managed WebSocket connection shared by market data and (later) order entry.
+ *
+ * - Frames reach `onFrame(bytes, recvNs)` as the Buffer the `ws` library assembled (no copy, no string); text
+ *   frames are not UTF-8 validated here (skipUTF8Validation): the byte parsers only trust ASCII structure.
+ * - Pings: the server's WS pings are answered by `ws` (autoPong; Binance: 20 s spot / 3 min futures). An
+ *   application ping (`appPing`, Bybit `{"op":"ping"}` every 20 s) is sent on a timer.
+ * - Reconnect with jittered exponential backoff; every attempt passes a per-host sliding-window limiter kept
+ *   below the venues' limits (Binance 300 connects / 5 min / IP, Bybit 500 / 5 min per domain).
+ * - Planned rotation (`maxLifetimeMs`, Binance closes every connection after 24 h): a replacement is opened
+ *   first; both deliver frames until the replacement has delivered `rotateOverlapFrames` frames (the book
+ *   sync drops the duplicates), then the old one is closed. No reconnect gap.
+ * - Staleness watchdog: no frame for `staleAfterMs` -> onStale(); the next frame -> onFresh(); no frame and
+ *   no server ping for `deadAfterMs` -> the socket is dropped and reconnected (a quiet market is not a dead
+ *   connection: Binance pings every 20 s / 3 min).
+ * - close(): stops timers, closes sockets, no reconnect.
+ * - Degradations (disconnect with its close code and reason, reconnect, rotation, stale and fresh again, silent
+ *   drop, socket error) are counted in `WsStats` per connection name (a renewed connection of the same name keeps
+ *   counting) and logged, rate-limited, by the `Degradations` reporter through `wsDegradations()`; nothing is logged
+ *   from the socket's own events.
+ */
+import WebSocket from 'ws';
+import { nowNs } from '../util/clock.js';
+import type { DegradationSample, DegradationSource } from '../util/degrade.js';
+
+/** Degradation counters of every connection of one name (cold paths only, except `fresh`: one increment). */
+export class WsStats {
+  /** an open connection dropped (not close(), not a rotation) */
+  disconnects = 0;
+  /** disconnects by close code (1006: no close frame, e.g. a network failure or terminate()) */
+  readonly byCode = new Map<number, number>();
+  /** close reason text of the last disconnect with that code */
+  readonly reasonByCode = new Map<number, string>();
+  /** a connection re-opened after a drop */
+  reconnects = 0;
+  /** planned make-before-break replacements */
+  rotations = 0;
+  /** no frame for staleAfterMs */
+  stale = 0;
+  /** frames again after stale */
+  fresh = 0;
+  /** ms the last stale period lasted */
+  lastStaleMs = 0;
+  /** dropped by the watchdog: no frame and no ping for deadAfterMs */
+  dead = 0;
+  /** socket errors (failed connects included) */
+  errors = 0;
+  lastError = '';
+}
+
+const statsByName = new Map<string, WsStats>();
+
+/** The counters of connections named `name` (created on first use). */
+export function wsStats(name: string): WsStats {
+  let s = statsByName.get(name);
+  if (!s) {
+    s = new WsStats();
+    statsByName.set(name, s);
+  }
+  return s;
+}
+
+/** Every connection's degradation counters, for `Degradations` (log lines) and /metrics. */
+export function wsDegradations(): DegradationSource {
+  return () => {
+    const out: DegradationSample[] = [];
+    for (const [conn, s] of statsByName) {
+      for (const [code, n] of s.byCode) {
+        out.push({
+          event: 'ws_disconnect', metric: 'tickwire_ws_disconnects_total', help: 'WebSocket connections dropped, by close code.',
+          labels: { conn, code: String(code) }, value: n, msg: 'ws disconnected', detail: () => ({ reason: s.reasonByCode.get(code) ?? '' }),
+        });
+      }
+      out.push(
+        { event: 'ws_reconnect', metric: 'tickwire_ws_reconnects_total', help: 'WebSocket connections re-opened after a drop.', labels: { conn }, value: s.reconnects, level: 'info', msg: 'ws reconnected' },
+        { event: 'ws_rotation', metric: 'tickwire_ws_rotations_total', help: 'Planned WebSocket connection rotations (make before break).', labels: { conn }, value: s.rotations, level: 'info', msg: 'ws connection rotated' },
+        { event: 'ws_stale', metric: 'tickwire_ws_stale_total', help: 'Connections without a frame for staleAfterMs (feeds marked stale).', labels: { conn }, value: s.stale, msg: 'feed stale' },
+        { event: 'ws_fresh', metric: 'tickwire_ws_fresh_total', help: 'Stale connections that delivered frames again.', labels: { conn }, value: s.fresh, level: 'info', msg: 'feed fresh again', detail: () => ({ lastStaleMs: Math.round(s.lastStaleMs) }) },
+        { event: 'ws_dead', metric: 'tickwire_ws_dead_total', help: 'Connections dropped by the watchdog (no frame, no ping).', labels: { conn }, value: s.dead, msg: 'ws connection silent (no frame, no ping): reconnected' },
+        { event: 'ws_error', metric: 'tickwire_ws_errors_total', help: 'WebSocket socket errors (failed connects included).', labels: { conn }, value: s.errors, msg: 'ws error', detail: () => ({ err: s.lastError }) },
+      );
+    }
+    return out;
+  };
+}
+
+export interface ManagedWsOptions {
+  name: string;
+  url: string;
+  /** hot path: one complete message */
+  onFrame(data: Buffer, recvNs: number): void;
+  /** after each (re)connect, before frames flow: send subscriptions here */
+  onOpen?(ws: ManagedWs, reconnect: boolean, send: (text: string) => void): void;
+  /** the connection dropped (not called for planned rotations or close()) */
+  onDisconnect?(ws: ManagedWs, code: number, reason: string): void;
+  onStale?(ws: ManagedWs): void;
+  onFresh?(ws: ManagedWs): void;
+  /** text sent every appPingIntervalMs (Bybit: '{"op":"ping"}' every 20000) */
+  appPing?: string;
+  appPingIntervalMs?: number;
+  staleAfterMs?: number;
+  /** drop and reconnect after this long without a frame (default 4x staleAfterMs, min 10 s; 0 = never) */
+  deadAfterMs?: number;
+  /** rotate the connection before the venue's forced disconnect (Binance: 24 h) */
+  maxLifetimeMs?: number;
+  rotateOverlapFrames?: number;
+  backoffInitialMs?: number;
+  backoffMaxMs?: number;
+  /** connects allowed per host per 5 minutes (default 250, under Binance's 300) */
+  connectsPer5Min?: number;
+  /** max incoming message size (bytes) */
+  maxPayload?: number;
+  /** start() rejects if no connection opened within this time (default 15000; 0 = wait forever) */
+  startTimeoutMs?: number;
+}
+
+/** Per-host sliding window of connect attempts. */
+const attemptsByHost = new Map<string, number[]>();
+const WINDOW_MS = 5 * 60_000;
+
+/** ms to wait before the next connect to `host` is allowed under `limit` attempts / 5 min (0 = now). */
+export function connectDelay(host: string, limit: number, nowMs = Date.now()): number {
+  const arr = attemptsByHost.get(host) ?? [];
+  while (arr.length > 0 && (arr[0] as number) <= nowMs - WINDOW_MS) arr.shift();
+  attemptsByHost.set(host, arr);
+  if (arr.length < limit) return 0;
+  return (arr[0] as number) + WINDOW_MS - nowMs + 1;
+}
+
+export function noteAttempt(host: string, nowMs = Date.now()): void {
+  const arr = attemptsByHost.get(host) ?? [];
+  arr.push(nowMs);
+  attemptsByHost.set(host, arr);
+}
+
+/** Full-jitter exponential backoff: uniform in [base/2, base], base = min(max, initial * 2^attempt). */
+export function backoffMs(attempt: number, initialMs: number, maxMs: number, rnd = Math.random()): number {
+  const base = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 30));
+  return Math.round(base / 2 + (rnd * base) / 2);
+}
+
+/** ws send options: always a text frame (the venues' WebSocket APIs speak JSON text) */
+const TEXT_FRAME = { binary: false } as const;
+
+export class ManagedWs {
+  readonly opts: ManagedWsOptions;
+  private sock: WebSocket | undefined;
+  /** a rotation replacement while it is warming up */
+  private next: WebSocket | undefined;
+  private nextFrames = 0;
+  private closed = false;
+  private attempt = 0;
+  private connects = 0;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private pingTimer: NodeJS.Timeout | undefined;
+  private watchTimer: NodeJS.Timeout | undefined;
+  private rotateTimer: NodeJS.Timeout | undefined;
+  lastFrameNs = 0;
+  /** last frame or server ping: the connection is alive even when the market is quiet */
+  lastAliveNs = 0;
+  stale = false;
+  /** when the connection went stale (ns) */
+  private staleSinceNs = 0;
+  /** degradation counters of this connection's name */
+  readonly stats: WsStats;
+  /** counters */
+  framesIn = 0;
+  bytesIn = 0;
+  reconnects = 0;
+  rotations = 0;
+  private readonly host: string;
+  private openWaiters: Array<() => void> = [];
+
+  constructor(opts: ManagedWsOptions) {
+    this.opts = opts;
+    this.host = new URL(opts.url).host;
+    this.stats = wsStats(opts.name);
+  }
+
+  get connected(): boolean {
+    return this.sock !== undefined && this.sock.readyState === WebSocket.OPEN;
+  }
+
+  /** Connect (resolves when the first connection is open). */
+  /**
+   * Connect. Resolves when the first connection is open; rejects after `startTimeoutMs` (default 15 s) with an
+   * error naming the URL (reconnect attempts continue until close()).
+   */
+  start(): Promise<void> {
+    const limit = this.opts.startTimeoutMs ?? 15_000;
+    const p = new Promise<void>((resolve, reject) => {
+      const t = limit > 0 ? setTimeout(() => reject(new Error(`${this.opts.name}: no connection to ${this.opts.url} within ${limit} ms`)), limit) : undefined;
+      this.openWaiters.push(() => {
+        if (t) clearTimeout(t);
+        resolve();
+      });
+    });
+    this.connect(false);
+    const stale = this.opts.staleAfterMs ?? 0;
+    if (stale > 0) {
+      const period = Math.max(5, Math.floor(stale / 4));
+      this.watchTimer = setInterval(() => this.watch(), period);
+      this.watchTimer.unref?.();
+    }
+    return p;
+  }
+
+  /** Send a text frame (a Buffer is sent as the bytes of a text frame, not as a binary frame). */
+  send(text: string | Buffer): boolean {
+    const s = this.sock;
+    if (!s || s.readyState !== WebSocket.OPEN) return false;
+    s.send(text, TEXT_FRAME);
+    return true;
+  }
+
+  /** Drop the current socket (as if the network failed): the normal reconnect path follows. */
+  drop(): void {
+    this.sock?.terminate();
+  }
+
+  /** Open the replacement now (what the lifetime timer does before 24 h). */
+  rotate(): void {
+    if (this.closed || this.next) return;
+    const ws = this.open();
+    this.next = ws;
+    this.nextFrames = 0;
+    ws.on('open', () => {
+      this.opts.onOpen?.(this, false, (t) => ws.send(t));
+    });
+    const onClose = () => {
+      if (this.next === ws) this.next = undefined;
+    };
+    ws.on('close', onClose);
+    ws.on('error', () => {});
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const t of [this.reconnectTimer, this.pingTimer, this.rotateTimer]) if (t) clearTimeout(t);
+    if (this.watchTimer) clearInterval(this.watchTimer);
+    const socks = [this.sock, this.next].filter((s): s is WebSocket => s !== undefined);
+    this.sock = undefined;
+    this.next = undefined;
+    await Promise.all(
+      socks.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            if (s.readyState === WebSocket.CLOSED) return resolve();
+            const t = setTimeout(() => {
+              s.terminate();
+              resolve();
+            }, 1000);
+            s.once('close', () => {
+              clearTimeout(t);
+              resolve();
+            });
+            if (s.readyState === WebSocket.CONNECTING) s.terminate();
+            else s.close(1000);
+          }),
+      ),
+    );
+    for (const w of this.openWaiters.splice(0)) w();
+  }
+
+  private open(): WebSocket {
+    noteAttempt(this.host);
+    const ws = new WebSocket(this.opts.url, {
+      perMessageDeflate: false,
+      skipUTF8Validation: true,
+      autoPong: true,
+      maxPayload: this.opts.maxPayload ?? 64 * 1024 * 1024,
+      handshakeTimeout: 10_000,
+    });
+    ws.binaryType = 'nodebuffer';
+    ws.on('ping', () => {
+      if (ws === this.sock) this.lastAliveNs = nowNs();
+    });
+    ws.on('message', (data: Buffer, _isBinary: boolean) => {
+      const recvNs = nowNs();
+      if (ws === this.next) {
+        this.nextFrames++;
+        if (this.nextFrames >= (this.opts.rotateOverlapFrames ?? 20)) this.promote();
+      } else if (ws !== this.sock) return; // old socket after promotion: drop
+      this.lastFrameNs = recvNs;
+      this.lastAliveNs = recvNs;
+      this.framesIn++;
+      this.bytesIn += data.length;
+      if (this.stale) {
+        this.stale = false;
+        this.stats.fresh++;
+        this.stats.lastStaleMs = (recvNs - this.staleSinceNs) / 1e6;
+        this.opts.onFresh?.(this);
+      }
+      this.opts.onFrame(data, recvNs);
+    });
+    return ws;
+  }
+
+  private connect(reconnect: boolean): void {
+    if (this.closed) return;
+    const wait = connectDelay(this.host, this.opts.connectsPer5Min ?? 250);
+    if (wait > 0) {
+      this.reconnectTimer = setTimeout(() => this.connect(reconnect), wait);
+      return;
+    }
+    const ws = this.open();
+    this.sock = ws;
+    let opened = false;
+    ws.on('open', () => {
+      if (this.closed) return;
+      opened = true;
+      this.attempt = 0;
+      this.connects++;
+      if (reconnect) this.stats.reconnects++;
+      this.lastFrameNs = nowNs();
+      this.lastAliveNs = this.lastFrameNs;
+      this.opts.onOpen?.(this, reconnect, (t) => ws.send(t));
+      this.schedulePing();
+      this.scheduleRotate();
+      for (const w of this.openWaiters.splice(0)) w();
+    });
+    ws.on('error', (err: Error) => {
+      this.stats.errors++;
+      this.stats.lastError = err.message;
+    });
+    ws.on('close', (code: number, reason: Buffer) => {
+      if (ws !== this.sock) return; // a rotated-out socket
+      this.sock = undefined;
+      if (this.pingTimer) clearTimeout(this.pingTimer);
+      if (this.rotateTimer) clearTimeout(this.rotateTimer);
+      if (this.closed) return;
+      if (opened) {
+        this.noteDisconnect(code, reason);
+        this.opts.onDisconnect?.(this, code, reason.toString());
+      }
+      if (this.next && this.next.readyState === WebSocket.OPEN) {
+        // the replacement is ready: use it at once
+        this.promote();
+        return;
+      }
+      this.reconnects++;
+      const d = backoffMs(this.attempt++, this.opts.backoffInitialMs ?? 250, this.opts.backoffMaxMs ?? 30_000);
+      this.reconnectTimer = setTimeout(() => this.connect(true), d);
+    });
+  }
+
+  private promote(): void {
+    const old = this.sock;
+    const nw = this.next;
+    if (!nw) return;
+    this.next = undefined;
+    this.sock = nw;
+    this.rotations++;
+    this.stats.rotations++;
+    nw.removeAllListeners('close');
+    nw.on('close', (code: number, reason: Buffer) => {
+      if (nw !== this.sock) return;
+      this.sock = undefined;
+      if (this.pingTimer) clearTimeout(this.pingTimer);
+      if (this.rotateTimer) clearTimeout(this.rotateTimer);
+      if (this.closed) return;
+      this.noteDisconnect(code, reason);
+      this.opts.onDisconnect?.(this, code, reason.toString());
+      this.reconnects++;
+      const d = backoffMs(this.attempt++, this.opts.backoffInitialMs ?? 250, this.opts.backoffMaxMs ?? 30_000);
+      this.reconnectTimer = setTimeout(() => this.connect(true), d);
+    });
+    nw.on('error', () => {});
+    if (old) old.close(1000);
+    this.schedulePing();
+    this.scheduleRotate();
+  }
+
+  private noteDisconnect(code: number, reason: Buffer): void {
+    const s = this.stats;
+    s.disconnects++;
+    s.byCode.set(code, (s.byCode.get(code) ?? 0) + 1);
+    s.reasonByCode.set(code, reason.toString('utf8', 0, Math.min(reason.length, 200)));
+  }
+
+  private schedulePing(): void {
+    const ms = this.opts.appPingIntervalMs ?? 0;
+    const text = this.opts.appPing;
+    if (!text || ms <= 0) return;
+    if (this.pingTimer) clearTimeout(this.pingTimer);
+    const tick = () => {
+      this.send(text);
+      this.pingTimer = setTimeout(tick, ms);
+      this.pingTimer.unref?.();
+    };
+    this.pingTimer = setTimeout(tick, ms);
+    this.pingTimer.unref?.();
+  }
+
+  private scheduleRotate(): void {
+    const life = this.opts.maxLifetimeMs ?? 0;
+    if (life <= 0) return;
+    if (this.rotateTimer) clearTimeout(this.rotateTimer);
+    this.rotateTimer = setTimeout(() => this.rotate(), life);
+    this.rotateTimer.unref?.();
+  }
+
+  private watch(): void {
+    if (this.closed || !this.connected) return;
+    const stale = this.opts.staleAfterMs ?? 0;
+    const age = (nowNs() - this.lastFrameNs) / 1e6;
+    if (!this.stale && age >= stale) {
+      this.stale = true;
+      this.staleSinceNs = this.lastFrameNs;
+      this.stats.stale++;
+      this.opts.onStale?.(this);
+    }
+    const dead = this.opts.deadAfterMs ?? Math.max(10_000, 4 * stale);
+    const silent = (nowNs() - this.lastAliveNs) / 1e6;
+    if (dead > 0 && silent >= dead) {
+      this.stats.dead++;
+      this.lastFrameNs = nowNs();
+      this.lastAliveNs = this.lastFrameNs;
+      this.drop();
+    }
+  }
+}
