@@ -69,7 +69,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`tickwire hist ${cmd}: give at least one dump file or folder\n`);
     return 2;
   }
-  let merger;
+  let merger: ReturnType<typeof mergeInputs>;
   try {
     merger = mergeInputs(paths);
   } catch (e) {

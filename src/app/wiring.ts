@@ -248,7 +248,7 @@ export async function wireNetwork(o: NetworkWiringOptions): Promise<Wiring> {
   const manager = new OrderManager({ instruments, gateways, hops: o.hops, slots: o.state.slots });
   const sum = (f: (m: BinanceMd | BybitMd) => number): Record<string, number> => Object.fromEntries(md.map((m, i) => [mdName[i]!, f(m)]));
   const degradations = new Degradations().add(wsDegradations()).add(gatewayDegradations(gateways.filter((g): g is VenueGateway & BaseGateway => g instanceof BaseGateway)));
-  md.forEach((m, i) => degradations.add(mdDegradations(mdName[i]!, m.counters, m.rejected)));
+  for (let i = 0; i < md.length; i++) degradations.add(mdDegradations(mdName[i]!, md[i]!.counters, md[i]!.rejected));
   return {
     kind: o.sim || o.simChild ? 'sim' : 'live',
     ephemeralExchange: o.ephemeral,

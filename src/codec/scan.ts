@@ -451,6 +451,7 @@ export class Scanner {
     const b = this.b;
     const e = this.end;
     let p = this.p;
+    // biome-ignore lint/suspicious/noConfusingLabels: a labelled block is the hot path's early exit (break fast), no flag variable
     fast: if (p < e && b[p] === 34 && decimals <= 9) {
       p++;
       const s = p;

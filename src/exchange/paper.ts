@@ -15,7 +15,7 @@ import { Accounts, positionKey } from '../sim/core/accounts.js';
 import { makeInstrument } from '../sim/core/instruments.js';
 import type { SimBookListener, SimFill, SimInstrument, SimLevelChange, SimOrder, SimPublicTrade } from '../sim/core/types.js';
 import { stepUnits } from '../util/fixed.js';
-import { BotState, FLAG_CROSSED, FLAG_VALID, F } from '../model/botstate.js';
+import { type BotState, FLAG_CROSSED, FLAG_VALID, F } from '../model/botstate.js';
 import type { Instrument, VenueId } from '../model/types.js';
 import type { ExchangeFill, ExchangeOrder, ExchangePosition, OrderEvent, OrderState } from '../model/orders.js';
 import { blankOrderEvent } from '../model/orders.js';

@@ -1,7 +1,7 @@
 /**
  * Cross-venue market-data pieces: symbol lookup from bytes, level scratch buffers, counters.
  */
-import { Reason, REASON_COUNT, REASON_NAMES, Scanner, hashSymbol } from '../codec/scan.js';
+import { Reason, REASON_COUNT, REASON_NAMES, type Scanner, hashSymbol } from '../codec/scan.js';
 
 /**
  * Symbol -> small index, looked up from the bytes of a string value without creating a string. Matching is
@@ -144,6 +144,7 @@ export function readLevels(sc: Scanner, pxDec: number, qtyDec: number, out: Leve
   const e = sc.end;
   const p0 = sc.p;
   const n0 = out.n;
+  // biome-ignore lint/suspicious/noConfusingLabels: a labelled block is the hot path's early exit (break fast), no flag variable
   fast: if (p0 < e && b[p0] === 91 && pxDec <= 9 && qtyDec <= 9) {
     let p = p0 + 1;
     if (b[p] === 93) {

@@ -16,7 +16,7 @@
  * snapshot (and the buffered diffs replayed on it) also ends in one `flushTop()`.
  */
 import { BID, ASK, L2Book } from '../book/l2book.js';
-import { BotState, F, FIELDS_PER_SLOT, FLAG_CROSSED, FLAG_STALE, FLAG_VALID, I, INTS_PER_SLOT } from '../model/botstate.js';
+import { type BotState, F, FIELDS_PER_SLOT, FLAG_CROSSED, FLAG_STALE, FLAG_VALID, I, INTS_PER_SLOT } from '../model/botstate.js';
 import type { Instrument } from '../model/types.js';
 import type { LevelScratch, MdCounters } from './common.js';
 import { nowNs, wallMsOf } from '../util/clock.js';

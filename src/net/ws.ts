@@ -150,7 +150,6 @@ export class ManagedWs {
   private nextFrames = 0;
   private closed = false;
   private attempt = 0;
-  private connects = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private pingTimer: NodeJS.Timeout | undefined;
   private watchTimer: NodeJS.Timeout | undefined;
@@ -310,7 +309,6 @@ export class ManagedWs {
       if (this.closed) return;
       opened = true;
       this.attempt = 0;
-      this.connects++;
       if (reconnect) this.stats.reconnects++;
       this.lastFrameNs = nowNs();
       this.lastAliveNs = this.lastFrameNs;

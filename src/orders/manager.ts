@@ -166,7 +166,7 @@ export class OrderManager implements OrderApi {
    */
   send(view: OrderView): void {
     const o = this.store.get(view.clientOrderId);
-    if (!o || o.state !== 'NEW_PENDING') throw new Error(`send: ${view.clientOrderId} is not a new order`);
+    if (o?.state !== 'NEW_PENDING') throw new Error(`send: ${view.clientOrderId} is not a new order`);
     const gw = this.gateways.get(o.venue);
     if (!gw || gw.isHalted()) {
       if (gw) gw.noteRefusedWhileHalted?.();
@@ -201,7 +201,7 @@ export class OrderManager implements OrderApi {
     const gw = inst ? this.gateways.get(inst.venue) : undefined;
     if (!inst || !gw || gw.isHalted() || req.qty <= 0 || (req.type === 'LIMIT' && req.price <= 0)) {
       this.counts.refused++;
-      if (gw && gw.isHalted()) gw.noteRefusedWhileHalted?.();
+      if (gw?.isHalted()) gw.noteRefusedWhileHalted?.();
       return null;
     }
     const o = this.intent(req, false, nowNs())!;
@@ -248,7 +248,7 @@ export class OrderManager implements OrderApi {
     const ev = blankOrderEvent();
     for (const id of ids) {
       const o = this.store.get(id);
-      if (!o || o.state !== 'CANCEL_PENDING') continue;
+      if (o?.state !== 'CANCEL_PENDING') continue;
       ev.venue = venue;
       ev.symbol = o.symbol;
       ev.kind = 'cancelReject';

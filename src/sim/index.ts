@@ -164,7 +164,11 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
 
   const accounts = new Accounts([[credentials.apiKey, credentials.ed25519ApiKey]]);
   const accountHooks: Array<(a: SimAccount, i: SimInstrument, f: SimFill) => void> = [];
-  accounts.addListener({ onAccountChange: (a, i, f) => accountHooks.forEach((h) => h(a, i, f)) });
+  accounts.addListener({
+    onAccountChange: (a, i, f) => {
+      for (const h of accountHooks) h(a, i, f);
+    },
+  });
 
   // replay sources first: their symbols get books derived from the recorded strings
   const replayFiles = opts.replay === undefined ? [] : Array.isArray(opts.replay) ? opts.replay : [opts.replay];

@@ -19,23 +19,17 @@
  * (see /work/shared/perf-notes.md), so compare only like with like.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket as WsSocket } from 'ws';
-import { createRequire } from 'node:module';
-import type * as hdr from 'hdr-histogram-js';
 import { loadUws, uws, type WebSocket as UwsWebSocket } from '../util/uws.js';
 import { closeListen, listen, type Listening } from '../sim/core/http.js';
 import { nowNs } from '../util/clock.js';
 import { buildHistogram } from '../util/hops.js';
 
-const require = createRequire(import.meta.url);
-
 export { builtModule, floorPrelude, floorRestSource, percentilesUs, type Percentiles, type W2wServer, type W2wSide, type W2wTransport } from './w2wcommon.js';
-import { builtModule, floorPrelude, percentilesUs, type Percentiles, type W2wServer, type W2wSide, type W2wTransport } from './w2wcommon.js';
+import { floorPrelude, percentilesUs, type Percentiles, type W2wServer, type W2wSide, type W2wTransport } from './w2wcommon.js';
 
 
 

@@ -105,13 +105,13 @@ function bucketAt(v: CountsView, i: number, out: { lowest: number; size: number 
     sb -= v.subBucketHalfCount;
     b = 0;
   }
-  const size = Math.pow(2, b + v.unitMagnitude);
+  const size = 2 ** (b + v.unitMagnitude);
   out.lowest = sb * size;
   out.size = size;
 }
 
 const SUMMARY_PCTS = [50, 90, 99, 99.9, 99.99] as const;
-const ulp = (x: number): number => Math.pow(2, Math.floor(Math.log2(x)) - 52);
+const ulp = (x: number): number => 2 ** (Math.floor(Math.log2(x)) - 52);
 
 /**
  * count, min, mean, percentiles, max of a histogram. One pass over the counts array with the bucket geometry by
@@ -211,7 +211,7 @@ export function percentileDistribution(h: hdr.Histogram, ticksPerHalfDistance = 
         const value = at.lowest + at.size - 1;
         const line = valueF(value / scale) + ' ' + pctF(level / 100) + ' ' + padLeft(String(toCurrent), 10);
         out += level < 100 ? line + ' ' + lastF(1 / (1 - level / 100)) + '\n' : line + '\n';
-        const ticks = ticksPerHalfDistance * Math.pow(2, Math.floor(Math.log2(100 / (100 - level))) + 1);
+        const ticks = ticksPerHalfDistance * 2 ** (Math.floor(Math.log2(100 / (100 - level))) + 1);
         level += 100 / ticks;
         emitted = true;
         break;

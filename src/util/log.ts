@@ -162,7 +162,7 @@ const LINE_KEYS = ['level', 'time', 'pid', 'name', 'msg'] as const;
 function withoutLineKeys<T extends object>(o: T, keepMsg: boolean): T {
   let out: Record<string, unknown> | undefined;
   for (const k of LINE_KEYS) {
-    if (!Object.prototype.hasOwnProperty.call(o, k) || (k === 'msg' && keepMsg)) continue;
+    if (!Object.hasOwn(o, k) || (k === 'msg' && keepMsg)) continue;
     out ??= { ...(o as Record<string, unknown>) };
     const v = out[k];
     delete out[k];
@@ -176,7 +176,7 @@ function oneOfEachKey(this: Logger, args: Parameters<pino.LogFn>, method: pino.L
   const a = args as unknown[];
   const o = a[0];
   if (typeof o === 'object' && o !== null && !(o instanceof Error)) a[0] = withoutLineKeys(o, a.length < 2);
-  return method.apply(this, a as Parameters<pino.LogFn>);
+  method.apply(this, a as Parameters<pino.LogFn>);
 }
 
 const openStreams: DestinationStream[] = [];

@@ -95,9 +95,11 @@ describe('kill switch leaves zero open orders on both venues', () => {
   });
 
   it('stale-feed trigger', async () => {
-    const t = await trading({ feedStaleMs: 50 });
+    // a threshold of 10 s: no loaded machine starves the paper feed that long; then one slot is made 20 s silent
+    const t = await trading({ feedStaleMs: 10_000 });
+    for (const ins of t.r.engine.instruments) t.r.state.set(ins.slot, F.lastMsgNs, nowNs());
     expect(t.ks.check()).toBeUndefined();
-    t.r.state.set(0, F.lastMsgNs, nowNs() - 100e6);
+    t.r.state.set(0, F.lastMsgNs, nowNs() - 20_000e6);
     expect(t.ks.check()).toBe('feedStale');
     await assertKilled(t.r, t.ks, 'feedStale');
   });

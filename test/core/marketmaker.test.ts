@@ -56,7 +56,9 @@ function setup(pos = 0, params: Record<string, unknown> = {}) {
     e.clientOrderId = id;
     mm.onOrderEvent(e);
   };
-  const ack = (...ids: string[]) => ids.forEach((id) => ev('ack', 'ACKED', id));
+  const ack = (...ids: string[]) => {
+    for (const id of ids) ev('ack', 'ACKED', id);
+  };
   const advance = (ms: number) => (clock.t += ms * MS);
   return { mm, state, rec, clock, ev, ack, advance, setPos: (p: number) => (position = p) };
 }

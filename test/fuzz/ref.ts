@@ -100,7 +100,7 @@ export function parseRef(text: string): JV | undefined {
 
 /** the last value of key k (JSON.parse semantics) */
 export function get(o: JV | undefined, k: string): JV | undefined {
-  if (!o || o.t !== 'obj') return undefined;
+  if (o?.t !== 'obj') return undefined;
   const i = o.keys.lastIndexOf(k);
   return i < 0 ? undefined : o.vals[i];
 }
@@ -135,7 +135,7 @@ export function refUnits(text: string, dec: number, opts: { exponent: boolean; s
 
 /** a market-data decimal string: `digits[.digits]`, extra decimals zero, within 2^53 */
 export function mdDec(v: JV | undefined, dec: number): number | undefined {
-  if (!v || v.t !== 'str') return undefined;
+  if (v?.t !== 'str') return undefined;
   if (!/^[0-9]+(\.[0-9]+)?$/.test(v.v)) return undefined;
   return refUnits(v.v, dec, { exponent: false, sign: false, extraMustBeZero: true, leadingZeros: true });
 }
@@ -158,7 +158,7 @@ export interface Levels {
 
 /** `[[px, qty, ...extra], ...]`: prices > 0, sizes >= 0 */
 export function mdLevels(v: JV | undefined, pd: number, qd: number): Levels | undefined {
-  if (!v || v.t !== 'arr') return undefined;
+  if (v?.t !== 'arr') return undefined;
   const out: Levels = { px: [], qty: [] };
   for (const l of v.v) {
     if (l.t !== 'arr' || l.v.length < 2) return undefined;
@@ -178,7 +178,7 @@ export interface Sym {
 }
 
 function symOf(v: JV | undefined, syms: Sym[]): number {
-  if (!v || v.t !== 'str') return -1;
+  if (v?.t !== 'str') return -1;
   return syms.findIndex((s) => s.name === v.v.toUpperCase());
 }
 
@@ -198,13 +198,13 @@ const BN_KEYS = ['e', 'E', 'T', 's', 'U', 'u', 'pu', 'b', 'a', 'B', 'A', 'p', 'q
 /** The hot message a Binance frame is, by the rules of src/exchange/binance/md/parser.ts; undefined when it is none or invalid. */
 export function refBinanceMd(text: string, syms: Sym[]): BnRef | undefined {
   const root = parseRef(text);
-  if (!root || root.t !== 'obj' || root.escKey) return undefined;
+  if (root?.t !== 'obj' || root.escKey) return undefined;
   let ev: JV | undefined = root;
   if (root.keys[0] === 'stream') {
     if (root.dup.has('stream') || root.dup.has('data')) return undefined;
     ev = get(root, 'data');
   } else if (root.keys[0] === 'result' || root.keys[0] === 'id' || root.keys[0] === 'code') return undefined;
-  if (!ev || ev.t !== 'obj' || ev.escKey || dupOf(ev, BN_KEYS)) return undefined;
+  if (ev?.t !== 'obj' || ev.escKey || dupOf(ev, BN_KEYS)) return undefined;
   const e = get(ev, 'e');
   if (e !== undefined && e.t !== 'str') return undefined;
   const sym = symOf(get(ev, 's'), syms);
@@ -254,7 +254,7 @@ export type BbRef =
 /** The hot message a Bybit public frame is, by the rules of src/exchange/bybit/md/parser.ts; undefined when none or invalid. */
 export function refBybitMd(text: string, syms: Sym[]): BbRef | undefined {
   const root = parseRef(text);
-  if (!root || root.t !== 'obj' || root.escKey || dupOf(root, ['topic', 'type', 'ts', 'cts', 'data'])) return undefined;
+  if (root?.t !== 'obj' || root.escKey || dupOf(root, ['topic', 'type', 'ts', 'cts', 'data'])) return undefined;
   const topic = get(root, 'topic');
   if (topic?.t !== 'str') return undefined;
   const book = topic.v.startsWith('orderbook.');
@@ -366,7 +366,7 @@ function inRange(e: EvRef): boolean {
 /** A Binance user-data frame: the event, 'none' (not an order event or not ours), or undefined (invalid). */
 export function refBinanceUser(text: string, venue: VenueId, scale: Scale): EvRef | 'none' | undefined {
   const root = parseRef(text);
-  if (!root || root.t !== 'obj') return undefined;
+  if (root?.t !== 'obj') return undefined;
   let ev: JV | undefined = root;
   const w = get(root, 'event')?.t === 'obj' ? get(root, 'event') : get(root, 'data')?.t === 'obj' ? get(root, 'data') : undefined;
   if (w) ev = w;
@@ -437,7 +437,7 @@ export function refBinanceUser(text: string, venue: VenueId, scale: Scale): EvRe
 /** A Bybit private frame: its events (order / execution topics), 'none' for other frames, undefined when invalid. */
 export function refBybitPrivate(text: string, scale: Scale): EvRef[] | 'none' | undefined {
   const root = parseRef(text);
-  if (!root || root.t !== 'obj') return undefined;
+  if (root?.t !== 'obj') return undefined;
   const op = get(root, 'op');
   if (op !== undefined && !(op.t === 'lit' && op.v === null) && !(op.t === 'str' && op.v === '')) return 'none';
   const topic = get(root, 'topic');

@@ -58,7 +58,7 @@ describe.each(CASES)('binance capture replay: $file', (c) => {
     const ref = new Map<string, { book: RefBook; L: number; started: boolean; applied: number; dropped: number; pending: unknown[] }>();
     for (const s of symbols) ref.set(s, { book: new RefBook(), L: -1, started: false, applied: 0, dropped: 0, pending: [] });
     let checkpoints = 0;
-    let lastBt = new Map<string, { u: number; b: string; a: string }>();
+    const lastBt = new Map<string, { u: number; b: string; a: string }>();
 
     const check = (sym: string) => {
       const r = ref.get(sym)!;

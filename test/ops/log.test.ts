@@ -46,7 +46,7 @@ describe('logger', () => {
     expect(line?.['msg']).toBe('order sent');
     expect(line?.['symbol']).toBe('BTCUSDT');
     expect(line?.['apiSecret']).toBe('[redacted]');
-    expect((line?.['venue'] as Record<string, unknown>)['apiKey']).toBe('[redacted]');
+    expect((line?.['venue'] as Record<string, unknown> | undefined)?.['apiKey']).toBe('[redacted]');
   });
 
   it('filters per destination: the alert stream gets warn and above only', async () => {

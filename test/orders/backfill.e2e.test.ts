@@ -5,7 +5,6 @@
  * Afterwards the engine's fills, per order and in total, and its position equal the exchange's, with no duplicates.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { VenueId } from '../../src/model/types.js';
 import { createBinanceGateway } from '../../src/exchange/binance/trade/index.js';
 import { createBybitGateways, type BybitRestGateway } from '../../src/exchange/bybit/trade/index.js';
 import type { VenueGateway } from '../../src/orders/gateway.js';

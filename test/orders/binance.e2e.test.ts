@@ -4,7 +4,6 @@ import type { BinanceRestGateway } from '../../src/exchange/binance/trade/rest.j
 import type { OrderManager } from '../../src/orders/manager.js';
 import { bbo, instrumentOf, manager, sim, until, untilState, type Recorder, type SimHandle } from './harness.js';
 
-type Venue = 'binanceSpot' | 'binanceUsdm';
 
 for (const venue of ['binanceUsdm', 'binanceSpot'] as const) {
   for (const transport of ['rest', 'wsapi'] as const) {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBybitGateways, type BybitRestGateway } from '../../src/exchange/bybit/trade/index.js';
-import { BybitTradeWsGateway } from '../../src/exchange/bybit/trade/tradews.js';
+import type { BybitTradeWsGateway } from '../../src/exchange/bybit/trade/tradews.js';
 import type { OrderManager } from '../../src/orders/manager.js';
 import { bbo, instrumentOf, manager, sim, until, untilState, type Recorder, type SimHandle } from './harness.js';
 

@@ -201,7 +201,7 @@ describe('positions from fills', () => {
     expect(p.realized).toBe(-30 + 20);
   });
   it('sell orders reduce through the store', () => {
-    const { s, o } = store(5, 'SELL');
+    const { s } = store(5, 'SELL');
     s.apply(fill('t1', 5, 100, 'FILLED'));
     expect(s.portfolio.position[0]).toBe(-5);
     expect(s.portfolio.avgPrice[0]).toBe(100);

@@ -84,7 +84,9 @@ describe.each(servers)('uWS API on %s', (_name, u) => {
     });
     app.get('/h', (res, req) => {
       const h: string[] = [];
-      req.forEach((k, v) => h.push(`${k}=${v}`));
+      req.forEach((k, v) => {
+        h.push(`${k}=${v}`);
+      });
       res
         .writeStatus('201 Created')
         .writeHeader('X-B', '1')

@@ -7,7 +7,7 @@
 import { parseScaled } from '../../util/fixed.js';
 import type { SimAccount, SimBook, SimBookListener, SimContext, SimFill, SimMarketId, SimOrder, SimSide, SimTimeInForce } from '../core/types.js';
 import { BnError, E } from './errors.js';
-import { InstFmt, q } from './format.js';
+import { type InstFmt, q } from './format.js';
 import { genClientId, type BnOps, type Params } from './ops.js';
 import type { UserData } from './userdata.js';
 
@@ -101,7 +101,7 @@ export class AlgoOrders implements SimBookListener {
     if (ro !== undefined && ro !== 'true' && ro !== 'false') return E.invalidParam('reduceOnly');
     let cid = p.get('clientAlgoId');
     if (cid === undefined || cid.length === 0) cid = genClientId('x-algo');
-    else if (cid.length > 36 || !/^[\.A-Z\:/a-z0-9_-]{1,36}$/.test(cid)) return E.illegalChars('clientAlgoId', '^[\\.A-Z\\:/a-z0-9_-]{1,36}$');
+    else if (cid.length > 36 || !/^[.A-Z:/a-z0-9_-]{1,36}$/.test(cid)) return E.illegalChars('clientAlgoId', '^[\\.A-Z\\:/a-z0-9_-]{1,36}$');
     for (const a of this.open.values()) if (a.accountId === acc.id && a.clientAlgoId === cid) return E.futDuplicate();
     const now = this.now();
     const algo: Algo = {
@@ -139,7 +139,7 @@ export class AlgoOrders implements SimBookListener {
       if (a.accountId !== acc.id) continue;
       if (idText ? String(a.algoId) === idText : a.clientAlgoId === cid) found = a;
     }
-    if (!found || found.status !== 'NEW') return E.cancelRejected();
+    if (found?.status !== 'NEW') return E.cancelRejected();
     this.finish(found, 'CANCELED');
     return `{"algoId":${found.algoId},"clientAlgoId":${q(found.clientAlgoId)},"code":"200","msg":"success"}`;
   }

@@ -9,7 +9,7 @@
  */
 import { createHmac, createPublicKey, timingSafeEqual, verify as edVerify, type KeyObject } from 'node:crypto';
 import type { SimCredentials } from '../core/types.js';
-import { BnError, E } from './errors.js';
+import { type BnError, E } from './errors.js';
 
 export type KeyKind = 'hmac' | 'ed25519';
 

@@ -19,7 +19,7 @@ export type Op = string | BnError;
 const DEC_RE = /^([0-9]{1,20})(\.[0-9]{1,20})?$/;
 const DEC_RANGE = '^([0-9]{1,20})(\\.[0-9]{1,20})?$';
 const SPOT_CID_RE = /^[a-zA-Z0-9-_]{1,36}$/;
-const USDM_CID_RE = /^[\.A-Z\:/a-z0-9_-]{1,36}$/;
+const USDM_CID_RE = /^[.A-Z:/a-z0-9_-]{1,36}$/;
 const INT_RE = /^[0-9]{1,20}$/;
 const ID_CHARS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 

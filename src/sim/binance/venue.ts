@@ -358,7 +358,10 @@ export class BinanceVenue {
         return k ? `{"listenKey":"${k}"}` : E.badListenKey();
       },
     });
-    r('DELETE', V + '/listenKey', { sec: 'KEY', weight: 1, fn: (_p, a) => (this.ud.stopKey(acc(a).id), '{}') });
+    r('DELETE', V + '/listenKey', { sec: 'KEY', weight: 1, fn: (_p, a) => {
+      this.ud.stopKey(acc(a).id);
+      return '{}';
+    } });
   }
 
   private tradeQuery(p: Params, max: number): TradeQuery | BnError {
@@ -1018,7 +1021,10 @@ export class BinanceVenue {
           return k ? `{"listenKey":"${k}"}` : E.badListenKey();
         },
       });
-      def('userDataStream.stop', { sec: 'KEY', weight: 1, logonOk: true, fn: (c) => (this.ud.stopKey(A(c).id), '{}') });
+      def('userDataStream.stop', { sec: 'KEY', weight: 1, logonOk: true, fn: (c) => {
+      this.ud.stopKey(A(c).id);
+      return '{}';
+    } });
     }
     return m;
   }

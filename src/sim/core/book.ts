@@ -671,7 +671,7 @@ export class MatchingBook implements SimBook {
     if (isMarket && o.tif === 'POST_ONLY') return { ok: false, reason: 'BAD_PRICE' };
     if (o.clientOrderId.length > 0) {
       const prev = this.byClientId.get(o.accountId + '\u0000' + o.clientOrderId);
-      if (prev && prev.open) return { ok: false, reason: 'DUPLICATE_CLIENT_ID' };
+      if (prev?.open) return { ok: false, reason: 'DUPLICATE_CLIENT_ID' };
     }
     if (!isMarket && this.minNotional > 0 && o.priceTicks * o.qtyLots * this.notionalScale < this.minNotional * (1 - 1e-9)) {
       return { ok: false, reason: 'MIN_NOTIONAL' };
@@ -755,7 +755,7 @@ export class MatchingBook implements SimBook {
     }
     if (ref.clientOrderId !== undefined && ref.clientOrderId !== '') {
       const o = this.byClientId.get(accountId + '\u0000' + ref.clientOrderId);
-      return o && o.open ? o : undefined;
+      return o?.open ? o : undefined;
     }
     return undefined;
   }
@@ -803,7 +803,7 @@ export class MatchingBook implements SimBook {
     change: { priceTicks?: number; qtyLots?: number; clientOrderId?: string },
   ): SimAmendResult {
     const o = this.findOpen(accountId, ref);
-    if (!o || o.type !== 'LIMIT') return { ok: false, reason: 'UNKNOWN_ORDER' };
+    if (o?.type !== 'LIMIT') return { ok: false, reason: 'UNKNOWN_ORDER' };
     const price = change.priceTicks ?? o.priceTicks;
     const total = change.qtyLots ?? o.qtyLots;
     if (!Number.isSafeInteger(price) || price <= 0 || price % this.tickUnits !== 0) return { ok: false, reason: 'BAD_PRICE' };

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MatchingBook } from '../../../src/sim/core/book.js';
-import { captureFrames, connect, fixture, rest, shapeDiff, startTestSim, wsSigned, type TestSim, type WsClient } from './helpers.js';
+import { captureFrames, connect, fixture, rest, shapeDiff, startTestSim, wsSigned, type TestSim } from './helpers.js';
 
 type Depth = { lastUpdateId: number; bids: [string, string][]; asks: [string, string][] };
 type Diff = { e: string; U: number; u: number; pu?: number; b: [string, string][]; a: [string, string][] };
@@ -281,4 +281,3 @@ describe('binance sim conformance', () => {
   });
 });
 
-export type { WsClient };

@@ -11,7 +11,7 @@
  * Prices/sizes become integers scaled by each symbol's priceDecimals/qtyDecimals (spot pads to 8 decimals;
  * extra decimals must be zeros, else Reason.Precision).
  */
-import { LevelScratch, SymbolTable, readLevels, setSymbolDecimals } from '../../../md/common.js';
+import { LevelScratch, type SymbolTable, readLevels, setSymbolDecimals } from '../../../md/common.js';
 import { Reason, Scanner, ascii, hashKey } from '../../../codec/scan.js';
 
 export const enum BnMsg {

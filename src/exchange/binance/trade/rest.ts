@@ -13,7 +13,7 @@ import { ServerClock, type ClockSyncOptions } from '../../../net/clock.js';
 import type { GatewayOrder, VenueGateway } from '../../../orders/gateway.js';
 import { BINANCE_ID_PATTERNS, obj, parseJsonIds, parseJsonSafe, str, num, type Json } from '../../../codec/json.js';
 import { BINANCE_SPOT_LIMITS, BINANCE_USDM_LIMITS, VenueRateLimiter, retryAfterSec, type BinanceLimits } from '../../../net/ratelimit.js';
-import { RestClient, RestError, type RestResponse } from '../../../net/rest.js';
+import { RestClient, type RestResponse } from '../../../net/rest.js';
 import { scaleTable, type ScaleLookup } from '../../../codec/scale.js';
 import { Ed25519Signer, HmacSha256 } from '../../../codec/sign.js';
 import { Ed25519RestSigner, HmacHexSigner, blankOrderFields, type PayloadSigner, setOrderFields } from '../../../codec/template.js';

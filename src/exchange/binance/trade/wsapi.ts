@@ -15,7 +15,7 @@ import { Ed25519Signer, HmacSha256, binanceWsApiPayload } from '../../../codec/s
 import { WsDisconnected, WsRpc, WsTimeout } from '../../../net/wsrpc.js';
 import type { GatewayOrder } from '../../../orders/gateway.js';
 import { nowNs } from '../../../util/clock.js';
-import { Hop, Transport } from '../../../util/hops.js';
+import { Transport } from '../../../util/hops.js';
 import { log } from '../../../util/log.js';
 import { mapBinanceError } from './errors.js';
 import { BinanceRestGateway, type BinanceGatewayConfig } from './rest.js';

@@ -7,7 +7,7 @@
  * other topics (tickers, kline...) are `Ignored`. Key order is not relied upon: if `data` comes before `topic`,
  * its span is remembered and parsed once the topic is known.
  */
-import { LevelScratch, SymbolTable, readLevels, setSymbolDecimals } from '../../../md/common.js';
+import { LevelScratch, type SymbolTable, readLevels, setSymbolDecimals } from '../../../md/common.js';
 import { Reason, Scanner, ascii, hashKey } from '../../../codec/scan.js';
 
 export const enum BbMsg {

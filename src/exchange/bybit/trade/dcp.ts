@@ -94,7 +94,7 @@ export async function setupDcp(gws: readonly DcpGateway[], stream: { setDcpTopic
       log().info({ product }, "bybit DCP not available for the account: the engine's own watchdog / kill switch is the only protection there");
       continue;
     }
-    const asked = (g.cfg.dcp || {}).timeWindowSec ?? DEFAULT_DCP_WINDOW_SEC;
+    const asked = (g.cfg.dcp === false ? undefined : g.cfg.dcp?.timeWindowSec) ?? DEFAULT_DCP_WINDOW_SEC;
     const sec = clampDcpWindow(asked);
     if (sec !== asked) log().warn({ product, asked, used: sec }, 'bybit DCP window outside 3..300 s: clamped');
     let window = current;

@@ -15,7 +15,7 @@ import { HmacSha256, bybitWsAuthSignature } from '../../../codec/sign.js';
 import { WsDisconnected, WsRpc, WsTimeout } from '../../../net/wsrpc.js';
 import type { GatewayOrder } from '../../../orders/gateway.js';
 import { nowNs, wallNowMs } from '../../../util/clock.js';
-import { Hop, Transport } from '../../../util/hops.js';
+import { Transport } from '../../../util/hops.js';
 import { mapBybitError } from './errors.js';
 import { BybitRestGateway, type BybitGatewayConfig } from './rest.js';
 
