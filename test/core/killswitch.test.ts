@@ -95,11 +95,14 @@ describe('kill switch leaves zero open orders on both venues', () => {
   });
 
   it('stale-feed trigger', async () => {
-    // a threshold of 10 s: no loaded machine starves the paper feed that long; then one slot is made 20 s silent
-    const t = await trading({ feedStaleMs: 10_000 });
+    // a threshold of 1 s (a loaded machine can starve the paper feed for 50 ms, not for a second); every slot fresh,
+    // then slot 0 silent since the process' first nanosecond (nowNs counts from the process start: wait until that
+    // is more than the threshold ago)
+    const t = await trading({ feedStaleMs: 1_000 });
     for (const ins of t.r.engine.instruments) t.r.state.set(ins.slot, F.lastMsgNs, nowNs());
     expect(t.ks.check()).toBeUndefined();
-    t.r.state.set(0, F.lastMsgNs, nowNs() - 20_000e6);
+    while (nowNs() < 1_500e6) await new Promise((r) => setTimeout(r, 50));
+    t.r.state.set(0, F.lastMsgNs, 1);
     expect(t.ks.check()).toBe('feedStale');
     await assertKilled(t.r, t.ks, 'feedStale');
   });
