@@ -11,6 +11,9 @@
  * A client written for the real Bybit works by swapping hosts only. Shapes follow ../shared/exchange/bybit.md and
  * the fixtures in ../shared/exchange/fixtures/bybit/.
  */
+export type { BybitRateLimits, BybitVenueHandle, BybitVenueOptions, DcpProduct } from './options.js';
+export { DEFAULT_RATE_LIMITS } from './options.js';
+
 import type {
   SimBook,
   SimBookListener,
@@ -23,9 +26,9 @@ import type {
   SimPublicTrade,
   SimVenueEndpoints,
   SimVenueFactory,
-  SimVenueHandle,
 } from '../core/types.js';
-import { uws, type HttpRequest, type HttpResponse, type TemplatedApp, type WebSocket, type WebSocketBehavior } from '../../util/uws.js';
+
+import { uws, type HttpRequest, type HttpResponse, type TemplatedApp, type WebSocketBehavior } from '../../util/uws.js';
 import {
   afterDelay,
   baseUrl,
@@ -40,24 +43,25 @@ import {
   type Listening,
   type RequestInfo,
 } from '../core/http.js';
-import { RateLimiter } from '../core/ratelimit.js';
 import {
   CATEGORIES,
   parseDec as parseDecimal,
   envelope,
-  hmacHex,
-  inRecvWindow,
   InstrumentFmt,
   isCategory,
   makeConnIdPrefix,
   marketOf,
   q,
-  signatureMatches,
   traceId,
   type Category,
 } from './common.js';
 import { accountInfoJson, apiKeyInfoJson, coinInfoJson, klineIntervalMs, MarketHistory } from './market.js';
 import { BASE_INTERVAL_MS, DEPTHS, DepthFeed, levelsJson, SEQ_BASE, TickerFeed, TradeFeed, type Depth } from './feeds.js';
+import { checkRestAuth, checkTradeHeader, wsAuth } from './auth.js';
+import { parseMaxActiveTime, sendWs, type ConnData, type UpgradeContext, type Ws, type WsKind } from './conn.js';
+import { E, errorBody, fail, insufficientBalance, orderNotFound, type BybitError, type EpResult } from './errors.js';
+import { batchWeight, Limits, ORDER_EPS, type Endpoint } from './limits.js';
+import type { BybitVenueHandle, BybitVenueOptions, DcpProduct } from './options.js';
 import {
   executionItemJson,
   fastExecutionItemJson,
@@ -67,103 +71,16 @@ import {
   linkIdOut,
   orderItemJson,
   parseCreate,
-  type BybitError,
   type ExecInfo,
   type OrderExtra,
 } from './orders.js';
 
-// ------------------------------------------------------------------------------------------------ options
-
-export interface BybitRateLimits {
-  /** per UID per endpoint per window (default window 1000 ms, as Bybit) */
-  windowMs: number;
-  create: Record<Category, number>;
-  cancel: Record<Category, number>;
-  cancelAll: Record<Category, number>;
-  amend: Record<Category, number>;
-  query: number;
-  /** POST /v5/order/disconnected-cancel-all (Bybit: 5/s) */
-  setDcp: number;
-  /** per IP across all REST endpoints per 5 s; over it answers HTTP 403 */
-  ipPer5s: number;
-}
-
-export const DEFAULT_RATE_LIMITS: BybitRateLimits = {
-  windowMs: 1000,
-  create: { linear: 10, spot: 20 },
-  cancel: { linear: 10, spot: 20 },
-  cancelAll: { linear: 10, spot: 20 },
-  amend: { linear: 10, spot: 10 },
-  query: 50,
-  setDcp: 5,
-  ipPer5s: 600,
-};
-
-export interface BybitVenueOptions {
-  host: string;
-  port?: number;
-  app?: TemplatedApp;
-  /** push interval per depth in ms; default Bybit's (1:10, 50:20, 200:100, 1000:200) scaled by ctx.depthIntervalMs/100 */
-  intervalsMs?: Partial<Record<Depth, number>>;
-  rateLimits?: Partial<BybitRateLimits>;
-  /** idle timeout of WS connections without any message from the client, seconds (Bybit: 600) */
-  idleTimeoutSec?: number;
-  /** lower bound of `?max_active_time=` on private/trade sockets, seconds (Bybit: 30; tests may lower it) */
-  minMaxActiveTimeSec?: number;
-  /** first `u` of a topic (default 1,000,000 so that u == 1 is only ever a restart) */
-  firstUpdateId?: number;
-  /**
-   * Disconnection Protection (DCP) per product, as switched on by Bybit's account manager (not self-service):
-   * default off for every product. When on, `GET /v5/account/query-dcp-info` lists the product and
-   * `POST /v5/order/disconnected-cancel-all` sets its window.
-   */
-  dcpEnabled?: Partial<Record<DcpProduct, boolean>>;
-  /** initial DCP time window in seconds (Bybit's default: 10) */
-  dcpDefaultWindowSec?: number;
-}
-
-/** DCP products (`/v5/order/disconnected-cancel-all` `product`) */
-export type DcpProduct = 'DERIVATIVES' | 'SPOT' | 'OPTIONS';
 /** the private topic that arms DCP for a product, and the sim category it cancels (none for options) */
 const DCP_TOPIC: Record<DcpProduct, string> = { DERIVATIVES: 'dcp.future', SPOT: 'dcp.spot', OPTIONS: 'dcp.option' };
 const DCP_CATEGORY: Record<DcpProduct, Category | undefined> = { DERIVATIVES: 'linear', SPOT: 'spot', OPTIONS: undefined };
 const DCP_PRODUCTS: readonly DcpProduct[] = ['SPOT', 'DERIVATIVES', 'OPTIONS'];
 
-/** The venue handle, with test/control hooks beyond SimVenueHandle. */
-export interface BybitVenueHandle extends SimVenueHandle {
-  /** push a fresh `snapshot` on a depth topic (or all depths of the symbol) mid-stream, u continuing (+1) */
-  pushSnapshot(category: Category, symbol: string, depth?: Depth): void;
-  /** simulate a service restart of the symbol's orderbook topics: next message is a snapshot with u == 1 */
-  restartOrderbook(category: Category, symbol: string): void;
-  /** the trade WS answers every request with 10019 ("restarting") and closes the connection, while on */
-  setTradeServiceRestarting(on: boolean): void;
-  /** current `u` of a depth topic (tests) */
-  topicUpdateId(category: Category, symbol: string, depth: Depth): number | undefined;
-  /** open WS connections by kind (tests) */
-  connectionCount(kind: 'public' | 'private' | 'trade'): number;
-  /** DCP of an account (tests): window, armed (a live dcp-subscribed connection), countdown running, countdowns started, fired */
-  dcpState(apiKey: string, product: DcpProduct): { windowSec: number; armed: boolean; pending: boolean; started: number; fired: number };
-}
-
 // ------------------------------------------------------------------------------------------------ state
-
-type WsKind = 'public' | 'private' | 'trade';
-
-interface ConnData {
-  kind: WsKind;
-  category: Category | undefined;
-  connId: string;
-  /** subscribed topic names (public: topic; private: topic) */
-  topics: Set<string>;
-  apiKey: string | undefined;
-  reqIds: Set<string> | undefined;
-  closed: boolean;
-  /** `?max_active_time=` of private/trade sockets: close after this long without a message from the client (0 = off) */
-  maxIdleMs: number;
-  lastRecvMs: number;
-}
-
-type Ws = WebSocket<ConnData>;
 
 interface AcctState {
   /** orderLinkIds ever used (110072 even after the order closed), per category */
@@ -206,10 +123,6 @@ interface SymState {
 /** linear order ids: UUID-shaped, the last group is the core's order id (unique per market) */
 const LINEAR_ID_PREFIX = '5f1c0a7e-0000-4000-8000-';
 
-const ERR_MSG = {
-  routeNotFound: 'Route not found',
-} as const;
-
 // ------------------------------------------------------------------------------------------------ factory
 
 export const startBybit: SimVenueFactory = (ctx, opts) => createBybitVenue(ctx, opts);
@@ -228,9 +141,7 @@ class BybitVenue {
   private readonly conns: Record<WsKind, Set<Ws>> = { public: new Set(), private: new Set(), trade: new Set() };
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly intervals: Record<Depth, number>;
-  private readonly limits: BybitRateLimits;
-  private readonly limiters = new Map<string, RateLimiter>();
-  private readonly ipLimiter: RateLimiter;
+  private readonly limits: Limits;
   private readonly connPrefix = makeConnIdPrefix();
   private connCounter = 0;
   private linkCounter = 0;
@@ -252,8 +163,7 @@ class BybitVenue {
     const iv = {} as Record<Depth, number>;
     for (const d of DEPTHS) iv[d] = opts.intervalsMs?.[d] ?? (scale > 0 ? Math.max(1, Math.round(BASE_INTERVAL_MS[d] * scale)) : 1);
     this.intervals = iv;
-    this.limits = { ...DEFAULT_RATE_LIMITS, ...(opts.rateLimits ?? {}) };
-    this.ipLimiter = new RateLimiter({ limit: this.limits.ipPer5s, intervalMs: 5000, sliding: true });
+    this.limits = new Limits(opts.rateLimits);
     this.firstU = opts.firstUpdateId ?? 1_000_000;
     this.idleTimeoutSec = opts.idleTimeoutSec ?? 600;
     this.perBatch = ctx.depthIntervalMs === 0 && opts.intervalsMs === undefined;
@@ -701,10 +611,10 @@ class BybitVenue {
     if ('code' in t) return t;
     const { st } = t;
     const notFound: BybitError =
-      st.category === 'spot' ? { code: 170213, msg: 'Order does not exist.' } : { code: 110001, msg: 'order not exists or too late to replace' };
+      orderNotFound(st.category, 'replace');
     const orderId = typeof p['orderId'] === 'string' ? p['orderId'] : '';
     const link = typeof p['orderLinkId'] === 'string' ? p['orderLinkId'] : '';
-    if (orderId === '' && link === '') return { code: 10001, msg: 'params error: orderId or orderLinkId is required' };
+    if (orderId === '' && link === '') return E.idRequired;
     const core = orderId !== '' ? this.coreId(st, orderId) : undefined;
     if (orderId !== '' && core === undefined) return notFound;
     const cur = st.book.getOrder(apiKey, core !== undefined ? { orderId: core } : { clientOrderId: link });
@@ -742,7 +652,7 @@ class BybitVenue {
           break;
         }
         case 'INSUFFICIENT_BALANCE':
-          return spot ? { code: 170131, msg: 'Insufficient balance.' } : { code: 110007, msg: 'ab not enough for new order' };
+          return insufficientBalance(st.category);
         case 'BAD_PRICE':
           return spot ? { code: 170134, msg: 'Order price has too many decimals.' } : { code: 10001, msg: 'params error: price invalid' };
         case 'BAD_QTY':
@@ -908,7 +818,7 @@ class BybitVenue {
     this.wsRoutes();
     if (this.ownApp) {
       app.any('/*', (res) => {
-        send(res, 404, envelope(10017, ERR_MSG.routeNotFound, '{}', Date.now()));
+        send(res, 404, errorBody(E.routeNotFound, Date.now()));
       });
     }
   }
@@ -935,7 +845,7 @@ class BybitVenue {
       this.handleInner(res, info, ep, body);
     } catch (e) {
       this.ctx.log.error({ err: e, ep }, 'bybit sim: request failed');
-      send(res, 200, envelope(10016, 'Internal System Error.', '{}', Date.now()));
+      send(res, 200, errorBody(E.internal, Date.now()));
     }
   }
 
@@ -962,7 +872,7 @@ class BybitVenue {
     const now = this.ctx.nowMs(market);
 
     // IP limit (HTTP 403, as Bybit's 600 per 5 s) and injected HTTP statuses
-    const ip = this.ipLimiter.hit('ip', 1, Date.now());
+    const ip = this.limits.ip.hit('ip', 1, Date.now());
     if (ip.verdict !== 'ok') {
       send(res, 403, 'access too frequent', { 'content-type': 'text/plain' });
       return;
@@ -996,18 +906,18 @@ class BybitVenue {
 
     // ---- private endpoints: auth as Bybit (key, timestamp window, signature over the exact payload)
     const payload = info.method === 'POST' ? body : query.raw;
-    const auth = this.checkRestAuth(info, payload, now);
+    const auth = checkRestAuth(this.ctx, info, payload, now);
     if (typeof auth !== 'string') {
       send(res, auth.status, envelope(auth.code, auth.msg, '{}', now));
       return;
     }
     const apiKey = auth;
     if (badJson) {
-      send(res, 200, envelope(10001, 'Request parameter error.', '{}', now));
+      send(res, 200, errorBody(E.requestParam, now));
       return;
     }
     // rate limit per UID per endpoint
-    const rl = this.rateLimit(apiKey, ep, category, now, batchWeight(ep, params));
+    const rl = this.limits.hit(apiKey, ep, category, now, batchWeight(ep, params));
     const headers: Array<[string, string]> = [
       ['X-Bapi-Limit', String(rl.limit)],
       ['X-Bapi-Limit-Status', String(Math.max(0, rl.limit - rl.used))],
@@ -1016,80 +926,29 @@ class BybitVenue {
       ['Timenow', String(now)],
     ];
     if (rl.verdict !== 'ok') {
-      send(res, 200, envelope(10006, 'Too many visits!', '{}', now), headers);
+      send(res, 200, errorBody(E.tooManyVisits, now), headers);
       return;
     }
     const isOrderEp = ORDER_EPS.has(ep);
     const lat = this.ctx.peekFault(market, 'latencyMs')?.ms ?? this.ctx.peekFault('bybitLinear', 'latencyMs')?.ms ?? 0;
     const delay = isOrderEp ? lat : 0;
     afterDelay(res, delay, () => {
-      let out: { code: number; msg: string; result: string; ext?: string };
+      let out: EpResult;
       try {
         out = this.privateEndpoint(ep, apiKey, params);
       } catch (e) {
         this.ctx.log.error({ err: e, ep }, 'bybit sim: request failed');
-        out = { code: 10016, msg: 'Internal System Error.', result: '{}' };
+        out = fail(E.internal);
       }
       send(res, 200, envelope(out.code, out.msg, out.result, this.ctx.nowMs(market), out.ext), headers);
     });
-  }
-
-  private checkRestAuth(info: RequestInfo, payload: string, now: number): string | { status: number; code: number; msg: string } {
-    const key = info.headers.get('x-bapi-api-key') ?? '';
-    const tsText = info.headers.get('x-bapi-timestamp') ?? '';
-    const sign = info.headers.get('x-bapi-sign') ?? '';
-    const rwText = info.headers.get('x-bapi-recv-window') ?? '5000';
-    if (key === '' || !this.ctx.account(key) || key !== this.ctx.credentials.apiKey) {
-      return { status: 401, code: 10003, msg: 'API key is invalid.' };
-    }
-    const ts = /^\d{1,16}$/.test(tsText) ? Number(tsText) : NaN;
-    const rw = /^\d{1,9}$/.test(rwText) ? Number(rwText) : NaN;
-    if (!Number.isFinite(ts) || !Number.isFinite(rw)) {
-      return { status: 200, code: 10001, msg: 'params error: X-BAPI-TIMESTAMP or X-BAPI-RECV-WINDOW invalid' };
-    }
-    if (!inRecvWindow(ts, rw, now)) {
-      return {
-        status: 200,
-        code: 10002,
-        msg: `invalid request, please check your server timestamp or recv_window param. req_timestamp[${ts}],server_timestamp[${now}],recv_window[${rw}]`,
-      };
-    }
-    const expected = hmacHex(this.ctx.credentials.apiSecret, tsText + key + rwText + payload);
-    if (!signatureMatches(expected, sign)) {
-      return { status: 200, code: 10004, msg: `error sign! origin_string[${tsText + key + rwText + payload}]` };
-    }
-    return key;
-  }
-
-  private rateLimit(
-    apiKey: string,
-    ep: Endpoint,
-    category: Category | undefined,
-    now: number,
-    weight = 1,
-  ): { verdict: string; used: number; limit: number; resetAtMs: number } {
-    const cat = category ?? 'linear';
-    let limit: number;
-    if (ep === 'create' || ep === 'createBatch') limit = this.limits.create[cat];
-    else if (ep === 'cancel' || ep === 'cancelBatch') limit = this.limits.cancel[cat];
-    else if (ep === 'cancelAll') limit = this.limits.cancelAll[cat];
-    else if (ep === 'amend' || ep === 'amendBatch') limit = this.limits.amend[cat];
-    else if (ep === 'setDcp') limit = this.limits.setDcp;
-    else limit = this.limits.query;
-    const name = ORDER_EPS.has(ep) ? `${ep}|${cat}` : ep;
-    let l = this.limiters.get(name);
-    if (!l) {
-      l = new RateLimiter({ limit, intervalMs: this.limits.windowMs, sliding: true });
-      this.limiters.set(name, l);
-    }
-    return l.hit(apiKey, weight, now);
   }
 
   // ---------------------------------------------------------------------------------------------- public REST
 
   private instrumentsInfo(params: Record<string, unknown>, now: number): string {
     const category = params['category'];
-    if (!isCategory(category)) return envelope(10001, 'Illegal category', '{}', now);
+    if (!isCategory(category)) return errorBody(E.illegalCategory, now);
     const symbol = typeof params['symbol'] === 'string' ? params['symbol'] : undefined;
     // every simulated instrument is `Trading`: any other `status` filter (PreLaunch, Delivering, Closed) lists none
     const status = typeof params['status'] === 'string' && params['status'] !== '' ? params['status'] : undefined;
@@ -1107,16 +966,16 @@ class BybitVenue {
 
   private restOrderbook(params: Record<string, unknown>, now: number): string {
     const category = params['category'];
-    if (!isCategory(category)) return envelope(10001, 'Illegal category', '{}', now);
+    if (!isCategory(category)) return errorBody(E.illegalCategory, now);
     const symbol = params['symbol'];
-    if (typeof symbol !== 'string' || symbol === '') return envelope(10001, 'params error: symbol invalid', '{}', now);
+    if (typeof symbol !== 'string' || symbol === '') return errorBody(E.symbolInvalid, now);
     const st = this.sym(category, symbol);
-    if (!st) return envelope(10001, 'params error: symbol invalid', '{}', now);
+    if (!st) return errorBody(E.symbolInvalid, now);
     const limText = params['limit'];
     let limit = category === 'spot' ? 1 : 25;
     if (limText !== undefined && limText !== '') {
       const n = typeof limText === 'string' && /^\d+$/.test(limText) ? Number(limText) : NaN;
-      if (!(n >= 1 && n <= 1000)) return envelope(10001, 'params error: limit invalid', '{}', now);
+      if (!(n >= 1 && n <= 1000)) return errorBody(E.limitInvalid, now);
       limit = n;
     }
     // served from the 1000-level topic's published window so that `u` lines up with orderbook.1000
@@ -1135,7 +994,7 @@ class BybitVenue {
   private publicMarket(ep: 'tickers' | 'recentTrade' | 'kline' | 'systemStatus', params: Record<string, unknown>, now: number): string {
     if (ep === 'systemStatus') return envelope(0, 'OK', '{"list":[]}', now);
     const category = params['category'];
-    if (!isCategory(category)) return envelope(10001, 'Illegal category', '{}', now);
+    if (!isCategory(category)) return errorBody(E.illegalCategory, now);
     const symbol = typeof params['symbol'] === 'string' && params['symbol'] !== '' ? params['symbol'] : undefined;
     if (ep === 'tickers') {
       if (symbol !== undefined && !this.sym(category, symbol)) return envelope(10001, 'Not supported symbols', '{}', now);
@@ -1148,7 +1007,7 @@ class BybitVenue {
       }
       return envelope(0, 'OK', `{"category":"${category}","list":[${items.join(',')}]}`, now);
     }
-    if (symbol === undefined) return envelope(10001, 'params error: symbol invalid', '{}', now);
+    if (symbol === undefined) return errorBody(E.symbolInvalid, now);
     const st = this.sym(category, symbol);
     if (!st) return envelope(10001, 'Not supported symbols', '{}', now);
     const limText = params['limit'];
@@ -1157,7 +1016,7 @@ class BybitVenue {
       let limit = category === 'spot' ? 60 : 500;
       if (limText !== undefined && limText !== '') {
         const n = typeof limText === 'string' && /^\d+$/.test(limText) ? Number(limText) : NaN;
-        if (!(n >= 1)) return envelope(10001, 'params error: limit invalid', '{}', now);
+        if (!(n >= 1)) return errorBody(E.limitInvalid, now);
         limit = Math.min(n, max);
       }
       const rows = st.hist.recent(limit).map((t) => st.hist.recentTradeJson(t, st.symbol));
@@ -1168,7 +1027,7 @@ class BybitVenue {
     let limit = 200;
     if (limText !== undefined && limText !== '') {
       const n = typeof limText === 'string' && /^\d+$/.test(limText) ? Number(limText) : NaN;
-      if (!(n >= 1)) return envelope(10001, 'params error: limit invalid', '{}', now);
+      if (!(n >= 1)) return errorBody(E.limitInvalid, now);
       limit = Math.min(n, 1000);
     }
     const num = (k: string): number | undefined => {
@@ -1186,7 +1045,7 @@ class BybitVenue {
   }
 
   /** GET /v5/asset/coin/query-info: every coin of the listed instruments (`coin` filters one) */
-  private coinInfo(p: Record<string, unknown>): { code: number; msg: string; result: string } {
+  private coinInfo(p: Record<string, unknown>): EpResult {
     const coins = new Set<string>();
     for (const st of this.syms.values()) {
       coins.add(st.fmt.inst.base);
@@ -1198,11 +1057,11 @@ class BybitVenue {
   }
 
   /** GET /v5/account/fee-rate (spot, linear): the simulator's flat fee schedule */
-  private feeRate(p: Record<string, unknown>): { code: number; msg: string; result: string } {
+  private feeRate(p: Record<string, unknown>): EpResult {
     const category = p['category'];
-    if (!isCategory(category)) return { code: 10001, msg: 'Illegal category', result: '{}' };
+    if (!isCategory(category)) return fail(E.illegalCategory);
     const symbol = typeof p['symbol'] === 'string' && p['symbol'] !== '' ? p['symbol'] : undefined;
-    if (symbol !== undefined && !this.sym(category, symbol)) return { code: 10001, msg: 'params error: symbol invalid', result: '{}' };
+    if (symbol !== undefined && !this.sym(category, symbol)) return fail(E.symbolInvalid);
     const r = FEE_RATE[category];
     const items: string[] = [];
     for (const st of this.syms.values()) {
@@ -1213,12 +1072,12 @@ class BybitVenue {
   }
 
   /** POST /v5/position/set-leverage (linear, one-way mode: buyLeverage must equal sellLeverage) */
-  private setLeverage(apiKey: string, p: Record<string, unknown>): { code: number; msg: string; result: string } {
+  private setLeverage(apiKey: string, p: Record<string, unknown>): EpResult {
     const category = p['category'];
-    if (category !== 'linear') return { code: 10001, msg: 'Illegal category', result: '{}' };
+    if (category !== 'linear') return fail(E.illegalCategory);
     const symbol = typeof p['symbol'] === 'string' ? p['symbol'] : '';
     const st = this.sym('linear', symbol);
-    if (!st) return { code: 10001, msg: 'params error: symbol invalid', result: '{}' };
+    if (!st) return fail(E.symbolInvalid);
     const buy = p['buyLeverage'];
     const sell = p['sellLeverage'];
     const ok = (v: unknown): v is string => typeof v === 'string' && /^\d+(\.\d{1,2})?$/.test(v) && Number(v) >= 1 && Number(v) <= 100;
@@ -1233,7 +1092,7 @@ class BybitVenue {
   }
 
   /** POST /v5/account/set-margin-mode (UTA): ISOLATED_MARGIN | REGULAR_MARGIN | PORTFOLIO_MARGIN */
-  private setMarginMode(apiKey: string, p: Record<string, unknown>): { code: number; msg: string; result: string } {
+  private setMarginMode(apiKey: string, p: Record<string, unknown>): EpResult {
     const m = p['setMarginMode'];
     if (m !== 'ISOLATED_MARGIN' && m !== 'REGULAR_MARGIN' && m !== 'PORTFOLIO_MARGIN') {
       return { code: 10001, msg: 'params error: setMarginMode invalid', result: '{}' };
@@ -1251,7 +1110,7 @@ class BybitVenue {
   }
 
   /** GET /v5/account/query-dcp-info: the products DCP is switched on for (empty when none) */
-  private dcpInfo(apiKey: string): { code: number; msg: string; result: string } {
+  private dcpInfo(apiKey: string): EpResult {
     const a = this.acct(apiKey);
     const items = DCP_PRODUCTS.filter((p) => this.dcpOn(p)).map((p) => `{"product":"${p}","dcpStatus":"ON","timeWindow":"${a.dcp[p].windowSec}"}`);
     return { code: 0, msg: 'success', result: `{"dcpInfos":[${items.join(',')}]}` };
@@ -1262,7 +1121,7 @@ class BybitVenue {
    * (Bybit: "takes ~10 s"). Error codes/messages for a bad window and for an account without DCP are guessed (not in
    * Bybit's docs): 10001 and 10005.
    */
-  private setDcp(apiKey: string, p: Record<string, unknown>): { code: number; msg: string; result: string } {
+  private setDcp(apiKey: string, p: Record<string, unknown>): EpResult {
     const prodIn = p['product'] ?? 'OPTIONS';
     if (prodIn !== 'OPTIONS' && prodIn !== 'DERIVATIVES' && prodIn !== 'SPOT') return { code: 10001, msg: 'params error: product invalid', result: '{}' };
     const product: DcpProduct = prodIn;
@@ -1325,7 +1184,7 @@ class BybitVenue {
 
   // ---------------------------------------------------------------------------------------------- private REST
 
-  private privateEndpoint(ep: Endpoint, apiKey: string, p: Record<string, unknown>): { code: number; msg: string; result: string; ext?: string } {
+  private privateEndpoint(ep: Endpoint, apiKey: string, p: Record<string, unknown>): EpResult {
     switch (ep) {
       case 'createBatch':
         return this.batch('create', apiKey, p);
@@ -1376,7 +1235,7 @@ class BybitVenue {
       case 'setDcp':
         return this.setDcp(apiKey, p);
       default:
-        return { code: 10017, msg: ERR_MSG.routeNotFound, result: '{}' };
+        return fail(E.routeNotFound);
     }
   }
 
@@ -1384,9 +1243,9 @@ class BybitVenue {
    * create-batch / amend-batch / cancel-batch (REST and trade WS): `result.list` has one item per request
    * (empty ids when that item failed) and `retExtInfo.list` one `{code,msg}` per request, in order.
    */
-  batch(kind: 'create' | 'amend' | 'cancel', apiKey: string, p: Record<string, unknown>): { code: number; msg: string; result: string; ext?: string } {
+  batch(kind: 'create' | 'amend' | 'cancel', apiKey: string, p: Record<string, unknown>): EpResult {
     const category = p['category'];
-    if (!isCategory(category)) return { code: 10001, msg: 'Illegal category', result: '{}' };
+    if (!isCategory(category)) return fail(E.illegalCategory);
     const req = p['request'];
     if (!Array.isArray(req) || req.length === 0) return { code: 10001, msg: 'params error: request invalid', result: '{}' };
     const max = category === 'spot' ? 10 : 20;
@@ -1398,7 +1257,7 @@ class BybitVenue {
       const symbol = args && typeof args['symbol'] === 'string' ? args['symbol'] : '';
       const givenLink = args && typeof args['orderLinkId'] === 'string' ? args['orderLinkId'] : '';
       const res: { orderId: string; orderLinkId: string } | BybitError = !args
-        ? { code: 10001, msg: 'Request parameter error.' }
+        ? E.requestParam
         : kind === 'create'
           ? this.createOrder(apiKey, args)
           : kind === 'amend'
@@ -1416,11 +1275,11 @@ class BybitVenue {
 
   private target(p: Record<string, unknown>): { st: SymState } | BybitError {
     const category = p['category'];
-    if (!isCategory(category)) return { code: 10001, msg: 'Illegal category' };
+    if (!isCategory(category)) return E.illegalCategory;
     const symbol = p['symbol'];
-    if (typeof symbol !== 'string' || symbol === '') return { code: 10001, msg: 'params error: symbol invalid' };
+    if (typeof symbol !== 'string' || symbol === '') return E.symbolInvalid;
     const st = this.sym(category, symbol);
-    if (!st) return { code: 10001, msg: 'params error: symbol invalid' };
+    if (!st) return E.symbolInvalid;
     return { st };
   }
 
@@ -1433,7 +1292,7 @@ class BybitVenue {
     const parsed = parseCreate(p, st.category, st.fmt, st.book, apiKey, () => `${GENERATED_LINK_PREFIX}${++this.linkCounter}`);
     if ('code' in parsed) return parsed;
     if (!parsed.clientOrderId.startsWith(GENERATED_LINK_PREFIX) && a.usedLinkIds[st.category].has(parsed.clientOrderId)) {
-      return { code: 110072, msg: 'OrderLinkedID is duplicate' };
+      return E.linkIdDuplicate;
     }
     const r = st.book.submit(parsed);
     if (!r.ok) {
@@ -1441,7 +1300,7 @@ class BybitVenue {
         case 'POST_ONLY_WOULD_TAKE':
         case 'FOK_NOT_FILLED': {
           // Bybit accepts the request, then cancels the order: the push says why
-          if (!r.order) return { code: 10016, msg: 'Internal System Error.' };
+          if (!r.order) return E.internal;
           const o = this.ext(st, r.order);
           a.usedLinkIds[st.category].add(parsed.clientOrderId);
           const shown: SimOrder = { ...o, status: 'CANCELED' };
@@ -1456,7 +1315,7 @@ class BybitVenue {
           return { orderId: o.orderId, orderLinkId: linkIdOut(o.clientOrderId) };
         }
         case 'DUPLICATE_CLIENT_ID':
-          return { code: 110072, msg: 'OrderLinkedID is duplicate' };
+          return E.linkIdDuplicate;
         case 'REDUCE_ONLY':
           return { code: 110017, msg: 'current position is zero, cannot fix reduce-only order qty' };
         case 'MIN_NOTIONAL':
@@ -1464,13 +1323,13 @@ class BybitVenue {
             ? { code: 170140, msg: 'Order value exceeded lower limit.' }
             : { code: 110094, msg: `Order does not meet minimum order value ${st.fmt.inst.minNotional}${st.fmt.inst.quote}` };
         case 'INSUFFICIENT_BALANCE':
-          return st.category === 'spot' ? { code: 170131, msg: 'Insufficient balance.' } : { code: 110007, msg: 'ab not enough for new order' };
+          return insufficientBalance(st.category);
         case 'BAD_QTY':
           return st.category === 'spot' ? { code: 170136, msg: 'Order quantity lower than the minimum.' } : { code: 10001, msg: 'params error: qty invalid' };
         case 'BAD_PRICE':
           return st.category === 'spot' ? { code: 170134, msg: 'Order price has too many decimals.' } : { code: 110003, msg: 'Order price is out of permissible range' };
         default:
-          return { code: 10001, msg: 'Request parameter error.' };
+          return E.requestParam;
       }
     }
     a.usedLinkIds[st.category].add(parsed.clientOrderId);
@@ -1484,10 +1343,10 @@ class BybitVenue {
     const { st } = t;
     const orderId = typeof p['orderId'] === 'string' ? p['orderId'] : '';
     const link = typeof p['orderLinkId'] === 'string' ? p['orderLinkId'] : '';
-    if (orderId === '' && link === '') return { code: 10001, msg: 'params error: orderId or orderLinkId is required' };
+    if (orderId === '' && link === '') return E.idRequired;
     const core = orderId !== '' ? this.coreId(st, orderId) : undefined;
     if (orderId !== '' && core === undefined) {
-      return st.category === 'spot' ? { code: 170213, msg: 'Order does not exist.' } : { code: 110001, msg: 'order not exists or too late to cancel' };
+      return orderNotFound(st.category, 'cancel');
     }
     this.cancelling = 'CancelByUser';
     let r;
@@ -1497,21 +1356,21 @@ class BybitVenue {
       this.cancelling = undefined;
     }
     if (!r.ok) {
-      return st.category === 'spot' ? { code: 170213, msg: 'Order does not exist.' } : { code: 110001, msg: 'order not exists or too late to cancel' };
+      return orderNotFound(st.category, 'cancel');
     }
     return { orderId: this.extId(st, r.order.orderId), orderLinkId: linkIdOut(r.order.clientOrderId) };
   }
 
-  private cancelAll(apiKey: string, p: Record<string, unknown>): { code: number; msg: string; result: string } {
+  private cancelAll(apiKey: string, p: Record<string, unknown>): EpResult {
     const category = p['category'];
-    if (!isCategory(category)) return { code: 10001, msg: 'Illegal category', result: '{}' };
+    if (!isCategory(category)) return fail(E.illegalCategory);
     const symbol = typeof p['symbol'] === 'string' && p['symbol'] !== '' ? p['symbol'] : undefined;
     const baseCoin = typeof p['baseCoin'] === 'string' && p['baseCoin'] !== '' ? p['baseCoin'] : undefined;
     const settleCoin = typeof p['settleCoin'] === 'string' && p['settleCoin'] !== '' ? p['settleCoin'] : undefined;
     if (category === 'linear' && !symbol && !baseCoin && !settleCoin) {
-      return { code: 10001, msg: 'Missing some parameters that must be filled in, symbol or settleCoin or baseCoin', result: '{}' };
+      return fail(E.missingSymbolOrCoin);
     }
-    if (symbol && !this.sym(category, symbol)) return { code: 10001, msg: 'params error: symbol invalid', result: '{}' };
+    if (symbol && !this.sym(category, symbol)) return fail(E.symbolInvalid);
     const items: string[] = [];
     this.cancelling = 'CancelByUser';
     try {
@@ -1529,18 +1388,18 @@ class BybitVenue {
   }
 
   /** GET /v5/order/history: every order this venue saw for the account (latest state), newest first, bounded */
-  private orderHistory(apiKey: string, p: Record<string, unknown>): { code: number; msg: string; result: string } {
+  private orderHistory(apiKey: string, p: Record<string, unknown>): EpResult {
     const category = p['category'];
-    if (!isCategory(category)) return { code: 10001, msg: 'Illegal category', result: '{}' };
+    if (!isCategory(category)) return fail(E.illegalCategory);
     const symbol = typeof p['symbol'] === 'string' && p['symbol'] !== '' ? p['symbol'] : undefined;
     const orderId = typeof p['orderId'] === 'string' && p['orderId'] !== '' ? p['orderId'] : undefined;
     const link = typeof p['orderLinkId'] === 'string' && p['orderLinkId'] !== '' ? p['orderLinkId'] : undefined;
-    if (symbol && !this.sym(category, symbol)) return { code: 10001, msg: 'params error: symbol invalid', result: '{}' };
+    if (symbol && !this.sym(category, symbol)) return fail(E.symbolInvalid);
     const limText = p['limit'];
     let limit = 20;
     if (limText !== undefined && limText !== '') {
       const n = typeof limText === 'string' && /^\d+$/.test(limText) ? Number(limText) : NaN;
-      if (!(n >= 1 && n <= 50)) return { code: 10001, msg: 'params error: limit invalid', result: '{}' };
+      if (!(n >= 1 && n <= 50)) return fail(E.limitInvalid);
       limit = n;
     }
     const cur = safeDecode(typeof p['cursor'] === 'string' ? p['cursor'] : '');
@@ -1562,24 +1421,24 @@ class BybitVenue {
     return { code: 0, msg: 'OK', result: `{"list":[${items.join(',')}],"nextPageCursor":"${next}","category":"${category}"}` };
   }
 
-  private openOrders(apiKey: string, p: Record<string, unknown>): { code: number; msg: string; result: string } {
+  private openOrders(apiKey: string, p: Record<string, unknown>): EpResult {
     const category = p['category'];
-    if (!isCategory(category)) return { code: 10001, msg: 'Illegal category', result: '{}' };
+    if (!isCategory(category)) return fail(E.illegalCategory);
     const symbol = typeof p['symbol'] === 'string' && p['symbol'] !== '' ? p['symbol'] : undefined;
     const baseCoin = typeof p['baseCoin'] === 'string' && p['baseCoin'] !== '' ? p['baseCoin'] : undefined;
     const settleCoin = typeof p['settleCoin'] === 'string' && p['settleCoin'] !== '' ? p['settleCoin'] : undefined;
     const orderId = typeof p['orderId'] === 'string' && p['orderId'] !== '' ? p['orderId'] : undefined;
     const link = typeof p['orderLinkId'] === 'string' && p['orderLinkId'] !== '' ? p['orderLinkId'] : undefined;
     if (category === 'linear' && !symbol && !baseCoin && !settleCoin && !orderId && !link) {
-      return { code: 10001, msg: 'Missing some parameters that must be filled in, symbol or settleCoin or baseCoin', result: '{}' };
+      return fail(E.missingSymbolOrCoin);
     }
-    if (symbol && !this.sym(category, symbol)) return { code: 10001, msg: 'params error: symbol invalid', result: '{}' };
+    if (symbol && !this.sym(category, symbol)) return fail(E.symbolInvalid);
     const openOnly = p['openOnly'] === '1' || p['openOnly'] === '2' ? 1 : 0;
     const limText = p['limit'];
     let limit = 20;
     if (limText !== undefined && limText !== '') {
       const n = typeof limText === 'string' && /^\d+$/.test(limText) ? Number(limText) : NaN;
-      if (!(n >= 1 && n <= 50)) return { code: 10001, msg: 'params error: limit invalid', result: '{}' };
+      if (!(n >= 1 && n <= 50)) return fail(E.limitInvalid);
       limit = n;
     }
     const cursor = typeof p['cursor'] === 'string' ? p['cursor'] : '';
@@ -1625,9 +1484,9 @@ class BybitVenue {
     return { code: 0, msg: 'OK', result: `{"list":[${items.join(',')}],"nextPageCursor":"${next}","category":"${category}"}` };
   }
 
-  private positions(apiKey: string, p: Record<string, unknown>): { code: number; msg: string; result: string } {
+  private positions(apiKey: string, p: Record<string, unknown>): EpResult {
     const category = p['category'];
-    if (category !== 'linear') return { code: 10001, msg: 'Illegal category', result: '{}' };
+    if (category !== 'linear') return fail(E.illegalCategory);
     const symbol = typeof p['symbol'] === 'string' && p['symbol'] !== '' ? p['symbol'] : undefined;
     const settleCoin = typeof p['settleCoin'] === 'string' && p['settleCoin'] !== '' ? p['settleCoin'] : undefined;
     if (!symbol && !settleCoin) return { code: 10001, msg: 'Missing some parameters that must be filled in, symbol or settleCoin', result: '{}' };
@@ -1643,11 +1502,11 @@ class BybitVenue {
         if (pos && pos.sizeLots !== 0) items.push(this.positionJson(apiKey, st, false));
       }
     }
-    if (symbol && items.length === 0) return { code: 10001, msg: 'params error: symbol invalid', result: '{}' };
+    if (symbol && items.length === 0) return fail(E.symbolInvalid);
     return { code: 0, msg: 'OK', result: `{"list":[${items.join(',')}],"nextPageCursor":"","category":"linear"}` };
   }
 
-  private wallet(apiKey: string, p: Record<string, unknown>): { code: number; msg: string; result: string } {
+  private wallet(apiKey: string, p: Record<string, unknown>): EpResult {
     const t = p['accountType'];
     if (t !== 'UNIFIED') return { code: 10001, msg: 'accountType only support UNIFIED.', result: '{}' };
     const coin = typeof p['coin'] === 'string' && p['coin'] !== '' ? new Set(p['coin'].split(',')) : undefined;
@@ -1661,9 +1520,9 @@ class BybitVenue {
    * The cursor is stable under new executions (it names the last execution returned, not an offset), so a client
    * backfilling after a gap neither skips nor repeats items; `execId` equals the private `execution` push's.
    */
-  private executions(apiKey: string, p: Record<string, unknown>): { code: number; msg: string; result: string } {
+  private executions(apiKey: string, p: Record<string, unknown>): EpResult {
     const category = p['category'];
-    if (!isCategory(category)) return { code: 10001, msg: 'Illegal category', result: '{}' };
+    if (!isCategory(category)) return fail(E.illegalCategory);
     const str = (k: string): string | undefined => (typeof p[k] === 'string' && p[k] !== '' ? (p[k] as string) : undefined);
     const symbol = str('symbol');
     const orderId = str('orderId');
@@ -1674,7 +1533,7 @@ class BybitVenue {
     let limit = 50;
     if (limText !== undefined && limText !== '') {
       const n = typeof limText === 'string' && /^\d+$/.test(limText) ? Number(limText) : NaN;
-      if (!(n >= 1 && n <= 100)) return { code: 10001, msg: 'params error: limit invalid', result: '{}' };
+      if (!(n >= 1 && n <= 100)) return fail(E.limitInvalid);
       limit = n;
     }
     const ms = (k: string): number | undefined | null => {
@@ -1749,7 +1608,7 @@ class BybitVenue {
           apiKey: undefined,
           reqIds: kind === 'trade' ? new Set() : undefined,
           closed: false,
-          maxIdleMs: kind === 'public' ? 0 : this.parseMaxActiveTime(req.getQuery('max_active_time') ?? ''),
+          maxIdleMs: kind === 'public' ? 0 : parseMaxActiveTime(req.getQuery('max_active_time') ?? '', this.opts.minMaxActiveTimeSec ?? 30),
           lastRecvMs: Date.now(),
         };
         res.upgrade(
@@ -1780,16 +1639,6 @@ class BybitVenue {
     this.app.ws('/v5/public/linear', mk('public', 'linear'));
     this.app.ws('/v5/private', mk('private', undefined));
     this.app.ws('/v5/trade', mk('trade', undefined));
-  }
-
-  /** "30s".."600s" or "1m".."10m" (Bybit's range); anything else: off */
-  private parseMaxActiveTime(text: string): number {
-    const m = /^(\d+)(s|m)$/.exec(text);
-    if (!m) return 0;
-    const sec = Number(m[1]) * (m[2] === 'm' ? 60 : 1);
-    const min = this.opts.minMaxActiveTimeSec ?? 30;
-    if (sec < min || sec > 600) return 0;
-    return sec * 1000;
   }
 
   private sweepIdle(): void {
@@ -1824,11 +1673,6 @@ class BybitVenue {
     }
   }
 
-  private sendWs(ws: Ws, text: string): void {
-    if (ws.getUserData().closed) return;
-    ws.send(text, false, false);
-  }
-
   // ---- public
 
   private onPublicMessage(ws: Ws, text: string): void {
@@ -1840,27 +1684,27 @@ class BybitVenue {
       if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
       m = v as Record<string, unknown>;
     } catch {
-      this.sendWs(ws, this.publicAck(cat, d.connId, false, 'error:json unmarshal failed', undefined, ''));
+      sendWs(ws, this.publicAck(cat, d.connId, false, 'error:json unmarshal failed', undefined, ''));
       return;
     }
     const op = m['op'];
     const reqId = typeof m['req_id'] === 'string' ? m['req_id'] : undefined;
     if (op === 'ping') {
       const rq = reqId !== undefined ? `"req_id":${q(reqId)},` : cat === 'linear' ? '"req_id":"",' : '';
-      this.sendWs(ws, `{"success":true,"ret_msg":"pong","conn_id":"${d.connId}",${rq}"op":"ping"}`);
+      sendWs(ws, `{"success":true,"ret_msg":"pong","conn_id":"${d.connId}",${rq}"op":"ping"}`);
       return;
     }
     if (op !== 'subscribe' && op !== 'unsubscribe') {
-      this.sendWs(ws, this.publicAck(cat, d.connId, false, `error:handler not found,op:${String(op)}`, reqId, typeof op === 'string' ? op : ''));
+      sendWs(ws, this.publicAck(cat, d.connId, false, `error:handler not found,op:${String(op)}`, reqId, typeof op === 'string' ? op : ''));
       return;
     }
     const args = m['args'];
     if (!Array.isArray(args) || args.length === 0 || !args.every((x) => typeof x === 'string')) {
-      this.sendWs(ws, this.publicAck(cat, d.connId, false, 'error:args invalid', reqId, op));
+      sendWs(ws, this.publicAck(cat, d.connId, false, 'error:args invalid', reqId, op));
       return;
     }
     if (cat === 'spot' && args.length > 10) {
-      this.sendWs(ws, this.publicAck(cat, d.connId, false, 'args size >10', reqId, op));
+      sendWs(ws, this.publicAck(cat, d.connId, false, 'args size >10', reqId, op));
       return;
     }
     const topics = [...new Set(args as string[])];
@@ -1868,19 +1712,19 @@ class BybitVenue {
     for (const t of topics) if (!this.parseTopic(cat, t)) bad.push(t);
     if (bad.length > 0) {
       const msg = bad.map((t) => (this.topicKnownShape(t) ? `Invalid symbol :[${t}]` : `error:handler not found,topic:${t}`)).join(',');
-      this.sendWs(ws, this.publicAck(cat, d.connId, false, msg, reqId, op));
+      sendWs(ws, this.publicAck(cat, d.connId, false, msg, reqId, op));
       return;
     }
     if (op === 'subscribe') {
       const dup = topics.filter((t) => d.topics.has(t));
       if (dup.length > 0) {
-        this.sendWs(ws, this.publicAck(cat, d.connId, false, `error:already subscribed,topic:${dup.join(',')}`, reqId, op));
+        sendWs(ws, this.publicAck(cat, d.connId, false, `error:already subscribed,topic:${dup.join(',')}`, reqId, op));
         return;
       }
-      this.sendWs(ws, this.publicAck(cat, d.connId, true, cat === 'spot' ? 'subscribe' : '', reqId, op));
+      sendWs(ws, this.publicAck(cat, d.connId, true, cat === 'spot' ? 'subscribe' : '', reqId, op));
       for (const t of topics) this.subscribeTopic(ws, cat, t);
     } else {
-      this.sendWs(ws, this.publicAck(cat, d.connId, true, cat === 'spot' ? 'unsubscribe' : '', reqId, op));
+      sendWs(ws, this.publicAck(cat, d.connId, true, cat === 'spot' ? 'unsubscribe' : '', reqId, op));
       for (const t of topics) {
         if (!d.topics.has(t)) continue;
         d.topics.delete(t);
@@ -1939,7 +1783,7 @@ class BybitVenue {
         if (pending !== undefined) this.app.publish(tk.key, pending, false, false);
       }
       tk.subscribers++;
-      this.sendWs(ws, tk.snapshotFrame(ts, cs, this.nextFundingTime(ts)));
+      sendWs(ws, tk.snapshotFrame(ts, cs, this.nextFundingTime(ts)));
       ws.subscribe(tk.key);
       return;
     }
@@ -1947,7 +1791,7 @@ class BybitVenue {
     this.activate(p.st, feed);
     feed.subscribers++;
     // snapshot first (the current published window, carrying the current u), then the topic's deltas
-    this.sendWs(ws, feed.snapshotFrame(this.ctx.nowMs(p.st.market)));
+    sendWs(ws, feed.snapshotFrame(this.ctx.nowMs(p.st.market)));
     ws.subscribe(feed.key);
   }
 
@@ -1967,21 +1811,6 @@ class BybitVenue {
     if (feed.subscribers === 0 && !feed.pinned) feed.active = false;
   }
 
-  // ---- WS auth (private and trade)
-
-  private wsAuth(args: unknown): { ok: true; apiKey: string } | { ok: false; code: number; msg: string } {
-    if (!Array.isArray(args) || args.length !== 3) return { ok: false, code: 10001, msg: 'Params Error' };
-    const [key, expiresIn, sig] = args as unknown[];
-    if (typeof key !== 'string' || typeof sig !== 'string') return { ok: false, code: 10001, msg: 'Params Error' };
-    const expires = typeof expiresIn === 'number' ? expiresIn : typeof expiresIn === 'string' && /^\d+$/.test(expiresIn) ? Number(expiresIn) : NaN;
-    if (!Number.isFinite(expires)) return { ok: false, code: 10001, msg: 'Params Error' };
-    if (key !== this.ctx.credentials.apiKey || !this.ctx.account(key)) return { ok: false, code: 10003, msg: 'API key is invalid.' };
-    if (expires <= this.ctx.nowMs('bybitLinear')) return { ok: false, code: 10001, msg: 'Params Error' };
-    const expected = hmacHex(this.ctx.credentials.apiSecret, 'GET/realtime' + String(expiresIn));
-    if (!signatureMatches(expected, sig)) return { ok: false, code: 10004, msg: 'Invalid sign' };
-    return { ok: true, apiKey: key };
-  }
-
   // ---- private
 
   private onPrivateMessage(ws: Ws, text: string): void {
@@ -1992,62 +1821,62 @@ class BybitVenue {
       if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
       m = v as Record<string, unknown>;
     } catch {
-      this.sendWs(ws, `{"success":false,"ret_msg":"error:json unmarshal failed","op":"","conn_id":"${d.connId}"}`);
+      sendWs(ws, `{"success":false,"ret_msg":"error:json unmarshal failed","op":"","conn_id":"${d.connId}"}`);
       return;
     }
     const op = m['op'];
     const reqId = typeof m['req_id'] === 'string' ? m['req_id'] : undefined;
     const rq = reqId !== undefined ? `"req_id":${q(reqId)},` : '';
     if (op === 'ping') {
-      this.sendWs(ws, `{"req_id":${q(reqId ?? '')},"op":"pong","args":["${this.ctx.nowMs('bybitLinear')}"],"conn_id":"${d.connId}"}`);
+      sendWs(ws, `{"req_id":${q(reqId ?? '')},"op":"pong","args":["${this.ctx.nowMs('bybitLinear')}"],"conn_id":"${d.connId}"}`);
       return;
     }
     if (op === 'auth') {
       if (d.apiKey) {
-        this.sendWs(ws, `{${rq}"success":false,"ret_msg":"Repeat auth","op":"auth","conn_id":"${d.connId}"}`);
+        sendWs(ws, `{${rq}"success":false,"ret_msg":"Repeat auth","op":"auth","conn_id":"${d.connId}"}`);
         return;
       }
-      const r = this.wsAuth(m['args']);
+      const r = wsAuth(this.ctx, m['args']);
       if (!r.ok) {
-        this.sendWs(ws, `{${rq}"success":false,"ret_msg":${q(r.msg)},"op":"auth","conn_id":"${d.connId}"}`);
+        sendWs(ws, `{${rq}"success":false,"ret_msg":${q(r.msg)},"op":"auth","conn_id":"${d.connId}"}`);
         return;
       }
       d.apiKey = r.apiKey;
       this.acct(r.apiKey).conns.add(ws);
-      this.sendWs(ws, `{${rq}"success":true,"ret_msg":"","op":"auth","conn_id":"${d.connId}"}`);
+      sendWs(ws, `{${rq}"success":true,"ret_msg":"","op":"auth","conn_id":"${d.connId}"}`);
       return;
     }
     if (op === 'subscribe' || op === 'unsubscribe') {
       if (!d.apiKey) {
-        this.sendWs(ws, `{${rq}"success":false,"ret_msg":"Request not authorized","op":${q(op)},"conn_id":"${d.connId}"}`);
+        sendWs(ws, `{${rq}"success":false,"ret_msg":"Request not authorized","op":${q(op)},"conn_id":"${d.connId}"}`);
         return;
       }
       const args = m['args'];
       if (!Array.isArray(args) || args.length === 0 || !args.every((x) => typeof x === 'string')) {
-        this.sendWs(ws, `{${rq}"success":false,"ret_msg":"error:args invalid","op":${q(op)},"conn_id":"${d.connId}"}`);
+        sendWs(ws, `{${rq}"success":false,"ret_msg":"error:args invalid","op":${q(op)},"conn_id":"${d.connId}"}`);
         return;
       }
       const topics = args as string[];
       const bad = topics.filter((t) => !PRIVATE_TOPICS.has(t));
       if (bad.length > 0) {
-        this.sendWs(ws, `{${rq}"success":false,"ret_msg":${q(`error:handler not found,topic:${bad.join(',')}`)},"op":${q(op)},"conn_id":"${d.connId}"}`);
+        sendWs(ws, `{${rq}"success":false,"ret_msg":${q(`error:handler not found,topic:${bad.join(',')}`)},"op":${q(op)},"conn_id":"${d.connId}"}`);
         return;
       }
       const allInOne = topics.some((t) => ALL_IN_ONE.has(t));
       const categorised = topics.some((t) => !ALL_IN_ONE.has(t) && t !== 'wallet' && !t.startsWith('dcp') && t !== 'greeks');
       if (allInOne && categorised) {
-        this.sendWs(ws, `{${rq}"success":false,"ret_msg":"error:all-in-one topics and categorised topics cannot be mixed","op":${q(op)},"conn_id":"${d.connId}"}`);
+        sendWs(ws, `{${rq}"success":false,"ret_msg":"error:all-in-one topics and categorised topics cannot be mixed","op":${q(op)},"conn_id":"${d.connId}"}`);
         return;
       }
       for (const t of topics) {
         if (op === 'subscribe') d.topics.add(t);
         else d.topics.delete(t);
       }
-      this.sendWs(ws, `{${rq}"success":true,"ret_msg":"","op":${q(op)},"conn_id":"${d.connId}"}`);
+      sendWs(ws, `{${rq}"success":true,"ret_msg":"","op":${q(op)},"conn_id":"${d.connId}"}`);
       if (topics.some((t) => t.startsWith('dcp'))) this.dcpCheck(this.acct(d.apiKey), new Set(topics));
       return;
     }
-    this.sendWs(ws, `{${rq}"success":false,"ret_msg":${q(`error:handler not found,op:${String(op)}`)},"op":${q(typeof op === 'string' ? op : '')},"conn_id":"${d.connId}"}`);
+    sendWs(ws, `{${rq}"success":false,"ret_msg":${q(`error:handler not found,op:${String(op)}`)},"op":${q(typeof op === 'string' ? op : '')},"conn_id":"${d.connId}"}`);
   }
 
   // ---- trade
@@ -2056,7 +1885,7 @@ class BybitVenue {
     const d = ws.getUserData();
     const rq = reqId !== undefined ? `"reqId":${q(reqId)},` : '';
     const hdr = header !== undefined ? `,"header":${header}` : '';
-    this.sendWs(ws, `{${rq}"retCode":${code},"retMsg":${q(msg)},"op":${q(op)},"data":${data},"retExtInfo":${ext}${hdr},"connId":"${d.connId}"}`);
+    sendWs(ws, `{${rq}"retCode":${code},"retMsg":${q(msg)},"op":${q(op)},"data":${data},"retExtInfo":${ext}${hdr},"connId":"${d.connId}"}`);
   }
 
   private onTradeMessage(ws: Ws, text: string): void {
@@ -2067,7 +1896,7 @@ class BybitVenue {
       if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
       m = v as Record<string, unknown>;
     } catch {
-      this.sendWs(ws, `{"retCode":10001,"retMsg":"Request parameter error.","op":"","connId":"${d.connId}"}`);
+      sendWs(ws, `{"retCode":10001,"retMsg":"Request parameter error.","op":"","connId":"${d.connId}"}`);
       return;
     }
     const op = typeof m['op'] === 'string' ? m['op'] : '';
@@ -2075,30 +1904,30 @@ class BybitVenue {
     const reqId = typeof reqIdRaw === 'string' ? reqIdRaw : undefined;
     const rq = reqId !== undefined ? `"reqId":${q(reqId)},` : '';
     if (op === 'ping') {
-      this.sendWs(ws, `{${rq}"retCode":0,"retMsg":"OK","op":"pong","data":["${this.ctx.nowMs('bybitLinear')}"],"connId":"${d.connId}"}`);
+      sendWs(ws, `{${rq}"retCode":0,"retMsg":"OK","op":"pong","data":["${this.ctx.nowMs('bybitLinear')}"],"connId":"${d.connId}"}`);
       return;
     }
     if (op === 'auth') {
       if (d.apiKey) {
-        this.sendWs(ws, `{${rq}"retCode":20001,"retMsg":"Repeat auth","op":"auth","connId":"${d.connId}"}`);
+        sendWs(ws, `{${rq}"retCode":20001,"retMsg":"Repeat auth","op":"auth","connId":"${d.connId}"}`);
         return;
       }
-      const r = this.wsAuth(m['args']);
+      const r = wsAuth(this.ctx, m['args']);
       if (!r.ok) {
-        this.sendWs(ws, `{${rq}"retCode":${r.code},"retMsg":${q(r.msg)},"op":"auth","connId":"${d.connId}"}`);
+        sendWs(ws, `{${rq}"retCode":${r.code},"retMsg":${q(r.msg)},"op":"auth","connId":"${d.connId}"}`);
         return;
       }
       d.apiKey = r.apiKey;
-      this.sendWs(ws, `{${rq}"retCode":0,"retMsg":"OK","op":"auth","connId":"${d.connId}"}`);
+      sendWs(ws, `{${rq}"retCode":0,"retMsg":"OK","op":"auth","connId":"${d.connId}"}`);
       return;
     }
     const ep = TRADE_OPS.get(op);
     if (ep === undefined) {
-      this.sendWs(ws, `{${rq}"retCode":10404,"retMsg":${q(`op type is not found: ${op}`)},"op":${q(op)},"connId":"${d.connId}"}`);
+      sendWs(ws, `{${rq}"retCode":10404,"retMsg":${q(`op type is not found: ${op}`)},"op":${q(op)},"connId":"${d.connId}"}`);
       return;
     }
     if (this.tradeServiceRestarting()) {
-      this.sendWs(
+      sendWs(
         ws,
         `{${rq}"retCode":10019,"retMsg":"ws trade service is restarting, do not accept new request, but the request in the process is not affected. You can build new connection to be routed to normal service","op":${q(op)},"connId":"${d.connId}"}`,
       );
@@ -2106,7 +1935,7 @@ class BybitVenue {
       return;
     }
     if (!d.apiKey) {
-      this.sendWs(ws, `{${rq}"retCode":10003,"retMsg":"Not authorized","op":${q(op)},"connId":"${d.connId}"}`);
+      sendWs(ws, `{${rq}"retCode":10003,"retMsg":"Not authorized","op":${q(op)},"connId":"${d.connId}"}`);
       return;
     }
     if (reqId !== undefined) {
@@ -2136,36 +1965,29 @@ class BybitVenue {
     }
     const market = marketOf(category);
     const now = this.ctx.nowMs(market);
-    const tsText = h ? h['X-BAPI-TIMESTAMP'] : undefined;
-    const rwText = h ? (h['X-BAPI-RECV-WINDOW'] ?? '5000') : '5000';
-    const ts = typeof tsText === 'string' && /^\d{1,16}$/.test(tsText) ? Number(tsText) : typeof tsText === 'number' ? tsText : NaN;
-    const rw = typeof rwText === 'string' && /^\d{1,9}$/.test(rwText) ? Number(rwText) : typeof rwText === 'number' ? rwText : NaN;
-    if (!Number.isFinite(ts) || !Number.isFinite(rw)) {
-      this.tradeReply(ws, reqId, 10001, 'params error: X-BAPI-TIMESTAMP is required', op, '{}');
-      return;
-    }
-    if (!inRecvWindow(ts, rw, now)) {
-      this.tradeReply(ws, reqId, 10002, `invalid request, please check your server timestamp or recv_window param. req_timestamp[${ts}],server_timestamp[${now}],recv_window[${rw}]`, op, '{}');
+    const bad = checkTradeHeader(h, now);
+    if (bad) {
+      this.tradeReply(ws, reqId, bad.code, bad.msg, op, '{}');
       return;
     }
     const apiKey = d.apiKey;
-    const rl = this.rateLimit(apiKey, ep, category, now, batchWeight(ep, arg));
+    const rl = this.limits.hit(apiKey, ep, category, now, batchWeight(ep, arg));
     const hdr = (): string =>
       `{"X-Bapi-Limit":"${rl.limit}","X-Bapi-Limit-Status":"${Math.max(0, rl.limit - rl.used)}","X-Bapi-Limit-Reset-Timestamp":"${rl.verdict === 'ok' ? now : rl.resetAtMs}","Traceid":"${traceId()}","Timenow":"${this.ctx.nowMs(market)}"}`;
     if (rl.verdict !== 'ok') {
-      this.tradeReply(ws, reqId, 10006, 'Too many visits!', op, '{}', hdr());
+      this.tradeReply(ws, reqId, E.tooManyVisits.code, E.tooManyVisits.msg, op, '{}', hdr());
       return;
     }
     const lat = this.ctx.peekFault(market, 'latencyMs')?.ms ?? 0;
     const run = (): void => {
       if (d.closed) return;
       if (ep === 'createBatch' || ep === 'amendBatch' || ep === 'cancelBatch') {
-        let out: { code: number; msg: string; result: string; ext?: string };
+        let out: EpResult;
         try {
           out = this.batch(ep === 'createBatch' ? 'create' : ep === 'amendBatch' ? 'amend' : 'cancel', apiKey, arg);
         } catch (e) {
           this.ctx.log.error({ err: e, op }, 'bybit sim: trade request failed');
-          out = { code: 10016, msg: 'Internal System Error.', result: '{}' };
+          out = fail(E.internal);
         }
         this.tradeReply(ws, reqId, out.code, out.msg, op, out.result, hdr(), out.ext);
         return;
@@ -2175,7 +1997,7 @@ class BybitVenue {
         r = ep === 'create' ? this.createOrder(apiKey, arg) : ep === 'amend' ? this.amendOrder(apiKey, arg) : this.cancelOrder(apiKey, arg);
       } catch (e) {
         this.ctx.log.error({ err: e, op }, 'bybit sim: trade request failed');
-        r = { code: 10016, msg: 'Internal System Error.' };
+        r = E.internal;
       }
       if ('code' in r) this.tradeReply(ws, reqId, r.code, r.msg, op, '{}', hdr());
       else this.tradeReply(ws, reqId, 0, 'OK', op, `{"orderId":${q(r.orderId)},"orderLinkId":${q(r.orderLinkId)}}`, hdr());
@@ -2185,8 +2007,6 @@ class BybitVenue {
   }
 }
 
-type UpgradeContext = Parameters<NonNullable<WebSocketBehavior<ConnData>['upgrade']>>[2];
-
 const TRADE_OPS = new Map<string, Endpoint>([
   ['order.create', 'create'],
   ['order.amend', 'amend'],
@@ -2195,30 +2015,6 @@ const TRADE_OPS = new Map<string, Endpoint>([
   ['order.amend-batch', 'amendBatch'],
   ['order.cancel-batch', 'cancelBatch'],
 ]);
-
-const ORDER_EPS: ReadonlySet<string> = new Set(['create', 'cancel', 'cancelAll', 'amend', 'createBatch', 'amendBatch', 'cancelBatch']);
-
-/** batch requests weigh as many orders as they carry (Bybit: "batch limit counts orders") */
-function batchWeight(ep: Endpoint, p: Record<string, unknown>): number {
-  if (ep !== 'createBatch' && ep !== 'amendBatch' && ep !== 'cancelBatch') return 1;
-  const r = p['request'];
-  return Array.isArray(r) && r.length > 0 ? r.length : 1;
-}
-
-type Endpoint =
-  | 'tickers'
-  | 'recentTrade'
-  | 'kline'
-  | 'systemStatus'
-  | 'coinInfo'
-  | 'queryApi'
-  | 'accountInfo'
-  | 'feeRate'
-  | 'setLeverage'
-  | 'setMarginMode'
-  | 'dcpInfo'
-  | 'setDcp'
-  | 'time' | 'instruments' | 'orderbook' | 'create' | 'cancel' | 'cancelAll' | 'amend' | 'createBatch' | 'amendBatch' | 'cancelBatch' | 'history' | 'realtime' | 'positions' | 'wallet' | 'executions';
 
 const ALL_IN_ONE = new Set(['order', 'execution', 'execution.fast', 'position']);
 const PRIVATE_TOPICS = new Set([
