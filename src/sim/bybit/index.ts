@@ -14,114 +14,22 @@
 export type { BybitRateLimits, BybitVenueHandle, BybitVenueOptions, DcpProduct } from './options.js';
 export { DEFAULT_RATE_LIMITS } from './options.js';
 
-import type {
-  SimBook,
-  SimBookListener,
-  SimContext,
-  SimFault,
-  SimFill,
-  SimLevelChange,
-  SimMarketId,
-  SimOrder,
-  SimPublicTrade,
-  SimVenueEndpoints,
-  SimVenueFactory,
-} from '../core/types.js';
-
+import type { SimBookListener, SimContext, SimFault, SimFill, SimLevelChange, SimMarketId, SimOrder, SimPublicTrade, SimVenueEndpoints, SimVenueFactory } from '../core/types.js';
 import { uws, type HttpRequest, type HttpResponse, type TemplatedApp, type WebSocketBehavior } from '../../util/uws.js';
-import {
-  afterDelay,
-  baseUrl,
-  BodyTooLargeError,
-  closeListen,
-  guardAbort,
-  listen,
-  parseQuery,
-  readBody,
-  requestInfo,
-  send,
-  type Listening,
-  type RequestInfo,
-} from '../core/http.js';
-import {
-  CATEGORIES,
-  parseDec as parseDecimal,
-  envelope,
-  InstrumentFmt,
-  isCategory,
-  makeConnIdPrefix,
-  marketOf,
-  q,
-  traceId,
-  type Category,
-} from './common.js';
+import { afterDelay, baseUrl, BodyTooLargeError, closeListen, guardAbort, listen, parseQuery, readBody, requestInfo, send, type Listening, type RequestInfo } from '../core/http.js';
+import { CATEGORIES, parseDec as parseDecimal, envelope, InstrumentFmt, isCategory, marketOf, q, safeDecode, traceId, type Category } from './common.js';
 import { accountInfoJson, apiKeyInfoJson, coinInfoJson, klineIntervalMs, MarketHistory } from './market.js';
 import { BASE_INTERVAL_MS, DEPTHS, DepthFeed, levelsJson, SEQ_BASE, TickerFeed, TradeFeed, type Depth } from './feeds.js';
 import { checkRestAuth, checkTradeHeader, wsAuth } from './auth.js';
 import { parseMaxActiveTime, sendWs, type ConnData, type UpgradeContext, type Ws, type WsKind } from './conn.js';
 import { E, errorBody, fail, insufficientBalance, orderNotFound, type BybitError, type EpResult } from './errors.js';
-import { batchWeight, Limits, ORDER_EPS, type Endpoint } from './limits.js';
-import type { BybitVenueHandle, BybitVenueOptions, DcpProduct } from './options.js';
-import {
-  executionItemJson,
-  fastExecutionItemJson,
-  FEE_RATE,
-  GENERATED_LINK_PREFIX,
-  isOpen,
-  linkIdOut,
-  orderItemJson,
-  parseCreate,
-  type ExecInfo,
-  type OrderExtra,
-} from './orders.js';
-
-/** the private topic that arms DCP for a product, and the sim category it cancels (none for options) */
-const DCP_TOPIC: Record<DcpProduct, string> = { DERIVATIVES: 'dcp.future', SPOT: 'dcp.spot', OPTIONS: 'dcp.option' };
-const DCP_CATEGORY: Record<DcpProduct, Category | undefined> = { DERIVATIVES: 'linear', SPOT: 'spot', OPTIONS: undefined };
-const DCP_PRODUCTS: readonly DcpProduct[] = ['SPOT', 'DERIVATIVES', 'OPTIONS'];
-
-// ------------------------------------------------------------------------------------------------ state
-
-interface AcctState {
-  /** orderLinkIds ever used (110072 even after the order closed), per category */
-  usedLinkIds: Record<Category, Set<string>>;
-  /** recent orders by orderId (latest state), for openOnly=1 and order pushes */
-  recent: Map<string, { category: Category; symbol: string; order: SimOrder }>;
-  extras: Map<string, OrderExtra>;
-  /** recent executions, newest last; `n` increases by one per execution of the account (the list cursor) */
-  execs: Array<{ n: number; category: Category; symbol: string; orderId: string; link: string; time: number; json: string }>;
-  execN: number;
-  conns: Set<Ws>;
-  privMsgSeq: number;
-  /** linear leverage per symbol (POST /v5/position/set-leverage; default 10) */
-  leverage: Map<string, string>;
-  /** POST /v5/account/set-margin-mode (GET /v5/account/info shows it) */
-  marginMode: string;
-  marginModeUpdatedMs: number;
-  /** DCP per product: window (s), countdown after the last dcp-subscribed private connection went away, fired count */
-  dcp: Record<DcpProduct, { windowSec: number; timer: NodeJS.Timeout | undefined; started: number; fired: number }>;
-}
-
-const MAX_RECENT = 2000;
-const MAX_EXECS = 5000;
-
-interface SymState {
-  category: Category;
-  market: SimMarketId;
-  symbol: string;
-  book: SimBook;
-  fmt: InstrumentFmt;
-  depthFeeds: Map<Depth, DepthFeed>;
-  trades: TradeFeed;
-  tickers: TickerFeed;
-  /** recent public trades and one-minute candles (REST recent-trade, kline) */
-  hist: MarketHistory;
-  cts: number;
-  listener: SimBookListener;
-}
-
-/** linear order ids: UUID-shaped, the last group is the core's order id (unique per market) */
-const LINEAR_ID_PREFIX = '5f1c0a7e-0000-4000-8000-';
+import { batchWeight, ORDER_EPS, type Endpoint } from './limits.js';
+import type { BybitVenueHandle, BybitVenueOptions } from './options.js';
+import { executionItemJson, fastExecutionItemJson, FEE_RATE, GENERATED_LINK_PREFIX, isOpen, linkIdOut, orderItemJson, parseCreate, type ExecInfo } from './orders.js';
+import { MAX_EXECS, VenueState, type AcctState, type SymState } from './state.js';
+import { linearInstrumentJson, markPrice, nextFundingTime, positionJson, restOrderJson, spotInstrumentJson, walletJson } from './format.js';
+import { Dcp, DCP_PRODUCTS } from './dcp.js';
+import { PublicWs } from './publicws.js';
 
 // ------------------------------------------------------------------------------------------------ factory
 
@@ -136,22 +44,15 @@ class BybitVenue {
   private readonly app: TemplatedApp;
   private readonly ownApp: boolean;
   private listening: Listening | undefined;
-  private readonly syms = new Map<string, SymState>(); // `${category}|${symbol}`
-  private readonly accts = new Map<string, AcctState>();
-  private readonly conns: Record<WsKind, Set<Ws>> = { public: new Set(), private: new Set(), trade: new Set() };
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly intervals: Record<Depth, number>;
-  private readonly limits: Limits;
-  private readonly connPrefix = makeConnIdPrefix();
   private connCounter = 0;
-  private linkCounter = 0;
-  private execCounter = 0;
-  private tradeRestarting = false;
-  private closed = false;
-  private readonly startedMs = Date.now();
   private readonly firstU: number;
   private readonly idleTimeoutSec: number;
   private readonly perBatch: boolean;
+  private readonly s: VenueState;
+  private readonly dcp: Dcp;
+  private readonly pub: PublicWs;
 
   constructor(
     private readonly ctx: SimContext,
@@ -163,11 +64,19 @@ class BybitVenue {
     const iv = {} as Record<Depth, number>;
     for (const d of DEPTHS) iv[d] = opts.intervalsMs?.[d] ?? (scale > 0 ? Math.max(1, Math.round(BASE_INTERVAL_MS[d] * scale)) : 1);
     this.intervals = iv;
-    this.limits = new Limits(opts.rateLimits);
     this.firstU = opts.firstUpdateId ?? 1_000_000;
     this.idleTimeoutSec = opts.idleTimeoutSec ?? 600;
     this.perBatch = ctx.depthIntervalMs === 0 && opts.intervalsMs === undefined;
+    this.s = new VenueState(ctx, opts, this.app);
+    this.dcp = new Dcp(this.s);
+    this.pub = new PublicWs(this.s);
   }
+
+  private linkCounter = 0;
+
+  private execCounter = 0;
+
+  private tradeRestarting = false;
 
   async start(): Promise<BybitVenueHandle> {
     this.wireBooks();
@@ -182,13 +91,13 @@ class BybitVenue {
   private startTimers(): void {
     for (const d of DEPTHS) {
       const ms = this.intervals[d];
-      this.timers.push(setInterval(() => this.flushDepth(d), ms));
+      this.timers.push(setInterval(() => this.pub.flushDepth(d), ms));
     }
     // tickers: linear 100 ms, spot 50 ms (scaled like the books)
     const scale = this.ctx.depthIntervalMs > 0 ? this.ctx.depthIntervalMs / 100 : 0.01;
     for (const cat of CATEGORIES) {
       const ms = Math.max(1, Math.round((cat === 'linear' ? 100 : 50) * scale));
-      this.timers.push(setInterval(() => this.flushTickers(cat), ms));
+      this.timers.push(setInterval(() => this.pub.flushTickers(cat), ms));
     }
   }
 
@@ -211,34 +120,34 @@ class BybitVenue {
     return {
       endpoints,
       close: () => this.close(),
-      pushSnapshot: (c, s, d) => this.pushSnapshot(c, s, d),
-      restartOrderbook: (c, s) => this.restartOrderbook(c, s),
+      pushSnapshot: (c, s, d) => this.pub.pushSnapshot(c, s, d),
+      restartOrderbook: (c, s) => this.pub.restartOrderbook(c, s),
       setTradeServiceRestarting: (on) => {
         this.tradeRestarting = on;
       },
-      topicUpdateId: (c, s, d) => this.syms.get(`${c}|${s}`)?.depthFeeds.get(d)?.u,
-      connectionCount: (k) => this.conns[k].size,
+      topicUpdateId: (c, s, d) => this.s.syms.get(`${c}|${s}`)?.depthFeeds.get(d)?.u,
+      connectionCount: (k) => this.s.conns[k].size,
       dcpState: (apiKey, product) => {
-        const dc = this.acct(apiKey).dcp[product];
-        return { windowSec: dc.windowSec, armed: this.dcpArmed(this.acct(apiKey), product), pending: dc.timer !== undefined, started: dc.started, fired: dc.fired };
+        const dc = this.s.acct(apiKey).dcp[product];
+        return { windowSec: dc.windowSec, armed: this.dcp.armed(this.s.acct(apiKey), product), pending: dc.timer !== undefined, started: dc.started, fired: dc.fired };
       },
     };
   }
 
   private async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.s.closed) return;
+    this.s.closed = true;
     for (const t of this.timers) clearInterval(t);
-    for (const a of this.accts.values()) {
+    for (const a of this.s.accts.values()) {
       for (const p of DCP_PRODUCTS) {
         const dc = a.dcp[p];
         if (dc.timer) clearTimeout(dc.timer);
         dc.timer = undefined;
       }
     }
-    for (const s of this.syms.values()) s.book.removeListener(s.listener);
+    for (const s of this.s.syms.values()) s.book.removeListener(s.listener);
     for (const k of ['public', 'private', 'trade'] as const) {
-      for (const ws of [...this.conns[k]]) {
+      for (const ws of [...this.s.conns[k]]) {
         try {
           ws.close();
         } catch {
@@ -248,8 +157,6 @@ class BybitVenue {
     }
     closeListen(this.listening);
   }
-
-  // ---------------------------------------------------------------------------------------------- books
 
   private wireBooks(): void {
     for (const category of CATEGORIES) {
@@ -280,173 +187,25 @@ class BybitVenue {
           onLevels: (_s: string, _c: readonly SimLevelChange[], _u: number, timeMs: number) => {
             st.cts = timeMs;
             if (this.perBatch) {
-              for (const f of st.depthFeeds.values()) this.flushFeed(st, f);
-              if (st.tickers.subscribers > 0) this.flushTicker(st);
+              for (const f of st.depthFeeds.values()) this.pub.flushFeed(st, f);
+              if (st.tickers.subscribers > 0) this.pub.flushTicker(st);
             }
           },
-          onTrade: (_s: string, t: SimPublicTrade) => this.onTrade(st, t),
+          onTrade: (_s: string, t: SimPublicTrade) => this.pub.onTrade(st, t),
           onOrder: (_s: string, o: SimOrder, f: SimFill | undefined) => this.onOrder(st, o, f),
         };
         book.addListener(st.listener);
-        this.syms.set(`${category}|${symbol}`, st);
+        this.s.syms.set(`${category}|${symbol}`, st);
       }
     }
   }
-
-  /**
-   * Venue order id for a core order id. The core's ids are unique across the books of a market (one allocator per
-   * market), so no symbol index is needed: spot shows the core id itself (19 digits from 1850000000000000000, as
-   * Bybit's), linear a UUID-shaped string whose last group is the core id.
-   */
-  private extId(st: SymState, coreId: string): string {
-    if (st.category === 'linear') return `${LINEAR_ID_PREFIX}${coreId.padStart(12, '0')}`;
-    return coreId;
-  }
-
-  /** core order id of a venue order id (the order may still belong to another symbol: the book lookup decides) */
-  private coreId(st: SymState, ext: string): string | undefined {
-    if (st.category === 'linear') {
-      if (!ext.startsWith(LINEAR_ID_PREFIX)) return undefined;
-      const tail = ext.slice(LINEAR_ID_PREFIX.length);
-      return /^\d{1,30}$/.test(tail) ? BigInt(tail).toString() : undefined;
-    }
-    return /^\d{1,30}$/.test(ext) ? BigInt(ext).toString() : undefined;
-  }
-
-  /** the order as the venue shows it (its venue id) */
-  private ext(st: SymState, o: SimOrder): SimOrder {
-    return { ...o, orderId: this.extId(st, o.orderId) };
-  }
-
-  private sym(category: Category, symbol: string): SymState | undefined {
-    return this.syms.get(`${category}|${symbol}`);
-  }
-
-  private stalled(market: SimMarketId): boolean {
-    return this.ctx.peekFault(market, 'stallStream') !== undefined;
-  }
-
-  /** Take one unit of a counted fault (the core's registry spends one of its `count` per call). */
-  private takeCounted(market: SimMarketId, kind: 'dropDiff' | 'duplicateDiff' | 'malformedFrame', symbol?: string): boolean {
-    return this.ctx.takeFault(market, kind, symbol) !== undefined;
-  }
-
-  private flushDepth(d: Depth): void {
-    for (const st of this.syms.values()) this.flushFeed(st, st.depthFeeds.get(d)!);
-  }
-
-  private flushFeed(st: SymState, feed: DepthFeed): void {
-    if (!feed.active) return;
-    if (this.stalled(st.market)) return;
-    const ts = this.ctx.nowMs(st.market);
-    const frame = feed.next(ts, st.cts);
-    if (frame === undefined) return;
-    if (feed.subscribers === 0) return; // pinned (REST) feed: state advanced, nobody to tell
-    if (feed.depth === 1) this.publishMarket(st, feed.key, frame);
-    else this.publishDelta(st, feed, frame);
-  }
-
-  private publishDelta(st: SymState, feed: DepthFeed, frame: string): void {
-    const m = st.market;
-    if (feed.held !== undefined) {
-      const held = feed.held;
-      feed.held = undefined;
-      this.publishMarket(st, feed.key, frame);
-      this.publishMarket(st, feed.key, held);
-      return;
-    }
-    if (this.takeCounted(m, 'dropDiff', st.symbol)) return;
-    if (this.ctx.takeFault(m, 'reorderDiff', st.symbol)) {
-      feed.held = frame;
-      return;
-    }
-    this.publishMarket(st, feed.key, frame);
-    if (this.takeCounted(m, 'duplicateDiff', st.symbol)) this.publishMarket(st, feed.key, frame);
-  }
-
-  /** every market-stream frame goes through here (malformed / oversized faults) */
-  private publishMarket(st: SymState, key: string, frame: string): void {
-    let out = frame;
-    if (this.takeCounted(st.market, 'malformedFrame')) {
-      out = frame.slice(0, Math.max(1, frame.length >> 1));
-    } else {
-      const big = this.ctx.takeFault(st.market, 'oversizedFrame');
-      if (big) {
-        const bytes = big.bytes ?? 2 * 1024 * 1024;
-        const pad = Math.max(0, bytes - frame.length - 9);
-        out = frame.slice(0, -1) + ',"pad":"' + 'x'.repeat(pad) + '"}';
-      }
-    }
-    this.app.publish(key, out, false, false);
-  }
-
-  private nextFundingTime(now: number): number {
-    const h8 = 8 * 3600_000;
-    return now - (now % h8) + h8;
-  }
-
-  private flushTickers(cat: Category): void {
-    for (const st of this.syms.values()) if (st.category === cat && st.tickers.subscribers > 0) this.flushTicker(st);
-  }
-
-  private flushTicker(st: SymState): void {
-    if (this.stalled(st.market)) return;
-    const ts = this.ctx.nowMs(st.market);
-    const frame = st.tickers.next(ts, SEQ_BASE[st.category] + st.book.updateId, this.nextFundingTime(ts));
-    if (frame !== undefined) this.publishMarket(st, st.tickers.key, frame);
-  }
-
-  private onTrade(st: SymState, t: SimPublicTrade): void {
-    st.tickers.onTrade(t);
-    st.hist.onTrade(t);
-    const tf = st.trades;
-    const frame = tf.frame(t, this.ctx.nowMs(st.market), SEQ_BASE[st.category] + st.book.updateId + 1);
-    if (tf.subscribers === 0 || this.stalled(st.market)) return;
-    this.publishMarket(st, tf.key, frame);
-  }
-
-  private activate(st: SymState, feed: DepthFeed): void {
-    if (feed.active) return;
-    feed.active = true;
-    feed.held = undefined;
-    feed.u++;
-    feed.resync(st.cts);
-    feed.lastSendMs = this.ctx.nowMs(st.market);
-  }
-
-  private pushSnapshot(category: Category, symbol: string, depth?: Depth): void {
-    const st = this.sym(category, symbol);
-    if (!st) return;
-    for (const d of depth ? [depth] : DEPTHS) {
-      const feed = st.depthFeeds.get(d)!;
-      if (!feed.active) continue;
-      feed.u++;
-      feed.resync(st.cts);
-      feed.held = undefined;
-      const ts = this.ctx.nowMs(st.market);
-      feed.lastSendMs = ts;
-      if (feed.subscribers > 0) this.app.publish(feed.key, feed.snapshotFrame(ts), false, false);
-    }
-  }
-
-  private restartOrderbook(category: Category, symbol: string): void {
-    const st = this.sym(category, symbol);
-    if (!st) return;
-    for (const d of DEPTHS) {
-      const feed = st.depthFeeds.get(d)!;
-      feed.u = 0; // pushSnapshot makes it 1
-    }
-    this.pushSnapshot(category, symbol);
-  }
-
-  // ---------------------------------------------------------------------------------------------- faults
 
   private onFault(f: SimFault): void {
     if (f.kind === 'snapshotReset' || f.kind === 'orderbookRestart') {
       const cat: Category = f.market === 'bybitSpot' ? 'spot' : 'linear';
       const sym = f.symbol.toUpperCase();
-      if (f.kind === 'snapshotReset') this.pushSnapshot(cat, sym, f.depth);
-      else this.restartOrderbook(cat, sym);
+      if (f.kind === 'snapshotReset') this.pub.pushSnapshot(cat, sym, f.depth);
+      else this.pub.restartOrderbook(cat, sym);
       return;
     }
     if (f.kind !== 'closeConnections') return;
@@ -455,7 +214,7 @@ class BybitVenue {
     const cat: Category = f.market === 'bybitSpot' ? 'spot' : 'linear';
     const kinds: WsKind[] = which === 'all' ? ['public', 'private', 'trade'] : which === 'market' ? ['public'] : which === 'private' ? ['private'] : ['trade'];
     for (const k of kinds) {
-      for (const ws of [...this.conns[k]]) {
+      for (const ws of [...this.s.conns[k]]) {
         const d = ws.getUserData();
         if (k === 'public' && d.category !== cat) continue;
         try {
@@ -472,71 +231,13 @@ class BybitVenue {
     return this.tradeRestarting || this.ctx.peekFault('bybitLinear', 'tradeServiceRestart') !== undefined || this.ctx.peekFault('bybitSpot', 'tradeServiceRestart') !== undefined;
   }
 
-  // ---------------------------------------------------------------------------------------------- accounts
-
-  private acct(apiKey: string): AcctState {
-    let a = this.accts.get(apiKey);
-    if (!a) {
-      a = {
-        usedLinkIds: { spot: new Set(), linear: new Set() },
-        recent: new Map(),
-        extras: new Map(),
-        execs: [],
-        execN: 0,
-        conns: new Set(),
-        privMsgSeq: 0,
-        leverage: new Map(),
-        marginMode: 'REGULAR_MARGIN',
-        marginModeUpdatedMs: this.startedMs,
-        dcp: {
-          DERIVATIVES: { windowSec: this.opts.dcpDefaultWindowSec ?? 10, timer: undefined, started: 0, fired: 0 },
-          SPOT: { windowSec: this.opts.dcpDefaultWindowSec ?? 10, timer: undefined, started: 0, fired: 0 },
-          OPTIONS: { windowSec: this.opts.dcpDefaultWindowSec ?? 10, timer: undefined, started: 0, fired: 0 },
-        },
-      };
-      this.accts.set(apiKey, a);
-    }
-    return a;
-  }
-
-  private extraFor(a: AcctState, o: SimOrder, st: SymState): OrderExtra {
-    let x = a.extras.get(o.orderId);
-    if (!x) {
-      const last = st.book.bestBid();
-      x = {
-        cancelType: 'UNKNOWN',
-        rejectReason: 'EC_NoError',
-        cumFee: 0,
-        feeCoin: st.category === 'spot' ? (o.side === 'BUY' ? st.fmt.inst.base : st.fmt.inst.quote) : st.fmt.inst.quote,
-        lastPriceOnCreated: last ? st.fmt.price(last.priceTicks) : '',
-      };
-      a.extras.set(o.orderId, x);
-    }
-    return x;
-  }
-
-  private remember(a: AcctState, st: SymState, o: SimOrder): void {
-    a.recent.delete(o.orderId);
-    a.recent.set(o.orderId, { category: st.category, symbol: st.symbol, order: { ...o } });
-    if (a.recent.size > MAX_RECENT) {
-      for (const [id, r] of a.recent) {
-        if (!isOpen(r.order.status)) {
-          a.recent.delete(id);
-          a.extras.delete(id);
-          break;
-        }
-        if (a.recent.size <= MAX_RECENT) break;
-      }
-    }
-  }
-
   /** the core tells us about an order change of a user account */
   private onOrder(st: SymState, coreOrder: SimOrder, f: SimFill | undefined): void {
-    const o = this.ext(st, coreOrder);
-    const a = this.acct(o.accountId);
-    const x = this.extraFor(a, o, st);
-    if (o.status === 'CANCELED' && this.cancelling !== undefined) x.cancelType = this.cancelling;
-    this.remember(a, st, o);
+    const o = this.s.ext(st, coreOrder);
+    const a = this.s.acct(o.accountId);
+    const x = this.s.extraFor(a, o, st);
+    if (o.status === 'CANCELED' && this.s.cancelling !== undefined) x.cancelType = this.s.cancelling;
+    this.s.remember(a, st, o);
     const now = this.ctx.nowMs(st.market);
     let execJson: string | undefined;
     let fastJson: string | undefined;
@@ -552,7 +253,7 @@ class BybitVenue {
         feeRate: rate,
         feeCoin: x.feeCoin,
         seq: SEQ_BASE[st.category] + st.book.updateId + 1,
-        markPrice: this.markPrice(st),
+        markPrice: markPrice(st),
         closedLots: 0,
         execPnl: 0,
       };
@@ -581,7 +282,7 @@ class BybitVenue {
     this.pushPrivate(a, st.category, 'order', orderJson, now);
     if (execJson) this.pushPrivate(a, st.category, 'execution', execJson, now);
     if (fastJson) this.pushPrivate(a, st.category, 'execution.fast', fastJson, now);
-    if (st.category === 'linear') this.pushPrivate(a, st.category, 'position', this.positionJson(o.accountId, st, true), now);
+    if (st.category === 'linear') this.pushPrivate(a, st.category, 'position', positionJson(this.s, o.accountId, st, true), now);
     // the wallet moves on a fill, and on any spot order event (the order's lock: placement, amend, cancel); pushed
     // once per account after the core's batch (the lock is re-sized after the order event)
     if (f || st.category === 'spot') this.queueWallet(a, o.accountId, st.category);
@@ -592,15 +293,13 @@ class BybitVenue {
   private queueWallet(a: AcctState, accountId: string, category: Category): void {
     if (this.walletQueue.size === 0) {
       queueMicrotask(() => {
-        for (const [acct, q] of this.walletQueue) this.pushPrivate(acct, q.category, 'wallet', this.walletJson(q.accountId, true), this.ctx.nowMs(marketOf(q.category)));
+        for (const [acct, q] of this.walletQueue) this.pushPrivate(acct, q.category, 'wallet', walletJson(this.s, q.accountId, true), this.ctx.nowMs(marketOf(q.category)));
         this.walletQueue.clear();
       });
     }
     this.walletQueue.set(a, { accountId, category });
   }
 
-  /** set while this venue cancels (the order pushes' `cancelType`: CancelByUser, CancelByDCP) */
-  private cancelling: string | undefined = undefined;
   /**
    * amend: shared by REST and the trade WS (qty is the new total quantity, as Bybit's). Done by the core's
    * `SimBook.amend`: the order keeps its id, fills and createdTime; a smaller qty at the same price keeps the queue
@@ -615,7 +314,7 @@ class BybitVenue {
     const orderId = typeof p['orderId'] === 'string' ? p['orderId'] : '';
     const link = typeof p['orderLinkId'] === 'string' ? p['orderLinkId'] : '';
     if (orderId === '' && link === '') return E.idRequired;
-    const core = orderId !== '' ? this.coreId(st, orderId) : undefined;
+    const core = orderId !== '' ? this.s.coreId(st, orderId) : undefined;
     if (orderId !== '' && core === undefined) return notFound;
     const cur = st.book.getOrder(apiKey, core !== undefined ? { orderId: core } : { clientOrderId: link });
     if (!cur || !isOpen(cur.status) || cur.type !== 'LIMIT') return notFound;
@@ -640,14 +339,14 @@ class BybitVenue {
       return { code: 10001, msg: 'The order remains unchanged as the parameters entered match the existing ones.' };
     }
     if (total <= cur.filledLots) return { code: 110063, msg: 'The number of contracts modified cannot be less than or equal to the filled quantity' };
-    const ext = this.extId(st, cur.orderId);
+    const ext = this.s.extId(st, cur.orderId);
     const r = st.book.amend(apiKey, { orderId: cur.orderId }, { priceTicks: price, qtyLots: total });
     if (!r.ok) {
       switch (r.reason) {
         case 'POST_ONLY_WOULD_TAKE': {
           // the amended order cannot stand: Bybit cancels it, the push says why
-          const a = this.acct(apiKey);
-          this.extraFor(a, this.ext(st, cur), st).rejectReason = 'EC_PostOnlyWillTakeLiquidity';
+          const a = this.s.acct(apiKey);
+          this.s.extraFor(a, this.s.ext(st, cur), st).rejectReason = 'EC_PostOnlyWillTakeLiquidity';
           st.book.cancel(apiKey, { orderId: cur.orderId });
           break;
         }
@@ -675,116 +374,10 @@ class BybitVenue {
       const frame =
         base === 'execution.fast'
           ? `{"topic":"${topic}","creationTime":${now},"data":[${item}]}`
-          : `{"id":"${this.connPrefix.slice(0, 8)}${(++a.privMsgSeq).toString(16)}-${d.connId.slice(-5)}","topic":"${topic}","creationTime":${now},"data":[${item}]}`;
+          : `{"id":"${this.s.connPrefix.slice(0, 8)}${(++a.privMsgSeq).toString(16)}-${d.connId.slice(-5)}","topic":"${topic}","creationTime":${now},"data":[${item}]}`;
       ws.send(frame, false, false);
     }
   }
-
-  private markPrice(st: SymState): string {
-    const b = st.book.bestBid();
-    const k = st.book.bestAsk();
-    if (b && k) return st.fmt.price(Math.round((b.priceTicks + k.priceTicks) / 2));
-    if (b) return st.fmt.price(b.priceTicks);
-    if (k) return st.fmt.price(k.priceTicks);
-    return st.fmt.price(0);
-  }
-
-  private markFloat(st: SymState): number {
-    const b = st.book.bestBid();
-    const k = st.book.bestAsk();
-    const t = b && k ? (b.priceTicks + k.priceTicks) / 2 : (b ?? k)?.priceTicks ?? 0;
-    return st.fmt.priceFloat(t);
-  }
-
-  /** position item; `push` = keys of the private `position` push (live fixture), else REST /v5/position/list */
-  private positionJson(accountId: string, st: SymState, push: boolean): string {
-    const acc = this.ctx.account(accountId);
-    const p = acc?.positions.get(`${st.market}:${st.symbol}`);
-    const fmt = st.fmt;
-    const size = p ? Math.abs(p.sizeLots) : 0;
-    const side = !p || p.sizeLots === 0 ? '' : p.sizeLots > 0 ? 'Buy' : 'Sell';
-    const entryUnits = p && size > 0 ? p.entryPriceTicks : 0;
-    const entry = size > 0 ? (Number.isInteger(entryUnits) ? fmt.price(entryUnits) : InstrumentFmt.amount(entryUnits / fmt.priceMul, fmt.priceDecimals + 4)) : '0';
-    const mark = this.markFloat(st);
-    const value = fmt.priceFloat(entryUnits) * fmt.qtyFloat(size);
-    const upl = size > 0 ? (mark - fmt.priceFloat(entryUnits)) * fmt.qtyFloat(size) * (p!.sizeLots > 0 ? 1 : -1) : 0;
-    const lev = this.accts.get(accountId)?.leverage.get(st.symbol) ?? '10';
-    const im = InstrumentFmt.amount(value / Number(lev));
-    const mm = InstrumentFmt.amount(value * 0.005);
-    const now = this.ctx.nowMs(st.market);
-    const seq = SEQ_BASE[st.category] + st.book.updateId;
-    const cum = InstrumentFmt.amount(p?.realizedPnlQuote ?? 0);
-    if (push) {
-      return (
-        `{"positionIdx":0,"tradeMode":0,"riskId":1,"riskLimitValue":"2000000","symbol":"${st.symbol}","side":"${side}",` +
-        `"size":"${fmt.qty(size)}","entryPrice":"${entry}","sessionAvgPrice":"","leverage":"${lev}",` +
-        `"positionValue":"${InstrumentFmt.amount(value)}","positionBalance":"0","markPrice":"${this.markPrice(st)}",` +
-        `"positionIM":"${im}","positionMM":"${mm}","positionIMByMp":"${im}","positionMMByMp":"${mm}","takeProfit":"0",` +
-        `"stopLoss":"0","trailingStop":"0","unrealisedPnl":"${InstrumentFmt.amount(upl)}","cumRealisedPnl":"${cum}",` +
-        `"curRealisedPnl":"${cum}","createdTime":"${now}","updatedTime":"${now}","tpslMode":"Full","liqPrice":"",` +
-        `"bustPrice":"","category":"linear","positionStatus":"Normal","adlRankIndicator":${size > 0 ? 2 : 0},"autoAddMargin":0,` +
-        `"leverageSysUpdatedTime":"","mmrSysUpdatedTime":"","seq":${seq},"isReduceOnly":false}`
-      );
-    }
-    return (
-      `{"positionIdx":0,"riskId":1,"riskLimitValue":"2000000","symbol":"${st.symbol}","side":"${side}","size":"${fmt.qty(size)}",` +
-      `"avgPrice":"${entry}","positionValue":"${InstrumentFmt.amount(value)}","tradeMode":0,"positionStatus":"Normal",` +
-      `"autoAddMargin":0,"adlRankIndicator":${size > 0 ? 2 : 0},"leverage":"${lev}","positionBalance":"0",` +
-      `"markPrice":"${this.markPrice(st)}","liqPrice":"","bustPrice":"","positionMM":"${mm}","positionIM":"${im}",` +
-      `"tpslMode":"Full","takeProfit":"0","stopLoss":"0","trailingStop":"0","sessionAvgPrice":"",` +
-      `"unrealisedPnl":"${InstrumentFmt.amount(upl)}","curRealisedPnl":"${cum}","cumRealisedPnl":"${cum}","seq":${seq},` +
-      `"isReduceOnly":false,"mmrSysUpdatedTime":"","leverageSysUpdatedTime":"","createdTime":"${now}","updatedTime":"${now}"}`
-    );
-  }
-
-  private usdPrice(coin: string): number {
-    if (coin === 'USDT' || coin === 'USDC') return 1;
-    const st = this.sym('spot', `${coin}USDT`) ?? this.sym('linear', `${coin}USDT`);
-    return st ? this.markFloat(st) : 0;
-  }
-
-  /** one wallet item (UNIFIED); `push` adds the WS-only keys */
-  private walletJson(accountId: string, push: boolean, coinFilter?: Set<string>): string {
-    const acc = this.ctx.account(accountId);
-    let coins = '';
-    let totalWallet = 0;
-    let totalUpl = 0;
-    const uplByCoin = new Map<string, number>();
-    for (const st of this.syms.values()) {
-      if (st.category !== 'linear') continue;
-      const p = acc?.positions.get(`${st.market}:${st.symbol}`);
-      if (!p || p.sizeLots === 0) continue;
-      const upl = (this.markFloat(st) - st.fmt.priceFloat(p.entryPriceTicks)) * st.fmt.qtyFloat(p.sizeLots);
-      uplByCoin.set(st.fmt.inst.quote, (uplByCoin.get(st.fmt.inst.quote) ?? 0) + upl);
-      totalUpl += upl;
-    }
-    if (acc) {
-      for (const [coin, b] of acc.wallets.bybit) {
-        if (coinFilter && !coinFilter.has(coin)) continue;
-        const bal = b.free + b.locked;
-        const px = this.usdPrice(coin);
-        const upl = uplByCoin.get(coin) ?? 0;
-        totalWallet += bal * px;
-        const a = InstrumentFmt.amount;
-        if (coins.length > 0) coins += ',';
-        coins +=
-          `{"coin":${q(coin)},"equity":"${a(bal + upl)}","usdValue":"${a((bal + upl) * px, 4)}","walletBalance":"${a(bal)}",` +
-          (push ? `"free":"${a(b.free)}",` : '') +
-          `"locked":"${a(b.locked)}","spotHedgingQty":"0","borrowAmount":"0","accruedInterest":"0","totalOrderIM":"0",` +
-          `"totalPositionIM":"0","totalPositionMM":"0","unrealisedPnl":"${a(upl)}","cumRealisedPnl":"0","bonus":"0",` +
-          `"collateralSwitch":true,"marginCollateral":true,"spotBorrow":"0","availableToBorrow":"","availableToWithdraw":"${a(b.free)}"}`;
-      }
-    }
-    const a = InstrumentFmt.amount;
-    const eq = totalWallet + totalUpl;
-    return (
-      `{"accountType":"UNIFIED","accountIMRate":"0","accountMMRate":"0","accountLTV":"0","totalEquity":"${a(eq, 4)}",` +
-      `"totalWalletBalance":"${a(totalWallet, 4)}","totalMarginBalance":"${a(eq, 4)}","totalAvailableBalance":"${a(eq, 4)}",` +
-      `"totalPerpUPL":"${a(totalUpl, 4)}","totalInitialMargin":"0","totalMaintenanceMargin":"0","coin":[${coins}]}`
-    );
-  }
-
-  // ---------------------------------------------------------------------------------------------- REST plumbing
 
   private routes(): void {
     const app = this.app;
@@ -872,7 +465,7 @@ class BybitVenue {
     const now = this.ctx.nowMs(market);
 
     // IP limit (HTTP 403, as Bybit's 600 per 5 s) and injected HTTP statuses
-    const ip = this.limits.ip.hit('ip', 1, Date.now());
+    const ip = this.s.limits.ip.hit('ip', 1, Date.now());
     if (ip.verdict !== 'ok') {
       send(res, 403, 'access too frequent', { 'content-type': 'text/plain' });
       return;
@@ -917,7 +510,7 @@ class BybitVenue {
       return;
     }
     // rate limit per UID per endpoint
-    const rl = this.limits.hit(apiKey, ep, category, now, batchWeight(ep, params));
+    const rl = this.s.limits.hit(apiKey, ep, category, now, batchWeight(ep, params));
     const headers: Array<[string, string]> = [
       ['X-Bapi-Limit', String(rl.limit)],
       ['X-Bapi-Limit-Status', String(Math.max(0, rl.limit - rl.used))],
@@ -944,8 +537,6 @@ class BybitVenue {
     });
   }
 
-  // ---------------------------------------------------------------------------------------------- public REST
-
   private instrumentsInfo(params: Record<string, unknown>, now: number): string {
     const category = params['category'];
     if (!isCategory(category)) return errorBody(E.illegalCategory, now);
@@ -953,7 +544,7 @@ class BybitVenue {
     // every simulated instrument is `Trading`: any other `status` filter (PreLaunch, Delivering, Closed) lists none
     const status = typeof params['status'] === 'string' && params['status'] !== '' ? params['status'] : undefined;
     const items: string[] = [];
-    for (const st of this.syms.values()) {
+    for (const st of this.s.syms.values()) {
       if (status !== undefined && status !== 'Trading') break;
       if (st.category !== category) continue;
       if (symbol !== undefined && symbol !== '' && st.symbol !== symbol) continue;
@@ -969,7 +560,7 @@ class BybitVenue {
     if (!isCategory(category)) return errorBody(E.illegalCategory, now);
     const symbol = params['symbol'];
     if (typeof symbol !== 'string' || symbol === '') return errorBody(E.symbolInvalid, now);
-    const st = this.sym(category, symbol);
+    const st = this.s.sym(category, symbol);
     if (!st) return errorBody(E.symbolInvalid, now);
     const limText = params['limit'];
     let limit = category === 'spot' ? 1 : 25;
@@ -981,7 +572,7 @@ class BybitVenue {
     // served from the 1000-level topic's published window so that `u` lines up with orderbook.1000
     const feed = st.depthFeeds.get(1000)!;
     if (!feed.active) {
-      this.activate(st, feed);
+      this.pub.activate(st, feed);
       feed.pinned = true;
     }
     const b = levelsJson(feed.bids.slice(0, limit * 2), st.fmt);
@@ -997,18 +588,18 @@ class BybitVenue {
     if (!isCategory(category)) return errorBody(E.illegalCategory, now);
     const symbol = typeof params['symbol'] === 'string' && params['symbol'] !== '' ? params['symbol'] : undefined;
     if (ep === 'tickers') {
-      if (symbol !== undefined && !this.sym(category, symbol)) return envelope(10001, 'Not supported symbols', '{}', now);
+      if (symbol !== undefined && !this.s.sym(category, symbol)) return envelope(10001, 'Not supported symbols', '{}', now);
       const baseCoin = typeof params['baseCoin'] === 'string' && params['baseCoin'] !== '' ? params['baseCoin'] : undefined;
       const items: string[] = [];
-      for (const st of this.syms.values()) {
+      for (const st of this.s.syms.values()) {
         if (st.category !== category || (symbol !== undefined && st.symbol !== symbol)) continue;
         if (baseCoin !== undefined && st.fmt.inst.base !== baseCoin) continue;
-        items.push(st.tickers.restItem(this.nextFundingTime(now)));
+        items.push(st.tickers.restItem(nextFundingTime(now)));
       }
       return envelope(0, 'OK', `{"category":"${category}","list":[${items.join(',')}]}`, now);
     }
     if (symbol === undefined) return errorBody(E.symbolInvalid, now);
-    const st = this.sym(category, symbol);
+    const st = this.s.sym(category, symbol);
     if (!st) return envelope(10001, 'Not supported symbols', '{}', now);
     const limText = params['limit'];
     if (ep === 'recentTrade') {
@@ -1047,7 +638,7 @@ class BybitVenue {
   /** GET /v5/asset/coin/query-info: every coin of the listed instruments (`coin` filters one) */
   private coinInfo(p: Record<string, unknown>): EpResult {
     const coins = new Set<string>();
-    for (const st of this.syms.values()) {
+    for (const st of this.s.syms.values()) {
       coins.add(st.fmt.inst.base);
       coins.add(st.fmt.inst.quote);
     }
@@ -1061,10 +652,10 @@ class BybitVenue {
     const category = p['category'];
     if (!isCategory(category)) return fail(E.illegalCategory);
     const symbol = typeof p['symbol'] === 'string' && p['symbol'] !== '' ? p['symbol'] : undefined;
-    if (symbol !== undefined && !this.sym(category, symbol)) return fail(E.symbolInvalid);
+    if (symbol !== undefined && !this.s.sym(category, symbol)) return fail(E.symbolInvalid);
     const r = FEE_RATE[category];
     const items: string[] = [];
-    for (const st of this.syms.values()) {
+    for (const st of this.s.syms.values()) {
       if (st.category !== category || (symbol !== undefined && st.symbol !== symbol)) continue;
       items.push(`{"symbol":"${st.symbol}","baseCoin":"","takerFeeRate":"${r.taker}","makerFeeRate":"${r.maker}"}`);
     }
@@ -1076,7 +667,7 @@ class BybitVenue {
     const category = p['category'];
     if (category !== 'linear') return fail(E.illegalCategory);
     const symbol = typeof p['symbol'] === 'string' ? p['symbol'] : '';
-    const st = this.sym('linear', symbol);
+    const st = this.s.sym('linear', symbol);
     if (!st) return fail(E.symbolInvalid);
     const buy = p['buyLeverage'];
     const sell = p['sellLeverage'];
@@ -1084,7 +675,7 @@ class BybitVenue {
     if (!ok(buy)) return { code: 10001, msg: 'params error: buyLeverage invalid', result: '{}' };
     if (!ok(sell)) return { code: 10001, msg: 'params error: sellLeverage invalid', result: '{}' };
     if (Number(buy) !== Number(sell)) return { code: 110027, msg: 'buy leverage must be equal to sell leverage in one-way mode', result: '{}' };
-    const a = this.acct(apiKey);
+    const a = this.s.acct(apiKey);
     const norm = String(Number(buy));
     if ((a.leverage.get(symbol) ?? '10') === norm) return { code: 110043, msg: 'Set leverage not modified', result: '{}' };
     a.leverage.set(symbol, norm);
@@ -1097,92 +688,11 @@ class BybitVenue {
     if (m !== 'ISOLATED_MARGIN' && m !== 'REGULAR_MARGIN' && m !== 'PORTFOLIO_MARGIN') {
       return { code: 10001, msg: 'params error: setMarginMode invalid', result: '{}' };
     }
-    const a = this.acct(apiKey);
+    const a = this.s.acct(apiKey);
     a.marginMode = m;
     a.marginModeUpdatedMs = Date.now();
     return { code: 0, msg: 'Request accepted', result: '{"reasons":[]}' };
   }
-
-  // ---------------------------------------------------------------------------------------------- DCP
-
-  private dcpOn(product: DcpProduct): boolean {
-    return this.opts.dcpEnabled?.[product] === true;
-  }
-
-  /** GET /v5/account/query-dcp-info: the products DCP is switched on for (empty when none) */
-  private dcpInfo(apiKey: string): EpResult {
-    const a = this.acct(apiKey);
-    const items = DCP_PRODUCTS.filter((p) => this.dcpOn(p)).map((p) => `{"product":"${p}","dcpStatus":"ON","timeWindow":"${a.dcp[p].windowSec}"}`);
-    return { code: 0, msg: 'success', result: `{"dcpInfos":[${items.join(',')}]}` };
-  }
-
-  /**
-   * POST /v5/order/disconnected-cancel-all `{product?: OPTIONS|DERIVATIVES|SPOT, timeWindow: 3..300}`. Applied at once
-   * (Bybit: "takes ~10 s"). Error codes/messages for a bad window and for an account without DCP are guessed (not in
-   * Bybit's docs): 10001 and 10005.
-   */
-  private setDcp(apiKey: string, p: Record<string, unknown>): EpResult {
-    const prodIn = p['product'] ?? 'OPTIONS';
-    if (prodIn !== 'OPTIONS' && prodIn !== 'DERIVATIVES' && prodIn !== 'SPOT') return { code: 10001, msg: 'params error: product invalid', result: '{}' };
-    const product: DcpProduct = prodIn;
-    const tw = p['timeWindow'];
-    const sec = typeof tw === 'number' ? tw : typeof tw === 'string' && /^\d+$/.test(tw) ? Number(tw) : NaN;
-    if (!Number.isInteger(sec) || sec < 3 || sec > 300) return { code: 10001, msg: 'params error: timeWindow must be an integer in [3, 300]', result: '{}' };
-    if (!this.dcpOn(product)) return { code: 10005, msg: 'Permission denied: disconnection protection is not enabled for this account', result: '{}' };
-    this.acct(apiKey).dcp[product].windowSec = sec;
-    return { code: 0, msg: 'success', result: '{}' };
-  }
-
-  /** some live private connection of the account has subscribed the product's dcp topic */
-  private dcpArmed(a: AcctState, product: DcpProduct): boolean {
-    const topic = DCP_TOPIC[product];
-    for (const ws of a.conns) {
-      const d = ws.getUserData();
-      if (!d.closed && d.topics.has(topic)) return true;
-    }
-    return false;
-  }
-
-  /**
-   * After a private connection that had dcp topics closed, or a dcp subscribe/unsubscribe: a subscribed live
-   * connection stops the countdown; the last one going away (closed, not unsubscribed) starts it.
-   */
-  private dcpCheck(a: AcctState, topics: ReadonlySet<string>, closing = false): void {
-    if (this.closed) return;
-    for (const product of DCP_PRODUCTS) {
-      if (!topics.has(DCP_TOPIC[product]) || !this.dcpOn(product)) continue;
-      const dc = a.dcp[product];
-      if (this.dcpArmed(a, product)) {
-        if (dc.timer) clearTimeout(dc.timer);
-        dc.timer = undefined;
-      } else if (closing && !dc.timer) {
-        dc.started++;
-        dc.timer = setTimeout(() => this.dcpFire(a, product), dc.windowSec * 1000);
-      }
-    }
-  }
-
-  /** the window passed with no dcp-subscribed private connection: cancel every active order of the product */
-  private dcpFire(a: AcctState, product: DcpProduct): void {
-    const dc = a.dcp[product];
-    dc.timer = undefined;
-    if (this.closed || this.dcpArmed(a, product)) return;
-    dc.fired++;
-    const category = DCP_CATEGORY[product];
-    if (!category) return;
-    const apiKey = [...this.accts].find(([, v]) => v === a)?.[0];
-    if (apiKey === undefined) return;
-    let n = 0;
-    this.cancelling = 'CancelByDCP';
-    try {
-      for (const st of this.syms.values()) if (st.category === category) n += st.book.cancelAll(apiKey).length;
-    } finally {
-      this.cancelling = undefined;
-    }
-    this.ctx.log.info({ product, cancelled: n, windowSec: dc.windowSec }, 'bybit sim: DCP fired');
-  }
-
-  // ---------------------------------------------------------------------------------------------- private REST
 
   private privateEndpoint(ep: Endpoint, apiKey: string, p: Record<string, unknown>): EpResult {
     switch (ep) {
@@ -1219,9 +729,9 @@ class BybitVenue {
       case 'coinInfo':
         return this.coinInfo(p);
       case 'queryApi':
-        return { code: 0, msg: '', result: apiKeyInfoJson(apiKey, this.userId(apiKey), this.startedMs) };
+        return { code: 0, msg: '', result: apiKeyInfoJson(apiKey, this.userId(apiKey), this.s.startedMs) };
       case 'accountInfo': {
-        const a = this.acct(apiKey);
+        const a = this.s.acct(apiKey);
         return { code: 0, msg: 'OK', result: accountInfoJson(a.marginMode, a.marginModeUpdatedMs) };
       }
       case 'feeRate':
@@ -1231,9 +741,9 @@ class BybitVenue {
       case 'setMarginMode':
         return this.setMarginMode(apiKey, p);
       case 'dcpInfo':
-        return this.dcpInfo(apiKey);
+        return this.dcp.info(apiKey);
       case 'setDcp':
-        return this.setDcp(apiKey, p);
+        return this.dcp.set(apiKey, p);
       default:
         return fail(E.routeNotFound);
     }
@@ -1278,7 +788,7 @@ class BybitVenue {
     if (!isCategory(category)) return E.illegalCategory;
     const symbol = p['symbol'];
     if (typeof symbol !== 'string' || symbol === '') return E.symbolInvalid;
-    const st = this.sym(category, symbol);
+    const st = this.s.sym(category, symbol);
     if (!st) return E.symbolInvalid;
     return { st };
   }
@@ -1288,7 +798,7 @@ class BybitVenue {
     const t = this.target(p);
     if ('code' in t) return t;
     const { st } = t;
-    const a = this.acct(apiKey);
+    const a = this.s.acct(apiKey);
     const parsed = parseCreate(p, st.category, st.fmt, st.book, apiKey, () => `${GENERATED_LINK_PREFIX}${++this.linkCounter}`);
     if ('code' in parsed) return parsed;
     if (!parsed.clientOrderId.startsWith(GENERATED_LINK_PREFIX) && a.usedLinkIds[st.category].has(parsed.clientOrderId)) {
@@ -1301,16 +811,16 @@ class BybitVenue {
         case 'FOK_NOT_FILLED': {
           // Bybit accepts the request, then cancels the order: the push says why
           if (!r.order) return E.internal;
-          const o = this.ext(st, r.order);
+          const o = this.s.ext(st, r.order);
           a.usedLinkIds[st.category].add(parsed.clientOrderId);
           const shown: SimOrder = { ...o, status: 'CANCELED' };
-          const x = this.extraFor(a, shown, st);
+          const x = this.s.extraFor(a, shown, st);
           x.rejectReason = r.reason === 'POST_ONLY_WOULD_TAKE' ? 'EC_PostOnlyWillTakeLiquidity' : 'EC_NoImmediateQtyToFill';
-          this.remember(a, st, shown);
+          this.s.remember(a, st, shown);
           const now = this.ctx.nowMs(st.market);
           if (a.conns.size > 0) {
             this.pushPrivate(a, st.category, 'order', orderItemJson(shown, st.category, st.fmt, x), now);
-            if (st.category === 'linear') this.pushPrivate(a, st.category, 'position', this.positionJson(apiKey, st, true), now);
+            if (st.category === 'linear') this.pushPrivate(a, st.category, 'position', positionJson(this.s, apiKey, st, true), now);
           }
           return { orderId: o.orderId, orderLinkId: linkIdOut(o.clientOrderId) };
         }
@@ -1334,7 +844,7 @@ class BybitVenue {
     }
     a.usedLinkIds[st.category].add(parsed.clientOrderId);
     if (a.usedLinkIds[st.category].size > 200_000) a.usedLinkIds[st.category].clear();
-    return { orderId: this.extId(st, r.order.orderId), orderLinkId: linkIdOut(r.order.clientOrderId) };
+    return { orderId: this.s.extId(st, r.order.orderId), orderLinkId: linkIdOut(r.order.clientOrderId) };
   }
 
   cancelOrder(apiKey: string, p: Record<string, unknown>): { orderId: string; orderLinkId: string } | BybitError {
@@ -1344,21 +854,21 @@ class BybitVenue {
     const orderId = typeof p['orderId'] === 'string' ? p['orderId'] : '';
     const link = typeof p['orderLinkId'] === 'string' ? p['orderLinkId'] : '';
     if (orderId === '' && link === '') return E.idRequired;
-    const core = orderId !== '' ? this.coreId(st, orderId) : undefined;
+    const core = orderId !== '' ? this.s.coreId(st, orderId) : undefined;
     if (orderId !== '' && core === undefined) {
       return orderNotFound(st.category, 'cancel');
     }
-    this.cancelling = 'CancelByUser';
+    this.s.cancelling = 'CancelByUser';
     let r;
     try {
       r = st.book.cancel(apiKey, core !== undefined ? { orderId: core } : { clientOrderId: link });
     } finally {
-      this.cancelling = undefined;
+      this.s.cancelling = undefined;
     }
     if (!r.ok) {
       return orderNotFound(st.category, 'cancel');
     }
-    return { orderId: this.extId(st, r.order.orderId), orderLinkId: linkIdOut(r.order.clientOrderId) };
+    return { orderId: this.s.extId(st, r.order.orderId), orderLinkId: linkIdOut(r.order.clientOrderId) };
   }
 
   private cancelAll(apiKey: string, p: Record<string, unknown>): EpResult {
@@ -1370,19 +880,19 @@ class BybitVenue {
     if (category === 'linear' && !symbol && !baseCoin && !settleCoin) {
       return fail(E.missingSymbolOrCoin);
     }
-    if (symbol && !this.sym(category, symbol)) return fail(E.symbolInvalid);
+    if (symbol && !this.s.sym(category, symbol)) return fail(E.symbolInvalid);
     const items: string[] = [];
-    this.cancelling = 'CancelByUser';
+    this.s.cancelling = 'CancelByUser';
     try {
-      for (const st of this.syms.values()) {
+      for (const st of this.s.syms.values()) {
         if (st.category !== category) continue;
         if (symbol && st.symbol !== symbol) continue;
         if (baseCoin && st.fmt.inst.base !== baseCoin) continue;
         if (settleCoin && st.fmt.inst.quote !== settleCoin) continue;
-        for (const o of st.book.cancelAll(apiKey)) items.push(`{"orderId":${q(this.extId(st, o.orderId))},"orderLinkId":${q(linkIdOut(o.clientOrderId))}}`);
+        for (const o of st.book.cancelAll(apiKey)) items.push(`{"orderId":${q(this.s.extId(st, o.orderId))},"orderLinkId":${q(linkIdOut(o.clientOrderId))}}`);
       }
     } finally {
-      this.cancelling = undefined;
+      this.s.cancelling = undefined;
     }
     return { code: 0, msg: 'OK', result: `{"list":[${items.join(',')}],"success":"1"}` };
   }
@@ -1394,7 +904,7 @@ class BybitVenue {
     const symbol = typeof p['symbol'] === 'string' && p['symbol'] !== '' ? p['symbol'] : undefined;
     const orderId = typeof p['orderId'] === 'string' && p['orderId'] !== '' ? p['orderId'] : undefined;
     const link = typeof p['orderLinkId'] === 'string' && p['orderLinkId'] !== '' ? p['orderLinkId'] : undefined;
-    if (symbol && !this.sym(category, symbol)) return fail(E.symbolInvalid);
+    if (symbol && !this.s.sym(category, symbol)) return fail(E.symbolInvalid);
     const limText = p['limit'];
     let limit = 20;
     if (limText !== undefined && limText !== '') {
@@ -1404,19 +914,19 @@ class BybitVenue {
     }
     const cur = safeDecode(typeof p['cursor'] === 'string' ? p['cursor'] : '');
     const offset = /^page_args=\d+$/.test(cur) ? Number(cur.slice(10)) : 0;
-    const a = this.acct(apiKey);
+    const a = this.s.acct(apiKey);
     const rows: Array<{ st: SymState; o: SimOrder }> = [];
     for (const r of a.recent.values()) {
       if (r.category !== category) continue;
       if (symbol && r.symbol !== symbol) continue;
       if (orderId && r.order.orderId !== orderId) continue;
       if (link && linkIdOut(r.order.clientOrderId) !== link) continue;
-      const st = this.sym(r.category, r.symbol);
+      const st = this.s.sym(r.category, r.symbol);
       if (st) rows.push({ st, o: r.order });
     }
     rows.sort((x, y) => y.o.createdMs - x.o.createdMs || (y.o.orderId > x.o.orderId ? 1 : -1));
     const page = rows.slice(offset, offset + limit);
-    const items = page.map((r) => restOrderJson(r.o, r.st, this.extraFor(a, r.o, r.st)));
+    const items = page.map((r) => restOrderJson(r.o, r.st, this.s.extraFor(a, r.o, r.st)));
     const next = offset + limit < rows.length ? encodeURIComponent(`page_args=${offset + limit}`) : '';
     return { code: 0, msg: 'OK', result: `{"list":[${items.join(',')}],"nextPageCursor":"${next}","category":"${category}"}` };
   }
@@ -1432,7 +942,7 @@ class BybitVenue {
     if (category === 'linear' && !symbol && !baseCoin && !settleCoin && !orderId && !link) {
       return fail(E.missingSymbolOrCoin);
     }
-    if (symbol && !this.sym(category, symbol)) return fail(E.symbolInvalid);
+    if (symbol && !this.s.sym(category, symbol)) return fail(E.symbolInvalid);
     const openOnly = p['openOnly'] === '1' || p['openOnly'] === '2' ? 1 : 0;
     const limText = p['limit'];
     let limit = 20;
@@ -1444,19 +954,19 @@ class BybitVenue {
     const cursor = typeof p['cursor'] === 'string' ? p['cursor'] : '';
     const cur = safeDecode(cursor);
     const offset = /^page_args=\d+$/.test(cur) ? Number(cur.slice(10)) : 0;
-    const a = this.acct(apiKey);
+    const a = this.s.acct(apiKey);
     type Row = { st: SymState; o: SimOrder };
     const rows: Row[] = [];
-    for (const st of this.syms.values()) {
+    for (const st of this.s.syms.values()) {
       if (st.category !== category) continue;
       if (symbol && st.symbol !== symbol) continue;
       if (baseCoin && st.fmt.inst.base !== baseCoin) continue;
       if (settleCoin && st.fmt.inst.quote !== settleCoin) continue;
       if (orderId || link) {
-        const core = orderId ? this.coreId(st, orderId) : undefined;
+        const core = orderId ? this.s.coreId(st, orderId) : undefined;
         if (orderId && core === undefined) continue;
         const c = st.book.getOrder(apiKey, core !== undefined ? { orderId: core } : { clientOrderId: link! });
-        const o = c ? this.ext(st, c) : undefined;
+        const o = c ? this.s.ext(st, c) : undefined;
         // orders the venue cancelled itself (post-only / FOK) are known only to the venue
         const mine = o ? a.recent.get(o.orderId) : undefined;
         const shown = o ? (mine && mine.order.status === 'CANCELED' && o.status !== 'CANCELED' ? mine.order : o) : undefined;
@@ -1467,19 +977,19 @@ class BybitVenue {
         }
         continue;
       }
-      if (openOnly === 0) for (const o of st.book.openOrders(apiKey)) rows.push({ st, o: this.ext(st, o) });
+      if (openOnly === 0) for (const o of st.book.openOrders(apiKey)) rows.push({ st, o: this.s.ext(st, o) });
     }
     if (!orderId && !link && openOnly === 1) {
       for (const r of a.recent.values()) {
         if (r.category !== category || isOpen(r.order.status)) continue;
-        const st = this.sym(r.category, r.symbol);
+        const st = this.s.sym(r.category, r.symbol);
         if (!st || (symbol && st.symbol !== symbol)) continue;
         rows.push({ st, o: r.order });
       }
     }
     rows.sort((x, y) => y.o.createdMs - x.o.createdMs || (y.o.orderId > x.o.orderId ? 1 : -1));
     const page = rows.slice(offset, offset + limit);
-    const items = page.map((r) => restOrderJson(r.o, r.st, this.extraFor(a, r.o, r.st)));
+    const items = page.map((r) => restOrderJson(r.o, r.st, this.s.extraFor(a, r.o, r.st)));
     const next = offset + limit < rows.length ? encodeURIComponent(`page_args=${offset + limit}`) : '';
     return { code: 0, msg: 'OK', result: `{"list":[${items.join(',')}],"nextPageCursor":"${next}","category":"${category}"}` };
   }
@@ -1492,14 +1002,14 @@ class BybitVenue {
     if (!symbol && !settleCoin) return { code: 10001, msg: 'Missing some parameters that must be filled in, symbol or settleCoin', result: '{}' };
     const acc = this.ctx.account(apiKey);
     const items: string[] = [];
-    for (const st of this.syms.values()) {
+    for (const st of this.s.syms.values()) {
       if (st.category !== 'linear') continue;
       if (symbol) {
         if (st.symbol !== symbol) continue;
-        items.push(this.positionJson(apiKey, st, false));
+        items.push(positionJson(this.s, apiKey, st, false));
       } else if (st.fmt.inst.quote === settleCoin) {
         const pos = acc?.positions.get(`${st.market}:${st.symbol}`);
-        if (pos && pos.sizeLots !== 0) items.push(this.positionJson(apiKey, st, false));
+        if (pos && pos.sizeLots !== 0) items.push(positionJson(this.s, apiKey, st, false));
       }
     }
     if (symbol && items.length === 0) return fail(E.symbolInvalid);
@@ -1510,7 +1020,7 @@ class BybitVenue {
     const t = p['accountType'];
     if (t !== 'UNIFIED') return { code: 10001, msg: 'accountType only support UNIFIED.', result: '{}' };
     const coin = typeof p['coin'] === 'string' && p['coin'] !== '' ? new Set(p['coin'].split(',')) : undefined;
-    return { code: 0, msg: 'OK', result: `{"list":[${this.walletJson(apiKey, false, coin)}]}` };
+    return { code: 0, msg: 'OK', result: `{"list":[${walletJson(this.s, apiKey, false, coin)}]}` };
   }
 
   /**
@@ -1566,7 +1076,7 @@ class BybitVenue {
     const cur = safeDecode(typeof p['cursor'] === 'string' ? p['cursor'] : '');
     const m = /^(\d+):/.exec(cur);
     const before = m ? Number(m[1]) : Number.MAX_SAFE_INTEGER;
-    const a = this.acct(apiKey);
+    const a = this.s.acct(apiKey);
     const rows: string[] = [];
     let last = 0;
     let more = false;
@@ -1577,7 +1087,7 @@ class BybitVenue {
       if (symbol && e.symbol !== symbol) continue;
       if (orderId && e.orderId !== orderId) continue;
       if (link && e.link !== link) continue;
-      if (baseCoin && this.sym(e.category, e.symbol)?.fmt.inst.base !== baseCoin) continue;
+      if (baseCoin && this.s.sym(e.category, e.symbol)?.fmt.inst.base !== baseCoin) continue;
       if (execType && execType !== 'Trade') continue;
       if (e.time < start || e.time > end) continue;
       if (rows.length === limit) {
@@ -1591,8 +1101,6 @@ class BybitVenue {
     return { code: 0, msg: 'OK', result: `{"nextPageCursor":"${next}","category":"${category}","list":[${rows.join(',')}]}` };
   }
 
-  // ---------------------------------------------------------------------------------------------- WebSockets
-
   private wsRoutes(): void {
     const mk = (kind: WsKind, category: Category | undefined): WebSocketBehavior<ConnData> => ({
       idleTimeout: this.idleTimeoutSec,
@@ -1603,7 +1111,7 @@ class BybitVenue {
         const data: ConnData = {
           kind,
           category,
-          connId: `${this.connPrefix}-${(++this.connCounter).toString(36)}`,
+          connId: `${this.s.connPrefix}-${(++this.connCounter).toString(36)}`,
           topics: new Set(),
           apiKey: undefined,
           reqIds: kind === 'trade' ? new Set() : undefined,
@@ -1620,13 +1128,13 @@ class BybitVenue {
         );
       },
       open: (ws: Ws) => {
-        this.conns[kind].add(ws);
+        this.s.conns[kind].add(ws);
       },
       message: (ws: Ws, msg: ArrayBuffer) => {
         ws.getUserData().lastRecvMs = Date.now();
         const text = Buffer.from(msg).toString('utf8');
         try {
-          if (kind === 'public') this.onPublicMessage(ws, text);
+          if (kind === 'public') this.pub.onMessage(ws, text);
           else if (kind === 'private') this.onPrivateMessage(ws, text);
           else this.onTradeMessage(ws, text);
         } catch (e) {
@@ -1644,7 +1152,7 @@ class BybitVenue {
   private sweepIdle(): void {
     const now = Date.now();
     for (const k of ['private', 'trade'] as const) {
-      for (const ws of this.conns[k]) {
+      for (const ws of this.s.conns[k]) {
         const d = ws.getUserData();
         if (d.maxIdleMs > 0 && now - d.lastRecvMs > d.maxIdleMs) {
           try {
@@ -1660,158 +1168,18 @@ class BybitVenue {
   private onWsClose(ws: Ws): void {
     const d = ws.getUserData();
     d.closed = true;
-    this.conns[d.kind].delete(ws);
+    this.s.conns[d.kind].delete(ws);
     if (d.kind === 'public' && d.category) {
-      for (const topic of d.topics) this.unsubscribeTopic(d.category, topic);
+      for (const topic of d.topics) this.pub.unsubscribeTopic(d.category, topic);
     }
     if (d.apiKey) {
-      const a = this.accts.get(d.apiKey);
+      const a = this.s.accts.get(d.apiKey);
       if (a) {
         a.conns.delete(ws);
-        this.dcpCheck(a, d.topics, true);
+        this.dcp.check(a, d.topics, true);
       }
     }
   }
-
-  // ---- public
-
-  private onPublicMessage(ws: Ws, text: string): void {
-    const d = ws.getUserData();
-    const cat = d.category!;
-    let m: Record<string, unknown>;
-    try {
-      const v = JSON.parse(text) as unknown;
-      if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
-      m = v as Record<string, unknown>;
-    } catch {
-      sendWs(ws, this.publicAck(cat, d.connId, false, 'error:json unmarshal failed', undefined, ''));
-      return;
-    }
-    const op = m['op'];
-    const reqId = typeof m['req_id'] === 'string' ? m['req_id'] : undefined;
-    if (op === 'ping') {
-      const rq = reqId !== undefined ? `"req_id":${q(reqId)},` : cat === 'linear' ? '"req_id":"",' : '';
-      sendWs(ws, `{"success":true,"ret_msg":"pong","conn_id":"${d.connId}",${rq}"op":"ping"}`);
-      return;
-    }
-    if (op !== 'subscribe' && op !== 'unsubscribe') {
-      sendWs(ws, this.publicAck(cat, d.connId, false, `error:handler not found,op:${String(op)}`, reqId, typeof op === 'string' ? op : ''));
-      return;
-    }
-    const args = m['args'];
-    if (!Array.isArray(args) || args.length === 0 || !args.every((x) => typeof x === 'string')) {
-      sendWs(ws, this.publicAck(cat, d.connId, false, 'error:args invalid', reqId, op));
-      return;
-    }
-    if (cat === 'spot' && args.length > 10) {
-      sendWs(ws, this.publicAck(cat, d.connId, false, 'args size >10', reqId, op));
-      return;
-    }
-    const topics = [...new Set(args as string[])];
-    const bad: string[] = [];
-    for (const t of topics) if (!this.parseTopic(cat, t)) bad.push(t);
-    if (bad.length > 0) {
-      const msg = bad.map((t) => (this.topicKnownShape(t) ? `Invalid symbol :[${t}]` : `error:handler not found,topic:${t}`)).join(',');
-      sendWs(ws, this.publicAck(cat, d.connId, false, msg, reqId, op));
-      return;
-    }
-    if (op === 'subscribe') {
-      const dup = topics.filter((t) => d.topics.has(t));
-      if (dup.length > 0) {
-        sendWs(ws, this.publicAck(cat, d.connId, false, `error:already subscribed,topic:${dup.join(',')}`, reqId, op));
-        return;
-      }
-      sendWs(ws, this.publicAck(cat, d.connId, true, cat === 'spot' ? 'subscribe' : '', reqId, op));
-      for (const t of topics) this.subscribeTopic(ws, cat, t);
-    } else {
-      sendWs(ws, this.publicAck(cat, d.connId, true, cat === 'spot' ? 'unsubscribe' : '', reqId, op));
-      for (const t of topics) {
-        if (!d.topics.has(t)) continue;
-        d.topics.delete(t);
-        ws.unsubscribe(`${cat}|${t}`);
-        this.unsubscribeTopic(cat, t);
-      }
-    }
-  }
-
-  private publicAck(cat: Category, connId: string, ok: boolean, msg: string, reqId: string | undefined, op: string): string {
-    if (cat === 'linear') return `{"success":${ok},"ret_msg":${q(msg)},"conn_id":"${connId}","req_id":${q(reqId ?? '')},"op":${q(op)}}`;
-    const rq = reqId !== undefined ? `"req_id":${q(reqId)},` : '';
-    return `{"success":${ok},"ret_msg":${q(msg)},"conn_id":"${connId}",${rq}"op":${q(op)}}`;
-  }
-
-  private topicKnownShape(t: string): boolean {
-    return /^orderbook\.(1|50|200|1000)\.[^.]+$/.test(t) || /^(publicTrade|tickers)\.[^.]+$/.test(t);
-  }
-
-  /** depth 0 = publicTrade, -1 = tickers */
-  private parseTopic(cat: Category, t: string): { st: SymState; depth: Depth | 0 | -1 } | undefined {
-    const parts = t.split('.');
-    if (parts[0] === 'orderbook' && parts.length === 3) {
-      const depth = Number(parts[1]) as Depth;
-      if (!DEPTHS.includes(depth)) return undefined;
-      const st = this.sym(cat, parts[2]!);
-      return st ? { st, depth } : undefined;
-    }
-    if (parts[0] === 'publicTrade' && parts.length === 2) {
-      const st = this.sym(cat, parts[1]!);
-      return st ? { st, depth: 0 } : undefined;
-    }
-    if (parts[0] === 'tickers' && parts.length === 2) {
-      const st = this.sym(cat, parts[1]!);
-      return st ? { st, depth: -1 } : undefined;
-    }
-    return undefined;
-  }
-
-  private subscribeTopic(ws: Ws, cat: Category, t: string): void {
-    const p = this.parseTopic(cat, t)!;
-    const d = ws.getUserData();
-    d.topics.add(t);
-    if (p.depth === 0) {
-      p.st.trades.subscribers++;
-      ws.subscribe(p.st.trades.key);
-      return;
-    }
-    if (p.depth === -1) {
-      const tk = p.st.tickers;
-      const ts = this.ctx.nowMs(p.st.market);
-      const cs = SEQ_BASE[p.st.category] + p.st.book.updateId;
-      // bring the current subscribers up to date first: the snapshot resets the delta baseline
-      if (tk.subscribers > 0 && p.st.category === 'linear') {
-        const pending = tk.next(ts, cs, this.nextFundingTime(ts));
-        if (pending !== undefined) this.app.publish(tk.key, pending, false, false);
-      }
-      tk.subscribers++;
-      sendWs(ws, tk.snapshotFrame(ts, cs, this.nextFundingTime(ts)));
-      ws.subscribe(tk.key);
-      return;
-    }
-    const feed = p.st.depthFeeds.get(p.depth)!;
-    this.activate(p.st, feed);
-    feed.subscribers++;
-    // snapshot first (the current published window, carrying the current u), then the topic's deltas
-    sendWs(ws, feed.snapshotFrame(this.ctx.nowMs(p.st.market)));
-    ws.subscribe(feed.key);
-  }
-
-  private unsubscribeTopic(cat: Category, t: string): void {
-    const p = this.parseTopic(cat, t);
-    if (!p) return;
-    if (p.depth === 0) {
-      p.st.trades.subscribers = Math.max(0, p.st.trades.subscribers - 1);
-      return;
-    }
-    if (p.depth === -1) {
-      p.st.tickers.subscribers = Math.max(0, p.st.tickers.subscribers - 1);
-      return;
-    }
-    const feed = p.st.depthFeeds.get(p.depth)!;
-    feed.subscribers = Math.max(0, feed.subscribers - 1);
-    if (feed.subscribers === 0 && !feed.pinned) feed.active = false;
-  }
-
-  // ---- private
 
   private onPrivateMessage(ws: Ws, text: string): void {
     const d = ws.getUserData();
@@ -1842,7 +1210,7 @@ class BybitVenue {
         return;
       }
       d.apiKey = r.apiKey;
-      this.acct(r.apiKey).conns.add(ws);
+      this.s.acct(r.apiKey).conns.add(ws);
       sendWs(ws, `{${rq}"success":true,"ret_msg":"","op":"auth","conn_id":"${d.connId}"}`);
       return;
     }
@@ -1873,13 +1241,11 @@ class BybitVenue {
         else d.topics.delete(t);
       }
       sendWs(ws, `{${rq}"success":true,"ret_msg":"","op":${q(op)},"conn_id":"${d.connId}"}`);
-      if (topics.some((t) => t.startsWith('dcp'))) this.dcpCheck(this.acct(d.apiKey), new Set(topics));
+      if (topics.some((t) => t.startsWith('dcp'))) this.dcp.check(this.s.acct(d.apiKey), new Set(topics));
       return;
     }
     sendWs(ws, `{${rq}"success":false,"ret_msg":${q(`error:handler not found,op:${String(op)}`)},"op":${q(typeof op === 'string' ? op : '')},"conn_id":"${d.connId}"}`);
   }
-
-  // ---- trade
 
   private tradeReply(ws: Ws, reqId: string | undefined, code: number, msg: string, op: string, data: string, header?: string, ext = '{}'): void {
     const d = ws.getUserData();
@@ -1971,7 +1337,7 @@ class BybitVenue {
       return;
     }
     const apiKey = d.apiKey;
-    const rl = this.limits.hit(apiKey, ep, category, now, batchWeight(ep, arg));
+    const rl = this.s.limits.hit(apiKey, ep, category, now, batchWeight(ep, arg));
     const hdr = (): string =>
       `{"X-Bapi-Limit":"${rl.limit}","X-Bapi-Limit-Status":"${Math.max(0, rl.limit - rl.used)}","X-Bapi-Limit-Reset-Timestamp":"${rl.verdict === 'ok' ? now : rl.resetAtMs}","Traceid":"${traceId()}","Timenow":"${this.ctx.nowMs(market)}"}`;
     if (rl.verdict !== 'ok') {
@@ -2036,53 +1402,3 @@ const PRIVATE_TOPICS = new Set([
   'dcp.option',
 ]);
 
-/** REST list item of /v5/order/realtime (docs open-order.mdx keys) */
-function restOrderJson(o: SimOrder, st: SymState, x: OrderExtra): string {
-  // the push item has every REST key but isLeverage/createType/marketUnit/...; build from it for one source of truth
-  const push = orderItemJson(o, st.category, st.fmt, x);
-  const extra =
-    `"isLeverage":"${st.category === 'spot' ? '0' : ''}","ocoTriggerBy":"","marketUnit":"","slippageToleranceType":"UNKNOWN","slippageTolerance":"0"` +
-    (st.category === 'linear' ? ',"createType":"CreateByUser"' : '');
-  return push.slice(0, -1) + ',' + extra + '}';
-}
-
-function linearInstrumentJson(st: SymState): string {
-  const i = st.fmt.inst;
-  const fmt = st.fmt;
-  const maxPrice = fmt.price(Math.floor((2_000_000 * fmt.priceMul) / fmt.tickUnits) * fmt.tickUnits - fmt.tickUnits);
-  const maxMkt = fmt.qty(Math.max(fmt.stepUnits, Math.floor(fmt.maxQtyLots / 2 / fmt.stepUnits) * fmt.stepUnits));
-  return (
-    `{"symbol":"${i.symbol}","contractType":"LinearPerpetual","status":"Trading","baseCoin":"${i.base}","quoteCoin":"${i.quote}",` +
-    `"launchTime":"1585526400000","deliveryTime":"0","deliveryFeeRate":"","priceScale":"${fmt.priceScale}",` +
-    `"leverageFilter":{"minLeverage":"1","maxLeverage":"100.00","leverageStep":"0.01"},` +
-    `"priceFilter":{"minPrice":"${fmt.price(fmt.tickUnits)}","maxPrice":"${maxPrice}","tickSize":"${i.tickSize}"},` +
-    `"lotSizeFilter":{"maxOrderQty":"${fmt.qty(fmt.maxQtyLots)}","minOrderQty":"${fmt.qty(fmt.minQtyLots)}","qtyStep":"${i.stepSize}",` +
-    `"postOnlyMaxOrderQty":"${fmt.qty(fmt.maxQtyLots)}","maxMktOrderQty":"${maxMkt}","minNotionalValue":"${i.minNotional}"},` +
-    `"unifiedMarginTrade":true,"fundingInterval":480,"settleCoin":"${i.quote}","copyTrading":"both","upperFundingRate":"0.00375",` +
-    `"lowerFundingRate":"-0.00375","isPreListing":false,"preListingInfo":null,"riskParameters":{"priceLimitRatioX":"0.01","priceLimitRatioY":"0.02"},` +
-    `"symbolType":""}`
-  );
-}
-
-function spotInstrumentJson(st: SymState): string {
-  const i = st.fmt.inst;
-  const fmt = st.fmt;
-  const quotePrecision = '0.' + '0'.repeat(Math.min(8, fmt.priceDecimals + fmt.qtyDecimals) - 1) + '1';
-  const maxMkt = fmt.qty(Math.max(fmt.stepUnits, Math.floor(fmt.maxQtyLots / 2 / fmt.stepUnits) * fmt.stepUnits));
-  return (
-    `{"symbol":"${i.symbol}","baseCoin":"${i.base}","quoteCoin":"${i.quote}","innovation":"0","status":"Trading",` +
-    `"marginTrading":"utaOnly","stTag":"0","lotSizeFilter":{"basePrecision":"${i.stepSize}","quotePrecision":"${quotePrecision}",` +
-    `"minOrderQty":"${fmt.qty(fmt.minQtyLots)}","maxOrderQty":"${fmt.qty(fmt.maxQtyLots)}","minOrderAmt":"${i.minNotional}",` +
-    `"maxOrderAmt":"8000000","maxLimitOrderQty":"${fmt.qty(fmt.maxQtyLots)}","maxMarketOrderQty":"${maxMkt}",` +
-    `"postOnlyMaxLimitOrderSize":"${fmt.qty(fmt.maxQtyLots * 5 > Number.MAX_SAFE_INTEGER ? fmt.maxQtyLots : fmt.maxQtyLots * 5)}"},` +
-    `"priceFilter":{"tickSize":"${i.tickSize}"},"riskParameters":{"priceLimitRatioX":"0.005","priceLimitRatioY":"0.01"},"symbolType":""}`
-  );
-}
-
-function safeDecode(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
-}
