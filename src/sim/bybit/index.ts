@@ -17,19 +17,22 @@ export { DEFAULT_RATE_LIMITS } from './options.js';
 import type { SimBookListener, SimContext, SimFault, SimFill, SimLevelChange, SimMarketId, SimOrder, SimPublicTrade, SimVenueEndpoints, SimVenueFactory } from '../core/types.js';
 import { uws, type HttpRequest, type HttpResponse, type TemplatedApp, type WebSocketBehavior } from '../../util/uws.js';
 import { afterDelay, baseUrl, BodyTooLargeError, closeListen, guardAbort, listen, parseQuery, readBody, requestInfo, send, type Listening, type RequestInfo } from '../core/http.js';
-import { CATEGORIES, parseDec as parseDecimal, envelope, InstrumentFmt, isCategory, marketOf, q, safeDecode, traceId, type Category } from './common.js';
+import { CATEGORIES, envelope, InstrumentFmt, isCategory, marketOf, q, safeDecode, traceId, type Category } from './common.js';
 import { accountInfoJson, apiKeyInfoJson, coinInfoJson, klineIntervalMs, MarketHistory } from './market.js';
-import { BASE_INTERVAL_MS, DEPTHS, DepthFeed, levelsJson, SEQ_BASE, TickerFeed, TradeFeed, type Depth } from './feeds.js';
-import { checkRestAuth, checkTradeHeader, wsAuth } from './auth.js';
-import { parseMaxActiveTime, sendWs, type ConnData, type UpgradeContext, type Ws, type WsKind } from './conn.js';
-import { E, errorBody, fail, insufficientBalance, orderNotFound, type BybitError, type EpResult } from './errors.js';
+import { BASE_INTERVAL_MS, DEPTHS, DepthFeed, levelsJson, TickerFeed, TradeFeed, type Depth } from './feeds.js';
+import { checkRestAuth } from './auth.js';
+import { parseMaxActiveTime, type ConnData, type UpgradeContext, type Ws, type WsKind } from './conn.js';
+import { E, errorBody, fail, type EpResult } from './errors.js';
 import { batchWeight, ORDER_EPS, type Endpoint } from './limits.js';
 import type { BybitVenueHandle, BybitVenueOptions } from './options.js';
-import { executionItemJson, fastExecutionItemJson, FEE_RATE, GENERATED_LINK_PREFIX, isOpen, linkIdOut, orderItemJson, parseCreate, type ExecInfo } from './orders.js';
-import { MAX_EXECS, VenueState, type AcctState, type SymState } from './state.js';
-import { linearInstrumentJson, markPrice, nextFundingTime, positionJson, restOrderJson, spotInstrumentJson, walletJson } from './format.js';
+import { FEE_RATE, isOpen, linkIdOut } from './orders.js';
+import { VenueState, type SymState } from './state.js';
+import { linearInstrumentJson, nextFundingTime, positionJson, restOrderJson, spotInstrumentJson, walletJson } from './format.js';
 import { Dcp, DCP_PRODUCTS } from './dcp.js';
 import { PublicWs } from './publicws.js';
+import { PrivateWs } from './privatews.js';
+import { TradeOps } from './ops.js';
+import { TradeWs } from './tradews.js';
 
 // ------------------------------------------------------------------------------------------------ factory
 
@@ -53,6 +56,9 @@ class BybitVenue {
   private readonly s: VenueState;
   private readonly dcp: Dcp;
   private readonly pub: PublicWs;
+  private readonly priv: PrivateWs;
+  private readonly ops: TradeOps;
+  private readonly trade: TradeWs;
 
   constructor(
     private readonly ctx: SimContext,
@@ -70,13 +76,10 @@ class BybitVenue {
     this.s = new VenueState(ctx, opts, this.app);
     this.dcp = new Dcp(this.s);
     this.pub = new PublicWs(this.s);
+    this.priv = new PrivateWs(this.s, this.dcp);
+    this.ops = new TradeOps(this.s, this.priv);
+    this.trade = new TradeWs(this.s, this.ops);
   }
-
-  private linkCounter = 0;
-
-  private execCounter = 0;
-
-  private tradeRestarting = false;
 
   async start(): Promise<BybitVenueHandle> {
     this.wireBooks();
@@ -123,7 +126,7 @@ class BybitVenue {
       pushSnapshot: (c, s, d) => this.pub.pushSnapshot(c, s, d),
       restartOrderbook: (c, s) => this.pub.restartOrderbook(c, s),
       setTradeServiceRestarting: (on) => {
-        this.tradeRestarting = on;
+        this.trade.restarting = on;
       },
       topicUpdateId: (c, s, d) => this.s.syms.get(`${c}|${s}`)?.depthFeeds.get(d)?.u,
       connectionCount: (k) => this.s.conns[k].size,
@@ -192,7 +195,7 @@ class BybitVenue {
             }
           },
           onTrade: (_s: string, t: SimPublicTrade) => this.pub.onTrade(st, t),
-          onOrder: (_s: string, o: SimOrder, f: SimFill | undefined) => this.onOrder(st, o, f),
+          onOrder: (_s: string, o: SimOrder, f: SimFill | undefined) => this.priv.onOrder(st, o, f),
         };
         book.addListener(st.listener);
         this.s.syms.set(`${category}|${symbol}`, st);
@@ -223,159 +226,6 @@ class BybitVenue {
           /* gone */
         }
       }
-    }
-  }
-
-  /** the handle's switch, or an active `tradeServiceRestart` fault on either Bybit market (one trade WS for both) */
-  private tradeServiceRestarting(): boolean {
-    return this.tradeRestarting || this.ctx.peekFault('bybitLinear', 'tradeServiceRestart') !== undefined || this.ctx.peekFault('bybitSpot', 'tradeServiceRestart') !== undefined;
-  }
-
-  /** the core tells us about an order change of a user account */
-  private onOrder(st: SymState, coreOrder: SimOrder, f: SimFill | undefined): void {
-    const o = this.s.ext(st, coreOrder);
-    const a = this.s.acct(o.accountId);
-    const x = this.s.extraFor(a, o, st);
-    if (o.status === 'CANCELED' && this.s.cancelling !== undefined) x.cancelType = this.s.cancelling;
-    this.s.remember(a, st, o);
-    const now = this.ctx.nowMs(st.market);
-    let execJson: string | undefined;
-    let fastJson: string | undefined;
-    if (f) {
-      const rate = f.maker ? FEE_RATE[st.category].maker : FEE_RATE[st.category].taker;
-      const value = st.fmt.priceFloat(f.priceTicks) * st.fmt.qtyFloat(f.qtyLots);
-      const fee = st.category === 'spot' && f.side === 'BUY' ? st.fmt.qtyFloat(f.qtyLots) * rate : value * rate;
-      x.cumFee += fee;
-      const pos = o.accountId ? this.ctx.account(o.accountId)?.positions.get(`${st.market}:${st.symbol}`) : undefined;
-      const info: ExecInfo = {
-        execId: `${(++this.execCounter).toString(16).padStart(8, '0')}-0000-4000-8000-${f.tradeId.toString(16).padStart(12, '0')}`,
-        fee,
-        feeRate: rate,
-        feeCoin: x.feeCoin,
-        seq: SEQ_BASE[st.category] + st.book.updateId + 1,
-        markPrice: markPrice(st),
-        closedLots: 0,
-        execPnl: 0,
-      };
-      if (pos && st.category === 'linear') {
-        // approximate closed size: the part of this fill that reduced the position (after-the-fact view)
-        const after = pos.sizeLots;
-        const signed = f.side === 'BUY' ? f.qtyLots : -f.qtyLots;
-        const before = after - signed;
-        if (before !== 0 && Math.sign(before) !== Math.sign(signed)) info.closedLots = Math.min(Math.abs(before), f.qtyLots);
-      }
-      execJson = executionItemJson(o, f, st.category, st.fmt, info, true);
-      fastJson = fastExecutionItemJson(o, f, st.category, st.fmt, info);
-      a.execs.push({
-        n: ++a.execN,
-        category: st.category,
-        symbol: st.symbol,
-        orderId: o.orderId,
-        link: linkIdOut(o.clientOrderId),
-        time: f.timeMs,
-        json: executionItemJson(o, f, st.category, st.fmt, info, false),
-      });
-      if (a.execs.length > MAX_EXECS) a.execs.splice(0, a.execs.length - MAX_EXECS);
-    }
-    if (a.conns.size === 0) return;
-    const orderJson = orderItemJson(o, st.category, st.fmt, x);
-    this.pushPrivate(a, st.category, 'order', orderJson, now);
-    if (execJson) this.pushPrivate(a, st.category, 'execution', execJson, now);
-    if (fastJson) this.pushPrivate(a, st.category, 'execution.fast', fastJson, now);
-    if (st.category === 'linear') this.pushPrivate(a, st.category, 'position', positionJson(this.s, o.accountId, st, true), now);
-    // the wallet moves on a fill, and on any spot order event (the order's lock: placement, amend, cancel); pushed
-    // once per account after the core's batch (the lock is re-sized after the order event)
-    if (f || st.category === 'spot') this.queueWallet(a, o.accountId, st.category);
-  }
-
-  private readonly walletQueue = new Map<AcctState, { accountId: string; category: Category }>();
-
-  private queueWallet(a: AcctState, accountId: string, category: Category): void {
-    if (this.walletQueue.size === 0) {
-      queueMicrotask(() => {
-        for (const [acct, q] of this.walletQueue) this.pushPrivate(acct, q.category, 'wallet', walletJson(this.s, q.accountId, true), this.ctx.nowMs(marketOf(q.category)));
-        this.walletQueue.clear();
-      });
-    }
-    this.walletQueue.set(a, { accountId, category });
-  }
-
-  /**
-   * amend: shared by REST and the trade WS (qty is the new total quantity, as Bybit's). Done by the core's
-   * `SimBook.amend`: the order keeps its id, fills and createdTime; a smaller qty at the same price keeps the queue
-   * priority, a new price or a larger qty loses it (a crossing price trades at once).
-   */
-  amendOrder(apiKey: string, p: Record<string, unknown>): { orderId: string; orderLinkId: string } | BybitError {
-    const t = this.target(p);
-    if ('code' in t) return t;
-    const { st } = t;
-    const notFound: BybitError =
-      orderNotFound(st.category, 'replace');
-    const orderId = typeof p['orderId'] === 'string' ? p['orderId'] : '';
-    const link = typeof p['orderLinkId'] === 'string' ? p['orderLinkId'] : '';
-    if (orderId === '' && link === '') return E.idRequired;
-    const core = orderId !== '' ? this.s.coreId(st, orderId) : undefined;
-    if (orderId !== '' && core === undefined) return notFound;
-    const cur = st.book.getOrder(apiKey, core !== undefined ? { orderId: core } : { clientOrderId: link });
-    if (!cur || !isOpen(cur.status) || cur.type !== 'LIMIT') return notFound;
-    const fmt = st.fmt;
-    const spot = st.category === 'spot';
-    let price = cur.priceTicks;
-    const pIn = p['price'];
-    if (pIn !== undefined && pIn !== '') {
-      const v = typeof pIn === 'string' && /^\d+(\.\d+)?$/.test(pIn) ? parseDecimal(pIn, fmt.priceDecimals) : NaN;
-      if (!(v > 0) || v % fmt.tickUnits !== 0) return spot ? { code: 170134, msg: 'Order price has too many decimals.' } : { code: 10001, msg: 'params error: price invalid' };
-      price = v;
-    }
-    let total = cur.qtyLots;
-    const qIn = p['qty'];
-    if (qIn !== undefined && qIn !== '') {
-      const v = typeof qIn === 'string' && /^\d+(\.\d+)?$/.test(qIn) ? parseDecimal(qIn, fmt.qtyDecimals) : NaN;
-      if (!(v > 0) || v % fmt.stepUnits !== 0) return spot ? { code: 170137, msg: 'Order quantity has too many decimals.' } : { code: 10001, msg: 'params error: qty invalid' };
-      if (v > fmt.maxQtyLots) return spot ? { code: 170135, msg: 'Order quantity too large.' } : { code: 10001, msg: 'The number of contracts exceeds maximum limit allowed' };
-      total = v;
-    }
-    if (price === cur.priceTicks && total === cur.qtyLots) {
-      return { code: 10001, msg: 'The order remains unchanged as the parameters entered match the existing ones.' };
-    }
-    if (total <= cur.filledLots) return { code: 110063, msg: 'The number of contracts modified cannot be less than or equal to the filled quantity' };
-    const ext = this.s.extId(st, cur.orderId);
-    const r = st.book.amend(apiKey, { orderId: cur.orderId }, { priceTicks: price, qtyLots: total });
-    if (!r.ok) {
-      switch (r.reason) {
-        case 'POST_ONLY_WOULD_TAKE': {
-          // the amended order cannot stand: Bybit cancels it, the push says why
-          const a = this.s.acct(apiKey);
-          this.s.extraFor(a, this.s.ext(st, cur), st).rejectReason = 'EC_PostOnlyWillTakeLiquidity';
-          st.book.cancel(apiKey, { orderId: cur.orderId });
-          break;
-        }
-        case 'INSUFFICIENT_BALANCE':
-          return insufficientBalance(st.category);
-        case 'BAD_PRICE':
-          return spot ? { code: 170134, msg: 'Order price has too many decimals.' } : { code: 10001, msg: 'params error: price invalid' };
-        case 'BAD_QTY':
-          return spot ? { code: 170137, msg: 'Order quantity has too many decimals.' } : { code: 10001, msg: 'params error: qty invalid' };
-        default:
-          return notFound;
-      }
-    }
-    return { orderId: ext, orderLinkId: linkIdOut(cur.clientOrderId) };
-  }
-
-  private pushPrivate(a: AcctState, category: Category, base: 'order' | 'execution' | 'execution.fast' | 'position' | 'wallet', item: string, now: number): void {
-    const catTopic = base === 'wallet' ? base : `${base}.${category}`;
-    for (const ws of a.conns) {
-      const d = ws.getUserData();
-      let topic: string | undefined;
-      if (d.topics.has(base)) topic = base;
-      else if (d.topics.has(catTopic)) topic = catTopic;
-      if (!topic) continue;
-      const frame =
-        base === 'execution.fast'
-          ? `{"topic":"${topic}","creationTime":${now},"data":[${item}]}`
-          : `{"id":"${this.s.connPrefix.slice(0, 8)}${(++a.privMsgSeq).toString(16)}-${d.connId.slice(-5)}","topic":"${topic}","creationTime":${now},"data":[${item}]}`;
-      ws.send(frame, false, false);
     }
   }
 
@@ -697,21 +547,21 @@ class BybitVenue {
   private privateEndpoint(ep: Endpoint, apiKey: string, p: Record<string, unknown>): EpResult {
     switch (ep) {
       case 'createBatch':
-        return this.batch('create', apiKey, p);
+        return this.ops.batch('create', apiKey, p);
       case 'amendBatch':
-        return this.batch('amend', apiKey, p);
+        return this.ops.batch('amend', apiKey, p);
       case 'cancelBatch':
-        return this.batch('cancel', apiKey, p);
+        return this.ops.batch('cancel', apiKey, p);
       case 'create': {
-        const r = this.createOrder(apiKey, p);
+        const r = this.ops.createOrder(apiKey, p);
         return 'code' in r ? { code: r.code, msg: r.msg, result: '{}' } : { code: 0, msg: 'OK', result: `{"orderId":${q(r.orderId)},"orderLinkId":${q(r.orderLinkId)}}` };
       }
       case 'cancel': {
-        const r = this.cancelOrder(apiKey, p);
+        const r = this.ops.cancelOrder(apiKey, p);
         return 'code' in r ? { code: r.code, msg: r.msg, result: '{}' } : { code: 0, msg: 'OK', result: `{"orderId":${q(r.orderId)},"orderLinkId":${q(r.orderLinkId)}}` };
       }
       case 'amend': {
-        const r = this.amendOrder(apiKey, p);
+        const r = this.ops.amendOrder(apiKey, p);
         return 'code' in r ? { code: r.code, msg: r.msg, result: '{}' } : { code: 0, msg: 'OK', result: `{"orderId":${q(r.orderId)},"orderLinkId":${q(r.orderLinkId)}}` };
       }
       case 'cancelAll':
@@ -747,128 +597,6 @@ class BybitVenue {
       default:
         return fail(E.routeNotFound);
     }
-  }
-
-  /**
-   * create-batch / amend-batch / cancel-batch (REST and trade WS): `result.list` has one item per request
-   * (empty ids when that item failed) and `retExtInfo.list` one `{code,msg}` per request, in order.
-   */
-  batch(kind: 'create' | 'amend' | 'cancel', apiKey: string, p: Record<string, unknown>): EpResult {
-    const category = p['category'];
-    if (!isCategory(category)) return fail(E.illegalCategory);
-    const req = p['request'];
-    if (!Array.isArray(req) || req.length === 0) return { code: 10001, msg: 'params error: request invalid', result: '{}' };
-    const max = category === 'spot' ? 10 : 20;
-    if (req.length > max) return { code: 10001, msg: `params error: the number of orders exceeds the limit ${max}`, result: '{}' };
-    const items: string[] = [];
-    const ext: string[] = [];
-    for (const r of req as unknown[]) {
-      const args: Record<string, unknown> | undefined = r && typeof r === 'object' && !Array.isArray(r) ? { ...(r as Record<string, unknown>), category } : undefined;
-      const symbol = args && typeof args['symbol'] === 'string' ? args['symbol'] : '';
-      const givenLink = args && typeof args['orderLinkId'] === 'string' ? args['orderLinkId'] : '';
-      const res: { orderId: string; orderLinkId: string } | BybitError = !args
-        ? E.requestParam
-        : kind === 'create'
-          ? this.createOrder(apiKey, args)
-          : kind === 'amend'
-            ? this.amendOrder(apiKey, args)
-            : this.cancelOrder(apiKey, args);
-      const ok = !('code' in res);
-      const orderId = ok ? res.orderId : '';
-      const orderLinkId = ok ? res.orderLinkId : givenLink;
-      const createAt = kind === 'create' ? `,"createAt":"${ok ? this.ctx.nowMs(marketOf(category)) : ''}"` : '';
-      items.push(`{"category":"${category}","symbol":${q(symbol)},"orderId":${q(orderId)},"orderLinkId":${q(orderLinkId)}${createAt}}`);
-      ext.push(ok ? '{"code":0,"msg":"OK"}' : `{"code":${res.code},"msg":${q(res.msg)}}`);
-    }
-    return { code: 0, msg: 'OK', result: `{"list":[${items.join(',')}]}`, ext: `{"list":[${ext.join(',')}]}` };
-  }
-
-  private target(p: Record<string, unknown>): { st: SymState } | BybitError {
-    const category = p['category'];
-    if (!isCategory(category)) return E.illegalCategory;
-    const symbol = p['symbol'];
-    if (typeof symbol !== 'string' || symbol === '') return E.symbolInvalid;
-    const st = this.s.sym(category, symbol);
-    if (!st) return E.symbolInvalid;
-    return { st };
-  }
-
-  /** create: shared by REST and the trade WS */
-  createOrder(apiKey: string, p: Record<string, unknown>): { orderId: string; orderLinkId: string } | BybitError {
-    const t = this.target(p);
-    if ('code' in t) return t;
-    const { st } = t;
-    const a = this.s.acct(apiKey);
-    const parsed = parseCreate(p, st.category, st.fmt, st.book, apiKey, () => `${GENERATED_LINK_PREFIX}${++this.linkCounter}`);
-    if ('code' in parsed) return parsed;
-    if (!parsed.clientOrderId.startsWith(GENERATED_LINK_PREFIX) && a.usedLinkIds[st.category].has(parsed.clientOrderId)) {
-      return E.linkIdDuplicate;
-    }
-    const r = st.book.submit(parsed);
-    if (!r.ok) {
-      switch (r.reason) {
-        case 'POST_ONLY_WOULD_TAKE':
-        case 'FOK_NOT_FILLED': {
-          // Bybit accepts the request, then cancels the order: the push says why
-          if (!r.order) return E.internal;
-          const o = this.s.ext(st, r.order);
-          a.usedLinkIds[st.category].add(parsed.clientOrderId);
-          const shown: SimOrder = { ...o, status: 'CANCELED' };
-          const x = this.s.extraFor(a, shown, st);
-          x.rejectReason = r.reason === 'POST_ONLY_WOULD_TAKE' ? 'EC_PostOnlyWillTakeLiquidity' : 'EC_NoImmediateQtyToFill';
-          this.s.remember(a, st, shown);
-          const now = this.ctx.nowMs(st.market);
-          if (a.conns.size > 0) {
-            this.pushPrivate(a, st.category, 'order', orderItemJson(shown, st.category, st.fmt, x), now);
-            if (st.category === 'linear') this.pushPrivate(a, st.category, 'position', positionJson(this.s, apiKey, st, true), now);
-          }
-          return { orderId: o.orderId, orderLinkId: linkIdOut(o.clientOrderId) };
-        }
-        case 'DUPLICATE_CLIENT_ID':
-          return E.linkIdDuplicate;
-        case 'REDUCE_ONLY':
-          return { code: 110017, msg: 'current position is zero, cannot fix reduce-only order qty' };
-        case 'MIN_NOTIONAL':
-          return st.category === 'spot'
-            ? { code: 170140, msg: 'Order value exceeded lower limit.' }
-            : { code: 110094, msg: `Order does not meet minimum order value ${st.fmt.inst.minNotional}${st.fmt.inst.quote}` };
-        case 'INSUFFICIENT_BALANCE':
-          return insufficientBalance(st.category);
-        case 'BAD_QTY':
-          return st.category === 'spot' ? { code: 170136, msg: 'Order quantity lower than the minimum.' } : { code: 10001, msg: 'params error: qty invalid' };
-        case 'BAD_PRICE':
-          return st.category === 'spot' ? { code: 170134, msg: 'Order price has too many decimals.' } : { code: 110003, msg: 'Order price is out of permissible range' };
-        default:
-          return E.requestParam;
-      }
-    }
-    a.usedLinkIds[st.category].add(parsed.clientOrderId);
-    if (a.usedLinkIds[st.category].size > 200_000) a.usedLinkIds[st.category].clear();
-    return { orderId: this.s.extId(st, r.order.orderId), orderLinkId: linkIdOut(r.order.clientOrderId) };
-  }
-
-  cancelOrder(apiKey: string, p: Record<string, unknown>): { orderId: string; orderLinkId: string } | BybitError {
-    const t = this.target(p);
-    if ('code' in t) return t;
-    const { st } = t;
-    const orderId = typeof p['orderId'] === 'string' ? p['orderId'] : '';
-    const link = typeof p['orderLinkId'] === 'string' ? p['orderLinkId'] : '';
-    if (orderId === '' && link === '') return E.idRequired;
-    const core = orderId !== '' ? this.s.coreId(st, orderId) : undefined;
-    if (orderId !== '' && core === undefined) {
-      return orderNotFound(st.category, 'cancel');
-    }
-    this.s.cancelling = 'CancelByUser';
-    let r;
-    try {
-      r = st.book.cancel(apiKey, core !== undefined ? { orderId: core } : { clientOrderId: link });
-    } finally {
-      this.s.cancelling = undefined;
-    }
-    if (!r.ok) {
-      return orderNotFound(st.category, 'cancel');
-    }
-    return { orderId: this.s.extId(st, r.order.orderId), orderLinkId: linkIdOut(r.order.clientOrderId) };
   }
 
   private cancelAll(apiKey: string, p: Record<string, unknown>): EpResult {
@@ -1135,8 +863,8 @@ class BybitVenue {
         const text = Buffer.from(msg).toString('utf8');
         try {
           if (kind === 'public') this.pub.onMessage(ws, text);
-          else if (kind === 'private') this.onPrivateMessage(ws, text);
-          else this.onTradeMessage(ws, text);
+          else if (kind === 'private') this.priv.onMessage(ws, text);
+          else this.trade.onMessage(ws, text);
         } catch (e) {
           this.ctx.log.error({ err: e }, 'bybit sim: ws message failed');
         }
@@ -1180,225 +908,5 @@ class BybitVenue {
       }
     }
   }
-
-  private onPrivateMessage(ws: Ws, text: string): void {
-    const d = ws.getUserData();
-    let m: Record<string, unknown>;
-    try {
-      const v = JSON.parse(text) as unknown;
-      if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
-      m = v as Record<string, unknown>;
-    } catch {
-      sendWs(ws, `{"success":false,"ret_msg":"error:json unmarshal failed","op":"","conn_id":"${d.connId}"}`);
-      return;
-    }
-    const op = m['op'];
-    const reqId = typeof m['req_id'] === 'string' ? m['req_id'] : undefined;
-    const rq = reqId !== undefined ? `"req_id":${q(reqId)},` : '';
-    if (op === 'ping') {
-      sendWs(ws, `{"req_id":${q(reqId ?? '')},"op":"pong","args":["${this.ctx.nowMs('bybitLinear')}"],"conn_id":"${d.connId}"}`);
-      return;
-    }
-    if (op === 'auth') {
-      if (d.apiKey) {
-        sendWs(ws, `{${rq}"success":false,"ret_msg":"Repeat auth","op":"auth","conn_id":"${d.connId}"}`);
-        return;
-      }
-      const r = wsAuth(this.ctx, m['args']);
-      if (!r.ok) {
-        sendWs(ws, `{${rq}"success":false,"ret_msg":${q(r.msg)},"op":"auth","conn_id":"${d.connId}"}`);
-        return;
-      }
-      d.apiKey = r.apiKey;
-      this.s.acct(r.apiKey).conns.add(ws);
-      sendWs(ws, `{${rq}"success":true,"ret_msg":"","op":"auth","conn_id":"${d.connId}"}`);
-      return;
-    }
-    if (op === 'subscribe' || op === 'unsubscribe') {
-      if (!d.apiKey) {
-        sendWs(ws, `{${rq}"success":false,"ret_msg":"Request not authorized","op":${q(op)},"conn_id":"${d.connId}"}`);
-        return;
-      }
-      const args = m['args'];
-      if (!Array.isArray(args) || args.length === 0 || !args.every((x) => typeof x === 'string')) {
-        sendWs(ws, `{${rq}"success":false,"ret_msg":"error:args invalid","op":${q(op)},"conn_id":"${d.connId}"}`);
-        return;
-      }
-      const topics = args as string[];
-      const bad = topics.filter((t) => !PRIVATE_TOPICS.has(t));
-      if (bad.length > 0) {
-        sendWs(ws, `{${rq}"success":false,"ret_msg":${q(`error:handler not found,topic:${bad.join(',')}`)},"op":${q(op)},"conn_id":"${d.connId}"}`);
-        return;
-      }
-      const allInOne = topics.some((t) => ALL_IN_ONE.has(t));
-      const categorised = topics.some((t) => !ALL_IN_ONE.has(t) && t !== 'wallet' && !t.startsWith('dcp') && t !== 'greeks');
-      if (allInOne && categorised) {
-        sendWs(ws, `{${rq}"success":false,"ret_msg":"error:all-in-one topics and categorised topics cannot be mixed","op":${q(op)},"conn_id":"${d.connId}"}`);
-        return;
-      }
-      for (const t of topics) {
-        if (op === 'subscribe') d.topics.add(t);
-        else d.topics.delete(t);
-      }
-      sendWs(ws, `{${rq}"success":true,"ret_msg":"","op":${q(op)},"conn_id":"${d.connId}"}`);
-      if (topics.some((t) => t.startsWith('dcp'))) this.dcp.check(this.s.acct(d.apiKey), new Set(topics));
-      return;
-    }
-    sendWs(ws, `{${rq}"success":false,"ret_msg":${q(`error:handler not found,op:${String(op)}`)},"op":${q(typeof op === 'string' ? op : '')},"conn_id":"${d.connId}"}`);
-  }
-
-  private tradeReply(ws: Ws, reqId: string | undefined, code: number, msg: string, op: string, data: string, header?: string, ext = '{}'): void {
-    const d = ws.getUserData();
-    const rq = reqId !== undefined ? `"reqId":${q(reqId)},` : '';
-    const hdr = header !== undefined ? `,"header":${header}` : '';
-    sendWs(ws, `{${rq}"retCode":${code},"retMsg":${q(msg)},"op":${q(op)},"data":${data},"retExtInfo":${ext}${hdr},"connId":"${d.connId}"}`);
-  }
-
-  private onTradeMessage(ws: Ws, text: string): void {
-    const d = ws.getUserData();
-    let m: Record<string, unknown>;
-    try {
-      const v = JSON.parse(text) as unknown;
-      if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
-      m = v as Record<string, unknown>;
-    } catch {
-      sendWs(ws, `{"retCode":10001,"retMsg":"Request parameter error.","op":"","connId":"${d.connId}"}`);
-      return;
-    }
-    const op = typeof m['op'] === 'string' ? m['op'] : '';
-    const reqIdRaw = m['reqId'];
-    const reqId = typeof reqIdRaw === 'string' ? reqIdRaw : undefined;
-    const rq = reqId !== undefined ? `"reqId":${q(reqId)},` : '';
-    if (op === 'ping') {
-      sendWs(ws, `{${rq}"retCode":0,"retMsg":"OK","op":"pong","data":["${this.ctx.nowMs('bybitLinear')}"],"connId":"${d.connId}"}`);
-      return;
-    }
-    if (op === 'auth') {
-      if (d.apiKey) {
-        sendWs(ws, `{${rq}"retCode":20001,"retMsg":"Repeat auth","op":"auth","connId":"${d.connId}"}`);
-        return;
-      }
-      const r = wsAuth(this.ctx, m['args']);
-      if (!r.ok) {
-        sendWs(ws, `{${rq}"retCode":${r.code},"retMsg":${q(r.msg)},"op":"auth","connId":"${d.connId}"}`);
-        return;
-      }
-      d.apiKey = r.apiKey;
-      sendWs(ws, `{${rq}"retCode":0,"retMsg":"OK","op":"auth","connId":"${d.connId}"}`);
-      return;
-    }
-    const ep = TRADE_OPS.get(op);
-    if (ep === undefined) {
-      sendWs(ws, `{${rq}"retCode":10404,"retMsg":${q(`op type is not found: ${op}`)},"op":${q(op)},"connId":"${d.connId}"}`);
-      return;
-    }
-    if (this.tradeServiceRestarting()) {
-      sendWs(
-        ws,
-        `{${rq}"retCode":10019,"retMsg":"ws trade service is restarting, do not accept new request, but the request in the process is not affected. You can build new connection to be routed to normal service","op":${q(op)},"connId":"${d.connId}"}`,
-      );
-      ws.end(1000, 'service restarting');
-      return;
-    }
-    if (!d.apiKey) {
-      sendWs(ws, `{${rq}"retCode":10003,"retMsg":"Not authorized","op":${q(op)},"connId":"${d.connId}"}`);
-      return;
-    }
-    if (reqId !== undefined) {
-      if (reqId.length > 36) {
-        this.tradeReply(ws, reqId, 10001, 'reqId is too long', op, '{}');
-        return;
-      }
-      if (d.reqIds!.has(reqId)) {
-        this.tradeReply(ws, reqId, 20006, 'reqId is duplicated', op, '{}');
-        return;
-      }
-      d.reqIds!.add(reqId);
-      if (d.reqIds!.size > 100_000) d.reqIds!.clear();
-    }
-    const header = m['header'];
-    const h = header && typeof header === 'object' ? (header as Record<string, unknown>) : undefined;
-    const args = m['args'];
-    const arg = Array.isArray(args) && args.length === 1 && args[0] && typeof args[0] === 'object' ? (args[0] as Record<string, unknown>) : undefined;
-    if (!arg) {
-      this.tradeReply(ws, reqId, 10001, 'Request parameter error.', op, '{}');
-      return;
-    }
-    const category = arg['category'];
-    if (!isCategory(category)) {
-      this.tradeReply(ws, reqId, 10404, 'category is not correct/supported', op, '{}');
-      return;
-    }
-    const market = marketOf(category);
-    const now = this.ctx.nowMs(market);
-    const bad = checkTradeHeader(h, now);
-    if (bad) {
-      this.tradeReply(ws, reqId, bad.code, bad.msg, op, '{}');
-      return;
-    }
-    const apiKey = d.apiKey;
-    const rl = this.s.limits.hit(apiKey, ep, category, now, batchWeight(ep, arg));
-    const hdr = (): string =>
-      `{"X-Bapi-Limit":"${rl.limit}","X-Bapi-Limit-Status":"${Math.max(0, rl.limit - rl.used)}","X-Bapi-Limit-Reset-Timestamp":"${rl.verdict === 'ok' ? now : rl.resetAtMs}","Traceid":"${traceId()}","Timenow":"${this.ctx.nowMs(market)}"}`;
-    if (rl.verdict !== 'ok') {
-      this.tradeReply(ws, reqId, E.tooManyVisits.code, E.tooManyVisits.msg, op, '{}', hdr());
-      return;
-    }
-    const lat = this.ctx.peekFault(market, 'latencyMs')?.ms ?? 0;
-    const run = (): void => {
-      if (d.closed) return;
-      if (ep === 'createBatch' || ep === 'amendBatch' || ep === 'cancelBatch') {
-        let out: EpResult;
-        try {
-          out = this.batch(ep === 'createBatch' ? 'create' : ep === 'amendBatch' ? 'amend' : 'cancel', apiKey, arg);
-        } catch (e) {
-          this.ctx.log.error({ err: e, op }, 'bybit sim: trade request failed');
-          out = fail(E.internal);
-        }
-        this.tradeReply(ws, reqId, out.code, out.msg, op, out.result, hdr(), out.ext);
-        return;
-      }
-      let r: { orderId: string; orderLinkId: string } | BybitError;
-      try {
-        r = ep === 'create' ? this.createOrder(apiKey, arg) : ep === 'amend' ? this.amendOrder(apiKey, arg) : this.cancelOrder(apiKey, arg);
-      } catch (e) {
-        this.ctx.log.error({ err: e, op }, 'bybit sim: trade request failed');
-        r = E.internal;
-      }
-      if ('code' in r) this.tradeReply(ws, reqId, r.code, r.msg, op, '{}', hdr());
-      else this.tradeReply(ws, reqId, 0, 'OK', op, `{"orderId":${q(r.orderId)},"orderLinkId":${q(r.orderLinkId)}}`, hdr());
-    };
-    if (lat > 0) setTimeout(run, lat);
-    else run();
-  }
 }
-
-const TRADE_OPS = new Map<string, Endpoint>([
-  ['order.create', 'create'],
-  ['order.amend', 'amend'],
-  ['order.cancel', 'cancel'],
-  ['order.create-batch', 'createBatch'],
-  ['order.amend-batch', 'amendBatch'],
-  ['order.cancel-batch', 'cancelBatch'],
-]);
-
-const ALL_IN_ONE = new Set(['order', 'execution', 'execution.fast', 'position']);
-const PRIVATE_TOPICS = new Set([
-  'order',
-  'order.spot',
-  'order.linear',
-  'execution',
-  'execution.spot',
-  'execution.linear',
-  'execution.fast',
-  'execution.fast.spot',
-  'execution.fast.linear',
-  'position',
-  'position.linear',
-  'wallet',
-  'greeks',
-  'dcp.future',
-  'dcp.spot',
-  'dcp.option',
-]);
 
