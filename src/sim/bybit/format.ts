@@ -8,11 +8,13 @@ import { SEQ_BASE } from './feeds.js';
 import { orderItemJson, type OrderExtra } from './orders.js';
 import type { VenueState, SymState } from './state.js';
 
+/** next 8-hourly funding time after `now` (tickers) */
 export function nextFundingTime(now: number): number {
   const h8 = 8 * 3600_000;
   return now - (now % h8) + h8;
 }
 
+/** mark price as shown: mid of best bid and ask (one side when the other is empty) */
 export function markPrice(st: SymState): string {
   const b = st.book.bestBid();
   const k = st.book.bestAsk();
@@ -22,6 +24,7 @@ export function markPrice(st: SymState): string {
   return st.fmt.price(0);
 }
 
+/** mark price as a number (PnL, USD values) */
 export function markFloat(st: SymState): number {
   const b = st.book.bestBid();
   const k = st.book.bestAsk();
@@ -70,6 +73,7 @@ export function positionJson(s: VenueState, accountId: string, st: SymState, pus
   );
 }
 
+/** USD value of one unit of a coin: 1 for USDT/USDC, else the mark of its USDT spot or linear symbol (0 when none) */
 export function usdPrice(s: VenueState, coin: string): number {
   if (coin === 'USDT' || coin === 'USDC') return 1;
   const st = s.sym('spot', `${coin}USDT`) ?? s.sym('linear', `${coin}USDT`);
@@ -127,6 +131,7 @@ export function restOrderJson(o: SimOrder, st: SymState, x: OrderExtra): string 
   return push.slice(0, -1) + ',' + extra + '}';
 }
 
+/** instruments-info item of a linear symbol */
 export function linearInstrumentJson(st: SymState): string {
   const i = st.fmt.inst;
   const fmt = st.fmt;
@@ -145,6 +150,7 @@ export function linearInstrumentJson(st: SymState): string {
   );
 }
 
+/** instruments-info item of a spot symbol */
 export function spotInstrumentJson(st: SymState): string {
   const i = st.fmt.inst;
   const fmt = st.fmt;

@@ -179,6 +179,7 @@ export class TradeOps {
     return { orderId: this.s.extId(st, r.order.orderId), orderLinkId: linkIdOut(r.order.clientOrderId) };
   }
 
+  /** cancel: shared by REST and the trade WS */
   cancelOrder(apiKey: string, p: Record<string, unknown>): { orderId: string; orderLinkId: string } | BybitError {
     const t = this.target(p);
     if ('code' in t) return t;

@@ -111,6 +111,7 @@ export class PrivateWs {
     this.walletQueue.set(a, { accountId, category });
   }
 
+  /** push an item to the account's connections subscribed to the topic (all-in-one or the category's) */
   pushPrivate(a: AcctState, category: Category, base: 'order' | 'execution' | 'execution.fast' | 'position' | 'wallet', item: string, now: number): void {
     const catTopic = base === 'wallet' ? base : `${base}.${category}`;
     for (const ws of a.conns) {
@@ -127,6 +128,7 @@ export class PrivateWs {
     }
   }
 
+  /** a client message on `/v5/private` */
   onMessage(ws: Ws, text: string): void {
     const d = ws.getUserData();
     let m: Record<string, unknown>;

@@ -23,10 +23,12 @@ export class PublicWs {
     return this.s.ctx.takeFault(market, kind, symbol) !== undefined;
   }
 
+  /** push timer of a depth: every symbol's topic of that depth */
   flushDepth(d: Depth): void {
     for (const st of this.s.syms.values()) this.flushFeed(st, st.depthFeeds.get(d)!);
   }
 
+  /** the next frame of a depth topic, if its window changed (L1: snapshot only) */
   flushFeed(st: SymState, feed: DepthFeed): void {
     if (!feed.active) return;
     if (this.stalled(st.market)) return;
@@ -72,10 +74,12 @@ export class PublicWs {
     this.s.app.publish(key, out, false, false);
   }
 
+  /** push timer of the tickers of a category */
   flushTickers(cat: Category): void {
     for (const st of this.s.syms.values()) if (st.category === cat && st.tickers.subscribers > 0) this.flushTicker(st);
   }
 
+  /** the next `tickers` frame of a symbol, if anything changed */
   flushTicker(st: SymState): void {
     if (this.stalled(st.market)) return;
     const ts = this.s.ctx.nowMs(st.market);
@@ -83,6 +87,7 @@ export class PublicWs {
     if (frame !== undefined) this.publishMarket(st, st.tickers.key, frame);
   }
 
+  /** a public trade of the book: tickers, REST history, `publicTrade` push */
   onTrade(st: SymState, t: SimPublicTrade): void {
     st.tickers.onTrade(t);
     st.hist.onTrade(t);
@@ -92,6 +97,7 @@ export class PublicWs {
     this.publishMarket(st, tf.key, frame);
   }
 
+  /** start a depth topic (first subscriber, or REST orderbook): `u` +1, window from the book now */
   activate(st: SymState, feed: DepthFeed): void {
     if (feed.active) return;
     feed.active = true;
@@ -101,6 +107,7 @@ export class PublicWs {
     feed.lastSendMs = this.s.ctx.nowMs(st.market);
   }
 
+  /** a fresh `snapshot` on the symbol's active depth topics (or one), `u` continuing */
   pushSnapshot(category: Category, symbol: string, depth?: Depth): void {
     const st = this.s.sym(category, symbol);
     if (!st) return;
@@ -116,6 +123,7 @@ export class PublicWs {
     }
   }
 
+  /** service restart: the next message of each depth topic is a snapshot with `u == 1` */
   restartOrderbook(category: Category, symbol: string): void {
     const st = this.s.sym(category, symbol);
     if (!st) return;
@@ -126,6 +134,7 @@ export class PublicWs {
     this.pushSnapshot(category, symbol);
   }
 
+  /** a client message on `/v5/public/spot|linear` */
   onMessage(ws: Ws, text: string): void {
     const d = ws.getUserData();
     const cat = d.category!;
@@ -246,6 +255,7 @@ export class PublicWs {
     ws.subscribe(feed.key);
   }
 
+  /** one subscriber fewer (unsubscribe or socket closed); a depth topic stops with its last one unless REST pinned it */
   unsubscribeTopic(cat: Category, t: string): void {
     const p = this.parseTopic(cat, t);
     if (!p) return;

@@ -5,9 +5,9 @@
  */
 import type { SimBook, SimBookListener, SimContext, SimMarketId, SimOrder } from '../core/types.js';
 import type { TemplatedApp } from '../../util/uws.js';
-import { InstrumentFmt, makeConnIdPrefix, type Category } from './common.js';
-import { MarketHistory } from './market.js';
-import { DepthFeed, TickerFeed, TradeFeed, type Depth } from './feeds.js';
+import { makeConnIdPrefix, type Category, type InstrumentFmt } from './common.js';
+import type { MarketHistory } from './market.js';
+import type { DepthFeed, Depth, TickerFeed, TradeFeed } from './feeds.js';
 import type { Ws, WsKind } from './conn.js';
 import { Limits } from './limits.js';
 import type { BybitVenueOptions, DcpProduct } from './options.js';
@@ -99,10 +99,12 @@ export class VenueState {
     return { ...o, orderId: this.extId(st, o.orderId) };
   }
 
+  /** the symbol of a category, if listed */
   sym(category: Category, symbol: string): SymState | undefined {
     return this.syms.get(`${category}|${symbol}`);
   }
 
+  /** the venue's record of an account (created on first use) */
   acct(apiKey: string): AcctState {
     let a = this.accts.get(apiKey);
     if (!a) {
@@ -128,6 +130,7 @@ export class VenueState {
     return a;
   }
 
+  /** what Bybit shows of an order beyond the core's record (cancel type, reject reason, fees), created on first use */
   extraFor(a: AcctState, o: SimOrder, st: SymState): OrderExtra {
     let x = a.extras.get(o.orderId);
     if (!x) {
@@ -144,6 +147,7 @@ export class VenueState {
     return x;
   }
 
+  /** keep a copy of the order's latest state (order history, openOnly); past MAX_RECENT the oldest closed one is dropped */
   remember(a: AcctState, st: SymState, o: SimOrder): void {
     a.recent.delete(o.orderId);
     a.recent.set(o.orderId, { category: st.category, symbol: st.symbol, order: { ...o } });

@@ -27,6 +27,7 @@ export class TradeWs {
     private readonly ops: TradeOps,
   ) {}
 
+  /** the handle's `setTradeServiceRestarting` switch */
   restarting = false;
 
   /** the handle's switch, or an active `tradeServiceRestart` fault on either Bybit market (one trade WS for both) */
@@ -41,6 +42,7 @@ export class TradeWs {
     sendWs(ws, `{${rq}"retCode":${code},"retMsg":${q(msg)},"op":${q(op)},"data":${data},"retExtInfo":${ext}${hdr},"connId":"${d.connId}"}`);
   }
 
+  /** a client message on `/v5/trade` */
   onMessage(ws: Ws, text: string): void {
     const d = ws.getUserData();
     let m: Record<string, unknown>;
