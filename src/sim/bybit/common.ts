@@ -155,3 +155,12 @@ export function parseDec(text: unknown, decimals: number): number {
 export function isPlainDecimal(text: unknown): text is string {
   return typeof text === 'string' && /^\d+(\.\d+)?$/.test(text) && text.length <= 40;
 }
+
+/** `decodeURIComponent`, or the text itself when it is not valid percent-encoding (list cursors) */
+export function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}

@@ -5,11 +5,7 @@
  */
 import type { SimBook, SimFill, SimNewOrder, SimOrder, SimOrderStatus, SimTimeInForce } from '../core/types.js';
 import { InstrumentFmt, isPlainDecimal, q, type Category } from './common.js';
-
-export interface BybitError {
-  code: number;
-  msg: string;
-}
+import type { BybitError } from './errors.js';
 
 export const FEE_RATE: Record<Category, { taker: number; maker: number }> = {
   linear: { taker: 0.00055, maker: 0.0002 },
