@@ -17,8 +17,19 @@ const SEQ0 = 100_000_000_000; // 12 digits, patched in place
 function inst(venue: VenueId, pd: number, qd: number): Instrument {
   const step = (d: number) => (d === 0 ? '1' : '0.' + '0'.repeat(d - 1) + '1');
   return {
-    venue, symbol: 'BTCUSDT', base: 'BTC', quote: 'USDT', tickSize: step(pd), stepSize: step(qd), minQty: step(qd), minNotional: '5',
-    priceDecimals: pd, qtyDecimals: qd, tickUnits: 1, lotUnits: 1, slot: 0,
+    venue,
+    symbol: 'BTCUSDT',
+    base: 'BTC',
+    quote: 'USDT',
+    tickSize: step(pd),
+    stepSize: step(qd),
+    minQty: step(qd),
+    minNotional: '5',
+    priceDecimals: pd,
+    qtyDecimals: qd,
+    tickUnits: 1,
+    lotUnits: 1,
+    slot: 0,
   };
 }
 
@@ -82,14 +93,24 @@ export interface MdDriver {
 export function binanceDepthDriver(): MdDriver {
   const state = BotState.create(1);
   const md = new BinanceMd({
-    market: 'spot', restBaseUrl: 'http://127.0.0.1:1', wsBaseUrl: 'ws://127.0.0.1:1', instruments: [inst('binanceSpot', 2, 8)], state,
+    market: 'spot',
+    restBaseUrl: 'http://127.0.0.1:1',
+    wsBaseUrl: 'ws://127.0.0.1:1',
+    instruments: [inst('binanceSpot', 2, 8)],
+    state,
     fetchSnapshot: () => new Promise<string>(() => {}),
   });
-  md.deliverSnapshot('BTCUSDT', JSON.stringify({ lastUpdateId: SEQ0, bids: levels(0, 1).filter((l) => l[1] !== '0.00000000'), asks: levels(0, -1).filter((l) => l[1] !== '0.00000000') }));
+  md.deliverSnapshot(
+    'BTCUSDT',
+    JSON.stringify({ lastUpdateId: SEQ0, bids: levels(0, 1).filter((l) => l[1] !== '0.00000000'), asks: levels(0, -1).filter((l) => l[1] !== '0.00000000') }),
+  );
   const texts: string[] = [];
   for (let v = 0; v < 8; v++) {
     texts.push(
-      JSON.stringify({ stream: 'btcusdt@depth@100ms', data: { e: 'depthUpdate', E: 1763776800123, s: 'BTCUSDT', U: SEQ0, u: SEQ0, b: levels(v, 1), a: levels(v, -1) } }),
+      JSON.stringify({
+        stream: 'btcusdt@depth@100ms',
+        data: { e: 'depthUpdate', E: 1763776800123, s: 'BTCUSDT', U: SEQ0, u: SEQ0, b: levels(v, 1), a: levels(v, -1) },
+      }),
     );
   }
   const bufs = texts.map((t) => Buffer.from(t));
@@ -118,7 +139,11 @@ export function binanceDepthDriver(): MdDriver {
 export function binanceBookTickerDriver(): MdDriver {
   const state = BotState.create(1);
   const md = new BinanceMd({
-    market: 'spot', restBaseUrl: 'http://127.0.0.1:1', wsBaseUrl: 'ws://127.0.0.1:1', instruments: [inst('binanceSpot', 2, 8)], state,
+    market: 'spot',
+    restBaseUrl: 'http://127.0.0.1:1',
+    wsBaseUrl: 'ws://127.0.0.1:1',
+    instruments: [inst('binanceSpot', 2, 8)],
+    state,
     fetchSnapshot: () => new Promise<string>(() => {}),
   });
   const texts: string[] = [];

@@ -138,7 +138,9 @@ export function formatComparison(c: Comparison): string {
   const lines = [`${'task'.padEnd(w)}  ${'base'.padStart(9)}  ${'latest'.padStart(9)}  ${'change'.padStart(8)}  status`];
   for (const r of c.rows) {
     const ch = r.baseRatio > 0 && r.latestRatio > 0 ? `${r.change >= 0 ? '+' : ''}${(r.change * 100).toFixed(1)}%` : '';
-    lines.push(`${r.key.padEnd(w)}  ${r.baseRatio.toFixed(4).padStart(9)}  ${r.latestRatio.toFixed(4).padStart(9)}  ${ch.padStart(8)}  ${r.status}${r.note ? ` (${r.note})` : ''}`);
+    lines.push(
+      `${r.key.padEnd(w)}  ${r.baseRatio.toFixed(4).padStart(9)}  ${r.latestRatio.toFixed(4).padStart(9)}  ${ch.padStart(8)}  ${r.status}${r.note ? ` (${r.note})` : ''}`,
+    );
   }
   lines.push(
     c.regressions.length

@@ -47,7 +47,11 @@ export class StubVenue implements VenueGateway {
   private tradeSeq = 1_000_000_000;
   private timeMs = 1_763_776_800_000;
 
-  constructor(readonly venue: VenueId, private readonly symbol: string, private readonly quote: string) {}
+  constructor(
+    readonly venue: VenueId,
+    private readonly symbol: string,
+    private readonly quote: string,
+  ) {}
 
   async start(): Promise<void> {}
   async stop(): Promise<void> {}

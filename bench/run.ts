@@ -123,7 +123,8 @@ export async function runSuites(opts: RunOptions): Promise<BenchResults> {
     const okRefs = refs.filter((r) => r.status === 'ok' && r.nsPerOp > 0);
     suite.refNs = okRefs.length ? Math.exp(okRefs.reduce((s, r) => s + Math.log(r.nsPerOp), 0) / okRefs.length) : 0;
     suite.refTasks = refs.map((r) => ({ ...r, ratio: suite.refNs > 0 ? r.nsPerOp / suite.refNs : 0 }));
-    suite.tasks = suite.status === 'ok' ? bench.tasks.filter((t) => !(REF_TASKS as readonly string[]).includes(t.name)).map((t) => taskResult(t, suite.refNs)) : [];
+    suite.tasks =
+      suite.status === 'ok' ? bench.tasks.filter((t) => !(REF_TASKS as readonly string[]).includes(t.name)).map((t) => taskResult(t, suite.refNs)) : [];
     suite.durationMs = Date.now() - t0;
     suites.push(suite);
     opts.log(`\n${file}  (${(suite.durationMs / 1000).toFixed(1)} s, reference ${fmtNs(suite.refNs)})`);
@@ -162,8 +163,14 @@ export async function main(argv: string[]): Promise<number> {
   const timeMs = Number(argValue(argv, '--time') ?? process.env['BENCH_TIME_MS'] ?? 400);
   const out = resolve(argValue(argv, '--out') ?? join(ROOT, 'bench', 'results'));
   if (!(globalThis as { gc?: unknown }).gc) process.stderr.write('note: run with node --expose-gc (npm run bench does) to collect garbage between suites\n');
-  const results = await runSuites({ suitesDir: join(here, 'suites'), ...(filter ? { filter: new RegExp(filter) } : {}), timeMs, log: (l) => process.stdout.write(l + '\n') });
-  const errors = results.suites.filter((s) => s.status === 'error').length + results.suites.reduce((n, s) => n + s.tasks.filter((t) => t.status === 'error').length, 0);
+  const results = await runSuites({
+    suitesDir: join(here, 'suites'),
+    ...(filter ? { filter: new RegExp(filter) } : {}),
+    timeMs,
+    log: (l) => process.stdout.write(l + '\n'),
+  });
+  const errors =
+    results.suites.filter((s) => s.status === 'error').length + results.suites.reduce((n, s) => n + s.tasks.filter((t) => t.status === 'error').length, 0);
   process.stdout.write(`\n${results.suites.length} suites in ${(results.durationMs / 1000).toFixed(1)} s, ${errors} error(s)\n`);
   if (!argv.includes('--no-write')) {
     mkdirSync(out, { recursive: true });

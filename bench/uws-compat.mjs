@@ -8,7 +8,9 @@ import WebSocket from 'ws';
 import { Pool } from 'undici';
 const { uws, source } = loadUws();
 const app = uws.App();
-app.get('/api/v3/time', (res) => { send(res, 200, '{"serverTime":1700000000000}'); });
+app.get('/api/v3/time', (res) => {
+  send(res, 200, '{"serverTime":1700000000000}');
+});
 app.ws('/ws', { idleTimeout: 0, maxBackpressure: 64 << 20, open: (ws) => ws.subscribe('t') });
 const l = await listen(app, '127.0.0.1', 0);
 const pct = (a, p) => a[Math.min(a.length - 1, Math.floor(a.length * p))];
@@ -23,10 +25,24 @@ for (let i = 0; i < 22000; i++) {
 }
 lat.sort((a, b) => a - b);
 // fan-out: 8 clients, 20k frames of ~180 B published in bursts of 100 per tick
-const N = 8, FRAMES = 20000;
-const frame = '{"e":"depthUpdate","E":1700000000000,"s":"BTCUSDT","U":1,"u":2,"b":[["95000.10","0.500"],["94999.90","1.250"]],"a":[["95000.20","0.300"]],"pad":"' + 'x'.repeat(40) + '"}';
+const N = 8,
+  FRAMES = 20000;
+const frame =
+  '{"e":"depthUpdate","E":1700000000000,"s":"BTCUSDT","U":1,"u":2,"b":[["95000.10","0.500"],["94999.90","1.250"]],"a":[["95000.20","0.300"]],"pad":"' +
+  'x'.repeat(40) +
+  '"}';
 let got = 0;
-const clients = await Promise.all(Array.from({ length: N }, () => new Promise((r) => { const w = new WebSocket(`ws://127.0.0.1:${l.port}/ws`, { perMessageDeflate: false }); w.on('message', () => got++); w.on('open', () => r(w)); })));
+const clients = await Promise.all(
+  Array.from(
+    { length: N },
+    () =>
+      new Promise((r) => {
+        const w = new WebSocket(`ws://127.0.0.1:${l.port}/ws`, { perMessageDeflate: false });
+        w.on('message', () => got++);
+        w.on('open', () => r(w));
+      }),
+  ),
+);
 await new Promise((r) => setTimeout(r, 100));
 const t0 = process.hrtime.bigint();
 const cpu0 = process.cpuUsage();
@@ -37,7 +53,9 @@ for (let i = 0; i < FRAMES; i += 100) {
 while (got < N * FRAMES) await new Promise((r) => setImmediate(r));
 const ms = Number(process.hrtime.bigint() - t0) / 1e6;
 const cpu = process.cpuUsage(cpu0);
-console.log(`${source}: REST GET round trip (undici, keep-alive, n=20000) p50 ${pct(lat, 0.5).toFixed(1)} µs p99 ${pct(lat, 0.99).toFixed(1)} µs | fan-out ${FRAMES} frames x ${N} clients (same process) in ${ms.toFixed(0)} ms = ${((N * FRAMES) / ms * 1000 / 1e3).toFixed(0)}k msgs/s, process CPU ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms`);
+console.log(
+  `${source}: REST GET round trip (undici, keep-alive, n=20000) p50 ${pct(lat, 0.5).toFixed(1)} µs p99 ${pct(lat, 0.99).toFixed(1)} µs | fan-out ${FRAMES} frames x ${N} clients (same process) in ${ms.toFixed(0)} ms = ${((((N * FRAMES) / ms) * 1000) / 1e3).toFixed(0)}k msgs/s, process CPU ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms`,
+);
 for (const c of clients) c.terminate();
 await pool.close();
 closeListen(l);

@@ -27,7 +27,23 @@ interface Rig {
 
 function rig(): Rig {
   const vt = new Float64Array([1e12]); // a typed-array slot: a context variable would box every new double
-  const cfg = loadConfig({ env: {}, overrides: { risk: { maxOrdersPerSecond: 1_000_000, maxOpenOrders: 1000 }, strategy: { marketMaker: { venue: 'binanceSpot', symbol: 'BTCUSDT', halfSpreadBps: 0.001, size: 0.002, requoteTicks: 1, minRequoteMs: 0, maxOrdersPerSecond: 1_000_000 } } } });
+  const cfg = loadConfig({
+    env: {},
+    overrides: {
+      risk: { maxOrdersPerSecond: 1_000_000, maxOpenOrders: 1000 },
+      strategy: {
+        marketMaker: {
+          venue: 'binanceSpot',
+          symbol: 'BTCUSDT',
+          halfSpreadBps: 0.001,
+          size: 0.002,
+          requoteTicks: 1,
+          minRequoteMs: 0,
+          maxOrdersPerSecond: 1_000_000,
+        },
+      },
+    },
+  });
   const state = BotState.create(2);
   const ins = instrumentFromSim(makeInstrument('binanceSpot', 'BTCUSDT'), 0);
   const exposure = { position: new Float64Array(2), openBuyQty: new Float64Array(2), openSellQty: new Float64Array(2), openOrders: () => 2 };
@@ -113,7 +129,9 @@ export default function register(bench: Bench): void {
     const n = 1_000_000;
     for (let i = 0; i < n; i++) r.step();
     const delta = process.memoryUsage().heapUsed - before;
-    process.stdout.write(`core-decide: ${n} iterations (2 cancels + 2 risk checks + 2 order frames each), heap delta ${delta} B (${(delta / n).toFixed(3)} B/iteration), frames ${r.frames}, refused ${r.refused}\n`);
+    process.stdout.write(
+      `core-decide: ${n} iterations (2 cancels + 2 risk checks + 2 order frames each), heap delta ${delta} B (${(delta / n).toFixed(3)} B/iteration), frames ${r.frames}, refused ${r.refused}\n`,
+    );
   } else process.stdout.write('core-decide: allocation check skipped (run with node --expose-gc)\n');
   bench.add('decide: book move -> MM cancel/replace both sides -> risk -> WS order frames (x100)', () => {
     for (let i = 0; i < 100; i++) r.step();

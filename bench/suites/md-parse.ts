@@ -47,10 +47,12 @@ export default async function register(bench: Bench): Promise<void> {
       const asks = new Map<string, string>();
       bench.add(`md: ${short} JSON.parse+Map`, () => {
         const o = JSON.parse(text) as { data: { b: Array<[string, string]>; a: Array<[string, string]> } };
-        for (const [p, q] of o.data.b) if (q === '0.00000000') bids.delete(p);
-        else bids.set(p, q);
-        for (const [p, q] of o.data.a) if (q === '0.00000000') asks.delete(p);
-        else asks.set(p, q);
+        for (const [p, q] of o.data.b)
+          if (q === '0.00000000') bids.delete(p);
+          else bids.set(p, q);
+        for (const [p, q] of o.data.a)
+          if (q === '0.00000000') asks.delete(p);
+          else asks.set(p, q);
       });
     }
     if (simd) {
@@ -71,17 +73,35 @@ function registerCapture(bench: Bench): void {
   const rel = '../shared/exchange/fixtures/binance/usdm_capture_2021-07-22_cryptofeed.ndjson';
   const file = [path.resolve(here, '../../..', rel), path.resolve(process.cwd(), rel)].find((f) => existsSync(f));
   if (!file) return;
-  const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { t: string; url?: string; data: string });
+  const lines = readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { t: string; url?: string; data: string });
   const snap = lines.find((l) => l.t === 'http' && (l.url ?? '').includes('SUSHIUSDT'))?.data;
   const diffs = lines.filter((l) => l.t === 'recv' && l.data.includes('"sushiusdt@depth@100ms"')).map((l) => l.data);
   if (!snap || diffs.length === 0) return;
   const bufs = diffs.map((d) => Buffer.from(d));
   const inst = {
-    venue: 'binanceUsdm' as const, symbol: 'SUSHIUSDT', base: 'SUSHI', quote: 'USDT', tickSize: '0.001', stepSize: '1', minQty: '1',
-    minNotional: '5', priceDecimals: 4, qtyDecimals: 0, tickUnits: 10, lotUnits: 1, slot: 0,
+    venue: 'binanceUsdm' as const,
+    symbol: 'SUSHIUSDT',
+    base: 'SUSHI',
+    quote: 'USDT',
+    tickSize: '0.001',
+    stepSize: '1',
+    minQty: '1',
+    minNotional: '5',
+    priceDecimals: 4,
+    qtyDecimals: 0,
+    tickUnits: 10,
+    lotUnits: 1,
+    slot: 0,
   };
   const md = new BinanceMd({
-    market: 'usdm', restBaseUrl: 'http://127.0.0.1:1', wsBaseUrl: 'ws://127.0.0.1:1', instruments: [inst], state: BotState.create(1),
+    market: 'usdm',
+    restBaseUrl: 'http://127.0.0.1:1',
+    wsBaseUrl: 'ws://127.0.0.1:1',
+    instruments: [inst],
+    state: BotState.create(1),
     fetchSnapshot: () => new Promise<string>(() => {}),
   });
   const reset = (): void => {

@@ -26,7 +26,8 @@ async function measure(name: string, n: number, step: (i: number) => void, gc: (
   obs.disconnect();
   process.stdout.write(
     `orders-alloc: ${name}: ${n} orders, heap delta ${delta} B (${(delta / n).toFixed(1)} B/order), GCs during the loop: ${gcs}` +
-      (gcs > 0 ? ' (the delta is after those collections: the loop allocates)' : '') + '\n',
+      (gcs > 0 ? ' (the delta is after those collections: the loop allocates)' : '') +
+      '\n',
   );
 }
 

@@ -17,11 +17,16 @@ import { parsePrivateFrame } from '../../src/exchange/bybit/trade/parse.js';
 import { scaleTable } from '../../src/codec/scale.js';
 import { blankOrderEvent } from '../../src/model/orders.js';
 
-const ER = '{"subscriptionId":0,"event":{"e":"executionReport","E":1795318841606,"s":"BTCUSDT","c":"twmhx3k2a01z9q-1","S":"BUY","o":"LIMIT","f":"GTC","q":"0.06000","p":"97000.03","P":"0.00","F":"0.00000","g":-1,"C":"","x":"TRADE","X":"PARTIALLY_FILLED","r":"NONE","i":1000007,"l":"0.02068","z":"0.02068","L":"97000.03","n":"0.00","N":"BTC","T":1795318841606,"t":58,"I":12,"w":true,"m":false,"M":false,"O":1795318841600,"Z":"2005.96062","Y":"2005.96062","Q":"0.00","W":1795318841600,"V":"NONE"}}';
-const OTU = '{"e":"ORDER_TRADE_UPDATE","T":1795318841606,"E":1795318841607,"o":{"s":"BTCUSDT","c":"twmhx3k2a01z9q-2","S":"BUY","o":"LIMIT","f":"GTC","q":"0.010","p":"97000.10","ap":"97000.10","sp":"0","x":"TRADE","X":"PARTIALLY_FILLED","i":8389765739703625592,"l":"0.002","z":"0.002","L":"97000.10","N":"USDT","n":"0.07760008","T":1795318841606,"t":5873123456,"b":"0","a":"0","m":false,"R":false,"wt":"CONTRACT_PRICE","ot":"LIMIT","ps":"BOTH","cp":false,"AP":"0","cr":"0","pP":false,"si":0,"ss":0,"rp":"0","V":"EXPIRE_MAKER","pm":"NONE","gtd":0}}';
-const TL = '{"e":"TRADE_LITE","E":1795318841607,"T":1795318841606,"s":"BTCUSDT","q":"0.010","p":"97000.10","m":false,"c":"twmhx3k2a01z9q-2","S":"BUY","L":"97000.10","l":"0.002","t":5873123456,"i":8389765739703625592}';
-const BY_EXEC = '{"topic":"execution","id":"386825804_BTCUSDT_140612148849382","creationTime":1746270400355,"data":[{"category":"linear","symbol":"BTCUSDT","closedSize":"0","execFee":"0.0533","execId":"0ab1bdf7-4219-438b-b30a-32ec863018f7","execPrice":"95900.1","execQty":"0.002","execType":"Trade","execValue":"191.8002","feeRate":"0.00055","tradeIv":"","markIv":"","blockTradeId":"","markPrice":"95901.48","indexPrice":"","underlyingPrice":"","leavesQty":"0.008","orderId":"9aac161b-8ed6-450d-9cab-c5cc67c21784","orderLinkId":"twmhx3k2a01z9q-3","orderPrice":"95900.1","orderQty":"0.01","orderType":"Limit","stopOrderType":"UNKNOWN","side":"Buy","execTime":"1746270400353","isLeverage":"0","isMaker":false,"seq":140612148849382,"marketUnit":"","execPnl":"0","createType":"CreateByUser","extraFees":[],"feeCurrency":"USDT"}]}';
-const BY_ACK = '{"reqId":"twm-r-17","retCode":0,"retMsg":"OK","op":"order.create","data":{"orderId":"1321003749386327552","orderLinkId":"twmhx3k2a01z9q-4"},"retExtInfo":{},"header":{"X-Bapi-Limit":"10","X-Bapi-Limit-Status":"9","X-Bapi-Limit-Reset-Timestamp":"1711001595207","Traceid":"77b0b5f1d1c9c1b2b1a1e0d9c8b7a6f5","Timenow":"1711001595207"},"connId":"cpv85t788smd8vfdb8p0-2f"}';
+const ER =
+  '{"subscriptionId":0,"event":{"e":"executionReport","E":1795318841606,"s":"BTCUSDT","c":"twmhx3k2a01z9q-1","S":"BUY","o":"LIMIT","f":"GTC","q":"0.06000","p":"97000.03","P":"0.00","F":"0.00000","g":-1,"C":"","x":"TRADE","X":"PARTIALLY_FILLED","r":"NONE","i":1000007,"l":"0.02068","z":"0.02068","L":"97000.03","n":"0.00","N":"BTC","T":1795318841606,"t":58,"I":12,"w":true,"m":false,"M":false,"O":1795318841600,"Z":"2005.96062","Y":"2005.96062","Q":"0.00","W":1795318841600,"V":"NONE"}}';
+const OTU =
+  '{"e":"ORDER_TRADE_UPDATE","T":1795318841606,"E":1795318841607,"o":{"s":"BTCUSDT","c":"twmhx3k2a01z9q-2","S":"BUY","o":"LIMIT","f":"GTC","q":"0.010","p":"97000.10","ap":"97000.10","sp":"0","x":"TRADE","X":"PARTIALLY_FILLED","i":8389765739703625592,"l":"0.002","z":"0.002","L":"97000.10","N":"USDT","n":"0.07760008","T":1795318841606,"t":5873123456,"b":"0","a":"0","m":false,"R":false,"wt":"CONTRACT_PRICE","ot":"LIMIT","ps":"BOTH","cp":false,"AP":"0","cr":"0","pP":false,"si":0,"ss":0,"rp":"0","V":"EXPIRE_MAKER","pm":"NONE","gtd":0}}';
+const TL =
+  '{"e":"TRADE_LITE","E":1795318841607,"T":1795318841606,"s":"BTCUSDT","q":"0.010","p":"97000.10","m":false,"c":"twmhx3k2a01z9q-2","S":"BUY","L":"97000.10","l":"0.002","t":5873123456,"i":8389765739703625592}';
+const BY_EXEC =
+  '{"topic":"execution","id":"386825804_BTCUSDT_140612148849382","creationTime":1746270400355,"data":[{"category":"linear","symbol":"BTCUSDT","closedSize":"0","execFee":"0.0533","execId":"0ab1bdf7-4219-438b-b30a-32ec863018f7","execPrice":"95900.1","execQty":"0.002","execType":"Trade","execValue":"191.8002","feeRate":"0.00055","tradeIv":"","markIv":"","blockTradeId":"","markPrice":"95901.48","indexPrice":"","underlyingPrice":"","leavesQty":"0.008","orderId":"9aac161b-8ed6-450d-9cab-c5cc67c21784","orderLinkId":"twmhx3k2a01z9q-3","orderPrice":"95900.1","orderQty":"0.01","orderType":"Limit","stopOrderType":"UNKNOWN","side":"Buy","execTime":"1746270400353","isLeverage":"0","isMaker":false,"seq":140612148849382,"marketUnit":"","execPnl":"0","createType":"CreateByUser","extraFees":[],"feeCurrency":"USDT"}]}';
+const BY_ACK =
+  '{"reqId":"twm-r-17","retCode":0,"retMsg":"OK","op":"order.create","data":{"orderId":"1321003749386327552","orderLinkId":"twmhx3k2a01z9q-4"},"retExtInfo":{},"header":{"X-Bapi-Limit":"10","X-Bapi-Limit-Status":"9","X-Bapi-Limit-Reset-Timestamp":"1711001595207","Traceid":"77b0b5f1d1c9c1b2b1a1e0d9c8b7a6f5","Timenow":"1711001595207"},"connId":"cpv85t788smd8vfdb8p0-2f"}';
 
 async function allocOf(name: string, n: number, step: () => void): Promise<void> {
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -46,7 +51,11 @@ export default async function register(bench: Bench): Promise<void> {
   ]);
   const ev = blankOrderEvent();
   let sink = 0;
-  const h = { order: (e: typeof ev) => { sink += e.fillQty; } };
+  const h = {
+    order: (e: typeof ev) => {
+      sink += e.fillQty;
+    },
+  };
   const spot = new BinanceFastUserParser('binanceSpot', scale);
   const usdm = new BinanceFastUserParser('binanceUsdm', scale);
   const by = new BybitFastParser(scale);

@@ -75,7 +75,9 @@ export default async function register(bench: Bench): Promise<void> {
       afterAll(mode) {
         if (mode === 'run') {
           p.close();
-          process.stdout.write(`orders-path: ${tag}: ${p.cycles} orders, sent ${p.engine.ordersSent}, fills ${p.engine.portfolio.fills}, cancels ${p.engine.cancels}, rejects ${p.engine.rejects}, open ${p.engine.store.openCount()}\n`);
+          process.stdout.write(
+            `orders-path: ${tag}: ${p.cycles} orders, sent ${p.engine.ordersSent}, fills ${p.engine.portfolio.fills}, cancels ${p.engine.cancels}, rejects ${p.engine.rejects}, open ${p.engine.store.openCount()}\n`,
+          );
         }
       },
     });

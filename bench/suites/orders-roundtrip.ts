@@ -21,15 +21,33 @@ const BIG = { weightPerMin: 1e9, orders10s: 1e9, ordersLong: 1e9, banAfter: 1e9,
 
 export default async function register(bench: Bench): Promise<void> {
   const sim = await startSim({
-    venues: ['binanceUsdm', 'bybit'], seed: 3, symbols: ['BTCUSDT'], rate: 100,
+    venues: ['binanceUsdm', 'bybit'],
+    seed: 3,
+    symbols: ['BTCUSDT'],
+    rate: 100,
     factories: {
       binanceUsdm: (ctx, o) => startBinanceUsdm(ctx, { ...o, limits: BIG } as BinanceVenueOptions),
-      bybit: (ctx, o) => startBybit(ctx, { ...o, rateLimits: { create: { linear: 1e9, spot: 1e9 }, cancel: { linear: 1e9, spot: 1e9 }, query: 1e9, ipPer5s: 1e9 } } as typeof o),
+      bybit: (ctx, o) =>
+        startBybit(ctx, { ...o, rateLimits: { create: { linear: 1e9, spot: 1e9 }, cancel: { linear: 1e9, spot: 1e9 }, query: 1e9, ipPer5s: 1e9 } } as typeof o),
     },
   });
   const inst = (venue: 'binanceUsdm' | 'bybitLinear'): Instrument => {
     const i = sim.ctx.instruments.get(venue)!.find((x) => x.symbol === 'BTCUSDT')!;
-    return { venue, symbol: i.symbol, base: i.base, quote: i.quote, tickSize: i.tickSize, stepSize: i.stepSize, minQty: i.minQty, minNotional: i.minNotional, priceDecimals: i.priceDecimals, qtyDecimals: i.qtyDecimals, tickUnits: 1, lotUnits: 1, slot: 0 };
+    return {
+      venue,
+      symbol: i.symbol,
+      base: i.base,
+      quote: i.quote,
+      tickSize: i.tickSize,
+      stepSize: i.stepSize,
+      minQty: i.minQty,
+      minNotional: i.minNotional,
+      priceDecimals: i.priceDecimals,
+      qtyDecimals: i.qtyDecimals,
+      tickUnits: 1,
+      lotUnits: 1,
+      slot: 0,
+    };
   };
   const bn = sim.endpoints.binanceUsdm!;
   const by = sim.endpoints.bybit!;
@@ -38,11 +56,33 @@ export default async function register(bench: Bench): Promise<void> {
   const noLimits = { weightPerMinute: 1e12, ordersPer10s: 0, ordersPerMinute: 0, headroom: 1 };
   const mk = (transport: 'rest' | 'wsapi'): VenueGateway =>
     createBinanceGateway({
-      venue: 'binanceUsdm', restBaseUrl: bn.restBaseUrl, wsApiUrl: bn.wsApiUrl, wsStreamBaseUrl: bn.wsStreamBaseUrl, apiKey: bn.apiKey, apiSecret: bn.apiSecret,
-      ed25519ApiKey: bn.ed25519ApiKey!, ed25519PrivateKeyPem: bn.ed25519PrivateKeyPem!, instruments: [bi], transport, userStream: false, deadManSwitch: false, limits: noLimits,
+      venue: 'binanceUsdm',
+      restBaseUrl: bn.restBaseUrl,
+      wsApiUrl: bn.wsApiUrl,
+      wsStreamBaseUrl: bn.wsStreamBaseUrl,
+      apiKey: bn.apiKey,
+      apiSecret: bn.apiSecret,
+      ed25519ApiKey: bn.ed25519ApiKey!,
+      ed25519PrivateKeyPem: bn.ed25519PrivateKeyPem!,
+      instruments: [bi],
+      transport,
+      userStream: false,
+      deadManSwitch: false,
+      limits: noLimits,
     });
   const mkBy = (transport: 'rest' | 'ws'): VenueGateway =>
-    createBybitGateways([{ category: 'linear', restBaseUrl: by.restBaseUrl, wsApiUrl: by.wsApiUrl, apiKey: by.apiKey, apiSecret: by.apiSecret, instruments: [yi], transport, privateStream: false }])[0]!;
+    createBybitGateways([
+      {
+        category: 'linear',
+        restBaseUrl: by.restBaseUrl,
+        wsApiUrl: by.wsApiUrl,
+        apiKey: by.apiKey,
+        apiSecret: by.apiSecret,
+        instruments: [yi],
+        transport,
+        privateStream: false,
+      },
+    ])[0]!;
 
   const setups: Array<[string, Instrument, VenueGateway]> = [
     ['orders: RT binanceUsdm REST', bi, mk('rest')],
@@ -67,12 +107,16 @@ export default async function register(bench: Bench): Promise<void> {
       },
     });
     const book = sim.books.get(i.venue)!.get('BTCUSDT')!;
-    bench.add(name, async () => {
-      const bid = book.bestBid()!.priceTicks;
-      const p = new Promise<void>((r) => (done = r));
-      waiting = m.place({ slot: 0, side: 'BUY', type: 'LIMIT', tif: 'IOC', price: bid - 2000, qty: 2 }) ?? '';
-      await p;
-    }, { async: true });
+    bench.add(
+      name,
+      async () => {
+        const bid = book.bestBid()!.priceTicks;
+        const p = new Promise<void>((r) => (done = r));
+        waiting = m.place({ slot: 0, side: 'BUY', type: 'LIMIT', tif: 'IOC', price: bid - 2000, qty: 2 }) ?? '';
+        await p;
+      },
+      { async: true },
+    );
   }
   bench.addEventListener('complete', () => {
     void (async () => {

@@ -62,7 +62,9 @@ function measure(label: string, gen: Generator, n: number): void {
   const t0 = performance.now();
   const made = gen.produce(n);
   const ms = performance.now() - t0;
-  process.stdout.write(`sim-generator: ${label}: ${made} level updates in ${ms.toFixed(1)} ms = ${Math.round((made * 1000) / ms).toLocaleString('en-US')} updates/s\n`);
+  process.stdout.write(
+    `sim-generator: ${label}: ${made} level updates in ${ms.toFixed(1)} ms = ${Math.round((made * 1000) / ms).toLocaleString('en-US')} updates/s\n`,
+  );
 }
 
 export default function register(bench: Bench): void {

@@ -102,7 +102,10 @@ const json = (status: number, v: unknown): Reply => ({ status, body: JSON.string
 
 /** A plain non-negative decimal: no sign, exponent, leading zeros, or more than 18 decimals. */
 const DECIMAL = /^(0|[1-9][0-9]{0,17})(\.[0-9]{1,18})?$/;
-const decimal = (field: string) => z.string({ error: `${field} must be a decimal string like "0.001"` }).regex(DECIMAL, { error: `${field} must be a plain decimal like "0.001" (no sign, exponent or leading zeros)` });
+const decimal = (field: string) =>
+  z
+    .string({ error: `${field} must be a decimal string like "0.001"` })
+    .regex(DECIMAL, { error: `${field} must be a plain decimal like "0.001" (no sign, exponent or leading zeros)` });
 
 /** POST /order: exactly these fields, each of exactly this type; anything else refuses the whole request. */
 const OrderBody = z.strictObject({
@@ -128,7 +131,8 @@ function refusal(e: z.ZodError): Refused {
 
 export async function startControl(deps: ControlDeps, port = 0): Promise<ControlServer> {
   if (deps.token.length < 16) throw new Error('control token must be at least 16 characters');
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`control plane: cannot listen on 127.0.0.1:${port}: the port must be an integer 0-65535`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`control plane: cannot listen on 127.0.0.1:${port}: the port must be an integer 0-65535`);
   startProcessMetrics();
   const e = deps.engine;
   const answered = new Map<number, number>();
@@ -137,17 +141,32 @@ export async function startControl(deps: ControlDeps, port = 0): Promise<Control
   routes.set('/status', {
     method: 'GET',
     body: 'none',
-    handle: () => json(200, { ...e.status(), killSwitch: deps.killSwitch.report ?? (deps.killSwitch.triggered ? 'in progress' : null), ...(deps.extraStatus?.() ?? {}) }),
+    handle: () =>
+      json(200, { ...e.status(), killSwitch: deps.killSwitch.report ?? (deps.killSwitch.triggered ? 'in progress' : null), ...(deps.extraStatus?.() ?? {}) }),
   });
   routes.set('/metrics', {
     method: 'GET',
     body: 'none',
     handle: async () => {
-      const requests: ExtraMetric = { name: 'tickwire_control_requests_total', help: 'Control-plane requests answered, by HTTP status.', type: 'counter', samples: [...answered].map(([code, value]) => ({ labels: { code: String(code) }, value })) };
-      return { status: 200, body: renderMetrics(e, [...(deps.extraMetrics?.() ?? []), requests]) + (await processMetrics()), ct: 'text/plain; version=0.0.4; charset=utf-8' };
+      const requests: ExtraMetric = {
+        name: 'tickwire_control_requests_total',
+        help: 'Control-plane requests answered, by HTTP status.',
+        type: 'counter',
+        samples: [...answered].map(([code, value]) => ({ labels: { code: String(code) }, value })),
+      };
+      return {
+        status: 200,
+        body: renderMetrics(e, [...(deps.extraMetrics?.() ?? []), requests]) + (await processMetrics()),
+        ct: 'text/plain; version=0.0.4; charset=utf-8',
+      };
     },
   });
-  routes.set('/start', { method: 'POST', body: 'none', handle: () => (e.startTrading() ? json(200, { trading: e.trading }) : json(409, { error: 'kill switch was triggered: restart the engine', trading: e.trading })) });
+  routes.set('/start', {
+    method: 'POST',
+    body: 'none',
+    handle: () =>
+      e.startTrading() ? json(200, { trading: e.trading }) : json(409, { error: 'kill switch was triggered: restart the engine', trading: e.trading }),
+  });
   routes.set('/stop', {
     method: 'POST',
     body: 'none',
@@ -187,10 +206,12 @@ export async function startControl(deps: ControlDeps, port = 0): Promise<Control
       const ins = e.instrument(slot);
       if (!ins) throw new Refused(400, `unknown instrument ${b.venue} ${b.symbol}`, 'symbol');
       const qty = parseScaled(b.qty, ins.qtyDecimals);
-      if (!(qty > 0) || !Number.isSafeInteger(qty)) throw new Refused(400, `qty ${b.qty} is not a positive quantity in steps of ${ins.stepSize} for ${ins.symbol}`, 'qty');
+      if (!(qty > 0) || !Number.isSafeInteger(qty))
+        throw new Refused(400, `qty ${b.qty} is not a positive quantity in steps of ${ins.stepSize} for ${ins.symbol}`, 'qty');
       const market = b.price === undefined;
       const price = market ? 0 : parseScaled(b.price as string, ins.priceDecimals);
-      if (!market && (!(price > 0) || !Number.isSafeInteger(price))) throw new Refused(400, `price ${b.price} is not a positive price in ticks of ${ins.tickSize} for ${ins.symbol}`, 'price');
+      if (!market && (!(price > 0) || !Number.isSafeInteger(price)))
+        throw new Refused(400, `price ${b.price} is not a positive price in ticks of ${ins.tickSize} for ${ins.symbol}`, 'price');
       const r = e.placeManual({ slot, side: b.side, type: market ? 'MARKET' : 'LIMIT', tif: market ? 'IOC' : 'GTC', price, qty });
       if (r.id === null) return json(422, { error: 'refused by risk', reason: REFUSAL_NAMES[r.refusal] });
       return json(200, { clientOrderId: r.id });
@@ -198,7 +219,13 @@ export async function startControl(deps: ControlDeps, port = 0): Promise<Control
   });
   if (deps.latency) {
     const lat = deps.latency;
-    routes.set('/latency', { method: 'GET', queryToken: true, query: { token: [] }, body: 'none', handle: () => ({ status: 200, body: lat.page(), ct: 'text/html; charset=utf-8' }) });
+    routes.set('/latency', {
+      method: 'GET',
+      queryToken: true,
+      query: { token: [] },
+      body: 'none',
+      handle: () => ({ status: 200, body: lat.page(), ct: 'text/html; charset=utf-8' }),
+    });
     routes.set('/latency.json', { method: 'GET', queryToken: true, query: { token: [] }, body: 'none', handle: () => ({ status: 200, body: lat.json() }) });
   }
 
@@ -206,7 +233,11 @@ export async function startControl(deps: ControlDeps, port = 0): Promise<Control
   const send = (req: IncomingMessage, res: ServerResponse, r: Reply, close = false, allow?: string): void => {
     if (res.headersSent || res.destroyed) return;
     answered.set(r.status, (answered.get(r.status) ?? 0) + 1);
-    const headers: Record<string, string | number> = { 'Content-Type': r.ct ?? JSON_CT, 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(r.body) };
+    const headers: Record<string, string | number> = {
+      'Content-Type': r.ct ?? JSON_CT,
+      'Cache-Control': 'no-store',
+      'Content-Length': Buffer.byteLength(r.body),
+    };
     if (allow) headers['Allow'] = allow;
     if (close) {
       headers['Connection'] = 'close';

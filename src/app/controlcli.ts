@@ -71,7 +71,9 @@ export function resolveTarget(flags: Map<string, string | true>, env: NodeJS.Pro
     try {
       st = JSON.parse(readFileSync(file, 'utf8')) as RunState;
     } catch (e) {
-      throw new Error(`no control URL/token: pass --url/--token, set TICKWIRE_CONTROL_URL/TICKWIRE_CONTROL_TOKEN, or point --data-dir at a running engine's data dir (${file}: ${(e as Error).message})`);
+      throw new Error(
+        `no control URL/token: pass --url/--token, set TICKWIRE_CONTROL_URL/TICKWIRE_CONTROL_TOKEN, or point --data-dir at a running engine's data dir (${file}: ${(e as Error).message})`,
+      );
     }
     url ??= st.url;
     token ??= st.token;
@@ -133,7 +135,13 @@ export async function main(argv: string[]): Promise<number> {
           process.stderr.write(`tickwire ${p.cmd}: VENUE SYMBOL QTY [PRICE] required\n${USAGE}`);
           return 2;
         }
-        r = await call(target.url, target.token, 'POST', '/order', { venue, symbol, side: p.cmd === 'buy' ? 'BUY' : 'SELL', qty, ...(price !== undefined ? { price } : {}) });
+        r = await call(target.url, target.token, 'POST', '/order', {
+          venue,
+          symbol,
+          side: p.cmd === 'buy' ? 'BUY' : 'SELL',
+          qty,
+          ...(price !== undefined ? { price } : {}),
+        });
         break;
       }
       default:

@@ -101,7 +101,13 @@ export async function main(argv: string[]): Promise<number> {
       endMs: merger.endMs,
       unit: 'ns',
       hgrmUnit: 'us',
-      histograms: series.map((s) => ({ ...s.key, ...summarize(s.histogram), clampedLow: s.clampedLow, clampedHigh: s.clampedHigh, encoded: encodeHistogram(s.histogram) })),
+      histograms: series.map((s) => ({
+        ...s.key,
+        ...summarize(s.histogram),
+        clampedLow: s.clampedLow,
+        clampedHigh: s.clampedHigh,
+        encoded: encodeHistogram(s.histogram),
+      })),
     };
     writeFileSync(join(out, 'dump.json'), JSON.stringify(dump, null, 1) + '\n');
     for (const s of series) writeFileSync(join(out, `${s.key.hop}.${s.key.venue}.${s.key.transport}.hgrm`), toHgrm(s.histogram));
@@ -111,7 +117,10 @@ export async function main(argv: string[]): Promise<number> {
   if (cmd === 'plot') {
     const out = opts.get('out') ?? 'latency.svg';
     const svg = percentilePlotSvg(
-      series.map((s) => ({ label: `${s.key.hop} ${s.key.venue}${s.key.transport === 'any' ? '' : ' ' + s.key.transport} (n=${s.histogram.totalCount})`, histogram: s.histogram })),
+      series.map((s) => ({
+        label: `${s.key.hop} ${s.key.venue}${s.key.transport === 'any' ? '' : ' ' + s.key.transport} (n=${s.histogram.totalCount})`,
+        histogram: s.histogram,
+      })),
       { title: opts.get('title') ?? 'Latency by percentile distribution' },
     );
     writeFileSync(out, svg);

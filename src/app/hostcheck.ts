@@ -138,7 +138,12 @@ export function inspectHost(expect: HostExpectations, read: HostReader, pid: num
       if (iso === undefined) unknown('cpu.isolated', want, 'no /sys/devices/system/cpu/isolated');
       else {
         const set = new Set(parseCpuList(iso));
-        cmp('cpu.isolated', `includes ${want}`, iso.trim() || '(none)', cores.every((c) => set.has(c)));
+        cmp(
+          'cpu.isolated',
+          `includes ${want}`,
+          iso.trim() || '(none)',
+          cores.every((c) => set.has(c)),
+        );
       }
     }
   }
@@ -177,7 +182,11 @@ export function inspectHost(expect: HostExpectations, read: HostReader, pid: num
     const s = read('/proc/swaps');
     if (s === undefined) unknown('swap', 'none', 'no /proc/swaps');
     else {
-      const devices = s.split('\n').slice(1).filter((l) => l.trim() !== '').map((l) => l.split(/\s+/)[0]);
+      const devices = s
+        .split('\n')
+        .slice(1)
+        .filter((l) => l.trim() !== '')
+        .map((l) => l.split(/\s+/)[0]);
       cmp('swap', 'none', devices.length ? devices.join(' ') : 'none', devices.length === 0);
     }
   }

@@ -47,32 +47,82 @@ export function renderMetrics(engine: Engine, extra: ExtraMetric[] = []): string
   const ins = engine.instruments;
   const st = engine.state;
   const perIns = (field: number) => ins.map((i) => ({ labels: { venue: i.venue, symbol: i.symbol }, value: st.get(i.slot, field) }));
-  metric({ name: 'tickwire_book_updates_total', help: 'Book updates applied to BotState (market-data frames that changed the book).', type: 'counter', samples: perIns(F.updates) });
+  metric({
+    name: 'tickwire_book_updates_total',
+    help: 'Book updates applied to BotState (market-data frames that changed the book).',
+    type: 'counter',
+    samples: perIns(F.updates),
+  });
   metric({ name: 'tickwire_book_resyncs_total', help: 'Order book resynchronisations.', type: 'counter', samples: perIns(F.resyncs) });
-  metric({ name: 'tickwire_book_tradable', help: '1 when the book is synced, fresh and uncrossed.', type: 'gauge', samples: ins.map((i) => ({ labels: { venue: i.venue, symbol: i.symbol }, value: st.tradable(i.slot) ? 1 : 0 })) });
+  metric({
+    name: 'tickwire_book_tradable',
+    help: '1 when the book is synced, fresh and uncrossed.',
+    type: 'gauge',
+    samples: ins.map((i) => ({ labels: { venue: i.venue, symbol: i.symbol }, value: st.tradable(i.slot) ? 1 : 0 })),
+  });
   metric({ name: 'tickwire_orders_sent_total', help: 'Orders sent (passed risk).', type: 'counter', samples: [{ value: engine.ordersSent }] });
   metric({ name: 'tickwire_order_acks_total', help: 'Orders acknowledged by the exchange.', type: 'counter', samples: [{ value: engine.acks }] });
   metric({ name: 'tickwire_cancels_total', help: 'Orders cancelled (confirmed).', type: 'counter', samples: [{ value: engine.cancels }] });
   metric({ name: 'tickwire_fills_total', help: 'Fills booked.', type: 'counter', samples: [{ value: engine.portfolio.fills }] });
-  metric({ name: 'tickwire_fills_unknown_order_total', help: 'Fills of orders the engine does not know (not booked).', type: 'counter', samples: [{ value: engine.store.counts.unknownFills }] });
+  metric({
+    name: 'tickwire_fills_unknown_order_total',
+    help: 'Fills of orders the engine does not know (not booked).',
+    type: 'counter',
+    samples: [{ value: engine.store.counts.unknownFills }],
+  });
   metric({ name: 'tickwire_open_orders', help: 'Orders not yet in a terminal state.', type: 'gauge', samples: [{ value: engine.store.openCount() }] });
   const rej = [...engine.rejectsByReason.entries()].map(([reason, value]) => ({ labels: { reason }, value }));
-  metric({ name: 'tickwire_rejects_total', help: 'Exchange rejects by reason.', type: 'counter', samples: rej.length ? rej : [{ labels: { reason: 'none' }, value: 0 }] });
+  metric({
+    name: 'tickwire_rejects_total',
+    help: 'Exchange rejects by reason.',
+    type: 'counter',
+    samples: rej.length ? rej : [{ labels: { reason: 'none' }, value: 0 }],
+  });
   const refusals = [];
   for (let i = 1; i < REFUSAL_NAMES.length; i++) refusals.push({ labels: { reason: REFUSAL_NAMES[i] as string }, value: engine.risk.refusals[i] as number });
   metric({ name: 'tickwire_risk_refusals_total', help: 'Orders refused by pre-trade risk, by reason.', type: 'counter', samples: refusals });
-  metric({ name: 'tickwire_position', help: 'Signed position in base currency.', type: 'gauge', samples: ins.map((i) => ({ labels: { venue: i.venue, symbol: i.symbol }, value: engine.portfolio.positionReal(i.slot) })) });
-  metric({ name: 'tickwire_pnl_quote', help: 'Realized + unrealized PnL at mid, quote currency, net of quote fees.', type: 'gauge', samples: [{ value: engine.pnl() }] });
-  metric({ name: 'tickwire_trading', help: '1 running, 0 stopped, -1 killed.', type: 'gauge', samples: [{ value: engine.trading === 'running' ? 1 : engine.trading === 'stopped' ? 0 : -1 }] });
+  metric({
+    name: 'tickwire_position',
+    help: 'Signed position in base currency.',
+    type: 'gauge',
+    samples: ins.map((i) => ({ labels: { venue: i.venue, symbol: i.symbol }, value: engine.portfolio.positionReal(i.slot) })),
+  });
+  metric({
+    name: 'tickwire_pnl_quote',
+    help: 'Realized + unrealized PnL at mid, quote currency, net of quote fees.',
+    type: 'gauge',
+    samples: [{ value: engine.pnl() }],
+  });
+  metric({
+    name: 'tickwire_trading',
+    help: '1 running, 0 stopped, -1 killed.',
+    type: 'gauge',
+    samples: [{ value: engine.trading === 'running' ? 1 : engine.trading === 'stopped' ? 0 : -1 }],
+  });
   metric({ name: 'tickwire_loop_ticks_total', help: 'Hot loop ticks run.', type: 'counter', samples: [{ value: engine.loop.ticks }] });
-  metric({ name: 'tickwire_loop_skipped_total', help: 'Hot loop deadlines skipped (more than a period late).', type: 'counter', samples: [{ value: engine.loop.skipped }] });
+  metric({
+    name: 'tickwire_loop_skipped_total',
+    help: 'Hot loop deadlines skipped (more than a period late).',
+    type: 'counter',
+    samples: [{ value: engine.loop.skipped }],
+  });
   const j = engine.journal;
   if (j) {
     metric({ name: 'tickwire_journal_records_total', help: 'Records appended to the journal.', type: 'counter', samples: [{ value: j.records }] });
     metric({ name: 'tickwire_journal_fsyncs_total', help: 'Journal fsyncs.', type: 'counter', samples: [{ value: j.fsyncs }] });
-    metric({ name: 'tickwire_journal_write_errors_total', help: 'Journal write/fsync errors (any one fires the kill switch).', type: 'counter', samples: [{ value: j.writeErrors }] });
+    metric({
+      name: 'tickwire_journal_write_errors_total',
+      help: 'Journal write/fsync errors (any one fires the kill switch).',
+      type: 'counter',
+      samples: [{ value: j.writeErrors }],
+    });
   }
-  metric({ name: 'tickwire_strategy_errors_total', help: 'Exceptions thrown by the strategy.', type: 'counter', samples: [{ value: engine.runner?.errors ?? 0 }] });
+  metric({
+    name: 'tickwire_strategy_errors_total',
+    help: 'Exceptions thrown by the strategy.',
+    type: 'counter',
+    samples: [{ value: engine.runner?.errors ?? 0 }],
+  });
   // hop latency quantiles (summary without sum/count per quantile set)
   out.push('# HELP tickwire_hop_latency_seconds Hop latency quantiles since start.', '# TYPE tickwire_hop_latency_seconds summary');
   for (let h = 0; h < HOP_NAMES.length; h++) {
@@ -80,7 +130,8 @@ export function renderMetrics(engine: Engine, extra: ExtraMetric[] = []): string
       const hist = engine.hops.total(h as Hop, v);
       if (!hist || hist.totalCount === 0) continue;
       const l = { hop: HOP_NAMES[h] as string, venue: engine.hops.venueName(v) };
-      for (const q of [0.5, 0.9, 0.99, 0.999]) out.push(`tickwire_hop_latency_seconds${labels({ ...l, quantile: String(q) })} ${num(hist.getValueAtPercentile(q * 100) / 1e9)}`);
+      for (const q of [0.5, 0.9, 0.99, 0.999])
+        out.push(`tickwire_hop_latency_seconds${labels({ ...l, quantile: String(q) })} ${num(hist.getValueAtPercentile(q * 100) / 1e9)}`);
       out.push(`tickwire_hop_latency_seconds_sum${labels(l)} ${num((hist.mean * hist.totalCount) / 1e9)}`);
       out.push(`tickwire_hop_latency_seconds_count${labels(l)} ${hist.totalCount}`);
     }
@@ -107,5 +158,8 @@ export function startProcessMetrics(): Registry {
  */
 export async function processMetrics(): Promise<string> {
   const text = await startProcessMetrics().metrics();
-  return text.replace(/\n{2,}/g, '\n').replace(/^\n+/, '').replace(/ Nan$/gm, ' NaN');
+  return text
+    .replace(/\n{2,}/g, '\n')
+    .replace(/^\n+/, '')
+    .replace(/ Nan$/gm, ' NaN');
 }

@@ -159,7 +159,9 @@ async function wire(cfg: Config, state: BotState, hops: HopRecorder, o: RunOptio
   const refs = cfg.instruments;
   if (o.paper === true) return wirePaper(refs, state, o.seed ?? 1, o.paperRate ?? 600, hops);
   // an exchange with preset `sim` and no endpoints in the config runs in the embedded simulator
-  const embedded = (['binance', 'bybit'] as const).filter((ex) => cfg.exchanges[ex].enabled && cfg.exchanges[ex].preset === 'sim' && Object.keys(cfg.exchanges[ex].endpoints).length === 0);
+  const embedded = (['binance', 'bybit'] as const).filter(
+    (ex) => cfg.exchanges[ex].enabled && cfg.exchanges[ex].preset === 'sim' && Object.keys(cfg.exchanges[ex].endpoints).length === 0,
+  );
   const access = accessFromConfig(cfg, secrets);
   let sim: SimHandle | undefined;
   let simChild: SimChild | undefined;
@@ -171,7 +173,14 @@ async function wire(cfg: Config, state: BotState, hops: HopRecorder, o: RunOptio
       const symbols = [...new Set(refs.map((r) => r.symbol))];
       let simAccess: ReturnType<typeof accessFromSim>;
       if (o.simProcess === 'child') {
-        simChild = await spawnSimChild({ venues, symbols, seed: o.seed ?? 1, rate: o.simRate ?? 1000, logLevel: cfg.log.level, ...(o.simCpus !== undefined ? { cpus: o.simCpus } : {}) });
+        simChild = await spawnSimChild({
+          venues,
+          symbols,
+          seed: o.seed ?? 1,
+          rate: o.simRate ?? 1000,
+          logLevel: cfg.log.level,
+          ...(o.simCpus !== undefined ? { cpus: o.simCpus } : {}),
+        });
         log.info({ pid: simChild.pid }, 'embedded simulator runs in a child process');
         simAccess = accessFromSim(simChild);
       } else {
@@ -185,10 +194,19 @@ async function wire(cfg: Config, state: BotState, hops: HopRecorder, o: RunOptio
       }
     }
     return await wireNetwork({
-      refs, state, hops, access, ephemeral: sim !== undefined || simChild !== undefined, ...(sim ? { sim } : {}), ...(simChild ? { simChild } : {}),
+      refs,
+      state,
+      hops,
+      access,
+      ephemeral: sim !== undefined || simChild !== undefined,
+      ...(sim ? { sim } : {}),
+      ...(simChild ? { simChild } : {}),
       transport: { binance: o.transport ?? cfg.exchanges.binance.transport, bybit: o.transport ?? cfg.exchanges.bybit.transport },
       signals: cfg.signals,
-      describe: { mode: sim || simChild ? `embedded simulator (${embedded.join(', ')})` : 'external endpoints', presets: { binance: cfg.exchanges.binance.preset, bybit: cfg.exchanges.bybit.preset } },
+      describe: {
+        mode: sim || simChild ? `embedded simulator (${embedded.join(', ')})` : 'external endpoints',
+        presets: { binance: cfg.exchanges.binance.preset, bybit: cfg.exchanges.bybit.preset },
+      },
     });
   } catch (e) {
     await sim?.close().catch(() => undefined);
@@ -257,7 +275,6 @@ export function lockDataDir(dir: string): () => void {
   throw new Error(`cannot lock ${file}`);
 }
 
-
 /** A start that failed: nothing was traded, whatever was open on the venues was cancelled (exit code 1). */
 export class StartError extends Error {
   constructor(
@@ -266,14 +283,20 @@ export class StartError extends Error {
     /** the cancel-all after the failure was verified (nothing open on the venues) */
     readonly cancelVerified: boolean | undefined,
   ) {
-    super(`cannot start (${step}): ${cause.message}` + (cancelVerified === false ? ' — and the cancel-all after it was NOT verified: check the venues for open orders' : ''));
+    super(
+      `cannot start (${step}): ${cause.message}` +
+        (cancelVerified === false ? ' — and the cancel-all after it was NOT verified: check the venues for open orders' : ''),
+    );
     this.name = 'StartError';
   }
 }
 
 /** A stop (signal, --duration) that arrived before the start completed: nothing was traded (exit code 0). */
 export class StoppedBeforeStart extends Error {
-  constructor(readonly reason: string, readonly step: string) {
+  constructor(
+    readonly reason: string,
+    readonly step: string,
+  ) {
     super(`stopped (${reason}) before the start completed, during: ${step}; nothing was traded`);
     this.name = 'StoppedBeforeStart';
   }
@@ -313,7 +336,15 @@ function step<T>(latch: StopLatch, name: string, p: Promise<T>, release: (v: T) 
   ]);
 }
 
-async function runLocked(o: RunOptions, cfg: Config, env: NodeJS.ProcessEnv, overrides: Record<string, unknown>, log: Logger, dir: string, secrets: Secrets): Promise<RunResult> {
+async function runLocked(
+  o: RunOptions,
+  cfg: Config,
+  env: NodeJS.ProcessEnv,
+  overrides: Record<string, unknown>,
+  log: Logger,
+  dir: string,
+  secrets: Secrets,
+): Promise<RunResult> {
   const t0 = performance.now();
   const latch = new StopLatch();
   // stops work from here on, in every state
@@ -400,12 +431,21 @@ async function runLocked(o: RunOptions, cfg: Config, env: NodeJS.ProcessEnv, ove
     // reconcile with the exchange: the engine must know what is open before anything trades
     where = 'reconciliation with the exchange';
     recon = await step(latch, where, reconcile(engine, cfg.persistence.orphans, rec.probeId), () => undefined);
-    if (recon.adopted.length || recon.canceled.length || recon.closed.length || recon.positionAdjustments.length || recon.unjournaled.length) log.warn({ recon }, 'reconciliation changed the order owner');
+    if (recon.adopted.length || recon.canceled.length || recon.closed.length || recon.positionAdjustments.length || recon.unjournaled.length)
+      log.warn({ recon }, 'reconciliation changed the order owner');
 
     if (cfg.control.enabled) {
       where = `control plane (127.0.0.1:${cfg.control.port})`;
       const token = env['TICKWIRE_CONTROL_TOKEN'] ?? randomBytes(24).toString('hex');
-      control = await step(latch, where, startControl(controlDeps(o, token, env, overrides, engine, killSwitch, wiring, monitor, () => signalTasks), cfg.control.port), (c) => c.close());
+      control = await step(
+        latch,
+        where,
+        startControl(
+          controlDeps(o, token, env, overrides, engine, killSwitch, wiring, monitor, () => signalTasks),
+          cfg.control.port,
+        ),
+        (c) => c.close(),
+      );
       const rs: RunState = { pid: process.pid, url: control.url, token, startedAt: new Date().toISOString() };
       const f = join(dir, RUN_STATE_FILE);
       // whole or nothing: a reader (the CLI, a supervisor) never sees a half-written file
@@ -483,7 +523,14 @@ async function runLocked(o: RunOptions, cfg: Config, env: NodeJS.ProcessEnv, ove
 }
 
 function controlDeps(
-  o: RunOptions, token: string, env: NodeJS.ProcessEnv, overrides: Record<string, unknown>, engine: Engine, killSwitch: KillSwitch, wiring: Wiring, monitor: LatencyMonitor,
+  o: RunOptions,
+  token: string,
+  env: NodeJS.ProcessEnv,
+  overrides: Record<string, unknown>,
+  engine: Engine,
+  killSwitch: KillSwitch,
+  wiring: Wiring,
+  monitor: LatencyMonitor,
   tasks: () => SignalTask[],
 ): ControlDeps {
   return {

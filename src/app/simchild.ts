@@ -82,17 +82,24 @@ export async function spawnSimChild(o: SimChildOptions): Promise<SimChild> {
   const simJs = builtModule(join('sim', 'index.js'));
   const logJs = builtModule(join('util', 'log.js'));
   if (!simJs || !logJs) throw new Error('simulator child process needs the build: run `npm run build` first');
-  const env = { ...process.env, TICKWIRE_SIM_CHILD_OPTS: JSON.stringify({ venues: o.venues, symbols: o.symbols, seed: o.seed, rate: o.rate, logLevel: o.logLevel }) };
+  const env = {
+    ...process.env,
+    TICKWIRE_SIM_CHILD_OPTS: JSON.stringify({ venues: o.venues, symbols: o.symbols, seed: o.seed, rate: o.rate, logLevel: o.logLevel }),
+  };
   const args = ['--input-type=module', '-e', childSource(simJs, logJs, process.pid)];
   const stdio: ['pipe', 'pipe', 'inherit'] = ['pipe', 'pipe', 'inherit'];
-  const child: ChildProcess = o.cpus !== undefined ? spawn('taskset', ['-c', o.cpus, process.execPath, ...args], { env, stdio }) : spawn(process.execPath, args, { env, stdio });
+  const child: ChildProcess =
+    o.cpus !== undefined ? spawn('taskset', ['-c', o.cpus, process.execPath, ...args], { env, stdio }) : spawn(process.execPath, args, { env, stdio });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   let exitedFlag = false;
   void exited.then(() => (exitedFlag = true));
   try {
     const endpoints = await new Promise<SimEndpointsJson>((resolve, reject) => {
       let buf = '';
-      const timer = setTimeout(() => reject(new Error(`simulator child did not print its endpoints within ${o.startTimeoutMs ?? 20_000} ms`)), o.startTimeoutMs ?? 20_000);
+      const timer = setTimeout(
+        () => reject(new Error(`simulator child did not print its endpoints within ${o.startTimeoutMs ?? 20_000} ms`)),
+        o.startTimeoutMs ?? 20_000,
+      );
       child.stdout!.setEncoding('utf8');
       child.stdout!.on('data', (chunk: string) => {
         buf += chunk;

@@ -81,7 +81,14 @@ export function wirePaper(refs: ReadonlyArray<{ venue: VenueId; symbol: string }
     },
     frames: () => ({ paper: venue.frames }),
     resyncs: () => ({ paper: 0 }),
-    extraMetrics: () => [{ name: 'tickwire_md_frames_total', help: 'Market-data frames received.', type: 'counter', samples: [{ labels: { venue: 'paper' }, value: venue.frames }] }],
+    extraMetrics: () => [
+      {
+        name: 'tickwire_md_frames_total',
+        help: 'Market-data frames received.',
+        type: 'counter',
+        samples: [{ labels: { venue: 'paper' }, value: venue.frames }],
+      },
+    ],
     describe: () => ({ mode: 'paper (simulator matching core in process)', rate, seed }),
   };
 }
@@ -114,7 +121,6 @@ export async function fetchBinanceLimits(restBase: string, market: 'spot' | 'usd
 // Networked wiring: real WebSocket/HTTP adapters and gateways, against the embedded simulator, an external one, or
 // testnet/mainnet.
 
-
 /** Where one venue lives and how to log in. */
 export interface VenueAccess {
   rest: string;
@@ -144,13 +150,29 @@ export function accessFromConfig(cfg: Config, secrets: Secrets): Partial<Record<
     // HMAC pair and/or (Binance) the Ed25519 pair: with it the WS API session logs on and orders go unsigned
     const creds: Pick<VenueAccess, 'apiKey' | 'apiSecret' | 'ed25519ApiKey' | 'ed25519PrivateKeyPem'> = {
       ...(cred?.apiKey !== undefined && cred.apiSecret !== undefined ? { apiKey: cred.apiKey, apiSecret: cred.apiSecret } : {}),
-      ...(cred?.ed25519ApiKey !== undefined && cred.ed25519PrivateKeyPem !== undefined ? { ed25519ApiKey: cred.ed25519ApiKey, ed25519PrivateKeyPem: cred.ed25519PrivateKeyPem } : {}),
+      ...(cred?.ed25519ApiKey !== undefined && cred.ed25519PrivateKeyPem !== undefined
+        ? { ed25519ApiKey: cred.ed25519ApiKey, ed25519PrivateKeyPem: cred.ed25519PrivateKeyPem }
+        : {}),
     };
     const spot = ex === 'binance' ? 'binanceSpot' : 'bybitSpot';
     const fut = ex === 'binance' ? 'binanceUsdm' : 'bybitLinear';
     const fix = ex === 'bybit' ? stripBybitPath : (u: string) => u;
-    if (ep.spotRest && ep.spotWs) out[spot] = { rest: ep.spotRest, ws: fix(ep.spotWs), ...(ep.spotWsApi ? { wsApi: ep.spotWsApi } : {}), ...(ep.privateWs ? { privateWs: ep.privateWs } : {}), ...creds };
-    if (ep.futuresRest && ep.futuresWs) out[fut] = { rest: ep.futuresRest, ws: fix(ep.futuresWs), ...(ep.futuresWsApi ? { wsApi: ep.futuresWsApi } : {}), ...(ep.privateWs ? { privateWs: ep.privateWs } : {}), ...creds };
+    if (ep.spotRest && ep.spotWs)
+      out[spot] = {
+        rest: ep.spotRest,
+        ws: fix(ep.spotWs),
+        ...(ep.spotWsApi ? { wsApi: ep.spotWsApi } : {}),
+        ...(ep.privateWs ? { privateWs: ep.privateWs } : {}),
+        ...creds,
+      };
+    if (ep.futuresRest && ep.futuresWs)
+      out[fut] = {
+        rest: ep.futuresRest,
+        ws: fix(ep.futuresWs),
+        ...(ep.futuresWsApi ? { wsApi: ep.futuresWsApi } : {}),
+        ...(ep.privateWs ? { privateWs: ep.privateWs } : {}),
+        ...creds,
+      };
   }
   return out;
 }
@@ -160,8 +182,14 @@ export function accessFromSim(sim: { endpoints: SimEndpointsJson }): Partial<Rec
   const out: Partial<Record<VenueId, VenueAccess>> = {};
   const e = sim.endpoints;
   const of = (x: NonNullable<typeof e.binanceSpot>): VenueAccess => ({
-    rest: x.restBaseUrl, ws: x.wsStreamBaseUrl, wsApi: x.wsApiUrl, ...(x.wsPrivateUrl ? { privateWs: x.wsPrivateUrl } : {}),
-    apiKey: x.apiKey, apiSecret: x.apiSecret, ...(x.ed25519ApiKey ? { ed25519ApiKey: x.ed25519ApiKey } : {}), ...(x.ed25519PrivateKeyPem ? { ed25519PrivateKeyPem: x.ed25519PrivateKeyPem } : {}),
+    rest: x.restBaseUrl,
+    ws: x.wsStreamBaseUrl,
+    wsApi: x.wsApiUrl,
+    ...(x.wsPrivateUrl ? { privateWs: x.wsPrivateUrl } : {}),
+    apiKey: x.apiKey,
+    apiSecret: x.apiSecret,
+    ...(x.ed25519ApiKey ? { ed25519ApiKey: x.ed25519ApiKey } : {}),
+    ...(x.ed25519PrivateKeyPem ? { ed25519PrivateKeyPem: x.ed25519PrivateKeyPem } : {}),
   });
   if (e.binanceSpot) out.binanceSpot = of(e.binanceSpot);
   if (e.binanceUsdm) out.binanceUsdm = of(e.binanceUsdm);
@@ -217,16 +245,32 @@ export async function wireNetwork(o: NetworkWiringOptions): Promise<Wiring> {
   for (const [venue, list] of byVenue) {
     const a = o.access[venue]!;
     if (venue === 'binanceSpot' || venue === 'binanceUsdm') {
-      md.push(new BinanceMd({ market: venue === 'binanceSpot' ? 'spot' : 'usdm', restBaseUrl: a.rest, wsBaseUrl: a.ws, instruments: list, state: o.state, hops: o.hops }));
+      md.push(
+        new BinanceMd({
+          market: venue === 'binanceSpot' ? 'spot' : 'usdm',
+          restBaseUrl: a.rest,
+          wsBaseUrl: a.ws,
+          instruments: list,
+          state: o.state,
+          hops: o.hops,
+        }),
+      );
       if (a.apiKey !== undefined || a.ed25519ApiKey !== undefined) {
         const limits = await fetchBinanceLimits(a.rest, venue === 'binanceSpot' ? 'spot' : 'usdm');
         gateways.push(
           createBinanceGateway({
-            venue, restBaseUrl: a.rest, ...(a.wsApi ? { wsApiUrl: a.wsApi } : {}), wsStreamBaseUrl: a.ws,
-            ...(a.apiKey !== undefined ? { apiKey: a.apiKey } : {}), ...(a.apiSecret !== undefined ? { apiSecret: a.apiSecret } : {}),
-            ...(a.ed25519ApiKey !== undefined ? { ed25519ApiKey: a.ed25519ApiKey } : {}), ...(a.ed25519PrivateKeyPem !== undefined ? { ed25519PrivateKeyPem: a.ed25519PrivateKeyPem } : {}),
+            venue,
+            restBaseUrl: a.rest,
+            ...(a.wsApi ? { wsApiUrl: a.wsApi } : {}),
+            wsStreamBaseUrl: a.ws,
+            ...(a.apiKey !== undefined ? { apiKey: a.apiKey } : {}),
+            ...(a.apiSecret !== undefined ? { apiSecret: a.apiSecret } : {}),
+            ...(a.ed25519ApiKey !== undefined ? { ed25519ApiKey: a.ed25519ApiKey } : {}),
+            ...(a.ed25519PrivateKeyPem !== undefined ? { ed25519PrivateKeyPem: a.ed25519PrivateKeyPem } : {}),
             instruments: list.map((i) => ({ symbol: i.symbol, priceDecimals: i.priceDecimals, qtyDecimals: i.qtyDecimals })),
-            transport: o.transport?.binance ?? 'rest', hops: o.hops, limits,
+            transport: o.transport?.binance ?? 'rest',
+            hops: o.hops,
+            limits,
           }),
         );
       }
@@ -234,9 +278,15 @@ export async function wireNetwork(o: NetworkWiringOptions): Promise<Wiring> {
       md.push(new BybitMd({ category: venue === 'bybitSpot' ? 'spot' : 'linear', wsBaseUrl: a.ws, instruments: list, state: o.state, hops: o.hops }));
       if (a.apiKey !== undefined && a.apiSecret !== undefined) {
         bybitCfgs.push({
-          category: venue === 'bybitSpot' ? 'spot' : 'linear', restBaseUrl: a.rest, ...(a.wsApi ? { wsApiUrl: a.wsApi } : {}), ...(a.privateWs ? { wsPrivateUrl: a.privateWs } : {}),
-          apiKey: a.apiKey, apiSecret: a.apiSecret, instruments: list.map((i) => ({ symbol: i.symbol, priceDecimals: i.priceDecimals, qtyDecimals: i.qtyDecimals })),
-          transport: o.transport?.bybit === 'wsapi' ? 'ws' : 'rest', hops: o.hops,
+          category: venue === 'bybitSpot' ? 'spot' : 'linear',
+          restBaseUrl: a.rest,
+          ...(a.wsApi ? { wsApiUrl: a.wsApi } : {}),
+          ...(a.privateWs ? { wsPrivateUrl: a.privateWs } : {}),
+          apiKey: a.apiKey,
+          apiSecret: a.apiSecret,
+          instruments: list.map((i) => ({ symbol: i.symbol, priceDecimals: i.priceDecimals, qtyDecimals: i.qtyDecimals })),
+          transport: o.transport?.bybit === 'wsapi' ? 'ws' : 'rest',
+          hops: o.hops,
         });
       }
     }
@@ -247,7 +297,9 @@ export async function wireNetwork(o: NetworkWiringOptions): Promise<Wiring> {
   gateways.push(...bybitGws);
   const manager = new OrderManager({ instruments, gateways, hops: o.hops, slots: o.state.slots });
   const sum = (f: (m: BinanceMd | BybitMd) => number): Record<string, number> => Object.fromEntries(md.map((m, i) => [mdName[i]!, f(m)]));
-  const degradations = new Degradations().add(wsDegradations()).add(gatewayDegradations(gateways.filter((g): g is VenueGateway & BaseGateway => g instanceof BaseGateway)));
+  const degradations = new Degradations()
+    .add(wsDegradations())
+    .add(gatewayDegradations(gateways.filter((g): g is VenueGateway & BaseGateway => g instanceof BaseGateway)));
   for (let i = 0; i < md.length; i++) degradations.add(mdDegradations(mdName[i]!, md[i]!.counters, md[i]!.rejected));
   return {
     kind: o.sim || o.simChild ? 'sim' : 'live',
@@ -290,9 +342,24 @@ export async function wireNetwork(o: NetworkWiringOptions): Promise<Wiring> {
     frames: () => sum((m) => m.counters.frames),
     resyncs: () => sum((m) => m.counters.resyncs),
     extraMetrics: () => [
-      { name: 'tickwire_md_frames_total', help: 'Market-data frames received.', type: 'counter', samples: md.map((m, i) => ({ labels: { venue: mdName[i]! }, value: m.counters.frames })) },
-      { name: 'tickwire_md_gaps_total', help: 'Sequence gaps detected.', type: 'counter', samples: md.map((m, i) => ({ labels: { venue: mdName[i]! }, value: m.counters.gaps })) },
-      { name: 'tickwire_md_reconnects_total', help: 'Market-data reconnects.', type: 'counter', samples: md.map((m, i) => ({ labels: { venue: mdName[i]! }, value: m.counters.reconnects })) },
+      {
+        name: 'tickwire_md_frames_total',
+        help: 'Market-data frames received.',
+        type: 'counter',
+        samples: md.map((m, i) => ({ labels: { venue: mdName[i]! }, value: m.counters.frames })),
+      },
+      {
+        name: 'tickwire_md_gaps_total',
+        help: 'Sequence gaps detected.',
+        type: 'counter',
+        samples: md.map((m, i) => ({ labels: { venue: mdName[i]! }, value: m.counters.gaps })),
+      },
+      {
+        name: 'tickwire_md_reconnects_total',
+        help: 'Market-data reconnects.',
+        type: 'counter',
+        samples: md.map((m, i) => ({ labels: { venue: mdName[i]! }, value: m.counters.reconnects })),
+      },
       ...dcpMetrics(bybitGws),
       // resyncs by reason, rejected frames, snapshot failures, ws disconnects by code / reconnects / rotations /
       // stale, HTTP 429/418/5xx, local refusals, halts and resumes

@@ -35,10 +35,16 @@ export const COMMANDS: Record<string, Command> = {
 const OWN_ARGV = new Set(['run', 'sim', 'hist', 'wire2wire']);
 
 export function help(): string {
-  const rows: Array<[string, string]> = [...Object.entries(COMMANDS).map(([k, c]): [string, string] => [k, c.summary]), ['help [COMMAND]', 'this list, or the options of COMMAND']];
+  const rows: Array<[string, string]> = [
+    ...Object.entries(COMMANDS).map(([k, c]): [string, string] => [k, c.summary]),
+    ['help [COMMAND]', 'this list, or the options of COMMAND'],
+  ];
   const w = Math.max(...rows.map(([k]) => k.length));
   const lines = rows.map(([k, s]) => `  ${k.padEnd(w)}  ${s}`);
-  return `usage: tickwire <command> [options]\n\ncommands:\n${lines.join('\n')}\n\n` + '`tickwire help COMMAND` (or `tickwire COMMAND --help`) shows the options of a command; through npx: `npx tickwire help`.\n';
+  return (
+    `usage: tickwire <command> [options]\n\ncommands:\n${lines.join('\n')}\n\n` +
+    '`tickwire help COMMAND` (or `tickwire COMMAND --help`) shows the options of a command; through npx: `npx tickwire help`.\n'
+  );
 }
 
 export async function dispatch(argv: string[]): Promise<number> {

@@ -220,7 +220,6 @@ export class Fields {
 
 const MAX_SAFE = 9007199254740991;
 
-
 /**
  * Record the direct members of the object at `i` (first non-space byte must be `{`) whose keys are in `out.keys`.
  * Returns the index after the object, or -1 when the bytes are not a well-formed object (every value is validated,

@@ -116,4 +116,3 @@ export function skipValue(b: Uint8Array, i: number, end: number, depth = 0): num
   if (c === 110) return word(b, i, end, NULL);
   return skipNumber(b, i, end);
 }
-

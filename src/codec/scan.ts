@@ -44,8 +44,20 @@ export const enum Reason {
   DuplicateKey = 13,
 }
 export const REASON_NAMES = [
-  'ok', 'truncated', 'syntax', 'not_number', 'negative', 'precision', 'range', 'unknown_symbol', 'unknown_event',
-  'missing_field', 'not_object', 'wrong_type', 'zero_price', 'duplicate_key',
+  'ok',
+  'truncated',
+  'syntax',
+  'not_number',
+  'negative',
+  'precision',
+  'range',
+  'unknown_symbol',
+  'unknown_event',
+  'missing_field',
+  'not_object',
+  'wrong_type',
+  'zero_price',
+  'duplicate_key',
 ] as const;
 export const REASON_COUNT = REASON_NAMES.length;
 

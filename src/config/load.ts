@@ -53,7 +53,10 @@ function applyEnv(raw: Obj, env: NodeJS.ProcessEnv, issues: ConfigIssue[]): Obj 
       const known = isObj(guide) ? Object.keys(guide) : [];
       // optional fields are absent from the defaulted shape: fall back to the schema's own keys at top level
       const candidates = known.length > 0 ? known : [];
-      const hit = candidates.find((k) => norm(k) === norm(seg)) ?? (keys.length === 0 ? Object.keys(configSchema.shape).find((k) => norm(k) === norm(seg)) : undefined) ?? fieldOf(keys, seg);
+      const hit =
+        candidates.find((k) => norm(k) === norm(seg)) ??
+        (keys.length === 0 ? Object.keys(configSchema.shape).find((k) => norm(k) === norm(seg)) : undefined) ??
+        fieldOf(keys, seg);
       if (hit === undefined) {
         issues.push({ path: `env.${name}`, message: `no config field '${seg.toLowerCase()}' under '${keys.join('.') || '(root)'}'` });
         ok = false;

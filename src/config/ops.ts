@@ -15,7 +15,10 @@ export const hostCheckConfigSchema = z
     cores: z.array(z.number().int().nonnegative()).min(1).optional(),
     isolated: z.boolean().optional(),
     governor: z.string().min(1).optional(),
-    thp: z.array(z.enum(['always', 'madvise', 'never'])).min(1).optional(),
+    thp: z
+      .array(z.enum(['always', 'madvise', 'never']))
+      .min(1)
+      .optional(),
     maxSwappiness: z.number().int().min(0).max(200).optional(),
     noSwap: z.boolean().optional(),
     clocksource: z.string().min(1).optional(),
@@ -32,7 +35,10 @@ export type HostCheckConfig = z.infer<typeof hostCheckConfigSchema>;
 const rotation = z
   .object({
     frequency: z.union([z.enum(['daily', 'hourly']), z.number().int().positive()]).optional(),
-    size: z.string().regex(/^\d+[kmg]?$/, 'a size like 200m, 1g or 512k').optional(),
+    size: z
+      .string()
+      .regex(/^\d+[kmg]?$/, 'a size like 200m, 1g or 512k')
+      .optional(),
     count: z.number().int().positive().optional(),
   })
   .strict();

@@ -218,7 +218,10 @@ const logLevel = z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'si
 export const logConfig = z
   .object({
     level: logLevel.default('info'),
-    destinations: z.array(logDestinationSchema).min(1).default([{ to: 'stderr', level: 'info' }]),
+    destinations: z
+      .array(logDestinationSchema)
+      .min(1)
+      .default([{ to: 'stderr', level: 'info' }]),
   })
   .strict();
 
@@ -293,13 +296,16 @@ function crossFieldIssues(c: z.output<typeof configShape>, ctx: z.RefinementCtx)
     const k = `${i.venue}:${i.symbol}`;
     if (seen.has(k)) ctx.addIssue({ code: 'custom', path: ['instruments', n], message: `${k} is listed twice` });
     seen.add(k);
-    if (!c.exchanges[exchangeOf(i.venue)].enabled) ctx.addIssue({ code: 'custom', path: ['instruments', n, 'venue'], message: `${i.venue} belongs to exchanges.${exchangeOf(i.venue)}, which is disabled` });
+    if (!c.exchanges[exchangeOf(i.venue)].enabled)
+      ctx.addIssue({ code: 'custom', path: ['instruments', n, 'venue'], message: `${i.venue} belongs to exchanges.${exchangeOf(i.venue)}, which is disabled` });
   });
   const needListed = (path: Array<string | number>, ref: { venue: string; symbol: string }): void => {
-    if (!listed.has(`${ref.venue}:${ref.symbol}`)) ctx.addIssue({ code: 'custom', path, message: `${ref.venue}:${ref.symbol} is not among the instruments (${[...listed].join(', ')})` });
+    if (!listed.has(`${ref.venue}:${ref.symbol}`))
+      ctx.addIssue({ code: 'custom', path, message: `${ref.venue}:${ref.symbol} is not among the instruments (${[...listed].join(', ')})` });
   };
   const needSize = (path: Array<string | number>, size: number): void => {
-    if (size > c.risk.maxOrderQty) ctx.addIssue({ code: 'custom', path, message: `${size} is above risk.maxOrderQty (${c.risk.maxOrderQty}): every order would be refused` });
+    if (size > c.risk.maxOrderQty)
+      ctx.addIssue({ code: 'custom', path, message: `${size} is above risk.maxOrderQty (${c.risk.maxOrderQty}): every order would be refused` });
   };
   const s = c.strategy;
   if (s.name === 'marketMaker') {
@@ -314,7 +320,11 @@ function crossFieldIssues(c: z.output<typeof configShape>, ctx: z.RefinementCtx)
     needSize(['strategy', 'crossVenue', 'size'], s.crossVenue.size);
   }
   if (c.risk.maxOrderQty > c.risk.maxPositionPerSymbol) {
-    ctx.addIssue({ code: 'custom', path: ['risk', 'maxOrderQty'], message: `${c.risk.maxOrderQty} is above risk.maxPositionPerSymbol (${c.risk.maxPositionPerSymbol})` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['risk', 'maxOrderQty'],
+      message: `${c.risk.maxOrderQty} is above risk.maxPositionPerSymbol (${c.risk.maxPositionPerSymbol})`,
+    });
   }
 }
 

@@ -31,11 +31,22 @@ export interface Secrets {
 
 const creds = z.object({ apiKey: z.string().min(1), apiSecret: z.string().min(1) }).strict();
 const binanceCreds = z
-  .object({ apiKey: z.string().min(1).optional(), apiSecret: z.string().min(1).optional(), ed25519ApiKey: z.string().min(1).optional(), ed25519KeyFile: z.string().min(1).optional() })
+  .object({
+    apiKey: z.string().min(1).optional(),
+    apiSecret: z.string().min(1).optional(),
+    ed25519ApiKey: z.string().min(1).optional(),
+    ed25519KeyFile: z.string().min(1).optional(),
+  })
   .strict()
   .refine((c) => (c.apiKey === undefined) === (c.apiSecret === undefined), { message: 'apiKey and apiSecret must be set together', path: ['apiSecret'] })
-  .refine((c) => (c.ed25519ApiKey === undefined) === (c.ed25519KeyFile === undefined), { message: 'ed25519ApiKey and ed25519KeyFile must be set together', path: ['ed25519KeyFile'] })
-  .refine((c) => c.apiKey !== undefined || c.ed25519ApiKey !== undefined, { message: 'an HMAC pair (apiKey, apiSecret) or an Ed25519 pair (ed25519ApiKey, ed25519KeyFile)', path: [] });
+  .refine((c) => (c.ed25519ApiKey === undefined) === (c.ed25519KeyFile === undefined), {
+    message: 'ed25519ApiKey and ed25519KeyFile must be set together',
+    path: ['ed25519KeyFile'],
+  })
+  .refine((c) => c.apiKey !== undefined || c.ed25519ApiKey !== undefined, {
+    message: 'an HMAC pair (apiKey, apiSecret) or an Ed25519 pair (ed25519ApiKey, ed25519KeyFile)',
+    path: [],
+  });
 const secretsFileSchema = z.object({ binance: binanceCreds.optional(), bybit: creds.optional() }).strict();
 
 /** Reads an Ed25519 PEM private key from a 0600/0400 file; errors name `field`, never the key. */
@@ -48,7 +59,8 @@ function readPemKey(path: string, field: string): string {
     if (e instanceof ConfigError) throw e;
     throw new ConfigError([{ path: field, message: `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }]);
   }
-  if (!pem.includes('-----BEGIN PRIVATE KEY-----')) throw new ConfigError([{ path: field, message: `${path} is not a PKCS#8 PEM private key (-----BEGIN PRIVATE KEY-----)` }]);
+  if (!pem.includes('-----BEGIN PRIVATE KEY-----'))
+    throw new ConfigError([{ path: field, message: `${path} is not a PKCS#8 PEM private key (-----BEGIN PRIVATE KEY-----)` }]);
   return pem;
 }
 
@@ -87,7 +99,8 @@ export function loadSecrets(file: string | undefined, env: NodeJS.ProcessEnv = p
     if (b) {
       const c: BinanceCredentials = {};
       if (b.apiKey !== undefined && b.apiSecret !== undefined) Object.assign(c, { apiKey: b.apiKey, apiSecret: b.apiSecret });
-      if (b.ed25519ApiKey !== undefined && b.ed25519KeyFile !== undefined) Object.assign(c, { ed25519ApiKey: b.ed25519ApiKey, ed25519PrivateKeyPem: readPemKey(b.ed25519KeyFile, 'secretsFile:binance.ed25519KeyFile') });
+      if (b.ed25519ApiKey !== undefined && b.ed25519KeyFile !== undefined)
+        Object.assign(c, { ed25519ApiKey: b.ed25519ApiKey, ed25519PrivateKeyPem: readPemKey(b.ed25519KeyFile, 'secretsFile:binance.ed25519KeyFile') });
       out.binance = c;
     }
     if (r.data.bybit) out.bybit = r.data.bybit;
@@ -97,12 +110,16 @@ export function loadSecrets(file: string | undefined, env: NodeJS.ProcessEnv = p
     const s = env[`TICKWIRE_${ex.toUpperCase()}_API_SECRET`];
     // an env pair replaces the file's HMAC pair; Binance keeps the file's Ed25519 pair unless the env gives one
     if (k && s) out[ex] = ex === 'binance' ? { ...out.binance, apiKey: k, apiSecret: s } : { apiKey: k, apiSecret: s };
-    else if (k || s) throw new ConfigError([{ path: `env.TICKWIRE_${ex.toUpperCase()}_API_${k ? 'SECRET' : 'KEY'}`, message: 'API key and secret must be set together' }]);
+    else if (k || s)
+      throw new ConfigError([{ path: `env.TICKWIRE_${ex.toUpperCase()}_API_${k ? 'SECRET' : 'KEY'}`, message: 'API key and secret must be set together' }]);
   }
   const ek = env['TICKWIRE_BINANCE_ED25519_API_KEY'];
   const ef = env['TICKWIRE_BINANCE_ED25519_KEY_FILE'];
   if (ek && ef) out.binance = { ...out.binance, ed25519ApiKey: ek, ed25519PrivateKeyPem: readPemKey(ef, 'env.TICKWIRE_BINANCE_ED25519_KEY_FILE') };
-  else if (ek || ef) throw new ConfigError([{ path: `env.TICKWIRE_BINANCE_ED25519_${ek ? 'KEY_FILE' : 'API_KEY'}`, message: 'the Ed25519 API key and key file must be set together' }]);
+  else if (ek || ef)
+    throw new ConfigError([
+      { path: `env.TICKWIRE_BINANCE_ED25519_${ek ? 'KEY_FILE' : 'API_KEY'}`, message: 'the Ed25519 API key and key file must be set together' },
+    ]);
   return out;
 }
 
@@ -119,10 +136,14 @@ export function requireCredentials(cfg: Config, secrets: Secrets): void {
     const embedded = e.preset === 'sim' && Object.keys(e.endpoints).length === 0;
     if (!e.enabled || !used || embedded) continue;
     const c = secrets[ex] as BinanceCredentials | undefined;
-    const ok = c !== undefined && ((c.apiKey !== undefined && c.apiSecret !== undefined) || (c.ed25519ApiKey !== undefined && c.ed25519PrivateKeyPem !== undefined));
+    const ok =
+      c !== undefined && ((c.apiKey !== undefined && c.apiSecret !== undefined) || (c.ed25519ApiKey !== undefined && c.ed25519PrivateKeyPem !== undefined));
     if (!ok) {
       const where = e.preset === 'sim' ? 'external simulator endpoints' : `preset ${e.preset}`;
-      issues.push({ path: 'secretsFile', message: `exchanges.${ex} (${where}) needs API credentials: secretsFile {"${ex}":{"apiKey","apiSecret"}} or TICKWIRE_${ex.toUpperCase()}_API_KEY + TICKWIRE_${ex.toUpperCase()}_API_SECRET` });
+      issues.push({
+        path: 'secretsFile',
+        message: `exchanges.${ex} (${where}) needs API credentials: secretsFile {"${ex}":{"apiKey","apiSecret"}} or TICKWIRE_${ex.toUpperCase()}_API_KEY + TICKWIRE_${ex.toUpperCase()}_API_SECRET`,
+      });
     }
   }
   if (issues.length > 0) throw new ConfigError(issues);

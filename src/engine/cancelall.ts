@@ -41,7 +41,11 @@ export interface CancelAllResult {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-export async function cancelAndVerify(orders: Pick<OrderManager, 'cancelAllOf' | 'openOrdersOf'>, instruments: readonly Instrument[], o: CancelAllOptions): Promise<CancelAllResult> {
+export async function cancelAndVerify(
+  orders: Pick<OrderManager, 'cancelAllOf' | 'openOrdersOf'>,
+  instruments: readonly Instrument[],
+  o: CancelAllOptions,
+): Promise<CancelAllResult> {
   const end = Date.now() + o.timeoutMs;
   let delay = o.minDelayMs ?? 50;
   const maxDelay = o.maxDelayMs ?? 1000;
@@ -74,10 +78,16 @@ export async function cancelAndVerify(orders: Pick<OrderManager, 'cancelAllOf' |
     }
     const left = end - Date.now();
     if (left <= 0) break;
-    o.logger?.warn({ what: o.what, round: res.rounds, open: res.remaining.length, errors: failed, retryInMs: Math.min(delay, left) }, 'cancel-all not verified yet: retrying');
+    o.logger?.warn(
+      { what: o.what, round: res.rounds, open: res.remaining.length, errors: failed, retryInMs: Math.min(delay, left) },
+      'cancel-all not verified yet: retrying',
+    );
     await sleep(Math.min(delay, left));
     delay = Math.min(delay * 2, maxDelay);
   }
-  o.logger?.error({ what: o.what, rounds: res.rounds, open: res.remaining.map((x) => `${x.venue}:${x.symbol}:${x.clientOrderId}`), errors: res.errors }, 'cancel-all NOT verified: orders may be open on the exchange');
+  o.logger?.error(
+    { what: o.what, rounds: res.rounds, open: res.remaining.map((x) => `${x.venue}:${x.symbol}:${x.clientOrderId}`), errors: res.errors },
+    'cancel-all NOT verified: orders may be open on the exchange',
+  );
   return res;
 }

@@ -113,7 +113,12 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
     }
     const p = this.portfolio;
     if (p.slots < o.state.slots) throw new Error(`order owner has ${p.slots} slots, BotState ${o.state.slots}`);
-    this.risk = new PreTradeRisk(o.state, o.instruments, { position: p.position, openBuyQty: p.openBuyQty, openSellQty: p.openSellQty, openOrders: () => p.open }, o.config.risk);
+    this.risk = new PreTradeRisk(
+      o.state,
+      o.instruments,
+      { position: p.position, openBuyQty: p.openBuyQty, openSellQty: p.openSellQty, openOrders: () => p.open },
+      o.config.risk,
+    );
     this.rateRing = new Float64Array(256).fill(-Infinity);
     this.rateRej = new Uint8Array(256);
     // nothing is sent before start(): the run starts the engine last, once every other part is up
@@ -346,8 +351,20 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
         break;
     }
     this.journal?.append({
-      t: 'event', id: ev.clientOrderId, v: ev.venue, s: ev.symbol, k: ev.kind, st: ev.state, x: ev.exchangeOrderId, tid: ev.tradeId,
-      px: ev.fillPrice, qty: ev.fillQty, cum: ev.cumQty, fee: ev.fee, fa: ev.feeAsset, ms: ev.exchTimeMs,
+      t: 'event',
+      id: ev.clientOrderId,
+      v: ev.venue,
+      s: ev.symbol,
+      k: ev.kind,
+      st: ev.state,
+      x: ev.exchangeOrderId,
+      tid: ev.tradeId,
+      px: ev.fillPrice,
+      qty: ev.fillQty,
+      cum: ev.cumQty,
+      fee: ev.fee,
+      fa: ev.feeAsset,
+      ms: ev.exchTimeMs,
       // an amend's new price/quantity, so that replay changes the order (and its exposure) as live trading did
       ...(ev.kind === 'amend' && ev.orderQty > 0 ? { op: ev.orderPrice, oq: ev.orderQty } : {}),
     });
@@ -357,7 +374,21 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
 
   /** The owner took over an order found on the exchange: journaled, so that replay rebuilds it. */
   onAdopt(o: OrderView, why: string): void {
-    this.journal?.append({ t: 'adopt', id: o.clientOrderId, v: o.venue, s: o.symbol, side: o.side, type: o.type, tif: o.tif, px: o.price, qty: o.qty, filled: o.filledQty, st: o.state, x: o.exchangeOrderId, ms: Date.now() });
+    this.journal?.append({
+      t: 'adopt',
+      id: o.clientOrderId,
+      v: o.venue,
+      s: o.symbol,
+      side: o.side,
+      type: o.type,
+      tif: o.tif,
+      px: o.price,
+      qty: o.qty,
+      filled: o.filledQty,
+      st: o.state,
+      x: o.exchangeOrderId,
+      ms: Date.now(),
+    });
     this.journal?.append({ t: 'mark', what: `${why}: ${o.venue}:${o.symbol}:${o.clientOrderId}`, ms: Date.now() });
   }
 
@@ -416,7 +447,13 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
     if (!j || j.closed) return;
     try {
       j.flush();
-      writeSnapshot(this.config.persistence.dir, { version: 2, journalOffset: j.size, writtenAtMs: Date.now(), owner: this.store.snapshot(), nextId: this.ids.peekNext() });
+      writeSnapshot(this.config.persistence.dir, {
+        version: 2,
+        journalOffset: j.size,
+        writtenAtMs: Date.now(),
+        owner: this.store.snapshot(),
+        nextId: this.ids.peekNext(),
+      });
     } catch (e) {
       this.log?.error({ err: (e as Error).message }, 'snapshot failed');
     }
@@ -435,17 +472,41 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
     for (const ins of this.instruments) positions[`${ins.venue}:${ins.symbol}`] = this.portfolio.positionReal(ins.slot);
     return {
       trading: this.trading,
-      strategy: this.runner ? { name: this.runner.strategy.name, disabled: this.runner.disabled, errors: this.runner.errors, lastError: this.runner.lastError } : null,
-      orders: { sent: this.ordersSent, open: this.store.openCount(), acks: this.acks, rejects: this.rejects, cancels: this.cancels, expires: this.expires, cancelRejects: this.cancelRejects },
+      strategy: this.runner
+        ? { name: this.runner.strategy.name, disabled: this.runner.disabled, errors: this.runner.errors, lastError: this.runner.lastError }
+        : null,
+      orders: {
+        sent: this.ordersSent,
+        open: this.store.openCount(),
+        acks: this.acks,
+        rejects: this.rejects,
+        cancels: this.cancels,
+        expires: this.expires,
+        cancelRejects: this.cancelRejects,
+      },
       fills: this.portfolio.fills,
       dupFills: this.store.counts.duplicates,
       unknownFills: this.store.counts.unknownFills,
       volumeQuote: this.portfolio.volumeQuote,
       positions,
       pnl: this.pnl(),
-      loop: { mode: this.loop.mode, ticks: this.loop.ticks, skipped: this.loop.skipped, bookEvents: this.loop.bookEvents, maxLatenessUs: this.loop.maxLatenessNs / 1000 },
+      loop: {
+        mode: this.loop.mode,
+        ticks: this.loop.ticks,
+        skipped: this.loop.skipped,
+        bookEvents: this.loop.bookEvents,
+        maxLatenessUs: this.loop.maxLatenessNs / 1000,
+      },
       riskRefusals: this.risk.totalRefusals(),
-      journal: this.journal ? { records: this.journal.records, bytes: this.journal.size, batches: this.journal.batches, fsyncs: this.journal.fsyncs, writeErrors: this.journal.writeErrors } : null,
+      journal: this.journal
+        ? {
+            records: this.journal.records,
+            bytes: this.journal.size,
+            batches: this.journal.batches,
+            fsyncs: this.journal.fsyncs,
+            writeErrors: this.journal.writeErrors,
+          }
+        : null,
     };
   }
 }

@@ -126,7 +126,8 @@ export class KillSwitch {
     const e = this.engine;
     if (c.file !== undefined && existsSync(c.file)) return this.fire('file', `kill file ${c.file} present`);
     // trading without a working journal would lose the record of what was sent: stop at once
-    if (e.journal && e.journal.writeErrors > 0) return this.fire('journal', `journal ${e.journal.path}: ${e.journal.writeErrors} write error(s): ${e.journal.lastError}`);
+    if (e.journal && e.journal.writeErrors > 0)
+      return this.fire('journal', `journal ${e.journal.path}: ${e.journal.writeErrors} write error(s): ${e.journal.lastError}`);
     if (c.maxDrawdown > 0) {
       const pnl = e.pnl();
       if (pnl < -c.maxDrawdown) return this.fire('drawdown', `PnL ${pnl.toFixed(2)} below -${c.maxDrawdown}`);
@@ -134,13 +135,15 @@ export class KillSwitch {
     if (c.maxRejectRate > 0) {
       const r = e.rejectRate(c.rejectWindowMs);
       const n = r.sends + r.rejects;
-      if (n >= c.minOrdersForRate && r.rejects / r.sends > c.maxRejectRate) return this.fire('rejectRate', `${r.rejects} rejects / ${r.sends} orders in ${c.rejectWindowMs} ms`);
+      if (n >= c.minOrdersForRate && r.rejects / r.sends > c.maxRejectRate)
+        return this.fire('rejectRate', `${r.rejects} rejects / ${r.sends} orders in ${c.rejectWindowMs} ms`);
     }
     if (c.feedStaleMs > 0) {
       const now = nowNs();
       for (const ins of e.instruments) {
         const last = e.state.get(ins.slot, F.lastMsgNs);
-        if (last > 0 && now - last > c.feedStaleMs * 1e6) return this.fire('feedStale', `${ins.venue}:${ins.symbol} silent for ${((now - last) / 1e6).toFixed(0)} ms`);
+        if (last > 0 && now - last > c.feedStaleMs * 1e6)
+          return this.fire('feedStale', `${ins.venue}:${ins.symbol} silent for ${((now - last) / 1e6).toFixed(0)} ms`);
       }
     }
     if (c.latencyP99Us > 0) {
@@ -209,7 +212,15 @@ export class KillSwitch {
         const pos = e.portfolio.position[i.slot] as number;
         if (pos === 0) continue;
         const qty = Math.abs(pos);
-        const req = { slot: i.slot, side: pos > 0 ? ('SELL' as const) : ('BUY' as const), type: 'MARKET' as const, tif: 'IOC' as const, price: 0, qty, reduceOnly: i.venue === 'binanceUsdm' || i.venue === 'bybitLinear' };
+        const req = {
+          slot: i.slot,
+          side: pos > 0 ? ('SELL' as const) : ('BUY' as const),
+          type: 'MARKET' as const,
+          tif: 'IOC' as const,
+          price: 0,
+          qty,
+          reduceOnly: i.venue === 'binanceUsdm' || i.venue === 'bybitLinear',
+        };
         // the engine's one send path, through its kill-switch door (past the block and the strategy's limits)
         const id = e.sendFlatten(req);
         if (id === null) errors.push(`flatten ${i.symbol}: refused`);
@@ -228,10 +239,23 @@ export class KillSwitch {
     const positions: Record<string, number> = {};
     for (const i of ins) positions[`${i.venue}:${i.symbol}`] = e.portfolio.positionReal(i.slot);
     const report: KillReport = {
-      source, detail, triggeredAt: new Date(Date.now() - (nowNs() - t0) / 1e6).toISOString(), openOrdersAtTrigger: openAtTrigger,
-      cancelsSent: e.cancelsSent - cancelsBefore, cancelAcks: acks, triggerToLastCancelAckMs: (lastAckNs - t0) / 1e6,
-      triggerToVerifiedMs: verifiedNs < 0 ? -1 : (verifiedNs - t0) / 1e6, verified, remainingOpen: verified ? [] : remaining, verifyRounds: rounds,
-      flattened, positions, pnl: e.pnl(), reportFile, histogramFile, errors,
+      source,
+      detail,
+      triggeredAt: new Date(Date.now() - (nowNs() - t0) / 1e6).toISOString(),
+      openOrdersAtTrigger: openAtTrigger,
+      cancelsSent: e.cancelsSent - cancelsBefore,
+      cancelAcks: acks,
+      triggerToLastCancelAckMs: (lastAckNs - t0) / 1e6,
+      triggerToVerifiedMs: verifiedNs < 0 ? -1 : (verifiedNs - t0) / 1e6,
+      verified,
+      remainingOpen: verified ? [] : remaining,
+      verifyRounds: rounds,
+      flattened,
+      positions,
+      pnl: e.pnl(),
+      reportFile,
+      histogramFile,
+      errors,
     };
     try {
       report.histogramFile = (await dumpLatency(join(dir, 'latency'), e.hops, 'kill')) ?? '';

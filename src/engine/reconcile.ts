@@ -46,7 +46,8 @@ export async function reconcile(engine: Engine, orphans: 'adopt' | 'cancel' = 'c
     const slot = engine.slotOf(x.venue, x.symbol);
     if (slot < 0) continue;
     // a position the venue reports must be numbers: a wrong one fails reconciliation (and so the start), never the portfolio
-    if (!Number.isFinite(x.qty) || !Number.isFinite(x.entryPrice)) throw new Error(`${x.venue}:${x.symbol}: the venue reported a position that is not a number (qty ${x.qty}, entry price ${x.entryPrice})`);
+    if (!Number.isFinite(x.qty) || !Number.isFinite(x.entryPrice))
+      throw new Error(`${x.venue}:${x.symbol}: the venue reported a position that is not a number (qty ${x.qty}, entry price ${x.entryPrice})`);
     const have = p.position[slot] as number;
     const diff = x.qty - have;
     if (diff !== 0) {

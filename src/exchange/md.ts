@@ -64,24 +64,42 @@ export async function startMarketData(o: MarketDataOptions): Promise<MarketDataH
     ...(o.hops ? { hops: o.hops } : {}),
     ...(o.staleAfterMs !== undefined ? { staleAfterMs: o.staleAfterMs } : {}),
   };
-  for (const [venue, market] of [['binanceSpot', 'spot'], ['binanceUsdm', 'usdm']] as const) {
+  for (const [venue, market] of [
+    ['binanceSpot', 'spot'],
+    ['binanceUsdm', 'usdm'],
+  ] as const) {
     const list = by(venue);
     const ep = o.endpoints[venue];
     if (list.length === 0) continue;
     if (!ep) throw new Error(`market data: instruments for ${venue} but no ${venue} endpoints`);
     const rec = o.recorders?.[venue];
     adapters[venue] = new BinanceMd({
-      ...common, ...(o.binance ?? {}), ...(rec ? { recorder: rec } : {}),
-      market, restBaseUrl: ep.restBaseUrl, wsBaseUrl: ep.wsStreamBaseUrl, instruments: list,
+      ...common,
+      ...(o.binance ?? {}),
+      ...(rec ? { recorder: rec } : {}),
+      market,
+      restBaseUrl: ep.restBaseUrl,
+      wsBaseUrl: ep.wsStreamBaseUrl,
+      instruments: list,
     });
   }
-  for (const [venue, category] of [['bybitLinear', 'linear'], ['bybitSpot', 'spot']] as const) {
+  for (const [venue, category] of [
+    ['bybitLinear', 'linear'],
+    ['bybitSpot', 'spot'],
+  ] as const) {
     const list = by(venue);
     if (list.length === 0) continue;
     const ep = o.endpoints.bybit;
     if (!ep) throw new Error(`market data: instruments for ${venue} but no bybit endpoints`);
     const rec = o.recorders?.[venue];
-    adapters[venue] = new BybitMd({ ...common, ...(o.bybit ?? {}), ...(rec ? { recorder: rec } : {}), category, wsBaseUrl: ep.wsStreamBaseUrl, instruments: list });
+    adapters[venue] = new BybitMd({
+      ...common,
+      ...(o.bybit ?? {}),
+      ...(rec ? { recorder: rec } : {}),
+      category,
+      wsBaseUrl: ep.wsStreamBaseUrl,
+      instruments: list,
+    });
   }
   const all = Object.values(adapters) as Array<BinanceMd | BybitMd>;
   try {

@@ -72,10 +72,16 @@ export function createGateways(o: OrderEntryOptions): VenueGateway[] {
     const e = s.endpoints;
     out.push(
       createBinanceGateway({
-        venue, restBaseUrl: e.restBaseUrl, wsApiUrl: e.wsApiUrl, wsStreamBaseUrl: e.wsStreamBaseUrl, apiKey: e.apiKey, apiSecret: e.apiSecret,
+        venue,
+        restBaseUrl: e.restBaseUrl,
+        wsApiUrl: e.wsApiUrl,
+        wsStreamBaseUrl: e.wsStreamBaseUrl,
+        apiKey: e.apiKey,
+        apiSecret: e.apiSecret,
         ...(e.ed25519ApiKey !== undefined ? { ed25519ApiKey: e.ed25519ApiKey } : {}),
         ...(e.ed25519PrivateKeyPem !== undefined ? { ed25519PrivateKeyPem: e.ed25519PrivateKeyPem } : {}),
-        instruments: inst, transport: s.transport === 'ws' ? 'wsapi' : 'rest',
+        instruments: inst,
+        transport: s.transport === 'ws' ? 'wsapi' : 'rest',
         ...(o.deadManSwitch !== undefined ? { deadManSwitch: o.deadManSwitch } : {}),
         ...common,
       }),
@@ -87,8 +93,15 @@ export function createGateways(o: OrderEntryOptions): VenueGateway[] {
       .map((category) => ({ category, inst: instrumentsOf(o.instruments, category === 'spot' ? 'bybitSpot' : 'bybitLinear') }))
       .filter((c) => c.inst.length > 0)
       .map((c) => ({
-        category: c.category, restBaseUrl: e.restBaseUrl, wsApiUrl: e.wsApiUrl, ...(e.wsPrivateUrl !== undefined ? { wsPrivateUrl: e.wsPrivateUrl } : {}),
-        apiKey: e.apiKey, apiSecret: e.apiSecret, instruments: c.inst, transport: o.bybit!.transport, ...common,
+        category: c.category,
+        restBaseUrl: e.restBaseUrl,
+        wsApiUrl: e.wsApiUrl,
+        ...(e.wsPrivateUrl !== undefined ? { wsPrivateUrl: e.wsPrivateUrl } : {}),
+        apiKey: e.apiKey,
+        apiSecret: e.apiSecret,
+        instruments: c.inst,
+        transport: o.bybit!.transport,
+        ...common,
       }));
     if (cfgs.length > 0) out.push(...createBybitGateways(cfgs));
   }

@@ -40,9 +40,19 @@ function toState(s: SimOrder['status']): OrderState {
 
 export function instrumentFromSim(si: SimInstrument, slot: number): Instrument {
   return {
-    venue: si.market, symbol: si.symbol, base: si.base, quote: si.quote, tickSize: si.tickSize, stepSize: si.stepSize, minQty: si.minQty,
-    minNotional: si.minNotional, priceDecimals: si.priceDecimals, qtyDecimals: si.qtyDecimals, tickUnits: stepUnits(si.tickSize, si.priceDecimals),
-    lotUnits: stepUnits(si.stepSize, si.qtyDecimals), slot,
+    venue: si.market,
+    symbol: si.symbol,
+    base: si.base,
+    quote: si.quote,
+    tickSize: si.tickSize,
+    stepSize: si.stepSize,
+    minQty: si.minQty,
+    minNotional: si.minNotional,
+    priceDecimals: si.priceDecimals,
+    qtyDecimals: si.qtyDecimals,
+    tickUnits: stepUnits(si.tickSize, si.priceDecimals),
+    lotUnits: stepUnits(si.stepSize, si.qtyDecimals),
+    slot,
   };
 }
 
@@ -127,10 +137,30 @@ export class PaperVenue {
           ev.maker = fill.maker;
           ev.feeAsset = ins.quote;
           this.record(ins, {
-            venue: ins.venue, symbol: ins.symbol, clientOrderId: order.clientOrderId, exchangeOrderId: order.orderId, tradeId: ev.tradeId, side: order.side,
-            price: ev.fillPrice, qty: ev.fillQty, fee: 0, feeAsset: ins.quote, maker: fill.maker, timeMs: fill.timeMs,
+            venue: ins.venue,
+            symbol: ins.symbol,
+            clientOrderId: order.clientOrderId,
+            exchangeOrderId: order.orderId,
+            tradeId: ev.tradeId,
+            side: order.side,
+            price: ev.fillPrice,
+            qty: ev.fillQty,
+            fee: 0,
+            feeAsset: ins.quote,
+            maker: fill.maker,
+            timeMs: fill.timeMs,
           });
-        } else ev.kind = order.status === 'NEW' ? 'ack' : order.status === 'CANCELED' ? 'cancel' : order.status === 'EXPIRED' ? 'expire' : order.status === 'REJECTED' ? 'reject' : 'ack';
+        } else
+          ev.kind =
+            order.status === 'NEW'
+              ? 'ack'
+              : order.status === 'CANCELED'
+                ? 'cancel'
+                : order.status === 'EXPIRED'
+                  ? 'expire'
+                  : order.status === 'REJECTED'
+                    ? 'reject'
+                    : 'ack';
         this.emit(this.gateway(ins.venue), ev);
       },
     };
@@ -189,8 +219,18 @@ export class PaperVenue {
 
   toExchangeOrder(ins: Instrument, o: SimOrder): ExchangeOrder {
     return {
-      venue: ins.venue, symbol: ins.symbol, clientOrderId: o.clientOrderId, exchangeOrderId: o.orderId, side: o.side, type: o.type, tif: o.tif,
-      price: o.priceTicks * ins.tickUnits, qty: o.qtyLots * ins.lotUnits, filledQty: o.filledLots * ins.lotUnits, state: toState(o.status), updateTimeMs: o.updatedMs,
+      venue: ins.venue,
+      symbol: ins.symbol,
+      clientOrderId: o.clientOrderId,
+      exchangeOrderId: o.orderId,
+      side: o.side,
+      type: o.type,
+      tif: o.tif,
+      price: o.priceTicks * ins.tickUnits,
+      qty: o.qtyLots * ins.lotUnits,
+      filledQty: o.filledLots * ins.lotUnits,
+      state: toState(o.status),
+      updateTimeMs: o.updatedMs,
     };
   }
 
@@ -210,7 +250,16 @@ export class PaperVenue {
 
   /** Place an order directly on the exchange (tests: an orphan the engine never sent). */
   placeExternal(ins: Instrument, clientOrderId: string, side: 'BUY' | 'SELL', price: number, qty: number): boolean {
-    return this.books[ins.slot]!.submit({ accountId: PAPER_ACCOUNT, clientOrderId, side, type: 'LIMIT', tif: 'GTC', priceTicks: price / ins.tickUnits, qtyLots: qty / ins.lotUnits, reduceOnly: false }).ok;
+    return this.books[ins.slot]!.submit({
+      accountId: PAPER_ACCOUNT,
+      clientOrderId,
+      side,
+      type: 'LIMIT',
+      tif: 'GTC',
+      priceTicks: price / ins.tickUnits,
+      qtyLots: qty / ins.lotUnits,
+      reduceOnly: false,
+    }).ok;
   }
 
   mid(slot: number): number {
@@ -228,7 +277,10 @@ export class PaperGateway implements VenueGateway {
   onEvent: (ev: OrderEvent) => void = () => undefined;
   onStreamResync: () => void = () => undefined;
 
-  constructor(private readonly paper: PaperVenue, readonly venue: VenueId) {}
+  constructor(
+    private readonly paper: PaperVenue,
+    readonly venue: VenueId,
+  ) {}
 
   async start(): Promise<void> {}
   async stop(): Promise<void> {}
@@ -253,8 +305,14 @@ export class PaperGateway implements VenueGateway {
     const { book, ins } = this.paper.bookOf(this.venue, o.symbol);
     o.sentNs = nowNs();
     const r = book.submit({
-      accountId: PAPER_ACCOUNT, clientOrderId: o.clientOrderId, side: o.side, type: o.type, tif: o.tif,
-      priceTicks: Math.round(o.price / ins.tickUnits), qtyLots: Math.round(o.qty / ins.lotUnits), reduceOnly: o.reduceOnly,
+      accountId: PAPER_ACCOUNT,
+      clientOrderId: o.clientOrderId,
+      side: o.side,
+      type: o.type,
+      tif: o.tif,
+      priceTicks: Math.round(o.price / ins.tickUnits),
+      qtyLots: Math.round(o.qty / ins.lotUnits),
+      reduceOnly: o.reduceOnly,
     });
     if (!r.ok) this.answer(ins, 'reject', o.clientOrderId, 'REJECTED', r.reason);
   }

@@ -71,20 +71,21 @@ export function binanceSpecs(body: unknown, venue: 'binanceSpot' | 'binanceUsdm'
     if (!price?.tickSize || !lot?.stepSize) throw new Error(`${venue} ${s.symbol}: PRICE_FILTER/LOT_SIZE missing`);
     const notional = f('NOTIONAL')?.minNotional ?? f('MIN_NOTIONAL')?.notional ?? f('MIN_NOTIONAL')?.minNotional ?? '0';
     out.push({
-      venue, symbol: s.symbol, base: s.baseAsset, quote: s.quoteAsset, tickSize: price.tickSize, stepSize: lot.stepSize,
-      minQty: lot.minQty ?? lot.stepSize, minNotional: notional,
+      venue,
+      symbol: s.symbol,
+      base: s.baseAsset,
+      quote: s.quoteAsset,
+      tickSize: price.tickSize,
+      stepSize: lot.stepSize,
+      minQty: lot.minQty ?? lot.stepSize,
+      minNotional: notional,
     });
   }
   if (want) for (const w of want) if (!out.some((o) => o.symbol === w)) throw new Error(`${venue}: symbol ${w} not in exchangeInfo`);
   return out;
 }
 
-export async function fetchBinanceInstruments(
-  restBaseUrl: string,
-  market: 'spot' | 'usdm',
-  symbols?: readonly string[],
-  firstSlot = 0,
-): Promise<Instrument[]> {
+export async function fetchBinanceInstruments(restBaseUrl: string, market: 'spot' | 'usdm', symbols?: readonly string[], firstSlot = 0): Promise<Instrument[]> {
   const base = restBaseUrl.replace(/\/+$/, '');
   let url = market === 'spot' ? `${base}/api/v3/exchangeInfo` : `${base}/fapi/v1/exchangeInfo`;
   if (market === 'spot' && symbols && symbols.length > 0) url += `?symbols=${encodeURIComponent(JSON.stringify(symbols.map((s) => s.toUpperCase())))}`;
@@ -113,8 +114,14 @@ export function bybitSpecs(body: unknown, category: 'spot' | 'linear', symbols?:
     const step = s.lotSizeFilter.qtyStep ?? s.lotSizeFilter.basePrecision;
     if (!s.priceFilter?.tickSize || !step) throw new Error(`${venue} ${s.symbol}: tickSize/qtyStep missing`);
     out.push({
-      venue, symbol: s.symbol, base: s.baseCoin, quote: s.quoteCoin, tickSize: s.priceFilter.tickSize, stepSize: step,
-      minQty: s.lotSizeFilter.minOrderQty ?? step, minNotional: s.lotSizeFilter.minNotionalValue ?? s.lotSizeFilter.minOrderAmt ?? '0',
+      venue,
+      symbol: s.symbol,
+      base: s.baseCoin,
+      quote: s.quoteCoin,
+      tickSize: s.priceFilter.tickSize,
+      stepSize: step,
+      minQty: s.lotSizeFilter.minOrderQty ?? step,
+      minNotional: s.lotSizeFilter.minNotionalValue ?? s.lotSizeFilter.minOrderAmt ?? '0',
     });
   }
   if (want) for (const w of want) if (!out.some((o) => o.symbol === w)) throw new Error(`${venue}: symbol ${w} not in instruments-info`);

@@ -335,7 +335,8 @@ export class MdCounters {
 
   resyncsByName(): Record<string, number> {
     const o: Record<string, number> = {};
-    for (let i = 1; i < RESYNC_REASON_COUNT; i++) if ((this.resyncReasons[i] as number) > 0) o[RESYNC_REASON_NAMES[i] as string] = this.resyncReasons[i] as number;
+    for (let i = 1; i < RESYNC_REASON_COUNT; i++)
+      if ((this.resyncReasons[i] as number) > 0) o[RESYNC_REASON_NAMES[i] as string] = this.resyncReasons[i] as number;
     return o;
   }
 
@@ -360,11 +361,26 @@ export class MdCounters {
 
   snapshot(): Record<string, number | Record<string, number>> {
     return {
-      frames: this.frames, bytes: this.bytes, applied: this.applied, cold: this.cold, ignored: this.ignored,
-      parseErrors: this.parseErrorsByName(), gaps: this.gaps, duplicates: this.duplicates,
-      preSyncDropped: this.preSyncDropped, crossed: this.crossed, resyncs: this.resyncs, resyncReasons: this.resyncsByName(), snapshots: this.snapshots, snapshotFailures: this.snapshotFailures,
-      snapshotsTooOld: this.snapshotsTooOld, deltasWithoutSnapshot: this.deltasWithoutSnapshot,
-      staleMarks: this.staleMarks, staleRecoveries: this.staleRecoveries, reconnects: this.reconnects, rotations: this.rotations,
+      frames: this.frames,
+      bytes: this.bytes,
+      applied: this.applied,
+      cold: this.cold,
+      ignored: this.ignored,
+      parseErrors: this.parseErrorsByName(),
+      gaps: this.gaps,
+      duplicates: this.duplicates,
+      preSyncDropped: this.preSyncDropped,
+      crossed: this.crossed,
+      resyncs: this.resyncs,
+      resyncReasons: this.resyncsByName(),
+      snapshots: this.snapshots,
+      snapshotFailures: this.snapshotFailures,
+      snapshotsTooOld: this.snapshotsTooOld,
+      deltasWithoutSnapshot: this.deltasWithoutSnapshot,
+      staleMarks: this.staleMarks,
+      staleRecoveries: this.staleRecoveries,
+      reconnects: this.reconnects,
+      rotations: this.rotations,
     };
   }
 }

@@ -54,35 +54,62 @@ export function mdDegradations(venue: string, c: MdCounters, rejected?: Rejected
     const out: DegradationSample[] = [];
     for (let r = 1; r < RESYNC_REASON_COUNT; r++) {
       out.push({
-        event: 'md_resync', metric: 'tickwire_md_resyncs_total', help: 'Order book resyncs started, by reason (gap, crossed, disconnect, rejected_diff).',
-        labels: { venue, reason: RESYNC_REASON_NAMES[r] as string }, value: c.resyncReasons[r] as number, msg: 'book resync',
+        event: 'md_resync',
+        metric: 'tickwire_md_resyncs_total',
+        help: 'Order book resyncs started, by reason (gap, crossed, disconnect, rejected_diff).',
+        labels: { venue, reason: RESYNC_REASON_NAMES[r] as string },
+        value: c.resyncReasons[r] as number,
+        msg: 'book resync',
       });
     }
     for (let r = 1; r < REASON_COUNT; r++) {
       const value = c.parseErrors[r] as number;
       if (value === 0) continue; // many reasons: only those that happened
       out.push({
-        event: 'md_rejected_frames', metric: 'tickwire_md_rejected_frames_total', help: 'Market-data frames rejected by the parsers, by reason.',
-        labels: { venue, reason: REASON_NAMES[r] as string }, value, msg: 'md frames rejected',
+        event: 'md_rejected_frames',
+        metric: 'tickwire_md_rejected_frames_total',
+        help: 'Market-data frames rejected by the parsers, by reason.',
+        labels: { venue, reason: REASON_NAMES[r] as string },
+        value,
+        msg: 'md frames rejected',
         detail: () => ({ sample: rejected?.takeSample(r) }),
       });
     }
     out.push(
       {
-        event: 'md_snapshot_failed', metric: 'tickwire_md_snapshot_failures_total', help: 'REST book snapshot requests that failed (retried after a backoff or Retry-After).',
-        labels: { venue }, value: c.snapshotFailures, msg: 'depth snapshot failed', detail: () => ({ err: c.lastSnapshotError, retryInMs: c.lastSnapshotRetryMs }),
+        event: 'md_snapshot_failed',
+        metric: 'tickwire_md_snapshot_failures_total',
+        help: 'REST book snapshot requests that failed (retried after a backoff or Retry-After).',
+        labels: { venue },
+        value: c.snapshotFailures,
+        msg: 'depth snapshot failed',
+        detail: () => ({ err: c.lastSnapshotError, retryInMs: c.lastSnapshotRetryMs }),
       },
       {
-        event: 'md_snapshot_too_old', metric: 'tickwire_md_snapshots_too_old_total', help: 'REST snapshots older than the buffered diffs, fetched again.',
-        labels: { venue }, value: c.snapshotsTooOld, msg: 'depth snapshot older than the buffered diffs: refetched',
+        event: 'md_snapshot_too_old',
+        metric: 'tickwire_md_snapshots_too_old_total',
+        help: 'REST snapshots older than the buffered diffs, fetched again.',
+        labels: { venue },
+        value: c.snapshotsTooOld,
+        msg: 'depth snapshot older than the buffered diffs: refetched',
       },
       {
-        event: 'md_stale_recovered', metric: 'tickwire_md_stale_recoveries_total', help: 'Books fresh again after a stale mark.',
-        labels: { venue }, value: c.staleRecoveries, msg: 'books fresh again', quiet: true,
+        event: 'md_stale_recovered',
+        metric: 'tickwire_md_stale_recoveries_total',
+        help: 'Books fresh again after a stale mark.',
+        labels: { venue },
+        value: c.staleRecoveries,
+        msg: 'books fresh again',
+        quiet: true,
       },
       {
-        event: 'md_stale', metric: 'tickwire_md_stale_marks_total', help: 'Books marked stale by the watchdog.',
-        labels: { venue }, value: c.staleMarks, msg: 'books stale', quiet: true,
+        event: 'md_stale',
+        metric: 'tickwire_md_stale_marks_total',
+        help: 'Books marked stale by the watchdog.',
+        labels: { venue },
+        value: c.staleMarks,
+        msg: 'books stale',
+        quiet: true,
       },
     );
     return out;

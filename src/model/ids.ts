@@ -20,7 +20,11 @@ export function isValidClientOrderId(id: string): boolean {
 export class OrderIds {
   readonly base: string;
   private n = 0;
-  constructor(readonly prefix: string = DEFAULT_ID_PREFIX, startMs = Date.now(), random: number = randomInt(0, 36 ** 3)) {
+  constructor(
+    readonly prefix: string = DEFAULT_ID_PREFIX,
+    startMs = Date.now(),
+    random: number = randomInt(0, 36 ** 3),
+  ) {
     if (!/^[A-Za-z0-9_]{1,8}$/.test(prefix)) throw new Error(`client id prefix must be 1-8 chars of [A-Za-z0-9_]: ${prefix}`);
     this.base = prefix + startMs.toString(36) + random.toString(36).padStart(3, '0') + '-';
   }

@@ -12,15 +12,7 @@ export type OrderType = 'LIMIT' | 'MARKET';
 export type TimeInForce = 'GTC' | 'IOC' | 'FOK' | 'POST_ONLY';
 
 /** Engine-side order states (one machine for every venue). */
-export type OrderState =
-  | 'NEW_PENDING'
-  | 'ACKED'
-  | 'PARTIALLY_FILLED'
-  | 'FILLED'
-  | 'CANCEL_PENDING'
-  | 'CANCELED'
-  | 'REJECTED'
-  | 'EXPIRED';
+export type OrderState = 'NEW_PENDING' | 'ACKED' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCEL_PENDING' | 'CANCELED' | 'REJECTED' | 'EXPIRED';
 
 export const TERMINAL_STATES: ReadonlySet<OrderState> = new Set(['FILLED', 'CANCELED', 'REJECTED', 'EXPIRED']);
 
@@ -105,9 +97,26 @@ export function resetOrderEvent(e: OrderEvent, venue: VenueId, source: OrderEven
 
 export function blankOrderEvent(): OrderEvent {
   return {
-    venue: 'binanceSpot', symbol: '', kind: 'ack', clientOrderId: '', exchangeOrderId: '', state: 'NEW_PENDING',
-    tradeId: '', fillPrice: 0, fillQty: 0, cumQty: 0, fee: 0, feeAsset: '', maker: false, orderPrice: 0, orderQty: 0, code: 0, reason: '',
-    exchTimeMs: 0, localNs: 0, source: 'stream',
+    venue: 'binanceSpot',
+    symbol: '',
+    kind: 'ack',
+    clientOrderId: '',
+    exchangeOrderId: '',
+    state: 'NEW_PENDING',
+    tradeId: '',
+    fillPrice: 0,
+    fillQty: 0,
+    cumQty: 0,
+    fee: 0,
+    feeAsset: '',
+    maker: false,
+    orderPrice: 0,
+    orderQty: 0,
+    code: 0,
+    reason: '',
+    exchTimeMs: 0,
+    localNs: 0,
+    source: 'stream',
   };
 }
 

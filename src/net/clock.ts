@@ -24,7 +24,10 @@ export class ServerClock {
   private readonly intervalMs: number;
   private readonly minGapMs: number;
 
-  constructor(private readonly fetchServerMs: () => Promise<number>, opts: ClockSyncOptions = {}) {
+  constructor(
+    private readonly fetchServerMs: () => Promise<number>,
+    opts: ClockSyncOptions = {},
+  ) {
     this.samples = opts.samples ?? 3;
     this.intervalMs = opts.intervalMs ?? 60_000;
     this.minGapMs = opts.minGapMs ?? 1000;

@@ -67,7 +67,8 @@ export class VenueRateLimiter {
   weightWaitMs(nowMs: number, weight: number): number {
     if (this.bannedUntilMs > nowMs) return this.bannedUntilMs === Infinity ? Infinity : this.bannedUntilMs - nowMs;
     if (this.backoffUntilMs > nowMs) return this.backoffUntilMs - nowMs;
-    if (nowMs < this.weightWindowEndMs && this.usedWeight1m + weight > this.limits.weightPerMinute * this.limits.headroom) return this.weightWindowEndMs - nowMs;
+    if (nowMs < this.weightWindowEndMs && this.usedWeight1m + weight > this.limits.weightPerMinute * this.limits.headroom)
+      return this.weightWindowEndMs - nowMs;
     return 0;
   }
 

@@ -147,7 +147,8 @@ function disarm(socks: WatchedSocket[]): void {
     const s = w.s as unknown as Record<symbol, unknown> & Socket;
     if (!w.armed) continue;
     w.armed = false;
-    if (s[w.kVal!] === 2) s[w.kVal!] = 0; // not chosen: undici's own check applies again
+    if (s[w.kVal!] === 2)
+      s[w.kVal!] = 0; // not chosen: undici's own check applies again
     else w.ready = false; // written: busy until its response
   }
 }

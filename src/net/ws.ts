@@ -67,17 +67,69 @@ export function wsDegradations(): DegradationSource {
     for (const [conn, s] of statsByName) {
       for (const [code, n] of s.byCode) {
         out.push({
-          event: 'ws_disconnect', metric: 'tickwire_ws_disconnects_total', help: 'WebSocket connections dropped, by close code.',
-          labels: { conn, code: String(code) }, value: n, msg: 'ws disconnected', detail: () => ({ reason: s.reasonByCode.get(code) ?? '' }),
+          event: 'ws_disconnect',
+          metric: 'tickwire_ws_disconnects_total',
+          help: 'WebSocket connections dropped, by close code.',
+          labels: { conn, code: String(code) },
+          value: n,
+          msg: 'ws disconnected',
+          detail: () => ({ reason: s.reasonByCode.get(code) ?? '' }),
         });
       }
       out.push(
-        { event: 'ws_reconnect', metric: 'tickwire_ws_reconnects_total', help: 'WebSocket connections re-opened after a drop.', labels: { conn }, value: s.reconnects, level: 'info', msg: 'ws reconnected' },
-        { event: 'ws_rotation', metric: 'tickwire_ws_rotations_total', help: 'Planned WebSocket connection rotations (make before break).', labels: { conn }, value: s.rotations, level: 'info', msg: 'ws connection rotated' },
-        { event: 'ws_stale', metric: 'tickwire_ws_stale_total', help: 'Connections without a frame for staleAfterMs (feeds marked stale).', labels: { conn }, value: s.stale, msg: 'feed stale' },
-        { event: 'ws_fresh', metric: 'tickwire_ws_fresh_total', help: 'Stale connections that delivered frames again.', labels: { conn }, value: s.fresh, level: 'info', msg: 'feed fresh again', detail: () => ({ lastStaleMs: Math.round(s.lastStaleMs) }) },
-        { event: 'ws_dead', metric: 'tickwire_ws_dead_total', help: 'Connections dropped by the watchdog (no frame, no ping).', labels: { conn }, value: s.dead, msg: 'ws connection silent (no frame, no ping): reconnected' },
-        { event: 'ws_error', metric: 'tickwire_ws_errors_total', help: 'WebSocket socket errors (failed connects included).', labels: { conn }, value: s.errors, msg: 'ws error', detail: () => ({ err: s.lastError }) },
+        {
+          event: 'ws_reconnect',
+          metric: 'tickwire_ws_reconnects_total',
+          help: 'WebSocket connections re-opened after a drop.',
+          labels: { conn },
+          value: s.reconnects,
+          level: 'info',
+          msg: 'ws reconnected',
+        },
+        {
+          event: 'ws_rotation',
+          metric: 'tickwire_ws_rotations_total',
+          help: 'Planned WebSocket connection rotations (make before break).',
+          labels: { conn },
+          value: s.rotations,
+          level: 'info',
+          msg: 'ws connection rotated',
+        },
+        {
+          event: 'ws_stale',
+          metric: 'tickwire_ws_stale_total',
+          help: 'Connections without a frame for staleAfterMs (feeds marked stale).',
+          labels: { conn },
+          value: s.stale,
+          msg: 'feed stale',
+        },
+        {
+          event: 'ws_fresh',
+          metric: 'tickwire_ws_fresh_total',
+          help: 'Stale connections that delivered frames again.',
+          labels: { conn },
+          value: s.fresh,
+          level: 'info',
+          msg: 'feed fresh again',
+          detail: () => ({ lastStaleMs: Math.round(s.lastStaleMs) }),
+        },
+        {
+          event: 'ws_dead',
+          metric: 'tickwire_ws_dead_total',
+          help: 'Connections dropped by the watchdog (no frame, no ping).',
+          labels: { conn },
+          value: s.dead,
+          msg: 'ws connection silent (no frame, no ping): reconnected',
+        },
+        {
+          event: 'ws_error',
+          metric: 'tickwire_ws_errors_total',
+          help: 'WebSocket socket errors (failed connects included).',
+          labels: { conn },
+          value: s.errors,
+          msg: 'ws error',
+          detail: () => ({ err: s.lastError }),
+        },
       );
     }
     return out;

@@ -47,7 +47,9 @@ export class RawWs {
     const secure = u.protocol === 'wss:';
     const port = Number(u.port || (secure ? 443 : 80));
     const key = randomBytes(16).toString('base64');
-    const expectAccept = createHash('sha1').update(key + GUID).digest('base64');
+    const expectAccept = createHash('sha1')
+      .update(key + GUID)
+      .digest('base64');
     return new Promise<void>((resolve, reject) => {
       const sock = secure ? tls.connect({ host: u.hostname, port, servername: u.hostname }) : net.connect({ host: u.hostname, port });
       this.sock = sock;
@@ -58,7 +60,8 @@ export class RawWs {
         reject(new Error('websocket handshake timeout'));
       }, this.opts.handshakeTimeoutMs ?? 10_000);
       const onConnect = () => {
-        let req = `GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        let req =
+          `GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
           `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n`;
         for (const [k, v] of Object.entries(this.opts.headers ?? {})) req += `${k}: ${v}\r\n`;
         sock.write(req + '\r\n');

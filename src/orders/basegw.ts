@@ -24,9 +24,7 @@ import type { VenueRateLimiter } from '../net/ratelimit.js';
 import { RestError } from '../net/rest.js';
 import { blankOrderEvent, resetOrderEvent, type ExchangeOrder, type OrderEvent, type OrderEventKind, type OrderState } from '../model/orders.js';
 
-export type SendOutcome =
-  | { ok: true }
-  | { ok: false; cls: FailureClass | 'notSent'; code: number; reason: string };
+export type SendOutcome = { ok: true } | { ok: false; cls: FailureClass | 'notSent'; code: number; reason: string };
 
 export const OK: SendOutcome = { ok: true };
 
@@ -74,11 +72,19 @@ export abstract class BaseGateway {
   /** client ids whose outcome could not be learned (engine reconciliation should look at them) */
   readonly unresolved = new Set<string>();
   readonly counts = {
-    placed: 0, resends: 0, queries: 0, unknownOutcomes: 0, clockResyncs: 0,
+    placed: 0,
+    resends: 0,
+    queries: 0,
+    unknownOutcomes: 0,
+    clockResyncs: 0,
     /** orders refused locally (never sent), in total and by reason */
-    refused: 0, refusedHalted: 0, refusedBanned: 0, refusedRateLocal: 0,
+    refused: 0,
+    refusedHalted: 0,
+    refusedBanned: 0,
+    refusedRateLocal: 0,
     /** transitions into halted, and resumes */
-    halts: 0, resumes: 0,
+    halts: 0,
+    resumes: 0,
   };
   /** the local limiter's wait (ms) at the last RATE_LIMITED_LOCAL refusal */
   lastLocalWaitMs = 0;
@@ -341,12 +347,22 @@ export function gatewayDegradations(gws: readonly BaseGateway[]): DegradationSou
       const venue = g.venue;
       const l = g.limiter;
       const http = (status: string, value: number, msg: string, detail: () => Record<string, unknown>): DegradationSample => ({
-        event: 'venue_http_limit', metric: 'tickwire_venue_http_errors_total', help: 'Order-entry answers 429 (back off), 418 / 403 (banned) and 5xx (outcome unknown), by status.',
-        labels: { venue, status }, value, msg, detail,
+        event: 'venue_http_limit',
+        metric: 'tickwire_venue_http_errors_total',
+        help: 'Order-entry answers 429 (back off), 418 / 403 (banned) and 5xx (outcome unknown), by status.',
+        labels: { venue, status },
+        value,
+        msg,
+        detail,
       });
       const refused = (reason: string, value: number, detail?: () => Record<string, unknown>): DegradationSample => ({
-        event: 'order_refused_local', metric: 'tickwire_orders_refused_local_total', help: 'Orders refused before sending (venue halted, banned, local rate budget), by reason.',
-        labels: { venue, reason }, value, msg: 'orders refused locally', ...(detail ? { detail } : {}),
+        event: 'order_refused_local',
+        metric: 'tickwire_orders_refused_local_total',
+        help: 'Orders refused before sending (venue halted, banned, local rate budget), by reason.',
+        labels: { venue, reason },
+        value,
+        msg: 'orders refused locally',
+        ...(detail ? { detail } : {}),
       });
       out.push(
         http('429', l.counts.got429, 'rate limited (429): backing off', () => ({ retryAfterSec: l.last429RetryAfterSec })),
@@ -355,8 +371,24 @@ export function gatewayDegradations(gws: readonly BaseGateway[]): DegradationSou
         refused('halted', g.counts.refusedHalted, () => ({ haltReason: g.lastHaltReason })),
         refused('banned', g.counts.refusedBanned),
         refused('rate_budget', g.counts.refusedRateLocal, () => ({ waitMs: g.lastLocalWaitMs })),
-        { event: 'venue_halt', metric: 'tickwire_venue_halts_total', help: 'Venue halts (ban, auth failure, operator).', labels: { venue }, value: g.counts.halts, msg: 'venue halted', quiet: true },
-        { event: 'venue_resume', metric: 'tickwire_venue_resumes_total', help: 'Venue resumes after a halt.', labels: { venue }, value: g.counts.resumes, msg: 'venue resumed', quiet: true },
+        {
+          event: 'venue_halt',
+          metric: 'tickwire_venue_halts_total',
+          help: 'Venue halts (ban, auth failure, operator).',
+          labels: { venue },
+          value: g.counts.halts,
+          msg: 'venue halted',
+          quiet: true,
+        },
+        {
+          event: 'venue_resume',
+          metric: 'tickwire_venue_resumes_total',
+          help: 'Venue resumes after a halt.',
+          labels: { venue },
+          value: g.counts.resumes,
+          msg: 'venue resumed',
+          quiet: true,
+        },
       );
     }
     return out;

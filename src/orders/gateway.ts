@@ -7,7 +7,6 @@ import type { ExchangeFill, ExchangeOrder, ExchangePosition, GatewayOrder, Order
 
 export type { GatewayOrder };
 
-
 export interface VenueGateway {
   readonly venue: VenueId;
   /** set by the OrderManager before start(); the event object may be reused after the call returns */

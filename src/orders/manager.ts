@@ -20,7 +20,18 @@ import type { GatewayOrder, VenueGateway } from './gateway.js';
 import { OrderIds } from '../model/ids.js';
 import { OrderStore, isTerminal, type OrderView, type TrackedOrder } from './state.js';
 import type { Portfolio } from './portfolio.js';
-import { blankOrderEvent, orderEventProblem, type ExchangeFill, type ExchangeOrder, type ExchangePosition, type OrderApi, type OrderEvent, type OrderEventSink, type OrderRequest, type OrderState } from '../model/orders.js';
+import {
+  blankOrderEvent,
+  orderEventProblem,
+  type ExchangeFill,
+  type ExchangeOrder,
+  type ExchangePosition,
+  type OrderApi,
+  type OrderEvent,
+  type OrderEventSink,
+  type OrderRequest,
+  type OrderState,
+} from '../model/orders.js';
 import { kindOfState } from './basegw.js';
 
 export interface OrderManagerOptions {
@@ -82,7 +93,18 @@ export class OrderManager implements OrderApi {
   private hops: HopRecorder | undefined;
   private readonly keepTerminal: number;
   readonly counts = {
-    placed: 0, refused: 0, events: 0, applied: 0, duplicate: 0, stale: 0, unknown: 0, invalid: 0, reconciles: 0, backfilled: 0, backfillErrors: 0, estimated: 0,
+    placed: 0,
+    refused: 0,
+    events: 0,
+    applied: 0,
+    duplicate: 0,
+    stale: 0,
+    unknown: 0,
+    invalid: 0,
+    reconciles: 0,
+    backfilled: 0,
+    backfillErrors: 0,
+    estimated: 0,
   };
   private readonly backfillWindowMs: number;
   private readonly reconciling = new Map<VenueId, Promise<number>>();
@@ -155,8 +177,18 @@ export class OrderManager implements OrderApi {
     if (!inst) return null;
     this.counts.placed++;
     return this.store.create({
-      clientOrderId: this.ids.next(), venue: inst.venue, symbol: inst.symbol, slot: inst.slot, side: req.side, type: req.type, tif: req.tif,
-      price: req.type === 'MARKET' ? 0 : req.price, qty: req.qty, reduceOnly: req.reduceOnly === true, manual, nowNs: now,
+      clientOrderId: this.ids.next(),
+      venue: inst.venue,
+      symbol: inst.symbol,
+      slot: inst.slot,
+      side: req.side,
+      type: req.type,
+      tif: req.tif,
+      price: req.type === 'MARKET' ? 0 : req.price,
+      qty: req.qty,
+      reduceOnly: req.reduceOnly === true,
+      manual,
+      nowNs: now,
     });
   }
 
@@ -312,7 +344,19 @@ export class OrderManager implements OrderApi {
     if (problem !== '') {
       const n = ++this.counts.invalid;
       if (Number.isInteger(Math.log10(n))) {
-        log().warn({ venue: ev.venue, symbol: ev.symbol, clientOrderId: ev.clientOrderId, kind: ev.kind, source: ev.source, field: problem, value: String(ev[problem as keyof OrderEvent]), count: n }, 'order event refused: number out of range');
+        log().warn(
+          {
+            venue: ev.venue,
+            symbol: ev.symbol,
+            clientOrderId: ev.clientOrderId,
+            kind: ev.kind,
+            source: ev.source,
+            field: problem,
+            value: String(ev[problem as keyof OrderEvent]),
+            count: n,
+          },
+          'order event refused: number out of range',
+        );
       }
       // a query answer that is itself bad must not start another query
       if (ev.source !== 'query') this.reconcile(ev.venue).catch((err: unknown) => log().warn({ venue: ev.venue, err: String(err) }, 'reconcile failed'));
@@ -428,10 +472,12 @@ export class OrderManager implements OrderApi {
       // one follow-up run covers every resync that arrives while a run is in progress
       let next = this.reconcileNext.get(venue);
       if (!next) {
-        next = prev.catch(() => 0).then(() => {
-          this.reconcileNext.delete(venue);
-          return this.reconcile(venue);
-        });
+        next = prev
+          .catch(() => 0)
+          .then(() => {
+            this.reconcileNext.delete(venue);
+            return this.reconcile(venue);
+          });
         this.reconcileNext.set(venue, next);
       }
       return next;
@@ -466,7 +512,8 @@ export class OrderManager implements OrderApi {
         const q = start ? await gw.queryOrder(o.symbol, o.clientOrderId) : await gw.queryOrder(o.symbol, o.clientOrderId).catch(() => undefined);
         if (q === undefined) return;
         if (q === null) {
-          if (start && rep && this.close(o.clientOrderId, 'REJECTED', 'unknown to exchange (never reached it)')) rep.closed.push({ id: o.clientOrderId, state: 'REJECTED' });
+          if (start && rep && this.close(o.clientOrderId, 'REJECTED', 'unknown to exchange (never reached it)'))
+            rep.closed.push({ id: o.clientOrderId, state: 'REJECTED' });
           return;
         }
         this.feedQuery(venue, q, ev);
@@ -481,13 +528,19 @@ export class OrderManager implements OrderApi {
         if (missing <= 0) continue;
         const px = o.price > 0 ? o.price : o.filledQty > 0 ? Math.round(o.filledNotional / o.filledQty) : 0;
         if (px <= 0) {
-          log().error({ venue, clientOrderId: o.clientOrderId, missing }, 'reconcile: a fill the trade history does not show and no price to book it at: not booked');
+          log().error(
+            { venue, clientOrderId: o.clientOrderId, missing },
+            'reconcile: a fill the trade history does not show and no price to book it at: not booked',
+          );
           continue;
         }
         this.feedFill(venue, o, '', o.exchangeOrderId, px, missing, 0, '', false, Date.now(), ev);
         this.counts.estimated++;
         rep.fillsEstimated++;
-        log().warn({ venue, clientOrderId: o.clientOrderId, qty: missing, price: px }, 'reconcile: filled while down, not in the trade history: booked at the order price without a trade id');
+        log().warn(
+          { venue, clientOrderId: o.clientOrderId, qty: missing, price: px },
+          'reconcile: filled while down, not in the trade history: booked at the order price without a trade id',
+        );
       }
       rep.fillsBooked += this.portfolio.fills - fillsBefore;
     }
@@ -560,7 +613,19 @@ export class OrderManager implements OrderApi {
     this.onEvent(ev);
   }
 
-  private feedFill(venue: VenueId, o: OrderView, tradeId: string, exchangeOrderId: string, price: number, qty: number, fee: number, feeAsset: string, maker: boolean, timeMs: number, ev: OrderEvent): void {
+  private feedFill(
+    venue: VenueId,
+    o: OrderView,
+    tradeId: string,
+    exchangeOrderId: string,
+    price: number,
+    qty: number,
+    fee: number,
+    feeAsset: string,
+    maker: boolean,
+    timeMs: number,
+    ev: OrderEvent,
+  ): void {
     ev.venue = venue;
     ev.symbol = o.symbol;
     ev.kind = 'fill';
@@ -649,7 +714,17 @@ export class OrderManager implements OrderApi {
 /** a gateway order for cancelling an exchange order the owner does not track */
 function foreignOrder(x: ExchangeOrder): GatewayOrder {
   return {
-    clientOrderId: x.clientOrderId, symbol: x.symbol, side: x.side as Side, type: x.type, tif: x.tif, price: x.price, qty: x.qty, reduceOnly: false,
-    exchangeOrderId: x.exchangeOrderId, state: x.state, sentNs: 0, sentVia: 0,
+    clientOrderId: x.clientOrderId,
+    symbol: x.symbol,
+    side: x.side as Side,
+    type: x.type,
+    tif: x.tif,
+    price: x.price,
+    qty: x.qty,
+    reduceOnly: false,
+    exchangeOrderId: x.exchangeOrderId,
+    state: x.state,
+    sentNs: 0,
+    sentVia: 0,
   };
 }

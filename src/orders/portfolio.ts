@@ -44,7 +44,10 @@ export class Portfolio {
   private readonly pScale: Float64Array;
   private readonly bySlotKey = new Map<string, number>();
 
-  constructor(readonly instruments: readonly Instrument[], slots: number) {
+  constructor(
+    readonly instruments: readonly Instrument[],
+    slots: number,
+  ) {
     this.position = new Float64Array(slots);
     this.openBuyQty = new Float64Array(slots);
     this.openSellQty = new Float64Array(slots);
@@ -138,7 +141,14 @@ export class Portfolio {
   of(venue: VenueId, symbol: string): { qty: number; avgPrice: number; realized: number; cash: number; fees: number; fills: number } {
     const s = this.slotOf(venue, symbol);
     if (s < 0) return { qty: 0, avgPrice: 0, realized: 0, cash: 0, fees: 0, fills: 0 };
-    return { qty: this.position[s]!, avgPrice: this.avgPrice[s]!, realized: this.realized[s]!, cash: this.cash[s]!, fees: this.fees[s]!, fills: this.fillsPerSlot[s]! };
+    return {
+      qty: this.position[s]!,
+      avgPrice: this.avgPrice[s]!,
+      realized: this.realized[s]!,
+      cash: this.cash[s]!,
+      fees: this.fees[s]!,
+      fills: this.fillsPerSlot[s]!,
+    };
   }
 
   snapshot(): PortfolioSnapshot {

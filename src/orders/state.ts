@@ -21,7 +21,16 @@
  */
 import type { Instrument, Side, VenueId } from '../model/types.js';
 import { Portfolio, type PortfolioSnapshot } from './portfolio.js';
-import { TERMINAL_STATES, type ExchangeOrder, type OrderEvent, type OrderState, type OrderType, type OrderView, type TimeInForce, type TrackedOrder } from '../model/orders.js';
+import {
+  TERMINAL_STATES,
+  type ExchangeOrder,
+  type OrderEvent,
+  type OrderState,
+  type OrderType,
+  type OrderView,
+  type TimeInForce,
+  type TrackedOrder,
+} from '../model/orders.js';
 
 export type { OrderView, TrackedOrder };
 const RANK: Record<OrderState, number> = {
@@ -38,8 +47,6 @@ const RANK: Record<OrderState, number> = {
 export function isTerminal(s: OrderState): boolean {
   return TERMINAL_STATES.has(s);
 }
-
-
 
 /** What every module outside the order layer gets of the owner: its reads (changes go through OrderManager). */
 export interface OwnerReads {
@@ -80,7 +87,20 @@ export interface OwnerSnapshot {
 
 /** v1 snapshots (the engine's Ledger, before the order owner held every order). Read, never written. */
 export interface LedgerSnapshotV1 extends PortfolioSnapshot {
-  orders: Array<{ id: string; slot: number; side: Side; type: OrderType; tif: TimeInForce; price: number; qty: number; filled: number; state: OrderState; exchangeOrderId: string; sentNs: number; manual: boolean }>;
+  orders: Array<{
+    id: string;
+    slot: number;
+    side: Side;
+    type: OrderType;
+    tif: TimeInForce;
+    price: number;
+    qty: number;
+    filled: number;
+    state: OrderState;
+    exchangeOrderId: string;
+    sentNs: number;
+    manual: boolean;
+  }>;
   closed?: LedgerSnapshotV1['orders'];
   trades: string[];
 }
@@ -166,7 +186,10 @@ export class OrderStore {
   readonly counts = { duplicates: 0, stale: 0, unknown: 0, fillsAfterTerminal: 0, unknownFills: 0 };
 
   /** `slots` defaults to the highest instrument slot + 1 (at least 8: tests that name no instruments). */
-  constructor(readonly instruments: readonly Instrument[] = [], slots?: number) {
+  constructor(
+    readonly instruments: readonly Instrument[] = [],
+    slots?: number,
+  ) {
     let n = 8;
     for (const i of instruments) if (i.slot + 1 > n) n = i.slot + 1;
     this.portfolio = new Portfolio(instruments, slots ?? n);
@@ -176,10 +199,34 @@ export class OrderStore {
   create(s: NewOrderSpec): TrackedOrder {
     if (this.orders.has(s.clientOrderId)) throw new Error(`duplicate client order id ${s.clientOrderId}`);
     const o: TrackedOrder = {
-      clientOrderId: s.clientOrderId, venue: s.venue, symbol: s.symbol, slot: s.slot, side: s.side, type: s.type, tif: s.tif,
-      price: s.price, qty: s.qty, reduceOnly: s.reduceOnly, manual: s.manual === true, exchangeOrderId: '', state: 'NEW_PENDING', preCancelState: 'NEW_PENDING',
-      filledQty: 0, filledNotional: 0, reportedCumQty: 0, fees: 0, fills: 0, code: 0, reason: '', createdNs: s.nowNs, createdMs: s.nowMs ?? Date.now(),
-      updatedNs: s.nowNs, sentNs: 0, sentVia: 0, amendPrice: 0, amendQty: 0,
+      clientOrderId: s.clientOrderId,
+      venue: s.venue,
+      symbol: s.symbol,
+      slot: s.slot,
+      side: s.side,
+      type: s.type,
+      tif: s.tif,
+      price: s.price,
+      qty: s.qty,
+      reduceOnly: s.reduceOnly,
+      manual: s.manual === true,
+      exchangeOrderId: '',
+      state: 'NEW_PENDING',
+      preCancelState: 'NEW_PENDING',
+      filledQty: 0,
+      filledNotional: 0,
+      reportedCumQty: 0,
+      fees: 0,
+      fills: 0,
+      code: 0,
+      reason: '',
+      createdNs: s.nowNs,
+      createdMs: s.nowMs ?? Date.now(),
+      updatedNs: s.nowNs,
+      sentNs: 0,
+      sentVia: 0,
+      amendPrice: 0,
+      amendQty: 0,
     };
     this.orders.set(s.clientOrderId, o);
     this.portfolio.exposure(o.slot, o.side, o.qty, 1, true);
@@ -292,8 +339,18 @@ export class OrderStore {
     let o = this.orders.get(x.clientOrderId);
     if (!o) {
       o = this.create({
-        clientOrderId: x.clientOrderId, venue: x.venue, symbol: x.symbol, slot, side: x.side, type: x.type, tif: x.tif, price: x.price, qty: x.qty,
-        reduceOnly: false, nowNs, nowMs: x.updateTimeMs > 0 ? x.updateTimeMs : Date.now(),
+        clientOrderId: x.clientOrderId,
+        venue: x.venue,
+        symbol: x.symbol,
+        slot,
+        side: x.side,
+        type: x.type,
+        tif: x.tif,
+        price: x.price,
+        qty: x.qty,
+        reduceOnly: false,
+        nowNs,
+        nowMs: x.updateTimeMs > 0 ? x.updateTimeMs : Date.now(),
       });
     }
     const wasOpen = !isTerminal(o.state);
@@ -367,11 +424,35 @@ export class OrderStore {
       const ins = bySlot[x.slot];
       if (!ins) continue;
       orders.push({
-        clientOrderId: x.id, venue: ins.venue, symbol: ins.symbol, slot: x.slot, side: x.side, type: x.type, tif: x.tif, price: x.price, qty: x.qty,
-        reduceOnly: false, manual: x.manual, exchangeOrderId: x.exchangeOrderId, state: x.state, preCancelState: x.state === 'CANCEL_PENDING' ? 'ACKED' : x.state,
-        filledQty: x.filled, filledNotional: x.filled * x.price, reportedCumQty: x.filled, fees: 0, fills: 0, code: 0, reason: '',
+        clientOrderId: x.id,
+        venue: ins.venue,
+        symbol: ins.symbol,
+        slot: x.slot,
+        side: x.side,
+        type: x.type,
+        tif: x.tif,
+        price: x.price,
+        qty: x.qty,
+        reduceOnly: false,
+        manual: x.manual,
+        exchangeOrderId: x.exchangeOrderId,
+        state: x.state,
+        preCancelState: x.state === 'CANCEL_PENDING' ? 'ACKED' : x.state,
+        filledQty: x.filled,
+        filledNotional: x.filled * x.price,
+        reportedCumQty: x.filled,
+        fees: 0,
+        fills: 0,
+        code: 0,
+        reason: '',
         // a v1 record has no creation time; fills before the snapshot are in it, so history from there on is enough
-        createdNs: nowNs, createdMs: writtenAtMs, updatedNs: nowNs, sentNs: 0, sentVia: 0, amendPrice: 0, amendQty: 0,
+        createdNs: nowNs,
+        createdMs: writtenAtMs,
+        updatedNs: nowNs,
+        sentNs: 0,
+        sentVia: 0,
+        amendPrice: 0,
+        amendQty: 0,
       });
     }
     this.restore({ orders, portfolio: l, trades: l.trades }, nowNs);

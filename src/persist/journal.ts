@@ -21,8 +21,39 @@ import { crc32 } from 'node:zlib';
 
 export type JournalRecord =
   | { t: 'intent'; id: string; v: string; s: string; side: string; type: string; tif: string; px: number; qty: number; manual?: boolean; ms: number }
-  | { t: 'event'; id: string; v: string; s: string; k: string; st: string; x: string; tid: string; px: number; qty: number; cum: number; fee: number; fa: string; ms: number; op?: number; oq?: number }
-  | { t: 'adopt'; id: string; v: string; s: string; side: string; type: string; tif: string; px: number; qty: number; filled: number; st: string; x: string; ms: number }
+  | {
+      t: 'event';
+      id: string;
+      v: string;
+      s: string;
+      k: string;
+      st: string;
+      x: string;
+      tid: string;
+      px: number;
+      qty: number;
+      cum: number;
+      fee: number;
+      fa: string;
+      ms: number;
+      op?: number;
+      oq?: number;
+    }
+  | {
+      t: 'adopt';
+      id: string;
+      v: string;
+      s: string;
+      side: string;
+      type: string;
+      tif: string;
+      px: number;
+      qty: number;
+      filled: number;
+      st: string;
+      x: string;
+      ms: number;
+    }
   | { t: 'close'; id: string; st: string; why: string; ms: number }
   | { t: 'fill'; v: string; s: string; side: string; px: number; qty: number; tid: string; why: string; ms: number }
   | { t: 'mark'; what: string; ms: number };
@@ -263,7 +294,12 @@ export class Journal {
   lastError = '';
   closed = false;
 
-  private constructor(path: string, fd: number, size: number, private readonly opts: JournalOptions) {
+  private constructor(
+    path: string,
+    fd: number,
+    size: number,
+    private readonly opts: JournalOptions,
+  ) {
     this.path = path;
     this.fd = fd;
     this.size = size;

@@ -39,8 +39,19 @@ export function applyRecord(store: OrderStore, r: JournalRecord, ev: OrderEvent)
       if (slot < 0) return false;
       if (store.get(r.id)) return true;
       store.create({
-        clientOrderId: r.id, venue: r.v as VenueId, symbol: r.s, slot, side: r.side as Side, type: r.type as OrderType, tif: r.tif as TimeInForce,
-        price: r.px, qty: r.qty, reduceOnly: false, manual: r.manual === true, nowNs: nowNs(), nowMs: r.ms,
+        clientOrderId: r.id,
+        venue: r.v as VenueId,
+        symbol: r.s,
+        slot,
+        side: r.side as Side,
+        type: r.type as OrderType,
+        tif: r.tif as TimeInForce,
+        price: r.px,
+        qty: r.qty,
+        reduceOnly: false,
+        manual: r.manual === true,
+        nowNs: nowNs(),
+        nowMs: r.ms,
       });
       return true;
     }
@@ -71,7 +82,20 @@ export function applyRecord(store: OrderStore, r: JournalRecord, ev: OrderEvent)
       const slot = p.slotOf(r.v, r.s);
       if (slot < 0) return false;
       store.adopt(
-        { venue: r.v as VenueId, symbol: r.s, clientOrderId: r.id, exchangeOrderId: r.x, side: r.side as Side, type: r.type as OrderType, tif: r.tif as TimeInForce, price: r.px, qty: r.qty, filledQty: r.filled, state: r.st as OrderState, updateTimeMs: r.ms },
+        {
+          venue: r.v as VenueId,
+          symbol: r.s,
+          clientOrderId: r.id,
+          exchangeOrderId: r.x,
+          side: r.side as Side,
+          type: r.type as OrderType,
+          tif: r.tif as TimeInForce,
+          price: r.px,
+          qty: r.qty,
+          filledQty: r.filled,
+          state: r.st as OrderState,
+          updateTimeMs: r.ms,
+        },
         slot,
         r.filled,
         nowNs(),
@@ -115,5 +139,13 @@ export function recover(dir: string, store: OrderStore): RecoveryReport {
       if (next !== undefined) probeId = next;
     }
   }
-  return { snapshotAtMs: snap?.writtenAtMs, fromOffset: from, replayed: res.records.length, validBytes: res.validBytes, badTail: res.badTail, skipped, probeId };
+  return {
+    snapshotAtMs: snap?.writtenAtMs,
+    fromOffset: from,
+    replayed: res.records.length,
+    validBytes: res.validBytes,
+    badTail: res.badTail,
+    skipped,
+    probeId,
+  };
 }

@@ -65,7 +65,9 @@ export function readSnapshot(dir: string): Snapshot | undefined {
   if (!existsSync(p)) return undefined;
   const s = JSON.parse(readFileSync(p, 'utf8')) as Snapshot;
   const ok =
-    typeof s === 'object' && s !== null && typeof s.journalOffset === 'number' &&
+    typeof s === 'object' &&
+    s !== null &&
+    typeof s.journalOffset === 'number' &&
     ((s.version === 2 && typeof s.owner === 'object' && s.owner !== null && Array.isArray(s.owner.orders)) ||
       (s.version === 1 && typeof s.ledger === 'object' && s.ledger !== null && Array.isArray(s.ledger.orders)));
   if (!ok) throw new Error(`${p}: not a tickwire snapshot (version 1 or 2)`);

@@ -40,9 +40,22 @@ export const enum Refusal {
 }
 
 export const REFUSAL_NAMES = [
-  'none', 'kill_switch', 'trading_stopped', 'unknown_slot', 'book_not_tradable', 'bad_order', 'max_order_qty',
-  'max_order_notional', 'max_position', 'max_total_notional', 'max_open_orders', 'max_order_rate', 'price_band',
-  'below_minimum', 'max_manual_order_rate', 'not_started',
+  'none',
+  'kill_switch',
+  'trading_stopped',
+  'unknown_slot',
+  'book_not_tradable',
+  'bad_order',
+  'max_order_qty',
+  'max_order_notional',
+  'max_position',
+  'max_total_notional',
+  'max_open_orders',
+  'max_order_rate',
+  'price_band',
+  'below_minimum',
+  'max_manual_order_rate',
+  'not_started',
 ] as const;
 export const REFUSAL_COUNT = REFUSAL_NAMES.length;
 
@@ -170,7 +183,8 @@ export class PreTradeRisk {
     const notional = this.notional(slot, px, qty);
     if (notional > this.maxNotional) return this.refuse(Refusal.MaxOrderNotional);
     // reduce-only closes may be smaller than the minimums on some venues: let the exchange decide those
-    if (req.reduceOnly !== true && (qty < (this.minQty[slot] as number) || notional < (this.minNotional[slot] as number) * (1 - 1e-9))) return this.refuse(Refusal.BelowMinimum);
+    if (req.reduceOnly !== true && (qty < (this.minQty[slot] as number) || notional < (this.minNotional[slot] as number) * (1 - 1e-9)))
+      return this.refuse(Refusal.BelowMinimum);
     if (req.type === 'LIMIT') {
       const dev = ((px > mid ? px - mid : mid - px) / mid) * 1e4;
       if (dev > this.bandBps) return this.refuse(Refusal.PriceBand);

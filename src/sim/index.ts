@@ -178,7 +178,10 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
   const onListenerError = (e: unknown, ins: SimInstrument): void => {
     // first ten, then one in a thousand: a venue bug must be visible without flooding the log
     if (++listenerErrors <= 10 || listenerErrors % 1000 === 0) {
-      logger.error({ market: ins.market, symbol: ins.symbol, count: listenerErrors, err: e instanceof Error ? (e.stack ?? e.message) : String(e) }, 'book listener threw');
+      logger.error(
+        { market: ins.market, symbol: ins.symbol, count: listenerErrors, err: e instanceof Error ? (e.stack ?? e.message) : String(e) },
+        'book listener threw',
+      );
     }
   };
   const books = new Map<SimMarketId, Map<string, MatchingBook>>();
@@ -328,7 +331,15 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
 
   const server = loadUws();
   logger.info(
-    { seed, symbols, venues: venues.map((v) => v.name), errors: venueErrors, control: control.url, server: server.source, ...(server.nativeErrors.length > 0 ? { nativeErrors: server.nativeErrors } : {}) },
+    {
+      seed,
+      symbols,
+      venues: venues.map((v) => v.name),
+      errors: venueErrors,
+      control: control.url,
+      server: server.source,
+      ...(server.nativeErrors.length > 0 ? { nativeErrors: server.nativeErrors } : {}),
+    },
     'simulator listening',
   );
   return {

@@ -63,8 +63,12 @@ export function parseArgs(argv: string[]): SimOptions | 'help' {
       }
       case '--symbols': {
         const v = value();
-        const list = (v ?? '').split(',').map((s) => s.trim().toUpperCase()).filter((s) => s.length > 0);
-        if (list.length === 0 || list.some((s) => !/^[A-Z0-9]{2,30}$/.test(s))) throw new UsageError(`--symbols: expected e.g. BTCUSDT,ETHUSDT, got '${v ?? ''}'`);
+        const list = (v ?? '')
+          .split(',')
+          .map((s) => s.trim().toUpperCase())
+          .filter((s) => s.length > 0);
+        if (list.length === 0 || list.some((s) => !/^[A-Z0-9]{2,30}$/.test(s)))
+          throw new UsageError(`--symbols: expected e.g. BTCUSDT,ETHUSDT, got '${v ?? ''}'`);
         o.symbols = list;
         break;
       }
@@ -98,7 +102,10 @@ export function parseArgs(argv: string[]): SimOptions | 'help' {
       }
       case '--venues': {
         const v = value() ?? '';
-        const list = v.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+        const list = v
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s.length > 0);
         const bad = list.filter((s) => !(ALL_VENUES as readonly string[]).includes(s));
         if (list.length === 0 || bad.length > 0) throw new UsageError(`--venues: unknown '${bad.join(',') || v}' (known: ${ALL_VENUES.join(',')})`);
         o.venues = list as SimVenueName[];

@@ -73,7 +73,10 @@ export class MarketMaker implements Strategy {
   rejects = 0;
   refused = 0;
 
-  constructor(params: MarketMakerParams, private readonly clock: () => number = nowNs) {
+  constructor(
+    params: MarketMakerParams,
+    private readonly clock: () => number = nowNs,
+  ) {
     this.p = params;
     this.sendRing = new Float64Array(params.maxOrdersPerSecond).fill(-Infinity);
   }

@@ -23,7 +23,10 @@ export class SignalTask {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
 
-  constructor(private readonly state: BotState, private readonly src: SignalSource) {
+  constructor(
+    private readonly state: BotState,
+    private readonly src: SignalSource,
+  ) {
     state.set(src.slot, src.field, NaN);
   }
 
@@ -76,7 +79,7 @@ export function binanceFunding(restBase: string, symbol: string, slot: number, i
     slot,
     field: F.fundingRate,
     intervalMs,
-    fetch: async () => Number((await getJson(`${restBase}/fapi/v1/premiumIndex?symbol=${symbol}`) as { lastFundingRate?: string }).lastFundingRate),
+    fetch: async () => Number(((await getJson(`${restBase}/fapi/v1/premiumIndex?symbol=${symbol}`)) as { lastFundingRate?: string }).lastFundingRate),
   };
 }
 
@@ -101,7 +104,7 @@ export function binanceOpenInterest(restBase: string, symbol: string, slot: numb
     slot,
     field: F.openInterest,
     intervalMs,
-    fetch: async () => Number((await getJson(`${restBase}/fapi/v1/openInterest?symbol=${symbol}`) as { openInterest?: string }).openInterest),
+    fetch: async () => Number(((await getJson(`${restBase}/fapi/v1/openInterest?symbol=${symbol}`)) as { openInterest?: string }).openInterest),
   };
 }
 
@@ -113,7 +116,9 @@ export function bybitOpenInterest(restBase: string, symbol: string, slot: number
     field: F.openInterest,
     intervalMs,
     fetch: async () => {
-      const j = (await getJson(`${restBase}/v5/market/open-interest?category=linear&symbol=${symbol}&intervalTime=5min&limit=1`)) as { result?: { list?: Array<{ openInterest?: string }> } };
+      const j = (await getJson(`${restBase}/v5/market/open-interest?category=linear&symbol=${symbol}&intervalTime=5min&limit=1`)) as {
+        result?: { list?: Array<{ openInterest?: string }> };
+      };
       return Number(j.result?.list?.[0]?.openInterest);
     },
   };

@@ -48,7 +48,10 @@ export class StrategyRunner {
   /** called once when the runner disables the strategy (the engine cancels its orders) */
   onDisabled: ((why: string) => void) | undefined;
 
-  constructor(readonly strategy: Strategy, readonly maxErrors: number) {}
+  constructor(
+    readonly strategy: Strategy,
+    readonly maxErrors: number,
+  ) {}
 
   private fail(e: unknown): void {
     this.errors++;

@@ -71,11 +71,17 @@ export async function main(argv: string[]): Promise<number> {
   const mds: Array<{ venue: VenueId; md: BinanceMd | BybitMd }> = [];
   if (ep.binanceSpot) {
     const i = await fetchBinanceInstruments(ep.binanceSpot.restBaseUrl, 'spot', symbols, 0);
-    mds.push({ venue: 'binanceSpot', md: new BinanceMd({ market: 'spot', restBaseUrl: ep.binanceSpot.restBaseUrl, wsBaseUrl: ep.binanceSpot.wsStreamBaseUrl, instruments: i, state, hops }) });
+    mds.push({
+      venue: 'binanceSpot',
+      md: new BinanceMd({ market: 'spot', restBaseUrl: ep.binanceSpot.restBaseUrl, wsBaseUrl: ep.binanceSpot.wsStreamBaseUrl, instruments: i, state, hops }),
+    });
   }
   if (ep.binanceUsdm) {
     const i = await fetchBinanceInstruments(ep.binanceUsdm.restBaseUrl, 'usdm', symbols, n);
-    mds.push({ venue: 'binanceUsdm', md: new BinanceMd({ market: 'usdm', restBaseUrl: ep.binanceUsdm.restBaseUrl, wsBaseUrl: ep.binanceUsdm.wsStreamBaseUrl, instruments: i, state, hops }) });
+    mds.push({
+      venue: 'binanceUsdm',
+      md: new BinanceMd({ market: 'usdm', restBaseUrl: ep.binanceUsdm.restBaseUrl, wsBaseUrl: ep.binanceUsdm.wsStreamBaseUrl, instruments: i, state, hops }),
+    });
   }
   if (ep.bybit) {
     const l = await fetchBybitInstruments(ep.bybit.restBaseUrl, 'linear', symbols, 2 * n);
@@ -104,7 +110,9 @@ export async function main(argv: string[]): Promise<number> {
         `${q(venue, Hop.RecvToState, 50)} / ${q(venue, Hop.RecvToState, 99)} / ${q(venue, Hop.RecvToState, 99.9)} | ${q(venue, Hop.Parse, 50)} | ${q(venue, Hop.Apply, 50)}`,
     );
   }
-  process.stdout.write(`md loadtest: rate ${rate} level updates/s, ${symbols.length} symbols x ${mds.length} markets, ${elapsed.toFixed(1)} s, sim ${child ? 'separate process' : 'in process'}\n`);
+  process.stdout.write(
+    `md loadtest: rate ${rate} level updates/s, ${symbols.length} symbols x ${mds.length} markets, ${elapsed.toFixed(1)} s, sim ${child ? 'separate process' : 'in process'}\n`,
+  );
   process.stdout.write(rows.join('\n') + '\n');
   await Promise.all(mds.map((m) => m.md.stop()));
   if (closeSim) await closeSim();

@@ -191,7 +191,11 @@ export async function runSimPair(opts: EngineOptions): Promise<SimPairResult> {
     };
     sim = await startSim({
       wireTap,
-      venues: ['binanceSpot'], symbols: ['BTCUSDT', 'ETHUSDT'], generatorMode: 'manual', depthIntervalMs: 0, seed: 1,
+      venues: ['binanceSpot'],
+      symbols: ['BTCUSDT', 'ETHUSDT'],
+      generatorMode: 'manual',
+      depthIntervalMs: 0,
+      seed: 1,
       venueOptions: { binanceSpot: { limits: { orders10s: big, ordersLong: big, weightPerMin: big } } },
     });
     const ep = sim.endpoints.binanceSpot;
@@ -212,7 +216,10 @@ export async function runSimPair(opts: EngineOptions): Promise<SimPairResult> {
       risk: { maxOrdersPerSecond: 1_000_000 },
       persistence: { dir: join(tmp, 'data'), fsync: 'never', intentWriteAhead: process.env['TICKWIRE_W2W_WRITE_AHEAD'] === '1' },
       control: { enabled: false },
-      log: { level: process.env['TICKWIRE_W2W_LOG'] === 'info' ? 'info' : 'warn', destinations: [{ to: 'stderr', level: process.env['TICKWIRE_W2W_LOG'] === 'info' ? 'info' : 'warn' }] },
+      log: {
+        level: process.env['TICKWIRE_W2W_LOG'] === 'info' ? 'info' : 'warn',
+        destinations: [{ to: 'stderr', level: process.env['TICKWIRE_W2W_LOG'] === 'info' ? 'info' : 'warn' }],
+      },
     };
     const cfgFile = join(tmp, 'engine.json');
     writeFileSync(cfgFile, JSON.stringify(config, null, 1));
@@ -229,7 +236,9 @@ process.exit(r.code);
     const withEd = process.env['TICKWIRE_W2W_ED25519'] !== '0' && ep.ed25519ApiKey !== undefined && ep.ed25519PrivateKeyPem !== undefined;
     if (withEd) writeFileSync(pemFile, ep.ed25519PrivateKeyPem!, { mode: 0o600 });
     const env = {
-      ...process.env, TICKWIRE_BINANCE_API_KEY: ep.apiKey, TICKWIRE_BINANCE_API_SECRET: ep.apiSecret,
+      ...process.env,
+      TICKWIRE_BINANCE_API_KEY: ep.apiKey,
+      TICKWIRE_BINANCE_API_SECRET: ep.apiSecret,
       ...(withEd ? { TICKWIRE_BINANCE_ED25519_API_KEY: ep.ed25519ApiKey, TICKWIRE_BINANCE_ED25519_KEY_FILE: pemFile } : {}),
     };
     // the V8 flags of the deployment's launcher (deploy/tokyo/tickwire-launch.sh: a fixed 64 MB young generation,
@@ -239,7 +248,12 @@ process.exit(r.code);
     const prof = process.env['TICKWIRE_W2W_CPU_PROF'] ? ['--cpu-prof', '--cpu-prof-dir=' + process.env['TICKWIRE_W2W_CPU_PROF']] : [];
     // --- the floor first, alone (the engine not started yet): the engine adapter's streams, for the floor's symbol
     const mdUrl = `${ep.wsStreamBaseUrl.replace(/\/+$/, '')}/stream?streams=ethusdt@depth@100ms/ethusdt@bookTicker/ethusdt@aggTrade`;
-    floor = spawnPinned(opts.clientCpu, ['--input-type=module', '-e', simFloorClientSource(opts.transport, mdUrl, ep.wsApiUrl, ep.restBaseUrl)], process.env, tmp);
+    floor = spawnPinned(
+      opts.clientCpu,
+      ['--input-type=module', '-e', simFloorClientSource(opts.transport, mdUrl, ep.wsApiUrl, ep.restBaseUrl)],
+      process.env,
+      tmp,
+    );
     let exited = '';
     floor.once('exit', () => (exited ||= 'floor client'));
 
@@ -285,10 +299,14 @@ process.exit(r.code);
       };
       let echoed = false;
       // the floor's books move by the same touch moves as its triggers: no other traffic reaches the books
-      await feedUntil(() => trigger(floorBook, moveFloor, () => undefined, -1), () => {
-        if (!echoed && !onEcho) onEcho = () => (echoed = true);
-        return echoed;
-      }, 'floor echo');
+      await feedUntil(
+        () => trigger(floorBook, moveFloor, () => undefined, -1),
+        () => {
+          if (!echoed && !onEcho) onEcho = () => (echoed = true);
+          return echoed;
+        },
+        'floor echo',
+      );
       onEcho = undefined;
       const newHist = (): ReturnType<typeof buildHistogram> => buildHistogram(10_000_000_000, 64);
       const wide = newHist();
@@ -302,7 +320,13 @@ process.exit(r.code);
       }
       const tally = (): Tally => ({ hist: newHist(), lost: 0 });
       /** `total` triggers, the side of each given by `sideOf(i)`; the first `skip` are not recorded */
-      const run = async (label: string, total: number, skip: number, sideOf: (i: number) => 'engine' | 'floor', out: { engine?: Tally; floor?: Tally }): Promise<number> => {
+      const run = async (
+        label: string,
+        total: number,
+        skip: number,
+        sideOf: (i: number) => 'engine' | 'floor',
+        out: { engine?: Tally; floor?: Tally },
+      ): Promise<number> => {
         const started = Date.now();
         let lastLog = started;
         for (let i = 0; i < total; i++) {
@@ -324,11 +348,16 @@ process.exit(r.code);
             else onEcho = (t) => done(t, t);
           });
           let sent = 0;
-          trigger(side === 'engine' ? engineBook : floorBook, side === 'engine' ? moveEngine : moveFloor, () => {
-            wireOutNs = 0;
-            armed = true;
-            sent = nowNs();
-          }, i);
+          trigger(
+            side === 'engine' ? engineBook : floorBook,
+            side === 'engine' ? moveEngine : moveFloor,
+            () => {
+              wireOutNs = 0;
+              armed = true;
+              sent = nowNs();
+            },
+            i,
+          );
           armed = false;
           const t = await arrived;
           const tl = out[side]!;
@@ -360,7 +389,11 @@ process.exit(r.code);
       engine = spawnPinned(opts.clientCpu, [...v8, ...prof, '--input-type=module', '-e', src], env, tmp);
       engine.once('exit', () => (exited ||= 'engine'));
       // the engine's first order: move its touch until it answers (the first touch it sees is its baseline)
-      await feedUntil(() => trigger(engineBook, moveEngine, () => undefined, -1), () => quoted, 'engine order');
+      await feedUntil(
+        () => trigger(engineBook, moveEngine, () => undefined, -1),
+        () => quoted,
+        'engine order',
+      );
       // settle: the answers to those moves, and their acks, land before the first timed trigger (quiet for 500 ms)
       const settle0 = Date.now();
       while (Date.now() - lastOrderMs < 500) {
@@ -369,7 +402,10 @@ process.exit(r.code);
       }
       const eng = tally();
       const flo = tally();
-      const durationMs = await run('engine+floor', 2 * (warm + opts.triggers), 2 * warm, (i) => ((i & 1) === 0 ? 'engine' : 'floor'), { engine: eng, floor: flo });
+      const durationMs = await run('engine+floor', 2 * (warm + opts.triggers), 2 * warm, (i) => ((i & 1) === 0 ? 'engine' : 'floor'), {
+        engine: eng,
+        floor: flo,
+      });
       const hist = { engine: eng.hist, floor: flo.hist };
       const lost = { engine: eng.lost, floor: flo.lost };
       log(`engine+floor ${opts.transport}: ${hist.engine.totalCount}+${hist.floor.totalCount} triggers, lost ${lost.engine}+${lost.floor}`);
@@ -389,7 +425,7 @@ process.exit(r.code);
         },
         floor: {
           kind: 'floor',
-          client: `bare ws client on the simulator's ETHUSDT streams, sending each frame straight back (${opts.transport === 'ws' ? 'WS API text frame' : 'POST /api/v3/order over the engine\'s REST client'}); interleaved with the engine's triggers`,
+          client: `bare ws client on the simulator's ETHUSDT streams, sending each frame straight back (${opts.transport === 'ws' ? 'WS API text frame' : "POST /api/v3/order over the engine's REST client"}); interleaved with the engine's triggers`,
           cpus: null,
           latencyUs: percentilesUs(hist.floor),
           lost: lost.floor,

@@ -31,9 +31,6 @@ import { buildHistogram } from '../util/hops.js';
 export { builtModule, floorPrelude, floorRestSource, percentilesUs, type Percentiles, type W2wServer, type W2wSide, type W2wTransport } from './w2wcommon.js';
 import { floorPrelude, percentilesUs, type Percentiles, type W2wServer, type W2wSide, type W2wTransport } from './w2wcommon.js';
 
-
-
-
 export interface W2wResult {
   transport: W2wTransport;
   server: W2wServer;
@@ -83,7 +80,6 @@ function cpusOf(pid: number | 'self'): string | null {
   }
 }
 
-
 /** A ~150-byte bookTicker-like frame; the sequence number sits at a fixed offset (bytes 6..15). */
 export function triggerFrame(seq: number): string {
   return `{"s":"${String(seq).padStart(10, '0')}","stream":"btcusdt@bookTicker","data":{"u":400900217,"s":"BTCUSDT","b":"97000.10","B":"31.21000000","a":"97000.20","A":"40.66000000"}}`;
@@ -98,9 +94,6 @@ function seqOf(buf: Uint8Array): number {
   }
   return v;
 }
-
-
-
 
 /** The bare client of the echo floor. Echoes each trigger. */
 function floorClientSource(transport: W2wTransport, wsUrl: string, httpUrl: string): string {
@@ -243,15 +236,14 @@ export async function runFloor(opts: W2wOptions): Promise<W2wSide> {
   const src = floorClientSource(opts.transport, `ws://127.0.0.1:${port}/md`, `http://127.0.0.1:${port}`);
   const nodeArgs = ['--input-type=module', '-e', src];
   const child: ChildProcess =
-    opts.clientCpu !== undefined ? spawn('taskset', ['-c', String(opts.clientCpu), process.execPath, ...nodeArgs], { stdio: ['ignore', 'inherit', 'inherit'] }) : spawn(process.execPath, nodeArgs, { stdio: ['ignore', 'inherit', 'inherit'] });
+    opts.clientCpu !== undefined
+      ? spawn('taskset', ['-c', String(opts.clientCpu), process.execPath, ...nodeArgs], { stdio: ['ignore', 'inherit', 'inherit'] })
+      : spawn(process.execPath, nodeArgs, { stdio: ['ignore', 'inherit', 'inherit'] });
   const hist = buildHistogram(10_000_000_000, 64);
   let lost = 0;
   const t0 = Date.now();
   try {
-    await Promise.race([
-      ex.connected,
-      new Promise((_, rej) => setTimeout(() => rej(new Error('floor client did not connect within 10 s')), 10_000).unref()),
-    ]);
+    await Promise.race([ex.connected, new Promise((_, rej) => setTimeout(() => rej(new Error('floor client did not connect within 10 s')), 10_000).unref())]);
     const cpus = child.pid !== undefined ? cpusOf(child.pid) : null;
     const warm = opts.warmup ?? Math.min(2000, Math.floor(opts.triggers / 10));
     const total = warm + opts.triggers;
@@ -285,7 +277,10 @@ export async function runFloor(opts: W2wOptions): Promise<W2wSide> {
     log(`floor ${opts.transport} (${opts.server ?? 'uws'} server): ${hist.totalCount} triggers, lost ${lost}`);
     return {
       kind: 'floor',
-      client: opts.transport === 'ws' ? 'ws client echoing each frame on the same WebSocket' : 'ws client POSTing each frame to /order over the engine\'s REST client (src/net/rest.ts: one undici Pool, keep-alive, written inside the call)',
+      client:
+        opts.transport === 'ws'
+          ? 'ws client echoing each frame on the same WebSocket'
+          : "ws client POSTing each frame to /order over the engine's REST client (src/net/rest.ts: one undici Pool, keep-alive, written inside the call)",
       cpus,
       latencyUs: percentilesUs(hist),
       lost,
@@ -304,8 +299,8 @@ export const ENGINE_NOT_RUN = 'engine path not run (--no-engine, or no build: np
 export const ENGINE_METHOD =
   'engine: tickwire run (trigger-follower strategy: one IOC order per touch move) in its own process against the simulator in this ' +
   'process (venue order-rate limits lifted), interleaved trigger by trigger with a bare client (the same-server floor, ETHUSDT) pinned ' +
-  'alike; both timed at the simulator\'s sockets: md frame handed to the socket -> answering request read (before parsing). ' +
-  'The echo floor above uses a bare uWS echo server instead of the simulator: it has none of the venue\'s per-frame work';
+  "alike; both timed at the simulator's sockets: md frame handed to the socket -> answering request read (before parsing). " +
+  "The echo floor above uses a bare uWS echo server instead of the simulator: it has none of the venue's per-frame work";
 
 export async function runWire2Wire(opts: W2wOptions & { engineTriggers?: number; engineGapMs?: number }): Promise<W2wResult> {
   const floor = await runFloor(opts);
@@ -414,41 +409,42 @@ export async function main(argv: string[]): Promise<number> {
   }
   const results: W2wResult[] = [];
   const transports: W2wTransport[] = t === 'both' ? ['ws', 'rest'] : [t];
-  for (const server of servers) for (const transport of transports) {
-    const engineTriggers = withEngine && server === servers[0] ? Number(val('--engine-triggers') ?? triggers) : undefined;
-    const gap = val('--engine-gap-ms');
-    const r = await runWire2Wire({
-      triggers,
-      transport,
-      server,
-      ...(clientCpu !== undefined ? { clientCpu } : {}),
-      ...(engineTriggers !== undefined ? { engineTriggers } : {}),
-      ...(gap !== undefined ? { engineGapMs: Number(gap) } : {}),
-      log: (l) => process.stderr.write(l + '\n'),
-    });
-    results.push(r);
-    const f = r.floor.latencyUs;
-    process.stdout.write(
-      `${transport.padEnd(4)} floor, ${server === 'uws' ? `uws server [${r.uwsSource}]` : `${server} server`}  (${r.floor.client}; exchange cpus ${r.exchangeCpus ?? '?'}, client cpus ${r.floor.cpus ?? '?'})\n` +
-        `     n=${f.count} p50 ${f.p50} µs  p90 ${f.p90}  p99 ${f.p99}  p99.9 ${f.p999}  max ${f.max}  lost ${r.floor.lost}\n` +
-        (r.engine
-          ? `     engine n=${r.engine.latencyUs.count} p50 ${r.engine.latencyUs.p50} µs  p90 ${r.engine.latencyUs.p90}  p99 ${r.engine.latencyUs.p99}  p99.9 ${r.engine.latencyUs.p999}  max ${r.engine.latencyUs.max}  lost ${r.engine.lost}\n` +
-            (r.simFloor
-              ? `     floor against the simulator, interleaved n=${r.simFloor.latencyUs.count} p50 ${r.simFloor.latencyUs.p50} µs  p90 ${r.simFloor.latencyUs.p90}  p99 ${r.simFloor.latencyUs.p99}  p99.9 ${r.simFloor.latencyUs.p999}  max ${r.simFloor.latencyUs.max}  lost ${r.simFloor.lost}\n` +
-                (r.simFloorAlone
-                  ? `     floor against the simulator, alone       n=${r.simFloorAlone.latencyUs.count} p50 ${r.simFloorAlone.latencyUs.p50} µs  p90 ${r.simFloorAlone.latencyUs.p90}  p99 ${r.simFloorAlone.latencyUs.p99}  p99.9 ${r.simFloorAlone.latencyUs.p999}  max ${r.simFloorAlone.latencyUs.max}  lost ${r.simFloorAlone.lost}\n`
-                  : '') +
-                `     engine/floor (interleaved, same server): p50 ${r.simRatio?.p50 ?? '?'}x  p99 ${r.simRatio?.p99 ?? '?'}x  (goal: p50 <= 2x, p99 <= 3x)\n` +
-                `     engine/floor (floor alone):              p50 ${r.simAloneRatio?.p50 ?? '?'}x  p99 ${r.simAloneRatio?.p99 ?? '?'}x\n`
-              : '') +
-            `     engine/echo floor (bare uWS echo server): p50 ${r.ratio?.p50 ?? '?'}x  p99 ${r.ratio?.p99 ?? '?'}x\n` +
-            (r.engine.venueInclusiveUs
-              ? `     incl. the simulator's own work (frames built -> order matched): p50 ${r.engine.venueInclusiveUs.p50} µs  p99 ${r.engine.venueInclusiveUs.p99}\n`
-              : '') +
-            (r.engine.engineHops ? `     the engine's own hops over the run:\n${r.engine.engineHops.replace(/^/gm, '       ')}\n` : '')
-          : `     engine: not run (${r.engineNote ?? ''})\n`),
-    );
-  }
+  for (const server of servers)
+    for (const transport of transports) {
+      const engineTriggers = withEngine && server === servers[0] ? Number(val('--engine-triggers') ?? triggers) : undefined;
+      const gap = val('--engine-gap-ms');
+      const r = await runWire2Wire({
+        triggers,
+        transport,
+        server,
+        ...(clientCpu !== undefined ? { clientCpu } : {}),
+        ...(engineTriggers !== undefined ? { engineTriggers } : {}),
+        ...(gap !== undefined ? { engineGapMs: Number(gap) } : {}),
+        log: (l) => process.stderr.write(l + '\n'),
+      });
+      results.push(r);
+      const f = r.floor.latencyUs;
+      process.stdout.write(
+        `${transport.padEnd(4)} floor, ${server === 'uws' ? `uws server [${r.uwsSource}]` : `${server} server`}  (${r.floor.client}; exchange cpus ${r.exchangeCpus ?? '?'}, client cpus ${r.floor.cpus ?? '?'})\n` +
+          `     n=${f.count} p50 ${f.p50} µs  p90 ${f.p90}  p99 ${f.p99}  p99.9 ${f.p999}  max ${f.max}  lost ${r.floor.lost}\n` +
+          (r.engine
+            ? `     engine n=${r.engine.latencyUs.count} p50 ${r.engine.latencyUs.p50} µs  p90 ${r.engine.latencyUs.p90}  p99 ${r.engine.latencyUs.p99}  p99.9 ${r.engine.latencyUs.p999}  max ${r.engine.latencyUs.max}  lost ${r.engine.lost}\n` +
+              (r.simFloor
+                ? `     floor against the simulator, interleaved n=${r.simFloor.latencyUs.count} p50 ${r.simFloor.latencyUs.p50} µs  p90 ${r.simFloor.latencyUs.p90}  p99 ${r.simFloor.latencyUs.p99}  p99.9 ${r.simFloor.latencyUs.p999}  max ${r.simFloor.latencyUs.max}  lost ${r.simFloor.lost}\n` +
+                  (r.simFloorAlone
+                    ? `     floor against the simulator, alone       n=${r.simFloorAlone.latencyUs.count} p50 ${r.simFloorAlone.latencyUs.p50} µs  p90 ${r.simFloorAlone.latencyUs.p90}  p99 ${r.simFloorAlone.latencyUs.p99}  p99.9 ${r.simFloorAlone.latencyUs.p999}  max ${r.simFloorAlone.latencyUs.max}  lost ${r.simFloorAlone.lost}\n`
+                    : '') +
+                  `     engine/floor (interleaved, same server): p50 ${r.simRatio?.p50 ?? '?'}x  p99 ${r.simRatio?.p99 ?? '?'}x  (goal: p50 <= 2x, p99 <= 3x)\n` +
+                  `     engine/floor (floor alone):              p50 ${r.simAloneRatio?.p50 ?? '?'}x  p99 ${r.simAloneRatio?.p99 ?? '?'}x\n`
+                : '') +
+              `     engine/echo floor (bare uWS echo server): p50 ${r.ratio?.p50 ?? '?'}x  p99 ${r.ratio?.p99 ?? '?'}x\n` +
+              (r.engine.venueInclusiveUs
+                ? `     incl. the simulator's own work (frames built -> order matched): p50 ${r.engine.venueInclusiveUs.p50} µs  p99 ${r.engine.venueInclusiveUs.p99}\n`
+                : '') +
+              (r.engine.engineHops ? `     the engine's own hops over the run:\n${r.engine.engineHops.replace(/^/gm, '       ')}\n` : '')
+            : `     engine: not run (${r.engineNote ?? ''})\n`),
+      );
+    }
   const file = val('--json');
   if (file) writeFileSync(file, JSON.stringify(results.length === 1 ? results[0] : results, null, 1) + '\n');
   return results.some((r) => r.floor.latencyUs.count === 0) ? 1 : 0;

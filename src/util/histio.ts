@@ -51,7 +51,11 @@ export interface DumpFile {
 }
 
 export const PERCENTILES: readonly [keyof Summary, number][] = [
-  ['p50', 50], ['p90', 90], ['p99', 99], ['p999', 99.9], ['p9999', 99.99],
+  ['p50', 50],
+  ['p90', 90],
+  ['p99', 99],
+  ['p999', 99.9],
+  ['p9999', 99.99],
 ];
 
 /** The JsHistogram members the one-pass readers use (public in the JS class, undeclared in its types). */
@@ -68,7 +72,10 @@ interface CountsView {
 
 function countsView(h: hdr.Histogram): CountsView | undefined {
   const c = h as unknown as Partial<CountsView>;
-  return typeof c.getCountAtIndex === 'function' && typeof c.countsArrayLength === 'number' && typeof c.subBucketHalfCountMagnitude === 'number' && typeof c.unitMagnitude === 'number'
+  return typeof c.getCountAtIndex === 'function' &&
+    typeof c.countsArrayLength === 'number' &&
+    typeof c.subBucketHalfCountMagnitude === 'number' &&
+    typeof c.unitMagnitude === 'number'
     ? (c as CountsView)
     : undefined;
 }
@@ -351,7 +358,9 @@ export class Merger {
 
 /** A `.hgrm` file name says its key: `<hop>.<venue>.<transport>.hgrm` (dumps write them so). */
 export function keyOfHgrmFile(file: string): SlotKey {
-  const parts = basename(file).replace(/\.hgrm$/, '').split('.');
+  const parts = basename(file)
+    .replace(/\.hgrm$/, '')
+    .split('.');
   if (parts.length >= 3) return { hop: parts[0] as SlotKey['hop'], venue: parts[1] ?? 'none', transport: (parts[2] ?? 'any') as SlotKey['transport'] };
   return { hop: (parts[0] ?? 'unknown') as SlotKey['hop'], venue: 'file', transport: 'any' };
 }
@@ -415,7 +424,19 @@ export function percentileTable(series: Series[]): string {
   const head = ['hop', 'venue', 'transport', 'count', 'p50', 'p90', 'p99', 'p99.9', 'p99.99', 'max', 'clamped'];
   const rows = series.map((s) => {
     const m = summarize(s.histogram);
-    return [s.key.hop, s.key.venue, s.key.transport, String(m.count), fmtUs(m.p50), fmtUs(m.p90), fmtUs(m.p99), fmtUs(m.p999), fmtUs(m.p9999), fmtUs(m.max), String(s.clampedLow + s.clampedHigh)];
+    return [
+      s.key.hop,
+      s.key.venue,
+      s.key.transport,
+      String(m.count),
+      fmtUs(m.p50),
+      fmtUs(m.p90),
+      fmtUs(m.p99),
+      fmtUs(m.p999),
+      fmtUs(m.p9999),
+      fmtUs(m.max),
+      String(s.clampedLow + s.clampedHigh),
+    ];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (r: string[]): string => r.map((c, i) => (i < 3 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');

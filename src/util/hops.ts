@@ -48,8 +48,19 @@ export const enum Hop {
 }
 
 export const HOP_NAMES = [
-  'parse', 'apply', 'state_write', 'decide', 'risk', 'sign', 'write', 'ack', 'fill', 'feed_delay',
-  'recv_to_state', 'tick_to_trade', 'loop_lateness',
+  'parse',
+  'apply',
+  'state_write',
+  'decide',
+  'risk',
+  'sign',
+  'write',
+  'ack',
+  'fill',
+  'feed_delay',
+  'recv_to_state',
+  'tick_to_trade',
+  'loop_lateness',
 ] as const;
 export type HopName = (typeof HOP_NAMES)[number];
 export const HOP_COUNT = HOP_NAMES.length;

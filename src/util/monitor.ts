@@ -263,7 +263,9 @@ export class LatencyMonitor {
     const now = Date.now();
     const seq = ++this.seq;
     const folder = join(dir, `${stamp(now)}-${String(seq).padStart(4, '0')}-${reason.replace(/[^a-zA-Z0-9_-]/g, '_')}`);
-    this.pending = { dump: { format: DUMP_FORMAT, reason, pid: process.pid, seq, startMs: this.lastDumpMs, endMs: now, unit: 'ns', hgrmUnit: 'us', histograms: [] } };
+    this.pending = {
+      dump: { format: DUMP_FORMAT, reason, pid: process.pid, seq, startMs: this.lastDumpMs, endMs: now, unit: 'ns', hgrmUnit: 'us', histograms: [] },
+    };
     this.lastDumpMs = now;
     return { folder, files: [['dump.json', '']] };
   }

@@ -111,8 +111,17 @@ export function findChromium(): string | undefined {
 /** Chromium flags for a headless screenshot on a container (no sandbox, no GPU, no network chatter). */
 export function chromiumScreenshotArgs(png: string, width: number, height: number, url: string, extra: string[] = []): string[] {
   return [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-    '--no-first-run', '--hide-scrollbars', `--window-size=${width},${height}`, `--screenshot=${png}`, ...extra, url,
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-dev-shm-usage',
+    '--disable-background-networking',
+    '--no-first-run',
+    '--hide-scrollbars',
+    `--window-size=${width},${height}`,
+    `--screenshot=${png}`,
+    ...extra,
+    url,
   ];
 }
 

@@ -37,7 +37,8 @@ type Handler = (res: U.HttpResponse, req: U.HttpRequest) => void | Promise<void>
 
 const EMPTY = new ArrayBuffer(0);
 // the native builds' texts
-const INVALID_REQ = 'uWS.HttpRequest must not be accessed after await or route handler return. See documentation for uWS.HttpRequest and consult the user manual.';
+const INVALID_REQ =
+  'uWS.HttpRequest must not be accessed after await or route handler return. See documentation for uWS.HttpRequest and consult the user manual.';
 const INVALID_RES =
   'uWS.HttpResponse must not be accessed after uWS.HttpResponse.onAborted callback, or after a successful response. See documentation for uWS.HttpResponse and consult the user manual.';
 const INVALID_WS = 'Invalid access of closed uWS.WebSocket/SSLWebSocket.';
@@ -692,7 +693,14 @@ function wsRoute(b: U.WebSocketBehavior<unknown>): WsRoute {
     maxPayload: b.maxPayloadLength ?? 16 * 1024,
     handleProtocols: (_set, req) => (req as IncomingMessage & { uwsProtocol?: string }).uwsProtocol || false,
   });
-  return { behavior: b, wss, idleMs: idle * 1000, marginMs: margin * 1000, pings: b.sendPingsAutomatically ?? true, maxBackpressure: b.maxBackpressure ?? 64 * 1024 };
+  return {
+    behavior: b,
+    wss,
+    idleMs: idle * 1000,
+    marginMs: margin * 1000,
+    pings: b.sendPingsAutomatically ?? true,
+    maxBackpressure: b.maxBackpressure ?? 64 * 1024,
+  };
 }
 
 export class CompatApp {

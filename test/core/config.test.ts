@@ -46,7 +46,10 @@ describe('config', () => {
   it('environment overrides the file, and a bad env value names the variable path', () => {
     const f = join(dir, 'ok.json');
     writeFileSync(f, JSON.stringify({ risk: { maxOrderQty: 0.5, maxPositionPerSymbol: 1 } }));
-    const c = loadConfig({ file: f, env: { TICKWIRE__RISK__MAX_ORDER_QTY: '0.25', TICKWIRE__LOOP__MODE: 'precise', TICKWIRE_PRESET: 'testnet', TICKWIRE__KILL_SWITCH__FILE: '/tmp/kill' } });
+    const c = loadConfig({
+      file: f,
+      env: { TICKWIRE__RISK__MAX_ORDER_QTY: '0.25', TICKWIRE__LOOP__MODE: 'precise', TICKWIRE_PRESET: 'testnet', TICKWIRE__KILL_SWITCH__FILE: '/tmp/kill' },
+    });
     expect(c.risk.maxOrderQty).toBe(0.25);
     expect(c.loop.mode).toBe('precise');
     expect(c.exchanges.bybit.preset).toBe('testnet');
@@ -83,7 +86,12 @@ describe('config', () => {
     const pem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     const pemFile = join(dir, 'ed.pem');
     writeFileSync(pemFile, pem, { mode: 0o644 });
-    const env = { TICKWIRE_BINANCE_API_KEY: 'k', TICKWIRE_BINANCE_API_SECRET: 's', TICKWIRE_BINANCE_ED25519_API_KEY: 'edk', TICKWIRE_BINANCE_ED25519_KEY_FILE: pemFile };
+    const env = {
+      TICKWIRE_BINANCE_API_KEY: 'k',
+      TICKWIRE_BINANCE_API_SECRET: 's',
+      TICKWIRE_BINANCE_ED25519_API_KEY: 'edk',
+      TICKWIRE_BINANCE_ED25519_KEY_FILE: pemFile,
+    };
     expect(issuesOf(() => loadSecrets(undefined, env))[0]?.path).toBe('env.TICKWIRE_BINANCE_ED25519_KEY_FILE'); // 0644 refused
     chmodSync(pemFile, 0o600);
     const sec = loadSecrets(undefined, env);
@@ -96,7 +104,10 @@ describe('config', () => {
     expect(onlyEd.binance?.ed25519ApiKey).toBe('edk2');
     expect(onlyEd.binance?.apiKey).toBeUndefined();
     // testnet: the preset's endpoints plus both key pairs
-    const cfg = loadConfig({ env: {}, overrides: { exchanges: { binance: { preset: 'testnet' }, bybit: { enabled: false } }, instruments: [{ venue: 'binanceSpot', symbol: 'BTCUSDT' }] } });
+    const cfg = loadConfig({
+      env: {},
+      overrides: { exchanges: { binance: { preset: 'testnet' }, bybit: { enabled: false } }, instruments: [{ venue: 'binanceSpot', symbol: 'BTCUSDT' }] },
+    });
     const a = accessFromConfig(cfg, sec).binanceSpot;
     expect(a).toMatchObject({ apiKey: 'k', apiSecret: 's', ed25519ApiKey: 'edk', ed25519PrivateKeyPem: pem });
     expect(a?.wsApi).toBeTruthy();

@@ -40,7 +40,11 @@ async function up(): Promise<ControlServer> {
 }
 
 async function get(path: string, token: string | null = TOKEN, method: 'GET' | 'POST' = 'GET', body?: unknown) {
-  const res = await request(srv!.url + path, { method, headers: token !== null ? { authorization: `Bearer ${token}` } : {}, ...(body ? { body: JSON.stringify(body) } : {}) });
+  const res = await request(srv!.url + path, {
+    method,
+    headers: token !== null ? { authorization: `Bearer ${token}` } : {},
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
   return { status: res.statusCode, text: await res.body.text() };
 }
 
@@ -75,7 +79,9 @@ describe('control plane', () => {
 
   it('binds to loopback only', async () => {
     const s = await up();
-    const other = Object.values(networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+    const other = Object.values(networkInterfaces())
+      .flat()
+      .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
     if (other) {
       const err = await new Promise<string>((resolve) => {
         const c = connect({ host: other, port: s.port });
@@ -94,7 +100,19 @@ describe('control plane', () => {
     const { status, text } = await get('/metrics');
     expect(status).toBe(200);
     const fams = parseExposition(text);
-    for (const n of ['tickwire_book_resyncs_total', 'tickwire_orders_sent_total', 'tickwire_fills_total', 'tickwire_rejects_total', 'tickwire_risk_refusals_total', 'tickwire_position', 'tickwire_pnl_quote', 'tickwire_hop_latency_seconds', 'tickwire_journal_write_errors_total', 'tickwire_control_requests_total']) expect(fams.has(n), n).toBe(true);
+    for (const n of [
+      'tickwire_book_resyncs_total',
+      'tickwire_orders_sent_total',
+      'tickwire_fills_total',
+      'tickwire_rejects_total',
+      'tickwire_risk_refusals_total',
+      'tickwire_position',
+      'tickwire_pnl_quote',
+      'tickwire_hop_latency_seconds',
+      'tickwire_journal_write_errors_total',
+      'tickwire_control_requests_total',
+    ])
+      expect(fams.has(n), n).toBe(true);
     const gauge = (n: string): number => {
       const f = fams.get(n);
       expect(f?.type, n).toBe('gauge');
@@ -109,7 +127,8 @@ describe('control plane', () => {
     expect(Math.abs(gauge('process_start_time_seconds') - (Date.now() / 1000 - process.uptime()))).toBeLessThan(5);
     expect(gauge('nodejs_eventloop_lag_p50_seconds')).toBeGreaterThanOrEqual(0);
     expect(gauge('nodejs_eventloop_lag_p99_seconds')).toBeGreaterThanOrEqual(0);
-    for (const n of ['process_cpu_user_seconds_total', 'process_cpu_system_seconds_total', 'process_cpu_seconds_total']) expect(fams.get(n)?.type, n).toBe('counter');
+    for (const n of ['process_cpu_user_seconds_total', 'process_cpu_system_seconds_total', 'process_cpu_seconds_total'])
+      expect(fams.get(n)?.type, n).toBe('counter');
     // GCs seen by the collector's observer appear in the histogram by kind (allocate until one is reported, bounded)
     let gcs = 0;
     for (let round = 0; round < 50 && gcs === 0; round++) {
@@ -119,7 +138,9 @@ describe('control plane', () => {
       await sleep(10);
       const gcFam = parseExposition((await get('/metrics')).text).get('nodejs_gc_duration_seconds');
       expect(gcFam?.type).toBe('histogram');
-      gcs = gcFam!.samples.filter((x) => x.name === 'nodejs_gc_duration_seconds_count' && x.labels['kind'] !== undefined).reduce((a, x) => a + x.value, junk.length);
+      gcs = gcFam!.samples
+        .filter((x) => x.name === 'nodejs_gc_duration_seconds_count' && x.labels['kind'] !== undefined)
+        .reduce((a, x) => a + x.value, junk.length);
     }
     expect(gcs).toBeGreaterThan(0);
     const req = parseExposition((await get('/metrics')).text).get('tickwire_control_requests_total')!;
@@ -364,7 +385,9 @@ describe('control plane: strict input, whole or nothing', () => {
 
   it('startControl rejects (does not hang or crash) when the port is taken', async () => {
     const first = await up();
-    await expect(startControl({ engine: r!.engine, killSwitch: ks!, token: TOKEN }, first.port)).rejects.toThrow(/cannot listen on 127\.0\.0\.1:\d+: EADDRINUSE/);
+    await expect(startControl({ engine: r!.engine, killSwitch: ks!, token: TOKEN }, first.port)).rejects.toThrow(
+      /cannot listen on 127\.0\.0\.1:\d+: EADDRINUSE/,
+    );
     await expect(startControl({ engine: r!.engine, killSwitch: ks!, token: TOKEN }, 70000)).rejects.toThrow(/cannot listen/);
     await expect(startControl({ engine: r!.engine, killSwitch: ks!, token: 'short' })).rejects.toThrow(/at least 16/);
     expect((await send('GET', '/status')).status).toBe(200); // the first one is untouched

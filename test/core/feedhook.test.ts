@@ -55,7 +55,14 @@ describe('BookFeed.onTop (event path hook)', () => {
     const dec = decimalsFromCapture(lines).get('NKNUSDT')!;
     const inst = makeInstrument('binanceSpot', 'NKNUSDT', dec.px, dec.qty, 0);
     const state = BotState.create(1);
-    const md = new BinanceMd({ market: 'spot', restBaseUrl: 'http://127.0.0.1:1', wsBaseUrl: 'ws://127.0.0.1:1', instruments: [inst], state, fetchSnapshot: () => new Promise<string>(() => {}) });
+    const md = new BinanceMd({
+      market: 'spot',
+      restBaseUrl: 'http://127.0.0.1:1',
+      wsBaseUrl: 'ws://127.0.0.1:1',
+      instruments: [inst],
+      state,
+      fetchSnapshot: () => new Promise<string>(() => {}),
+    });
     const feed = md.feeds[0]!;
     let calls = 0;
     let moves = 0;

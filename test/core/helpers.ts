@@ -40,17 +40,19 @@ export const DEFAULT_REFS: Array<{ venue: VenueId; symbol: string }> = [
   { venue: 'bybitLinear', symbol: 'BTCUSDT' },
 ];
 
-export function rig(opts: {
-  cfg?: Config;
-  strategy?: Strategy;
-  venue?: PaperVenue;
-  state?: BotState;
-  journalDir?: string;
-  /** the order owner (default: a new one over the venue's gateways) */
-  orders?: OrderManager;
-  ids?: OrderIds;
-  rate?: number;
-} = {}): Rig {
+export function rig(
+  opts: {
+    cfg?: Config;
+    strategy?: Strategy;
+    venue?: PaperVenue;
+    state?: BotState;
+    journalDir?: string;
+    /** the order owner (default: a new one over the venue's gateways) */
+    orders?: OrderManager;
+    ids?: OrderIds;
+    rate?: number;
+  } = {},
+): Rig {
   const cfg = opts.cfg ?? testConfig();
   const state = opts.state ?? BotState.create(8);
   const venue = opts.venue ?? new PaperVenue({ instruments: DEFAULT_REFS, state, rate: opts.rate ?? 2000, seed: 7 });
@@ -60,7 +62,12 @@ export function rig(opts: {
   const engine = new Engine({ config: cfg, state, instruments: venue.instruments, orders, hops, journal, strategy: opts.strategy });
   venue.onBook = (slot) => engine.onBookUpdate(slot);
   return {
-    cfg, state, venue, engine, hops, journal,
+    cfg,
+    state,
+    venue,
+    engine,
+    hops,
+    journal,
     async close() {
       engine.shutdown();
       await venue.close();

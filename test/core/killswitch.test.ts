@@ -30,7 +30,14 @@ async function trading(ksOverrides: Record<string, unknown> = {}): Promise<{ r: 
   for (const ins of r.engine.instruments) {
     const mid = r.state.get(ins.slot, F.mid);
     for (let i = 1; i <= 3; i++) {
-      const id = r.engine.place({ slot: ins.slot, side: 'BUY', type: 'LIMIT', tif: 'GTC', price: Math.floor((mid * (1 - 0.001 * i)) / ins.tickUnits) * ins.tickUnits, qty: ins.venue === 'bybitLinear' ? 2 : 100 });
+      const id = r.engine.place({
+        slot: ins.slot,
+        side: 'BUY',
+        type: 'LIMIT',
+        tif: 'GTC',
+        price: Math.floor((mid * (1 - 0.001 * i)) / ins.tickUnits) * ins.tickUnits,
+        qty: ins.venue === 'bybitLinear' ? 2 : 100,
+      });
       expect(id).not.toBeNull();
     }
   }

@@ -38,7 +38,9 @@ describe('hot loop', () => {
           n++;
           if (n === 2) {
             const until = nowNs() + 30e6;
-            while (nowNs() < until) { /* block the loop for ~6 periods */ }
+            while (nowNs() < until) {
+              /* block the loop for ~6 periods */
+            }
           }
         },
         onBook: () => {},

@@ -38,7 +38,20 @@ function recorder() {
 const MS = 1e6;
 
 function setup(pos = 0, params: Record<string, unknown> = {}) {
-  const cfg = testConfig({ strategy: { marketMaker: { venue: 'binanceSpot', symbol: 'BTCUSDT', halfSpreadBps: 1, size: 0.001, skewBpsPerUnit: 100, maxInventory: 0.01, requoteTicks: 2, ...params } } });
+  const cfg = testConfig({
+    strategy: {
+      marketMaker: {
+        venue: 'binanceSpot',
+        symbol: 'BTCUSDT',
+        halfSpreadBps: 1,
+        size: 0.001,
+        skewBpsPerUnit: 100,
+        maxInventory: 0.01,
+        requoteTicks: 2,
+        ...params,
+      },
+    },
+  });
   const state = BotState.create(1);
   const ins = instrumentFromSim(makeInstrument('binanceSpot', 'BTCUSDT'), 0);
   state.writeTop(0, 9_999_999, 1, 10_000_001, 1, 1, 0, 1); // mid 100,000.00

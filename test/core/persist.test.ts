@@ -14,7 +14,10 @@ import { DEFAULT_REFS, ownerFor, rig, rmDir, sleep, testConfig, tmpDir, until, t
 
 /** client ids of the owner's open orders, sorted */
 function openIds(s: { open(): Array<{ clientOrderId: string }> }): string[] {
-  return s.open().map((o) => o.clientOrderId).sort();
+  return s
+    .open()
+    .map((o) => o.clientOrderId)
+    .sort();
 }
 
 const dirs: string[] = [];
@@ -189,7 +192,8 @@ describe('recovery and reconciliation', () => {
     expect([...replayed.portfolio.openSellQty]).toEqual([...live.portfolio.openSellQty]);
     expect(replayed.portfolio.cash[1]).toBeCloseTo(live.portfolio.cash[1]!, 9);
     expect(openIds(replayed)).toEqual(openIds(live));
-    for (const id of openIds(live)) expect(replayed.get(id)).toMatchObject({ state: live.get(id)!.state, filledQty: live.get(id)!.filledQty, qty: live.get(id)!.qty });
+    for (const id of openIds(live))
+      expect(replayed.get(id)).toMatchObject({ state: live.get(id)!.state, filledQty: live.get(id)!.filledQty, qty: live.get(id)!.qty });
     expect(replayed.portfolio.fills).toBe(live.portfolio.fills);
   });
 
@@ -227,10 +231,27 @@ describe('recovery and reconciliation', () => {
     expect(venue.placeExternal(venue.instruments[s]!, ids.base + 'zz', 'BUY', buyPx - 200, 100)).toBe(true);
     expect(venue.placeExternal(venue.instruments[s]!, 'foreign-1', 'BUY', buyPx - 300, 100)).toBe(true);
     // and the intent of an order that never reached the exchange
-    appendFileSync(join(d, JOURNAL_FILE), encodeRecord({ t: 'intent', id: ids.base + 'lost', v: 'binanceSpot', s: 'BTCUSDT', side: 'BUY', type: 'LIMIT', tif: 'GTC', px: buyPx, qty: 100, ms: 0 }));
+    appendFileSync(
+      join(d, JOURNAL_FILE),
+      encodeRecord({ t: 'intent', id: ids.base + 'lost', v: 'binanceSpot', s: 'BTCUSDT', side: 'BUY', type: 'LIMIT', tif: 'GTC', px: buyPx, qty: 100, ms: 0 }),
+    );
     // an order in flight at the crash: its intent was journaled and it reached the exchange, its ack never came
     const inflight = ids.base + 'inflight';
-    appendFileSync(join(d, JOURNAL_FILE), encodeRecord({ t: 'intent', id: inflight, v: 'binanceSpot', s: 'BTCUSDT', side: 'SELL', type: 'LIMIT', tif: 'GTC', px: Math.ceil(mid * 1.003), qty: 100, ms: 0 }));
+    appendFileSync(
+      join(d, JOURNAL_FILE),
+      encodeRecord({
+        t: 'intent',
+        id: inflight,
+        v: 'binanceSpot',
+        s: 'BTCUSDT',
+        side: 'SELL',
+        type: 'LIMIT',
+        tif: 'GTC',
+        px: Math.ceil(mid * 1.003),
+        qty: 100,
+        ms: 0,
+      }),
+    );
     expect(venue.placeExternal(venue.instruments[s]!, inflight, 'SELL', Math.ceil(mid * 1.003), 100)).toBe(true);
     // plus a torn write at the end
     appendFileSync(join(d, JOURNAL_FILE), '0badc0de {"t":"mark"');
@@ -260,7 +281,10 @@ describe('recovery and reconciliation', () => {
 
   it('a fill from while the engine was down is booked with its real trade id, order id and price (trade history), once', async () => {
     const d = dir();
-    const cfg = testConfig({ persistence: { dir: d, batchMs: 1 }, risk: { maxOrderQty: 5, maxOrderNotional: 1e6, maxPositionPerSymbol: 10, maxTotalNotional: 1e7 } });
+    const cfg = testConfig({
+      persistence: { dir: d, batchMs: 1 },
+      risk: { maxOrderQty: 5, maxOrderNotional: 1e6, maxPositionPerSymbol: 10, maxTotalNotional: 1e7 },
+    });
     const state = BotState.create(8);
     const venue = new PaperVenue({ instruments: DEFAULT_REFS, state, rate: 1000, seed: 11 });
     venue.seed();
@@ -270,7 +294,14 @@ describe('recovery and reconciliation', () => {
     const s = a.engine.slotOf('binanceSpot', 'BTCUSDT');
     const limit = Math.ceil(state.get(s, F.mid) * 1.002);
     // more than the best ask level holds: it fills at two or more prices
-    const id = a.engine.place({ slot: s, side: 'BUY', type: 'LIMIT', tif: 'IOC', price: limit, qty: Math.round(2.5 * state.get(s, F.askQty)) * venue.instruments[s]!.lotUnits })!;
+    const id = a.engine.place({
+      slot: s,
+      side: 'BUY',
+      type: 'LIMIT',
+      tif: 'IOC',
+      price: limit,
+      qty: Math.round(2.5 * state.get(s, F.askQty)) * venue.instruments[s]!.lotUnits,
+    })!;
     expect(id, String(a.engine.lastRefusal) + ' ' + String(state.get(s, F.askQty))).toBeTruthy();
     for (const g of venue.gateways) g.onEvent = () => {}; // killed: no event reaches the engine
     a.engine.loop.stop();
@@ -303,7 +334,9 @@ describe('recovery and reconciliation', () => {
     // the journal has each fill as the venue reported it: trade id, client and exchange order id, price, quantity
     b.journal!.flush();
     const fills = readJournal(join(d, JOURNAL_FILE)).records.filter((r) => r.t === 'event' && r.k === 'fill' && r.qty > 0);
-    expect(fills.map((r) => (r.t === 'event' ? [r.tid, r.id, r.x, r.px, r.qty] : []))).toEqual(history.map((f) => [f.tradeId, id, f.exchangeOrderId, f.price, f.qty]));
+    expect(fills.map((r) => (r.t === 'event' ? [r.tid, r.id, r.x, r.px, r.qty] : []))).toEqual(
+      history.map((f) => [f.tradeId, id, f.exchangeOrderId, f.price, f.qty]),
+    );
     expect(readJournal(join(d, JOURNAL_FILE)).records.some((r) => r.t === 'fill')).toBe(false); // no fill without an order
     // a second reconciliation books nothing more (the trade ids are known)
     const again = await reconcile(b.engine, 'cancel');

@@ -115,7 +115,7 @@ export function parseExposition(text: string): Map<string, Family> {
     const f = families.get(fam) ?? { type: 'untyped', samples: [] };
     families.set(fam, f);
     if (f.type === 'histogram' && name === fam) throw new Error(`histogram sample without suffix: ${line}`);
-    if (f.type === 'histogram' && name.endsWith('_bucket') !== ('le' in labels)) throw new Error(`le label only on _bucket: ${line}`);
+    if (f.type === 'histogram' && name.endsWith('_bucket') !== 'le' in labels) throw new Error(`le label only on _bucket: ${line}`);
     if (f.type === 'summary' && name === fam && !('quantile' in labels)) throw new Error(`summary sample without quantile: ${line}`);
     const key = name + JSON.stringify(Object.entries(labels).sort());
     if (seen.has(key)) throw new Error(`duplicate sample: ${line}`);
@@ -133,7 +133,8 @@ export function parseExposition(text: string): Map<string, Family> {
       if (s.name === `${name}_count`) counts.set(k, s.value);
     }
     for (const [k, b] of series) {
-      for (let i = 1; i < b.length; i++) if (!(b[i]!.le > b[i - 1]!.le && b[i]!.v >= b[i - 1]!.v)) throw new Error(`histogram ${name}${k}: buckets not cumulative`);
+      for (let i = 1; i < b.length; i++)
+        if (!(b[i]!.le > b[i - 1]!.le && b[i]!.v >= b[i - 1]!.v)) throw new Error(`histogram ${name}${k}: buckets not cumulative`);
       const last = b[b.length - 1]!;
       if (last.le !== Infinity || last.v !== counts.get(k)) throw new Error(`histogram ${name}${k}: no +Inf bucket equal to _count`);
     }

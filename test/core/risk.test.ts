@@ -15,8 +15,28 @@ function setup(risk: Record<string, unknown> = {}) {
   state.setFlag(0, FLAG_VALID);
   state.writeTop(1, 969_990, 1000, 970_010, 1000, 1, 0, 1);
   state.setFlag(1, FLAG_VALID);
-  const exposure = { position: new Float64Array(4), openBuyQty: new Float64Array(4), openSellQty: new Float64Array(4), open: 0, openOrders() { return this.open; } };
-  const cfg = testConfig({ risk: { maxOrderQty: 0.01, maxOrderNotional: 500, maxPositionPerSymbol: 0.02, maxTotalNotional: 3000, maxOpenOrders: 3, maxOrdersPerSecond: 5, maxManualOrdersPerSecond: 3, priceBandBps: 50, ...risk } });
+  const exposure = {
+    position: new Float64Array(4),
+    openBuyQty: new Float64Array(4),
+    openSellQty: new Float64Array(4),
+    open: 0,
+    openOrders() {
+      return this.open;
+    },
+  };
+  const cfg = testConfig({
+    risk: {
+      maxOrderQty: 0.01,
+      maxOrderNotional: 500,
+      maxPositionPerSymbol: 0.02,
+      maxTotalNotional: 3000,
+      maxOpenOrders: 3,
+      maxOrdersPerSecond: 5,
+      maxManualOrdersPerSecond: 3,
+      priceBandBps: 50,
+      ...risk,
+    },
+  });
   const r = new PreTradeRisk(state, ins, exposure, cfg.risk);
   return { state, r, exposure };
 }
@@ -40,13 +60,31 @@ describe('pre-trade risk', () => {
     ['trading stopped', Refusal.TradingStopped, ({ r }) => ((r.stopped = true), r.check(buy(10), 1e12))],
     ['bad order', Refusal.BadOrder, ({ r }) => r.check(buy(0), 1e12)],
     ['unknown slot', Refusal.UnknownSlot, ({ r }) => r.check(buy(10, 9_700_000, 3), 1e12)],
-    ['max position per symbol', Refusal.MaxPosition, ({ r, exposure }) => ((exposure.position[0] = 1_500), (exposure.openBuyQty[0] = 400), r.check(buy(200), 1e12))],
+    [
+      'max position per symbol',
+      Refusal.MaxPosition,
+      ({ r, exposure }) => ((exposure.position[0] = 1_500), (exposure.openBuyQty[0] = 400), r.check(buy(200), 1e12)),
+    ],
     ['max total notional', Refusal.MaxTotalNotional, ({ r, exposure }) => ((exposure.position[1] = -30), r.check(buy(500), 1e12))], // 0.03*97k=2910 + 485
     ['max open orders', Refusal.MaxOpenOrders, ({ r, exposure }) => ((exposure.open = 3), r.check(buy(10), 1e12))],
-    ['max orders per second', Refusal.MaxOrderRate, ({ r }) => { for (let i = 0; i < 5; i++) r.check(buy(10), 1e12 + i); return r.check(buy(10), 1e12 + 10); }],
+    [
+      'max orders per second',
+      Refusal.MaxOrderRate,
+      ({ r }) => {
+        for (let i = 0; i < 5; i++) r.check(buy(10), 1e12 + i);
+        return r.check(buy(10), 1e12 + 10);
+      },
+    ],
     ['an amend price outside the band', Refusal.PriceBand, ({ r }) => r.checkAmendPrice(0, 9_000_000)],
     ['an amend after the kill switch', Refusal.KillSwitch, ({ r }) => ((r.killed = true), r.checkAmendPrice(0, 9_700_000))],
-    ['max manual orders per second', Refusal.MaxManualOrderRate, ({ r }) => { for (let i = 0; i < 3; i++) r.check(buy(10), 1e12 + i, true); return r.check(buy(10), 1e12 + 10, true); }],
+    [
+      'max manual orders per second',
+      Refusal.MaxManualOrderRate,
+      ({ r }) => {
+        for (let i = 0; i < 3; i++) r.check(buy(10), 1e12 + i, true);
+        return r.check(buy(10), 1e12 + 10, true);
+      },
+    ],
   ];
   for (const [name, reason, fn] of cases) {
     it(`refuses on ${name}, counted under ${REFUSAL_NAMES[reason]}`, () => {
@@ -73,7 +111,7 @@ describe('pre-trade risk', () => {
     expect(REFUSAL_NAMES.length).toBe(Refusal.NotStarted + 1);
   });
 
-  it('manual orders have their own rate budget: a busy strategy never blocks them, and they never eat the strategy\'s', () => {
+  it("manual orders have their own rate budget: a busy strategy never blocks them, and they never eat the strategy's", () => {
     const { r } = setup(); // strategy 5 / s, manual 3 / s
     const t = 1e12;
     // the strategy spends its whole second
@@ -111,7 +149,20 @@ describe('pre-trade risk', () => {
 
   it('reconfiguring the manual budget resizes its ring', () => {
     const { r } = setup();
-    r.configure(testConfig({ risk: { maxOrderQty: 0.01, maxOrderNotional: 500, maxPositionPerSymbol: 0.02, maxTotalNotional: 3000, maxOpenOrders: 3, maxOrdersPerSecond: 5, maxManualOrdersPerSecond: 1, priceBandBps: 50 } }).risk);
+    r.configure(
+      testConfig({
+        risk: {
+          maxOrderQty: 0.01,
+          maxOrderNotional: 500,
+          maxPositionPerSymbol: 0.02,
+          maxTotalNotional: 3000,
+          maxOpenOrders: 3,
+          maxOrdersPerSecond: 5,
+          maxManualOrdersPerSecond: 1,
+          priceBandBps: 50,
+        },
+      }).risk,
+    );
     expect(r.check(buy(10), 1e12, true)).toBe(Refusal.None);
     expect(r.check(buy(10), 1e12 + 1, true)).toBe(Refusal.MaxManualOrderRate);
     expect(r.check(buy(10), 1e12 + 2)).toBe(Refusal.None);
@@ -132,10 +183,14 @@ describe('pre-trade risk', () => {
     const req = buy(10);
     for (let i = 0; i < 2e5; i++) r.check(req, i);
     let calls = 2e5;
-    expectNoAllocation('risk check', (n) => {
-      for (let i = 0; i < n; i++) r.check(req, i);
-      calls += n;
-    }, 1e5);
+    expectNoAllocation(
+      'risk check',
+      (n) => {
+        for (let i = 0; i < n; i++) r.check(req, i);
+        calls += n;
+      },
+      1e5,
+    );
     expect(r.refusals[Refusal.MaxOrderRate]).toBe(calls - 1); // the first one passed
   });
 
@@ -144,10 +199,14 @@ describe('pre-trade risk', () => {
     const req = buy(10);
     for (let i = 0; i < 2e5; i++) r.check(req, i, true);
     let calls = 2e5;
-    expectNoAllocation('risk check (manual)', (n) => {
-      for (let i = 0; i < n; i++) r.check(req, i, true);
-      calls += n;
-    }, 1e5);
+    expectNoAllocation(
+      'risk check (manual)',
+      (n) => {
+        for (let i = 0; i < n; i++) r.check(req, i, true);
+        calls += n;
+      },
+      1e5,
+    );
     expect(r.refusals[Refusal.MaxManualOrderRate]).toBe(calls - 1);
     expect(r.refusals[Refusal.MaxOrderRate]).toBe(0);
   });

@@ -37,8 +37,14 @@ const recorder: Strategy = { name: 'recorder', onTick() {}, onBook() {}, onOrder
 beforeAll(async () => {
   sim = await startSim({ venues: ['binanceSpot'], seed: 9, symbols: ['BTCUSDT'], rate: 2, depthIntervalMs: 0 });
   wiring = await wireNetwork({
-    refs: [{ venue: 'binanceSpot', symbol: 'BTCUSDT' }], state, hops: new HopRecorder(), access: accessFromSim(sim), ephemeral: true, sim,
-    signals: { funding: false, openInterest: false, intervalMs: 60_000 }, describe: {},
+    refs: [{ venue: 'binanceSpot', symbol: 'BTCUSDT' }],
+    state,
+    hops: new HopRecorder(),
+    access: accessFromSim(sim),
+    ephemeral: true,
+    sim,
+    signals: { funding: false, openInterest: false, intervalMs: 60_000 },
+    describe: {},
   });
   const cfg = testConfig({
     persistence: { dir, batchMs: 1 },

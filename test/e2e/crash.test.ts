@@ -32,13 +32,26 @@ afterAll(async () => {
   if (!process.env['KEEP']) rmDir(root);
 });
 
-function life(args: string[], dir: string, venue: Venue, extraEnv: Record<string, string> = {}): { proc: ChildProcess; exited: Promise<number | null>; stderr: () => string } {
+function life(
+  args: string[],
+  dir: string,
+  venue: Venue,
+  extraEnv: Record<string, string> = {},
+): { proc: ChildProcess; exited: Promise<number | null>; stderr: () => string } {
   const ep = sim.endpoints[simVenue(venue)]!;
   let err = '';
   const proc = spawn(process.execPath, [BIN, 'run', '--config', join(dir, 'config.json'), ...args], {
     cwd: dir,
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, TICKWIRE_BINANCE_API_KEY: ep.apiKey, TICKWIRE_BINANCE_API_SECRET: ep.apiSecret, TICKWIRE_BYBIT_API_KEY: ep.apiKey, TICKWIRE_BYBIT_API_SECRET: ep.apiSecret, TICKWIRE_CONTROL_TOKEN: 'crash-test-token-0123456789', ...extraEnv },
+    env: {
+      ...process.env,
+      TICKWIRE_BINANCE_API_KEY: ep.apiKey,
+      TICKWIRE_BINANCE_API_SECRET: ep.apiSecret,
+      TICKWIRE_BYBIT_API_KEY: ep.apiKey,
+      TICKWIRE_BYBIT_API_SECRET: ep.apiSecret,
+      TICKWIRE_CONTROL_TOKEN: 'crash-test-token-0123456789',
+      ...extraEnv,
+    },
   });
   proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
@@ -55,7 +68,9 @@ function fillsInJournal(dir: string): number {
 
 describe('crash and restart', () => {
   for (const venue of ['binanceUsdm', 'binanceSpot', 'bybitLinear'] as const) {
-    it(`${venue}: kill -9 during trading (${ROUNDS} round${ROUNDS > 1 ? 's' : ''}), restart: journal, exchange and engine agree`, { timeout: 30_000 + ROUNDS * 20_000 }, async () => {
+    it(`${venue}: kill -9 during trading (${ROUNDS} round${ROUNDS > 1 ? 's' : ''}), restart: journal, exchange and engine agree`, {
+      timeout: 30_000 + ROUNDS * 20_000,
+    }, async () => {
       const dir = join(root, venue);
       expect(existsSync(join(ROOT, 'dist/src/cli/tickwire.js')), 'run `npm run build` first').toBe(true);
       const accStart = sim.accounts.get(sim.endpoints[simVenue(venue)]!.apiKey);
@@ -64,7 +79,12 @@ describe('crash and restart', () => {
       const endpoints =
         venue === 'binanceSpot'
           ? { spotRest: ep.restBaseUrl, spotWs: ep.wsStreamBaseUrl, spotWsApi: ep.wsApiUrl }
-          : { futuresRest: ep.restBaseUrl, futuresWs: ep.wsStreamBaseUrl, futuresWsApi: ep.wsApiUrl, ...(ep.wsPrivateUrl ? { privateWs: ep.wsPrivateUrl } : {}) };
+          : {
+              futuresRest: ep.restBaseUrl,
+              futuresWs: ep.wsStreamBaseUrl,
+              futuresWsApi: ep.wsApiUrl,
+              ...(ep.wsPrivateUrl ? { privateWs: ep.wsPrivateUrl } : {}),
+            };
       const exchanges =
         venue === 'bybitLinear'
           ? { binance: { enabled: false }, bybit: { preset: 'sim', endpoints } }
@@ -145,7 +165,10 @@ describe('crash and restart', () => {
     writeFileSync(
       join(dir, 'config.json'),
       JSON.stringify({
-        exchanges: { binance: { preset: 'sim', transport: 'wsapi', endpoints: { spotRest: ep.restBaseUrl, spotWs: ep.wsStreamBaseUrl, spotWsApi: ep.wsApiUrl } }, bybit: { enabled: false } },
+        exchanges: {
+          binance: { preset: 'sim', transport: 'wsapi', endpoints: { spotRest: ep.restBaseUrl, spotWs: ep.wsStreamBaseUrl, spotWsApi: ep.wsApiUrl } },
+          bybit: { enabled: false },
+        },
         instruments: [{ venue, symbol: 'BTCUSDT' }],
         strategy: { name: 'none' },
         persistence: { dir, batchMs: 2, fsync: 'never' },
@@ -161,7 +184,11 @@ describe('crash and restart', () => {
     const t0 = Date.now();
     while (ids.length < 2 && l.proc.signalCode === null && Date.now() - t0 < 15_000) {
       try {
-        const r = await request(`${st.url}/order`, { method: 'POST', headers: { authorization: `Bearer ${st.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ venue, symbol: 'BTCUSDT', side: 'BUY', qty: '0.002' }) });
+        const r = await request(`${st.url}/order`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${st.token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ venue, symbol: 'BTCUSDT', side: 'BUY', qty: '0.002' }),
+        });
         const b = (await r.body.json()) as { clientOrderId?: string };
         if (r.statusCode === 200 && b.clientOrderId) ids.push(b.clientOrderId);
         else await sleep(200); // refused until the book is synced

@@ -57,8 +57,14 @@ describe('tickwire run: the data dir is owner-only and every log line is well-fo
     walk(dir, entries);
     const names = entries.map((e) => e.path.slice(dir.length));
     expect(names).toContain(`/${JOURNAL_FILE}`);
-    expect(names.some((n) => /kill-report-.*\.json$/.test(n)), names.join(' ')).toBe(true);
-    expect(names.some((n) => n.endsWith('.hgrm')), 'latency dump').toBe(true);
+    expect(
+      names.some((n) => /kill-report-.*\.json$/.test(n)),
+      names.join(' '),
+    ).toBe(true);
+    expect(
+      names.some((n) => n.endsWith('.hgrm')),
+      'latency dump',
+    ).toBe(true);
     expect(names).toContain('/logs/engine.log');
     expect(names).toContain('/snapshot.json');
     for (const e of entries) expect(e.mode.toString(8), e.path).toBe(e.dir ? '700' : '600');

@@ -58,7 +58,14 @@ describe('host check at the start of tickwire run', () => {
 
   it('refuse: a run through the API throws the error naming the setting', async () => {
     await expect(
-      runEngine({ paper: true, durationSec: 1, print: false, signals: false, env: {}, overrides: { ...quiet, persistence: { dir: join(dir, 'api') }, hostCheck: { mode: 'refuse', cores: IMPOSSIBLE } } }),
+      runEngine({
+        paper: true,
+        durationSec: 1,
+        print: false,
+        signals: false,
+        env: {},
+        overrides: { ...quiet, persistence: { dir: join(dir, 'api') }, hostCheck: { mode: 'refuse', cores: IMPOSSIBLE } },
+      }),
     ).rejects.toThrow(/cpu\.affinity/);
   });
 });

@@ -11,7 +11,10 @@ afterAll(() => rmDir(dir));
 const TOKEN = 'e2e-kill-token-0123456789';
 
 describe('kill switch against the embedded simulator (Binance Spot + USD-M, Bybit spot + linear)', () => {
-  for (const [transport, reconnect] of [['rest', false], ['wsapi', true]] as const) {
+  for (const [transport, reconnect] of [
+    ['rest', false],
+    ['wsapi', true],
+  ] as const) {
     it(`leaves zero open orders on every venue, verified by querying the exchanges (${transport}${reconnect ? ', during a reconnect' : ''})`, async () => {
       let report: KillReport | undefined;
       let openAfter = -1;
@@ -54,7 +57,8 @@ describe('kill switch against the embedded simulator (Binance Spot + USD-M, Bybi
               expect((await wiring.orders.openOrdersOf(ins)).length).toBe(8);
               if (reconnect) {
                 // every connection (market data, user streams, WS API) drops just before the trigger
-                for (const market of ['binanceSpot', 'binanceUsdm', 'bybitSpot', 'bybitLinear'] as const) wiring.sim!.inject({ kind: 'closeConnections', market, which: 'all' });
+                for (const market of ['binanceSpot', 'binanceUsdm', 'bybitSpot', 'bybitLinear'] as const)
+                  wiring.sim!.inject({ kind: 'closeConnections', market, which: 'all' });
               }
               const res = await request(`${control!.url}/kill?wait=1`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
               report = (await res.body.json()) as KillReport;

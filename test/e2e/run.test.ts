@@ -102,7 +102,12 @@ describe('tickwire run: reload', () => {
   it('POST /reload re-reads the config file and applies strategy and risk parameters; a bad file is refused and changes nothing', async () => {
     const d = join(dir, 'reload');
     const file = join(dir, 'reload.json');
-    const base = { ...quiet, persistence: { dir: d }, strategy: { name: 'marketMaker', marketMaker: { venue: 'binanceSpot', symbol: 'BTCUSDT', halfSpreadBps: 0.01, size: 0.002 } }, risk: { maxOrderQty: 0.01 } };
+    const base = {
+      ...quiet,
+      persistence: { dir: d },
+      strategy: { name: 'marketMaker', marketMaker: { venue: 'binanceSpot', symbol: 'BTCUSDT', halfSpreadBps: 0.01, size: 0.002 } },
+      risk: { maxOrderQty: 0.01 },
+    };
     writeFileSync(file, JSON.stringify(base));
     const seen: Array<{ status: number; body: { ok: boolean; message: string } }> = [];
     const qty = [0, 0, 0];

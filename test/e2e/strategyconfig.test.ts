@@ -13,7 +13,9 @@ describe('strategy.name = triggerFollower', () => {
   it('the example config documents it and the schema validates its parameters, naming the field', () => {
     const c = loadConfig({ file: join(import.meta.dirname, '../../src/config/tickwire.example.json'), env: {} });
     expect(c.strategy.triggerFollower).toMatchObject({ venue: 'binanceSpot', symbol: 'BTCUSDT', tif: 'IOC', offsetTicks: 0 });
-    expect(() => loadConfig({ env: {}, overrides: { strategy: { name: 'triggerFollower', triggerFollower: { tif: 'FOK' } } } })).toThrow(/strategy\.triggerFollower\.tif/);
+    expect(() => loadConfig({ env: {}, overrides: { strategy: { name: 'triggerFollower', triggerFollower: { tif: 'FOK' } } } })).toThrow(
+      /strategy\.triggerFollower\.tif/,
+    );
   });
 
   it('runs from config on the paper venue: orders on touch moves, none crosses or fills, nothing left open', async () => {

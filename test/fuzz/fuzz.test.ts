@@ -54,7 +54,8 @@ function levelsOf(l: { px: Float64Array; qty: Float64Array; n: number }): Levels
 function bookProblem(b: L2Book): string {
   const bids = b.levels(BID);
   const asks = b.levels(ASK);
-  for (const side of [bids, asks]) for (const [px, q] of side) if (!(px > 0) || !(q > 0) || !Number.isSafeInteger(px) || !Number.isSafeInteger(q)) return `bad level ${px} ${q}`;
+  for (const side of [bids, asks])
+    for (const [px, q] of side) if (!(px > 0) || !(q > 0) || !Number.isSafeInteger(px) || !Number.isSafeInteger(q)) return `bad level ${px} ${q}`;
   for (let i = 1; i < bids.length; i++) if (!(bids[i]![0] < bids[i - 1]![0])) return 'bids not sorted';
   for (let i = 1; i < asks.length; i++) if (!(asks[i]![0] > asks[i - 1]![0])) return 'asks not sorted';
   if (bids.length > 0 && asks.length > 0 && !(bids[0]![0] < asks[0]![0])) return 'crossed';
@@ -101,12 +102,22 @@ function captureCorpus(rel: string, pick: (j: Record<string, unknown>) => boolea
 function binanceCorpora(): MdCorpus[] {
   const hot = (j: Record<string, unknown>) => typeof j['stream'] === 'string';
   const sim = { frames: [DRIVERS[0]!().text, DRIVERS[1]!().text], syms: [{ name: 'BTCUSDT', pd: 2, qd: 8 }] };
-  return [captureCorpus('binance/spot_capture_2021-10-12_cryptofeed.ndjson', hot), captureCorpus('binance/usdm_capture_2021-07-22_cryptofeed.ndjson', hot), sim];
+  return [
+    captureCorpus('binance/spot_capture_2021-10-12_cryptofeed.ndjson', hot),
+    captureCorpus('binance/usdm_capture_2021-07-22_cryptofeed.ndjson', hot),
+    sim,
+  ];
 }
 
 function bybitCorpora(): MdCorpus[] {
   const cap = captureCorpus('bybit/v5_public_capture_2026-08_cryptofeed.ndjson', (j) => typeof j['topic'] === 'string');
-  const sim = { frames: [DRIVERS[2]!().text, `{"topic":"publicTrade.BTCUSDT","type":"snapshot","ts":1,"data":[{"T":1,"s":"BTCUSDT","S":"Buy","v":"0.001","p":"97000.10","L":"PlusTick","i":"x","BT":false}]}`], syms: [{ name: 'BTCUSDT', pd: 2, qd: 3 }] };
+  const sim = {
+    frames: [
+      DRIVERS[2]!().text,
+      `{"topic":"publicTrade.BTCUSDT","type":"snapshot","ts":1,"data":[{"T":1,"s":"BTCUSDT","S":"Buy","v":"0.001","p":"97000.10","L":"PlusTick","i":"x","BT":false}]}`,
+    ],
+    syms: [{ name: 'BTCUSDT', pd: 2, qd: 3 }],
+  };
   return [cap, sim];
 }
 
@@ -122,8 +133,10 @@ const SCALE = scaleTable([
 ]);
 
 function binanceUserCorpus(): Array<{ frame: string; venue: VenueId }> {
-  const er = '{"e":"executionReport","E":1795318841606,"s":"BTCUSDT","c":"twm-1","S":"BUY","o":"LIMIT","f":"GTC","q":"0.06000","p":"97000.03","P":"0.00","F":"0.00000","g":-1,"C":"","x":"TRADE","X":"PARTIALLY_FILLED","r":"NONE","i":1000007,"l":"0.02068","z":"0.02068","L":"97000.03","n":"0.00","N":"BTC","T":1795318841606,"t":58,"I":12,"w":true,"m":false,"M":false,"O":1795318841600,"Z":"2005.96062","Y":"2005.96062","Q":"0.00","W":1795318841600,"V":"NONE"}';
-  const otu = '{"e":"ORDER_TRADE_UPDATE","T":1795318841606,"E":1795318841607,"o":{"s":"BTCUSDT","c":"twm-2","S":"SELL","o":"LIMIT","f":"GTC","q":"0.010","p":"97000.10","ap":"97000.10","sp":"0","x":"TRADE","X":"FILLED","i":8389765739703625592,"l":"0.010","z":"0.010","L":"97000.10","N":"USDT","n":"0.0097","T":1795318841606,"t":77,"b":"0","a":"0","m":true,"R":false,"wt":"CONTRACT_PRICE","ot":"LIMIT","ps":"BOTH","cp":false,"AP":"0","cr":"0","pP":false,"si":0,"ss":0,"rp":"0","V":"EXPIRE_MAKER","pm":"NONE","gtd":0}}';
+  const er =
+    '{"e":"executionReport","E":1795318841606,"s":"BTCUSDT","c":"twm-1","S":"BUY","o":"LIMIT","f":"GTC","q":"0.06000","p":"97000.03","P":"0.00","F":"0.00000","g":-1,"C":"","x":"TRADE","X":"PARTIALLY_FILLED","r":"NONE","i":1000007,"l":"0.02068","z":"0.02068","L":"97000.03","n":"0.00","N":"BTC","T":1795318841606,"t":58,"I":12,"w":true,"m":false,"M":false,"O":1795318841600,"Z":"2005.96062","Y":"2005.96062","Q":"0.00","W":1795318841600,"V":"NONE"}';
+  const otu =
+    '{"e":"ORDER_TRADE_UPDATE","T":1795318841606,"E":1795318841607,"o":{"s":"BTCUSDT","c":"twm-2","S":"SELL","o":"LIMIT","f":"GTC","q":"0.010","p":"97000.10","ap":"97000.10","sp":"0","x":"TRADE","X":"FILLED","i":8389765739703625592,"l":"0.010","z":"0.010","L":"97000.10","N":"USDT","n":"0.0097","T":1795318841606,"t":77,"b":"0","a":"0","m":true,"R":false,"wt":"CONTRACT_PRICE","ot":"LIMIT","ps":"BOTH","cp":false,"AP":"0","cr":"0","pP":false,"si":0,"ss":0,"rp":"0","V":"EXPIRE_MAKER","pm":"NONE","gtd":0}}';
   return [
     { frame: fx('binance/docs_spot_execution_report_new.json'), venue: 'binanceSpot' },
     { frame: fx('binance/docs_spot_execution_report_trade.json'), venue: 'binanceSpot' },
@@ -144,7 +157,8 @@ function binanceUserCorpus(): Array<{ frame: string; venue: VenueId }> {
 function bybitPrivateCorpus(): string[] {
   const item = (cat: string, id: string, leaves: string) =>
     `{"category":"${cat}","symbol":"BTCUSDT","closedSize":"","execFee":"0.01","execId":"${id}","execPrice":"97000.1","execQty":"0.002","execType":"Trade","execValue":"194.0002","leavesQty":"${leaves}","orderId":"1234567890123456789","orderLinkId":"twm-${id}","side":"Buy","execTime":"1795318841606","isLeverage":"0","isMaker":true,"seq":1,"extraFees":[],"feeCurrency":"USDT"}`;
-  const order = '{"category":"linear","symbol":"BTCUSDT","orderId":"5cf98598","side":"Sell","orderType":"Limit","price":"97000.1","qty":"0.002","timeInForce":"GTC","orderStatus":"PartiallyFilled","orderLinkId":"twm-9","leavesQty":"0.001","cumExecQty":"0.001","avgPrice":"97000.1","createdTime":"1672364262444","updatedTime":"1672364262457","rejectReason":"EC_NoError","feeCurrency":""}';
+  const order =
+    '{"category":"linear","symbol":"BTCUSDT","orderId":"5cf98598","side":"Sell","orderType":"Limit","price":"97000.1","qty":"0.002","timeInForce":"GTC","orderStatus":"PartiallyFilled","orderLinkId":"twm-9","leavesQty":"0.001","cumExecQty":"0.001","avgPrice":"97000.1","createdTime":"1672364262444","updatedTime":"1672364262457","rejectReason":"EC_NoError","feeCurrency":""}';
   return [
     fx('bybit/docs_private_execution_message.json'),
     fx('bybit/docs_private_order_message.json'),
@@ -159,9 +173,23 @@ function bybitPrivateCorpus(): string[] {
 
 function evOf(e: OrderEvent): EvRef {
   return {
-    venue: e.venue, symbol: e.symbol, kind: e.kind, clientOrderId: e.clientOrderId, exchangeOrderId: e.exchangeOrderId, state: e.state, tradeId: e.tradeId,
-    fillPrice: e.fillPrice, fillQty: e.fillQty, cumQty: e.cumQty, fee: e.fee, feeAsset: e.feeAsset, maker: e.maker, orderPrice: e.orderPrice, orderQty: e.orderQty,
-    reason: e.reason, exchTimeMs: e.exchTimeMs,
+    venue: e.venue,
+    symbol: e.symbol,
+    kind: e.kind,
+    clientOrderId: e.clientOrderId,
+    exchangeOrderId: e.exchangeOrderId,
+    state: e.state,
+    tradeId: e.tradeId,
+    fillPrice: e.fillPrice,
+    fillQty: e.fillQty,
+    cumQty: e.cumQty,
+    fee: e.fee,
+    feeAsset: e.feeAsset,
+    maker: e.maker,
+    orderPrice: e.orderPrice,
+    orderQty: e.orderQty,
+    reason: e.reason,
+    exchTimeMs: e.exchTimeMs,
   };
 }
 
@@ -202,12 +230,23 @@ function fuzzBinanceMd(n: number, seed: number): { stats: Stats; fails: Record<s
   for (const [ci, c] of corpora.entries()) {
     const table = new SymbolTable();
     for (const s of c.syms) table.add(s.name);
-    const p = new BinanceParser(table, c.syms.map((s) => s.pd), c.syms.map((s) => s.qd));
+    const p = new BinanceParser(
+      table,
+      c.syms.map((s) => s.pd),
+      c.syms.map((s) => s.qd),
+    );
     const books = c.syms.map(() => new L2Book(64));
     // the adapter path too (sync, BookFeed, BotState): exceptions, and a VALID book is a valid book
     const state = BotState.create(c.syms.length);
     const insts = c.syms.map((s, slot) => makeInstrument(ci === 1 ? 'binanceUsdm' : 'binanceSpot', s.name, s.pd, s.qd, slot));
-    const md = new BinanceMd({ market: ci === 1 ? 'usdm' : 'spot', restBaseUrl: 'http://127.0.0.1:1', wsBaseUrl: 'ws://127.0.0.1:1', instruments: insts, state, fetchSnapshot: () => new Promise<string>(() => {}) });
+    const md = new BinanceMd({
+      market: ci === 1 ? 'usdm' : 'spot',
+      restBaseUrl: 'http://127.0.0.1:1',
+      wsBaseUrl: 'ws://127.0.0.1:1',
+      instruments: insts,
+      state,
+      fetchSnapshot: () => new Promise<string>(() => {}),
+    });
     const share = Math.floor(n / corpora.length);
     for (const orig of c.frames) check(orig, false);
     for (let k = 0; k < share; k++) check(mutate(c.frames[k % c.frames.length]!, r), true);
@@ -233,8 +272,10 @@ function fuzzBinanceMd(n: number, seed: number): { stats: Stats; fails: Record<s
       } else {
         stats.accepted++;
         let got: unknown;
-        if (p.kind === BnMsg.Depth) got = { kind: 'depth', sym: p.sym, U: p.U, u: p.u, pu: p.pu, E: p.E, T: p.T, bids: levelsOf(p.bids), asks: levelsOf(p.asks) };
-        else if (p.kind === BnMsg.BookTicker) got = { kind: 'ticker', sym: p.sym, u: p.u, E: p.E, bidPx: p.bidPx, bidQty: p.bidQty, askPx: p.askPx, askQty: p.askQty };
+        if (p.kind === BnMsg.Depth)
+          got = { kind: 'depth', sym: p.sym, U: p.U, u: p.u, pu: p.pu, E: p.E, T: p.T, bids: levelsOf(p.bids), asks: levelsOf(p.asks) };
+        else if (p.kind === BnMsg.BookTicker)
+          got = { kind: 'ticker', sym: p.sym, u: p.u, E: p.E, bidPx: p.bidPx, bidQty: p.bidQty, askPx: p.askPx, askQty: p.askQty };
         else got = { kind: 'trade', sym: p.sym, px: p.tradePx, qty: p.tradeQty, side: p.tradeSide, E: p.E, T: p.T };
         if (!ref || !same(got, ref)) fails.mismatch.add(`got ${JSON.stringify(got).slice(0, 300)} ref ${JSON.stringify(ref)?.slice(0, 300)}`, text);
         else if (ref.kind === 'depth') applyChecked(books[ref.sym]!, ref.bids, ref.asks, fails.book, text);
@@ -262,10 +303,19 @@ function fuzzBybitMd(n: number, seed: number): { stats: Stats; fails: Record<str
   for (const c of corpora) {
     const table = new SymbolTable();
     for (const s of c.syms) table.add(s.name);
-    const p = new BybitParser(table, c.syms.map((s) => s.pd), c.syms.map((s) => s.qd));
+    const p = new BybitParser(
+      table,
+      c.syms.map((s) => s.pd),
+      c.syms.map((s) => s.qd),
+    );
     const books = c.syms.map(() => new L2Book(64));
     const state = BotState.create(c.syms.length);
-    const md = new BybitMd({ category: 'linear', wsBaseUrl: 'ws://127.0.0.1:1', instruments: c.syms.map((s, slot) => makeInstrument('bybitLinear', s.name, s.pd, s.qd, slot)), state });
+    const md = new BybitMd({
+      category: 'linear',
+      wsBaseUrl: 'ws://127.0.0.1:1',
+      instruments: c.syms.map((s, slot) => makeInstrument('bybitLinear', s.name, s.pd, s.qd, slot)),
+      state,
+    });
     const share = Math.floor(n / corpora.length);
     for (const orig of c.frames) check(orig, false);
     for (let k = 0; k < share; k++) check(mutate(c.frames[k % c.frames.length]!, r), true);
@@ -322,7 +372,10 @@ function fuzzBinanceUser(n: number, seed: number): { stats: Stats; fails: Record
   const fails = { exception: new Failures(), fastMismatch: new Failures(), jsonMismatch: new Failures(), unmutatedRefused: new Failures() };
   const stats: Stats = { frames: 0, accepted: 0, refAccepted: 0, overRejected: 0 };
   const corpus = binanceUserCorpus();
-  const fast = { binanceSpot: new BinanceFastUserParser('binanceSpot', SCALE), binanceUsdm: new BinanceFastUserParser('binanceUsdm', SCALE) } as Record<string, BinanceFastUserParser>;
+  const fast = { binanceSpot: new BinanceFastUserParser('binanceSpot', SCALE), binanceUsdm: new BinanceFastUserParser('binanceUsdm', SCALE) } as Record<
+    string,
+    BinanceFastUserParser
+  >;
   const out = blankOrderEvent();
   const check = (text: string, venue: VenueId, mutated: boolean) => {
     stats.frames++;
@@ -336,12 +389,14 @@ function fuzzBinanceUser(n: number, seed: number): { stats: Stats; fails: Record
       const res = fast[venue]!.parse(buf, out, h, 1);
       if (res === 'order') {
         stats.accepted++;
-        if (typeof ref !== 'object' || got.length !== 1 || !same(got[0], ref)) fails.fastMismatch.add(`got ${JSON.stringify(got)} ref ${JSON.stringify(ref)}`, text);
+        if (typeof ref !== 'object' || got.length !== 1 || !same(got[0], ref))
+          fails.fastMismatch.add(`got ${JSON.stringify(got)} ref ${JSON.stringify(ref)}`, text);
       } else if (got.length > 0) fails.fastMismatch.add(`reported ${got.length} events and answered ${res}`, text);
       got.length = 0;
       const k = parseUserFrame(utf8, venue, SCALE, out, h, 1);
       if (k === 'order') {
-        if (typeof ref !== 'object' || got.length !== 1 || !same(got[0], ref)) fails.jsonMismatch.add(`got ${JSON.stringify(got)} ref ${JSON.stringify(ref)}`, text);
+        if (typeof ref !== 'object' || got.length !== 1 || !same(got[0], ref))
+          fails.jsonMismatch.add(`got ${JSON.stringify(got)} ref ${JSON.stringify(ref)}`, text);
       } else {
         if (got.length > 0) fails.jsonMismatch.add(`reported ${got.length} events and answered ${k}`, text);
         if (typeof ref === 'object') {
@@ -407,28 +462,36 @@ function fuzzBybitPrivate(n: number, seed: number): { stats: Stats; fails: Recor
 const timeout = Math.max(120_000, FRAMES * 2); // bounded by count; the timeout only guards a hang
 
 describe(`fuzz (seed ${SEED}, ${FRAMES} frames per venue)`, () => {
-  it('Binance: market data (spot, USD-M, simulator) and user data (executionReport, ORDER_TRADE_UPDATE, TRADE_LITE)', () => {
-    const md = fuzzBinanceMd(Math.round(FRAMES * 0.7), SEED);
-    const user = fuzzBinanceUser(Math.round(FRAMES * 0.3), SEED + 1);
-    console.log(report('binance md', md.stats, md.fails));
-    console.log(report('binance user', user.stats, user.fails));
-    expectClean(md.fails);
-    expectClean(user.fails);
-    expect(md.stats.frames + user.stats.frames).toBeGreaterThanOrEqual(FRAMES);
-    // the mutations leave a good share of frames valid: the comparison is not vacuous
-    expect(md.stats.accepted).toBeGreaterThan(md.stats.frames / 10);
-    expect(user.stats.accepted).toBeGreaterThan(user.stats.frames / 20);
-  }, timeout);
+  it(
+    'Binance: market data (spot, USD-M, simulator) and user data (executionReport, ORDER_TRADE_UPDATE, TRADE_LITE)',
+    () => {
+      const md = fuzzBinanceMd(Math.round(FRAMES * 0.7), SEED);
+      const user = fuzzBinanceUser(Math.round(FRAMES * 0.3), SEED + 1);
+      console.log(report('binance md', md.stats, md.fails));
+      console.log(report('binance user', user.stats, user.fails));
+      expectClean(md.fails);
+      expectClean(user.fails);
+      expect(md.stats.frames + user.stats.frames).toBeGreaterThanOrEqual(FRAMES);
+      // the mutations leave a good share of frames valid: the comparison is not vacuous
+      expect(md.stats.accepted).toBeGreaterThan(md.stats.frames / 10);
+      expect(user.stats.accepted).toBeGreaterThan(user.stats.frames / 20);
+    },
+    timeout,
+  );
 
-  it('Bybit: market data (orderbook, publicTrade; capture and simulator) and private (execution, order)', () => {
-    const md = fuzzBybitMd(Math.round(FRAMES * 0.7), SEED + 2);
-    const priv = fuzzBybitPrivate(Math.round(FRAMES * 0.3), SEED + 3);
-    console.log(report('bybit md', md.stats, md.fails));
-    console.log(report('bybit private', priv.stats, priv.fails));
-    expectClean(md.fails);
-    expectClean(priv.fails);
-    expect(md.stats.frames + priv.stats.frames).toBeGreaterThanOrEqual(FRAMES);
-    expect(md.stats.accepted).toBeGreaterThan(md.stats.frames / 10);
-    expect(priv.stats.accepted).toBeGreaterThan(priv.stats.frames / 20);
-  }, timeout);
+  it(
+    'Bybit: market data (orderbook, publicTrade; capture and simulator) and private (execution, order)',
+    () => {
+      const md = fuzzBybitMd(Math.round(FRAMES * 0.7), SEED + 2);
+      const priv = fuzzBybitPrivate(Math.round(FRAMES * 0.3), SEED + 3);
+      console.log(report('bybit md', md.stats, md.fails));
+      console.log(report('bybit private', priv.stats, priv.fails));
+      expectClean(md.fails);
+      expectClean(priv.fails);
+      expect(md.stats.frames + priv.stats.frames).toBeGreaterThanOrEqual(FRAMES);
+      expect(md.stats.accepted).toBeGreaterThan(md.stats.frames / 10);
+      expect(priv.stats.accepted).toBeGreaterThan(priv.stats.frames / 20);
+    },
+    timeout,
+  );
 });

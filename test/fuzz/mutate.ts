@@ -16,8 +16,77 @@ export function prng(seed: number): () => number {
   };
 }
 
-const SWAPS = ['1', '0', '-1', '1.5', '"x"', '"1.5"', '"0"', '"-1"', '""', '[]', '{}', 'null', 'true', 'false', '[["1","2"]]', '[["0","1"]]', '1e400', '"1e400"', '"2.5e+2"', '12345678901234567890', '"99999999999999999999"', '{"a":1}'];
-const KEYS = ['e', 'E', 'T', 's', 'U', 'u', 'pu', 'b', 'a', 'B', 'A', 'p', 'q', 'm', 'x', 'X', 'z', 'l', 'L', 'n', 'N', 't', 'i', 'c', 'C', 'data', 'stream', 'event', 'o', 'topic', 'type', 'ts', 'cts', 'seq', 'v', 'S', 'execPrice', 'execQty', 'execFee', 'leavesQty', 'category', 'symbol', 'orderLinkId', 'execId', 'cumExecQty'];
+const SWAPS = [
+  '1',
+  '0',
+  '-1',
+  '1.5',
+  '"x"',
+  '"1.5"',
+  '"0"',
+  '"-1"',
+  '""',
+  '[]',
+  '{}',
+  'null',
+  'true',
+  'false',
+  '[["1","2"]]',
+  '[["0","1"]]',
+  '1e400',
+  '"1e400"',
+  '"2.5e+2"',
+  '12345678901234567890',
+  '"99999999999999999999"',
+  '{"a":1}',
+];
+const KEYS = [
+  'e',
+  'E',
+  'T',
+  's',
+  'U',
+  'u',
+  'pu',
+  'b',
+  'a',
+  'B',
+  'A',
+  'p',
+  'q',
+  'm',
+  'x',
+  'X',
+  'z',
+  'l',
+  'L',
+  'n',
+  'N',
+  't',
+  'i',
+  'c',
+  'C',
+  'data',
+  'stream',
+  'event',
+  'o',
+  'topic',
+  'type',
+  'ts',
+  'cts',
+  'seq',
+  'v',
+  'S',
+  'execPrice',
+  'execQty',
+  'execFee',
+  'leavesQty',
+  'category',
+  'symbol',
+  'orderLinkId',
+  'execId',
+  'cumExecQty',
+];
 const GARBAGE = [' x', ',', '}', ']', '{}', ' 1', '"', '\u0000', '\\'];
 
 /** index after the value starting at i in possibly broken text (best effort) */
@@ -84,7 +153,8 @@ export function mutateOnce(t: string, r: () => number): string {
       const i = pick(d) + 1;
       return t.slice(0, i) + pick(['e+3', 'e-2', 'E5', 'e', 'e0', 'e+0']) + t.slice(i);
     }
-    case 4: case 5: {
+    case 4:
+    case 5: {
       // type swap of a member's value
       const d = positions(t, /":\s*/g);
       if (d.length === 0) return t;

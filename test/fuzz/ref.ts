@@ -108,7 +108,11 @@ export function get(o: JV | undefined, k: string): JV | undefined {
 const MAX = 9007199254740991n;
 
 /** exact decimal (JSON number grammar) -> integer units of 10^-dec, half away from zero; undefined if not one or out of range */
-export function refUnits(text: string, dec: number, opts: { exponent: boolean; sign: boolean; extraMustBeZero: boolean; leadingZeros: boolean }): number | undefined {
+export function refUnits(
+  text: string,
+  dec: number,
+  opts: { exponent: boolean; sign: boolean; extraMustBeZero: boolean; leadingZeros: boolean },
+): number | undefined {
   const re = opts.leadingZeros ? /^(-?)([0-9]+)(?:\.([0-9]+))?(?:[eE]([+-]?[0-9]+))?$/ : /^(-?)(0|[1-9][0-9]*)(?:\.([0-9]+))?(?:[eE]([+-]?[0-9]+))?$/;
   const m = re.exec(text);
   if (!m) return undefined;
@@ -352,11 +356,47 @@ const optStr = (v: JV | undefined): string | undefined => (v === undefined || (v
 const boolOk = (v: JV | undefined): boolean => v === undefined || (v.t === 'lit' && typeof v.v === 'boolean');
 const isTrue = (v: JV | undefined): boolean => v?.t === 'lit' && v.v === true;
 
-const BN_KIND: Record<string, string> = { TRADE: 'fill', CALCULATED: 'fill', CANCELED: 'cancel', REJECTED: 'reject', EXPIRED: 'expire', TRADE_PREVENTION: 'expire', AMENDMENT: 'amend', REPLACED: 'amend' };
-const BN_STATE: Record<string, string> = { NEW: 'ACKED', PARTIALLY_FILLED: 'PARTIALLY_FILLED', FILLED: 'FILLED', CANCELED: 'CANCELED', PENDING_CANCEL: 'CANCEL_PENDING', REJECTED: 'REJECTED', EXPIRED: 'EXPIRED', EXPIRED_IN_MATCH: 'EXPIRED' };
+const BN_KIND: Record<string, string> = {
+  TRADE: 'fill',
+  CALCULATED: 'fill',
+  CANCELED: 'cancel',
+  REJECTED: 'reject',
+  EXPIRED: 'expire',
+  TRADE_PREVENTION: 'expire',
+  AMENDMENT: 'amend',
+  REPLACED: 'amend',
+};
+const BN_STATE: Record<string, string> = {
+  NEW: 'ACKED',
+  PARTIALLY_FILLED: 'PARTIALLY_FILLED',
+  FILLED: 'FILLED',
+  CANCELED: 'CANCELED',
+  PENDING_CANCEL: 'CANCEL_PENDING',
+  REJECTED: 'REJECTED',
+  EXPIRED: 'EXPIRED',
+  EXPIRED_IN_MATCH: 'EXPIRED',
+};
 
 function blank(venue: string, symbol: string): EvRef {
-  return { venue, symbol, kind: 'ack', clientOrderId: '', exchangeOrderId: '', state: 'ACKED', tradeId: '', fillPrice: 0, fillQty: 0, cumQty: 0, fee: 0, feeAsset: '', maker: false, orderPrice: 0, orderQty: 0, reason: '', exchTimeMs: 0 };
+  return {
+    venue,
+    symbol,
+    kind: 'ack',
+    clientOrderId: '',
+    exchangeOrderId: '',
+    state: 'ACKED',
+    tradeId: '',
+    fillPrice: 0,
+    fillQty: 0,
+    cumQty: 0,
+    fee: 0,
+    feeAsset: '',
+    maker: false,
+    orderPrice: 0,
+    orderQty: 0,
+    reason: '',
+    exchTimeMs: 0,
+  };
 }
 
 function inRange(e: EvRef): boolean {
@@ -471,7 +511,18 @@ export function refBybitPrivate(text: string, scale: Scale): EvRef[] | 'none' | 
       const rr = optStr(get(it, 'rejectReason'));
       const cum = units(get(it, 'cumExecQty'), sc.qtyDecimals);
       if (st?.t !== 'str' || rr === undefined || cum === undefined) return undefined;
-      const S: Record<string, string> = { New: 'ACKED', Untriggered: 'ACKED', Triggered: 'ACKED', Created: 'ACKED', PartiallyFilled: 'PARTIALLY_FILLED', Filled: 'FILLED', Cancelled: 'CANCELED', PartiallyFilledCanceled: 'CANCELED', Deactivated: 'CANCELED', Rejected: 'REJECTED' };
+      const S: Record<string, string> = {
+        New: 'ACKED',
+        Untriggered: 'ACKED',
+        Triggered: 'ACKED',
+        Created: 'ACKED',
+        PartiallyFilled: 'PARTIALLY_FILLED',
+        Filled: 'FILLED',
+        Cancelled: 'CANCELED',
+        PartiallyFilledCanceled: 'CANCELED',
+        Deactivated: 'CANCELED',
+        Rejected: 'REJECTED',
+      };
       e.state = S[st.v] ?? 'ACKED';
       e.kind = e.state === 'PARTIALLY_FILLED' || e.state === 'FILLED' ? 'fill' : e.state === 'CANCELED' ? 'cancel' : e.state === 'REJECTED' ? 'reject' : 'ack';
       e.cumQty = cum;
@@ -485,8 +536,18 @@ export function refBybitPrivate(text: string, scale: Scale): EvRef[] | 'none' | 
       const fv = get(it, 'execFee');
       const f = fv === undefined || (fv.t === 'str' && fv.v === '') ? 0 : fee(fv);
       const ln = leaves === '' ? -1 : leaves === undefined ? undefined : fee({ t: 'str', v: leaves });
-      if (execId === undefined || fa === undefined || px === undefined || q === undefined || f === undefined || ln === undefined || !boolOk(get(it, 'isMaker'))) return undefined;
-      Object.assign(e, { kind: 'fill', state: ln === 0 ? 'FILLED' : 'PARTIALLY_FILLED', tradeId: execId, fillPrice: px, fillQty: q, fee: f, feeAsset: fa, maker: isTrue(get(it, 'isMaker')) });
+      if (execId === undefined || fa === undefined || px === undefined || q === undefined || f === undefined || ln === undefined || !boolOk(get(it, 'isMaker')))
+        return undefined;
+      Object.assign(e, {
+        kind: 'fill',
+        state: ln === 0 ? 'FILLED' : 'PARTIALLY_FILLED',
+        tradeId: execId,
+        fillPrice: px,
+        fillQty: q,
+        fee: f,
+        feeAsset: fa,
+        maker: isTrue(get(it, 'isMaker')),
+      });
     }
     if (!inRange(e)) return undefined;
     out.push(e);

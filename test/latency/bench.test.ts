@@ -2,14 +2,32 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compareResults, formatComparison, opsPerIterationOf, RESULTS_FORMAT, type BenchResults, type SuiteResult, type TaskResult } from '../../bench/compare.js';
+import {
+  compareResults,
+  formatComparison,
+  opsPerIterationOf,
+  RESULTS_FORMAT,
+  type BenchResults,
+  type SuiteResult,
+  type TaskResult,
+} from '../../bench/compare.js';
 import { runSuites } from '../../bench/run.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tw-bench-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function task(name: string, ratio: number, status: 'ok' | 'error' = 'ok'): TaskResult {
-  return { name, status, opsPerIteration: 1, nsPerOp: ratio * 1000, meanNsPerOp: ratio * 1000, p99NsPerOp: ratio * 2000, rme: 1, samples: 100, ratio: status === 'ok' ? ratio : 0 };
+  return {
+    name,
+    status,
+    opsPerIteration: 1,
+    nsPerOp: ratio * 1000,
+    meanNsPerOp: ratio * 1000,
+    p99NsPerOp: ratio * 2000,
+    rme: 1,
+    samples: 100,
+    ratio: status === 'ok' ? ratio : 0,
+  };
 }
 function results(suites: [string, TaskResult[], ('ok' | 'error')?][]): BenchResults {
   return {
@@ -25,10 +43,16 @@ function results(suites: [string, TaskResult[], ('ok' | 'error')?][]): BenchResu
 }
 
 describe('bench compare', () => {
-  const base = results([['md-parse.js', [task('JSON.parse', 1.0), task('hand parser', 0.3)]], ['latency-clock.js', [task('performance.now() (x1000)', 0.02)]]]);
+  const base = results([
+    ['md-parse.js', [task('JSON.parse', 1.0), task('hand parser', 0.3)]],
+    ['latency-clock.js', [task('performance.now() (x1000)', 0.02)]],
+  ]);
 
   it('passes when every ratio is within the margin', () => {
-    const latest = results([['md-parse.js', [task('JSON.parse', 1.2), task('hand parser', 0.25)]], ['latency-clock.js', [task('performance.now() (x1000)', 0.024)]]]);
+    const latest = results([
+      ['md-parse.js', [task('JSON.parse', 1.2), task('hand parser', 0.25)]],
+      ['latency-clock.js', [task('performance.now() (x1000)', 0.024)]],
+    ]);
     const c = compareResults(base, latest, 0.25);
     expect(c.regressions).toHaveLength(0);
     expect(c.rows.map((r) => r.status)).toEqual(['ok', 'ok', 'ok']);
@@ -36,7 +60,10 @@ describe('bench compare', () => {
   });
 
   it('detects a task slower than the margin, relative to the same run reference', () => {
-    const latest = results([['md-parse.js', [task('JSON.parse', 1.0), task('hand parser', 0.39)]], ['latency-clock.js', [task('performance.now() (x1000)', 0.02)]]]);
+    const latest = results([
+      ['md-parse.js', [task('JSON.parse', 1.0), task('hand parser', 0.39)]],
+      ['latency-clock.js', [task('performance.now() (x1000)', 0.02)]],
+    ]);
     const c = compareResults(base, latest, 0.25);
     expect(c.regressions.map((r) => r.key)).toEqual(['md-parse.js / hand parser']);
     expect(c.regressions[0]!.change).toBeCloseTo(0.3, 5);
@@ -71,11 +98,14 @@ describe('bench runner', () => {
     const dir = join(tmp, 'suites');
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'b-good.js'), `export default function register(bench) {
+    writeFileSync(
+      join(dir, 'b-good.js'),
+      `export default function register(bench) {
       let s = 0;
       bench.add('loop (x100)', () => { for (let i = 0; i < 100; i++) s += i; });
       bench.add('throws', () => { throw new Error('boom'); });
-    }\n`);
+    }\n`,
+    );
     writeFileSync(join(dir, 'a-broken.js'), `export default function register() { throw new Error('suite cannot start'); }\n`);
     writeFileSync(join(dir, 'c-nodefault.js'), `export const x = 1;\n`);
     writeFileSync(join(dir, 'b-good.js.map'), '{}');

@@ -4,7 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HopRecorder, Hop, Transport, NO_VENUE, buildHistogram, DEFAULT_HIGHEST_NS } from '../../src/util/hops.js';
 import { DUMP_SIGNAL, LatencyMonitor, dumpHistograms, dumpHistogramsSync } from '../../src/util/monitor.js';
-import { DUMP_FORMAT, decodeHistogram, mergeInputs, parseHgrm, percentileDistribution, summarize, summarizeSlow, toHgrm, type DumpFile } from '../../src/util/histio.js';
+import {
+  DUMP_FORMAT,
+  decodeHistogram,
+  mergeInputs,
+  parseHgrm,
+  percentileDistribution,
+  summarize,
+  summarizeSlow,
+  toHgrm,
+  type DumpFile,
+} from '../../src/util/histio.js';
 import { main as histMain } from '../../src/app/histcli.js';
 import { findChromium } from '../../src/util/plot.js';
 
@@ -152,7 +162,11 @@ describe('dumps', () => {
     const out = join(tmp, 'merged');
     const mg = await capture(() => histMain(['merge', dir, dir, '--out', out]));
     expect(mg.code).toBe(0);
-    expect(mergeInputs([out]).sorted().find((s) => s.key.hop === 'parse')!.histogram.totalCount).toBe(8000);
+    expect(
+      mergeInputs([out])
+        .sorted()
+        .find((s) => s.key.hop === 'parse')!.histogram.totalCount,
+    ).toBe(8000);
     const svgFile = join(tmp, 'plot.svg');
     const pl = await capture(() => histMain(['plot', dir, '--out', svgFile, '--hop', 'parse,ack']));
     expect(pl.code).toBe(0);
@@ -175,7 +189,6 @@ describe('dumps', () => {
 });
 
 function mkdirSafe(d: string): void {
-
   mkdirSync(d, { recursive: true });
 }
 
@@ -201,7 +214,7 @@ function wellFormed(xml: string): boolean {
 describe('summarize and the percentile distribution (one pass over the counts)', () => {
   it('give exactly what the library gives (percentiles, mean, min, max; the .hgrm text byte for byte) on many shapes', () => {
     let seed = 7;
-    const rnd = (): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const rnd = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
     const shapes: Array<() => number> = [
       () => Math.floor(rnd() * 1000),
       () => Math.floor(Math.exp(rnd() * 20)),

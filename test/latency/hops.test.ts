@@ -126,11 +126,15 @@ describe('HopRecorder', () => {
     }
     let each = 1_200_000; // warm-up: (300 + 3 x 100) calls of 2000 records each, per path
     // `calls` records, half through each path
-    expectNoAllocation('hop recorder', (calls) => {
-      runRecord(calls >> 1);
-      runRecordOn(calls >> 1);
-      each += calls >> 1;
-    }, 1_000_000);
+    expectNoAllocation(
+      'hop recorder',
+      (calls) => {
+        runRecord(calls >> 1);
+        runRecordOn(calls >> 1);
+        each += calls >> 1;
+      },
+      1_000_000,
+    );
     let total = 0;
     for (let hop = 0; hop < 13; hop++) for (let v = 0; v < 4; v++) total += r.get(hop, v)!.totalCount;
     expect(total).toBe(each);

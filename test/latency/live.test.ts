@@ -70,7 +70,17 @@ describe.skipIf(!chromium)('live latency page in headless chromium', () => {
     const common = [`--user-data-dir=${join(tmp, 'profile')}`, '--virtual-time-budget=4000'];
     const dom = await run(
       chromium!,
-      ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--no-first-run', ...common, '--dump-dom', url],
+      [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-dev-shm-usage',
+        '--disable-background-networking',
+        '--no-first-run',
+        ...common,
+        '--dump-dom',
+        url,
+      ],
       25_000,
     );
     expect(dom.stdout).toContain('tickwire latency');

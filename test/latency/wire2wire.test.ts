@@ -60,8 +60,18 @@ describe('wire2wire harness (floor)', () => {
       for (const transport of ['rest', 'ws'] as const) {
         // a trigger unanswered for 10 s is lost (the answer takes ~1-10 ms even beside CPU hogs); the harness logs each
         // lost trigger with its reason
-        const { engine: e, floor, floorAlone } = await runSimPair({
-          triggers: 300, transport, gapMs: 1, warmup: 10, timeoutMs: 10_000, quoteTimeoutMs: 25_000, log: (l) => process.stderr.write(`${l}\n`),
+        const {
+          engine: e,
+          floor,
+          floorAlone,
+        } = await runSimPair({
+          triggers: 300,
+          transport,
+          gapMs: 1,
+          warmup: 10,
+          timeoutMs: 10_000,
+          quoteTimeoutMs: 25_000,
+          log: (l) => process.stderr.write(`${l}\n`),
         });
         expect(e.kind).toBe('engine');
         expect(e.lost).toBe(0);

@@ -19,10 +19,19 @@ async function run(cfg: Record<string, unknown>, env: Record<string, string> = {
   const dir = join(root, `c${++n}`);
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'config.json');
-  writeFileSync(file, JSON.stringify({ persistence: { dir: join(dir, 'data') }, log: { level: 'warn', destinations: [{ to: join(dir, 'engine.log'), level: 'warn' }] }, ...cfg }));
+  writeFileSync(
+    file,
+    JSON.stringify({ persistence: { dir: join(dir, 'data') }, log: { level: 'warn', destinations: [{ to: join(dir, 'engine.log'), level: 'warn' }] }, ...cfg }),
+  );
   const t0 = Date.now();
   // no credentials from the caller's environment: the cases below decide
-  const clean: Record<string, string> = { TICKWIRE_BINANCE_API_KEY: '', TICKWIRE_BINANCE_API_SECRET: '', TICKWIRE_BYBIT_API_KEY: '', TICKWIRE_BYBIT_API_SECRET: '', ...env };
+  const clean: Record<string, string> = {
+    TICKWIRE_BINANCE_API_KEY: '',
+    TICKWIRE_BINANCE_API_SECRET: '',
+    TICKWIRE_BYBIT_API_KEY: '',
+    TICKWIRE_BYBIT_API_SECRET: '',
+    ...env,
+  };
   const life = runCli(['--config', file, '--duration', '30'], dir, clean);
   const code = await life.exited;
   return { code, stderr: life.stderr(), ms: Date.now() - t0 };
@@ -48,7 +57,10 @@ describe('a config that cannot work exits 2 naming the field', () => {
   });
 
   it('the mainnet preset without credentials: refused before any network', { timeout: 20_000 }, async () => {
-    const r = await run({ exchanges: { binance: { preset: 'mainnet' }, bybit: { enabled: false } }, instruments: [{ venue: 'binanceSpot', symbol: 'BTCUSDT' }] });
+    const r = await run({
+      exchanges: { binance: { preset: 'mainnet' }, bybit: { enabled: false } },
+      instruments: [{ venue: 'binanceSpot', symbol: 'BTCUSDT' }],
+    });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/secretsFile: exchanges\.binance \(preset mainnet\) needs API credentials/);
     expect(r.stderr).not.toMatch(/ENOTFOUND|EAI_AGAIN|getaddrinfo/);

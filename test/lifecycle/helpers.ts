@@ -35,9 +35,15 @@ export function writeConfig(dir: string, ep: SimVenueEndpoints, extra: Record<st
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'config.json');
   const base: Record<string, unknown> = {
-    exchanges: { binance: { preset: 'sim', endpoints: { spotRest: ep.restBaseUrl, spotWs: ep.wsStreamBaseUrl, spotWsApi: ep.wsApiUrl } }, bybit: { enabled: false } },
+    exchanges: {
+      binance: { preset: 'sim', endpoints: { spotRest: ep.restBaseUrl, spotWs: ep.wsStreamBaseUrl, spotWsApi: ep.wsApiUrl } },
+      bybit: { enabled: false },
+    },
     instruments: [{ venue: 'binanceSpot', symbol: 'BTCUSDT' }],
-    strategy: { name: 'marketMaker', marketMaker: { venue: 'binanceSpot', symbol: 'BTCUSDT', halfSpreadBps: 0.001, size: 0.002, maxInventory: 0.01, requoteTicks: 1 } },
+    strategy: {
+      name: 'marketMaker',
+      marketMaker: { venue: 'binanceSpot', symbol: 'BTCUSDT', halfSpreadBps: 0.001, size: 0.002, maxInventory: 0.01, requoteTicks: 1 },
+    },
     persistence: { dir: join(dir, 'data'), batchMs: 2, fsync: 'never', orphans: 'adopt' },
     shutdown: { cancelTimeoutMs: 5000 },
     log: { level: 'info', destinations: [{ to: join(dir, 'engine.log'), level: 'info' }] },
@@ -62,6 +68,12 @@ export async function spotOrders(ep: SimVenueEndpoints): Promise<{ all: Array<{ 
 export async function placeOrphan(ep: SimVenueEndpoints, clientOrderId: string): Promise<void> {
   const t = await rest(ep, 'GET', '/api/v3/ticker/bookTicker', { symbol: 'BTCUSDT' });
   const px = (Number((t.json as { bidPrice: string }).bidPrice) * 0.995).toFixed(2);
-  const r = await rest(ep, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.002', price: px, newClientOrderId: clientOrderId }, { signed: true });
+  const r = await rest(
+    ep,
+    'POST',
+    '/api/v3/order',
+    { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.002', price: px, newClientOrderId: clientOrderId },
+    { signed: true },
+  );
   if (r.status !== 200) throw new Error(`orphan not placed: ${r.status} ${JSON.stringify(r.json)}`);
 }

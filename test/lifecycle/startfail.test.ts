@@ -34,7 +34,12 @@ beforeEach(() => {
 });
 
 /** Runs one failing start: an orphan is open before; afterwards nothing is open and no new order was ever sent. */
-async function failingStart(extra: Record<string, unknown>, prepare?: (dir: string) => void, gatewaysUp = true, env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string; dir: string }> {
+async function failingStart(
+  extra: Record<string, unknown>,
+  prepare?: (dir: string) => void,
+  gatewaysUp = true,
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stderr: string; dir: string }> {
   const dir = join(root, `case-${++n}`);
   const orphan = `earlier-life-${n}`;
   await placeOrphan(ep, orphan);
@@ -83,7 +88,9 @@ describe('a start that fails half-way never trades', () => {
     expect(r.stderr).toMatch(/journal/);
   });
 
-  it('private stream cannot subscribe (the venue refuses userDataStream.subscribe): no order, the orphan cancelled, exit 1 naming the step', { timeout: 40_000 }, async () => {
+  it('private stream cannot subscribe (the venue refuses userDataStream.subscribe): no order, the orphan cancelled, exit 1 naming the step', {
+    timeout: 40_000,
+  }, async () => {
     // a WS API that answers every request with an error: the user-data subscription is refused
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
     wss.on('connection', (s) =>
@@ -95,7 +102,12 @@ describe('a start that fails half-way never trades', () => {
     await new Promise<void>((r) => wss.once('listening', () => r()));
     const refusing = `ws://127.0.0.1:${(wss.address() as { port: number }).port}/ws-api/v3`;
     try {
-      const r = await failingStart({ exchanges: { binance: { preset: 'sim', endpoints: { spotRest: ep.restBaseUrl, spotWs: ep.wsStreamBaseUrl, spotWsApi: refusing } }, bybit: { enabled: false } } });
+      const r = await failingStart({
+        exchanges: {
+          binance: { preset: 'sim', endpoints: { spotRest: ep.restBaseUrl, spotWs: ep.wsStreamBaseUrl, spotWsApi: refusing } },
+          bybit: { enabled: false },
+        },
+      });
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/private streams/);
       expect(r.stderr).toMatch(/userDataStream\.subscribe/);
@@ -107,16 +119,35 @@ describe('a start that fails half-way never trades', () => {
   it('order gateway logon refused (WS API session.logon with a wrong Ed25519 key): no order, the orphan cancelled, exit 1', { timeout: 40_000 }, async () => {
     const pem = join(root, 'wrong-ed25519.pem');
     writeFileSync(pem, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, { mode: 0o600 });
-    const r = await failingStart({ exchanges: { binance: { preset: 'sim', transport: 'wsapi', endpoints: { spotRest: ep.restBaseUrl, spotWs: ep.wsStreamBaseUrl, spotWsApi: ep.wsApiUrl } }, bybit: { enabled: false } } }, undefined, true, {
-      TICKWIRE_BINANCE_ED25519_API_KEY: ep.ed25519ApiKey!,
-      TICKWIRE_BINANCE_ED25519_KEY_FILE: pem,
-    });
+    const r = await failingStart(
+      {
+        exchanges: {
+          binance: { preset: 'sim', transport: 'wsapi', endpoints: { spotRest: ep.restBaseUrl, spotWs: ep.wsStreamBaseUrl, spotWsApi: ep.wsApiUrl } },
+          bybit: { enabled: false },
+        },
+      },
+      undefined,
+      true,
+      {
+        TICKWIRE_BINANCE_ED25519_API_KEY: ep.ed25519ApiKey!,
+        TICKWIRE_BINANCE_ED25519_KEY_FILE: pem,
+      },
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/order gateways \(logon\)/);
   });
 
   it('an instrument the venue does not list: no order, exit 1 naming it', { timeout: 40_000 }, async () => {
-    const r = await failingStart({ instruments: [{ venue: 'binanceSpot', symbol: 'BTCUSDT' }, { venue: 'binanceSpot', symbol: 'DOGEUSDT' }] }, undefined, false);
+    const r = await failingStart(
+      {
+        instruments: [
+          { venue: 'binanceSpot', symbol: 'BTCUSDT' },
+          { venue: 'binanceSpot', symbol: 'DOGEUSDT' },
+        ],
+      },
+      undefined,
+      false,
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/DOGEUSDT/);
   });
@@ -125,7 +156,9 @@ describe('a start that fails half-way never trades', () => {
 describe('stops work in every state', () => {
   it('SIGTERM during the start: the start is abandoned, nothing traded, exit 0', { timeout: 40_000 }, async () => {
     const dir = join(root, 'sigterm-start');
-    const cfg = writeConfig(dir, ep, { strategy: { name: 'marketMaker', marketMaker: { venue: 'binanceSpot', symbol: 'BTCUSDT', halfSpreadBps: 0.001, size: 0.002 } } });
+    const cfg = writeConfig(dir, ep, {
+      strategy: { name: 'marketMaker', marketMaker: { venue: 'binanceSpot', symbol: 'BTCUSDT', halfSpreadBps: 0.001, size: 0.002 } },
+    });
     const before = await spotOrders(ep);
     // the simulator answers slowly, so the start is still under way when the signal comes
     sim.inject({ kind: 'latencyMs', market: 'binanceSpot', ms: 1500 });

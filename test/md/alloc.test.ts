@@ -15,10 +15,14 @@ describe('allocation per frame', () => {
     for (let i = 0; i < 200_000; i++) d.step();
     const applied0 = d.applied();
     let frames = 0;
-    expectNoAllocation(name, (n) => {
-      for (let i = 0; i < n; i++) d.step();
-      frames += n;
-    }, 50_000);
+    expectNoAllocation(
+      name,
+      (n) => {
+        for (let i = 0; i < n; i++) d.step();
+        frames += n;
+      },
+      50_000,
+    );
     expect(d.errors()).toBe(0);
     // every frame was applied to the book (none skipped as a duplicate or rejected)
     expect(d.applied() - applied0).toBeGreaterThanOrEqual(frames);

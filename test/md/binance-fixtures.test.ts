@@ -20,7 +20,7 @@ const CASES: Case[] = [
     file: 'binance/spot_capture_2021-10-12_cryptofeed.ndjson',
     market: 'spot',
     // README: NKNUSDT snapshot 499869752, 1 diff dropped, 149 applied
-    expect: { NKNUSDT: { dropped: 1, applied: 149 } , BLZETH: { applied: -1 }, LRCBTC: { applied: -1 }, RUNEEUR: { applied: -1 } },
+    expect: { NKNUSDT: { dropped: 1, applied: 149 }, BLZETH: { applied: -1 }, LRCBTC: { applied: -1 }, RUNEEUR: { applied: -1 } },
   },
   {
     file: 'binance/usdm_capture_2021-07-22_cryptofeed.ndjson',
@@ -50,7 +50,11 @@ describe.each(CASES)('binance capture replay: $file', (c) => {
     });
     const state = BotState.create(insts.length);
     const md = new BinanceMd({
-      market: c.market, restBaseUrl: 'http://127.0.0.1:1', wsBaseUrl: 'ws://127.0.0.1:1', instruments: insts, state,
+      market: c.market,
+      restBaseUrl: 'http://127.0.0.1:1',
+      wsBaseUrl: 'ws://127.0.0.1:1',
+      instruments: insts,
+      state,
       fetchSnapshot: () => new Promise<string>(() => {}), // snapshots come from the capture's http lines
     });
 

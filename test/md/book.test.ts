@@ -11,8 +11,15 @@ describe('L2Book', () => {
     b.set(ASK, 103, 4);
     expect(b.bestBidPx()).toBe(102);
     expect(b.bestAskPx()).toBe(103);
-    expect(b.levels(BID)).toEqual([[102, 1], [101, 2], [100, 5]]);
-    expect(b.levels(ASK)).toEqual([[103, 4], [105, 3]]);
+    expect(b.levels(BID)).toEqual([
+      [102, 1],
+      [101, 2],
+      [100, 5],
+    ]);
+    expect(b.levels(ASK)).toEqual([
+      [103, 4],
+      [105, 3],
+    ]);
     b.set(BID, 102, 0);
     b.set(BID, 99, 0); // absent: no-op
     expect(b.bestBidPx()).toBe(101);
@@ -41,19 +48,27 @@ describe('L2Book', () => {
     const b = new L2Book(8);
     const b2 = new L2Book(8);
     const b3 = new L2Book(8); // same batches sorted best first (as the venues send them): the galloping search
-    const batch = [{ px: new Float64Array(64), q: new Float64Array(64), n: 0 }, { px: new Float64Array(64), q: new Float64Array(64), n: 0 }];
+    const batch = [
+      { px: new Float64Array(64), q: new Float64Array(64), n: 0 },
+      { px: new Float64Array(64), q: new Float64Array(64), n: 0 },
+    ];
     const flush = () => {
       for (const side of [BID, ASK] as const) {
         const x = batch[side]!;
         b2.applySide(side, x.px, x.q, x.n);
         const idx = Array.from({ length: x.n }, (_, k) => k).sort((p, q) => (side === BID ? x.px[q]! - x.px[p]! : x.px[p]! - x.px[q]!) || p - q);
-        b3.applySide(side, Float64Array.from(idx, (k) => x.px[k]!), Float64Array.from(idx, (k) => x.q[k]!), x.n);
+        b3.applySide(
+          side,
+          Float64Array.from(idx, (k) => x.px[k]!),
+          Float64Array.from(idx, (k) => x.q[k]!),
+          x.n,
+        );
         x.n = 0;
       }
     };
     const ref = [new Map<number, number>(), new Map<number, number>()];
     let seed = 7;
-    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
     for (let i = 0; i < 200_000; i++) {
       const side = rnd() < 0.5 ? BID : ASK;
       const px = side === BID ? 1 + Math.floor(rnd() * 3000) : 3001 + Math.floor(rnd() * 3000);

@@ -23,14 +23,40 @@ function bn(): BinanceParser {
 }
 
 const NUMS = [
-  '0', '1', '97000', '97000.1', '97000.12', '97000.12000000', '97000.10000000', '0.00000001', '0.01300000', '123456789',
-  '123456789.5', '1234567890', '1234567890.12', '97000.', '97000.123', '0.000000001', '0.000000010', '-1', '1e5', '',
-  '.5', '00012.30', '9007199254740991', '90071992547409.93',
+  '0',
+  '1',
+  '97000',
+  '97000.1',
+  '97000.12',
+  '97000.12000000',
+  '97000.10000000',
+  '0.00000001',
+  '0.01300000',
+  '123456789',
+  '123456789.5',
+  '1234567890',
+  '1234567890.12',
+  '97000.',
+  '97000.123',
+  '0.000000001',
+  '0.000000010',
+  '-1',
+  '1e5',
+  '',
+  '.5',
+  '00012.30',
+  '9007199254740991',
+  '90071992547409.93',
 ];
 
 function snapshot(p: BinanceParser, r: number): unknown {
   return {
-    r, kind: p.kind, sym: p.sym, U: p.U, u: p.u, E: p.E,
+    r,
+    kind: p.kind,
+    sym: p.sym,
+    U: p.U,
+    u: p.u,
+    E: p.E,
     bids: Array.from(p.bids.px.subarray(0, p.bids.n)).concat(Array.from(p.bids.qty.subarray(0, p.bids.n))),
     asks: Array.from(p.asks.px.subarray(0, p.asks.n)).concat(Array.from(p.asks.qty.subarray(0, p.asks.n))),
     top: [p.bidPx, p.bidQty, p.askPx, p.askQty],
@@ -69,7 +95,8 @@ describe('fast paths agree with the general path', () => {
         const qty = parseScaled(a, 8);
         // `digits[.digits]` only ("97000." and ".5" are not decimals), and a price of zero is refused
         const shape = /^[0-9]+(\.[0-9]+)?$/.test(a);
-        if (!shape || px === 0 || Number.isNaN(px) || Number.isNaN(qty) || px > Number.MAX_SAFE_INTEGER || qty > Number.MAX_SAFE_INTEGER) expect(r, f).not.toBe(Reason.Ok);
+        if (!shape || px === 0 || Number.isNaN(px) || Number.isNaN(qty) || px > Number.MAX_SAFE_INTEGER || qty > Number.MAX_SAFE_INTEGER)
+          expect(r, f).not.toBe(Reason.Ok);
         else {
           expect(r, f).toBe(Reason.Ok);
           expect([p.bidPx, p.bidQty], f).toEqual([px, qty]);

@@ -78,8 +78,19 @@ export function decimalsFromCapture(lines: CaptureLine[]): Map<string, { px: num
 export function makeInstrument(venue: VenueId, symbol: string, priceDecimals: number, qtyDecimals: number, slot: number): Instrument {
   const step = (d: number) => (d === 0 ? '1' : '0.' + '0'.repeat(d - 1) + '1');
   return {
-    venue, symbol, base: symbol.slice(0, -4), quote: symbol.slice(-4), tickSize: step(priceDecimals), stepSize: step(qtyDecimals),
-    minQty: step(qtyDecimals), minNotional: '0', priceDecimals, qtyDecimals, tickUnits: 1, lotUnits: 1, slot,
+    venue,
+    symbol,
+    base: symbol.slice(0, -4),
+    quote: symbol.slice(-4),
+    tickSize: step(priceDecimals),
+    stepSize: step(qtyDecimals),
+    minQty: step(qtyDecimals),
+    minNotional: '0',
+    priceDecimals,
+    qtyDecimals,
+    tickUnits: 1,
+    lotUnits: 1,
+    slot,
   };
 }
 
@@ -92,10 +103,12 @@ export class RefBook {
     this.asks.clear();
   }
   apply(bids: Array<[string, string]>, asks: Array<[string, string]>): void {
-    for (const [p, q] of bids) if (Number(q) === 0) this.bids.delete(norm(p));
-    else this.bids.set(norm(p), q);
-    for (const [p, q] of asks) if (Number(q) === 0) this.asks.delete(norm(p));
-    else this.asks.set(norm(p), q);
+    for (const [p, q] of bids)
+      if (Number(q) === 0) this.bids.delete(norm(p));
+      else this.bids.set(norm(p), q);
+    for (const [p, q] of asks)
+      if (Number(q) === 0) this.asks.delete(norm(p));
+      else this.asks.set(norm(p), q);
   }
   /** levels scaled, best first */
   levels(side: 'bid' | 'ask', pxDec: number, qtyDec: number): Array<[number, number]> {

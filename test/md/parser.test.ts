@@ -133,7 +133,7 @@ describe('binance parser on captured bytes', () => {
     const p = bnParser();
     const src = B(usdm.find((l) => l.data?.includes('"sushiusdt@depth@100ms"'))!.data!);
     let seed = 12345;
-    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
     for (let i = 0; i < 5000; i++) {
       const b = Buffer.from(src);
       const flips = 1 + Math.floor(rnd() * 4);
@@ -182,7 +182,9 @@ describe('bybit parser on captured bytes', () => {
 
   it('data before topic is parsed once the topic is known', () => {
     const p = bbParser();
-    expect(p.parse(B('{"data":{"s":"BTCUSDT","b":[["100.5","1"]],"a":[],"u":7,"seq":9},"type":"delta","topic":"orderbook.50.BTCUSDT","ts":3}'))).toBe(Reason.Ok);
+    expect(p.parse(B('{"data":{"s":"BTCUSDT","b":[["100.5","1"]],"a":[],"u":7,"seq":9},"type":"delta","topic":"orderbook.50.BTCUSDT","ts":3}'))).toBe(
+      Reason.Ok,
+    );
     expect([p.kind, p.u, p.bids.n, p.bids.px[0], p.bids.qty[0]]).toEqual([BbMsg.Book, 7, 1, 10050, 1000000]);
   });
 

@@ -33,7 +33,14 @@ describe('FrameRecorder', () => {
     const insts = await fetchBinanceInstruments(e.restBaseUrl, 'spot', ['BTCUSDT']);
     const file = path.join(dir, 'spot.ndjson');
     const rec = new FrameRecorder(file, 'BINANCE', 1 << 20, 20);
-    const live = new BinanceMd({ market: 'spot', restBaseUrl: e.restBaseUrl, wsBaseUrl: e.wsStreamBaseUrl, instruments: insts, state: BotState.create(1), recorder: rec });
+    const live = new BinanceMd({
+      market: 'spot',
+      restBaseUrl: e.restBaseUrl,
+      wsBaseUrl: e.wsStreamBaseUrl,
+      instruments: insts,
+      state: BotState.create(1),
+      recorder: rec,
+    });
     await live.start();
     const end = Date.now() + 5000;
     while (Date.now() < end && (live.counters.snapshots === 0 || live.counters.applied < 30)) await new Promise((r) => setTimeout(r, 20));
@@ -42,7 +49,10 @@ describe('FrameRecorder', () => {
     expect(live.counters.snapshots).toBe(1);
 
     const text = readFileSync(file, 'utf8');
-    const lines = text.trim().split('\n').map((l) => JSON.parse(l) as { t: string; conn?: string; url?: string; data?: string; ts?: number });
+    const lines = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { t: string; conn?: string; url?: string; data?: string; ts?: number });
     expect(lines[0]!.t).toBe('header');
     expect(lines.some((l) => l.t === 'connect')).toBe(true);
     expect(lines.filter((l) => l.t === 'http').length).toBe(1);
@@ -54,7 +64,11 @@ describe('FrameRecorder', () => {
     expect(src.events.some((ev) => ev.kind === 'snapshot')).toBe(true);
 
     const replay = new BinanceMd({
-      market: 'spot', restBaseUrl: 'http://127.0.0.1:1', wsBaseUrl: 'ws://127.0.0.1:1', instruments: insts, state: BotState.create(1),
+      market: 'spot',
+      restBaseUrl: 'http://127.0.0.1:1',
+      wsBaseUrl: 'ws://127.0.0.1:1',
+      instruments: insts,
+      state: BotState.create(1),
       fetchSnapshot: () => new Promise<string>(() => {}),
     });
     for (const l of lines) {

@@ -68,8 +68,22 @@ beforeAll(async () => {
   insts.bybitSpot = await fetchBybitInstruments(e.bybit!.restBaseUrl, 'spot', SYMS, 6);
   state = BotState.create(8);
   const fast = { backoffInitialMs: 20, backoffMaxMs: 200 };
-  spot = new BinanceMd({ market: 'spot', restBaseUrl: e.binanceSpot!.restBaseUrl, wsBaseUrl: e.binanceSpot!.wsStreamBaseUrl, instruments: insts.binanceSpot, state, ...fast });
-  usdm = new BinanceMd({ market: 'usdm', restBaseUrl: e.binanceUsdm!.restBaseUrl, wsBaseUrl: e.binanceUsdm!.wsStreamBaseUrl, instruments: insts.binanceUsdm, state, ...fast });
+  spot = new BinanceMd({
+    market: 'spot',
+    restBaseUrl: e.binanceSpot!.restBaseUrl,
+    wsBaseUrl: e.binanceSpot!.wsStreamBaseUrl,
+    instruments: insts.binanceSpot,
+    state,
+    ...fast,
+  });
+  usdm = new BinanceMd({
+    market: 'usdm',
+    restBaseUrl: e.binanceUsdm!.restBaseUrl,
+    wsBaseUrl: e.binanceUsdm!.wsStreamBaseUrl,
+    instruments: insts.binanceUsdm,
+    state,
+    ...fast,
+  });
   bbl = new BybitMd({ category: 'linear', wsBaseUrl: e.bybit!.wsStreamBaseUrl, instruments: insts.bybitLinear, state, ...fast });
   bbs = new BybitMd({ category: 'spot', wsBaseUrl: e.bybit!.wsStreamBaseUrl, instruments: insts.bybitSpot, state, ...fast });
   await Promise.all([spot.start(), usdm.start(), bbl.start(), bbs.start()]);
@@ -192,7 +206,7 @@ describe('market data against the simulator', () => {
 
   it('randomized run: random faults between checkpoints, books equal the simulator at every checkpoint', async () => {
     let seed = 20261122;
-    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
     const markets = ['binanceSpot', 'binanceUsdm', 'bybitLinear', 'bybitSpot'] as const;
     const kinds = ['none', 'dropDiff', 'duplicateDiff', 'reorderDiff', 'malformedFrame'] as const;
     let checkpoints = 0;

@@ -18,7 +18,11 @@ function bn(market: 'spot' | 'usdm') {
   const state = BotState.create(1);
   let requests = 0;
   const md = new BinanceMd({
-    market, restBaseUrl: 'http://127.0.0.1:1', wsBaseUrl: 'ws://127.0.0.1:1', instruments: [inst], state,
+    market,
+    restBaseUrl: 'http://127.0.0.1:1',
+    wsBaseUrl: 'ws://127.0.0.1:1',
+    instruments: [inst],
+    state,
     fetchSnapshot: () => {
       requests++;
       return new Promise<string>(() => {});
@@ -27,7 +31,9 @@ function bn(market: 'spot' | 'usdm') {
   let t = 0;
   const diff = (U: number, u: number, b: Lv, a: Lv, pu?: number) =>
     md.onFrame(
-      B(`{"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":${1000 + u},"s":"BTCUSDT","U":${U},"u":${u}${pu !== undefined ? `,"pu":${pu}` : ''},"b":${JSON.stringify(b)},"a":${JSON.stringify(a)}}}`),
+      B(
+        `{"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":${1000 + u},"s":"BTCUSDT","U":${U},"u":${u}${pu !== undefined ? `,"pu":${pu}` : ''},"b":${JSON.stringify(b)},"a":${JSON.stringify(a)}}}`,
+      ),
       ++t,
     );
   const snapshot = (L: number, b: Lv, a: Lv) => md.deliverSnapshot('BTCUSDT', JSON.stringify({ lastUpdateId: L, bids: b, asks: a }));
@@ -42,12 +48,27 @@ describe('binance spot sync', () => {
     expect(h.sync.bufferedCount).toBe(1);
     await Promise.resolve();
     expect(h.requests()).toBe(1);
-    h.snapshot(100, [['100.00', '2'], ['99.00', '1']], [['101.00', '1']]);
+    h.snapshot(
+      100,
+      [
+        ['100.00', '2'],
+        ['99.00', '1'],
+      ],
+      [['101.00', '1']],
+    );
     expect(h.md.counters.preSyncDropped).toBe(1);
     expect(h.valid()).toBe(true);
     expect(h.book.qtyAt(BID, 10000)).toBe(2000);
     h.diff(101, 103, [['100.00', '3']], []);
-    h.diff(104, 104, [], [['101.00', '0'], ['102.00', '5']]);
+    h.diff(
+      104,
+      104,
+      [],
+      [
+        ['101.00', '0'],
+        ['102.00', '5'],
+      ],
+    );
     expect(h.book.levels(ASK)).toEqual([[10200, 5000]]);
     expect(h.state.get(0, F.seq)).toBe(104);
     h.diff(104, 104, [], [['102.00', '7']]); // duplicate: ignored
@@ -62,7 +83,10 @@ describe('binance spot sync', () => {
     h.diff(108, 108, [['97.00', '1']], []);
     h.snapshot(107, [['100.00', '1']], [['101.00', '1']]);
     expect(h.valid()).toBe(true);
-    expect(h.book.levels(BID)).toEqual([[10000, 1000], [9700, 1000]]);
+    expect(h.book.levels(BID)).toEqual([
+      [10000, 1000],
+      [9700, 1000],
+    ]);
     expect(h.sync.lastU).toBe(108);
   });
 
@@ -173,7 +197,12 @@ describe('bybit sync', () => {
     const md = new BybitMd({ category: 'linear', wsBaseUrl: 'ws://127.0.0.1:1', instruments: [inst], state });
     let t = 0;
     const msg = (type: string, u: number, b: Lv, a: Lv) =>
-      md.onFrame(B(`{"topic":"orderbook.200.BTCUSDT","type":"${type}","ts":${u},"data":{"s":"BTCUSDT","b":${JSON.stringify(b)},"a":${JSON.stringify(a)},"u":${u},"seq":${u * 10}},"cts":1}`), ++t);
+      md.onFrame(
+        B(
+          `{"topic":"orderbook.200.BTCUSDT","type":"${type}","ts":${u},"data":{"s":"BTCUSDT","b":${JSON.stringify(b)},"a":${JSON.stringify(a)},"u":${u},"seq":${u * 10}},"cts":1}`,
+        ),
+        ++t,
+      );
     return { md, state, msg, book: md.book('BTCUSDT')!, valid: () => (state.flags(0) & FLAG_VALID) !== 0 };
   }
 
@@ -181,7 +210,15 @@ describe('bybit sync', () => {
     const h = bb();
     h.msg('delta', 5, [['1.00', '1']], []); // before any snapshot: ignored
     expect(h.md.counters.deltasWithoutSnapshot).toBe(1);
-    h.msg('snapshot', 10, [['100.00', '1'], ['99.00', '2']], [['101.00', '1']]);
+    h.msg(
+      'snapshot',
+      10,
+      [
+        ['100.00', '1'],
+        ['99.00', '2'],
+      ],
+      [['101.00', '1']],
+    );
     expect(h.valid()).toBe(true);
     h.msg('delta', 11, [['99.00', '0']], [['102.00', '3']]);
     h.msg('delta', 11, [['98.00', '3']], []);
@@ -202,10 +239,17 @@ describe('bybit sync', () => {
   });
 
   it('a level at price 0, or a side of the wrong type, is refused and resubscribes (was: a level at price 0 in a VALID book)', () => {
-    for (const [b, reason] of [[[['0', '1']], 'zero_price'], [[['0.00', '0']], 'zero_price'], [5, 'syntax']] as const) {
+    for (const [b, reason] of [
+      [[['0', '1']], 'zero_price'],
+      [[['0.00', '0']], 'zero_price'],
+      [5, 'syntax'],
+    ] as const) {
       const h = bb();
       h.msg('snapshot', 10, [['100.00', '1']], [['101.00', '1']]);
-      h.md.onFrame(B(`{"topic":"orderbook.200.BTCUSDT","type":"delta","ts":11,"data":{"s":"BTCUSDT","b":${JSON.stringify(b)},"a":[],"u":11,"seq":110},"cts":1}`), 99);
+      h.md.onFrame(
+        B(`{"topic":"orderbook.200.BTCUSDT","type":"delta","ts":11,"data":{"s":"BTCUSDT","b":${JSON.stringify(b)},"a":[],"u":11,"seq":110},"cts":1}`),
+        99,
+      );
       expect(h.md.counters.parseErrorsByName()).toEqual({ [reason]: 1 });
       expect(h.valid()).toBe(false);
       expect(h.md.counters.resyncs).toBe(1);

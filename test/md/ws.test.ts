@@ -73,7 +73,10 @@ describe('ManagedWs', () => {
   it('delivers frames as bytes, sends the app ping, answers server pings, closes cleanly', async () => {
     const seen: number[] = [];
     const c = new ManagedWs({
-      name: 't1', url: srv.url, appPing: '{"op":"ping"}', appPingIntervalMs: 30,
+      name: 't1',
+      url: srv.url,
+      appPing: '{"op":"ping"}',
+      appPingIntervalMs: 30,
       onFrame: (d) => {
         expect(Buffer.isBuffer(d)).toBe(true);
         seen.push(Number(/\d+/.exec(d.toString())![0]));
@@ -93,7 +96,10 @@ describe('ManagedWs', () => {
   it('reconnects after the server drops it, with onDisconnect and onOpen(reconnect=true)', async () => {
     const events: string[] = [];
     const c = new ManagedWs({
-      name: 't2', url: srv.url, backoffInitialMs: 10, backoffMaxMs: 50,
+      name: 't2',
+      url: srv.url,
+      backoffInitialMs: 10,
+      backoffMaxMs: 50,
       onFrame: () => {},
       onOpen: (_c, reconnect) => events.push(reconnect ? 'reopen' : 'open'),
       onDisconnect: () => events.push('down'),
@@ -108,7 +114,9 @@ describe('ManagedWs', () => {
     expect([...c.stats.byCode]).toEqual([[1001, 1]]);
     expect(c.stats.reasonByCode.get(1001)).toBe('going away');
     expect(c.stats.reconnects).toBe(1);
-    const lines = wsDegradations()().filter((s) => s.labels['conn'] === 't2' && s.value > 0).map((s) => [s.event, s.labels['code'], s.value, s.detail?.()]);
+    const lines = wsDegradations()()
+      .filter((s) => s.labels['conn'] === 't2' && s.value > 0)
+      .map((s) => [s.event, s.labels['code'], s.value, s.detail?.()]);
     expect(lines).toEqual([
       ['ws_disconnect', '1001', 1, { reason: 'going away' }],
       ['ws_reconnect', undefined, 1, undefined],
@@ -120,7 +128,9 @@ describe('ManagedWs', () => {
     const seen: number[] = [];
     let disconnects = 0;
     const c = new ManagedWs({
-      name: 't3', url: srv.url, rotateOverlapFrames: 5,
+      name: 't3',
+      url: srv.url,
+      rotateOverlapFrames: 5,
       onFrame: (d) => seen.push(Number(/\d+/.exec(d.toString())![0])),
       onDisconnect: () => disconnects++,
     });

@@ -48,7 +48,11 @@ beforeAll(async () => {
       { venue: 'binanceSpot', symbol: 'ETHUSDT' },
       { venue: 'bybitLinear', symbol: 'BTCUSDT' },
     ],
-    state, hops: new HopRecorder(), access: accessFromSim(sim), ephemeral: true, sim,
+    state,
+    hops: new HopRecorder(),
+    access: accessFromSim(sim),
+    ephemeral: true,
+    sim,
     signals: { funding: false, openInterest: false, intervalMs: 60_000 },
     describe: {},
     degradationLogMs: 3_600_000, // the test flushes once at the end: exactly one line per key
@@ -76,7 +80,11 @@ function place(ins: Instrument): string {
   const bid = sim.books.get('binanceSpot')!.get(ins.symbol)!.bestBid()!.priceTicks;
   const price = bid - 500 * ins.tickUnits; // far from the touch: never fills
   // the owner's send path (what the engine does after risk): intent, then send
-  const o = wiring.orders.intent({ slot: ins.slot, side: 'BUY', type: 'LIMIT', tif: 'GTC', price: price - (price % ins.tickUnits), qty: 10 ** (ins.qtyDecimals - 3) }, false, nowNs())!;
+  const o = wiring.orders.intent(
+    { slot: ins.slot, side: 'BUY', type: 'LIMIT', tif: 'GTC', price: price - (price % ins.tickUnits), qty: 10 ** (ins.qtyDecimals - 3) },
+    false,
+    nowNs(),
+  )!;
   wiring.orders.send(o);
   return o.clientOrderId;
 }
@@ -100,13 +108,18 @@ describe('degradations under injected faults: logged once per kind with counts, 
     await new Promise((r) => setTimeout(r, 200));
     await until(allValid, 'books valid after malformed frames');
     const base = (wiring.extraMetrics().find((x) => x.name === 'tickwire_md_resyncs_total')?.samples ?? []).filter((x) => x.value > 0);
-    expect(base.every((x) => x.labels?.['venue'] === 'binanceSpot' && x.value <= 3), JSON.stringify(base)).toBe(true);
+    expect(
+      base.every((x) => x.labels?.['venue'] === 'binanceSpot' && x.value <= 3),
+      JSON.stringify(base),
+    ).toBe(true);
     const baseOf = (reason: string): number => base.find((x) => x.labels?.['reason'] === reason)?.value ?? 0;
     const r0 = mdc()['binanceSpot']!;
 
     // ---- market data: 3 gaps on Binance spot, 2 on Bybit linear (one at a time: each resyncs once)
-    for (let k = 1; k <= 3; k++) await fault({ kind: 'dropDiff', market: 'binanceSpot', symbol: 'BTCUSDT' }, () => mdc()['binanceSpot'] === r0 + k, `spot gap ${k}`);
-    for (let k = 1; k <= 2; k++) await fault({ kind: 'dropDiff', market: 'bybitLinear', symbol: 'BTCUSDT' }, () => mdc()['bybitLinear'] === k, `bybit gap ${k}`);
+    for (let k = 1; k <= 3; k++)
+      await fault({ kind: 'dropDiff', market: 'binanceSpot', symbol: 'BTCUSDT' }, () => mdc()['binanceSpot'] === r0 + k, `spot gap ${k}`);
+    for (let k = 1; k <= 2; k++)
+      await fault({ kind: 'dropDiff', market: 'bybitLinear', symbol: 'BTCUSDT' }, () => mdc()['bybitLinear'] === k, `bybit gap ${k}`);
     // ---- one closed market connection per venue: every book on it resyncs (2 spot books, 1 linear)
     await fault({ kind: 'closeConnections', market: 'binanceSpot', which: 'market' }, () => mdc()['binanceSpot'] === r0 + 5, 'spot reconnect');
     await fault({ kind: 'closeConnections', market: 'bybitLinear', which: 'market' }, () => mdc()['bybitLinear'] === 3, 'bybit reconnect');
@@ -172,7 +185,10 @@ describe('degradations under injected faults: logged once per kind with counts, 
     // ---- the log: one line per kind, venue and reason, with the count
     wiring.degradations!.flush();
     await closeLogs();
-    const lines = readFileSync(logFile, 'utf8').split('\n').filter(Boolean).map((l) => parseStrict(l) as Record<string, unknown>);
+    const lines = readFileSync(logFile, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => parseStrict(l) as Record<string, unknown>);
     const of = (event: string, labels: Record<string, string> = {}): Array<Record<string, unknown>> =>
       lines.filter((l) => l['event'] === event && Object.entries(labels).every(([k, v]) => l[k] === v));
     const one = (event: string, labels: Record<string, string>, count: number): Record<string, unknown> => {

@@ -20,7 +20,15 @@ describe('Degradations', () => {
     const c = { gap: 0, crossed: 0, frames: 0 };
     let detailCalls = 0;
     const d = new Degradations().add((): DegradationSample[] => [
-      { event: 'md_resync', metric: 'tickwire_md_resyncs_total', help: 'h', labels: { venue: 'v', reason: 'gap' }, value: c.gap, msg: 'book resync', detail: () => ({ n: ++detailCalls }) },
+      {
+        event: 'md_resync',
+        metric: 'tickwire_md_resyncs_total',
+        help: 'h',
+        labels: { venue: 'v', reason: 'gap' },
+        value: c.gap,
+        msg: 'book resync',
+        detail: () => ({ n: ++detailCalls }),
+      },
       { event: 'md_resync', metric: 'tickwire_md_resyncs_total', help: 'h', labels: { venue: 'v', reason: 'crossed' }, value: c.crossed, msg: 'book resync' },
       { event: 'frames', metric: 'tickwire_frames_total', help: 'h', labels: { venue: 'v' }, value: c.frames, msg: 'x', quiet: true },
     ]);
@@ -33,7 +41,10 @@ describe('Degradations', () => {
     expect(d.flush()).toBe(1);
     d.stop();
     await closeLogs();
-    const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => parseStrict(l) as Record<string, unknown>);
+    const lines = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => parseStrict(l) as Record<string, unknown>);
     expect(lines.map((l) => [l['event'], l['reason'], l['count'], l['total']])).toEqual([
       ['md_resync', 'gap', 1000, 1000],
       ['md_resync', 'crossed', 2, 2],

@@ -38,8 +38,12 @@ function sh(cmd: string, args: string[], opts: { env?: Record<string, string>; c
 }
 
 const scripts = [
-  ...readdirSync(join(REPO, 'scripts')).filter((f) => f.endsWith('.sh')).map((f) => join(REPO, 'scripts', f)),
-  ...readdirSync(DEPLOY).filter((f) => f.endsWith('.sh')).map((f) => join(DEPLOY, f)),
+  ...readdirSync(join(REPO, 'scripts'))
+    .filter((f) => f.endsWith('.sh'))
+    .map((f) => join(REPO, 'scripts', f)),
+  ...readdirSync(DEPLOY)
+    .filter((f) => f.endsWith('.sh'))
+    .map((f) => join(DEPLOY, f)),
 ];
 
 describe('deploy/tokyo', () => {
@@ -65,7 +69,16 @@ describe('deploy/tokyo', () => {
     expect(r.stderr + r.stdout).toBe('');
     expect(r.status).toBe(0);
     const unit = readFileSync(join(DEPLOY, 'tickwire@.service'), 'utf8');
-    for (const key of ['CPUAffinity=', 'Nice=', 'MemoryMax=', 'LimitNOFILE=', 'Restart=on-failure', 'RestartSec=', 'ExecStop=', 'EnvironmentFile=/etc/tickwire/%i.env']) {
+    for (const key of [
+      'CPUAffinity=',
+      'Nice=',
+      'MemoryMax=',
+      'LimitNOFILE=',
+      'Restart=on-failure',
+      'RestartSec=',
+      'ExecStop=',
+      'EnvironmentFile=/etc/tickwire/%i.env',
+    ]) {
       expect(unit).toMatch(new RegExp(`^${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'm'));
     }
   });
@@ -76,7 +89,13 @@ describe('deploy/tokyo', () => {
     const first = sh('bash', [join(DEPLOY, 'tickwire-launch.sh')], { env });
     expect(first.status, first.stderr).toBe(0);
     expect(first.stdout).toMatch(/^UV_THREADPOOL_SIZE=2 taskset -c 1 node /);
-    for (const f of ['--max-semi-space-size=64', '--min-semi-space-size=64', '--single-threaded-gc', '--max-old-space-size=2048', '--unhandled-rejections=strict']) {
+    for (const f of [
+      '--max-semi-space-size=64',
+      '--min-semi-space-size=64',
+      '--single-threaded-gc',
+      '--max-old-space-size=2048',
+      '--unhandled-rejections=strict',
+    ]) {
       expect(first.stdout).toContain(f);
     }
     expect(first.stdout).toMatch(/\/opt\/tickwire\/bin\/tickwire\.js run --config \/etc\/tickwire\/singapore\.json/);
@@ -101,12 +120,25 @@ describe('deploy/tokyo', () => {
     mkdirSync(join(home, 'bin'), { recursive: true });
     writeFileSync(join(home, 'bin/tickwire.js'), "process.stderr.write('control plane unreachable\\n'); process.exit(3);\n");
     const killFile = join(tmp, 'KILL');
-    const engine = spawn(process.execPath, ['-e', `const fs=require('fs');const t=setInterval(()=>{if(fs.existsSync(${JSON.stringify(killFile)})){clearInterval(t);process.exit(0)}},20);setTimeout(()=>process.exit(9),15000)`], { stdio: 'ignore' });
+    const engine = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const fs=require('fs');const t=setInterval(()=>{if(fs.existsSync(${JSON.stringify(killFile)})){clearInterval(t);process.exit(0)}},20);setTimeout(()=>process.exit(9),15000)`,
+      ],
+      { stdio: 'ignore' },
+    );
     children.push({ kill: () => engine.kill('SIGKILL') });
     const exited = new Promise<number | null>((res) => engine.once('exit', (code) => res(code)));
     const r = await new Promise<{ code: number | null; err: string }>((res) => {
       const p = spawn('bash', [stop, String(engine.pid)], {
-        env: { ...process.env, TICKWIRE_HOME: home, TICKWIRE_CONTROL_TOKEN: 'test-token-not-a-secret', TICKWIRE_KILL_FILE: killFile, TICKWIRE_KILL_TIMEOUT_S: '5' },
+        env: {
+          ...process.env,
+          TICKWIRE_HOME: home,
+          TICKWIRE_CONTROL_TOKEN: 'test-token-not-a-secret',
+          TICKWIRE_KILL_FILE: killFile,
+          TICKWIRE_KILL_TIMEOUT_S: '5',
+        },
       });
       let err = '';
       p.stderr.on('data', (b: Buffer) => (err += b.toString()));
@@ -143,7 +175,13 @@ describe('deploy/tokyo', () => {
 
   it('the environment file example holds no secrets', () => {
     const text = readFileSync(join(DEPLOY, 'tickwire.env.example'), 'utf8');
-    for (const key of ['TICKWIRE_CONTROL_TOKEN', 'TICKWIRE_BINANCE_API_KEY', 'TICKWIRE_BINANCE_API_SECRET', 'TICKWIRE_BYBIT_API_KEY', 'TICKWIRE_BYBIT_API_SECRET']) {
+    for (const key of [
+      'TICKWIRE_CONTROL_TOKEN',
+      'TICKWIRE_BINANCE_API_KEY',
+      'TICKWIRE_BINANCE_API_SECRET',
+      'TICKWIRE_BYBIT_API_KEY',
+      'TICKWIRE_BYBIT_API_SECRET',
+    ]) {
       expect(text).toMatch(new RegExp(`^${key}=$`, 'm'));
     }
     expect(text).toMatch(/0600/);

@@ -2,15 +2,7 @@ import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  checkHost,
-  formatCpuList,
-  fsReader,
-  HostCheckError,
-  inspectHost,
-  parseCpuList,
-  productionExpectations,
-} from '../../src/app/hostcheck.js';
+import { checkHost, formatCpuList, fsReader, HostCheckError, inspectHost, parseCpuList, productionExpectations } from '../../src/app/hostcheck.js';
 
 const roots: string[] = [];
 afterEach(() => {

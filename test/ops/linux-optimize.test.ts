@@ -14,11 +14,34 @@ function run(args: string[], env: Record<string, string> = {}): { status: number
 }
 
 const SETTINGS = [
-  'fs.file-max', 'fs.nr_open', 'net.core.rmem_max', 'net.core.wmem_max', 'net.ipv4.tcp_rmem', 'net.ipv4.tcp_wmem',
-  'net.core.netdev_max_backlog', 'net.core.busy_poll', 'net.core.busy_read', 'net.ipv4.tcp_slow_start_after_idle',
-  'net.ipv4.tcp_keepalive_time', 'net.ipv4.tcp_keepalive_intvl', 'net.ipv4.tcp_keepalive_probes', 'net.ipv4.tcp_low_latency',
-  'net.ipv4.tcp_autocorking', 'vm.swappiness', 'kernel.numa_balancing', 'thp.enabled', 'thp.defrag', 'cpu.governor',
-  'cpu.cstates', 'clocksource', 'swap', 'limits.nofile', 'irqbalance', 'irq.affinity', 'irq.default_smp_affinity', 'kernel.cmdline',
+  'fs.file-max',
+  'fs.nr_open',
+  'net.core.rmem_max',
+  'net.core.wmem_max',
+  'net.ipv4.tcp_rmem',
+  'net.ipv4.tcp_wmem',
+  'net.core.netdev_max_backlog',
+  'net.core.busy_poll',
+  'net.core.busy_read',
+  'net.ipv4.tcp_slow_start_after_idle',
+  'net.ipv4.tcp_keepalive_time',
+  'net.ipv4.tcp_keepalive_intvl',
+  'net.ipv4.tcp_keepalive_probes',
+  'net.ipv4.tcp_low_latency',
+  'net.ipv4.tcp_autocorking',
+  'vm.swappiness',
+  'kernel.numa_balancing',
+  'thp.enabled',
+  'thp.defrag',
+  'cpu.governor',
+  'cpu.cstates',
+  'clocksource',
+  'swap',
+  'limits.nofile',
+  'irqbalance',
+  'irq.affinity',
+  'irq.default_smp_affinity',
+  'kernel.cmdline',
 ];
 
 /** Every tunable file the script reads on this machine, with its content. */
@@ -26,8 +49,11 @@ function snapshot(): Map<string, string> {
   const out = new Map<string, string>();
   const files = [
     ...SETTINGS.filter((s) => /^(fs|net|vm|kernel)\./.test(s) && s !== 'kernel.cmdline').map((s) => `/proc/sys/${s.replaceAll('.', '/')}`),
-    '/sys/kernel/mm/transparent_hugepage/enabled', '/sys/kernel/mm/transparent_hugepage/defrag',
-    '/sys/devices/system/clocksource/clocksource0/current_clocksource', '/proc/irq/default_smp_affinity', '/proc/swaps',
+    '/sys/kernel/mm/transparent_hugepage/enabled',
+    '/sys/kernel/mm/transparent_hugepage/defrag',
+    '/sys/devices/system/clocksource/clocksource0/current_clocksource',
+    '/proc/irq/default_smp_affinity',
+    '/proc/swaps',
   ];
   for (const d of existsSync('/proc/irq') ? readdirSync('/proc/irq') : []) files.push(`/proc/irq/${d}/smp_affinity_list`);
   for (let c = 0; c < cpus().length; c++) {

@@ -62,7 +62,13 @@ describe('secrets by value', () => {
     l.info({ pid: 4242, time: 1, level: 'x', name: 'n' }, 'embedded simulator runs in a child process');
     await closeLogs();
     const lines = strictLines(file); // throws on a duplicate key
-    expect(lines.map((x) => x['msg'])).toEqual(['binance stream control error', 'child line', 'only the object', 'starting', 'embedded simulator runs in a child process']);
+    expect(lines.map((x) => x['msg'])).toEqual([
+      'binance stream control error',
+      'child line',
+      'only the object',
+      'starting',
+      'embedded simulator runs in a child process',
+    ]);
     expect(lines[0]!['msgField']).toEqual({ code: -1121, msg: 'Invalid symbol.' });
     expect(lines[1]!['msgField']).toBe('bound');
     expect(lines[3]!['pid']).toBe(process.pid);
@@ -80,10 +86,17 @@ describe('the Bybit simulator echoes the API key on a bad signature', () => {
     registerSecret(ep.apiKey); // what wiring does at start for every configured key and secret
     registerSecret('wrong-secret-0000000000');
     const i = instrumentOf(s, 'bybitLinear');
-    const [gw] = createBybitGateways([{
-      category: 'linear', restBaseUrl: ep.restBaseUrl, apiKey: ep.apiKey, apiSecret: 'wrong-secret-0000000000', privateStream: false,
-      instruments: [{ symbol: i.symbol, priceDecimals: i.priceDecimals, qtyDecimals: i.qtyDecimals }], timeoutMs: 2000,
-    }]);
+    const [gw] = createBybitGateways([
+      {
+        category: 'linear',
+        restBaseUrl: ep.restBaseUrl,
+        apiKey: ep.apiKey,
+        apiSecret: 'wrong-secret-0000000000',
+        privateStream: false,
+        instruments: [{ symbol: i.symbol, priceDecimals: i.priceDecimals, qtyDecimals: i.qtyDecimals }],
+        timeoutMs: 2000,
+      },
+    ]);
     const { m, rec } = manager(i, gw!);
     try {
       await gw!.start();

@@ -36,7 +36,12 @@ describe('ops config schemas', () => {
   });
 
   it('log: per-destination levels and rotation', () => {
-    const ok = logConfigSchema.parse({ destinations: [{ to: 'stdout', level: 'info' }, { to: '/var/log/t/alert', level: 'warn', rotate: { frequency: 'daily', count: 30 } }] });
+    const ok = logConfigSchema.parse({
+      destinations: [
+        { to: 'stdout', level: 'info' },
+        { to: '/var/log/t/alert', level: 'warn', rotate: { frequency: 'daily', count: 30 } },
+      ],
+    });
     expect(ok.destinations[1]?.rotate?.count).toBe(30);
     expect(logConfigSchema.safeParse({ destinations: [{ to: 'stdout', level: 'info', rotate: { frequency: 'daily' } }] }).success).toBe(false);
     const bad = logConfigSchema.safeParse({ destinations: [{ to: 'x', level: 'loud' }] });

@@ -20,16 +20,36 @@ function gatewayFor(s: SimHandle, venue: V): VenueGateway {
   if (venue === 'binanceSpot' || venue === 'binanceUsdm') {
     const ep = s.endpoints[venue]!;
     return createBinanceGateway({
-      venue, restBaseUrl: ep.restBaseUrl, wsApiUrl: ep.wsApiUrl, wsStreamBaseUrl: ep.wsStreamBaseUrl,
-      apiKey: ep.apiKey, apiSecret: ep.apiSecret, ed25519ApiKey: ep.ed25519ApiKey!, ed25519PrivateKeyPem: ep.ed25519PrivateKeyPem!,
-      instruments, transport: 'rest', timeoutMs: 1000, recovery: { queryDelayMs: 10 }, deadManSwitch: false,
+      venue,
+      restBaseUrl: ep.restBaseUrl,
+      wsApiUrl: ep.wsApiUrl,
+      wsStreamBaseUrl: ep.wsStreamBaseUrl,
+      apiKey: ep.apiKey,
+      apiSecret: ep.apiSecret,
+      ed25519ApiKey: ep.ed25519ApiKey!,
+      ed25519PrivateKeyPem: ep.ed25519PrivateKeyPem!,
+      instruments,
+      transport: 'rest',
+      timeoutMs: 1000,
+      recovery: { queryDelayMs: 10 },
+      deadManSwitch: false,
     });
   }
   const ep = s.endpoints.bybit!;
-  const [gw] = createBybitGateways([{
-    category: venue === 'bybitSpot' ? 'spot' : 'linear', restBaseUrl: ep.restBaseUrl, wsApiUrl: ep.wsApiUrl, wsPrivateUrl: ep.wsPrivateUrl!,
-    apiKey: ep.apiKey, apiSecret: ep.apiSecret, instruments, transport: 'rest', timeoutMs: 1000, recovery: { queryDelayMs: 10 },
-  }]) as [BybitRestGateway];
+  const [gw] = createBybitGateways([
+    {
+      category: venue === 'bybitSpot' ? 'spot' : 'linear',
+      restBaseUrl: ep.restBaseUrl,
+      wsApiUrl: ep.wsApiUrl,
+      wsPrivateUrl: ep.wsPrivateUrl!,
+      apiKey: ep.apiKey,
+      apiSecret: ep.apiSecret,
+      instruments,
+      transport: 'rest',
+      timeoutMs: 1000,
+      recovery: { queryDelayMs: 10 },
+    },
+  ]) as [BybitRestGateway];
   return gw;
 }
 
@@ -71,7 +91,16 @@ for (const venue of ['binanceSpot', 'binanceUsdm', 'bybitLinear', 'bybitSpot'] a
       const d = book.depth(1000);
       const sweep = d.bids.filter(([p]) => p >= bid).reduce((a, [, q]) => a + q, 0);
       if (sweep > 0) {
-        const r = book.submit({ accountId: 'test-counterparty', clientOrderId: 'sweep-' + venue, side: 'SELL', type: 'LIMIT', tif: 'IOC', priceTicks: bid, qtyLots: sweep, reduceOnly: false });
+        const r = book.submit({
+          accountId: 'test-counterparty',
+          clientOrderId: 'sweep-' + venue,
+          side: 'SELL',
+          type: 'LIMIT',
+          tif: 'IOC',
+          priceTicks: bid,
+          qtyLots: sweep,
+          reduceOnly: false,
+        });
         expect(r.ok).toBe(true);
       }
 
@@ -85,11 +114,16 @@ for (const venue of ['binanceSpot', 'binanceUsdm', 'bybitLinear', 'bybitSpot'] a
         l.push(f);
         byOrder.set(f.exchangeOrderId, l);
       }
-      await until(() => all.every((id) => {
-        const o = m.order(id)!;
-        const ex = byOrder.get(o.exchangeOrderId) ?? [];
-        return o.filledQty === ex.reduce((a, f) => a + f.qty, 0);
-      }), 8000, 'engine fills equal the exchange trade history');
+      await until(
+        () =>
+          all.every((id) => {
+            const o = m.order(id)!;
+            const ex = byOrder.get(o.exchangeOrderId) ?? [];
+            return o.filledQty === ex.reduce((a, f) => a + f.qty, 0);
+          }),
+        8000,
+        'engine fills equal the exchange trade history',
+      );
 
       expect(m.counts.backfilled).toBeGreaterThan(0);
       for (const id of all) {
@@ -149,9 +183,24 @@ describe('binanceUsdm: the listenKey dies (closed without listenKeyExpired): ren
     const del = await fetch(`${ep.restBaseUrl}/fapi/v1/listenKey`, { method: 'DELETE', headers: { 'x-mbx-apikey': ep.apiKey } });
     expect(del.status).toBe(200);
     await del.text();
-    const sweep = book.depth(1000).bids.filter(([p]) => p >= bid).reduce((a, [, q]) => a + q, 0);
+    const sweep = book
+      .depth(1000)
+      .bids.filter(([p]) => p >= bid)
+      .reduce((a, [, q]) => a + q, 0);
     const openAtGap = ids.every((id) => m.order(id)!.state === 'ACKED');
-    if (sweep > 0) expect(book.submit({ accountId: 'test-counterparty', clientOrderId: 'sweep-lk', side: 'SELL', type: 'LIMIT', tif: 'IOC', priceTicks: bid, qtyLots: sweep, reduceOnly: false }).ok).toBe(true);
+    if (sweep > 0)
+      expect(
+        book.submit({
+          accountId: 'test-counterparty',
+          clientOrderId: 'sweep-lk',
+          side: 'SELL',
+          type: 'LIMIT',
+          tif: 'IOC',
+          priceTicks: bid,
+          qtyLots: sweep,
+          reduceOnly: false,
+        }).ok,
+      ).toBe(true);
 
     await until(() => us.currentListenKey !== key0 && m.counts.reconciles > reconciles, 8000, 'new listenKey and reconcile');
     await until(() => ids.every((id) => m.order(id)!.state === 'FILLED' && m.order(id)!.filledQty === m.order(id)!.qty), 8000, 'backfilled fills');

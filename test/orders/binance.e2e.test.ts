@@ -4,7 +4,6 @@ import type { BinanceRestGateway } from '../../src/exchange/binance/trade/rest.j
 import type { OrderManager } from '../../src/orders/manager.js';
 import { bbo, instrumentOf, manager, sim, until, untilState, type Recorder, type SimHandle } from './harness.js';
 
-
 for (const venue of ['binanceUsdm', 'binanceSpot'] as const) {
   for (const transport of ['rest', 'wsapi'] as const) {
     describe(`${venue} over ${transport}`, () => {
@@ -19,10 +18,18 @@ for (const venue of ['binanceUsdm', 'binanceSpot'] as const) {
         const ep = s.endpoints[venue]!;
         const i = instrumentOf(s, venue);
         const cfg: BinanceGatewayConfig = {
-          venue, restBaseUrl: ep.restBaseUrl, wsApiUrl: ep.wsApiUrl, wsStreamBaseUrl: ep.wsStreamBaseUrl,
-          apiKey: ep.apiKey, apiSecret: ep.apiSecret, ed25519ApiKey: ep.ed25519ApiKey!, ed25519PrivateKeyPem: ep.ed25519PrivateKeyPem!,
+          venue,
+          restBaseUrl: ep.restBaseUrl,
+          wsApiUrl: ep.wsApiUrl,
+          wsStreamBaseUrl: ep.wsStreamBaseUrl,
+          apiKey: ep.apiKey,
+          apiSecret: ep.apiSecret,
+          ed25519ApiKey: ep.ed25519ApiKey!,
+          ed25519PrivateKeyPem: ep.ed25519PrivateKeyPem!,
           instruments: [{ symbol: i.symbol, priceDecimals: i.priceDecimals, qtyDecimals: i.qtyDecimals }],
-          transport, timeoutMs: 1000, recovery: { queryDelayMs: 10 },
+          transport,
+          timeoutMs: 1000,
+          recovery: { queryDelayMs: 10 },
         };
         gw = createBinanceGateway(cfg);
         ({ m, rec } = manager(i, gw));

@@ -23,11 +23,20 @@ async function setup(simOpts: Partial<BybitVenueOptions>, dcp: { timeWindowSec: 
   s = await startSim({ venues: ['bybit'], seed: 7, symbols: ['BTCUSDT'], rate: 200, venueOptions: { bybit: simOpts } });
   const ep = s.endpoints.bybit!;
   const i = instrumentOf(s, venue);
-  const [gw] = createBybitGateways([{
-    category: 'linear', restBaseUrl: ep.restBaseUrl, wsPrivateUrl: ep.wsPrivateUrl!, apiKey: ep.apiKey, apiSecret: ep.apiSecret,
-    instruments: [{ symbol: i.symbol, priceDecimals: i.priceDecimals, qtyDecimals: i.qtyDecimals }], transport: 'rest', timeoutMs: 1000,
-    recovery: { queryDelayMs: 10 }, ...(dcp !== undefined ? { dcp } : {}),
-  }]) as [BybitRestGateway];
+  const [gw] = createBybitGateways([
+    {
+      category: 'linear',
+      restBaseUrl: ep.restBaseUrl,
+      wsPrivateUrl: ep.wsPrivateUrl!,
+      apiKey: ep.apiKey,
+      apiSecret: ep.apiSecret,
+      instruments: [{ symbol: i.symbol, priceDecimals: i.priceDecimals, qtyDecimals: i.qtyDecimals }],
+      transport: 'rest',
+      timeoutMs: 1000,
+      recovery: { queryDelayMs: 10 },
+      ...(dcp !== undefined ? { dcp } : {}),
+    },
+  ]) as [BybitRestGateway];
   const r = manager(i, gw);
   m = r.m;
   await m.start();
@@ -99,8 +108,14 @@ describe('Bybit DCP per product', () => {
     const cfg = (category: 'spot' | 'linear') => {
       const i = instrumentOf(s!, category === 'spot' ? 'bybitSpot' : 'bybitLinear');
       return {
-        category, restBaseUrl: ep.restBaseUrl, wsPrivateUrl: ep.wsPrivateUrl!, apiKey: ep.apiKey, apiSecret: ep.apiSecret,
-        instruments: [{ symbol: i.symbol, priceDecimals: i.priceDecimals, qtyDecimals: i.qtyDecimals }], timeoutMs: 1000, dcp: { timeWindowSec: 5 },
+        category,
+        restBaseUrl: ep.restBaseUrl,
+        wsPrivateUrl: ep.wsPrivateUrl!,
+        apiKey: ep.apiKey,
+        apiSecret: ep.apiSecret,
+        instruments: [{ symbol: i.symbol, priceDecimals: i.priceDecimals, qtyDecimals: i.qtyDecimals }],
+        timeoutMs: 1000,
+        dcp: { timeWindowSec: 5 },
       };
     };
     const [lin, spot] = createBybitGateways([cfg('linear'), cfg('spot')]) as [BybitRestGateway, BybitRestGateway];
@@ -113,11 +128,22 @@ describe('Bybit DCP per product', () => {
       const v = s.venueHandles.bybit as BybitVenueHandle;
       expect(v.dcpState(ep.apiKey, 'SPOT')).toMatchObject({ armed: true, windowSec: 5 });
       expect(v.dcpState(ep.apiKey, 'DERIVATIVES').armed).toBe(false);
-      const g = Object.fromEntries(dcpMetrics([lin, spot]).map((x) => [x.name, x.samples.map((smp) => [smp.labels?.['venue'], smp.labels?.['product'], smp.value])]));
+      const g = Object.fromEntries(
+        dcpMetrics([lin, spot]).map((x) => [x.name, x.samples.map((smp) => [smp.labels?.['venue'], smp.labels?.['product'], smp.value])]),
+      );
       expect(g).toEqual({
-        tickwire_bybit_dcp_enabled: [['bybitLinear', 'DERIVATIVES', 0], ['bybitSpot', 'SPOT', 1]],
-        tickwire_bybit_dcp_window_seconds: [['bybitLinear', 'DERIVATIVES', 0], ['bybitSpot', 'SPOT', 5]],
-        tickwire_bybit_dcp_subscribed: [['bybitLinear', 'DERIVATIVES', 0], ['bybitSpot', 'SPOT', 1]],
+        tickwire_bybit_dcp_enabled: [
+          ['bybitLinear', 'DERIVATIVES', 0],
+          ['bybitSpot', 'SPOT', 1],
+        ],
+        tickwire_bybit_dcp_window_seconds: [
+          ['bybitLinear', 'DERIVATIVES', 0],
+          ['bybitSpot', 'SPOT', 5],
+        ],
+        tickwire_bybit_dcp_subscribed: [
+          ['bybitLinear', 'DERIVATIVES', 0],
+          ['bybitSpot', 'SPOT', 1],
+        ],
       });
     } finally {
       await spot.stop();

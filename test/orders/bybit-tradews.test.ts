@@ -29,14 +29,30 @@ describe('bybit trade WS: 20006 duplicate reqId', () => {
         if (msg.op === 'auth') return ws.send(JSON.stringify({ reqId: msg.reqId, retCode: 0, retMsg: 'OK', op: 'auth', connId: 'c' }));
         if (msg.op === 'order.create' && creates++ === 0)
           return ws.send(JSON.stringify({ reqId: msg.reqId, retCode: 20006, retMsg: 'reqId is duplicated', op: msg.op, data: {}, connId: 'c' }));
-        ws.send(JSON.stringify({ reqId: msg.reqId, retCode: 0, retMsg: 'OK', op: msg.op, data: { orderId: 'ext-1', orderLinkId: msg.args?.[0]?.['orderLinkId'] }, header: { 'X-Bapi-Limit-Status': '9' }, connId: 'c' }));
+        ws.send(
+          JSON.stringify({
+            reqId: msg.reqId,
+            retCode: 0,
+            retMsg: 'OK',
+            op: msg.op,
+            data: { orderId: 'ext-1', orderLinkId: msg.args?.[0]?.['orderLinkId'] },
+            header: { 'X-Bapi-Limit-Status': '9' },
+            connId: 'c',
+          }),
+        );
       }),
     );
     const ep = s.endpoints.bybit!;
     const i = instrumentOf(s, 'bybitLinear');
     gw = new BybitTradeWsGateway({
-      category: 'linear', restBaseUrl: ep.restBaseUrl, wsApiUrl: `ws://127.0.0.1:${(server.address() as { port: number }).port}/v5/trade`,
-      apiKey: ep.apiKey, apiSecret: ep.apiSecret, instruments: [{ symbol: i.symbol, priceDecimals: i.priceDecimals, qtyDecimals: i.qtyDecimals }], transport: 'ws', timeoutMs: 1000,
+      category: 'linear',
+      restBaseUrl: ep.restBaseUrl,
+      wsApiUrl: `ws://127.0.0.1:${(server.address() as { port: number }).port}/v5/trade`,
+      apiKey: ep.apiKey,
+      apiSecret: ep.apiSecret,
+      instruments: [{ symbol: i.symbol, priceDecimals: i.priceDecimals, qtyDecimals: i.qtyDecimals }],
+      transport: 'ws',
+      timeoutMs: 1000,
     });
     ({ m } = manager(i, gw));
     await m.start();

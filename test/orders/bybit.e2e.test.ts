@@ -17,11 +17,20 @@ for (const venue of ['bybitLinear', 'bybitSpot'] as const) {
         s = await sim(['bybit']);
         const ep = s.endpoints.bybit!;
         const i = instrumentOf(s, venue);
-        [gw] = createBybitGateways([{
-          category: venue === 'bybitSpot' ? 'spot' : 'linear', restBaseUrl: ep.restBaseUrl, wsApiUrl: ep.wsApiUrl, wsPrivateUrl: ep.wsPrivateUrl!,
-          apiKey: ep.apiKey, apiSecret: ep.apiSecret, instruments: [{ symbol: i.symbol, priceDecimals: i.priceDecimals, qtyDecimals: i.qtyDecimals }],
-          transport, timeoutMs: 1000, recovery: { queryDelayMs: 10 },
-        }]) as [BybitRestGateway];
+        [gw] = createBybitGateways([
+          {
+            category: venue === 'bybitSpot' ? 'spot' : 'linear',
+            restBaseUrl: ep.restBaseUrl,
+            wsApiUrl: ep.wsApiUrl,
+            wsPrivateUrl: ep.wsPrivateUrl!,
+            apiKey: ep.apiKey,
+            apiSecret: ep.apiSecret,
+            instruments: [{ symbol: i.symbol, priceDecimals: i.priceDecimals, qtyDecimals: i.qtyDecimals }],
+            transport,
+            timeoutMs: 1000,
+            recovery: { queryDelayMs: 10 },
+          },
+        ]) as [BybitRestGateway];
         ({ m, rec } = manager(i, gw));
         await m.start();
       });

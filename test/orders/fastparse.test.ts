@@ -57,12 +57,14 @@ describe('Binance fast user-data parser = JSON path', () => {
   });
 
   it('simulator-shaped frames (wrapped executionReport TRADE, combined-stream ORDER_TRADE_UPDATE) agree', () => {
-    const er = '{"subscriptionId":0,"event":{"e":"executionReport","E":1795318841606,"s":"BTCUSDT","c":"twm-1","S":"BUY","o":"LIMIT","f":"GTC","q":"0.06000","p":"97000.03","P":"0.00","F":"0.00000","g":-1,"C":"","x":"TRADE","X":"PARTIALLY_FILLED","r":"NONE","i":1000007,"l":"0.02068","z":"0.02068","L":"97000.03","n":"0.00","N":"BTC","T":1795318841606,"t":58,"I":12,"w":true,"m":false,"M":false,"O":1795318841600,"Z":"2005.96062","Y":"2005.96062","Q":"0.00","W":1795318841600,"V":"NONE"}}';
+    const er =
+      '{"subscriptionId":0,"event":{"e":"executionReport","E":1795318841606,"s":"BTCUSDT","c":"twm-1","S":"BUY","o":"LIMIT","f":"GTC","q":"0.06000","p":"97000.03","P":"0.00","F":"0.00000","g":-1,"C":"","x":"TRADE","X":"PARTIALLY_FILLED","r":"NONE","i":1000007,"l":"0.02068","z":"0.02068","L":"97000.03","n":"0.00","N":"BTC","T":1795318841606,"t":58,"I":12,"w":true,"m":false,"M":false,"O":1795318841600,"Z":"2005.96062","Y":"2005.96062","Q":"0.00","W":1795318841600,"V":"NONE"}}';
     const a = both(Buffer.from(er), 'binanceSpot');
     expect(a.res).toBe('order');
     expect(a.fast).toEqual(a.json);
     expect(a.fast[0]).toMatchObject({ kind: 'fill', fillQty: 2068, fillPrice: 9700003, tradeId: '58', cumQty: 2068, state: 'PARTIALLY_FILLED' });
-    const otu = '{"stream":"k","data":{"e":"ORDER_TRADE_UPDATE","T":1,"E":2,"o":{"s":"BTCUSDT","c":"x\\"y","S":"BUY","x":"TRADE","X":"FILLED","i":9223372036854775807,"l":"0.001","z":"0.001","L":"97000.10","t":3}}}';
+    const otu =
+      '{"stream":"k","data":{"e":"ORDER_TRADE_UPDATE","T":1,"E":2,"o":{"s":"BTCUSDT","c":"x\\"y","S":"BUY","x":"TRADE","X":"FILLED","i":9223372036854775807,"l":"0.001","z":"0.001","L":"97000.10","t":3}}}';
     const b = both(Buffer.from(otu), 'binanceUsdm');
     expect(b.res).toBe('fallback'); // an escaped client id goes to JSON.parse
   });
@@ -79,14 +81,19 @@ describe('Binance fast user-data parser = JSON path', () => {
       expect(b.res, bad).toBe('fallback');
       expect(b.fast, bad).toEqual([]);
       expect(b.json, bad).toEqual([]);
-      expect(parseUserFrame(tl.replace(/"L": ?"2631.90"/, `"L":${bad}`), 'binanceUsdm', scale, blankOrderEvent(), { order: () => undefined }), bad).toBe('malformed');
+      expect(parseUserFrame(tl.replace(/"L": ?"2631.90"/, `"L":${bad}`), 'binanceUsdm', scale, blankOrderEvent(), { order: () => undefined }), bad).toBe(
+        'malformed',
+      );
     }
   });
 
   it('a Bybit execution frame with one bad item reports none of its items', () => {
-    const item = (px: string) => `{"category":"linear","symbol":"BTCUSDT","execFee":"0.01","execId":"x${px}","execPrice":"${px}","execQty":"0.002","execType":"Trade","leavesQty":"0","orderId":"1","orderLinkId":"a","execTime":"1","isMaker":true,"feeCurrency":"USDT"}`;
+    const item = (px: string) =>
+      `{"category":"linear","symbol":"BTCUSDT","execFee":"0.01","execId":"x${px}","execPrice":"${px}","execQty":"0.002","execType":"Trade","leavesQty":"0","orderId":"1","orderLinkId":"a","execTime":"1","isMaker":true,"feeCurrency":"USDT"}`;
     const got: OrderEvent[] = [];
-    const k = parsePrivateFrame(`{"topic":"execution","data":[${item('97000.1')},${item('NaN')}]}`, scale, blankOrderEvent(), { order: (e) => got.push({ ...e }) });
+    const k = parsePrivateFrame(`{"topic":"execution","data":[${item('97000.1')},${item('NaN')}]}`, scale, blankOrderEvent(), {
+      order: (e) => got.push({ ...e }),
+    });
     expect(k).toBe('malformed');
     expect(got).toEqual([]);
   });
@@ -127,11 +134,19 @@ describe('Bybit fast parser = JSON path', () => {
     expect(run(Buffer.from('{"topic":"order","data":[]}')).res).toBe('fallback');
   });
   it('skips what the JSON path skips (funding, unknown symbol) and reads an escaped item through JSON.parse', () => {
-    const funding = run(Buffer.from('{"topic":"execution","data":[{"category":"linear","symbol":"BTCUSDT","execType":"Funding","execId":"f"},{"category":"linear","symbol":"XYZUSDT","execType":"Trade","execId":"g"}]}'));
+    const funding = run(
+      Buffer.from(
+        '{"topic":"execution","data":[{"category":"linear","symbol":"BTCUSDT","execType":"Funding","execId":"f"},{"category":"linear","symbol":"XYZUSDT","execType":"Trade","execId":"g"}]}',
+      ),
+    );
     expect(funding.res).toBe('execution');
     expect(funding.fast).toEqual([]);
     expect(funding.json).toEqual([]);
-    const esc = run(Buffer.from('{"topic":"execution","data":[{"category":"linear","symbol":"BTCUSDT","execType":"Trade","execId":"e1","orderLinkId":"a\\"b","orderId":"o1","execPrice":"1.5","execQty":"0.001","leavesQty":"0","isMaker":false,"execTime":"5"}]}'));
+    const esc = run(
+      Buffer.from(
+        '{"topic":"execution","data":[{"category":"linear","symbol":"BTCUSDT","execType":"Trade","execId":"e1","orderLinkId":"a\\"b","orderId":"o1","execPrice":"1.5","execQty":"0.001","leavesQty":"0","isMaker":false,"execTime":"5"}]}',
+      ),
+    );
     expect(esc.res).toBe('fallback'); // an escaped string: the whole frame goes to JSON.parse
     expect(esc.fast).toEqual([]);
     expect(esc.json.length).toBe(1);

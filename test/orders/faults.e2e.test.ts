@@ -26,16 +26,28 @@ describe('binanceUsdm over wsapi: faults', () => {
 
   beforeAll(async () => {
     s = await startSim({
-      venues: [venue], seed: 11, symbols: ['BTCUSDT'], rate: 200,
+      venues: [venue],
+      seed: 11,
+      symbols: ['BTCUSDT'],
+      rate: 200,
       factories: { binanceUsdm: (ctx, o) => startBinanceUsdm(ctx, { ...o, listenKeyTtlMs: 1500 } as BinanceVenueOptions) },
     });
     const ep = s.endpoints[venue]!;
     const i = instrumentOf(s, venue);
     gw = createBinanceGateway({
-      venue, restBaseUrl: ep.restBaseUrl, wsApiUrl: ep.wsApiUrl, wsStreamBaseUrl: ep.wsStreamBaseUrl, apiKey: ep.apiKey, apiSecret: ep.apiSecret,
-      ed25519ApiKey: ep.ed25519ApiKey!, ed25519PrivateKeyPem: ep.ed25519PrivateKeyPem!,
+      venue,
+      restBaseUrl: ep.restBaseUrl,
+      wsApiUrl: ep.wsApiUrl,
+      wsStreamBaseUrl: ep.wsStreamBaseUrl,
+      apiKey: ep.apiKey,
+      apiSecret: ep.apiSecret,
+      ed25519ApiKey: ep.ed25519ApiKey!,
+      ed25519PrivateKeyPem: ep.ed25519PrivateKeyPem!,
       instruments: [{ symbol: i.symbol, priceDecimals: i.priceDecimals, qtyDecimals: i.qtyDecimals }],
-      transport: 'wsapi', timeoutMs: 1000, recovery: { queryDelayMs: 10 }, deadManSwitch: { countdownMs: 400, refreshMs: 100 },
+      transport: 'wsapi',
+      timeoutMs: 1000,
+      recovery: { queryDelayMs: 10 },
+      deadManSwitch: { countdownMs: 400, refreshMs: 100 },
     });
     ({ m, rec } = manager(i, gw));
     await m.start();
@@ -117,7 +129,10 @@ describe('bybitLinear over trade WS: 10019 service restarting', () => {
 
   beforeAll(async () => {
     s = await startSim({
-      venues: ['bybit'], seed: 12, symbols: ['BTCUSDT'], rate: 200,
+      venues: ['bybit'],
+      seed: 12,
+      symbols: ['BTCUSDT'],
+      rate: 200,
       factories: {
         bybit: async (ctx, o) => {
           const h = (await startBybit(ctx, o)) as BybitVenueHandle;
@@ -128,10 +143,20 @@ describe('bybitLinear over trade WS: 10019 service restarting', () => {
     });
     const ep = s.endpoints.bybit!;
     const i = instrumentOf(s, venue);
-    gw = createBybitGateways([{
-      category: 'linear', restBaseUrl: ep.restBaseUrl, wsApiUrl: ep.wsApiUrl, wsPrivateUrl: ep.wsPrivateUrl!, apiKey: ep.apiKey, apiSecret: ep.apiSecret,
-      instruments: [{ symbol: i.symbol, priceDecimals: i.priceDecimals, qtyDecimals: i.qtyDecimals }], transport: 'ws', timeoutMs: 1000, recovery: { queryDelayMs: 10 },
-    }])[0] as BybitTradeWsGateway;
+    gw = createBybitGateways([
+      {
+        category: 'linear',
+        restBaseUrl: ep.restBaseUrl,
+        wsApiUrl: ep.wsApiUrl,
+        wsPrivateUrl: ep.wsPrivateUrl!,
+        apiKey: ep.apiKey,
+        apiSecret: ep.apiSecret,
+        instruments: [{ symbol: i.symbol, priceDecimals: i.priceDecimals, qtyDecimals: i.qtyDecimals }],
+        transport: 'ws',
+        timeoutMs: 1000,
+        recovery: { queryDelayMs: 10 },
+      },
+    ])[0] as BybitTradeWsGateway;
     ({ m } = manager(i, gw));
     await m.start();
   });
@@ -171,8 +196,13 @@ describe('binanceSpot with an HMAC key only', () => {
     const ep = s.endpoints.binanceSpot!;
     const i = instrumentOf(s, 'binanceSpot');
     const gw = createBinanceGateway({
-      venue: 'binanceSpot', restBaseUrl: ep.restBaseUrl, wsApiUrl: ep.wsApiUrl, apiKey: ep.apiKey, apiSecret: ep.apiSecret,
-      instruments: [{ symbol: i.symbol, priceDecimals: i.priceDecimals, qtyDecimals: i.qtyDecimals }], timeoutMs: 1000,
+      venue: 'binanceSpot',
+      restBaseUrl: ep.restBaseUrl,
+      wsApiUrl: ep.wsApiUrl,
+      apiKey: ep.apiKey,
+      apiSecret: ep.apiSecret,
+      instruments: [{ symbol: i.symbol, priceDecimals: i.priceDecimals, qtyDecimals: i.qtyDecimals }],
+      timeoutMs: 1000,
     });
     ({ m } = manager(i, gw));
     await m.start(); // user data via userDataStream.subscribe.signature (no session.logon without Ed25519)
@@ -184,7 +214,14 @@ describe('binanceSpot with an HMAC key only', () => {
 
   it('fills arrive over the signature-subscribed user stream', async () => {
     const { ask } = bbo(s, 'binanceSpot');
-    const id = m.place({ slot: 0, side: 'BUY', type: 'LIMIT', tif: 'IOC', price: ask + 1000, qty: 2 * 10 ** Math.max(0, instrumentOf(s, 'binanceSpot').qtyDecimals - 3) })!;
+    const id = m.place({
+      slot: 0,
+      side: 'BUY',
+      type: 'LIMIT',
+      tif: 'IOC',
+      price: ask + 1000,
+      qty: 2 * 10 ** Math.max(0, instrumentOf(s, 'binanceSpot').qtyDecimals - 3),
+    })!;
     await untilState(m, id, ['FILLED']);
     await until(() => m.order(id)!.fills > 0, 4000, 'stream fill');
   });

@@ -17,8 +17,19 @@ export function instrumentOf(s: SimHandle, venue: VenueId, slot = 0): Instrument
   const ins = s.ctx.instruments.get(venue)?.find((i) => i.symbol === 'BTCUSDT');
   if (!ins) throw new Error(`no BTCUSDT on ${venue}`);
   return {
-    venue, symbol: ins.symbol, base: ins.base, quote: ins.quote, tickSize: ins.tickSize, stepSize: ins.stepSize, minQty: ins.minQty,
-    minNotional: ins.minNotional, priceDecimals: ins.priceDecimals, qtyDecimals: ins.qtyDecimals, tickUnits: 1, lotUnits: 1, slot,
+    venue,
+    symbol: ins.symbol,
+    base: ins.base,
+    quote: ins.quote,
+    tickSize: ins.tickSize,
+    stepSize: ins.stepSize,
+    minQty: ins.minQty,
+    minNotional: ins.minNotional,
+    priceDecimals: ins.priceDecimals,
+    qtyDecimals: ins.qtyDecimals,
+    tickUnits: 1,
+    lotUnits: 1,
+    slot,
   };
 }
 

@@ -40,10 +40,13 @@ describe('rate limiter', () => {
 describe('server clock', () => {
   it('takes the offset of the lowest-RTT sample', async () => {
     let n = 0;
-    const c = new ServerClock(async () => {
-      n++;
-      return Date.now() + 5000;
-    }, { samples: 3 });
+    const c = new ServerClock(
+      async () => {
+        n++;
+        return Date.now() + 5000;
+      },
+      { samples: 3 },
+    );
     await c.sync();
     expect(n).toBe(3);
     expect(Math.abs(c.offsetMs - 5000)).toBeLessThan(200);
@@ -51,11 +54,14 @@ describe('server clock', () => {
   });
   it('a burst of timestamp rejects causes one resync, and none for requests stamped after it', async () => {
     let n = 0;
-    const c = new ServerClock(async () => {
-      n++;
-      await new Promise((r) => setTimeout(r, 5));
-      return Date.now();
-    }, { samples: 1 });
+    const c = new ServerClock(
+      async () => {
+        n++;
+        await new Promise((r) => setTimeout(r, 5));
+        return Date.now();
+      },
+      { samples: 1 },
+    );
     const stamped = Date.now() - 10;
     await Promise.all([c.requestResync(stamped), c.requestResync(stamped), c.requestResync(stamped)]);
     expect(n).toBe(1);

@@ -28,7 +28,9 @@ describe('OrderManager over all venues', () => {
       binanceSpot: { endpoints: s.endpoints.binanceSpot!, transport: 'ws' },
       binanceUsdm: { endpoints: s.endpoints.binanceUsdm!, transport: 'rest' },
       bybit: { endpoints: s.endpoints.bybit!, transport: 'ws' },
-      hops, timeoutMs: 1000, recovery: { queryDelayMs: 10 },
+      hops,
+      timeoutMs: 1000,
+      recovery: { queryDelayMs: 10 },
     });
     rec = new Recorder();
     m.subscribe(rec);
@@ -40,7 +42,10 @@ describe('OrderManager over all venues', () => {
   });
 
   it('places and acks on every venue, records sign/write/ack hops, then one cancelAll per slot', async () => {
-    const ids = insts.map((i) => m.place({ slot: i.slot, side: 'BUY', type: 'LIMIT', tif: 'GTC', price: bbo(s, i.venue).bid - 300, qty: 2 * 10 ** Math.max(0, i.qtyDecimals - 3) })!);
+    const ids = insts.map(
+      (i) =>
+        m.place({ slot: i.slot, side: 'BUY', type: 'LIMIT', tif: 'GTC', price: bbo(s, i.venue).bid - 300, qty: 2 * 10 ** Math.max(0, i.qtyDecimals - 3) })!,
+    );
     for (const id of ids) await untilState(m, id, ['ACKED']);
     for (const i of insts) {
       expect(hops.get(Hop.Sign, VENUE_INDEX[i.venue])!.totalCount).toBeGreaterThan(0);
@@ -51,12 +56,13 @@ describe('OrderManager over all venues', () => {
   });
 
   it('kill switch: cancelAllEverywhere verifies every venue is flat', async () => {
-    const ids = insts.map((i) => m.place({ slot: i.slot, side: 'SELL', type: 'LIMIT', tif: 'GTC', price: bbo(s, i.venue).ask + 300, qty: 2 * 10 ** Math.max(0, i.qtyDecimals - 3) })!);
+    const ids = insts.map(
+      (i) =>
+        m.place({ slot: i.slot, side: 'SELL', type: 'LIMIT', tif: 'GTC', price: bbo(s, i.venue).ask + 300, qty: 2 * 10 ** Math.max(0, i.qtyDecimals - 3) })!,
+    );
     for (const id of ids) await untilState(m, id, ['ACKED']);
     const rep = await m.cancelAllEverywhere();
-    expect(rep.sort((a, b) => a.venue.localeCompare(b.venue))).toEqual(
-      [...VENUES].sort().map((venue) => ({ venue, remaining: 0 })),
-    );
+    expect(rep.sort((a, b) => a.venue.localeCompare(b.venue))).toEqual([...VENUES].sort().map((venue) => ({ venue, remaining: 0 })));
     for (const id of ids) await untilState(m, id, ['CANCELED']);
   });
 
@@ -73,7 +79,11 @@ describe('OrderManager over all venues', () => {
     const gw = m.gateway('binanceUsdm')! as unknown as { limiter: { backoffUntilMs: number; clearBan(): void } };
     gw.limiter.backoffUntilMs = Date.now() + 60_000;
     let seenBeforeReturn = false;
-    const unsub = m.subscribe({ onOrderEvent: () => { if (!returned) seenBeforeReturn = true; } });
+    const unsub = m.subscribe({
+      onOrderEvent: () => {
+        if (!returned) seenBeforeReturn = true;
+      },
+    });
     let returned = false;
     const id = m.place({ slot: 1, side: 'BUY', type: 'LIMIT', tif: 'GTC', price: bbo(s, 'binanceUsdm').bid - 300, qty: 2 })!;
     returned = true;
@@ -102,18 +112,37 @@ describe('OrderManager over all venues', () => {
     await untilState(m, id, ['ACKED']);
     const o = m.order(id)!;
     const pos0 = m.portfolio.of('binanceUsdm', i.symbol).qty;
-    const gw = m.gateway('binanceUsdm')! as unknown as { userStream: { onFrame(b: Buffer, ns: number): void; counts: { malformed: number } }; onEvent(ev: OrderEvent): void };
+    const gw = m.gateway('binanceUsdm')! as unknown as {
+      userStream: { onFrame(b: Buffer, ns: number): void; counts: { malformed: number } };
+      onEvent(ev: OrderEvent): void;
+    };
     const us = gw.userStream;
     const bad0 = us.counts.malformed;
     const rec0 = m.counts.reconciles;
     // price text that is not a decimal: the byte path used to report fillPrice NaN, and the fill was booked
-    us.onFrame(Buffer.from(`{"e":"ORDER_TRADE_UPDATE","T":1,"E":2,"o":{"s":"${i.symbol}","c":"${id}","S":"BUY","x":"TRADE","X":"PARTIALLY_FILLED","i":${o.exchangeOrderId},"l":"0.001","z":"0.001","L":"9x7000","t":991,"n":"0","N":"USDT","m":false}}`), nowNs());
+    us.onFrame(
+      Buffer.from(
+        `{"e":"ORDER_TRADE_UPDATE","T":1,"E":2,"o":{"s":"${i.symbol}","c":"${id}","S":"BUY","x":"TRADE","X":"PARTIALLY_FILLED","i":${o.exchangeOrderId},"l":"0.001","z":"0.001","L":"9x7000","t":991,"n":"0","N":"USDT","m":false}}`,
+      ),
+      nowNs(),
+    );
     expect(us.counts.malformed).toBe(bad0 + 1);
     expect(o.filledQty).toBe(0);
     await until(() => m.counts.reconciles > rec0, 4000, 'reconcile after a rejected frame');
     // whatever produced it, an event with a non-finite number does not pass the manager
     const ev = blankOrderEvent();
-    Object.assign(ev, { venue: 'binanceUsdm', symbol: i.symbol, kind: 'fill', clientOrderId: id, exchangeOrderId: o.exchangeOrderId, state: 'PARTIALLY_FILLED', tradeId: '992', fillPrice: NaN, fillQty: 1, source: 'stream' });
+    Object.assign(ev, {
+      venue: 'binanceUsdm',
+      symbol: i.symbol,
+      kind: 'fill',
+      clientOrderId: id,
+      exchangeOrderId: o.exchangeOrderId,
+      state: 'PARTIALLY_FILLED',
+      tradeId: '992',
+      fillPrice: NaN,
+      fillQty: 1,
+      source: 'stream',
+    });
     const inv0 = m.counts.invalid;
     const rec1 = m.counts.reconciles;
     gw.onEvent(ev);

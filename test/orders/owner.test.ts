@@ -35,17 +35,55 @@ describe('order owner: exposure and portfolio', () => {
       const j = Journal.open(d, { fsync: 'never', batchMs: 1, fsyncIntervalMs: 1000 });
       const l = new OrderStore(ins, 1);
       intent(l, 'b1', 'BUY', 10);
-      j.appendNow({ t: 'intent', id: 'b1', v: 'bybitLinear', s: 'BTCUSDT', side: 'BUY', type: 'LIMIT', tif: 'GTC', px: 970_000, qty: 10, manual: false, ms: 1 });
+      j.appendNow({
+        t: 'intent',
+        id: 'b1',
+        v: 'bybitLinear',
+        s: 'BTCUSDT',
+        side: 'BUY',
+        type: 'LIMIT',
+        tif: 'GTC',
+        px: 970_000,
+        qty: 10,
+        manual: false,
+        ms: 1,
+      });
       const a = ev('b1', 'ack', 'ACKED');
       l.apply(a);
       j.append({ t: 'event', id: 'b1', v: 'bybitLinear', s: 'BTCUSDT', k: 'ack', st: 'ACKED', x: '', tid: '', px: 0, qty: 0, cum: 0, fee: 0, fa: '', ms: 1 });
       // amended to 4 at a new price (a stream amendment; an accepted amend answer is journaled the same way)
       const m = blankOrderEvent();
-      Object.assign(m, { venue: 'bybitLinear', symbol: 'BTCUSDT', clientOrderId: 'b1', kind: 'amend', state: 'ACKED', orderPrice: 969_000, orderQty: 4, source: 'stream' });
+      Object.assign(m, {
+        venue: 'bybitLinear',
+        symbol: 'BTCUSDT',
+        clientOrderId: 'b1',
+        kind: 'amend',
+        state: 'ACKED',
+        orderPrice: 969_000,
+        orderQty: 4,
+        source: 'stream',
+      });
       l.apply(m);
       expect(l.portfolio.openBuyQty[0]).toBe(4);
       expect(l.get('b1')).toMatchObject({ qty: 4, price: 969_000 });
-      j.append({ t: 'event', id: 'b1', v: 'bybitLinear', s: 'BTCUSDT', k: 'amend', st: 'ACKED', x: '', tid: '', px: 0, qty: 0, cum: 0, fee: 0, fa: '', ms: 1, op: 969_000, oq: 4 });
+      j.append({
+        t: 'event',
+        id: 'b1',
+        v: 'bybitLinear',
+        s: 'BTCUSDT',
+        k: 'amend',
+        st: 'ACKED',
+        x: '',
+        tid: '',
+        px: 0,
+        qty: 0,
+        cum: 0,
+        fee: 0,
+        fa: '',
+        ms: 1,
+        op: 969_000,
+        oq: 4,
+      });
       // a failed amend (no new quantity) changes nothing
       const f = blankOrderEvent();
       Object.assign(f, { venue: 'bybitLinear', symbol: 'BTCUSDT', clientOrderId: 'b1', kind: 'amend', state: 'ACKED', code: -2013 });

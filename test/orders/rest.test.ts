@@ -40,7 +40,10 @@ describe('RestClient against the simulator', () => {
       expect(c.stats.written - w0).toBe(20);
       expect(c.stats.deferred - d0).toBe(0);
       // a POST with a body (an unsigned one: the venue's error answer comes back as a response, not a throw)
-      const r = await c.request('POST', '/api/v3/order', { body: Buffer.from('symbol=BTCUSDT'), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      const r = await c.request('POST', '/api/v3/order', {
+        body: Buffer.from('symbol=BTCUSDT'),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
       expect(r.status).toBeGreaterThanOrEqual(400);
       expect(typeof (JSON.parse(r.text) as { code: number }).code).toBe('number');
     } finally {
@@ -52,8 +55,16 @@ describe('RestClient against the simulator', () => {
     const ep = s.endpoints.binanceSpot!;
     const i = instrumentOf(s, 'binanceSpot');
     const gw = createBinanceGateway({
-      venue: 'binanceSpot', restBaseUrl: ep.restBaseUrl, wsApiUrl: ep.wsApiUrl, wsStreamBaseUrl: ep.wsStreamBaseUrl, apiKey: ep.apiKey, apiSecret: ep.apiSecret,
-      instruments: [{ symbol: i.symbol, priceDecimals: i.priceDecimals, qtyDecimals: i.qtyDecimals }], transport: 'rest', timeoutMs: 1000, userStream: false,
+      venue: 'binanceSpot',
+      restBaseUrl: ep.restBaseUrl,
+      wsApiUrl: ep.wsApiUrl,
+      wsStreamBaseUrl: ep.wsStreamBaseUrl,
+      apiKey: ep.apiKey,
+      apiSecret: ep.apiSecret,
+      instruments: [{ symbol: i.symbol, priceDecimals: i.priceDecimals, qtyDecimals: i.qtyDecimals }],
+      transport: 'rest',
+      timeoutMs: 1000,
+      userStream: false,
     });
     const { m } = manager(i, gw);
     await m.start();
@@ -108,7 +119,9 @@ describe('RestClient against a misbehaving server', () => {
         if (!d.includes('\r\n\r\n')) return;
         n++;
         const body = `{"conn":${connections},"n":${n}}`;
-        sock.write(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nx-mbx-used-weight-1m: 7\r\nx-mbx-used-weight-1m: 8\r\n\r\n${body}`);
+        sock.write(
+          `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nx-mbx-used-weight-1m: 7\r\nx-mbx-used-weight-1m: 8\r\n\r\n${body}`,
+        );
         // the first response on each connection is followed, a little later, by an unsolicited one
         if (n === 1) setTimeout(() => sock.write('HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\nPOISON'), 2);
       });
@@ -143,7 +156,10 @@ describe('RestClient against a misbehaving server', () => {
     await new Promise((r) => dead.close(r));
     const c = new RestClient(`http://127.0.0.1:${deadPort}`, { connections: 1 });
     try {
-      const err = await c.request('POST', '/order', { body: 'a=1' }).then(() => undefined, (e: unknown) => e);
+      const err = await c.request('POST', '/order', { body: 'a=1' }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(RestError);
       expect((err as RestError).kind).toBe('notSent');
       expect((err as RestError).causeCode).toBe('ECONNREFUSED');
@@ -161,7 +177,10 @@ describe('RestClient against a misbehaving server', () => {
     await new Promise<void>((r) => quiet.listen(0, '127.0.0.1', r));
     const c = new RestClient(`http://127.0.0.1:${(quiet.address() as { port: number }).port}`, { connections: 1, timeoutMs: 100 });
     try {
-      const err = await c.request('POST', '/order', { body: 'a=1' }).then(() => undefined, (e: unknown) => e);
+      const err = await c.request('POST', '/order', { body: 'a=1' }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(RestError);
       expect((err as RestError).kind).toBe('unknown');
       expect((err as RestError).causeCode).toBe('UND_ERR_HEADERS_TIMEOUT');

@@ -1,8 +1,14 @@
 import { createHmac, createPublicKey, verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
-  Ed25519Signer, HmacSha256, binanceEd25519RestSignature, binanceRestQuery, binanceWsApiPayload, bybitRestSignature,
-  bybitSignText, bybitWsAuthSignature,
+  Ed25519Signer,
+  HmacSha256,
+  binanceEd25519RestSignature,
+  binanceRestQuery,
+  binanceWsApiPayload,
+  bybitRestSignature,
+  bybitSignText,
+  bybitWsAuthSignature,
 } from '../../src/codec/sign.js';
 import { BinanceOrderTemplate } from '../../src/exchange/binance/trade/template.js';
 import { BybitOrderTemplate } from '../../src/exchange/bybit/trade/template.js';
@@ -25,14 +31,23 @@ describe('Binance HMAC', () => {
 
   it('builds the documented REST query and signs it', () => {
     const q = binanceRestQuery([
-      ['symbol', 'LTCBTC'], ['side', 'BUY'], ['type', 'LIMIT'], ['timeInForce', 'GTC'], ['quantity', 1], ['price', '0.1'],
-      ['recvWindow', 5000], ['timestamp', 1499827319559],
+      ['symbol', 'LTCBTC'],
+      ['side', 'BUY'],
+      ['type', 'LIMIT'],
+      ['timeInForce', 'GTC'],
+      ['quantity', 1],
+      ['price', '0.1'],
+      ['recvWindow', 5000],
+      ['timestamp', 1499827319559],
     ]);
     expect(q).toBe(BN_DOC_PAYLOAD);
   });
 
   it('percent-encodes non-ASCII values before signing (spot REST since 2026-01)', () => {
-    const q = binanceRestQuery([['symbol', '１２３４５６'], ['side', 'BUY']]);
+    const q = binanceRestQuery([
+      ['symbol', '１２３４５６'],
+      ['side', 'BUY'],
+    ]);
     expect(q).toBe('symbol=%EF%BC%91%EF%BC%92%EF%BC%93%EF%BC%94%EF%BC%95%EF%BC%96&side=BUY');
   });
 
@@ -43,22 +58,44 @@ describe('Binance HMAC', () => {
     Object.assign(f, { side: 'BUY', type: 'LIMIT', tif: 'GTC', price: 1, qty: 1, clientOrderId: 'abc-1', timestampMs: 1499827319559 });
     const w = new AsciiWriter();
     const body = t.restBody(w, f, new HmacHexSigner(h)).toString();
-    const unsigned = 'symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1&newClientOrderId=abc-1&newOrderRespType=RESULT&recvWindow=5000&timestamp=1499827319559';
+    const unsigned =
+      'symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1&newClientOrderId=abc-1&newOrderRespType=RESULT&recvWindow=5000&timestamp=1499827319559';
     expect(body).toBe(unsigned + '&signature=' + createHmac('sha256', BN_DOC_SECRET).update(unsigned).digest('hex'));
     // the string fast path produces the same bytes, for every side/type/tif/reduceOnly combination
     const hs = new HmacHexSigner(h);
     for (const market of ['spot', 'usdm'] as const) {
       const tm = new BinanceOrderTemplate(market, { symbol: 'BTCUSDT', priceDecimals: 2, qtyDecimals: 3 });
-      for (const side of ['BUY', 'SELL'] as const) for (const type of ['LIMIT', 'MARKET'] as const) for (const tif of ['GTC', 'IOC', 'FOK', 'POST_ONLY'] as const) for (const reduceOnly of [false, true]) {
-        const ff = Object.assign(blankOrderFields(), { side, type, tif, reduceOnly, price: 9700012, qty: 15, clientOrderId: 'tw-x', timestampMs: 1763778000000 });
-        expect(tm.restBodyText(new AsciiWriter(), ff, hs.sign)).toBe(tm.restBody(new AsciiWriter(), ff, hs).toString());
-      }
+      for (const side of ['BUY', 'SELL'] as const)
+        for (const type of ['LIMIT', 'MARKET'] as const)
+          for (const tif of ['GTC', 'IOC', 'FOK', 'POST_ONLY'] as const)
+            for (const reduceOnly of [false, true]) {
+              const ff = Object.assign(blankOrderFields(), {
+                side,
+                type,
+                tif,
+                reduceOnly,
+                price: 9700012,
+                qty: 15,
+                clientOrderId: 'tw-x',
+                timestampMs: 1763778000000,
+              });
+              expect(tm.restBodyText(new AsciiWriter(), ff, hs.sign)).toBe(tm.restBody(new AsciiWriter(), ff, hs).toString());
+            }
     }
   });
 
   it('template spells post-only and market per market', () => {
     const h = new HmacHexSigner(new HmacSha256('k'));
-    const f = Object.assign(blankOrderFields(), { side: 'SELL', type: 'LIMIT', tif: 'POST_ONLY', price: 12345, qty: 5, clientOrderId: 'x', timestampMs: 1, reduceOnly: true });
+    const f = Object.assign(blankOrderFields(), {
+      side: 'SELL',
+      type: 'LIMIT',
+      tif: 'POST_ONLY',
+      price: 12345,
+      qty: 5,
+      clientOrderId: 'x',
+      timestampMs: 1,
+      reduceOnly: true,
+    });
     const spot = new BinanceOrderTemplate('spot', { symbol: 'BTCUSDT', priceDecimals: 2, qtyDecimals: 3 }).restBody(new AsciiWriter(), f, h).toString();
     expect(spot.startsWith('symbol=BTCUSDT&side=SELL&type=LIMIT_MAKER&quantity=0.005&price=123.45&')).toBe(true);
     expect(spot).not.toContain('reduceOnly');
@@ -75,8 +112,20 @@ describe('Binance HMAC', () => {
     const f = Object.assign(blankOrderFields(), { side: 'BUY', price: 500001, qty: 2, clientOrderId: 'c1', timestampMs: 1700000000000 });
     const msg = JSON.parse(t.wsPlace(new AsciiWriter(), 'r1', f).toString()) as { id: string; method: string; params: Record<string, unknown> };
     expect(msg).toEqual({
-      id: 'r1', method: 'order.place',
-      params: { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.002', price: '50000.1', newClientOrderId: 'c1', newOrderRespType: 'RESULT', recvWindow: 5000, timestamp: 1700000000000 },
+      id: 'r1',
+      method: 'order.place',
+      params: {
+        symbol: 'BTCUSDT',
+        side: 'BUY',
+        type: 'LIMIT',
+        timeInForce: 'GTC',
+        quantity: '0.002',
+        price: '50000.1',
+        newClientOrderId: 'c1',
+        newOrderRespType: 'RESULT',
+        recvWindow: 5000,
+        timestamp: 1700000000000,
+      },
     });
   });
 });
@@ -93,11 +142,21 @@ describe('Binance Ed25519', () => {
     // params from spot-docs web-socket-api.md "SIGNED Request Example (Ed25519)"; the docs do not publish their
     // private key, so the signature below was derived with `openssl pkeyutl -sign -rawin` using the RFC 8032 key.
     const params = {
-      symbol: 'BTCUSDT', side: 'SELL', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.01000000', price: '52000.00',
-      recvWindow: 100, timestamp: 1645423376532, apiKey: '4yNzx3yWC5bS6YTwEkSRaC0nRmSQIIStAUOh1b6kqaBrTLIhjCpI5lJH8q8R8WNO', signature: 'ignored',
+      symbol: 'BTCUSDT',
+      side: 'SELL',
+      type: 'LIMIT',
+      timeInForce: 'GTC',
+      quantity: '0.01000000',
+      price: '52000.00',
+      recvWindow: 100,
+      timestamp: 1645423376532,
+      apiKey: '4yNzx3yWC5bS6YTwEkSRaC0nRmSQIIStAUOh1b6kqaBrTLIhjCpI5lJH8q8R8WNO',
+      signature: 'ignored',
     };
     const payload = binanceWsApiPayload(params);
-    expect(payload).toBe('apiKey=4yNzx3yWC5bS6YTwEkSRaC0nRmSQIIStAUOh1b6kqaBrTLIhjCpI5lJH8q8R8WNO&price=52000.00&quantity=0.01000000&recvWindow=100&side=SELL&symbol=BTCUSDT&timeInForce=GTC&timestamp=1645423376532&type=LIMIT');
+    expect(payload).toBe(
+      'apiKey=4yNzx3yWC5bS6YTwEkSRaC0nRmSQIIStAUOh1b6kqaBrTLIhjCpI5lJH8q8R8WNO&price=52000.00&quantity=0.01000000&recvWindow=100&side=SELL&symbol=BTCUSDT&timeInForce=GTC&timestamp=1645423376532&type=LIMIT',
+    );
     const sig = new Ed25519Signer(RFC8032_PEM).base64(payload);
     expect(sig).toBe('Ws+5m/CMnpkko0uBFxGTZ2+fjqqBXsUjRiaz173fPhXTkhoDBYNZ6wcYNeWItdrGn1pvG7vkwx2fhmJdAZ3KDQ==');
     expect(verify(null, Buffer.from(payload), createPublicKey(RFC8032_PUB), Buffer.from(sig, 'base64'))).toBe(true);
@@ -138,28 +197,62 @@ describe('Bybit HMAC', () => {
   it('template bodies for every side/type/tif/category are the JSON Bybit documents', () => {
     for (const category of ['spot', 'linear'] as const) {
       const t = new BybitOrderTemplate(category, { symbol: 'BTCUSDT', priceDecimals: 2, qtyDecimals: 6 }, 'K');
-      for (const side of ['BUY', 'SELL'] as const) for (const type of ['LIMIT', 'MARKET'] as const) for (const tif of ['GTC', 'IOC', 'FOK', 'POST_ONLY'] as const) for (const reduceOnly of [false, true]) {
-        const w = new AsciiWriter();
-        t.writeArgs(w, Object.assign(blankOrderFields(), { side, type, tif, reduceOnly, price: 9700012, qty: 1500, clientOrderId: 'tw-y', timestampMs: 1 }));
-        const want: Record<string, unknown> = { category, symbol: 'BTCUSDT', side: side === 'BUY' ? 'Buy' : 'Sell', orderType: type === 'MARKET' ? 'Market' : 'Limit', qty: '0.001500' };
-        if (type === 'MARKET' && category === 'spot') want['marketUnit'] = 'baseCoin';
-        if (type === 'LIMIT') Object.assign(want, { price: '97000.12', timeInForce: tif === 'POST_ONLY' ? 'PostOnly' : tif });
-        want['orderLinkId'] = 'tw-y';
-        if (reduceOnly && category === 'linear') want['reduceOnly'] = true;
-        expect(JSON.parse(w.toString())).toEqual(want);
-      }
+      for (const side of ['BUY', 'SELL'] as const)
+        for (const type of ['LIMIT', 'MARKET'] as const)
+          for (const tif of ['GTC', 'IOC', 'FOK', 'POST_ONLY'] as const)
+            for (const reduceOnly of [false, true]) {
+              const w = new AsciiWriter();
+              t.writeArgs(
+                w,
+                Object.assign(blankOrderFields(), { side, type, tif, reduceOnly, price: 9700012, qty: 1500, clientOrderId: 'tw-y', timestampMs: 1 }),
+              );
+              const want: Record<string, unknown> = {
+                category,
+                symbol: 'BTCUSDT',
+                side: side === 'BUY' ? 'Buy' : 'Sell',
+                orderType: type === 'MARKET' ? 'Market' : 'Limit',
+                qty: '0.001500',
+              };
+              if (type === 'MARKET' && category === 'spot') want['marketUnit'] = 'baseCoin';
+              if (type === 'LIMIT') Object.assign(want, { price: '97000.12', timeInForce: tif === 'POST_ONLY' ? 'PostOnly' : tif });
+              want['orderLinkId'] = 'tw-y';
+              if (reduceOnly && category === 'linear') want['reduceOnly'] = true;
+              expect(JSON.parse(w.toString())).toEqual(want);
+            }
     }
   });
 
   it('template body is valid JSON and the header signature covers exactly those bytes', () => {
     const h = new HmacSha256(secret);
     const t = new BybitOrderTemplate('linear', { symbol: 'BTCUSDT', priceDecimals: 1, qtyDecimals: 3 }, 'KEY', 5000);
-    const f = Object.assign(blankOrderFields(), { side: 'SELL', tif: 'POST_ONLY', price: 500001, qty: 10, clientOrderId: 'id-1', timestampMs: 1700000000000, reduceOnly: true });
+    const f = Object.assign(blankOrderFields(), {
+      side: 'SELL',
+      tif: 'POST_ONLY',
+      price: 500001,
+      qty: 10,
+      clientOrderId: 'id-1',
+      timestampMs: 1700000000000,
+      reduceOnly: true,
+    });
     const w = new AsciiWriter();
     const sig = t.restBody(w, f, h);
     const body = w.toString();
-    expect(JSON.parse(body)).toEqual({ category: 'linear', symbol: 'BTCUSDT', side: 'Sell', orderType: 'Limit', qty: '0.010', price: '50000.1', timeInForce: 'PostOnly', orderLinkId: 'id-1', reduceOnly: true });
-    expect(sig).toBe(createHmac('sha256', secret).update('1700000000000KEY5000' + body).digest('hex'));
+    expect(JSON.parse(body)).toEqual({
+      category: 'linear',
+      symbol: 'BTCUSDT',
+      side: 'Sell',
+      orderType: 'Limit',
+      qty: '0.010',
+      price: '50000.1',
+      timeInForce: 'PostOnly',
+      orderLinkId: 'id-1',
+      reduceOnly: true,
+    });
+    expect(sig).toBe(
+      createHmac('sha256', secret)
+        .update('1700000000000KEY5000' + body)
+        .digest('hex'),
+    );
     const out = { body: '', sign: '' };
     t.restBodyText(new AsciiWriter(), f, h, out);
     expect(out).toEqual({ body, sign: sig });
@@ -174,7 +267,14 @@ describe('Bybit HMAC', () => {
 describe('writer, ids, json', () => {
   it('formats scaled integers', () => {
     const w = new AsciiWriter();
-    const cases: Array<[number, number, string]> = [[0, 0, '0'], [0, 2, '0.00'], [5, 3, '0.005'], [123456, 2, '1234.56'], [100, 2, '1.00'], [9007199254740991, 0, '9007199254740991']];
+    const cases: Array<[number, number, string]> = [
+      [0, 0, '0'],
+      [0, 2, '0.00'],
+      [5, 3, '0.005'],
+      [123456, 2, '1234.56'],
+      [100, 2, '1.00'],
+      [9007199254740991, 0, '9007199254740991'],
+    ];
     for (const [v, d, s] of cases) expect(w.reset().scaled(v, d).toString()).toBe(s);
   });
   it('client ids are valid on both venues and unique', () => {
@@ -190,7 +290,8 @@ describe('writer, ids, json', () => {
     expect(new OrderIds('tw', 1763778000001).next()).not.toBe(new OrderIds('tw', 1763778000000).next());
   });
   it('keeps ids > 2^53 exact', () => {
-    const raw = '{"e":"TRADE_LITE","i":8389765739703625592,"p":"2631.90","t":4467432841,"x":-12345678901234567,"f":1234567890123456.5,"s":"a:12345678901234567"}';
+    const raw =
+      '{"e":"TRADE_LITE","i":8389765739703625592,"p":"2631.90","t":4467432841,"x":-12345678901234567,"f":1234567890123456.5,"s":"a:12345678901234567"}';
     const o = parseJsonSafe(raw) as Record<string, unknown>;
     expect(o['i']).toBe('8389765739703625592');
     expect(o['t']).toBe(4467432841);
@@ -199,7 +300,10 @@ describe('writer, ids, json', () => {
     expect(o['s']).toBe('a:12345678901234567');
     expect(quoteBigInts('{"a":"x\\"1234567890123456789"}')).toBe('{"a":"x\\"1234567890123456789"}');
     const pats = idPatterns(['i', 'orderId']);
-    const q = parseJsonIds('{"i": 8389765739703625592,"orderId":-12345678901234567,"x":"\\"i\\":1234567890123456789","t":1234567890123456789,"f":1234567890123456.5,"i2":1}', pats) as Record<string, unknown>;
+    const q = parseJsonIds(
+      '{"i": 8389765739703625592,"orderId":-12345678901234567,"x":"\\"i\\":1234567890123456789","t":1234567890123456789,"f":1234567890123456.5,"i2":1}',
+      pats,
+    ) as Record<string, unknown>;
     expect(q['i']).toBe('8389765739703625592');
     expect(q['orderId']).toBe('-12345678901234567');
     expect(q['x']).toBe('"i":1234567890123456789');
@@ -237,7 +341,11 @@ describe('allocation-free HMAC-SHA256 (per-order signing)', () => {
     const end = w.pos;
     h.appendHexOf(w, 2, end);
     expect(w.slice(end, w.pos)).toBe('c8db56825ae71d6d79447849e617115f4a920fa2acdcab2b053c4b2838bd6b71');
-    expect(h.hexPrefixed('1700000000000KEY5000', w, 2, end)).toBe(createHmac('sha256', BN_DOC_SECRET).update('1700000000000KEY5000' + BN_DOC_PAYLOAD).digest('hex'));
+    expect(h.hexPrefixed('1700000000000KEY5000', w, 2, end)).toBe(
+      createHmac('sha256', BN_DOC_SECRET)
+        .update('1700000000000KEY5000' + BN_DOC_PAYLOAD)
+        .digest('hex'),
+    );
     expect(JSON.stringify({ h })).toBe('{"h":"[redacted]"}');
   });
 });

@@ -5,13 +5,26 @@ import { blankOrderEvent, type OrderEvent, type OrderEventKind, type OrderState 
 
 function store(qty = 10, side: 'BUY' | 'SELL' = 'BUY') {
   const s = new OrderStore();
-  const o = s.create({ clientOrderId: 'c1', venue: 'binanceUsdm', symbol: 'BTCUSDT', slot: 0, side, type: 'LIMIT', tif: 'GTC', price: 100, qty, reduceOnly: false, nowNs: 1 });
+  const o = s.create({
+    clientOrderId: 'c1',
+    venue: 'binanceUsdm',
+    symbol: 'BTCUSDT',
+    slot: 0,
+    side,
+    type: 'LIMIT',
+    tif: 'GTC',
+    price: 100,
+    qty,
+    reduceOnly: false,
+    nowNs: 1,
+  });
   return { s, o };
 }
 function ev(kind: OrderEventKind, state: OrderState, extra: Partial<OrderEvent> = {}): OrderEvent {
   return Object.assign(blankOrderEvent(), { venue: 'binanceUsdm', symbol: 'BTCUSDT', clientOrderId: 'c1', kind, state, localNs: 2 }, extra);
 }
-const fill = (tradeId: string, qty: number, price = 100, state: OrderState = 'PARTIALLY_FILLED') => ev('fill', state, { tradeId, fillQty: qty, fillPrice: price });
+const fill = (tradeId: string, qty: number, price = 100, state: OrderState = 'PARTIALLY_FILLED') =>
+  ev('fill', state, { tradeId, fillQty: qty, fillPrice: price });
 
 describe('order state machine', () => {
   it('NEW_PENDING -> ACKED -> PARTIALLY_FILLED -> FILLED', () => {
@@ -164,7 +177,19 @@ describe('order state machine', () => {
   it('prune forgets the oldest terminal orders only', () => {
     const s = new OrderStore();
     for (let i = 0; i < 5; i++) {
-      s.create({ clientOrderId: 'o' + i, venue: 'bybitLinear', symbol: 'X', slot: 0, side: 'BUY', type: 'LIMIT', tif: 'GTC', price: 1, qty: 1, reduceOnly: false, nowNs: i });
+      s.create({
+        clientOrderId: 'o' + i,
+        venue: 'bybitLinear',
+        symbol: 'X',
+        slot: 0,
+        side: 'BUY',
+        type: 'LIMIT',
+        tif: 'GTC',
+        price: 1,
+        qty: 1,
+        reduceOnly: false,
+        nowNs: i,
+      });
       if (i < 4) s.apply(Object.assign(blankOrderEvent(), { clientOrderId: 'o' + i, kind: 'cancel', state: 'CANCELED', localNs: i }));
     }
     expect(s.prune(1)).toBe(3);
@@ -179,9 +204,15 @@ describe('positions from fills', () => {
     const pf = new Portfolio([], 1);
     const p = {
       applyFill: (side: 'BUY' | 'SELL', price: number, qty: number) => pf.fillAt(0, side, price, qty, 0, false),
-      get qty() { return pf.position[0]; },
-      get avgPrice() { return pf.avgPrice[0]; },
-      get realized() { return pf.realized[0]; },
+      get qty() {
+        return pf.position[0];
+      },
+      get avgPrice() {
+        return pf.avgPrice[0];
+      },
+      get realized() {
+        return pf.realized[0];
+      },
     };
     p.applyFill('BUY', 100, 2);
     p.applyFill('BUY', 110, 2);

@@ -22,7 +22,14 @@ async function setup(onMsg: (ws: WebSocket, msg: { id: string; method: string })
   server.on('connection', (ws) => ws.on('message', (d) => onMsg(ws, JSON.parse(String(d)) as { id: string; method: string })));
   const port = (server.address() as { port: number }).port;
   const unsolicited: unknown[] = [];
-  rpc = new WsRpc({ name: 't', url: `ws://127.0.0.1:${port}`, idKey: 'id', timeoutMs: 300, onUnsolicited: (m) => unsolicited.push(m), ...(onOpen ? { onOpen } : {}) });
+  rpc = new WsRpc({
+    name: 't',
+    url: `ws://127.0.0.1:${port}`,
+    idKey: 'id',
+    timeoutMs: 300,
+    onUnsolicited: (m) => unsolicited.push(m),
+    ...(onOpen ? { onOpen } : {}),
+  });
   await rpc.start(3000);
   return unsolicited;
 }
@@ -55,9 +62,12 @@ describe('WsRpc', () => {
 
   it('rejects in-flight requests on a disconnect as sent (unknown outcome), then reconnects and re-runs onOpen', async () => {
     let opens = 0;
-    await setup((ws) => ws.terminate(), async () => {
-      opens++;
-    });
+    await setup(
+      (ws) => ws.terminate(),
+      async () => {
+        opens++;
+      },
+    );
     const id = rpc!.nextId();
     const err = await rpc!.call(id, JSON.stringify({ id })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WsDisconnected);

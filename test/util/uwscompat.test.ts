@@ -304,7 +304,9 @@ describe('WebSocket idle timeout (every server at once: the shortest uWS allows 
     const runs = servers.map(async ([, u]) => {
       const app = u.App();
       const closes: string[] = [];
-      const behavior = (name: string) => ({ close: (_ws: unknown, code: number, msg: ArrayBuffer) => closes.push(`${name} ${code} ${Buffer.from(msg).toString()}`) });
+      const behavior = (name: string) => ({
+        close: (_ws: unknown, code: number, msg: ArrayBuffer) => closes.push(`${name} ${code} ${Buffer.from(msg).toString()}`),
+      });
       app.ws('/pings', { idleTimeout: 8, ...behavior('pings') });
       app.ws('/quiet', { idleTimeout: 8, sendPingsAutomatically: false, ...behavior('quiet') });
       const l = await listen(app, '127.0.0.1', 0);

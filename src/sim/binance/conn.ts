@@ -64,7 +64,12 @@ export class ConnSet {
 /** Standard uWS upgrade: copy what we need from the request, then upgrade with `data`. */
 export type UpgradeContext = Parameters<NonNullable<WebSocketBehavior<ConnData>['upgrade']>>[2];
 
-export function upgradeWith(res: HttpResponse, req: HttpRequest, context: UpgradeContext, make: (path: string, query: ParsedQuery, ip: string) => ConnData | undefined): void {
+export function upgradeWith(
+  res: HttpResponse,
+  req: HttpRequest,
+  context: UpgradeContext,
+  make: (path: string, query: ParsedQuery, ip: string) => ConnData | undefined,
+): void {
   const path = req.getUrl();
   const query = parseQuery(req.getQuery() ?? '');
   const key = req.getHeader('sec-websocket-key');

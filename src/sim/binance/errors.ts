@@ -17,7 +17,11 @@ export class BnError {
 export const E = {
   unknown: () => new BnError(400, -1000, 'An unknown error occurred while processing the request.'),
   tooMuchWeight: (limit: number, interval: string) =>
-    new BnError(429, -1003, `Too much request weight used; current limit is ${limit} request weight per ${interval}. Please use WebSocket Streams for live updates to avoid polling the API.`),
+    new BnError(
+      429,
+      -1003,
+      `Too much request weight used; current limit is ${limit} request weight per ${interval}. Please use WebSocket Streams for live updates to avoid polling the API.`,
+    ),
   banned: (untilMs: number) =>
     new BnError(418, -1003, `Way too much request weight used; IP banned until ${untilMs}. Please use WebSocket Streams for live updates to avoid bans.`),
   tooManyOrders: (limit: number, interval: string) => new BnError(429, -1015, `Too many new orders; current limit is ${limit} orders per ${interval}.`),
@@ -56,8 +60,18 @@ export const E = {
   futDuplicate: () => new BnError(400, -4116, 'ClientOrderId is duplicated.'),
   futUseAlgo: () => new BnError(400, -4120, 'Order type not supported for this endpoint. Please use the Algo Order API endpoints instead.'),
   futMinNotional: (min: string) => new BnError(400, -4164, `Order's notional must be no smaller than ${min} (unless you choose reduce only).`),
-  futFok: () => new BnError(400, -5021, 'Due to the order could not be filled immediately, the FOK order has been rejected. The order will not be recorded in the order history'),
-  futGtx: () => new BnError(400, -5022, 'Due to the order could not be executed as maker, the Post Only order will be rejected. The order will not be recorded in the order history'),
+  futFok: () =>
+    new BnError(
+      400,
+      -5021,
+      'Due to the order could not be filled immediately, the FOK order has been rejected. The order will not be recorded in the order history',
+    ),
+  futGtx: () =>
+    new BnError(
+      400,
+      -5022,
+      'Due to the order could not be executed as maker, the Post Only order will be rejected. The order will not be recorded in the order history',
+    ),
   futInvalidPath: (method: string, path: string) => new BnError(404, -5000, `Path ${path}, Method ${method} is invalid`),
   // Spot WS API
   wsNotLoggedIn: () => new BnError(401, -2015, 'Invalid API-key, IP, or permissions for action.'),

@@ -248,7 +248,23 @@ export class BnOps {
         if (this.isSpot) {
           const o: SimOrder = r.order
             ? { ...r.order, status: 'EXPIRED', updatedMs: now }
-            : { orderId: '0', clientOrderId: cid, accountId: acc.id, symbol: ins.symbol, side, type: simType, tif, priceTicks: ticks, qtyLots: lots, filledLots: 0, cumQuoteTL: 0, reduceOnly, status: 'EXPIRED', createdMs: now, updatedMs: now };
+            : {
+                orderId: '0',
+                clientOrderId: cid,
+                accountId: acc.id,
+                symbol: ins.symbol,
+                side,
+                type: simType,
+                tif,
+                priceTicks: ticks,
+                qtyLots: lots,
+                filledLots: 0,
+                cumQuoteTL: 0,
+                reduceOnly,
+                status: 'EXPIRED',
+                createdMs: now,
+                updatedMs: now,
+              };
           this.hooks.syntheticOrderEvents?.(ins.symbol, o, ['NEW', 'EXPIRED']);
           return spotOrderResult(o, fmt, respType, [], now);
         }
@@ -500,7 +516,10 @@ export class BnOps {
   }
 
   /** positions of a USD-M account (all symbols with a book; zero rows included for symbols traded) */
-  positions(acc: SimAccount, symbol?: string): Array<{ symbol: string; amt: string; entry: string; mark: string; upnl: number; notional: number; fmt: InstFmt }> {
+  positions(
+    acc: SimAccount,
+    symbol?: string,
+  ): Array<{ symbol: string; amt: string; entry: string; mark: string; upnl: number; notional: number; fmt: InstFmt }> {
     const out: Array<{ symbol: string; amt: string; entry: string; mark: string; upnl: number; notional: number; fmt: InstFmt }> = [];
     for (const [sym, book] of this.books()) {
       if (symbol !== undefined && sym !== symbol) continue;
@@ -643,7 +662,9 @@ export class BnOps {
         const [lev, floor, cap, mmr] = LEVERAGE_BRACKETS[i]!;
         cum += floor * (mmr - prevMmr);
         prevMmr = mmr;
-        s += (i ? ',' : '') + `{"bracket":${i + 1},"initialLeverage":${lev},"notionalCap":${cap},"notionalFloor":${floor},"maintMarginRatio":${mmr},"cum":${Math.round(cum * 100) / 100}}`;
+        s +=
+          (i ? ',' : '') +
+          `{"bracket":${i + 1},"initialLeverage":${lev},"notionalCap":${cap},"notionalFloor":${floor},"maintMarginRatio":${mmr},"cum":${Math.round(cum * 100) / 100}}`;
       }
       return `{"symbol":"${symbol}","brackets":[${s}]}`;
     };

@@ -271,7 +271,7 @@ export class MarketStreams implements SimBookListener {
           wsSend(ws, `{"error":{"code":2,"msg":"Invalid request: missing field \`params\`"},"id":${id}}`);
           return;
         }
-        for (const p of params as string[]) (o.method === 'SUBSCRIBE' ? this.subscribe(ws, p) : this.unsubscribe(ws, p));
+        for (const p of params as string[]) o.method === 'SUBSCRIBE' ? this.subscribe(ws, p) : this.unsubscribe(ws, p);
         wsSend(ws, `{"result":null,"id":${id}}`);
         return;
       }

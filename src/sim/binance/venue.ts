@@ -358,10 +358,14 @@ export class BinanceVenue {
         return k ? `{"listenKey":"${k}"}` : E.badListenKey();
       },
     });
-    r('DELETE', V + '/listenKey', { sec: 'KEY', weight: 1, fn: (_p, a) => {
-      this.ud.stopKey(acc(a).id);
-      return '{}';
-    } });
+    r('DELETE', V + '/listenKey', {
+      sec: 'KEY',
+      weight: 1,
+      fn: (_p, a) => {
+        this.ud.stopKey(acc(a).id);
+        return '{}';
+      },
+    });
   }
 
   private tradeQuery(p: Params, max: number): TradeQuery | BnError {
@@ -407,7 +411,7 @@ export class BinanceVenue {
       const pd = book.instrument.priceDecimals;
       const b = book.bestBid();
       const a = book.bestAsk();
-      const mid = b && a ? (b.priceTicks + a.priceTicks) / 2 : (b ?? a)?.priceTicks ?? 0;
+      const mid = b && a ? (b.priceTicks + a.priceTicks) / 2 : ((b ?? a)?.priceTicks ?? 0);
       const px = (mid / 10 ** pd).toFixed(8);
       const now = this.now();
       const next = Math.floor(now / 28_800_000) * 28_800_000 + 28_800_000;
@@ -710,7 +714,8 @@ export class BinanceVenue {
     const b = a.verdict === 'ok' ? this.ordersLong.hit(accId, 1, now) : a;
     const headers = { 'X-MBX-ORDER-COUNT-10S': String(this.orders10s.used(accId, now)), [longName]: String(this.ordersLong.used(accId, now)) };
     if (a.verdict !== 'ok') return { err: E.tooManyOrders(this.limits.orders10s, '10s'), headers: { ...headers, 'Retry-After': String(a.retryAfterSec) } };
-    if (b.verdict !== 'ok') return { err: E.tooManyOrders(this.limits.ordersLong, this.isSpot ? '1d' : '1m'), headers: { ...headers, 'Retry-After': String(b.retryAfterSec) } };
+    if (b.verdict !== 'ok')
+      return { err: E.tooManyOrders(this.limits.ordersLong, this.isSpot ? '1d' : '1m'), headers: { ...headers, 'Retry-After': String(b.retryAfterSec) } };
     return { headers };
   }
 
@@ -734,7 +739,8 @@ export class BinanceVenue {
         h['Retry-After'] = String(retry);
         b = fault.status === 418 ? E.banned(now + retry * 1000).body : E.tooMuchWeight(this.limits.weightPerMin, '1m').body;
       } else if (fault.status === 503) b = '{"code":-1008,"msg":"Server is currently overloaded with other requests. Please try again in a few minutes."}';
-      else if (fault.status === 504) b = '{"code":-1007,"msg":"Timeout waiting for response from backend server. Send status unknown; execution status unknown."}';
+      else if (fault.status === 504)
+        b = '{"code":-1007,"msg":"Timeout waiting for response from backend server. Send status unknown; execution status unknown."}';
       else b = E.unknown().body;
       send(res, fault.status, b, h);
       return;
@@ -904,7 +910,7 @@ export class BinanceVenue {
       return;
     }
     if (req.params !== undefined && (typeof req.params !== 'object' || req.params === null || Array.isArray(req.params))) {
-      this.apiReply(ws, id, 400, "{\"code\":-1135,\"msg\":\"Invalid 'params' in JSON request; expected an object.\"}", true, undefined);
+      this.apiReply(ws, id, 400, '{"code":-1135,"msg":"Invalid \'params\' in JSON request; expected an object."}', true, undefined);
       return;
     }
     const raw = (req.params ?? {}) as Record<string, unknown>;
@@ -1021,10 +1027,15 @@ export class BinanceVenue {
           return k ? `{"listenKey":"${k}"}` : E.badListenKey();
         },
       });
-      def('userDataStream.stop', { sec: 'KEY', weight: 1, logonOk: true, fn: (c) => {
-      this.ud.stopKey(A(c).id);
-      return '{}';
-    } });
+      def('userDataStream.stop', {
+        sec: 'KEY',
+        weight: 1,
+        logonOk: true,
+        fn: (c) => {
+          this.ud.stopKey(A(c).id);
+          return '{}';
+        },
+      });
     }
     return m;
   }

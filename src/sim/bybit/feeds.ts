@@ -203,7 +203,8 @@ export class TradeFeed {
       return `{"topic":"${this.topic}","ts":${ts},"type":"snapshot","data":[{"i":"${id}","T":${t.timeMs},"p":"${p}","v":"${v}","S":"${S}","seq":${seq},"s":"${this.symbol}","BT":false,"RPI":false}]}`;
     }
     let dir: string;
-    if (this.lastPx === 0 || t.priceTicks === this.lastPx) dir = this.lastDir.startsWith('Minus') || this.lastDir === 'ZeroMinusTick' ? 'ZeroMinusTick' : 'ZeroPlusTick';
+    if (this.lastPx === 0 || t.priceTicks === this.lastPx)
+      dir = this.lastDir.startsWith('Minus') || this.lastDir === 'ZeroMinusTick' ? 'ZeroMinusTick' : 'ZeroPlusTick';
     else dir = t.priceTicks > this.lastPx ? 'PlusTick' : 'MinusTick';
     if (this.lastPx === 0) dir = 'ZeroPlusTick';
     this.lastPx = t.priceTicks;
@@ -243,7 +244,7 @@ export class TickerFeed {
     this.key = `${category}|${this.topic}`;
     const b = book.bestBid();
     const a = book.bestAsk();
-    this.prevPx = b && a ? Math.round((b.priceTicks + a.priceTicks) / 2) : (b ?? a)?.priceTicks ?? 0;
+    this.prevPx = b && a ? Math.round((b.priceTicks + a.priceTicks) / 2) : ((b ?? a)?.priceTicks ?? 0);
     this.lastPx = this.prevPx;
     this.high = this.prevPx;
     this.low = this.prevPx;

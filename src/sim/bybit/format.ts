@@ -28,7 +28,7 @@ export function markPrice(st: SymState): string {
 export function markFloat(st: SymState): number {
   const b = st.book.bestBid();
   const k = st.book.bestAsk();
-  const t = b && k ? (b.priceTicks + k.priceTicks) / 2 : (b ?? k)?.priceTicks ?? 0;
+  const t = b && k ? (b.priceTicks + k.priceTicks) / 2 : ((b ?? k)?.priceTicks ?? 0);
   return st.fmt.priceFloat(t);
 }
 
@@ -40,7 +40,8 @@ export function positionJson(s: VenueState, accountId: string, st: SymState, pus
   const size = p ? Math.abs(p.sizeLots) : 0;
   const side = !p || p.sizeLots === 0 ? '' : p.sizeLots > 0 ? 'Buy' : 'Sell';
   const entryUnits = p && size > 0 ? p.entryPriceTicks : 0;
-  const entry = size > 0 ? (Number.isInteger(entryUnits) ? fmt.price(entryUnits) : InstrumentFmt.amount(entryUnits / fmt.priceMul, fmt.priceDecimals + 4)) : '0';
+  const entry =
+    size > 0 ? (Number.isInteger(entryUnits) ? fmt.price(entryUnits) : InstrumentFmt.amount(entryUnits / fmt.priceMul, fmt.priceDecimals + 4)) : '0';
   const mark = markFloat(st);
   const value = fmt.priceFloat(entryUnits) * fmt.qtyFloat(size);
   const upl = size > 0 ? (mark - fmt.priceFloat(entryUnits)) * fmt.qtyFloat(size) * (p!.sizeLots > 0 ? 1 : -1) : 0;

@@ -20,7 +20,21 @@ export type Endpoint =
   | 'setMarginMode'
   | 'dcpInfo'
   | 'setDcp'
-  | 'time' | 'instruments' | 'orderbook' | 'create' | 'cancel' | 'cancelAll' | 'amend' | 'createBatch' | 'amendBatch' | 'cancelBatch' | 'history' | 'realtime' | 'positions' | 'wallet' | 'executions';
+  | 'time'
+  | 'instruments'
+  | 'orderbook'
+  | 'create'
+  | 'cancel'
+  | 'cancelAll'
+  | 'amend'
+  | 'createBatch'
+  | 'amendBatch'
+  | 'cancelBatch'
+  | 'history'
+  | 'realtime'
+  | 'positions'
+  | 'wallet'
+  | 'executions';
 
 /** order endpoints: limited per category, delayed by the `latencyMs` fault */
 export const ORDER_EPS: ReadonlySet<string> = new Set(['create', 'cancel', 'cancelAll', 'amend', 'createBatch', 'amendBatch', 'cancelBatch']);

@@ -27,8 +27,7 @@ export class TradeOps {
     const t = this.target(p);
     if ('code' in t) return t;
     const { st } = t;
-    const notFound: BybitError =
-      orderNotFound(st.category, 'replace');
+    const notFound: BybitError = orderNotFound(st.category, 'replace');
     const orderId = typeof p['orderId'] === 'string' ? p['orderId'] : '';
     const link = typeof p['orderLinkId'] === 'string' ? p['orderLinkId'] : '';
     if (orderId === '' && link === '') return E.idRequired;
@@ -42,15 +41,18 @@ export class TradeOps {
     const pIn = p['price'];
     if (pIn !== undefined && pIn !== '') {
       const v = typeof pIn === 'string' && /^\d+(\.\d+)?$/.test(pIn) ? parseDecimal(pIn, fmt.priceDecimals) : NaN;
-      if (!(v > 0) || v % fmt.tickUnits !== 0) return spot ? { code: 170134, msg: 'Order price has too many decimals.' } : { code: 10001, msg: 'params error: price invalid' };
+      if (!(v > 0) || v % fmt.tickUnits !== 0)
+        return spot ? { code: 170134, msg: 'Order price has too many decimals.' } : { code: 10001, msg: 'params error: price invalid' };
       price = v;
     }
     let total = cur.qtyLots;
     const qIn = p['qty'];
     if (qIn !== undefined && qIn !== '') {
       const v = typeof qIn === 'string' && /^\d+(\.\d+)?$/.test(qIn) ? parseDecimal(qIn, fmt.qtyDecimals) : NaN;
-      if (!(v > 0) || v % fmt.stepUnits !== 0) return spot ? { code: 170137, msg: 'Order quantity has too many decimals.' } : { code: 10001, msg: 'params error: qty invalid' };
-      if (v > fmt.maxQtyLots) return spot ? { code: 170135, msg: 'Order quantity too large.' } : { code: 10001, msg: 'The number of contracts exceeds maximum limit allowed' };
+      if (!(v > 0) || v % fmt.stepUnits !== 0)
+        return spot ? { code: 170137, msg: 'Order quantity has too many decimals.' } : { code: 10001, msg: 'params error: qty invalid' };
+      if (v > fmt.maxQtyLots)
+        return spot ? { code: 170135, msg: 'Order quantity too large.' } : { code: 10001, msg: 'The number of contracts exceeds maximum limit allowed' };
       total = v;
     }
     if (price === cur.priceTicks && total === cur.qtyLots) {
@@ -95,7 +97,8 @@ export class TradeOps {
     const items: string[] = [];
     const ext: string[] = [];
     for (const r of req as unknown[]) {
-      const args: Record<string, unknown> | undefined = r && typeof r === 'object' && !Array.isArray(r) ? { ...(r as Record<string, unknown>), category } : undefined;
+      const args: Record<string, unknown> | undefined =
+        r && typeof r === 'object' && !Array.isArray(r) ? { ...(r as Record<string, unknown>), category } : undefined;
       const symbol = args && typeof args['symbol'] === 'string' ? args['symbol'] : '';
       const givenLink = args && typeof args['orderLinkId'] === 'string' ? args['orderLinkId'] : '';
       const res: { orderId: string; orderLinkId: string } | BybitError = !args
@@ -169,7 +172,9 @@ export class TradeOps {
         case 'BAD_QTY':
           return st.category === 'spot' ? { code: 170136, msg: 'Order quantity lower than the minimum.' } : { code: 10001, msg: 'params error: qty invalid' };
         case 'BAD_PRICE':
-          return st.category === 'spot' ? { code: 170134, msg: 'Order price has too many decimals.' } : { code: 110003, msg: 'Order price is out of permissible range' };
+          return st.category === 'spot'
+            ? { code: 170134, msg: 'Order price has too many decimals.' }
+            : { code: 110003, msg: 'Order price is out of permissible range' };
         default:
           return E.requestParam;
       }
@@ -192,7 +197,7 @@ export class TradeOps {
       return orderNotFound(st.category, 'cancel');
     }
     this.s.cancelling = 'CancelByUser';
-    let r;
+    let r: ReturnType<typeof st.book.cancel>;
     try {
       r = st.book.cancel(apiKey, core !== undefined ? { orderId: core } : { clientOrderId: link });
     } finally {

@@ -221,7 +221,7 @@ export function avgPriceOut(o: SimOrder, fmt: InstrumentFmt): string {
 }
 
 function cumValue(o: SimOrder, fmt: InstrumentFmt): number {
-  return (o.cumQuoteTL / fmt.priceMul) / fmt.qtyMul;
+  return o.cumQuoteTL / fmt.priceMul / fmt.qtyMul;
 }
 
 /** One order item with exactly the keys of the private `order` push (docs fixture). */

@@ -104,7 +104,8 @@ export class PrivateWs {
   private queueWallet(a: AcctState, accountId: string, category: Category): void {
     if (this.walletQueue.size === 0) {
       queueMicrotask(() => {
-        for (const [acct, q] of this.walletQueue) this.pushPrivate(acct, q.category, 'wallet', walletJson(this.s, q.accountId, true), this.s.ctx.nowMs(marketOf(q.category)));
+        for (const [acct, q] of this.walletQueue)
+          this.pushPrivate(acct, q.category, 'wallet', walletJson(this.s, q.accountId, true), this.s.ctx.nowMs(marketOf(q.category)));
         this.walletQueue.clear();
       });
     }
@@ -192,6 +193,9 @@ export class PrivateWs {
       if (topics.some((t) => t.startsWith('dcp'))) this.dcp.check(this.s.acct(d.apiKey), new Set(topics));
       return;
     }
-    sendWs(ws, `{${rq}"success":false,"ret_msg":${q(`error:handler not found,op:${String(op)}`)},"op":${q(typeof op === 'string' ? op : '')},"conn_id":"${d.connId}"}`);
+    sendWs(
+      ws,
+      `{${rq}"success":false,"ret_msg":${q(`error:handler not found,op:${String(op)}`)},"op":${q(typeof op === 'string' ? op : '')},"conn_id":"${d.connId}"}`,
+    );
   }
 }

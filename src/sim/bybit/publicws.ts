@@ -6,7 +6,7 @@
  */
 import type { SimMarketId, SimPublicTrade } from '../core/types.js';
 import { q, type Category } from './common.js';
-import { DEPTHS, DepthFeed, SEQ_BASE, type Depth } from './feeds.js';
+import { DEPTHS, type DepthFeed, SEQ_BASE, type Depth } from './feeds.js';
 import { sendWs, type Ws } from './conn.js';
 import type { VenueState, SymState } from './state.js';
 import { nextFundingTime } from './format.js';

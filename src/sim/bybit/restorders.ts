@@ -131,5 +131,7 @@ export class OrdersRest {
 
 /** the answer of a one-order operation: its ids, or the refusal */
 function idsResult(r: { orderId: string; orderLinkId: string } | BybitError): EpResult {
-  return 'code' in r ? { code: r.code, msg: r.msg, result: '{}' } : { code: 0, msg: 'OK', result: `{"orderId":${q(r.orderId)},"orderLinkId":${q(r.orderLinkId)}}` };
+  return 'code' in r
+    ? { code: r.code, msg: r.msg, result: '{}' }
+    : { code: 0, msg: 'OK', result: `{"orderId":${q(r.orderId)},"orderLinkId":${q(r.orderLinkId)}}` };
 }

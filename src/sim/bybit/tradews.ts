@@ -32,7 +32,11 @@ export class TradeWs {
 
   /** the handle's switch, or an active `tradeServiceRestart` fault on either Bybit market (one trade WS for both) */
   private serviceRestarting(): boolean {
-    return this.restarting || this.s.ctx.peekFault('bybitLinear', 'tradeServiceRestart') !== undefined || this.s.ctx.peekFault('bybitSpot', 'tradeServiceRestart') !== undefined;
+    return (
+      this.restarting ||
+      this.s.ctx.peekFault('bybitLinear', 'tradeServiceRestart') !== undefined ||
+      this.s.ctx.peekFault('bybitSpot', 'tradeServiceRestart') !== undefined
+    );
   }
 
   private reply(ws: Ws, reqId: string | undefined, code: number, msg: string, op: string, data: string, header?: string, ext = '{}'): void {

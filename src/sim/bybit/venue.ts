@@ -133,7 +133,13 @@ export class BybitVenue {
       connectionCount: (k) => this.s.conns[k].size,
       dcpState: (apiKey, product) => {
         const dc = this.s.acct(apiKey).dcp[product];
-        return { windowSec: dc.windowSec, armed: this.dcp.armed(this.s.acct(apiKey), product), pending: dc.timer !== undefined, started: dc.started, fired: dc.fired };
+        return {
+          windowSec: dc.windowSec,
+          armed: this.dcp.armed(this.s.acct(apiKey), product),
+          pending: dc.timer !== undefined,
+          started: dc.started,
+          fired: dc.fired,
+        };
       },
     };
   }
@@ -251,13 +257,7 @@ export class BybitVenue {
           maxIdleMs: kind === 'public' ? 0 : parseMaxActiveTime(req.getQuery('max_active_time') ?? '', this.opts.minMaxActiveTimeSec ?? 30),
           lastRecvMs: Date.now(),
         };
-        res.upgrade(
-          data,
-          req.getHeader('sec-websocket-key'),
-          req.getHeader('sec-websocket-protocol'),
-          req.getHeader('sec-websocket-extensions'),
-          context,
-        );
+        res.upgrade(data, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
       },
       open: (ws: Ws) => {
         this.s.conns[kind].add(ws);

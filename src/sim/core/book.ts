@@ -655,13 +655,7 @@ export class MatchingBook implements SimBook {
   submit(o: SimNewOrder): SimSubmitResult {
     const now = this.nowMs();
     if (o.accountId === SYNTHETIC_ACCOUNT) return { ok: false, reason: 'BAD_QTY' };
-    if (
-      !Number.isSafeInteger(o.qtyLots) ||
-      o.qtyLots <= 0 ||
-      o.qtyLots < this.minQtyLots ||
-      o.qtyLots > this.maxQtyLots ||
-      o.qtyLots % this.stepUnits !== 0
-    ) {
+    if (!Number.isSafeInteger(o.qtyLots) || o.qtyLots <= 0 || o.qtyLots < this.minQtyLots || o.qtyLots > this.maxQtyLots || o.qtyLots % this.stepUnits !== 0) {
       return { ok: false, reason: 'BAD_QTY' };
     }
     const isMarket = o.type === 'MARKET';
@@ -810,7 +804,8 @@ export class MatchingBook implements SimBook {
     if (!Number.isSafeInteger(total) || total % this.stepUnits !== 0 || total > this.maxQtyLots || total <= o.filledLots) {
       return { ok: false, reason: 'BAD_QTY' };
     }
-    const newCid = change.clientOrderId !== undefined && change.clientOrderId !== '' && change.clientOrderId !== o.clientOrderId ? change.clientOrderId : undefined;
+    const newCid =
+      change.clientOrderId !== undefined && change.clientOrderId !== '' && change.clientOrderId !== o.clientOrderId ? change.clientOrderId : undefined;
     if (newCid !== undefined && this.byClientId.get(accountId + '\u0000' + newCid)?.open) return { ok: false, reason: 'DUPLICATE_CLIENT_ID' };
     if (price === o.priceTicks && total === o.qtyLots && newCid === undefined) return { ok: true, order: o, fills: [], keptPriority: true };
     const keep = price === o.priceTicks && total < o.qtyLots;

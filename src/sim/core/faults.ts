@@ -32,7 +32,16 @@ export const SimFaultSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('stallStream'), market, ms: z.number().int().positive().max(3_600_000) }),
   z.strictObject({ kind: z.literal('closeConnections'), market, which: z.enum(['market', 'private', 'wsapi', 'all']).optional() }),
   z.strictObject({ kind: z.literal('malformedFrame'), market, count }),
-  z.strictObject({ kind: z.literal('oversizedFrame'), market, bytes: z.number().int().positive().max(256 * 1024 * 1024).optional() }),
+  z.strictObject({
+    kind: z.literal('oversizedFrame'),
+    market,
+    bytes: z
+      .number()
+      .int()
+      .positive()
+      .max(256 * 1024 * 1024)
+      .optional(),
+  }),
   z.strictObject({
     kind: z.literal('httpStatus'),
     market,
@@ -57,9 +66,7 @@ export const SimFaultSchema = z.discriminatedUnion('kind', [
 export function parseFault(value: unknown): { ok: true; fault: SimFault } | { ok: false; error: string } {
   const r = SimFaultSchema.safeParse(value);
   if (r.success) return { ok: true, fault: stripUndefined(r.data) as SimFault };
-  const msg = r.error.issues
-    .map((i) => `${i.path.length > 0 ? i.path.join('.') : '(fault)'}: ${i.message}`)
-    .join('; ');
+  const msg = r.error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : '(fault)'}: ${i.message}`).join('; ');
   return { ok: false, error: `invalid fault: ${msg}` };
 }
 

@@ -86,13 +86,7 @@ export function stepOfDecimals(d: number): string {
  * Instrument for a replayed symbol: tick/step from the largest number of decimals seen in the recorded price and
  * quantity strings (trailing zeros ignored, so "0.10000000" counts as 1 decimal), initial price from the first mid.
  */
-export function instrumentFromRecorded(
-  market: SimMarketId,
-  symbol: string,
-  priceDecimals: number,
-  qtyDecimals: number,
-  initialPrice: string,
-): SimInstrument {
+export function instrumentFromRecorded(market: SimMarketId, symbol: string, priceDecimals: number, qtyDecimals: number, initialPrice: string): SimInstrument {
   const tick = stepOfDecimals(priceDecimals);
   const step = stepOfDecimals(qtyDecimals);
   return makeInstrument(market, symbol, { tickSize: tick, stepSize: step, minQty: step, maxQty: '1000000000', minNotional: '0', initialPrice });

@@ -106,7 +106,8 @@ export function parseCapture(text: string, file = '<memory>'): ReplaySource {
         badLines++;
       }
     } else if (o.t === 'recv' && typeof o.data === 'string') {
-      if (o.data.indexOf('depthUpdate') < 0 && o.data.indexOf('orderbook.') < 0 && o.data.indexOf('aggTrade') < 0 && o.data.indexOf('publicTrade.') < 0) continue;
+      if (o.data.indexOf('depthUpdate') < 0 && o.data.indexOf('orderbook.') < 0 && o.data.indexOf('aggTrade') < 0 && o.data.indexOf('publicTrade.') < 0)
+        continue;
       let d: Record<string, unknown>;
       try {
         d = JSON.parse(o.data) as Record<string, unknown>;
@@ -166,7 +167,14 @@ export function parseCapture(text: string, file = '<memory>'): ReplaySource {
         if (!data || typeof data['s'] !== 'string' || !isLevels(data['b']) || !isLevels(data['a'])) continue;
         const type = d['type'];
         if (type !== 'snapshot' && type !== 'delta') continue;
-        const ev: ReplayEvent = { kind: type === 'snapshot' ? 'snapshot' : 'diff', market: m, symbol: data['s'].toUpperCase(), tsMs, bids: data['b'], asks: data['a'] };
+        const ev: ReplayEvent = {
+          kind: type === 'snapshot' ? 'snapshot' : 'diff',
+          market: m,
+          symbol: data['s'].toUpperCase(),
+          tsMs,
+          bids: data['b'],
+          asks: data['a'],
+        };
         if (typeof data['u'] === 'number') ev.lastId = data['u'];
         events.push(ev);
       }

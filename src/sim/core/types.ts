@@ -100,14 +100,10 @@ export type SimRejectReason =
   | 'BAD_PRICE'
   | 'UNKNOWN_ORDER';
 
-export type SimSubmitResult =
-  | { ok: true; order: SimOrder; fills: SimFill[] }
-  | { ok: false; reason: SimRejectReason; order?: SimOrder };
+export type SimSubmitResult = { ok: true; order: SimOrder; fills: SimFill[] } | { ok: false; reason: SimRejectReason; order?: SimOrder };
 
 /** `keptPriority`: the order kept its place in the queue (same price, smaller quantity). */
-export type SimAmendResult =
-  | { ok: true; order: SimOrder; fills: SimFill[]; keptPriority: boolean }
-  | { ok: false; reason: SimRejectReason };
+export type SimAmendResult = { ok: true; order: SimOrder; fills: SimFill[]; keptPriority: boolean } | { ok: false; reason: SimRejectReason };
 
 export type SimCancelResult = { ok: true; order: SimOrder } | { ok: false; reason: 'UNKNOWN_ORDER' };
 
@@ -158,7 +154,11 @@ export interface SimBook {
   /** Change an open LIMIT order's price and/or TOTAL quantity. Same price and a smaller quantity keeps the queue
    * priority; a new price or a larger quantity loses it (and a crossing price trades at once). `clientOrderId` gives the
    * order a new client id (Binance keepPriority's newClientOrderId). See MatchingBook. */
-  amend(accountId: string, ref: { orderId?: string; clientOrderId?: string }, change: { priceTicks?: number; qtyLots?: number; clientOrderId?: string }): SimAmendResult;
+  amend(
+    accountId: string,
+    ref: { orderId?: string; clientOrderId?: string },
+    change: { priceTicks?: number; qtyLots?: number; clientOrderId?: string },
+  ): SimAmendResult;
   cancelAll(accountId: string): SimOrder[];
   openOrders(accountId: string): SimOrder[];
   /** open or recently closed order of an account */

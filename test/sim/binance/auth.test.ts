@@ -22,7 +22,10 @@ describe('binance sim: documented example signature', () => {
     else expect([-1013, -2010]).toContain(okJson.code);
     expect(ok.headers.get('x-mbx-used-weight-1m')).toMatch(/^\d+$/);
 
-    const upper = await fetch(`${t.spot.restBaseUrl}/api/v3/order?${QUERY.replace('GTC', 'IOC')}&signature=${SIG}`, { method: 'POST', headers: { 'X-MBX-APIKEY': t.spot.apiKey } });
+    const upper = await fetch(`${t.spot.restBaseUrl}/api/v3/order?${QUERY.replace('GTC', 'IOC')}&signature=${SIG}`, {
+      method: 'POST',
+      headers: { 'X-MBX-APIKEY': t.spot.apiKey },
+    });
     expect(upper.status).toBe(400);
     expect(await upper.json()).toEqual({ code: -1022, msg: 'Signature for this request is not valid.' });
 
@@ -54,7 +57,13 @@ describe('binance sim: authentication and bad input', () => {
   });
 
   it('signature over query + body (POST form) is verified', async () => {
-    const r = await rest(t.spot, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.001', price: '10000.00' }, { signed: true, body: true });
+    const r = await rest(
+      t.spot,
+      'POST',
+      '/api/v3/order',
+      { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.001', price: '10000.00' },
+      { signed: true, body: true },
+    );
     expect(r.status).toBe(200);
     expect((r.json as { status: string }).status).toBe('NEW');
   });
@@ -67,28 +76,73 @@ describe('binance sim: authentication and bad input', () => {
       [rest(t.spot, 'POST', '/api/v3/order', order, { signed: true, ed: true, tamper: true }), 400, -1022],
       [rest(t.spot, 'POST', '/api/v3/order', order, { signed: true, apiKey: null }), 401, -2014, 'API-key format invalid.'],
       [rest(t.spot, 'POST', '/api/v3/order', order, { signed: true, apiKey: 'x'.repeat(64) }), 401, -2015, 'Invalid API-key, IP, or permissions for action.'],
-      [rest(t.spot, 'POST', '/api/v3/order', order, { signed: true, nowMs: Date.now() - 10_000 }), 400, -1021, 'Timestamp for this request is outside of the recvWindow.'],
-      [rest(t.spot, 'POST', '/api/v3/order', order, { signed: true, nowMs: Date.now() + 5_000 }), 400, -1021, "Timestamp for this request was 1000ms ahead of the server's time."],
+      [
+        rest(t.spot, 'POST', '/api/v3/order', order, { signed: true, nowMs: Date.now() - 10_000 }),
+        400,
+        -1021,
+        'Timestamp for this request is outside of the recvWindow.',
+      ],
+      [
+        rest(t.spot, 'POST', '/api/v3/order', order, { signed: true, nowMs: Date.now() + 5_000 }),
+        400,
+        -1021,
+        "Timestamp for this request was 1000ms ahead of the server's time.",
+      ],
       [rest(t.usdm, 'POST', '/fapi/v1/order', { ...order, recvWindow: 60001 }, { signed: true }), 400, -1131],
-      [rest(t.spot, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', type: 'LIMIT' }, { signed: true }), 400, -1102, "Mandatory parameter 'side' was not sent, was empty/null, or malformed."],
+      [
+        rest(t.spot, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', type: 'LIMIT' }, { signed: true }),
+        400,
+        -1102,
+        "Mandatory parameter 'side' was not sent, was empty/null, or malformed.",
+      ],
       [rest(t.spot, 'POST', '/api/v3/order', order, {}), 400, -1102, "Mandatory parameter 'timestamp' was not sent, was empty/null, or malformed."],
       [rest(t.spot, 'POST', '/api/v3/order', { ...order, symbol: 'NOPEUSDT' }, { signed: true }), 400, -1121, 'Invalid symbol.'],
       [rest(t.spot, 'GET', '/api/v3/depth', { symbol: 'NOPEUSDT' }), 400, -1121, 'Invalid symbol.'],
       [rest(t.spot, 'GET', '/api/v3/depth', {}), 400, -1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed."],
       [rest(t.spot, 'POST', '/api/v3/order', { ...order, quantity: '1e-3' }, { signed: true }), 400, -1100],
       [rest(t.spot, 'POST', '/api/v3/order', { ...order, price: '1000.001' }, { signed: true }), 400, -1013, 'Filter failure: PRICE_FILTER'],
-      [rest(t.spot, 'POST', '/api/v3/order', { ...order, quantity: '0.000000001' }, { signed: true }), 400, -1111, "Parameter 'quantity' has too much precision."],
+      [
+        rest(t.spot, 'POST', '/api/v3/order', { ...order, quantity: '0.000000001' }, { signed: true }),
+        400,
+        -1111,
+        "Parameter 'quantity' has too much precision.",
+      ],
       [rest(t.spot, 'POST', '/api/v3/order', { ...order, quantity: '0.000011' }, { signed: true }), 400, -1013, 'Filter failure: LOT_SIZE'],
       [rest(t.spot, 'POST', '/api/v3/order', { ...order, quantity: '0.00001', price: '1000.00' }, { signed: true }), 400, -1013, 'Filter failure: NOTIONAL'],
-      [rest(t.usdm, 'POST', '/fapi/v1/order', { ...order, price: '10000.01' }, { signed: true }), 400, -1111, 'Precision is over the maximum defined for this asset.'],
+      [
+        rest(t.usdm, 'POST', '/fapi/v1/order', { ...order, price: '10000.01' }, { signed: true }),
+        400,
+        -1111,
+        'Precision is over the maximum defined for this asset.',
+      ],
       [rest(t.usdm, 'POST', '/fapi/v1/order', { ...order, quantity: '0.001', price: '1000.0' }, { signed: true }), 400, -4164],
-      [rest(t.usdm, 'POST', '/fapi/v1/order', { ...order, type: 'STOP_MARKET' }, { signed: true }), 400, -4120, 'Order type not supported for this endpoint. Please use the Algo Order API endpoints instead.'],
-      [rest(t.spot, 'DELETE', '/api/v3/order', { symbol: 'BTCUSDT' }, { signed: true }), 400, -1102, "Param 'orderId' or 'origClientOrderId' must be sent, but both were empty/null!"],
+      [
+        rest(t.usdm, 'POST', '/fapi/v1/order', { ...order, type: 'STOP_MARKET' }, { signed: true }),
+        400,
+        -4120,
+        'Order type not supported for this endpoint. Please use the Algo Order API endpoints instead.',
+      ],
+      [
+        rest(t.spot, 'DELETE', '/api/v3/order', { symbol: 'BTCUSDT' }, { signed: true }),
+        400,
+        -1102,
+        "Param 'orderId' or 'origClientOrderId' must be sent, but both were empty/null!",
+      ],
       [rest(t.spot, 'DELETE', '/api/v3/order', { symbol: 'BTCUSDT', orderId: 42 }, { signed: true }), 400, -2011, 'Unknown order sent.'],
       [rest(t.spot, 'GET', '/api/v3/order', { symbol: 'BTCUSDT', orderId: 42 }, { signed: true }), 400, -2013, 'Order does not exist.'],
       [rest(t.usdm, 'PUT', '/fapi/v1/listenKey', {}, {}), 400, -1125, 'This listenKey does not exist.'],
-      [rest(t.spot, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.01', price: '10000.00' }, { signed: true }), 400, -1106, "Parameter 'price' sent when not required."],
-      [rest(t.spot, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', timeInForce: 'GTC', quantity: '0.01' }, { signed: true }), 400, -1106, "Parameter 'timeInForce' sent when not required."],
+      [
+        rest(t.spot, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.01', price: '10000.00' }, { signed: true }),
+        400,
+        -1106,
+        "Parameter 'price' sent when not required.",
+      ],
+      [
+        rest(t.spot, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', timeInForce: 'GTC', quantity: '0.01' }, { signed: true }),
+        400,
+        -1106,
+        "Parameter 'timeInForce' sent when not required.",
+      ],
       [rest(t.spot, 'POST', '/api/v3/order', { ...order, side: 'HOLD' }, { signed: true }), 400, -1117, 'Invalid side.'],
       [rest(t.spot, 'POST', '/api/v3/order', { ...order, type: 'ICEBERG' }, { signed: true }), 400, -1116, 'Invalid orderType.'],
       [rest(t.spot, 'POST', '/api/v3/order', { ...order, timeInForce: 'GTX' }, { signed: true }), 400, -1115, 'Invalid timeInForce.'],
@@ -110,9 +164,17 @@ describe('binance sim: authentication and bad input', () => {
   });
 
   it('malformed body and garbage never crash the server', async () => {
-    const r1 = await fetch(t.spot.restBaseUrl + '/api/v3/order?%zz=%%&&&=', { method: 'POST', headers: { 'X-MBX-APIKEY': t.spot.apiKey }, body: '\u0000\u0001%%%' });
+    const r1 = await fetch(t.spot.restBaseUrl + '/api/v3/order?%zz=%%&&&=', {
+      method: 'POST',
+      headers: { 'X-MBX-APIKEY': t.spot.apiKey },
+      body: '\u0000\u0001%%%',
+    });
     expect(r1.status).toBe(400);
-    const r2 = await fetch(t.usdm.restBaseUrl + '/fapi/v1/order', { method: 'POST', headers: { 'X-MBX-APIKEY': t.usdm.apiKey, 'content-type': 'application/json' }, body: '{"symbol":' });
+    const r2 = await fetch(t.usdm.restBaseUrl + '/fapi/v1/order', {
+      method: 'POST',
+      headers: { 'X-MBX-APIKEY': t.usdm.apiKey, 'content-type': 'application/json' },
+      body: '{"symbol":',
+    });
     expect(r2.status).toBe(400);
     expect((await rest(t.usdm, 'GET', '/fapi/v1/time')).status).toBe(200);
   });
@@ -134,11 +196,19 @@ describe('binance sim: authentication and bad input', () => {
         bad['signature'] = String(bad['signature']).replace(/^./, (x) => (x === 'a' ? 'b' : 'a'));
         c.send({ id: 3, method: 'order.place', params: bad });
         expect((await c.next<{ error: { code: number } }>((j) => j.id === 3)).error.code).toBe(-1022);
-        c.send({ id: 4, method: 'order.place', params: wsSigned(ep, { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.01', price: '10000.00' }) });
+        c.send({
+          id: 4,
+          method: 'order.place',
+          params: wsSigned(ep, { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.01', price: '10000.00' }),
+        });
         const ok = await c.next<{ status: number; result: { status: string } }>((j) => j.id === 4);
         expect(ok.status).toBe(200);
         expect(ok.result.status).toBe('NEW');
-        c.send({ id: 5, method: 'order.place', params: wsSigned(ep, { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.01', price: '10000.00' }, true) });
+        c.send({
+          id: 5,
+          method: 'order.place',
+          params: wsSigned(ep, { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.01', price: '10000.00' }, true),
+        });
         expect((await c.next<{ status: number }>((j) => j.id === 5)).status).toBe(200);
         c.send({ id: 6, method: 'time', params: [] });
         expect((await c.next<{ error: { code: number } }>((j) => j.id === 6)).error.code).toBe(-1135);
@@ -155,19 +225,31 @@ describe('binance sim: authentication and bad input', () => {
     try {
       const ts = Date.now();
       const payload = `apiKey=${t.spot.ed25519ApiKey}&timestamp=${ts}`;
-      c.send({ id: 'l', method: 'session.logon', params: { apiKey: t.spot.ed25519ApiKey, timestamp: ts, signature: ed25519(t.spot.ed25519PrivateKeyPem!, payload) } });
+      c.send({
+        id: 'l',
+        method: 'session.logon',
+        params: { apiKey: t.spot.ed25519ApiKey, timestamp: ts, signature: ed25519(t.spot.ed25519PrivateKeyPem!, payload) },
+      });
       const l = await c.next<{ status: number; result: { apiKey: string } }>((j) => j.id === 'l');
       expect(l.status).toBe(200);
       expect(l.result.apiKey).toBe(t.spot.ed25519ApiKey);
       c.send({ id: 's', method: 'session.status' });
       expect((await c.next<{ result: { apiKey: string } }>((j) => j.id === 's')).result.apiKey).toBe(t.spot.ed25519ApiKey);
-      c.send({ id: 'o', method: 'order.place', params: { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.01', price: '10000.00', timestamp: Date.now() } });
+      c.send({
+        id: 'o',
+        method: 'order.place',
+        params: { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.01', price: '10000.00', timestamp: Date.now() },
+      });
       expect((await c.next<{ status: number }>((j) => j.id === 'o')).status).toBe(200);
       c.send({ id: 'old', method: 'order.status', params: { symbol: 'BTCUSDT', orderId: 1, timestamp: Date.now() - 60_000 } });
       expect((await c.next<{ error: { code: number } }>((j) => j.id === 'old')).error.code).toBe(-1021);
       c.send({ id: 'out', method: 'session.logout' });
       expect((await c.next<{ result: { apiKey: null } }>((j) => j.id === 'out')).result.apiKey).toBeNull();
-      c.send({ id: 'o2', method: 'order.place', params: { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.01', price: '10000.00', timestamp: Date.now() } });
+      c.send({
+        id: 'o2',
+        method: 'order.place',
+        params: { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.01', price: '10000.00', timestamp: Date.now() },
+      });
       expect((await c.next<{ error: { code: number; msg: string } }>((j) => j.id === 'o2')).error.code).toBe(-1102);
     } finally {
       c.close();

@@ -21,7 +21,13 @@ describe('binance sim fill history for backfill', () => {
       const t0 = Date.now();
       const orderIds: number[] = [];
       for (let i = 0; i < 4; i++) {
-        const r = await rest(t.spot, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: i % 2 ? 'SELL' : 'BUY', type: 'MARKET', quantity: '0.01', newClientOrderId: `bf-${i}` }, { signed: true });
+        const r = await rest(
+          t.spot,
+          'POST',
+          '/api/v3/order',
+          { symbol: 'BTCUSDT', side: i % 2 ? 'SELL' : 'BUY', type: 'MARKET', quantity: '0.01', newClientOrderId: `bf-${i}` },
+          { signed: true },
+        );
         expect(r.status, r.text).toBe(200);
         orderIds.push((r.json as { orderId: number }).orderId);
       }
@@ -68,7 +74,13 @@ describe('binance sim fill history for backfill', () => {
     const priv = await connect(`${t.usdm.wsStreamBaseUrl}/private/ws?listenKey=${lk}`);
     try {
       for (let i = 0; i < 4; i++) {
-        const r = await rest(t.usdm, 'POST', '/fapi/v1/order', { symbol: 'BTCUSDT', side: i % 2 ? 'SELL' : 'BUY', type: 'MARKET', quantity: '0.002', newClientOrderId: `ubf-${i}` }, { signed: true });
+        const r = await rest(
+          t.usdm,
+          'POST',
+          '/fapi/v1/order',
+          { symbol: 'BTCUSDT', side: i % 2 ? 'SELL' : 'BUY', type: 'MARKET', quantity: '0.002', newClientOrderId: `ubf-${i}` },
+          { signed: true },
+        );
         expect(r.status, r.text).toBe(200);
       }
       await priv.next((j) => j.e === 'ORDER_TRADE_UPDATE' && j.o.c === 'ubf-3' && j.o.X === 'FILLED');
@@ -90,7 +102,13 @@ describe('binance sim fill history for backfill', () => {
         from = page[page.length - 1]!.id + 1;
       }
       expect(paged).toEqual(ids);
-      const wide = await rest(t.usdm, 'GET', '/fapi/v1/userTrades', { symbol: 'BTCUSDT', startTime: Date.now() - 8 * 86_400_000, endTime: Date.now() }, { signed: true });
+      const wide = await rest(
+        t.usdm,
+        'GET',
+        '/fapi/v1/userTrades',
+        { symbol: 'BTCUSDT', startTime: Date.now() - 8 * 86_400_000, endTime: Date.now() },
+        { signed: true },
+      );
       expect((wide.json as { code: number }).code).toBe(-1127);
       const old = await rest(t.usdm, 'GET', '/fapi/v1/userTrades', { symbol: 'BTCUSDT', endTime: Date.now() - 8 * 86_400_000 }, { signed: true });
       expect(old.json).toEqual([]);

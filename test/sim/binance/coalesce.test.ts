@@ -14,8 +14,8 @@ function rebuild(snap: Depth, diffs: Diff[], spot: boolean): { id: number; bids:
   if (spot) expect(first.U <= id + 1 && id + 1 <= first.u).toBe(true);
   else expect(first.U <= id && id <= first.u).toBe(true);
   for (const d of kept) {
-    for (const [p, q] of d.b) (Number(q) === 0 ? bids.delete(p) : bids.set(p, q));
-    for (const [p, q] of d.a) (Number(q) === 0 ? asks.delete(p) : asks.set(p, q));
+    for (const [p, q] of d.b) Number(q) === 0 ? bids.delete(p) : bids.set(p, q);
+    for (const [p, q] of d.a) Number(q) === 0 ? asks.delete(p) : asks.set(p, q);
     id = d.u;
   }
   return {

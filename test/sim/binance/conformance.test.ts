@@ -36,8 +36,8 @@ class LocalBook {
     this.id = snap.lastUpdateId;
   }
   apply(d: Diff): void {
-    for (const [p, q] of d.b) (Number(q) === 0 ? this.bids.delete(p) : this.bids.set(p, q));
-    for (const [p, q] of d.a) (Number(q) === 0 ? this.asks.delete(p) : this.asks.set(p, q));
+    for (const [p, q] of d.b) Number(q) === 0 ? this.bids.delete(p) : this.bids.set(p, q);
+    for (const [p, q] of d.a) Number(q) === 0 ? this.asks.delete(p) : this.asks.set(p, q);
     this.id = d.u;
   }
   top(n: number): { bids: [string, string][]; asks: [string, string][] } {
@@ -67,7 +67,9 @@ describe('binance sim conformance', () => {
       expect(shapeDiff(capHttp(spotCap), snap)).toEqual([]);
       t.sim.generator.produce(300);
       // a market buy makes public trades
-      expect((await rest(t.spot, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.01' }, { signed: true })).status).toBe(200);
+      expect((await rest(t.spot, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.01' }, { signed: true })).status).toBe(
+        200,
+      );
       const end = (await rest(t.spot, 'GET', '/api/v3/depth', { symbol: 'BTCUSDT', limit: 1000 })).json as Depth;
       const bt = await c.next<{ stream: string; data: unknown }>((j) => j.stream === 'btcusdt@bookTicker');
       expect(shapeDiff(cap(spotCap, '@bookTicker'), bt.data)).toEqual([]);
@@ -117,7 +119,7 @@ describe('binance sim conformance', () => {
       c.send({ method: 'UNSUBSCRIBE', params: ['btcusdt@depth5@100ms'], id: 3 });
       expect(await c.next((j) => j.id === 3)).toEqual({ result: null, id: 3 });
       c.send('not json');
-      expect(((await c.next<{ error: { code: number } }>((j) => j.error !== undefined)).error.code)).toBe(3);
+      expect((await c.next<{ error: { code: number } }>((j) => j.error !== undefined)).error.code).toBe(3);
     } finally {
       c.close();
     }
@@ -132,7 +134,9 @@ describe('binance sim conformance', () => {
       const snap = (await rest(t.usdm, 'GET', '/fapi/v1/depth', { symbol: 'BTCUSDT', limit: 1000 })).json as Depth;
       expect(shapeDiff(capHttp(usdmCap), snap)).toEqual([]);
       t.sim.generator.produce(300);
-      expect((await rest(t.usdm, 'POST', '/fapi/v1/order', { symbol: 'BTCUSDT', side: 'SELL', type: 'MARKET', quantity: '0.01' }, { signed: true })).status).toBe(200);
+      expect(
+        (await rest(t.usdm, 'POST', '/fapi/v1/order', { symbol: 'BTCUSDT', side: 'SELL', type: 'MARKET', quantity: '0.01' }, { signed: true })).status,
+      ).toBe(200);
       const end = (await rest(t.usdm, 'GET', '/fapi/v1/depth', { symbol: 'BTCUSDT', limit: 1000 })).json as Depth;
       const bt = await pub.next<{ data: unknown }>((j) => j.stream === 'btcusdt@bookTicker');
       expect(shapeDiff(cap(usdmCap, '@bookTicker'), bt.data)).toEqual([]);
@@ -186,7 +190,19 @@ describe('binance sim conformance', () => {
       const bid = spotBook.bestBidPrice();
       const px = ((bid - 100_00) / 100).toFixed(2);
       const ok = fixture('docs_wsapi_order_place_response_ok.json') as Record<string, unknown>;
-      api.send({ id: ok['id'], method: 'order.place', params: wsSigned(t.spot, { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.001', price: px, newOrderRespType: 'RESULT' }) });
+      api.send({
+        id: ok['id'],
+        method: 'order.place',
+        params: wsSigned(t.spot, {
+          symbol: 'BTCUSDT',
+          side: 'BUY',
+          type: 'LIMIT',
+          timeInForce: 'GTC',
+          quantity: '0.001',
+          price: px,
+          newOrderRespType: 'RESULT',
+        }),
+      });
       const placed = await api.next<{ result: { orderId: number } }>((j) => j.id === ok['id']);
       expect(shapeDiff(ok, placed)).toEqual([]);
       const wrapped = fixture('docs_spot_execution_report_wrapped.json');
@@ -194,16 +210,34 @@ describe('binance sim conformance', () => {
       expect(erNew.subscriptionId).toBe(sid);
       expect(shapeDiff(wrapped, erNew, { nullable: ['N'] })).toEqual([]);
       expect(shapeDiff(fixture('docs_spot_execution_report_new.json'), erNew.event, { extra: Object.keys((wrapped as { event: object }).event) })).toEqual([]);
-      const cancel = await rest(t.spot, 'DELETE', '/api/v3/order', { symbol: 'BTCUSDT', orderId: placed.result.orderId, newClientOrderId: 'cancel-1' }, { signed: true });
+      const cancel = await rest(
+        t.spot,
+        'DELETE',
+        '/api/v3/order',
+        { symbol: 'BTCUSDT', orderId: placed.result.orderId, newClientOrderId: 'cancel-1' },
+        { signed: true },
+      );
       expect(cancel.status).toBe(200);
       expect((cancel.json as { status: string }).status).toBe('CANCELED');
       const erCx = await api.next<{ event: { x: string; c: string; C: string } }>((j) => j.event?.x === 'CANCELED');
       expect(erCx.event.c).toBe('cancel-1');
       expect(erCx.event.C).toBe((placed.result as unknown as { clientOrderId: string }).clientOrderId);
-      expect(shapeDiff(fixture('docs_spot_execution_report_canceled.json'), erCx.event, { extra: Object.keys((wrapped as { event: object }).event) })).toEqual([]);
+      expect(shapeDiff(fixture('docs_spot_execution_report_canceled.json'), erCx.event, { extra: Object.keys((wrapped as { event: object }).event) })).toEqual(
+        [],
+      );
       // error reply shape
       const errFx = fixture('docs_wsapi_order_place_response_error_-2010.json') as Record<string, unknown>;
-      api.send({ id: errFx['id'], method: 'order.place', params: wsSigned(t.spot, { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT_MAKER', quantity: '0.001', price: ((spotBook.bestAskPrice() + 100) / 100).toFixed(2) }) });
+      api.send({
+        id: errFx['id'],
+        method: 'order.place',
+        params: wsSigned(t.spot, {
+          symbol: 'BTCUSDT',
+          side: 'BUY',
+          type: 'LIMIT_MAKER',
+          quantity: '0.001',
+          price: ((spotBook.bestAskPrice() + 100) / 100).toFixed(2),
+        }),
+      });
       const err = await api.next<{ status: number; error: { code: number; msg: string } }>((j) => j.id === errFx['id']);
       expect(shapeDiff(errFx, err)).toEqual([]);
       expect(err.error).toEqual({ code: -2010, msg: 'Order would immediately match and take.' });
@@ -214,12 +248,17 @@ describe('binance sim conformance', () => {
       expect(full.headers.get('x-mbx-order-count-10s')).toMatch(/^\d+$/);
       expect(full.headers.get('x-mbx-order-count-1d')).toMatch(/^\d+$/);
       const erTr = await api.next<{ event: { X: string } }>((j) => j.event?.x === 'TRADE');
-      expect(shapeDiff(fixture('docs_spot_execution_report_trade.json'), erTr.event, { extra: Object.keys((wrapped as { event: object }).event), nullable: ['N'] })).toEqual([]);
+      expect(
+        shapeDiff(fixture('docs_spot_execution_report_trade.json'), erTr.event, { extra: Object.keys((wrapped as { event: object }).event), nullable: ['N'] }),
+      ).toEqual([]);
       const pos = await api.next<{ event: { e: string; B: Array<{ a: string; f: string; l: string }> } }>((j) => j.event?.e === 'outboundAccountPosition');
       expect(Object.keys(pos.event).sort()).toEqual(['B', 'E', 'e', 'u']);
       expect(Object.keys(pos.event.B[0]!).sort()).toEqual(['a', 'f', 'l']);
       // REST GET order / openOrders / account
-      expect((await rest(t.spot, 'GET', '/api/v3/order', { symbol: 'BTCUSDT', orderId: placed.result.orderId }, { signed: true })).json).toMatchObject({ status: 'CANCELED', isWorking: false });
+      expect((await rest(t.spot, 'GET', '/api/v3/order', { symbol: 'BTCUSDT', orderId: placed.result.orderId }, { signed: true })).json).toMatchObject({
+        status: 'CANCELED',
+        isWorking: false,
+      });
     } finally {
       api.close();
     }
@@ -228,11 +267,19 @@ describe('binance sim conformance', () => {
   it('USD-M order responses, ORDER_TRADE_UPDATE, TRADE_LITE, ACCOUNT_UPDATE, ALGO_UPDATE match the recorded shapes', async () => {
     const lk = (await rest(t.usdm, 'POST', '/fapi/v1/listenKey')).json as { listenKey: string };
     expect(lk.listenKey).toMatch(/^[A-Za-z0-9]{64}$/);
-    const priv = await connect(`${t.usdm.wsStreamBaseUrl}/private/ws?listenKey=${lk.listenKey}&events=ORDER_TRADE_UPDATE/TRADE_LITE/ACCOUNT_UPDATE/ALGO_UPDATE`);
+    const priv = await connect(
+      `${t.usdm.wsStreamBaseUrl}/private/ws?listenKey=${lk.listenKey}&events=ORDER_TRADE_UPDATE/TRADE_LITE/ACCOUNT_UPDATE/ALGO_UPDATE`,
+    );
     try {
       const bid = usdmBook.bestBidPrice();
       const px = ((bid - 1000) / 10).toFixed(1);
-      const placed = await rest(t.usdm, 'POST', '/fapi/v1/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.002', price: px, newOrderRespType: 'RESULT' }, { signed: true });
+      const placed = await rest(
+        t.usdm,
+        'POST',
+        '/fapi/v1/order',
+        { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.002', price: px, newOrderRespType: 'RESULT' },
+        { signed: true },
+      );
       expect(placed.status).toBe(200);
       const want = { ...(fixture('docs_usdm_rest_order_response.json') as Record<string, unknown>) };
       delete want['avgPrice'];
@@ -241,7 +288,13 @@ describe('binance sim conformance', () => {
       const otuNew = await priv.next<{ o: { x: string } }>((j) => j.e === 'ORDER_TRADE_UPDATE' && j.o.x === 'NEW');
       expect(shapeDiff(fixture('docs_usdm_order_trade_update_new.json'), otuNew, { extra: ['pm', 'gtd'] })).toEqual([]);
       // GET order keeps avgPrice/cumQuote
-      const q = await rest(t.usdm, 'GET', '/fapi/v1/order', { symbol: 'BTCUSDT', orderId: String((placed.json as { orderId: number }).orderId) }, { signed: true });
+      const q = await rest(
+        t.usdm,
+        'GET',
+        '/fapi/v1/order',
+        { symbol: 'BTCUSDT', orderId: String((placed.json as { orderId: number }).orderId) },
+        { signed: true },
+      );
       expect(shapeDiff(fixture('docs_usdm_rest_order_response.json'), q.json)).toEqual([]);
       const mk = await rest(t.usdm, 'POST', '/fapi/v1/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.003' }, { signed: true });
       expect(mk.status).toBe(200);
@@ -258,7 +311,13 @@ describe('binance sim conformance', () => {
       // algo: a take-profit SELL one tick above the best bid, triggered by lifting the bid
       const bb = usdmBook.bestBidPrice();
       const trig = ((bb + 1) / 10).toFixed(1);
-      const ao = await rest(t.usdm, 'POST', '/fapi/v1/algoOrder', { algoType: 'CONDITIONAL', symbol: 'BTCUSDT', side: 'SELL', type: 'TAKE_PROFIT_MARKET', quantity: '0.003', triggerPrice: trig }, { signed: true });
+      const ao = await rest(
+        t.usdm,
+        'POST',
+        '/fapi/v1/algoOrder',
+        { algoType: 'CONDITIONAL', symbol: 'BTCUSDT', side: 'SELL', type: 'TAKE_PROFIT_MARKET', quantity: '0.003', triggerPrice: trig },
+        { signed: true },
+      );
       expect(ao.status).toBe(200);
       expect(ao.json).toMatchObject({ algoType: 'CONDITIONAL', algoStatus: 'NEW', triggerPrice: trig });
       const listed = (await rest(t.usdm, 'GET', '/fapi/v1/openAlgoOrders', { symbol: 'BTCUSDT' }, { signed: true })).json as unknown[];
@@ -273,11 +332,11 @@ describe('binance sim conformance', () => {
       const a3 = await priv.next<{ o: { X: string; aq: string } }>((j) => j.e === 'ALGO_UPDATE' && j.o.X === 'FINISHED');
       expect(shapeDiff(inner('live_usdm_algo_update_3_finished.json'), a3)).toEqual([]);
       expect(a3.o.aq).toBe('0.003');
-      const after = ((await rest(t.usdm, 'GET', '/fapi/v3/positionRisk', { symbol: 'BTCUSDT' }, { signed: true })).json as Array<{ positionAmt: string }>)[0]!.positionAmt;
+      const after = ((await rest(t.usdm, 'GET', '/fapi/v3/positionRisk', { symbol: 'BTCUSDT' }, { signed: true })).json as Array<{ positionAmt: string }>)[0]!
+        .positionAmt;
       expect(Number(after)).toBeCloseTo(posBefore - 0.003, 9);
     } finally {
       priv.close();
     }
   });
 });
-

@@ -25,7 +25,21 @@ describe('binance sim order flows', () => {
       await api.next((j) => j.id === 1 && j.status === 200);
       const ask = sb.bestAsk()!;
       const lots = ask.qtyLots + 100; // 100 lots more than the best level holds
-      const r = await rest(t.spot, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: (lots / 1e5).toFixed(5), price: spx(ask.priceTicks), newClientOrderId: 'flow-1' }, { signed: true });
+      const r = await rest(
+        t.spot,
+        'POST',
+        '/api/v3/order',
+        {
+          symbol: 'BTCUSDT',
+          side: 'BUY',
+          type: 'LIMIT',
+          timeInForce: 'GTC',
+          quantity: (lots / 1e5).toFixed(5),
+          price: spx(ask.priceTicks),
+          newClientOrderId: 'flow-1',
+        },
+        { signed: true },
+      );
       expect(r.status).toBe(200);
       const o = r.json as { orderId: number; status: string; executedQty: string; fills: unknown[] };
       expect(o.status).toBe('PARTIALLY_FILLED');
@@ -43,10 +57,22 @@ describe('binance sim order flows', () => {
       // two resting orders, cancel one by client id, then cancel-all
       const bid = sb.bestBidPrice();
       for (const id of ['rest-a', 'rest-b', 'rest-c']) {
-        const x = await rest(t.spot, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.001', price: spx(bid - 5000), newClientOrderId: id }, { signed: true });
+        const x = await rest(
+          t.spot,
+          'POST',
+          '/api/v3/order',
+          { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.001', price: spx(bid - 5000), newClientOrderId: id },
+          { signed: true },
+        );
         expect(x.status).toBe(200);
       }
-      const dup = await rest(t.spot, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.001', price: spx(bid - 5000), newClientOrderId: 'rest-a' }, { signed: true });
+      const dup = await rest(
+        t.spot,
+        'POST',
+        '/api/v3/order',
+        { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.001', price: spx(bid - 5000), newClientOrderId: 'rest-a' },
+        { signed: true },
+      );
       expect(dup.json).toEqual({ code: -2010, msg: 'Duplicate order sent.' });
       const c1 = await rest(t.spot, 'DELETE', '/api/v3/order', { symbol: 'BTCUSDT', origClientOrderId: 'rest-a', newClientOrderId: 'cx-1' }, { signed: true });
       expect(c1.json).toMatchObject({ status: 'CANCELED', origClientOrderId: 'rest-a', clientOrderId: 'cx-1' });
@@ -57,7 +83,13 @@ describe('binance sim order flows', () => {
       const none = await rest(t.spot, 'DELETE', '/api/v3/openOrders', { symbol: 'BTCUSDT' }, { signed: true });
       expect((none.json as { code: number }).code).toBe(-2011);
       // IOC remainder and FOK expire (Spot answers 200 EXPIRED)
-      const fok = await rest(t.spot, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'FOK', quantity: '5', price: spx(sb.bestAskPrice()) }, { signed: true });
+      const fok = await rest(
+        t.spot,
+        'POST',
+        '/api/v3/order',
+        { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'FOK', quantity: '5', price: spx(sb.bestAskPrice()) },
+        { signed: true },
+      );
       expect(fok.json).toMatchObject({ status: 'EXPIRED' });
       expect(fok.status).toBe(200);
       expect(fok.json).toMatchObject({ status: 'EXPIRED', executedQty: '0.00000000' });
@@ -66,9 +98,21 @@ describe('binance sim order flows', () => {
       expect(qq.json).toMatchObject({ status: 'FILLED', type: 'MARKET' });
       expect(Number((qq.json as { cummulativeQuoteQty: string }).cummulativeQuoteQty)).toBeLessThanOrEqual(100);
       expect(Number((qq.json as { cummulativeQuoteQty: string }).cummulativeQuoteQty)).toBeGreaterThan(99);
-      const mk = await rest(t.spot, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT_MAKER', quantity: '0.001', price: spx(sb.bestAskPrice()) }, { signed: true });
+      const mk = await rest(
+        t.spot,
+        'POST',
+        '/api/v3/order',
+        { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT_MAKER', quantity: '0.001', price: spx(sb.bestAskPrice()) },
+        { signed: true },
+      );
       expect(mk.json).toEqual({ code: -2010, msg: 'Order would immediately match and take.' });
-      const ack = await rest(t.spot, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.001', price: spx(bid - 5000), newOrderRespType: 'ACK' }, { signed: true });
+      const ack = await rest(
+        t.spot,
+        'POST',
+        '/api/v3/order',
+        { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.001', price: spx(bid - 5000), newOrderRespType: 'ACK' },
+        { signed: true },
+      );
       expect(Object.keys(ack.json as object).sort()).toEqual(['clientOrderId', 'orderId', 'orderListId', 'symbol', 'transactTime']);
     } finally {
       api.close();
@@ -81,7 +125,19 @@ describe('binance sim order flows', () => {
     try {
       await rest(t.spot, 'DELETE', '/api/v3/openOrders', { symbol: 'BTCUSDT' }, { signed: true });
       const bid = sb.bestBidPrice();
-      s.send({ id: 'p1', method: 'order.place', params: wsSigned(t.spot, { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.001', price: spx(bid - 4000), newClientOrderId: 'ws-1' }) });
+      s.send({
+        id: 'p1',
+        method: 'order.place',
+        params: wsSigned(t.spot, {
+          symbol: 'BTCUSDT',
+          side: 'BUY',
+          type: 'LIMIT',
+          timeInForce: 'GTC',
+          quantity: '0.001',
+          price: spx(bid - 4000),
+          newClientOrderId: 'ws-1',
+        }),
+      });
       const p1 = await s.next<{ result: { orderId: number } }>((j) => j.id === 'p1');
       s.send({ id: 'st', method: 'order.status', params: wsSigned(t.spot, { symbol: 'BTCUSDT', orderId: p1.result.orderId }) });
       expect((await s.next<{ result: { status: string } }>((j) => j.id === 'st')).result.status).toBe('NEW');
@@ -93,16 +149,52 @@ describe('binance sim order flows', () => {
       expect(ca.rateLimits.length).toBeGreaterThan(0);
 
       const ubid = ub.bestBidPrice();
-      u.send({ id: 1, method: 'order.place', params: wsSigned(t.usdm, { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.01', price: upx(ubid - 500), newClientOrderId: 'u-1' }) });
+      u.send({
+        id: 1,
+        method: 'order.place',
+        params: wsSigned(t.usdm, {
+          symbol: 'BTCUSDT',
+          side: 'BUY',
+          type: 'LIMIT',
+          timeInForce: 'GTC',
+          quantity: '0.01',
+          price: upx(ubid - 500),
+          newClientOrderId: 'u-1',
+        }),
+      });
       const up = await u.next<{ status: number; result: { orderId: number; status: string } }>((j) => j.id === 1);
       expect(up.result.status).toBe('NEW');
-      u.send({ id: 2, method: 'order.place', params: wsSigned(t.usdm, { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.01', price: upx(ubid - 500), newClientOrderId: 'u-1' }) });
+      u.send({
+        id: 2,
+        method: 'order.place',
+        params: wsSigned(t.usdm, {
+          symbol: 'BTCUSDT',
+          side: 'BUY',
+          type: 'LIMIT',
+          timeInForce: 'GTC',
+          quantity: '0.01',
+          price: upx(ubid - 500),
+          newClientOrderId: 'u-1',
+        }),
+      });
       expect((await u.next<{ error: { code: number } }>((j) => j.id === 2)).error.code).toBe(-4116);
-      u.send({ id: 3, method: 'order.place', params: wsSigned(t.usdm, { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTX', quantity: '0.01', price: upx(ub.bestAskPrice()) }) });
+      u.send({
+        id: 3,
+        method: 'order.place',
+        params: wsSigned(t.usdm, { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTX', quantity: '0.01', price: upx(ub.bestAskPrice()) }),
+      });
       expect((await u.next<{ error: { code: number } }>((j) => j.id === 3)).error.code).toBe(-5022);
-      u.send({ id: 4, method: 'order.place', params: wsSigned(t.usdm, { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'FOK', quantity: '900', price: upx(ub.bestAskPrice()) }) });
+      u.send({
+        id: 4,
+        method: 'order.place',
+        params: wsSigned(t.usdm, { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'FOK', quantity: '900', price: upx(ub.bestAskPrice()) }),
+      });
       expect((await u.next<{ error: { code: number } }>((j) => j.id === 4)).error.code).toBe(-5021);
-      u.send({ id: 5, method: 'order.place', params: wsSigned(t.usdm, { symbol: 'ETHUSDT', side: 'SELL', type: 'MARKET', quantity: '1', reduceOnly: 'true' }) });
+      u.send({
+        id: 5,
+        method: 'order.place',
+        params: wsSigned(t.usdm, { symbol: 'ETHUSDT', side: 'SELL', type: 'MARKET', quantity: '1', reduceOnly: 'true' }),
+      });
       expect((await u.next<{ error: { code: number; msg: string } }>((j) => j.id === 5)).error).toEqual({ code: -2022, msg: 'ReduceOnly Order is rejected.' });
       u.send({ id: 6, method: 'order.status', params: wsSigned(t.usdm, { symbol: 'BTCUSDT', origClientOrderId: 'u-1' }) });
       expect((await u.next<{ result: { status: string } }>((j) => j.id === 6)).result.status).toBe('NEW');
@@ -124,7 +216,13 @@ describe('binance sim order flows', () => {
     try {
       const bid = ub.bestBidPrice();
       const place = (cid: string) =>
-        rest(t.usdm, 'POST', '/fapi/v1/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.01', price: upx(bid - 800), newClientOrderId: cid }, { signed: true });
+        rest(
+          t.usdm,
+          'POST',
+          '/fapi/v1/order',
+          { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.01', price: upx(bid - 800), newClientOrderId: cid },
+          { signed: true },
+        );
       expect((await place('cd-1')).status).toBe(200);
       expect((await place('cd-2')).status).toBe(200);
       const all = await rest(t.usdm, 'DELETE', '/fapi/v1/allOpenOrders', { symbol: 'BTCUSDT' }, { signed: true });
@@ -132,7 +230,10 @@ describe('binance sim order flows', () => {
       await priv.next((j) => j.stream === lk && j.data.o?.c === 'cd-2' && j.data.o.X === 'CANCELED');
       // disarmed timer never fires
       expect((await place('cd-3')).status).toBe(200);
-      expect((await rest(t.usdm, 'POST', '/fapi/v1/countdownCancelAll', { symbol: 'BTCUSDT', countdownTime: 150 }, { signed: true })).json).toEqual({ symbol: 'BTCUSDT', countdownTime: '150' });
+      expect((await rest(t.usdm, 'POST', '/fapi/v1/countdownCancelAll', { symbol: 'BTCUSDT', countdownTime: 150 }, { signed: true })).json).toEqual({
+        symbol: 'BTCUSDT',
+        countdownTime: '150',
+      });
       expect((await rest(t.usdm, 'POST', '/fapi/v1/countdownCancelAll', { symbol: 'BTCUSDT', countdownTime: 0 }, { signed: true })).status).toBe(200);
       await sleep(300);
       expect(((await rest(t.usdm, 'GET', '/fapi/v1/openOrders', { symbol: 'BTCUSDT' }, { signed: true })).json as unknown[]).length).toBe(1);
@@ -140,17 +241,49 @@ describe('binance sim order flows', () => {
       expect((await rest(t.usdm, 'POST', '/fapi/v1/countdownCancelAll', { symbol: 'BTCUSDT', countdownTime: 100 }, { signed: true })).status).toBe(200);
       const cx = await priv.next<{ data: { o: { X: string } } }>((j) => j.data.o?.c === 'cd-3' && j.data.o.X === 'CANCELED', 3000);
       expect(cx.data.o.X).toBe('CANCELED');
-      expect((await rest(t.usdm, 'GET', '/fapi/v1/openOrder', { symbol: 'BTCUSDT', origClientOrderId: 'cd-3' }, { signed: true })).json).toMatchObject({ code: -2013 });
+      expect((await rest(t.usdm, 'GET', '/fapi/v1/openOrder', { symbol: 'BTCUSDT', origClientOrderId: 'cd-3' }, { signed: true })).json).toMatchObject({
+        code: -2013,
+      });
       // algo: place, list, cancel by clientAlgoId, cancel-all
       const ask = ub.bestAskPrice();
-      const a = await rest(t.usdm, 'POST', '/fapi/v1/algoOrder', { algoType: 'CONDITIONAL', symbol: 'BTCUSDT', side: 'BUY', type: 'STOP_MARKET', quantity: '0.01', triggerPrice: upx(ask + 1000), clientAlgoId: 'algo-1' }, { signed: true });
+      const a = await rest(
+        t.usdm,
+        'POST',
+        '/fapi/v1/algoOrder',
+        {
+          algoType: 'CONDITIONAL',
+          symbol: 'BTCUSDT',
+          side: 'BUY',
+          type: 'STOP_MARKET',
+          quantity: '0.01',
+          triggerPrice: upx(ask + 1000),
+          clientAlgoId: 'algo-1',
+        },
+        { signed: true },
+      );
       expect(a.json).toMatchObject({ clientAlgoId: 'algo-1', algoStatus: 'NEW', orderType: 'STOP_MARKET' });
-      const imm = await rest(t.usdm, 'POST', '/fapi/v1/algoOrder', { algoType: 'CONDITIONAL', symbol: 'BTCUSDT', side: 'BUY', type: 'STOP_MARKET', quantity: '0.01', triggerPrice: upx(ask - 10) }, { signed: true });
+      const imm = await rest(
+        t.usdm,
+        'POST',
+        '/fapi/v1/algoOrder',
+        { algoType: 'CONDITIONAL', symbol: 'BTCUSDT', side: 'BUY', type: 'STOP_MARKET', quantity: '0.01', triggerPrice: upx(ask - 10) },
+        { signed: true },
+      );
       expect((imm.json as { code: number }).code).toBe(-2021);
       const c = await rest(t.usdm, 'DELETE', '/fapi/v1/algoOrder', { symbol: 'BTCUSDT', clientAlgoId: 'algo-1' }, { signed: true });
       expect(c.json).toMatchObject({ clientAlgoId: 'algo-1', code: '200', msg: 'success' });
       await priv.next((j) => j.data.e === 'ALGO_UPDATE' && j.data.o.X === 'CANCELED');
-      expect((await rest(t.usdm, 'POST', '/fapi/v1/algoOrder', { algoType: 'CONDITIONAL', symbol: 'BTCUSDT', side: 'BUY', type: 'STOP', quantity: '0.01', price: upx(ask + 1000), triggerPrice: upx(ask + 1000) }, { signed: true })).status).toBe(200);
+      expect(
+        (
+          await rest(
+            t.usdm,
+            'POST',
+            '/fapi/v1/algoOrder',
+            { algoType: 'CONDITIONAL', symbol: 'BTCUSDT', side: 'BUY', type: 'STOP', quantity: '0.01', price: upx(ask + 1000), triggerPrice: upx(ask + 1000) },
+            { signed: true },
+          )
+        ).status,
+      ).toBe(200);
       expect((await rest(t.usdm, 'DELETE', '/fapi/v1/algoOpenOrders', { symbol: 'BTCUSDT' }, { signed: true })).status).toBe(200);
       expect((await rest(t.usdm, 'GET', '/fapi/v1/openAlgoOrders', {}, { signed: true })).json).toEqual([]);
     } finally {
@@ -174,7 +307,11 @@ describe('binance sim order flows', () => {
   it('stream faults: dropDiff makes a gap, duplicateDiff repeats, malformedFrame breaks JSON, closeConnections closes', async () => {
     const c = await connect(`${t.spot.wsStreamBaseUrl}/ws/btcusdt@depth@100ms`);
     try {
-      const frames = (): Array<{ U: number; u: number }> => c.raw().filter((x) => x.startsWith('{"e":"depthUpdate"')).map((x) => JSON.parse(x) as { U: number; u: number });
+      const frames = (): Array<{ U: number; u: number }> =>
+        c
+          .raw()
+          .filter((x) => x.startsWith('{"e":"depthUpdate"'))
+          .map((x) => JSON.parse(x) as { U: number; u: number });
       for (let i = 0; i < 200 && frames().length === 0; i++) {
         t.sim.generator.produce(100);
         await sleep(5);
@@ -223,7 +360,11 @@ describe('binance sim order flows', () => {
   it('reorderDiff swaps two frames, oversizedFrame sends a huge frame, stallStream silences the stream', async () => {
     const c = await connect(`${t.usdm.wsStreamBaseUrl}/public/ws/btcusdt@depth@100ms`);
     try {
-      const diffs = (): Array<{ U: number; u: number; pu: number }> => c.raw().filter((x) => x.startsWith('{"e":"depthUpdate"')).map((x) => JSON.parse(x) as { U: number; u: number; pu: number });
+      const diffs = (): Array<{ U: number; u: number; pu: number }> =>
+        c
+          .raw()
+          .filter((x) => x.startsWith('{"e":"depthUpdate"'))
+          .map((x) => JSON.parse(x) as { U: number; u: number; pu: number });
       const pump = async (until: () => boolean): Promise<void> => {
         for (let i = 0; i < 100 && !until(); i++) {
           t.sim.generator.produce(200);
@@ -259,13 +400,27 @@ describe('binance sim order flows', () => {
       c.send({ id: 'u0', method: 'userDataStream.subscribe' });
       expect((await c.next<{ status: number }>((j) => j.id === 'u0')).status).toBe(401);
       const ts = Date.now();
-      c.send({ id: 'l', method: 'session.logon', params: { apiKey: t.spot.ed25519ApiKey, timestamp: ts, signature: ed25519(t.spot.ed25519PrivateKeyPem!, `apiKey=${t.spot.ed25519ApiKey}&timestamp=${ts}`) } });
+      c.send({
+        id: 'l',
+        method: 'session.logon',
+        params: {
+          apiKey: t.spot.ed25519ApiKey,
+          timestamp: ts,
+          signature: ed25519(t.spot.ed25519PrivateKeyPem!, `apiKey=${t.spot.ed25519ApiKey}&timestamp=${ts}`),
+        },
+      });
       await c.next((j) => j.id === 'l' && j.status === 200);
       c.send({ id: 'u1', method: 'userDataStream.subscribe' });
       const sub = await c.next<{ result: { subscriptionId: number } }>((j) => j.id === 'u1');
       c.send({ id: 'u2', method: 'userDataStream.subscribe' });
       expect((await c.next<{ error: { code: number } }>((j) => j.id === 'u2')).error.code).toBe(-2035);
-      const r = await rest(t.spot, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.001', price: spx(sb.bestBidPrice() - 3000) }, { signed: true });
+      const r = await rest(
+        t.spot,
+        'POST',
+        '/api/v3/order',
+        { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.001', price: spx(sb.bestBidPrice() - 3000) },
+        { signed: true },
+      );
       expect(r.status).toBe(200);
       const ev = await c.next<{ subscriptionId: number; event: { e: string } }>((j) => j.event?.e === 'executionReport');
       expect(ev.subscriptionId).toBe(sub.result.subscriptionId);
@@ -280,7 +435,11 @@ describe('binance sim order flows', () => {
   it('dropDiff is seen by a client as U > prev u + 1', async () => {
     const c = await connect(`${t.spot.wsStreamBaseUrl}/ws/btcusdt@depth@100ms`);
     try {
-      const diffs = (): Array<{ U: number; u: number }> => c.raw().filter((x) => x.startsWith('{"e":"depthUpdate"')).map((x) => JSON.parse(x) as { U: number; u: number });
+      const diffs = (): Array<{ U: number; u: number }> =>
+        c
+          .raw()
+          .filter((x) => x.startsWith('{"e":"depthUpdate"'))
+          .map((x) => JSON.parse(x) as { U: number; u: number });
       // the generator spreads updates over every book: pump until this one has moved
       const pump = async (n: number): Promise<void> => {
         for (let i = 0; i < 200 && diffs().length < n; i++) {

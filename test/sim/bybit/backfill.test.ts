@@ -5,7 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, signedGet, signedPost, startBybitSim, wsAuthArgs, type BybitSim } from './helpers.js';
 
 let s: BybitSim;
-const LOOSE = { create: { linear: 1000, spot: 1000 }, cancel: { linear: 1000, spot: 1000 }, cancelAll: { linear: 1000, spot: 1000 }, amend: { linear: 1000, spot: 1000 }, query: 5000 };
+const LOOSE = {
+  create: { linear: 1000, spot: 1000 },
+  cancel: { linear: 1000, spot: 1000 },
+  cancelAll: { linear: 1000, spot: 1000 },
+  amend: { linear: 1000, spot: 1000 },
+  query: 5000,
+};
 beforeAll(async () => {
   s = await startBybitSim({ rateLimits: LOOSE });
 });

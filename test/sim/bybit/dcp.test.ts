@@ -32,7 +32,13 @@ async function buyLinear(sim: BybitSim, ticksBelow: number): Promise<string> {
   const f = new InstrumentFmt(b.instrument, 'linear');
   const link = `dcp-${Date.now().toString(36)}-${++seq}`;
   const r = await signedPost(sim.ep, '/v5/order/create', {
-    category: 'linear', symbol: 'BTCUSDT', side: 'Buy', orderType: 'Limit', qty: f.qty(10 * f.stepUnits), price: f.price(b.bestBidPrice() - ticksBelow * f.tickUnits), orderLinkId: link,
+    category: 'linear',
+    symbol: 'BTCUSDT',
+    side: 'Buy',
+    orderType: 'Limit',
+    qty: f.qty(10 * f.stepUnits),
+    price: f.price(b.bestBidPrice() - ticksBelow * f.tickUnits),
+    orderLinkId: link,
   });
   expect(r.json.retCode, JSON.stringify(r.json)).toBe(0);
   return link;
@@ -90,7 +96,15 @@ describe('DCP on (DERIVATIVES)', () => {
     const l2 = await buyLinear(s, 60);
     const sb = s.sim.books.get('bybitSpot')!.get('BTCUSDT')!;
     const sf = new InstrumentFmt(sb.instrument, 'spot');
-    const spot = await signedPost(s.ep, '/v5/order/create', { category: 'spot', symbol: 'BTCUSDT', side: 'Buy', orderType: 'Limit', qty: '0.001', price: sf.price(sb.bestBidPrice() - 50 * sf.tickUnits), orderLinkId: `dcp-spot-${++seq}` });
+    const spot = await signedPost(s.ep, '/v5/order/create', {
+      category: 'spot',
+      symbol: 'BTCUSDT',
+      side: 'Buy',
+      orderType: 'Limit',
+      qty: '0.001',
+      price: sf.price(sb.bestBidPrice() - 50 * sf.tickUnits),
+      orderLinkId: `dcp-spot-${++seq}`,
+    });
     expect(spot.json.retCode, JSON.stringify(spot.json)).toBe(0);
     a.close();
     await a.waitClosed();

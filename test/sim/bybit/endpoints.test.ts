@@ -8,7 +8,13 @@ import { makeInstrument } from '../../../src/sim/core/instruments.js';
 import { MarketHistory, MAX_RECENT_TRADES } from '../../../src/sim/bybit/market.js';
 
 let s: BybitSim;
-const LOOSE = { create: { linear: 1000, spot: 1000 }, cancel: { linear: 1000, spot: 1000 }, cancelAll: { linear: 1000, spot: 1000 }, amend: { linear: 1000, spot: 1000 }, query: 5000 };
+const LOOSE = {
+  create: { linear: 1000, spot: 1000 },
+  cancel: { linear: 1000, spot: 1000 },
+  cancelAll: { linear: 1000, spot: 1000 },
+  amend: { linear: 1000, spot: 1000 },
+  query: 5000,
+};
 beforeAll(async () => {
   s = await startBybitSim({ rateLimits: LOOSE });
 });
@@ -27,7 +33,8 @@ describe('bybit public market endpoints', () => {
       const t = r.json.result.list[0];
       expect(Number(t.bid1Price)).toBe(b.bestBidPrice() / 10 ** b.instrument.priceDecimals);
       expect(Number(t.ask1Price)).toBe(b.bestAskPrice() / 10 ** b.instrument.priceDecimals);
-      for (const k of ['symbol', 'lastPrice', 'highPrice24h', 'lowPrice24h', 'prevPrice24h', 'volume24h', 'turnover24h', 'price24hPcnt']) expect(typeof t[k]).toBe('string');
+      for (const k of ['symbol', 'lastPrice', 'highPrice24h', 'lowPrice24h', 'prevPrice24h', 'volume24h', 'turnover24h', 'price24hPcnt'])
+        expect(typeof t[k]).toBe('string');
       if (cat === 'linear') for (const k of ['markPrice', 'indexPrice', 'fundingRate', 'nextFundingTime', 'openInterest']) expect(typeof t[k]).toBe('string');
       const all = await publicGet(s.ep, '/v5/market/tickers', `category=${cat}`);
       expect(all.json.result.list.map((x: { symbol: string }) => x.symbol).sort()).toEqual(['BTCUSDT', 'ETHUSDT']);
@@ -127,14 +134,26 @@ describe('place / query / cancel hammer (item 5)', () => {
       const px = ((b.bestBidPrice() - 1000 * 10 ** pd) / 10 ** pd).toFixed(pd);
       for (let i = 0; i < 25; i++) {
         const link = `hammer-${cat}-${i}`;
-        const c = await signedPost(s.ep, '/v5/order/create', { category: cat, symbol: 'BTCUSDT', side: 'Buy', orderType: 'Limit', qty: cat === 'spot' ? '0.001' : '0.01', price: px, orderLinkId: link });
+        const c = await signedPost(s.ep, '/v5/order/create', {
+          category: cat,
+          symbol: 'BTCUSDT',
+          side: 'Buy',
+          orderType: 'Limit',
+          qty: cat === 'spot' ? '0.001' : '0.01',
+          price: px,
+          orderLinkId: link,
+        });
         expect(c.json.retCode, JSON.stringify(c.json)).toBe(0);
         const id = c.json.result.orderId as string;
         const open = await signedGet(s.ep, '/v5/order/realtime', `category=${cat}&symbol=BTCUSDT`);
         expect(open.json.result.list.map((o: { orderId: string }) => o.orderId)).toContain(id);
         // alternate by id and by link id; queries in parallel with the cancel too
         const [cx] = await Promise.all([
-          signedPost(s.ep, '/v5/order/cancel', i % 2 === 0 ? { category: cat, symbol: 'BTCUSDT', orderId: id } : { category: cat, symbol: 'BTCUSDT', orderLinkId: link }),
+          signedPost(
+            s.ep,
+            '/v5/order/cancel',
+            i % 2 === 0 ? { category: cat, symbol: 'BTCUSDT', orderId: id } : { category: cat, symbol: 'BTCUSDT', orderLinkId: link },
+          ),
           signedGet(s.ep, '/v5/order/realtime', `category=${cat}&symbol=BTCUSDT`),
         ]);
         expect(cx.json.retCode, JSON.stringify(cx.json)).toBe(0);
@@ -163,12 +182,23 @@ describe('place / query / cancel hammer (item 5)', () => {
         const pd = b.instrument.priceDecimals;
         const px = ((b.bestBidPrice() - 1000 * 10 ** pd) / 10 ** pd).toFixed(pd);
         for (let i = 0; i < 15; i++) {
-          const cr = await call('order.create', { category: cat, symbol: 'BTCUSDT', side: 'Buy', orderType: 'Limit', qty: cat === 'spot' ? '0.001' : '0.01', price: px, orderLinkId: `wsh-${cat}-${i}` });
+          const cr = await call('order.create', {
+            category: cat,
+            symbol: 'BTCUSDT',
+            side: 'Buy',
+            orderType: 'Limit',
+            qty: cat === 'spot' ? '0.001' : '0.01',
+            price: px,
+            orderLinkId: `wsh-${cat}-${i}`,
+          });
           expect(cr.retCode, JSON.stringify(cr)).toBe(0);
           const id = cr.data.orderId as string;
           const open = await signedGet(s.ep, '/v5/order/realtime', `category=${cat}&symbol=BTCUSDT`);
           expect(open.json.result.list.map((o: { orderId: string }) => o.orderId)).toContain(id);
-          const cx = await call('order.cancel', i % 2 ? { category: cat, symbol: 'BTCUSDT', orderId: id } : { category: cat, symbol: 'BTCUSDT', orderLinkId: `wsh-${cat}-${i}` });
+          const cx = await call(
+            'order.cancel',
+            i % 2 ? { category: cat, symbol: 'BTCUSDT', orderId: id } : { category: cat, symbol: 'BTCUSDT', orderLinkId: `wsh-${cat}-${i}` },
+          );
           expect(cx.retCode, JSON.stringify(cx)).toBe(0);
           expect(cx.data.orderId).toBe(id);
         }

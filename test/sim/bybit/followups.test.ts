@@ -6,7 +6,12 @@ import type { MatchingBook } from '../../../src/sim/core/book.js';
 import { InstrumentFmt } from '../../../src/sim/bybit/common.js';
 
 let s: BybitSim;
-const LOOSE = { create: { linear: 1000, spot: 1000 }, cancel: { linear: 1000, spot: 1000 }, cancelAll: { linear: 1000, spot: 1000 }, amend: { linear: 1000, spot: 1000 } };
+const LOOSE = {
+  create: { linear: 1000, spot: 1000 },
+  cancel: { linear: 1000, spot: 1000 },
+  cancelAll: { linear: 1000, spot: 1000 },
+  amend: { linear: 1000, spot: 1000 },
+};
 beforeAll(async () => {
   s = await startBybitSim({ rateLimits: LOOSE });
 });
@@ -44,7 +49,15 @@ const link = (p: string) => `${p}-${Date.now().toString(36)}-${++linkSeq}`;
 async function restBuy(cat: 'spot' | 'linear', sym: string, ticksBelow: number, qtySteps: number, l = link('o')) {
   const f = fmt(cat, sym);
   const px = f.price(book(cat, sym).bestBidPrice() - ticksBelow * f.tickUnits);
-  const r = await signedPost(s.ep, '/v5/order/create', { category: cat, symbol: sym, side: 'Buy', orderType: 'Limit', qty: f.qty(qtySteps * f.stepUnits), price: px, orderLinkId: l });
+  const r = await signedPost(s.ep, '/v5/order/create', {
+    category: cat,
+    symbol: sym,
+    side: 'Buy',
+    orderType: 'Limit',
+    qty: f.qty(qtySteps * f.stepUnits),
+    price: px,
+    orderLinkId: l,
+  });
   expect(r.json.retCode, JSON.stringify(r.json)).toBe(0);
   return r.json.result as { orderId: string; orderLinkId: string };
 }
@@ -109,7 +122,12 @@ describe('Bybit faults from the control endpoint', () => {
       const t = await open(s.ep.wsApiUrl);
       t.send({ op: 'auth', args: wsAuthArgs(s.ep) });
       await t.waitFor((f) => f.op === 'auth' && f.retCode === 0);
-      t.send({ reqId: 'r1', header: hdr(), op: 'order.create', args: [{ category: 'linear', symbol: 'BTCUSDT', side: 'Buy', orderType: 'Market', qty: '0.01' }] });
+      t.send({
+        reqId: 'r1',
+        header: hdr(),
+        op: 'order.create',
+        args: [{ category: 'linear', symbol: 'BTCUSDT', side: 'Buy', orderType: 'Market', qty: '0.01' }],
+      });
       expect((await t.waitFor((x) => x.reqId === 'r1')).retCode).toBe(10019);
       await t.waitClosed();
     } finally {
@@ -120,7 +138,12 @@ describe('Bybit faults from the control endpoint', () => {
     await w.waitFor((f) => f.op === 'auth' && f.retCode === 0);
     const f = fmt('linear', 'BTCUSDT');
     const px = f.price(book('linear', 'BTCUSDT').bestBidPrice() - 400 * f.tickUnits);
-    w.send({ reqId: 'r2', header: hdr(), op: 'order.create', args: [{ category: 'linear', symbol: 'BTCUSDT', side: 'Buy', orderType: 'Limit', qty: '0.01', price: px }] });
+    w.send({
+      reqId: 'r2',
+      header: hdr(),
+      op: 'order.create',
+      args: [{ category: 'linear', symbol: 'BTCUSDT', side: 'Buy', orderType: 'Limit', qty: '0.01', price: px }],
+    });
     const ok = await w.waitFor((x) => x.reqId === 'r2');
     expect(ok.retCode).toBe(0);
     w.send({ reqId: 'r3', header: hdr(), op: 'order.cancel', args: [{ category: 'linear', symbol: 'BTCUSDT', orderId: ok.data.orderId }] });
@@ -140,7 +163,16 @@ describe('Bybit faults from the control endpoint', () => {
 describe('amend through the core (queue priority)', () => {
   async function create(sym: string, px: string, steps: number, side: 'Buy' | 'Sell' = 'Buy', tif = 'GTC') {
     const f = fmt('linear', sym);
-    const r = await signedPost(s.ep, '/v5/order/create', { category: 'linear', symbol: sym, side, orderType: 'Limit', qty: f.qty(steps * f.stepUnits), price: px, timeInForce: tif, orderLinkId: link('q') });
+    const r = await signedPost(s.ep, '/v5/order/create', {
+      category: 'linear',
+      symbol: sym,
+      side,
+      orderType: 'Limit',
+      qty: f.qty(steps * f.stepUnits),
+      price: px,
+      timeInForce: tif,
+      orderLinkId: link('q'),
+    });
     expect(r.json.retCode, JSON.stringify(r.json)).toBe(0);
     return r.json.result.orderId as string;
   }
@@ -160,7 +192,15 @@ describe('amend through the core (queue priority)', () => {
     expect(am.json.retCode).toBe(0);
     expect(am.json.result.orderId).toBe(a1);
     // sell exactly the synthetic chunk (earlier in the queue) plus a1's 10 steps
-    const sell = await signedPost(s.ep, '/v5/order/create', { category: 'linear', symbol: sym, side: 'Sell', orderType: 'Limit', qty: f.qty(synth + 10 * f.stepUnits), price: f.price(px), timeInForce: 'IOC' });
+    const sell = await signedPost(s.ep, '/v5/order/create', {
+      category: 'linear',
+      symbol: sym,
+      side: 'Sell',
+      orderType: 'Limit',
+      qty: f.qty(synth + 10 * f.stepUnits),
+      price: f.price(px),
+      timeInForce: 'IOC',
+    });
     expect(sell.json.retCode).toBe(0);
     expect((await state(a1)).orderStatus).toBe('Filled');
     expect((await state(a2)).cumExecQty).toBe(f.qty(0));
@@ -172,7 +212,15 @@ describe('amend through the core (queue priority)', () => {
     const c2 = await create(sym, f.price(px), 20);
     const up = await signedPost(s.ep, '/v5/order/amend', { category: 'linear', symbol: sym, orderId: c1, qty: f.qty(30 * f.stepUnits) });
     expect(up.json.retCode).toBe(0);
-    const sell2 = await signedPost(s.ep, '/v5/order/create', { category: 'linear', symbol: sym, side: 'Sell', orderType: 'Limit', qty: f.qty(synth + 20 * f.stepUnits), price: f.price(px), timeInForce: 'IOC' });
+    const sell2 = await signedPost(s.ep, '/v5/order/create', {
+      category: 'linear',
+      symbol: sym,
+      side: 'Sell',
+      orderType: 'Limit',
+      qty: f.qty(synth + 20 * f.stepUnits),
+      price: f.price(px),
+      timeInForce: 'IOC',
+    });
     expect(sell2.json.retCode).toBe(0);
     expect((await state(c2)).orderStatus).toBe('Filled');
     const c1s = await state(c1);

@@ -77,9 +77,16 @@ describe('private WS', () => {
     expect((await c.waitFor((f) => f.req_id === 'dcp')).success).toBe(true);
   });
 
-  it('a REST market fill pushes order, execution, execution.fast, position and wallet with the fixtures\' shapes', async () => {
+  it("a REST market fill pushes order, execution, execution.fast, position and wallet with the fixtures' shapes", async () => {
     const c = await authedPrivate(['order', 'execution', 'execution.fast', 'position', 'wallet']);
-    const r = await signedPost(s.ep, '/v5/order/create', { category: 'linear', symbol: 'BTCUSDT', side: 'Buy', orderType: 'Market', qty: '0.010', orderLinkId: rid('pm') });
+    const r = await signedPost(s.ep, '/v5/order/create', {
+      category: 'linear',
+      symbol: 'BTCUSDT',
+      side: 'Buy',
+      orderType: 'Market',
+      qty: '0.010',
+      orderLinkId: rid('pm'),
+    });
     expect(r.json.retCode).toBe(0);
     const id = r.json.result.orderId;
     const filled = await c.waitFor((f) => f.topic === 'order' && f.data[0].orderId === id && f.data[0].orderStatus === 'Filled');
@@ -93,12 +100,31 @@ describe('private WS', () => {
     expect(shapeDiff(fixture('live_private_position_ETHUSDT.json'), pos)).toEqual([]);
     expect(
       shapeDiff(
-        { topic: 'execution.fast', creationTime: 1, data: [{ category: 'linear', symbol: 'BTCUSDT', orderId: 'x', isMaker: false, orderLinkId: '', execId: 'x', execPrice: '1', execQty: '1', side: 'Buy', execTime: '1', seq: 1 }] },
+        {
+          topic: 'execution.fast',
+          creationTime: 1,
+          data: [
+            {
+              category: 'linear',
+              symbol: 'BTCUSDT',
+              orderId: 'x',
+              isMaker: false,
+              orderLinkId: '',
+              execId: 'x',
+              execPrice: '1',
+              execQty: '1',
+              side: 'Buy',
+              execTime: '1',
+              seq: 1,
+            },
+          ],
+        },
         fast,
       ),
     ).toEqual([]);
     expect(Object.keys(wal).sort()).toEqual(['creationTime', 'data', 'id', 'topic']);
-    for (const k of ['accountType', 'totalEquity', 'totalWalletBalance', 'totalAvailableBalance', 'totalPerpUPL', 'coin']) expect(wal.data[0]).toHaveProperty(k);
+    for (const k of ['accountType', 'totalEquity', 'totalWalletBalance', 'totalAvailableBalance', 'totalPerpUPL', 'coin'])
+      expect(wal.data[0]).toHaveProperty(k);
     for (const k of ['coin', 'equity', 'usdValue', 'walletBalance', 'locked', 'unrealisedPnl', 'cumRealisedPnl']) expect(wal.data[0].coin[0]).toHaveProperty(k);
     expect(filled.data[0].category).toBe('linear');
     expect(filled.data[0].cumExecQty).toBe('0.010');
@@ -145,31 +171,61 @@ describe('trade WS', () => {
     const px = f.price(b.bestBid()!.priceTicks - 400 * f.tickUnits);
     const link = rid('tw');
     const r1 = rid('r');
-    c.send({ reqId: r1, header: hdr(), op: 'order.create', args: [{ category: 'linear', symbol: 'BTCUSDT', side: 'Buy', orderType: 'Limit', qty: '0.01', price: px, timeInForce: 'PostOnly', orderLinkId: link }] });
+    c.send({
+      reqId: r1,
+      header: hdr(),
+      op: 'order.create',
+      args: [{ category: 'linear', symbol: 'BTCUSDT', side: 'Buy', orderType: 'Limit', qty: '0.01', price: px, timeInForce: 'PostOnly', orderLinkId: link }],
+    });
     const created = await c.waitFor((x) => x.reqId === r1);
     expect(created.retCode).toBe(0);
     expect(shapeDiff(fixture('docs_trade_ws_order_create_response.json'), created)).toEqual([]);
     expect(created.data.orderLinkId).toBe(link);
     expect(created.header['X-Bapi-Limit']).toMatch(/^\d+$/);
-    c.send({ reqId: r1, header: hdr(), op: 'order.create', args: [{ category: 'linear', symbol: 'BTCUSDT', side: 'Buy', orderType: 'Limit', qty: '0.01', price: px }] });
+    c.send({
+      reqId: r1,
+      header: hdr(),
+      op: 'order.create',
+      args: [{ category: 'linear', symbol: 'BTCUSDT', side: 'Buy', orderType: 'Limit', qty: '0.01', price: px }],
+    });
     expect((await c.waitFor((x) => x.reqId === r1 && x.retCode !== 0)).retCode).toBe(20006);
     const r2 = rid('r');
-    c.send({ reqId: r2, header: hdr(), op: 'order.create', args: [{ category: 'linear', symbol: 'BTCUSDT', side: 'Buy', orderType: 'Limit', qty: '0.01', price: px, orderLinkId: link }] });
+    c.send({
+      reqId: r2,
+      header: hdr(),
+      op: 'order.create',
+      args: [{ category: 'linear', symbol: 'BTCUSDT', side: 'Buy', orderType: 'Limit', qty: '0.01', price: px, orderLinkId: link }],
+    });
     expect((await c.waitFor((x) => x.reqId === r2)).retCode).toBe(110072);
     const r3 = rid('r');
     c.send({ reqId: r3, header: hdr(), op: 'order.cancel-all', args: [{ category: 'linear', symbol: 'BTCUSDT' }] });
     expect((await c.waitFor((x) => x.reqId === r3)).retCode).toBe(10404);
     const r4 = rid('r');
-    c.send({ reqId: r4, header: hdr(), op: 'order.create', args: [{ category: 'inverse', symbol: 'BTCUSD', side: 'Buy', orderType: 'Limit', qty: '1', price: '1' }] });
+    c.send({
+      reqId: r4,
+      header: hdr(),
+      op: 'order.create',
+      args: [{ category: 'inverse', symbol: 'BTCUSD', side: 'Buy', orderType: 'Limit', qty: '1', price: '1' }],
+    });
     expect((await c.waitFor((x) => x.reqId === r4)).retCode).toBe(10404);
     const r5 = rid('r');
     c.send({ reqId: r5, header: hdr(), op: 'order.create', args: [] });
     expect((await c.waitFor((x) => x.reqId === r5)).retCode).toBe(10001);
     const r6 = rid('r');
-    c.send({ reqId: r6, header: { 'X-BAPI-TIMESTAMP': String(Date.now() - 60_000) }, op: 'order.create', args: [{ category: 'linear', symbol: 'BTCUSDT', side: 'Buy', orderType: 'Limit', qty: '0.01', price: px }] });
+    c.send({
+      reqId: r6,
+      header: { 'X-BAPI-TIMESTAMP': String(Date.now() - 60_000) },
+      op: 'order.create',
+      args: [{ category: 'linear', symbol: 'BTCUSDT', side: 'Buy', orderType: 'Limit', qty: '0.01', price: px }],
+    });
     expect((await c.waitFor((x) => x.reqId === r6)).retCode).toBe(10002);
     const r7 = rid('r');
-    c.send({ reqId: r7, header: hdr(), op: 'order.create', args: [{ category: 'linear', symbol: 'NOPEUSDT', side: 'Buy', orderType: 'Limit', qty: '0.01', price: px }] });
+    c.send({
+      reqId: r7,
+      header: hdr(),
+      op: 'order.create',
+      args: [{ category: 'linear', symbol: 'NOPEUSDT', side: 'Buy', orderType: 'Limit', qty: '0.01', price: px }],
+    });
     expect((await c.waitFor((x) => x.reqId === r7)).retCode).toBe(10001);
     c.send('{"op":');
     expect((await c.waitFor((x) => x.retCode === 10001 && x.op === '')).connId).toBeTypeOf('string');
@@ -192,7 +248,12 @@ describe('trade WS', () => {
     const px = f.price(b.bestBid()!.priceTicks - 100 * f.tickUnits);
     const px2 = f.price(b.bestBid()!.priceTicks - 120 * f.tickUnits);
     const r1 = rid('am');
-    c.send({ reqId: r1, header: hdr(), op: 'order.create', args: [{ category: 'spot', symbol: 'ETHUSDT', side: 'Buy', orderType: 'Limit', qty: '0.01', price: px }] });
+    c.send({
+      reqId: r1,
+      header: hdr(),
+      op: 'order.create',
+      args: [{ category: 'spot', symbol: 'ETHUSDT', side: 'Buy', orderType: 'Limit', qty: '0.01', price: px }],
+    });
     const created = await c.waitFor((x) => x.reqId === r1);
     expect(created.retCode).toBe(0);
     const r2 = rid('am');
@@ -214,29 +275,57 @@ describe('trade WS', () => {
     const f = new InstrumentFmt(b.instrument, 'linear');
     const px = f.price(b.bestBid()!.priceTicks - 150 * f.tickUnits);
     const r1 = rid('bt');
-    c.send({ reqId: r1, header: hdr(), op: 'order.create-batch', args: [{ category: 'linear', request: [
-      { symbol: 'ETHUSDT', side: 'Buy', orderType: 'Limit', qty: '0.01', price: px },
-      { symbol: 'ETHUSDT', side: 'Buy', orderType: 'Limit', qty: '0.01', price: px },
-    ] }] });
+    c.send({
+      reqId: r1,
+      header: hdr(),
+      op: 'order.create-batch',
+      args: [
+        {
+          category: 'linear',
+          request: [
+            { symbol: 'ETHUSDT', side: 'Buy', orderType: 'Limit', qty: '0.01', price: px },
+            { symbol: 'ETHUSDT', side: 'Buy', orderType: 'Limit', qty: '0.01', price: px },
+          ],
+        },
+      ],
+    });
     const created = await c.waitFor((x) => x.reqId === r1);
     expect(created.retCode).toBe(0);
     expect(created.data.list).toHaveLength(2);
-    expect(created.retExtInfo.list).toEqual([{ code: 0, msg: 'OK' }, { code: 0, msg: 'OK' }]);
+    expect(created.retExtInfo.list).toEqual([
+      { code: 0, msg: 'OK' },
+      { code: 0, msg: 'OK' },
+    ]);
     expect(created.header['X-Bapi-Limit-Status']).toMatch(/^\d+$/);
     const r2 = rid('bt');
-    c.send({ reqId: r2, header: hdr(), op: 'order.cancel-batch', args: [{ category: 'linear', request: created.data.list.map((o: any) => ({ symbol: 'ETHUSDT', orderId: o.orderId })) }] });
+    c.send({
+      reqId: r2,
+      header: hdr(),
+      op: 'order.cancel-batch',
+      args: [{ category: 'linear', request: created.data.list.map((o: any) => ({ symbol: 'ETHUSDT', orderId: o.orderId })) }],
+    });
     const cancelled = await c.waitFor((x) => x.reqId === r2);
     expect(cancelled.retExtInfo.list.map((x: any) => x.code)).toEqual([0, 0]);
   });
 
   it('requests before auth are refused; a trade-WS fill drives the private stream', async () => {
     const raw = await open(s.ep.wsApiUrl);
-    raw.send({ reqId: 'x', header: hdr(), op: 'order.create', args: [{ category: 'linear', symbol: 'BTCUSDT', side: 'Buy', orderType: 'Market', qty: '0.01' }] });
+    raw.send({
+      reqId: 'x',
+      header: hdr(),
+      op: 'order.create',
+      args: [{ category: 'linear', symbol: 'BTCUSDT', side: 'Buy', orderType: 'Market', qty: '0.01' }],
+    });
     expect((await raw.waitFor((x) => x.reqId === 'x')).retCode).toBe(10003);
     const p = await authedPrivate(['execution']);
     const c = await authedTrade();
     const r = rid('fill');
-    c.send({ reqId: r, header: hdr(), op: 'order.create', args: [{ category: 'spot', symbol: 'BTCUSDT', side: 'Buy', orderType: 'Market', qty: '0.001', marketUnit: 'baseCoin' }] });
+    c.send({
+      reqId: r,
+      header: hdr(),
+      op: 'order.create',
+      args: [{ category: 'spot', symbol: 'BTCUSDT', side: 'Buy', orderType: 'Market', qty: '0.001', marketUnit: 'baseCoin' }],
+    });
     const ack = await c.waitFor((x) => x.reqId === r);
     expect(ack.retCode).toBe(0);
     const e = await p.waitFor((x) => x.topic === 'execution' && x.data[0].orderId === ack.data.orderId);
@@ -248,7 +337,12 @@ describe('trade WS', () => {
     const c = await authedTrade();
     s.venue.setTradeServiceRestarting(true);
     try {
-      c.send({ reqId: 'rs', header: hdr(), op: 'order.create', args: [{ category: 'linear', symbol: 'BTCUSDT', side: 'Buy', orderType: 'Market', qty: '0.01' }] });
+      c.send({
+        reqId: 'rs',
+        header: hdr(),
+        op: 'order.create',
+        args: [{ category: 'linear', symbol: 'BTCUSDT', side: 'Buy', orderType: 'Market', qty: '0.01' }],
+      });
       expect((await c.waitFor((x) => x.reqId === 'rs')).retCode).toBe(10019);
       await c.waitClosed();
     } finally {
@@ -263,7 +357,12 @@ describe('trade WS', () => {
       const codes: number[] = [];
       for (let i = 0; i < 3; i++) {
         const id = `rl-${i}`;
-        w.send({ reqId: id, header: hdr(), op: 'order.create', args: [{ category: 'linear', symbol: 'BTCUSDT', side: 'Buy', orderType: 'Limit', qty: '0.01', price: '90000' }] });
+        w.send({
+          reqId: id,
+          header: hdr(),
+          op: 'order.create',
+          args: [{ category: 'linear', symbol: 'BTCUSDT', side: 'Buy', orderType: 'Limit', qty: '0.01', price: '90000' }],
+        });
         const a = await w.waitFor((x) => x.reqId === id);
         codes.push(a.retCode);
         if (i === 2) expect(a.header['X-Bapi-Limit-Status']).toBe('0');

@@ -84,7 +84,9 @@ for (const cat of ['linear', 'spot'] as const) {
       c.send({ op: 'subscribe', args: ['tickers.BTCUSDT'] });
       const snap = await c.waitFor((f) => f.topic === 'tickers.BTCUSDT' && f.type === 'snapshot');
       expect(shapeDiff(cap.first.get(`${cat}|tk-snapshot`), snap)).toEqual([]);
-      expect(c.raw.find((r) => r.includes('tickers.'))!.startsWith(cat === 'linear' ? '{"topic":"tickers.BTCUSDT","type"' : '{"topic":"tickers.BTCUSDT","ts"')).toBe(true);
+      expect(
+        c.raw.find((r) => r.includes('tickers.'))!.startsWith(cat === 'linear' ? '{"topic":"tickers.BTCUSDT","type"' : '{"topic":"tickers.BTCUSDT","ts"'),
+      ).toBe(true);
       if (cat === 'linear') {
         const d = await withMarket(s.sim, () => c.waitFor((f) => f.topic === 'tickers.BTCUSDT' && f.type === 'delta'));
         expect(Object.keys(d)).toEqual(['topic', 'type', 'data', 'cs', 'ts']);
@@ -252,7 +254,10 @@ describe('public: faults and resets', () => {
       const n = c.frames.length;
       s.venue.pushSnapshot('linear', 'BTCUSDT', 200);
       const snap = await c.waitFor((f) => f.type === 'snapshot', 2000, n);
-      const before = c.frames.slice(0, c.frames.indexOf(snap)).filter((f) => f.topic === 'orderbook.200.BTCUSDT').pop();
+      const before = c.frames
+        .slice(0, c.frames.indexOf(snap))
+        .filter((f) => f.topic === 'orderbook.200.BTCUSDT')
+        .pop();
       expect(snap.data.u).toBe(before.data.u + 1);
       const m = c.frames.length;
       s.venue.restartOrderbook('linear', 'BTCUSDT');

@@ -99,7 +99,9 @@ describe('REST auth', () => {
     const q1 = 'category=linear&symbol=BTCUSDT';
     const ts = String(Date.now());
     const { createHmac } = await import('node:crypto');
-    const sig = createHmac('sha256', s.ep.apiSecret).update(ts + s.ep.apiKey + '5000' + q1).digest('hex');
+    const sig = createHmac('sha256', s.ep.apiSecret)
+      .update(ts + s.ep.apiKey + '5000' + q1)
+      .digest('hex');
     const r = await fetch(`${s.ep.restBaseUrl}/v5/order/realtime?symbol=BTCUSDT&category=linear`, {
       headers: { 'X-BAPI-API-KEY': s.ep.apiKey, 'X-BAPI-TIMESTAMP': ts, 'X-BAPI-SIGN': sig },
     });
@@ -139,7 +141,17 @@ describe('REST orders', () => {
     const bid = book('linear', 'BTCUSDT').bestBid()!;
     const px = f.price(bid.priceTicks - 500 * f.tickUnits);
     const id = link('rest');
-    const c = await signedPost(s.ep, '/v5/order/create', { category: 'linear', symbol: 'BTCUSDT', side: 'Buy', orderType: 'Limit', qty: '0.01', price: px, orderLinkId: id, timeInForce: 'GTC', positionIdx: 0 });
+    const c = await signedPost(s.ep, '/v5/order/create', {
+      category: 'linear',
+      symbol: 'BTCUSDT',
+      side: 'Buy',
+      orderType: 'Limit',
+      qty: '0.01',
+      price: px,
+      orderLinkId: id,
+      timeInForce: 'GTC',
+      positionIdx: 0,
+    });
     expect(c.json.retCode).toBe(0);
     expect(Object.keys(c.json.result)).toEqual(['orderId', 'orderLinkId']);
     expect(c.json.result.orderLinkId).toBe(id);
@@ -155,7 +167,15 @@ describe('REST orders', () => {
     expect(Object.keys(rt.json.result).sort()).toEqual(['category', 'list', 'nextPageCursor']);
     const byLink = await signedGet(s.ep, '/v5/order/realtime', `category=linear&orderLinkId=${id}`);
     expect(byLink.json.result.list[0].orderId).toBe(c.json.result.orderId);
-    const dup = await signedPost(s.ep, '/v5/order/create', { category: 'linear', symbol: 'BTCUSDT', side: 'Buy', orderType: 'Limit', qty: '0.01', price: px, orderLinkId: id });
+    const dup = await signedPost(s.ep, '/v5/order/create', {
+      category: 'linear',
+      symbol: 'BTCUSDT',
+      side: 'Buy',
+      orderType: 'Limit',
+      qty: '0.01',
+      price: px,
+      orderLinkId: id,
+    });
     expect(dup.json.retCode).toBe(110072);
     const x = await signedPost(s.ep, '/v5/order/cancel', { category: 'linear', symbol: 'BTCUSDT', orderLinkId: id });
     expect(x.json.retCode).toBe(0);
@@ -164,7 +184,15 @@ describe('REST orders', () => {
     expect(again.json.retCode).toBe(110001);
     const spotMissing = await signedPost(s.ep, '/v5/order/cancel', { category: 'spot', symbol: 'BTCUSDT', orderId: '123' });
     expect(spotMissing.json.retCode).toBe(170213);
-    const dupAfter = await signedPost(s.ep, '/v5/order/create', { category: 'linear', symbol: 'BTCUSDT', side: 'Buy', orderType: 'Limit', qty: '0.01', price: px, orderLinkId: id });
+    const dupAfter = await signedPost(s.ep, '/v5/order/create', {
+      category: 'linear',
+      symbol: 'BTCUSDT',
+      side: 'Buy',
+      orderType: 'Limit',
+      qty: '0.01',
+      price: px,
+      orderLinkId: id,
+    });
     expect(dupAfter.json.retCode).toBe(110072);
     const closed = await signedGet(s.ep, '/v5/order/realtime', `category=linear&symbol=BTCUSDT&openOnly=1`);
     const cl = closed.json.result.list.find((o: any) => o.orderLinkId === id);
@@ -178,7 +206,15 @@ describe('REST orders', () => {
     const ask = b.bestAsk()!;
     const qtyLots = ask.qtyLots + 5 * f.stepUnits;
     const id = link('pf');
-    const c = await signedPost(s.ep, '/v5/order/create', { category: 'linear', symbol: 'ETHUSDT', side: 'Buy', orderType: 'Limit', qty: f.qty(qtyLots), price: f.price(ask.priceTicks), orderLinkId: id });
+    const c = await signedPost(s.ep, '/v5/order/create', {
+      category: 'linear',
+      symbol: 'ETHUSDT',
+      side: 'Buy',
+      orderType: 'Limit',
+      qty: f.qty(qtyLots),
+      price: f.price(ask.priceTicks),
+      orderLinkId: id,
+    });
     expect(c.json.retCode).toBe(0);
     const o = (await signedGet(s.ep, '/v5/order/realtime', `category=linear&orderId=${c.json.result.orderId}`)).json.result.list[0];
     expect(o.orderStatus).toBe('PartiallyFilled');
@@ -204,7 +240,14 @@ describe('REST orders', () => {
     expect(shapeSubset(DOC_POSITION, pos.json.result.list[0])).toEqual([]);
     expect(pos.json.result.list[0].side).toBe('Buy');
     expect(Number(pos.json.result.list[0].size)).toBeGreaterThan(0);
-    const reduce = await signedPost(s.ep, '/v5/order/create', { category: 'linear', symbol: 'ETHUSDT', side: 'Sell', orderType: 'Market', qty: '0.010', reduceOnly: true });
+    const reduce = await signedPost(s.ep, '/v5/order/create', {
+      category: 'linear',
+      symbol: 'ETHUSDT',
+      side: 'Sell',
+      orderType: 'Market',
+      qty: '0.010',
+      reduceOnly: true,
+    });
     expect(reduce.json.retCode).toBe(0);
     const wal = await signedGet(s.ep, '/v5/account/wallet-balance', 'accountType=UNIFIED&coin=USDT');
     expect(wal.json.retCode).toBe(0);
@@ -223,7 +266,15 @@ describe('REST orders', () => {
     expect(Number(o.cumExecValue)).toBeLessThanOrEqual(200);
     const b = book('spot', 'BTCUSDT');
     const f = fmt('spot', 'BTCUSDT');
-    const po = await signedPost(s.ep, '/v5/order/create', { category: 'spot', symbol: 'BTCUSDT', side: 'Buy', orderType: 'Limit', qty: '0.001', price: f.price(b.bestAsk()!.priceTicks), timeInForce: 'PostOnly' });
+    const po = await signedPost(s.ep, '/v5/order/create', {
+      category: 'spot',
+      symbol: 'BTCUSDT',
+      side: 'Buy',
+      orderType: 'Limit',
+      qty: '0.001',
+      price: f.price(b.bestAsk()!.priceTicks),
+      timeInForce: 'PostOnly',
+    });
     expect(po.json.retCode).toBe(0);
     const p = (await signedGet(s.ep, '/v5/order/realtime', `category=spot&orderId=${po.json.result.orderId}`)).json.result.list[0];
     expect(p.orderStatus).toBe('Cancelled');
@@ -234,7 +285,14 @@ describe('REST orders', () => {
     const f = fmt('linear', 'BTCUSDT');
     const bid = book('linear', 'BTCUSDT').bestBid()!;
     for (let i = 0; i < 3; i++) {
-      const r = await signedPost(s.ep, '/v5/order/create', { category: 'linear', symbol: 'BTCUSDT', side: 'Buy', orderType: 'Limit', qty: '0.01', price: f.price(bid.priceTicks - (300 + i) * f.tickUnits) });
+      const r = await signedPost(s.ep, '/v5/order/create', {
+        category: 'linear',
+        symbol: 'BTCUSDT',
+        side: 'Buy',
+        orderType: 'Limit',
+        qty: '0.01',
+        price: f.price(bid.priceTicks - (300 + i) * f.tickUnits),
+      });
       expect(r.json.retCode).toBe(0);
     }
     const missing = await signedPost(s.ep, '/v5/order/cancel-all', { category: 'linear' });
@@ -252,7 +310,14 @@ describe('REST orders', () => {
 
   it('order history lists closed and open orders, newest first, filterable by orderLinkId', async () => {
     const id = link('hist');
-    const c = await signedPost(s.ep, '/v5/order/create', { category: 'linear', symbol: 'ETHUSDT', side: 'Buy', orderType: 'Market', qty: '0.010', orderLinkId: id });
+    const c = await signedPost(s.ep, '/v5/order/create', {
+      category: 'linear',
+      symbol: 'ETHUSDT',
+      side: 'Buy',
+      orderType: 'Market',
+      qty: '0.010',
+      orderLinkId: id,
+    });
     expect(c.json.retCode).toBe(0);
     const h = await signedGet(s.ep, '/v5/order/history', 'category=linear&symbol=ETHUSDT&limit=50');
     expect(h.json.retCode).toBe(0);
@@ -267,7 +332,14 @@ describe('REST orders', () => {
     const f = fmt('linear', 'ETHUSDT');
     const bid = book('linear', 'ETHUSDT').bestBid()!;
     for (let i = 0; i < 5; i++) {
-      await signedPost(s.ep, '/v5/order/create', { category: 'linear', symbol: 'ETHUSDT', side: 'Buy', orderType: 'Limit', qty: '0.01', price: f.price(bid.priceTicks - (200 + i) * f.tickUnits) });
+      await signedPost(s.ep, '/v5/order/create', {
+        category: 'linear',
+        symbol: 'ETHUSDT',
+        side: 'Buy',
+        orderType: 'Limit',
+        qty: '0.01',
+        price: f.price(bid.priceTicks - (200 + i) * f.tickUnits),
+      });
     }
     const p1 = await signedGet(s.ep, '/v5/order/realtime', 'category=linear&symbol=ETHUSDT&limit=3');
     expect(p1.json.result.list).toHaveLength(3);
@@ -281,12 +353,21 @@ describe('REST orders', () => {
 
 describe('REST limits and injected faults', () => {
   it('per-UID per-endpoint limit: headers count down, then 10006 "Too many visits!"', async () => {
-    const t = await startBybitSim({ rateLimits: { windowMs: 60_000, create: { linear: 3, spot: 3 }, cancel: { linear: 3, spot: 3 }, cancelAll: { linear: 3, spot: 3 } } });
+    const t = await startBybitSim({
+      rateLimits: { windowMs: 60_000, create: { linear: 3, spot: 3 }, cancel: { linear: 3, spot: 3 }, cancelAll: { linear: 3, spot: 3 } },
+    });
     try {
       const statuses: string[] = [];
       let last: any;
       for (let i = 0; i < 4; i++) {
-        last = await signedPost(t.ep, '/v5/order/create', { category: 'linear', symbol: 'BTCUSDT', side: 'Buy', orderType: 'Limit', qty: '0.01', price: '90000' });
+        last = await signedPost(t.ep, '/v5/order/create', {
+          category: 'linear',
+          symbol: 'BTCUSDT',
+          side: 'Buy',
+          orderType: 'Limit',
+          qty: '0.01',
+          price: '90000',
+        });
         statuses.push(last.headers.get('x-bapi-limit-status'));
       }
       expect(statuses).toEqual(['2', '1', '0', '0']);
@@ -340,7 +421,15 @@ describe('REST amend', () => {
     const f = fmt('linear', 'ETHUSDT');
     const ask = b.bestAsk()!;
     // partially filled resting buy
-    const c = await signedPost(s.ep, '/v5/order/create', { category: 'linear', symbol: 'ETHUSDT', side: 'Buy', orderType: 'Limit', qty: f.qty(ask.qtyLots + 10 * f.stepUnits), price: f.price(ask.priceTicks), orderLinkId: link('am') });
+    const c = await signedPost(s.ep, '/v5/order/create', {
+      category: 'linear',
+      symbol: 'ETHUSDT',
+      side: 'Buy',
+      orderType: 'Limit',
+      qty: f.qty(ask.qtyLots + 10 * f.stepUnits),
+      price: f.price(ask.priceTicks),
+      orderLinkId: link('am'),
+    });
     expect(c.json.retCode).toBe(0);
     const id = c.json.result.orderId;
     const before = (await signedGet(s.ep, '/v5/order/realtime', `category=linear&orderId=${id}`)).json.result.list[0];
@@ -363,7 +452,12 @@ describe('REST amend', () => {
     expect(same.json.retCode).toBe(10001);
     const tooSmall = await signedPost(s.ep, '/v5/order/amend', { category: 'linear', symbol: 'ETHUSDT', orderId: id, qty: before.cumExecQty });
     expect(tooSmall.json.retCode).toBe(110063);
-    const again = await signedPost(s.ep, '/v5/order/amend', { category: 'linear', symbol: 'ETHUSDT', orderLinkId: c.json.result.orderLinkId, qty: f.qty(ask.qtyLots + 30 * f.stepUnits) });
+    const again = await signedPost(s.ep, '/v5/order/amend', {
+      category: 'linear',
+      symbol: 'ETHUSDT',
+      orderLinkId: c.json.result.orderLinkId,
+      qty: f.qty(ask.qtyLots + 30 * f.stepUnits),
+    });
     expect(again.json.retCode).toBe(0);
     expect(again.json.result.orderId).toBe(id);
     const x = await signedPost(s.ep, '/v5/order/cancel', { category: 'linear', symbol: 'ETHUSDT', orderId: id });

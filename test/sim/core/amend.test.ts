@@ -60,7 +60,10 @@ describe('SimBook.amend', () => {
     // new price and back: behind a later order
     const d = id(book.submit(ord({ accountId: 'B', priceTicks: 1000, qtyLots: 4 })));
     expect(book.amend('A', { orderId: a }, { priceTicks: 999 })).toMatchObject({ ok: true, keptPriority: false });
-    expect(book.depth(2).bids).toEqual([[1000, 4], [999, 12]]);
+    expect(book.depth(2).bids).toEqual([
+      [1000, 4],
+      [999, 12],
+    ]);
     expect(book.amend('A', { orderId: a }, { priceTicks: 1000 })).toMatchObject({ ok: true, keptPriority: false });
     takers(book, 1000, 4);
     expect(book.getOrder('B', { orderId: d })?.status).toBe('FILLED');

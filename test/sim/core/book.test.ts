@@ -56,7 +56,17 @@ describe('MatchingBook', () => {
         { side: 'BUY', priceTicks: 999, qtyLots: 3 },
       ],
     });
-    expect(book.depth(5)).toEqual({ bids: [[1000, 10], [999, 3]], asks: [[1005, 7], [1006, 8]], updateId: u0 + 2 });
+    expect(book.depth(5)).toEqual({
+      bids: [
+        [1000, 10],
+        [999, 3],
+      ],
+      asks: [
+        [1005, 7],
+        [1006, 8],
+      ],
+      updateId: u0 + 2,
+    });
     // no change -> no batch
     book.setSynthetic('SELL', 1005, 7);
     expect(book.updateId).toBe(u0 + 2);
@@ -234,9 +244,21 @@ describe('MatchingBook', () => {
 
   it('a throwing listener does not wedge the book', () => {
     const errors: unknown[] = [];
-    const book = new MatchingBook({ instrument: makeInstrument('binanceSpot', 'BTCUSDT', { minNotional: '0' }), nowMs: () => 0, onListenerError: (e) => errors.push(e) });
+    const book = new MatchingBook({
+      instrument: makeInstrument('binanceSpot', 'BTCUSDT', { minNotional: '0' }),
+      nowMs: () => 0,
+      onListenerError: (e) => errors.push(e),
+    });
     const ok: number[] = [];
-    book.addListener({ onLevels: () => { throw new Error('venue bug'); }, onTrade: () => { throw new Error('venue bug'); }, onOrder: () => undefined });
+    book.addListener({
+      onLevels: () => {
+        throw new Error('venue bug');
+      },
+      onTrade: () => {
+        throw new Error('venue bug');
+      },
+      onOrder: () => undefined,
+    });
     book.addListener({ onLevels: (_s, _c, u) => ok.push(u), onTrade: () => undefined, onOrder: () => undefined });
     book.setSynthetic('SELL', 1000, 5);
     book.sweepSynthetic('BUY', 1);

@@ -19,7 +19,11 @@ afterEach(() => {
 
 function run(args: string[]): Promise<{ line: string; child: ChildProcess; stdout: () => string; stderr: () => string }> {
   return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, ['bin/tickwire.js', 'sim', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TICKWIRE_LOG_LEVEL: 'info' } });
+    const c = spawn(process.execPath, ['bin/tickwire.js', 'sim', ...args], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, TICKWIRE_LOG_LEVEL: 'info' },
+    });
     child = c;
     let out = '';
     let err = '';
@@ -124,8 +128,22 @@ describe('tickwire sim arguments', () => {
     const { parseArgs } = await import('../../../src/sim/main.js');
     expect(
       parseArgs([
-        '--seed', '5', '--symbols', 'btcusdt, solusdt', '--rate=100000', '--depth-interval', '0', '--deterministic', '--host', '127.0.0.1',
-        '--replay', '/work/shared/exchange/fixtures/bybit/v5_public_capture_2026-08_cryptofeed.ndjson', '--replay-speed', '0', '--venues', 'bybit',
+        '--seed',
+        '5',
+        '--symbols',
+        'btcusdt, solusdt',
+        '--rate=100000',
+        '--depth-interval',
+        '0',
+        '--deterministic',
+        '--host',
+        '127.0.0.1',
+        '--replay',
+        '/work/shared/exchange/fixtures/bybit/v5_public_capture_2026-08_cryptofeed.ndjson',
+        '--replay-speed',
+        '0',
+        '--venues',
+        'bybit',
       ]),
     ).toEqual({
       seed: 5,

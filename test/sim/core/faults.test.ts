@@ -124,7 +124,11 @@ describe('control endpoint', () => {
 
   it('injects, lists and clears faults; 400 on bad JSON or bad fault', async () => {
     const h = { 'X-Sim-Token': 'tok-123' };
-    let r = await fetch(`${ctl.url}/faults`, { method: 'POST', headers: h, body: JSON.stringify({ kind: 'dropDiff', market: 'binanceUsdm', symbol: 'BTCUSDT', count: 3 }) });
+    let r = await fetch(`${ctl.url}/faults`, {
+      method: 'POST',
+      headers: h,
+      body: JSON.stringify({ kind: 'dropDiff', market: 'binanceUsdm', symbol: 'BTCUSDT', count: 3 }),
+    });
     expect(r.status).toBe(200);
     expect(await r.json()).toEqual({ ok: true, injected: 1 });
     expect(faults.takeFault('binanceUsdm', 'dropDiff', 'BTCUSDT')).toBeDefined();

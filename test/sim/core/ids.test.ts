@@ -54,7 +54,16 @@ describe('order ids', () => {
     const ins2 = makeInstrument('binanceSpot', 'ETHUSDT', { minNotional: '0' });
     const b1 = new MatchingBook({ instrument: ins1, nowMs: () => 1, ids: shared });
     const b2 = new MatchingBook({ instrument: ins2, nowMs: () => 1, ids: shared });
-    const o = { accountId: 'A', clientOrderId: '', side: 'BUY' as const, type: 'LIMIT' as const, tif: 'GTC' as const, priceTicks: 100, qtyLots: 10, reduceOnly: false };
+    const o = {
+      accountId: 'A',
+      clientOrderId: '',
+      side: 'BUY' as const,
+      type: 'LIMIT' as const,
+      tif: 'GTC' as const,
+      priceTicks: 100,
+      qtyLots: 10,
+      reduceOnly: false,
+    };
     const ids = [b1.submit(o), b2.submit(o), b1.submit(o)].map((r) => (r.ok ? r.order.orderId : r.reason));
     expect(ids).toEqual(['100', '101', '102']);
   });

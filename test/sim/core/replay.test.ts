@@ -53,8 +53,8 @@ function expected(file: string, market: 'binance' | 'bybit', symbol: string, con
       }
       if (!b || !a) continue;
       frames++;
-      for (const [p, q] of b) (Number(q) === 0 ? bids.delete(p) : bids.set(p, q));
-      for (const [p, q] of a) (Number(q) === 0 ? asks.delete(p) : asks.set(p, q));
+      for (const [p, q] of b) Number(q) === 0 ? bids.delete(p) : bids.set(p, q);
+      for (const [p, q] of a) Number(q) === 0 ? asks.delete(p) : asks.set(p, q);
     }
   }
   return { bids, asks, frames };
@@ -101,7 +101,8 @@ describe('replay of recorded captures', () => {
       if (o.t === 'http' && o.url.includes('symbol=SUSHIUSDT&')) synced = true;
       if (!synced || o.t !== 'recv') continue;
       const d = JSON.parse(o.data).data;
-      if (d?.e === 'aggTrade' && d.s === 'SUSHIUSDT') recorded.push([d.m ? 'SELL' : 'BUY', parseScaled(d.p, book.instrument.priceDecimals), parseScaled(d.q, book.instrument.qtyDecimals)]);
+      if (d?.e === 'aggTrade' && d.s === 'SUSHIUSDT')
+        recorded.push([d.m ? 'SELL' : 'BUY', parseScaled(d.p, book.instrument.priceDecimals), parseScaled(d.q, book.instrument.qtyDecimals)]);
     }
     expect(recorded.length).toBeGreaterThan(0);
     expect(trades).toEqual(recorded);

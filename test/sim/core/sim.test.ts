@@ -10,7 +10,12 @@ afterEach(async () => {
 
 describe('startSim (core only)', () => {
   it('builds books for every market, credentials, accounts and a control endpoint', async () => {
-    const sim = await startSim({ seed: 1, venues: [], generatorMode: 'manual', credentials: { apiKey: BINANCE_DOC_EXAMPLE_KEY, apiSecret: BINANCE_DOC_EXAMPLE_SECRET } });
+    const sim = await startSim({
+      seed: 1,
+      venues: [],
+      generatorMode: 'manual',
+      credentials: { apiKey: BINANCE_DOC_EXAMPLE_KEY, apiSecret: BINANCE_DOC_EXAMPLE_SECRET },
+    });
     open.push(sim);
     expect([...sim.books.keys()].sort()).toEqual(['binanceSpot', 'binanceUsdm', 'bybitLinear', 'bybitSpot']);
     for (const m of sim.books.values()) expect([...m.keys()]).toEqual(['BTCUSDT', 'ETHUSDT']);
@@ -35,7 +40,10 @@ describe('startSim (core only)', () => {
     const r = await fetch(`${sim.endpoints.control.url}/faults/clear`, { method: 'POST', headers: { 'X-Sim-Token': sim.endpoints.control.token } });
     expect(r.status).toBe(200);
     expect(sim.ctx.peekFault('bybitLinear', 'clockSkewMs')).toBeUndefined();
-    const st = (await (await fetch(`${sim.endpoints.control.url}/state`, { headers: { 'X-Sim-Token': sim.endpoints.control.token } })).json()) as Record<string, unknown>;
+    const st = (await (await fetch(`${sim.endpoints.control.url}/state`, { headers: { 'X-Sim-Token': sim.endpoints.control.token } })).json()) as Record<
+      string,
+      unknown
+    >;
     expect(st['generator']).toMatchObject({ seed: 1, rate: 2000 });
   });
 
@@ -43,11 +51,21 @@ describe('startSim (core only)', () => {
     const seen: Array<{ sym: string; n: number; u: number }> = [];
     let accountEvents = 0;
     const fake: SimVenueFactory = async (ctx, o) => {
-      const l: SimBookListener = { onLevels: (sym, ch: readonly SimLevelChange[], u) => seen.push({ sym, n: ch.length, u }), onTrade: () => undefined, onOrder: () => undefined };
+      const l: SimBookListener = {
+        onLevels: (sym, ch: readonly SimLevelChange[], u) => seen.push({ sym, n: ch.length, u }),
+        onTrade: () => undefined,
+        onOrder: () => undefined,
+      };
       for (const b of ctx.books.get('binanceSpot')!.values()) b.addListener(l);
       ctx.onAccountChange?.(() => accountEvents++);
       return {
-        endpoints: { restBaseUrl: `http://${o.host}:1`, wsStreamBaseUrl: `ws://${o.host}:1`, wsApiUrl: `ws://${o.host}:1/ws-api/v3`, apiKey: ctx.credentials.apiKey, apiSecret: ctx.credentials.apiSecret },
+        endpoints: {
+          restBaseUrl: `http://${o.host}:1`,
+          wsStreamBaseUrl: `ws://${o.host}:1`,
+          wsApiUrl: `ws://${o.host}:1/ws-api/v3`,
+          apiKey: ctx.credentials.apiKey,
+          apiSecret: ctx.credentials.apiSecret,
+        },
         close: async () => {
           for (const b of ctx.books.get('binanceSpot')!.values()) b.removeListener(l);
         },
@@ -56,7 +74,13 @@ describe('startSim (core only)', () => {
     const broken: SimVenueFactory = async () => {
       throw new Error('boom');
     };
-    const sim = await startSim({ seed: 2, venues: ['binanceSpot', 'bybit'], generatorMode: 'manual', deterministic: true, factories: { binanceSpot: fake, bybit: broken } });
+    const sim = await startSim({
+      seed: 2,
+      venues: ['binanceSpot', 'bybit'],
+      generatorMode: 'manual',
+      deterministic: true,
+      factories: { binanceSpot: fake, bybit: broken },
+    });
     open.push(sim);
     expect(sim.venueErrors).toEqual({ bybit: 'boom' });
     expect(Object.keys(sim.endpoints)).toEqual(['binanceSpot', 'control', 'seed', 'symbols']);
@@ -68,7 +92,16 @@ describe('startSim (core only)', () => {
     // an order through the shared book updates the account
     const book = sim.ctx.books.get('binanceSpot')!.get('BTCUSDT')!;
     const ask = book.bestAsk()!;
-    const res = book.submit({ accountId: sim.ctx.credentials.apiKey, clientOrderId: 'x', side: 'BUY', type: 'LIMIT', tif: 'IOC', priceTicks: ask.priceTicks, qtyLots: 100, reduceOnly: false });
+    const res = book.submit({
+      accountId: sim.ctx.credentials.apiKey,
+      clientOrderId: 'x',
+      side: 'BUY',
+      type: 'LIMIT',
+      tif: 'IOC',
+      priceTicks: ask.priceTicks,
+      qtyLots: 100,
+      reduceOnly: false,
+    });
     expect(res.ok && res.fills.length).toBeGreaterThan(0);
     expect(accountEvents).toBeGreaterThan(0);
     expect(sim.ctx.account(sim.ctx.credentials.apiKey)!.balances.get('BTC')!.free).toBeGreaterThan(100);
@@ -79,7 +112,13 @@ describe('startSim (core only)', () => {
     const fake: SimVenueFactory = async (ctx, o) => {
       got.push(o);
       return {
-        endpoints: { restBaseUrl: `http://${o.host}:1`, wsStreamBaseUrl: `ws://${o.host}:1`, wsApiUrl: `ws://${o.host}:1/ws-api/v3`, apiKey: ctx.credentials.apiKey, apiSecret: ctx.credentials.apiSecret },
+        endpoints: {
+          restBaseUrl: `http://${o.host}:1`,
+          wsStreamBaseUrl: `ws://${o.host}:1`,
+          wsApiUrl: `ws://${o.host}:1/ws-api/v3`,
+          apiKey: ctx.credentials.apiKey,
+          apiSecret: ctx.credentials.apiSecret,
+        },
         close: async () => undefined,
       };
     };

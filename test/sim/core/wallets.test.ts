@@ -54,7 +54,14 @@ describe('per-venue wallets', () => {
 
     const b0 = await bybitCoin('BTC');
     const sBtc = await spotBal('BTC');
-    const y = await signedPost(bybit, '/v5/order/create', { category: 'spot', symbol: 'BTCUSDT', side: 'Buy', orderType: 'Market', qty: '0.01', marketUnit: 'baseCoin' });
+    const y = await signedPost(bybit, '/v5/order/create', {
+      category: 'spot',
+      symbol: 'BTCUSDT',
+      side: 'Buy',
+      orderType: 'Market',
+      qty: '0.01',
+      marketUnit: 'baseCoin',
+    });
     expect(y.json.retCode, JSON.stringify(y.json)).toBe(0);
     expect((await bybitCoin('BTC')).wallet).toBeCloseTo(b0.wallet + 0.01, 9);
     expect((await bybitCoin('USDT')).wallet).toBeLessThan(y0.wallet);
@@ -74,9 +81,17 @@ describe('per-venue wallets', () => {
       const px = sb.bestBidPrice() - 10_000;
       const price = (px / 100).toFixed(2);
       const want = (px / 100) * 0.002;
-      const p = await rest(spot, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.002', price, newClientOrderId: 'lock-1' }, { signed: true });
+      const p = await rest(
+        spot,
+        'POST',
+        '/api/v3/order',
+        { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.002', price, newClientOrderId: 'lock-1' },
+        { signed: true },
+      );
       expect(p.status, p.text).toBe(200);
-      const pos = await api.next<{ event: { B: Array<{ a: string; l: string }> } }>((j) => j.event?.e === 'outboundAccountPosition' && j.event.B.some((b: { a: string; l: string }) => b.a === 'USDT' && Number(b.l) > 0));
+      const pos = await api.next<{ event: { B: Array<{ a: string; l: string }> } }>(
+        (j) => j.event?.e === 'outboundAccountPosition' && j.event.B.some((b: { a: string; l: string }) => b.a === 'USDT' && Number(b.l) > 0),
+      );
       expect(Number(pos.event.B.find((b) => b.a === 'USDT')!.l)).toBeCloseTo(want, 6);
       expect((await spotBal('USDT')).locked).toBeCloseTo(want, 6);
       // other venues do not see the lock
@@ -99,9 +114,19 @@ describe('per-venue wallets', () => {
       await c.waitFor((f) => f.op === 'subscribe');
       const yb = sim.books.get('bybitSpot')!.get('BTCUSDT')!;
       const px = (yb.bestBidPrice() - 10_000 * 10 ** yb.instrument.priceDecimals) / 10 ** yb.instrument.priceDecimals;
-      const r = await signedPost(bybit, '/v5/order/create', { category: 'spot', symbol: 'BTCUSDT', side: 'Buy', orderType: 'Limit', qty: '0.002', price: String(px), orderLinkId: 'ylock-1' });
+      const r = await signedPost(bybit, '/v5/order/create', {
+        category: 'spot',
+        symbol: 'BTCUSDT',
+        side: 'Buy',
+        orderType: 'Limit',
+        qty: '0.002',
+        price: String(px),
+        orderLinkId: 'ylock-1',
+      });
       expect(r.json.retCode, JSON.stringify(r.json)).toBe(0);
-      const w = await c.waitFor((f) => f.topic === 'wallet' && f.data[0].coin.some((x: { coin: string; locked: string }) => x.coin === 'USDT' && Number(x.locked) > 0));
+      const w = await c.waitFor(
+        (f) => f.topic === 'wallet' && f.data[0].coin.some((x: { coin: string; locked: string }) => x.coin === 'USDT' && Number(x.locked) > 0),
+      );
       expect(Number(w.data[0].coin.find((x: { coin: string }) => x.coin === 'USDT').locked)).toBeCloseTo(px * 0.002, 6);
       expect((await bybitCoin('USDT')).locked).toBeCloseTo(px * 0.002, 6);
       expect((await spotBal('USDT')).locked).toBe(0);

@@ -5,7 +5,12 @@ import type { SimVenueEndpoints } from '../../../src/sim/core/types.js';
 import { startSim, type SimHandle } from '../../../src/sim/index.js';
 import { createHmac } from 'node:crypto';
 
-async function get(ep: SimVenueEndpoints, path: string, q: Record<string, string> = {}, signed = false): Promise<{ status: number; json: unknown; headers: Headers }> {
+async function get(
+  ep: SimVenueEndpoints,
+  path: string,
+  q: Record<string, string> = {},
+  signed = false,
+): Promise<{ status: number; json: unknown; headers: Headers }> {
   const qs = new URLSearchParams(q);
   if (signed) {
     qs.set('timestamp', String(Date.now()));
@@ -16,8 +21,10 @@ async function get(ep: SimVenueEndpoints, path: string, q: Record<string, string
   return { status: r.status, json: text ? (JSON.parse(text) as unknown) : undefined, headers: r.headers };
 }
 
-const SPOT_24H = 'symbol,priceChange,priceChangePercent,weightedAvgPrice,prevClosePrice,lastPrice,lastQty,bidPrice,bidQty,askPrice,askQty,openPrice,highPrice,lowPrice,volume,quoteVolume,openTime,closeTime,firstId,lastId,count';
-const USDM_24H = 'symbol,priceChange,priceChangePercent,weightedAvgPrice,lastPrice,lastQty,openPrice,highPrice,lowPrice,volume,quoteVolume,openTime,closeTime,firstId,lastId,count';
+const SPOT_24H =
+  'symbol,priceChange,priceChangePercent,weightedAvgPrice,prevClosePrice,lastPrice,lastQty,bidPrice,bidQty,askPrice,askQty,openPrice,highPrice,lowPrice,volume,quoteVolume,openTime,closeTime,firstId,lastId,count';
+const USDM_24H =
+  'symbol,priceChange,priceChangePercent,weightedAvgPrice,lastPrice,lastQty,openPrice,highPrice,lowPrice,volume,quoteVolume,openTime,closeTime,firstId,lastId,count';
 
 describe('binance sim: endpoints third-party clients call', () => {
   let sim: SimHandle;

@@ -16,7 +16,10 @@ type Ex = InstanceType<typeof ccxt.binance>;
  * loading market types the venue does not list (binance's loadMarkets would also ask COIN-M and options hosts). */
 function client(kind: 'spot' | 'usdm', ep: SimVenueEndpoints, options: Record<string, unknown> = {}): Ex {
   const opts = { fetchMarkets: { types: [kind === 'spot' ? 'spot' : 'linear'] }, fetchCurrencies: false, ...options };
-  const ex = kind === 'spot' ? new ccxt.binance({ apiKey: ep.apiKey, secret: ep.apiSecret, options: opts }) : new ccxt.binanceusdm({ apiKey: ep.apiKey, secret: ep.apiSecret, options: opts });
+  const ex =
+    kind === 'spot'
+      ? new ccxt.binance({ apiKey: ep.apiKey, secret: ep.apiSecret, options: opts })
+      : new ccxt.binanceusdm({ apiKey: ep.apiKey, secret: ep.apiSecret, options: opts });
   rebase(ex.urls['api'] as Record<string, unknown>, ep.restBaseUrl, (k) => k !== 'ws');
   return ex as Ex;
 }
@@ -74,7 +77,12 @@ describe('ccxt binance / binanceusdm against the simulator', () => {
     expect(ob.asks).toEqual(d.asks.map(([p, q]) => [p / 10 ** pd, q / 10 ** qd]));
 
     const ba = await ex.fetchBidsAsks(['BTC/USDT']);
-    expect(ba['BTC/USDT']).toMatchObject({ bid: sb.bestBid()!.priceTicks / 10 ** pd, bidVolume: sb.bestBid()!.qtyLots / 10 ** qd, ask: sb.bestAsk()!.priceTicks / 10 ** pd, askVolume: sb.bestAsk()!.qtyLots / 10 ** qd });
+    expect(ba['BTC/USDT']).toMatchObject({
+      bid: sb.bestBid()!.priceTicks / 10 ** pd,
+      bidVolume: sb.bestBid()!.qtyLots / 10 ** qd,
+      ask: sb.bestAsk()!.priceTicks / 10 ** pd,
+      askVolume: sb.bestAsk()!.qtyLots / 10 ** qd,
+    });
     const all = await ex.fetchBidsAsks();
     expect(Object.keys(all).sort()).toEqual(['BTC/USDT', 'ETH/USDT']);
   });
@@ -157,10 +165,12 @@ describe('ccxt binance / binanceusdm against the simulator', () => {
     const b = await ex.createOrder('BTC/USDT', 'limit', 'buy', 0.002, restPx - 1);
     expect((await ex.fetchOpenOrders('BTC/USDT')).map((o) => o.id).sort()).toEqual([a.id, b.id].sort());
     const all = await ex.cancelAllOrders('BTC/USDT');
-    expect(all.map((o) => [o.id, o.status]).sort()).toEqual([
-      [a.id, 'canceled'],
-      [b.id, 'canceled'],
-    ].sort());
+    expect(all.map((o) => [o.id, o.status]).sort()).toEqual(
+      [
+        [a.id, 'canceled'],
+        [b.id, 'canceled'],
+      ].sort(),
+    );
     expect(await ex.fetchOpenOrders('BTC/USDT')).toEqual([]);
   });
 
@@ -290,7 +300,11 @@ describe('ccxt binance / binanceusdm against the simulator', () => {
   });
 
   it('one ccxt.binance client for both venues: api/sapi hosts -> Spot base, fapi hosts -> USD-M base', async () => {
-    const ex = new ccxt.binance({ apiKey: spot.apiKey, secret: spot.apiSecret, options: { fetchMarkets: { types: ['spot', 'linear'] }, fetchCurrencies: false } });
+    const ex = new ccxt.binance({
+      apiKey: spot.apiKey,
+      secret: spot.apiSecret,
+      options: { fetchMarkets: { types: ['spot', 'linear'] }, fetchCurrencies: false },
+    });
     const api = ex.urls['api'] as Record<string, unknown>;
     rebase(api, spot.restBaseUrl, (k) => k !== 'ws' && !k.startsWith('fapi'));
     rebase(api, usdm.restBaseUrl, (k) => k.startsWith('fapi'));

@@ -178,7 +178,9 @@ describe('ccxt bybit against the simulator', () => {
     expect((await ex.fetchTradingFee(S)).symbol).toBe(S);
     await ex.setLeverage(5, S);
     expect((await ex.fetchLeverage(S)).longLeverage).toBe(5);
-    const pre = (await (await fetch(ep.restBaseUrl + '/v5/market/instruments-info?category=linear&status=PreLaunch')).json()) as { result: { list: unknown[] } };
+    const pre = (await (await fetch(ep.restBaseUrl + '/v5/market/instruments-info?category=linear&status=PreLaunch')).json()) as {
+      result: { list: unknown[] };
+    };
     expect(pre.result.list).toEqual([]);
   });
 });

@@ -334,7 +334,8 @@ export class BinanceParser {
         }
       } else if (k === K_m) {
         if (this.dup(8192)) return;
-        if (sc.peek() === 116 || sc.peek() === 102) this.tradeSide = sc.bool() ? -1 : 1; // m: buyer is maker -> seller aggressed
+        if (sc.peek() === 116 || sc.peek() === 102)
+          this.tradeSide = sc.bool() ? -1 : 1; // m: buyer is maker -> seller aggressed
         else sc.skip();
       } else {
         sc.skip();

@@ -118,15 +118,7 @@ export class BinanceBookSync {
    * REST snapshot for `epoch`. Levels already scaled. `reparse` re-parses a buffered frame into the parser and
    * returns whether it is a diff for this symbol.
    */
-  onSnapshot(
-    epoch: number,
-    lastUpdateId: number,
-    bids: LevelScratch,
-    asks: LevelScratch,
-    eventMs: number,
-    recvNs: number,
-    p: BinanceParser,
-  ): void {
+  onSnapshot(epoch: number, lastUpdateId: number, bids: LevelScratch, asks: LevelScratch, eventMs: number, recvNs: number, p: BinanceParser): void {
     if (epoch !== this.epoch || this.state !== BnSyncState.Buffering) return; // reply to an abandoned attempt
     this.snapshotPending = false;
     const L = lastUpdateId;

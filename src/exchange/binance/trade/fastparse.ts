@@ -14,22 +14,89 @@ import type { OrderEvent, OrderEventKind, OrderState } from '../../../model/orde
 import type { UserFrameHandlers } from './parse.js';
 
 const KEYS = new NameSet(['e', 'E', 'T', 's', 'c', 'C', 'i', 'X', 'x', 'z', 'l', 'L', 'n', 'N', 't', 'm', 'r', 'event', 'data', 'o', 'p', 'q']);
-const enum K { e, E, T, s, c, C, i, X, x, z, l, L, n, N, t, m, r, event, data, o, p, q }
+const enum K {
+  e,
+  E,
+  T,
+  s,
+  c,
+  C,
+  i,
+  X,
+  x,
+  z,
+  l,
+  L,
+  n,
+  N,
+  t,
+  m,
+  r,
+  event,
+  data,
+  o,
+  p,
+  q,
+}
 
 const WORDS = new NameSet([
-  'executionReport', 'ORDER_TRADE_UPDATE', 'TRADE_LITE',
-  'NEW', 'TRADE', 'CALCULATED', 'CANCELED', 'REJECTED', 'EXPIRED', 'TRADE_PREVENTION', 'AMENDMENT', 'REPLACED',
-  'PARTIALLY_FILLED', 'FILLED', 'PENDING_CANCEL', 'EXPIRED_IN_MATCH',
+  'executionReport',
+  'ORDER_TRADE_UPDATE',
+  'TRADE_LITE',
+  'NEW',
+  'TRADE',
+  'CALCULATED',
+  'CANCELED',
+  'REJECTED',
+  'EXPIRED',
+  'TRADE_PREVENTION',
+  'AMENDMENT',
+  'REPLACED',
+  'PARTIALLY_FILLED',
+  'FILLED',
+  'PENDING_CANCEL',
+  'EXPIRED_IN_MATCH',
 ]);
 const W_ER = 0;
 const W_OTU = 1;
 const W_TL = 2;
 /** executionType word -> event kind (parse.ts mapExecType; unknown -> ack) */
-const KIND_OF: OrderEventKind[] = ['ack', 'ack', 'ack', 'ack', 'fill', 'fill', 'cancel', 'reject', 'expire', 'expire', 'amend', 'amend', 'ack', 'ack', 'ack', 'ack'];
+const KIND_OF: OrderEventKind[] = [
+  'ack',
+  'ack',
+  'ack',
+  'ack',
+  'fill',
+  'fill',
+  'cancel',
+  'reject',
+  'expire',
+  'expire',
+  'amend',
+  'amend',
+  'ack',
+  'ack',
+  'ack',
+  'ack',
+];
 /** status word -> state (parse.ts mapStatus; unknown -> ACKED) */
 const STATE_OF: OrderState[] = [
-  'ACKED', 'ACKED', 'ACKED', 'ACKED', 'ACKED', 'ACKED', 'CANCELED', 'REJECTED', 'EXPIRED', 'ACKED', 'ACKED', 'ACKED',
-  'PARTIALLY_FILLED', 'FILLED', 'CANCEL_PENDING', 'EXPIRED',
+  'ACKED',
+  'ACKED',
+  'ACKED',
+  'ACKED',
+  'ACKED',
+  'ACKED',
+  'CANCELED',
+  'REJECTED',
+  'EXPIRED',
+  'ACKED',
+  'ACKED',
+  'ACKED',
+  'PARTIALLY_FILLED',
+  'FILLED',
+  'CANCEL_PENDING',
+  'EXPIRED',
 ];
 const W_CANCELED = 6;
 
@@ -62,7 +129,10 @@ export class BinanceFastUserParser {
   private readonly symbols = new Interner();
   private readonly assets = new Interner();
 
-  constructor(private readonly venue: VenueId, private readonly scale: ScaleLookup) {}
+  constructor(
+    private readonly venue: VenueId,
+    private readonly scale: ScaleLookup,
+  ) {}
 
   /** Parse one frame's bytes; 'fallback' = not a hot event or not one read here (use parseUserFrame on the text). */
   parse(buf: Buffer, out: OrderEvent, h: UserFrameHandlers, localNs: number): FastResult {

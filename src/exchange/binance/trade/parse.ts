@@ -307,9 +307,17 @@ export function toExchangeFill(t: Json, venue: VenueId, scale: ScaleLookup): Exc
   // Spot: isBuyer; USD-M: side (and buyer)
   const buy = t['side'] !== undefined ? str(t['side']) === 'BUY' : t['isBuyer'] === true || t['buyer'] === true;
   return {
-    venue, symbol, clientOrderId: '', exchangeOrderId, tradeId, side: buy ? 'BUY' : 'SELL',
-    price: scaled(t['price'], sc.priceDecimals), qty: scaled(t['qty'], sc.qtyDecimals),
-    fee: num(t['commission']), feeAsset: str(t['commissionAsset']),
-    maker: t['isMaker'] === true || t['maker'] === true, timeMs: num(t['time']),
+    venue,
+    symbol,
+    clientOrderId: '',
+    exchangeOrderId,
+    tradeId,
+    side: buy ? 'BUY' : 'SELL',
+    price: scaled(t['price'], sc.priceDecimals),
+    qty: scaled(t['qty'], sc.qtyDecimals),
+    fee: num(t['commission']),
+    feeAsset: str(t['commissionAsset']),
+    maker: t['isMaker'] === true || t['maker'] === true,
+    timeMs: num(t['time']),
   };
 }

@@ -147,9 +147,10 @@ export class BinanceRestGateway extends BaseGateway implements VenueGateway {
   async signed(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, params: string): Promise<RestResponse> {
     if (this.limiter.isBanned(this.clock.nowMs())) throw new Error(`${this.venue}: IP banned (418) until ${this.limiter.bannedUntilMs}`);
     const q = this.signedQuery(params);
-    const res = method === 'POST' || method === 'PUT'
-      ? await this.rest.request(method, path, { body: q, headers: this.formHeaders })
-      : await this.rest.request(method, path, { query: q, headers: this.restHeaders });
+    const res =
+      method === 'POST' || method === 'PUT'
+        ? await this.rest.request(method, path, { body: q, headers: this.formHeaders })
+        : await this.rest.request(method, path, { query: q, headers: this.restHeaders });
     this.noteResponse(res);
     return res;
   }
@@ -232,7 +233,8 @@ export class BinanceRestGateway extends BaseGateway implements VenueGateway {
   }
 
   protected async sendCancel(o: GatewayOrder): Promise<SendOutcome> {
-    const params = 'symbol=' + encodeURIComponent(o.symbol) + (o.exchangeOrderId !== '' ? '&orderId=' + o.exchangeOrderId : '&origClientOrderId=' + o.clientOrderId);
+    const params =
+      'symbol=' + encodeURIComponent(o.symbol) + (o.exchangeOrderId !== '' ? '&orderId=' + o.exchangeOrderId : '&origClientOrderId=' + o.clientOrderId);
     let res: RestResponse;
     try {
       res = await this.signed('DELETE', this.prefix + '/order', params);
@@ -284,7 +286,9 @@ export class BinanceRestGateway extends BaseGateway implements VenueGateway {
 
   protected async sendAmend(o: GatewayOrder, price: number, qty: number, t: BinanceOrderTemplate): Promise<SendOutcome> {
     const p = this.amendParams(o, price, qty, t);
-    const q = Object.entries(p).map(([k, v]) => k + '=' + encodeURIComponent(v)).join('&');
+    const q = Object.entries(p)
+      .map(([k, v]) => k + '=' + encodeURIComponent(v))
+      .join('&');
     let res: RestResponse;
     try {
       res = await this.signed('PUT', this.prefix + (this.isSpot ? '/order/amend/keepPriority' : '/order'), q);
@@ -372,11 +376,12 @@ export class BinanceRestGateway extends BaseGateway implements VenueGateway {
     if (res.status !== 200) throw new Error(`${this.venue} openOrders: ${res.status} ${res.text}`);
     const list = parseJsonSafe(res.text);
     const out: ExchangeOrder[] = [];
-    if (Array.isArray(list)) for (const it of list) {
-      const j = obj(it);
-      const o = j ? toExchangeOrder(j, this.venue, this.scale) : undefined;
-      if (o) out.push(o);
-    }
+    if (Array.isArray(list))
+      for (const it of list) {
+        const j = obj(it);
+        const o = j ? toExchangeOrder(j, this.venue, this.scale) : undefined;
+        if (o) out.push(o);
+      }
     return out;
   }
 
@@ -386,11 +391,12 @@ export class BinanceRestGateway extends BaseGateway implements VenueGateway {
     if (res.status !== 200) throw new Error(`${this.venue} positionRisk: ${res.status} ${res.text}`);
     const list = parseJsonSafe(res.text);
     const out: ExchangePosition[] = [];
-    if (Array.isArray(list)) for (const it of list) {
-      const j = obj(it);
-      const p = j ? toExchangePosition(j, this.venue, this.scale) : undefined;
-      if (p && p.qty !== 0) out.push(p);
-    }
+    if (Array.isArray(list))
+      for (const it of list) {
+        const j = obj(it);
+        const p = j ? toExchangePosition(j, this.venue, this.scale) : undefined;
+        if (p && p.qty !== 0) out.push(p);
+      }
     return out;
   }
 
@@ -441,7 +447,9 @@ export class BinanceRestGateway extends BaseGateway implements VenueGateway {
 
   /** Place a conditional (STOP/TAKE_PROFIT...) order on the algo service; returns the raw answer. */
   async placeAlgo(params: Record<string, string | number | boolean>): Promise<{ status: number; body: Json | undefined }> {
-    const q = Object.entries({ algoType: 'CONDITIONAL', ...params }).map(([k, v]) => k + '=' + encodeURIComponent(String(v))).join('&');
+    const q = Object.entries({ algoType: 'CONDITIONAL', ...params })
+      .map(([k, v]) => k + '=' + encodeURIComponent(String(v)))
+      .join('&');
     const res = await this.signed('POST', this.prefix + '/algoOrder', q);
     return { status: res.status, body: obj(parseJsonSafe(res.text)) };
   }
@@ -450,7 +458,7 @@ export class BinanceRestGateway extends BaseGateway implements VenueGateway {
     const res = await this.signed('GET', this.prefix + '/openAlgoOrders', symbol !== undefined ? 'symbol=' + encodeURIComponent(symbol) : '');
     if (res.status !== 200) throw new Error(`${this.venue} openAlgoOrders: ${res.status} ${res.text}`);
     const j = parseJsonSafe(res.text);
-    const list = Array.isArray(j) ? j : (obj(j)?.['orders'] as unknown[] | undefined) ?? [];
+    const list = Array.isArray(j) ? j : ((obj(j)?.['orders'] as unknown[] | undefined) ?? []);
     return list.map((x) => obj(x)).filter((x): x is Json => x !== undefined);
   }
 }

@@ -11,7 +11,6 @@
 import type { OrderFields, PayloadSigner } from '../../../codec/template.js';
 import { AsciiWriter, percentEncode } from '../../../codec/wire.js';
 
-
 /** constant pieces, prepared once */
 const C0 = Buffer.from('&quantity=', 'latin1');
 const C1 = Buffer.from('&price=', 'latin1');
@@ -72,10 +71,36 @@ export class BinanceOrderTemplate {
   private prepareTypes(): void {
     const combos: Array<[string, Array<[string, string]>]> = [
       ['MARKET', [['type', 'MARKET']]],
-      ['GTC', [['type', 'LIMIT'], ['timeInForce', 'GTC']]],
-      ['IOC', [['type', 'LIMIT'], ['timeInForce', 'IOC']]],
-      ['FOK', [['type', 'LIMIT'], ['timeInForce', 'FOK']]],
-      ['POST_ONLY', this.market === 'spot' ? [['type', 'LIMIT_MAKER']] : [['type', 'LIMIT'], ['timeInForce', 'GTX']]],
+      [
+        'GTC',
+        [
+          ['type', 'LIMIT'],
+          ['timeInForce', 'GTC'],
+        ],
+      ],
+      [
+        'IOC',
+        [
+          ['type', 'LIMIT'],
+          ['timeInForce', 'IOC'],
+        ],
+      ],
+      [
+        'FOK',
+        [
+          ['type', 'LIMIT'],
+          ['timeInForce', 'FOK'],
+        ],
+      ],
+      [
+        'POST_ONLY',
+        this.market === 'spot'
+          ? [['type', 'LIMIT_MAKER']]
+          : [
+              ['type', 'LIMIT'],
+              ['timeInForce', 'GTX'],
+            ],
+      ],
     ];
     for (const [key, kv] of combos) {
       const form = kv.map(([k, v]) => `${k}=${v}`).join('&');
@@ -95,7 +120,12 @@ export class BinanceOrderTemplate {
     for (const side of ['BUY', 'SELL'] as const) {
       for (const key of HEAD_KEYS) {
         const form = this.typeBytes.get(key)![0];
-        this.heads[headIndex(side, key === 'MARKET' ? 'MARKET' : 'LIMIT', key === 'MARKET' ? 'GTC' : key)] = Buffer.concat([this.symbolPart, Buffer.from(side + '&', 'latin1'), form, C0]);
+        this.heads[headIndex(side, key === 'MARKET' ? 'MARKET' : 'LIMIT', key === 'MARKET' ? 'GTC' : key)] = Buffer.concat([
+          this.symbolPart,
+          Buffer.from(side + '&', 'latin1'),
+          form,
+          C0,
+        ]);
       }
     }
     const rest = '&recvWindow=' + String(recvWindow) + '&timestamp=';

@@ -44,7 +44,10 @@ export class BinanceSpotUserStream {
   private readonly fastHandlers: UserFrameHandlers;
   readonly counts = { events: 0, subscribes: 0, malformed: 0, fast: 0 };
 
-  constructor(private readonly gw: BinanceRestGateway, private readonly hooks: UserStreamHooks = {}) {
+  constructor(
+    private readonly gw: BinanceRestGateway,
+    private readonly hooks: UserStreamHooks = {},
+  ) {
     const cfg = gw.cfg;
     if (!cfg.wsApiUrl) throw new Error('binanceSpot user stream needs wsApiUrl');
     this.fast = new BinanceFastUserParser('binanceSpot', gw.scale);
@@ -73,11 +76,18 @@ export class BinanceSpotUserStream {
     const e = obj(msg['event']);
     if (!e) return;
     this.counts.events++;
-    const k = parseUserEvent(e, 'binanceSpot', this.gw.scale, this.ev, {
-      order: (ev) => this.gw.onEvent(ev),
-      positions: (p) => this.hooks.onPositions?.(p),
-      terminated: () => this.session.rpc.drop(), // reconnect + re-subscribe
-    }, recvNs);
+    const k = parseUserEvent(
+      e,
+      'binanceSpot',
+      this.gw.scale,
+      this.ev,
+      {
+        order: (ev) => this.gw.onEvent(ev),
+        positions: (p) => this.hooks.onPositions?.(p),
+        terminated: () => this.session.rpc.drop(), // reconnect + re-subscribe
+      },
+      recvNs,
+    );
     if (k === 'malformed') rejectedUserFrame(this.counts, 'binanceSpot', JSON.stringify(e), this.hooks);
   }
 
@@ -121,7 +131,9 @@ export class BinanceUsdmUserStream {
   }
 
   private async newKey(): Promise<string> {
-    const res = await this.gw.rest.request('POST', '/fapi/v1/listenKey', { headers: { 'x-mbx-apikey': this.gw.cfg.apiKey ?? this.gw.cfg.ed25519ApiKey ?? '' } });
+    const res = await this.gw.rest.request('POST', '/fapi/v1/listenKey', {
+      headers: { 'x-mbx-apikey': this.gw.cfg.apiKey ?? this.gw.cfg.ed25519ApiKey ?? '' },
+    });
     const k = str(obj(parseJsonSafe(res.text))?.['listenKey']);
     if (res.status !== 200 || k === '') throw new Error(`listenKey: ${res.status} ${res.text}`);
     registerSecret(k); // it is in the stream's URL: no log line may carry it

@@ -35,7 +35,12 @@ export class BinanceWsApiSession {
     url: string,
     private readonly cfg: Pick<BinanceGatewayConfig, 'apiKey' | 'apiSecret' | 'ed25519ApiKey' | 'ed25519PrivateKeyPem' | 'timeoutMs'>,
     private readonly nowMs: () => number,
-    hooks: { onRawFrame?(data: Buffer, recvNs: number): boolean; onUnsolicited?(msg: Json, recvNs: number): void; afterLogon?(s: BinanceWsApiSession, reconnect: boolean): Promise<void>; onDisconnect?(): void } = {},
+    hooks: {
+      onRawFrame?(data: Buffer, recvNs: number): boolean;
+      onUnsolicited?(msg: Json, recvNs: number): void;
+      afterLogon?(s: BinanceWsApiSession, reconnect: boolean): Promise<void>;
+      onDisconnect?(): void;
+    } = {},
   ) {
     if (cfg.ed25519PrivateKeyPem && cfg.ed25519ApiKey) this.ed = new Ed25519Signer(cfg.ed25519PrivateKeyPem);
     else if (cfg.apiSecret && cfg.apiKey) this.hmac = new HmacSha256(cfg.apiSecret);
@@ -210,10 +215,11 @@ export class BinanceWsApiGateway extends BinanceRestGateway {
         const status = num(r['status']);
         if (status === 200) {
           const list = r['result'];
-          if (Array.isArray(list)) for (const it of list) {
-            const j = obj(it);
-            if (j && j['orderId'] !== undefined) this.reportOrderObject(j, 'wsapi');
-          }
+          if (Array.isArray(list))
+            for (const it of list) {
+              const j = obj(it);
+              if (j && j['orderId'] !== undefined) this.reportOrderObject(j, 'wsapi');
+            }
         } else if (num(obj(r['error'])?.['code']) !== -2011) errors.push(`${s}: ${JSON.stringify(r['error'])}`);
       }),
     );

@@ -122,8 +122,23 @@ export async function setupDcp(gws: readonly DcpGateway[], stream: { setDcpTopic
 export function dcpMetrics(gws: ReadonlyArray<{ readonly venue: string; readonly dcpStatus: BybitDcpStatus }>): ExtraMetric[] {
   const rows = gws.map((g) => ({ labels: { venue: g.venue, product: g.dcpStatus.product }, st: g.dcpStatus }));
   return [
-    { name: 'tickwire_bybit_dcp_enabled', help: 'Bybit Disconnection Protection on for the account and product (1) or not (0).', type: 'gauge', samples: rows.map((r) => ({ labels: r.labels, value: r.st.enabled ? 1 : 0 })) },
-    { name: 'tickwire_bybit_dcp_window_seconds', help: 'Bybit DCP time window (0 when off).', type: 'gauge', samples: rows.map((r) => ({ labels: r.labels, value: r.st.timeWindowSec })) },
-    { name: 'tickwire_bybit_dcp_subscribed', help: 'Private stream dcp topic subscribed on the current connection (1) or not (0).', type: 'gauge', samples: rows.map((r) => ({ labels: r.labels, value: r.st.subscribed ? 1 : 0 })) },
+    {
+      name: 'tickwire_bybit_dcp_enabled',
+      help: 'Bybit Disconnection Protection on for the account and product (1) or not (0).',
+      type: 'gauge',
+      samples: rows.map((r) => ({ labels: r.labels, value: r.st.enabled ? 1 : 0 })),
+    },
+    {
+      name: 'tickwire_bybit_dcp_window_seconds',
+      help: 'Bybit DCP time window (0 when off).',
+      type: 'gauge',
+      samples: rows.map((r) => ({ labels: r.labels, value: r.st.timeWindowSec })),
+    },
+    {
+      name: 'tickwire_bybit_dcp_subscribed',
+      help: 'Private stream dcp topic subscribed on the current connection (1) or not (0).',
+      type: 'gauge',
+      samples: rows.map((r) => ({ labels: r.labels, value: r.st.subscribed ? 1 : 0 })),
+    },
   ];
 }

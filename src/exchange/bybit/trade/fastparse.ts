@@ -16,9 +16,44 @@ import { orderEventProblem, type OrderEvent } from '../../../model/orders.js';
 import type { PrivateHandlers } from './parse.js';
 
 const OUTER = new NameSet(['topic', 'data', 'op', 'reqId', 'retCode', 'retMsg']);
-const enum O { topic, data, op, reqId, retCode, retMsg }
-const ITEM = new NameSet(['category', 'symbol', 'execType', 'orderLinkId', 'orderId', 'leavesQty', 'execId', 'execPrice', 'execQty', 'execFee', 'feeCurrency', 'isMaker', 'execTime']);
-const enum I { category, symbol, execType, orderLinkId, orderId, leavesQty, execId, execPrice, execQty, execFee, feeCurrency, isMaker, execTime }
+const enum O {
+  topic,
+  data,
+  op,
+  reqId,
+  retCode,
+  retMsg,
+}
+const ITEM = new NameSet([
+  'category',
+  'symbol',
+  'execType',
+  'orderLinkId',
+  'orderId',
+  'leavesQty',
+  'execId',
+  'execPrice',
+  'execQty',
+  'execFee',
+  'feeCurrency',
+  'isMaker',
+  'execTime',
+]);
+const enum I {
+  category,
+  symbol,
+  execType,
+  orderLinkId,
+  orderId,
+  leavesQty,
+  execId,
+  execPrice,
+  execQty,
+  execFee,
+  feeCurrency,
+  isMaker,
+  execTime,
+}
 const WORDS = new NameSet(['execution', 'linear', 'spot', 'Trade', 'order.create']);
 const W_EXECUTION = 0;
 const W_LINEAR = 1;
@@ -98,7 +133,8 @@ export class BybitFastParser {
     const symbol = this.symbols.get(f, I.symbol);
     const sc = this.scale(venue, symbol);
     if (!sc) return end;
-    if (!f.isStr(I.orderLinkId) || !f.isStr(I.orderId) || !f.isStr(I.execId) || !optStr(f, I.leavesQty) || !optStr(f, I.feeCurrency) || !f.boolOk(I.isMaker)) return -1;
+    if (!f.isStr(I.orderLinkId) || !f.isStr(I.orderId) || !f.isStr(I.execId) || !optStr(f, I.leavesQty) || !optStr(f, I.feeCurrency) || !f.boolOk(I.isMaker))
+      return -1;
     const leavesGiven = k[I.leavesQty] === VK.Str && f.end[I.leavesQty]! > f.start[I.leavesQty]!;
     const leaves = leavesGiven ? f.decNum(I.leavesQty) : -1;
     const feeGiven = k[I.execFee] !== VK.Absent && !(k[I.execFee] === VK.Str && f.end[I.execFee] === f.start[I.execFee]);

@@ -20,7 +20,10 @@ export function createBybitGateway(cfg: BybitGatewayConfig): BybitRestGateway {
 /**
  * Gateways for several categories sharing one private stream (started by the first gateway's start()).
  */
-export function createBybitGateways(cfgs: BybitGatewayConfig[], hooks: { onPositions?(p: ExchangePosition[]): void; onResubscribed?(): void } = {}): BybitRestGateway[] {
+export function createBybitGateways(
+  cfgs: BybitGatewayConfig[],
+  hooks: { onPositions?(p: ExchangePosition[]): void; onResubscribed?(): void } = {},
+): BybitRestGateway[] {
   const gws = cfgs.map(createBybitGateway);
   const first = cfgs[0];
   if (!first || first.privateStream === false || !first.wsPrivateUrl) return gws;

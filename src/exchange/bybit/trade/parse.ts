@@ -190,7 +190,8 @@ export function executionItem(o: Json, scale: ScaleLookup, out: OrderEvent, loca
   const leaves = optStr(o['leavesQty']);
   const feeAsset = optStr(o['feeCurrency']);
   const fee = o['execFee'];
-  if (typeof link !== 'string' || id === undefined || execId === undefined || leaves === undefined || feeAsset === undefined || !boolOk(o['isMaker'])) return 'bad';
+  if (typeof link !== 'string' || id === undefined || execId === undefined || leaves === undefined || feeAsset === undefined || !boolOk(o['isMaker']))
+    return 'bad';
   const leavesN = leaves === '' ? -1 : decNumOf(leaves);
   reset(out, venue);
   out.symbol = symbol;
@@ -216,7 +217,12 @@ export function toExchangePosition(p: Json, scale: ScaleLookup): ExchangePositio
   const sc = scale(venue, symbol);
   if (!sc) return undefined;
   const size = scaled(p['size'], sc.qtyDecimals);
-  return { venue, symbol, qty: str(p['side']) === 'Sell' ? -size : size, entryPrice: Number(str(p['entryPrice']) || str(p['avgPrice']) || '0') * 10 ** sc.priceDecimals };
+  return {
+    venue,
+    symbol,
+    qty: str(p['side']) === 'Sell' ? -size : size,
+    entryPrice: Number(str(p['entryPrice']) || str(p['avgPrice']) || '0') * 10 ** sc.priceDecimals,
+  };
 }
 
 /** `/v5/order/realtime` list item */
@@ -250,9 +256,17 @@ export function toExchangeFill(o: Json, venue: VenueId, scale: ScaleLookup): Exc
   const tradeId = str(o['execId']);
   if (tradeId === '') return undefined;
   return {
-    venue, symbol, clientOrderId: str(o['orderLinkId']), exchangeOrderId: idString(o['orderId']), tradeId,
+    venue,
+    symbol,
+    clientOrderId: str(o['orderLinkId']),
+    exchangeOrderId: idString(o['orderId']),
+    tradeId,
     side: str(o['side']) === 'Sell' ? 'SELL' : 'BUY',
-    price: scaled(o['execPrice'], sc.priceDecimals), qty: scaled(o['execQty'], sc.qtyDecimals),
-    fee: num(o['execFee']), feeAsset: str(o['feeCurrency']), maker: o['isMaker'] === true, timeMs: num(o['execTime']),
+    price: scaled(o['execPrice'], sc.priceDecimals),
+    qty: scaled(o['execQty'], sc.qtyDecimals),
+    fee: num(o['execFee']),
+    feeAsset: str(o['feeCurrency']),
+    maker: o['isMaker'] === true,
+    timeMs: num(o['execTime']),
   };
 }

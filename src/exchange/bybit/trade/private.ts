@@ -102,7 +102,8 @@ export class BybitPrivateStream {
       // nothing of the frame was reported (whole or nothing): it may have carried a fill, so learn what it said from
       // the exchange (order states, trade history), as after a stream gap
       const n = ++this.counts.malformed;
-      if (Number.isInteger(Math.log10(n))) log().warn({ count: n, frame: data.toString('latin1', 0, Math.min(data.length, 200)) }, 'bybit private frame rejected: reconciling');
+      if (Number.isInteger(Math.log10(n)))
+        log().warn({ count: n, frame: data.toString('latin1', 0, Math.min(data.length, 200)) }, 'bybit private frame rejected: reconciling');
       this.o.onResubscribed?.();
     }
   }

@@ -178,7 +178,8 @@ export class BybitRestGateway extends BaseGateway implements VenueGateway {
     const now = this.clock.nowMs();
     this.limiter.fromBybitHeaders(res.headers, path, now);
     if (res.status === 429) this.limiter.on429(retryAfterSec(res.headers), now);
-    else if (res.status === 403) this.limiter.on418(600, now); // IP limit: stop >= 10 min (docs)
+    else if (res.status === 403)
+      this.limiter.on418(600, now); // IP limit: stop >= 10 min (docs)
     else if (res.status >= 500) this.limiter.on5xx(res.status);
   }
 

@@ -9,7 +9,6 @@ import type { OrderFields } from '../../../codec/template.js';
 import type { HmacSha256 } from '../../../codec/sign.js';
 import { AsciiWriter } from '../../../codec/wire.js';
 
-
 /** constant pieces, prepared once */
 const C0 = Buffer.from('","orderType":"Market","qty":"', 'latin1');
 const C1 = Buffer.from('","marketUnit":"baseCoin', 'latin1');
@@ -78,7 +77,9 @@ export class BybitOrderTemplate {
     const market = f.type === 'MARKET';
     w.bytes(this.heads[(f.side === 'BUY' ? 0 : 2) + (market ? 1 : 0)]!).scaled(f.qty, this.inst.qtyDecimals);
     if (!market) w.bytes(C3).scaled(f.price, this.inst.priceDecimals);
-    w.bytes(this.linkParts[market ? 4 : tifIndex(f.tif)]!).str(f.clientOrderId).byte(34);
+    w.bytes(this.linkParts[market ? 4 : tifIndex(f.tif)]!)
+      .str(f.clientOrderId)
+      .byte(34);
     if (f.reduceOnly && this.category === 'linear') w.bytes(C5);
     w.byte(125 /* } */);
   }

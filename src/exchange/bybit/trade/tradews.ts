@@ -120,7 +120,12 @@ export class BybitTradeWsGateway extends BybitRestGateway {
   protected override async sendAmend(arg: Json): Promise<SendOutcome> {
     if (!this.rpc.ready) return super.sendAmend(arg);
     const r = await this.request((id) =>
-      JSON.stringify({ reqId: id, header: { 'X-BAPI-TIMESTAMP': String(this.clock.nowMs()), 'X-BAPI-RECV-WINDOW': String(this.recvWindow) }, op: 'order.amend', args: [arg] }),
+      JSON.stringify({
+        reqId: id,
+        header: { 'X-BAPI-TIMESTAMP': String(this.clock.nowMs()), 'X-BAPI-RECV-WINDOW': String(this.recvWindow) },
+        op: 'order.amend',
+        args: [arg],
+      }),
     );
     if ('ok' in r) return r as SendOutcome;
     const code = num(r['retCode']);
@@ -137,7 +142,12 @@ export class BybitTradeWsGateway extends BybitRestGateway {
     if (o.exchangeOrderId !== '') arg['orderId'] = o.exchangeOrderId;
     else arg['orderLinkId'] = o.clientOrderId;
     const r = await this.request((id) =>
-      JSON.stringify({ reqId: id, header: { 'X-BAPI-TIMESTAMP': String(this.clock.nowMs()), 'X-BAPI-RECV-WINDOW': String(this.recvWindow) }, op: 'order.cancel', args: [arg] }),
+      JSON.stringify({
+        reqId: id,
+        header: { 'X-BAPI-TIMESTAMP': String(this.clock.nowMs()), 'X-BAPI-RECV-WINDOW': String(this.recvWindow) },
+        op: 'order.cancel',
+        args: [arg],
+      }),
     );
     if ('ok' in r) return r as SendOutcome;
     const code = num(r['retCode']);
