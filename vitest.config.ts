@@ -32,7 +32,9 @@ export default defineConfig({
     reporters: ['default'],
     projects: [
       { extends: true as const, test: { name: 'default', include: ['test/**/*.test.ts'] } },
-      ...(nativeLoads ? [{ extends: true as const, test: { name: 'compat', include: ON_COMPAT, exclude: NOT_ON_COMPAT, env: { TICKWIRE_UWS: 'compat' } } }] : []),
+      ...(nativeLoads
+        ? [{ extends: true as const, test: { name: 'compat', include: ON_COMPAT, exclude: NOT_ON_COMPAT, env: { TICKWIRE_UWS: 'compat' } } }]
+        : []),
     ],
   },
 });
