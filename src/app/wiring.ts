@@ -5,32 +5,25 @@
  *
  * - `paper`: the simulator's matching core in process (src/exchange/paper.ts): no sockets, one coherent market; its
  *   venues are gateways behind the same OrderManager.
- * - `network`: the WebSocket market-data adapters (src/exchange/{binance,bybit}/md) and the order gateways (src/orders) against
- *   the embedded simulator (`startSim`), an external simulator (endpoints in the config) or testnet/mainnet.
+ * - `network`: the WebSocket market-data adapters and the order gateways of each venue, built by the venue registry's
+ *   drivers (src/exchange/registry.ts), against the embedded simulator (`startSim`), an external simulator (endpoints
+ *   in the config) or testnet/mainnet.
  */
 import type { BotState } from '../model/botstate.js';
 import type { Instrument, VenueId } from '../model/types.js';
+import type { SignalSource } from '../model/signal.js';
 import { PaperVenue } from '../exchange/paper.js';
 import type { ExtraMetric } from './metrics.js';
-import type { Config } from '../config/schema.js';
-import type { BinanceCredentials, Secrets } from '../config/secrets.js';
-import { PRESETS } from '../config/presets.js';
 import { registerSecret } from '../util/log.js';
 import type { HopRecorder } from '../util/hops.js';
-import { fetchBinanceInstruments, fetchBybitInstruments } from '../exchange/reference.js';
-import { BinanceMd } from '../exchange/binance/md/adapter.js';
-import { BybitMd } from '../exchange/bybit/md/adapter.js';
-import { createBinanceGateway } from '../exchange/binance/trade/index.js';
-import { createBybitGateways, dcpMetrics, type BybitGatewayConfig } from '../exchange/bybit/trade/index.js';
+import { createGateways, VENUE_DRIVERS, type GatewayPlan, type MdAdapter, type VenueEndpointsMap } from '../exchange/registry.js';
 import { OrderManager } from '../orders/manager.js';
 import { BaseGateway, gatewayDegradations } from '../orders/basegw.js';
 import { Degradations } from '../util/degrade.js';
 import { wsDegradations } from '../net/ws.js';
 import { mdDegradations } from '../md/metrics.js';
-import { BINANCE_SPOT_LIMITS, BINANCE_USDM_LIMITS, type BinanceLimits } from '../net/ratelimit.js';
 import type { VenueGateway } from '../orders/gateway.js';
-import type { SimEndpointsJson, SimHandle } from '../sim/index.js';
-import { binanceFunding, binanceOpenInterest, bybitFunding, bybitOpenInterest, type SignalSource } from '../strategy/signals.js';
+import type { SimHandle } from '../sim/index.js';
 
 export interface Wiring {
   kind: 'paper' | 'sim' | 'live';
@@ -93,118 +86,16 @@ export function wirePaper(refs: ReadonlyArray<{ venue: VenueId; symbol: string }
   };
 }
 
-/**
- * The account's order and weight limits as the venue publishes them (`exchangeInfo.rateLimits`), so the gateway's
- * local limiter refuses near the venue's real limits, not near documented defaults that may not apply (a raised
- * account, a simulator with lifted limits). Falls back to the defaults when exchangeInfo cannot be read.
- */
-export async function fetchBinanceLimits(restBase: string, market: 'spot' | 'usdm'): Promise<BinanceLimits> {
-  const def = market === 'spot' ? BINANCE_SPOT_LIMITS : BINANCE_USDM_LIMITS;
-  try {
-    const res = await fetch(new URL(market === 'spot' ? '/api/v3/exchangeInfo' : '/fapi/v1/exchangeInfo', restBase), { signal: AbortSignal.timeout(5000) });
-    if (!res.ok) return def;
-    const j = (await res.json()) as { rateLimits?: Array<{ rateLimitType?: string; interval?: string; intervalNum?: number; limit?: number }> };
-    const out: BinanceLimits = { ...def };
-    for (const l of j.rateLimits ?? []) {
-      if (typeof l.limit !== 'number' || !(l.limit > 0)) continue;
-      if (l.rateLimitType === 'REQUEST_WEIGHT' && l.interval === 'MINUTE' && l.intervalNum === 1) out.weightPerMinute = l.limit;
-      else if (l.rateLimitType === 'ORDERS' && l.interval === 'SECOND' && l.intervalNum === 10) out.ordersPer10s = l.limit;
-      else if (l.rateLimitType === 'ORDERS' && l.interval === 'MINUTE' && l.intervalNum === 1) out.ordersPerMinute = l.limit;
-    }
-    return out;
-  } catch {
-    return def;
-  }
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // Networked wiring: real WebSocket/HTTP adapters and gateways, against the embedded simulator, an external one, or
-// testnet/mainnet.
-
-/** Where one venue lives and how to log in. */
-export interface VenueAccess {
-  rest: string;
-  /** market stream base (Binance: host; Bybit: host without /v5/public/...) */
-  ws: string;
-  wsApi?: string;
-  privateWs?: string;
-  apiKey?: string;
-  apiSecret?: string;
-  ed25519ApiKey?: string;
-  ed25519PrivateKeyPem?: string;
-}
-
-function stripBybitPath(u: string): string {
-  return u.replace(/\/v5\/public\/\w+\/?$/, '');
-}
-
-/** Venue access from the presets / config endpoints / secrets (testnet, mainnet, external simulator). */
-export function accessFromConfig(cfg: Config, secrets: Secrets): Partial<Record<VenueId, VenueAccess>> {
-  const out: Partial<Record<VenueId, VenueAccess>> = {};
-  for (const ex of ['binance', 'bybit'] as const) {
-    const e = cfg.exchanges[ex];
-    if (!e.enabled) continue;
-    const base = e.preset === 'sim' ? undefined : PRESETS[ex][e.preset];
-    const ep = { ...(base ?? {}), ...e.endpoints };
-    const cred: BinanceCredentials | undefined = secrets[ex];
-    // HMAC pair and/or (Binance) the Ed25519 pair: with it the WS API session logs on and orders go unsigned
-    const creds: Pick<VenueAccess, 'apiKey' | 'apiSecret' | 'ed25519ApiKey' | 'ed25519PrivateKeyPem'> = {
-      ...(cred?.apiKey !== undefined && cred.apiSecret !== undefined ? { apiKey: cred.apiKey, apiSecret: cred.apiSecret } : {}),
-      ...(cred?.ed25519ApiKey !== undefined && cred.ed25519PrivateKeyPem !== undefined
-        ? { ed25519ApiKey: cred.ed25519ApiKey, ed25519PrivateKeyPem: cred.ed25519PrivateKeyPem }
-        : {}),
-    };
-    const spot = ex === 'binance' ? 'binanceSpot' : 'bybitSpot';
-    const fut = ex === 'binance' ? 'binanceUsdm' : 'bybitLinear';
-    const fix = ex === 'bybit' ? stripBybitPath : (u: string) => u;
-    if (ep.spotRest && ep.spotWs)
-      out[spot] = {
-        rest: ep.spotRest,
-        ws: fix(ep.spotWs),
-        ...(ep.spotWsApi ? { wsApi: ep.spotWsApi } : {}),
-        ...(ep.privateWs ? { privateWs: ep.privateWs } : {}),
-        ...creds,
-      };
-    if (ep.futuresRest && ep.futuresWs)
-      out[fut] = {
-        rest: ep.futuresRest,
-        ws: fix(ep.futuresWs),
-        ...(ep.futuresWsApi ? { wsApi: ep.futuresWsApi } : {}),
-        ...(ep.privateWs ? { privateWs: ep.privateWs } : {}),
-        ...creds,
-      };
-  }
-  return out;
-}
-
-/** Venue access of an embedded simulator (in process, or a child process's endpoints line). */
-export function accessFromSim(sim: { endpoints: SimEndpointsJson }): Partial<Record<VenueId, VenueAccess>> {
-  const out: Partial<Record<VenueId, VenueAccess>> = {};
-  const e = sim.endpoints;
-  const of = (x: NonNullable<typeof e.binanceSpot>): VenueAccess => ({
-    rest: x.restBaseUrl,
-    ws: x.wsStreamBaseUrl,
-    wsApi: x.wsApiUrl,
-    ...(x.wsPrivateUrl ? { privateWs: x.wsPrivateUrl } : {}),
-    apiKey: x.apiKey,
-    apiSecret: x.apiSecret,
-    ...(x.ed25519ApiKey ? { ed25519ApiKey: x.ed25519ApiKey } : {}),
-    ...(x.ed25519PrivateKeyPem ? { ed25519PrivateKeyPem: x.ed25519PrivateKeyPem } : {}),
-  });
-  if (e.binanceSpot) out.binanceSpot = of(e.binanceSpot);
-  if (e.binanceUsdm) out.binanceUsdm = of(e.binanceUsdm);
-  if (e.bybit) {
-    out.bybitSpot = of(e.bybit);
-    out.bybitLinear = of(e.bybit);
-  }
-  return out;
-}
+// testnet/mainnet. Everything venue-specific comes from the registry's drivers (src/exchange/registry.ts); the
+// endpoints from `accessFromConfig` / `accessFromSim` (src/exchange/endpoints.ts).
 
 export interface NetworkWiringOptions {
   refs: ReadonlyArray<{ venue: VenueId; symbol: string }>;
   state: BotState;
   hops: HopRecorder;
-  access: Partial<Record<VenueId, VenueAccess>>;
+  access: VenueEndpointsMap;
   /** the exchange dies with this process (embedded simulator) */
   ephemeral: boolean;
   sim?: SimHandle;
@@ -227,10 +118,7 @@ export async function wireNetwork(o: NetworkWiringOptions): Promise<Wiring> {
     const r = o.refs[slot]!;
     const a = o.access[r.venue];
     if (!a) throw new Error(`${r.venue}: no endpoints (venue disabled or not served)`);
-    const got =
-      r.venue === 'binanceSpot' || r.venue === 'binanceUsdm'
-        ? await fetchBinanceInstruments(a.rest, r.venue === 'binanceSpot' ? 'spot' : 'usdm', [r.symbol], slot)
-        : await fetchBybitInstruments(a.rest, r.venue === 'bybitSpot' ? 'spot' : 'linear', [r.symbol], slot);
+    const got = await VENUE_DRIVERS[r.venue].fetchInstruments(a, [r.symbol], slot);
     const ins = got[0];
     if (!ins) throw new Error(`${r.venue}: ${r.symbol} not listed`);
     instruments.push(ins);
@@ -238,87 +126,36 @@ export async function wireNetwork(o: NetworkWiringOptions): Promise<Wiring> {
   const byVenue = new Map<VenueId, Instrument[]>();
   for (const i of instruments) byVenue.set(i.venue, [...(byVenue.get(i.venue) ?? []), i]);
 
-  const md: Array<BinanceMd | BybitMd> = [];
+  const md: MdAdapter[] = [];
   const mdName: string[] = [];
-  const gateways: VenueGateway[] = [];
-  const bybitCfgs: BybitGatewayConfig[] = [];
+  const plans: GatewayPlan[] = [];
   for (const [venue, list] of byVenue) {
+    const d = VENUE_DRIVERS[venue];
     const a = o.access[venue]!;
-    if (venue === 'binanceSpot' || venue === 'binanceUsdm') {
-      md.push(
-        new BinanceMd({
-          market: venue === 'binanceSpot' ? 'spot' : 'usdm',
-          restBaseUrl: a.rest,
-          wsBaseUrl: a.ws,
-          instruments: list,
-          state: o.state,
-          hops: o.hops,
-        }),
+    md.push(d.createMd(a, list, { state: o.state, hops: o.hops }));
+    if (d.canTrade(a)) {
+      const limits = await d.fetchLimits(a);
+      plans.push(
+        d.gatewayPlan(a, list, { transport: o.transport?.[d.exchange] === 'wsapi' ? 'ws' : 'rest', hops: o.hops, ...(limits !== undefined ? { limits } : {}) }),
       );
-      if (a.apiKey !== undefined || a.ed25519ApiKey !== undefined) {
-        const limits = await fetchBinanceLimits(a.rest, venue === 'binanceSpot' ? 'spot' : 'usdm');
-        gateways.push(
-          createBinanceGateway({
-            venue,
-            restBaseUrl: a.rest,
-            ...(a.wsApi ? { wsApiUrl: a.wsApi } : {}),
-            wsStreamBaseUrl: a.ws,
-            ...(a.apiKey !== undefined ? { apiKey: a.apiKey } : {}),
-            ...(a.apiSecret !== undefined ? { apiSecret: a.apiSecret } : {}),
-            ...(a.ed25519ApiKey !== undefined ? { ed25519ApiKey: a.ed25519ApiKey } : {}),
-            ...(a.ed25519PrivateKeyPem !== undefined ? { ed25519PrivateKeyPem: a.ed25519PrivateKeyPem } : {}),
-            instruments: list.map((i) => ({ symbol: i.symbol, priceDecimals: i.priceDecimals, qtyDecimals: i.qtyDecimals })),
-            transport: o.transport?.binance ?? 'rest',
-            hops: o.hops,
-            limits,
-          }),
-        );
-      }
-    } else {
-      md.push(new BybitMd({ category: venue === 'bybitSpot' ? 'spot' : 'linear', wsBaseUrl: a.ws, instruments: list, state: o.state, hops: o.hops }));
-      if (a.apiKey !== undefined && a.apiSecret !== undefined) {
-        bybitCfgs.push({
-          category: venue === 'bybitSpot' ? 'spot' : 'linear',
-          restBaseUrl: a.rest,
-          ...(a.wsApi ? { wsApiUrl: a.wsApi } : {}),
-          ...(a.privateWs ? { wsPrivateUrl: a.privateWs } : {}),
-          apiKey: a.apiKey,
-          apiSecret: a.apiSecret,
-          instruments: list.map((i) => ({ symbol: i.symbol, priceDecimals: i.priceDecimals, qtyDecimals: i.qtyDecimals })),
-          transport: o.transport?.bybit === 'wsapi' ? 'ws' : 'rest',
-          hops: o.hops,
-        });
-      }
     }
     mdName.push(venue);
   }
-  // Bybit spot and linear share one private stream (which also arms Disconnection Protection where the account has it)
-  const bybitGws = bybitCfgs.length > 0 ? createBybitGateways(bybitCfgs) : [];
-  gateways.push(...bybitGws);
+  // per exchange: Bybit spot and linear share one private stream
+  const gws = createGateways(plans);
+  const gateways = gws.gateways;
   const manager = new OrderManager({ instruments, gateways, hops: o.hops, slots: o.state.slots });
-  const sum = (f: (m: BinanceMd | BybitMd) => number): Record<string, number> => Object.fromEntries(md.map((m, i) => [mdName[i]!, f(m)]));
+  const sum = (f: (m: MdAdapter) => number): Record<string, number> => Object.fromEntries(md.map((m, i) => [mdName[i]!, f(m)]));
   const degradations = new Degradations()
     .add(wsDegradations())
     .add(gatewayDegradations(gateways.filter((g): g is VenueGateway & BaseGateway => g instanceof BaseGateway)));
   for (let i = 0; i < md.length; i++) degradations.add(mdDegradations(mdName[i]!, md[i]!.counters, md[i]!.rejected));
+  const sg = o.signals ?? { funding: true, openInterest: true, intervalMs: 30_000 };
   return {
     kind: o.sim || o.simChild ? 'sim' : 'live',
     ephemeralExchange: o.ephemeral,
     ...(o.sim ? { sim: o.sim } : {}),
-    signals: instruments.flatMap((i): SignalSource[] => {
-      const rest = o.access[i.venue]!.rest;
-      const sg = o.signals ?? { funding: true, openInterest: true, intervalMs: 30_000 };
-      const out: SignalSource[] = [];
-      if (i.venue === 'binanceUsdm') {
-        if (sg.funding) out.push(binanceFunding(rest, i.symbol, i.slot, sg.intervalMs));
-        if (sg.openInterest) out.push(binanceOpenInterest(rest, i.symbol, i.slot, sg.intervalMs));
-      }
-      if (i.venue === 'bybitLinear') {
-        if (sg.funding) out.push(bybitFunding(rest, i.symbol, i.slot, sg.intervalMs));
-        if (sg.openInterest) out.push(bybitOpenInterest(rest, i.symbol, i.slot, sg.intervalMs));
-      }
-      return out;
-    }),
+    signals: instruments.flatMap((i): SignalSource[] => VENUE_DRIVERS[i.venue].signals(o.access[i.venue]!, i, sg)),
     instruments,
     orders: manager,
     degradations,
@@ -360,11 +197,11 @@ export async function wireNetwork(o: NetworkWiringOptions): Promise<Wiring> {
         type: 'counter',
         samples: md.map((m, i) => ({ labels: { venue: mdName[i]! }, value: m.counters.reconnects })),
       },
-      ...dcpMetrics(bybitGws),
+      ...gws.metrics(),
       // resyncs by reason, rejected frames, snapshot failures, ws disconnects by code / reconnects / rotations /
       // stale, HTTP 429/418/5xx, local refusals, halts and resumes
       ...degradations.metrics(),
     ],
-    describe: () => ({ ...o.describe, gateways: gateways.map((g) => g.venue), bybitDcp: bybitGws.map((g) => g.dcpStatus) }),
+    describe: () => ({ ...o.describe, gateways: gateways.map((g) => g.venue), ...gws.describe() }),
   };
 }

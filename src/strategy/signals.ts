@@ -2,19 +2,14 @@
  * Slow signals (funding rate, open interest, an external score): fetched by a background task on its own timer
  * and written into BotState (`F.fundingRate`, `F.openInterest`, `F.signal`). The hot loop only reads the field;
  * it never awaits a fetch. A failed fetch is counted and leaves the last value in place (NaN until the first).
+ * The venues' funding and open-interest sources are in src/exchange/signals.ts (the registry's drivers give them).
  */
-import { request } from 'undici';
 import type { BotState } from '../model/botstate.js';
 import { F } from '../model/botstate.js';
+import type { SignalSource } from '../model/signal.js';
+import { getJson } from '../net/getjson.js';
 
-export interface SignalSource {
-  name: string;
-  slot: number;
-  /** BotState field to write (F.fundingRate, F.openInterest, F.signal) */
-  field: number;
-  intervalMs: number;
-  fetch(): Promise<number>;
-}
+export type { SignalSource };
 
 export class SignalTask {
   ok = 0;
@@ -61,67 +56,6 @@ export class SignalTask {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
   }
-}
-
-async function getJson(url: string): Promise<unknown> {
-  const res = await request(url, { method: 'GET', headersTimeout: 5_000, bodyTimeout: 5_000 });
-  if (res.statusCode !== 200) {
-    await res.body.dump();
-    throw new Error(`GET ${url}: HTTP ${res.statusCode}`);
-  }
-  return res.body.json();
-}
-
-/** Binance USD-M funding rate: GET /fapi/v1/premiumIndex?symbol= -> lastFundingRate. */
-export function binanceFunding(restBase: string, symbol: string, slot: number, intervalMs = 30_000): SignalSource {
-  return {
-    name: `binance funding ${symbol}`,
-    slot,
-    field: F.fundingRate,
-    intervalMs,
-    fetch: async () => Number(((await getJson(`${restBase}/fapi/v1/premiumIndex?symbol=${symbol}`)) as { lastFundingRate?: string }).lastFundingRate),
-  };
-}
-
-/** Bybit linear funding rate: GET /v5/market/tickers?category=linear&symbol= -> result.list[0].fundingRate. */
-export function bybitFunding(restBase: string, symbol: string, slot: number, intervalMs = 30_000): SignalSource {
-  return {
-    name: `bybit funding ${symbol}`,
-    slot,
-    field: F.fundingRate,
-    intervalMs,
-    fetch: async () => {
-      const j = (await getJson(`${restBase}/v5/market/tickers?category=linear&symbol=${symbol}`)) as { result?: { list?: Array<{ fundingRate?: string }> } };
-      return Number(j.result?.list?.[0]?.fundingRate);
-    },
-  };
-}
-
-/** Binance USD-M open interest: GET /fapi/v1/openInterest?symbol= -> openInterest (base units). */
-export function binanceOpenInterest(restBase: string, symbol: string, slot: number, intervalMs = 30_000): SignalSource {
-  return {
-    name: `binance open interest ${symbol}`,
-    slot,
-    field: F.openInterest,
-    intervalMs,
-    fetch: async () => Number(((await getJson(`${restBase}/fapi/v1/openInterest?symbol=${symbol}`)) as { openInterest?: string }).openInterest),
-  };
-}
-
-/** Bybit linear open interest: GET /v5/market/open-interest?category=linear&symbol=&intervalTime=5min. */
-export function bybitOpenInterest(restBase: string, symbol: string, slot: number, intervalMs = 30_000): SignalSource {
-  return {
-    name: `bybit open interest ${symbol}`,
-    slot,
-    field: F.openInterest,
-    intervalMs,
-    fetch: async () => {
-      const j = (await getJson(`${restBase}/v5/market/open-interest?category=linear&symbol=${symbol}&intervalTime=5min&limit=1`)) as {
-        result?: { list?: Array<{ openInterest?: string }> };
-      };
-      return Number(j.result?.list?.[0]?.openInterest);
-    },
-  };
 }
 
 /** Read a number at a dotted path (`a.b.0.c`) of a JSON value. */

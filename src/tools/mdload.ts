@@ -17,9 +17,8 @@ import path from 'node:path';
 import { BotState, FLAG_VALID } from '../model/botstate.js';
 import { VENUE_INDEX, type VenueId } from '../model/types.js';
 import { Hop, HopRecorder } from '../util/hops.js';
-import { BinanceMd } from '../exchange/binance/md/adapter.js';
-import { BybitMd } from '../exchange/bybit/md/adapter.js';
-import { fetchBinanceInstruments, fetchBybitInstruments } from '../exchange/reference.js';
+import { VENUE_DRIVERS, type MdAdapter } from '../exchange/registry.js';
+import { accessFromSim } from '../exchange/endpoints.js';
 import type { SimVenueEndpoints } from '../sim/core/types.js';
 
 interface Endpoints {
@@ -68,26 +67,14 @@ export async function main(argv: string[]): Promise<number> {
   const hops = new HopRecorder();
   const n = symbols.length;
   const state = BotState.create(4 * n);
-  const mds: Array<{ venue: VenueId; md: BinanceMd | BybitMd }> = [];
-  if (ep.binanceSpot) {
-    const i = await fetchBinanceInstruments(ep.binanceSpot.restBaseUrl, 'spot', symbols, 0);
-    mds.push({
-      venue: 'binanceSpot',
-      md: new BinanceMd({ market: 'spot', restBaseUrl: ep.binanceSpot.restBaseUrl, wsBaseUrl: ep.binanceSpot.wsStreamBaseUrl, instruments: i, state, hops }),
-    });
-  }
-  if (ep.binanceUsdm) {
-    const i = await fetchBinanceInstruments(ep.binanceUsdm.restBaseUrl, 'usdm', symbols, n);
-    mds.push({
-      venue: 'binanceUsdm',
-      md: new BinanceMd({ market: 'usdm', restBaseUrl: ep.binanceUsdm.restBaseUrl, wsBaseUrl: ep.binanceUsdm.wsStreamBaseUrl, instruments: i, state, hops }),
-    });
-  }
-  if (ep.bybit) {
-    const l = await fetchBybitInstruments(ep.bybit.restBaseUrl, 'linear', symbols, 2 * n);
-    const s = await fetchBybitInstruments(ep.bybit.restBaseUrl, 'spot', symbols, 3 * n);
-    mds.push({ venue: 'bybitLinear', md: new BybitMd({ category: 'linear', wsBaseUrl: ep.bybit.wsStreamBaseUrl, instruments: l, state, hops }) });
-    mds.push({ venue: 'bybitSpot', md: new BybitMd({ category: 'spot', wsBaseUrl: ep.bybit.wsStreamBaseUrl, instruments: s, state, hops }) });
+  const mds: Array<{ venue: VenueId; md: MdAdapter }> = [];
+  const access = accessFromSim({ endpoints: ep });
+  // slots: n per market, in this order
+  for (const [k, venue] of (['binanceSpot', 'binanceUsdm', 'bybitLinear', 'bybitSpot'] as const).entries()) {
+    const a = access[venue];
+    if (!a) continue;
+    const d = VENUE_DRIVERS[venue];
+    mds.push({ venue, md: d.createMd(a, await d.fetchInstruments(a, symbols, k * n), { state, hops }) });
   }
   await Promise.all(mds.map((m) => m.md.start()));
   const t0 = Date.now();

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
 import { loadSecrets } from '../../src/config/secrets.js';
 import { generateKeyPairSync } from 'node:crypto';
-import { accessFromConfig } from '../../src/app/wiring.js';
+import { accessFromConfig } from '../../src/exchange/endpoints.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tw-cfg-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -110,7 +110,7 @@ describe('config', () => {
     });
     const a = accessFromConfig(cfg, sec).binanceSpot;
     expect(a).toMatchObject({ apiKey: 'k', apiSecret: 's', ed25519ApiKey: 'edk', ed25519PrivateKeyPem: pem });
-    expect(a?.wsApi).toBeTruthy();
+    expect(a?.wsApiUrl).toBeTruthy();
     expect(accessFromConfig(cfg, onlyEd).binanceSpot?.apiKey).toBeUndefined();
   });
 });

@@ -1,9 +1,12 @@
 /**
- * All four venues through createOrderManager against one simulator: REST on some venues, WS order APIs on others.
+ * All four venues through the registry's gateways and one OrderManager against one simulator: REST on some venues,
+ * WS order APIs on others (Bybit spot and linear on one shared private stream).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Instrument, VenueId } from '../../src/model/types.js';
-import { createOrderManager, type OrderManager } from '../../src/exchange/orders.js';
+import { OrderManager } from '../../src/orders/manager.js';
+import { accessFromSim } from '../../src/exchange/endpoints.js';
+import { createGateways, VENUE_DRIVERS, type GatewayOptions } from '../../src/exchange/registry.js';
 import { HopRecorder, Hop } from '../../src/util/hops.js';
 import { nowNs } from '../../src/util/clock.js';
 import { blankOrderEvent, type OrderEvent } from '../../src/model/orders.js';
@@ -23,15 +26,12 @@ describe('OrderManager over all venues', () => {
   beforeAll(async () => {
     s = await startSim({ seed: 5, symbols: ['BTCUSDT'], rate: 200 });
     insts = VENUES.map((v, slot) => instrumentOf(s, v, slot));
-    m = createOrderManager({
-      instruments: insts,
-      binanceSpot: { endpoints: s.endpoints.binanceSpot!, transport: 'ws' },
-      binanceUsdm: { endpoints: s.endpoints.binanceUsdm!, transport: 'rest' },
-      bybit: { endpoints: s.endpoints.bybit!, transport: 'ws' },
-      hops,
-      timeoutMs: 1000,
-      recovery: { queryDelayMs: 10 },
-    });
+    const ep = accessFromSim(s);
+    const transport: Record<VenueId, GatewayOptions['transport']> = { binanceSpot: 'ws', binanceUsdm: 'rest', bybitSpot: 'ws', bybitLinear: 'ws' };
+    const plans = insts.map((i) =>
+      VENUE_DRIVERS[i.venue].gatewayPlan(ep[i.venue]!, [i], { transport: transport[i.venue], hops, timeoutMs: 1000, recovery: { queryDelayMs: 10 } }),
+    );
+    m = new OrderManager({ instruments: insts, gateways: createGateways(plans).gateways, hops });
     rec = new Recorder();
     m.subscribe(rec);
     await m.start();
