@@ -254,8 +254,11 @@ export function engineOverrides(x: Exchange, dir: string, extra: Record<string, 
   };
 }
 
+export const CONTROL_TOKEN = 'model-test-token-0123456789';
+
+/** The simulator's keys for both exchanges, and the control plane's token. */
 export function keysEnv(ep: SimVenueEndpoints): Record<string, string> {
-  return { TICKWIRE_BINANCE_API_KEY: ep.apiKey, TICKWIRE_BINANCE_API_SECRET: ep.apiSecret, TICKWIRE_BYBIT_API_KEY: ep.apiKey, TICKWIRE_BYBIT_API_SECRET: ep.apiSecret, TICKWIRE_CONTROL_TOKEN: 'model-test-token-0123456789' };
+  return { TICKWIRE_BINANCE_API_KEY: ep.apiKey, TICKWIRE_BINANCE_API_SECRET: ep.apiSecret, TICKWIRE_BYBIT_API_KEY: ep.apiKey, TICKWIRE_BYBIT_API_SECRET: ep.apiSecret, TICKWIRE_CONTROL_TOKEN: CONTROL_TOKEN };
 }
 
 /** A running in-process engine: its public handles, a wake-up on every order event, and the way to stop it. */
@@ -337,6 +340,12 @@ export interface Tolerate {
    * random runs then keep the account's orders from trading with each other.
    */
   selfTradeLegs?: boolean;
+  /**
+   * TODO(issue 12): the reconciliation after a stream gap (order queries, then the trade-history backfill) is not
+   * retried when the venue fails it (429, 5xx): the gap's fills are lost until the next gap. The random runs then
+   * inject no REST error between a dropped private connection and the next quiescence.
+   */
+  reconcileNotRetried?: boolean;
   /**
    * TODO(issue 12): fills that happened while the engine was down are booked by reconciliation with an empty trade
    * id at the order's price: such a fill is then matched by quantity instead of by trade id.

@@ -8,11 +8,11 @@
  * `npm run test:model` runs it longer: MODEL_RUNS (runs per venue and transport), MODEL_STEPS (minimum steps per run),
  * MODEL_SEED (fast-check seed; default fixed), MODEL_SHRINK=1 (shrink a failure to a minimal sequence; slow).
  */
-import { afterAll, describe, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { rmDir, tmpDir } from '../core/helpers.js';
 import type { ModelTransport, ModelVenue, Tolerate } from './harness.js';
-import { ModelFailure, runSequence, stepArb, type Step } from './steps.js';
+import { failsWith, runSequence, stepArb, type Step } from './steps.js';
 
 const RUNS = Math.max(1, Number(process.env['MODEL_RUNS'] ?? '6') || 6);
 const STEPS = Math.max(1, Number(process.env['MODEL_STEPS'] ?? '60') || 60);
@@ -29,6 +29,8 @@ const TOLERATE: Tolerate = {
   cancelRejectState: process.env['STRICT_CR'] !== '1',
   // TODO(issue 12): the Ledger books one leg of a self-trade (fill dedup by venue:symbol:tradeId)
   selfTradeLegs: true,
+  // TODO(issue 12): a reconciliation after a stream gap that the venue fails (429, 5xx) is not retried
+  reconcileNotRetried: true,
 };
 
 const root = tmpDir('model');
@@ -50,10 +52,25 @@ describe('model-based property: the engine agrees with the exchange at quiescenc
           }),
           { numRuns: RUNS, seed: SEED + venue.length * 31 + (transport === 'rest' ? 0 : 7), endOnFailure: !SHRINK, verbose: 1 },
         );
-        process.stdout.write(`${venue} ${transport}: ${JSON.stringify(Object.fromEntries([...coverage].sort()))}\n`);
+        process.stdout.write(`${venue} ${transport}: order events ${JSON.stringify(Object.fromEntries([...coverage].sort()))}\n`);
+        // the steps did what they are for (a harness change that turns them into no-ops fails here)
+        const n = (k: string): number => coverage.get(k) ?? 0;
+        expect({ acks: n('ack') > 0, fills: n('fill') > 0, amends: n('amend') > 0, rejects: n('reject') > 0, cancelsOrExpiries: n('cancel') + n('expire') + n('cancelReject') > 0 }).toEqual({ acks: true, fills: true, amends: true, rejects: true, cancelsOrExpiries: true });
       });
     }
   }
+});
+
+/**
+ * Replay of one counterexample: MODEL_REPLAY='{"venue":"binanceUsdm","transport":"rest","run":<fast-check's
+ * counterexample, [simSeed, [steps...]], as printed>}' (its `__proto__:null,` tokens are dropped). The same steps
+ * on the same simulator seed; timing may differ, so a race may need a few replays. MODEL_TRACE=1 prints the trace.
+ */
+describe.runIf(process.env['MODEL_REPLAY'] !== undefined)('replay', () => {
+  it('MODEL_REPLAY', { timeout: 120_000 }, async () => {
+    const r = JSON.parse((process.env['MODEL_REPLAY'] ?? '').replaceAll('__proto__:null,', '')) as { venue: ModelVenue; transport: ModelTransport; run: [number, Step[]]; strict?: boolean };
+    await runSequence(`${root}/replay`, r.venue, r.transport, r.run[0], r.run[1], r.strict === true ? {} : TOLERATE);
+  });
 });
 
 /**
@@ -65,15 +82,6 @@ describe('model-based property: the engine agrees with the exchange at quiescenc
 describe('known order-truth bugs (issue 12): minimal sequences', () => {
   const strict: Tolerate = {};
   const run = (venue: ModelVenue, transport: ModelTransport, steps: Step[]): Promise<number> => runSequence(`${root}/known-${runNo++}`, venue, transport, 1, steps, strict, { settleMs: 2000 });
-  /** runs the sequence; rethrows only a ModelFailure whose every problem matches `bug` (any other outcome returns) */
-  const failsWith = async (bug: RegExp, p: Promise<number>): Promise<void> => {
-    try {
-      await p;
-    } catch (e) {
-      if (e instanceof ModelFailure && e.problems.length > 0 && e.problems.every((m) => bug.test(m))) throw e;
-      process.stderr.write(`not the known bug ${bug}: ${String(e)}\n`);
-    }
-  };
 
   // TODO(issue 12): on a cancel reject the engine sets its Ledger order to ACKED, the OrderStore restores the
   // pre-cancel state; a partly filled order then reads ACKED in the Ledger, PARTIALLY_FILLED in the store and on
@@ -107,6 +115,22 @@ describe('known order-truth bugs (issue 12): minimal sequences', () => {
       await failsWith(/^(position: engine's status -?\d+, exchange -?\d+ \(quantity units\)|the engine counts 2 fills, the exchange has 3 trades)$/, run(venue, 'rest', selfTrade));
     });
   }
+  // TODO(issue 12): after a stream gap the order manager reconciles (order queries, then the trade-history
+  // backfill) once: when the venue answers those requests with 429 (or a 5xx), nothing retries, and the gap's fills
+  // stay unbooked (the order stays open in both records) until the next gap. Spot's user stream is on the WS API.
+  const failedReconcile: Step[] = [
+    { k: 'place', side: 'BUY', at: 'deep', ticks: 0, tif: 'GTC', lots: 2, thin: false },
+    { k: 'settle' },
+    { k: 'disconnect', which: 'wsapi' },
+    { k: 'fill', pick: 0, all: true },
+    { k: 'httpError', status: 429, count: 2 },
+    { k: 'awaitHttpErrors' },
+    { k: 'settle' },
+  ];
+  it.fails('binanceSpot: a reconciliation after a stream gap that meets a 429 loses the fills of the gap', { timeout: 30_000 }, async () => {
+    await failsWith(/^(open in the engine's (ledger|orderStore), not on the exchange: .* ACKED|position: engine's (status|orderStore) 0, exchange 400 \(quantity units\)|exchange trade .* is not booked under its trade id|the engine counts 0 fills, the exchange has 1 trades)$/, run('binanceSpot', 'rest', failedReconcile));
+  });
+
   it('bybitLinear: a self-trade is booked with both legs (each leg has its own execId)', { timeout: 30_000 }, async () => {
     await run('bybitLinear', 'rest', selfTrade);
   });
