@@ -31,7 +31,7 @@ const SHRINK = process.env['MODEL_SHRINK'] === '1';
  */
 const TOLERATE: Tolerate = {
   // TODO(issue 12): fills made while the engine was down are booked by reconciliation without their trade ids
-  downtimeFillTradeId: process.env['STRICT_DT'] !== '1',
+  downtimeFillTradeId: true,
 };
 
 type CrashStep =

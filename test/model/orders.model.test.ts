@@ -26,11 +26,15 @@ const SHRINK = process.env['MODEL_SHRINK'] === '1';
  */
 const TOLERATE: Tolerate = {
   // TODO(issue 12): a cancel reject sets the Ledger's order to ACKED, the OrderStore to its pre-cancel state
-  cancelRejectState: process.env['STRICT_CR'] !== '1',
+  cancelRejectState: true,
   // TODO(issue 12): the Ledger books one leg of a self-trade (fill dedup by venue:symbol:tradeId)
   selfTradeLegs: true,
   // TODO(issue 12): a reconciliation after a stream gap that the venue fails (429, 5xx) is not retried
   reconcileNotRetried: true,
+  // TODO(issue 12): a cancel answered 5xx whose query shows the order open stays CANCEL_PENDING for good
+  cancelUnknownStuck: true,
+  // TODO(issue 12): backfilled fills complete an order in the OrderStore, not in the Ledger
+  backfillLeavesFilledOpen: true,
 };
 
 const root = tmpDir('model');
@@ -129,6 +133,36 @@ describe('known order-truth bugs (issue 12): minimal sequences', () => {
   ];
   it.fails('binanceSpot: a reconciliation after a stream gap that meets a 429 loses the fills of the gap', { timeout: 30_000 }, async () => {
     await failsWith(/^(open in the engine's (ledger|orderStore), not on the exchange: .* ACKED|position: engine's (status|orderStore) 0, exchange 400 \(quantity units\)|exchange trade .* is not booked under its trade id|the engine counts 0 fills, the exchange has 1 trades)$/, run('binanceSpot', 'rest', failedReconcile));
+  });
+
+  // TODO(issue 12): a cancel answered 504 (outcome unknown) is queried; the query finds the order still open (the
+  // cancel did not happen), but both records stay CANCEL_PENDING (the store's states only move forward) and
+  // Engine.cancel sends nothing for an order already CANCEL_PENDING: the order can no longer be cancelled.
+  const cancelUnknownOutcome: Step[] = [
+    { k: 'place', side: 'BUY', at: 'deep', ticks: 0, tif: 'GTC', lots: 2, thin: false },
+    { k: 'settle' },
+    { k: 'httpError', status: 504, count: 1 },
+    { k: 'cancel', pick: 0 },
+    { k: 'settle' },
+  ];
+  it.fails('binanceSpot: a cancel answered 504 while the order stays open leaves it CANCEL_PENDING for good', { timeout: 30_000 }, async () => {
+    await failsWith(/^(still in flight: (ledger|orderStore): \S+ CANCEL_PENDING|order differs: engine's (ledger|orderStore) \S+ BUY \S+ filled 0 CANCEL_PENDING \| exchange \S+ BUY \S+ filled 0 ACKED)$/, run('binanceSpot', 'rest', cancelUnknownOutcome));
+  });
+
+  // TODO(issue 12): after a stream gap the order query fails (503) and the trade-history backfill books the fills
+  // with the state PARTIALLY_FILLED: the OrderStore completes the order from its quantities, the Ledger keeps it
+  // open (filled = quantity) for good, holding an open-order slot and being cancelled by every cancel-all.
+  const backfillCompletes: Step[] = [
+    { k: 'place', side: 'SELL', at: 'deep', ticks: 0, tif: 'GTC', lots: 2, thin: false },
+    { k: 'settle' },
+    { k: 'disconnect', which: 'wsapi' },
+    { k: 'fill', pick: 0, all: true },
+    { k: 'httpError', status: 503, count: 1 },
+    { k: 'awaitHttpErrors' },
+    { k: 'settle' },
+  ];
+  it.fails('binanceSpot: an order completed by backfilled fills stays open in the Ledger', { timeout: 30_000 }, async () => {
+    await failsWith(/^open in the engine's ledger, not on the exchange: \S+ SELL \S+x400 filled 400 PARTIALLY_FILLED$/, run('binanceSpot', 'rest', backfillCompletes));
   });
 
   it('bybitLinear: a self-trade is booked with both legs (each leg has its own execId)', { timeout: 30_000 }, async () => {

@@ -257,8 +257,9 @@ export async function runStep(c: RunCtx, s: Step): Promise<void> {
         c.trace.push(`${describeStep(s)}: skipped (a reconciliation after a stream gap may be under way)`);
         return;
       }
-      x.sim.inject({ kind: 'httpStatus', market: x.market, status: s.status, count: s.count, ...(s.status === 429 ? { retryAfterSec: 0 } : {}) });
-      c.trace.push(describeStep(s));
+      const status = c.tolerate.cancelUnknownStuck === true ? 429 : s.status;
+      x.sim.inject({ kind: 'httpStatus', market: x.market, status, count: s.count, ...(status === 429 ? { retryAfterSec: 0 } : {}) });
+      c.trace.push(describeStep(s) + (status !== s.status ? ` (as ${status})` : ''));
       return;
     case 'awaitHttpErrors': {
       const end = Date.now() + 3000;
@@ -272,7 +273,11 @@ export async function runStep(c: RunCtx, s: Step): Promise<void> {
       return;
     case 'disconnect':
       x.sim.inject({ kind: 'closeConnections', market: x.market, which: s.which });
-      if (s.which !== 'market') c.gap = true;
+      if (s.which !== 'market') {
+        c.gap = true;
+        // a REST error still pending would meet the reconciliation that follows the gap (see reconcileNotRetried)
+        if (c.tolerate.reconcileNotRetried === true) while (x.sim.faults.takeFault(x.market, 'httpStatus')) c.trace.push('(a pending REST error was cleared: the reconciliation after the gap would meet it)');
+      }
       c.trace.push(describeStep(s));
       return;
     case 'pause':
