@@ -22,7 +22,15 @@ import type { ServerClock } from '../net/clock.js';
 import type { FailureClass, GatewayOrder } from './gateway.js';
 import type { VenueRateLimiter } from '../net/ratelimit.js';
 import { RestError } from '../net/rest.js';
-import { blankOrderEvent, resetOrderEvent, type ExchangeOrder, type OrderEvent, type OrderEventKind, type OrderState } from '../model/orders.js';
+import {
+  blankOrderEvent,
+  resetOrderEvent,
+  TERMINAL_STATES,
+  type ExchangeOrder,
+  type OrderEvent,
+  type OrderEventKind,
+  type OrderState,
+} from '../model/orders.js';
 
 export type SendOutcome = { ok: true } | { ok: false; cls: FailureClass | 'notSent'; code: number; reason: string };
 
@@ -317,6 +325,7 @@ export abstract class BaseGateway {
       if (out.cls !== 'rejected') return;
     }
     // learn the truth (already filled / canceled, or cancel outcome unknown)
+    const unknown = out.cls !== 'rejected';
     void (async () => {
       let delay = this.queryDelayMs;
       for (let i = 0; i < this.maxQueries; i++) {
@@ -325,6 +334,14 @@ export abstract class BaseGateway {
         try {
           this.counts.queries++;
           const q = await this.queryOrder(o.symbol, o.clientOrderId);
+          if (q && unknown && !TERMINAL_STATES.has(q.state)) {
+            // the cancel whose answer was lost did not happen: the order is still open on the venue. Say so as a
+            // cancel reject, so the owner leaves CANCEL_PENDING (states only move forward: the open state the query
+            // reports would not) and the order can be cancelled again.
+            const e = this.begin('cancelReject', o.symbol, o.clientOrderId, q.state, 'query');
+            e.reason = 'CANCEL_NOT_APPLIED: ' + out.reason;
+            this.fire();
+          }
           if (q) this.emitFromExchangeOrder(q);
           return;
         } catch {

@@ -105,10 +105,17 @@ export class OrderManager implements OrderApi {
     backfilled: 0,
     backfillErrors: 0,
     estimated: 0,
+    /** reconciliations after a gap that the venue failed (a query or the trade history), run again after a pause */
+    reconcileRetries: 0,
   };
   private readonly backfillWindowMs: number;
   private readonly reconciling = new Map<VenueId, Promise<number>>();
   private readonly reconcileNext = new Map<VenueId, Promise<number>>();
+  /** a failed reconciliation after a gap is run again after these pauses (ms), then left to the next gap */
+  private static readonly RECONCILE_RETRY_MS = [500, 1000, 2000, 4000, 8000, 15000];
+  private readonly retryTimers = new Map<VenueId, NodeJS.Timeout>();
+  private readonly retryAttempt = new Map<VenueId, number>();
+  private stopped = false;
 
   constructor(opts: OrderManagerOptions) {
     for (const i of opts.instruments) this.bySlot.set(i.slot, i);
@@ -157,6 +164,9 @@ export class OrderManager implements OrderApi {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.retryTimers.values()) clearTimeout(t);
+    this.retryTimers.clear();
     await Promise.all([...this.gateways.values()].map((g) => g.stop().catch(() => undefined)));
   }
 
@@ -482,14 +492,43 @@ export class OrderManager implements OrderApi {
       }
       return next;
     }
-    const run = this.reconcileOnce(venue, startup).finally(() => {
+    const failed = { v: false };
+    const run = this.reconcileOnce(venue, startup, failed).finally(() => {
       if (this.reconciling.get(venue) === run) this.reconciling.delete(venue);
+      if (!startup) this.afterGapReconcile(venue, failed.v);
     });
     this.reconciling.set(venue, run);
     return run;
   }
 
-  private async reconcileOnce(venue: VenueId, start: StartupReconcile | undefined): Promise<number> {
+  /**
+   * A reconciliation after a gap that the venue failed in part (a 429 or 5xx on a query or on the trade history) would
+   * leave the gap's fills unbooked until the next gap: run it again after a pause that grows (RECONCILE_RETRY_MS),
+   * counted and logged; a complete run resets the pauses.
+   */
+  private afterGapReconcile(venue: VenueId, failed: boolean): void {
+    if (!failed) {
+      this.retryAttempt.delete(venue);
+      return;
+    }
+    const n = this.retryAttempt.get(venue) ?? 0;
+    const wait = OrderManager.RECONCILE_RETRY_MS[n];
+    if (this.stopped || wait === undefined || this.retryTimers.has(venue)) {
+      if (wait === undefined) log().error({ venue, attempts: n }, 'reconciliation after a stream gap kept failing: left to the next gap');
+      return;
+    }
+    this.retryAttempt.set(venue, n + 1);
+    this.counts.reconcileRetries++;
+    log().warn({ venue, attempt: n + 1, retryInMs: wait }, 'reconciliation after a stream gap failed in part: running it again');
+    const t = setTimeout(() => {
+      this.retryTimers.delete(venue);
+      if (!this.stopped) this.reconcile(venue).catch((err: unknown) => log().warn({ venue, err: String(err) }, 'reconcile failed'));
+    }, wait);
+    t.unref();
+    this.retryTimers.set(venue, t);
+  }
+
+  private async reconcileOnce(venue: VenueId, start: StartupReconcile | undefined, failed: { v: boolean } = { v: false }): Promise<number> {
     const gw = this.gateways.get(venue);
     if (!gw) return 0;
     this.counts.reconciles++;
@@ -509,7 +548,12 @@ export class OrderManager implements OrderApi {
     await Promise.all(
       open.map(async (o) => {
         // at start a query that fails fails the start (fail closed); after a gap the next resync tries again
-        const q = start ? await gw.queryOrder(o.symbol, o.clientOrderId) : await gw.queryOrder(o.symbol, o.clientOrderId).catch(() => undefined);
+        const q = start
+          ? await gw.queryOrder(o.symbol, o.clientOrderId)
+          : await gw.queryOrder(o.symbol, o.clientOrderId).catch(() => {
+              failed.v = true;
+              return undefined;
+            });
         if (q === undefined) return;
         if (q === null) {
           if (start && rep && this.close(o.clientOrderId, 'REJECTED', 'unknown to exchange (never reached it)'))
@@ -520,7 +564,7 @@ export class OrderManager implements OrderApi {
         if (rep && isTerminal(o.state)) rep.closed.push({ id: o.clientOrderId, state: o.state });
       }),
     );
-    if (gw.tradeHistory && active.length > 0) await this.backfill(venue, gw, active);
+    if (gw.tradeHistory && active.length > 0 && !(await this.backfill(venue, gw, active))) failed.v = true;
     if (rep) {
       // 4. what the exchange says filled and no trade of the history covered
       for (const o of active) {
@@ -650,7 +694,9 @@ export class OrderManager implements OrderApi {
   }
 
   /** Feed the fills of `orders` that the trade history has and the owner has not applied. */
-  private async backfill(venue: VenueId, gw: VenueGateway, orders: TrackedOrder[]): Promise<void> {
+  /** false when the trade history of some symbol could not be read */
+  private async backfill(venue: VenueId, gw: VenueGateway, orders: TrackedOrder[]): Promise<boolean> {
+    let ok = true;
     const bySymbol = new Map<string, TrackedOrder[]>();
     for (const o of orders) {
       let l = bySymbol.get(o.symbol);
@@ -673,19 +719,21 @@ export class OrderManager implements OrderApi {
           fills = await gw.tradeHistory!(symbol, firstMs - BACKFILL_MARGIN_MS);
         } catch (err) {
           this.counts.backfillErrors++;
+          ok = false;
           log().warn({ venue, symbol, err: String(err) }, 'fill backfill failed');
           return;
         }
         const ev = blankOrderEvent();
         for (const f of fills) {
           const o = (f.clientOrderId !== '' ? byClient.get(f.clientOrderId) : undefined) ?? byExch.get(f.exchangeOrderId);
-          if (!o || this.store.hasTrade(venue, o.symbol, f.tradeId)) continue;
+          if (!o || this.store.hasTrade(venue, o.symbol, f.tradeId, o.clientOrderId)) continue;
           const before = this.counts.applied;
           this.feedFill(venue, o, f.tradeId, f.exchangeOrderId, f.price, f.qty, f.fee, f.feeAsset, f.maker, f.timeMs, ev);
           if (this.counts.applied > before) this.counts.backfilled++;
         }
       }),
     );
+    return ok;
   }
 
   /** Kill switch: cancel everything everywhere (incl. algo orders), then verify by querying open orders. */

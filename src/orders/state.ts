@@ -53,7 +53,7 @@ export interface OwnerReads {
   get(clientOrderId: string): OrderView | undefined;
   open(venue?: VenueId): OrderView[];
   openCount(): number;
-  hasTrade(venue: string, symbol: string, tradeId: string): boolean;
+  hasTrade(venue: string, symbol: string, tradeId: string, clientOrderId?: string): boolean;
   readonly counts: Readonly<OrderStore['counts']>;
   snapshot(): OwnerSnapshot;
 }
@@ -114,64 +114,90 @@ const MAX_TRADE_KEYS = 100_000;
 const SNAPSHOT_TERMINAL = 1000;
 
 /**
- * Trade ids already applied, per venue and symbol, the newest MAX_TRADE_KEYS kept (a ring: the oldest is forgotten
- * first). No key string is built per fill: two map lookups and a set.
+ * Trades already applied, per venue and symbol, the newest MAX_TRADE_KEYS kept (a ring: the oldest is forgotten
+ * first). A trade is its trade id AND its order: when two orders of the account trade with each other (a self-trade)
+ * Binance reports both legs under one trade id, and each leg is booked once. The first leg's order is kept as the
+ * value of its trade id; a second leg is keyed `tradeId|clientOrderId`. No key string is built for the common case
+ * (a trade id seen once): two map lookups.
  */
 class TradeIds {
-  private readonly bySym = new Map<string, Map<string, Set<string>>>();
-  private readonly ringSet: Array<Set<string> | undefined> = new Array(MAX_TRADE_KEYS);
+  /** venue -> symbol -> trade key -> client order id of the leg ('' = any order: an unattributed fill, or a key
+   * restored from a snapshot written before legs were told apart) */
+  private readonly bySym = new Map<string, Map<string, Map<string, string>>>();
+  private readonly ringSet: Array<Map<string, string> | undefined> = new Array(MAX_TRADE_KEYS);
   private readonly ringId: string[] = new Array(MAX_TRADE_KEYS);
   private head = 0;
   private size = 0;
 
-  private setOf(venue: string, symbol: string, create: boolean): Set<string> | undefined {
+  private setOf(venue: string, symbol: string, create: boolean): Map<string, string> | undefined {
     let m = this.bySym.get(venue);
     if (!m) {
       if (!create) return undefined;
       this.bySym.set(venue, (m = new Map()));
     }
     let s = m.get(symbol);
-    if (!s && create) m.set(symbol, (s = new Set()));
+    if (!s && create) m.set(symbol, (s = new Map()));
     return s;
   }
 
-  has(venue: string, symbol: string, tradeId: string): boolean {
-    return this.setOf(venue, symbol, false)?.has(tradeId) === true;
+  /** Booked already: this trade of this order (`clientOrderId` given), or this trade id at all (not given). */
+  has(venue: string, symbol: string, tradeId: string, clientOrderId?: string): boolean {
+    const s = this.setOf(venue, symbol, false);
+    if (!s) return false;
+    const first = s.get(tradeId);
+    if (first === undefined) return false;
+    if (clientOrderId === undefined || first === '' || first === clientOrderId) return true;
+    return s.has(tradeId + '|' + clientOrderId);
   }
 
-  /** false when already there */
-  add(venue: string, symbol: string, tradeId: string): boolean {
+  /** false when already there (see `has`); `clientOrderId` '' for a fill of no order */
+  add(venue: string, symbol: string, tradeId: string, clientOrderId = ''): boolean {
     const s = this.setOf(venue, symbol, true)!;
-    if (s.has(tradeId)) return false;
-    s.add(tradeId);
+    const first = s.get(tradeId);
+    let key = tradeId;
+    if (first !== undefined) {
+      if (first === '' || first === clientOrderId || clientOrderId === '') return false;
+      key = tradeId + '|' + clientOrderId;
+      if (s.has(key)) return false;
+    }
+    s.set(key, clientOrderId);
     const i = (this.head + this.size) % MAX_TRADE_KEYS;
     if (this.size === MAX_TRADE_KEYS) {
       this.ringSet[this.head]?.delete(this.ringId[this.head]!);
       this.head = (this.head + 1) % MAX_TRADE_KEYS;
     } else this.size++;
     this.ringSet[i] = s;
-    this.ringId[i] = tradeId;
+    this.ringId[i] = key;
     return true;
   }
 
-  /** the newest `max` as `venue:symbol:tradeId`, oldest first (snapshots; cold) */
+  /** the newest `max` as `venue:symbol:key order`, oldest first (snapshots; cold) */
   keys(max: number): string[] {
-    const names = new Map<Set<string>, string>();
+    const names = new Map<Map<string, string>, string>();
     for (const [v, m] of this.bySym) for (const [sym, s] of m) names.set(s, `${v}:${sym}:`);
     const out: string[] = [];
     const n = Math.min(max, this.size);
     for (let k = this.size - n; k < this.size; k++) {
       const i = (this.head + k) % MAX_TRADE_KEYS;
-      out.push(names.get(this.ringSet[i]!)! + this.ringId[i]!);
+      const s = this.ringSet[i]!;
+      const key = this.ringId[i]!;
+      const id = s.get(key) ?? '';
+      out.push(names.get(s)! + key + (id === '' ? '' : ' ' + id));
     }
     return out;
   }
 
+  /** A key of `keys()`; an older snapshot's `venue:symbol:tradeId` matches any order. */
   addKey(key: string): void {
     const a = key.indexOf(':');
     const b = key.indexOf(':', a + 1);
     if (a <= 0 || b <= a) return;
-    this.add(key.slice(0, a), key.slice(a + 1, b), key.slice(b + 1));
+    const rest = key.slice(b + 1);
+    const sp = rest.indexOf(' ');
+    const k = sp < 0 ? rest : rest.slice(0, sp);
+    const id = sp < 0 ? '' : rest.slice(sp + 1);
+    const bar = k.indexOf('|');
+    this.add(key.slice(0, a), key.slice(a + 1, b), bar < 0 ? k : k.slice(0, bar), id);
   }
 }
 
@@ -252,8 +278,8 @@ export class OrderStore {
     return this.orders.values();
   }
 
-  hasTrade(venue: string, symbol: string, tradeId: string): boolean {
-    return this.trades.has(venue, symbol, tradeId);
+  hasTrade(venue: string, symbol: string, tradeId: string, clientOrderId?: string): boolean {
+    return this.trades.has(venue, symbol, tradeId, clientOrderId);
   }
 
   /** Mark a cancel as sent. false when the order is unknown or already terminal. */
@@ -464,7 +490,7 @@ export class OrderStore {
     o.updatedNs = ev.localNs;
 
     if (ev.kind === 'fill' && ev.fillQty > 0) {
-      if (ev.tradeId !== '' && !this.trades.add(o.venue, o.symbol, ev.tradeId)) {
+      if (ev.tradeId !== '' && !this.trades.add(o.venue, o.symbol, ev.tradeId, o.clientOrderId)) {
         this.counts.duplicates++;
         return 'duplicate';
       }
