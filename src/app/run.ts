@@ -182,7 +182,7 @@ async function wire(cfg: Config, state: BotState, hops: HopRecorder, o: RunOptio
           logLevel: cfg.log.level,
           ...(o.simCpus !== undefined ? { cpus: o.simCpus } : {}),
         });
-        log.info({ pid: simChild.pid }, 'embedded simulator runs in a child process');
+        log.info({ simPid: simChild.pid }, 'embedded simulator runs in a child process');
         simAccess = accessFromSim(simChild);
       } else {
         sim = await startSim({ venues, symbols, seed: o.seed ?? 1, rate: o.simRate ?? 1000, log });
