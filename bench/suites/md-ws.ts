@@ -12,7 +12,7 @@ import type { Bench } from 'tinybench';
 import WebSocket from 'ws';
 import { WebSocket as UndiciWebSocket } from 'undici';
 import { uws } from '../../src/util/uws.js';
-import { RawWs } from '../../src/net/wsraw.js';
+import { RawWs } from '../wsraw.js';
 import { binanceDepthDriver } from '../benchframes.js';
 
 interface Client {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uws, type TemplatedApp, type WebSocket as UwsSocket } from '../../src/util/uws.js';
 import { listen, closeListen, type Listening } from '../../src/sim/core/http.js';
 import { ManagedWs, backoffMs, connectDelay, noteAttempt, wsDegradations } from '../../src/net/ws.js';
-import { RawWs } from '../../src/net/wsraw.js';
+import { RawWs } from '../../bench/wsraw.js';
 
 interface Srv {
   app: TemplatedApp;
