@@ -323,6 +323,12 @@ export class Replayer {
     return k < 0 ? undefined : this.sources[k]!.events[this.pos[k]!]!.recvMs - this.offsets[k]!;
   }
 
+  /** The event `applyNext` applies next (undefined: none left). */
+  peek(): ReplayEvent | undefined {
+    const k = this.nextSource();
+    return k < 0 ? undefined : this.sources[k]!.events[this.pos[k]!];
+  }
+
   /** Apply the next event in merged recorded-time order; returns false when there is none left. */
   applyNext(): boolean {
     const k = this.nextSource();
