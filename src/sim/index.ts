@@ -60,7 +60,7 @@ export interface SimOptions {
   deterministic?: boolean;
   /** 'auto' (default): the generator runs in real time; 'manual': nothing runs until you call generator.produce() */
   generatorMode?: 'auto' | 'manual';
-  /** capture files to replay (their symbols get books; the generator leaves those books alone) */
+  /** capture files to replay (their symbols get books; the generator leaves those books alone), merged by recorded time */
   replay?: string | string[];
   /** replay speed: 1 = recorded pace (default), 0 = as fast as possible */
   replaySpeed?: number;
@@ -109,6 +109,7 @@ export interface SimHandle {
   accounts: Accounts;
   faults: FaultRegistry;
   generator: Generator;
+  /** one replayer over all the captures (empty without --replay) */
   replayers: Replayer[];
   /** venue name -> error message, for venues that failed to start */
   venueErrors: Partial<Record<SimVenueName, string>>;
@@ -298,7 +299,7 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
       books,
       extraState: () => ({
         generator: { seed, rate: generator.rate, produced: generator.produced, steps: generator.steps, sweeps: generator.sweeps, running: generator.isRunning },
-        replay: replayers.map((r) => ({ file: r.source.file, applied: r.applied, skipped: r.skipped, done: r.done })),
+        replay: replayers.map((r) => ({ files: r.files, applied: r.applied, skipped: r.skipped, done: r.done })),
         venues: { started: venues.map((v) => v.name), errors: venueErrors },
         server: loadUws().source,
       }),
@@ -309,12 +310,13 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
     throw e;
   }
 
-  for (const src of sources) {
-    const r = new Replayer(src, {
+  // one replayer for all captures: their events merge by recorded receive time
+  if (sources.length > 0) {
+    const r = new Replayer(sources, {
       books,
       speed: opts.replaySpeed ?? 1,
       loop: opts.replayLoop ?? false,
-      onEnd: () => logger.info({ file: src.file }, 'replay finished'),
+      onEnd: () => logger.info({ files: r.files }, 'replay finished'),
     });
     replayers.push(r);
   }

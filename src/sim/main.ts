@@ -22,7 +22,7 @@ options:
   --rate N               synthetic level updates per second across all books (default: 2000; >= 100000 works)
   --depth-interval MS    depth diff interval of the venues in ms (default: 100, or 0 with --deterministic;
                          0 = one frame per book change)
-  --replay FILE          replay a recorded capture (*_capture_*.ndjson format); repeatable
+  --replay FILE[,FILE]   replay recorded captures (*_capture_*.ndjson format), merged by recorded time; repeatable
   --replay-speed X       replay pace: 1 = recorded (default), 0 = as fast as possible
   --replay-loop          start the replay again at its end
   --deterministic        virtual clock derived from the generator (event times = updates produced / rate):
@@ -80,9 +80,12 @@ export function parseArgs(argv: string[]): SimOptions | 'help' {
         break;
       case '--replay': {
         const v = value();
-        if (!v) throw new UsageError('--replay needs a file');
-        if (!existsSync(v)) throw new UsageError(`--replay: no such file '${v}'`);
-        replay.push(v);
+        const files = (v ?? '').split(',').filter((f) => f.length > 0);
+        if (files.length === 0) throw new UsageError('--replay needs a file');
+        for (const f of files) {
+          if (!existsSync(f)) throw new UsageError(`--replay: no such file '${f}'`);
+          replay.push(f);
+        }
         break;
       }
       case '--replay-speed':

@@ -14,7 +14,12 @@
  *  - The market of a frame comes from its connection's URL (stream.binance.com / fstream.binance.com /
  *    /v5/public/spot|linear) or the REST URL; the header's `exchange` is the fallback.
  * Each recorded snapshot or diff becomes ONE book batch (one onLevels, updateId + 1); venues re-emit it in their own
- * protocol. Levels with quantity 0 are applied first so a frame never crosses the book transiently.
+ * protocol.
+ *
+ * Order: events play in the order of their line's recorded receive time (`ts`), stable for equal times. A capture that
+ * holds several connections may store them one after the other (the Bybit fixture has all its linear lines before its
+ * spot lines), so `parseCapture` sorts them; several captures given together are merged by the `Replayer` (k-way, one
+ * cursor per capture). Levels with quantity 0 are applied first so a frame never crosses the book transiently.
  *
  * Instruments: tick and step sizes come from the largest number of significant decimals in the recorded price and
  * quantity strings of each symbol; the initial price is the first snapshot's mid.
@@ -32,8 +37,10 @@ export interface ReplayEvent {
   kind: 'snapshot' | 'diff' | 'trade';
   market: SimMarketId;
   symbol: string;
-  /** recorded receive time, epoch ms */
+  /** the book batch's time, epoch ms: the recorded receive time, or a trade's own time (`T`) */
   tsMs: number;
+  /** the line's recorded receive time, epoch ms: the replay order and pace */
+  recvMs: number;
   bids: RecordedLevels;
   asks: RecordedLevels;
   /** Binance: lastUpdateId of a snapshot, U/u of a diff; Bybit: u */
@@ -72,7 +79,7 @@ function isLevels(x: unknown): x is RecordedLevels {
   return Array.isArray(x) && x.every((l) => Array.isArray(l) && typeof l[0] === 'string' && typeof l[1] === 'string');
 }
 
-/** Parse a capture file's text into replay events (in file order). */
+/** Parse a capture file's text into replay events, ordered by recorded receive time (file order for equal times). */
 export function parseCapture(text: string, file = '<memory>'): ReplaySource {
   const events: ReplayEvent[] = [];
   const connMarket = new Map<string, SimMarketId>();
@@ -101,7 +108,7 @@ export function parseCapture(text: string, file = '<memory>'): ReplaySource {
       try {
         const d = JSON.parse(o.data) as { lastUpdateId?: number; bids?: unknown; asks?: unknown };
         if (typeof d.lastUpdateId !== 'number' || !isLevels(d.bids) || !isLevels(d.asks)) continue;
-        events.push({ kind: 'snapshot', market: m, symbol: sym, tsMs, bids: d.bids, asks: d.asks, lastId: d.lastUpdateId });
+        events.push({ kind: 'snapshot', market: m, symbol: sym, tsMs, recvMs: tsMs, bids: d.bids, asks: d.asks, lastId: d.lastUpdateId });
       } catch {
         badLines++;
       }
@@ -125,6 +132,7 @@ export function parseCapture(text: string, file = '<memory>'): ReplaySource {
           market: m,
           symbol: inner['s'].toUpperCase(),
           tsMs,
+          recvMs: tsMs,
           bids: inner['b'],
           asks: inner['a'],
           firstId: Number(inner['U']),
@@ -139,6 +147,7 @@ export function parseCapture(text: string, file = '<memory>'): ReplaySource {
           market: m,
           symbol: inner['s'].toUpperCase(),
           tsMs: typeof inner['T'] === 'number' ? inner['T'] : tsMs,
+          recvMs: tsMs,
           bids: [],
           asks: [],
           trade: { takerSide: inner['m'] === true ? 'SELL' : 'BUY', price: inner['p'], qty: inner['q'] },
@@ -155,6 +164,7 @@ export function parseCapture(text: string, file = '<memory>'): ReplaySource {
             market: m,
             symbol: t['s'].toUpperCase(),
             tsMs: typeof t['T'] === 'number' ? t['T'] : tsMs,
+            recvMs: tsMs,
             bids: [],
             asks: [],
             trade: { takerSide: t['S'] === 'Sell' ? 'SELL' : 'BUY', price: t['p'], qty: t['v'] },
@@ -172,6 +182,7 @@ export function parseCapture(text: string, file = '<memory>'): ReplaySource {
           market: m,
           symbol: data['s'].toUpperCase(),
           tsMs,
+          recvMs: tsMs,
           bids: data['b'],
           asks: data['a'],
         };
@@ -180,6 +191,7 @@ export function parseCapture(text: string, file = '<memory>'): ReplaySource {
       }
     }
   }
+  events.sort((a, b) => a.recvMs - b.recvMs); // stable: equal times keep file order
   return { file, events, instruments: deriveInstruments(events), badLines };
 }
 
@@ -232,12 +244,39 @@ export interface ReplayOptions {
   onEnd?: () => void;
 }
 
-/** Applies a source's events to books, one batch per event, honouring Binance's snapshot/diff sync rules. */
+/**
+ * Offsets (ms) that put several captures on one timeline: captures whose recorded spans overlap were recorded together
+ * and keep their absolute times; each group of overlapping captures is moved to start with the earliest one, so
+ * captures of different days still play side by side from their starts (as they did with one replayer each).
+ */
+export function timelineOffsets(sources: readonly ReplaySource[]): number[] {
+  const spans = sources.map((s, i) => ({ i, start: s.events[0]?.recvMs ?? 0, end: s.events[s.events.length - 1]?.recvMs ?? 0 }));
+  const offsets = sources.map(() => 0);
+  const sorted = spans.filter((x) => sources[x.i]!.events.length > 0).sort((a, b) => a.start - b.start || a.i - b.i);
+  const base = sorted[0]?.start ?? 0;
+  let groupStart = base;
+  let groupEnd = -Infinity;
+  for (const x of sorted) {
+    if (x.start > groupEnd) groupStart = x.start; // a new group: no overlap with the ones before
+    groupEnd = Math.max(groupEnd, x.end);
+    offsets[x.i] = groupStart - base;
+  }
+  return offsets;
+}
+
+/**
+ * Applies the events of one or more sources to books, one batch per event, honouring Binance's snapshot/diff sync
+ * rules. Several sources are merged by recorded receive time (k-way over one cursor per source, ties go to the
+ * source given first), on the timeline of `timelineOffsets`.
+ */
 export class Replayer {
-  private i = 0;
+  readonly sources: readonly ReplaySource[];
+  /** next event per source */
+  private readonly pos: number[];
+  private readonly offsets: number[];
   private timer: NodeJS.Timeout | undefined;
   private running = false;
-  /** Binance: lastUpdateId of the snapshot per book key; diffs with u <= it are stale */
+  /** Binance: lastUpdateId of the snapshot per source and book; diffs with u <= it are stale */
   private readonly synced = new Map<string, number>();
   applied = 0;
   skipped = 0;
@@ -245,20 +284,58 @@ export class Replayer {
   private recStart = 0;
 
   constructor(
-    readonly source: ReplaySource,
+    source: ReplaySource | readonly ReplaySource[],
     private readonly opts: ReplayOptions,
-  ) {}
-
-  get done(): boolean {
-    return this.i >= this.source.events.length;
+  ) {
+    this.sources = Array.isArray(source) ? source : [source as ReplaySource];
+    this.pos = this.sources.map(() => 0);
+    this.offsets = timelineOffsets(this.sources);
   }
 
-  /** Apply one event; returns false when there is none left. */
+  /** the capture files, in the order given */
+  get files(): string[] {
+    return this.sources.map((s) => s.file);
+  }
+
+  get done(): boolean {
+    return this.nextSource() < 0;
+  }
+
+  /** Index of the source whose next event is the earliest on the merged timeline (-1: none left). */
+  private nextSource(): number {
+    let best = -1;
+    let bestKey = Infinity;
+    for (let k = 0; k < this.sources.length; k++) {
+      const ev = this.sources[k]!.events[this.pos[k]!];
+      if (!ev) continue;
+      const key = ev.recvMs - this.offsets[k]!;
+      if (key < bestKey) {
+        best = k;
+        bestKey = key;
+      }
+    }
+    return best;
+  }
+
+  /** Merged-timeline time of the next event (undefined: none left). */
+  private nextKey(): number | undefined {
+    const k = this.nextSource();
+    return k < 0 ? undefined : this.sources[k]!.events[this.pos[k]!]!.recvMs - this.offsets[k]!;
+  }
+
+  /** The event `applyNext` applies next (undefined: none left). */
+  peek(): ReplayEvent | undefined {
+    const k = this.nextSource();
+    return k < 0 ? undefined : this.sources[k]!.events[this.pos[k]!];
+  }
+
+  /** Apply the next event in merged recorded-time order; returns false when there is none left. */
   applyNext(): boolean {
-    const ev = this.source.events[this.i];
-    if (!ev) return false;
-    this.i++;
-    if (this.apply(ev)) this.applied++;
+    const k = this.nextSource();
+    if (k < 0) return false;
+    const ev = this.sources[k]!.events[this.pos[k]!]!;
+    this.pos[k]!++;
+    if (this.applyFrom(k, ev)) this.applied++;
     else this.skipped++;
     return true;
   }
@@ -272,9 +349,13 @@ export class Replayer {
 
   /** Apply one event to its book; false if it was skipped (no book, not synced yet, stale). */
   apply(ev: ReplayEvent): boolean {
+    return this.applyFrom(0, ev);
+  }
+
+  private applyFrom(src: number, ev: ReplayEvent): boolean {
     const book = this.opts.books.get(ev.market)?.get(ev.symbol);
     if (!book) return false;
-    const key = `${ev.market}:${ev.symbol}`;
+    const key = `${src}:${ev.market}:${ev.symbol}`;
     if (ev.kind === 'trade') {
       if (!this.synced.has(key) || !ev.trade) return false; // trades before the book is synced are skipped
       const ins = book.instrument;
@@ -317,12 +398,12 @@ export class Replayer {
     return true;
   }
 
-  /** Play in (scaled) recorded time. */
+  /** Play in (scaled) recorded time: the merged timeline's gaps, divided by `speed` (0: as fast as possible). */
   start(): void {
     if (this.running) return;
     this.running = true;
     this.wallStart = performance.now();
-    this.recStart = this.source.events[this.i]?.tsMs ?? 0;
+    this.recStart = this.nextKey() ?? 0;
     this.tick();
   }
 
@@ -339,25 +420,26 @@ export class Replayer {
     const elapsedRec = speed > 0 ? (performance.now() - this.wallStart) * speed : Infinity;
     let n = 0;
     while (this.running && n < 5000) {
-      const ev = this.source.events[this.i];
-      if (!ev) {
-        if (this.opts.loop && this.source.events.length > 0) {
-          this.i = 0;
+      const key = this.nextKey();
+      if (key === undefined) {
+        if (this.opts.loop && this.sources.some((s) => s.events.length > 0)) {
+          this.pos.fill(0);
           this.synced.clear();
           this.wallStart = performance.now();
-          this.recStart = this.source.events[0]!.tsMs;
+          this.recStart = this.nextKey() ?? 0;
           break;
         }
         this.running = false;
         this.opts.onEnd?.();
         return;
       }
-      if (ev.tsMs - this.recStart > elapsedRec) break;
+      if (key - this.recStart > elapsedRec) break;
       this.applyNext();
       n++;
     }
-    const next = this.source.events[this.i];
-    const wait = next && speed > 0 ? Math.max(1, Math.min(1000, (next.tsMs - this.recStart - (performance.now() - this.wallStart) * speed) / speed)) : 1;
+    const next = this.nextKey();
+    const wait =
+      next !== undefined && speed > 0 ? Math.max(1, Math.min(1000, (next - this.recStart - (performance.now() - this.wallStart) * speed) / speed)) : 1;
     this.timer = setTimeout(this.tick, n >= 5000 ? 0 : wait);
   };
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { MatchingBook } from '../../../src/sim/core/book.js';
-import { loadCapture, parseCapture, Replayer } from '../../../src/sim/core/replay.js';
+import { loadCapture, parseCapture, Replayer, timelineOffsets } from '../../../src/sim/core/replay.js';
 import { parseScaled } from '../../../src/util/fixed.js';
 import type { SimMarketId } from '../../../src/sim/core/types.js';
 
@@ -141,5 +141,75 @@ describe('replay of recorded captures', () => {
     const src = parseCapture('{"t":"header","exchange":"BINANCE"}\nnot json\n{"t":"recv","conn":"x","ts":1,"data":"{\\"e\\":\\"trade\\"}"}\n');
     expect(src.badLines).toBe(1);
     expect(src.events).toEqual([]);
+  });
+});
+
+describe('replay order: recorded receive time, not file order (issue 13)', () => {
+  const BYBIT = `${FIX}/bybit/v5_public_capture_2026-08_cryptofeed.ndjson`;
+  /** the capture's book lines per market, in recorded-time order (stable), straight from the file */
+  function recordedOrder(file: string): Array<{ market: string; ts: number }> {
+    const conns = new Map<string, string>();
+    const out: Array<{ market: string; ts: number }> = [];
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      if (!line) continue;
+      const o = JSON.parse(line);
+      if (o.t === 'connect') conns.set(o.conn, o.addr.endsWith('linear') ? 'bybitLinear' : 'bybitSpot');
+      if (o.t === 'recv' && JSON.parse(o.data).topic?.startsWith('orderbook.')) out.push({ market: conns.get(o.conn)!, ts: Math.round(o.ts * 1000) });
+    }
+    return out.sort((a, b) => a.ts - b.ts);
+  }
+
+  it('the Bybit capture (all linear lines stored before the spot lines) plays its markets interleaved by time', () => {
+    const src = loadCapture(BYBIT);
+    const books = booksFor(src);
+    const seen: Array<{ market: string; ts: number }> = [];
+    for (const [market, m] of books)
+      for (const b of m.values())
+        b.addListener({ onLevels: (_s, _c, _u, ts) => seen.push({ market, ts }), onOrder: () => undefined, onTrade: () => undefined });
+    new Replayer(src, { books }).applyAll();
+    const want = recordedOrder(BYBIT);
+    // the file stores every linear line first: file order would put the first spot frame after all of them
+    expect(want.findIndex((x) => x.market === 'bybitSpot')).toBeLessThan(want.filter((x) => x.market === 'bybitLinear').length / 10);
+    expect(seen.map((x) => x.market)).toEqual(want.map((x) => x.market));
+    expect(seen.map((x) => x.ts)).toEqual(want.map((x) => x.ts));
+  });
+
+  it('equal times keep file order; several captures merge by recorded time', () => {
+    const line = (conn: string, ts: number, u: number) =>
+      JSON.stringify({
+        t: 'recv',
+        conn,
+        ts,
+        data: JSON.stringify({
+          topic: 'orderbook.50.BTCUSDT',
+          type: u === 1 ? 'snapshot' : 'delta',
+          data: { s: 'BTCUSDT', b: [[`${100 + u}.0`, '1']], a: [], u },
+        }),
+      });
+    const head = (conn: string, cat: string) =>
+      `{"t":"header","exchange":"BYBIT"}\n{"t":"connect","conn":"${conn}","ts":1,"addr":"wss://x/v5/public/${cat}"}\n`;
+    const a = parseCapture(`${head('L', 'linear')}${line('L', 10, 1)}\n${line('L', 12, 2)}\n${line('L', 12, 3)}\n`, 'a');
+    const b = parseCapture(`${head('S', 'spot')}${line('S', 11, 1)}\n${line('S', 12, 2)}\n${line('S', 13, 3)}\n`, 'b');
+    expect(a.events.map((e) => e.lastId)).toEqual([1, 2, 3]);
+    const books = new Map<SimMarketId, Map<string, MatchingBook>>();
+    for (const ins of [...a.instruments, ...b.instruments])
+      books.set(ins.market, new Map([[ins.symbol, new MatchingBook({ instrument: ins, nowMs: () => 0 })]]));
+    const seen: string[] = [];
+    for (const [market, m] of books)
+      for (const bk of m.values())
+        bk.addListener({ onLevels: (_s, _c, _u, ts) => seen.push(`${market}@${ts}`), onOrder: () => undefined, onTrade: () => undefined });
+    const r = new Replayer([a, b], { books });
+    r.applyAll();
+    expect(r.files).toEqual(['a', 'b']);
+    expect(seen).toEqual(['bybitLinear@10000', 'bybitSpot@11000', 'bybitLinear@12000', 'bybitLinear@12000', 'bybitSpot@12000', 'bybitSpot@13000']);
+  });
+
+  it('captures recorded at different times play side by side from their starts', () => {
+    const spot = loadCapture(`${FIX}/binance/spot_capture_2021-10-12_cryptofeed.ndjson`);
+    const bybit = loadCapture(BYBIT);
+    const off = timelineOffsets([spot, bybit, bybit]);
+    expect(off[0]).toBe(0);
+    expect(off[1]).toBe(bybit.events[0]!.recvMs - spot.events[0]!.recvMs);
+    expect(off[2]).toBe(off[1]); // overlapping captures keep their absolute times
   });
 });
