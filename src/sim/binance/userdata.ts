@@ -1,6 +1,7 @@
 /**
  * Binance user data: Spot events over WS API subscriptions (`{"subscriptionId":N,"event":{..}}`), USD-M events over
- * listenKey streams (`/private/ws?listenKey=K[&events=A/B]`, `/private/stream?...`), driven by the core's onOrder.
+ * listenKey streams (`/private/ws?listenKey=K[&events=A/B]`, `/private/stream?...`, or a bare `/private/ws|stream` and a
+ * JSON SUBSCRIBE of `K` / `K@<EVENT>` items, see venue.ts onPrivateMessage), driven by the core's onOrder.
  * Account pushes (outboundAccountPosition / ACCOUNT_UPDATE) are coalesced per account into one microtask, after the
  * core has applied the fill to the account.
  */
