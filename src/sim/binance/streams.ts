@@ -245,51 +245,17 @@ export class MarketStreams implements SimBookListener {
   }
 
   private onMessage(ws: BnSocket, text: string): void {
-    let m: unknown;
-    try {
-      m = JSON.parse(text);
-    } catch (e) {
-      wsSend(ws, `{"error":{"code":3,"msg":${JSON.stringify('Invalid JSON: ' + (e instanceof Error ? e.message : 'parse error'))}},"id":null}`);
-      return;
-    }
-    if (typeof m !== 'object' || m === null || Array.isArray(m)) {
-      wsSend(ws, '{"error":{"code":2,"msg":"Invalid request: request must be an object"},"id":null}');
-      return;
-    }
-    const o = m as { method?: unknown; params?: unknown; id?: unknown };
-    const id = o.id === undefined ? 'null' : JSON.stringify(o.id);
-    if (!(o.id === undefined || o.id === null || typeof o.id === 'number' || (typeof o.id === 'string' && /^[a-zA-Z0-9]{1,36}$/.test(o.id)))) {
-      wsSend(ws, `{"error":{"code":1,"msg":"Invalid value type: expected u64 or string"},"id":null}`);
-      return;
-    }
-    const d = ws.getUserData();
-    const params = Array.isArray(o.params) ? (o.params as unknown[]) : undefined;
-    switch (o.method) {
-      case 'SUBSCRIBE':
-      case 'UNSUBSCRIBE': {
-        if (!params || params.some((p) => typeof p !== 'string')) {
-          wsSend(ws, `{"error":{"code":2,"msg":"Invalid request: missing field \`params\`"},"id":${id}}`);
-          return;
-        }
-        for (const p of params as string[]) o.method === 'SUBSCRIBE' ? this.subscribe(ws, p) : this.unsubscribe(ws, p);
-        wsSend(ws, `{"result":null,"id":${id}}`);
-        return;
-      }
-      case 'LIST_SUBSCRIPTIONS':
-        wsSend(ws, `{"result":${JSON.stringify([...d.streams])},"id":${id}}`);
-        return;
-      case 'SET_PROPERTY':
-        wsSend(ws, `{"result":null,"id":${id}}`);
-        return;
-      case 'GET_PROPERTY':
-        wsSend(ws, `{"result":${d.combined},"id":${id}}`);
-        return;
-      default:
-        wsSend(
-          ws,
-          `{"error":{"code":2,"msg":${JSON.stringify(`Invalid request: unknown variant \`${String(o.method)}\`, expected one of \`SUBSCRIBE\`, \`UNSUBSCRIBE\`, \`LIST_SUBSCRIPTIONS\`, \`SET_PROPERTY\`, \`GET_PROPERTY\``)}},"id":${id}}`,
-        );
-    }
+    controlMessage(ws, text, {
+      subscribe: (params) => {
+        for (const p of params) this.subscribe(ws, p);
+        return undefined;
+      },
+      unsubscribe: (params) => {
+        for (const p of params) this.unsubscribe(ws, p);
+        return undefined;
+      },
+      list: () => [...ws.getUserData().streams],
+    });
   }
 
   // ------------------------------------------------------------------------------------------ faults
@@ -587,5 +553,66 @@ export class MarketStreams implements SimBookListener {
     const U = pu === 0 ? snap.updateId : Math.min(pu + 1, snap.updateId);
     p.lastU = snap.updateId;
     return `{"e":"depthUpdate","E":${E},"T":${E},"s":"${st.book.instrument.symbol}","U":${U},"u":${snap.updateId},"pu":${pu},"b":[${side(snap.bids)}],"a":[${side(snap.asks)}]}`;
+  }
+}
+
+/** What a socket does with the stream control methods; subscribe/unsubscribe return an error frame's `error` object
+ * (JSON text) to refuse the whole request, or undefined when every item was applied. */
+export interface ControlOps {
+  subscribe(params: readonly string[]): string | undefined;
+  unsubscribe(params: readonly string[]): string | undefined;
+  list(): readonly string[];
+}
+
+/**
+ * One stream control message (`{"method":"SUBSCRIBE"|"UNSUBSCRIBE"|"LIST_SUBSCRIPTIONS"|"SET_PROPERTY"|"GET_PROPERTY",
+ * "params":[..],"id":..}`), answered as the venue does: `{"result":null,"id":N}`, the list, or `{"error":{..},"id":N}`.
+ * Shared by the market routes and the USD-M `/private` routes.
+ */
+export function controlMessage(ws: BnSocket, text: string, ops: ControlOps): void {
+  let m: unknown;
+  try {
+    m = JSON.parse(text);
+  } catch (e) {
+    wsSend(ws, `{"error":{"code":3,"msg":${JSON.stringify('Invalid JSON: ' + (e instanceof Error ? e.message : 'parse error'))}},"id":null}`);
+    return;
+  }
+  if (typeof m !== 'object' || m === null || Array.isArray(m)) {
+    wsSend(ws, '{"error":{"code":2,"msg":"Invalid request: request must be an object"},"id":null}');
+    return;
+  }
+  const o = m as { method?: unknown; params?: unknown; id?: unknown };
+  const id = o.id === undefined ? 'null' : JSON.stringify(o.id);
+  if (!(o.id === undefined || o.id === null || typeof o.id === 'number' || (typeof o.id === 'string' && /^[a-zA-Z0-9]{1,36}$/.test(o.id)))) {
+    wsSend(ws, `{"error":{"code":1,"msg":"Invalid value type: expected u64 or string"},"id":null}`);
+    return;
+  }
+  const d = ws.getUserData();
+  const params = Array.isArray(o.params) ? (o.params as unknown[]) : undefined;
+  switch (o.method) {
+    case 'SUBSCRIBE':
+    case 'UNSUBSCRIBE': {
+      if (!params || params.some((p) => typeof p !== 'string')) {
+        wsSend(ws, `{"error":{"code":2,"msg":"Invalid request: missing field \`params\`"},"id":${id}}`);
+        return;
+      }
+      const err = o.method === 'SUBSCRIBE' ? ops.subscribe(params as string[]) : ops.unsubscribe(params as string[]);
+      wsSend(ws, err === undefined ? `{"result":null,"id":${id}}` : `{"error":${err},"id":${id}}`);
+      return;
+    }
+    case 'LIST_SUBSCRIPTIONS':
+      wsSend(ws, `{"result":${JSON.stringify(ops.list())},"id":${id}}`);
+      return;
+    case 'SET_PROPERTY':
+      wsSend(ws, `{"result":null,"id":${id}}`);
+      return;
+    case 'GET_PROPERTY':
+      wsSend(ws, `{"result":${d.combined},"id":${id}}`);
+      return;
+    default:
+      wsSend(
+        ws,
+        `{"error":{"code":2,"msg":${JSON.stringify(`Invalid request: unknown variant \`${String(o.method)}\`, expected one of \`SUBSCRIBE\`, \`UNSUBSCRIBE\`, \`LIST_SUBSCRIPTIONS\`, \`SET_PROPERTY\`, \`GET_PROPERTY\``)}},"id":${id}}`,
+      );
   }
 }

@@ -1,6 +1,7 @@
 /**
  * Binance user data: Spot events over WS API subscriptions (`{"subscriptionId":N,"event":{..}}`), USD-M events over
- * listenKey streams (`/private/ws?listenKey=K[&events=A/B]`, `/private/stream?...`), driven by the core's onOrder.
+ * listenKey streams (`/private/ws?listenKey=K[&events=A/B]`, `/private/stream?...`, or a bare `/private/ws|stream` and a
+ * JSON SUBSCRIBE of `K` / `K@<EVENT>` items, see venue.ts onPrivateMessage), driven by the core's onOrder.
  * Account pushes (outboundAccountPosition / ACCOUNT_UPDATE) are coalesced per account into one microtask, after the
  * core has applied the fill to the account.
  */
@@ -8,6 +9,20 @@ import { randomBytes } from 'node:crypto';
 import type { SimContext, SimFill, SimMarketId, SimOrder } from '../core/types.js';
 import { wsSend, type BnSocket } from './conn.js';
 import { InstFmt, amt, executionReport, orderTradeUpdate, q, tradeLite, type BnKind } from './format.js';
+
+/** USD-M user-data event types (shared/exchange/binance.md section 7): the names `events=` and listenKey items filter on */
+export const USDM_USER_EVENTS: ReadonlySet<string> = new Set([
+  'ORDER_TRADE_UPDATE',
+  'TRADE_LITE',
+  'ACCOUNT_UPDATE',
+  'ALGO_UPDATE',
+  'CONDITIONAL_ORDER_TRIGGER_REJECT',
+  'MARGIN_CALL',
+  'ACCOUNT_CONFIG_UPDATE',
+  'STRATEGY_UPDATE',
+  'GRID_UPDATE',
+  'listenKeyExpired',
+]);
 
 interface ListenKey {
   key: string;
@@ -257,13 +272,44 @@ export class UserData {
     k.conns.clear();
   }
 
-  /** a /private connection opened: attach it to its keys; false if a key does not exist */
+  /** a /private connection opened: attach it to its query keys (none: it subscribes later); false if a key is gone */
   attach(ws: BnSocket): boolean {
     const d = ws.getUserData();
-    if (!d.keys || d.keys.size === 0) return false;
+    if (!d.keys || d.keys.size === 0) return true;
     for (const key of d.keys.keys()) if (!this.keys.has(key)) return false;
     for (const key of d.keys.keys()) this.keys.get(key)!.conns.add(ws);
     return true;
+  }
+
+  /**
+   * SUBSCRIBE of a listenKey item on a /private connection: start the key's user data on this socket, all events
+   * (`event` undefined) or one more event type on its filter. False if the key does not exist (or expired).
+   */
+  subscribeKey(ws: BnSocket, key: string, event: string | undefined): boolean {
+    const k = this.keys.get(key);
+    if (!k) return false;
+    const d = ws.getUserData();
+    if (!d.keys) d.keys = new Map();
+    const cur = d.keys.get(key);
+    if (event === undefined) d.keys.set(key, undefined);
+    else if (!d.keys.has(key)) d.keys.set(key, new Set([event]));
+    else cur?.add(event); // a key subscribed for all events stays so
+    k.conns.add(ws);
+    return true;
+  }
+
+  /** UNSUBSCRIBE of a listenKey item: drop the key (or one event type of its filter; the last one drops the key) */
+  unsubscribeKey(ws: BnSocket, key: string, event: string | undefined): void {
+    const d = ws.getUserData();
+    if (!d.keys?.has(key)) return;
+    const cur = d.keys.get(key);
+    if (event !== undefined) {
+      if (cur === undefined) return; // all events: one type cannot be taken out of "all"
+      cur.delete(event);
+      if (cur.size > 0) return;
+    }
+    d.keys.delete(key);
+    this.keys.get(key)?.conns.delete(ws);
   }
 
   detach(ws: BnSocket): void {

@@ -31,10 +31,13 @@ import { BnError, E } from './errors.js';
 import { idNum, spotOrderQuery, usdmOrder, type BnKind } from './format.js';
 import { defaultLimits, exchangeInfoJson, type BnLimits } from './info.js';
 import { BnOps, LEVERAGE_BRACKETS, type Op, type Params } from './ops.js';
-import { MarketStreams } from './streams.js';
+import { MarketStreams, controlMessage } from './streams.js';
 import { KLINE_INTERVALS, Ticker24h, TradeViews, type TradeQuery } from './ticker.js';
 import { BnHistory } from './history.js';
-import { UserData } from './userdata.js';
+import { USDM_USER_EVENTS, UserData } from './userdata.js';
+
+/** a listenKey as the venue issues them (64 alphanumerics; 32+ accepted), told apart from a symbol's stream name */
+const LISTEN_KEY_RE = /^[A-Za-z0-9]{32,}$/;
 
 export interface BinanceVenueOptions {
   host: string;
@@ -850,7 +853,7 @@ export class BinanceVenue {
                 d.keys.set(v, undefined);
               } else if (k === 'events' && last !== undefined) d.keys.set(last, new Set(v.split('/').filter((x) => x.length > 0)));
             }
-            if (d.keys.size === 0) return undefined;
+            // no listenKey (and an empty or absent `streams=`): the client subscribes with listenKey items later
             for (const key of d.keys.keys()) if (this.ud.keyAccount(key) === undefined) return undefined;
             return d;
           }),
@@ -858,11 +861,66 @@ export class BinanceVenue {
           this.conns.add(ws);
           if (!this.ud.attach(ws)) ws.end(1008, 'invalid listenKey');
         },
-        message: () => {},
+        message: (ws, msg) => this.onPrivateMessage(ws, Buffer.from(msg).toString()),
       });
       this.app.ws('/private/ws', priv(false));
       this.app.ws('/private/stream', priv(true));
     }
+  }
+
+  /**
+   * Stream control on `/private`: SUBSCRIBE / UNSUBSCRIBE items are listenKey items, `<listenKey>` (all events) or
+   * `<listenKey>@<EVENT>` (one event type, the names of the `events=` query), which start / stop that key's user data
+   * on this socket; other names (market streams) are recorded and listed but carry no data here, as on a wrong route.
+   * A request is applied whole or not at all: an unknown or expired key answers -1125, an unknown event type code 2.
+   */
+  private onPrivateMessage(ws: BnSocket, text: string): void {
+    const items = (params: readonly string[]): Array<{ key: string | undefined; event: string | undefined; name: string }> | string => {
+      const out: Array<{ key: string | undefined; event: string | undefined; name: string }> = [];
+      for (const p of params) {
+        const at = p.indexOf('@');
+        const head = at < 0 ? p : p.slice(0, at);
+        const event = at < 0 ? undefined : p.slice(at + 1);
+        if (!LISTEN_KEY_RE.test(head)) {
+          out.push({ key: undefined, event: undefined, name: MarketStreams.normalize(p) });
+          continue;
+        }
+        if (this.ud.keyAccount(head) === undefined) return E.badListenKey().body;
+        if (event !== undefined && !USDM_USER_EVENTS.has(event)) return `{"code":2,"msg":${JSON.stringify(`Invalid request: unknown event \`${event}\``)}}`;
+        out.push({ key: head, event, name: p });
+      }
+      return out;
+    };
+    const d = ws.getUserData();
+    controlMessage(ws, text, {
+      subscribe: (params) => {
+        const its = items(params);
+        if (typeof its === 'string') return its;
+        for (const it of its) {
+          if (it.key === undefined) d.streams.add(it.name);
+          else if (!this.ud.subscribeKey(ws, it.key, it.event)) return E.badListenKey().body;
+        }
+        return undefined;
+      },
+      unsubscribe: (params) => {
+        for (const p of params) {
+          const at = p.indexOf('@');
+          const head = at < 0 ? p : p.slice(0, at);
+          if (d.keys?.has(head)) this.ud.unsubscribeKey(ws, head, at < 0 ? undefined : p.slice(at + 1));
+          else d.streams.delete(MarketStreams.normalize(p));
+        }
+        return undefined;
+      },
+      list: () => {
+        const out: string[] = [];
+        for (const [key, events] of d.keys ?? []) {
+          if (events === undefined) out.push(key);
+          else for (const e of events) out.push(key + '@' + e);
+        }
+        for (const s of d.streams) out.push(s);
+        return out;
+      },
+    });
   }
 
   // ------------------------------------------------------------------------------------------ WS API
