@@ -10,7 +10,8 @@
  *        query keeps failing -> leave it NEW_PENDING and list it in `unresolved` for reconciliation
  *   clock (-1021 / 10002) -> one debounced resync, then one retry with the same id
  *   rate limited (429 / 10006) -> back off by Retry-After, report a reject (nothing was placed)
- *   banned (418) / auth -> halt the venue, report a reject
+ *   banned (418 / Bybit 403) -> refuse orders until the ban's Retry-After, then resume (no Retry-After: halt);
+ *   auth -> halt the venue until an operator resumes it; either way report a reject
  */
 import type { VenueId } from '../model/types.js';
 import { Hop, Transport, type HopRecorder } from '../util/hops.js';
@@ -120,6 +121,38 @@ export abstract class BaseGateway {
     return this.halted || this.limiter.isBanned(this.clock.nowMs());
   }
 
+  /** end of the ban a 418 (or Bybit 403) announced with its Retry-After, ms (0: none pending a resume line) */
+  private banUntilMs = 0;
+
+  /**
+   * The venue banned the IP. With a Retry-After the ban ends by itself: the limiter refuses every order until then
+   * (`isHalted()` is true meanwhile) and trading resumes at its end, logged and counted as a halt and a resume. A ban
+   * without an end (no Retry-After) halts the venue until an operator resumes it.
+   */
+  private onBanned(reason: string): void {
+    const until = this.limiter.bannedUntilMs;
+    if (!Number.isFinite(until) || until <= this.clock.nowMs()) {
+      this.halt('banned: ' + reason);
+      return;
+    }
+    if (this.banUntilMs === 0) {
+      this.counts.halts++;
+      log().error(
+        { event: 'venue_halt', venue: this.venue, reason: 'banned: ' + reason, untilMs: until, halts: this.counts.halts },
+        'venue banned: orders refused until the ban ends',
+      );
+    }
+    this.banUntilMs = until;
+  }
+
+  /** A ban with an end that has passed: say so once (the limiter already lets orders through). */
+  private noteBanEnded(now: number): void {
+    if (this.banUntilMs === 0 || now < this.banUntilMs || this.halted) return;
+    this.banUntilMs = 0;
+    this.counts.resumes++;
+    log().info({ event: 'venue_resume', venue: this.venue, reason: 'ban ended', resumes: this.counts.resumes }, 'venue resumed: the ban ended');
+  }
+
   /** Refuse every order until `resume()`; logged (once per halt) and counted. */
   halt(reason: string): void {
     if (!this.halted) {
@@ -206,6 +239,7 @@ export abstract class BaseGateway {
 
   protected placeWithRecovery(o: GatewayOrder, attempt = 0): void {
     const now = this.clock.nowMs();
+    if (this.banUntilMs !== 0) this.noteBanEnded(now);
     const wait = this.halted ? 0 : this.limiter.orderWaitMs(now);
     if (this.halted || wait > 0) {
       this.counts.refused++;
@@ -243,7 +277,7 @@ export abstract class BaseGateway {
         this.emitReject(o, out.code, 'RATE_LIMITED:' + out.reason);
         return;
       case 'banned':
-        this.halt('banned: ' + out.reason);
+        this.onBanned(out.reason);
         this.emitReject(o, out.code, 'BANNED:' + out.reason);
         return;
       case 'auth':
