@@ -4,7 +4,7 @@
  * compared in constant time).
  *
  *   GET  /status                 engine status (JSON)
- *   POST /start                  resume strategy trading (not after a kill)
+ *   POST /start                  resume strategy trading (not after a kill), and venues halted until an operator says so
  *   POST /stop                   stop strategy trading; open orders stay
  *   POST /kill[?wait=1]          kill switch; with wait=1 the answer comes after cancel-all was verified (the report)
  *   POST /order                  manual order {venue, symbol, side: BUY|SELL, qty: "0.001", price?: "97000.5"}
@@ -164,8 +164,11 @@ export async function startControl(deps: ControlDeps, port = 0): Promise<Control
   routes.set('/start', {
     method: 'POST',
     body: 'none',
-    handle: () =>
-      e.startTrading() ? json(200, { trading: e.trading }) : json(409, { error: 'kill switch was triggered: restart the engine', trading: e.trading }),
+    handle: () => {
+      if (!e.startTrading()) return json(409, { error: 'kill switch was triggered: restart the engine', trading: e.trading });
+      // an operator's start also resumes venues halted until an operator says so (auth failure, a ban without an end)
+      return json(200, { trading: e.trading, resumedVenues: e.orders.resumeHalted() });
+    },
   });
   routes.set('/stop', {
     method: 'POST',

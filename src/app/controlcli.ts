@@ -20,7 +20,9 @@ export interface RunState {
 
 export const USAGE = `usage:
   tickwire status                       engine status (JSON)
-  tickwire start | stop                 resume / stop strategy trading (stop leaves orders open)
+  tickwire start | stop                 resume / stop strategy trading (stop leaves orders open); start also
+                                        resumes a venue halted until an operator says so (auth failure, a ban
+                                        without an end; a ban with a Retry-After ends by itself)
   tickwire kill [--wait]                kill switch: block, cancel everything, verify; --wait prints the report
   tickwire buy|sell VENUE SYMBOL QTY [PRICE]
                                         manual order (no PRICE = market IOC), e.g. buy bybitLinear BTCUSDT 0.002

@@ -18,6 +18,8 @@ export interface VenueGateway {
   stop(): Promise<void>;
   /** true while the venue refuses sends (418 ban, 429 backoff window, disconnected) */
   isHalted(): boolean;
+  /** an operator's resume after a halt (auth failure, a ban without an end): orders are sent again */
+  resume?(): void;
   /** the manager refused an order because isHalted(): count it with the gateway's own local refusals */
   noteRefusedWhileHalted?(): void;
   /** Send a new order; returns at once, outcome arrives via onEvent. */

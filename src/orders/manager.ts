@@ -163,6 +163,21 @@ export class OrderManager implements OrderApi {
     await Promise.all([...this.gateways.values()].map((g) => g.start()));
   }
 
+  /**
+   * An operator's resume (control plane `POST /start`): every venue halted until an operator says so (an auth
+   * failure, an IP ban without an end) sends orders again. Returns the venues that were halted.
+   */
+  resumeHalted(): VenueId[] {
+    const out: VenueId[] = [];
+    for (const [venue, gw] of this.gateways) {
+      if (gw.isHalted() && gw.resume) {
+        gw.resume();
+        out.push(venue);
+      }
+    }
+    return out;
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     for (const t of this.retryTimers.values()) clearTimeout(t);

@@ -10,6 +10,8 @@ import type { Engine } from '../../src/engine/engine.js';
 import { F } from '../../src/model/botstate.js';
 import type { OrderEvent } from '../../src/model/orders.js';
 import type { SimHandle } from '../../src/sim/index.js';
+import type { VenueGateway } from '../../src/orders/gateway.js';
+import { request } from 'undici';
 import { rmDir, sleep, tmpDir, until } from '../core/helpers.js';
 
 const dir = tmpDir('e2e-banresume');
@@ -78,5 +80,44 @@ describe('an IP ban with a Retry-After', () => {
     if (failure) throw failure;
     expect(r.code).toBe(0);
     expect(r.summary.orders.openAtEnd).toBe(0);
+  });
+
+  it('a halt that waits for an operator (auth failure) ends with POST /start, which names the venue it resumed', { timeout: 60_000 }, async () => {
+    let failure: unknown;
+    let done = false;
+    await runEngine({
+      durationSec: 30,
+      simRate: 300,
+      print: false,
+      signals: false,
+      env: { TICKWIRE_CONTROL_TOKEN: 'banresume-test-token-0123456789' },
+      simProcess: 'inline',
+      overrides: {
+        log: { level: 'silent', destinations: [{ to: 'stderr', level: 'silent' }] },
+        persistence: { dir: join(dir, 'data-auth') },
+        instruments: [{ venue: 'binanceSpot', symbol: 'BTCUSDT' }],
+        exchanges: { bybit: { enabled: false } },
+        strategy: { name: 'none' },
+      },
+      stopWhen: () => done,
+      onReady: ({ engine, control }) => {
+        void (async () => {
+          try {
+            const gw = engine.orders.gateway('binanceSpot') as VenueGateway & { halt(reason: string): void };
+            gw.halt('auth: Invalid API-key (test)');
+            expect(gw.isHalted()).toBe(true);
+            const res = await request(`${control!.url}/start`, { method: 'POST', headers: { authorization: 'Bearer banresume-test-token-0123456789' } });
+            expect(res.statusCode).toBe(200);
+            expect(await res.body.json()).toMatchObject({ trading: 'running', resumedVenues: ['binanceSpot'] });
+            expect(gw.isHalted()).toBe(false);
+          } catch (e) {
+            failure = e;
+          } finally {
+            done = true;
+          }
+        })();
+      },
+    });
+    if (failure) throw failure;
   });
 });
