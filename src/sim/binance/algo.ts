@@ -8,6 +8,7 @@ import { parseScaled } from '../../util/fixed.js';
 import type { SimAccount, SimBook, SimBookListener, SimContext, SimFill, SimMarketId, SimOrder, SimSide, SimTimeInForce } from '../core/types.js';
 import { BnError, E } from './errors.js';
 import { type InstFmt, q } from './format.js';
+import { FILTERS } from './info.js';
 import { genClientId, type BnOps, type Params } from './ops.js';
 import type { UserData } from './userdata.js';
 
@@ -103,6 +104,10 @@ export class AlgoOrders implements SimBookListener {
     if (cid === undefined || cid.length === 0) cid = genClientId('x-algo');
     else if (cid.length > 36 || !/^[.A-Z:/a-z0-9_-]{1,36}$/.test(cid)) return E.illegalChars('clientAlgoId', '^[\\.A-Z\\:/a-z0-9_-]{1,36}$');
     for (const a of this.open.values()) if (a.accountId === acc.id && a.clientAlgoId === cid) return E.futDuplicate();
+    // MAX_NUM_ALGO_ORDERS: open conditional orders of the account on the symbol
+    let n = 0;
+    for (const a of this.open.values()) if (a.accountId === acc.id && a.symbol === fmt.inst.symbol && a.status === 'NEW') n++;
+    if (n >= FILTERS.usdmMaxAlgoOrders) return E.futMaxAlgoOrders();
     const now = this.now();
     const algo: Algo = {
       algoId: this.nextId++,

@@ -29,8 +29,30 @@ export function rateLimitsJson(kind: BnKind, l: BnLimits): string {
   return `[${w},{"rateLimitType":"ORDERS","interval":"MINUTE","intervalNum":1,"limit":${l.ordersLong}},${o10}]`;
 }
 
+/** The filter values exchangeInfo advertises; ops.ts enforces the same constants. */
+export const FILTERS = {
+  /** PRICE_FILTER maxPrice (both markets) */
+  maxPrice: 1_000_000,
+  /** Spot PERCENT_PRICE_BY_SIDE bid/ask multipliers (the same both sides), in 1e-4 units: 5 / 0.2 */
+  spotPctUp4: 50_000,
+  spotPctDown4: 2_000,
+  /** Spot NOTIONAL maxNotional (limit orders only: applyMaxToMarket false) */
+  spotMaxNotional: 9_000_000,
+  /** USD-M PERCENT_PRICE, in 1e-4 units (multiplierDecimal 4): 1.0500 / 0.9500 */
+  usdmPctUp4: 10_500,
+  usdmPctDown4: 9_500,
+  spotMaxOrders: 200,
+  spotMaxAlgoOrders: 5,
+  usdmMaxOrders: 200,
+  usdmMaxAlgoOrders: 10,
+} as const;
+
+/** a 1e-4 multiplier as the venue prints it in PERCENT_PRICE_BY_SIDE ("5", "0.2") */
+const m4 = (v: number): string => String(v / 10_000);
+
 function maxPrice(ins: SimInstrument): string {
-  return ins.priceDecimals > 0 ? '1000000.' + '0'.repeat(ins.priceDecimals) : '1000000';
+  const i = String(FILTERS.maxPrice);
+  return ins.priceDecimals > 0 ? i + '.' + '0'.repeat(ins.priceDecimals) : i;
 }
 
 export function spotSymbolJson(ins: SimInstrument): string {
@@ -49,9 +71,9 @@ export function spotSymbolJson(ins: SimInstrument): string {
     `{"filterType":"ICEBERG_PARTS","limit":10},` +
     `{"filterType":"MARKET_LOT_SIZE","minQty":"0.00000000","maxQty":"${p8(ins.maxQty)}","stepSize":"0.00000000"},` +
     `{"filterType":"TRAILING_DELTA","minTrailingAboveDelta":10,"maxTrailingAboveDelta":2000,"minTrailingBelowDelta":10,"maxTrailingBelowDelta":2000},` +
-    `{"filterType":"PERCENT_PRICE_BY_SIDE","bidMultiplierUp":"5","bidMultiplierDown":"0.2","askMultiplierUp":"5","askMultiplierDown":"0.2","avgPriceMins":5},` +
-    `{"filterType":"NOTIONAL","minNotional":"${p8(ins.minNotional)}","applyMinToMarket":true,"maxNotional":"9000000.00000000","applyMaxToMarket":false,"avgPriceMins":5},` +
-    `{"filterType":"MAX_NUM_ORDERS","maxNumOrders":200},{"filterType":"MAX_NUM_ALGO_ORDERS","maxNumAlgoOrders":5}],` +
+    `{"filterType":"PERCENT_PRICE_BY_SIDE","bidMultiplierUp":"${m4(FILTERS.spotPctUp4)}","bidMultiplierDown":"${m4(FILTERS.spotPctDown4)}","askMultiplierUp":"${m4(FILTERS.spotPctUp4)}","askMultiplierDown":"${m4(FILTERS.spotPctDown4)}","avgPriceMins":5},` +
+    `{"filterType":"NOTIONAL","minNotional":"${p8(ins.minNotional)}","applyMinToMarket":true,"maxNotional":"${FILTERS.spotMaxNotional}.00000000","applyMaxToMarket":false,"avgPriceMins":5},` +
+    `{"filterType":"MAX_NUM_ORDERS","maxNumOrders":${FILTERS.spotMaxOrders}},{"filterType":"MAX_NUM_ALGO_ORDERS","maxNumAlgoOrders":${FILTERS.spotMaxAlgoOrders}}],` +
     `"permissions":[],"permissionSets":[["SPOT"]],"defaultSelfTradePreventionMode":"EXPIRE_MAKER",` +
     `"allowedSelfTradePreventionModes":["EXPIRE_TAKER","EXPIRE_MAKER","EXPIRE_BOTH","DECREMENT"]}`
   );
@@ -67,9 +89,9 @@ export function usdmSymbolJson(ins: SimInstrument): string {
     `{"minPrice":"${ins.tickSize}","maxPrice":"${maxPrice(ins)}","filterType":"PRICE_FILTER","tickSize":"${ins.tickSize}"},` +
     `{"stepSize":"${ins.stepSize}","filterType":"LOT_SIZE","maxQty":"${ins.maxQty}","minQty":"${ins.minQty}"},` +
     `{"stepSize":"${ins.stepSize}","filterType":"MARKET_LOT_SIZE","maxQty":"${ins.maxQty}","minQty":"${ins.minQty}"},` +
-    `{"limit":200,"filterType":"MAX_NUM_ORDERS"},{"limit":10,"filterType":"MAX_NUM_ALGO_ORDERS"},` +
+    `{"limit":${FILTERS.usdmMaxOrders},"filterType":"MAX_NUM_ORDERS"},{"limit":${FILTERS.usdmMaxAlgoOrders},"filterType":"MAX_NUM_ALGO_ORDERS"},` +
     `{"notional":"${ins.minNotional}","filterType":"MIN_NOTIONAL"},` +
-    `{"multiplierDown":"0.9500","multiplierUp":"1.0500","multiplierDecimal":"4","filterType":"PERCENT_PRICE"}],` +
+    `{"multiplierDown":"${(FILTERS.usdmPctDown4 / 10_000).toFixed(4)}","multiplierUp":"${(FILTERS.usdmPctUp4 / 10_000).toFixed(4)}","multiplierDecimal":"4","filterType":"PERCENT_PRICE"}],` +
     `"orderTypes":["LIMIT","MARKET","STOP","STOP_MARKET","TAKE_PROFIT","TAKE_PROFIT_MARKET","TRAILING_STOP_MARKET"],` +
     `"timeInForce":["GTC","IOC","FOK","GTX","GTD"],"permissionSets":["GRID","COPY"]}`
   );

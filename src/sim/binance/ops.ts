@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { parseScaled } from '../../util/fixed.js';
 import type { SimAccount, SimBalances, SimBook, SimContext, SimMarketId, SimNewOrder, SimOrder, SimSide, SimTimeInForce } from '../core/types.js';
 import { BnError, E } from './errors.js';
+import { FILTERS } from './info.js';
 import { InstFmt, amt, idNum, q, spotCancelResult, spotOrderQuery, spotOrderResult, tifName, typeName, usdmOrder, type BnKind } from './format.js';
 
 export interface Params {
@@ -132,13 +133,58 @@ export class BnOps {
     const ticks = parseScaled(text, f.inst.priceDecimals);
     if (this.isSpot) {
       if (Number.isNaN(ticks)) return decimalsOf(text) > 8 ? E.precision(name) : E.filter('PRICE_FILTER');
-      if (ticks <= 0 || ticks % f.tickUnits !== 0) return E.filter('PRICE_FILTER');
+      if (ticks <= 0 || ticks % f.tickUnits !== 0 || ticks > FILTERS.maxPrice * 10 ** f.inst.priceDecimals) return E.filter('PRICE_FILTER');
       return ticks;
     }
     if (Number.isNaN(ticks)) return E.futPrecision();
     if (ticks <= 0) return new BnError(400, -4001, 'Price less than 0.');
+    if (ticks > FILTERS.maxPrice * 10 ** f.inst.priceDecimals) return E.futPriceMax();
     if (ticks % f.tickUnits !== 0) return E.futTick();
     return ticks;
+  }
+
+  /**
+   * The reference price of the percent filters, in ticks: the book's mid (the one side when the other is empty; 0 when
+   * the book is empty: no reference, no check). Binance uses the weighted average price over avgPriceMins (Spot) and
+   * the mark price (USD-M); the sim's mark is its mid (premiumIndex), so both markets use the mid, consistently.
+   */
+  private refTicks(book: SimBook): number {
+    const b = book.bestBid();
+    const a = book.bestAsk();
+    return b && a ? (b.priceTicks + a.priceTicks) / 2 : ((b ?? a)?.priceTicks ?? 0);
+  }
+
+  /**
+   * The filters a new order meets beyond its price and quantity fields (checked by `price` and `qty`): MAX_NUM_ORDERS
+   * (open orders of the account on the symbol; Spot -1013, USD-M -2025), and for a LIMIT price (`ticks` > 0) Spot
+   * PERCENT_PRICE_BY_SIDE and NOTIONAL maxNotional (-1013) or USD-M PERCENT_PRICE (-4016 above, -4024 below, with the
+   * bound rounded inward to the tick); a USD-M MARKET order whose best opposite price is outside PERCENT_PRICE: -4131.
+   * Multipliers are in 1e-4 units so the comparison is exact. `isNew` false (a USD-M modify to a new price): the
+   * order is already counted, only the price filters apply.
+   */
+  private filters(acc: SimAccount, book: SimBook, f: InstFmt, side: SimSide, ticks: number, lots: number, isNew = true): BnError | undefined {
+    if (isNew && book.openCountOf(acc.id) >= (this.isSpot ? FILTERS.spotMaxOrders : FILTERS.usdmMaxOrders)) {
+      return this.isSpot ? E.filter('MAX_NUM_ORDERS') : E.futMaxOrders();
+    }
+    const ref = this.refTicks(book);
+    if (this.isSpot) {
+      if (ticks <= 0) return undefined;
+      if (ref > 0 && (ticks * 10_000 > ref * FILTERS.spotPctUp4 || ticks * 10_000 < ref * FILTERS.spotPctDown4)) return E.filter('PERCENT_PRICE_BY_SIDE');
+      const ins = f.inst;
+      if ((ticks / 10 ** ins.priceDecimals) * (lots / 10 ** ins.qtyDecimals) > FILTERS.spotMaxNotional) return E.filter('NOTIONAL');
+      return undefined;
+    }
+    if (ref <= 0) return undefined;
+    const up = ref * FILTERS.usdmPctUp4;
+    const down = ref * FILTERS.usdmPctDown4;
+    if (ticks <= 0) {
+      const best = side === 'BUY' ? book.bestAsk() : book.bestBid();
+      if (best && (side === 'BUY' ? best.priceTicks * 10_000 > up : best.priceTicks * 10_000 < down)) return E.futPctMarket();
+      return undefined;
+    }
+    if (ticks * 10_000 > up) return E.futPctUp(f.px(Math.floor(up / 10_000 / f.tickUnits) * f.tickUnits));
+    if (ticks * 10_000 < down) return E.futPctDown(f.px(Math.ceil(down / 10_000 / f.tickUnits) * f.tickUnits));
+    return undefined;
   }
 
   private clientId(p: Params, name: string): string | BnError {
@@ -235,6 +281,8 @@ export class BnOps {
         return E.futMinNotional(ins.minNotional);
       }
     }
+    const ff = this.filters(acc, book, fmt, side, ticks, lots);
+    if (ff) return ff;
     const order: SimNewOrder = { accountId: acc.id, clientOrderId: cid, side, type: simType, tif, priceTicks: ticks, qtyLots: lots, reduceOnly };
     const now = this.now();
     const r = book.submit(order);
@@ -430,6 +478,10 @@ export class BnOps {
     if ((o.status !== 'NEW' && o.status !== 'PARTIALLY_FILLED') || o.type !== 'LIMIT') return E.noSuchOrder();
     if (side !== o.side) return E.invalidParam('side');
     if (ticks === o.priceTicks && lots === o.qtyLots) return new BnError(400, -5027, 'No need to modify the order.');
+    if (ticks !== o.priceTicks) {
+      const ff = this.filters(acc, book, fmt, side, ticks, lots, false);
+      if (ff) return ff;
+    }
     const ins = fmt.inst;
     if (!o.reduceOnly && (ticks / 10 ** ins.priceDecimals) * (lots / 10 ** ins.qtyDecimals) < Number(ins.minNotional) * (1 - 1e-9)) {
       return E.futMinNotional(ins.minNotional);

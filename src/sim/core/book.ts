@@ -915,6 +915,10 @@ export class MatchingBook implements SimBook {
     return undefined;
   }
 
+  openCountOf(accountId: string): number {
+    return this.openByAccount.get(accountId)?.size ?? 0;
+  }
+
   /** number of open user orders (all accounts) */
   openOrderCount(): number {
     return this.openById.size;

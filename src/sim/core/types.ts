@@ -161,6 +161,8 @@ export interface SimBook {
   ): SimAmendResult;
   cancelAll(accountId: string): SimOrder[];
   openOrders(accountId: string): SimOrder[];
+  /** number of open orders of an account in this book (the venues' MAX_NUM_ORDERS counts these) */
+  openCountOf(accountId: string): number;
   /** open or recently closed order of an account */
   getOrder(accountId: string, ref: { orderId?: string; clientOrderId?: string }): SimOrder | undefined;
   addListener(l: SimBookListener): void;

@@ -61,7 +61,7 @@ describe('binance sim: authentication and bad input', () => {
       t.spot,
       'POST',
       '/api/v3/order',
-      { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.001', price: '10000.00' },
+      { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.001', price: '96000.00' },
       { signed: true, body: true },
     );
     expect(r.status).toBe(200);
@@ -69,7 +69,7 @@ describe('binance sim: authentication and bad input', () => {
   });
 
   it('bad signature, missing/unknown key, stale/future timestamp, recvWindow, missing params, unknown symbol', async () => {
-    const order = { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.01', price: '10000.00' };
+    const order = { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.01', price: '96000.00' };
     const cases: Array<[Promise<{ status: number; json: unknown }>, number, number, string?]> = [
       [rest(t.spot, 'POST', '/api/v3/order', order, { signed: true, tamper: true }), 400, -1022, 'Signature for this request is not valid.'],
       [rest(t.usdm, 'POST', '/fapi/v1/order', order, { signed: true, tamper: true }), 400, -1022],
@@ -108,7 +108,7 @@ describe('binance sim: authentication and bad input', () => {
         "Parameter 'quantity' has too much precision.",
       ],
       [rest(t.spot, 'POST', '/api/v3/order', { ...order, quantity: '0.000011' }, { signed: true }), 400, -1013, 'Filter failure: LOT_SIZE'],
-      [rest(t.spot, 'POST', '/api/v3/order', { ...order, quantity: '0.00001', price: '1000.00' }, { signed: true }), 400, -1013, 'Filter failure: NOTIONAL'],
+      [rest(t.spot, 'POST', '/api/v3/order', { ...order, quantity: '0.00001', price: '50000.00' }, { signed: true }), 400, -1013, 'Filter failure: NOTIONAL'],
       [
         rest(t.usdm, 'POST', '/fapi/v1/order', { ...order, price: '10000.01' }, { signed: true }),
         400,
@@ -132,7 +132,7 @@ describe('binance sim: authentication and bad input', () => {
       [rest(t.spot, 'GET', '/api/v3/order', { symbol: 'BTCUSDT', orderId: 42 }, { signed: true }), 400, -2013, 'Order does not exist.'],
       [rest(t.usdm, 'PUT', '/fapi/v1/listenKey', {}, {}), 400, -1125, 'This listenKey does not exist.'],
       [
-        rest(t.spot, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.01', price: '10000.00' }, { signed: true }),
+        rest(t.spot, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.01', price: '96000.00' }, { signed: true }),
         400,
         -1106,
         "Parameter 'price' sent when not required.",
@@ -192,14 +192,14 @@ describe('binance sim: authentication and bad input', () => {
         c.send({ id: 2, method: 'order.place', params: wsSigned(ep, { symbol: 'BTCUSDT', type: 'LIMIT' }) });
         const m = await c.next<{ status: number; error: { code: number; msg: string } }>((j) => j.id === 2);
         expect(m.error).toEqual({ code: -1102, msg: "Mandatory parameter 'side' was not sent, was empty/null, or malformed." });
-        const bad = wsSigned(ep, { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.01', price: '10000.00' });
+        const bad = wsSigned(ep, { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.01', price: '96000.00' });
         bad['signature'] = String(bad['signature']).replace(/^./, (x) => (x === 'a' ? 'b' : 'a'));
         c.send({ id: 3, method: 'order.place', params: bad });
         expect((await c.next<{ error: { code: number } }>((j) => j.id === 3)).error.code).toBe(-1022);
         c.send({
           id: 4,
           method: 'order.place',
-          params: wsSigned(ep, { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.01', price: '10000.00' }),
+          params: wsSigned(ep, { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.01', price: '96000.00' }),
         });
         const ok = await c.next<{ status: number; result: { status: string } }>((j) => j.id === 4);
         expect(ok.status).toBe(200);
@@ -207,7 +207,7 @@ describe('binance sim: authentication and bad input', () => {
         c.send({
           id: 5,
           method: 'order.place',
-          params: wsSigned(ep, { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.01', price: '10000.00' }, true),
+          params: wsSigned(ep, { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.01', price: '96000.00' }, true),
         });
         expect((await c.next<{ status: number }>((j) => j.id === 5)).status).toBe(200);
         c.send({ id: 6, method: 'time', params: [] });
@@ -238,7 +238,7 @@ describe('binance sim: authentication and bad input', () => {
       c.send({
         id: 'o',
         method: 'order.place',
-        params: { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.01', price: '10000.00', timestamp: Date.now() },
+        params: { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.01', price: '96000.00', timestamp: Date.now() },
       });
       expect((await c.next<{ status: number }>((j) => j.id === 'o')).status).toBe(200);
       c.send({ id: 'old', method: 'order.status', params: { symbol: 'BTCUSDT', orderId: 1, timestamp: Date.now() - 60_000 } });
@@ -248,7 +248,7 @@ describe('binance sim: authentication and bad input', () => {
       c.send({
         id: 'o2',
         method: 'order.place',
-        params: { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.01', price: '10000.00', timestamp: Date.now() },
+        params: { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.01', price: '96000.00', timestamp: Date.now() },
       });
       expect((await c.next<{ error: { code: number; msg: string } }>((j) => j.id === 'o2')).error.code).toBe(-1102);
     } finally {
