@@ -174,6 +174,7 @@ export abstract class BaseGateway {
     const was = this.halted || this.limiter.isBanned(this.clock.nowMs());
     this.halted = false;
     this.haltReason = '';
+    this.banUntilMs = 0;
     this.limiter.clearBan();
     if (was) {
       this.counts.resumes++;
@@ -417,7 +418,7 @@ export function gatewayDegradations(gws: readonly BaseGateway[]): DegradationSou
       });
       out.push(
         http('429', l.counts.got429, 'rate limited (429): backing off', () => ({ retryAfterSec: l.last429RetryAfterSec })),
-        http('418', l.counts.got418, 'banned (418/403): venue halted', () => ({ retryAfterSec: l.last418RetryAfterSec })),
+        http('418', l.counts.got418, 'banned (418/403): orders refused until the ban ends', () => ({ retryAfterSec: l.last418RetryAfterSec })),
         http('5xx', l.counts.got5xx, 'server error (5xx): outcome queried', () => ({ lastStatus: l.last5xxStatus })),
         refused('halted', g.counts.refusedHalted, () => ({ haltReason: g.lastHaltReason })),
         refused('banned', g.counts.refusedBanned),
