@@ -19,6 +19,13 @@ export interface Life {
   stdout: () => string;
 }
 
+/** every engine process a test started: `killLeftovers()` (afterEach) ends any that a failed test left running */
+const lives = new Set<Life>();
+export function killLeftovers(): void {
+  for (const l of lives) if (l.proc.exitCode === null && l.proc.signalCode === null) l.proc.kill('SIGKILL');
+  lives.clear();
+}
+
 /** `tickwire run ARGS` in `cwd`, with the simulator's Binance keys in the environment. */
 export function runCli(args: string[], cwd: string, env: Record<string, string> = {}): Life {
   let err = '';
@@ -27,7 +34,9 @@ export function runCli(args: string[], cwd: string, env: Record<string, string> 
   proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
-  return { proc, exited, stderr: () => err, stdout: () => out };
+  const life = { proc, exited, stderr: () => err, stdout: () => out };
+  lives.add(life);
+  return life;
 }
 
 /** A config file for Binance Spot BTCUSDT on the simulator's endpoints; `extra` is merged at the top level. */

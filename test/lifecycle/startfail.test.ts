@@ -4,7 +4,7 @@
  * reconciliation), and exits 1 within seconds, naming the step. Asserted on the simulator's side: the account's
  * whole order history and its open orders.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { startSim, type SimHandle } from '../../src/sim/index.js';
 import type { SimVenueEndpoints } from '../../src/sim/core/types.js';
 import { rmDir, tmpDir, until } from '../core/helpers.js';
 import { built, keysEnv, placeOrphan, runCli, spotOrders, writeConfig } from './helpers.js';
+import { killLeftovers } from './helpers.js';
 import { rest } from '../sim/binance/helpers.js';
 
 const root = tmpDir('startfail');
@@ -29,6 +30,8 @@ afterAll(async () => {
   await sim?.close();
   rmDir(root);
 });
+// a failed test must not leave its engine trading against the next test's exchange
+afterEach(() => killLeftovers());
 beforeEach(() => {
   expect(built(), 'run `npm run build` first').toBe(true);
 });

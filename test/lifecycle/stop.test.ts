@@ -3,13 +3,14 @@
  * the venue answers; --duration and signals work in every state; SIGUSR2 is a latency dump, never a kill.
  * The engine is the compiled CLI in a child process; the simulator runs here, so the test sees the exchange.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSim, type SimHandle } from '../../src/sim/index.js';
 import type { SimVenueEndpoints } from '../../src/sim/core/types.js';
 import { rmDir, tmpDir, until } from '../core/helpers.js';
 import { built, keysEnv, runCli, spotOrders, writeConfig, type Life } from './helpers.js';
+import { killLeftovers } from './helpers.js';
 
 const root = tmpDir('lifecycle-stop');
 let sim: SimHandle;
@@ -23,6 +24,8 @@ afterAll(async () => {
   await sim?.close();
   rmDir(root);
 });
+// a failed test must not leave its engine trading against the next test's exchange
+afterEach(() => killLeftovers());
 beforeEach(() => {
   expect(built(), 'run `npm run build` first').toBe(true);
 });
@@ -49,7 +52,7 @@ describe('a stop leaves nothing open while the venue can be reached', () => {
     const { life, dir } = await trading('ban');
     // the next REST request is answered 418: the gateway halts, and every request is refused locally until Retry-After
     sim.inject({ kind: 'httpStatus', market: 'binanceSpot', status: 418, count: 1, retryAfterSec: 2 });
-    await until(() => logOf(dir).includes('venue halted'), 10_000, 'the 418 reached the engine');
+    await until(() => logOf(dir).includes('"event":"venue_halt"'), 10_000, 'the 418 reached the engine');
     life.proc.kill('SIGTERM');
     const code = await life.exited;
     expect((await spotOrders(ep)).open).toBe(0);
