@@ -6,6 +6,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { SimVenueEndpoints } from '../../src/sim/core/types.js';
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
+import { startSim, type SimHandle } from '../../src/sim/index.js';
+import { rmDir, tmpDir } from '../core/helpers.js';
 import { rest } from '../sim/binance/helpers.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -85,4 +88,26 @@ export async function placeOrphan(ep: SimVenueEndpoints, clientOrderId: string):
     { signed: true },
   );
   if (r.status !== 200) throw new Error(`orphan not placed: ${r.status} ${JSON.stringify(r.json)}`);
+}
+
+/**
+ * The setup every lifecycle file shares: a Binance Spot simulator in the test process (BTCUSDT), a temp root, the
+ * build checked before each test, and no engine left running after one (a failed test must not leave its engine
+ * trading against the next test's exchange). The returned object is filled in beforeAll.
+ */
+export function lifecycleSuite(name: string, seed: number, rate: number): { root: string; sim: SimHandle; ep: SimVenueEndpoints } {
+  const s = { root: tmpDir(name) } as { root: string; sim: SimHandle; ep: SimVenueEndpoints };
+  beforeAll(async () => {
+    s.sim = await startSim({ venues: ['binanceSpot'], symbols: ['BTCUSDT'], seed, rate });
+    s.ep = s.sim.endpoints.binanceSpot!;
+  });
+  afterAll(async () => {
+    await s.sim?.close();
+    rmDir(s.root);
+  });
+  afterEach(() => killLeftovers());
+  beforeEach(() => {
+    expect(built(), 'run `npm run build` first').toBe(true);
+  });
+  return s;
 }

@@ -4,37 +4,18 @@
  * reconciliation), and exits 1 within seconds, naming the step. Asserted on the simulator's side: the account's
  * whole order history and its open orders.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
-import { startSim, type SimHandle } from '../../src/sim/index.js';
-import type { SimVenueEndpoints } from '../../src/sim/core/types.js';
-import { rmDir, tmpDir, until } from '../core/helpers.js';
-import { built, keysEnv, placeOrphan, runCli, spotOrders, writeConfig } from './helpers.js';
-import { killLeftovers } from './helpers.js';
+import { until } from '../core/helpers.js';
+import { keysEnv, lifecycleSuite, placeOrphan, runCli, spotOrders, writeConfig } from './helpers.js';
 import { rest } from '../sim/binance/helpers.js';
 
-const root = tmpDir('startfail');
-let sim: SimHandle;
-let ep: SimVenueEndpoints;
+const suite = lifecycleSuite('startfail', 5, 1000);
 let n = 0;
-
-beforeAll(async () => {
-  sim = await startSim({ venues: ['binanceSpot'], symbols: ['BTCUSDT'], seed: 5, rate: 1000 });
-  ep = sim.endpoints.binanceSpot!;
-});
-afterAll(async () => {
-  await sim?.close();
-  rmDir(root);
-});
-// a failed test must not leave its engine trading against the next test's exchange
-afterEach(() => killLeftovers());
-beforeEach(() => {
-  expect(built(), 'run `npm run build` first').toBe(true);
-});
 
 /** Runs one failing start: an orphan is open before; afterwards nothing is open and no new order was ever sent. */
 async function failingStart(
@@ -43,16 +24,16 @@ async function failingStart(
   gatewaysUp = true,
   env: Record<string, string> = {},
 ): Promise<{ code: number | null; stderr: string; dir: string }> {
-  const dir = join(root, `case-${++n}`);
+  const dir = join(suite.root, `case-${++n}`);
   const orphan = `earlier-life-${n}`;
-  await placeOrphan(ep, orphan);
-  const before = await spotOrders(ep);
+  await placeOrphan(suite.ep, orphan);
+  const before = await spotOrders(suite.ep);
   expect(before.open).toBe(1);
-  const cfg = writeConfig(dir, ep, extra);
+  const cfg = writeConfig(dir, suite.ep, extra);
   prepare?.(dir);
-  const life = runCli(['--config', cfg, '--duration', '60'], dir, { ...keysEnv(ep), ...env });
+  const life = runCli(['--config', cfg, '--duration', '60'], dir, { ...keysEnv(suite.ep), ...env });
   const code = await life.exited;
-  const after = await spotOrders(ep);
+  const after = await spotOrders(suite.ep);
   // no order was sent: the account's history holds exactly what it held before
   expect(after.all.map((o) => o.clientOrderId).sort()).toEqual(before.all.map((o) => o.clientOrderId).sort());
   if (gatewaysUp) {
@@ -67,7 +48,7 @@ async function failingStart(
 }
 
 async function placeOrphanCleanup(clientOrderId: string): Promise<void> {
-  await rest(ep, 'DELETE', '/api/v3/order', { symbol: 'BTCUSDT', origClientOrderId: clientOrderId }, { signed: true });
+  await rest(suite.ep, 'DELETE', '/api/v3/order', { symbol: 'BTCUSDT', origClientOrderId: clientOrderId }, { signed: true });
 }
 
 describe('a start that fails half-way never trades', () => {
@@ -107,7 +88,7 @@ describe('a start that fails half-way never trades', () => {
     try {
       const r = await failingStart({
         exchanges: {
-          binance: { preset: 'sim', endpoints: { spotRest: ep.restBaseUrl, spotWs: ep.wsStreamBaseUrl, spotWsApi: refusing } },
+          binance: { preset: 'sim', endpoints: { spotRest: suite.ep.restBaseUrl, spotWs: suite.ep.wsStreamBaseUrl, spotWsApi: refusing } },
           bybit: { enabled: false },
         },
       });
@@ -120,19 +101,23 @@ describe('a start that fails half-way never trades', () => {
   });
 
   it('order gateway logon refused (WS API session.logon with a wrong Ed25519 key): no order, the orphan cancelled, exit 1', { timeout: 40_000 }, async () => {
-    const pem = join(root, 'wrong-ed25519.pem');
+    const pem = join(suite.root, 'wrong-ed25519.pem');
     writeFileSync(pem, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, { mode: 0o600 });
     const r = await failingStart(
       {
         exchanges: {
-          binance: { preset: 'sim', transport: 'wsapi', endpoints: { spotRest: ep.restBaseUrl, spotWs: ep.wsStreamBaseUrl, spotWsApi: ep.wsApiUrl } },
+          binance: {
+            preset: 'sim',
+            transport: 'wsapi',
+            endpoints: { spotRest: suite.ep.restBaseUrl, spotWs: suite.ep.wsStreamBaseUrl, spotWsApi: suite.ep.wsApiUrl },
+          },
           bybit: { enabled: false },
         },
       },
       undefined,
       true,
       {
-        TICKWIRE_BINANCE_ED25519_API_KEY: ep.ed25519ApiKey!,
+        TICKWIRE_BINANCE_ED25519_API_KEY: suite.ep.ed25519ApiKey!,
         TICKWIRE_BINANCE_ED25519_KEY_FILE: pem,
       },
     );
@@ -158,15 +143,15 @@ describe('a start that fails half-way never trades', () => {
 
 describe('stops work in every state', () => {
   it('SIGTERM during the start: the start is abandoned, nothing traded, exit 0', { timeout: 40_000 }, async () => {
-    const dir = join(root, 'sigterm-start');
-    const cfg = writeConfig(dir, ep, {
+    const dir = join(suite.root, 'sigterm-start');
+    const cfg = writeConfig(dir, suite.ep, {
       strategy: { name: 'marketMaker', marketMaker: { venue: 'binanceSpot', symbol: 'BTCUSDT', halfSpreadBps: 0.001, size: 0.002 } },
     });
-    const before = await spotOrders(ep);
+    const before = await spotOrders(suite.ep);
     // the simulator answers slowly, so the start is still under way when the signal comes
-    sim.inject({ kind: 'latencyMs', market: 'binanceSpot', ms: 1500 });
+    suite.sim.inject({ kind: 'latencyMs', market: 'binanceSpot', ms: 1500 });
     try {
-      const life = runCli(['--config', cfg, '--duration', '60'], dir, keysEnv(ep));
+      const life = runCli(['--config', cfg, '--duration', '60'], dir, keysEnv(suite.ep));
       // the signal handlers are armed before this line is written; the slow simulator keeps the start going
       await until(() => existsSync(join(dir, 'engine.log')) && readFileSync(join(dir, 'engine.log'), 'utf8').includes('starting:'), 20_000, 'the start began');
       life.proc.kill('SIGTERM');
@@ -174,9 +159,9 @@ describe('stops work in every state', () => {
       expect(code).toBe(0);
       expect(life.stderr()).toMatch(/before the start completed/);
     } finally {
-      sim.inject({ kind: 'latencyMs', market: 'binanceSpot', ms: 0 });
+      suite.sim.inject({ kind: 'latencyMs', market: 'binanceSpot', ms: 0 });
     }
-    const after = await spotOrders(ep);
+    const after = await spotOrders(suite.ep);
     expect(after.all.length).toBe(before.all.length);
     expect(after.open).toBe(0);
     expect(readFileSync(join(dir, 'engine.log'), 'utf8')).toMatch(/stop requested while starting/);
