@@ -116,7 +116,7 @@ describe('USD-M 2026 stream URLs, driven as a third-party client', () => {
       const from = priv.frames.length;
       t.sim.generator.produce(300);
       await marketSell('priv-1');
-      const ev = await priv.until((j) => data(j)['e'] === 'ORDER_TRADE_UPDATE' && (data(j)['o'] as { x: string }).x === 'TRADE', from);
+      const ev = await priv.until((j) => data(j)['e'] === 'ORDER_TRADE_UPDATE' && (data(j)['o'] as { X: string }).X === 'FILLED', from);
       expect(ev.j['stream']).toBe(lk);
       expect(data(ev.j)['o']).toMatchObject({ s: 'BTCUSDT', c: 'priv-1', S: 'SELL', X: 'FILLED' });
       // the filter holds: the fill's TRADE_LITE and ACCOUNT_UPDATE (pushed before the REST answer) never came
