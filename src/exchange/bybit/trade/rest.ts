@@ -276,6 +276,7 @@ export class BybitRestGateway extends BaseGateway implements VenueGateway {
       j = undefined;
     }
     if (!j || typeof j['retCode'] !== 'number') return fail('unknown', 0, 'MALFORMED_RESPONSE');
+    if (j['retCode'] === 10006) this.limiter.counts.got429++; // "Too many visits": Bybit's 429 (the slot has its reset)
     return { code: j['retCode'], msg: str(j['retMsg']), result: obj(j['result']) };
   }
 

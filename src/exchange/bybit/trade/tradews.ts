@@ -95,6 +95,7 @@ export class BybitTradeWsGateway extends BybitRestGateway {
       }
       const code = num(r['retCode']);
       this.limiter.fromBybitWsHeader(obj(r['header']), slot, this.clock.nowMs());
+      if (code === 10006) this.limiter.counts.got429++; // "Too many visits": Bybit's 429
       if (code === 20006) {
         this.wsCounts.dupReqIds++;
         continue; // never reuse that reqId
