@@ -406,7 +406,7 @@ export function gatewayDegradations(gws: readonly BaseGateway[]): DegradationSou
       const http = (status: string, value: number, msg: string, detail: () => Record<string, unknown>): DegradationSample => ({
         event: 'venue_http_limit',
         metric: 'tickwire_venue_http_errors_total',
-        help: 'Order-entry answers 429 (back off), 418 / 403 (banned) and 5xx (outcome unknown), by status.',
+        help: 'Order-entry answers 429 (back off; Bybit retCode 10006 counts here), 418 / 403 (banned) and 5xx (outcome unknown), by status.',
         labels: { venue, status },
         value,
         msg,
