@@ -171,15 +171,16 @@ export class BinanceRestGateway extends BaseGateway implements VenueGateway {
     const isSpot = cfg.venue === 'binanceSpot';
     const prefix = isSpot ? '/api/v3' : '/fapi/v1';
     const rest = new RestClient(cfg.restBaseUrl, { connections: cfg.connections ?? 2, timeoutMs: cfg.timeoutMs ?? 5000 });
-    let self: BinanceRestGateway | undefined;
+    // the clock's /time calls are booked like every other call, once the gateway exists
+    const owner: { gw?: BinanceRestGateway } = {};
     const clock = new ServerClock(async () => {
-      const r = self ? await self.unsigned('GET', prefix + '/time') : await rest.request('GET', prefix + '/time');
+      const r = owner.gw ? await owner.gw.unsigned('GET', prefix + '/time') : await rest.request('GET', prefix + '/time');
       const t = num(obj(parseJsonSafe(r.text))?.['serverTime']);
       if (!(t > 0)) throw new Error(`bad /time answer ${r.status}`);
       return t;
     }, cfg.clockSync);
     super(cfg.venue, clock, new VenueRateLimiter(cfg.limits ?? (isSpot ? BINANCE_SPOT_LIMITS : BINANCE_USDM_LIMITS)), cfg.hops, cfg.recovery);
-    self = this;
+    owner.gw = this;
     this.cfg = cfg;
     this.maxLimitWaitMs = cfg.maxLimitWaitMs ?? 2000;
     this.placeCost = binanceRestCost(isSpot, 'POST', prefix + '/order');

@@ -116,13 +116,17 @@ export class BybitTradeWsGateway extends BybitRestGateway {
     const t = this.buildFields(o);
     if (!t) return fail('rejected', 0, 'UNKNOWN_SYMBOL');
     let first = true;
-    const r = await this.request(this.slotCreate, (id) => {
-      if (!first) this.f.timestampMs = this.clock.nowMs();
-      const s = t.wsCreate(this.w, id, this.f).toString();
-      if (first) this.recordSign(t0, Transport.Ws);
-      first = false;
-      return s;
-    }, o);
+    const r = await this.request(
+      this.slotCreate,
+      (id) => {
+        if (!first) this.f.timestampMs = this.clock.nowMs();
+        const s = t.wsCreate(this.w, id, this.f).toString();
+        if (first) this.recordSign(t0, Transport.Ws);
+        first = false;
+        return s;
+      },
+      o,
+    );
     if ('ok' in r) return r as SendOutcome;
     const code = num(r['retCode']);
     if (code !== 0) {
