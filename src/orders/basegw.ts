@@ -362,6 +362,7 @@ export abstract class BaseGateway {
       e.reason = out.reason;
       this.fire();
       if (out.cls === 'clock') this.clock.requestResync().catch(() => undefined);
+      if (out.cls === 'auth') this.halt('auth: ' + out.reason); // as for an order: until an operator resumes
       if (out.cls !== 'rejected') return;
     }
     // learn the truth (already filled / canceled, or cancel outcome unknown)
