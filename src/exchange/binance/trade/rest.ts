@@ -131,7 +131,7 @@ const UNKNOWN_COST = cost(20);
 
 /**
  * The documented cost of a Binance REST call (../shared/exchange/binance.md, the venues' docs; the simulator charges
- * the same, test/orders/ratelimit.e2e.test.ts compares them). Unknown calls cost 20 (conservative).
+ * the same as its routes in src/sim/binance/venue.ts). Unknown calls cost 20 (conservative).
  */
 export function binanceRestCost(spot: boolean, method: string, path: string, params = ''): BinanceCallCost {
   const c = (spot ? SPOT_COSTS : USDM_COSTS)[method + ' ' + path];
