@@ -27,12 +27,13 @@ export const COMMANDS: Record<string, Command> = {
   reload: { summary: 'reload strategy parameters from the config file', load: control },
   metrics: { summary: "print a running engine's Prometheus metrics (GET /metrics)", load: control },
   hist: { summary: 'latency histogram dumps: merge, print percentiles, plot', load: () => import('../app/histcli.js') },
+  doctor: { summary: 'go/no-go checks of the venues, keys and accounts before trading (testnet, demo, mainnet)', load: () => import('../app/doctor.js') },
   'host-check': { summary: 'check core pinning and host tuning against what production demands', load: () => import('../app/hostcheckcli.js') },
   wire2wire: { summary: 'wire-to-wire latency harness against the simulator', load: () => import('../tools/wire2wire.js') },
 };
 
 /** Commands whose `main` takes the arguments after the command name (the others get the name first). */
-const OWN_ARGV = new Set(['run', 'sim', 'hist', 'wire2wire']);
+const OWN_ARGV = new Set(['run', 'sim', 'hist', 'wire2wire', 'doctor']);
 
 export function help(): string {
   const rows: Array<[string, string]> = [

@@ -6,12 +6,16 @@
  */
 import { z } from 'zod';
 import { hostCheckConfigSchema, logDestinationSchema } from './ops.js';
+import { NO_WS_API } from './presets.js';
 
 export const VENUE_IDS = ['binanceSpot', 'binanceUsdm', 'bybitSpot', 'bybitLinear'] as const;
 export const venueId = z.enum(VENUE_IDS);
 
-/** Where an exchange's traffic goes. `sim` = the embedded simulator (default). */
-export const presetName = z.enum(['sim', 'testnet', 'mainnet']);
+/**
+ * Where an exchange's traffic goes. `sim` = the embedded simulator (default); `testnet`, `demo` (demo trading) and
+ * `mainnet` are the venues' hosts (src/config/presets.ts).
+ */
+export const presetName = z.enum(['sim', 'testnet', 'demo', 'mainnet']);
 export type PresetName = z.infer<typeof presetName>;
 
 const url = z.string().regex(/^(https?|wss?):\/\/\S+$/, 'must be an http(s):// or ws(s):// URL');
@@ -318,6 +322,17 @@ function crossFieldIssues(c: z.output<typeof configShape>, ctx: z.RefinementCtx)
     needListed(['strategy', 'crossVenue', 'leader'], s.crossVenue.leader);
     needListed(['strategy', 'crossVenue', 'follower'], s.crossVenue.follower);
     needSize(['strategy', 'crossVenue', 'size'], s.crossVenue.size);
+  }
+  // a preset without WebSocket order entry (Bybit demo) cannot take transport wsapi unless the config names a WS API
+  for (const ex of ['binance', 'bybit'] as const) {
+    const e = c.exchanges[ex];
+    const rule = NO_WS_API.find((r) => r.exchange === ex && r.preset === e.preset);
+    if (rule && e.transport === 'wsapi' && e.endpoints.spotWsApi === undefined && e.endpoints.futuresWsApi === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['exchanges', ex, 'transport'],
+        message: `'wsapi' is not available on preset ${e.preset}: ${rule.why}; use "rest"`,
+      });
   }
   if (c.risk.maxOrderQty > c.risk.maxPositionPerSymbol) {
     ctx.addIssue({

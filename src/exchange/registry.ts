@@ -29,6 +29,7 @@ import { createBinanceGateway } from './binance/trade/index.js';
 import type { BinanceGatewayConfig } from './binance/trade/rest.js';
 import { createBybitGateways, dcpMetrics, type BybitGatewayConfig } from './bybit/trade/index.js';
 import { binanceFunding, binanceOpenInterest, bybitFunding, bybitOpenInterest } from './signals.js';
+import { readAccountMode, type AccountMode } from './account.js';
 
 export type { VenueEndpoints, VenueEndpointsMap } from './endpoints.js';
 
@@ -78,6 +79,8 @@ export interface VenueDriver {
   gatewayPlan(ep: VenueEndpoints, instruments: readonly Instrument[], o: GatewayOptions): GatewayPlan;
   /** the slow signals of one instrument (funding and open interest of the futures markets; none for spot) */
   signals(ep: VenueEndpoints, ins: Instrument, o: SignalOptions): SignalSource[];
+  /** the account's position mode (and Bybit: unified or not), `refuse` set when the engine must not trade it (account.ts) */
+  accountMode(ep: VenueEndpoints, symbols: readonly string[]): Promise<AccountMode>;
 }
 
 /**
@@ -148,6 +151,7 @@ function binanceDriver(venue: 'binanceSpot' | 'binanceUsdm', market: 'spot' | 'u
         ...common(o),
       },
     }),
+    accountMode: (ep, symbols) => readAccountMode(venue, ep, symbols),
     signals: (ep, ins, o) =>
       market === 'usdm'
         ? [
@@ -184,6 +188,7 @@ function bybitDriver(venue: 'bybitSpot' | 'bybitLinear', category: 'spot' | 'lin
         },
       };
     },
+    accountMode: (ep, symbols) => readAccountMode(venue, ep, symbols),
     signals: (ep, ins, o) =>
       category === 'linear'
         ? [

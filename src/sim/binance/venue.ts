@@ -23,7 +23,7 @@ import {
   type RequestInfo,
 } from '../core/http.js';
 import { RateLimiter, type RateCheck } from '../core/ratelimit.js';
-import type { SimAccount, SimContext, SimFault, SimMarketId, SimVenueHandle } from '../core/types.js';
+import { accountProfileOf, type SimAccount, type SimContext, type SimFault, type SimMarketId, type SimVenueHandle } from '../core/types.js';
 import { AlgoOrders } from './algo.js';
 import { KeyRing, checkTimestamp, restPayload, wsApiPayload } from './auth.js';
 import { ConnSet, newConnData, upgradeWith, wsSend, type BnSocket, type ConnData, type WsApiSession } from './conn.js';
@@ -116,6 +116,7 @@ export class BinanceVenue {
   private readonly pongTimeoutMs: number;
   private listening: Listening | undefined;
   private closed = false;
+  private readonly startedMs = Date.now();
 
   constructor(
     readonly ctx: SimContext,
@@ -231,6 +232,37 @@ export class BinanceVenue {
     }
   }
 
+  // ------------------------------------------------------------------------------------------ account profile
+  /** GET /sapi/v1/account/apiRestrictions (Spot host): the key's permissions as the account profile says */
+  private apiRestrictions(): string {
+    const pr = accountProfileOf(this.ctx);
+    return (
+      `{"ipRestrict":${pr.ipRestrict},"createTime":${this.startedMs},"enableReading":true,"enableSpotAndMarginTrading":true,` +
+      `"enableWithdrawals":${pr.withdrawals},"enableInternalTransfer":false,"enableMargin":false,"enableFutures":true,` +
+      `"permitsUniversalTransfer":false,"enableVanillaOptions":false,"enableFixApiTrade":false,"enableFixReadOnly":false,` +
+      `"enablePortfolioMarginTrading":false}`
+    );
+  }
+
+  /**
+   * POST /fapi/v1/positionSide/dual: switch one-way <-> hedge mode, refused as Binance does while any order is open
+   * (-4067) or any position is held (-4068), or when nothing would change (-4059).
+   */
+  private setDualSide(acc: SimAccount, p: Params): Op {
+    const v = p.get('dualSidePosition');
+    if (v === undefined || v === '') return E.mandatory('dualSidePosition');
+    if (v !== 'true' && v !== 'false') return E.invalidParam('dualSidePosition');
+    const pr = accountProfileOf(this.ctx);
+    const want = v === 'true';
+    if (pr.binanceUsdmHedge === want) return new BnError(400, -4059, 'No need to change position side.');
+    for (const b of this.ops.books().values())
+      if (b.openCountOf(acc.id) > 0) return new BnError(400, -4067, 'Position side cannot be changed if there exists open orders.');
+    for (const [k, pos] of acc.positions)
+      if (k.startsWith(`${this.market}:`) && pos.sizeLots !== 0) return new BnError(400, -4068, 'Position side cannot be changed if there exists position.');
+    pr.binanceUsdmHedge = want;
+    return '{"code":200,"msg":"success"}';
+  }
+
   // ------------------------------------------------------------------------------------------ routes
   private buildRoutes(): void {
     const r = (method: string, path: string, route: Route): void => {
@@ -292,6 +324,8 @@ export class BinanceVenue {
       // margin reference data (ccxt's loadMarkets asks for it when it holds a key): the simulator lists no margin pairs
       r('GET', '/sapi/v1/margin/allPairs', { sec: 'KEY', weight: 1, fn: () => '[]' });
       r('GET', '/sapi/v1/margin/isolated/allPairs', { sec: 'SIGNED', weight: 10, fn: () => '[]' });
+      // the API key's permissions (the account profile: withdrawals, IP allowlist)
+      r('GET', '/sapi/v1/account/apiRestrictions', { sec: 'SIGNED', weight: 1, fn: () => this.apiRestrictions() });
       return;
     }
     const V = '/fapi/v1';
@@ -331,7 +365,8 @@ export class BinanceVenue {
     r('POST', V + '/leverage', { sec: 'SIGNED', weight: 1, fn: (p, a) => this.setLeverage(acc(a), p) });
     r('POST', V + '/marginType', { sec: 'SIGNED', weight: 1, fn: (p, a) => this.setMarginType(acc(a), p) });
     r('GET', V + '/symbolConfig', { sec: 'SIGNED', weight: 5, fn: (p, a) => this.symbolConfig(acc(a), p) });
-    r('GET', V + '/positionSide/dual', { sec: 'SIGNED', weight: 30, fn: () => '{"dualSidePosition":false}' });
+    r('GET', V + '/positionSide/dual', { sec: 'SIGNED', weight: 30, fn: () => `{"dualSidePosition":${accountProfileOf(this.ctx).binanceUsdmHedge}}` });
+    r('POST', V + '/positionSide/dual', { sec: 'SIGNED', weight: 1, fn: (p, a) => this.setDualSide(acc(a), p) });
     r('GET', V + '/commissionRate', {
       sec: 'SIGNED',
       weight: 20,

@@ -32,10 +32,15 @@ export function markFloat(st: SymState): number {
   return st.fmt.priceFloat(t);
 }
 
-/** position item; `push` = keys of the private `position` push (live fixture), else REST /v5/position/list */
-export function positionJson(s: VenueState, accountId: string, st: SymState, push: boolean): string {
+/**
+ * position item; `push` = keys of the private `position` push (live fixture), else REST /v5/position/list.
+ * `positionIdx` 1 / 2 = one side of a hedge-mode account (the simulator books one net position per symbol: it shows
+ * on the side it lies on, the other side is empty).
+ */
+export function positionJson(s: VenueState, accountId: string, st: SymState, push: boolean, positionIdx: 0 | 1 | 2 = 0): string {
   const acc = s.ctx.account(accountId);
-  const p = acc?.positions.get(`${st.market}:${st.symbol}`);
+  const net = acc?.positions.get(`${st.market}:${st.symbol}`);
+  const p = positionIdx === 0 || (net && (positionIdx === 1 ? net.sizeLots > 0 : net.sizeLots < 0)) ? net : undefined;
   const fmt = st.fmt;
   const size = p ? Math.abs(p.sizeLots) : 0;
   const side = !p || p.sizeLots === 0 ? '' : p.sizeLots > 0 ? 'Buy' : 'Sell';
@@ -53,7 +58,7 @@ export function positionJson(s: VenueState, accountId: string, st: SymState, pus
   const cum = InstrumentFmt.amount(p?.realizedPnlQuote ?? 0);
   if (push) {
     return (
-      `{"positionIdx":0,"tradeMode":0,"riskId":1,"riskLimitValue":"2000000","symbol":"${st.symbol}","side":"${side}",` +
+      `{"positionIdx":${positionIdx},"tradeMode":0,"riskId":1,"riskLimitValue":"2000000","symbol":"${st.symbol}","side":"${side}",` +
       `"size":"${fmt.qty(size)}","entryPrice":"${entry}","sessionAvgPrice":"","leverage":"${lev}",` +
       `"positionValue":"${InstrumentFmt.amount(value)}","positionBalance":"0","markPrice":"${markPrice(st)}",` +
       `"positionIM":"${im}","positionMM":"${mm}","positionIMByMp":"${im}","positionMMByMp":"${mm}","takeProfit":"0",` +
@@ -64,7 +69,7 @@ export function positionJson(s: VenueState, accountId: string, st: SymState, pus
     );
   }
   return (
-    `{"positionIdx":0,"riskId":1,"riskLimitValue":"2000000","symbol":"${st.symbol}","side":"${side}","size":"${fmt.qty(size)}",` +
+    `{"positionIdx":${positionIdx},"riskId":1,"riskLimitValue":"2000000","symbol":"${st.symbol}","side":"${side}","size":"${fmt.qty(size)}",` +
     `"avgPrice":"${entry}","positionValue":"${InstrumentFmt.amount(value)}","tradeMode":0,"positionStatus":"Normal",` +
     `"autoAddMargin":0,"adlRankIndicator":${size > 0 ? 2 : 0},"leverage":"${lev}","positionBalance":"0",` +
     `"markPrice":"${markPrice(st)}","liqPrice":"","bustPrice":"","positionMM":"${mm}","positionIM":"${im}",` +

@@ -2,7 +2,7 @@
  * Bybit order operations shared by REST and the trade WS: create, cancel, amend (the core's `SimBook.amend`) and the
  * batch forms, with Bybit's validation codes. An operation returns the order's ids or a `BybitError`.
  */
-import type { SimOrder } from '../core/types.js';
+import { accountProfileOf, type SimOrder } from '../core/types.js';
 import { parseDec as parseDecimal, isCategory, marketOf, q } from './common.js';
 import { E, fail, insufficientBalance, orderNotFound, type BybitError, type EpResult } from './errors.js';
 import { GENERATED_LINK_PREFIX, isOpen, linkIdOut, orderItemJson, parseCreate } from './orders.js';
@@ -134,7 +134,15 @@ export class TradeOps {
     if ('code' in t) return t;
     const { st } = t;
     const a = this.s.acct(apiKey);
-    const parsed = parseCreate(p, st.category, st.fmt, st.book, apiKey, () => `${GENERATED_LINK_PREFIX}${++this.linkCounter}`);
+    const parsed = parseCreate(
+      p,
+      st.category,
+      st.fmt,
+      st.book,
+      apiKey,
+      () => `${GENERATED_LINK_PREFIX}${++this.linkCounter}`,
+      accountProfileOf(this.s.ctx).bybitLinearHedge,
+    );
     if ('code' in parsed) return parsed;
     if (!parsed.clientOrderId.startsWith(GENERATED_LINK_PREFIX) && a.usedLinkIds[st.category].has(parsed.clientOrderId)) {
       return E.linkIdDuplicate;

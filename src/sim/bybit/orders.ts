@@ -32,6 +32,8 @@ export function parseCreate(
   book: SimBook,
   accountId: string,
   nextLinkId: () => string,
+  /** the linear account is in hedge mode: positionIdx 1 (Buy side) or 2 (Sell side) on every order */
+  hedge = false,
 ): SimNewOrder | BybitError {
   const spot = category === 'spot';
   // conditional and TP/SL orders are not simulated: refuse them rather than place a plain order silently
@@ -60,7 +62,9 @@ export function parseCreate(
   else clientOrderId = link;
 
   const pIdx = a['positionIdx'];
-  if (pIdx !== undefined && pIdx !== 0 && pIdx !== '0') return err(10001, 'position idx not match position mode');
+  if (hedge && !spot) {
+    if (pIdx !== 1 && pIdx !== 2 && pIdx !== '1' && pIdx !== '2') return err(10001, 'position idx not match position mode');
+  } else if (pIdx !== undefined && pIdx !== 0 && pIdx !== '0') return err(10001, 'position idx not match position mode');
 
   let reduceOnly = false;
   const ro = a['reduceOnly'];
