@@ -38,6 +38,10 @@ export interface OrderApi {
   cancelAll(slot?: number): void;
   /** Change price/qty where the venue supports it; false when it does not. */
   amend(clientOrderId: string, price: number, qty: number): boolean;
+  /** A conditional (algo) order: the client algo id, or null when refused (risk, the kill switch, a venue without
+   * algo orders). Its updates arrive as algo events; the order its trigger places arrives as an ordinary order. */
+  placeAlgo(req: AlgoRequest): string | null;
+  cancelAlgo(clientAlgoId: string): boolean;
 }
 
 export type OrderEventKind = 'ack' | 'reject' | 'fill' | 'cancel' | 'expire' | 'amend' | 'cancelReject';
