@@ -46,7 +46,7 @@ async function post(url: string, path: string, body?: unknown): Promise<{ status
 const px = (units: number, decimals: number): string => (units / 10 ** decimals).toFixed(decimals);
 
 describe('algo orders through the strategy API, the control plane and the CLI; the kill switch leaves none', () => {
-  for (const venue of ['binanceUsdm'] as VenueId[]) {
+  for (const venue of ['binanceUsdm', 'bybitLinear', 'bybitSpot'] as VenueId[]) {
     it(`${venue}`, async () => {
       let failure: unknown;
       let done = false;

@@ -1,6 +1,6 @@
 /**
  * Algo (conditional) orders end to end through the order owner, against the simulator over real sockets:
- * USD-M `/fapi/v1/algoOrder` + ALGO_UPDATE. Place, trigger by moving the simulator's book, the triggered order
+ * USD-M `/fapi/v1/algoOrder` + ALGO_UPDATE, Bybit conditional orders (linear, spot StopOrder). Place, trigger by moving the simulator's book, the triggered order
  * booked in the order owner (linked to its algo) with its fills moving the position once; cancel; a trigger missed
  * while the stream was away is learned by reconciliation; the kill switch's cancel-all leaves no algo order on the
  * venue (asked of the simulator itself).
@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBinanceGateway } from '../../src/exchange/binance/trade/index.js';
 import type { BinanceRestGateway } from '../../src/exchange/binance/trade/rest.js';
+import { createBybitGateways, type BybitRestGateway } from '../../src/exchange/bybit/trade/index.js';
 import type { OrderManager } from '../../src/orders/manager.js';
 import type { AlgoEvent } from '../../src/model/orders.js';
 import type { MatchingBook } from '../../src/sim/core/book.js';
@@ -163,3 +164,108 @@ describe('binanceUsdm algo orders through the order owner', () => {
     expect(m.store.openCount()).toBe(0);
   });
 });
+
+for (const venue of ['bybitLinear', 'bybitSpot'] as const) {
+  describe(`${venue} conditional orders through the order owner`, () => {
+    let s: SimHandle;
+    let gw: BybitRestGateway;
+    let m: OrderManager;
+    let book: MatchingBook;
+    const algoEvents: AlgoEvent[] = [];
+    const lot = () => 2 * 10 ** Math.max(0, instrumentOf(s, venue).qtyDecimals - 3); // 0.002
+
+    beforeAll(async () => {
+      s = await sim(['bybit']);
+      const ep = s.endpoints.bybit!;
+      const i = instrumentOf(s, venue);
+      [gw] = createBybitGateways([
+        {
+          category: venue === 'bybitSpot' ? 'spot' : 'linear',
+          restBaseUrl: ep.restBaseUrl,
+          wsApiUrl: ep.wsApiUrl,
+          wsPrivateUrl: ep.wsPrivateUrl!,
+          apiKey: ep.apiKey,
+          apiSecret: ep.apiSecret,
+          instruments: [{ symbol: i.symbol, priceDecimals: i.priceDecimals, qtyDecimals: i.qtyDecimals }],
+          transport: 'rest',
+          timeoutMs: 2000,
+          recovery: { queryDelayMs: 10 },
+        },
+      ]) as [BybitRestGateway];
+      ({ m } = manager(i, gw));
+      m.subscribe({ onOrderEvent: () => undefined, onAlgoEvent: (ev) => algoEvents.push({ ...ev }) });
+      book = s.books.get(venue)!.get('BTCUSDT')!;
+      await m.start();
+      s.generator.stop();
+    });
+    afterAll(async () => {
+      await m?.stop();
+      await s?.close();
+    });
+
+    /** the simulator's own list of open conditional orders (order/realtime orderFilter=StopOrder) */
+    const venueOpen = async (): Promise<string[]> => (await gw.algoOpen('BTCUSDT')).map((a) => a.clientAlgoId);
+
+    it('a stop buy: Untriggered, Triggered by the market, placed under the same orderId, filled once', async () => {
+      const { ask } = bbo(s, venue);
+      const trigger = ask + 50;
+      const pos0 = m.portfolio.of(venue, 'BTCUSDT').qty;
+      const id = m.placeAlgo({ slot: 0, side: 'BUY', kind: 'STOP', triggerPrice: trigger, price: 0, qty: lot() })!;
+      await until(() => m.algo(id)?.state === 'OPEN' && algoEvents.some((e) => e.clientAlgoId === id && e.source === 'stream'), 4000, 'Untriggered');
+      const algoId = m.algo(id)!.algoId;
+      expect(algoId).not.toBe('');
+      expect(await venueOpen()).toContain(id);
+      // not an active order: the open-orders list (orderFilter=Order) does not show it
+      expect((await m.openOrders(venue)).map((o) => o.clientOrderId)).not.toContain(id);
+      moveMarket(book, 'up', trigger);
+      await until(() => m.order(id)?.state === 'FILLED', 4000, `triggered order filled (algo ${m.algo(id)?.state})`);
+      const a = m.algo(id)!;
+      expect(a.state).toBe('TRIGGERED');
+      expect(a.childId).toBe(id);
+      expect(m.order(id)!.exchangeOrderId).toBe(algoId); // Bybit keeps one orderId from Untriggered to Filled
+      expect(m.order(id)!.filledQty).toBe(lot());
+      expect(m.portfolio.of(venue, 'BTCUSDT').qty).toBe(pos0 + lot());
+      expect(algoEvents.filter((e) => e.clientAlgoId === id && e.source === 'stream').map((e) => e.state)).toEqual(['OPEN', 'TRIGGERED']);
+      await m.reconcile(venue);
+      expect(m.portfolio.of(venue, 'BTCUSDT').qty).toBe(pos0 + lot());
+      expect(await venueOpen()).not.toContain(id);
+    });
+
+    it('a take-profit limit is cancelled (Deactivated)', async () => {
+      const { ask } = bbo(s, venue);
+      const id = m.placeAlgo({ slot: 0, side: 'SELL', kind: 'TAKE_PROFIT', triggerPrice: ask + 800, price: ask + 900, qty: lot() })!;
+      await until(() => m.algo(id)?.state === 'OPEN', 4000, 'acked');
+      expect(await venueOpen()).toContain(id);
+      expect(m.cancelAlgo(id)).toBe(true);
+      await until(
+        () => m.algo(id)?.state === 'CANCELED' && algoEvents.some((e) => e.clientAlgoId === id && e.source === 'stream' && e.state === 'CANCELED'),
+        4000,
+        'Deactivated',
+      );
+      expect(await venueOpen()).not.toContain(id);
+      expect(m.order(id)).toBeUndefined(); // never placed an order
+    });
+
+    if (venue === 'bybitLinear')
+      it('a trigger the market has passed already is refused with the venue code (110092)', async () => {
+        const { ask } = bbo(s, venue);
+        const id = m.placeAlgo({ slot: 0, side: 'BUY', kind: 'STOP', triggerPrice: ask - 500, price: 0, qty: lot() })!;
+        await until(() => m.algo(id)?.state === 'REJECTED', 4000, 'rejected');
+        expect(m.algo(id)!.code).toBe(110092);
+      });
+
+    it('kill switch cancel-all: no conditional order left on the venue', async () => {
+      const { bid, ask } = bbo(s, venue);
+      const ids = [
+        m.placeAlgo({ slot: 0, side: 'BUY', kind: 'STOP', triggerPrice: ask + 3000, price: 0, qty: lot() })!,
+        m.placeAlgo({ slot: 0, side: 'SELL', kind: 'STOP', triggerPrice: bid - 3000, price: 0, qty: lot() })!,
+      ];
+      await until(() => ids.every((id) => m.algo(id)?.state === 'OPEN'), 4000, 'acked');
+      expect((await venueOpen()).filter((x) => ids.includes(x))).toHaveLength(2);
+      expect(await m.cancelAllEverywhere()).toEqual([{ venue, remaining: 0 }]);
+      expect(await venueOpen()).toEqual([]);
+      await until(() => ids.every((id) => m.algo(id)?.state === 'CANCELED'), 4000, 'algo records cancelled');
+      expect(m.store.openCount()).toBe(0);
+    });
+  });
+}
