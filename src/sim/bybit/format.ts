@@ -5,7 +5,7 @@
 import type { SimOrder } from '../core/types.js';
 import { InstrumentFmt, q } from './common.js';
 import { SEQ_BASE } from './feeds.js';
-import { orderItemJson, type OrderExtra } from './orders.js';
+import { orderItemJson, type OrderExtra, type CondFields } from './orders.js';
 import type { VenueState, SymState } from './state.js';
 
 /** next 8-hourly funding time after `now` (tickers) */
@@ -128,9 +128,9 @@ export function walletJson(s: VenueState, accountId: string, push: boolean, coin
 }
 
 /** REST list item of /v5/order/realtime (docs open-order.mdx keys) */
-export function restOrderJson(o: SimOrder, st: SymState, x: OrderExtra): string {
+export function restOrderJson(o: SimOrder, st: SymState, x: OrderExtra, c?: CondFields): string {
   // the push item has every REST key but isLeverage/createType/marketUnit/...; build from it for one source of truth
-  const push = orderItemJson(o, st.category, st.fmt, x);
+  const push = orderItemJson(o, st.category, st.fmt, x, c);
   const extra =
     `"isLeverage":"${st.category === 'spot' ? '0' : ''}","ocoTriggerBy":"","marketUnit":"","slippageToleranceType":"UNKNOWN","slippageTolerance":"0"` +
     (st.category === 'linear' ? ',"createType":"CreateByUser"' : '');

@@ -36,8 +36,9 @@ export function parseCreate(
   hedge = false,
 ): SimNewOrder | BybitError {
   const spot = category === 'spot';
-  // conditional and TP/SL orders are not simulated: refuse them rather than place a plain order silently
-  for (const k of ['triggerPrice', 'takeProfit', 'stopLoss']) {
+  // TP/SL on an order is not simulated: refuse it rather than place a plain order silently (conditional orders,
+  // triggerPrice, are taken by conditional.ts before this)
+  for (const k of ['takeProfit', 'stopLoss']) {
     const v = a[k];
     if (v !== undefined && v !== null && v !== '' && v !== '0') return err(10001, `params error: ${k} is not supported by the simulator`);
   }
@@ -228,8 +229,18 @@ function cumValue(o: SimOrder, fmt: InstrumentFmt): number {
   return o.cumQuoteTL / fmt.priceMul / fmt.qtyMul;
 }
 
+/** The conditional fields of an order (conditional.ts): its status before it placed its order, and its trigger. */
+export interface CondFields {
+  /** Untriggered | Triggered | Deactivated; '' once its order is in the book (the order's own status) */
+  status: string;
+  stopOrderType: string;
+  triggerPrice: string;
+  triggerDirection: number;
+  triggerBy: string;
+}
+
 /** One order item with exactly the keys of the private `order` push (docs fixture). */
-export function orderItemJson(o: SimOrder, category: Category, fmt: InstrumentFmt, x: OrderExtra): string {
+export function orderItemJson(o: SimOrder, category: Category, fmt: InstrumentFmt, x: OrderExtra, c?: CondFields): string {
   const leaves = isOpen(o.status) ? o.qtyLots - o.filledLots : 0;
   const leavesValue = o.type === 'LIMIT' ? InstrumentFmt.amount(fmt.priceFloat(o.priceTicks) * fmt.qtyFloat(leaves)) : '0';
   const price = o.type === 'MARKET' ? (category === 'spot' ? '0' : fmt.price(o.priceTicks)) : fmt.price(o.priceTicks);
@@ -238,14 +249,14 @@ export function orderItemJson(o: SimOrder, category: Category, fmt: InstrumentFm
   return (
     `{"symbol":"${fmt.inst.symbol}","orderId":${q(o.orderId)},"side":"${o.side === 'BUY' ? 'Buy' : 'Sell'}",` +
     `"orderType":"${o.type === 'MARKET' ? 'Market' : 'Limit'}","cancelType":"${x.cancelType}","price":"${price}",` +
-    `"qty":"${fmt.qty(o.qtyLots)}","orderIv":"","timeInForce":"${TIF_OUT[o.tif]}","orderStatus":"${statusOut(o, category)}",` +
+    `"qty":"${fmt.qty(o.qtyLots)}","orderIv":"","timeInForce":"${TIF_OUT[o.tif]}","orderStatus":"${c && c.status !== '' ? c.status : statusOut(o, category)}",` +
     `"orderLinkId":${q(linkIdOut(o.clientOrderId))},"lastPriceOnCreated":"${x.lastPriceOnCreated}","reduceOnly":${o.reduceOnly},` +
     `"leavesQty":"${fmt.qty(leaves)}","leavesValue":"${leavesValue}","cumExecQty":"${fmt.qty(o.filledLots)}",` +
     `"cumExecValue":"${InstrumentFmt.amount(cumValue(o, fmt))}","avgPrice":"${avgPriceOut(o, fmt)}","blockTradeId":"",` +
     `"positionIdx":0,"cumExecFee":"${fee}","closedPnl":"0","createdTime":"${o.createdMs}","updatedTime":"${o.updatedMs}",` +
-    `"rejectReason":"${x.rejectReason}","stopOrderType":"","tpslMode":"","triggerPrice":"",` +
+    `"rejectReason":"${x.rejectReason}","stopOrderType":"${c?.stopOrderType ?? ''}","tpslMode":"","triggerPrice":"${c?.triggerPrice ?? ''}",` +
     `"takeProfit":"","stopLoss":"","tpTriggerBy":"","slTriggerBy":"","tpLimitPrice":"","slLimitPrice":"",` +
-    `"triggerDirection":0,"triggerBy":"","closeOnTrigger":false,"category":"${category}","placeType":"",` +
+    `"triggerDirection":${c?.triggerDirection ?? 0},"triggerBy":"${c?.triggerBy ?? ''}","closeOnTrigger":false,"category":"${category}","placeType":"",` +
     `"smpType":"None","smpGroup":0,"smpOrderId":"","feeCurrency":"${category === 'spot' ? x.feeCoin : ''}",` +
     `"cumFeeDetail":${feeDetail},"rpiTakerAccess":false,"rpiMatchedQty":"0"}`
   );

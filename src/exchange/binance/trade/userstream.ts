@@ -125,6 +125,7 @@ export class BinanceUsdmUserStream {
     this.fast = new BinanceFastUserParser('binanceUsdm', gw.scale);
     this.handlers = {
       order: (ev) => this.gw.onEvent(ev),
+      algo: (ev) => this.gw.onAlgoEvent(ev),
       positions: (p) => this.hooks.onPositions?.(p),
       listenKeyExpired: () => void this.renew(),
     };

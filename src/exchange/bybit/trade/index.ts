@@ -44,6 +44,10 @@ export function createBybitGateways(
       const g = byVenue.get(v);
       return g ? (ev) => g.onEvent(ev) : undefined;
     },
+    routeAlgo: (v) => {
+      const g = byVenue.get(v);
+      return g ? (ev) => g.onAlgoEvent(ev) : undefined;
+    },
     offsetMs: () => gws[0]!.clock.offsetMs,
     ...hooks,
     onResubscribed: () => {

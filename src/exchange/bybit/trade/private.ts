@@ -7,7 +7,7 @@
  */
 import { ManagedWs } from '../../../net/ws.js';
 import { HmacSha256, bybitWsAuthSignature } from '../../../codec/sign.js';
-import { blankOrderEvent, type ExchangePosition, type OrderEvent } from '../../../model/orders.js';
+import { blankOrderEvent, type AlgoEvent, type ExchangePosition, type OrderEvent } from '../../../model/orders.js';
 import type { ScaleLookup } from '../../../codec/scale.js';
 import { withTimeout } from '../../../net/wsrpc.js';
 import { wallNowMs } from '../../../util/clock.js';
@@ -24,6 +24,8 @@ export interface BybitPrivateOptions {
   scale: ScaleLookup;
   /** per venue: where order events go */
   route(venue: VenueId): ((ev: OrderEvent) => void) | undefined;
+  /** per venue: where conditional (algo) order updates go */
+  routeAlgo?(venue: VenueId): ((ev: AlgoEvent) => void) | undefined;
   onPositions?(p: ExchangePosition[]): void;
   onResubscribed?(): void;
   topics?: string[];
@@ -48,6 +50,7 @@ export class BybitPrivateStream {
     this.hmac = new HmacSha256(o.apiSecret);
     this.handlers = {
       order: (ev) => this.o.route(ev.venue)?.(ev),
+      algo: (ev) => this.o.routeAlgo?.(ev.venue)?.(ev),
       positions: (p) => this.o.onPositions?.(p),
       op: (op, ok, msg, reqId) => this.onOp(op, ok, msg, reqId),
     };
