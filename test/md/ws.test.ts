@@ -101,7 +101,9 @@ describe('ManagedWs', () => {
       backoffInitialMs: 10,
       backoffMaxMs: 50,
       onFrame: () => {},
-      onOpen: (_c, reconnect) => events.push(reconnect ? 'reopen' : 'open'),
+      onOpen: (_c, reconnect) => {
+        events.push(reconnect ? 'reopen' : 'open');
+      },
       onDisconnect: () => events.push('down'),
     });
     await c.start();

@@ -45,6 +45,7 @@ export function createBybitGateways(
       return g ? (ev) => g.onEvent(ev) : undefined;
     },
     offsetMs: () => gws[0]!.clock.offsetMs,
+    ...(first.socketLifetimeMs !== undefined ? { maxLifetimeMs: first.socketLifetimeMs } : {}),
     ...hooks,
     onResubscribed: () => {
       hooks.onResubscribed?.();
