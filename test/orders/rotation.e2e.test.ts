@@ -48,7 +48,12 @@ async function start(ex: Exchange, rotateAfterMs: number): Promise<Rig> {
     // order-rate limits lifted: the test is about sockets, and needs more orders per rotation than 50 / 10 s
     venueOptions:
       ex === 'bybit'
-        ? { bybit: { connLifetimeMs: SIM_LIFETIME_MS, rateLimits: { create: { linear: 1000, spot: 1000 }, cancel: { linear: 1000, spot: 1000 }, query: 100_000, ipPer5s: 100_000 } } }
+        ? {
+            bybit: {
+              connLifetimeMs: SIM_LIFETIME_MS,
+              rateLimits: { create: { linear: 1000, spot: 1000 }, cancel: { linear: 1000, spot: 1000 }, query: 100_000, ipPer5s: 100_000 },
+            },
+          }
         : { [ex]: { connLifetimeMs: SIM_LIFETIME_MS, limits: { orders10s: 100_000, ordersLong: 10_000_000, weightPerMin: 1_000_000 } } },
   });
   let gateways: VenueGateway[];
@@ -135,7 +140,11 @@ async function flow(r: Rig, ms: number): Promise<string[]> {
   return ids;
 }
 
-const lifetimeCloses = (r: Rig): number => Object.values(r.s.venueHandles[r.s.endpoints.bybit ? 'bybit' : r.venues[0] as 'binanceSpot' | 'binanceUsdm']?.lifetimeCloses?.() ?? {}).reduce((a, b) => a + b, 0);
+const lifetimeCloses = (r: Rig): number =>
+  Object.values(r.s.venueHandles[r.s.endpoints.bybit ? 'bybit' : (r.venues[0] as 'binanceSpot' | 'binanceUsdm')]?.lifetimeCloses?.() ?? {}).reduce(
+    (a, b) => a + b,
+    0,
+  );
 
 describe.each(['binanceSpot', 'binanceUsdm', 'bybit'] as const)('%s: sockets rotate before the venue closes them', (ex) => {
   it('orders flow across several rotations: nothing refused, lost or booked twice; no forced close', async () => {

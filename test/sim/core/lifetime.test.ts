@@ -58,7 +58,12 @@ describe('sim connection lifetime', () => {
   });
 
   it('Binance defaults to 24 h; Bybit to none, and closes public, private and trade sockets when configured', async () => {
-    const sim = await startSim({ venues: ['binanceSpot', 'bybit'], generatorMode: 'manual', symbols: ['BTCUSDT'], venueOptions: { bybit: { connLifetimeMs: LIFE_MS } } });
+    const sim = await startSim({
+      venues: ['binanceSpot', 'bybit'],
+      generatorMode: 'manual',
+      symbols: ['BTCUSDT'],
+      venueOptions: { bybit: { connLifetimeMs: LIFE_MS } },
+    });
     try {
       const keep = await open(sim.endpoints.binanceSpot!.wsApiUrl);
       const by = sim.endpoints.bybit!;
