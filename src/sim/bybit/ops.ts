@@ -5,7 +5,7 @@
 import { accountProfileOf, type SimOrder } from '../core/types.js';
 import { parseDec as parseDecimal, isCategory, marketOf, q } from './common.js';
 import { E, fail, insufficientBalance, orderNotFound, type BybitError, type EpResult } from './errors.js';
-import { GENERATED_LINK_PREFIX, isOpen, linkIdOut, orderItemJson, parseCreate } from './orders.js';
+import { GENERATED_LINK_PREFIX, checkPriceLimit, isOpen, linkIdOut, orderItemJson, parseCreate } from './orders.js';
 import type { VenueState, SymState } from './state.js';
 import { positionJson } from './format.js';
 import type { PrivateWs } from './privatews.js';
@@ -60,6 +60,10 @@ export class TradeOps {
       if (v > fmt.maxQtyLots)
         return spot ? { code: 170135, msg: 'Order quantity too large.' } : { code: 10001, msg: 'The number of contracts exceeds maximum limit allowed' };
       total = v;
+    }
+    if (price !== cur.priceTicks) {
+      const limit = checkPriceLimit(st.book, fmt, cur.side === 'BUY', price);
+      if (limit) return limit;
     }
     if (price === cur.priceTicks && total === cur.qtyLots) {
       return { code: 10001, msg: 'The order remains unchanged as the parameters entered match the existing ones.' };

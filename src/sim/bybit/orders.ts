@@ -4,7 +4,7 @@
  * fixtures/bybit/docs_private_order_message.json and docs_private_execution_message.json.
  */
 import type { SimBook, SimFill, SimNewOrder, SimOrder, SimOrderStatus, SimTimeInForce } from '../core/types.js';
-import { InstrumentFmt, isPlainDecimal, q, type Category } from './common.js';
+import { InstrumentFmt, PRICE_LIMIT_RATIOS, isPlainDecimal, q, type Category } from './common.js';
 import type { BybitError } from './errors.js';
 
 export const FEE_RATE: Record<Category, { taker: number; maker: number }> = {
@@ -84,6 +84,8 @@ export function parseCreate(
     if (Number.isNaN(priceTicks)) return spot ? err(170134, 'Order price has too many decimals.') : err(10001, 'params error: price invalid');
     if (priceTicks % fmt.tickUnits !== 0) return spot ? err(170134, 'Order price has too many decimals.') : err(10001, 'params error: price invalid');
     if (priceTicks <= 0) return spot ? err(170133, 'Order price lower than the minimum.') : err(110003, 'Order price is out of permissible range');
+    const limit = checkPriceLimit(book, fmt, side === 'Buy', priceTicks);
+    if (limit) return limit;
   } else if (priceIn !== undefined && priceIn !== '' && !isPlainDecimal(priceIn)) {
     return err(10001, 'params error: price invalid');
   }
@@ -158,6 +160,48 @@ function parsePrecise(text: string, decimals: number): number {
   if (frac < 0) frac = 0;
   for (let i = frac; i < decimals; i++) v *= 10;
   return v;
+}
+
+/**
+ * Bybit's price limits of a limit order (docs: "Set Price Limit Behaviour"; x, y = priceLimitRatioX, Y), with the
+ * index price = the mark price = the book's mid (the simulator has no separate index, and no premium):
+ * - spot:    max buy  = min(max(index, index * (1 + x) + premium), index * (1 + y))
+ *            min sell = max(min(index, index * (1 - x) + premium), index * (1 - y))
+ * - futures: max buy  = min(max(index, mark * (1 + x)), mark * (1 + y))
+ *            min sell = max(min(index, mark * (1 - x)), mark * (1 - y))
+ * Both come to mid * (1 +- x); in price units, the max buy rounded down and the min sell up to the tick. undefined
+ * while the book has no bid or no ask (no reference price: no limit checked).
+ */
+export function priceLimits(book: SimBook, fmt: InstrumentFmt): { maxBuy: number; minSell: number } | undefined {
+  const b = book.bestBid();
+  const a = book.bestAsk();
+  if (!b || !a) return undefined;
+  const mid = (b.priceTicks + a.priceTicks) / 2;
+  const index = mid;
+  const mark = mid;
+  const { x, y } = PRICE_LIMIT_RATIOS[fmt.category];
+  const hi = fmt.category === 'spot' ? Math.min(Math.max(index, index * (1 + x)), index * (1 + y)) : Math.min(Math.max(index, mark * (1 + x)), mark * (1 + y));
+  const lo = fmt.category === 'spot' ? Math.max(Math.min(index, index * (1 - x)), index * (1 - y)) : Math.max(Math.min(index, mark * (1 - x)), mark * (1 - y));
+  const t = fmt.tickUnits;
+  // 1e-9: a product like 97000.5 * 1.01 must not lose its last tick to binary rounding
+  return { maxBuy: Math.floor(hi / t + 1e-9) * t, minSell: Math.ceil(lo / t - 1e-9) * t };
+}
+
+/**
+ * A limit price outside the linear priceFilter (minPrice / maxPrice) or Bybit's price limits: spot 170193 / 170194
+ * with the limit in the text (spot rejects: lpaSpot off), linear 110003 (the simulator rejects; an account with
+ * lpaPerp on would have the price moved to the limit instead). undefined = within.
+ */
+export function checkPriceLimit(book: SimBook, fmt: InstrumentFmt, buy: boolean, priceTicks: number): BybitError | undefined {
+  const spot = fmt.category === 'spot';
+  if (!spot && (priceTicks < fmt.minPriceTicks || priceTicks > fmt.maxPriceTicks)) return err(110003, 'Order price is out of permissible range');
+  const l = priceLimits(book, fmt);
+  if (!l) return undefined;
+  if (buy && priceTicks > l.maxBuy)
+    return spot ? err(170193, `Buy order price cannot be higher than ${fmt.price(l.maxBuy)}.`) : err(110003, 'Order price is out of permissible range');
+  if (!buy && priceTicks < l.minSell)
+    return spot ? err(170194, `Sell order price cannot be lower than ${fmt.price(l.minSell)}.`) : err(110003, 'Order price is out of permissible range');
+  return undefined;
 }
 
 function refPrice(book: SimBook, buy: boolean): number {

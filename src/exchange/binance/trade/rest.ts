@@ -61,6 +61,8 @@ export interface BinanceGatewayConfig {
   connections?: number;
   /** subscribe the private user data stream (default true) */
   userStream?: boolean;
+  /** WS API session and user-stream sockets are rotated make-before-break after this long (default 23 h; Binance cuts at 24 h) */
+  socketLifetimeMs?: number;
   /** USD-M dead man's switch; false to disable (default 30 s countdown, refreshed every 10 s) */
   deadManSwitch?: { countdownMs: number; refreshMs: number } | false;
   recovery?: RecoveryOptions;

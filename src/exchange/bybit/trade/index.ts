@@ -49,6 +49,7 @@ export function createBybitGateways(
       return g ? (ev) => g.onAlgoEvent(ev) : undefined;
     },
     offsetMs: () => gws[0]!.clock.offsetMs,
+    ...(first.socketLifetimeMs !== undefined ? { maxLifetimeMs: first.socketLifetimeMs } : {}),
     ...hooks,
     onResubscribed: () => {
       hooks.onResubscribed?.();

@@ -50,6 +50,8 @@ export interface BybitGatewayConfig {
   connections?: number;
   /** subscribe the private stream (default true) */
   privateStream?: boolean;
+  /** trade WS and private stream sockets are rotated make-before-break after this long (default 23 h) */
+  socketLifetimeMs?: number;
   /** linear cancel-all scope (default USDT) */
   settleCoin?: string;
   recovery?: RecoveryOptions;
