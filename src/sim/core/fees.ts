@@ -74,7 +74,8 @@ export class FeeSchedule {
       return v;
     };
     this.rates = {} as Record<SimMarketId, SimFeeRates>;
-    for (const k of Object.keys(o.rates ?? {})) if (!MARKETS.includes(k as SimMarketId)) throw new Error(`fees.rates.${k}: not a market (${MARKETS.join(', ')})`);
+    for (const k of Object.keys(o.rates ?? {}))
+      if (!MARKETS.includes(k as SimMarketId)) throw new Error(`fees.rates.${k}: not a market (${MARKETS.join(', ')})`);
     for (const m of MARKETS) {
       const given = o.rates?.[m] ?? {};
       const d = DEFAULT_FEE_RATES[m];
