@@ -487,6 +487,8 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
         cancelRejects: this.cancelRejects,
       },
       fills: this.portfolio.fills,
+      /** fees per commission asset (asset units) */
+      fees: this.portfolio.feesByAsset(),
       dupFills: this.store.counts.duplicates,
       unknownFills: this.store.counts.unknownFills,
       volumeQuote: this.portfolio.volumeQuote,

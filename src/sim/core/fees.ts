@@ -28,13 +28,13 @@ export type BinanceFeeMarket = 'binanceSpot' | 'binanceUsdm';
 /** Fee options of the simulator (`SimOptions.fees`, `tickwire sim --fees`, the engine's `sim.fees`). */
 export interface SimFeeOptions {
   /** rates per market; a missing market or side keeps its default */
-  rates?: Partial<Record<SimMarketId, Partial<SimFeeRates>>>;
+  rates?: { [M in SimMarketId]?: { maker?: number | undefined; taker?: number | undefined } | undefined };
   /** share of the rate paid when a Binance fee is paid in BNB (Spot 0.75, USD-M 0.9) */
-  bnbDiscount?: Partial<Record<BinanceFeeMarket, number>>;
+  bnbDiscount?: { [M in BinanceFeeMarket]?: number | undefined };
   /** accounts start with the BNB discount on (default off, as a new account) */
-  bnbBurn?: Partial<Record<BinanceFeeMarket, boolean>>;
+  bnbBurn?: { [M in BinanceFeeMarket]?: boolean | undefined };
   /** BNB price in the quote asset where the market has no BNB<quote> book (default 600) */
-  bnbPrice?: number;
+  bnbPrice?: number | undefined;
 }
 
 export const DEFAULT_FEE_RATES: Readonly<Record<SimMarketId, Readonly<SimFeeRates>>> = {
@@ -73,6 +73,17 @@ export class FeeSchedule {
       if (typeof v !== 'number' || !Number.isFinite(v) || v <= -0.01 || v >= 0.1) throw new Error(`fees.${name}: a rate in (-0.01, 0.1), got ${String(v)}`);
       return v;
     };
+    const keys = (v: unknown, allowed: readonly string[], name: string): void => {
+      if (v === undefined) return;
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error(`fees${name}: an object`);
+      for (const k of Object.keys(v)) if (!allowed.includes(k)) throw new Error(`fees${name}.${k}: unknown (known: ${allowed.join(', ')})`);
+    };
+    keys(o, ['rates', 'bnbDiscount', 'bnbBurn', 'bnbPrice'], '');
+    keys(o.bnbDiscount, ['binanceSpot', 'binanceUsdm'], '.bnbDiscount');
+    keys(o.bnbBurn, ['binanceSpot', 'binanceUsdm'], '.bnbBurn');
+    for (const [m, v] of Object.entries(o.bnbBurn ?? {}))
+      if (v !== undefined && typeof v !== 'boolean') throw new Error(`fees.bnbBurn.${m}: true or false, got ${String(v)}`);
+    for (const [m, v] of Object.entries(o.rates ?? {})) keys(v, ['maker', 'taker'], `.rates.${m}`);
     this.rates = {} as Record<SimMarketId, SimFeeRates>;
     for (const k of Object.keys(o.rates ?? {}))
       if (!MARKETS.includes(k as SimMarketId)) throw new Error(`fees.rates.${k}: not a market (${MARKETS.join(', ')})`);
