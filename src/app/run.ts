@@ -112,7 +112,13 @@ export interface RunOptions {
   /** a strategy built in code instead of from `strategy.name` (the wire-to-wire harness's trigger follower) */
   strategy?: (cfg: Config) => Strategy | undefined;
   /** called once everything runs */
-  onReady?: (info: { engine: Engine; control: ControlServer | undefined; wiring: Wiring; killSwitch: KillSwitch; balances: BalanceReconciler | undefined }) => void;
+  onReady?: (info: {
+    engine: Engine;
+    control: ControlServer | undefined;
+    wiring: Wiring;
+    killSwitch: KillSwitch;
+    balances: BalanceReconciler | undefined;
+  }) => void;
 }
 
 export interface RunResult {

@@ -389,10 +389,18 @@ function crossFieldIssues(c: z.output<typeof configShape>, ctx: z.RefinementCtx)
   }
   const bal = c.reconcile.balances;
   if (bal.haltDriftDefault <= bal.alertDrift)
-    ctx.addIssue({ code: 'custom', path: ['reconcile', 'balances', 'haltDriftDefault'], message: `must be above reconcile.balances.alertDrift (${bal.alertDrift})` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['reconcile', 'balances', 'haltDriftDefault'],
+      message: `must be above reconcile.balances.alertDrift (${bal.alertDrift})`,
+    });
   for (const [a, v] of Object.entries(bal.haltDrift))
     if (v <= bal.alertDrift)
-      ctx.addIssue({ code: 'custom', path: ['reconcile', 'balances', 'haltDrift', a], message: `must be above reconcile.balances.alertDrift (${bal.alertDrift})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['reconcile', 'balances', 'haltDrift', a],
+        message: `must be above reconcile.balances.alertDrift (${bal.alertDrift})`,
+      });
   if (c.risk.maxOrderQty > c.risk.maxPositionPerSymbol) {
     ctx.addIssue({
       code: 'custom',

@@ -139,7 +139,8 @@ export class BalanceReconciler {
       const expected = (b.balances.get(asset) ?? 0) + moved - (b.ledger[asset] ?? 0);
       const have = actual.get(asset) ?? 0;
       const drift = have - expected;
-      if (Math.abs(drift) > this.cfg.alertDrift) out.push({ wallet: b.wallet, asset, expected, actual: have, drift, halt: Math.abs(drift) > this.haltLimit(asset) });
+      if (Math.abs(drift) > this.cfg.alertDrift)
+        out.push({ wallet: b.wallet, asset, expected, actual: have, drift, halt: Math.abs(drift) > this.haltLimit(asset) });
     }
     return out;
   }
