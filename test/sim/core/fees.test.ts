@@ -56,7 +56,13 @@ describe('fees in the real commission assets', () => {
       for (const side of ['BUY', 'SELL'] as const) {
         const base0 = await spotBal('BTC');
         const quote0 = await spotBal('USDT');
-        const r = await rest(spot, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side, type: 'MARKET', quantity: '0.02', newOrderRespType: 'FULL' }, { signed: true });
+        const r = await rest(
+          spot,
+          'POST',
+          '/api/v3/order',
+          { symbol: 'BTCUSDT', side, type: 'MARKET', quantity: '0.02', newOrderRespType: 'FULL' },
+          { signed: true },
+        );
         expect(r.status, r.text).toBe(200);
         const o = r.json as { orderId: number; cummulativeQuoteQty: string; fills: Fill[] };
         expect(o.fills.length).toBeGreaterThan(0);
@@ -100,7 +106,10 @@ describe('fees in the real commission assets', () => {
     // whole or nothing: a bad value changes nothing
     expect((await rest(spot, 'POST', '/sapi/v1/bnbBurn', { spotBNBBurn: 'yes' }, { signed: true })).status).toBe(400);
     expect(await burn()).toEqual({ spotBNBBurn: false, interestBNBBurn: false });
-    expect((await rest(spot, 'POST', '/sapi/v1/bnbBurn', { spotBNBBurn: 'true' }, { signed: true })).json).toEqual({ spotBNBBurn: true, interestBNBBurn: false });
+    expect((await rest(spot, 'POST', '/sapi/v1/bnbBurn', { spotBNBBurn: 'true' }, { signed: true })).json).toEqual({
+      spotBNBBurn: true,
+      interestBNBBurn: false,
+    });
     expect(await discount()).toMatchObject({ enabledForAccount: true });
     const api = await connect(spot.wsApiUrl);
     try {
@@ -108,7 +117,13 @@ describe('fees in the real commission assets', () => {
       await api.next((j) => j.id === 1 && j.status === 200);
       const btc0 = await spotBal('BTC');
       const bnb0 = await spotBal('BNB');
-      const r = await rest(spot, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.02', newOrderRespType: 'FULL' }, { signed: true });
+      const r = await rest(
+        spot,
+        'POST',
+        '/api/v3/order',
+        { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.02', newOrderRespType: 'FULL' },
+        { signed: true },
+      );
       const o = r.json as { fills: Fill[] };
       let fee = 0;
       for (const f of o.fills) {
@@ -188,7 +203,14 @@ describe('fees in the real commission assets', () => {
         });
         expect(r.json.retCode, JSON.stringify(r.json)).toBe(0);
         const list = await signedGet(bybit, '/v5/execution/list', `category=${k.category}&symbol=BTCUSDT&orderId=${r.json.result.orderId}`);
-        const execs = list.json.result.list as Array<{ execId: string; execFee: string; feeCurrency: string; feeRate: string; execQty: string; execValue: string }>;
+        const execs = list.json.result.list as Array<{
+          execId: string;
+          execFee: string;
+          feeCurrency: string;
+          feeRate: string;
+          execQty: string;
+          execValue: string;
+        }>;
         expect(execs.length).toBeGreaterThan(0);
         let fee = 0;
         let value = 0;
@@ -243,10 +265,27 @@ describe('the fee table is configurable', () => {
       const pd = 10 ** book.instrument.priceDecimals;
       const px = book.bestBidPrice() / pd;
       const usdt0 = Number((await signedGet(ep, '/v5/account/wallet-balance', 'accountType=UNIFIED&coin=USDT')).json.result.list[0].coin[0].walletBalance);
-      const r = await signedPost(ep, '/v5/order/create', { category: 'linear', symbol: 'BTCUSDT', side: 'Buy', orderType: 'Limit', qty: '0.010', price: String(px), orderLinkId: 'rebate-1' });
+      const r = await signedPost(ep, '/v5/order/create', {
+        category: 'linear',
+        symbol: 'BTCUSDT',
+        side: 'Buy',
+        orderType: 'Limit',
+        qty: '0.010',
+        price: String(px),
+        orderLinkId: 'rebate-1',
+      });
       expect(r.json.retCode, JSON.stringify(r.json)).toBe(0);
       // a counterparty sells into the book: our resting bid fills as the maker
-      const t = book.submit({ accountId: 'other', clientOrderId: 'x', side: 'SELL', type: 'MARKET', tif: 'IOC', priceTicks: 0, qtyLots: book.bestBidQty(), reduceOnly: false });
+      const t = book.submit({
+        accountId: 'other',
+        clientOrderId: 'x',
+        side: 'SELL',
+        type: 'MARKET',
+        tif: 'IOC',
+        priceTicks: 0,
+        qtyLots: book.bestBidQty(),
+        reduceOnly: false,
+      });
       expect(t.ok).toBe(true);
       const list = await signedGet(ep, '/v5/execution/list', `category=linear&symbol=BTCUSDT&orderId=${r.json.result.orderId}`);
       const execs = list.json.result.list as Array<{ execFee: string; execValue: string; isMaker: boolean }>;
