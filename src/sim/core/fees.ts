@@ -16,7 +16,7 @@
  *   standard rate, as on the real venue.
  * Fees are rounded to 8 decimals (the venues' commission precision) before they move a balance.
  */
-import type { SimMarketId } from './types.js';
+import type { SimFeeTable, SimMarketId } from './types.js';
 
 export interface SimFeeRates {
   maker: number;
@@ -62,7 +62,7 @@ export function rateStr(r: number): string {
 }
 
 /** The resolved fee table (validated whole: a bad value throws naming it). */
-export class FeeSchedule {
+export class FeeSchedule implements SimFeeTable {
   readonly rates: Record<SimMarketId, SimFeeRates>;
   readonly bnbDiscount: Record<BinanceFeeMarket, number>;
   readonly bnbBurn: Record<BinanceFeeMarket, boolean>;

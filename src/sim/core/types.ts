@@ -202,6 +202,16 @@ export interface SimAccount {
   bnbBurn: { binanceSpot: boolean; binanceUsdm: boolean };
 }
 
+/** The resolved fee table (src/sim/core/fees.ts `FeeSchedule` implements it). */
+export interface SimFeeTable {
+  readonly rates: Readonly<Record<SimMarketId, { maker: number; taker: number }>>;
+  /** share of the rate paid in BNB with the discount on */
+  readonly bnbDiscount: Readonly<{ binanceSpot: number; binanceUsdm: number }>;
+  readonly bnbBurn: Readonly<{ binanceSpot: boolean; binanceUsdm: boolean }>;
+  readonly bnbPrice: number;
+  rate(market: SimMarketId, maker: boolean): number;
+}
+
 /** Faults a test or the control endpoint can inject. Scope by market (and symbol where it makes sense). */
 export type SimFault =
   | { kind: 'dropDiff'; market: SimMarketId; symbol: string; count?: number } // skip the next N diff frames (sequence gap)
@@ -244,7 +254,7 @@ export interface SimContext {
   onFault(cb: (f: SimFault) => void): void;
   credentials: SimCredentials;
   /** the fee table (rates per market, the BNB discount): the venues' fee-rate endpoints read it; fills carry their fee */
-  fees: import('./fees.js').FeeSchedule;
+  fees: SimFeeTable;
   /** book update frames coalescing interval for depth diffs in ms (0 = one frame per batch) */
   depthIntervalMs: number;
   /** (added) register a hook run after a fill changed an account's balances / position (ACCOUNT_UPDATE, wallet,
