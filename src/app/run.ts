@@ -36,6 +36,7 @@ import { wireNetwork, wirePaper, type Wiring } from './wiring.js';
 import { accessFromConfig, accessFromSim } from '../exchange/endpoints.js';
 import { startSim, type SimHandle, type SimVenueName } from '../sim/index.js';
 import { spawnSimChild, type SimChild } from './simchild.js';
+import { BalanceReconciler } from '../engine/balances.js';
 import { buildSummary, formatSummary, type RunSummary } from './summary.js';
 import { LatencyMonitor } from '../util/monitor.js';
 import { checkHost, hostCheckFromConfig, HostCheckError } from './hostcheck.js';
@@ -111,7 +112,13 @@ export interface RunOptions {
   /** a strategy built in code instead of from `strategy.name` (the wire-to-wire harness's trigger follower) */
   strategy?: (cfg: Config) => Strategy | undefined;
   /** called once everything runs */
-  onReady?: (info: { engine: Engine; control: ControlServer | undefined; wiring: Wiring; killSwitch: KillSwitch }) => void;
+  onReady?: (info: {
+    engine: Engine;
+    control: ControlServer | undefined;
+    wiring: Wiring;
+    killSwitch: KillSwitch;
+    balances: BalanceReconciler | undefined;
+  }) => void;
 }
 
 export interface RunResult {
@@ -179,13 +186,14 @@ async function wire(cfg: Config, state: BotState, hops: HopRecorder, o: RunOptio
           symbols,
           seed: o.seed ?? 1,
           rate: o.simRate ?? 1000,
+          fees: cfg.sim.fees,
           logLevel: cfg.log.level,
           ...(o.simCpus !== undefined ? { cpus: o.simCpus } : {}),
         });
         log.info({ simPid: simChild.pid }, 'embedded simulator runs in a child process');
         simAccess = accessFromSim(simChild);
       } else {
-        sim = await startSim({ venues, symbols, seed: o.seed ?? 1, rate: o.simRate ?? 1000, log });
+        sim = await startSim({ venues, symbols, seed: o.seed ?? 1, rate: o.simRate ?? 1000, fees: cfg.sim.fees, log });
         for (const [v, msg] of Object.entries(sim.venueErrors)) log.warn({ venue: v, err: msg }, 'simulator venue failed to start');
         simAccess = accessFromSim(sim);
       }
@@ -381,6 +389,7 @@ async function runLocked(
   let signalTasks: SignalTask[] = [];
   let rec: RecoveryReport | undefined;
   let recon: ReconcileReport | undefined;
+  let balances: BalanceReconciler | undefined;
   let archived: string | undefined;
   let poll: NodeJS.Timeout | undefined;
   let where = 'market data and order entry (instruments, simulator)';
@@ -388,6 +397,7 @@ async function runLocked(
   const teardown = async (): Promise<void> => {
     if (poll) clearInterval(poll);
     if (durationTimer) clearTimeout(durationTimer);
+    await balances?.stop();
     for (const t of signalTasks) t.stop();
     killSwitch?.stop();
     control?.close();
@@ -440,6 +450,14 @@ async function runLocked(
     recon = await step(latch, where, reconcile(engine, cfg.persistence.orphans, rec.probeId), () => undefined);
     if (recon.adopted.length || recon.canceled.length || recon.closed.length || recon.positionAdjustments.length || recon.unjournaled.length)
       log.warn({ recon }, 'reconciliation changed the order owner');
+    if (cfg.reconcile.balances.enabled) {
+      // spot wallets: the start balances every later check compares with (src/engine/balances.ts)
+      where = 'balance reconciliation (start balances)';
+      const b = new BalanceReconciler(engine, cfg.reconcile.balances, log);
+      await step(latch, where, b.start(), () => undefined);
+      wiring.degradations?.add(b.degradations());
+      balances = b;
+    }
 
     if (cfg.control.enabled) {
       where = `control plane (127.0.0.1:${cfg.control.port})`;
@@ -498,7 +516,8 @@ async function runLocked(
   killSwitch.watch();
   phase = 'trading';
   log.info({ instruments: wiring.instruments.map((i) => `${i.venue}:${i.symbol}`), strategy: eng.runner?.strategy.name ?? 'none' }, 'trading started');
-  o.onReady?.({ engine: eng, control, wiring, killSwitch });
+  balances?.startTimer();
+  o.onReady?.({ engine: eng, control, wiring, killSwitch, balances });
   const stopWhen = o.stopWhen;
   if (stopWhen) poll = setInterval(() => stopWhen(eng) && latch.request('stopWhen'), 50);
   await latch.done;
