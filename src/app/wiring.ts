@@ -58,6 +58,8 @@ export interface Wiring {
   describe(): Record<string, unknown>;
   /** the embedded simulator, when there is one (tests inject faults through it) */
   sim?: SimHandle;
+  /** `--paper` on live data: the local matchers, one per venue (their queues and counters) */
+  paper?: readonly LivePaperGateway[];
   /** slow signals to poll in the background (funding rates of the futures instruments) */
   signals?: SignalSource[];
   /**
@@ -197,6 +199,7 @@ export async function wireNetwork(o: NetworkWiringOptions): Promise<Wiring> {
     kind: o.paper ? 'paper' : o.sim || o.simChild ? 'sim' : 'live',
     ephemeralExchange: o.ephemeral,
     ...(o.sim ? { sim: o.sim } : {}),
+    ...(o.paper ? { paper } : {}),
     signals: instruments.flatMap((i): SignalSource[] => VENUE_DRIVERS[i.venue].signals(access[i.venue]!, i, sg)),
     instruments,
     orders: manager,

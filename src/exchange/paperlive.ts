@@ -10,16 +10,17 @@
  *   best first, up to its price and quantity: one taker fill per level, at the level's price. What is left of an
  *   IOC / MARKET expires, FOK fills whole or expires, POST_ONLY is rejected when it would take, GTC rests.
  * - A resting LIMIT joins the back of the queue at its price: `queueAhead` = the level's size in the book when it
- *   was placed (0 when it rests as the remainder of a walk: it made the level). Queue model (the risk-averse one of
- *   hftbacktest): a trade at its price with the aggressor on the other side consumes `queueAhead` first and fills the
- *   order with what is left over; a shrinking level only moves the order forward when it becomes smaller than
- *   `queueAhead` (cancels are assumed to come from behind). A trade through its price fills what is left of it. The
- *   book moving through its price (the opposite best at or beyond it) fills what is left too, once the opposite side
- *   has been beyond the price since the order rested (so the remainder of a walk does not fill again on the levels it
- *   already took). Passive fills are maker fills at the order's price.
- * - The walk does not remove liquidity from the live book (the next order sees the same levels), and a trade print
- *   that also arrives as a smaller level may be counted twice against the queue: both make paper a little optimistic
- *   for large orders and busy levels; see README "Paper trading".
+ *   was placed (0 when it rests as the remainder of a walk: it made the level). A trade at its price with the
+ *   aggressor on the other side consumes `queueAhead` first and fills the order with what is left over. Cancels:
+ *   when the level becomes smaller than `queueAhead`, the order moves up to the level's size (risk-averse: cancels
+ *   come from behind until the level says otherwise); a shrink of the level is first matched with the trades at that
+ *   price (before or after it: depth and trade streams are not in step), so one trade is never counted twice. A
+ *   trade through its price fills what is left of it. The book moving through its price (the opposite best at or
+ *   beyond it) fills what is left too, once the opposite side has been beyond the price since the order rested (so
+ *   the remainder of a walk does not fill again on the levels it already took). Passive fills are maker fills at the
+ *   order's price. Several paper orders at one price do not queue behind each other.
+ * - The walk does not remove liquidity from the live book (the next order sees the same levels), and an order has
+ *   no market impact: paper is a little optimistic for large orders; see README "Paper trading".
  * - No book in sync (resync, stale feed, no snapshot yet): new orders are rejected (`paper: book not in sync`) and
  *   resting orders do not match until it is.
  * - Fees: `notional x rate` (maker or taker rate of the venue from the config's `paper.fees`), booked in the quote
@@ -49,6 +50,11 @@ export interface LivePaperOptions {
   /** this venue's instruments, each with the market-data feed (book + trades) that serves it */
   markets: ReadonlyArray<{ ins: Instrument; feed: BookFeed }>;
   fees: PaperFeeRates;
+  /**
+   * how long a shrink of an order's level waits for a trade to explain it before it counts as cancels, ms (default
+   * 500: depth and trade streams are rarely further apart)
+   */
+  attributionMs?: number;
   /** wall clock, ms (tests) */
   nowMs?: () => number;
 }
@@ -69,6 +75,13 @@ interface PaperOrder {
   state: OrderState;
   /** quantity ahead of the order at its price level, quantity units */
   queueAhead: number;
+  /** the level's size when last looked at */
+  levelSeen: number;
+  /** trade volume at the price counted against the queue that the level has not shown yet */
+  tradedUnseen: number;
+  /** shrink of the level no trade has explained yet, and since when (ms) */
+  unexplained: number;
+  unexplainedMs: number;
   /** the opposite side has been beyond the price since the order rested: the book moving through it fills it */
   armed: boolean;
   updatedMs: number;
@@ -109,12 +122,14 @@ export class LivePaperGateway implements VenueGateway {
   private nextOrderId = 1;
   private nextTradeId = 1;
   private readonly nowMs: () => number;
+  private readonly attributionMs: number;
   private readonly walkPx = new Float64Array(WALK_LEVELS);
   private readonly walkQty = new Float64Array(WALK_LEVELS);
 
   constructor(private readonly o: LivePaperOptions) {
     this.venue = o.venue;
     this.nowMs = o.nowMs ?? Date.now;
+    this.attributionMs = o.attributionMs ?? 500;
     for (const { ins, feed } of o.markets) {
       const m: Market = { ins, feed, resting: [], fills: [], position: 0, entry: 0 };
       this.markets.set(ins.symbol, m);
@@ -139,7 +154,7 @@ export class LivePaperGateway implements VenueGateway {
     const ask = book.bestAskPx();
     for (let i = 0; i < m.resting.length; i++) {
       const o = m.resting[i]!;
-      this.clampQueue(m, o);
+      this.observeLevel(m, o);
       const opp = o.side === 'BUY' ? ask : bid;
       if (opp <= 0) continue; // that side is empty: nothing to say
       const beyond = o.side === 'BUY' ? opp > o.price : opp < o.price;
@@ -155,10 +170,10 @@ export class LivePaperGateway implements VenueGateway {
     if (!m || m.resting.length === 0) return;
     const f = m.feed;
     const px = f.tradePx;
-    let left = f.tradeQty;
+    const t = f.tradeQty;
     // the aggressor's side: +1 a buyer took asks (fills resting sells), -1 a seller hit bids (fills resting buys)
     const hitsBuys = f.tradeSide < 0;
-    for (let i = 0; i < m.resting.length && left > 0; i++) {
+    for (let i = 0; i < m.resting.length; i++) {
       const o = m.resting[i]!;
       if (o.side === 'BUY' ? !hitsBuys : hitsBuys) continue;
       const through = o.side === 'BUY' ? px < o.price : px > o.price;
@@ -167,26 +182,46 @@ export class LivePaperGateway implements VenueGateway {
         continue;
       }
       if (px !== o.price) continue;
-      this.clampQueue(m, o);
-      if (left <= o.queueAhead) {
-        o.queueAhead -= left;
-        left = 0;
+      this.observeLevel(m, o);
+      // the trade explains a shrink the book showed first, or the book will show it later
+      const seen = t < o.unexplained ? t : o.unexplained;
+      o.unexplained -= seen;
+      o.tradedUnseen += t - seen;
+      if (t <= o.queueAhead) {
+        o.queueAhead -= t;
         continue;
       }
-      left -= o.queueAhead;
+      const over = t - o.queueAhead;
       o.queueAhead = 0;
-      const q = Math.min(left, o.qty - o.filled);
-      this.passiveFill(m, o, q);
-      left -= q;
+      this.passiveFill(m, o, Math.min(over, o.qty - o.filled));
     }
     this.sweepDone(m);
   }
 
-  /** cancels ahead: a level that shrank below the queue ahead moves the order forward (never back) */
-  private clampQueue(m: Market, o: PaperOrder): void {
+  /**
+   * The order's level as the book shows it now. A shrink is first explained by trades at the price already counted
+   * against the queue (`tradedUnseen`: trade streams usually run ahead of depth streams); the rest is held as
+   * `unexplained` for `attributionMs`, for the trade that may still come for it (a depth stream that ran ahead), and
+   * after that taken as cancels: the queue ahead is never larger than the level (plus what is held), so cancels are
+   * assumed to come from the front only when the level has become smaller than the queue ahead.
+   */
+  private observeLevel(m: Market, o: PaperOrder): void {
     if (!m.feed.valid) return;
     const lvl = m.feed.book.qtyAt(o.side === 'BUY' ? BID : ASK, o.price);
-    if (lvl < o.queueAhead) o.queueAhead = lvl;
+    const now = this.nowMs();
+    if (lvl < o.levelSeen) {
+      const shrink = o.levelSeen - lvl;
+      const byTrades = shrink < o.tradedUnseen ? shrink : o.tradedUnseen;
+      o.tradedUnseen -= byTrades;
+      if (shrink > byTrades) {
+        o.unexplained += shrink - byTrades;
+        o.unexplainedMs = now;
+      }
+    } else if (lvl > o.levelSeen) o.tradedUnseen = 0; // joined behind; the update nets out what traded
+    o.levelSeen = lvl;
+    if (o.unexplained > 0 && now - o.unexplainedMs >= this.attributionMs) o.unexplained = 0;
+    const cap = lvl + o.unexplained;
+    if (o.queueAhead > cap) o.queueAhead = cap;
   }
 
   private passiveFill(m: Market, o: PaperOrder, qty: number): void {
@@ -224,6 +259,10 @@ export class LivePaperGateway implements VenueGateway {
       filled: 0,
       state: 'NEW_PENDING',
       queueAhead: 0,
+      levelSeen: 0,
+      tradedUnseen: 0,
+      unexplained: 0,
+      unexplainedMs: 0,
       armed: false,
       updatedMs: this.nowMs(),
     };
@@ -276,7 +315,8 @@ export class LivePaperGateway implements VenueGateway {
     }
     // rests: at the back of its level's queue; the remainder of a walk made the level and waits for the book to move
     // away before the book moving through it counts
-    o.queueAhead = takeable > 0 ? 0 : book.qtyAt(g.side === 'BUY' ? BID : ASK, o.price);
+    o.levelSeen = book.qtyAt(g.side === 'BUY' ? BID : ASK, o.price);
+    o.queueAhead = takeable > 0 ? 0 : o.levelSeen;
     o.armed = takeable === 0;
     m.resting.push(o);
   }
@@ -427,6 +467,17 @@ export class LivePaperGateway implements VenueGateway {
 
   async tradeHistory(symbol: string, sinceLocalMs: number): Promise<ExchangeFill[]> {
     return (this.markets.get(symbol)?.fills ?? []).filter((f) => f.timeMs >= sinceLocalMs).map((f) => ({ ...f }));
+  }
+
+  /** whether this gateway matches the instrument of `slot` */
+  hasSlot(slot: number): boolean {
+    return this.bySlot.has(slot);
+  }
+
+  /** the engine's book at one price of `slot` (what the matcher sees), quantity units; -1 when not in sync */
+  levelAt(slot: number, side: Side, px: number): number {
+    const m = this.bySlot.get(slot);
+    return m?.feed.valid ? m.feed.book.qtyAt(side === 'BUY' ? BID : ASK, px) : -1;
   }
 
   /** resting paper orders of one symbol with their queue position (tests, /status) */
