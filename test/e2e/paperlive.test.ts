@@ -15,10 +15,13 @@ import { runEngine, type RunOptions } from '../../src/app/run.js';
 import { startSim, type SimHandle } from '../../src/sim/index.js';
 import type { MatchingBook } from '../../src/sim/core/book.js';
 import type { Engine } from '../../src/engine/engine.js';
-import type { Wiring } from '../../src/app/wiring.js';
 import type { LivePaperGateway } from '../../src/exchange/paperlive.js';
 import type { OrderRequest } from '../../src/model/orders.js';
-import { F } from '../../src/model/botstate.js';
+import { BotState, F } from '../../src/model/botstate.js';
+import { HopRecorder } from '../../src/util/hops.js';
+import { loadConfig } from '../../src/config/load.js';
+import { accessFromConfig } from '../../src/exchange/endpoints.js';
+import { wireNetwork, type Wiring } from '../../src/app/wiring.js';
 import { rmDir, tmpDir } from '../core/helpers.js';
 
 const dir = tmpDir('e2e-paperlive');
@@ -303,6 +306,49 @@ describe('tickwire run --paper: live public data, local matching with queue posi
     expect(Number.isFinite(s.pnlQuote)).toBe(true);
     expect(pnlAtEnd).toBeLessThan(0); // the fees and the spread crossed
   }, 90_000);
+
+  it('fail closed in the wiring too: endpoints that carry keys build no venue gateway, only the paper matchers', async () => {
+    const cfg = loadConfig({ env: {}, overrides: { ...quiet, exchanges: endpoints } });
+    const keys = {
+      binance: { apiKey: env['TICKWIRE_BINANCE_API_KEY']!, apiSecret: env['TICKWIRE_BINANCE_API_SECRET']! },
+      bybit: { apiKey: env['TICKWIRE_BYBIT_API_KEY']!, apiSecret: env['TICKWIRE_BYBIT_API_SECRET']! },
+    };
+    const access = accessFromConfig(cfg, keys);
+    expect(access.binanceSpot?.apiKey).toBe(keys.binance.apiKey);
+    expect(access.bybitLinear?.wsPrivateUrl).toBeDefined();
+    const state = BotState.create(2);
+    const w = await wireNetwork({
+      refs: [
+        { venue: 'binanceSpot', symbol: 'BTCUSDT' },
+        { venue: 'bybitLinear', symbol: 'BTCUSDT' },
+      ],
+      state,
+      hops: new HopRecorder(),
+      access,
+      ephemeral: true,
+      describe: {},
+      signals: { funding: false, openInterest: false, intervalMs: 30_000 },
+      paper: { fees: {} },
+    });
+    try {
+      expect(w.kind).toBe('paper');
+      expect(w.paper?.map((p) => p.venue)).toEqual(['binanceSpot', 'bybitLinear']);
+      expect(w.describe()['gateways']).toEqual(['binanceSpot', 'bybitLinear']);
+      expect(await w.checkAccounts()).toEqual([]);
+      await w.start();
+      const sb = bookOf('binanceSpot');
+      const far = sb.bestBidPrice() - 200;
+      let n = 0;
+      await until('both books in sync', () => {
+        sb.setSynthetic('BUY', far, (1 + (n++ % 5)) * 1000);
+        return state.tradable(0) && state.tradable(1);
+      });
+      const id = w.orders.place({ slot: 1, side: 'BUY', type: 'MARKET', tif: 'IOC', price: 0, qty: 1 });
+      await until('the paper market order filled', () => w.orders.order(id!)?.state === 'FILLED');
+    } finally {
+      await w.stop();
+    }
+  });
 
   it('fail closed: the venue saw only public market data (no signed request, no order, no private stream or WS API session)', () => {
     expect(seen.length).toBeGreaterThan(0);
