@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { runEngine, type RunOptions } from '../../src/app/run.js';
+import { main as runMain, runEngine, type RunOptions } from '../../src/app/run.js';
 import { startSim, type SimHandle } from '../../src/sim/index.js';
 import type { MatchingBook } from '../../src/sim/core/book.js';
 import type { Engine } from '../../src/engine/engine.js';
@@ -408,3 +408,17 @@ function engineLevel(w: Wiring, slot: number, side: 'BUY' | 'SELL', px: number):
   const g = w.paper?.find((p) => p.hasSlot(slot));
   return g ? g.levelAt(slot, side, px) : -1;
 }
+
+describe('tickwire run --paper: the flag', () => {
+  it('--paper takes no value or =live / =offline; anything else is a usage error (exit 2) naming the choices', async () => {
+    const err: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((c: string) => (err.push(String(c)), true)) as typeof process.stderr.write;
+    try {
+      expect(await runMain(['--paper=maybe'])).toBe(2);
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(err.join('')).toMatch(/--paper takes no value, or =live or =offline/);
+  });
+});
