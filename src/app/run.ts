@@ -217,6 +217,7 @@ async function wire(cfg: Config, state: BotState, hops: HopRecorder, o: RunOptio
       ...(sim ? { sim } : {}),
       ...(simChild ? { simChild } : {}),
       transport: { binance: o.transport ?? cfg.exchanges.binance.transport, bybit: o.transport ?? cfg.exchanges.bybit.transport },
+      socketLifetimeMs: { binance: cfg.exchanges.binance.socketLifetimeMs, bybit: cfg.exchanges.bybit.socketLifetimeMs },
       signals: cfg.signals,
       describe: {
         mode: (paper ? 'paper on live public data: ' : '') + (sim || simChild ? `embedded simulator (${embedded.join(', ')})` : 'external endpoints'),

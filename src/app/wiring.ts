@@ -122,6 +122,8 @@ export interface NetworkWiringOptions {
   signals?: { funding: boolean; openInterest: boolean; intervalMs: number };
   /** order transport per exchange (default rest) */
   transport?: Partial<Record<'binance' | 'bybit', 'rest' | 'wsapi'>>;
+  /** session and private-stream socket lifetime per exchange before a make-before-break rotation (default 23 h) */
+  socketLifetimeMs?: Partial<Record<'binance' | 'bybit', number>>;
   /** how often degradations are logged (default 1000 ms: at most one line per kind, venue and reason per second) */
   degradationLogMs?: number;
   describe: Record<string, unknown>;
@@ -165,7 +167,12 @@ export async function wireNetwork(o: NetworkWiringOptions): Promise<Wiring> {
     if (!o.paper && d.canTrade(a)) {
       const limits = await d.fetchLimits(a);
       plans.push(
-        d.gatewayPlan(a, list, { transport: o.transport?.[d.exchange] === 'wsapi' ? 'ws' : 'rest', hops: o.hops, ...(limits !== undefined ? { limits } : {}) }),
+        d.gatewayPlan(a, list, {
+          transport: o.transport?.[d.exchange] === 'wsapi' ? 'ws' : 'rest',
+          hops: o.hops,
+          ...(limits !== undefined ? { limits } : {}),
+          ...(o.socketLifetimeMs?.[d.exchange] !== undefined ? { socketLifetimeMs: o.socketLifetimeMs[d.exchange] } : {}),
+        }),
       );
     }
     mdName.push(venue);

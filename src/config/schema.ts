@@ -40,6 +40,17 @@ const exchangeConfig = z
     /** order transport: signed REST over a keep-alive pool, or the exchange's WebSocket order API */
     transport: z.enum(['rest', 'wsapi']).default('rest'),
     endpoints: endpointOverrides.prefault({}),
+    /**
+     * WS API / trade WS sessions and private streams are replaced make-before-break after this long, ms (default
+     * 23 h). Binance closes every connection at 24 h; Bybit documents no lifetime. At most 24 h - 5 min, so that a
+     * rotation always has time to finish before the venue's cut; at least 1 s.
+     */
+    socketLifetimeMs: z
+      .number()
+      .int()
+      .min(1000, 'must be at least 1000 ms')
+      .max(86_100_000, 'must be at most 86100000 ms (24 h - 5 min): Binance closes every connection at 24 h')
+      .default(23 * 3_600_000),
   })
   .strict();
 

@@ -54,6 +54,8 @@ export interface GatewayOptions {
   deadManSwitch?: { countdownMs: number; refreshMs: number } | false;
   /** the account's limits from `fetchLimits` (gateway default: the documented ones) */
   limits?: BinanceLimits;
+  /** WS API / trade WS / private stream sockets rotate make-before-break after this long (gateway default 23 h) */
+  socketLifetimeMs?: number;
 }
 
 export interface SignalOptions {
@@ -115,6 +117,7 @@ const common = (o: GatewayOptions) => ({
   ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
   ...(o.recovery !== undefined ? { recovery: o.recovery } : {}),
   ...(o.hops !== undefined ? { hops: o.hops } : {}),
+  ...(o.socketLifetimeMs !== undefined ? { socketLifetimeMs: o.socketLifetimeMs } : {}),
 });
 
 const mdCommon = (o: MdOptions) => ({

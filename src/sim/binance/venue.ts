@@ -49,6 +49,11 @@ export interface BinanceVenueOptions {
   pongTimeoutMs?: number;
   /** USD-M listenKey lifetime without keep-alive (default 60 min) */
   listenKeyTtlMs?: number;
+  /**
+   * Every WebSocket (market streams, WS API, private streams) is closed this long after it opened, as Binance does
+   * at 24 h ("a single connection is only valid for 24 hours"); default 24 h, 0 = never. Tests shorten it.
+   */
+  connLifetimeMs?: number;
   /** rate limits (defaults: the real venue's) */
   limits?: Partial<BnLimits>;
 }
@@ -114,6 +119,10 @@ export class BinanceVenue {
   private readonly countdowns = new Map<string, NodeJS.Timeout>();
   private readonly pingTimer: NodeJS.Timeout;
   private readonly pongTimeoutMs: number;
+  private readonly lifetimeTimer: NodeJS.Timeout | undefined;
+  private readonly connLifetimeMs: number;
+  /** sockets closed at the end of their lifetime, by kind */
+  readonly lifetimeCloses: Record<string, number> = { market: 0, private: 0, wsapi: 0 };
   private listening: Listening | undefined;
   private closed = false;
   private readonly startedMs = Date.now();
@@ -154,6 +163,12 @@ export class BinanceVenue {
     this.pongTimeoutMs = opts.pongTimeoutMs ?? (this.isSpot ? 60_000 : 600_000);
     this.pingTimer = setInterval(() => this.pingAll(), pingMs);
     this.pingTimer.unref?.();
+    this.connLifetimeMs = opts.connLifetimeMs ?? 86_400_000;
+    if (this.connLifetimeMs > 0) {
+      // checked at a twentieth of the lifetime (at most every second, at least every 20 ms)
+      this.lifetimeTimer = setInterval(() => this.closeExpired(), Math.max(20, Math.min(1000, Math.floor(this.connLifetimeMs / 20))));
+      this.lifetimeTimer.unref?.();
+    }
 
     this.buildRoutes();
     this.apiDefs = this.buildApi();
@@ -177,6 +192,7 @@ export class BinanceVenue {
         ed25519PublicKeyPem: c.ed25519PublicKeyPem,
       },
       close: () => this.close(),
+      lifetimeCloses: () => ({ ...this.lifetimeCloses }),
     };
   }
 
@@ -184,6 +200,7 @@ export class BinanceVenue {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.pingTimer);
+    if (this.lifetimeTimer) clearInterval(this.lifetimeTimer);
     for (const t of this.countdowns.values()) clearTimeout(t);
     this.countdowns.clear();
     this.streams.close();
@@ -212,6 +229,22 @@ export class BinanceVenue {
   /** one injected HTTP status per request (the registry counts `count` down) */
   private takeHttpFault(): Extract<SimFault, { kind: 'httpStatus' }> | undefined {
     return this.ctx.takeFault(this.market, 'httpStatus');
+  }
+
+  /** close every socket older than the connection lifetime, as the venue does at 24 h (counted by kind) */
+  private closeExpired(): void {
+    const now = Date.now();
+    for (const ws of this.conns.all) {
+      const d = ws.getUserData();
+      if (d.closed || now - d.openedMs < this.connLifetimeMs) continue;
+      d.closed = true;
+      this.lifetimeCloses[d.kind] = (this.lifetimeCloses[d.kind] ?? 0) + 1;
+      try {
+        ws.end(1000, 'connection lifetime exceeded');
+      } catch {
+        /* already gone */
+      }
+    }
   }
 
   private pingAll(): void {

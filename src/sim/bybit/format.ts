@@ -3,9 +3,9 @@
  * REST order list items, instruments-info items, and the prices they show (mark = mid of the book's best bid and ask).
  */
 import type { SimOrder } from '../core/types.js';
-import { InstrumentFmt, q } from './common.js';
+import { InstrumentFmt, PRICE_LIMIT_RATIOS, q } from './common.js';
 import { SEQ_BASE } from './feeds.js';
-import { orderItemJson, type OrderExtra } from './orders.js';
+import { orderItemJson, type OrderExtra, type CondFields } from './orders.js';
 import type { VenueState, SymState } from './state.js';
 
 /** next 8-hourly funding time after `now` (tickers) */
@@ -128,9 +128,9 @@ export function walletJson(s: VenueState, accountId: string, push: boolean, coin
 }
 
 /** REST list item of /v5/order/realtime (docs open-order.mdx keys) */
-export function restOrderJson(o: SimOrder, st: SymState, x: OrderExtra): string {
+export function restOrderJson(o: SimOrder, st: SymState, x: OrderExtra, c?: CondFields): string {
   // the push item has every REST key but isLeverage/createType/marketUnit/...; build from it for one source of truth
-  const push = orderItemJson(o, st.category, st.fmt, x);
+  const push = orderItemJson(o, st.category, st.fmt, x, c);
   const extra =
     `"isLeverage":"${st.category === 'spot' ? '0' : ''}","ocoTriggerBy":"","marketUnit":"","slippageToleranceType":"UNKNOWN","slippageTolerance":"0"` +
     (st.category === 'linear' ? ',"createType":"CreateByUser"' : '');
@@ -141,17 +141,18 @@ export function restOrderJson(o: SimOrder, st: SymState, x: OrderExtra): string 
 export function linearInstrumentJson(st: SymState): string {
   const i = st.fmt.inst;
   const fmt = st.fmt;
-  const maxPrice = fmt.price(Math.floor((2_000_000 * fmt.priceMul) / fmt.tickUnits) * fmt.tickUnits - fmt.tickUnits);
+  const maxPrice = fmt.price(fmt.maxPriceTicks);
+  const r = PRICE_LIMIT_RATIOS.linear;
   const maxMkt = fmt.qty(Math.max(fmt.stepUnits, Math.floor(fmt.maxQtyLots / 2 / fmt.stepUnits) * fmt.stepUnits));
   return (
     `{"symbol":"${i.symbol}","contractType":"LinearPerpetual","status":"Trading","baseCoin":"${i.base}","quoteCoin":"${i.quote}",` +
     `"launchTime":"1585526400000","deliveryTime":"0","deliveryFeeRate":"","priceScale":"${fmt.priceScale}",` +
     `"leverageFilter":{"minLeverage":"1","maxLeverage":"100.00","leverageStep":"0.01"},` +
-    `"priceFilter":{"minPrice":"${fmt.price(fmt.tickUnits)}","maxPrice":"${maxPrice}","tickSize":"${i.tickSize}"},` +
+    `"priceFilter":{"minPrice":"${fmt.price(fmt.minPriceTicks)}","maxPrice":"${maxPrice}","tickSize":"${i.tickSize}"},` +
     `"lotSizeFilter":{"maxOrderQty":"${fmt.qty(fmt.maxQtyLots)}","minOrderQty":"${fmt.qty(fmt.minQtyLots)}","qtyStep":"${i.stepSize}",` +
     `"postOnlyMaxOrderQty":"${fmt.qty(fmt.maxQtyLots)}","maxMktOrderQty":"${maxMkt}","minNotionalValue":"${i.minNotional}"},` +
     `"unifiedMarginTrade":true,"fundingInterval":480,"settleCoin":"${i.quote}","copyTrading":"both","upperFundingRate":"0.00375",` +
-    `"lowerFundingRate":"-0.00375","isPreListing":false,"preListingInfo":null,"riskParameters":{"priceLimitRatioX":"0.01","priceLimitRatioY":"0.02"},` +
+    `"lowerFundingRate":"-0.00375","isPreListing":false,"preListingInfo":null,"riskParameters":{"priceLimitRatioX":"${r.xText}","priceLimitRatioY":"${r.yText}"},` +
     `"symbolType":""}`
   );
 }
@@ -162,12 +163,13 @@ export function spotInstrumentJson(st: SymState): string {
   const fmt = st.fmt;
   const quotePrecision = '0.' + '0'.repeat(Math.min(8, fmt.priceDecimals + fmt.qtyDecimals) - 1) + '1';
   const maxMkt = fmt.qty(Math.max(fmt.stepUnits, Math.floor(fmt.maxQtyLots / 2 / fmt.stepUnits) * fmt.stepUnits));
+  const r = PRICE_LIMIT_RATIOS.spot;
   return (
     `{"symbol":"${i.symbol}","baseCoin":"${i.base}","quoteCoin":"${i.quote}","innovation":"0","status":"Trading",` +
     `"marginTrading":"utaOnly","stTag":"0","lotSizeFilter":{"basePrecision":"${i.stepSize}","quotePrecision":"${quotePrecision}",` +
     `"minOrderQty":"${fmt.qty(fmt.minQtyLots)}","maxOrderQty":"${fmt.qty(fmt.maxQtyLots)}","minOrderAmt":"${i.minNotional}",` +
     `"maxOrderAmt":"8000000","maxLimitOrderQty":"${fmt.qty(fmt.maxQtyLots)}","maxMarketOrderQty":"${maxMkt}",` +
     `"postOnlyMaxLimitOrderSize":"${fmt.qty(fmt.maxQtyLots * 5 > Number.MAX_SAFE_INTEGER ? fmt.maxQtyLots : fmt.maxQtyLots * 5)}"},` +
-    `"priceFilter":{"tickSize":"${i.tickSize}"},"riskParameters":{"priceLimitRatioX":"0.005","priceLimitRatioY":"0.01"},"symbolType":""}`
+    `"priceFilter":{"tickSize":"${i.tickSize}"},"riskParameters":{"priceLimitRatioX":"${r.xText}","priceLimitRatioY":"${r.yText}"},"symbolType":""}`
   );
 }

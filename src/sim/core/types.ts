@@ -318,6 +318,8 @@ export interface SimVenueEndpoints {
 export interface SimVenueHandle {
   endpoints: SimVenueEndpoints;
   close(): Promise<void>;
+  /** sockets the venue closed because their connection lifetime ran out, by kind (market, private, wsapi / public, private, trade) */
+  lifetimeCloses?(): Record<string, number>;
 }
 
 /** A venue layer: binds its uWS app(s) on 127.0.0.1 (port 0 unless given) and wires itself to the books. */
