@@ -1,5 +1,5 @@
 /**
- * `tickwire run [--config FILE] [--duration SECONDS] [--summary-json FILE] [--paper]` (and `npm start` =
+ * `tickwire run [--config FILE] [--duration SECONDS] [--summary-json FILE] [--paper[=offline]]` (and `npm start` =
  * `run --duration 30`): market data + order entry (see wiring.ts), recovery (snapshot + journal) and
  * reconciliation, the engine with its strategy, the kill switch, the control plane; a summary at the end.
  *
@@ -42,7 +42,7 @@ import { LatencyMonitor } from '../util/monitor.js';
 import { checkHost, hostCheckFromConfig, HostCheckError } from './hostcheck.js';
 import { latencyPageHtml, latencySnapshotJson } from './live.js';
 
-const HELP = `usage: tickwire run [--config FILE] [--duration SECONDS] [--summary-json FILE] [--paper] [--sim-inline] [--sim-cpu LIST]
+const HELP = `usage: tickwire run [--config FILE] [--duration SECONDS] [--summary-json FILE] [--paper[=offline]] [--sim-inline] [--sim-cpu LIST]
 
 Runs the engine: market data, order entry, the strategy (market maker by default), risk, kill switch,
 persistence (journal + snapshots in persistence.dir) and the loopback control plane (see \`tickwire status\`).
@@ -50,7 +50,11 @@ persistence (journal + snapshots in persistence.dir) and the loopback control pl
   --config FILE        JSON config (see src/config/schema.ts); env TICKWIRE__SECTION__FIELD=value overrides
   --duration SECONDS   stop after this long (default: run until SIGINT/SIGTERM)
   --summary-json FILE  also write the end-of-run summary as JSON
-  --paper              use the simulator's matching core in process (no sockets)
+  --paper              paper trading on live data: the configured presets' PUBLIC market data (mainnet, testnet, demo,
+                       or the simulator's streams), orders matched locally against the engine's own books with
+                       queue position, fees from paper.fees; no credentials are read, no order, private stream or
+                       WS API session reaches any venue. Positions, PnL, journal, risk and kill switch as live.
+  --paper=offline      the simulator's matching core in process with a synthetic market (no sockets at all)
   --sim-inline         run the embedded simulator in the engine's process (default: a child process, so that
                        its work does not share the engine's event loop; the child ends with the engine)
   --sim-cpu LIST       run the embedded simulator's child process under taskset -c LIST
@@ -84,7 +88,13 @@ export interface RunOptions {
   config?: string | undefined;
   durationSec?: number | undefined;
   summaryJson?: string | undefined;
-  paper?: boolean;
+  /**
+   * `'live'` (`--paper`): the configured venues' public market data (any preset; preset `sim` without endpoints: the
+   * embedded simulator's streams), orders matched locally with queue position (src/exchange/paperlive.ts), no
+   * credentials read, no order gateway built. `'offline'` (`--paper=offline`; `true` is the same, kept for the API's
+   * callers): the simulator's matching core in process with a synthetic market, no sockets at all.
+   */
+  paper?: boolean | 'live' | 'offline';
   overrides?: Record<string, unknown>;
   env?: NodeJS.ProcessEnv;
   /** print the summary to stdout (default true) */
@@ -163,9 +173,13 @@ function archiveEphemeral(dir: string): string | undefined {
   return to;
 }
 
+/** `--paper=offline`: the in-process synthetic market, no sockets */
+const offlinePaper = (o: RunOptions): boolean => o.paper === true || o.paper === 'offline';
+
 async function wire(cfg: Config, state: BotState, hops: HopRecorder, o: RunOptions, secrets: Secrets, log: Logger): Promise<Wiring> {
   const refs = cfg.instruments;
-  if (o.paper === true) return wirePaper(refs, state, o.seed ?? 1, o.paperRate ?? 600, hops);
+  if (offlinePaper(o)) return wirePaper(refs, state, o.seed ?? 1, o.paperRate ?? 600, hops);
+  const paper = o.paper === 'live';
   // an exchange with preset `sim` and no endpoints in the config runs in the embedded simulator
   const embedded = (['binance', 'bybit'] as const).filter(
     (ex) => cfg.exchanges[ex].enabled && cfg.exchanges[ex].preset === 'sim' && Object.keys(cfg.exchanges[ex].endpoints).length === 0,
@@ -214,9 +228,10 @@ async function wire(cfg: Config, state: BotState, hops: HopRecorder, o: RunOptio
       socketLifetimeMs: { binance: cfg.exchanges.binance.socketLifetimeMs, bybit: cfg.exchanges.bybit.socketLifetimeMs },
       signals: cfg.signals,
       describe: {
-        mode: sim || simChild ? `embedded simulator (${embedded.join(', ')})` : 'external endpoints',
+        mode: (paper ? 'paper on live public data: ' : '') + (sim || simChild ? `embedded simulator (${embedded.join(', ')})` : 'external endpoints'),
         presets: { binance: cfg.exchanges.binance.preset, bybit: cfg.exchanges.bybit.preset },
       },
+      ...(paper ? { paper: { fees: cfg.paper.fees } } : {}),
     });
   } catch (e) {
     await sim?.close().catch(() => undefined);
@@ -230,8 +245,10 @@ export async function runEngine(o: RunOptions = {}): Promise<RunResult> {
   const overrides = o.config === undefined && env['TICKWIRE_CONFIG'] === undefined ? { ...DEMO_OVERRIDES, ...(o.overrides ?? {}) } : (o.overrides ?? {});
   const cfg = loadConfig({ file: o.config, env, overrides });
   // everything that can be checked without the network, before anything starts (exit 2, naming the field)
-  const secrets: Secrets = o.paper === true ? {} : loadSecrets(cfg.secretsFile, env);
-  if (o.paper !== true) requireCredentials(cfg, secrets);
+  // paper (live or offline) reads no credentials: it never logs in anywhere
+  const paper = o.paper === true || o.paper === 'live' || o.paper === 'offline';
+  const secrets: Secrets = paper ? {} : loadSecrets(cfg.secretsFile, env);
+  if (!paper) requireCredentials(cfg, secrets);
   const dir = cfg.persistence.dir;
   try {
     prepareDataDir(dir);
@@ -610,7 +627,10 @@ function parseArgs(argv: string[]): RunOptions | string {
         o.summaryJson = val();
         break;
       case '--paper':
-        o.paper = true;
+        // a bare --paper never takes the next argument as its value
+        if (inline === undefined || inline === 'live') o.paper = 'live';
+        else if (inline === 'offline') o.paper = 'offline';
+        else return `--paper takes no value, or =live or =offline (got ${inline})`;
         break;
       case '--sim-inline':
         o.simProcess = 'inline';

@@ -328,6 +328,32 @@ export const reconcileConfig = z
   })
   .strict();
 
+const paperFeeRate = z.number().gt(-0.01).lt(0.1);
+const paperFees = (maker: number, taker: number) =>
+  z
+    .object({ maker: paperFeeRate.default(maker), taker: paperFeeRate.default(taker) })
+    .strict()
+    .prefault({});
+
+/**
+ * `tickwire run --paper` (src/exchange/paperlive.ts): orders matched locally against the live books. Fee rates are
+ * fractions of the notional (0.001 = 0.1 %, negative = a maker rebate), booked in the quote asset; the defaults are
+ * the venues' base tiers.
+ */
+export const paperConfig = z
+  .object({
+    fees: z
+      .object({
+        binanceSpot: paperFees(0.001, 0.001),
+        binanceUsdm: paperFees(0.0002, 0.0005),
+        bybitSpot: paperFees(0.001, 0.001),
+        bybitLinear: paperFees(0.0002, 0.00055),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
 const configShape = z
   .object({
     exchanges: z
@@ -356,6 +382,8 @@ const configShape = z
     sim: simConfig.prefault({}),
     /** reconciliation with the exchange beyond orders and positions: spot balances */
     reconcile: reconcileConfig.prefault({}),
+    /** paper trading (`tickwire run --paper`): the local matcher's fee rates */
+    paper: paperConfig.prefault({}),
     /** core pinning and host tuning checked at start (src/app/hostcheck.ts); 'refuse' exits non-zero on a mismatch */
     hostCheck: hostCheckConfigSchema.prefault({}),
     /** path of a JSON file {binance:{apiKey,apiSecret},bybit:{...}} with mode 0600 (or 0400); env wins */
@@ -447,3 +475,4 @@ export type MarketMakerParams = z.infer<typeof marketMakerParams>;
 export type CrossVenueParams = z.infer<typeof crossVenueParams>;
 export type TriggerFollowerConfig = z.infer<typeof triggerFollowerParams>;
 export type StrategyConfig = z.infer<typeof strategyConfig>;
+export type PaperConfig = z.infer<typeof paperConfig>;
