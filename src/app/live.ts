@@ -298,8 +298,8 @@ export function latencyPageHtml(opts: LatencyPageOptions = {}): string {
   function render(snap) {
     last = snap;
     var rows = sortRows(snap.rows);
+    renderTable(rows); // first: the table stays up to date even if a plot cannot be drawn
     renderPlots(snap, rows);
-    renderTable(rows);
     var t = snap.recentEndMs || [];
     document.getElementById('note').textContent = 'distribution: since start · p50/p99: ' + t.length + ' intervals of ' + snap.intervalMs + ' ms';
     var st = document.getElementById('status');

@@ -9,6 +9,9 @@ import { HopRecorder, Hop, Transport, NO_VENUE } from '../../src/util/hops.js';
 import { LatencyMonitor, type LiveSnapshot } from '../../src/util/monitor.js';
 import { latencyPageHtml, latencySnapshotJson } from '../../src/app/live.js';
 import { chromiumScreenshotArgs, findChromium } from '../../src/util/plot.js';
+import { startControl, type ControlServer } from '../../src/app/control.js';
+import { KillSwitch } from '../../src/engine/killswitch.js';
+import { rig, testConfig, type Rig } from '../core/helpers.js';
 
 const chromium = findChromium();
 if (!chromium) {
@@ -48,6 +51,10 @@ describe.skipIf(!chromium)('live latency page in headless chromium', () => {
   let mon: LatencyMonitor;
   let empty: LatencyMonitor;
   let base = '';
+  let eng: Rig;
+  let ks: KillSwitch;
+  let control: ControlServer;
+  let controlEmpty: ControlServer;
   let jsonHits = 0;
   let authOk = 0;
 
@@ -80,15 +87,22 @@ describe.skipIf(!chromium)('live latency page in headless chromium', () => {
       await mon.roll();
     }
     empty = new LatencyMonitor(new HopRecorder(), { rollMs: 0, signal: null });
+    // the control plane, wired as `tickwire run` wires it (src/app/run.ts), on port 0: one with data, one without
+    const cfg = testConfig({ persistence: { dir: tmp } });
+    eng = rig({ cfg });
+    ks = new KillSwitch(eng.engine, cfg.killSwitch, { dataDir: tmp, exit: () => {} });
+    const wire = (m: LatencyMonitor) => ({ page: () => latencyPageHtml({ jsonUrl: 'latency.json', refreshMs: 500 }), json: () => latencySnapshotJson(m) });
+    control = await startControl({ engine: eng.engine, killSwitch: ks, token, latency: wire(mon) }, 0);
+    controlEmpty = await startControl({ engine: eng.engine, killSwitch: ks, token, latency: wire(empty) }, 0);
+    // the harness (below) must be same-origin with the page it drives: this small server serves both
     server = createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://x');
       const html = (body: string): void => void res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(body);
       if (url.pathname === '/latency') html(latencyPageHtml({ jsonUrl: '/latency.json', refreshMs: 500 }));
-      else if (url.pathname === '/empty/latency') html(latencyPageHtml({ jsonUrl: '/empty/latency.json', refreshMs: 500 }));
-      else if (url.pathname === '/latency.json' || url.pathname === '/empty/latency.json') {
+      else if (url.pathname === '/latency.json') {
         jsonHits++;
         if (url.searchParams.get('token') === token && req.headers.authorization === `Bearer ${token}`) authOk++;
-        res.writeHead(200, { 'content-type': 'application/json' }).end(latencySnapshotJson(url.pathname === '/latency.json' ? mon : empty));
+        res.writeHead(200, { 'content-type': 'application/json' }).end(latencySnapshotJson(mon));
       } else if (url.pathname === '/harness') html(HARNESS(`/latency?token=${token}`));
       else res.writeHead(404).end();
     });
@@ -97,6 +111,10 @@ describe.skipIf(!chromium)('live latency page in headless chromium', () => {
   });
 
   afterAll(async () => {
+    control?.close();
+    controlEmpty?.close();
+    ks?.stop();
+    await eng?.close();
     await mon.stop(null);
     await empty.stop(null);
     await new Promise<void>((res) => server.close(() => res()));
@@ -105,7 +123,7 @@ describe.skipIf(!chromium)('live latency page in headless chromium', () => {
   });
 
   it('renders per hop a percentile-distribution plot and a p50/p99 series, keeps the table, and takes a screenshot', async () => {
-    const url = `${base}/latency?token=${token}`;
+    const url = `${control.url}/latency?token=${token}`;
     const dom = await dumpDom(url, 'p1');
     // the table, as before
     expect(dom).toContain('tickwire latency');
@@ -114,8 +132,6 @@ describe.skipIf(!chromium)('live latency page in headless chromium', () => {
     expect(dom).toMatch(/<td class="k">loop_lateness<\/td>/);
     expect(dom).toMatch(/<td class="grp">5000<\/td>/);
     expect(dom).toMatch(/<div id="status"[^>]*>pid \d+ · 5 series/);
-    expect(jsonHits).toBeGreaterThan(0);
-    expect(authOk).toBeGreaterThan(0);
 
     // one distribution plot and one recent-series plot per hop with data, linear axis by default
     const snap = mon.snapshot();
@@ -171,6 +187,8 @@ describe.skipIf(!chromium)('live latency page in headless chromium', () => {
     const text = m![1]!.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
     expect(text.startsWith('{'), text).toBe(true);
     type Facts = { cls: string; hop: string; yscale: string; yticks: string[]; d: string[] }[];
+    expect(jsonHits).toBeGreaterThan(0);
+    expect(authOk).toBeGreaterThan(0); // the page sends the token of its URL as ?token= and as a Bearer header
     const out = JSON.parse(text) as { before: Facts; after: Facts; later: Facts; search: string; checked: boolean };
     expect(out.before).toHaveLength(8);
     expect(out.before.every((s) => s.yscale === 'linear' && s.yticks[0] === '0')).toBe(true);
@@ -195,7 +213,7 @@ describe.skipIf(!chromium)('live latency page in headless chromium', () => {
   });
 
   it('stays readable with no data yet: no plots, a placeholder, an empty table row, the status line', async () => {
-    const dom = await dumpDom(`${base}/empty/latency?token=${token}`, 'p4');
+    const dom = await dumpDom(`${controlEmpty.url}/latency?token=${token}`, 'p4');
     const empty = JSON.parse(latencySnapshotJson(new LatencyMonitor(new HopRecorder(), { rollMs: 0, signal: null }))) as LiveSnapshot;
     expect(empty.rows).toEqual([]);
     expect(dom).toMatch(/<div id="status"[^>]*>pid \d+ · 0 series/);
