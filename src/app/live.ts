@@ -7,9 +7,9 @@
  * with a "log latency axis" toggle for both (also `?logy=1` in the URL), then the table of current percentiles
  * per row (last interval and since start) with a bar for the total p99.
  *
- * Mount (src/control):
- *   GET /latency       -> latencyPageHtml({ jsonUrl: '/latency.json' })   (text/html)
- *   GET /latency.json  -> latencySnapshotJson(monitor)                    (application/json)
+ * Mount (src/app/control.ts):
+ *   GET /latency                 -> latencyPageHtml({ jsonUrl: 'latency.json' })   (text/html)
+ *   GET /latency.json[?since=MS] -> latencySnapshotJson(monitor, since)            (application/json)
  * The page forwards a `token` query parameter of its own URL to the JSON request, both as `?token=` and as an
  * `Authorization: Bearer` header, so that it works behind the control plane's token check either way.
  */
@@ -24,12 +24,22 @@ export interface LatencyPageOptions {
   title?: string;
 }
 
-export function latencySnapshot(monitor: LatencyMonitor): LiveSnapshot {
-  return monitor.snapshot();
+export function latencySnapshot(monitor: LatencyMonitor, sinceMs?: number): LiveSnapshot {
+  return monitor.snapshot(sinceMs);
 }
 
-export function latencySnapshotJson(monitor: LatencyMonitor): string {
-  return JSON.stringify(monitor.snapshot());
+/**
+ * latency.json. `sinceMs`: the end (epoch ms) of the last interval the page has; the p50/p99 series then carry only
+ * later intervals (a page that keeps 10 minutes of them asks for the whole ring once, then one point per refresh).
+ */
+export function latencySnapshotJson(monitor: LatencyMonitor, sinceMs?: number): string {
+  return JSON.stringify(monitor.snapshot(sinceMs));
+}
+
+/** The `since` query parameter of latency.json: absent, or an epoch ms as a plain non-negative integer. */
+export function parseSince(v: string | null): number | undefined | 'invalid' {
+  if (v === null) return undefined;
+  return /^[0-9]{1,15}$/.test(v) ? Number(v) : 'invalid';
 }
 
 export function latencyPageHtml(opts: LatencyPageOptions = {}): string {
@@ -295,7 +305,43 @@ export function latencyPageHtml(opts: LatencyPageOptions = {}): string {
     }
     body.replaceChildren(frag);
   }
+  var hist = null;
+  function keyOf(r) { return r.hop + '/' + r.venue + '/' + r.transport; }
+  function orNull(v) { return v === undefined ? null : v; }
+  /**
+   * Keep the p50/p99 series across refreshes: the first answer brings the server's whole ring, later ones (asked
+   * with ?since=) only the intervals after the last one kept; a restarted engine or an answer that does not continue
+   * what is kept starts over. Keeps at most recentMax intervals.
+   */
+  function merge(snap) {
+    var t = snap.recentEndMs || [];
+    var lastT = hist && hist.t.length ? hist.t[hist.t.length - 1] : null;
+    var cont = hist && snap.recentSince !== null && snap.recentSince !== undefined && snap.recentSince === lastT &&
+      hist.pid === snap.pid && hist.startedAt === snap.startedAt;
+    if (!cont) hist = { pid: snap.pid, startedAt: snap.startedAt, t: [], s: {} };
+    var old = hist.t.length;
+    snap.rows.forEach(function (r) {
+      var k = keyOf(r), e = hist.s[k];
+      if (!e) {
+        e = hist.s[k] = { p50: [], p99: [] };
+        for (var i = 0; i < old; i++) { e.p50.push(null); e.p99.push(null); }
+      }
+      for (var j = 0; j < t.length; j++) { e.p50.push(orNull(r.recent.p50[j])); e.p99.push(orNull(r.recent.p99[j])); }
+    });
+    hist.t = hist.t.concat(t);
+    var cut = Math.max(0, hist.t.length - (snap.recentMax || hist.t.length));
+    hist.t = hist.t.slice(cut);
+    Object.keys(hist.s).forEach(function (k) {
+      var e = hist.s[k];
+      while (e.p50.length < old + t.length) { e.p50.push(null); e.p99.push(null); }
+      e.p50 = e.p50.slice(cut);
+      e.p99 = e.p99.slice(cut);
+    });
+    snap.rows.forEach(function (r) { r.recent = hist.s[keyOf(r)]; });
+    snap.recentEndMs = hist.t;
+  }
   function render(snap) {
+    merge(snap);
     last = snap;
     var rows = sortRows(snap.rows);
     renderTable(rows); // first: the table stays up to date even if a plot cannot be drawn
@@ -308,9 +354,11 @@ export function latencyPageHtml(opts: LatencyPageOptions = {}): string {
       new Date(snap.at).toISOString().slice(11, 23) + ' UTC';
   }
   function tick() {
-    var url = jsonUrl;
+    var q = [];
     var headers = {};
-    if (token) { url += (url.indexOf('?') < 0 ? '?' : '&') + 'token=' + encodeURIComponent(token); headers['authorization'] = 'Bearer ' + token; }
+    if (token) { q.push('token=' + encodeURIComponent(token)); headers['authorization'] = 'Bearer ' + token; }
+    if (hist && hist.t.length) q.push('since=' + hist.t[hist.t.length - 1]);
+    var url = jsonUrl + (q.length ? (jsonUrl.indexOf('?') < 0 ? '?' : '&') + q.join('&') : '');
     fetch(url, { headers: headers, cache: 'no-store' })
       .then(function (r) { if (!r.ok) throw new Error('HTTP ' + r.status); return r.json(); })
       .then(render)

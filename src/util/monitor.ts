@@ -66,8 +66,15 @@ export interface LiveSnapshot {
   intervalMs: number;
   /** units of every figure in rows */
   unit: 'ns';
-  /** wall epoch ms at which each of the recent intervals ended, oldest first (at most historyMs back) */
+  /**
+   * wall epoch ms at which each of the recent intervals ended, oldest first (at most historyMs back); only those
+   * after `recentSince` when that is not null
+   */
   recentEndMs: number[];
+  /** the `since` this answer continues (the series hold only later intervals), or null: the whole ring */
+  recentSince: number | null;
+  /** how many intervals the ring holds at most (a page keeps that many) */
+  recentMax: number;
   rows: LiveRow[];
 }
 
@@ -198,7 +205,9 @@ export class LatencyMonitor {
 
   /** The roll's interval is folded into every slot: close its place in the p50/p99 ring. */
   private endInterval(endMs: number): void {
-    this.intervalEndMs = endMs;
+    // strictly increasing (two rolls within one ms), so that an end time names one interval for `since`
+    this.intervalEndMs = this.histCount > 0 ? Math.max(endMs, this.intervalEndMs + 1) : endMs;
+    endMs = this.intervalEndMs;
     this.histEnd[this.histHead] = endMs;
     this.histHead = (this.histHead + 1) % this.histEnd.length;
     if (this.histCount < this.histEnd.length - 1) this.histCount++;
@@ -247,15 +256,28 @@ export class LatencyMonitor {
     return true;
   }
 
-  /** What the live page shows: cheap (summaries and curves precomputed at each roll; the rings read oldest first). */
-  snapshot(): LiveSnapshot {
+  /**
+   * What the live page shows: cheap (summaries and curves precomputed at each roll; the rings read oldest first).
+   * With `sinceMs` (the end of the last interval a page already has), the series hold only the intervals after it,
+   * unless intervals after it already left the ring (or it is unknown here): then the whole ring (`recentSince` null).
+   */
+  snapshot(sinceMs?: number): LiveSnapshot {
     const len = this.histEnd.length;
-    const first = (this.histHead - this.histCount + len) % len;
+    let first = (this.histHead - this.histCount + len) % len;
+    let n = this.histCount;
+    let recentSince: number | null = null;
+    if (sinceMs !== undefined && n > 0 && sinceMs >= this.histEnd[first]! && sinceMs <= this.intervalEndMs) {
+      recentSince = sinceMs;
+      while (n > 0 && this.histEnd[first]! <= sinceMs) {
+        first = (first + 1) % len;
+        n--;
+      }
+    }
     const recentEndMs: number[] = [];
-    for (let k = 0; k < this.histCount; k++) recentEndMs.push(this.histEnd[(first + k) % len]!);
+    for (let k = 0; k < n; k++) recentEndMs.push(this.histEnd[(first + k) % len]!);
     const ring = (a: Float64Array): (number | null)[] => {
       const out: (number | null)[] = [];
-      for (let k = 0; k < this.histCount; k++) {
+      for (let k = 0; k < n; k++) {
         const v = a[(first + k) % len]!;
         out.push(v < 0 ? null : v);
       }
@@ -282,6 +304,8 @@ export class LatencyMonitor {
       intervalMs: this.rollMs,
       unit: 'ns',
       recentEndMs,
+      recentSince,
+      recentMax: this.historyPoints,
       rows,
     };
   }

@@ -50,6 +50,10 @@ describe.skipIf(!chromium)('live latency page in headless chromium', () => {
   let server: Server;
   let mon: LatencyMonitor;
   let empty: LatencyMonitor;
+  let grow: LatencyMonitor;
+  let growRec: HopRecorder;
+  let grown = 0;
+  let sinceAsked = 0;
   let base = '';
   let eng: Rig;
   let ks: KillSwitch;
@@ -72,19 +76,27 @@ describe.skipIf(!chromium)('live latency page in headless chromium', () => {
   const dumpDom = async (url: string, profile: string): Promise<string> =>
     (await run(chromium!, [...chromiumArgs(profile), '--window-size=1200,900', '--dump-dom', url], 25_000)).stdout.replace(/<script>[\s\S]*?<\/script>/g, '');
 
+  /** One interval of data; apply records nothing in the third (a gap in its p50/p99 series). */
+  function fill(r: HopRecorder, roll: number): void {
+    for (let i = 0; i < 5000; i++) {
+      r.record(Hop.Parse, 0, 2000 + ((i * 37 + roll * 500) % 9000));
+      if (roll !== 2) r.record(Hop.Apply, 0, 700 + ((i * 13) % 2000));
+      r.recordOn(Hop.Ack, 2, Transport.Rest, 80_000 + ((i * 101) % 50_000));
+      if (i % 5 === 0) r.recordOn(Hop.Ack, 2, Transport.Ws, 30_000 + ((i * 11) % 20_000));
+      r.record(Hop.LoopLateness, NO_VENUE, 150_000 + ((i * 7) % 900_000));
+    }
+  }
+
   beforeAll(async () => {
     const r = new HopRecorder();
     mon = new LatencyMonitor(r, { rollMs: 0, signal: null });
-    // ROLLS intervals; apply records nothing in the third (a gap in its p50/p99 series)
+    growRec = new HopRecorder();
+    grow = new LatencyMonitor(growRec, { rollMs: 0, signal: null });
     for (let roll = 0; roll < ROLLS; roll++) {
-      for (let i = 0; i < 5000; i++) {
-        r.record(Hop.Parse, 0, 2000 + ((i * 37 + roll * 500) % 9000));
-        if (roll !== 2) r.record(Hop.Apply, 0, 700 + ((i * 13) % 2000));
-        r.recordOn(Hop.Ack, 2, Transport.Rest, 80_000 + ((i * 101) % 50_000));
-        if (i % 5 === 0) r.recordOn(Hop.Ack, 2, Transport.Ws, 30_000 + ((i * 11) % 20_000));
-        r.record(Hop.LoopLateness, NO_VENUE, 150_000 + ((i * 7) % 900_000));
-      }
+      fill(r, roll);
       await mon.roll();
+      fill(growRec, roll);
+      await grow.roll();
     }
     empty = new LatencyMonitor(new HopRecorder(), { rollMs: 0, signal: null });
     // the control plane, wired as `tickwire run` wires it (src/app/run.ts), on port 0: one with data, one without
@@ -100,9 +112,18 @@ describe.skipIf(!chromium)('live latency page in headless chromium', () => {
       const html = (body: string): void => void res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(body);
       if (url.pathname === '/latency') html(latencyPageHtml({ jsonUrl: '/latency.json', refreshMs: 500 }));
       else if (url.pathname === '/latency.json') {
+        // the harness's engine: one more interval of data before each answer to a page that already has the series
         jsonHits++;
         if (url.searchParams.get('token') === token && req.headers.authorization === `Bearer ${token}`) authOk++;
-        res.writeHead(200, { 'content-type': 'application/json' }).end(latencySnapshotJson(mon));
+        const since = url.searchParams.get('since');
+        const answer = (): void =>
+          void res.writeHead(200, { 'content-type': 'application/json' }).end(latencySnapshotJson(grow, since === null ? undefined : Number(since)));
+        if (since === null) answer();
+        else {
+          sinceAsked++;
+          fill(growRec, ROLLS + grown++);
+          void grow.roll().then(answer);
+        }
       } else if (url.pathname === '/harness') html(HARNESS(`/latency?token=${token}`));
       else res.writeHead(404).end();
     });
@@ -117,6 +138,7 @@ describe.skipIf(!chromium)('live latency page in headless chromium', () => {
     await eng?.close();
     await mon.stop(null);
     await empty.stop(null);
+    await grow.stop(null);
     await new Promise<void>((res) => server.close(() => res()));
     server.closeAllConnections();
     rmSync(tmp, { recursive: true, force: true });
@@ -186,7 +208,7 @@ describe.skipIf(!chromium)('live latency page in headless chromium', () => {
     expect(m, dom.slice(0, 2000)).not.toBeNull();
     const text = m![1]!.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
     expect(text.startsWith('{'), text).toBe(true);
-    type Facts = { cls: string; hop: string; yscale: string; yticks: string[]; d: string[] }[];
+    type Facts = { cls: string; hop: string; yscale: string; points: string | null; n: string[]; yticks: string[]; d: string[] }[];
     expect(jsonHits).toBeGreaterThan(0);
     expect(authOk).toBeGreaterThan(0); // the page sends the token of its URL as ?token= and as a Bearer header
     const out = JSON.parse(text) as { before: Facts; after: Facts; later: Facts; search: string; checked: boolean };
@@ -205,6 +227,16 @@ describe.skipIf(!chromium)('live latency page in headless chromium', () => {
         expect(s.yticks.filter((t) => /^(0\.0*)?10*$/.test(t)).length).toBeGreaterThanOrEqual(2);
       }
     }
+    // the p50/p99 series grew by the intervals the later refreshes brought (asked with ?since=, merged by the page)
+    expect(sinceAsked).toBeGreaterThan(0);
+    const recentBefore = out.before.find((s) => s.cls === 'recent' && s.hop === 'parse');
+    const recentLater = out.later.find((s) => s.cls === 'recent' && s.hop === 'parse');
+    expect(recentBefore?.points).toBe(String(ROLLS));
+    expect(Number(recentLater?.points)).toBeGreaterThan(ROLLS);
+    expect(Number(recentLater?.points)).toBeLessThanOrEqual(ROLLS + grown);
+    expect(recentLater?.n).toEqual([`p50:${recentLater?.points}`, `p99:${recentLater?.points}`]);
+    const applyLater = out.later.find((s) => s.cls === 'recent' && s.hop === 'apply');
+    expect(applyLater?.n).toEqual([`p50:${Number(recentLater?.points) - 1}`, `p99:${Number(recentLater?.points) - 1}`]); // the old gap is kept
     // the same points, drawn at other heights: the paths changed
     const parseBefore = out.before.find((s) => s.cls === 'dist' && s.hop === 'parse');
     const parseAfter = out.after.find((s) => s.cls === 'dist' && s.hop === 'parse');
@@ -236,7 +268,8 @@ function HARNESS(src: string): string {
 var f = document.getElementById('f');
 function facts(doc) {
   return Array.prototype.map.call(doc.querySelectorAll('svg'), function (s) {
-    return { cls: s.getAttribute('class'), hop: s.getAttribute('data-hop'), yscale: s.getAttribute('data-yscale'),
+    return { cls: s.getAttribute('class'), hop: s.getAttribute('data-hop'), yscale: s.getAttribute('data-yscale'), points: s.getAttribute('data-points'),
+      n: Array.prototype.map.call(s.querySelectorAll('path'), function (p) { return p.getAttribute('class') + ':' + p.getAttribute('data-n'); }),
       yticks: Array.prototype.map.call(s.querySelectorAll('text.ytick'), function (t) { return t.textContent; }),
       d: Array.prototype.map.call(s.querySelectorAll('path'), function (p) { return p.getAttribute('d'); }) };
   });

@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { HopRecorder, Hop, Transport, NO_VENUE, buildHistogram, DEFAULT_HIGHEST_NS } from '../../src/util/hops.js';
 import { LatencyMonitor, LIVE_CURVE_STEP, type LiveSnapshot } from '../../src/util/monitor.js';
 import { percentileCurveNs, summarize } from '../../src/util/histio.js';
-import { latencySnapshotJson } from '../../src/app/live.js';
+import { latencyPageHtml, latencySnapshotJson, parseSince } from '../../src/app/live.js';
+import { startControl } from '../../src/app/control.js';
+import { KillSwitch } from '../../src/engine/killswitch.js';
+import { request } from 'undici';
+import { rig, rmDir, testConfig, tmpDir } from '../core/helpers.js';
 
 /** Chromium-free: what latency.json carries for the plots (the page itself: live.test.ts). */
 
@@ -107,5 +111,98 @@ describe('latency.json for the plots', () => {
     expect(new LatencyMonitor(r, { signal: null }).historyPoints).toBe(600);
     expect(new LatencyMonitor(r, { signal: null, rollMs: 5000, historyMs: 900_000 }).historyPoints).toBe(180);
     expect(new LatencyMonitor(r, { signal: null, rollMs: 10, historyMs: 3_600_000 }).historyPoints).toBe(3600);
+  });
+});
+
+describe('latency.json?since=', () => {
+  it('carries only the intervals after `since` when the ring still holds everything after it, else the whole ring', async () => {
+    const r = new HopRecorder();
+    const mon = new LatencyMonitor(r, { rollMs: 0, signal: null, historyMs: 4000 });
+    expect(mon.snapshot(123).recentSince).toBeNull(); // nothing rolled yet
+    for (let roll = 1; roll <= 3; roll++) {
+      for (let i = 0; i < 10; i++) r.record(Hop.Parse, 0, roll * 1000);
+      await mon.roll();
+    }
+    const full = mon.snapshot();
+    expect(full.recentSince).toBeNull();
+    expect(full.recentMax).toBe(4);
+    expect(full.recentEndMs).toHaveLength(3);
+    // end times are strictly increasing, even for rolls within one ms: each names one interval
+    expect(full.recentEndMs[0]!).toBeLessThan(full.recentEndMs[1]!);
+    expect(full.recentEndMs[1]!).toBeLessThan(full.recentEndMs[2]!);
+    const t = full.recentEndMs;
+    const after1 = mon.snapshot(t[0]);
+    expect(after1.recentSince).toBe(t[0]);
+    expect(after1.recentEndMs).toEqual([t[1], t[2]]);
+    expect(after1.rows[0]?.recent.p50).toEqual([2000, 3000]);
+    const none = mon.snapshot(t[2]);
+    expect(none.recentSince).toBe(t[2]);
+    expect(none.recentEndMs).toEqual([]);
+    expect(none.rows[0]?.recent).toEqual({ p50: [], p99: [] });
+    expect(none.rows[0]?.curve.y.length).toBeGreaterThan(0); // the rest of the row is whole
+    // a since the ring does not know (the future, before the oldest kept interval): the whole ring
+    expect(mon.snapshot(t[2]! + 1).recentSince).toBeNull();
+    expect(mon.snapshot(t[0]! - 1).recentSince).toBeNull();
+    for (let roll = 4; roll <= 6; roll++) {
+      for (let i = 0; i < 10; i++) r.record(Hop.Parse, 0, roll * 1000);
+      await mon.roll();
+    }
+    const wrapped = mon.snapshot(t[0]); // intervals after t[0] already left the ring
+    expect(wrapped.recentSince).toBeNull();
+    expect(wrapped.rows[0]?.recent.p50).toEqual([3000, 4000, 5000, 6000]);
+    const cont = mon.snapshot(t[2]);
+    expect(cont.recentSince).toBe(t[2]);
+    expect(cont.rows[0]?.recent.p50).toEqual([4000, 5000, 6000]);
+    await mon.stop(null);
+  });
+
+  it('parseSince: absent, or a plain non-negative integer; anything else is invalid', () => {
+    expect(parseSince(null)).toBeUndefined();
+    expect(parseSince('1796670240503')).toBe(1796670240503);
+    expect(parseSince('0')).toBe(0);
+    for (const bad of ['', '-1', '1.5', '1e12', ' 12', '0x10', 'NaN', '9'.repeat(16)]) expect(parseSince(bad), bad).toBe('invalid');
+  });
+
+  it('the control plane (port 0) serves ?since= and refuses a malformed one whole (400, field since)', async () => {
+    const dir = tmpDir('livejson');
+    const cfg = testConfig({ persistence: { dir } });
+    const eng = rig({ cfg });
+    const ks = new KillSwitch(eng.engine, cfg.killSwitch, { dataDir: dir, exit: () => {} });
+    const r = new HopRecorder();
+    const mon = new LatencyMonitor(r, { rollMs: 0, signal: null });
+    for (let roll = 1; roll <= 2; roll++) {
+      r.record(Hop.Parse, 0, roll * 1000);
+      await mon.roll();
+    }
+    const token = 'test-token-generated-at-runtime';
+    const srv = await startControl(
+      { engine: eng.engine, killSwitch: ks, token, latency: { page: () => latencyPageHtml(), json: (since) => latencySnapshotJson(mon, since) } },
+      0,
+    );
+    try {
+      const get = async (q: string) => {
+        const res = await request(`${srv.url}/latency.json?token=${token}${q}`, { headersTimeout: 10_000, bodyTimeout: 10_000 });
+        return { status: res.statusCode, body: (await res.body.json()) as LiveSnapshot & { error?: string; field?: string } };
+      };
+      const full = await get('');
+      expect(full.status).toBe(200);
+      expect(full.body.recentEndMs).toHaveLength(2);
+      const next = await get(`&since=${full.body.recentEndMs[0]}`);
+      expect(next.status).toBe(200);
+      expect(next.body.recentSince).toBe(full.body.recentEndMs[0]);
+      expect(next.body.rows[0]?.recent.p50).toEqual([2000]);
+      for (const bad of ['abc', '-5', '1.5', '']) {
+        const refused = await get(`&since=${encodeURIComponent(bad)}`);
+        expect(refused.status, bad).toBe(400);
+        expect(refused.body.field).toBe('since');
+      }
+      expect((await get('&since=1&since=2')).status).toBe(400);
+    } finally {
+      srv.close();
+      ks.stop();
+      await eng.close();
+      await mon.stop(null);
+      rmDir(dir);
+    }
   });
 });
