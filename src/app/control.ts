@@ -227,7 +227,7 @@ export async function startControl(deps: ControlDeps, port = 0): Promise<Control
     routes.set('/latency', {
       method: 'GET',
       queryToken: true,
-      query: { token: [] },
+      query: { token: [], logy: ['1', '0'] }, // logy: the page's log latency axis toggle, kept in its URL
       body: 'none',
       handle: () => ({ status: 200, body: lat.page(), ct: 'text/html; charset=utf-8' }),
     });

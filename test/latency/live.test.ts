@@ -187,6 +187,13 @@ describe.skipIf(!chromium)('live latency page in headless chromium', () => {
     expect(commands(p50[0]?.['d'])).toBe(ROLLS); // one M/L per point (the 'l' dot that starts a run is lower case)
     expect((p50[1]?.['d'] ?? '').match(/M/g)).toHaveLength(2); // apply: two runs around the empty interval
 
+    // the toggle's state in the URL (what the checkbox writes there): the control plane takes it, the page starts on log
+    const logDom = await dumpDom(`${url}&logy=1`, 'p5');
+    expect(logDom).toMatch(/<input type="checkbox" id="logy"[^>]*>/);
+    const logSvgs = [...tags(logDom, 'svg', 'dist'), ...tags(logDom, 'svg', 'recent')];
+    expect(logSvgs).toHaveLength(8);
+    for (const s of logSvgs) expect(s['data-yscale']).toBe('log');
+
     const png = join(tmp, 'latency-page.png');
     await run(
       chromium!,

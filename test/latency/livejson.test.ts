@@ -197,6 +197,16 @@ describe('latency.json?since=', () => {
         expect(refused.body.field).toBe('since');
       }
       expect((await get('&since=1&since=2')).status).toBe(400);
+      // the page itself takes the log-axis toggle its checkbox writes into the URL, and nothing else
+      const page = async (q: string) => {
+        const res = await request(`${srv.url}/latency?token=${token}${q}`, { headersTimeout: 10_000, bodyTimeout: 10_000 });
+        await res.body.text();
+        return res.statusCode;
+      };
+      expect(await page('&logy=1')).toBe(200);
+      expect(await page('&logy=0')).toBe(200);
+      expect(await page('&logy=yes')).toBe(400);
+      expect(await page('&since=1')).toBe(400);
     } finally {
       srv.close();
       ks.stop();
