@@ -212,8 +212,8 @@ export function latencyPageHtml(opts: LatencyPageOptions = {}): string {
     var span = t1 - t0;
     var out = [svgOpen('recent', hop, log, ' data-points="' + t.length + '"')];
     var mins = span / 60000;
-    var window = mins >= 1 ? mins.toFixed(mins < 10 ? 1 : 0) + ' min' : span >= 2000 ? Math.round(span / 1000) + ' s' : t.length + ' intervals';
-    frame(out, hop + ': p50 / p99 per ' + (last && last.intervalMs ? last.intervalMs / 1000 + ' s' : 'interval') + ', last ' + window, ax, 'time before the last interval (UTC ' + new Date(t1).toISOString().slice(11, 19) + ')');
+    var win = mins >= 1 ? mins.toFixed(mins < 10 ? 1 : 0) + ' min' : span >= 2000 ? Math.round(span / 1000) + ' s' : t.length + ' intervals';
+    frame(out, hop + ': p50 / p99 per ' + (last && last.intervalMs ? last.intervalMs / 1000 + ' s' : 'interval') + ', last ' + win, ax, 'time before the last interval (UTC ' + new Date(t1).toISOString().slice(11, 19) + ')');
     var steps = [1000, 5000, 10000, 15000, 30000, 60000, 120000, 300000, 600000];
     var step = steps[steps.length - 1];
     for (var i = 0; i < steps.length; i++) if (span / steps[i] <= 8) { step = steps[i]; break; }
