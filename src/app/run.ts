@@ -599,7 +599,7 @@ function controlDeps(
       bookResyncs: wiring.resyncs(),
       signals: tasks().map((t) => ({ name: t.name, ok: t.ok, failed: t.failed, lastError: t.lastError })),
     }),
-    latency: { page: () => latencyPageHtml({ jsonUrl: 'latency.json' }), json: () => latencySnapshotJson(monitor) },
+    latency: { page: () => latencyPageHtml({ jsonUrl: 'latency.json' }), json: (since) => latencySnapshotJson(monitor, since) },
   };
 }
 
