@@ -174,7 +174,8 @@ export function niceTicks(lo: number, hi: number, n = 5): number[] {
   const e = 10 ** Math.floor(Math.log10(raw));
   const step = ([1, 2, 2.5, 5, 10].map((m) => m * e).find((s) => s >= raw) ?? 10 * e) || 1;
   const out: number[] = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
+  // from integer multiples of the step (no accumulated float error: 0 is 0, not 5.55e-17)
+  for (let k = Math.ceil(lo / step - 1e-9); k * step <= hi + step * 1e-9; k++) out.push(k === 0 ? 0 : Number((k * step).toPrecision(12)));
   return out;
 }
 
