@@ -377,7 +377,15 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
       hops: hopPercentiles(hops),
     },
   });
-  const dir = o.out ?? join(process.cwd(), `backtest-${startedAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`);
+  const dir =
+    o.out ??
+    join(
+      process.cwd(),
+      `backtest-${startedAt
+        .toISOString()
+        .replace(/[-:]/g, '')
+        .replace(/\.\d+Z$/, 'Z')}`,
+    );
   writeReport(dir, report, hops);
   log.info({ dir, pnl: report.pnl.final, fills: report.fills.count, open: stop.remaining }, 'backtest done');
   return { code: stop.verified ? 0 : 1, dir, report };
@@ -395,7 +403,11 @@ function parseArgs(argv: string[]): BacktestOptions | string {
     };
     switch (k) {
       case '--replay':
-        o.replay.push(...val().split(',').filter((f) => f.length > 0));
+        o.replay.push(
+          ...val()
+            .split(',')
+            .filter((f) => f.length > 0),
+        );
         break;
       case '--strategy':
         o.strategy = val();

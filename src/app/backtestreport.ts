@@ -152,7 +152,12 @@ export interface ReportParts {
     instruments: BacktestReport['replay']['instruments'];
   };
   engine: Engine;
-  fills: { count: number; maker: number; taker: number; byInstrument: Map<string, { fills: number; maker: number; taker: number; qty: number; quote: number }> };
+  fills: {
+    count: number;
+    maker: number;
+    taker: number;
+    byInstrument: Map<string, { fills: number; maker: number; taker: number; qty: number; quote: number }>;
+  };
   fillTimes: number[];
   samples: Sample[];
   drawdown: { max: number; atMs: number; peak: number };
@@ -182,9 +187,12 @@ export function buildReport(p: ReportParts): BacktestReport {
   const refusals: Record<string, number> = {};
   for (let i = 1; i < e.risk.refusals.length; i++) if ((e.risk.refusals[i] as number) > 0) refusals[REFUSAL_NAMES[i] as string] = e.risk.refusals[i] as number;
   const positions: Record<string, number[]> = {};
-  keys.forEach((k, i) => (positions[k] = p.samples.map((s) => r(s.positions[i] ?? 0))));
+  keys.forEach((k, i) => {
+    positions[k] = p.samples.map((s) => r(s.positions[i] ?? 0));
+  });
   const fillsBy: BacktestReport['fills']['byInstrument'] = {};
-  for (const [k, v] of Object.entries(sorted(p.fills.byInstrument))) fillsBy[k] = { fills: v.fills, maker: v.maker, taker: v.taker, qty: r(v.qty), quote: r(v.quote) };
+  for (const [k, v] of Object.entries(sorted(p.fills.byInstrument)))
+    fillsBy[k] = { fills: v.fills, maker: v.maker, taker: v.taker, qty: r(v.qty), quote: r(v.quote) };
   const fees: Record<string, number> = {};
   for (const [a, v] of Object.entries(sorted(pf.feesByAsset()))) fees[a] = r(v);
   const runner = e.runner;
@@ -295,7 +303,9 @@ export function reportHtml(rep: BacktestReport, hops?: HopRecorder): string {
   const o = rep.orders;
   const parts: string[] = [];
   // polyglot markup (HTML5 that is also well-formed XML): the test parses it as both
-  parts.push(`<!DOCTYPE html>\n<html xmlns="http://www.w3.org/1999/xhtml" lang="en"><head><meta charset="utf-8"/><title>tickwire backtest: ${escapeXml(rep.inputs.strategy.name)}</title>`);
+  parts.push(
+    `<!DOCTYPE html>\n<html xmlns="http://www.w3.org/1999/xhtml" lang="en"><head><meta charset="utf-8"/><title>tickwire backtest: ${escapeXml(rep.inputs.strategy.name)}</title>`,
+  );
   parts.push(`<style>${STYLE}</style></head><body>`);
   parts.push(`<h1>Backtest: ${escapeXml(rep.inputs.strategy.name)} on ${escapeXml(rep.inputs.captures.map((c) => c.name).join(', '))}</h1>`);
   parts.push(
@@ -304,9 +314,11 @@ export function reportHtml(rep: BacktestReport, hops?: HopRecorder): string {
       rep.fills.volumeQuote,
     )}${kpi('rejects', o.rejects)}</div>`,
   );
-  parts.push(`<p class="note">recorded ${escapeXml(rep.replay.start)} – ${escapeXml(rep.replay.end)}; ${rep.replay.steps} events, ${rep.replay.ticks} loop ticks; stop: ${
-    rep.stop.cancelVerified ? 'everything cancelled and verified' : `${rep.stop.openAfterStop} order(s) left open`
-  }</p>`);
+  parts.push(
+    `<p class="note">recorded ${escapeXml(rep.replay.start)} – ${escapeXml(rep.replay.end)}; ${rep.replay.steps} events, ${rep.replay.ticks} loop ticks; stop: ${
+      rep.stop.cancelVerified ? 'everything cancelled and verified' : `${rep.stop.openAfterStop} order(s) left open`
+    }</p>`,
+  );
   parts.push(`<h2>PnL</h2>${pnlSvg}${ddSvg}${posSvg}`);
   parts.push(
     table(
@@ -333,7 +345,10 @@ export function reportHtml(rep: BacktestReport, hops?: HopRecorder): string {
       [[o.sent, o.acks, o.cancelsSent, o.cancels, o.expires, o.rejects, o.perFill]],
     ),
   );
-  const reasons = [...Object.entries(o.rejectsByReason).map(([k, v]) => [`reject: ${k}`, v]), ...Object.entries(o.riskRefusals).map(([k, v]) => [`risk refusal: ${k}`, v])];
+  const reasons = [
+    ...Object.entries(o.rejectsByReason).map(([k, v]) => [`reject: ${k}`, v]),
+    ...Object.entries(o.riskRefusals).map(([k, v]) => [`risk refusal: ${k}`, v]),
+  ];
   if (reasons.length > 0) parts.push(table(['reason', 'count'], reasons as Array<[string, number]>));
   parts.push('<h2>Latency hops (wall clock: differs between runs)</h2>');
   parts.push(hopSvg);
@@ -346,7 +361,12 @@ export function reportHtml(rep: BacktestReport, hops?: HopRecorder): string {
       : '<p>no hop recorded</p>',
   );
   parts.push('<h2>Inputs</h2>');
-  parts.push(table(['capture', 'events', 'bytes', 'sha256'], rep.inputs.captures.map((c) => [c.name, c.events, c.bytes, c.sha256])));
+  parts.push(
+    table(
+      ['capture', 'events', 'bytes', 'sha256'],
+      rep.inputs.captures.map((c) => [c.name, c.events, c.bytes, c.sha256]),
+    ),
+  );
   parts.push(
     table(
       ['strategy', 'config sha256', 'seed', 'loop period ms', 'drain ms'],

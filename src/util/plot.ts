@@ -248,7 +248,9 @@ export function lineChartSvg(series: readonly LineSeries[], opts: LineChartOptio
     if (opts.fill) {
       const first = s.points[0]!;
       const last = s.points[s.points.length - 1]!;
-      out.push(`<path d="${d} L${X(last[0]).toFixed(1)},${Y(0).toFixed(1)} L${X(first[0]).toFixed(1)},${Y(0).toFixed(1)} Z" fill="${color}" fill-opacity="0.15" stroke="none"/>`);
+      out.push(
+        `<path d="${d} L${X(last[0]).toFixed(1)},${Y(0).toFixed(1)} L${X(first[0]).toFixed(1)},${Y(0).toFixed(1)} Z" fill="${color}" fill-opacity="0.15" stroke="none"/>`,
+      );
     }
     out.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="1.6"><title>${escapeXml(s.label)}</title></path>`);
     const y = m.t + 14 + i * 16;

@@ -86,7 +86,12 @@ describe('tickwire backtest', () => {
 
     // inputs: the capture's bytes hashed, the strategy and seed named
     expect(a.inputs.captures).toEqual([
-      { name: 'usdm_capture_2021-07-22_cryptofeed.ndjson', sha256: createHash('sha256').update(readFileSync(CAPTURE)).digest('hex'), bytes: statSync(CAPTURE).size, events: 494 },
+      {
+        name: 'usdm_capture_2021-07-22_cryptofeed.ndjson',
+        sha256: createHash('sha256').update(readFileSync(CAPTURE)).digest('hex'),
+        bytes: statSync(CAPTURE).size,
+        events: 494,
+      },
     ]);
     expect(a.inputs.strategy).toEqual({ kind: 'builtin', name: 'marketMaker' });
     expect(a.inputs.seed).toBe(1);
@@ -109,7 +114,10 @@ describe('tickwire backtest', () => {
     const s = a.pnl.series;
     expect(s.pnl.length).toBe(s.tMs.length);
     expect(s.pnl[s.pnl.length - 1]).toBe(a.pnl.final);
-    expect(a.pnl.final).toBeCloseTo(Object.values(a.pnl.byInstrument).reduce((x, i) => x + i.pnl, 0), 6);
+    expect(a.pnl.final).toBeCloseTo(
+      Object.values(a.pnl.byInstrument).reduce((x, i) => x + i.pnl, 0),
+      6,
+    );
     expect(a.drawdown.max).toBeGreaterThanOrEqual(Math.max(...s.drawdown));
     expect(a.drawdown.max).toBeGreaterThanOrEqual(a.drawdown.peak - a.pnl.final - 1e-9);
     // positions booked from the fills
@@ -138,7 +146,8 @@ describe('tickwire backtest', () => {
   }, 30_000);
 
   const chromium = findChromium();
-  if (!chromium) process.stderr.write('\n!!! test/e2e/backtest.test.ts: HTML parse SKIPPED: /usr/bin/chromium is not installed (apt-get install -y chromium) !!!\n\n');
+  if (!chromium)
+    process.stderr.write('\n!!! test/e2e/backtest.test.ts: HTML parse SKIPPED: /usr/bin/chromium is not installed (apt-get install -y chromium) !!!\n\n');
 
   it('writes a self-contained HTML page', () => {
     const html = readFileSync(join(tmp, 'a', 'report.html'), 'utf8');
@@ -156,7 +165,15 @@ describe('tickwire backtest', () => {
         new Promise((res, rej) =>
           execFile(
             chromium!,
-            ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', `--user-data-dir=${join(tmp, 'profile')}`, '--dump-dom', `file://${file}`],
+            [
+              '--headless',
+              '--no-sandbox',
+              '--disable-gpu',
+              '--disable-dev-shm-usage',
+              `--user-data-dir=${join(tmp, 'profile')}`,
+              '--dump-dom',
+              `file://${file}`,
+            ],
             { timeout: 25_000, maxBuffer: 16 << 20 },
             (err, stdout, stderr) => (err ? rej(new Error(`${err.message}\n${stderr}`)) : res(stdout)),
           ),
