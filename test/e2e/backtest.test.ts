@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { main, resolveStrategySpec, runBacktest } from '../../src/app/backtest.js';
 import { deterministicPart, type BacktestReport } from '../../src/app/backtestreport.js';
 import { findChromium } from '../../src/util/plot.js';
+import { dispatch } from '../../src/cli/commands.js';
 
 const CAPTURE = fileURLToPath(new URL('../../../shared/exchange/fixtures/binance/usdm_capture_2021-07-22_cryptofeed.ndjson', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'tw-backtest-'));
@@ -197,7 +198,7 @@ describe('tickwire backtest', () => {
 });
 
 describe('tickwire backtest CLI', () => {
-  const capture = async (argv: string[]): Promise<{ code: number; out: string; err: string }> => {
+  const capture = async (argv: string[], run: (a: string[]) => Promise<number> = main): Promise<{ code: number; out: string; err: string }> => {
     let out = '';
     let err = '';
     const w1 = process.stdout.write.bind(process.stdout);
@@ -205,7 +206,7 @@ describe('tickwire backtest CLI', () => {
     process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
     process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
     try {
-      return { code: await main(argv), out, err };
+      return { code: await run(argv), out, err };
     } finally {
       process.stdout.write = w1;
       process.stderr.write = w2;
@@ -216,6 +217,8 @@ describe('tickwire backtest CLI', () => {
     const h = await capture(['--help']);
     expect(h.code).toBe(0);
     expect(h.out).toContain('--speed recorded');
+    // the dispatcher knows the command: `tickwire help backtest` is its --help
+    expect(await capture(['help', 'backtest'], dispatch)).toEqual({ code: 0, out: h.out, err: '' });
     expect((await capture(['--strategy', 'marketMaker'])).code).toBe(2); // no --replay
     expect((await capture(['--replay', CAPTURE, '--strategy', 'marketMaker', '--speed', 'fast'])).code).toBe(2);
     const unknown = await capture(['--replay', CAPTURE, '--strategy', 'martingale']);
