@@ -122,8 +122,12 @@ export function resolveStrategySpec(s: string): StrategySpec {
   throw new ConfigError([{ path: '--strategy', message: `unknown strategy '${s}' (built-in: ${BUILTIN_STRATEGY_NAMES.join(', ')})` }]);
 }
 
-/** Build the strategy of a spec, on the backtest's clock (virtual ns). */
-export function buildStrategy(spec: StrategySpec, cfg: Config, clock: () => number): Strategy | undefined {
+/**
+ * Build the strategy of a spec, on the backtest's clock (virtual ns). Async so that a module loader (an `import()`)
+ * drops in for the module branch. A plug-in must take its time from `onTick(nowNs)` (virtual here), not a clock of its
+ * own, for its backtests to be deterministic.
+ */
+export async function buildStrategy(spec: StrategySpec, cfg: Config, clock: () => number): Promise<Strategy | undefined> {
   if (spec.kind === 'module')
     throw new ConfigError([
       {
@@ -218,6 +222,8 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
   const clock = (): number => vNs;
   const recMs = (): number => rec0Ms + (vNs - VIRTUAL_ORIGIN_NS) / 1e6;
   const toVirtual = (ms: number): number => VIRTUAL_ORIGIN_NS + (ms - rec0Ms) * 1e6;
+  // the strategy first: one that cannot be built fails the backtest before anything else is made
+  const strategy = await buildStrategy(spec, cfg, clock);
 
   const state = BotState.create(Math.max(8, refs.length));
   const hops = new HopRecorder();
@@ -235,7 +241,6 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
   });
   const ids = new OrderIds(DEFAULT_ID_PREFIX, Math.max(0, Math.floor(rec0Ms)), Math.abs(Math.floor(seed)) % 36 ** 3);
   const orders = new OrderManager({ instruments: venue.instruments, gateways: venue.gateways, slots: state.slots, hops, ids });
-  const strategy = buildStrategy(spec, cfg, clock);
   const engine = new Engine({ config: cfg, state, instruments: venue.instruments, orders, hops, strategy, logger: log, virtualClock: clock });
   venue.onBook = (slot) => engine.onBookUpdate(slot);
 
