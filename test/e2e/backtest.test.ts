@@ -224,6 +224,10 @@ describe('tickwire backtest CLI', () => {
     const unknown = await capture(['--replay', CAPTURE, '--strategy', 'martingale']);
     expect(unknown.code).toBe(2);
     expect(unknown.err).toContain('--strategy');
+    // a module path is told apart from a name, and refused naming the option until modules load
+    const mod = await capture(['--replay', CAPTURE, '--strategy', './my-strategy.js', '--config', CONFIG]);
+    expect(mod.code).toBe(2);
+    expect(mod.err).toMatch(/--strategy.*my-strategy\.js/);
     const missing = await capture(['--replay', join(tmp, 'nope.ndjson'), '--strategy', 'none']);
     expect(missing.code).toBe(2);
     expect(missing.err).toContain('does not exist');
