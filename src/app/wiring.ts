@@ -24,6 +24,7 @@ import { wsDegradations } from '../net/ws.js';
 import { mdDegradations } from '../md/metrics.js';
 import type { VenueGateway } from '../orders/gateway.js';
 import type { SimHandle } from '../sim/index.js';
+import type { L2Book } from '../book/l2book.js';
 
 export interface Wiring {
   kind: 'paper' | 'sim' | 'live';
@@ -43,6 +44,8 @@ export interface Wiring {
   resyncs(): Record<string, number>;
   extraMetrics(): ExtraMetric[];
   describe(): Record<string, unknown>;
+  /** the L2 book of an instrument slot (the strategy's depth reads); absent where the wiring keeps none (paper) */
+  book?: (slot: number) => L2Book | undefined;
   /** the embedded simulator, when there is one (tests inject faults through it) */
   sim?: SimHandle;
   /** slow signals to poll in the background (funding rates of the futures instruments) */
@@ -128,11 +131,15 @@ export async function wireNetwork(o: NetworkWiringOptions): Promise<Wiring> {
 
   const md: MdAdapter[] = [];
   const mdName: string[] = [];
+  /** the md adapter of each slot (depth reads) */
+  const mdOfSlot: MdAdapter[] = [];
   const plans: GatewayPlan[] = [];
   for (const [venue, list] of byVenue) {
     const d = VENUE_DRIVERS[venue];
     const a = o.access[venue]!;
-    md.push(d.createMd(a, list, { state: o.state, hops: o.hops }));
+    const m = d.createMd(a, list, { state: o.state, hops: o.hops });
+    md.push(m);
+    for (const i of list) mdOfSlot[i.slot] = m;
     if (d.canTrade(a)) {
       const limits = await d.fetchLimits(a);
       plans.push(
@@ -159,6 +166,7 @@ export async function wireNetwork(o: NetworkWiringOptions): Promise<Wiring> {
     instruments,
     orders: manager,
     degradations,
+    book: (slot) => mdOfSlot[slot]?.book(instruments[slot]?.symbol ?? ''),
     attach(onBook) {
       // BookFeed.onTop: the adapter calls it once per frame that changed top of book, after BotState and the
       // frame's hop stamps are written (no wrapping of the feed's methods)
