@@ -535,6 +535,7 @@ async function runLocked(
   if (killSwitch.triggered && code === 0) code = cfg.killSwitch.exitCode;
   if (!killSwitch.triggered) {
     eng.stopTrading();
+    eng.runner?.end();
     eng.cancelAll();
     const c = await cancelAndVerify(wiring.orders, wiring.instruments, { timeoutMs: cfg.shutdown.cancelTimeoutMs, logger: log, what: 'stop' });
     if (!c.verified) {

@@ -179,12 +179,10 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
     if (this.runner) {
       const ctx = this.strategyContext();
       this.context = ctx;
-      // orders placed from start() pass (the engine has started); a start that throws takes that back
-      this.risk.notStarted = false;
+      // risk still refuses every order (not_started) while start() runs: a start that throws leaves nothing behind
       try {
         this.runner.strategy.start?.(ctx);
       } catch (e) {
-        this.risk.notStarted = true;
         this.runner.disabled = true;
         this.runner.lastError = `start: ${(e as Error).message}`;
         this.log?.error({ strategy: this.runner.strategy.name, err: (e as Error).stack ?? (e as Error).message }, 'strategy failed to start');

@@ -94,7 +94,10 @@ export interface StrategyContext {
 
 export interface Strategy {
   readonly name: string;
-  /** called once when trading starts, before the first event; throwing here fails the start (exit 1, no order) */
+  /**
+   * called once when trading starts, before the first event: resolve slots, check parameters. Orders asked for here
+   * are refused (`not_started`): place from the first event. Throwing here fails the start (exit 1, no order).
+   */
   start?(ctx: StrategyContext): void;
   /** the loop's tick (every `loop.periodMs`); `nowNs` is the monotonic clock of src/util/clock.ts */
   onTick?(nowNs: number): void;
@@ -129,6 +132,8 @@ export class StrategyRunner {
   /** exceptions since start (never reset: the /metrics counter) */
   errorsTotal = 0;
   disabled = false;
+  /** the run ended (`end`): no more calls */
+  ended = false;
   lastError = '';
   /** called once when the runner disables the strategy (the engine stops trading and cancels its orders) */
   onDisabled: ((why: string) => void) | undefined;
@@ -157,7 +162,7 @@ export class StrategyRunner {
   }
 
   tick(nowNs: number): void {
-    if (this.disabled) return;
+    if (this.disabled || this.ended) return;
     try {
       this.strategy.onTick?.(nowNs);
     } catch (e) {
@@ -166,7 +171,7 @@ export class StrategyRunner {
   }
 
   book(slot: number): void {
-    if (this.disabled) return;
+    if (this.disabled || this.ended) return;
     try {
       this.strategy.onBook?.(slot);
     } catch (e) {
@@ -175,7 +180,7 @@ export class StrategyRunner {
   }
 
   orderEvent(ev: OrderEvent): void {
-    if (this.disabled) return;
+    if (this.disabled || this.ended) return;
     const s = this.strategy;
     try {
       s.onOrderEvent?.(ev);
@@ -198,6 +203,18 @@ export class StrategyRunner {
       }
     } catch (e) {
       this.fail(e, 'onOrderEvent');
+    }
+  }
+
+  /** The run ends (graceful stop): the strategy's `stop`, once; an exception there is counted and logged, nothing more. */
+  end(): void {
+    if (this.disabled || this.ended) return; // a halted strategy was stopped when it was halted
+    this.ended = true;
+    try {
+      this.strategy.stop?.();
+    } catch (e) {
+      this.errorsTotal++;
+      this.onError?.(e, 'stop');
     }
   }
 
