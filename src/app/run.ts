@@ -38,8 +38,10 @@ import { buildSummary, formatSummary, type RunSummary } from './summary.js';
 import { LatencyMonitor } from '../util/monitor.js';
 import { checkHost, hostCheckFromConfig, HostCheckError } from './hostcheck.js';
 import { latencyPageHtml, latencySnapshotJson } from './live.js';
+import { parseRotate, prepareRecordDir, type RecordOptions } from './record.js';
 
-const HELP = `usage: tickwire run [--config FILE] [--strategy FILE] [--duration SECONDS] [--summary-json FILE] [--paper] [--sim-inline] [--sim-cpu LIST]
+const HELP = `usage: tickwire run [--config FILE] [--strategy FILE] [--record DIR [--record-rotate SPEC]] [--duration SECONDS]
+                    [--summary-json FILE] [--paper] [--sim-inline] [--sim-cpu LIST]
 
 Runs the engine: market data, order entry, the strategy (market maker by default), risk, kill switch,
 persistence (journal + snapshots in persistence.dir) and the loopback control plane (see \`tickwire status\`).
@@ -47,6 +49,10 @@ persistence (journal + snapshots in persistence.dir) and the loopback control pl
   --config FILE        JSON config (see src/config/schema.ts); env TICKWIRE__SECTION__FIELD=value overrides
   --strategy FILE      run a plug-in strategy: an ES module implementing the Strategy interface
                        (docs/strategy-guide.md); its parameters are strategy.params; same as strategy.module
+  --record DIR         write the market data it receives (raw frames and REST snapshots) into DIR (0700; files
+                       0600) in the capture format \`tickwire sim --replay\` reads: <venue>_capture_<session>_<part>.ndjson
+  --record-rotate SPEC a new part by size and/or time: size=100m, every=1h, or size=100m,every=1h (default
+                       size=100m); each part starts with a snapshot of every book, so it also replays alone
   --duration SECONDS   stop after this long (default: run until SIGINT/SIGTERM)
   --summary-json FILE  also write the end-of-run summary as JSON
   --paper              use the simulator's matching core in process (no sockets)
@@ -113,6 +119,8 @@ export interface RunOptions {
   stopWhen?: (engine: Engine) => boolean;
   /** a plug-in strategy module (`--strategy FILE`; relative to the working directory), instead of strategy.module / name */
   strategyFile?: string | undefined;
+  /** `--record DIR [--record-rotate SPEC]`: record the market data (src/app/record.ts) */
+  record?: RecordOptions | undefined;
   /** a strategy built in code instead of from `strategy.name` (the wire-to-wire harness's trigger follower) */
   strategy?: (cfg: Config) => Strategy | undefined;
   /** called once everything runs */
@@ -223,6 +231,17 @@ async function wire(cfg: Config, state: BotState, hops: HopRecorder, o: RunOptio
       ...(simChild ? { simChild } : {}),
       transport: { binance: o.transport ?? cfg.exchanges.binance.transport, bybit: o.transport ?? cfg.exchanges.bybit.transport },
       signals: cfg.signals,
+      ...(o.record
+        ? {
+            record: {
+              opts: o.record,
+              session: new Date()
+                .toISOString()
+                .replace(/[-:]/g, '')
+                .replace(/\.\d+Z$/, 'Z'),
+            },
+          }
+        : {}),
       describe: {
         mode: sim || simChild ? `embedded simulator (${embedded.join(', ')})` : 'external endpoints',
         presets: { binance: cfg.exchanges.binance.preset, bybit: cfg.exchanges.bybit.preset },
@@ -243,6 +262,14 @@ export async function runEngine(o: RunOptions = {}): Promise<RunResult> {
   const secrets: Secrets = o.paper === true ? {} : loadSecrets(cfg.secretsFile, env);
   if (o.paper !== true) requireCredentials(cfg, secrets);
   const moduleFile = o.strategy ? undefined : strategyModulePath(o, cfg, env);
+  if (o.record) {
+    if (o.paper === true) throw new ConfigError([{ path: '--record', message: 'records the market data of the venues; --paper has none (no sockets)' }]);
+    try {
+      prepareRecordDir(o.record.dir);
+    } catch (e) {
+      throw new ConfigError([{ path: '--record', message: `${o.record.dir} cannot be used: ${(e as Error).message}` }]);
+    }
+  }
   const dir = cfg.persistence.dir;
   try {
     prepareDataDir(dir);
@@ -545,6 +572,7 @@ async function runLocked(
     await new Promise((r) => setTimeout(r, 20)); // let the last cancel events land in the order owner/journal
   }
   await teardown();
+  if (wiring.recordings) log.info({ files: wiring.recordings() }, 'market data recorded');
   const summary = buildSummary(eng, wiring, (performance.now() - t0) / 1000, kill, { ...rec, archived, reconcile: recon });
   if (o.print !== false) process.stdout.write(formatSummary(summary));
   if (o.summaryJson) writeFileSync(o.summaryJson, JSON.stringify(summary, null, 2), { mode: 0o600 });
@@ -622,6 +650,20 @@ function parseArgs(argv: string[]): RunOptions | string {
       case '--strategy':
         o.strategyFile = val();
         break;
+      case '--record':
+        o.record = { maxBytes: 100 * 1024 * 1024, maxMs: 0, ...(o.record ?? {}), dir: val() };
+        break;
+      case '--record-rotate': {
+        const spec = val();
+        let r: { maxBytes: number; maxMs: number };
+        try {
+          r = parseRotate(spec);
+        } catch (e) {
+          return `--record-rotate: ${(e as Error).message}`;
+        }
+        o.record = { dir: o.record?.dir ?? '', ...r };
+        break;
+      }
       case '--paper':
         o.paper = true;
         break;
@@ -638,6 +680,7 @@ function parseArgs(argv: string[]): RunOptions | string {
         return `unknown option ${a}`;
     }
   }
+  if (o.record && o.record.dir === '') return '--record-rotate needs --record DIR';
   return o;
 }
 

@@ -25,6 +25,8 @@ import { mdDegradations } from '../md/metrics.js';
 import type { VenueGateway } from '../orders/gateway.js';
 import type { SimHandle } from '../sim/index.js';
 import type { L2Book } from '../book/l2book.js';
+import type { FrameRecorder } from '../md/recorder.js';
+import { venueRecorder, type RecordOptions } from './record.js';
 
 export interface Wiring {
   kind: 'paper' | 'sim' | 'live';
@@ -44,6 +46,8 @@ export interface Wiring {
   resyncs(): Record<string, number>;
   extraMetrics(): ExtraMetric[];
   describe(): Record<string, unknown>;
+  /** `--record`: the capture files written so far */
+  recordings?: () => string[];
   /** the L2 book of an instrument slot (the strategy's depth reads); absent where the wiring keeps none (paper) */
   book?: (slot: number) => L2Book | undefined;
   /** the embedded simulator, when there is one (tests inject faults through it) */
@@ -111,6 +115,8 @@ export interface NetworkWiringOptions {
   /** how often degradations are logged (default 1000 ms: at most one line per kind, venue and reason per second) */
   degradationLogMs?: number;
   describe: Record<string, unknown>;
+  /** `tickwire run --record DIR`: record the market data per venue (src/app/record.ts) under this session name */
+  record?: { opts: RecordOptions; session: string };
 }
 
 export async function wireNetwork(o: NetworkWiringOptions): Promise<Wiring> {
@@ -133,11 +139,15 @@ export async function wireNetwork(o: NetworkWiringOptions): Promise<Wiring> {
   const mdName: string[] = [];
   /** the md adapter of each slot (depth reads) */
   const mdOfSlot: MdAdapter[] = [];
+  const recorders: FrameRecorder[] = [];
   const plans: GatewayPlan[] = [];
   for (const [venue, list] of byVenue) {
     const d = VENUE_DRIVERS[venue];
     const a = o.access[venue]!;
-    const m = d.createMd(a, list, { state: o.state, hops: o.hops });
+    let m: MdAdapter | undefined;
+    const recorder = o.record ? venueRecorder(o.record.opts, o.record.session, venue, () => m) : undefined;
+    if (recorder) recorders.push(recorder);
+    m = d.createMd(a, list, { state: o.state, hops: o.hops, ...(recorder ? { recorder } : {}) });
     md.push(m);
     for (const i of list) mdOfSlot[i.slot] = m;
     if (d.canTrade(a)) {
@@ -166,6 +176,7 @@ export async function wireNetwork(o: NetworkWiringOptions): Promise<Wiring> {
     instruments,
     orders: manager,
     degradations,
+    ...(o.record ? { recordings: () => recorders.flatMap((r) => r.files) } : {}),
     book: (slot) => mdOfSlot[slot]?.book(instruments[slot]?.symbol ?? ''),
     attach(onBook) {
       // BookFeed.onTop: the adapter calls it once per frame that changed top of book, after BotState and the
@@ -179,6 +190,7 @@ export async function wireNetwork(o: NetworkWiringOptions): Promise<Wiring> {
     },
     async stop() {
       await Promise.all(md.map((m) => m.stop().catch(() => undefined)));
+      await Promise.all(recorders.map((r) => r.close().catch(() => undefined)));
       await manager.stop().catch(() => undefined);
       degradations.stop(); // the last counts
       await o.sim?.close();
