@@ -57,7 +57,7 @@ function levels(book: NonNullable<ReturnType<MdAdapter['book']>>, side: typeof B
 export function resyncLines(md: MdAdapter): ResyncLine[] {
   const out: ResyncLine[] = [];
   for (const f of md.feeds) {
-    if (!f || !f.valid) continue;
+    if (!f?.valid) continue;
     const ins = f.inst;
     const book = md.book(ins.symbol);
     if (!book) continue;
@@ -71,7 +71,7 @@ export function resyncLines(md: MdAdapter): ResyncLine[] {
       out.push({ t: 'http', conn: 'rest', url, data: JSON.stringify({ lastUpdateId: sync.lastU, bids, asks }) });
     } else {
       const sync = md.sync(ins.symbol);
-      if (!sync || !sync.hasSnapshot) continue;
+      if (!sync?.hasSnapshot) continue;
       const data = { s: ins.symbol, b: bids, a: asks, u: sync.lastU, seq: sync.lastSeq };
       out.push({ t: 'recv', data: JSON.stringify({ topic: `orderbook.${bids.length}.${ins.symbol}`, type: 'snapshot', ts: Date.now(), data }) });
     }
