@@ -128,7 +128,7 @@ export function renderMetrics(engine: Engine, extra: ExtraMetric[] = []): string
     name: 'tickwire_strategy_errors_total',
     help: 'Exceptions thrown by the strategy.',
     type: 'counter',
-    samples: [{ value: engine.runner?.errors ?? 0 }],
+    samples: [{ value: engine.runner?.errorsTotal ?? 0 }],
   });
   // hop latency quantiles (summary without sum/count per quantile set)
   out.push('# HELP tickwire_hop_latency_seconds Hop latency quantiles since start.', '# TYPE tickwire_hop_latency_seconds summary');

@@ -118,8 +118,19 @@ export const triggerFollowerParams = z
 export const strategyConfig = z
   .object({
     name: z.enum(['marketMaker', 'crossVenue', 'triggerFollower', 'none']).default('marketMaker'),
-    /** consecutive-or-not exception count after which the strategy is disabled */
-    maxErrors: z.number().int().positive().default(10),
+    /**
+     * a plug-in strategy: an ES module (.js / .mjs) implementing the Strategy interface (docs/strategy-guide.md),
+     * relative to the config file's folder (`tickwire run --strategy FILE`: to the working directory). When set, it
+     * runs instead of `name`.
+     */
+    module: z
+      .string()
+      .regex(/\.m?js$/, 'must name an ES module file (.js or .mjs; compile TypeScript first)')
+      .optional(),
+    /** the plug-in's parameters, given to its factory as they are (it validates them); `reload` passes them to setParams */
+    params: z.record(z.string(), z.unknown()).default({}),
+    /** exceptions (since the last `start`) after which the strategy is halted: trading stops, its orders are cancelled */
+    maxErrors: z.number().int().positive().default(1),
     marketMaker: marketMakerParams.prefault({}),
     crossVenue: crossVenueParams.prefault({}),
     triggerFollower: triggerFollowerParams.prefault({}),
@@ -419,7 +430,10 @@ function crossFieldIssues(c: z.output<typeof configShape>, ctx: z.RefinementCtx)
       ctx.addIssue({ code: 'custom', path, message: `${size} is above risk.maxOrderQty (${c.risk.maxOrderQty}): every order would be refused` });
   };
   const s = c.strategy;
-  if (s.name === 'marketMaker') {
+  // a plug-in (strategy.module) runs instead of the named strategy: its parameters are its own to check
+  if (s.module !== undefined) {
+    /* checked when it loads (src/strategy/plugin.ts) */
+  } else if (s.name === 'marketMaker') {
     needListed(['strategy', 'marketMaker', 'symbol'], s.marketMaker);
     needSize(['strategy', 'marketMaker', 'size'], s.marketMaker.size);
   } else if (s.name === 'triggerFollower') {
