@@ -149,7 +149,7 @@ export class Bot {
     this.counts.polls++;
     let alerts: Alert[];
     try {
-      const st = await this.client.json('/status', Math.max(1000, Math.min(10_000, this.cfg.alerts.pollMs * 2)));
+      const st = await this.client.json('/status', Math.max(2000, Math.min(10_000, this.cfg.alerts.pollMs * 2)));
       alerts = this.rules.observe(st, Date.now());
     } catch (e) {
       this.counts.pollFailures++;
