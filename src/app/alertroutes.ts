@@ -49,10 +49,7 @@ export class TelegramError extends Error {
 /** The two Bot API methods the bot uses, over HTTPS (or the local fake's HTTP in tests). */
 export class TelegramApi {
   private readonly base: string;
-  constructor(
-    apiBaseUrl: string,
-    token: string,
-  ) {
+  constructor(apiBaseUrl: string, token: string) {
     registerSecret(token);
     this.base = `${apiBaseUrl.replace(/\/$/, '')}/bot${token}/`;
   }

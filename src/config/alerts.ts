@@ -10,7 +10,10 @@ import { z } from 'zod';
 const httpUrl = z.string().regex(/^https?:\/\/\S+$/, 'must be an http(s):// URL');
 const nonNeg = z.number().nonnegative();
 /** A Telegram chat id: an integer (negative for groups), as the Bot API sends it in `message.chat.id`. */
-const chatId = z.number({ error: 'must be a Telegram chat id (an integer)' }).int('must be a Telegram chat id (an integer)').refine(Number.isSafeInteger, 'too large');
+const chatId = z
+  .number({ error: 'must be a Telegram chat id (an integer)' })
+  .int('must be a Telegram chat id (an integer)')
+  .refine(Number.isSafeInteger, 'too large');
 
 /** When an alert fires. Each rule fires once per episode and says "resolved" when it clears; 0 turns a rule off. */
 export const alertRulesConfig = z
@@ -76,6 +79,11 @@ export const watchdogConfig = z
     requestTimeoutMs: z.number().int().positive().max(60_000).default(1_000),
     /** no answer for this long: the engine is hung or gone; cancel everything on every venue and alert, seconds */
     timeoutSec: z.number().positive().max(3600).default(10),
+    /**
+     * when an engine the watchdog gave up on answers again (a hang that ended, SIGCONT): 'stop' its strategy
+     * (POST /stop: its orders were cancelled under it; an operator resumes with `tickwire start`), or 'none'
+     */
+    onReturn: z.enum(['stop', 'none']).default('stop'),
     /** how long the cancel keeps retrying until the venues show nothing open, ms */
     cancelTimeoutMs: z.number().int().positive().max(600_000).default(30_000),
     /**

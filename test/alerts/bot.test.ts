@@ -109,7 +109,11 @@ describe('tickwire bot against a running engine', () => {
       if (failure) throw failure;
       // one alert per event, in order, on both routes
       expect(alerts.map((a) => `${a.state}:${a.key}`)).toEqual(['firing:venue_halted:binanceSpot', 'resolved:venue_halted:binanceSpot', 'firing:kill_switch']);
-      expect(alertTexts()).toEqual(['[FIRING] venue binanceSpot halted (test)', '[RESOLVED] venue binanceSpot halted (test)', '[FIRING] kill switch fired (test)']);
+      expect(alertTexts()).toEqual([
+        '[FIRING] venue binanceSpot halted (test)',
+        '[RESOLVED] venue binanceSpot halted (test)',
+        '[FIRING] kill switch fired (test)',
+      ]);
       expect(sink.bodies.map((b) => `${(b['alert'] as Alert).state}:${(b['alert'] as Alert).key}`)).toEqual([
         'firing:venue_halted:binanceSpot',
         'resolved:venue_halted:binanceSpot',
