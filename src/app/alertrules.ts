@@ -24,6 +24,18 @@ import type { AlertRulesConfig } from '../config/alerts.js';
 
 export type AlertSeverity = 'critical' | 'warning' | 'info';
 
+/** The rules' alert keys (a per-venue or per-book key is `venue_halted:VENUE`, `book_stale:VENUE:SYMBOL`). */
+export const ALERT_KEYS = [
+  'engine_unreachable',
+  'engine_restarted',
+  'kill_switch',
+  'venue_halted',
+  'book_stale',
+  'drawdown',
+  'reject_rate',
+  'no_fills',
+] as const;
+
 export interface Alert {
   /** the condition, e.g. `venue_halted:binanceSpot` (a firing and its resolved share it) */
   key: string;
