@@ -50,7 +50,7 @@ const exprs: Array<{ where: string; expr: string }> = [
   ...panels.flatMap((p) => (p.targets ?? []).map((t) => ({ where: `panel "${p.title}"`, expr: t.expr }))),
   ...dashboard.templating.list.flatMap((v) => {
     const q = typeof v.query === 'object' && v.query !== null ? (v.query as { query?: string }).query : undefined;
-    return q && q.includes('(') ? [{ where: 'variable', expr: q }] : [];
+    return q?.includes('(') ? [{ where: 'variable', expr: q }] : [];
   }),
   ...dashboard.annotations.list.flatMap((a) => (a.expr ? [{ where: 'annotation', expr: a.expr }] : [])),
   ...allRules.map((r) => ({ where: `rule ${r.alert}`, expr: r.expr })),
