@@ -294,6 +294,8 @@ export function formatStatus(s: EngineStatus, raw: Record<string, unknown>, firi
 export async function startBot(o: BotOptions = {}): Promise<Bot> {
   const env = o.env ?? process.env;
   const cfg = o.cfg ?? loadConfig({ file: o.config, env });
+  if (!cfg.control.enabled)
+    throw new ConfigError([{ path: 'control.enabled', message: 'the bot talks to the engine through its control plane: it must be enabled' }]);
   return new Bot(cfg, env, o.onAlert).start();
 }
 

@@ -312,6 +312,8 @@ export interface WatchdogOptions {
 export async function startWatchdog(o: WatchdogOptions = {}): Promise<Watchdog> {
   const env = o.env ?? process.env;
   const cfg = o.cfg ?? loadConfig({ file: o.config, env });
+  if (!cfg.control.enabled)
+    throw new ConfigError([{ path: 'control.enabled', message: 'the watchdog hears the engine through its control plane: it must be enabled' }]);
   let secrets: Secrets;
   try {
     secrets = loadSecrets(cfg.watchdog.secretsFile, env);

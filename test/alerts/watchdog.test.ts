@@ -99,6 +99,16 @@ describe('tickwire watchdog', () => {
     }
     expect(err).toContain('watchdog.secretsFile: exchanges.binance');
     expect(err).toContain('the watchdog cancels with its own keys');
+    // and an engine without a control plane could never be heard
+    writeFileSync(cfg, JSON.stringify({ ...JSON.parse(readFileSync(cfg, 'utf8')), control: { enabled: false } }));
+    err = '';
+    process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
+    try {
+      expect(await watchdogMain(['--config', cfg])).toBe(2);
+    } finally {
+      process.stderr.write = orig;
+    }
+    expect(err).toContain('control.enabled: the watchdog hears the engine through its control plane');
   });
 
   it('kill -STOP of the engine: every open order on every venue is cancelled with its own keys, alerted; kill -CONT: resolved, trading stopped', async () => {
