@@ -29,10 +29,12 @@ describe('tickwire bot against a running engine', () => {
     let done = false;
     const alerts: Alert[] = [];
     const dataDir = `${dir}/data`;
+    /** the command replies to a chat (the alerts go to the operator's chat too: they start with `[FIRING]` ...) */
+    const replies = (chat: number): string[] => api.sent.filter((m) => m.chat_id === chat && !/^\[(FIRING|RESOLVED|EVENT)\]/.test(m.text)).map((m) => m.text);
     const replyTo = async (chat: number, text: string, n: number): Promise<string> => {
       api.push(chat, text);
-      await until(() => api.sent.filter((m) => m.chat_id === chat).length >= n, 10_000, `reply ${n} to ${text}`);
-      return api.sent.filter((m) => m.chat_id === chat)[n - 1]!.text;
+      await until(() => replies(chat).length >= n, 10_000, `reply ${n} to ${text}`);
+      return replies(chat)[n - 1]!;
     };
     const alertTexts = () => api.sent.filter((m) => m.text.startsWith('[')).map((m) => m.text.split('\n')[0]);
     try {
@@ -85,13 +87,13 @@ describe('tickwire bot against a running engine', () => {
               // a venue halt (an auth failure): one alert, then resolved by the operator's /start
               (wiring.orders.gateway('binanceSpot') as unknown as BaseGateway).halt('auth: test');
               await until(() => alertTexts().includes('[FIRING] venue binanceSpot halted (test)'), 10_000, 'halt alert');
-              expect(await replyTo(OPERATOR, '/start', 3)).toContain('venues resumed: binanceSpot');
+              expect(await replyTo(OPERATOR, '/start', 2)).toContain('venues resumed: binanceSpot');
               await until(() => alertTexts().includes('[RESOLVED] venue binanceSpot halted (test)'), 10_000, 'halt resolved');
 
               // /stop and the kill switch from the phone
-              expect(await replyTo(OPERATOR, '/stop', 5)).toContain('trading stopped');
+              expect(await replyTo(OPERATOR, '/stop', 3)).toContain('trading stopped');
               expect(engine.trading).toBe('stopped');
-              const kill = await replyTo(OPERATOR, '/kill', 6);
+              const kill = await replyTo(OPERATOR, '/kill', 4);
               expect(kill).toContain('kill switch fired');
               expect(kill).toContain('nothing open');
               await until(() => alertTexts().includes('[FIRING] kill switch fired (test)'), 10_000, 'kill alert');
