@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { hostCheckConfigSchema, logDestinationSchema } from './ops.js';
 import { NO_WS_API } from './presets.js';
+import { alertsConfig, watchdogConfig } from './alerts.js';
 
 export const VENUE_IDS = ['binanceSpot', 'binanceUsdm', 'bybitSpot', 'bybitLinear'] as const;
 export const venueId = z.enum(VENUE_IDS);
@@ -397,6 +398,10 @@ const configShape = z
     paper: paperConfig.prefault({}),
     /** core pinning and host tuning checked at start (src/app/hostcheck.ts); 'refuse' exits non-zero on a mismatch */
     hostCheck: hostCheckConfigSchema.prefault({}),
+    /** `tickwire bot`: alert rules and routes (Telegram, webhooks), remote commands (src/config/alerts.ts) */
+    alerts: alertsConfig.prefault({}),
+    /** `tickwire watchdog`: the engine's heartbeat and the cancel-all when it stops (src/config/alerts.ts) */
+    watchdog: watchdogConfig.prefault({}),
     /** path of a JSON file {binance:{apiKey,apiSecret},bybit:{...}} with mode 0600 (or 0400); env wins */
     secretsFile: z.string().min(1).optional(),
   })
