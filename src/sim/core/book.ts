@@ -617,7 +617,7 @@ export class MatchingBook implements SimBook {
   }
 
   private newRec(o: SimNewOrder, qty: number, now: number): OrderRec {
-    const orderId = this.ids.next();
+    const orderId = o.orderId ?? this.ids.next();
     return {
       orderId,
       clientOrderId: o.clientOrderId.length > 0 ? o.clientOrderId : `sim-${orderId}`,
@@ -634,6 +634,7 @@ export class MatchingBook implements SimBook {
       status: 'NEW',
       createdMs: now,
       updatedMs: now,
+      stop: o.stop,
       seq: 0,
       open: false,
     };
@@ -917,6 +918,10 @@ export class MatchingBook implements SimBook {
 
   openCountOf(accountId: string): number {
     return this.openByAccount.get(accountId)?.size ?? 0;
+  }
+
+  allocOrderId(): string {
+    return this.ids.next();
   }
 
   /** number of open user orders (all accounts) */
