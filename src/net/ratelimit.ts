@@ -16,6 +16,8 @@
  * Bybit (per UID, per endpoint, 1 s window): one `BybitSlot` per endpoint, precomputed by the gateway (REST and the
  * trade WS share them, as on Bybit). Each answer's `X-Bapi-Limit` / `-Status` / `-Reset-Timestamp` (REST headers,
  * the trade WS's `header` object) sets the slot; sends booked since then count on top of it.
+ * Bybit per IP (600 HTTP requests per 5 s, 403 beyond): one `IpWindow` for the process (`BYBIT_IP_WINDOW`) books
+ * every REST request of every Bybit gateway before it is sent.
  *
  * 429 backs off for Retry-After seconds (nothing was done); 418 (Bybit 403) bans the IP until Retry-After (ends by
  * itself) or, without one, until an operator resumes.
