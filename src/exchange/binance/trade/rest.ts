@@ -142,6 +142,11 @@ export function binanceRestCost(spot: boolean, method: string, path: string, par
   return typeof c === 'function' ? c(params) : c;
 }
 
+/** Every call the cost tables price (`METHOD /path`): the weight check (test/orders/weights.e2e.test.ts) covers each. */
+export function binanceRestCalls(spot: boolean): string[] {
+  return Object.keys(spot ? SPOT_COSTS : USDM_COSTS);
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export class BinanceRestGateway extends BaseGateway implements VenueGateway {
