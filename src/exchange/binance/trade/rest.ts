@@ -336,8 +336,10 @@ export class BinanceRestGateway extends BaseGateway implements VenueGateway {
     const now = this.clock.nowMs();
     this.limiter.fromBinanceHeaders(res.headers, now, bookedAt ?? now, weight, orders);
     if (res.status === 429) this.limiter.on429(retryAfterSec(res.headers), now);
-    else if (res.status === 418) this.limiter.on418(retryAfterSec(res.headers), now);
-    else if (res.status >= 500) this.limiter.on5xx(res.status);
+    else if (res.status === 418) {
+      this.limiter.on418(retryAfterSec(res.headers), now);
+      this.onBanned('418 (IP banned)');
+    } else if (res.status >= 500) this.limiter.on5xx(res.status);
   }
 
   /** Parse an error body into an outcome. */

@@ -308,9 +308,10 @@ export class BybitRestGateway extends BaseGateway implements VenueGateway {
     const now = this.clock.nowMs();
     this.limiter.fromBybitHeaders(res.headers, slot, now);
     if (res.status === 429) this.limiter.on429(retryAfterSec(res.headers), now);
-    else if (res.status === 403)
+    else if (res.status === 403) {
       this.limiter.on418(600, now); // IP limit: stop >= 10 min (docs)
-    else if (res.status >= 500) this.limiter.on5xx(res.status);
+      this.onBanned('403 (IP limit)');
+    } else if (res.status >= 500) this.limiter.on5xx(res.status);
   }
 
   /** envelope -> { retCode, retMsg, result } or an outcome for non-200 / malformed */
