@@ -224,7 +224,7 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
       risk: {
         headroom: (slot, side) => risk.headroom(slot, side),
         openOrdersLeft: () => risk.openOrdersLeft(),
-        ordersLeftThisSecond: () => risk.ordersLeftThisSecond(nowNs()),
+        ordersLeftThisSecond: () => risk.ordersLeftThisSecond(this.decisionNow()),
       },
       ...(this.books ? { book: this.books } : {}),
       ...(log
