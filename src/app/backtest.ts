@@ -48,9 +48,11 @@ import { MarketMaker } from '../strategy/marketmaker.js';
 import { CrossVenueSignal } from '../strategy/crossvenue.js';
 import { TriggerFollower } from '../strategy/triggerfollower.js';
 import type { Strategy } from '../strategy/types.js';
+import { loadStrategyModule } from '../strategy/plugin.js';
+import type { DepthSource } from '../strategy/context.js';
 import { buildReport, hopPercentiles, writeReport, type BacktestReport, type Sample } from './backtestreport.js';
 
-const HELP = `usage: tickwire backtest --replay FILE[,FILE...] --strategy NAME [--config FILE] [--speed max|recorded]
+const HELP = `usage: tickwire backtest --replay FILE[,FILE...] --strategy NAME|FILE [--config FILE] [--speed max|recorded]
                          [--out DIR] [--seed N] [--drain MS]
 
 Runs the engine (strategy, risk, order owner, portfolio) against the simulator's matching core, its books driven
@@ -61,8 +63,9 @@ fills (maker/taker, volume), fees per asset, orders per fill, rejects and risk r
 (captures and their SHA-256, config hash, strategy, seed).
 
   --replay FILES     capture files, comma separated (or the option repeated); merged by recorded receive time
-  --strategy NAME    a built-in strategy: marketMaker, crossVenue, triggerFollower, none (its parameters come from
-                     strategy.<name> in the config)
+  --strategy S       a built-in strategy by name: marketMaker, crossVenue, triggerFollower, none (its parameters
+                     come from strategy.<name> in the config), or a plug-in module FILE (.js/.mjs, as \`tickwire run
+                     --strategy FILE\`; its parameters are strategy.params; it must take time from onTick's nowNs)
   --config FILE      JSON config (src/config/tickwire.example.json); its instruments are replaced by the captures'
   --speed max        as fast as possible (default)
   --speed recorded   paced in real time to the recorded gaps; the report is the same as with max
@@ -84,7 +87,7 @@ export type BacktestSpeed = 'max' | 'recorded';
 export interface BacktestOptions {
   /** capture files, merged by recorded receive time */
   replay: string[];
-  /** `--strategy`: a built-in name (a module path once plug-ins land, see `resolveStrategySpec`) */
+  /** `--strategy`: a built-in name or a plug-in module path (`resolveStrategySpec`) */
   strategy: string;
   config?: string | undefined;
   speed?: BacktestSpeed;
@@ -113,28 +116,28 @@ export type StrategySpec = { kind: 'builtin'; name: BuiltinStrategyName } | { ki
 
 /**
  * What `--strategy S` names: a built-in strategy by name, or a module file (a path: it has a slash or ends in .js /
- * .mjs). The one place that tells them apart, so that the plug-in loader (`tickwire run --strategy FILE`, branch
- * plugins) plugs in here and in `buildStrategy`.
+ * .mjs; it must exist). The one place that tells them apart; `buildStrategy` loads a module with the plug-in loader
+ * of `tickwire run --strategy FILE` (src/strategy/plugin.ts).
  */
 export function resolveStrategySpec(s: string): StrategySpec {
   if ((BUILTIN_STRATEGY_NAMES as readonly string[]).includes(s)) return { kind: 'builtin', name: s as BuiltinStrategyName };
-  if (s.includes('/') || /\.m?js$/.test(s)) return { kind: 'module', file: resolve(s) };
+  if (s.includes('/') || /\.m?js$/.test(s)) {
+    const file = resolve(s);
+    if (!/\.m?js$/.test(file))
+      throw new ConfigError([{ path: '--strategy', message: `${file} is not an ES module file (.js or .mjs; compile TypeScript first)` }]);
+    if (!existsSync(file)) throw new ConfigError([{ path: '--strategy', message: `${file} does not exist` }]);
+    return { kind: 'module', file };
+  }
   throw new ConfigError([{ path: '--strategy', message: `unknown strategy '${s}' (built-in: ${BUILTIN_STRATEGY_NAMES.join(', ')})` }]);
 }
 
 /**
- * Build the strategy of a spec, on the backtest's clock (virtual ns). Async so that a module loader (an `import()`)
- * drops in for the module branch. A plug-in must take its time from `onTick(nowNs)` (virtual here), not a clock of its
+ * Build the strategy of a spec, on the backtest's clock (virtual ns); a module is imported (hence async). A plug-in must take its time from `onTick(nowNs)` (virtual here), not a clock of its
  * own, for its backtests to be deterministic.
  */
 export async function buildStrategy(spec: StrategySpec, cfg: Config, clock: () => number): Promise<Strategy | undefined> {
-  if (spec.kind === 'module')
-    throw new ConfigError([
-      {
-        path: '--strategy',
-        message: `${spec.file}: strategy modules are not loadable yet (they come with \`tickwire run --strategy FILE\`); use a built-in name`,
-      },
-    ]);
+  // a plug-in module: the loader of `tickwire run --strategy FILE` (StrategyLoadError names the file: exit 1)
+  if (spec.kind === 'module') return loadStrategyModule(spec.file, cfg.strategy.params);
   switch (spec.name) {
     case 'marketMaker':
       return new MarketMaker(cfg.strategy.marketMaker, clock);
@@ -207,7 +210,7 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
   const cfg = loadConfig({
     file: o.config,
     env: o.env ?? process.env,
-    overrides: { ...ov, instruments: refs, strategy: { ...ovStrategy, ...(spec.kind === 'builtin' ? { name: spec.name } : {}) } },
+    overrides: { ...ov, instruments: refs, strategy: { ...ovStrategy, ...(spec.kind === 'builtin' ? { name: spec.name } : { module: basename(spec.file) }) } },
   });
 
   // one timeline: the replayer merges the captures (into the venue's books, registered below); the virtual clock
@@ -241,7 +244,24 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
   });
   const ids = new OrderIds(DEFAULT_ID_PREFIX, Math.max(0, Math.floor(rec0Ms)), Math.abs(Math.floor(seed)) % 36 ** 3);
   const orders = new OrderManager({ instruments: venue.instruments, gateways: venue.gateways, slots: state.slots, hops, ids });
-  const engine = new Engine({ config: cfg, state, instruments: venue.instruments, orders, hops, strategy, logger: log, virtualClock: clock });
+  // the strategy's depth reads: the matching book's levels (what the venue would publish, own orders included)
+  const depthOf = (slot: number): DepthSource | undefined => {
+    const b = venue.books[slot];
+    return b
+      ? {
+          depth: (side, n, outPx, outQty) => {
+            const d = b.depth(Math.min(n, outPx.length, outQty.length));
+            const levels = side === 0 ? d.bids : d.asks;
+            levels.forEach(([p, q], i) => {
+              outPx[i] = p;
+              outQty[i] = q;
+            });
+            return levels.length;
+          },
+        }
+      : undefined;
+  };
+  const engine = new Engine({ config: cfg, state, instruments: venue.instruments, orders, hops, strategy, logger: log, virtualClock: clock, books: depthOf });
   venue.onBook = (slot) => engine.onBookUpdate(slot);
 
   // what the report counts beyond the portfolio: each fill's side of the book, volume per instrument
@@ -349,7 +369,8 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
     inputs: {
       captures: caps.map((c) => ({ name: c.name, sha256: c.sha256, bytes: c.bytes, events: c.source.events.length })),
       configSha256: sha256(canonical(cfg)),
-      strategy: spec.kind === 'builtin' ? { kind: 'builtin', name: spec.name } : { kind: 'module', name: basename(spec.file) },
+      strategy:
+        spec.kind === 'builtin' ? { kind: 'builtin', name: spec.name } : { kind: 'module', name: basename(spec.file), sha256: sha256(readFileSync(spec.file)) },
       seed,
       drainMs,
       loopPeriodMs: cfg.loop.periodMs,
@@ -449,7 +470,7 @@ function parseArgs(argv: string[]): BacktestOptions | string {
     }
   }
   if (o.replay.length === 0) return '--replay FILES is required';
-  if (o.strategy === '') return '--strategy NAME is required';
+  if (o.strategy === '') return '--strategy NAME|FILE is required';
   return o;
 }
 

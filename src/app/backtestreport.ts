@@ -46,7 +46,8 @@ export interface BacktestReport {
   inputs: {
     captures: Array<{ name: string; sha256: string; bytes: number; events: number }>;
     configSha256: string;
-    strategy: { kind: 'builtin' | 'module'; name: string };
+    /** a module: its file name and the SHA-256 of its bytes (not of what it imports) */
+    strategy: { kind: 'builtin' | 'module'; name: string; sha256?: string };
     seed: number;
     drainMs: number;
     loopPeriodMs: number;

@@ -146,6 +146,28 @@ describe('tickwire backtest', () => {
     expect(deterministicPart(r)).toBe(deterministicPart(m));
   }, 30_000);
 
+  it('runs the example plug-in strategy (examples/mean-reversion.js): it trades, and the same inputs give the same report', async () => {
+    const example = fileURLToPath(new URL('../../examples/mean-reversion.js', import.meta.url));
+    const cfg = join(tmp, 'mr.json');
+    writeFileSync(
+      cfg,
+      JSON.stringify({
+        strategy: { params: { venue: 'binanceUsdm', symbol: 'SUSHIUSDT', size: 20, window: 20, entryTicks: 2, maxPosition: 60 } },
+        risk: { maxOrderQty: 100, maxPositionPerSymbol: 500, maxOrderNotional: 5000, maxTotalNotional: 50000, maxOrdersPerSecond: 20 },
+      }),
+    );
+    const r1 = await runBacktest({ replay: [CAPTURE], strategy: example, config: cfg, out: join(tmp, 'mr1') });
+    const r2 = await runBacktest({ replay: [CAPTURE], strategy: example, config: cfg, out: join(tmp, 'mr2') });
+    expect(r1.code).toBe(0);
+    const x = readReport(r1.dir);
+    expect(deterministicPart(readReport(r2.dir))).toBe(deterministicPart(x));
+    expect(x.inputs.strategy).toEqual({ kind: 'module', name: 'mean-reversion.js', sha256: createHash('sha256').update(readFileSync(example)).digest('hex') });
+    expect(x.strategy).toMatchObject({ name: 'meanReversion', errors: 0, disabled: false });
+    expect(x.orders.sent).toBeGreaterThan(0);
+    expect(x.fills.count).toBeGreaterThan(0);
+    expect(x.stop.openAfterStop).toBe(0);
+  });
+
   const chromium = findChromium();
   if (!chromium)
     process.stderr.write('\n!!! test/e2e/backtest.test.ts: HTML parse SKIPPED: /usr/bin/chromium is not installed (apt-get install -y chromium) !!!\n\n');
@@ -224,10 +246,10 @@ describe('tickwire backtest CLI', () => {
     const unknown = await capture(['--replay', CAPTURE, '--strategy', 'martingale']);
     expect(unknown.code).toBe(2);
     expect(unknown.err).toContain('--strategy');
-    // a module path is told apart from a name, and refused naming the option until modules load
+    // a module path that is not there: refused naming the option and the file
     const mod = await capture(['--replay', CAPTURE, '--strategy', './my-strategy.js', '--config', CONFIG]);
     expect(mod.code).toBe(2);
-    expect(mod.err).toMatch(/--strategy.*my-strategy\.js/);
+    expect(mod.err).toMatch(/--strategy.*my-strategy\.js does not exist/);
     const missing = await capture(['--replay', join(tmp, 'nope.ndjson'), '--strategy', 'none']);
     expect(missing.code).toBe(2);
     expect(missing.err).toContain('does not exist');
@@ -239,7 +261,8 @@ describe('tickwire backtest CLI', () => {
 
   it('tells a built-in name from a module path in one place', () => {
     expect(resolveStrategySpec('crossVenue')).toEqual({ kind: 'builtin', name: 'crossVenue' });
-    expect(resolveStrategySpec('./my-strategy.js')).toMatchObject({ kind: 'module' });
+    expect(resolveStrategySpec('examples/mean-reversion.js')).toMatchObject({ kind: 'module' });
+    expect(() => resolveStrategySpec('./my-strategy.ts')).toThrow(/not an ES module/);
     expect(() => resolveStrategySpec('marketmaker')).toThrow(/unknown strategy/);
   });
 });
