@@ -27,6 +27,10 @@ export const COMMANDS: Record<string, Command> = {
   'cancel-algo': { summary: 'cancel an open algo (conditional) order: cancel-algo CLIENT_ALGO_ID', load: control },
   reload: { summary: 'reload strategy parameters from the config file', load: control },
   metrics: { summary: "print a running engine's Prometheus metrics (GET /metrics)", load: control },
+  backtest: {
+    summary: 'replay captures through a strategy against the simulator; report.json + report.html (PnL, fills, fees)',
+    load: () => import('../app/backtest.js'),
+  },
   hist: { summary: 'latency histogram dumps: merge, print percentiles, plot', load: () => import('../app/histcli.js') },
   doctor: { summary: 'go/no-go checks of the venues, keys and accounts before trading (testnet, demo, mainnet)', load: () => import('../app/doctor.js') },
   'host-check': { summary: 'check core pinning and host tuning against what production demands', load: () => import('../app/hostcheckcli.js') },
@@ -36,7 +40,7 @@ export const COMMANDS: Record<string, Command> = {
 };
 
 /** Commands whose `main` takes the arguments after the command name (the others get the name first). */
-const OWN_ARGV = new Set(['run', 'sim', 'hist', 'wire2wire', 'doctor', 'bot', 'watchdog']);
+const OWN_ARGV = new Set(['run', 'sim', 'hist', 'wire2wire', 'doctor', 'bot', 'watchdog', 'backtest']);
 
 export function help(): string {
   const rows: Array<[string, string]> = [

@@ -44,6 +44,11 @@ export interface EngineOptions {
   logger?: Logger | undefined;
   /** the L2 book of a slot, for the strategy's depth reads (the networked wiring has them) */
   books?: ((slot: number) => DepthSource | undefined) | undefined;
+  /**
+   * A backtest's virtual clock (ns): risk's order-rate windows, the reject-rate window and the loop's ticks read it,
+   * and the loop runs no timers (the backtest calls `loop.runDue()`). Latency hops keep the monotonic clock.
+   */
+  virtualClock?: (() => number) | undefined;
 }
 
 export type TradingState = 'running' | 'stopped' | 'killed';
@@ -93,9 +98,12 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
   private inBookEvent = false;
   /** when the event path handed the current book update to the strategy (ns) */
   private bookNs = 0;
+  /** decision time (risk and reject-rate windows): the backtest's virtual clock, else the monotonic clock */
+  private readonly decisionNow: () => number;
 
   constructor(o: EngineOptions) {
     this.config = o.config;
+    this.decisionNow = o.virtualClock ?? nowNs;
     // the per-transport order-hop histograms exist before the first order (their first record would allocate)
     for (const ins of o.instruments) {
       for (const hop of [Hop.Sign, Hop.Write, Hop.Ack, Hop.Fill, Hop.TickToTrade]) {
@@ -166,7 +174,9 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
           this.inBookEvent = false;
         },
       },
-      { mode: o.config.loop.mode, periodMs: o.config.loop.periodMs, spinUs: o.config.loop.spinUs, hops: o.hops },
+      o.virtualClock
+        ? { mode: o.config.loop.mode, periodMs: o.config.loop.periodMs, clock: o.virtualClock, external: true }
+        : { mode: o.config.loop.mode, periodMs: o.config.loop.periodMs, spinUs: o.config.loop.spinUs, hops: o.hops },
       o.state.slots,
     );
     o.orders.subscribe(this);
@@ -214,7 +224,7 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
       risk: {
         headroom: (slot, side) => risk.headroom(slot, side),
         openOrdersLeft: () => risk.openOrdersLeft(),
-        ordersLeftThisSecond: () => risk.ordersLeftThisSecond(nowNs()),
+        ordersLeftThisSecond: () => risk.ordersLeftThisSecond(this.decisionNow()),
       },
       ...(this.books ? { book: this.books } : {}),
       ...(log
@@ -278,7 +288,7 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
 
   private send(req: OrderRequest, manual: boolean): string | null {
     const t0 = nowNs();
-    const r = this.risk.check(req, t0, manual);
+    const r = this.risk.check(req, this.decisionNow === nowNs ? t0 : this.decisionNow(), manual);
     const t1 = nowNs();
     const ins = this.bySlot[req.slot];
     const v = ins ? VENUE_INDEX[ins.venue] : 0;
@@ -390,7 +400,7 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
       return null;
     }
     const asOrder: OrderRequest = { slot: req.slot, side: req.side, type: 'MARKET', tif: 'IOC', price: 0, qty: req.qty, reduceOnly: req.reduceOnly === true };
-    let r = this.risk.check(asOrder, t0, manual);
+    let r = this.risk.check(asOrder, this.decisionNow === nowNs ? t0 : this.decisionNow(), manual);
     if (r === Refusal.None && req.price > 0) r = this.risk.checkAmendPrice(req.slot, req.price);
     const ins = this.bySlot[req.slot];
     if (r !== Refusal.None || !ins) {
@@ -528,14 +538,14 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
   }
 
   private noteSend(reject: boolean): void {
-    this.rateRing[this.ratePos] = nowNs();
+    this.rateRing[this.ratePos] = this.decisionNow();
     this.rateRej[this.ratePos] = reject ? 1 : 0;
     this.ratePos = (this.ratePos + 1) & 255;
   }
 
   /** Rejects / sends within the window (for the reject-rate trigger). */
   rejectRate(windowMs: number): { sends: number; rejects: number } {
-    const since = nowNs() - windowMs * 1e6;
+    const since = this.decisionNow() - windowMs * 1e6;
     let sends = 0;
     let rejects = 0;
     for (let i = 0; i < 256; i++) {

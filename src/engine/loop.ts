@@ -12,7 +12,11 @@
  *   callbacks, including the adapters' frames, still run between two checks), and for the last 50 µs without
  *   yielding. Costs CPU in the spin window.
  *
- * Lateness (actual start - deadline, ns) of every tick goes to `Hop.LoopLateness` of the HopRecorder.
+ * - `external` (a backtest): no timers and no spinning; whoever owns the (virtual) clock calls `runDue()`, which runs
+ *   every tick whose deadline has passed, each with its deadline as `now`, so that the ticks depend on the clock only,
+ *   never on the machine's speed.
+ *
+ * Lateness (actual start - deadline, ns) of every tick goes to `Hop.LoopLateness` of the HopRecorder (not in external mode).
  */
 import { nowNs } from '../util/clock.js';
 import { Hop, NO_VENUE, type HopRecorder } from '../util/hops.js';
@@ -32,6 +36,8 @@ export interface LoopOptions {
   spinUs?: number;
   hops?: HopRecorder;
   clock?: () => number;
+  /** driven from outside through `runDue()` (a backtest's virtual clock); no timers */
+  external?: boolean;
 }
 
 export class HotLoop {
@@ -40,6 +46,7 @@ export class HotLoop {
   private readonly spinNs: number;
   private readonly clock: () => number;
   private readonly hops: HopRecorder | undefined;
+  private readonly external: boolean;
   private readonly h: LoopHandlers;
   private running = false;
   private t0 = 0;
@@ -71,6 +78,7 @@ export class HotLoop {
     this.spinNs = (opts.spinUs ?? 3000) * 1000;
     this.clock = opts.clock ?? nowNs;
     this.hops = opts.hops;
+    this.external = opts.external === true;
     this.pendingBooks = new Uint8Array(slots);
   }
 
@@ -93,7 +101,32 @@ export class HotLoop {
     this.running = true;
     this.t0 = this.clock();
     this.k = 0;
-    this.wake();
+    if (!this.external) this.wake();
+  }
+
+  /** Deadline of the next tick, ns of the loop's clock. */
+  get nextDeadlineNs(): number {
+    return this.deadline(this.k);
+  }
+
+  /** External mode: run every tick whose deadline is at or before the clock, each with its deadline as `now`. */
+  runDue(): number {
+    let n = 0;
+    const now = this.clock();
+    while (this.running && this.deadline(this.k) <= now) {
+      const dl = this.deadline(this.k);
+      this.k++;
+      this.ticks++;
+      n++;
+      this.inHandler = true;
+      try {
+        this.h.onTick(dl);
+      } finally {
+        this.inHandler = false;
+      }
+      if (this.pendingAny) this.drainPending();
+    }
+    return n;
   }
 
   stop(): void {

@@ -13,6 +13,7 @@ import { MatchingBook } from '../sim/core/book.js';
 import { Generator } from '../sim/core/generator.js';
 import { Accounts, positionKey } from '../sim/core/accounts.js';
 import { makeInstrument } from '../sim/core/instruments.js';
+import { FeeSchedule, type SimFeeOptions } from '../sim/core/fees.js';
 import type { SimBookListener, SimFill, SimInstrument, SimLevelChange, SimOrder, SimPublicTrade } from '../sim/core/types.js';
 import { stepUnits } from '../util/fixed.js';
 import { type BotState, FLAG_CROSSED, FLAG_VALID, F } from '../model/botstate.js';
@@ -32,6 +33,12 @@ export interface PaperOptions {
   seed?: number;
   /** adapter hook: called after a book was written into BotState */
   onBook?: (slot: number) => void;
+  /** the books' instruments by slot (a backtest: derived from the captures), instead of the synthetic ones */
+  simInstruments?: readonly SimInstrument[];
+  /** the simulator's fee table (default: the venues' base tiers) */
+  fees?: SimFeeOptions;
+  /** the books' clock, epoch ms (default Date.now; a backtest: the capture's recorded time) */
+  nowMs?: () => number;
 }
 
 function toState(s: SimOrder['status']): OrderState {
@@ -62,7 +69,7 @@ const HISTORY = 10_000;
 export class PaperVenue {
   readonly instruments: Instrument[] = [];
   readonly books: MatchingBook[] = [];
-  readonly accounts = new Accounts([[PAPER_ACCOUNT]]);
+  readonly accounts: Accounts;
   readonly generator: Generator;
   /** one order gateway per venue of the instruments (give them to an OrderManager) */
   readonly gateways: PaperGateway[] = [];
@@ -76,9 +83,11 @@ export class PaperVenue {
 
   constructor(private readonly o: PaperOptions) {
     this.onBook = o.onBook;
+    this.accounts = new Accounts([[PAPER_ACCOUNT]], new FeeSchedule(o.fees));
+    const nowMs = o.nowMs ?? (() => Date.now());
     o.instruments.forEach((ref, slot) => {
-      const si = makeInstrument(ref.venue, ref.symbol);
-      const book = new MatchingBook({ instrument: si, nowMs: () => Date.now(), hooks: this.accounts });
+      const si = o.simInstruments?.[slot] ?? makeInstrument(ref.venue, ref.symbol);
+      const book = new MatchingBook({ instrument: si, nowMs, hooks: this.accounts });
       this.books.push(book);
       this.instruments.push(instrumentFromSim(si, slot));
       book.addListener(this.listener(slot, book));
@@ -179,6 +188,11 @@ export class PaperVenue {
   /** the account's fills on one instrument since `sinceMs`, oldest first */
   fills(venue: VenueId, symbol: string, sinceMs: number): ExchangeFill[] {
     return (this.history.get(`${venue}:${symbol}`) ?? []).filter((f) => f.timeMs >= sinceMs).map((f) => ({ ...f }));
+  }
+
+  /** order events queued and not yet delivered (a backtest waits for none before its next step) */
+  get pending(): boolean {
+    return this.scheduled || this.queue.length > 0;
   }
 
   /** an event of a gateway, delivered on a later turn (as a network answer would be) */

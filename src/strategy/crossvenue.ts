@@ -9,6 +9,7 @@ import type { OrderEvent, OrderRequest } from '../model/orders.js';
 import { TERMINAL_STATES } from '../model/orders.js';
 import type { CrossVenueParams } from '../config/schema.js';
 import type { Strategy, StrategyContext } from './types.js';
+import { nowNs } from '../util/clock.js';
 
 export class CrossVenueSignal implements Strategy {
   readonly name = 'crossVenue';
@@ -29,7 +30,11 @@ export class CrossVenueSignal implements Strategy {
   /** last computed gap, bps (for status) */
   lastGapBps = 0;
 
-  constructor(params: CrossVenueParams) {
+  /** `clock`: monotonic ns (default the engine's `nowNs`; a backtest passes its virtual clock) */
+  constructor(
+    params: CrossVenueParams,
+    private readonly clock: () => number = nowNs,
+  ) {
     this.p = params;
   }
 
@@ -63,7 +68,7 @@ export class CrossVenueSignal implements Strategy {
   }
 
   onBook(slot: number): void {
-    if (slot === this.lead || slot === this.follow) this.evaluate(performance.now() * 1e6);
+    if (slot === this.lead || slot === this.follow) this.evaluate(this.clock());
   }
 
   onOrderEvent(ev: OrderEvent): void {

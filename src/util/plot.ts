@@ -149,3 +149,114 @@ export function svgToPng(svgFile: string, pngFile: string, width = 960, height =
     rmSync(tmp, { recursive: true, force: true });
   }
 }
+
+export interface LineSeries {
+  label: string;
+  /** [x, y] points, x ascending */
+  points: ReadonlyArray<readonly [number, number]>;
+  /** draw as steps (the value holds until the next point), e.g. a position; default false */
+  step?: boolean;
+}
+
+export interface LineChartOptions extends PlotOptions {
+  xLabel?: string;
+  yLabel?: string;
+  /** x values are epoch ms: ticks are labelled as UTC clock times (default: numbers) */
+  timeX?: boolean;
+  /** shade between the curve and y = 0 (a drawdown); default false */
+  fill?: boolean;
+}
+
+/** Tick values for [lo, hi]: about `n` round steps (1, 2, 2.5, 5 x 10^k). */
+export function niceTicks(lo: number, hi: number, n = 5): number[] {
+  if (!(hi > lo)) return [lo];
+  const raw = (hi - lo) / n;
+  const e = 10 ** Math.floor(Math.log10(raw));
+  const step = ([1, 2, 2.5, 5, 10].map((m) => m * e).find((s) => s >= raw) ?? 10 * e) || 1;
+  const out: number[] = [];
+  // from integer multiples of the step (no accumulated float error: 0 is 0, not 5.55e-17)
+  for (let k = Math.ceil(lo / step - 1e-9); k * step <= hi + step * 1e-9; k++) out.push(k === 0 ? 0 : Number((k * step).toPrecision(12)));
+  return out;
+}
+
+function fmtNum(v: number): string {
+  const a = Math.abs(v);
+  if (a !== 0 && (a < 1e-3 || a >= 1e7)) return v.toExponential(2);
+  return String(Number(v.toPrecision(6)));
+}
+
+function fmtTime(ms: number, spanMs: number): string {
+  const iso = new Date(ms).toISOString();
+  return spanMs >= 2 * 86_400_000 ? iso.slice(5, 16).replace('T', ' ') : spanMs >= 120_000 ? iso.slice(11, 16) : iso.slice(11, 19);
+}
+
+/**
+ * Line chart as SVG (PnL over time, drawdown, positions): linear axes with round ticks, one path per series, a
+ * legend. Deterministic for the same input (no clock, no random ids), self-contained (no fonts or scripts to load).
+ */
+export function lineChartSvg(series: readonly LineSeries[], opts: LineChartOptions = {}): string {
+  const W = opts.width ?? 960;
+  const H = opts.height ?? 360;
+  const m = { l: 84, r: 24, t: 40, b: 52 };
+  const pw = W - m.l - m.r;
+  const ph = H - m.t - m.b;
+  const all = series.flatMap((s) => s.points);
+  let x0 = Math.min(...all.map((p) => p[0]));
+  let x1 = Math.max(...all.map((p) => p[0]));
+  let y0 = Math.min(0, ...all.map((p) => p[1]));
+  let y1 = Math.max(0, ...all.map((p) => p[1]));
+  if (!Number.isFinite(x0) || !Number.isFinite(x1)) [x0, x1] = [0, 1];
+  if (x1 === x0) x1 = x0 + 1;
+  if (y1 === y0) [y0, y1] = [y0 - 1, y1 + 1];
+  const pad = (y1 - y0) * 0.05;
+  y0 -= y0 < 0 ? pad : 0;
+  y1 += y1 > 0 ? pad : 0;
+  const X = (x: number): number => m.l + ((x - x0) / (x1 - x0)) * pw;
+  const Y = (y: number): number => m.t + ph - ((y - y0) / (y1 - y0)) * ph;
+  const out: string[] = [];
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
+  out.push(`<rect x="0" y="0" width="${W}" height="${H}" fill="#ffffff"/>`);
+  if (opts.title) out.push(`<text x="${W / 2}" y="22" text-anchor="middle" font-size="15">${escapeXml(opts.title)}</text>`);
+  for (const v of niceTicks(x0, x1, 6)) {
+    const x = X(v).toFixed(1);
+    out.push(`<line x1="${x}" y1="${m.t}" x2="${x}" y2="${m.t + ph}" stroke="#e5e5e5"/>`);
+    out.push(`<text x="${x}" y="${m.t + ph + 16}" text-anchor="middle">${escapeXml(opts.timeX ? fmtTime(v, x1 - x0) : fmtNum(v))}</text>`);
+  }
+  for (const v of niceTicks(y0, y1, 5)) {
+    const y = Y(v).toFixed(1);
+    out.push(`<line x1="${m.l}" y1="${y}" x2="${m.l + pw}" y2="${y}" stroke="${v === 0 ? '#999999' : '#e5e5e5'}"/>`);
+    out.push(`<text x="${m.l - 6}" y="${(Number(y) + 4).toFixed(1)}" text-anchor="end">${escapeXml(fmtNum(v))}</text>`);
+  }
+  out.push(`<rect x="${m.l}" y="${m.t}" width="${pw}" height="${ph}" fill="none" stroke="#333333"/>`);
+  if (opts.xLabel) out.push(`<text x="${m.l + pw / 2}" y="${H - 10}" text-anchor="middle">${escapeXml(opts.xLabel)}</text>`);
+  if (opts.yLabel)
+    out.push(`<text x="16" y="${m.t + ph / 2}" text-anchor="middle" transform="rotate(-90 16 ${m.t + ph / 2})">${escapeXml(opts.yLabel)}</text>`);
+  series.forEach((s, i) => {
+    if (s.points.length === 0) return;
+    const color = COLORS[i % COLORS.length] ?? '#000000';
+    const parts: string[] = [];
+    s.points.forEach((p, k) => {
+      const x = X(p[0]).toFixed(1);
+      const y = Y(p[1]).toFixed(1);
+      if (k === 0) parts.push(`M${x},${y}`);
+      else {
+        if (s.step) parts.push(`H${x}`);
+        parts.push(`${s.step ? 'V' + y : 'L' + x + ',' + y}`);
+      }
+    });
+    const d = parts.join(' ');
+    if (opts.fill) {
+      const first = s.points[0]!;
+      const last = s.points[s.points.length - 1]!;
+      out.push(
+        `<path d="${d} L${X(last[0]).toFixed(1)},${Y(0).toFixed(1)} L${X(first[0]).toFixed(1)},${Y(0).toFixed(1)} Z" fill="${color}" fill-opacity="0.15" stroke="none"/>`,
+      );
+    }
+    out.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="1.6"><title>${escapeXml(s.label)}</title></path>`);
+    const y = m.t + 14 + i * 16;
+    out.push(`<rect x="${m.l + 10}" y="${y - 7}" width="14" height="3" fill="${color}"/>`);
+    out.push(`<text x="${m.l + 30}" y="${y - 2}">${escapeXml(s.label)}</text>`);
+  });
+  out.push('</svg>');
+  return out.join('\n') + '\n';
+}

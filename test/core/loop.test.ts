@@ -8,6 +8,27 @@ let loop: HotLoop | undefined;
 afterEach(() => loop?.stop());
 
 describe('hot loop', () => {
+  it('external: ticks only when runDue is called, at each deadline the virtual clock passed, none on its own', async () => {
+    let v = 1e12;
+    const starts: number[] = [];
+    const books: number[] = [];
+    loop = new HotLoop({ onTick: (n) => starts.push(n), onBook: (s) => books.push(s) }, { mode: 'timer', periodMs: 10, clock: () => v, external: true });
+    loop.start();
+    await sleep(30);
+    expect(starts).toEqual([]); // no timer runs it
+    expect(loop.runDue()).toBe(1); // the deadline at start
+    v += 35e6; // 35 ms later: the deadlines at 10, 20 and 30 ms are due
+    expect(loop.runDue()).toBe(3);
+    expect(loop.runDue()).toBe(0);
+    expect(starts).toEqual([1e12, 1e12 + 10e6, 1e12 + 20e6, 1e12 + 30e6]);
+    expect(loop.nextDeadlineNs).toBe(1e12 + 40e6);
+    loop.onBookUpdate(3); // the event path is the same
+    expect(books).toEqual([3]);
+    loop.stop();
+    v += 100e6;
+    expect(loop.runDue()).toBe(0);
+  });
+
   for (const mode of ['timer', 'precise'] as const) {
     it(`${mode}: every deadline of the window is either run or counted as skipped (absolute schedule)`, async () => {
       const hops = new HopRecorder();

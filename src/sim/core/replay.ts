@@ -346,6 +346,11 @@ export class Replayer {
     return k < 0 ? undefined : this.sources[k]!.events[this.pos[k]!];
   }
 
+  /** Merged-timeline time (epoch ms) of the event `applyNext` applies next (undefined: none left): a backtest's clock. */
+  nextTimeMs(): number | undefined {
+    return this.nextKey();
+  }
+
   /** Apply the next event in merged recorded-time order; returns false when there is none left. */
   applyNext(): boolean {
     const k = this.nextSource();
