@@ -101,6 +101,12 @@ export function renderMetrics(engine: Engine, extra: ExtraMetric[] = []): string
   });
   metric({ name: 'tickwire_loop_ticks_total', help: 'Hot loop ticks run.', type: 'counter', samples: [{ value: engine.loop.ticks }] });
   metric({
+    name: 'tickwire_loop_busy_polls_total',
+    help: 'Busy-poll mode: event-loop turns between ticks (the poll rate; 0 in the other modes).',
+    type: 'counter',
+    samples: [{ value: engine.loop.spins }],
+  });
+  metric({
     name: 'tickwire_loop_skipped_total',
     help: 'Hot loop deadlines skipped (more than a period late).',
     type: 'counter',

@@ -42,6 +42,7 @@ import { checkHost, hostCheckFromConfig, HostCheckError } from './hostcheck.js';
 import { latencyPageHtml, latencySnapshotJson } from './live.js';
 
 const HELP = `usage: tickwire run [--config FILE] [--duration SECONDS] [--summary-json FILE] [--paper] [--sim-inline] [--sim-cpu LIST]
+                    [--busy-poll]
 
 Runs the engine: market data, order entry, the strategy (market maker by default), risk, kill switch,
 persistence (journal + snapshots in persistence.dir) and the loopback control plane (see \`tickwire status\`).
@@ -53,6 +54,8 @@ persistence (journal + snapshots in persistence.dir) and the loopback control pl
   --sim-inline         run the embedded simulator in the engine's process (default: a child process, so that
                        its work does not share the engine's event loop; the child ends with the engine)
   --sim-cpu LIST       run the embedded simulator's child process under taskset -c LIST
+  --busy-poll          loop.mode busy: the event loop never sleeps, so no frame pays a wake-up; costs a full core
+                       (pin the engine to a core of its own: LATENCY.md "Busy-poll")
 
 Without --config the demo parameters apply: market maker on binanceSpot BTCUSDT at the touch.
 Strategies (strategy.name): marketMaker (default), crossVenue, triggerFollower (one non-crossing IOC per touch
@@ -592,6 +595,9 @@ function parseArgs(argv: string[]): RunOptions | string {
         break;
       case '--sim-cpu':
         o.simCpus = val();
+        break;
+      case '--busy-poll':
+        o.overrides = { ...(o.overrides ?? {}), loop: { mode: 'busy' } };
         break;
       case '--help':
       case '-h':
