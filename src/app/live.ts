@@ -62,7 +62,7 @@ export function latencyPageHtml(opts: LatencyPageOptions = {}): string {
   var jsonUrl = ${jsonUrl};
   var refreshMs = ${refresh};
   var token = new URLSearchParams(location.search).get('token');
-  var HOPS = ['parse','apply','state_write','decide','risk','sign','write','ack','fill','feed_delay','recv_to_state','tick_to_trade','loop_lateness'];
+  var HOPS = ['parse','apply','state_write','decide','risk','sign','write','ack','fill','feed_delay','recv_to_state','tick_to_trade','socket_to_send','loop_lateness'];
   function fmt(ns) {
     var us = ns / 1000;
     if (us >= 1000) return (us / 1000).toFixed(us >= 100000 ? 0 : 2) + ' ms';

@@ -91,7 +91,7 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
     this.config = o.config;
     // the per-transport order-hop histograms exist before the first order (their first record would allocate)
     for (const ins of o.instruments) {
-      for (const hop of [Hop.Sign, Hop.Write, Hop.Ack, Hop.Fill, Hop.TickToTrade]) {
+      for (const hop of [Hop.Sign, Hop.Write, Hop.Ack, Hop.Fill, Hop.TickToTrade, Hop.SocketToSend]) {
         o.hops.prepare(hop, VENUE_INDEX[ins.venue], Transport.Ws);
         o.hops.prepare(hop, VENUE_INDEX[ins.venue], Transport.Rest);
       }
@@ -242,7 +242,13 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
     if (id === null) return null;
     const t2 = nowNs();
     // per order transport when the order layer says which one carried it (the WS gateways fall back to REST)
-    if (recv > 0) this.hops.recordVia(Hop.TickToTrade, v, this.orders.lastSentVia, t2 - recv);
+    if (recv > 0) {
+      const via = this.orders.lastSentVia;
+      this.hops.recordVia(Hop.TickToTrade, v, via, t2 - recv);
+      // the engine's own part: up to the bytes handed to the socket layer (a send that waited is not in it)
+      const sent = this.orders.lastSentNs;
+      if (sent >= t0) this.hops.recordVia(Hop.SocketToSend, v, via, sent - recv);
+    }
     return id;
   }
 

@@ -187,6 +187,8 @@ export class OrderManager implements OrderApi {
 
   /** transport the last send went over (`Transport` of src/util/hops.ts; 0 = refused or not known) */
   lastSentVia = 0;
+  /** when the last send handed its bytes to the socket layer (ns; 0 = not sent at once, e.g. refused or waiting) */
+  lastSentNs = 0;
 
   /** The owner's read-only record of an order (undefined once pruned or never known). */
   order(clientOrderId: string): OrderView | undefined {
@@ -229,11 +231,13 @@ export class OrderManager implements OrderApi {
       if (gw) gw.noteRefusedWhileHalted?.();
       this.counts.refused++;
       this.lastSentVia = 0;
+      this.lastSentNs = 0;
       this.rejectLater(o, gw ? 'venue halted' : `no order gateway for ${o.venue}`);
       return;
     }
     gw.place(o);
     this.lastSentVia = o.sentVia;
+    this.lastSentNs = o.sentNs;
   }
 
   private rejectLater(o: TrackedOrder, reason: string): void {

@@ -46,7 +46,7 @@ import type { MatchingBook } from '../sim/core/book.js';
 import { nowNs } from '../util/clock.js';
 import { buildHistogram } from '../util/hops.js';
 import { mergeInputs, percentileTable } from '../util/histio.js';
-import { floorPrelude, percentilesUs, type W2wSide, type W2wTransport } from './w2wcommon.js';
+import { cpuMeter, floorPrelude, percentilesUs, type W2wSide, type W2wTransport } from './w2wcommon.js';
 
 /** dist/src/app/run.js of this checkout, or undefined when not built. */
 export function builtRunModule(): string | undefined {
@@ -89,12 +89,14 @@ export interface EngineOptions {
   warmup?: number;
   /** how long to wait for the engine's first quote (default 30 s) */
   quoteTimeoutMs?: number;
+  /** busy-poll: the engine (loop.mode busy) and the floor client never sleep */
+  busyPoll?: boolean;
   log?: (line: string) => void;
 }
 
 /** The same-server floor: a bare client that echoes each market-data frame of `symbol` over the order transport. */
-function simFloorClientSource(transport: W2wTransport, mdUrl: string, wsApiUrl: string, restUrl: string): string {
-  return `${floorPrelude(transport, restUrl)}
+function simFloorClientSource(transport: W2wTransport, mdUrl: string, wsApiUrl: string, restUrl: string, busyPoll: boolean): string {
+  return `${floorPrelude(transport, restUrl, busyPoll)}
 const md = new WebSocket(${JSON.stringify(mdUrl)}, { perMessageDeflate: false });
 const api = transport === 'ws' ? new WebSocket(${JSON.stringify(wsApiUrl)}, { perMessageDeflate: false }) : null;
 api?.on('message', () => {});
@@ -216,6 +218,7 @@ export async function runSimPair(opts: EngineOptions): Promise<SimPairResult> {
       risk: { maxOrdersPerSecond: 1_000_000 },
       persistence: { dir: join(tmp, 'data'), fsync: 'never', intentWriteAhead: process.env['TICKWIRE_W2W_WRITE_AHEAD'] === '1' },
       control: { enabled: false },
+      ...(opts.busyPoll ? { loop: { mode: 'busy' } } : {}),
       log: {
         level: process.env['TICKWIRE_W2W_LOG'] === 'info' ? 'info' : 'warn',
         destinations: [{ to: 'stderr', level: process.env['TICKWIRE_W2W_LOG'] === 'info' ? 'info' : 'warn' }],
@@ -250,7 +253,7 @@ process.exit(r.code);
     const mdUrl = `${ep.wsStreamBaseUrl.replace(/\/+$/, '')}/stream?streams=ethusdt@depth@100ms/ethusdt@bookTicker/ethusdt@aggTrade`;
     floor = spawnPinned(
       opts.clientCpu,
-      ['--input-type=module', '-e', simFloorClientSource(opts.transport, mdUrl, ep.wsApiUrl, ep.restBaseUrl)],
+      ['--input-type=module', '-e', simFloorClientSource(opts.transport, mdUrl, ep.wsApiUrl, ep.restBaseUrl, opts.busyPoll === true)],
       process.env,
       tmp,
     );
@@ -382,6 +385,8 @@ process.exit(r.code);
         return Date.now() - started;
       };
       const alone = tally();
+      const floorCpu = cpuMeter(floor.pid);
+      floorCpu.start();
       const aloneMs = await run('floor alone', warm + opts.triggers, warm, () => 'floor', { floor: alone });
       log(`floor alone ${opts.transport}: ${alone.hist.totalCount} triggers, lost ${alone.lost}`);
 
@@ -400,12 +405,17 @@ process.exit(r.code);
         if (Date.now() - settle0 > quoteTimeout) throw new Error(`wire2wire: the engine's orders did not settle within ${quoteTimeout} ms`);
         await new Promise((r) => setTimeout(r, 50));
       }
+      const aloneCpu = floorCpu.pct();
       const eng = tally();
       const flo = tally();
+      const engineCpu = cpuMeter(engine.pid);
+      engineCpu.start();
+      floorCpu.start();
       const durationMs = await run('engine+floor', 2 * (warm + opts.triggers), 2 * warm, (i) => ((i & 1) === 0 ? 'engine' : 'floor'), {
         engine: eng,
         floor: flo,
       });
+      const cpu = { engine: engineCpu.pct(), floor: floorCpu.pct() };
       const hist = { engine: eng.hist, floor: flo.hist };
       const lost = { engine: eng.lost, floor: flo.lost };
       log(`engine+floor ${opts.transport}: ${hist.engine.totalCount}+${hist.floor.totalCount} triggers, lost ${lost.engine}+${lost.floor}`);
@@ -422,6 +432,7 @@ process.exit(r.code);
           latencyUs: percentilesUs(hist.engine),
           lost: lost.engine,
           durationMs,
+          cpuPct: cpu.engine,
         },
         floor: {
           kind: 'floor',
@@ -430,6 +441,7 @@ process.exit(r.code);
           latencyUs: percentilesUs(hist.floor),
           lost: lost.floor,
           durationMs,
+          cpuPct: cpu.floor,
         },
         floorAlone: {
           kind: 'floor',
@@ -438,6 +450,7 @@ process.exit(r.code);
           latencyUs: percentilesUs(alone.hist),
           lost: alone.lost,
           durationMs: aloneMs,
+          cpuPct: aloneCpu,
         },
       };
     } finally {
