@@ -111,8 +111,9 @@ md.on('error', (e) => { process.stderr.write('sim floor client md: ' + e.message
 
 export interface SimPairResult {
   engine: W2wSide;
-  /** the same-server floor, interleaved with the engine's triggers */
-  floor: W2wSide;
+  /** the same-server floor, interleaved with the engine's triggers (null in busy-poll mode: two processes that never
+   * sleep cannot share the client's vCPU, so the floor stops after its run alone and the engine runs by itself) */
+  floor: W2wSide | null;
   /** the same-server floor measured first, alone (the engine process not started yet) */
   floorAlone: W2wSide;
 }
@@ -390,7 +391,14 @@ process.exit(r.code);
       const aloneMs = await run('floor alone', warm + opts.triggers, warm, () => 'floor', { floor: alone });
       log(`floor alone ${opts.transport}: ${alone.hist.totalCount} triggers, lost ${alone.lost}`);
 
-      // --- the engine, then engine and floor interleaved trigger by trigger
+      if (opts.busyPoll === true) {
+        // busy-poll: the floor's client would spin beside the engine on the same vCPU; it has been measured alone
+        floor.removeAllListeners('exit');
+        const gone = new Promise<void>((r) => floor!.once('exit', () => r()));
+        floor.kill('SIGKILL');
+        await gone;
+      }
+      // --- the engine, then (default mode) engine and floor interleaved trigger by trigger
       engine = spawnPinned(opts.clientCpu, [...v8, ...prof, '--input-type=module', '-e', src], env, tmp);
       engine.once('exit', () => (exited ||= 'engine'));
       // the engine's first order: move its touch until it answers (the first touch it sees is its baseline)
@@ -411,10 +419,10 @@ process.exit(r.code);
       const engineCpu = cpuMeter(engine.pid);
       engineCpu.start();
       floorCpu.start();
-      const durationMs = await run('engine+floor', 2 * (warm + opts.triggers), 2 * warm, (i) => ((i & 1) === 0 ? 'engine' : 'floor'), {
-        engine: eng,
-        floor: flo,
-      });
+      const interleave = opts.busyPoll !== true;
+      const durationMs = interleave
+        ? await run('engine+floor', 2 * (warm + opts.triggers), 2 * warm, (i) => ((i & 1) === 0 ? 'engine' : 'floor'), { engine: eng, floor: flo })
+        : await run('engine', warm + opts.triggers, warm, () => 'engine', { engine: eng });
       const cpu = { engine: engineCpu.pct(), floor: floorCpu.pct() };
       const hist = { engine: eng.hist, floor: flo.hist };
       const lost = { engine: eng.lost, floor: flo.lost };
@@ -434,15 +442,17 @@ process.exit(r.code);
           durationMs,
           cpuPct: cpu.engine,
         },
-        floor: {
-          kind: 'floor',
-          client: `bare ws client on the simulator's ETHUSDT streams, sending each frame straight back (${opts.transport === 'ws' ? 'WS API text frame' : "POST /api/v3/order over the engine's REST client"}); interleaved with the engine's triggers`,
-          cpus: null,
-          latencyUs: percentilesUs(hist.floor),
-          lost: lost.floor,
-          durationMs,
-          cpuPct: cpu.floor,
-        },
+        floor: !interleave
+          ? null
+          : {
+              kind: 'floor',
+              client: `bare ws client on the simulator's ETHUSDT streams, sending each frame straight back (${opts.transport === 'ws' ? 'WS API text frame' : "POST /api/v3/order over the engine's REST client"}); interleaved with the engine's triggers`,
+              cpus: null,
+              latencyUs: percentilesUs(hist.floor),
+              lost: lost.floor,
+              durationMs,
+              cpuPct: cpu.floor,
+            },
         floorAlone: {
           kind: 'floor',
           client: `the same bare client, measured first, alone (before the engine process started)`,

@@ -91,12 +91,35 @@ describe('wire2wire harness (floor)', () => {
         // the engine's own time per trigger (socket readable -> bytes handed to the socket layer) is reported beside tick_to_trade
         expect(e.engineHops).toMatch(/socket_to_send/);
         // the floor answered every one of its own triggers too (its echoes are told apart from the engine's orders)
-        for (const f of [floor, floorAlone]) {
+        expect(floor).not.toBeNull();
+        for (const f of [floor!, floorAlone]) {
           expect(f.kind).toBe('floor');
           expect(f.lost).toBe(0);
           expect(f.latencyUs.count).toBe(300);
         }
       }
+    },
+    90_000,
+  );
+
+  it.skipIf(!built)(
+    'engine path, busy-poll: the engine (loop.mode busy) answers every trigger; the floor is measured alone, in the same mode, and stops before the engine runs',
+    async () => {
+      const { engine: e, floor, floorAlone } = await runSimPair({
+        triggers: 200,
+        transport: 'ws',
+        gapMs: 1,
+        warmup: 10,
+        timeoutMs: 10_000,
+        quoteTimeoutMs: 25_000,
+        busyPoll: true,
+        log: (l) => process.stderr.write(`${l}\n`),
+      });
+      expect(e.lost).toBe(0);
+      expect(e.latencyUs.count).toBe(200);
+      expect(floor).toBeNull();
+      expect(floorAlone.lost).toBe(0);
+      expect(floorAlone.latencyUs.count).toBe(200);
     },
     90_000,
   );
