@@ -2,7 +2,8 @@
  * Managed WebSocket connection shared by market data and (later) order entry.
  *
  * - Frames reach `onFrame(bytes, recvNs)` as the Buffer the `ws` library assembled (no copy, no string), with
- *   `recvNs` = when the socket's chunk holding the frame was read (before `ws` decoded it); text
+ *   `recvNs` = when the socket's chunk holding the frame was read (before `ws` decoded it) for the chunk's first
+ *   frame, and when `ws` emitted it for the others; text
  *   frames are not UTF-8 validated here (skipUTF8Validation): the byte parsers only trust ASCII structure.
  * - Pings: the server's WS pings are answered by `ws` (autoPong; Binance: 20 s spot / 3 min futures). An
  *   application ping (`appPing`, Bybit `{"op":"ping"}` every 20 s) is sent on a timer.
@@ -339,7 +340,10 @@ export class ManagedWs {
       if (ws === this.sock) this.lastAliveNs = nowNs();
     });
     ws.on('message', (data: Buffer, _isBinary: boolean) => {
+      // the first frame of a chunk: when the chunk was read; a later one of the same chunk: now (its wait behind the
+      // frames before it, including any order those triggered, is theirs, not this frame's)
       const recvNs = readNs > 0 ? readNs : nowNs();
+      readNs = 0;
       if (ws === this.next) {
         this.nextFrames++;
         if (this.nextFrames >= (this.opts.rotateOverlapFrames ?? 20)) this.promote();
