@@ -97,6 +97,7 @@ export async function fetchBinanceLimits(restBase: string, market: 'spot' | 'usd
       if (l.rateLimitType === 'REQUEST_WEIGHT' && l.interval === 'MINUTE' && l.intervalNum === 1) out.weightPerMinute = l.limit;
       else if (l.rateLimitType === 'ORDERS' && l.interval === 'SECOND' && l.intervalNum === 10) out.ordersPer10s = l.limit;
       else if (l.rateLimitType === 'ORDERS' && l.interval === 'MINUTE' && l.intervalNum === 1) out.ordersPerMinute = l.limit;
+      else if (l.rateLimitType === 'ORDERS' && l.interval === 'DAY' && l.intervalNum === 1) out.ordersPerDay = l.limit;
     }
     return out;
   } catch {

@@ -1,20 +1,40 @@
 /**
- * Venue rate-limit state from response headers, checked before every send.
+ * Venue rate limits, checked before every send from the venues' own signals. Nothing here allocates per request.
  *
- * Binance: `X-MBX-USED-WEIGHT-1M` (per IP), `X-MBX-ORDER-COUNT-10S` / `-1M` / `-1D` (per account).
- * Bybit: `X-Bapi-Limit` (cap), `X-Bapi-Limit-Status` (remaining), `X-Bapi-Limit-Reset-Timestamp` (ms), per endpoint.
- * 429 backs off for Retry-After seconds (nothing was done); 418 halts the venue until Retry-After (IP ban).
+ * Binance (per IP: request weight per minute; per account: orders per 10 s and per minute (USD-M) / day (Spot)).
+ * Every request is booked before it is sent (`bookBinance`: its documented weight, 1 order for an order) and settled
+ * when its answer comes (`fromBinanceHeaders`: `X-MBX-USED-WEIGHT-1M`, `X-MBX-ORDER-COUNT-10S/-1M/-1D`; or
+ * `fromBinanceRateLimits`: the WS API's `rateLimits`). The venue's count then replaces the local one (plus what is
+ * still in flight), so the local count follows the venue (a successful Spot order costs 0 weight, the local booking
+ * 1; other processes on the same IP). The windows are fixed and aligned on server time, as Binance's.
+ *
+ * The weight rule (so that other calls never starve orders): the usable weight per minute is `limit × headroom`.
+ * Order-path requests (place, cancel, amend, cancel-all) may use all of it; every other call (queries, open orders,
+ * account, trade history, exchangeInfo, listenKey, the dead man's switch) only up to
+ * `limit × (headroom − orderReserve)`: the last `orderReserve` of the budget is kept for orders and cancels.
+ *
+ * Bybit (per UID, per endpoint, 1 s window): one `BybitSlot` per endpoint, precomputed by the gateway (REST and the
+ * trade WS share them, as on Bybit). Each answer's `X-Bapi-Limit` / `-Status` / `-Reset-Timestamp` (REST headers,
+ * the trade WS's `header` object) sets the slot; sends booked since then count on top of it.
+ *
+ * 429 backs off for Retry-After seconds (nothing was done); 418 (Bybit 403) bans the IP until Retry-After (ends by
+ * itself) or, without one, until an operator resumes.
  */
 
 export interface BinanceLimits {
   weightPerMinute: number;
   ordersPer10s: number;
+  /** USD-M: orders per minute (0 = none) */
   ordersPerMinute: number;
+  /** Spot: orders per day (0 or absent = none) */
+  ordersPerDay?: number;
   /** fraction of a limit at which we stop sending before the exchange refuses us */
   headroom: number;
+  /** fraction of the weight limit kept for order-path requests (default 0.2) */
+  orderReserve?: number;
 }
 
-export const BINANCE_SPOT_LIMITS: BinanceLimits = { weightPerMinute: 6000, ordersPer10s: 50, ordersPerMinute: 0, headroom: 0.95 };
+export const BINANCE_SPOT_LIMITS: BinanceLimits = { weightPerMinute: 6000, ordersPer10s: 50, ordersPerMinute: 0, ordersPerDay: 160_000, headroom: 0.95 };
 export const BINANCE_USDM_LIMITS: BinanceLimits = { weightPerMinute: 2400, ordersPer10s: 300, ordersPerMinute: 1200, headroom: 0.95 };
 
 export type HeaderBag = Record<string, string | string[] | undefined>;
@@ -24,92 +44,303 @@ function header(h: HeaderBag, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
+/** a header's non-negative integer, NaN when absent or not one */
+function headerInt(h: HeaderBag, name: string): number {
+  const v = header(h, name);
+  if (v === undefined || v.length === 0) return NaN;
+  const n = Number(v);
+  return Number.isInteger(n) && n >= 0 ? n : NaN;
+}
+
+/**
+ * One fixed window aligned on server time (Binance's minute / 10 s / day counters) with the local bookings:
+ * `used` = the venue's last count in this window plus what was booked since and is still in flight.
+ */
+export class FixedBudget {
+  used = 0;
+  /** booked and not yet answered (any window) */
+  inflight = 0;
+  private start = -1;
+
+  constructor(
+    /** 0 = no limit */
+    public limit: number,
+    readonly intervalMs: number,
+  ) {}
+
+  private roll(now: number): void {
+    const s = now - (now % this.intervalMs);
+    if (s !== this.start) {
+      this.start = s;
+      this.used = this.inflight; // a request in flight may count in the new window
+    }
+  }
+
+  /** ms until `w` more fits under `limit × frac` (0 = now) */
+  waitMs(now: number, w: number, frac: number): number {
+    if (this.limit <= 0) return 0;
+    this.roll(now);
+    return this.used + w > this.limit * frac ? this.start + this.intervalMs - now : 0;
+  }
+
+  book(now: number, w: number): void {
+    this.roll(now);
+    this.used += w;
+    this.inflight += w;
+  }
+
+  /**
+   * The answer to a request of `w` booked at `bookedAt` came with the venue's count (NaN: none). The count is taken
+   * only when the request was booked in the current window (an answer from the previous one says nothing of this).
+   */
+  settle(now: number, w: number, bookedAt: number, count: number): void {
+    this.inflight = this.inflight > w ? this.inflight - w : 0;
+    this.roll(now);
+    if (count === count && bookedAt - (bookedAt % this.intervalMs) === this.start) this.used = count + this.inflight;
+  }
+
+  /** end of the current window (epoch ms, server time) */
+  endMs(now: number): number {
+    return now - (now % this.intervalMs) + this.intervalMs;
+  }
+}
+
+/**
+ * One Bybit endpoint's limit (per UID, per `windowMs`, 1 s on Bybit) from its answers' `X-Bapi-Limit*` fields, plus
+ * the sends booked since the last answer. Before the first answer the documented default limit applies.
+ */
+export class BybitSlot {
+  /** X-Bapi-Limit */
+  limit: number;
+  /** requests the venue counted at the last answer (limit − status), plus what was in flight then */
+  private venueUsed = 0;
+  /** local time of the last answer with the fields */
+  private answerAt = -Infinity;
+  /** sends booked since that answer */
+  private sinceAnswer = 0;
+  /** last booked send */
+  private lastBookAt = -Infinity;
+  /** booked and not yet answered */
+  private inflight = 0;
+  /** exhausted until (the reset timestamp of an answer with no requests left) */
+  private resetAt = 0;
+  /** local refusals because of this slot */
+  refused = 0;
+
+  constructor(
+    readonly name: string,
+    defaultLimit: number,
+    readonly windowMs = 1000,
+  ) {
+    this.limit = defaultLimit;
+  }
+
+  /** requests the venue is counting now (estimate, never below the truth unless another client shares the UID) */
+  usedEstimate(now: number): number {
+    if (now - this.lastBookAt >= this.windowMs && now - this.answerAt >= this.windowMs) return 0;
+    return now - this.answerAt < this.windowMs ? this.venueUsed + this.sinceAnswer : this.sinceAnswer;
+  }
+
+  /** ms until one more request fits under `limit × headroom` (0 = now) */
+  waitMs(now: number, headroom: number): number {
+    if (this.resetAt > now) return this.resetAt - now;
+    if (this.usedEstimate(now) + 1 <= Math.max(1, Math.floor(this.limit * headroom))) return 0;
+    // the answer's count expires one window after it; what was booked, one window after the last booking
+    const w = Math.max(this.answerAt + this.windowMs, this.lastBookAt + this.windowMs) - now;
+    return w > 0 ? w : 1;
+  }
+
+  book(now: number): void {
+    this.sinceAnswer++;
+    this.inflight++;
+    this.lastBookAt = now;
+  }
+
+  /** an answer: the request is no longer in flight; the fields (NaN when absent) set the slot */
+  settle(now: number, limit: number, status: number, resetTs: number): void {
+    if (this.inflight > 0) this.inflight--;
+    if (status !== status) return;
+    if (limit === limit && limit > 0) this.limit = limit;
+    this.venueUsed = Math.max(0, this.limit - status) + this.inflight;
+    this.answerAt = now;
+    this.sinceAnswer = 0;
+    this.resetAt = status <= 0 && resetTs === resetTs && resetTs > now ? resetTs : 0;
+  }
+
+  /** an answer without the fields (transport failure): only no longer in flight */
+  release(): void {
+    if (this.inflight > 0) this.inflight--;
+  }
+}
+
+/** Bybit's documented per-UID limits per second before an answer says otherwise (order endpoints per category). */
+export const BYBIT_DEFAULT_LIMITS = {
+  spot: { create: 20, cancel: 20, amend: 10, cancelAll: 20 },
+  linear: { create: 10, cancel: 10, amend: 10, cancelAll: 10 },
+  query: 50,
+} as const;
+
+/** Order-path requests may use the whole budget; other calls leave `orderReserve` of it to them. */
+export const ORDER_PATH = true;
+export const OTHER_CALL = false;
+
 export class VenueRateLimiter {
-  usedWeight1m = 0;
-  orders10s = 0;
-  orders1m = 0;
-  private weightWindowEndMs = 0;
-  private orders10sEndMs = 0;
-  private orders1mEndMs = 0;
+  readonly weight: FixedBudget;
+  readonly orders10s: FixedBudget;
+  /** USD-M 1 min, Spot 1 day */
+  readonly ordersLong: FixedBudget;
+  readonly headroom: number;
+  readonly orderReserve: number;
   /** 429: no sends until then */
   backoffUntilMs = 0;
-  /** 418 / 403: venue halted until then (Infinity = until restarted) */
+  /** 418 / 403: venue halted until then (Infinity = until resumed) */
   bannedUntilMs = 0;
-  /** Bybit per-endpoint: path -> reset time when exhausted */
-  private readonly exhausted = new Map<string, number>();
-  /** responses seen: 429 (back off), 418 / Bybit 403 (banned), 5xx (outcome unknown) */
-  readonly counts = { refusedLocal: 0, got429: 0, got418: 0, got5xx: 0 };
+  /** responses seen: 429 (back off), 418 / Bybit 403 (banned), 5xx (outcome unknown); requests refused locally */
+  readonly counts = { refusedLocal: 0, deferredLocal: 0, got429: 0, got418: 0, got5xx: 0 };
   /** Retry-After (s) of the last 429 / 418, 0 when none was given; status of the last 5xx */
   last429RetryAfterSec = 0;
   last418RetryAfterSec = 0;
   last5xxStatus = 0;
+  /** what the last local refusal / wait of a non-order request was for, and its wait */
+  lastLocalWhat = '';
+  lastLocalWaitMs = 0;
 
-  constructor(private readonly limits: BinanceLimits = BINANCE_USDM_LIMITS) {}
+  constructor(limits: BinanceLimits = BINANCE_USDM_LIMITS) {
+    this.weight = new FixedBudget(limits.weightPerMinute, 60_000);
+    this.orders10s = new FixedBudget(limits.ordersPer10s, 10_000);
+    const perDay = limits.ordersPerDay ?? 0;
+    this.ordersLong = limits.ordersPerMinute > 0 ? new FixedBudget(limits.ordersPerMinute, 60_000) : new FixedBudget(perDay, 86_400_000);
+    this.headroom = limits.headroom;
+    this.orderReserve = limits.orderReserve ?? 0.2;
+  }
 
-  /** ms to wait before an order may be sent (0 = go; Infinity = banned) */
-  orderWaitMs(nowMs: number, path = ''): number {
-    if (this.bannedUntilMs > nowMs) return this.bannedUntilMs === Infinity ? Infinity : this.bannedUntilMs - nowMs;
-    if (this.backoffUntilMs > nowMs) return this.backoffUntilMs - nowMs;
-    const l = this.limits;
-    if (l.ordersPer10s > 0 && nowMs < this.orders10sEndMs && this.orders10s >= l.ordersPer10s * l.headroom) return this.orders10sEndMs - nowMs;
-    if (l.ordersPerMinute > 0 && nowMs < this.orders1mEndMs && this.orders1m >= l.ordersPerMinute * l.headroom) return this.orders1mEndMs - nowMs;
-    if (path !== '') {
-      const reset = this.exhausted.get(path);
-      if (reset !== undefined) {
-        if (reset > nowMs) return reset - nowMs;
-        this.exhausted.delete(path);
-      }
-    }
+  /** the venue's last weight count (plus bookings in flight) in this minute */
+  get usedWeight1m(): number {
+    return this.weight.used;
+  }
+
+  private bannedOrBackoffMs(now: number): number {
+    if (this.bannedUntilMs > now) return this.bannedUntilMs === Infinity ? Infinity : this.bannedUntilMs - now;
+    if (this.backoffUntilMs > now) return this.backoffUntilMs - now;
     return 0;
   }
 
-  /** ms to wait before a request of `weight` may be sent */
-  weightWaitMs(nowMs: number, weight: number): number {
-    if (this.bannedUntilMs > nowMs) return this.bannedUntilMs === Infinity ? Infinity : this.bannedUntilMs - nowMs;
-    if (this.backoffUntilMs > nowMs) return this.backoffUntilMs - nowMs;
-    if (nowMs < this.weightWindowEndMs && this.usedWeight1m + weight > this.limits.weightPerMinute * this.limits.headroom)
-      return this.weightWindowEndMs - nowMs;
-    return 0;
+  /** ms to wait before an order may be sent (0 = go; Infinity = banned until resumed); Bybit: its endpoint's slot */
+  orderWaitMs(nowMs: number, slot?: BybitSlot): number {
+    const b = this.bannedOrBackoffMs(nowMs);
+    if (b > 0) return b;
+    const h = this.headroom;
+    let w = this.orders10s.waitMs(nowMs, 1, h);
+    if (w > 0) return w;
+    w = this.ordersLong.waitMs(nowMs, 1, h);
+    if (w > 0) return w;
+    return slot ? slot.waitMs(nowMs, h) : 0;
+  }
+
+  /** ms to wait before a request of `weight` may be sent (`orderPath`: may use the reserve) */
+  weightWaitMs(nowMs: number, weight: number, orderPath = ORDER_PATH): number {
+    const b = this.bannedOrBackoffMs(nowMs);
+    if (b > 0) return b;
+    return this.weight.waitMs(nowMs, weight, orderPath ? this.headroom : this.headroom - this.orderReserve);
+  }
+
+  /** Binance: a whole request's wait: its weight, and the order counts when it is an order (0 = go) */
+  binanceWaitMs(nowMs: number, weight: number, orders: number, orderPath: boolean): number {
+    const w = this.weightWaitMs(nowMs, weight, orderPath);
+    if (w > 0 || orders === 0) return w;
+    return this.orderWaitMs(nowMs);
+  }
+
+  /** Binance: book a request before sending it (its weight; `orders` = 1 for an order) */
+  bookBinance(nowMs: number, weight: number, orders: number): void {
+    this.weight.book(nowMs, weight);
+    if (orders > 0) {
+      this.orders10s.book(nowMs, orders);
+      this.ordersLong.book(nowMs, orders);
+    }
   }
 
   isBanned(nowMs: number): boolean {
     return this.bannedUntilMs > nowMs;
   }
 
-  fromBinanceHeaders(h: HeaderBag, nowMs: number): void {
-    const w = header(h, 'x-mbx-used-weight-1m');
-    if (w !== undefined) {
-      this.usedWeight1m = Number(w) || 0;
-      this.weightWindowEndMs = (Math.floor(nowMs / 60000) + 1) * 60000;
-    }
-    const o10 = header(h, 'x-mbx-order-count-10s');
-    if (o10 !== undefined) {
-      this.orders10s = Number(o10) || 0;
-      this.orders10sEndMs = (Math.floor(nowMs / 10000) + 1) * 10000;
-    }
-    const o1 = header(h, 'x-mbx-order-count-1m');
-    if (o1 !== undefined) {
-      this.orders1m = Number(o1) || 0;
-      this.orders1mEndMs = (Math.floor(nowMs / 60000) + 1) * 60000;
-    }
+  /**
+   * A REST answer's headers: the venue's counts replace the local ones. `bookedAt`/`weight`/`orders`: what was
+   * booked for the request (nothing: an answer to a request that was not booked).
+   */
+  fromBinanceHeaders(h: HeaderBag, nowMs: number, bookedAt = nowMs, weight = 0, orders = 0): void {
+    this.weight.settle(nowMs, weight, bookedAt, headerInt(h, 'x-mbx-used-weight-1m'));
+    this.orders10s.settle(nowMs, orders, bookedAt, headerInt(h, 'x-mbx-order-count-10s'));
+    this.ordersLong.settle(nowMs, orders, bookedAt, headerInt(h, this.ordersLong.intervalMs === 60_000 ? 'x-mbx-order-count-1m' : 'x-mbx-order-count-1d'));
   }
 
-  fromBybitHeaders(h: HeaderBag, path: string, nowMs: number): void {
-    const status = header(h, 'x-bapi-limit-status');
-    if (status === undefined) return;
-    const remaining = Number(status);
-    if (remaining <= 0) {
-      const reset = Number(header(h, 'x-bapi-limit-reset-timestamp') ?? 0);
-      this.exhausted.set(path, reset > nowMs ? reset : nowMs + 1000);
-    } else this.exhausted.delete(path);
+  /** A request that got no answer (transport failure): no longer in flight; its booking stays counted. */
+  releaseBinance(nowMs: number, bookedAt: number, weight: number, orders: number): void {
+    this.weight.settle(nowMs, weight, bookedAt, NaN);
+    this.orders10s.settle(nowMs, orders, bookedAt, NaN);
+    this.ordersLong.settle(nowMs, orders, bookedAt, NaN);
   }
 
-  /** Bybit trade-WS responses carry the same fields in a `header` object */
-  fromBybitWsHeader(h: Record<string, unknown> | undefined, path: string, nowMs: number): void {
-    if (!h) return;
-    const bag: HeaderBag = {};
-    for (const [k, v] of Object.entries(h)) bag[k.toLowerCase()] = typeof v === 'string' ? v : String(v);
-    this.fromBybitHeaders(bag, path, nowMs);
+  /**
+   * A WS API answer's `rateLimits` ([{rateLimitType, interval, intervalNum, limit, count}]): counts as the REST
+   * headers, and the limits themselves as the venue states them. A malformed entry is ignored whole.
+   */
+  fromBinanceRateLimits(list: unknown, nowMs: number, bookedAt = nowMs, weight = 0, orders = 0): void {
+    let wc = NaN;
+    let o10 = NaN;
+    let oLong = NaN;
+    if (Array.isArray(list)) {
+      for (let i = 0; i < list.length; i++) {
+        const e = list[i] as Record<string, unknown> | null;
+        if (e === null || typeof e !== 'object') continue;
+        const type = e['rateLimitType'];
+        const interval = e['interval'];
+        const num = e['intervalNum'];
+        const count = e['count'];
+        const limit = e['limit'];
+        if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) continue;
+        if (typeof limit !== 'number' || !Number.isInteger(limit) || limit <= 0) continue;
+        if (type === 'REQUEST_WEIGHT' && interval === 'MINUTE' && num === 1) {
+          wc = count;
+          this.weight.limit = limit;
+        } else if (type === 'ORDERS' && interval === 'SECOND' && num === 10) {
+          o10 = count;
+          this.orders10s.limit = limit;
+        } else if (type === 'ORDERS' && num === 1 && (interval === 'MINUTE' ? 60_000 : interval === 'DAY' ? 86_400_000 : 0) === this.ordersLong.intervalMs) {
+          oLong = count;
+          this.ordersLong.limit = limit;
+        }
+      }
+    }
+    this.weight.settle(nowMs, weight, bookedAt, wc);
+    this.orders10s.settle(nowMs, orders, bookedAt, o10);
+    this.ordersLong.settle(nowMs, orders, bookedAt, oLong);
+  }
+
+  /** Bybit REST answer: the endpoint's slot takes X-Bapi-Limit, -Status, -Reset-Timestamp (a failure: released) */
+  fromBybitHeaders(h: HeaderBag | undefined, slot: BybitSlot, nowMs: number): void {
+    if (!h) {
+      slot.release();
+      return;
+    }
+    slot.settle(nowMs, headerInt(h, 'x-bapi-limit'), headerInt(h, 'x-bapi-limit-status'), headerInt(h, 'x-bapi-limit-reset-timestamp'));
+  }
+
+  /** Bybit trade-WS answer: the same fields in its `header` object (string values; absent: released) */
+  fromBybitWsHeader(h: Record<string, unknown> | undefined, slot: BybitSlot, nowMs: number): void {
+    if (!h) {
+      slot.release();
+      return;
+    }
+    slot.settle(nowMs, wsInt(h['X-Bapi-Limit']), wsInt(h['X-Bapi-Limit-Status']), wsInt(h['X-Bapi-Limit-Reset-Timestamp']));
+  }
+
+  /** a non-order request refused or deferred locally (counted; the gateway's degradation source logs it) */
+  noteLocal(what: string, waitMs: number, refused: boolean): void {
+    if (refused) this.counts.refusedLocal++;
+    else this.counts.deferredLocal++;
+    this.lastLocalWhat = what;
+    this.lastLocalWaitMs = waitMs;
   }
 
   on429(retryAfterSec: number | undefined, nowMs: number): void {
@@ -135,6 +366,21 @@ export class VenueRateLimiter {
   clearBan(): void {
     this.bannedUntilMs = 0;
     this.backoffUntilMs = 0;
+  }
+}
+
+function wsInt(v: unknown): number {
+  const n = typeof v === 'string' && v.length > 0 ? Number(v) : typeof v === 'number' ? v : NaN;
+  return Number.isInteger(n) && n >= 0 ? n : NaN;
+}
+
+/** Thrown by a gateway's non-order call that the local budget refuses (never sent). */
+export class LocalRateLimitError extends Error {
+  constructor(
+    readonly what: string,
+    readonly waitMs: number,
+  ) {
+    super(`${what}: refused locally, the venue's rate limit would refuse it (wait ${waitMs === Infinity ? 'until resumed' : waitMs + ' ms'})`);
   }
 }
 

@@ -327,11 +327,14 @@ export class RestClient {
 
   /**
    * Keep every pooled connection warm: `connections` concurrent GETs every intervalMs (a single periodic request
-   * would keep only one socket alive; the venue closes idle ones).
+   * would keep only one socket alive; the venue closes idle ones). `gate(n)` false skips a round.
    */
-  keepWarm(path: string, intervalMs = 15_000): void {
+  keepWarm(path: string, intervalMs = 15_000, gate?: (requests: number) => boolean): void {
     if (this.warmTimer) return;
-    this.warmTimer = setInterval(() => void this.warm(path), intervalMs);
+    // `gate`: the venue's rate budget books the round's requests first, or skips the round
+    this.warmTimer = setInterval(() => {
+      if (!gate || gate(this.connections)) void this.warm(path);
+    }, intervalMs);
     this.warmTimer.unref();
   }
 

@@ -228,6 +228,11 @@ export abstract class BaseGateway {
     this.fire();
   }
 
+  /** ms before a new order fits the venue's rate limits (0 = go); gateways add their own signals (weight, endpoint) */
+  protected placeWaitMs(now: number): number {
+    return this.limiter.orderWaitMs(now);
+  }
+
   /** Entry point used by `place()`: refuse locally when halted/limited, else send and follow the outcome. */
   /** Send a new order; its outcome arrives as OrderEvents (unknown outcomes are queried, never blindly resent). */
   place(o: GatewayOrder): void {
@@ -241,7 +246,7 @@ export abstract class BaseGateway {
   protected placeWithRecovery(o: GatewayOrder, attempt = 0): void {
     const now = this.clock.nowMs();
     if (this.banUntilMs !== 0) this.noteBanEnded(now);
-    const wait = this.halted ? 0 : this.limiter.orderWaitMs(now);
+    const wait = this.halted ? 0 : this.placeWaitMs(now);
     if (this.halted || wait > 0) {
       this.counts.refused++;
       let reason: string;
@@ -357,6 +362,7 @@ export abstract class BaseGateway {
       e.reason = out.reason;
       this.fire();
       if (out.cls === 'clock') this.clock.requestResync().catch(() => undefined);
+      if (out.cls === 'auth') this.halt('auth: ' + out.reason); // as for an order: until an operator resumes
       if (out.cls !== 'rejected') return;
     }
     // learn the truth (already filled / canceled, or cancel outcome unknown)
@@ -401,7 +407,7 @@ export function gatewayDegradations(gws: readonly BaseGateway[]): DegradationSou
       const http = (status: string, value: number, msg: string, detail: () => Record<string, unknown>): DegradationSample => ({
         event: 'venue_http_limit',
         metric: 'tickwire_venue_http_errors_total',
-        help: 'Order-entry answers 429 (back off), 418 / 403 (banned) and 5xx (outcome unknown), by status.',
+        help: 'Order-entry answers 429 (back off; Bybit retCode 10006 counts here), 418 / 403 (banned) and 5xx (outcome unknown), by status.',
         labels: { venue, status },
         value,
         msg,
@@ -423,6 +429,25 @@ export function gatewayDegradations(gws: readonly BaseGateway[]): DegradationSou
         refused('halted', g.counts.refusedHalted, () => ({ haltReason: g.lastHaltReason })),
         refused('banned', g.counts.refusedBanned),
         refused('rate_budget', g.counts.refusedRateLocal, () => ({ waitMs: g.lastLocalWaitMs })),
+        {
+          event: 'request_refused_local',
+          metric: 'tickwire_requests_refused_local_total',
+          help: "Requests other than new orders (cancels, amends, queries, lists, listenKey...) refused before sending: the venue's rate limit would refuse them.",
+          labels: { venue },
+          value: l.counts.refusedLocal,
+          msg: 'requests refused locally (rate limit)',
+          detail: () => ({ what: l.lastLocalWhat, waitMs: l.lastLocalWaitMs }),
+        },
+        {
+          event: 'request_deferred_local',
+          metric: 'tickwire_requests_deferred_local_total',
+          help: "Requests that are not on the order path held back until the venue's rate limit has room.",
+          labels: { venue },
+          value: l.counts.deferredLocal,
+          level: 'info',
+          msg: 'requests deferred locally (rate limit)',
+          detail: () => ({ what: l.lastLocalWhat, waitMs: l.lastLocalWaitMs }),
+        },
         {
           event: 'venue_halt',
           metric: 'tickwire_venue_halts_total',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BINANCE_USDM_LIMITS, VenueRateLimiter, retryAfterSec } from '../../src/net/ratelimit.js';
+import { BINANCE_USDM_LIMITS, BybitSlot, VenueRateLimiter, retryAfterSec } from '../../src/net/ratelimit.js';
 import { ServerClock } from '../../src/net/clock.js';
 import { mapBinanceError } from '../../src/exchange/binance/trade/errors.js';
 import { mapBybitError } from '../../src/exchange/bybit/trade/errors.js';
@@ -28,12 +28,66 @@ describe('rate limiter', () => {
     expect(l.orderWaitMs(1000)).toBe(0);
   });
   it('Bybit per-endpoint exhaustion until the reset timestamp', () => {
-    const l = new VenueRateLimiter();
-    l.fromBybitHeaders({ 'x-bapi-limit': '10', 'x-bapi-limit-status': '0', 'x-bapi-limit-reset-timestamp': '5000' }, '/v5/order/create', 4000);
-    expect(l.orderWaitMs(4000, '/v5/order/create')).toBe(1000);
-    expect(l.orderWaitMs(4000, '/v5/order/cancel')).toBe(0);
-    l.fromBybitWsHeader({ 'X-Bapi-Limit-Status': '9' }, '/v5/order/create', 4100);
-    expect(l.orderWaitMs(4100, '/v5/order/create')).toBe(0);
+    const l = new VenueRateLimiter({ weightPerMinute: 1e12, ordersPer10s: 0, ordersPerMinute: 0, headroom: 1 });
+    const create = new BybitSlot('/v5/order/create', 10);
+    const cancel = new BybitSlot('/v5/order/cancel', 10);
+    create.book(3990);
+    l.fromBybitHeaders({ 'x-bapi-limit': '10', 'x-bapi-limit-status': '0', 'x-bapi-limit-reset-timestamp': '5000' }, create, 4000);
+    expect(l.orderWaitMs(4000, create)).toBe(1000);
+    expect(l.orderWaitMs(4000, cancel)).toBe(0);
+    l.fromBybitWsHeader({ 'X-Bapi-Limit': '10', 'X-Bapi-Limit-Status': '9', 'X-Bapi-Limit-Reset-Timestamp': '4100' }, create, 4100);
+    expect(l.orderWaitMs(4100, create)).toBe(0);
+  });
+  it('Bybit: sends booked since the last answer count on top of it, until the window has passed', () => {
+    const l = new VenueRateLimiter({ weightPerMinute: 1e12, ordersPer10s: 0, ordersPerMinute: 0, headroom: 1 });
+    const s = new BybitSlot('/v5/order/create', 10);
+    s.book(1000);
+    l.fromBybitHeaders({ 'x-bapi-limit': '4', 'x-bapi-limit-status': '2', 'x-bapi-limit-reset-timestamp': '1000' }, s, 1000);
+    expect(s.limit).toBe(4);
+    s.book(1001);
+    expect(l.orderWaitMs(1001, s)).toBe(0); // 2 counted + 1 booked < 4
+    s.book(1002);
+    expect(l.orderWaitMs(1002, s)).toBe(1000); // 4: full until the answer's count and the bookings have left the window
+    expect(l.orderWaitMs(2002, s)).toBe(0);
+  });
+  it('Binance: bookings count until the answer; the venue count replaces the local one (plus what is in flight)', () => {
+    const l = new VenueRateLimiter({ weightPerMinute: 100, ordersPer10s: 10, ordersPerMinute: 0, headroom: 0.9, orderReserve: 0.2 });
+    const t = 60_000;
+    l.bookBinance(t, 20, 0);
+    l.bookBinance(t, 20, 0);
+    expect(l.usedWeight1m).toBe(40);
+    l.fromBinanceHeaders({ 'x-mbx-used-weight-1m': '21' }, t + 5, t, 20, 0); // the first answer: 21 at the venue, 20 in flight
+    expect(l.usedWeight1m).toBe(41);
+    // other calls may use up to 100 × (0.9 − 0.2) = 70, the order path up to 90
+    expect(l.weightWaitMs(t + 5, 30, false)).toBe(59_995);
+    expect(l.weightWaitMs(t + 5, 29, false)).toBe(0);
+    expect(l.weightWaitMs(t + 5, 49, true)).toBe(0);
+    expect(l.weightWaitMs(t + 5, 50, true)).toBe(59_995);
+    // an answer from the previous minute says nothing of this one
+    l.fromBinanceHeaders({ 'x-mbx-used-weight-1m': '95' }, t + 60_001, t, 20, 0);
+    expect(l.usedWeight1m).toBe(0);
+  });
+  it('Binance WS API rateLimits: counts and limits as the venue states them; a malformed entry is ignored', () => {
+    const l = new VenueRateLimiter({ weightPerMinute: 6000, ordersPer10s: 50, ordersPerMinute: 0, ordersPerDay: 160_000, headroom: 0.95 });
+    const t = 120_000;
+    l.bookBinance(t, 1, 1);
+    l.fromBinanceRateLimits(
+      [
+        { rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: 40, count: 30 },
+        { rateLimitType: 'ORDERS', interval: 'SECOND', intervalNum: 10, limit: 5, count: 5 },
+        { rateLimitType: 'ORDERS', interval: 'DAY', intervalNum: 1, limit: 100, count: 'x' },
+      ],
+      t + 1,
+      t,
+      1,
+      1,
+    );
+    expect(l.weight.limit).toBe(40);
+    expect(l.usedWeight1m).toBe(30);
+    expect(l.orders10s.limit).toBe(5);
+    expect(l.orderWaitMs(t + 1)).toBe(9_999);
+    expect(l.ordersLong.limit).toBe(160_000);
+    expect(l.ordersLong.used).toBe(1); // the booking stays: the malformed count did not replace it
   });
 });
 

@@ -61,6 +61,8 @@ interface Route {
   weight: number | ((p: Params) => number);
   /** counts toward ORDERS limits */
   order?: boolean;
+  /** Spot: weight 0 when it succeeds, 1 when it fails (cancel, cancel-all since 2026-04-02; orders imply it) */
+  freeOnSuccess?: boolean;
   fn: (p: Params, acc: SimAccount | undefined) => Op;
 }
 
@@ -79,6 +81,8 @@ interface ApiDef {
   order?: boolean;
   /** may use the session.logon key instead of apiKey/signature */
   logonOk?: boolean;
+  /** Spot: weight 0 when it succeeds, 1 when it fails (as Route.freeOnSuccess) */
+  freeOnSuccess?: boolean;
   fn: (c: ApiCall) => Op;
 }
 
@@ -251,11 +255,12 @@ export class BinanceVenue {
         },
       });
       r('POST', V + '/order', { sec: 'SIGNED', weight: 0, order: true, fn: (p, a) => o.place(acc(a), p) });
-      r('DELETE', V + '/order', { sec: 'SIGNED', weight: 1, fn: (p, a) => o.cancel(acc(a), p) });
+      // successful place / cancel / cancel-all cost 0 weight, failed ones 1 (spot-docs CHANGELOG 2026-03-27)
+      r('DELETE', V + '/order', { sec: 'SIGNED', weight: 0, freeOnSuccess: true, fn: (p, a) => o.cancel(acc(a), p) });
       r('GET', V + '/order', { sec: 'SIGNED', weight: 4, fn: (p, a) => o.query(acc(a), p) });
       // unfilled order count 0: not an `order` route
       r('PUT', V + '/order/amend/keepPriority', { sec: 'SIGNED', weight: 4, fn: (p, a) => o.amendKeepPriority(acc(a), p) });
-      r('DELETE', V + '/openOrders', { sec: 'SIGNED', weight: 1, fn: (p, a) => o.cancelAll(acc(a), p) });
+      r('DELETE', V + '/openOrders', { sec: 'SIGNED', weight: 0, freeOnSuccess: true, fn: (p, a) => o.cancelAll(acc(a), p) });
       r('GET', V + '/openOrders', { sec: 'SIGNED', weight: (p) => (p.has('symbol') ? 6 : 80), fn: (p, a) => o.openOrders(acc(a), p) });
       r('GET', V + '/account', { sec: 'SIGNED', weight: 20, fn: (_p, a) => o.spotAccount(acc(a)) });
       r('GET', V + '/allOrders', { sec: 'SIGNED', weight: 20, fn: (p, a) => this.allOrders(acc(a), p) });
@@ -777,7 +782,7 @@ export class BinanceVenue {
     if (route.sec !== 'NONE') {
       const a = this.authenticate(route.sec, info.headers.get('x-mbx-apikey'), p, () => restPayload(info.rawQuery, body));
       if (a instanceof BnError) {
-        if (route.order && this.isSpot) this.weight.hit(ip, 1, now);
+        if ((route.order || route.freeOnSuccess) && this.isSpot) this.weight.hit(ip, 1, now);
         send(res, a.status, a.body, this.usedHeaders(ip));
         return;
       }
@@ -798,7 +803,7 @@ export class BinanceVenue {
     if (out instanceof BnError) {
       status = out.status;
       text = out.body;
-      if (route.order && this.isSpot) this.weight.hit(ip, 1, now);
+      if ((route.order || route.freeOnSuccess) && this.isSpot) this.weight.hit(ip, 1, now);
     } else text = out;
     const headers = this.usedHeaders(ip, orderHeaders);
     const lat = this.ctx.peekFault(this.market, 'latencyMs');
@@ -1009,13 +1014,13 @@ export class BinanceVenue {
       },
     });
     def('order.place', { sec: 'SIGNED', weight: 0, order: true, logonOk: true, fn: (c) => o.place(A(c), c.p) });
-    def('order.cancel', { sec: 'SIGNED', weight: 1, logonOk: true, fn: (c) => o.cancel(A(c), c.p) });
+    def('order.cancel', { sec: 'SIGNED', weight: this.isSpot ? 0 : 1, freeOnSuccess: this.isSpot, logonOk: true, fn: (c) => o.cancel(A(c), c.p) });
     def('order.status', { sec: 'SIGNED', weight: this.isSpot ? 4 : 1, logonOk: true, fn: (c) => o.query(A(c), c.p) });
     if (this.isSpot) def('order.amend.keepPriority', { sec: 'SIGNED', weight: 4, logonOk: true, fn: (c) => o.amendKeepPriority(A(c), c.p) });
     // ws-fapi order.modify: IP weight 0, 1 on the order limits (as order.place)
     else def('order.modify', { sec: 'SIGNED', weight: 0, order: true, logonOk: true, fn: (c) => o.modify(A(c), c.p) });
     def('openOrders.status', { sec: 'SIGNED', weight: 6, logonOk: true, fn: (c) => o.openOrders(A(c), c.p) });
-    def('openOrders.cancelAll', { sec: 'SIGNED', weight: 1, logonOk: true, fn: (c) => o.cancelAll(A(c), c.p) });
+    def('openOrders.cancelAll', { sec: 'SIGNED', weight: this.isSpot ? 0 : 1, freeOnSuccess: this.isSpot, logonOk: true, fn: (c) => o.cancelAll(A(c), c.p) });
     def('session.logon', {
       sec: 'SIGNED',
       weight: 2,
@@ -1141,7 +1146,7 @@ export class BinanceVenue {
       } else {
         const a = p.has('apiKey') ? this.authenticate(def.sec, p.get('apiKey'), p, () => wsApiPayload(raw)) : E.mandatory('apiKey');
         if (a instanceof BnError) {
-          if (def.order && this.isSpot) this.weight.hit(ip, 1, now);
+          if ((def.order || def.freeOnSuccess) && this.isSpot) this.weight.hit(ip, 1, now);
           this.apiReply(ws, id, a.status, a.body, true, wantRl ? this.rateLimitsJson(ip, undefined, !!def.order) : undefined);
           return;
         }
@@ -1159,7 +1164,7 @@ export class BinanceVenue {
     const out = def.fn({ ws, d, s, p, acc, now });
     const lat = def.order || def.sec === 'SIGNED' ? this.ctx.peekFault(this.market, 'latencyMs') : undefined;
     if (out instanceof BnError) {
-      if (def.order && this.isSpot) this.weight.hit(ip, 1, now);
+      if ((def.order || def.freeOnSuccess) && this.isSpot) this.weight.hit(ip, 1, now);
       this.apiReply(ws, id, out.status, out.body, true, wantRl ? this.rateLimitsJson(ip, acc?.id, !!def.order) : undefined, lat?.ms ?? 0);
     } else this.apiReply(ws, id, 200, out, false, wantRl ? this.rateLimitsJson(ip, acc?.id, !!def.order) : undefined, lat?.ms ?? 0);
   }

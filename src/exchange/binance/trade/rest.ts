@@ -3,7 +3,11 @@
  *
  * - New orders are built from the per-instrument template and signed over the exact body sent.
  * - Responses: 200 -> ack with the reported status; error codes -> mapBinanceError -> the base class reaction
- *   (reject / backoff / halt / resync / query-then-resend). Rate-limit headers are read on every response.
+ *   (reject / backoff / halt / resync / query-then-resend).
+ * - Rate limits: every call is booked with its documented weight (`binanceRestWeight`) before it is sent, and the
+ *   answer's X-MBX-* headers correct the count (src/net/ratelimit.ts). Orders, cancels and amends the budget
+ *   refuses are refused at once (RATE_LIMITED_LOCAL); other calls wait for the budget up to `maxLimitWaitMs`, then
+ *   throw LocalRateLimitError.
  * - USD-M: `countdownCancelAll` dead man's switch per symbol, re-armed while healthy; cancel-all also cancels the
  *   algo (conditional) book (`/fapi/v1/algoOpenOrders`).
  * - The user data stream (private fills) is attached by `userStream` (see userstream.ts).
@@ -12,7 +16,15 @@ import { BaseGateway, OK, fail, type RecoveryOptions, type SendOutcome, transpor
 import { ServerClock, type ClockSyncOptions } from '../../../net/clock.js';
 import type { GatewayOrder, VenueGateway } from '../../../orders/gateway.js';
 import { BINANCE_ID_PATTERNS, obj, parseJsonIds, parseJsonSafe, str, num, type Json } from '../../../codec/json.js';
-import { BINANCE_SPOT_LIMITS, BINANCE_USDM_LIMITS, VenueRateLimiter, retryAfterSec, type BinanceLimits } from '../../../net/ratelimit.js';
+import {
+  BINANCE_SPOT_LIMITS,
+  BINANCE_USDM_LIMITS,
+  LocalRateLimitError,
+  ORDER_PATH,
+  VenueRateLimiter,
+  retryAfterSec,
+  type BinanceLimits,
+} from '../../../net/ratelimit.js';
 import { RestClient, type RestResponse } from '../../../net/rest.js';
 import { scaleTable, type ScaleLookup } from '../../../codec/scale.js';
 import { Ed25519Signer, HmacSha256 } from '../../../codec/sign.js';
@@ -55,7 +67,79 @@ export interface BinanceGatewayConfig {
   hops?: HopRecorder;
   /** the account's limits (default: the venue's documented defaults; read exchangeInfo.rateLimits at start) */
   limits?: BinanceLimits;
+  /** a non-order call waits this long at most for the rate budget before it is refused (default 2000 ms) */
+  maxLimitWaitMs?: number;
 }
+
+/** What a Binance REST call costs: IP weight (worst case: a failed Spot order still costs 1), orders, and its class. */
+export interface BinanceCallCost {
+  weight: number;
+  orders: number;
+  /** order-path calls (place, cancel, amend, cancel-all) may use the weight kept for them (ratelimit.ts) */
+  orderPath: boolean;
+}
+
+const cost = (weight: number, orders = 0, orderPath = false): BinanceCallCost => ({ weight, orders, orderPath });
+const SPOT_COSTS: Record<string, BinanceCallCost | ((params: string) => BinanceCallCost)> = {
+  'POST /api/v3/order': cost(1, 1, true), // 0 when it succeeds (since 2026-04-02): the header corrects the booking
+  'DELETE /api/v3/order': cost(1, 0, true), // idem
+  'DELETE /api/v3/openOrders': cost(1, 0, true), // idem
+  'PUT /api/v3/order/amend/keepPriority': cost(4, 0, true),
+  'GET /api/v3/order': cost(4),
+  'GET /api/v3/openOrders': (p) => cost(/(^|&)symbol=/.test(p) ? 6 : 80),
+  'GET /api/v3/allOrders': cost(20),
+  'GET /api/v3/account': cost(20),
+  'GET /api/v3/myTrades': (p) => cost(/(^|&)orderId=/.test(p) ? 5 : 20),
+  'GET /api/v3/exchangeInfo': cost(20),
+  'GET /api/v3/ping': cost(1),
+  'GET /api/v3/time': cost(1),
+};
+const USDM_COSTS: Record<string, BinanceCallCost | ((params: string) => BinanceCallCost)> = {
+  'POST /fapi/v1/order': cost(0, 1, true),
+  'PUT /fapi/v1/order': cost(1, 1, true),
+  'DELETE /fapi/v1/order': cost(1, 0, true),
+  'DELETE /fapi/v1/allOpenOrders': cost(1, 0, true),
+  'POST /fapi/v1/algoOrder': cost(0, 1, true),
+  'DELETE /fapi/v1/algoOrder': cost(1, 0, true),
+  'DELETE /fapi/v1/algoOpenOrders': cost(1, 0, true),
+  'GET /fapi/v1/order': cost(1),
+  'GET /fapi/v1/openOrder': cost(1),
+  'GET /fapi/v1/openOrders': (p) => cost(/(^|&)symbol=/.test(p) ? 1 : 40),
+  'GET /fapi/v1/openAlgoOrders': (p) => cost(/(^|&)symbol=/.test(p) ? 1 : 40),
+  'GET /fapi/v1/allOrders': cost(5),
+  'GET /fapi/v1/userTrades': cost(5),
+  'GET /fapi/v2/positionRisk': cost(5),
+  'GET /fapi/v3/positionRisk': cost(5),
+  'GET /fapi/v2/account': cost(5),
+  'GET /fapi/v3/account': cost(5),
+  'GET /fapi/v2/balance': cost(5),
+  'GET /fapi/v3/balance': cost(5),
+  'POST /fapi/v1/countdownCancelAll': cost(10),
+  'POST /fapi/v1/listenKey': cost(1),
+  'PUT /fapi/v1/listenKey': cost(1),
+  'DELETE /fapi/v1/listenKey': cost(1),
+  'GET /fapi/v1/exchangeInfo': cost(1),
+  'GET /fapi/v1/ping': cost(1),
+  'GET /fapi/v1/time': cost(1),
+  'GET /fapi/v1/positionSide/dual': cost(30),
+  'GET /fapi/v1/commissionRate': cost(20),
+  'POST /fapi/v1/leverage': cost(1),
+  'POST /fapi/v1/marginType': cost(1),
+};
+/** a call missing from the tables: a conservative weight */
+const UNKNOWN_COST = cost(20);
+
+/**
+ * The documented cost of a Binance REST call (../shared/exchange/binance.md, the venues' docs; the simulator charges
+ * the same as its routes in src/sim/binance/venue.ts). Unknown calls cost 20 (conservative).
+ */
+export function binanceRestCost(spot: boolean, method: string, path: string, params = ''): BinanceCallCost {
+  const c = (spot ? SPOT_COSTS : USDM_COSTS)[method + ' ' + path];
+  if (c === undefined) return UNKNOWN_COST;
+  return typeof c === 'function' ? c(params) : c;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export class BinanceRestGateway extends BaseGateway implements VenueGateway {
   readonly cfg: BinanceGatewayConfig;
@@ -78,19 +162,29 @@ export class BinanceRestGateway extends BaseGateway implements VenueGateway {
   private readonly formHeaders: Record<string, string>;
   /** private stream attached by start() (userstream.ts) */
   userStream: { start(): Promise<void>; stop(): Promise<void> } | undefined;
+  protected readonly maxLimitWaitMs: number;
+  /** the order path's costs, looked up once (no lookup per order) */
+  protected readonly placeCost: BinanceCallCost;
+  protected readonly cancelCost: BinanceCallCost;
 
   constructor(cfg: BinanceGatewayConfig) {
     const isSpot = cfg.venue === 'binanceSpot';
     const prefix = isSpot ? '/api/v3' : '/fapi/v1';
     const rest = new RestClient(cfg.restBaseUrl, { connections: cfg.connections ?? 2, timeoutMs: cfg.timeoutMs ?? 5000 });
+    // the clock's /time calls are booked like every other call, once the gateway exists
+    const owner: { gw?: BinanceRestGateway } = {};
     const clock = new ServerClock(async () => {
-      const r = await rest.request('GET', prefix + '/time');
+      const r = owner.gw ? await owner.gw.unsigned('GET', prefix + '/time') : await rest.request('GET', prefix + '/time');
       const t = num(obj(parseJsonSafe(r.text))?.['serverTime']);
       if (!(t > 0)) throw new Error(`bad /time answer ${r.status}`);
       return t;
     }, cfg.clockSync);
     super(cfg.venue, clock, new VenueRateLimiter(cfg.limits ?? (isSpot ? BINANCE_SPOT_LIMITS : BINANCE_USDM_LIMITS)), cfg.hops, cfg.recovery);
+    owner.gw = this;
     this.cfg = cfg;
+    this.maxLimitWaitMs = cfg.maxLimitWaitMs ?? 2000;
+    this.placeCost = binanceRestCost(isSpot, 'POST', prefix + '/order');
+    this.cancelCost = binanceRestCost(isSpot, 'DELETE', prefix + '/order');
     this.rest = rest;
     this.isSpot = isSpot;
     this.prefix = prefix;
@@ -111,8 +205,16 @@ export class BinanceRestGateway extends BaseGateway implements VenueGateway {
   }
 
   async start(): Promise<void> {
+    const ping = binanceRestCost(this.isSpot, 'GET', this.prefix + '/ping');
+    this.limiter.bookBinance(this.clock.nowMs(), ping.weight * (this.cfg.connections ?? 2), 0);
     await this.rest.warm(this.prefix + '/ping');
-    this.rest.keepWarm(this.prefix + '/ping');
+    // each round of keep-alive pings is booked first (skipped when the budget has no room for calls that are not orders)
+    this.rest.keepWarm(this.prefix + '/ping', undefined, (n) => {
+      const now = this.clock.nowMs();
+      if (this.limiter.binanceWaitMs(now, ping.weight * n, 0, false) > 0) return false;
+      this.limiter.bookBinance(now, ping.weight * n, 0);
+      return true;
+    });
     await this.clock.sync();
     this.clock.start(); // the periodic sync also keeps the pool's connections warm
     if (!this.isSpot && this.cfg.deadManSwitch !== false) {
@@ -143,21 +245,79 @@ export class BinanceRestGateway extends BaseGateway implements VenueGateway {
     return unsigned + '&signature=' + sig;
   }
 
-  /** Signed request (cold path); throws RestError on transport failure. */
+  /**
+   * The rate budget for one call of `c` (cold path): books it and returns the booking time, after waiting for room
+   * up to `maxLimitWaitMs` (counted as deferred); refuses (LocalRateLimitError, counted) when the wait would be
+   * longer, and throws at once while the IP is banned.
+   */
+  async budget(what: string, c: BinanceCallCost): Promise<number> {
+    for (;;) {
+      const now = this.clock.nowMs();
+      if (this.limiter.isBanned(now)) throw new Error(`${this.venue}: IP banned (418) until ${this.limiter.bannedUntilMs}`);
+      const wait = this.limiter.binanceWaitMs(now, c.weight, c.orders, c.orderPath);
+      if (wait === 0) {
+        this.limiter.bookBinance(now, c.weight, c.orders);
+        return now;
+      }
+      if (wait > this.maxLimitWaitMs) {
+        this.limiter.noteLocal(what, wait, true);
+        throw new LocalRateLimitError(`${this.venue} ${what}`, wait);
+      }
+      this.limiter.noteLocal(what, wait, false);
+      await sleep(wait);
+    }
+  }
+
+  /** Signed request (cold path), booked at its documented weight first; throws RestError on transport failure. */
   async signed(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, params: string): Promise<RestResponse> {
-    if (this.limiter.isBanned(this.clock.nowMs())) throw new Error(`${this.venue}: IP banned (418) until ${this.limiter.bannedUntilMs}`);
+    const c = binanceRestCost(this.isSpot, method, path, params);
+    const bookedAt = await this.budget(method + ' ' + path, c);
     const q = this.signedQuery(params);
-    const res =
-      method === 'POST' || method === 'PUT'
-        ? await this.rest.request(method, path, { body: q, headers: this.formHeaders })
-        : await this.rest.request(method, path, { query: q, headers: this.restHeaders });
-    this.noteResponse(res);
+    let res: RestResponse;
+    try {
+      res =
+        method === 'POST' || method === 'PUT'
+          ? await this.rest.request(method, path, { body: q, headers: this.formHeaders })
+          : await this.rest.request(method, path, { query: q, headers: this.restHeaders });
+    } catch (err) {
+      this.limiter.releaseBinance(this.clock.nowMs(), bookedAt, c.weight, c.orders);
+      throw err;
+    }
+    this.noteResponse(res, bookedAt, c.weight, c.orders);
     return res;
   }
 
-  protected noteResponse(res: RestResponse): void {
+  /** A request with the API key and no signature (listenKey) or with neither (time), booked like `signed`. */
+  async unsigned(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, withKey = false): Promise<RestResponse> {
+    const c = binanceRestCost(this.isSpot, method, path);
+    const bookedAt = await this.budget(method + ' ' + path, c);
+    let res: RestResponse;
+    try {
+      res = await this.rest.request(method, path, withKey ? { headers: this.restHeaders } : {});
+    } catch (err) {
+      this.limiter.releaseBinance(this.clock.nowMs(), bookedAt, c.weight, c.orders);
+      throw err;
+    }
+    this.noteResponse(res, bookedAt, c.weight, c.orders);
+    return res;
+  }
+
+  /** Order path: the wait before a new order (its weight and the order counts; 0 = go). */
+  protected override placeWaitMs(now: number): number {
+    return this.limiter.binanceWaitMs(now, this.placeCost.weight, 1, ORDER_PATH);
+  }
+
+  /** Order path: a cancel or amend of `c` the budget refuses now, counted as a local refusal (no wait). */
+  protected refusedNow(what: string, c: BinanceCallCost): SendOutcome | undefined {
+    const wait = this.limiter.binanceWaitMs(this.clock.nowMs(), c.weight, c.orders, ORDER_PATH);
+    if (wait === 0) return undefined;
+    this.limiter.noteLocal(what, wait, true);
+    return fail(this.limiter.isBanned(this.clock.nowMs()) ? 'banned' : 'rateLimited', 0, 'RATE_LIMITED_LOCAL');
+  }
+
+  protected noteResponse(res: RestResponse, bookedAt?: number, weight = 0, orders = 0): void {
     const now = this.clock.nowMs();
-    this.limiter.fromBinanceHeaders(res.headers, now);
+    this.limiter.fromBinanceHeaders(res.headers, now, bookedAt ?? now, weight, orders);
     if (res.status === 429) this.limiter.on429(retryAfterSec(res.headers), now);
     else if (res.status === 418) this.limiter.on418(retryAfterSec(res.headers), now);
     else if (res.status >= 500) this.limiter.on5xx(res.status);
@@ -198,17 +358,21 @@ export class BinanceRestGateway extends BaseGateway implements VenueGateway {
     const body = t.restBody(w, this.f, this.signer).view();
     this.recordSign(t0);
     o.sentNs = nowNs();
+    const pc = this.placeCost;
+    const bookedAt = this.clock.nowMs(); // placeWithRecovery checked the budget in this turn
+    this.limiter.bookBinance(bookedAt, pc.weight, pc.orders);
     let res: RestResponse;
     const p = this.rest.request('POST', this.prefix + '/order', { body, headers: this.formHeaders });
     this.recordWrite(o);
     try {
       res = await p;
     } catch (err) {
+      this.limiter.releaseBinance(this.clock.nowMs(), bookedAt, pc.weight, pc.orders);
       return transportOutcome(err);
     } finally {
       this.bodyWriters.push(w);
     }
-    this.noteResponse(res);
+    this.noteResponse(res, bookedAt, pc.weight, pc.orders);
     if (res.status !== 200) return this.errorOutcome(res);
     return this.reportOrderJson(res.text, 'rest');
   }
@@ -233,6 +397,8 @@ export class BinanceRestGateway extends BaseGateway implements VenueGateway {
   }
 
   protected async sendCancel(o: GatewayOrder): Promise<SendOutcome> {
+    const refused = this.refusedNow('cancel', this.cancelCost);
+    if (refused) return refused;
     const params =
       'symbol=' + encodeURIComponent(o.symbol) + (o.exchangeOrderId !== '' ? '&orderId=' + o.exchangeOrderId : '&origClientOrderId=' + o.clientOrderId);
     let res: RestResponse;
@@ -285,13 +451,16 @@ export class BinanceRestGateway extends BaseGateway implements VenueGateway {
   }
 
   protected async sendAmend(o: GatewayOrder, price: number, qty: number, t: BinanceOrderTemplate): Promise<SendOutcome> {
+    const path = this.prefix + (this.isSpot ? '/order/amend/keepPriority' : '/order');
+    const refused = this.refusedNow('amend', binanceRestCost(this.isSpot, 'PUT', path));
+    if (refused) return refused;
     const p = this.amendParams(o, price, qty, t);
     const q = Object.entries(p)
       .map(([k, v]) => k + '=' + encodeURIComponent(v))
       .join('&');
     let res: RestResponse;
     try {
-      res = await this.signed('PUT', this.prefix + (this.isSpot ? '/order/amend/keepPriority' : '/order'), q);
+      res = await this.signed('PUT', path, q);
     } catch (err) {
       return transportOutcome(err);
     }

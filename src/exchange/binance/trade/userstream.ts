@@ -131,9 +131,7 @@ export class BinanceUsdmUserStream {
   }
 
   private async newKey(): Promise<string> {
-    const res = await this.gw.rest.request('POST', '/fapi/v1/listenKey', {
-      headers: { 'x-mbx-apikey': this.gw.cfg.apiKey ?? this.gw.cfg.ed25519ApiKey ?? '' },
-    });
+    const res = await this.gw.unsigned('POST', '/fapi/v1/listenKey', true); // booked at its weight
     const k = str(obj(parseJsonSafe(res.text))?.['listenKey']);
     if (res.status !== 200 || k === '') throw new Error(`listenKey: ${res.status} ${res.text}`);
     registerSecret(k); // it is in the stream's URL: no log line may carry it
@@ -189,7 +187,7 @@ export class BinanceUsdmUserStream {
   }
 
   async keepAlive(): Promise<void> {
-    const res = await this.gw.rest.request('PUT', '/fapi/v1/listenKey', { headers: { 'x-mbx-apikey': this.gw.cfg.apiKey ?? this.gw.cfg.ed25519ApiKey ?? '' } });
+    const res = await this.gw.unsigned('PUT', '/fapi/v1/listenKey', true);
     if (res.status !== 200) {
       if (res.text.includes('-1125')) await this.renew();
       else log().warn({ status: res.status }, 'listenKey keep-alive failed');

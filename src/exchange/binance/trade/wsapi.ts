@@ -8,6 +8,9 @@
  *   base class queries (REST) and resends with the same client id only when the order is proven absent.
  * - Queries, USD-M cancel-all (+ algo book), the dead man's switch and the clock stay on REST.
  * - While the WS session is down, orders go over REST instead of waiting.
+ * - Rate limits: REST and the WS API share the IP's weight and the account's order counts (one limiter). Each
+ *   request is booked at its documented weight before it is sent and every answer's `rateLimits` (REQUEST_WEIGHT,
+ *   ORDERS: count and limit) replaces the local count (src/net/ratelimit.ts).
  */
 import { fail, type SendOutcome } from '../../../orders/basegw.js';
 import { BINANCE_ID_PATTERNS, num, obj, parseJsonIds, str, type Json } from '../../../codec/json.js';
@@ -18,7 +21,7 @@ import { nowNs } from '../../../util/clock.js';
 import { Transport } from '../../../util/hops.js';
 import { log } from '../../../util/log.js';
 import { mapBinanceError } from './errors.js';
-import { BinanceRestGateway, type BinanceGatewayConfig } from './rest.js';
+import { BinanceRestGateway, type BinanceCallCost, type BinanceGatewayConfig } from './rest.js';
 import type { BinanceOrderTemplate } from './template.js';
 
 export type WsParams = Record<string, string | number | boolean>;
@@ -97,11 +100,17 @@ export class BinanceWsApiSession {
   }
 }
 
+/** WS API methods' costs (as their REST twins; USD-M order.modify: IP weight 0, 1 order) */
+const wsCost = (weight: number, orders: number): BinanceCallCost => ({ weight, orders, orderPath: true });
+
 export class BinanceWsApiGateway extends BinanceRestGateway {
   readonly session: BinanceWsApiSession;
+  private readonly amendCost: BinanceCallCost;
+  private readonly cancelAllCost = wsCost(1, 0);
 
   constructor(cfg: BinanceGatewayConfig) {
     super(cfg);
+    this.amendCost = this.isSpot ? wsCost(4, 0) : wsCost(0, 1);
     if (!cfg.wsApiUrl) throw new Error(`${cfg.venue}: wsApiUrl required for transport 'wsapi'`);
     this.session = new BinanceWsApiSession(`${cfg.venue}-wsapi`, cfg.wsApiUrl, cfg, () => this.clock.nowMs());
   }
@@ -114,6 +123,13 @@ export class BinanceWsApiGateway extends BinanceRestGateway {
   override async stop(): Promise<void> {
     await this.session.close().catch(() => undefined);
     await super.stop();
+  }
+
+  /** An answer's `rateLimits` settle the request booked at `bookedAt` (no answer: it is only released). */
+  private settle(r: Json | undefined, bookedAt: number, c: BinanceCallCost): void {
+    const now = this.clock.nowMs();
+    if (r) this.limiter.fromBinanceRateLimits(r['rateLimits'], now, bookedAt, c.weight, c.orders);
+    else this.limiter.releaseBinance(now, bookedAt, c.weight, c.orders);
   }
 
   /** WS API error / status -> outcome (429/418 also update the limiter). */
@@ -155,40 +171,59 @@ export class BinanceWsApiGateway extends BinanceRestGateway {
     this.recordSign(t0, Transport.Ws);
     o.sentNs = nowNs();
     o.sentVia = Transport.Ws;
+    const pc = this.placeCost;
+    const bookedAt = this.clock.nowMs(); // placeWithRecovery checked the budget in this turn
+    this.limiter.bookBinance(bookedAt, pc.weight, pc.orders);
     let r: Json;
     try {
       const p = this.session.rpc.call(id, frame);
       this.recordWrite(o);
       r = await p;
     } catch (err) {
+      this.settle(undefined, bookedAt, pc);
       return BinanceWsApiGateway.wsFailure(err);
     }
+    this.settle(r, bookedAt, pc);
     return this.answer(r, false);
   }
 
   protected override async sendCancel(o: GatewayOrder): Promise<SendOutcome> {
     if (!this.session.rpc.ready) return super.sendCancel(o);
+    const c = this.cancelCost;
+    const refused = this.refusedNow('cancel', c);
+    if (refused) return refused;
     const p: Record<string, string | number> = { symbol: o.symbol, timestamp: this.clock.nowMs(), recvWindow: this.recvWindow };
     if (o.exchangeOrderId !== '') p['orderId'] = Number(o.exchangeOrderId) <= Number.MAX_SAFE_INTEGER ? Number(o.exchangeOrderId) : o.exchangeOrderId;
     else p['origClientOrderId'] = o.clientOrderId;
+    const bookedAt = this.clock.nowMs();
+    this.limiter.bookBinance(bookedAt, c.weight, c.orders);
     let r: Json;
     try {
       r = await this.session.request('order.cancel', this.session.authParams(p));
     } catch (err) {
+      this.settle(undefined, bookedAt, c);
       return BinanceWsApiGateway.wsFailure(err);
     }
+    this.settle(r, bookedAt, c);
     return this.answer(r, false);
   }
 
   protected override async sendAmend(o: GatewayOrder, price: number, qty: number, t: BinanceOrderTemplate): Promise<SendOutcome> {
     if (!this.session.rpc.ready) return super.sendAmend(o, price, qty, t);
+    const c = this.amendCost;
+    const refused = this.refusedNow('amend', c);
+    if (refused) return refused;
     const p: Record<string, string | number> = { ...this.amendParams(o, price, qty, t), timestamp: this.clock.nowMs(), recvWindow: this.recvWindow };
+    const bookedAt = this.clock.nowMs();
+    this.limiter.bookBinance(bookedAt, c.weight, c.orders);
     let r: Json;
     try {
       r = await this.session.request(this.isSpot ? 'order.amend.keepPriority' : 'order.modify', this.session.authParams(p));
     } catch (err) {
+      this.settle(undefined, bookedAt, c);
       return BinanceWsApiGateway.wsFailure(err);
     }
+    this.settle(r, bookedAt, c);
     return this.answer(r, true);
   }
 
@@ -211,7 +246,16 @@ export class BinanceWsApiGateway extends BinanceRestGateway {
     const errors: string[] = [];
     await Promise.all(
       symbols.map(async (s) => {
-        const r = await this.session.request('openOrders.cancelAll', this.session.authParams({ symbol: s, timestamp: this.clock.nowMs() }));
+        const c = this.cancelAllCost;
+        const bookedAt = await this.budget('openOrders.cancelAll', c);
+        let r: Json;
+        try {
+          r = await this.session.request('openOrders.cancelAll', this.session.authParams({ symbol: s, timestamp: this.clock.nowMs() }));
+        } catch (err) {
+          this.settle(undefined, bookedAt, c);
+          throw err;
+        }
+        this.settle(r, bookedAt, c);
         const status = num(r['status']);
         if (status === 200) {
           const list = r['result'];

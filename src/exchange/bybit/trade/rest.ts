@@ -4,8 +4,12 @@
  *
  * - `POST /v5/order/create` body from the per-instrument template; X-BAPI-SIGN = HMAC hex over
  *   timestamp + apiKey + recvWindow + body (the same bytes sent).
- * - The envelope's retCode (HTTP 200) and the HTTP status map to reactions (errors.ts); `X-Bapi-Limit-*` headers
- *   are tracked per endpoint. The create ack only means "accepted": state and fills come from the private stream.
+ * - The envelope's retCode (HTTP 200) and the HTTP status map to reactions (errors.ts). The create ack only means
+ *   "accepted": state and fills come from the private stream.
+ * - Rate limits (per UID, per endpoint, per second): one `BybitSlot` per endpoint, shared with the trade WS; each
+ *   answer's `X-Bapi-Limit` / `-Status` / `-Reset-Timestamp` sets it, every send is booked on it before it goes.
+ *   Orders, cancels and amends the slot refuses are refused at once (RATE_LIMITED_LOCAL); other calls wait for
+ *   room up to `maxLimitWaitMs`, then throw LocalRateLimitError.
  * - cancel: `/v5/order/cancel`; cancel-all: `/v5/order/cancel-all` (linear: per settle coin, spot: per symbol);
  *   queries: `/v5/order/realtime` (open, then recent closed), positions: `/v5/position/list`.
  */
@@ -13,7 +17,7 @@ import { BaseGateway, OK, fail, type RecoveryOptions, type SendOutcome, transpor
 import { ServerClock, type ClockSyncOptions } from '../../../net/clock.js';
 import type { GatewayOrder, VenueGateway } from '../../../orders/gateway.js';
 import { arr, idString, num, obj, parseJsonSafe, str, type Json } from '../../../codec/json.js';
-import { VenueRateLimiter, retryAfterSec } from '../../../net/ratelimit.js';
+import { BYBIT_DEFAULT_LIMITS, BybitSlot, LocalRateLimitError, VenueRateLimiter, retryAfterSec } from '../../../net/ratelimit.js';
 import { RestClient, type RestResponse } from '../../../net/rest.js';
 import { scaleTable, type ScaleLookup } from '../../../codec/scale.js';
 import { HmacSha256 } from '../../../codec/sign.js';
@@ -54,7 +58,11 @@ export interface BybitGatewayConfig {
    * stream runs: window in seconds (default 10, Bybit's range 3..300); false to leave it alone.
    */
   dcp?: BybitDcpOptions | false;
+  /** a non-order call waits this long at most for its endpoint's rate budget before it is refused (default 2000 ms) */
+  maxLimitWaitMs?: number;
 }
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const LIMITS_UNUSED = { weightPerMinute: 1e12, ordersPer10s: 0, ordersPerMinute: 0, headroom: 1 };
 
@@ -76,6 +84,12 @@ export class BybitRestGateway extends BaseGateway implements VenueGateway {
   dcp: BybitDcpStatus;
   /** the shared private stream's dcp subscribe state (attached by the factory) */
   dcpSubscribed: (() => boolean) | undefined;
+  /** per-endpoint rate-limit slots (REST path -> slot); the order path's are fields (no lookup per order) */
+  readonly slots = new Map<string, BybitSlot>();
+  readonly slotCreate: BybitSlot;
+  readonly slotCancel: BybitSlot;
+  readonly slotAmend: BybitSlot;
+  protected readonly maxLimitWaitMs: number;
 
   constructor(cfg: BybitGatewayConfig) {
     const rest = new RestClient(cfg.restBaseUrl, { connections: cfg.connections ?? 2, timeoutMs: cfg.timeoutMs ?? 5000 });
@@ -97,6 +111,58 @@ export class BybitRestGateway extends BaseGateway implements VenueGateway {
     this.dcpSubscribed = undefined;
     this.scale = scaleTable(cfg.instruments.map((i) => ({ ...i, venue: this.venue })));
     for (const i of cfg.instruments) this.templates.set(i.symbol, new BybitOrderTemplate(cfg.category, i, cfg.apiKey, this.recvWindow));
+    this.maxLimitWaitMs = cfg.maxLimitWaitMs ?? 2000;
+    const d = BYBIT_DEFAULT_LIMITS[cfg.category];
+    this.slotCreate = this.slotOf('/v5/order/create', d.create);
+    this.slotCancel = this.slotOf('/v5/order/cancel', d.cancel);
+    this.slotAmend = this.slotOf('/v5/order/amend', d.amend);
+    this.slotOf('/v5/order/cancel-all', d.cancelAll);
+    this.slotOf('/v5/order/disconnected-cancel-all', 5);
+  }
+
+  /** the endpoint's slot (created on first use with the documented default; the first answer gives the real limit) */
+  slotOf(path: string, defaultLimit: number = BYBIT_DEFAULT_LIMITS.query): BybitSlot {
+    let s = this.slots.get(path);
+    if (!s) this.slots.set(path, (s = new BybitSlot(path, defaultLimit)));
+    return s;
+  }
+
+  /** Order path: the wait before a new order (the create endpoint's slot; 0 = go). */
+  protected override placeWaitMs(now: number): number {
+    return this.limiter.orderWaitMs(now, this.slotCreate);
+  }
+
+  /** Order path: a cancel or amend its slot refuses now, counted as a local refusal (no wait). */
+  protected refusedNow(what: string, slot: BybitSlot): SendOutcome | undefined {
+    const now = this.clock.nowMs();
+    const wait = this.limiter.orderWaitMs(now, slot);
+    if (wait === 0) return undefined;
+    slot.refused++;
+    this.limiter.noteLocal(what, wait, true);
+    return fail(this.limiter.isBanned(now) ? 'banned' : 'rateLimited', 0, 'RATE_LIMITED_LOCAL');
+  }
+
+  /**
+   * The endpoint's rate budget for one cold-path call: books it after waiting for room up to `maxLimitWaitMs`
+   * (counted as deferred); refuses (LocalRateLimitError, counted) when the wait would be longer or the IP is banned.
+   */
+  async budget(path: string): Promise<BybitSlot> {
+    const slot = this.slotOf(path);
+    for (;;) {
+      const now = this.clock.nowMs();
+      const wait = this.limiter.orderWaitMs(now, slot);
+      if (wait === 0) {
+        slot.book(now);
+        return slot;
+      }
+      if (wait > this.maxLimitWaitMs) {
+        slot.refused++;
+        this.limiter.noteLocal(path, wait, true);
+        throw new LocalRateLimitError(`${this.venue} ${path}`, wait);
+      }
+      this.limiter.noteLocal(path, wait, false);
+      await sleep(wait);
+    }
   }
 
   async start(): Promise<void> {
@@ -158,25 +224,39 @@ export class BybitRestGateway extends BaseGateway implements VenueGateway {
   /** Signed POST with a JSON body (cold path). */
   async post(path: string, body: Json): Promise<RestResponse> {
     const text = JSON.stringify(body);
+    const slot = await this.budget(path);
     const ts = this.clock.nowMs();
     const sign = this.hmac.hexAscii(String(ts) + this.cfg.apiKey + String(this.recvWindow) + text); // UTF-8 as before for non-ASCII
-    const res = await this.rest.request('POST', path, { body: text, headers: this.headers(ts, sign, true) });
-    this.noteResponse(res, path);
+    let res: RestResponse;
+    try {
+      res = await this.rest.request('POST', path, { body: text, headers: this.headers(ts, sign, true) });
+    } catch (err) {
+      slot.release();
+      throw err;
+    }
+    this.noteResponse(res, slot);
     return res;
   }
 
   /** Signed GET with a query string (the exact string sent is signed). */
   async get(path: string, query: string): Promise<RestResponse> {
+    const slot = await this.budget(path);
     const ts = this.clock.nowMs();
     const sign = this.hmac.hexAscii(String(ts) + this.cfg.apiKey + String(this.recvWindow) + query);
-    const res = await this.rest.request('GET', path, { query, headers: this.headers(ts, sign, false) });
-    this.noteResponse(res, path);
+    let res: RestResponse;
+    try {
+      res = await this.rest.request('GET', path, { query, headers: this.headers(ts, sign, false) });
+    } catch (err) {
+      slot.release();
+      throw err;
+    }
+    this.noteResponse(res, slot);
     return res;
   }
 
-  protected noteResponse(res: RestResponse, path: string): void {
+  protected noteResponse(res: RestResponse, slot: BybitSlot): void {
     const now = this.clock.nowMs();
-    this.limiter.fromBybitHeaders(res.headers, path, now);
+    this.limiter.fromBybitHeaders(res.headers, slot, now);
     if (res.status === 429) this.limiter.on429(retryAfterSec(res.headers), now);
     else if (res.status === 403)
       this.limiter.on418(600, now); // IP limit: stop >= 10 min (docs)
@@ -196,6 +276,7 @@ export class BybitRestGateway extends BaseGateway implements VenueGateway {
       j = undefined;
     }
     if (!j || typeof j['retCode'] !== 'number') return fail('unknown', 0, 'MALFORMED_RESPONSE');
+    if (j['retCode'] === 10006) this.limiter.counts.got429++; // "Too many visits": Bybit's 429 (the slot has its reset)
     return { code: j['retCode'], msg: str(j['retMsg']), result: obj(j['result']) };
   }
 
@@ -232,17 +313,20 @@ export class BybitRestGateway extends BaseGateway implements VenueGateway {
     const headers = this.headers(this.f.timestampMs, sign, true);
     this.recordSign(t0);
     o.sentNs = nowNs();
+    const slot = this.slotCreate;
+    slot.book(this.clock.nowMs()); // placeWithRecovery checked the slot in this turn
     let res: RestResponse;
     const p = this.rest.request('POST', '/v5/order/create', { body, headers });
     this.recordWrite(o);
     try {
       res = await p;
     } catch (err) {
+      slot.release();
       return transportOutcome(err);
     } finally {
       this.bodyWriters.push(w);
     }
-    this.noteResponse(res, '/v5/order/create');
+    this.noteResponse(res, slot);
     const env = this.envelope(res);
     if ('ok' in env) return env;
     if (env.code !== 0) return this.outcomeOf(env.code, env.msg);
@@ -251,6 +335,8 @@ export class BybitRestGateway extends BaseGateway implements VenueGateway {
   }
 
   protected async sendCancel(o: GatewayOrder): Promise<SendOutcome> {
+    const refused = this.refusedNow('cancel', this.slotCancel);
+    if (refused) return refused;
     const body: Json = { category: this.category, symbol: o.symbol };
     if (o.exchangeOrderId !== '') body['orderId'] = o.exchangeOrderId;
     else body['orderLinkId'] = o.clientOrderId;
@@ -281,6 +367,8 @@ export class BybitRestGateway extends BaseGateway implements VenueGateway {
   }
 
   protected async sendAmend(arg: Json): Promise<SendOutcome> {
+    const refused = this.refusedNow('amend', this.slotAmend);
+    if (refused) return refused;
     let res: RestResponse;
     try {
       res = await this.post('/v5/order/amend', arg);

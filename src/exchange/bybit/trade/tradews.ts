@@ -8,6 +8,9 @@
  * - `20006` (duplicate reqId): never resend with that reqId; a new reqId, same orderLinkId.
  * - disconnect with a request in flight: outcome unknown -> query (REST) -> resend with the same orderLinkId only
  *   if absent (a late original then answers 110072, which leads back to the query).
+ * - Rate limits: each op is booked on its endpoint's slot (shared with REST, as Bybit counts them) and every answer's
+ *   `header` (`X-Bapi-Limit`, `-Status`, `-Reset-Timestamp`) sets it; cancels and amends the slot refuses are
+ *   refused locally (RATE_LIMITED_LOCAL), orders before that (BaseGateway).
  */
 import { fail, type SendOutcome } from '../../../orders/basegw.js';
 import { idString, num, obj, str, type Json } from '../../../codec/json.js';
@@ -18,6 +21,7 @@ import { nowNs, wallNowMs } from '../../../util/clock.js';
 import { Transport } from '../../../util/hops.js';
 import { mapBybitError } from './errors.js';
 import { BybitRestGateway, type BybitGatewayConfig } from './rest.js';
+import type { BybitSlot } from '../../../net/ratelimit.js';
 
 export class BybitTradeWsGateway extends BybitRestGateway {
   readonly rpc: WsRpc;
@@ -62,24 +66,36 @@ export class BybitTradeWsGateway extends BybitRestGateway {
   }
 
   /** send one trade-WS request, handling 20006 (new reqId) and 10019 (reconnect); returns the response */
-  private async request(build: (reqId: string) => string, sentNsOut?: GatewayOrder): Promise<Json | SendOutcome> {
+  private async request(slot: BybitSlot, build: (reqId: string) => string, sentNsOut?: GatewayOrder): Promise<Json | SendOutcome> {
     for (let i = 0; i < 3; i++) {
+      if (i > 0) {
+        // a retry is a new request on the slot: it must fit too
+        const wait = this.limiter.orderWaitMs(this.clock.nowMs(), slot);
+        if (wait > 0) {
+          slot.refused++;
+          this.limiter.noteLocal('retry ' + slot.name, wait, true);
+          return fail('rateLimited', 0, 'RATE_LIMITED_LOCAL');
+        }
+      }
       const id = this.rpc.nextId();
       const frame = build(id);
       if (sentNsOut) {
         sentNsOut.sentNs = nowNs();
         sentNsOut.sentVia = Transport.Ws;
       }
+      slot.book(this.clock.nowMs());
       let r: Json;
       try {
         const p = this.rpc.call(id, frame);
         if (sentNsOut) this.recordWrite(sentNsOut);
         r = await p;
       } catch (err) {
+        slot.release();
         return BybitTradeWsGateway.wsFailure(err);
       }
       const code = num(r['retCode']);
-      this.limiter.fromBybitWsHeader(obj(r['header']), 'ws:' + str(r['op']), this.clock.nowMs());
+      this.limiter.fromBybitWsHeader(obj(r['header']), slot, this.clock.nowMs());
+      if (code === 10006) this.limiter.counts.got429++; // "Too many visits": Bybit's 429
       if (code === 20006) {
         this.wsCounts.dupReqIds++;
         continue; // never reuse that reqId
@@ -100,13 +116,17 @@ export class BybitTradeWsGateway extends BybitRestGateway {
     const t = this.buildFields(o);
     if (!t) return fail('rejected', 0, 'UNKNOWN_SYMBOL');
     let first = true;
-    const r = await this.request((id) => {
-      if (!first) this.f.timestampMs = this.clock.nowMs();
-      const s = t.wsCreate(this.w, id, this.f).toString();
-      if (first) this.recordSign(t0, Transport.Ws);
-      first = false;
-      return s;
-    }, o);
+    const r = await this.request(
+      this.slotCreate,
+      (id) => {
+        if (!first) this.f.timestampMs = this.clock.nowMs();
+        const s = t.wsCreate(this.w, id, this.f).toString();
+        if (first) this.recordSign(t0, Transport.Ws);
+        first = false;
+        return s;
+      },
+      o,
+    );
     if ('ok' in r) return r as SendOutcome;
     const code = num(r['retCode']);
     if (code !== 0) {
@@ -119,7 +139,9 @@ export class BybitTradeWsGateway extends BybitRestGateway {
 
   protected override async sendAmend(arg: Json): Promise<SendOutcome> {
     if (!this.rpc.ready) return super.sendAmend(arg);
-    const r = await this.request((id) =>
+    const refused = this.refusedNow('amend', this.slotAmend);
+    if (refused) return refused;
+    const r = await this.request(this.slotAmend, (id) =>
       JSON.stringify({
         reqId: id,
         header: { 'X-BAPI-TIMESTAMP': String(this.clock.nowMs()), 'X-BAPI-RECV-WINDOW': String(this.recvWindow) },
@@ -138,10 +160,12 @@ export class BybitTradeWsGateway extends BybitRestGateway {
 
   protected override async sendCancel(o: GatewayOrder): Promise<SendOutcome> {
     if (!this.rpc.ready) return super.sendCancel(o);
+    const refused = this.refusedNow('cancel', this.slotCancel);
+    if (refused) return refused;
     const arg: Json = { category: this.category, symbol: o.symbol };
     if (o.exchangeOrderId !== '') arg['orderId'] = o.exchangeOrderId;
     else arg['orderLinkId'] = o.clientOrderId;
-    const r = await this.request((id) =>
+    const r = await this.request(this.slotCancel, (id) =>
       JSON.stringify({
         reqId: id,
         header: { 'X-BAPI-TIMESTAMP': String(this.clock.nowMs()), 'X-BAPI-RECV-WINDOW': String(this.recvWindow) },
