@@ -107,6 +107,12 @@ export function renderMetrics(engine: Engine, extra: ExtraMetric[] = []): string
     samples: [{ value: engine.loop.spins }],
   });
   metric({
+    name: 'tickwire_order_warmups_total',
+    help: 'Never-sent orders built and signed to keep the order path hot (busy mode, loop.warmUs).',
+    type: 'counter',
+    samples: [{ value: engine.warmups }],
+  });
+  metric({
     name: 'tickwire_loop_skipped_total',
     help: 'Hot loop deadlines skipped (more than a period late).',
     type: 'counter',

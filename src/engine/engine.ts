@@ -135,6 +135,7 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
         onTick: (now) => {
           if (this.trading === 'running') this.runner?.tick(now);
         },
+        ...(o.config.loop.mode === 'busy' && o.config.loop.warmUs > 0 ? { onIdle: (now: number) => this.keepWarm(now) } : {}),
         onBook: (slot) => {
           if (this.trading !== 'running' || !this.runner) return;
           // BotState was written just before this call (the feed's commit/ticker): Decide starts here
@@ -148,6 +149,27 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
       o.state.slots,
     );
     o.orders.subscribe(this);
+  }
+
+  /** keep-warm (busy mode, loop.warmUs): last warm-up, ns; next instrument (round robin over bySlot) */
+  private warmAtNs = 0;
+  private warmNext = 0;
+  /** never-sent orders built to keep the order path hot */
+  warmups = 0;
+
+  /** Busy-poll idle turn: every loop.warmUs, build and sign a never-sent order for the next instrument. */
+  private keepWarm(now: number): void {
+    if (this.trading !== 'running' || now - this.warmAtNs < this.config.loop.warmUs * 1000) return;
+    this.warmAtNs = now;
+    const n = this.bySlot.length;
+    for (let i = 0; i < n; i++) {
+      const ins = this.bySlot[(this.warmNext + i) % n];
+      if (ins === undefined) continue;
+      this.warmNext = (this.warmNext + i + 1) % n;
+      this.orders.warm(ins.venue, ins.symbol);
+      this.warmups++;
+      return;
+    }
   }
 
   /** Start the strategy and the loop (call after recovery/reconciliation). */

@@ -27,6 +27,8 @@ const FINAL_SPIN_NS = 50_000;
 export interface LoopHandlers {
   onTick(nowNs: number): void;
   onBook(slot: number): void;
+  /** busy mode: called on every poll turn between ticks (keep it short: it delays the next poll) */
+  onIdle?(nowNs: number): void;
 }
 
 export type LoopMode = 'timer' | 'precise' | 'busy';
@@ -160,6 +162,15 @@ export class HotLoop {
       if (this.mode === 'busy') {
         this.spins++;
         this.immediate = setImmediate(this.boundTick);
+        if (this.h.onIdle !== undefined) {
+          this.inHandler = true;
+          try {
+            this.h.onIdle(now);
+          } finally {
+            this.inHandler = false;
+          }
+          if (this.pendingAny) this.drainPending();
+        }
         return;
       }
       this.earlyWakeups += this.ticks > 0 || this.k > 0 ? 1 : 0;

@@ -190,6 +190,11 @@ export class OrderManager implements OrderApi {
   /** when the last send handed its bytes to the socket layer (ns; 0 = not sent at once, e.g. refused or waiting) */
   lastSentNs = 0;
 
+  /** Build and sign a never-sent order for `symbol` on its venue's gateway (keeps the order path hot; no I/O). */
+  warm(venue: VenueId, symbol: string): void {
+    this.gateways.get(venue)?.warm?.(symbol);
+  }
+
   /** The owner's read-only record of an order (undefined once pruned or never known). */
   order(clientOrderId: string): OrderView | undefined {
     return this.store.get(clientOrderId);

@@ -249,7 +249,9 @@ process.exit(r.code);
     // LATENCY.md "GC and allocation"); TICKWIRE_W2W_SEMI_SPACE_MB=0 runs with V8's defaults, to compare
     const semi = Number(process.env['TICKWIRE_W2W_SEMI_SPACE_MB'] ?? 64);
     const v8 = semi > 0 ? [`--max-semi-space-size=${semi}`, `--min-semi-space-size=${semi}`] : [];
-    const prof = process.env['TICKWIRE_W2W_CPU_PROF'] ? ['--cpu-prof', '--cpu-prof-interval=' + (process.env['TICKWIRE_W2W_CPU_PROF_US'] ?? '1000'), '--cpu-prof-dir=' + process.env['TICKWIRE_W2W_CPU_PROF']] : [];
+    const prof = process.env['TICKWIRE_W2W_CPU_PROF']
+      ? ['--cpu-prof', '--cpu-prof-interval=' + (process.env['TICKWIRE_W2W_CPU_PROF_US'] ?? '1000'), '--cpu-prof-dir=' + process.env['TICKWIRE_W2W_CPU_PROF']]
+      : [];
     // --- the floor first, alone (the engine not started yet): the engine adapter's streams, for the floor's symbol
     const mdUrl = `${ep.wsStreamBaseUrl.replace(/\/+$/, '')}/stream?streams=ethusdt@depth@100ms/ethusdt@bookTicker/ethusdt@aggTrade`;
     floor = spawnPinned(

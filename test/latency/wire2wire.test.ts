@@ -105,7 +105,11 @@ describe('wire2wire harness (floor)', () => {
   it.skipIf(!built)(
     'engine path, busy-poll: the engine (loop.mode busy) answers every trigger; the floor is measured alone, in the same mode, and stops before the engine runs',
     async () => {
-      const { engine: e, floor, floorAlone } = await runSimPair({
+      const {
+        engine: e,
+        floor,
+        floorAlone,
+      } = await runSimPair({
         triggers: 200,
         transport: 'ws',
         gapMs: 1,
