@@ -156,7 +156,10 @@ export class BinanceWsApiGateway extends BinanceRestGateway {
 
   /** The WS API frame of a never-sent order, as sendPlace builds it on a logged-on session (else REST's). */
   override warm(symbol: string): void {
-    if (!this.session.rpc.ready || !this.session.loggedOn) return super.warm(symbol);
+    if (!this.session.rpc.ready || !this.session.loggedOn) {
+      super.warm(symbol);
+      return;
+    }
     const t = this.buildFields(this.warmOrderOf(symbol));
     if (t) t.wsPlace(this.w, 'warm', this.f, this.recvWindow);
   }

@@ -112,7 +112,10 @@ export class BybitTradeWsGateway extends BybitRestGateway {
 
   /** The trade-WS frame of a never-sent order, as sendPlace builds it (else REST's while the socket is down). */
   override warm(symbol: string): void {
-    if (!this.rpc.ready) return super.warm(symbol);
+    if (!this.rpc.ready) {
+      super.warm(symbol);
+      return;
+    }
     const t = this.buildFields(this.warmOrderOf(symbol));
     if (t) t.wsCreate(this.w, 'warm', this.f);
   }
