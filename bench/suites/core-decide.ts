@@ -81,6 +81,8 @@ function rig(): Rig {
     amend(): boolean {
       return false;
     },
+    placeAlgo: () => null,
+    cancelAlgo: () => false,
   };
   // virtual time, 1 ms per clock read: the market maker's pacing (min requote interval, its own and risk's order
   // rate budgets) never binds, so every step is the full decision (both sides cancelled and replaced)

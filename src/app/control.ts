@@ -9,6 +9,10 @@
  *   POST /kill[?wait=1]          kill switch; with wait=1 the answer comes after cancel-all was verified (the report)
  *   POST /order                  manual order {venue, symbol, side: BUY|SELL, qty: "0.001", price?: "97000.5"}
  *                                (no price = market IOC); passes pre-trade risk (not the stopped state)
+ *   POST /algo                   manual conditional (algo) order {venue, symbol, side, kind: STOP|TAKE_PROFIT,
+ *                                qty, trigger: "98000", price? (absent = market once triggered), reduceOnly?};
+ *                                passes pre-trade risk as the order its trigger places; 422 on a venue without them
+ *   POST /algo/cancel            {clientAlgoId}: cancel an open algo order (404 when not open)
  *   POST /reload                 reload strategy/risk/kill-switch parameters from the config file
  *   GET  /metrics                Prometheus text format: the engine's counters, then the process metrics
  *   GET  /latency[.json]         live hop-latency page / its JSON (these two also accept `?token=`)
@@ -117,6 +121,24 @@ const OrderBody = z.strictObject({
   price: decimal('price').optional(),
 });
 
+/** POST /algo: exactly these fields (strict, like /order). */
+const AlgoBody = z.strictObject({
+  venue: z.enum(VENUES as [VenueId, ...VenueId[]], { error: `venue must be one of ${VENUES.join(', ')}` }),
+  symbol: z.string({ error: 'symbol must be a string' }).regex(/^[A-Za-z0-9]{1,32}$/, { error: 'symbol must be 1-32 letters or digits' }),
+  side: z.enum(['BUY', 'SELL'], { error: 'side must be BUY or SELL' }),
+  kind: z.enum(['STOP', 'TAKE_PROFIT'], { error: 'kind must be STOP or TAKE_PROFIT' }),
+  qty: decimal('qty'),
+  trigger: decimal('trigger'),
+  /** absent = a market order once triggered */
+  price: decimal('price').optional(),
+  reduceOnly: z.boolean({ error: 'reduceOnly must be true or false' }).optional(),
+});
+
+/** POST /algo/cancel */
+const AlgoCancelBody = z.strictObject({
+  clientAlgoId: z.string({ error: 'clientAlgoId must be a string' }).regex(/^[A-Za-z0-9_.:/-]{1,36}$/, { error: 'clientAlgoId must be 1-36 id characters' }),
+});
+
 /** The first problem zod found, as a refusal naming the field. */
 function refusal(e: z.ZodError): Refused {
   const i = e.issues[0];
@@ -218,6 +240,42 @@ export async function startControl(deps: ControlDeps, port = 0): Promise<Control
       const r = e.placeManual({ slot, side: b.side, type: market ? 'MARKET' : 'LIMIT', tif: market ? 'IOC' : 'GTC', price, qty });
       if (r.id === null) return json(422, { error: 'refused by risk', reason: REFUSAL_NAMES[r.refusal] });
       return json(200, { clientOrderId: r.id });
+    },
+  });
+  routes.set('/algo', {
+    method: 'POST',
+    body: 'json',
+    handle: (_q, raw) => {
+      const parsed = AlgoBody.safeParse(raw);
+      if (!parsed.success) throw refusal(parsed.error);
+      const b = parsed.data;
+      const slot = e.slotOf(b.venue, b.symbol.toUpperCase());
+      const ins = e.instrument(slot);
+      if (!ins) throw new Refused(400, `unknown instrument ${b.venue} ${b.symbol}`, 'symbol');
+      if (!e.orders.algoSupported(slot)) throw new Refused(400, `${b.venue} takes no algo (conditional) orders here`, 'venue');
+      const qty = parseScaled(b.qty, ins.qtyDecimals);
+      if (!(qty > 0) || !Number.isSafeInteger(qty))
+        throw new Refused(400, `qty ${b.qty} is not a positive quantity in steps of ${ins.stepSize} for ${ins.symbol}`, 'qty');
+      const trigger = parseScaled(b.trigger, ins.priceDecimals);
+      if (!(trigger > 0) || !Number.isSafeInteger(trigger))
+        throw new Refused(400, `trigger ${b.trigger} is not a positive price in ticks of ${ins.tickSize} for ${ins.symbol}`, 'trigger');
+      const price = b.price === undefined ? 0 : parseScaled(b.price, ins.priceDecimals);
+      if (b.price !== undefined && (!(price > 0) || !Number.isSafeInteger(price)))
+        throw new Refused(400, `price ${b.price} is not a positive price in ticks of ${ins.tickSize} for ${ins.symbol}`, 'price');
+      const r = e.placeAlgoManual({ slot, side: b.side, kind: b.kind, qty, triggerPrice: trigger, price, reduceOnly: b.reduceOnly === true });
+      if (r.id === null) return json(422, { error: 'refused by risk', reason: REFUSAL_NAMES[r.refusal] });
+      return json(200, { clientAlgoId: r.id });
+    },
+  });
+  routes.set('/algo/cancel', {
+    method: 'POST',
+    body: 'json',
+    handle: (_q, raw) => {
+      const parsed = AlgoCancelBody.safeParse(raw);
+      if (!parsed.success) throw refusal(parsed.error);
+      const id = parsed.data.clientAlgoId;
+      if (!e.cancelAlgo(id)) return json(404, { error: `no open algo order ${id}`, field: 'clientAlgoId' });
+      return json(200, { clientAlgoId: id, state: e.algo(id)?.state });
     },
   });
   if (deps.latency) {

@@ -1,5 +1,5 @@
 /**
- * `tickwire status|start|stop|kill [--wait]|buy|sell|reload|metrics`: talks to a running engine's control plane.
+ * `tickwire status|start|stop|kill [--wait]|buy|sell [--stop|--take-profit TRIGGER]|cancel-algo|reload|metrics`: talks to a running engine's control plane.
  *
  * Where to connect, first match wins: `--url URL` / `--port N` and `--token T`; env `TICKWIRE_CONTROL_URL` and
  * `TICKWIRE_CONTROL_TOKEN`; the run-state file the engine writes (`<data dir>/run-state.json`, mode 0600;
@@ -26,6 +26,11 @@ export const USAGE = `usage:
   tickwire kill [--wait]                kill switch: block, cancel everything, verify; --wait prints the report
   tickwire buy|sell VENUE SYMBOL QTY [PRICE]
                                         manual order (no PRICE = market IOC), e.g. buy bybitLinear BTCUSDT 0.002
+  tickwire buy|sell VENUE SYMBOL QTY [PRICE] --stop TRIGGER | --take-profit TRIGGER [--reduce-only]
+                                        manual conditional (algo) order: waits until the market reaches TRIGGER,
+                                        then places a market order (no PRICE) or a limit at PRICE; e.g.
+                                        sell binanceUsdm BTCUSDT 0.002 --stop 95000 --reduce-only
+  tickwire cancel-algo CLIENT_ALGO_ID   cancel an open algo (conditional) order
   tickwire reload                       reload strategy/risk parameters from the config file
   tickwire metrics                      Prometheus metrics text
 options: --url URL | --port N, --token T, --data-dir DIR (reads DIR/run-state.json)
@@ -47,7 +52,7 @@ function parse(argv: string[]): Parsed {
     if (a.startsWith('--')) {
       const eq = a.indexOf('=');
       if (eq > 0) flags.set(a.slice(2, eq), a.slice(eq + 1));
-      else if (a === '--wait' || a === '--help') flags.set(a.slice(2), true);
+      else if (a === '--wait' || a === '--help' || a === '--reduce-only') flags.set(a.slice(2), true);
       else {
         const v = rest[i + 1];
         if (v === undefined) throw new Error(`${a} needs a value`);
@@ -130,12 +135,40 @@ export async function main(argv: string[]): Promise<number> {
       case 'kill':
         r = await call(target.url, target.token, 'POST', p.flags.has('wait') ? '/kill?wait=1' : '/kill');
         break;
+      case 'cancel-algo': {
+        const [id] = p.pos;
+        if (!id || p.pos.length !== 1) {
+          process.stderr.write(`tickwire cancel-algo: CLIENT_ALGO_ID required\n${USAGE}`);
+          return 2;
+        }
+        r = await call(target.url, target.token, 'POST', '/algo/cancel', { clientAlgoId: id });
+        break;
+      }
       case 'buy':
       case 'sell': {
         const [venue, symbol, qty, price] = p.pos;
         if (!venue || !symbol || !qty) {
           process.stderr.write(`tickwire ${p.cmd}: VENUE SYMBOL QTY [PRICE] required\n${USAGE}`);
           return 2;
+        }
+        const stop = p.flags.get('stop');
+        const tp = p.flags.get('take-profit');
+        if (stop !== undefined || tp !== undefined || p.flags.has('reduce-only')) {
+          if ((stop === undefined) === (tp === undefined) || stop === true || tp === true) {
+            process.stderr.write(`tickwire ${p.cmd}: a conditional order takes exactly one of --stop TRIGGER or --take-profit TRIGGER\n${USAGE}`);
+            return 2;
+          }
+          r = await call(target.url, target.token, 'POST', '/algo', {
+            venue,
+            symbol,
+            side: p.cmd === 'buy' ? 'BUY' : 'SELL',
+            kind: stop !== undefined ? 'STOP' : 'TAKE_PROFIT',
+            qty,
+            trigger: stop ?? tp,
+            ...(price !== undefined ? { price } : {}),
+            ...(p.flags.has('reduce-only') ? { reduceOnly: true } : {}),
+          });
+          break;
         }
         r = await call(target.url, target.token, 'POST', '/order', {
           venue,

@@ -206,6 +206,7 @@ async function wire(cfg: Config, state: BotState, hops: HopRecorder, o: RunOptio
       ...(sim ? { sim } : {}),
       ...(simChild ? { simChild } : {}),
       transport: { binance: o.transport ?? cfg.exchanges.binance.transport, bybit: o.transport ?? cfg.exchanges.bybit.transport },
+      socketLifetimeMs: { binance: cfg.exchanges.binance.socketLifetimeMs, bybit: cfg.exchanges.bybit.socketLifetimeMs },
       signals: cfg.signals,
       describe: {
         mode: sim || simChild ? `embedded simulator (${embedded.join(', ')})` : 'external endpoints',
@@ -405,6 +406,11 @@ async function runLocked(
 
   try {
     wiring = await step(latch, where, wire(cfg, state, hops, o, secrets, log), (w) => w.stop());
+    // tickwire trades one-way accounts (and Bybit's unified account) only: a hedge-mode account is refused here,
+    // before any order, naming the mode and how to switch it (src/exchange/account.ts)
+    where = 'account mode (position mode, unified account)';
+    const modes = await step(latch, where, wiring.checkAccounts(), () => undefined);
+    if (modes.length > 0) log.info({ accounts: modes.map((m) => `${m.venue}: ${m.positionMode} (${m.detail})`) }, 'account modes checked');
     // hop histograms: 1 s intervals, dumps to <dir>/latency (periodic, SIGUSR2, kill switch, exit)
     monitor = new LatencyMonitor(hops, { dir: join(dir, 'latency'), signal: o.signals === false ? null : 'SIGUSR2' }).start();
 

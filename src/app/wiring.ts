@@ -16,6 +16,7 @@ import { PaperVenue } from '../exchange/paper.js';
 import type { ExtraMetric } from './metrics.js';
 import { registerSecret } from '../util/log.js';
 import type { HopRecorder } from '../util/hops.js';
+import type { AccountMode } from '../exchange/account.js';
 import { createGateways, VENUE_DRIVERS, type GatewayPlan, type MdAdapter, type VenueEndpointsMap } from '../exchange/registry.js';
 import { OrderManager } from '../orders/manager.js';
 import { BaseGateway, gatewayDegradations } from '../orders/basegw.js';
@@ -34,6 +35,11 @@ export interface Wiring {
   orders: OrderManager;
   /** route BotState updates to the engine's event path */
   attach(onBook: (slot: number) => void): void;
+  /**
+   * Read every trading venue's account mode (src/exchange/account.ts) and throw, naming each venue, its mode and how
+   * to switch it, when one must not be traded (hedge mode, a Bybit classic account). Returns what was read.
+   */
+  checkAccounts(): Promise<AccountMode[]>;
   /** start the feeds (after the engine is ready) */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -65,6 +71,8 @@ export function wirePaper(refs: ReadonlyArray<{ venue: VenueId; symbol: string }
     attach(onBook) {
       venue.onBook = onBook;
     },
+    // the paper venue books one net position per symbol: one-way by construction
+    checkAccounts: async () => [],
     async start() {
       venue.start();
     },
@@ -105,6 +113,8 @@ export interface NetworkWiringOptions {
   signals?: { funding: boolean; openInterest: boolean; intervalMs: number };
   /** order transport per exchange (default rest) */
   transport?: Partial<Record<'binance' | 'bybit', 'rest' | 'wsapi'>>;
+  /** session and private-stream socket lifetime per exchange before a make-before-break rotation (default 23 h) */
+  socketLifetimeMs?: Partial<Record<'binance' | 'bybit', number>>;
   /** how often degradations are logged (default 1000 ms: at most one line per kind, venue and reason per second) */
   degradationLogMs?: number;
   describe: Record<string, unknown>;
@@ -136,7 +146,12 @@ export async function wireNetwork(o: NetworkWiringOptions): Promise<Wiring> {
     if (d.canTrade(a)) {
       const limits = await d.fetchLimits(a);
       plans.push(
-        d.gatewayPlan(a, list, { transport: o.transport?.[d.exchange] === 'wsapi' ? 'ws' : 'rest', hops: o.hops, ...(limits !== undefined ? { limits } : {}) }),
+        d.gatewayPlan(a, list, {
+          transport: o.transport?.[d.exchange] === 'wsapi' ? 'ws' : 'rest',
+          hops: o.hops,
+          ...(limits !== undefined ? { limits } : {}),
+          ...(o.socketLifetimeMs?.[d.exchange] !== undefined ? { socketLifetimeMs: o.socketLifetimeMs[d.exchange] } : {}),
+        }),
       );
     }
     mdName.push(venue);
@@ -159,6 +174,23 @@ export async function wireNetwork(o: NetworkWiringOptions): Promise<Wiring> {
     instruments,
     orders: manager,
     degradations,
+    async checkAccounts() {
+      const modes: AccountMode[] = [];
+      for (const [venue, list] of byVenue) {
+        const d = VENUE_DRIVERS[venue];
+        const a = o.access[venue]!;
+        if (!d.canTrade(a)) continue; // no order gateway: nothing is traded there
+        modes.push(
+          await d.accountMode(
+            a,
+            list.map((i) => i.symbol),
+          ),
+        );
+      }
+      const refused = modes.flatMap((m) => (m.refuse !== undefined ? [m.refuse] : []));
+      if (refused.length > 0) throw new Error(refused.join('; '));
+      return modes;
+    },
     attach(onBook) {
       // BookFeed.onTop: the adapter calls it once per frame that changed top of book, after BotState and the
       // frame's hop stamps are written (no wrapping of the feed's methods)

@@ -22,17 +22,19 @@ export const COMMANDS: Record<string, Command> = {
   start: { summary: 'resume trading on a running engine', load: control },
   stop: { summary: 'stop trading (orders stay) on a running engine', load: control },
   kill: { summary: 'kill switch: block orders, cancel everything, halt', load: control },
-  buy: { summary: 'manual order through the engine: buy VENUE SYMBOL QTY [PRICE]', load: control },
+  buy: { summary: 'manual order through the engine: buy VENUE SYMBOL QTY [PRICE] [--stop|--take-profit TRIGGER]', load: control },
   sell: { summary: 'manual order through the engine: sell VENUE SYMBOL QTY [PRICE]', load: control },
+  'cancel-algo': { summary: 'cancel an open algo (conditional) order: cancel-algo CLIENT_ALGO_ID', load: control },
   reload: { summary: 'reload strategy parameters from the config file', load: control },
   metrics: { summary: "print a running engine's Prometheus metrics (GET /metrics)", load: control },
   hist: { summary: 'latency histogram dumps: merge, print percentiles, plot', load: () => import('../app/histcli.js') },
+  doctor: { summary: 'go/no-go checks of the venues, keys and accounts before trading (testnet, demo, mainnet)', load: () => import('../app/doctor.js') },
   'host-check': { summary: 'check core pinning and host tuning against what production demands', load: () => import('../app/hostcheckcli.js') },
   wire2wire: { summary: 'wire-to-wire latency harness against the simulator', load: () => import('../tools/wire2wire.js') },
 };
 
 /** Commands whose `main` takes the arguments after the command name (the others get the name first). */
-const OWN_ARGV = new Set(['run', 'sim', 'hist', 'wire2wire']);
+const OWN_ARGV = new Set(['run', 'sim', 'hist', 'wire2wire', 'doctor']);
 
 export function help(): string {
   const rows: Array<[string, string]> = [

@@ -5,7 +5,7 @@
  * Environment overrides: `TICKWIRE__<SECTION>__<FIELD>=value`, segments matched case-insensitively with
  * underscores ignored, e.g. `TICKWIRE__RISK__MAX_ORDER_QTY=0.5`, `TICKWIRE__LOOP__MODE=precise`,
  * `TICKWIRE__EXCHANGES__BYBIT__PRESET=testnet`. The value is parsed as JSON when it parses (numbers, booleans,
- * arrays), else taken as a string. Shortcut: `TICKWIRE_PRESET=sim|testnet|mainnet` sets every exchange's preset.
+ * arrays), else taken as a string. Shortcut: `TICKWIRE_PRESET=sim|testnet|demo|mainnet` sets every exchange's preset.
  */
 import { readFileSync } from 'node:fs';
 import { configSchema, type Config } from './schema.js';

@@ -6,12 +6,16 @@
  */
 import { z } from 'zod';
 import { hostCheckConfigSchema, logDestinationSchema } from './ops.js';
+import { NO_WS_API } from './presets.js';
 
 export const VENUE_IDS = ['binanceSpot', 'binanceUsdm', 'bybitSpot', 'bybitLinear'] as const;
 export const venueId = z.enum(VENUE_IDS);
 
-/** Where an exchange's traffic goes. `sim` = the embedded simulator (default). */
-export const presetName = z.enum(['sim', 'testnet', 'mainnet']);
+/**
+ * Where an exchange's traffic goes. `sim` = the embedded simulator (default); `testnet`, `demo` (demo trading) and
+ * `mainnet` are the venues' hosts (src/config/presets.ts).
+ */
+export const presetName = z.enum(['sim', 'testnet', 'demo', 'mainnet']);
 export type PresetName = z.infer<typeof presetName>;
 
 const url = z.string().regex(/^(https?|wss?):\/\/\S+$/, 'must be an http(s):// or ws(s):// URL');
@@ -36,6 +40,17 @@ const exchangeConfig = z
     /** order transport: signed REST over a keep-alive pool, or the exchange's WebSocket order API */
     transport: z.enum(['rest', 'wsapi']).default('rest'),
     endpoints: endpointOverrides.prefault({}),
+    /**
+     * WS API / trade WS sessions and private streams are replaced make-before-break after this long, ms (default
+     * 23 h). Binance closes every connection at 24 h; Bybit documents no lifetime. At most 24 h - 5 min, so that a
+     * rotation always has time to finish before the venue's cut; at least 1 s.
+     */
+    socketLifetimeMs: z
+      .number()
+      .int()
+      .min(1000, 'must be at least 1000 ms')
+      .max(86_100_000, 'must be at most 86100000 ms (24 h - 5 min): Binance closes every connection at 24 h')
+      .default(23 * 3_600_000),
   })
   .strict();
 
@@ -323,6 +338,17 @@ function crossFieldIssues(c: z.output<typeof configShape>, ctx: z.RefinementCtx)
     needListed(['strategy', 'crossVenue', 'leader'], s.crossVenue.leader);
     needListed(['strategy', 'crossVenue', 'follower'], s.crossVenue.follower);
     needSize(['strategy', 'crossVenue', 'size'], s.crossVenue.size);
+  }
+  // a preset without WebSocket order entry (Bybit demo) cannot take transport wsapi unless the config names a WS API
+  for (const ex of ['binance', 'bybit'] as const) {
+    const e = c.exchanges[ex];
+    const rule = NO_WS_API.find((r) => r.exchange === ex && r.preset === e.preset);
+    if (rule && e.transport === 'wsapi' && e.endpoints.spotWsApi === undefined && e.endpoints.futuresWsApi === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['exchanges', ex, 'transport'],
+        message: `'wsapi' is not available on preset ${e.preset}: ${rule.why}; use "rest"`,
+      });
   }
   if (c.risk.maxOrderQty > c.risk.maxPositionPerSymbol) {
     ctx.addIssue({

@@ -14,7 +14,8 @@ import type { BotState } from '../model/botstate.js';
 import { F } from '../model/botstate.js';
 import type { Instrument } from '../model/types.js';
 import { VENUE_INDEX } from '../model/types.js';
-import type { OrderApi, OrderEvent, OrderEventSink, OrderRequest } from '../model/orders.js';
+import type { AlgoEvent, AlgoRequest, AlgoView, OrderApi, OrderEvent, OrderEventSink, OrderRequest } from '../model/orders.js';
+import { isAlgoTerminal } from '../orders/algo.js';
 import { Hop, Transport, type HopRecorder } from '../util/hops.js';
 import { nowNs, wallNowMs } from '../util/clock.js';
 import { HotLoop } from './loop.js';
@@ -336,8 +337,71 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
     return true;
   }
 
+  /** Cancel every open order and algo order, on one slot or everywhere. */
   cancelAll(slot?: number): void {
     for (const o of this.store.open()) if (slot === undefined || o.slot === slot) this.cancel(o.clientOrderId);
+    for (const a of this.orders.algos.open()) if (slot === undefined || a.slot === slot) this.cancelAlgo(a.clientAlgoId);
+  }
+
+  // ---- algo (conditional) orders
+  /**
+   * A conditional order (stop / take-profit). Risk checks it as the market order its trigger will place (quantity,
+   * notional at the touch, position and open-exposure limits, the order-rate budget, the kill switch, a stopped
+   * strategy); a limit price once triggered must pass the price band. Its quantity then counts as open exposure until
+   * it triggers. Null when refused (`lastRefusal`), also on a venue without algo orders (BadOrder).
+   */
+  placeAlgo(req: AlgoRequest): string | null {
+    return this.sendAlgo(req, false);
+  }
+
+  /** Manual algo order from the control plane: passes a stopped strategy, never the kill switch or limits. */
+  placeAlgoManual(req: AlgoRequest): { id: string | null; refusal: Refusal } {
+    const id = this.sendAlgo(req, true);
+    return { id, refusal: id === null ? this.lastRefusal : Refusal.None };
+  }
+
+  private sendAlgo(req: AlgoRequest, manual: boolean): string | null {
+    const t0 = nowNs();
+    if (!this.orders.algoSupported(req.slot) || !(req.triggerPrice > 0) || !Number.isSafeInteger(req.triggerPrice) || !(req.price >= 0)) {
+      this.lastRefusal = this.risk.killed ? Refusal.KillSwitch : Refusal.BadOrder;
+      return null;
+    }
+    const asOrder: OrderRequest = { slot: req.slot, side: req.side, type: 'MARKET', tif: 'IOC', price: 0, qty: req.qty, reduceOnly: req.reduceOnly === true };
+    let r = this.risk.check(asOrder, t0, manual);
+    if (r === Refusal.None && req.price > 0) r = this.risk.checkAmendPrice(req.slot, req.price);
+    const ins = this.bySlot[req.slot];
+    if (r !== Refusal.None || !ins) {
+      this.lastRefusal = r;
+      return null;
+    }
+    const a = this.orders.algoIntent(req, manual, t0);
+    if (!a) {
+      this.lastRefusal = Refusal.UnknownSlot;
+      return null;
+    }
+    this.journal?.append({
+      t: 'mark',
+      what: `algo intent ${a.clientAlgoId}: ${ins.venue}:${ins.symbol} ${a.side} ${a.kind} qty ${a.qty} trigger ${a.triggerPrice} price ${a.price}${manual ? ' manual' : ''}`,
+      ms: Date.now(),
+    });
+    this.ordersSent++;
+    this.noteSend(false);
+    this.orders.algoSend(a);
+    return a.clientAlgoId;
+  }
+
+  cancelAlgo(clientAlgoId: string): boolean {
+    const a = this.orders.algo(clientAlgoId);
+    if (!a || isAlgoTerminal(a.state)) return false;
+    if (a.state === 'CANCEL_PENDING') return true;
+    if (!this.orders.cancelAlgo(clientAlgoId)) return false;
+    this.cancelsSent++;
+    return true;
+  }
+
+  /** The algo owner's record (read-only). */
+  algo(clientAlgoId: string): AlgoView | undefined {
+    return this.orders.algo(clientAlgoId);
   }
 
   /**
@@ -398,6 +462,21 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
     });
     this.runner?.orderEvent(ev);
     this.onAfterEvent?.(ev);
+  }
+
+  /** An algo update the algo owner applied: journaled (a mark), counted, passed to the strategy. */
+  onAlgoEvent(ev: AlgoEvent, a: AlgoView): void {
+    if (ev.kind === 'reject') {
+      this.rejects++;
+      this.noteSend(true);
+      this.rejectsByReason.set(ev.reason || String(ev.code), (this.rejectsByReason.get(ev.reason || String(ev.code)) ?? 0) + 1);
+    } else if (ev.kind === 'cancel') this.cancels++;
+    this.journal?.append({
+      t: 'mark',
+      what: `algo ${ev.clientAlgoId} ${ev.state} (${ev.source}${ev.algoId !== '' ? ' algoId ' + ev.algoId : ''}${a.childId !== '' ? ' order ' + a.childId : ''}${ev.code !== 0 ? ' code ' + ev.code + ' ' + ev.reason : ''}): ${ev.venue}:${ev.symbol}`,
+      ms: Date.now(),
+    });
+    this.runner?.algoEvent(ev);
   }
 
   /** The owner took over an order found on the exchange: journaled, so that replay rebuilds it. */
@@ -506,6 +585,7 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
       orders: {
         sent: this.ordersSent,
         open: this.store.openCount(),
+        openAlgo: this.orders.algos.open().length,
         acks: this.acks,
         rejects: this.rejects,
         cancels: this.cancels,

@@ -29,6 +29,7 @@ import { createBinanceGateway } from './binance/trade/index.js';
 import type { BinanceGatewayConfig } from './binance/trade/rest.js';
 import { createBybitGateways, dcpMetrics, type BybitGatewayConfig } from './bybit/trade/index.js';
 import { binanceFunding, binanceOpenInterest, bybitFunding, bybitOpenInterest } from './signals.js';
+import { readAccountMode, type AccountMode } from './account.js';
 
 export type { VenueEndpoints, VenueEndpointsMap } from './endpoints.js';
 
@@ -53,6 +54,8 @@ export interface GatewayOptions {
   deadManSwitch?: { countdownMs: number; refreshMs: number } | false;
   /** the account's limits from `fetchLimits` (gateway default: the documented ones) */
   limits?: BinanceLimits;
+  /** WS API / trade WS / private stream sockets rotate make-before-break after this long (gateway default 23 h) */
+  socketLifetimeMs?: number;
 }
 
 export interface SignalOptions {
@@ -78,6 +81,8 @@ export interface VenueDriver {
   gatewayPlan(ep: VenueEndpoints, instruments: readonly Instrument[], o: GatewayOptions): GatewayPlan;
   /** the slow signals of one instrument (funding and open interest of the futures markets; none for spot) */
   signals(ep: VenueEndpoints, ins: Instrument, o: SignalOptions): SignalSource[];
+  /** the account's position mode (and Bybit: unified or not), `refuse` set when the engine must not trade it (account.ts) */
+  accountMode(ep: VenueEndpoints, symbols: readonly string[]): Promise<AccountMode>;
 }
 
 /**
@@ -112,6 +117,7 @@ const common = (o: GatewayOptions) => ({
   ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
   ...(o.recovery !== undefined ? { recovery: o.recovery } : {}),
   ...(o.hops !== undefined ? { hops: o.hops } : {}),
+  ...(o.socketLifetimeMs !== undefined ? { socketLifetimeMs: o.socketLifetimeMs } : {}),
 });
 
 const mdCommon = (o: MdOptions) => ({
@@ -148,6 +154,7 @@ function binanceDriver(venue: 'binanceSpot' | 'binanceUsdm', market: 'spot' | 'u
         ...common(o),
       },
     }),
+    accountMode: (ep, symbols) => readAccountMode(venue, ep, symbols),
     signals: (ep, ins, o) =>
       market === 'usdm'
         ? [
@@ -184,6 +191,7 @@ function bybitDriver(venue: 'bybitSpot' | 'bybitLinear', category: 'spot' | 'lin
         },
       };
     },
+    accountMode: (ep, symbols) => readAccountMode(venue, ep, symbols),
     signals: (ep, ins, o) =>
       category === 'linear'
         ? [

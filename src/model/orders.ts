@@ -38,6 +38,10 @@ export interface OrderApi {
   cancelAll(slot?: number): void;
   /** Change price/qty where the venue supports it; false when it does not. */
   amend(clientOrderId: string, price: number, qty: number): boolean;
+  /** A conditional (algo) order: the client algo id, or null when refused (risk, the kill switch, a venue without
+   * algo orders). Its updates arrive as algo events; the order its trigger places arrives as an ordinary order. */
+  placeAlgo(req: AlgoRequest): string | null;
+  cancelAlgo(clientAlgoId: string): boolean;
 }
 
 export type OrderEventKind = 'ack' | 'reject' | 'fill' | 'cancel' | 'expire' | 'amend' | 'cancelReject';
@@ -169,6 +173,8 @@ export interface OrderEventSink {
   onAdopt?(o: OrderView, why: string): void;
   /** the owner ended an order outside an event (never reached the exchange, a send that threw) */
   onClose?(o: OrderView, why: string): void;
+  /** an algo (conditional) order update the algo owner applied (the event carries its state after it) */
+  onAlgoEvent?(ev: AlgoEvent, a: AlgoView): void;
 }
 
 function unitsOk(v: number): boolean {
@@ -252,3 +258,131 @@ export type GatewayOrder = Pick<
   /** order transport the last attempt went over: `Transport` of src/util/hops.ts (1 ws, 2 rest; 0 unknown) */
   sentVia: number;
 };
+
+// ---- algo / conditional orders ------------------------------------------------------------------------------
+
+/**
+ * A conditional order: it waits outside the book until the market reaches `triggerPrice`, then the venue places an
+ * order (market when `price` is 0, else limit at `price`). STOP triggers when the price moves against the order's
+ * side (a BUY stop when the price rises to the trigger, a SELL stop when it falls to it); TAKE_PROFIT the other way.
+ * Binance USD-M: `/fapi/v1/algoOrder` (STOP_MARKET, STOP, TAKE_PROFIT_MARKET, TAKE_PROFIT); Bybit v5: an order with
+ * `triggerPrice` + `triggerDirection` (spot `orderFilter=StopOrder`).
+ */
+export type AlgoKind = 'STOP' | 'TAKE_PROFIT';
+
+/** What a strategy (or the control plane) asks for. */
+export interface AlgoRequest {
+  slot: number;
+  side: Side;
+  kind: AlgoKind;
+  /** price units */
+  triggerPrice: number;
+  /** limit price once triggered; 0 = a market order */
+  price: number;
+  qty: number;
+  /** of the limit order once triggered (default GTC) */
+  tif?: TimeInForce;
+  reduceOnly?: boolean;
+}
+
+/**
+ * Engine-side algo states (one machine for every venue):
+ *   NEW_PENDING -> OPEN -> TRIGGERING -> TRIGGERED -> FINISHED; any open state -> CANCEL_PENDING (local) ->
+ *   CANCELED (cancelReject -> back); REJECTED, EXPIRED. Once TRIGGERED the order it placed is an ordinary order of
+ *   the order owner (its child); FINISHED (Binance) says that order is done.
+ */
+export type AlgoState = 'NEW_PENDING' | 'OPEN' | 'TRIGGERING' | 'CANCEL_PENDING' | 'TRIGGERED' | 'FINISHED' | 'CANCELED' | 'REJECTED' | 'EXPIRED';
+
+export const ALGO_TERMINAL: ReadonlySet<AlgoState> = new Set(['TRIGGERED', 'FINISHED', 'CANCELED', 'REJECTED', 'EXPIRED']);
+
+export type AlgoEventKind = 'ack' | 'trigger' | 'cancel' | 'reject' | 'expire' | 'cancelReject';
+
+/** One normalized algo update (ALGO_UPDATE, a Bybit conditional order event, an answer or a query). Reusable:
+ * consumers copy what they keep. */
+export interface AlgoEvent {
+  venue: VenueId;
+  symbol: string;
+  kind: AlgoEventKind;
+  clientAlgoId: string;
+  /** the venue's id of the algo order ('' until known) */
+  algoId: string;
+  state: AlgoState;
+  /** the order the trigger placed: its exchange id and client id ('' until known) */
+  orderId: string;
+  orderClientId: string;
+  code: number;
+  reason: string;
+  exchTimeMs: number;
+  localNs: number;
+  source: OrderEvent['source'];
+}
+
+export function blankAlgoEvent(): AlgoEvent {
+  return {
+    venue: 'binanceUsdm',
+    symbol: '',
+    kind: 'ack',
+    clientAlgoId: '',
+    algoId: '',
+    state: 'NEW_PENDING',
+    orderId: '',
+    orderClientId: '',
+    code: 0,
+    reason: '',
+    exchTimeMs: 0,
+    localNs: 0,
+    source: 'stream',
+  };
+}
+
+/** An algo order as the venue lists it (open algo orders: reconciliation, the kill switch's verification). */
+export interface ExchangeAlgo {
+  venue: VenueId;
+  symbol: string;
+  clientAlgoId: string;
+  algoId: string;
+  side: Side;
+  kind: AlgoKind;
+  triggerPrice: number;
+  price: number;
+  qty: number;
+  reduceOnly: boolean;
+  state: AlgoState;
+  updateTimeMs: number;
+}
+
+/** The one record of an algo order; its owner (src/orders/algo.ts AlgoStore) is the only writer. */
+export interface TrackedAlgo {
+  readonly clientAlgoId: string;
+  readonly venue: VenueId;
+  readonly symbol: string;
+  readonly slot: number;
+  readonly side: Side;
+  readonly kind: AlgoKind;
+  readonly triggerPrice: number;
+  /** 0 = market once triggered */
+  readonly price: number;
+  readonly qty: number;
+  readonly tif: TimeInForce;
+  readonly reduceOnly: boolean;
+  readonly manual: boolean;
+  algoId: string;
+  state: AlgoState;
+  preCancelState: AlgoState;
+  /** the order the trigger placed, booked in the order owner: client id ('' until triggered) and exchange id */
+  childId: string;
+  childExchangeId: string;
+  code: number;
+  reason: string;
+  createdNs: number;
+  createdMs: number;
+  updatedNs: number;
+}
+
+export type AlgoView = Readonly<TrackedAlgo>;
+
+/** What a venue gateway reads of an algo order. */
+export type GatewayAlgo = Pick<
+  TrackedAlgo,
+  'clientAlgoId' | 'symbol' | 'side' | 'kind' | 'triggerPrice' | 'price' | 'qty' | 'tif' | 'reduceOnly' | 'algoId' | 'state'
+>;

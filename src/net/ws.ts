@@ -12,6 +12,11 @@
  * - Planned rotation (`maxLifetimeMs`, Binance closes every connection after 24 h): a replacement is opened
  *   first; both deliver frames until the replacement has delivered `rotateOverlapFrames` frames (the book
  *   sync drops the duplicates), then the old one is closed. No reconnect gap.
+ * - Sessions (`rotateWhenReady`: WS API, trade WS, private streams): the replacement is promoted when its `onOpen`
+ *   promise resolves (logon, auth, subscribe done on that socket), so new sends go to a ready socket; the old one
+ *   keeps delivering its frames (answers to requests in flight, events) and is closed once `rotateDrained(old)`
+ *   says nothing is in flight on it (or after `rotateDrainMs`). A setup that fails discards the replacement and
+ *   tries again after `rotateRetryMs`; the current connection keeps serving meanwhile.
  * - Staleness watchdog: no frame for `staleAfterMs` -> onStale(); the next frame -> onFresh(); no frame and
  *   no server ping for `deadAfterMs` -> the socket is dropped and reconnected (a quiet market is not a dead
  *   connection: Binance pings every 20 s / 3 min).
@@ -37,6 +42,8 @@ export class WsStats {
   reconnects = 0;
   /** planned make-before-break replacements */
   rotations = 0;
+  /** replacements whose open or setup failed (the current connection kept serving; retried) */
+  rotationFailures = 0;
   /** no frame for staleAfterMs */
   stale = 0;
   /** frames again after stale */
@@ -98,6 +105,14 @@ export function wsDegradations(): DegradationSource {
           msg: 'ws connection rotated',
         },
         {
+          event: 'ws_rotation_failed',
+          metric: 'tickwire_ws_rotation_failures_total',
+          help: 'Planned rotations whose replacement failed to open or set up (retried; the old connection kept serving).',
+          labels: { conn },
+          value: s.rotationFailures,
+          msg: 'ws rotation failed: retrying',
+        },
+        {
           event: 'ws_stale',
           metric: 'tickwire_ws_stale_total',
           help: 'Connections without a frame for staleAfterMs (feeds marked stale).',
@@ -143,10 +158,16 @@ export interface ManagedWsOptions {
   url: string;
   /** hot path: one complete message */
   onFrame(data: Buffer, recvNs: number): void;
-  /** after each (re)connect, before frames flow: send subscriptions here */
-  onOpen?(ws: ManagedWs, reconnect: boolean, send: (text: string) => void): void;
+  /**
+   * After each (re)connect and for each rotation replacement, before frames flow: send subscriptions (or log on)
+   * here, on `send` / `conn` (that socket, not the current one). With `rotateWhenReady` the returned promise says when
+   * a replacement is ready to take over (a rejection discards it).
+   */
+  onOpen?(ws: ManagedWs, reconnect: boolean, send: (text: string) => void, conn: WsConn, rotation: boolean): void | Promise<void>;
   /** the connection dropped (not called for planned rotations or close()) */
-  onDisconnect?(ws: ManagedWs, code: number, reason: string): void;
+  onDisconnect?(ws: ManagedWs, code: number, reason: string, conn: WsConn): void;
+  /** a rotated-out connection closed (its requests still in flight will get no answer) */
+  onRetired?(conn: WsConn): void;
   onStale?(ws: ManagedWs): void;
   onFresh?(ws: ManagedWs): void;
   /** text sent every appPingIntervalMs (Bybit: '{"op":"ping"}' every 20000) */
@@ -158,6 +179,14 @@ export interface ManagedWsOptions {
   /** rotate the connection before the venue's forced disconnect (Binance: 24 h) */
   maxLifetimeMs?: number;
   rotateOverlapFrames?: number;
+  /** promote a replacement when its onOpen promise resolves (sessions), not after rotateOverlapFrames frames */
+  rotateWhenReady?: boolean;
+  /** rotateWhenReady: true once nothing is in flight on the old connection, which is then closed (default: at once) */
+  rotateDrained?(old: WsConn): boolean;
+  /** rotateWhenReady: close the old connection after this long even if not drained (default 10000) */
+  rotateDrainMs?: number;
+  /** wait before retrying a failed rotation (default min(30 s, maxLifetimeMs / 10), at least 100 ms) */
+  rotateRetryMs?: number;
   backoffInitialMs?: number;
   backoffMaxMs?: number;
   /** connects allowed per host per 5 minutes (default 250, under Binance's 300) */
@@ -196,12 +225,28 @@ export function backoffMs(attempt: number, initialMs: number, maxMs: number, rnd
 /** ws send options: always a text frame (the venues' WebSocket APIs speak JSON text) */
 const TEXT_FRAME = { binary: false } as const;
 
+/** One socket of a ManagedWs (the current one, a replacement, or a rotated-out one still draining). */
+export type WsConn = WebSocket;
+
+/** Send a text frame on one socket if it is open (a Buffer is sent as the bytes of a text frame). */
+export function sendOn(conn: WsConn, text: string | Buffer): boolean {
+  if (conn.readyState !== WebSocket.OPEN) return false;
+  conn.send(text, TEXT_FRAME);
+  return true;
+}
+
+/** Default planned lifetime of session sockets: an hour under the venues' 24 h limit. */
+export const DEFAULT_SOCKET_LIFETIME_MS = 23 * 3_600_000;
+
 export class ManagedWs {
   readonly opts: ManagedWsOptions;
   private sock: WebSocket | undefined;
   /** a rotation replacement while it is warming up */
   private next: WebSocket | undefined;
   private nextFrames = 0;
+  /** rotated-out sockets still delivering (answers in flight), closed once drained */
+  private readonly draining = new Map<WebSocket, number>();
+  private drainTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private attempt = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
@@ -232,6 +277,16 @@ export class ManagedWs {
 
   get connected(): boolean {
     return this.sock !== undefined && this.sock.readyState === WebSocket.OPEN;
+  }
+
+  /** The socket sends go to (undefined while reconnecting). */
+  get current(): WsConn | undefined {
+    return this.sock;
+  }
+
+  /** Rotated-out sockets not closed yet. */
+  get drainingCount(): number {
+    return this.draining.size;
   }
 
   /** Connect (resolves when the first connection is open). */
@@ -277,23 +332,48 @@ export class ManagedWs {
     const ws = this.open();
     this.next = ws;
     this.nextFrames = 0;
-    ws.on('open', () => {
-      this.opts.onOpen?.(this, false, (t) => ws.send(t));
-    });
-    const onClose = () => {
+    const ready = this.opts.rotateWhenReady === true;
+    let failed = false;
+    const fail = (): void => {
+      if (failed) return;
+      failed = true;
       if (this.next === ws) this.next = undefined;
+      this.stats.rotationFailures++;
+      if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.terminate();
+      this.scheduleRotate(this.retryMs());
     };
-    ws.on('close', onClose);
+    ws.on('open', () => {
+      if (this.closed || this.next !== ws) return;
+      const p = this.opts.onOpen?.(this, false, (t) => ws.send(t), ws, true);
+      if (!ready) return;
+      Promise.resolve(p).then(
+        () => {
+          if (this.next === ws && ws.readyState === WebSocket.OPEN) this.promote();
+          else fail();
+        },
+        () => fail(),
+      );
+    });
+    ws.on('close', () => {
+      if (this.next === ws) fail();
+    });
     ws.on('error', () => {});
+  }
+
+  private retryMs(): number {
+    const life = this.opts.maxLifetimeMs ?? 0;
+    return this.opts.rotateRetryMs ?? Math.max(100, Math.min(30_000, Math.floor(life / 10)));
   }
 
   async close(): Promise<void> {
     this.closed = true;
     for (const t of [this.reconnectTimer, this.pingTimer, this.rotateTimer]) if (t) clearTimeout(t);
     if (this.watchTimer) clearInterval(this.watchTimer);
-    const socks = [this.sock, this.next].filter((s): s is WebSocket => s !== undefined);
+    if (this.drainTimer) clearInterval(this.drainTimer);
+    const socks = [this.sock, this.next, ...this.draining.keys()].filter((s): s is WebSocket => s !== undefined);
     this.sock = undefined;
     this.next = undefined;
+    this.draining.clear();
     await Promise.all(
       socks.map(
         (s) =>
@@ -346,8 +426,8 @@ export class ManagedWs {
       readNs = 0;
       if (ws === this.next) {
         this.nextFrames++;
-        if (this.nextFrames >= (this.opts.rotateOverlapFrames ?? 20)) this.promote();
-      } else if (ws !== this.sock) return; // old socket after promotion: drop
+        if (this.opts.rotateWhenReady !== true && this.nextFrames >= (this.opts.rotateOverlapFrames ?? 20)) this.promote();
+      } else if (ws !== this.sock && !this.draining.has(ws)) return; // old socket after promotion: drop (sessions: drain)
       this.lastFrameNs = recvNs;
       this.lastAliveNs = recvNs;
       this.framesIn++;
@@ -380,7 +460,7 @@ export class ManagedWs {
       if (reconnect) this.stats.reconnects++;
       this.lastFrameNs = nowNs();
       this.lastAliveNs = this.lastFrameNs;
-      this.opts.onOpen?.(this, reconnect, (t) => ws.send(t));
+      void this.opts.onOpen?.(this, reconnect, (t) => ws.send(t), ws, false);
       this.schedulePing();
       this.scheduleRotate();
       for (const w of this.openWaiters.splice(0)) w();
@@ -397,13 +477,15 @@ export class ManagedWs {
       if (this.closed) return;
       if (opened) {
         this.noteDisconnect(code, reason);
-        this.opts.onDisconnect?.(this, code, reason.toString());
+        this.opts.onDisconnect?.(this, code, reason.toString(), ws);
       }
-      if (this.next && this.next.readyState === WebSocket.OPEN) {
+      if (this.next && this.next.readyState === WebSocket.OPEN && this.opts.rotateWhenReady !== true) {
         // the replacement is ready: use it at once
         this.promote();
         return;
       }
+      // a session replacement still setting up: drop it, the reconnect sets up a fresh one
+      this.discardNext();
       this.reconnects++;
       const d = backoffMs(this.attempt++, this.opts.backoffInitialMs ?? 250, this.opts.backoffMaxMs ?? 30_000);
       this.reconnectTimer = setTimeout(() => this.connect(true), d);
@@ -426,15 +508,60 @@ export class ManagedWs {
       if (this.rotateTimer) clearTimeout(this.rotateTimer);
       if (this.closed) return;
       this.noteDisconnect(code, reason);
-      this.opts.onDisconnect?.(this, code, reason.toString());
+      this.opts.onDisconnect?.(this, code, reason.toString(), nw);
+      this.discardNext();
       this.reconnects++;
       const d = backoffMs(this.attempt++, this.opts.backoffInitialMs ?? 250, this.opts.backoffMaxMs ?? 30_000);
       this.reconnectTimer = setTimeout(() => this.connect(true), d);
     });
     nw.on('error', () => {});
-    if (old) old.close(1000);
+    if (old) {
+      if (this.opts.rotateWhenReady === true) this.retire(old);
+      else old.close(1000);
+    }
     this.schedulePing();
     this.scheduleRotate();
+  }
+
+  /** A replacement that has not taken over is dropped (the current connection went away under it). */
+  private discardNext(): void {
+    const n = this.next;
+    if (!n) return;
+    this.next = undefined;
+    n.removeAllListeners('close');
+    n.on('close', () => {});
+    n.terminate();
+  }
+
+  /**
+   * A rotated-out session socket: its frames are still delivered (answers to requests in flight, events in the
+   * pipe); closed once `rotateDrained` says nothing is in flight on it, or after `rotateDrainMs`.
+   */
+  private retire(old: WebSocket): void {
+    this.draining.set(old, Date.now() + (this.opts.rotateDrainMs ?? 10_000));
+    old.once('close', () => {
+      this.draining.delete(old);
+      this.opts.onRetired?.(old);
+    });
+    if (this.drainStep(old) || this.drainTimer) return;
+    // cold: runs only while a rotated-out socket waits for its answers
+    this.drainTimer = setInterval(() => {
+      let busy = false;
+      for (const s of this.draining.keys()) if (!this.drainStep(s)) busy = true;
+      if (!busy && this.drainTimer) {
+        clearInterval(this.drainTimer);
+        this.drainTimer = undefined;
+      }
+    }, 10);
+    this.drainTimer.unref?.();
+  }
+
+  /** close a rotated-out socket once drained or past its deadline; true when it is closing */
+  private drainStep(s: WebSocket): boolean {
+    if (s.readyState !== WebSocket.OPEN) return true;
+    if (!(this.opts.rotateDrained?.(s) ?? true) && Date.now() < (this.draining.get(s) ?? 0)) return false;
+    s.close(1000);
+    return true;
   }
 
   private noteDisconnect(code: number, reason: Buffer): void {
@@ -458,11 +585,11 @@ export class ManagedWs {
     this.pingTimer.unref?.();
   }
 
-  private scheduleRotate(): void {
+  private scheduleRotate(afterMs?: number): void {
     const life = this.opts.maxLifetimeMs ?? 0;
-    if (life <= 0) return;
+    if (life <= 0 || this.closed) return;
     if (this.rotateTimer) clearTimeout(this.rotateTimer);
-    this.rotateTimer = setTimeout(() => this.rotate(), life);
+    this.rotateTimer = setTimeout(() => this.rotate(), afterMs ?? life);
     this.rotateTimer.unref?.();
   }
 

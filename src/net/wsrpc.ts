@@ -6,10 +6,14 @@
  *   response whose id matches. The frame is on the socket when `call` returns (ws writes synchronously).
  * - Timeouts: one sweep timer for all pending calls (a deadline per call), not a `setTimeout` per request.
  * - Responses for ids never sent (or already timed out) are counted and handed to `onUnsolicited`.
- * - On disconnect every pending call is rejected with `WsDisconnected` (its outcome is unknown: the gateway
- *   queries before it resends); after a reconnect `onOpen` runs again (session logon / auth) before `ready`.
+ * - On disconnect every pending call on that socket is rejected with `WsDisconnected` (its outcome is unknown: the
+ *   gateway queries before it resends); after a reconnect `onOpen` runs again (session logon / auth) before `ready`.
+ * - Planned rotation (`maxLifetimeMs`, before the venue's 24 h cut): a replacement socket is opened and set up by
+ *   `onOpen` (on that socket: `callRaw(..., via)`) while the current one keeps serving; new calls go to the
+ *   replacement once it is set up; calls in flight on the old one get their answers there, then it is closed.
+ *   `ready` stays true throughout.
  */
-import { ManagedWs } from './ws.js';
+import { ManagedWs, sendOn, type WsConn } from './ws.js';
 import { obj, parseJsonSafe, type Json } from '../codec/json.js';
 
 export class WsDisconnected extends Error {
@@ -29,6 +33,8 @@ interface Pending {
   reject(e: Error): void;
   /** nowMs() after which the sweep rejects it with WsTimeout */
   deadline: number;
+  /** the socket it was sent on */
+  conn: WsConn;
 }
 
 /** How often the timeout sweep looks at pending calls: a timeout fires up to this much late. */
@@ -40,8 +46,11 @@ export interface WsRpcOptions {
   /** key of the response id ('id' for Binance, 'reqId' for Bybit trade WS) */
   idKey: string;
   timeoutMs?: number;
-  /** after each (re)connect: authenticate; calls made before it resolves wait for it */
-  onOpen?(rpc: WsRpc, reconnect: boolean): Promise<void>;
+  /**
+   * After each (re)connect and on each rotation replacement: authenticate, sending on `via` (callRaw's last
+   * argument). A reconnect's calls wait for it (`ready`); a replacement takes over when it resolves.
+   */
+  onOpen?(rpc: WsRpc, reconnect: boolean, via: WsConn, rotation: boolean): Promise<void>;
   onUnsolicited?(msg: Json, recvNs: number): void;
   onDisconnect?(): void;
   /** hot path before any parse: true = the frame was fully handled from its bytes (e.g. a user-data fill) */
@@ -50,6 +59,8 @@ export interface WsRpcOptions {
   parse?(text: string): unknown;
   appPing?: string;
   appPingIntervalMs?: number;
+  /** rotate the socket make-before-break after this long (0 = never; callers default to DEFAULT_SOCKET_LIFETIME_MS) */
+  maxLifetimeMs?: number;
 }
 
 export class WsRpc {
@@ -68,20 +79,31 @@ export class WsRpc {
       name: opts.name,
       url: opts.url,
       onFrame: (data, recvNs) => this.onFrame(data, recvNs),
-      onOpen: (_ws, reconnect) => {
+      onOpen: (_ws, reconnect, _send, conn, rotation) => {
+        const p = opts.onOpen ? opts.onOpen(this, reconnect, conn, rotation) : Promise.resolve();
+        // a rotation replacement: the current socket stays ready; ManagedWs promotes the replacement when p resolves
+        if (rotation) return p;
         this.readyOk = false;
-        const p = opts.onOpen ? opts.onOpen(this, reconnect) : Promise.resolve();
         this.readyPromise = p.then(() => {
           this.readyOk = true;
         });
         this.readyPromise.catch(() => undefined);
+        return undefined;
       },
-      onDisconnect: () => {
+      onDisconnect: (_ws, _code, _reason, conn) => {
         this.readyOk = false;
         this.counts.disconnects++;
-        this.failAll(true);
+        this.failOn(conn);
         opts.onDisconnect?.();
       },
+      onRetired: (conn) => this.failOn(conn),
+      rotateWhenReady: true,
+      rotateDrained: (conn) => {
+        for (const p of this.pending.values()) if (p.conn === conn) return false;
+        return true;
+      },
+      // an answer in flight on the old socket arrives within the call timeout (or the sweep rejects it)
+      rotateDrainMs: (opts.timeoutMs ?? 5000) + 1000,
       staleAfterMs: 0,
       deadAfterMs: 0,
       backoffInitialMs: 50,
@@ -89,6 +111,7 @@ export class WsRpc {
     };
     if (opts.appPing !== undefined) wsOpts.appPing = opts.appPing;
     if (opts.appPingIntervalMs !== undefined) wsOpts.appPingIntervalMs = opts.appPingIntervalMs;
+    if (opts.maxLifetimeMs !== undefined && opts.maxLifetimeMs > 0) wsOpts.maxLifetimeMs = opts.maxLifetimeMs;
     this.ws = new ManagedWs(wsOpts);
   }
 
@@ -106,15 +129,19 @@ export class WsRpc {
     return this.prefix + (++this.seq).toString(36);
   }
 
-  /** Send a frame whose id is `id`; resolves with the response. Rejects WsDisconnected / WsTimeout. */
-  call(id: string, frame: string | Buffer, timeoutMs = this.opts.timeoutMs ?? 5000): Promise<Json> {
+  /**
+   * Send a frame whose id is `id` (on the current socket, or on `via` during its setup); resolves with the response.
+   * Rejects WsDisconnected / WsTimeout.
+   */
+  call(id: string, frame: string | Buffer, timeoutMs = this.opts.timeoutMs ?? 5000, via?: WsConn): Promise<Json> {
     return new Promise<Json>((resolve, reject) => {
-      if (!this.ws.send(frame)) {
+      const conn = via ?? this.ws.current;
+      if (conn === undefined || !sendOn(conn, frame)) {
         reject(new WsDisconnected(false));
         return;
       }
       this.counts.sent++;
-      this.pending.set(id, { resolve, reject, deadline: Date.now() + timeoutMs });
+      this.pending.set(id, { resolve, reject, deadline: Date.now() + timeoutMs, conn });
       if (this.sweepTimer === undefined) {
         this.sweepTimer = setInterval(this.sweep, SWEEP_MS);
         this.sweepTimer.unref();
@@ -137,9 +164,14 @@ export class WsRpc {
     }
   };
 
-  /** For session setup inside onOpen (the connection is open but not yet `ready`). */
-  callRaw(id: string, frame: string, timeoutMs?: number): Promise<Json> {
-    return this.call(id, frame, timeoutMs);
+  /** For session setup inside onOpen (the connection is open but not yet `ready`), on the socket `via`. */
+  callRaw(id: string, frame: string, timeoutMs?: number, via?: WsConn): Promise<Json> {
+    return this.call(id, frame, timeoutMs, via);
+  }
+
+  /** Open the replacement socket now (what the lifetime timer does). */
+  rotate(): void {
+    this.ws.rotate();
   }
 
   send(text: string): boolean {
@@ -156,6 +188,7 @@ export class WsRpc {
     await this.ws.close();
   }
 
+  /** reject every call (sent = their outcome is unknown) */
   private failAll(sent: boolean): void {
     if (this.sweepTimer !== undefined) {
       clearInterval(this.sweepTimer);
@@ -164,6 +197,15 @@ export class WsRpc {
     for (const [id, p] of this.pending) {
       this.pending.delete(id);
       p.reject(new WsDisconnected(sent));
+    }
+  }
+
+  /** a socket went away: reject the calls sent on it (outcome unknown); calls on other sockets stay */
+  private failOn(conn: WsConn): void {
+    for (const [id, p] of this.pending) {
+      if (p.conn !== conn) continue;
+      this.pending.delete(id);
+      p.reject(new WsDisconnected(true));
     }
   }
 

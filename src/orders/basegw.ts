@@ -26,6 +26,7 @@ import { RestError } from '../net/rest.js';
 import {
   blankOrderEvent,
   resetOrderEvent,
+  type AlgoEvent,
   TERMINAL_STATES,
   type ExchangeOrder,
   type OrderEvent,
@@ -75,6 +76,8 @@ export function transportOutcome(err: unknown): SendOutcome {
 export abstract class BaseGateway {
   onEvent: (ev: OrderEvent) => void = () => undefined;
   onStreamResync: () => void = () => undefined;
+  /** set by the OrderManager on gateways that take algo orders */
+  onAlgoEvent: (ev: AlgoEvent) => void = () => undefined;
   protected readonly ev: OrderEvent = blankOrderEvent();
   protected halted = false;
   protected haltReason = '';

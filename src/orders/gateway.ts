@@ -3,9 +3,9 @@
  * API, Bybit REST, Bybit trade WS. Results are reported through `onEvent` as normalized OrderEvents.
  */
 import type { VenueId } from '../model/types.js';
-import type { ExchangeFill, ExchangeOrder, ExchangePosition, GatewayOrder, OrderEvent } from '../model/orders.js';
+import type { AlgoEvent, ExchangeAlgo, ExchangeFill, ExchangeOrder, ExchangePosition, GatewayAlgo, GatewayOrder, OrderEvent } from '../model/orders.js';
 
-export type { GatewayOrder };
+export type { GatewayAlgo, GatewayOrder };
 
 export interface VenueGateway {
   readonly venue: VenueId;
@@ -41,6 +41,16 @@ export interface VenueGateway {
   /** The account's fills on `symbol` since `sinceLocalMs` (local wall clock ms; the gateway applies its server
    * clock offset), oldest first, every page. Used to backfill fills a private-stream gap lost. */
   tradeHistory?(symbol: string, sinceLocalMs: number): Promise<ExchangeFill[]>;
+
+  // algo / conditional orders (a venue without them leaves these out; the owner then refuses algo orders)
+  /** set by the OrderManager: every algo update (answers, ALGO_UPDATE / conditional order events, queries) */
+  onAlgoEvent?: (ev: AlgoEvent) => void;
+  /** Send a new algo order; returns at once, the outcome arrives via onAlgoEvent (and onEvent for the order its
+   * trigger places). */
+  algoPlace?: ((a: GatewayAlgo) => void) | undefined;
+  algoCancel?: ((a: GatewayAlgo) => void) | undefined;
+  /** the venue's open (untriggered) algo orders, one symbol or all known symbols */
+  algoOpen?: ((symbol?: string) => Promise<ExchangeAlgo[]>) | undefined;
 }
 
 /** Why a venue refused or failed a request, as the engine reacts to it. */

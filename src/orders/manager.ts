@@ -33,6 +33,17 @@ import {
   type OrderState,
 } from '../model/orders.js';
 import { kindOfState } from './basegw.js';
+import { AlgoStore, isAlgoTerminal } from './algo.js';
+import {
+  blankAlgoEvent,
+  type AlgoEvent,
+  type AlgoRequest,
+  type AlgoState,
+  type AlgoView,
+  type ExchangeAlgo,
+  type GatewayAlgo,
+  type TrackedAlgo,
+} from '../model/orders.js';
 
 export interface OrderManagerOptions {
   instruments: readonly Instrument[];
@@ -85,6 +96,8 @@ export function blankStartupReport(): StartupReport {
 
 export class OrderManager implements OrderApi {
   readonly store: OrderStore;
+  /** the algo (conditional) orders: their one record and state machine (src/orders/algo.ts) */
+  readonly algos: AlgoStore;
   readonly portfolio: Portfolio;
   readonly ids: OrderIds;
   private readonly bySlot = new Map<number, Instrument>();
@@ -121,9 +134,11 @@ export class OrderManager implements OrderApi {
     for (const i of opts.instruments) this.bySlot.set(i.slot, i);
     this.store = new OrderStore(opts.instruments, opts.slots);
     this.portfolio = this.store.portfolio;
+    this.algos = new AlgoStore(this.portfolio, opts.instruments);
     for (const g of opts.gateways) {
       this.gateways.set(g.venue, g);
       g.onEvent = (ev) => this.onEvent(ev);
+      if (g.algoPlace) g.onAlgoEvent = (ev) => this.onAlgoEvent(ev);
       g.onStreamResync = () => {
         this.reconcile(g.venue).catch((err: unknown) => log().warn({ venue: g.venue, err: String(err) }, 'reconcile failed'));
       };
@@ -396,7 +411,9 @@ export class OrderManager implements OrderApi {
       if (ev.source !== 'query') this.reconcile(ev.venue).catch((err: unknown) => log().warn({ venue: ev.venue, err: String(err) }, 'reconcile failed'));
       return;
     }
-    const o = this.store.get(ev.clientOrderId);
+    let o = this.store.get(ev.clientOrderId);
+    // an order the owner does not know may be the one an algo order's trigger placed (cold: unknown orders only)
+    if (!o && this.algos.forOrder(ev.venue, ev.clientOrderId, ev.exchangeOrderId)) o = this.bookChild(ev.venue, ev.clientOrderId, ev.exchangeOrderId);
     const before = o?.state;
     const r = this.store.apply(ev);
     this.counts[r]++;
@@ -414,6 +431,218 @@ export class OrderManager implements OrderApi {
     }
     for (let i = 0; i < this.sinks.length; i++) this.sinks[i]!.onOrderEvent(ev);
     if (isTerminal(o.state) && this.counts.applied % 1000 === 0) this.store.prune(this.keepTerminal);
+  }
+
+  // ---- algo (conditional) orders ----------------------------------------------------------------------------
+
+  /** The algo owner's read-only record of an algo order. */
+  algo(clientAlgoId: string): AlgoView | undefined {
+    return this.algos.get(clientAlgoId);
+  }
+
+  /** true when the venue of `slot` takes algo orders (Binance USD-M, Bybit) */
+  algoSupported(slot: number): boolean {
+    const inst = this.bySlot.get(slot);
+    return inst !== undefined && this.gateways.get(inst.venue)?.algoPlace !== undefined;
+  }
+
+  /**
+   * Step 1 of an algo send: a client id from the one generator and a NEW_PENDING algo record (its quantity counts in
+   * the open exposure from here). Null when the slot has no instrument. Risk is the caller's job.
+   */
+  algoIntent(req: AlgoRequest, manual: boolean, now: number): AlgoView | null {
+    const inst = this.bySlot.get(req.slot);
+    if (!inst) return null;
+    this.counts.placed++;
+    return this.algos.create({
+      clientAlgoId: this.ids.next(),
+      venue: inst.venue,
+      symbol: inst.symbol,
+      slot: inst.slot,
+      side: req.side,
+      kind: req.kind,
+      triggerPrice: req.triggerPrice,
+      price: req.price > 0 ? req.price : 0,
+      qty: req.qty,
+      tif: req.tif ?? 'GTC',
+      reduceOnly: req.reduceOnly === true,
+      manual,
+      nowNs: now,
+    });
+  }
+
+  /** Step 2: hand the algo order to its venue (outcome as algo events). No gateway / no algo support / halted:
+   * a reject on the next turn. */
+  algoSend(view: AlgoView): void {
+    const a = this.algos.get(view.clientAlgoId);
+    if (a?.state !== 'NEW_PENDING') throw new Error(`algoSend: ${view.clientAlgoId} is not a new algo order`);
+    const gw = this.gateways.get(a.venue);
+    if (!gw?.algoPlace || gw.isHalted()) {
+      if (gw?.isHalted()) gw.noteRefusedWhileHalted?.();
+      this.counts.refused++;
+      const ev = blankAlgoEvent();
+      ev.venue = a.venue;
+      ev.symbol = a.symbol;
+      ev.kind = 'reject';
+      ev.state = 'REJECTED';
+      ev.clientAlgoId = a.clientAlgoId;
+      ev.code = -1;
+      ev.reason = !gw ? `no order gateway for ${a.venue}` : !gw.algoPlace ? `${a.venue} takes no algo orders` : 'venue halted';
+      ev.source = 'rest';
+      setImmediate(() => {
+        ev.localNs = nowNs();
+        this.onAlgoEvent(ev);
+      });
+      return;
+    }
+    gw.algoPlace(a);
+  }
+
+  /** Both steps without risk (tests, tools): null when refused here. */
+  placeAlgo(req: AlgoRequest): string | null {
+    if (!this.algoSupported(req.slot) || !(req.qty > 0) || !(req.triggerPrice > 0)) {
+      this.counts.refused++;
+      return null;
+    }
+    const a = this.algoIntent(req, false, nowNs())!;
+    this.algoSend(a);
+    return a.clientAlgoId;
+  }
+
+  cancelAlgo(clientAlgoId: string): boolean {
+    const a = this.algos.get(clientAlgoId);
+    if (!a || isAlgoTerminal(a.state)) return false;
+    const gw = this.gateways.get(a.venue);
+    if (!gw?.algoCancel) return false;
+    this.algos.markCancelPending(clientAlgoId, nowNs());
+    gw.algoCancel(a);
+    return true;
+  }
+
+  /** Every algo update of a gateway (answers, streams, queries): the algo machine, then the sinks. */
+  private onAlgoEvent(ev: AlgoEvent): void {
+    this.counts.events++;
+    const r = this.algos.apply(ev);
+    if (r === 'unknown') {
+      this.counts.unknown++;
+      return;
+    }
+    const a = this.algos.get(ev.clientAlgoId)!;
+    // the trigger placed an order: book it in the order owner now (its events may come before or after this)
+    if ((a.state === 'TRIGGERED' || a.state === 'FINISHED') && a.childId === '' && (ev.orderId !== '' || ev.orderClientId !== ''))
+      this.bookChild(a.venue, ev.orderClientId !== '' ? ev.orderClientId : a.clientAlgoId, ev.orderId, a);
+    if (r !== 'applied') {
+      this.counts.stale++;
+      return;
+    }
+    this.counts.applied++;
+    if (ev.kind === 'cancelReject') ev.state = a.state;
+    for (let i = 0; i < this.sinks.length; i++) this.sinks[i]!.onAlgoEvent?.(ev, a);
+  }
+
+  /**
+   * Book the order an algo's trigger placed as an order of the owner (an adoption: the journal records it), linked
+   * to its algo parent. Its events then go through the one state machine and its fills move the portfolio once.
+   */
+  private bookChild(venue: VenueId, clientOrderId: string, exchangeOrderId: string, parent?: TrackedAlgo): TrackedOrder | undefined {
+    const a = parent ?? this.algos.forOrder(venue, clientOrderId, exchangeOrderId);
+    if (!a) return undefined;
+    const known = this.store.get(clientOrderId);
+    if (known) {
+      this.algos.link(a, clientOrderId, exchangeOrderId, nowNs());
+      return known;
+    }
+    const market = a.price === 0;
+    const x: ExchangeOrder = {
+      venue,
+      symbol: a.symbol,
+      clientOrderId,
+      exchangeOrderId,
+      side: a.side,
+      type: market ? 'MARKET' : 'LIMIT',
+      tif: market ? 'IOC' : a.tif,
+      price: a.price,
+      qty: a.qty,
+      filledQty: 0,
+      state: 'NEW_PENDING',
+      updateTimeMs: Date.now(),
+    };
+    this.algos.link(a, clientOrderId, exchangeOrderId, nowNs());
+    this.adopt(x, a.slot, 0, `algo ${a.clientAlgoId} triggered: its order`);
+    return this.store.get(clientOrderId);
+  }
+
+  /** Open algo orders on the venue (empty for a venue without them). */
+  async openAlgos(venue: VenueId): Promise<ExchangeAlgo[]> {
+    const gw = this.gateways.get(venue);
+    if (!gw) throw new Error(`no gateway for ${venue}`);
+    return gw.algoOpen ? gw.algoOpen() : [];
+  }
+
+  /**
+   * Reconciliation's algo part (before the orders' part, so that an order a missed trigger placed is queried and
+   * its fills backfilled with the rest): the venue's open algo orders are taken as they are (start: unknown ones of
+   * ours adopted or cancelled, foreign ones cancelled); an algo order the owner holds open that the venue no longer
+   * lists triggered or ended while we did not listen: the order its trigger placed is looked up by the algo's client
+   * id; found, it is booked (linked) and the algo is TRIGGERED; not found, the algo is closed (CANCELED; at start a
+   * NEW_PENDING one is REJECTED: it never reached the venue).
+   */
+  private async reconcileAlgos(venue: VenueId, gw: VenueGateway, start: StartupReconcile | undefined): Promise<void> {
+    if (!gw.algoOpen) return;
+    const listed = await gw.algoOpen();
+    const seen = new Set<string>();
+    const ev = blankAlgoEvent();
+    for (const x of listed) {
+      const slot = this.portfolio.slotOf(x.venue, x.symbol);
+      if (slot < 0) continue;
+      seen.add(x.clientAlgoId);
+      if (this.algos.get(x.clientAlgoId)) {
+        this.feedAlgo(venue, x.symbol, x.clientAlgoId, x.algoId, x.state, ev);
+        continue;
+      }
+      if (!start) continue;
+      if (this.ids.isOurs(x.clientAlgoId)) {
+        this.algos.adopt(x, slot, false, nowNs());
+        if (start.orphans === 'adopt') {
+          start.report.adopted.push(x.clientAlgoId);
+          continue;
+        }
+        this.cancelAlgo(x.clientAlgoId);
+      } else gw.algoCancel?.(foreignAlgo(x));
+      start.report.canceled.push(x.clientAlgoId);
+    }
+    for (const a of this.algos.open(venue)) {
+      if (seen.has(a.clientAlgoId)) continue;
+      if (a.state === 'NEW_PENDING' && !start) continue; // its answer may still be on its way
+      const child = await gw.queryOrder(a.symbol, a.clientAlgoId);
+      if (child) {
+        this.bookChild(venue, child.clientOrderId, child.exchangeOrderId, a);
+        this.feedAlgo(venue, a.symbol, a.clientAlgoId, '', 'TRIGGERED', ev);
+        continue;
+      }
+      const state: AlgoState = a.state === 'NEW_PENDING' ? 'REJECTED' : 'CANCELED';
+      if (this.algos.close(a.clientAlgoId, state, 'not open on the venue and no order of its trigger', nowNs())) {
+        log().warn({ venue, clientAlgoId: a.clientAlgoId, state }, 'reconcile: algo order gone from the venue: closed');
+        start?.report.closed.push({ id: a.clientAlgoId, state });
+      }
+    }
+  }
+
+  private feedAlgo(venue: VenueId, symbol: string, clientAlgoId: string, algoId: string, state: AlgoState, ev: AlgoEvent): void {
+    ev.venue = venue;
+    ev.symbol = symbol;
+    ev.kind = state === 'TRIGGERED' ? 'trigger' : 'ack';
+    ev.clientAlgoId = clientAlgoId;
+    ev.algoId = algoId;
+    ev.state = state;
+    ev.orderId = '';
+    ev.orderClientId = '';
+    ev.code = 0;
+    ev.reason = '';
+    ev.exchTimeMs = Date.now();
+    ev.localNs = nowNs();
+    ev.source = 'query';
+    this.onAlgoEvent(ev);
   }
 
   // ---- exchange queries ---------------------------------------------------------------------------------------
@@ -440,7 +669,12 @@ export class OrderManager implements OrderApi {
   async openOrdersOf(instruments: readonly Instrument[]): Promise<ExchangeOrder[]> {
     const want = new Set(instruments.map((i) => `${i.venue}:${i.symbol}`));
     const out: ExchangeOrder[] = [];
-    for (const v of this.venuesOf(instruments)) for (const o of await this.openOrders(v)) if (want.has(`${o.venue}:${o.symbol}`)) out.push(o);
+    for (const v of this.venuesOf(instruments)) {
+      for (const o of await this.openOrders(v)) if (want.has(`${o.venue}:${o.symbol}`)) out.push(o);
+      // algo / conditional orders are open orders too (a stop must leave none): listed as orders named by their client algo id
+      for (const a of await this.openAlgos(v))
+        if (want.has(`${a.venue}:${a.symbol}`) && !out.some((o) => o.clientOrderId === a.clientAlgoId)) out.push(algoAsOrder(a));
+    }
     return out;
   }
 
@@ -559,6 +793,12 @@ export class OrderManager implements OrderApi {
     const rep = start?.report;
     const fillsBefore = this.portfolio.fills;
     if (start && rep) await this.sweepOpen(venue, gw, start, rep);
+    if (start) await this.reconcileAlgos(venue, gw, start);
+    else
+      await this.reconcileAlgos(venue, gw, undefined).catch((err: unknown) => {
+        failed.v = true;
+        log().warn({ venue, err: String(err) }, 'reconcile: algo orders could not be read');
+      });
 
     const now = nowNs();
     const windowNs = this.backfillWindowMs * 1e6;
@@ -765,11 +1005,12 @@ export class OrderManager implements OrderApi {
     const reports = await Promise.all(
       [...this.gateways].map(async ([venue, gw]): Promise<CancelAllReport> => {
         for (const o of this.store.open(venue)) this.store.markCancelPending(o.clientOrderId, nowNs());
+        for (const a of this.algos.open(venue)) this.algos.markCancelPending(a.clientAlgoId, nowNs());
         let error: string | undefined;
         for (let attempt = 0; attempt < 2; attempt++) {
           try {
             await gw.cancelAll();
-            const left = await gw.openOrders();
+            const left = [...(await gw.openOrders()), ...(gw.algoOpen ? await gw.algoOpen() : [])];
             if (left.length === 0) return { venue, remaining: 0 };
             if (attempt === 1) return { venue, remaining: left.length };
           } catch (err) {
@@ -781,6 +1022,41 @@ export class OrderManager implements OrderApi {
     );
     return reports;
   }
+}
+
+/** an open algo order as an open order (open-order checks of the stops and the kill switch) */
+function algoAsOrder(a: ExchangeAlgo): ExchangeOrder {
+  return {
+    venue: a.venue,
+    symbol: a.symbol,
+    clientOrderId: a.clientAlgoId,
+    exchangeOrderId: a.algoId,
+    side: a.side,
+    type: a.price > 0 ? 'LIMIT' : 'MARKET',
+    tif: 'GTC',
+    price: a.price,
+    qty: a.qty,
+    filledQty: 0,
+    state: 'ACKED',
+    updateTimeMs: a.updateTimeMs,
+  };
+}
+
+/** a gateway algo order for cancelling one the owner does not track */
+function foreignAlgo(x: ExchangeAlgo): GatewayAlgo {
+  return {
+    clientAlgoId: x.clientAlgoId,
+    symbol: x.symbol,
+    side: x.side,
+    kind: x.kind,
+    triggerPrice: x.triggerPrice,
+    price: x.price,
+    qty: x.qty,
+    tif: 'GTC',
+    reduceOnly: x.reduceOnly,
+    algoId: x.algoId,
+    state: x.state,
+  };
 }
 
 /** a gateway order for cancelling an exchange order the owner does not track */

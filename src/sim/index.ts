@@ -20,8 +20,10 @@ import { FaultRegistry, SimClock } from './core/faults.js';
 import { Generator } from './core/generator.js';
 import { ALL_MARKETS, makeInstrument } from './core/instruments.js';
 import { loadCapture, Replayer, type ReplaySource } from './core/replay.js';
+import { DEFAULT_ACCOUNT_PROFILE } from './core/types.js';
 import type {
   SimAccount,
+  SimAccountProfile,
   SimBook,
   SimContext,
   SimCredentials,
@@ -82,6 +84,8 @@ export interface SimOptions {
   venueOptions?: SimVenueOptions;
   /** wire-point hooks (the wire-to-wire harness; Binance venues) */
   wireTap?: import('./core/types.js').SimWireTap;
+  /** the account's key permissions and modes (default: trading only, IP allowlist, one-way, unified) */
+  account?: Partial<SimAccountProfile>;
 }
 
 type VenueExtra<T> = Omit<T, 'host' | 'port' | 'app'>;
@@ -249,6 +253,7 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
     depthIntervalMs: opts.depthIntervalMs ?? (opts.deterministic ? 0 : 100),
     log: logger,
     ...(opts.wireTap ? { wireTap: opts.wireTap } : {}),
+    accountProfile: { ...DEFAULT_ACCOUNT_PROFILE, ...opts.account },
   };
 
   const factories = { ...defaultFactories(), ...(opts.factories ?? {}) };
@@ -297,6 +302,7 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
       token,
       faults,
       books,
+      account: ctx.accountProfile,
       extraState: () => ({
         generator: { seed, rate: generator.rate, produced: generator.produced, steps: generator.steps, sweeps: generator.sweeps, running: generator.isRunning },
         replay: replayers.map((r) => ({ files: r.files, applied: r.applied, skipped: r.skipped, done: r.done })),

@@ -30,6 +30,13 @@ options:
   --host H               bind address (default: 127.0.0.1)
   --venues A,B           venues to start: binanceSpot,binanceUsdm,bybit (default: all)
   --doc-example-key      accept Binance's documented example API key/secret instead of random ones
+  --hedge-mode           the account starts in hedge mode on Binance USD-M (dualSidePosition) and Bybit linear
+                         (positionIdx 1/2): orders then need positionSide / positionIdx, as on the real venues
+  --withdrawals          the API key may withdraw (Binance enableWithdrawals, Bybit Wallet "Withdraw")
+  --no-ip-restrict       the API key has no IP allowlist (Binance ipRestrict false, Bybit ips ["*"])
+  --classic-account      the Bybit account is a classic one, not a unified trading account
+                         (the last four make accounts that \`tickwire doctor\` must call no-go; the control endpoint
+                         changes them while running: POST /account {"withdrawals":true}, GET /account)
   --help                 this text
 `;
 
@@ -116,6 +123,18 @@ export function parseArgs(argv: string[]): SimOptions | 'help' {
       }
       case '--doc-example-key':
         o.credentials = { apiKey: BINANCE_DOC_EXAMPLE_KEY, apiSecret: BINANCE_DOC_EXAMPLE_SECRET };
+        break;
+      case '--hedge-mode':
+        o.account = { ...o.account, binanceUsdmHedge: true, bybitLinearHedge: true };
+        break;
+      case '--withdrawals':
+        o.account = { ...o.account, withdrawals: true };
+        break;
+      case '--no-ip-restrict':
+        o.account = { ...o.account, ipRestrict: false };
+        break;
+      case '--classic-account':
+        o.account = { ...o.account, bybitUnified: false };
         break;
       default:
         throw new UsageError(`unknown option '${raw}'`);

@@ -7,7 +7,7 @@
  */
 import type { BotState } from '../model/botstate.js';
 import type { Instrument } from '../model/types.js';
-import type { OrderApi, OrderEvent } from '../model/orders.js';
+import type { AlgoEvent, OrderApi, OrderEvent } from '../model/orders.js';
 
 /** Read access to the engine's own books: positions and open orders. */
 export interface PortfolioView {
@@ -34,6 +34,9 @@ export interface Strategy {
   onTick(nowNs: number): void;
   onBook(slot: number): void;
   onOrderEvent(ev: OrderEvent): void;
+  /** an update of one of its algo (conditional) orders (`orders.placeAlgo`); the order a trigger places then
+   * arrives through onOrderEvent under the id `AlgoView.childId` names */
+  onAlgoEvent?(ev: AlgoEvent): void;
   /** new parameters (control plane `reload`); validated by the caller */
   setParams?(params: unknown): void;
   /** the strategy is being stopped or disabled: drop local quote state (the engine cancels the orders) */
@@ -89,6 +92,15 @@ export class StrategyRunner {
     if (this.disabled) return;
     try {
       this.strategy.onOrderEvent(ev);
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  algoEvent(ev: AlgoEvent): void {
+    if (this.disabled || !this.strategy.onAlgoEvent) return;
+    try {
+      this.strategy.onAlgoEvent(ev);
     } catch (e) {
       this.fail(e);
     }

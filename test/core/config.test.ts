@@ -38,6 +38,20 @@ describe('config', () => {
     expect(paths).toContain('strategy.marketMaker.halfSpredBps');
   });
 
+  it("socket lifetime before a rotation: default 23 h, refused at or past the venues' 24 h (field named), and below 1 s", () => {
+    const c = loadConfig({ env: {} });
+    expect([c.exchanges.binance.socketLifetimeMs, c.exchanges.bybit.socketLifetimeMs]).toEqual([23 * 3_600_000, 23 * 3_600_000]);
+    const bad = issuesOf(() =>
+      loadConfig({ env: {}, overrides: { exchanges: { binance: { socketLifetimeMs: 86_400_000 }, bybit: { socketLifetimeMs: 500 } } } }),
+    );
+    expect(bad.map((i) => i.path).sort()).toEqual(['exchanges.binance.socketLifetimeMs', 'exchanges.bybit.socketLifetimeMs']);
+    expect(bad.find((i) => i.path.startsWith('exchanges.binance'))!.message).toMatch(/24 h/);
+    expect(issuesOf(() => loadConfig({ env: {}, overrides: { exchanges: { binance: { socketLifetimeMs: 1.5e6 + 0.5 } } } })).map((i) => i.path)).toEqual([
+      'exchanges.binance.socketLifetimeMs',
+    ]);
+    expect(loadConfig({ env: {}, overrides: { exchanges: { binance: { socketLifetimeMs: 2000 } } } }).exchanges.binance.socketLifetimeMs).toBe(2000);
+  });
+
   it('control plane cannot bind beyond loopback', () => {
     const paths = issuesOf(() => loadConfig({ env: {}, overrides: { control: { host: '0.0.0.0' } } })).map((i) => i.path);
     expect(paths).toEqual(['control.host']);

@@ -411,7 +411,7 @@ describe('tickwire command line', () => {
     expect(h.code).toBe(0);
     for (const c of [...Object.keys(COMMANDS), 'help']) expect(h.out).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
     // every command the control CLI's usage documents is one the dispatcher knows
-    const documented = [...USAGE.matchAll(/tickwire ([a-z|]+)/g)].flatMap((x) => x[1]!.split('|'));
+    const documented = [...USAGE.matchAll(/tickwire ([a-z|-]+)/g)].flatMap((x) => x[1]!.split('|'));
     expect(documented).toContain('metrics');
     for (const c of documented) expect(Object.keys(COMMANDS)).toContain(c);
     expect((await runCli(['--help'], dispatch)).out).toBe(h.out);

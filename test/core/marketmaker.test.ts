@@ -31,6 +31,8 @@ function recorder() {
     cancel: (id) => (canceled.push(id), true),
     cancelAll: () => {},
     amend: () => false,
+    placeAlgo: () => null,
+    cancelAlgo: () => false,
   };
   return rec;
 }

@@ -101,7 +101,9 @@ describe('ManagedWs', () => {
       backoffInitialMs: 10,
       backoffMaxMs: 50,
       onFrame: () => {},
-      onOpen: (_c, reconnect) => events.push(reconnect ? 'reopen' : 'open'),
+      onOpen: (_c, reconnect) => {
+        events.push(reconnect ? 'reopen' : 'open');
+      },
       onDisconnect: () => events.push('down'),
     });
     await c.start();
@@ -148,6 +150,43 @@ describe('ManagedWs', () => {
     expect(disconnects).toBe(0);
     expect(c.stats.rotations).toBe(1);
     expect(c.stats.disconnects).toBe(0);
+    await c.close();
+  });
+
+  it('sessions (rotateWhenReady): the replacement takes over when its setup resolves, both deliver meanwhile, no gap', async () => {
+    const seen: number[] = [];
+    let release: () => void = () => {};
+    let setups = 0;
+    const c = new ManagedWs({
+      name: 't3b',
+      url: srv.url,
+      rotateWhenReady: true,
+      onFrame: (d) => seen.push(Number(/\d+/.exec(d.toString())![0])),
+      onOpen: (_w, _rc, _send, _conn, rotation) => {
+        if (!rotation) return undefined;
+        setups++;
+        return new Promise<void>((r) => (release = r));
+      },
+    });
+    await c.start();
+    const first = c.current;
+    expect(await until(() => seen.length > 5)).toBe(true);
+    c.rotate();
+    expect(await until(() => setups === 1)).toBe(true);
+    // not promoted while the setup runs, however many frames the replacement delivers
+    const n = seen.length;
+    expect(await until(() => seen.length > n + 40)).toBe(true);
+    expect([c.rotations, c.current]).toEqual([0, first]);
+    const dup = seen.length - new Set(seen).size;
+    expect(dup).toBeGreaterThan(0); // both sockets delivered during the overlap
+    release();
+    expect(await until(() => c.rotations === 1 && c.drainingCount === 0)).toBe(true);
+    expect(c.current).not.toBe(first);
+    const m = seen.length;
+    expect(await until(() => seen.length > m + 10)).toBe(true);
+    const uniq = [...new Set(seen)].sort((a, b) => a - b);
+    for (let i = 1; i < uniq.length; i++) expect(uniq[i]).toBe((uniq[i - 1] as number) + 1);
+    expect([c.stats.disconnects, c.reconnects]).toEqual([0, 0]);
     await c.close();
   });
 

@@ -6,6 +6,7 @@ import { OrderManager } from '../../src/orders/manager.js';
 import type { VenueGateway } from '../../src/orders/gateway.js';
 import type { OrderEvent, OrderState } from '../../src/model/orders.js';
 import { startSim, type SimHandle } from '../../src/sim/index.js';
+import type { MatchingBook } from '../../src/sim/core/book.js';
 
 export type { SimHandle };
 
@@ -40,6 +41,13 @@ export function bbo(s: SimHandle, venue: VenueId): { bid: number; ask: number } 
   const ask = b?.bestAsk()?.priceTicks;
   if (bid === undefined || ask === undefined) throw new Error('empty book');
   return { bid, ask };
+}
+
+/** Move the simulator's market so that the best bid (up) or best ask (down) is `to`: a synthetic quote there
+ * takes out the other side up to it (the way the generator moves the market). Stop the generator first for a
+ * market that stays there. */
+export function moveMarket(book: MatchingBook, side: 'up' | 'down', to: number): void {
+  book.setSynthetic(side === 'up' ? 'BUY' : 'SELL', to, 1_000_000);
 }
 
 export class Recorder {

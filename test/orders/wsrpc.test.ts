@@ -78,3 +78,87 @@ describe('WsRpc', () => {
     expect(rpc!.ready).toBe(true);
   });
 });
+
+describe('WsRpc rotation (make before break)', () => {
+  /** A server that needs a logon per socket; `slow` requests are held until released; numbered sockets. */
+  async function sessionServer(refuseLogonOn: Set<number> = new Set()) {
+    server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise<void>((r) => server!.once('listening', () => r()));
+    const st = { opened: 0, closed: [] as number[], seenOn: new Map<string, number>(), held: [] as Array<() => void> };
+    server.on('connection', (ws) => {
+      const n = ++st.opened;
+      let logged = false;
+      ws.on('close', () => st.closed.push(n));
+      ws.on('message', (d) => {
+        const m = JSON.parse(String(d)) as { id: string; method: string };
+        st.seenOn.set(m.id, n);
+        if (m.method === 'logon') {
+          logged = !refuseLogonOn.has(n);
+          ws.send(JSON.stringify({ id: m.id, status: logged ? 200 : 401 }));
+          return;
+        }
+        const answer = () => ws.send(JSON.stringify({ id: m.id, status: logged ? 200 : 401, result: { conn: n } }));
+        if (m.method === 'slow') st.held.push(answer);
+        else answer();
+      });
+    });
+    return { port: (server.address() as { port: number }).port, st };
+  }
+
+  const logon: NonNullable<WsRpc['opts']['onOpen']> = async (r, _reconnect, via) => {
+    const id = r.nextId();
+    const res = await r.callRaw(id, JSON.stringify({ id, method: 'logon' }), undefined, via);
+    if (res['status'] !== 200) throw new Error('logon refused');
+  };
+  const call = (method: string) => {
+    const id = rpc!.nextId();
+    return rpc!.call(id, JSON.stringify({ id, method }));
+  };
+
+  it('the replacement logs on over its own socket, then takes new requests; an answer in flight arrives on the old one, which closes after it', async () => {
+    const { port, st } = await sessionServer();
+    rpc = new WsRpc({ name: 'rot1', url: `ws://127.0.0.1:${port}`, idKey: 'id', timeoutMs: 3000, onOpen: logon });
+    await rpc.start(3000);
+    const inFlight = call('slow'); // held on socket 1
+    await new Promise((r) => setTimeout(r, 20));
+    rpc.rotate();
+    expect(rpc.ready).toBe(true); // the live session keeps serving while the replacement logs on
+    const end = Date.now() + 3000;
+    while (rpc.ws.rotations < 1 && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+    expect(rpc.ws.rotations).toBe(1);
+    // new requests go to socket 2, which is logged on (401 otherwise)
+    const after = await call('x');
+    expect(after).toMatchObject({ status: 200, result: { conn: 2 } });
+    // socket 1 waits for its answer
+    expect(st.closed).toEqual([]);
+    expect(rpc.ws.drainingCount).toBe(1);
+    for (const a of st.held.splice(0)) a();
+    expect(await inFlight).toMatchObject({ status: 200, result: { conn: 1 } });
+    const end2 = Date.now() + 3000;
+    while (st.closed.length === 0 && Date.now() < end2) await new Promise((r) => setTimeout(r, 5));
+    expect(st.closed).toEqual([1]);
+    expect(rpc.ws.drainingCount).toBe(0);
+    expect([rpc.counts.disconnects, rpc.ws.stats.disconnects, rpc.ws.reconnects]).toEqual([0, 0, 0]);
+    expect(rpc.ready).toBe(true);
+  });
+
+  it('a replacement whose logon is refused is dropped and tried again; the live socket serves meanwhile', async () => {
+    const { port, st } = await sessionServer(new Set([2]));
+    rpc = new WsRpc({ name: 'rot2', url: `ws://127.0.0.1:${port}`, idKey: 'id', timeoutMs: 3000, onOpen: logon, maxLifetimeMs: 300 });
+    await rpc.start(3000);
+    const end = Date.now() + 5000;
+    const answeredOn = new Set<number>();
+    while (rpc.ws.rotations < 1 && Date.now() < end) {
+      const r = await call('x');
+      expect(r['status']).toBe(200);
+      answeredOn.add((r['result'] as { conn: number }).conn);
+      await new Promise((res) => setTimeout(res, 10));
+    }
+    expect(rpc.ws.stats.rotationFailures).toBe(1); // socket 2
+    expect(rpc.ws.rotations).toBe(1); // socket 3
+    expect(await call('x')).toMatchObject({ status: 200, result: { conn: 3 } });
+    expect(answeredOn.has(2)).toBe(false);
+    expect(st.opened).toBe(3);
+    expect(rpc.counts.disconnects).toBe(0);
+  });
+});

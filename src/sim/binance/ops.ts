@@ -5,7 +5,18 @@
  */
 import { randomBytes } from 'node:crypto';
 import { parseScaled } from '../../util/fixed.js';
-import type { SimAccount, SimBalances, SimBook, SimContext, SimMarketId, SimNewOrder, SimOrder, SimSide, SimTimeInForce } from '../core/types.js';
+import {
+  accountProfileOf,
+  type SimAccount,
+  type SimBalances,
+  type SimBook,
+  type SimContext,
+  type SimMarketId,
+  type SimNewOrder,
+  type SimOrder,
+  type SimSide,
+  type SimTimeInForce,
+} from '../core/types.js';
 import { BnError, E } from './errors.js';
 import { FILTERS } from './info.js';
 import { InstFmt, amt, idNum, q, spotCancelResult, spotOrderQuery, spotOrderResult, tifName, typeName, usdmOrder, type BnKind } from './format.js';
@@ -241,8 +252,12 @@ export class BnOps {
         else return E.invalidTif();
       } else if (type === 'MARKET') simType = 'MARKET';
       else return E.invalidType();
+      // one-way: BOTH (or none); hedge mode: LONG or SHORT on every order, and no reduceOnly (the side says it)
       const ps = p.get('positionSide');
-      if (ps !== undefined && ps !== 'BOTH') return new BnError(400, -4061, "Order's position side does not match user's setting.");
+      if (accountProfileOf(this.ctx).binanceUsdmHedge) {
+        if (ps !== 'LONG' && ps !== 'SHORT') return new BnError(400, -4061, "Order's position side does not match user's setting.");
+        if (p.has('reduceOnly')) return E.notRequired('reduceonly');
+      } else if (ps !== undefined && ps !== 'BOTH') return new BnError(400, -4061, "Order's position side does not match user's setting.");
     }
     let reduceOnly = false;
     const ro = p.get('reduceOnly');

@@ -23,7 +23,7 @@ import {
   type RequestInfo,
 } from '../core/http.js';
 import { RateLimiter, type RateCheck } from '../core/ratelimit.js';
-import type { SimAccount, SimContext, SimFault, SimMarketId, SimVenueHandle } from '../core/types.js';
+import { accountProfileOf, type SimAccount, type SimContext, type SimFault, type SimMarketId, type SimVenueHandle } from '../core/types.js';
 import { AlgoOrders } from './algo.js';
 import { KeyRing, checkTimestamp, restPayload, wsApiPayload } from './auth.js';
 import { ConnSet, newConnData, upgradeWith, wsSend, type BnSocket, type ConnData, type WsApiSession } from './conn.js';
@@ -49,6 +49,11 @@ export interface BinanceVenueOptions {
   pongTimeoutMs?: number;
   /** USD-M listenKey lifetime without keep-alive (default 60 min) */
   listenKeyTtlMs?: number;
+  /**
+   * Every WebSocket (market streams, WS API, private streams) is closed this long after it opened, as Binance does
+   * at 24 h ("a single connection is only valid for 24 hours"); default 24 h, 0 = never. Tests shorten it.
+   */
+  connLifetimeMs?: number;
   /** rate limits (defaults: the real venue's) */
   limits?: Partial<BnLimits>;
 }
@@ -114,8 +119,13 @@ export class BinanceVenue {
   private readonly countdowns = new Map<string, NodeJS.Timeout>();
   private readonly pingTimer: NodeJS.Timeout;
   private readonly pongTimeoutMs: number;
+  private readonly lifetimeTimer: NodeJS.Timeout | undefined;
+  private readonly connLifetimeMs: number;
+  /** sockets closed at the end of their lifetime, by kind */
+  readonly lifetimeCloses: Record<string, number> = { market: 0, private: 0, wsapi: 0 };
   private listening: Listening | undefined;
   private closed = false;
+  private readonly startedMs = Date.now();
 
   constructor(
     readonly ctx: SimContext,
@@ -153,6 +163,12 @@ export class BinanceVenue {
     this.pongTimeoutMs = opts.pongTimeoutMs ?? (this.isSpot ? 60_000 : 600_000);
     this.pingTimer = setInterval(() => this.pingAll(), pingMs);
     this.pingTimer.unref?.();
+    this.connLifetimeMs = opts.connLifetimeMs ?? 86_400_000;
+    if (this.connLifetimeMs > 0) {
+      // checked at a twentieth of the lifetime (at most every second, at least every 20 ms)
+      this.lifetimeTimer = setInterval(() => this.closeExpired(), Math.max(20, Math.min(1000, Math.floor(this.connLifetimeMs / 20))));
+      this.lifetimeTimer.unref?.();
+    }
 
     this.buildRoutes();
     this.apiDefs = this.buildApi();
@@ -176,6 +192,7 @@ export class BinanceVenue {
         ed25519PublicKeyPem: c.ed25519PublicKeyPem,
       },
       close: () => this.close(),
+      lifetimeCloses: () => ({ ...this.lifetimeCloses }),
     };
   }
 
@@ -183,6 +200,7 @@ export class BinanceVenue {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.pingTimer);
+    if (this.lifetimeTimer) clearInterval(this.lifetimeTimer);
     for (const t of this.countdowns.values()) clearTimeout(t);
     this.countdowns.clear();
     this.streams.close();
@@ -213,6 +231,22 @@ export class BinanceVenue {
     return this.ctx.takeFault(this.market, 'httpStatus');
   }
 
+  /** close every socket older than the connection lifetime, as the venue does at 24 h (counted by kind) */
+  private closeExpired(): void {
+    const now = Date.now();
+    for (const ws of this.conns.all) {
+      const d = ws.getUserData();
+      if (d.closed || now - d.openedMs < this.connLifetimeMs) continue;
+      d.closed = true;
+      this.lifetimeCloses[d.kind] = (this.lifetimeCloses[d.kind] ?? 0) + 1;
+      try {
+        ws.end(1000, 'connection lifetime exceeded');
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+
   private pingAll(): void {
     const now = Date.now();
     for (const ws of this.conns.all) {
@@ -229,6 +263,37 @@ export class BinanceVenue {
         d.closed = true;
       }
     }
+  }
+
+  // ------------------------------------------------------------------------------------------ account profile
+  /** GET /sapi/v1/account/apiRestrictions (Spot host): the key's permissions as the account profile says */
+  private apiRestrictions(): string {
+    const pr = accountProfileOf(this.ctx);
+    return (
+      `{"ipRestrict":${pr.ipRestrict},"createTime":${this.startedMs},"enableReading":true,"enableSpotAndMarginTrading":true,` +
+      `"enableWithdrawals":${pr.withdrawals},"enableInternalTransfer":false,"enableMargin":false,"enableFutures":true,` +
+      `"permitsUniversalTransfer":false,"enableVanillaOptions":false,"enableFixApiTrade":false,"enableFixReadOnly":false,` +
+      `"enablePortfolioMarginTrading":false}`
+    );
+  }
+
+  /**
+   * POST /fapi/v1/positionSide/dual: switch one-way <-> hedge mode, refused as Binance does while any order is open
+   * (-4067) or any position is held (-4068), or when nothing would change (-4059).
+   */
+  private setDualSide(acc: SimAccount, p: Params): Op {
+    const v = p.get('dualSidePosition');
+    if (v === undefined || v === '') return E.mandatory('dualSidePosition');
+    if (v !== 'true' && v !== 'false') return E.invalidParam('dualSidePosition');
+    const pr = accountProfileOf(this.ctx);
+    const want = v === 'true';
+    if (pr.binanceUsdmHedge === want) return new BnError(400, -4059, 'No need to change position side.');
+    for (const b of this.ops.books().values())
+      if (b.openCountOf(acc.id) > 0) return new BnError(400, -4067, 'Position side cannot be changed if there exists open orders.');
+    for (const [k, pos] of acc.positions)
+      if (k.startsWith(`${this.market}:`) && pos.sizeLots !== 0) return new BnError(400, -4068, 'Position side cannot be changed if there exists position.');
+    pr.binanceUsdmHedge = want;
+    return '{"code":200,"msg":"success"}';
   }
 
   // ------------------------------------------------------------------------------------------ routes
@@ -292,6 +357,8 @@ export class BinanceVenue {
       // margin reference data (ccxt's loadMarkets asks for it when it holds a key): the simulator lists no margin pairs
       r('GET', '/sapi/v1/margin/allPairs', { sec: 'KEY', weight: 1, fn: () => '[]' });
       r('GET', '/sapi/v1/margin/isolated/allPairs', { sec: 'SIGNED', weight: 10, fn: () => '[]' });
+      // the API key's permissions (the account profile: withdrawals, IP allowlist)
+      r('GET', '/sapi/v1/account/apiRestrictions', { sec: 'SIGNED', weight: 1, fn: () => this.apiRestrictions() });
       return;
     }
     const V = '/fapi/v1';
@@ -331,7 +398,8 @@ export class BinanceVenue {
     r('POST', V + '/leverage', { sec: 'SIGNED', weight: 1, fn: (p, a) => this.setLeverage(acc(a), p) });
     r('POST', V + '/marginType', { sec: 'SIGNED', weight: 1, fn: (p, a) => this.setMarginType(acc(a), p) });
     r('GET', V + '/symbolConfig', { sec: 'SIGNED', weight: 5, fn: (p, a) => this.symbolConfig(acc(a), p) });
-    r('GET', V + '/positionSide/dual', { sec: 'SIGNED', weight: 30, fn: () => '{"dualSidePosition":false}' });
+    r('GET', V + '/positionSide/dual', { sec: 'SIGNED', weight: 30, fn: () => `{"dualSidePosition":${accountProfileOf(this.ctx).binanceUsdmHedge}}` });
+    r('POST', V + '/positionSide/dual', { sec: 'SIGNED', weight: 1, fn: (p, a) => this.setDualSide(acc(a), p) });
     r('GET', V + '/commissionRate', {
       sec: 'SIGNED',
       weight: 20,

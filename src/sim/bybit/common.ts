@@ -27,6 +27,15 @@ function writtenDecimals(step: string): number {
   return dot < 0 ? 0 : step.length - dot - 1;
 }
 
+/**
+ * Price-limit ratios (instruments-info `riskParameters.priceLimitRatioX/Y`) per category. shared/exchange/bybit.md
+ * does not give them; these are the values Bybit publishes for BTCUSDT (linear 1% / 2%, spot 0.5% / 1%), see README.
+ */
+export const PRICE_LIMIT_RATIOS: Record<Category, { x: number; y: number; xText: string; yText: string }> = {
+  linear: { x: 0.01, y: 0.02, xText: '0.01', yText: '0.02' },
+  spot: { x: 0.005, y: 0.01, xText: '0.005', yText: '0.01' },
+};
+
 /** Per-instrument formatting and validation constants, computed once. */
 export class InstrumentFmt {
   readonly category: Category;
@@ -42,6 +51,9 @@ export class InstrumentFmt {
   readonly minNotional: number; // quote currency, float (checks only)
   readonly priceMul: number; // 10^priceDecimals
   readonly qtyMul: number; // 10^qtyDecimals
+  /** linear `priceFilter` minPrice / maxPrice in price units (spot has none: 0 / MAX_SAFE_INTEGER) */
+  readonly minPriceTicks: number;
+  readonly maxPriceTicks: number;
 
   constructor(
     readonly inst: SimInstrument,
@@ -60,6 +72,10 @@ export class InstrumentFmt {
     this.minNotional = Number(inst.minNotional) || 0;
     this.priceMul = 10 ** this.priceDecimals;
     this.qtyMul = 10 ** this.qtyDecimals;
+    // linear: one tick up to just under 2,000,000 quote (what instruments-info shows)
+    this.minPriceTicks = category === 'linear' ? this.tickUnits : 0;
+    this.maxPriceTicks =
+      category === 'linear' ? Math.floor((2_000_000 * this.priceMul) / this.tickUnits) * this.tickUnits - this.tickUnits : Number.MAX_SAFE_INTEGER;
   }
 
   price(units: number): string {

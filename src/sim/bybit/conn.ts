@@ -16,6 +16,8 @@ export interface ConnData {
   /** `?max_active_time=` of private/trade sockets: close after this long without a message from the client (0 = off) */
   maxIdleMs: number;
   lastRecvMs: number;
+  /** when the socket was opened (Date.now(); the connection lifetime counts from here) */
+  openedMs: number;
 }
 
 export type Ws = WebSocket<ConnData>;

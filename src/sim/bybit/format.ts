@@ -3,9 +3,9 @@
  * REST order list items, instruments-info items, and the prices they show (mark = mid of the book's best bid and ask).
  */
 import type { SimOrder } from '../core/types.js';
-import { InstrumentFmt, q } from './common.js';
+import { InstrumentFmt, PRICE_LIMIT_RATIOS, q } from './common.js';
 import { SEQ_BASE } from './feeds.js';
-import { orderItemJson, type OrderExtra } from './orders.js';
+import { orderItemJson, type OrderExtra, type CondFields } from './orders.js';
 import type { VenueState, SymState } from './state.js';
 
 /** next 8-hourly funding time after `now` (tickers) */
@@ -32,10 +32,15 @@ export function markFloat(st: SymState): number {
   return st.fmt.priceFloat(t);
 }
 
-/** position item; `push` = keys of the private `position` push (live fixture), else REST /v5/position/list */
-export function positionJson(s: VenueState, accountId: string, st: SymState, push: boolean): string {
+/**
+ * position item; `push` = keys of the private `position` push (live fixture), else REST /v5/position/list.
+ * `positionIdx` 1 / 2 = one side of a hedge-mode account (the simulator books one net position per symbol: it shows
+ * on the side it lies on, the other side is empty).
+ */
+export function positionJson(s: VenueState, accountId: string, st: SymState, push: boolean, positionIdx: 0 | 1 | 2 = 0): string {
   const acc = s.ctx.account(accountId);
-  const p = acc?.positions.get(`${st.market}:${st.symbol}`);
+  const net = acc?.positions.get(`${st.market}:${st.symbol}`);
+  const p = positionIdx === 0 || (net && (positionIdx === 1 ? net.sizeLots > 0 : net.sizeLots < 0)) ? net : undefined;
   const fmt = st.fmt;
   const size = p ? Math.abs(p.sizeLots) : 0;
   const side = !p || p.sizeLots === 0 ? '' : p.sizeLots > 0 ? 'Buy' : 'Sell';
@@ -53,7 +58,7 @@ export function positionJson(s: VenueState, accountId: string, st: SymState, pus
   const cum = InstrumentFmt.amount(p?.realizedPnlQuote ?? 0);
   if (push) {
     return (
-      `{"positionIdx":0,"tradeMode":0,"riskId":1,"riskLimitValue":"2000000","symbol":"${st.symbol}","side":"${side}",` +
+      `{"positionIdx":${positionIdx},"tradeMode":0,"riskId":1,"riskLimitValue":"2000000","symbol":"${st.symbol}","side":"${side}",` +
       `"size":"${fmt.qty(size)}","entryPrice":"${entry}","sessionAvgPrice":"","leverage":"${lev}",` +
       `"positionValue":"${InstrumentFmt.amount(value)}","positionBalance":"0","markPrice":"${markPrice(st)}",` +
       `"positionIM":"${im}","positionMM":"${mm}","positionIMByMp":"${im}","positionMMByMp":"${mm}","takeProfit":"0",` +
@@ -64,7 +69,7 @@ export function positionJson(s: VenueState, accountId: string, st: SymState, pus
     );
   }
   return (
-    `{"positionIdx":0,"riskId":1,"riskLimitValue":"2000000","symbol":"${st.symbol}","side":"${side}","size":"${fmt.qty(size)}",` +
+    `{"positionIdx":${positionIdx},"riskId":1,"riskLimitValue":"2000000","symbol":"${st.symbol}","side":"${side}","size":"${fmt.qty(size)}",` +
     `"avgPrice":"${entry}","positionValue":"${InstrumentFmt.amount(value)}","tradeMode":0,"positionStatus":"Normal",` +
     `"autoAddMargin":0,"adlRankIndicator":${size > 0 ? 2 : 0},"leverage":"${lev}","positionBalance":"0",` +
     `"markPrice":"${markPrice(st)}","liqPrice":"","bustPrice":"","positionMM":"${mm}","positionIM":"${im}",` +
@@ -123,9 +128,9 @@ export function walletJson(s: VenueState, accountId: string, push: boolean, coin
 }
 
 /** REST list item of /v5/order/realtime (docs open-order.mdx keys) */
-export function restOrderJson(o: SimOrder, st: SymState, x: OrderExtra): string {
+export function restOrderJson(o: SimOrder, st: SymState, x: OrderExtra, c?: CondFields): string {
   // the push item has every REST key but isLeverage/createType/marketUnit/...; build from it for one source of truth
-  const push = orderItemJson(o, st.category, st.fmt, x);
+  const push = orderItemJson(o, st.category, st.fmt, x, c);
   const extra =
     `"isLeverage":"${st.category === 'spot' ? '0' : ''}","ocoTriggerBy":"","marketUnit":"","slippageToleranceType":"UNKNOWN","slippageTolerance":"0"` +
     (st.category === 'linear' ? ',"createType":"CreateByUser"' : '');
@@ -136,17 +141,18 @@ export function restOrderJson(o: SimOrder, st: SymState, x: OrderExtra): string 
 export function linearInstrumentJson(st: SymState): string {
   const i = st.fmt.inst;
   const fmt = st.fmt;
-  const maxPrice = fmt.price(Math.floor((2_000_000 * fmt.priceMul) / fmt.tickUnits) * fmt.tickUnits - fmt.tickUnits);
+  const maxPrice = fmt.price(fmt.maxPriceTicks);
+  const r = PRICE_LIMIT_RATIOS.linear;
   const maxMkt = fmt.qty(Math.max(fmt.stepUnits, Math.floor(fmt.maxQtyLots / 2 / fmt.stepUnits) * fmt.stepUnits));
   return (
     `{"symbol":"${i.symbol}","contractType":"LinearPerpetual","status":"Trading","baseCoin":"${i.base}","quoteCoin":"${i.quote}",` +
     `"launchTime":"1585526400000","deliveryTime":"0","deliveryFeeRate":"","priceScale":"${fmt.priceScale}",` +
     `"leverageFilter":{"minLeverage":"1","maxLeverage":"100.00","leverageStep":"0.01"},` +
-    `"priceFilter":{"minPrice":"${fmt.price(fmt.tickUnits)}","maxPrice":"${maxPrice}","tickSize":"${i.tickSize}"},` +
+    `"priceFilter":{"minPrice":"${fmt.price(fmt.minPriceTicks)}","maxPrice":"${maxPrice}","tickSize":"${i.tickSize}"},` +
     `"lotSizeFilter":{"maxOrderQty":"${fmt.qty(fmt.maxQtyLots)}","minOrderQty":"${fmt.qty(fmt.minQtyLots)}","qtyStep":"${i.stepSize}",` +
     `"postOnlyMaxOrderQty":"${fmt.qty(fmt.maxQtyLots)}","maxMktOrderQty":"${maxMkt}","minNotionalValue":"${i.minNotional}"},` +
     `"unifiedMarginTrade":true,"fundingInterval":480,"settleCoin":"${i.quote}","copyTrading":"both","upperFundingRate":"0.00375",` +
-    `"lowerFundingRate":"-0.00375","isPreListing":false,"preListingInfo":null,"riskParameters":{"priceLimitRatioX":"0.01","priceLimitRatioY":"0.02"},` +
+    `"lowerFundingRate":"-0.00375","isPreListing":false,"preListingInfo":null,"riskParameters":{"priceLimitRatioX":"${r.xText}","priceLimitRatioY":"${r.yText}"},` +
     `"symbolType":""}`
   );
 }
@@ -157,12 +163,13 @@ export function spotInstrumentJson(st: SymState): string {
   const fmt = st.fmt;
   const quotePrecision = '0.' + '0'.repeat(Math.min(8, fmt.priceDecimals + fmt.qtyDecimals) - 1) + '1';
   const maxMkt = fmt.qty(Math.max(fmt.stepUnits, Math.floor(fmt.maxQtyLots / 2 / fmt.stepUnits) * fmt.stepUnits));
+  const r = PRICE_LIMIT_RATIOS.spot;
   return (
     `{"symbol":"${i.symbol}","baseCoin":"${i.base}","quoteCoin":"${i.quote}","innovation":"0","status":"Trading",` +
     `"marginTrading":"utaOnly","stTag":"0","lotSizeFilter":{"basePrecision":"${i.stepSize}","quotePrecision":"${quotePrecision}",` +
     `"minOrderQty":"${fmt.qty(fmt.minQtyLots)}","maxOrderQty":"${fmt.qty(fmt.maxQtyLots)}","minOrderAmt":"${i.minNotional}",` +
     `"maxOrderAmt":"8000000","maxLimitOrderQty":"${fmt.qty(fmt.maxQtyLots)}","maxMarketOrderQty":"${maxMkt}",` +
     `"postOnlyMaxLimitOrderSize":"${fmt.qty(fmt.maxQtyLots * 5 > Number.MAX_SAFE_INTEGER ? fmt.maxQtyLots : fmt.maxQtyLots * 5)}"},` +
-    `"priceFilter":{"tickSize":"${i.tickSize}"},"riskParameters":{"priceLimitRatioX":"0.005","priceLimitRatioY":"0.01"},"symbolType":""}`
+    `"priceFilter":{"tickSize":"${i.tickSize}"},"riskParameters":{"priceLimitRatioX":"${r.xText}","priceLimitRatioY":"${r.yText}"},"symbolType":""}`
   );
 }

@@ -18,6 +18,7 @@ export type Endpoint =
   | 'feeRate'
   | 'setLeverage'
   | 'setMarginMode'
+  | 'switchMode'
   | 'dcpInfo'
   | 'setDcp'
   | 'time'

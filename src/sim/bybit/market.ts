@@ -5,7 +5,7 @@
  * Shapes follow Bybit's v5 docs (market/recent-trade, market/kline, market/tickers, asset/coin-info, user/apikey-info,
  * account/account-info).
  */
-import type { SimPublicTrade } from '../core/types.js';
+import type { SimAccountProfile, SimPublicTrade } from '../core/types.js';
 import { InstrumentFmt, q, uuidFromCounter, type Category } from './common.js';
 
 /** recent trades kept per symbol (Bybit serves up to 60 spot / 1000 linear) */
@@ -141,22 +141,22 @@ export function coinInfoJson(coin: string): string {
 }
 
 /** /v5/user/query-api result for the run's key: a unified trading account (uta 1), read-write, trading permissions */
-export function apiKeyInfoJson(apiKey: string, userId: number, createdMs: number): string {
+export function apiKeyInfoJson(apiKey: string, userId: number, createdMs: number, profile: SimAccountProfile): string {
   const created = new Date(createdMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
   return (
     `{"id":"${userId % 100_000_000}","note":"tickwire sim","apiKey":${q(apiKey)},"readOnly":0,"secret":"",` +
-    `"permissions":{"ContractTrade":["Order","Position"],"Spot":["SpotTrade"],"Wallet":["AccountTransfer","SubMemberTransfer"],` +
+    `"permissions":{"ContractTrade":["Order","Position"],"Spot":["SpotTrade"],"Wallet":["AccountTransfer","SubMemberTransfer"${profile.withdrawals ? ',"Withdraw"' : ''}],` +
     `"Options":["OptionsTrade"],"Derivatives":[],"CopyTrading":[],"BlockTrade":[],"Exchange":[],"NFT":[],"Affiliate":[],"Earn":[]},` +
-    `"ips":["*"],"type":1,"deadlineDay":-1,"expiredAt":"","createdAt":"${created}","unified":0,"uta":1,` +
+    `"ips":${profile.ipRestrict ? '["127.0.0.1"]' : '["*"]'},"type":1,"deadlineDay":-1,"expiredAt":"","createdAt":"${created}","unified":0,"uta":${profile.bybitUnified ? 1 : 0},` +
     `"userID":${userId},"inviterID":0,"vipLevel":"No VIP","mktMakerLevel":"0","affiliateID":0,"rsaPublicKey":"","isMaster":true,` +
     `"parentUid":"0","kycLevel":"LEVEL_DEFAULT","kycRegion":""}`
   );
 }
 
-/** /v5/account/info result: UTA 2.0 Pro (unifiedMarginStatus 6) */
-export function accountInfoJson(marginMode: string, updatedMs: number): string {
+/** /v5/account/info result: UTA 2.0 Pro (unifiedMarginStatus 6), or a classic account (1) */
+export function accountInfoJson(marginMode: string, updatedMs: number, unified = true): string {
   return (
-    `{"marginMode":"${marginMode}","updatedTime":"${updatedMs}","unifiedMarginStatus":6,"dcpStatus":"OFF","timeWindow":10,` +
+    `{"marginMode":"${marginMode}","updatedTime":"${updatedMs}","unifiedMarginStatus":${unified ? 6 : 1},"dcpStatus":"OFF","timeWindow":10,` +
     `"smpGroup":0,"isMasterTrader":false,"spotHedgingStatus":"OFF"}`
   );
 }

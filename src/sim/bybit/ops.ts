@@ -2,19 +2,25 @@
  * Bybit order operations shared by REST and the trade WS: create, cancel, amend (the core's `SimBook.amend`) and the
  * batch forms, with Bybit's validation codes. An operation returns the order's ids or a `BybitError`.
  */
-import type { SimOrder } from '../core/types.js';
+import { accountProfileOf, type SimOrder } from '../core/types.js';
 import { parseDec as parseDecimal, isCategory, marketOf, q } from './common.js';
 import { E, fail, insufficientBalance, orderNotFound, type BybitError, type EpResult } from './errors.js';
-import { GENERATED_LINK_PREFIX, isOpen, linkIdOut, orderItemJson, parseCreate } from './orders.js';
+import { GENERATED_LINK_PREFIX, checkPriceLimit, isOpen, linkIdOut, orderItemJson, parseCreate } from './orders.js';
 import type { VenueState, SymState } from './state.js';
 import { positionJson } from './format.js';
 import type { PrivateWs } from './privatews.js';
+import { Conditionals } from './conditional.js';
 
 export class TradeOps {
+  /** conditional (triggerPrice) orders: waiting outside the book until they trigger */
+  readonly conds: Conditionals;
+
   constructor(
     private readonly s: VenueState,
     private readonly priv: PrivateWs,
-  ) {}
+  ) {
+    this.conds = new Conditionals(s, priv);
+  }
 
   private linkCounter = 0;
 
@@ -54,6 +60,10 @@ export class TradeOps {
       if (v > fmt.maxQtyLots)
         return spot ? { code: 170135, msg: 'Order quantity too large.' } : { code: 10001, msg: 'The number of contracts exceeds maximum limit allowed' };
       total = v;
+    }
+    if (price !== cur.priceTicks) {
+      const limit = checkPriceLimit(st.book, fmt, cur.side === 'BUY', price);
+      if (limit) return limit;
     }
     if (price === cur.priceTicks && total === cur.qtyLots) {
       return { code: 10001, msg: 'The order remains unchanged as the parameters entered match the existing ones.' };
@@ -133,8 +143,17 @@ export class TradeOps {
     const t = this.target(p);
     if ('code' in t) return t;
     const { st } = t;
+    if (Conditionals.wants(p)) return this.conds.create(apiKey, st, p, () => `${GENERATED_LINK_PREFIX}${++this.linkCounter}`);
     const a = this.s.acct(apiKey);
-    const parsed = parseCreate(p, st.category, st.fmt, st.book, apiKey, () => `${GENERATED_LINK_PREFIX}${++this.linkCounter}`);
+    const parsed = parseCreate(
+      p,
+      st.category,
+      st.fmt,
+      st.book,
+      apiKey,
+      () => `${GENERATED_LINK_PREFIX}${++this.linkCounter}`,
+      accountProfileOf(this.s.ctx).bybitLinearHedge,
+    );
     if ('code' in parsed) return parsed;
     if (!parsed.clientOrderId.startsWith(GENERATED_LINK_PREFIX) && a.usedLinkIds[st.category].has(parsed.clientOrderId)) {
       return E.linkIdDuplicate;
@@ -192,6 +211,13 @@ export class TradeOps {
     const orderId = typeof p['orderId'] === 'string' ? p['orderId'] : '';
     const link = typeof p['orderLinkId'] === 'string' ? p['orderLinkId'] : '';
     if (orderId === '' && link === '') return E.idRequired;
+    // a conditional order not triggered yet (spot: only with orderFilter=StopOrder, which then finds nothing else)
+    const spotStop = st.category === 'spot' && p['orderFilter'] === 'StopOrder';
+    if (st.category === 'linear' || spotStop) {
+      const c = this.conds.find(apiKey, st, orderId, link);
+      if (c) return this.conds.cancel(c);
+      if (spotStop) return orderNotFound(st.category, 'cancel');
+    }
     const core = orderId !== '' ? this.s.coreId(st, orderId) : undefined;
     if (orderId !== '' && core === undefined) {
       return orderNotFound(st.category, 'cancel');

@@ -43,6 +43,11 @@ export interface BybitVenueOptions {
   idleTimeoutSec?: number;
   /** lower bound of `?max_active_time=` on private/trade sockets, seconds (Bybit: 30; tests may lower it) */
   minMaxActiveTimeSec?: number;
+  /**
+   * Close every WebSocket (public, private, trade) this long after it opened, ms; default 0 = never: Bybit documents
+   * no connection lifetime (only the idle timeout and `max_active_time`). Tests set it to exercise rotation.
+   */
+  connLifetimeMs?: number;
   /** first `u` of a topic (default 1,000,000 so that u == 1 is only ever a restart) */
   firstUpdateId?: number;
   /**

@@ -4,7 +4,7 @@
  * fixtures/bybit/docs_private_order_message.json and docs_private_execution_message.json.
  */
 import type { SimBook, SimFill, SimNewOrder, SimOrder, SimOrderStatus, SimTimeInForce } from '../core/types.js';
-import { InstrumentFmt, isPlainDecimal, q, type Category } from './common.js';
+import { InstrumentFmt, PRICE_LIMIT_RATIOS, isPlainDecimal, q, type Category } from './common.js';
 import type { BybitError } from './errors.js';
 
 export const FEE_RATE: Record<Category, { taker: number; maker: number }> = {
@@ -32,10 +32,13 @@ export function parseCreate(
   book: SimBook,
   accountId: string,
   nextLinkId: () => string,
+  /** the linear account is in hedge mode: positionIdx 1 (Buy side) or 2 (Sell side) on every order */
+  hedge = false,
 ): SimNewOrder | BybitError {
   const spot = category === 'spot';
-  // conditional and TP/SL orders are not simulated: refuse them rather than place a plain order silently
-  for (const k of ['triggerPrice', 'takeProfit', 'stopLoss']) {
+  // TP/SL on an order is not simulated: refuse it rather than place a plain order silently (conditional orders,
+  // triggerPrice, are taken by conditional.ts before this)
+  for (const k of ['takeProfit', 'stopLoss']) {
     const v = a[k];
     if (v !== undefined && v !== null && v !== '' && v !== '0') return err(10001, `params error: ${k} is not supported by the simulator`);
   }
@@ -60,7 +63,9 @@ export function parseCreate(
   else clientOrderId = link;
 
   const pIdx = a['positionIdx'];
-  if (pIdx !== undefined && pIdx !== 0 && pIdx !== '0') return err(10001, 'position idx not match position mode');
+  if (hedge && !spot) {
+    if (pIdx !== 1 && pIdx !== 2 && pIdx !== '1' && pIdx !== '2') return err(10001, 'position idx not match position mode');
+  } else if (pIdx !== undefined && pIdx !== 0 && pIdx !== '0') return err(10001, 'position idx not match position mode');
 
   let reduceOnly = false;
   const ro = a['reduceOnly'];
@@ -79,6 +84,8 @@ export function parseCreate(
     if (Number.isNaN(priceTicks)) return spot ? err(170134, 'Order price has too many decimals.') : err(10001, 'params error: price invalid');
     if (priceTicks % fmt.tickUnits !== 0) return spot ? err(170134, 'Order price has too many decimals.') : err(10001, 'params error: price invalid');
     if (priceTicks <= 0) return spot ? err(170133, 'Order price lower than the minimum.') : err(110003, 'Order price is out of permissible range');
+    const limit = checkPriceLimit(book, fmt, side === 'Buy', priceTicks);
+    if (limit) return limit;
   } else if (priceIn !== undefined && priceIn !== '' && !isPlainDecimal(priceIn)) {
     return err(10001, 'params error: price invalid');
   }
@@ -155,6 +162,48 @@ function parsePrecise(text: string, decimals: number): number {
   return v;
 }
 
+/**
+ * Bybit's price limits of a limit order (docs: "Set Price Limit Behaviour"; x, y = priceLimitRatioX, Y), with the
+ * index price = the mark price = the book's mid (the simulator has no separate index, and no premium):
+ * - spot:    max buy  = min(max(index, index * (1 + x) + premium), index * (1 + y))
+ *            min sell = max(min(index, index * (1 - x) + premium), index * (1 - y))
+ * - futures: max buy  = min(max(index, mark * (1 + x)), mark * (1 + y))
+ *            min sell = max(min(index, mark * (1 - x)), mark * (1 - y))
+ * Both come to mid * (1 +- x); in price units, the max buy rounded down and the min sell up to the tick. undefined
+ * while the book has no bid or no ask (no reference price: no limit checked).
+ */
+export function priceLimits(book: SimBook, fmt: InstrumentFmt): { maxBuy: number; minSell: number } | undefined {
+  const b = book.bestBid();
+  const a = book.bestAsk();
+  if (!b || !a) return undefined;
+  const mid = (b.priceTicks + a.priceTicks) / 2;
+  const index = mid;
+  const mark = mid;
+  const { x, y } = PRICE_LIMIT_RATIOS[fmt.category];
+  const hi = fmt.category === 'spot' ? Math.min(Math.max(index, index * (1 + x)), index * (1 + y)) : Math.min(Math.max(index, mark * (1 + x)), mark * (1 + y));
+  const lo = fmt.category === 'spot' ? Math.max(Math.min(index, index * (1 - x)), index * (1 - y)) : Math.max(Math.min(index, mark * (1 - x)), mark * (1 - y));
+  const t = fmt.tickUnits;
+  // 1e-9: a product like 97000.5 * 1.01 must not lose its last tick to binary rounding
+  return { maxBuy: Math.floor(hi / t + 1e-9) * t, minSell: Math.ceil(lo / t - 1e-9) * t };
+}
+
+/**
+ * A limit price outside the linear priceFilter (minPrice / maxPrice) or Bybit's price limits: spot 170193 / 170194
+ * with the limit in the text (spot rejects: lpaSpot off), linear 110003 (the simulator rejects; an account with
+ * lpaPerp on would have the price moved to the limit instead). undefined = within.
+ */
+export function checkPriceLimit(book: SimBook, fmt: InstrumentFmt, buy: boolean, priceTicks: number): BybitError | undefined {
+  const spot = fmt.category === 'spot';
+  if (!spot && (priceTicks < fmt.minPriceTicks || priceTicks > fmt.maxPriceTicks)) return err(110003, 'Order price is out of permissible range');
+  const l = priceLimits(book, fmt);
+  if (!l) return undefined;
+  if (buy && priceTicks > l.maxBuy)
+    return spot ? err(170193, `Buy order price cannot be higher than ${fmt.price(l.maxBuy)}.`) : err(110003, 'Order price is out of permissible range');
+  if (!buy && priceTicks < l.minSell)
+    return spot ? err(170194, `Sell order price cannot be lower than ${fmt.price(l.minSell)}.`) : err(110003, 'Order price is out of permissible range');
+  return undefined;
+}
+
 function refPrice(book: SimBook, buy: boolean): number {
   const l = buy ? book.bestAsk() : book.bestBid();
   if (l) return l.priceTicks;
@@ -224,8 +273,18 @@ function cumValue(o: SimOrder, fmt: InstrumentFmt): number {
   return o.cumQuoteTL / fmt.priceMul / fmt.qtyMul;
 }
 
+/** The conditional fields of an order (conditional.ts): its status before it placed its order, and its trigger. */
+export interface CondFields {
+  /** Untriggered | Triggered | Deactivated; '' once its order is in the book (the order's own status) */
+  status: string;
+  stopOrderType: string;
+  triggerPrice: string;
+  triggerDirection: number;
+  triggerBy: string;
+}
+
 /** One order item with exactly the keys of the private `order` push (docs fixture). */
-export function orderItemJson(o: SimOrder, category: Category, fmt: InstrumentFmt, x: OrderExtra): string {
+export function orderItemJson(o: SimOrder, category: Category, fmt: InstrumentFmt, x: OrderExtra, c?: CondFields): string {
   const leaves = isOpen(o.status) ? o.qtyLots - o.filledLots : 0;
   const leavesValue = o.type === 'LIMIT' ? InstrumentFmt.amount(fmt.priceFloat(o.priceTicks) * fmt.qtyFloat(leaves)) : '0';
   const price = o.type === 'MARKET' ? (category === 'spot' ? '0' : fmt.price(o.priceTicks)) : fmt.price(o.priceTicks);
@@ -234,14 +293,14 @@ export function orderItemJson(o: SimOrder, category: Category, fmt: InstrumentFm
   return (
     `{"symbol":"${fmt.inst.symbol}","orderId":${q(o.orderId)},"side":"${o.side === 'BUY' ? 'Buy' : 'Sell'}",` +
     `"orderType":"${o.type === 'MARKET' ? 'Market' : 'Limit'}","cancelType":"${x.cancelType}","price":"${price}",` +
-    `"qty":"${fmt.qty(o.qtyLots)}","orderIv":"","timeInForce":"${TIF_OUT[o.tif]}","orderStatus":"${statusOut(o, category)}",` +
+    `"qty":"${fmt.qty(o.qtyLots)}","orderIv":"","timeInForce":"${TIF_OUT[o.tif]}","orderStatus":"${c && c.status !== '' ? c.status : statusOut(o, category)}",` +
     `"orderLinkId":${q(linkIdOut(o.clientOrderId))},"lastPriceOnCreated":"${x.lastPriceOnCreated}","reduceOnly":${o.reduceOnly},` +
     `"leavesQty":"${fmt.qty(leaves)}","leavesValue":"${leavesValue}","cumExecQty":"${fmt.qty(o.filledLots)}",` +
     `"cumExecValue":"${InstrumentFmt.amount(cumValue(o, fmt))}","avgPrice":"${avgPriceOut(o, fmt)}","blockTradeId":"",` +
     `"positionIdx":0,"cumExecFee":"${fee}","closedPnl":"0","createdTime":"${o.createdMs}","updatedTime":"${o.updatedMs}",` +
-    `"rejectReason":"${x.rejectReason}","stopOrderType":"","tpslMode":"","triggerPrice":"",` +
+    `"rejectReason":"${x.rejectReason}","stopOrderType":"${c?.stopOrderType ?? ''}","tpslMode":"","triggerPrice":"${c?.triggerPrice ?? ''}",` +
     `"takeProfit":"","stopLoss":"","tpTriggerBy":"","slTriggerBy":"","tpLimitPrice":"","slLimitPrice":"",` +
-    `"triggerDirection":0,"triggerBy":"","closeOnTrigger":false,"category":"${category}","placeType":"",` +
+    `"triggerDirection":${c?.triggerDirection ?? 0},"triggerBy":"${c?.triggerBy ?? ''}","closeOnTrigger":false,"category":"${category}","placeType":"",` +
     `"smpType":"None","smpGroup":0,"smpOrderId":"","feeCurrency":"${category === 'spot' ? x.feeCoin : ''}",` +
     `"cumFeeDetail":${feeDetail},"rpiTakerAccess":false,"rpiMatchedQty":"0"}`
   );

@@ -56,6 +56,7 @@ export class Rest {
     app.get('/v5/account/info', (res, req) => this.http(res, req, 'accountInfo'));
     app.get('/v5/account/fee-rate', (res, req) => this.http(res, req, 'feeRate'));
     app.post('/v5/position/set-leverage', (res, req) => this.http(res, req, 'setLeverage'));
+    app.post('/v5/position/switch-mode', (res, req) => this.http(res, req, 'switchMode'));
     app.post('/v5/account/set-margin-mode', (res, req) => this.http(res, req, 'setMarginMode'));
     app.get('/v5/account/query-dcp-info', (res, req) => this.http(res, req, 'dcpInfo'));
     app.post('/v5/order/disconnected-cancel-all', (res, req) => this.http(res, req, 'setDcp'));
@@ -219,6 +220,8 @@ export class Rest {
         return this.accountRest.feeRate(p);
       case 'setLeverage':
         return this.positionRest.setLeverage(apiKey, p);
+      case 'switchMode':
+        return this.positionRest.switchMode(apiKey, p);
       case 'setMarginMode':
         return this.accountRest.setMarginMode(apiKey, p);
       case 'dcpInfo':

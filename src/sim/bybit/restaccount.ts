@@ -4,6 +4,7 @@
  * The DCP endpoints are in dcp.ts.
  */
 import { isCategory } from './common.js';
+import { accountProfileOf } from '../core/types.js';
 import { accountInfoJson, apiKeyInfoJson, coinInfoJson } from './market.js';
 import { E, fail, type EpResult } from './errors.js';
 import { FEE_RATE } from './orders.js';
@@ -15,13 +16,13 @@ export class AccountRest {
 
   /** GET /v5/user/query-api */
   queryApi(apiKey: string): EpResult {
-    return { code: 0, msg: '', result: apiKeyInfoJson(apiKey, this.userId(apiKey), this.s.startedMs) };
+    return { code: 0, msg: '', result: apiKeyInfoJson(apiKey, this.userId(apiKey), this.s.startedMs, accountProfileOf(this.s.ctx)) };
   }
 
   /** GET /v5/account/info */
   accountInfo(apiKey: string): EpResult {
     const a = this.s.acct(apiKey);
-    return { code: 0, msg: 'OK', result: accountInfoJson(a.marginMode, a.marginModeUpdatedMs) };
+    return { code: 0, msg: 'OK', result: accountInfoJson(a.marginMode, a.marginModeUpdatedMs, accountProfileOf(this.s.ctx).bybitUnified) };
   }
 
   /** a stable numeric user id derived from the API key */

@@ -10,6 +10,7 @@ import { isOpen, linkIdOut } from './orders.js';
 import type { VenueState, SymState } from './state.js';
 import { restOrderJson } from './format.js';
 import type { TradeOps } from './ops.js';
+import { filterKinds } from './conditional.js';
 
 export class OrdersRest {
   constructor(
@@ -48,6 +49,8 @@ export class OrdersRest {
       return fail(E.missingSymbolOrCoin);
     }
     if (symbol && !this.s.sym(category, symbol)) return fail(E.symbolInvalid);
+    const kinds = filterKinds(category, p['orderFilter']);
+    if (!kinds) return { code: 10001, msg: 'params error: orderFilter invalid', result: '{}' };
     const items: string[] = [];
     this.s.cancelling = 'CancelByUser';
     try {
@@ -56,7 +59,10 @@ export class OrdersRest {
         if (symbol && st.symbol !== symbol) continue;
         if (baseCoin && st.fmt.inst.base !== baseCoin) continue;
         if (settleCoin && st.fmt.inst.quote !== settleCoin) continue;
-        for (const o of st.book.cancelAll(apiKey)) items.push(`{"orderId":${q(this.s.extId(st, o.orderId))},"orderLinkId":${q(linkIdOut(o.clientOrderId))}}`);
+        if (kinds.conds)
+          for (const c of this.ops.conds.list(apiKey, st)) items.push(`{"orderId":${q(c.ext)},"orderLinkId":${q(this.ops.conds.cancel(c).orderLinkId)}}`);
+        if (kinds.orders)
+          for (const o of st.book.cancelAll(apiKey)) items.push(`{"orderId":${q(this.s.extId(st, o.orderId))},"orderLinkId":${q(linkIdOut(o.clientOrderId))}}`);
       }
     } finally {
       this.s.cancelling = undefined;
@@ -77,6 +83,8 @@ export class OrdersRest {
       return fail(E.missingSymbolOrCoin);
     }
     if (symbol && !this.s.sym(category, symbol)) return fail(E.symbolInvalid);
+    const kinds = filterKinds(category, p['orderFilter']);
+    if (!kinds) return { code: 10001, msg: 'params error: orderFilter invalid', result: '{}' };
     const openOnly = p['openOnly'] === '1' || p['openOnly'] === '2' ? 1 : 0;
     const limText = p['limit'];
     let limit = 20;
@@ -89,13 +97,38 @@ export class OrdersRest {
     const cur = safeDecode(cursor);
     const offset = /^page_args=\d+$/.test(cur) ? Number(cur.slice(10)) : 0;
     const a = this.s.acct(apiKey);
-    type Row = { st: SymState; o: SimOrder };
+    type Row = { st: SymState; o: SimOrder; json?: string };
     const rows: Row[] = [];
+    // conditional orders not triggered yet (the orderFilter's kinds; by orderId / orderLinkId too)
+    if (kinds.conds && openOnly === 0)
+      for (const st of this.s.syms.values()) {
+        if (st.category !== category || (symbol && st.symbol !== symbol)) continue;
+        for (const c of this.ops.conds.list(apiKey, st)) {
+          if ((orderId && c.ext !== orderId) || (link && c.order.clientOrderId !== link)) continue;
+          rows.push({
+            st,
+            o: {
+              ...c.order,
+              orderId: c.ext,
+              accountId: apiKey,
+              symbol: st.symbol,
+              filledLots: 0,
+              cumQuoteTL: 0,
+              status: 'NEW',
+              createdMs: c.createdMs,
+              updatedMs: c.updatedMs,
+            },
+            json: this.ops.conds.restJson(c),
+          });
+        }
+      }
+    if (!kinds.orders) return this.page(rows, offset, limit, a, category);
     for (const st of this.s.syms.values()) {
       if (st.category !== category) continue;
       if (symbol && st.symbol !== symbol) continue;
       if (baseCoin && st.fmt.inst.base !== baseCoin) continue;
       if (settleCoin && st.fmt.inst.quote !== settleCoin) continue;
+      if ((orderId || link) && rows.some((r) => r.json !== undefined)) continue;
       if (orderId || link) {
         const core = orderId ? this.s.coreId(st, orderId) : undefined;
         if (orderId && core === undefined) continue;
@@ -121,9 +154,19 @@ export class OrdersRest {
         rows.push({ st, o: r.order });
       }
     }
+    return this.page(rows, offset, limit, a, category);
+  }
+
+  private page(
+    rows: Array<{ st: SymState; o: SimOrder; json?: string }>,
+    offset: number,
+    limit: number,
+    a: ReturnType<VenueState['acct']>,
+    category: string,
+  ): EpResult {
     rows.sort((x, y) => y.o.createdMs - x.o.createdMs || (y.o.orderId > x.o.orderId ? 1 : -1));
     const page = rows.slice(offset, offset + limit);
-    const items = page.map((r) => restOrderJson(r.o, r.st, this.s.extraFor(a, r.o, r.st)));
+    const items = page.map((r) => r.json ?? restOrderJson(r.o, r.st, this.s.extraFor(a, r.o, r.st)));
     const next = offset + limit < rows.length ? encodeURIComponent(`page_args=${offset + limit}`) : '';
     return { code: 0, msg: 'OK', result: `{"list":[${items.join(',')}],"nextPageCursor":"${next}","category":"${category}"}` };
   }

@@ -65,6 +65,10 @@ export class VenueState {
   closed = false;
   /** set while this venue cancels (the order pushes' `cancelType`: CancelByUser, CancelByDCP) */
   cancelling: string | undefined = undefined;
+  /** core id of the order a conditional order placed when it triggered -> the conditional order's venue id (Bybit
+   * keeps one orderId from Untriggered to Filled), and back */
+  readonly aliases = new Map<string, string>();
+  readonly aliasOf = new Map<string, string>();
 
   constructor(
     readonly ctx: SimContext,
@@ -80,12 +84,16 @@ export class VenueState {
    * Bybit's), linear a UUID-shaped string whose last group is the core id.
    */
   extId(st: SymState, coreId: string): string {
+    const alias = this.aliases.get(coreId);
+    if (alias !== undefined) return alias;
     if (st.category === 'linear') return `${LINEAR_ID_PREFIX}${coreId.padStart(12, '0')}`;
     return coreId;
   }
 
   /** core order id of a venue order id (the order may still belong to another symbol: the book lookup decides) */
   coreId(st: SymState, ext: string): string | undefined {
+    const aliased = this.aliasOf.get(ext);
+    if (aliased !== undefined) return aliased;
     if (st.category === 'linear') {
       if (!ext.startsWith(LINEAR_ID_PREFIX)) return undefined;
       const tail = ext.slice(LINEAR_ID_PREFIX.length);
@@ -94,8 +102,16 @@ export class VenueState {
     return /^\d{1,30}$/.test(ext) ? BigInt(ext).toString() : undefined;
   }
 
+  /** set while a triggered conditional order is submitted: its core order takes the conditional's venue id */
+  pendingAlias: { accountId: string; clientOrderId: string; ext: string } | undefined;
+
   /** the order as the venue shows it (its venue id) */
   ext(st: SymState, o: SimOrder): SimOrder {
+    const p = this.pendingAlias;
+    if (p && o.accountId === p.accountId && o.clientOrderId === p.clientOrderId && !this.aliases.has(o.orderId)) {
+      this.aliases.set(o.orderId, p.ext);
+      this.aliasOf.set(p.ext, o.orderId);
+    }
     return { ...o, orderId: this.extId(st, o.orderId) };
   }
 

@@ -43,6 +43,8 @@ export class BybitVenue {
   private readonly ops: TradeOps;
   private readonly trade: TradeWs;
   private readonly rest: Rest;
+  /** sockets closed at the end of `connLifetimeMs`, by kind */
+  private readonly lifetimeCloses: Record<WsKind, number> = { public: 0, private: 0, trade: 0 };
 
   constructor(
     private readonly ctx: SimContext,
@@ -85,7 +87,8 @@ export class BybitVenue {
     }
     // ctx.depthIntervalMs === 0: one frame per book batch, no timers (a deterministic byte stream for a seed)
     if (!this.perBatch) this.startTimers();
-    this.timers.push(setInterval(() => this.sweepIdle(), 250));
+    const life = this.opts.connLifetimeMs ?? 0;
+    this.timers.push(setInterval(() => this.sweepIdle(), life > 0 ? Math.max(20, Math.min(250, Math.floor(life / 20))) : 250));
     this.ctx.onFault((f) => this.onFault(f));
     return this.listenAndDescribe();
   }
@@ -131,6 +134,7 @@ export class BybitVenue {
       },
       topicUpdateId: (c, s, d) => this.s.syms.get(`${c}|${s}`)?.depthFeeds.get(d)?.u,
       connectionCount: (k) => this.s.conns[k].size,
+      lifetimeCloses: () => ({ ...this.lifetimeCloses }),
       dcpState: (apiKey, product) => {
         const dc = this.s.acct(apiKey).dcp[product];
         return {
@@ -256,6 +260,7 @@ export class BybitVenue {
           closed: false,
           maxIdleMs: kind === 'public' ? 0 : parseMaxActiveTime(req.getQuery('max_active_time') ?? '', this.opts.minMaxActiveTimeSec ?? 30),
           lastRecvMs: Date.now(),
+          openedMs: Date.now(),
         };
         res.upgrade(data, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
       },
@@ -281,9 +286,25 @@ export class BybitVenue {
     this.app.ws('/v5/trade', mk('trade', undefined));
   }
 
-  /** close private/trade sockets idle past their `max_active_time` */
+  /** close private/trade sockets idle past their `max_active_time`, and any socket past `connLifetimeMs` */
   private sweepIdle(): void {
     const now = Date.now();
+    const life = this.opts.connLifetimeMs ?? 0;
+    if (life > 0) {
+      for (const k of ['public', 'private', 'trade'] as const) {
+        for (const ws of this.s.conns[k]) {
+          const d = ws.getUserData();
+          if (d.closed || now - d.openedMs < life) continue;
+          d.closed = true;
+          this.lifetimeCloses[k]++;
+          try {
+            ws.end(1000, 'connection lifetime exceeded');
+          } catch {
+            /* gone */
+          }
+        }
+      }
+    }
     for (const k of ['private', 'trade'] as const) {
       for (const ws of this.s.conns[k]) {
         const d = ws.getUserData();

@@ -6,6 +6,9 @@
  *   POST /faults/clear                                                    -> 200 {"ok":true}
  *   GET  /faults                                                          -> 200 {"faults":[{fault,left}]}
  *   GET  /state         top of book and counters per market and symbol, generator counters, active faults
+ *   GET  /account       the account profile (key permissions and modes: SimAccountProfile)  -> 200 {...}
+ *   POST /account       body: some of its fields, e.g. {"withdrawals":true}  -> 200 the whole profile after it
+ *                       an unknown field or a non-boolean value (nothing is changed)          -> 400 {"error":"..."}
  *   anything else                                                         -> 404
  */
 import { timingSafeEqual } from 'node:crypto';
@@ -13,7 +16,7 @@ import { uws, type HttpResponse } from '../../util/uws.js';
 import { formatScaled } from '../../util/fixed.js';
 import { baseUrl, closeListen, listen, readBody, requestInfo, sendJson, type Listening } from './http.js';
 import { parseFault, type FaultRegistry } from './faults.js';
-import type { SimMarketId } from './types.js';
+import type { SimAccountProfile, SimMarketId } from './types.js';
 import type { MatchingBook } from './book.js';
 
 export interface ControlOptions {
@@ -24,6 +27,18 @@ export interface ControlOptions {
   books: Map<SimMarketId, Map<string, MatchingBook>>;
   /** extra counters merged into /state (generator, replay, venues) */
   extraState?: () => Record<string, unknown>;
+  /** the account profile `GET/POST /account` read and change (in place) */
+  account?: SimAccountProfile | undefined;
+}
+
+/** A whole-or-nothing change of the account profile: every key known, every value a boolean. */
+export function parseAccountPatch(v: unknown, known: SimAccountProfile): Partial<SimAccountProfile> | string {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'body must be a JSON object';
+  for (const [k, x] of Object.entries(v)) {
+    if (!(k in known)) return `unknown field '${k}' (known: ${Object.keys(known).join(', ')})`;
+    if (typeof x !== 'boolean') return `${k} must be true or false`;
+  }
+  return v as Partial<SimAccountProfile>;
 }
 
 export interface ControlHandle {
@@ -116,6 +131,35 @@ export async function startControl(opts: ControlOptions): Promise<ControlHandle>
     if (!authed(res, req.getHeader('x-sim-token'))) return;
     sendJson(res, 200, { markets: stateOf(opts.books), faults: opts.faults.list(), ...(opts.extraState?.() ?? {}) });
   });
+  const account = opts.account;
+  if (account) {
+    app.get('/account', (res, req) => {
+      if (!authed(res, req.getHeader('x-sim-token'))) return;
+      sendJson(res, 200, account);
+    });
+    app.post('/account', (res, req) => {
+      if (!authed(res, req.getHeader('x-sim-token'))) return;
+      readBody(res, 64 * 1024).then(
+        (body) => {
+          let value: unknown;
+          try {
+            value = JSON.parse(body.toString('utf8'));
+          } catch (e) {
+            sendJson(res, 400, { error: `body is not JSON (${e instanceof Error ? e.message : String(e)})` });
+            return;
+          }
+          const patch = parseAccountPatch(value, account);
+          if (typeof patch === 'string') {
+            sendJson(res, 400, { error: patch });
+            return;
+          }
+          Object.assign(account, patch);
+          sendJson(res, 200, account);
+        },
+        (e: unknown) => sendJson(res, 413, { error: e instanceof Error ? e.message : String(e) }),
+      );
+    });
+  }
   app.any('/*', (res, req) => {
     const info = requestInfo(req);
     if (!authed(res, info.headers.get('x-sim-token') ?? '')) return;

@@ -217,6 +217,40 @@ export type SimFault =
 
 export type SimBybitMarketId = 'bybitSpot' | 'bybitLinear';
 
+/**
+ * What the simulated account and its API key look like to the read-only account endpoints (Binance
+ * `/sapi/v1/account/apiRestrictions`, `/fapi/v1/positionSide/dual`; Bybit `/v5/user/query-api`, `/v5/account/info`,
+ * `/v5/position/list`), so that `tickwire doctor` and the engine's start check meet the accounts they must refuse.
+ * Mutable while the simulator runs: the venues' own switches (`POST /fapi/v1/positionSide/dual`,
+ * `POST /v5/position/switch-mode`) and the control endpoint (`POST /account`) change it.
+ */
+export interface SimAccountProfile {
+  /** the API key may withdraw (Binance enableWithdrawals, Bybit permissions.Wallet "Withdraw"); default false */
+  withdrawals: boolean;
+  /** the API key is bound to an IP allowlist (Binance ipRestrict, Bybit ips ["127.0.0.1"] instead of ["*"]); default true */
+  ipRestrict: boolean;
+  /** Binance USD-M position mode is hedge (dualSidePosition true: orders need positionSide LONG/SHORT); default false */
+  binanceUsdmHedge: boolean;
+  /** Bybit linear position mode is hedge (both sides, positionIdx 1/2 on every order); default false */
+  bybitLinearHedge: boolean;
+  /** the Bybit account is a unified trading account (UTA 2.0 Pro); false = a classic account; default true */
+  bybitUnified: boolean;
+}
+
+export const DEFAULT_ACCOUNT_PROFILE: Readonly<SimAccountProfile> = {
+  withdrawals: false,
+  ipRestrict: true,
+  binanceUsdmHedge: false,
+  bybitLinearHedge: false,
+  bybitUnified: true,
+};
+
+/** The context's account profile (a context built without one gets the defaults, kept on it so changes stick). */
+export function accountProfileOf(ctx: SimContext): SimAccountProfile {
+  if (!ctx.accountProfile) ctx.accountProfile = { ...DEFAULT_ACCOUNT_PROFILE };
+  return ctx.accountProfile;
+}
+
 /** Shared services handed to each venue layer at start. */
 export interface SimContext {
   /** books by market then symbol */
@@ -242,6 +276,8 @@ export interface SimContext {
   log: import('../../util/log.js').Logger;
   /** wire-point hooks of the wire-to-wire harness (unset in every other run) */
   wireTap?: SimWireTap;
+  /** the account's key permissions and modes (`accountProfileOf` fills in the defaults) */
+  accountProfile?: SimAccountProfile;
 }
 
 /**
@@ -282,6 +318,8 @@ export interface SimVenueEndpoints {
 export interface SimVenueHandle {
   endpoints: SimVenueEndpoints;
   close(): Promise<void>;
+  /** sockets the venue closed because their connection lifetime ran out, by kind (market, private, wsapi / public, private, trade) */
+  lifetimeCloses?(): Record<string, number>;
 }
 
 /** A venue layer: binds its uWS app(s) on 127.0.0.1 (port 0 unless given) and wires itself to the books. */

@@ -124,7 +124,7 @@ describe('REST orders', () => {
       [{ category: 'spot', symbol: 'BTCUSDT', side: 'Buy', orderType: 'Limit', qty: '0.00001', price: '95000.001' }, 170134],
       [{ category: 'spot', symbol: 'BTCUSDT', side: 'Buy', orderType: 'Limit', qty: '0.00002', price: '95000' }, 170140],
       [{ category: 'linear', symbol: 'ETHUSDT', side: 'Sell', orderType: 'Market', qty: '0.1', reduceOnly: true }, 110017],
-      [{ category: 'linear', symbol: 'BTCUSDT', side: 'Buy', orderType: 'Market', qty: '0.01', triggerPrice: '99000', triggerDirection: 1 }, 10001],
+      [{ category: 'linear', symbol: 'BTCUSDT', side: 'Buy', orderType: 'Market', qty: '0.01', triggerPrice: '99000', triggerDirection: 3 }, 10001],
       ['{"category":"linear",', 10001],
       ['[1,2]', 10001],
     ];

@@ -10,7 +10,8 @@
  * decimal strings, exactly scaled; n a decimal string; T, E non-negative integers; m a boolean), else the frame is
  * 'malformed' and nothing of it is reported (the stream owner counts it and reconciles).
  */
-import { orderEventProblem, resetOrderEvent } from '../../../model/orders.js';
+import { blankAlgoEvent, orderEventProblem, resetOrderEvent } from '../../../model/orders.js';
+import type { AlgoEvent, AlgoEventKind, AlgoKind, AlgoState, ExchangeAlgo } from '../../../model/orders.js';
 import type { VenueId } from '../../../model/types.js';
 import { BINANCE_ID_PATTERNS, boolOk, decNumOf, idOf, idString, num, obj, parseJsonIds, str, uintOf, unitsOf, type Json } from '../../../codec/json.js';
 import { scaled, type ScaleLookup } from '../../../codec/scale.js';
@@ -72,10 +73,12 @@ function reset(out: OrderEvent, venue: VenueId, source: OrderEvent['source']): v
   resetOrderEvent(out, venue, source);
 }
 
-export type UserFrameKind = 'order' | 'account' | 'listenKeyExpired' | 'terminated' | 'other' | 'malformed' | 'unknownSymbol';
+export type UserFrameKind = 'order' | 'algo' | 'account' | 'listenKeyExpired' | 'terminated' | 'other' | 'malformed' | 'unknownSymbol';
 
 export interface UserFrameHandlers {
   order(ev: OrderEvent): void;
+  /** USD-M ALGO_UPDATE (without this handler the event is 'other') */
+  algo?(ev: AlgoEvent): void;
   positions?(p: ExchangePosition[]): void;
   listenKeyExpired?(): void;
   terminated?(): void;
@@ -109,6 +112,15 @@ export function parseUserEvent(e: Json, venue: VenueId, scale: ScaleLookup, out:
     }
     case 'TRADE_LITE':
       return tradeLite(e, venue, scale, out, h, localNs);
+    case 'ALGO_UPDATE': {
+      if (!h.algo) return 'other';
+      const o = obj(e['o']);
+      if (!o) return 'malformed';
+      const ev = algoUpdate(o, e, venue, scale, localNs);
+      if (typeof ev === 'string') return ev;
+      h.algo(ev);
+      return 'algo';
+    }
     case 'ACCOUNT_UPDATE': {
       h.positions?.(accountUpdatePositions(e, venue, scale));
       return 'account';
@@ -319,5 +331,125 @@ export function toExchangeFill(t: Json, venue: VenueId, scale: ScaleLookup): Exc
     feeAsset: str(t['commissionAsset']),
     maker: t['isMaker'] === true || t['maker'] === true,
     timeMs: num(t['time']),
+  };
+}
+
+// ---- algo orders (USD-M) -----------------------------------------------------------------------------------
+
+/** ALGO_UPDATE `X` / `algoStatus` in engine terms (undefined: not a documented status) */
+export function mapAlgoStatus(x: string): AlgoState | undefined {
+  switch (x) {
+    case 'NEW':
+      return 'OPEN';
+    case 'TRIGGERING':
+      return 'TRIGGERING';
+    case 'TRIGGERED':
+      return 'TRIGGERED';
+    case 'FINISHED':
+      return 'FINISHED';
+    case 'CANCELED':
+      return 'CANCELED';
+    case 'REJECTED':
+      return 'REJECTED';
+    case 'EXPIRED':
+      return 'EXPIRED';
+    default:
+      return undefined;
+  }
+}
+
+export function algoKindOfState(s: AlgoState): AlgoEventKind {
+  switch (s) {
+    case 'TRIGGERED':
+    case 'FINISHED':
+      return 'trigger';
+    case 'CANCELED':
+      return 'cancel';
+    case 'REJECTED':
+      return 'reject';
+    case 'EXPIRED':
+      return 'expire';
+    default:
+      return 'ack';
+  }
+}
+
+/** Binance algo `type` -> kind and whether it places a market order (undefined: not one we trade) */
+export function algoTypeOf(t: string): { kind: AlgoKind; market: boolean } | undefined {
+  switch (t) {
+    case 'STOP_MARKET':
+      return { kind: 'STOP', market: true };
+    case 'STOP':
+      return { kind: 'STOP', market: false };
+    case 'TAKE_PROFIT_MARKET':
+      return { kind: 'TAKE_PROFIT', market: true };
+    case 'TAKE_PROFIT':
+      return { kind: 'TAKE_PROFIT', market: false };
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * One ALGO_UPDATE (`{e,E,T,o:{caid,aid,at,o,s,S,X,ai,...}}`), read whole: caid and s strings, aid an id, X a
+ * documented status, ai a string ('' until the trigger placed its order), T/E non-negative integers; else
+ * 'malformed' and nothing is reported. A new object per update (cold: algo updates are rare).
+ */
+function algoUpdate(o: Json, e: Json, venue: VenueId, scale: ScaleLookup, localNs: number): AlgoEvent | UserFrameKind {
+  const symbol = o['s'];
+  if (typeof symbol !== 'string') return 'malformed';
+  if (!scale(venue, symbol)) return 'unknownSymbol';
+  const caid = o['caid'];
+  const aid = idOf(o['aid']);
+  const X = o['X'];
+  const ai = optStr(o['ai']);
+  if (typeof caid !== 'string' || caid === '' || aid === undefined || typeof X !== 'string' || ai === undefined) return 'malformed';
+  const state = mapAlgoStatus(X);
+  if (state === undefined) return 'malformed';
+  const T = optUint(e['T']);
+  const E = optUint(e['E']);
+  if (Number.isNaN(T) || Number.isNaN(E)) return 'malformed';
+  const ev = blankAlgoEvent();
+  ev.venue = venue;
+  ev.symbol = symbol;
+  ev.kind = algoKindOfState(state);
+  ev.clientAlgoId = caid;
+  ev.algoId = aid;
+  ev.state = state;
+  ev.orderId = ai;
+  ev.exchTimeMs = T || E;
+  ev.localNs = localNs;
+  ev.source = 'stream';
+  return ev;
+}
+
+/** An algo order object (`POST /fapi/v1/algoOrder` answer, `GET /fapi/v1/openAlgoOrders` entry); undefined when
+ * a field it needs is missing or not a number. */
+export function toExchangeAlgo(j: Json, venue: VenueId, scale: ScaleLookup): ExchangeAlgo | undefined {
+  const symbol = str(j['symbol']);
+  const sc = scale(venue, symbol);
+  if (!sc) return undefined;
+  const t = algoTypeOf(str(j['orderType']) || str(j['type']));
+  const state = mapAlgoStatus(str(j['algoStatus']));
+  const clientAlgoId = str(j['clientAlgoId']);
+  const algoId = idString(j['algoId']);
+  if (!t || !state || clientAlgoId === '' || algoId === '') return undefined;
+  const triggerPrice = unitsOf(j['triggerPrice'], sc.priceDecimals);
+  const price = t.market ? 0 : unitsOf(j['price'], sc.priceDecimals);
+  const qty = unitsOf(j['quantity'], sc.qtyDecimals);
+  if (!Number.isSafeInteger(triggerPrice) || !Number.isSafeInteger(price) || !Number.isSafeInteger(qty)) return undefined;
+  return {
+    venue,
+    symbol,
+    clientAlgoId,
+    algoId,
+    side: str(j['side']) === 'SELL' ? 'SELL' : 'BUY',
+    kind: t.kind,
+    triggerPrice,
+    price,
+    qty,
+    reduceOnly: j['reduceOnly'] === true,
+    state,
+    updateTimeMs: num(j['updateTime']) || num(j['createTime']),
   };
 }

@@ -36,7 +36,8 @@ import type { HopRecorder } from '../../../util/hops.js';
 import { nowNs } from '../../../util/clock.js';
 import { log } from '../../../util/log.js';
 import { mapBinanceError } from './errors.js';
-import { toExchangeFill, toExchangeOrder, toExchangePosition } from './parse.js';
+import { algoKindOfState, toExchangeAlgo, toExchangeFill, toExchangeOrder, toExchangePosition } from './parse.js';
+import { blankAlgoEvent, type AlgoState, type ExchangeAlgo, type GatewayAlgo } from '../../../model/orders.js';
 import { BinanceOrderTemplate, type TemplateInstrument } from './template.js';
 
 export interface BinanceGatewayConfig {
@@ -60,6 +61,8 @@ export interface BinanceGatewayConfig {
   connections?: number;
   /** subscribe the private user data stream (default true) */
   userStream?: boolean;
+  /** WS API session and user-stream sockets are rotated make-before-break after this long (default 23 h; Binance cuts at 24 h) */
+  socketLifetimeMs?: number;
   /** USD-M dead man's switch; false to disable (default 30 s countdown, refreshed every 10 s) */
   deadManSwitch?: { countdownMs: number; refreshMs: number } | false;
   recovery?: RecoveryOptions;
@@ -160,6 +163,10 @@ export class BinanceRestGateway extends BaseGateway implements VenueGateway {
   private dmsTimer: NodeJS.Timeout | undefined;
   private readonly restHeaders: Record<string, string>;
   private readonly formHeaders: Record<string, string>;
+  /** USD-M algo orders (VenueGateway's algo part; undefined on Spot, which has none here) */
+  algoPlace: ((a: GatewayAlgo) => void) | undefined;
+  algoCancel: ((a: GatewayAlgo) => void) | undefined;
+  algoOpen: ((symbol?: string) => Promise<ExchangeAlgo[]>) | undefined;
   /** private stream attached by start() (userstream.ts) */
   userStream: { start(): Promise<void>; stop(): Promise<void> } | undefined;
   protected readonly maxLimitWaitMs: number;
@@ -200,6 +207,11 @@ export class BinanceRestGateway extends BaseGateway implements VenueGateway {
       this.signer = new Ed25519RestSigner(this.ed);
       this.restKey = cfg.ed25519ApiKey;
     } else throw new Error(`${cfg.venue}: apiKey+apiSecret or ed25519ApiKey+ed25519PrivateKeyPem required`);
+    if (!isSpot) {
+      this.algoPlace = (a) => void this.sendAlgoPlace(a);
+      this.algoCancel = (a) => void this.sendAlgoCancel(a);
+      this.algoOpen = (symbol) => this.listAlgos(symbol);
+    }
     this.restHeaders = { 'x-mbx-apikey': this.restKey };
     this.formHeaders = { 'x-mbx-apikey': this.restKey, 'content-type': 'application/x-www-form-urlencoded' };
   }
@@ -633,6 +645,144 @@ export class BinanceRestGateway extends BaseGateway implements VenueGateway {
       .join('&');
     const res = await this.signed('POST', this.prefix + '/algoOrder', q);
     return { status: res.status, body: obj(parseJsonSafe(res.text)) };
+  }
+
+  /** the algo order's request params (USD-M `POST /fapi/v1/algoOrder`) */
+  algoParams(a: GatewayAlgo): string {
+    const t = this.templates.get(a.symbol);
+    if (!t) throw new Error(`unknown symbol ${a.symbol}`);
+    const market = a.price === 0;
+    const type = (a.kind === 'STOP' ? 'STOP' : 'TAKE_PROFIT') + (market ? '_MARKET' : '');
+    const p: Array<[string, string]> = [
+      ['algoType', 'CONDITIONAL'],
+      ['symbol', a.symbol],
+      ['side', a.side],
+      ['type', type],
+      ['quantity', formatScaled(a.qty, t.inst.qtyDecimals)],
+      ['triggerPrice', formatScaled(a.triggerPrice, t.inst.priceDecimals)],
+    ];
+    if (!market) {
+      p.push(['price', formatScaled(a.price, t.inst.priceDecimals)]);
+      p.push(['timeInForce', a.tif === 'POST_ONLY' ? 'GTX' : a.tif]);
+    }
+    if (a.reduceOnly) p.push(['reduceOnly', 'true']);
+    p.push(['clientAlgoId', a.clientAlgoId]);
+    return p.map(([k, v]) => k + '=' + encodeURIComponent(v)).join('&');
+  }
+
+  /** report an algo update built from an answer or a query */
+  private algoReport(
+    a: Pick<GatewayAlgo, 'symbol' | 'clientAlgoId'>,
+    state: AlgoState,
+    algoId: string,
+    code: number,
+    reason: string,
+    orderId = '',
+    source: 'rest' | 'query' = 'rest',
+  ): void {
+    const ev = blankAlgoEvent();
+    ev.venue = this.venue;
+    ev.symbol = a.symbol;
+    ev.kind = algoKindOfState(state);
+    ev.clientAlgoId = a.clientAlgoId;
+    ev.algoId = algoId;
+    ev.state = state;
+    ev.orderId = orderId;
+    ev.code = code;
+    ev.reason = reason;
+    ev.exchTimeMs = this.clock.nowMs();
+    ev.localNs = nowNs();
+    ev.source = source;
+    this.onAlgoEvent(ev);
+  }
+
+  /**
+   * Place an algo order. An answer: its status (ack) or the venue's refusal (reject, with code and reason; a 418 /
+   * auth failure halts as for orders). An unknown outcome (timeout, 5xx) is never resent blindly: the open algo
+   * orders are listed; found, it is acked; else the order its trigger would have placed is looked up (it may have
+   * triggered at once); else it is reported REJECTED as UNKNOWN_OUTCOME (a late arrival shows up as an orphan of
+   * ours at the next reconciliation at start).
+   */
+  private async sendAlgoPlace(a: GatewayAlgo): Promise<void> {
+    let body: string;
+    try {
+      body = this.algoParams(a);
+    } catch (err) {
+      this.algoReport(a, 'REJECTED', '', -1, String((err as Error).message));
+      return;
+    }
+    let out: SendOutcome;
+    try {
+      const res = await this.signed('POST', this.prefix + '/algoOrder', body);
+      if (res.status === 200) {
+        const j = obj(parseJsonSafe(res.text));
+        const x = j ? toExchangeAlgo(j, this.venue, this.scale) : undefined;
+        if (x) {
+          this.algoReport(a, x.state, x.algoId, 0, '');
+          return;
+        }
+        out = fail('unknown', 0, 'MALFORMED_RESPONSE');
+      } else out = this.errorOutcome(res);
+    } catch (err) {
+      out = transportOutcome(err);
+    }
+    if (out.ok) return;
+    if (out.cls === 'banned' || out.cls === 'auth') this.halt(out.cls + ': ' + out.reason);
+    if (out.cls === 'rejected' || out.cls === 'rateLimited' || out.cls === 'banned' || out.cls === 'auth' || out.cls === 'notSent' || out.cls === 'clock') {
+      this.algoReport(a, 'REJECTED', '', out.code === 0 ? -1 : out.code, out.reason);
+      return;
+    }
+    // unknown outcome (or a duplicate id: the first attempt landed): learn it, never resend
+    try {
+      const open = await this.listAlgos(a.symbol);
+      const x = open.find((o) => o.clientAlgoId === a.clientAlgoId);
+      if (x) return this.algoReport(a, x.state, x.algoId, 0, '', '', 'query');
+      const child = await this.queryOrder(a.symbol, a.clientAlgoId);
+      if (child) return this.algoReport(a, 'TRIGGERED', '', 0, '', child.exchangeOrderId, 'query');
+      this.algoReport(a, 'REJECTED', '', out.code === 0 ? -1 : out.code, 'UNKNOWN_OUTCOME: not on the venue: ' + out.reason, '', 'query');
+    } catch (err) {
+      log().warn({ venue: this.venue, clientAlgoId: a.clientAlgoId, err: String(err) }, 'algo order outcome unknown: left to reconciliation');
+    }
+  }
+
+  /** Cancel an algo order (`DELETE /fapi/v1/algoOrder`); a refusal comes back as a cancelReject (the ALGO_UPDATE
+   * CANCELED is the confirmation, and the answer's success is one too). */
+  private async sendAlgoCancel(a: GatewayAlgo): Promise<void> {
+    const p = 'symbol=' + encodeURIComponent(a.symbol) + (a.algoId !== '' ? '&algoId=' + a.algoId : '&clientAlgoId=' + encodeURIComponent(a.clientAlgoId));
+    let reason = '';
+    let code = -1;
+    try {
+      const res = await this.signed('DELETE', this.prefix + '/algoOrder', p);
+      if (res.status === 200) return this.algoReport(a, 'CANCELED', a.algoId, 0, '');
+      const o = obj(parseJsonSafe(res.text));
+      code = num(o?.['code']) || -1;
+      reason = str(o?.['msg']) || `HTTP ${res.status}`;
+    } catch (err) {
+      reason = String((err as Error)?.message ?? err);
+    }
+    const ev = blankAlgoEvent();
+    ev.venue = this.venue;
+    ev.symbol = a.symbol;
+    ev.kind = 'cancelReject';
+    ev.clientAlgoId = a.clientAlgoId;
+    ev.state = 'OPEN';
+    ev.code = code;
+    ev.reason = reason;
+    ev.localNs = nowNs();
+    ev.source = 'rest';
+    this.onAlgoEvent(ev);
+  }
+
+  /** open algo orders (`GET /fapi/v1/openAlgoOrders`); an entry that cannot be read fails the whole list */
+  private async listAlgos(symbol?: string): Promise<ExchangeAlgo[]> {
+    const out: ExchangeAlgo[] = [];
+    for (const j of await this.openAlgoOrders(symbol)) {
+      const x = toExchangeAlgo(j, this.venue, this.scale);
+      if (x) out.push(x);
+      else if (this.scale(this.venue, str(j['symbol'])))
+        throw new Error(`${this.venue} openAlgoOrders: an entry that cannot be read: ${JSON.stringify(j).slice(0, 200)}`);
+    }
+    return out;
   }
 
   async openAlgoOrders(symbol?: string): Promise<Json[]> {

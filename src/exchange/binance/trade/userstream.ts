@@ -8,14 +8,18 @@
  *   `{wsStreamBaseUrl}/private/ws?listenKey=K`. `listenKeyExpired` (or -1125 on keep-alive) -> a clean
  *   re-subscribe: new key, new connection, old one closed.
  * After any (re)subscribe `onResubscribed` runs so the owner can reconcile what it may have missed (the manager
- * queries order states and backfills fills from the trade history). A disconnect of the USD-M stream checks its key
+ * queries order states and backfills fills from the trade history).
+ * Both streams rotate make-before-break before Binance's 24 h cut (`socketLifetimeMs`, default 23 h): the
+ * replacement subscribes (Spot: logs on and subscribes; USD-M: connects with the same listenKey) while the old one
+ * still delivers; during the overlap both deliver, and the order owner drops the duplicates (fills by trade id,
+ * states only move forward). Nothing was missed, so a rotation needs no reconciliation. A disconnect of the USD-M stream checks its key
  * with a keep-alive: a dead key (-1125) is renewed instead of reconnecting with it forever.
  */
-import { ManagedWs } from '../../../net/ws.js';
+import { DEFAULT_SOCKET_LIFETIME_MS, ManagedWs } from '../../../net/ws.js';
 import { obj, parseJsonSafe, str, type Json } from '../../../codec/json.js';
 import { blankOrderEvent, type ExchangePosition, type OrderEvent } from '../../../model/orders.js';
 import { log, registerSecret } from '../../../util/log.js';
-import { withTimeout } from '../../../net/wsrpc.js';
+import { withTimeout, type WsRpc } from '../../../net/wsrpc.js';
 import { BinanceFastUserParser } from './fastparse.js';
 import { parseUserEvent, parseUserFrame, type UserFrameHandlers } from './parse.js';
 import type { BinanceRestGateway } from './rest.js';
@@ -61,10 +65,10 @@ export class BinanceSpotUserStream {
         return true;
       },
       onUnsolicited: (msg, recvNs) => this.onMessage(msg, recvNs),
-      afterLogon: async (s, reconnect) => {
+      afterLogon: async (s, reconnect, via) => {
         const r = s.loggedOn
-          ? await s.request('userDataStream.subscribe', {}, true)
-          : await s.request('userDataStream.subscribe.signature', s.signParams({ timestamp: gw.clock.nowMs() }), true);
+          ? await s.request('userDataStream.subscribe', {}, true, via)
+          : await s.request('userDataStream.subscribe.signature', s.signParams({ timestamp: gw.clock.nowMs() }), true, via);
         if (Number(r['status']) !== 200) throw new Error(`userDataStream.subscribe failed: ${JSON.stringify(r['error'])}`);
         this.counts.subscribes++;
         if (reconnect) this.hooks.onResubscribed?.();
@@ -103,6 +107,11 @@ export class BinanceSpotUserStream {
   drop(): void {
     this.session.rpc.drop();
   }
+
+  /** the session's socket (rotation counters, tests) */
+  get rpc(): WsRpc {
+    return this.session.rpc;
+  }
 }
 
 export class BinanceUsdmUserStream {
@@ -125,6 +134,7 @@ export class BinanceUsdmUserStream {
     this.fast = new BinanceFastUserParser('binanceUsdm', gw.scale);
     this.handlers = {
       order: (ev) => this.gw.onEvent(ev),
+      algo: (ev) => this.gw.onAlgoEvent(ev),
       positions: (p) => this.hooks.onPositions?.(p),
       listenKeyExpired: () => void this.renew(),
     };
@@ -156,6 +166,9 @@ export class BinanceUsdmUserStream {
       },
       backoffInitialMs: 50,
       backoffMaxMs: 5000,
+      maxLifetimeMs: this.gw.cfg.socketLifetimeMs ?? DEFAULT_SOCKET_LIFETIME_MS,
+      // the replacement delivers from its open (the key is in its URL); the old one closes after what is in its pipe
+      rotateWhenReady: true,
     });
     this.ws = ws;
     await withTimeout(ws.start(), 10_000, 'binanceUsdm user stream connect timeout');
@@ -213,5 +226,10 @@ export class BinanceUsdmUserStream {
 
   drop(): void {
     this.ws?.drop();
+  }
+
+  /** the stream's socket (rotation counters, tests) */
+  get conn(): ManagedWs | undefined {
+    return this.ws;
   }
 }

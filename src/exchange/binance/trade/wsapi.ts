@@ -11,11 +11,15 @@
  * - Rate limits: REST and the WS API share the IP's weight and the account's order counts (one limiter). Each
  *   request is booked at its documented weight before it is sent and every answer's `rateLimits` (REQUEST_WEIGHT,
  *   ORDERS: count and limit) replaces the local count (src/net/ratelimit.ts).
+ * - The session socket is rotated make-before-break before Binance's 24 h cut (`socketLifetimeMs`, default 23 h):
+ *   the replacement logs on (and, for the user stream, subscribes) first, then takes new requests; answers to
+ *   requests in flight still arrive on the old socket, which is closed after them.
  */
 import { fail, type SendOutcome } from '../../../orders/basegw.js';
 import { BINANCE_ID_PATTERNS, num, obj, parseJsonIds, str, type Json } from '../../../codec/json.js';
 import { Ed25519Signer, HmacSha256, binanceWsApiPayload } from '../../../codec/sign.js';
 import { WsDisconnected, WsRpc, WsTimeout } from '../../../net/wsrpc.js';
+import { DEFAULT_SOCKET_LIFETIME_MS, type WsConn } from '../../../net/ws.js';
 import type { GatewayOrder } from '../../../orders/gateway.js';
 import { nowNs } from '../../../util/clock.js';
 import { Transport } from '../../../util/hops.js';
@@ -36,12 +40,13 @@ export class BinanceWsApiSession {
   constructor(
     readonly name: string,
     url: string,
-    private readonly cfg: Pick<BinanceGatewayConfig, 'apiKey' | 'apiSecret' | 'ed25519ApiKey' | 'ed25519PrivateKeyPem' | 'timeoutMs'>,
+    private readonly cfg: Pick<BinanceGatewayConfig, 'apiKey' | 'apiSecret' | 'ed25519ApiKey' | 'ed25519PrivateKeyPem' | 'timeoutMs' | 'socketLifetimeMs'>,
     private readonly nowMs: () => number,
     hooks: {
       onRawFrame?(data: Buffer, recvNs: number): boolean;
       onUnsolicited?(msg: Json, recvNs: number): void;
-      afterLogon?(s: BinanceWsApiSession, reconnect: boolean): Promise<void>;
+      /** after logon on a new socket (send its requests `via` it); rotation = a replacement of a live session */
+      afterLogon?(s: BinanceWsApiSession, reconnect: boolean, via: WsConn, rotation: boolean): Promise<void>;
       onDisconnect?(): void;
     } = {},
   ) {
@@ -54,14 +59,16 @@ export class BinanceWsApiSession {
       idKey: 'id',
       timeoutMs: cfg.timeoutMs ?? 5000,
       parse: (t) => parseJsonIds(t, BINANCE_ID_PATTERNS),
-      onOpen: async (_rpc, reconnect) => {
-        this.loggedOn = false;
+      maxLifetimeMs: cfg.socketLifetimeMs ?? DEFAULT_SOCKET_LIFETIME_MS,
+      onOpen: async (_rpc, reconnect, via, rotation) => {
+        // a rotation replacement logs on beside the live session, which stays logged on until the replacement takes over
+        if (!rotation) this.loggedOn = false;
         if (this.ed) {
-          const r = await this.request('session.logon', this.signParams({ apiKey: cfg.ed25519ApiKey!, timestamp: this.nowMs() }), true);
+          const r = await this.request('session.logon', this.signParams({ apiKey: cfg.ed25519ApiKey!, timestamp: this.nowMs() }), true, via);
           if (num(r['status']) !== 200) throw new Error(`${name}: session.logon failed: ${JSON.stringify(r['error'])}`);
           this.loggedOn = true;
         }
-        await hooks.afterLogon?.(this, reconnect);
+        await hooks.afterLogon?.(this, reconnect, via, rotation);
       },
     };
     if (hooks.onUnsolicited) rpcOpts.onUnsolicited = hooks.onUnsolicited;
@@ -85,10 +92,11 @@ export class BinanceWsApiSession {
     return this.loggedOn ? p : this.signParams(p);
   }
 
-  request(method: string, params: WsParams, raw = false): Promise<Json> {
+  /** raw = during session setup (before `ready`), sent on `via` (the socket being set up) */
+  request(method: string, params: WsParams, raw = false, via?: WsConn): Promise<Json> {
     const id = this.rpc.nextId();
     const frame = JSON.stringify({ id, method, params });
-    return raw ? this.rpc.callRaw(id, frame) : this.rpc.call(id, frame);
+    return raw ? this.rpc.callRaw(id, frame, undefined, via) : this.rpc.call(id, frame);
   }
 
   start(): Promise<void> {

@@ -44,7 +44,12 @@ export function createBybitGateways(
       const g = byVenue.get(v);
       return g ? (ev) => g.onEvent(ev) : undefined;
     },
+    routeAlgo: (v) => {
+      const g = byVenue.get(v);
+      return g ? (ev) => g.onAlgoEvent(ev) : undefined;
+    },
     offsetMs: () => gws[0]!.clock.offsetMs,
+    ...(first.socketLifetimeMs !== undefined ? { maxLifetimeMs: first.socketLifetimeMs } : {}),
     ...hooks,
     onResubscribed: () => {
       hooks.onResubscribed?.();

@@ -10,7 +10,8 @@
  * an exact decimal) makes the frame 'malformed' and none of its items is reported (the stream owner counts it and
  * reconciles). The byte path (fastparse.ts) reads the same items the same way.
  */
-import { orderEventProblem, resetOrderEvent } from '../../../model/orders.js';
+import { blankAlgoEvent, orderEventProblem, resetOrderEvent } from '../../../model/orders.js';
+import type { AlgoEvent, AlgoState, ExchangeAlgo } from '../../../model/orders.js';
 import type { VenueId } from '../../../model/types.js';
 import { arr, boolOk, decNumOf, idOf, idString, num, obj, str, uintOf, unitsOf, type Json } from '../../../codec/json.js';
 import { scaled, type ScaleLookup } from '../../../codec/scale.js';
@@ -71,6 +72,8 @@ export type PrivateFrameKind = 'order' | 'execution' | 'position' | 'wallet' | '
 
 export interface PrivateHandlers {
   order(ev: OrderEvent): void;
+  /** a conditional order's own update (Untriggered / Triggered / Deactivated); without this handler it is skipped */
+  algo?(ev: AlgoEvent): void;
   positions?(p: ExchangePosition[]): void;
   wallet?(data: unknown[]): void;
   /** op replies: auth / subscribe acks (success flag, message, and the request's req_id or '') */
@@ -101,9 +104,18 @@ export function parsePrivateFrame(text: string, scale: ScaleLookup, out: OrderEv
       const item = base === 'order' ? orderItem : executionItem;
       for (const it of data) {
         const o = obj(it);
-        if (!o || item(o, scale, out, localNs) === 'bad') return 'malformed';
+        if (!o) return 'malformed';
+        if (base === 'order' && isConditionalStatus(o['orderStatus'])) {
+          if (conditionalItem(o, scale, localNs) === 'bad') return 'malformed';
+        } else if (item(o, scale, out, localNs) === 'bad') return 'malformed';
       }
-      for (const it of data) if (item(obj(it)!, scale, out, localNs) === 'event') h.order(out);
+      for (const it of data) {
+        const o = obj(it)!;
+        if (base === 'order' && isConditionalStatus(o['orderStatus'])) {
+          const a = conditionalItem(o, scale, localNs);
+          if (typeof a !== 'string') h.algo?.(a);
+        } else if (item(o, scale, out, localNs) === 'event') h.order(out);
+      }
       return base === 'order' ? 'order' : 'execution';
     }
     case 'position': {
@@ -122,6 +134,81 @@ export function parsePrivateFrame(text: string, scale: ScaleLookup, out: OrderEv
     default:
       return 'other';
   }
+}
+
+/** the statuses of a conditional order before (or instead of) the order its trigger places */
+export function isConditionalStatus(s: unknown): boolean {
+  return s === 'Untriggered' || s === 'Triggered' || s === 'Deactivated';
+}
+
+export function conditionalState(s: string): AlgoState {
+  return s === 'Untriggered' ? 'OPEN' : s === 'Triggered' ? 'TRIGGERED' : 'CANCELED';
+}
+
+/**
+ * A conditional order's `order` push item (Untriggered / Triggered / Deactivated) as an algo update. Strict like
+ * orderItem: category, symbol, orderStatus, orderLinkId strings (the link id non-empty: the engine names its
+ * conditional orders), orderId an id, updatedTime an integer. The order a trigger places keeps the orderId and
+ * orderLinkId (Triggered reports them as that order's ids). A new object per item (cold).
+ */
+export function conditionalItem(o: Json, scale: ScaleLookup, localNs: number): AlgoEvent | 'skip' | 'bad' {
+  const cat = o['category'];
+  const symbol = o['symbol'];
+  if (typeof cat !== 'string' || typeof symbol !== 'string') return 'bad';
+  const venue = venueOfCategory(cat);
+  if (!venue || !scale(venue, symbol)) return 'skip';
+  const status = o['orderStatus'];
+  const link = o['orderLinkId'];
+  const id = idOf(o['orderId']);
+  const t = optUint(o['updatedTime']);
+  if (typeof status !== 'string' || typeof link !== 'string' || id === undefined || Number.isNaN(t)) return 'bad';
+  if (link === '') return 'skip'; // not placed by us (we always name our orders)
+  const ev = blankAlgoEvent();
+  ev.venue = venue;
+  ev.symbol = symbol;
+  ev.state = conditionalState(status);
+  ev.kind = ev.state === 'OPEN' ? 'ack' : ev.state === 'TRIGGERED' ? 'trigger' : 'cancel';
+  ev.clientAlgoId = link;
+  ev.algoId = id;
+  if (ev.state === 'TRIGGERED') {
+    ev.orderId = id;
+    ev.orderClientId = link;
+  }
+  ev.exchTimeMs = t;
+  ev.localNs = localNs;
+  ev.source = 'stream';
+  return ev;
+}
+
+/** A `/v5/order/realtime` item of a conditional order (orderFilter=StopOrder) as an open algo order. */
+export function toExchangeAlgo(o: Json, venue: VenueId, scale: ScaleLookup): ExchangeAlgo | undefined {
+  const symbol = str(o['symbol']);
+  const sc = scale(venue, symbol);
+  if (!sc) return undefined;
+  const status = str(o['orderStatus']);
+  if (!isConditionalStatus(status)) return undefined;
+  const side = str(o['side']) === 'Sell' ? 'SELL' : 'BUY';
+  const dir = num(o['triggerDirection']);
+  const triggerPrice = unitsOf(o['triggerPrice'], sc.priceDecimals);
+  const market = str(o['orderType']) === 'Market';
+  const price = market ? 0 : unitsOf(o['price'], sc.priceDecimals);
+  const qty = unitsOf(o['qty'], sc.qtyDecimals);
+  if (!Number.isSafeInteger(triggerPrice) || !Number.isSafeInteger(price) || !Number.isSafeInteger(qty) || (dir !== 1 && dir !== 2)) return undefined;
+  return {
+    venue,
+    symbol,
+    clientAlgoId: str(o['orderLinkId']),
+    algoId: idString(o['orderId']),
+    side,
+    // a buy that waits for a rise (a sell for a fall) is a stop; the other way a take-profit
+    kind: (side === 'BUY') === (dir === 1) ? 'STOP' : 'TAKE_PROFIT',
+    triggerPrice,
+    price,
+    qty,
+    reduceOnly: o['reduceOnly'] === true,
+    state: conditionalState(status),
+    updateTimeMs: num(o['updatedTime']),
+  };
 }
 
 /** What one `order` / `execution` item is: an event (now in `out`), one that is not ours ('skip'), or malformed. */

@@ -28,7 +28,9 @@ import { formatScaled as fmtScaled } from '../../../util/fixed.js';
 import type { HopRecorder } from '../../../util/hops.js';
 import { nowNs } from '../../../util/clock.js';
 import { mapBybitError } from './errors.js';
-import { toExchangeFill, toExchangeOrder, toExchangePosition } from './parse.js';
+import { toExchangeAlgo, toExchangeFill, toExchangeOrder, toExchangePosition } from './parse.js';
+import { blankAlgoEvent, type AlgoState, type ExchangeAlgo, type GatewayAlgo } from '../../../model/orders.js';
+import { log } from '../../../util/log.js';
 import { BybitOrderTemplate, type BybitCategory, type TemplateInstrument } from './template.js';
 import { initialDcpStatus, type BybitDcpOptions, type BybitDcpProduct, type BybitDcpStatus } from './dcp.js';
 
@@ -48,6 +50,8 @@ export interface BybitGatewayConfig {
   connections?: number;
   /** subscribe the private stream (default true) */
   privateStream?: boolean;
+  /** trade WS and private stream sockets are rotated make-before-break after this long (default 23 h) */
+  socketLifetimeMs?: number;
   /** linear cancel-all scope (default USDT) */
   settleCoin?: string;
   recovery?: RecoveryOptions;
@@ -406,10 +410,15 @@ export class BybitRestGateway extends BaseGateway implements VenueGateway {
     const body: Json = { category: this.category };
     if (symbol !== undefined) body['symbol'] = symbol;
     else if (this.category === 'linear') body['settleCoin'] = this.cfg.settleCoin ?? 'USDT';
-    const res = await this.post('/v5/order/cancel-all', body);
+    // active orders first (their list is reported as cancels below), then the conditional ones
+    const res = await this.post('/v5/order/cancel-all', { ...body, orderFilter: 'Order' });
     const env = this.envelope(res);
     if ('ok' in env) throw new Error(`${this.venue} cancel-all: ${env.ok ? '' : env.reason}`);
     if (env.code !== 0) throw new Error(`${this.venue} cancel-all: ${env.code} ${env.msg}`);
+    // conditional orders explicitly (their Deactivated pushes update the algo owner)
+    const stops = this.envelope(await this.post('/v5/order/cancel-all', { ...body, orderFilter: 'StopOrder' }));
+    if ('ok' in stops) throw new Error(`${this.venue} cancel-all (conditional): ${stops.ok ? '' : stops.reason}`);
+    if (stops.code !== 0) throw new Error(`${this.venue} cancel-all (conditional): ${stops.code} ${stops.msg}`);
     // each listed order is cancelled: report it now (the stream will confirm; duplicates are harmless)
     for (const it of arr(env.result?.['list'])) {
       const j = obj(it);
@@ -446,8 +455,146 @@ export class BybitRestGateway extends BaseGateway implements VenueGateway {
 
   async openOrders(symbol?: string): Promise<ExchangeOrder[]> {
     const scope = symbol !== undefined ? `&symbol=${symbol}` : this.category === 'linear' ? `&settleCoin=${this.cfg.settleCoin ?? 'USDT'}` : '';
-    const list = await this.realtime(`category=${this.category}${scope}&limit=50`);
+    // active orders only: conditional orders are the algo side's (algoOpen)
+    const list = await this.realtime(`category=${this.category}${scope}&orderFilter=Order&limit=50`);
     return list.filter((o) => o.state === 'ACKED' || o.state === 'PARTIALLY_FILLED');
+  }
+
+  // ------------------------------------------------------------------------------------------- conditional orders
+
+  /** Conditional orders (VenueGateway's algo part): `order/create` with triggerPrice + triggerDirection. */
+  readonly algoPlace = (a: GatewayAlgo): void => void this.sendAlgoPlace(a);
+  readonly algoCancel = (a: GatewayAlgo): void => void this.sendAlgoCancel(a);
+  readonly algoOpen = (symbol?: string): Promise<ExchangeAlgo[]> => this.listAlgos(symbol);
+
+  /** the create body of a conditional order: a stop waits for the price to move against its side (a buy for a rise,
+   * direction 1), a take-profit for the other way; LastPrice; spot `orderFilter=StopOrder` */
+  algoBody(a: GatewayAlgo): Json {
+    const t = this.templates.get(a.symbol);
+    if (!t) throw new Error(`unknown symbol ${a.symbol}`);
+    const rise = (a.side === 'BUY') === (a.kind === 'STOP');
+    const market = a.price === 0;
+    const b: Json = {
+      category: this.category,
+      symbol: a.symbol,
+      side: a.side === 'BUY' ? 'Buy' : 'Sell',
+      orderType: market ? 'Market' : 'Limit',
+      qty: fmtScaled(a.qty, t.inst.qtyDecimals),
+      triggerPrice: fmtScaled(a.triggerPrice, t.inst.priceDecimals),
+      triggerDirection: rise ? 1 : 2,
+      orderLinkId: a.clientAlgoId,
+    };
+    if (this.category === 'linear') b['triggerBy'] = 'LastPrice';
+    else b['orderFilter'] = 'StopOrder';
+    if (!market) {
+      b['price'] = fmtScaled(a.price, t.inst.priceDecimals);
+      b['timeInForce'] = a.tif === 'POST_ONLY' ? 'PostOnly' : a.tif;
+    } else if (this.category === 'spot' && a.side === 'BUY') b['marketUnit'] = 'baseCoin';
+    if (a.reduceOnly && this.category === 'linear') b['reduceOnly'] = true;
+    return b;
+  }
+
+  private algoReport(
+    a: GatewayAlgo,
+    kind: 'ack' | 'reject' | 'cancel' | 'cancelReject' | 'trigger',
+    state: AlgoState,
+    algoId: string,
+    code: number,
+    reason: string,
+    source: 'rest' | 'query' = 'rest',
+  ): void {
+    const ev = blankAlgoEvent();
+    ev.venue = this.venue;
+    ev.symbol = a.symbol;
+    ev.kind = kind;
+    ev.clientAlgoId = a.clientAlgoId;
+    ev.algoId = algoId;
+    ev.state = state;
+    if (state === 'TRIGGERED') {
+      ev.orderId = algoId;
+      ev.orderClientId = a.clientAlgoId;
+    }
+    ev.code = code;
+    ev.reason = reason;
+    ev.exchTimeMs = this.clock.nowMs();
+    ev.localNs = nowNs();
+    ev.source = source;
+    this.onAlgoEvent(ev);
+  }
+
+  /** Place; the answer acks (the `order` push confirms: Untriggered) or refuses with the venue's code. An unknown
+   * outcome is learned by query (the same orderLinkId: open conditional, or the order it already placed), never resent. */
+  private async sendAlgoPlace(a: GatewayAlgo): Promise<void> {
+    let out: SendOutcome;
+    try {
+      const env = this.envelope(await this.post('/v5/order/create', this.algoBody(a)));
+      if (!('ok' in env)) {
+        if (env.code === 0) return this.algoReport(a, 'ack', 'OPEN', idString(env.result?.['orderId']), 0, '');
+        out = this.outcomeOf(env.code, env.msg);
+      } else out = env;
+    } catch (err) {
+      out = err instanceof Error && err.message.startsWith('unknown symbol') ? fail('rejected', -1, err.message) : transportOutcome(err);
+    }
+    if (out.ok) return;
+    if (out.cls === 'banned' || out.cls === 'auth') this.halt(out.cls + ': ' + out.reason);
+    if (out.cls !== 'unknown' && out.cls !== 'duplicate') return this.algoReport(a, 'reject', 'REJECTED', '', out.code === 0 ? -1 : out.code, out.reason);
+    try {
+      const open = (await this.listAlgos(a.symbol)).find((x) => x.clientAlgoId === a.clientAlgoId);
+      if (open) return this.algoReport(a, 'ack', 'OPEN', open.algoId, 0, '', 'query');
+      const placed = await this.queryOrder(a.symbol, a.clientAlgoId);
+      if (placed) return this.algoReport(a, 'trigger', 'TRIGGERED', placed.exchangeOrderId, 0, '', 'query');
+      this.algoReport(a, 'reject', 'REJECTED', '', out.code === 0 ? -1 : out.code, 'UNKNOWN_OUTCOME: not on the venue: ' + out.reason, 'query');
+    } catch (err) {
+      log().warn({ venue: this.venue, clientAlgoId: a.clientAlgoId, err: String(err) }, 'conditional order outcome unknown: left to reconciliation');
+    }
+  }
+
+  /** Cancel (spot: orderFilter=StopOrder); the push confirms (Deactivated); a refusal is a cancelReject. */
+  private async sendAlgoCancel(a: GatewayAlgo): Promise<void> {
+    const body: Json = { category: this.category, symbol: a.symbol };
+    if (a.algoId !== '') body['orderId'] = a.algoId;
+    else body['orderLinkId'] = a.clientAlgoId;
+    if (this.category === 'spot') body['orderFilter'] = 'StopOrder';
+    let code = -1;
+    let reason = '';
+    try {
+      const env = this.envelope(await this.post('/v5/order/cancel', body));
+      if ('ok' in env) reason = env.ok ? '' : env.reason;
+      else if (env.code === 0) return this.algoReport(a, 'cancel', 'CANCELED', a.algoId, 0, '');
+      else {
+        code = env.code;
+        reason = env.msg;
+      }
+    } catch (err) {
+      reason = String((err as Error)?.message ?? err);
+    }
+    this.algoReport(a, 'cancelReject', 'OPEN', a.algoId, code, reason);
+  }
+
+  /** open conditional orders (`order/realtime` orderFilter=StopOrder, every page); an item that cannot be read fails the list */
+  private async listAlgos(symbol?: string): Promise<ExchangeAlgo[]> {
+    const scope = symbol !== undefined ? `&symbol=${symbol}` : this.category === 'linear' ? `&settleCoin=${this.cfg.settleCoin ?? 'USDT'}` : '';
+    const out: ExchangeAlgo[] = [];
+    let cursor = '';
+    for (let page = 0; page < 20; page++) {
+      const res = await this.get(
+        '/v5/order/realtime',
+        `category=${this.category}${scope}&orderFilter=StopOrder&limit=50${cursor !== '' ? '&cursor=' + cursor : ''}`,
+      );
+      const env = this.envelope(res);
+      if ('ok' in env) throw new Error(`${this.venue} conditional orders: ${env.ok ? '' : env.reason}`);
+      if (env.code !== 0) throw new Error(`${this.venue} conditional orders: ${env.code} ${env.msg}`);
+      for (const it of arr(env.result?.['list'])) {
+        const j = obj(it);
+        if (!j || !this.scale(this.venue, str(j['symbol']))) continue;
+        const x = toExchangeAlgo(j, this.venue, this.scale);
+        if (!x) throw new Error(`${this.venue} conditional orders: an item that cannot be read: ${JSON.stringify(j).slice(0, 200)}`);
+        if (x.state === 'OPEN') out.push(x);
+      }
+      cursor = str(env.result?.['nextPageCursor']);
+      if (cursor === '') break;
+    }
+    return out;
   }
 
   /**

@@ -11,11 +11,14 @@
  * - Rate limits: each op is booked on its endpoint's slot (shared with REST, as Bybit counts them) and every answer's
  *   `header` (`X-Bapi-Limit`, `-Status`, `-Reset-Timestamp`) sets it; cancels and amends the slot refuses are
  *   refused locally (RATE_LIMITED_LOCAL), orders before that (BaseGateway).
+ * - The socket is rotated make-before-break after `socketLifetimeMs` (default 23 h): the replacement authenticates
+ *   first, then takes new requests; answers in flight arrive on the old one, which is closed after them.
  */
 import { fail, type SendOutcome } from '../../../orders/basegw.js';
 import { idString, num, obj, str, type Json } from '../../../codec/json.js';
 import { HmacSha256, bybitWsAuthSignature } from '../../../codec/sign.js';
 import { WsDisconnected, WsRpc, WsTimeout } from '../../../net/wsrpc.js';
+import { DEFAULT_SOCKET_LIFETIME_MS } from '../../../net/ws.js';
 import type { GatewayOrder } from '../../../orders/gateway.js';
 import { nowNs, wallNowMs } from '../../../util/clock.js';
 import { Transport } from '../../../util/hops.js';
@@ -40,10 +43,16 @@ export class BybitTradeWsGateway extends BybitRestGateway {
       parse: (t) => JSON.parse(t), // Bybit ids are strings
       appPing: '{"op":"ping"}',
       appPingIntervalMs: 20_000,
-      onOpen: async (rpc) => {
+      maxLifetimeMs: cfg.socketLifetimeMs ?? DEFAULT_SOCKET_LIFETIME_MS,
+      onOpen: async (rpc, _reconnect, via) => {
         const id = rpc.nextId();
         const expires = Math.floor(wallNowMs() + this.clock.offsetMs) + 10_000;
-        const r = await rpc.callRaw(id, JSON.stringify({ reqId: id, op: 'auth', args: [cfg.apiKey, expires, bybitWsAuthSignature(this.authHmac, expires)] }));
+        const r = await rpc.callRaw(
+          id,
+          JSON.stringify({ reqId: id, op: 'auth', args: [cfg.apiKey, expires, bybitWsAuthSignature(this.authHmac, expires)] }),
+          undefined,
+          via,
+        );
         if (num(r['retCode']) !== 0) throw new Error(`bybit trade auth failed: ${num(r['retCode'])} ${str(r['retMsg'])}`);
       },
     });
