@@ -33,10 +33,12 @@
  * counted as a trigger the answering side lost). A lost trigger is one unanswered within `timeoutMs`, or answered
  * with wire stamps that do not belong to it; each is logged with its reason.
  * Needs the build (`npm run build`): the engine process runs dist/src/app/run.js.
- * `TICKWIRE_W2W_CPU_PROF=<dir>`: the engine process writes a V8 CPU profile there (`--cpu-prof`) when it stops.
+ * `TICKWIRE_W2W_CPU_PROF=<dir>`: the engine process writes a V8 CPU profile there (`--cpu-prof`) when it stops
+ * (`TICKWIRE_W2W_CPU_PROF_US`: its sampling interval, µs). `TICKWIRE_W2W_V8_FLAGS`: more V8 flags for the engine
+ * (e.g. `--trace-deopt`); `TICKWIRE_W2W_ENGINE_STDOUT=<file>`: the engine's stdout (where V8 traces print).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -149,10 +151,11 @@ export function touchMover(book: MatchingBook): () => { bid: number; ask: number
   };
 }
 
-function spawnPinned(cpu: number | undefined, args: string[], env: NodeJS.ProcessEnv, cwd: string): ChildProcess {
+function spawnPinned(cpu: number | undefined, args: string[], env: NodeJS.ProcessEnv, cwd: string, stdoutFd?: number): ChildProcess {
+  const stdio: ['ignore', 'ignore' | number, 'inherit'] = ['ignore', stdoutFd ?? 'ignore', 'inherit'];
   return cpu !== undefined
-    ? spawn('taskset', ['-c', String(cpu), process.execPath, ...args], { env, stdio: ['ignore', 'ignore', 'inherit'], cwd })
-    : spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'inherit'], cwd });
+    ? spawn('taskset', ['-c', String(cpu), process.execPath, ...args], { env, stdio, cwd })
+    : spawn(process.execPath, args, { env, stdio, cwd });
 }
 
 /** Engine and same-server floor, interleaved in one run (see the header). `opts.triggers` for each side. */
@@ -401,7 +404,13 @@ process.exit(r.code);
         await gone;
       }
       // --- the engine, then (default mode) engine and floor interleaved trigger by trigger
-      engine = spawnPinned(opts.clientCpu, [...v8, ...prof, '--input-type=module', '-e', src], env, tmp);
+      // TICKWIRE_W2W_V8_FLAGS: more V8 flags for the engine (e.g. --trace-deopt), whose stdout goes to
+      // TICKWIRE_W2W_ENGINE_STDOUT when set (V8 traces print there)
+      const extra = (process.env['TICKWIRE_W2W_V8_FLAGS'] ?? '').split(' ').filter((f) => f !== '');
+      const outFile = process.env['TICKWIRE_W2W_ENGINE_STDOUT'];
+      const outFd = outFile ? openSync(outFile, 'w', 0o600) : undefined;
+      engine = spawnPinned(opts.clientCpu, [...v8, ...prof, ...extra, '--input-type=module', '-e', src], env, tmp, outFd);
+      if (outFd !== undefined) closeSync(outFd);
       engine.once('exit', () => (exited ||= 'engine'));
       // the engine's first order: move its touch until it answers (the first touch it sees is its baseline)
       await feedUntil(
