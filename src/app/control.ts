@@ -15,7 +15,8 @@
  *   POST /algo/cancel            {clientAlgoId}: cancel an open algo order (404 when not open)
  *   POST /reload                 reload strategy/risk/kill-switch parameters from the config file
  *   GET  /metrics                Prometheus text format: the engine's counters, then the process metrics
- *   GET  /latency[.json]         live hop-latency page / its JSON (these two also accept `?token=`)
+ *   GET  /latency[.json]         live hop-latency page / its JSON (these two also accept `?token=`; the JSON takes
+ *                                `?since=<epoch ms>`: p50/p99 series after that interval only)
  *
  * Strict at the edge, whole or nothing: a request is served whole or refused whole, with a JSON `{error, field?}`.
  *   401 no or wrong token (checked first, before the path is looked at or any body byte is read)
@@ -42,6 +43,7 @@ import { parseScaled } from '../util/fixed.js';
 import { log } from '../util/log.js';
 import { REFUSAL_NAMES } from '../risk/pretrade.js';
 import { processMetrics, renderMetrics, startProcessMetrics, type ExtraMetric } from './metrics.js';
+import { parseSince } from './live.js';
 
 export interface ControlDeps {
   engine: Engine;
@@ -53,8 +55,8 @@ export interface ControlDeps {
   extraMetrics?: () => ExtraMetric[];
   /** extra status fields */
   extraStatus?: () => Record<string, unknown>;
-  /** live latency page: GET /latency (HTML) and /latency.json */
-  latency?: { page: () => string; json: () => string };
+  /** live latency page: GET /latency (HTML) and /latency.json[?since=MS] (series after that interval end only) */
+  latency?: { page: () => string; json: (sinceMs?: number) => string };
 }
 
 export interface ControlServer {
@@ -283,11 +285,21 @@ export async function startControl(deps: ControlDeps, port = 0): Promise<Control
     routes.set('/latency', {
       method: 'GET',
       queryToken: true,
-      query: { token: [] },
+      query: { token: [], logy: ['1', '0'] }, // logy: the page's log latency axis toggle, kept in its URL
       body: 'none',
       handle: () => ({ status: 200, body: lat.page(), ct: 'text/html; charset=utf-8' }),
     });
-    routes.set('/latency.json', { method: 'GET', queryToken: true, query: { token: [] }, body: 'none', handle: () => ({ status: 200, body: lat.json() }) });
+    routes.set('/latency.json', {
+      method: 'GET',
+      queryToken: true,
+      query: { token: [], since: [] },
+      body: 'none',
+      handle: (q) => {
+        const since = parseSince(q.get('since'));
+        if (since === 'invalid') throw new Refused(400, 'since must be an epoch ms (a non-negative integer)', 'since');
+        return { status: 200, body: lat.json(since) };
+      },
+    });
   }
 
   /** Write the answer once. `close`: the request's body was not (all) read, so the connection cannot be reused. */

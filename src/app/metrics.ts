@@ -89,9 +89,16 @@ export function renderMetrics(engine: Engine, extra: ExtraMetric[] = []): string
   });
   metric({
     name: 'tickwire_pnl_quote',
-    help: 'Realized + unrealized PnL at mid, quote currency, net of quote fees.',
+    help: 'Realized + unrealized PnL at mid, quote currency, net of fees (quote fees, base fees out of the position, third-asset fees valued at a configured instrument; see tickwire_fees_paid).',
     type: 'gauge',
     samples: [{ value: engine.pnl() }],
+  });
+  const paid = Object.entries(engine.portfolio.feesByAsset());
+  metric({
+    name: 'tickwire_fees_paid',
+    help: 'Fees booked since start, per commission asset, in that asset (negative: rebates).',
+    type: 'gauge',
+    samples: paid.length ? paid.map(([asset, v]) => ({ labels: { asset }, value: v })) : [{ labels: { asset: 'none' }, value: 0 }],
   });
   metric({
     name: 'tickwire_trading',

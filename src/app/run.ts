@@ -1,5 +1,5 @@
 /**
- * `tickwire run [--config FILE] [--duration SECONDS] [--summary-json FILE] [--paper]` (and `npm start` =
+ * `tickwire run [--config FILE] [--duration SECONDS] [--summary-json FILE] [--paper[=offline]]` (and `npm start` =
  * `run --duration 30`): market data + order entry (see wiring.ts), recovery (snapshot + journal) and
  * reconciliation, the engine with its strategy, the kill switch, the control plane; a summary at the end.
  *
@@ -36,12 +36,13 @@ import { wireNetwork, wirePaper, type Wiring } from './wiring.js';
 import { accessFromConfig, accessFromSim } from '../exchange/endpoints.js';
 import { startSim, type SimHandle, type SimVenueName } from '../sim/index.js';
 import { spawnSimChild, type SimChild } from './simchild.js';
+import { BalanceReconciler } from '../engine/balances.js';
 import { buildSummary, formatSummary, type RunSummary } from './summary.js';
 import { LatencyMonitor } from '../util/monitor.js';
 import { checkHost, hostCheckFromConfig, HostCheckError } from './hostcheck.js';
 import { latencyPageHtml, latencySnapshotJson } from './live.js';
 
-const HELP = `usage: tickwire run [--config FILE] [--duration SECONDS] [--summary-json FILE] [--paper] [--sim-inline] [--sim-cpu LIST]
+const HELP = `usage: tickwire run [--config FILE] [--duration SECONDS] [--summary-json FILE] [--paper[=offline]] [--sim-inline] [--sim-cpu LIST]
                     [--busy-poll]
 
 Runs the engine: market data, order entry, the strategy (market maker by default), risk, kill switch,
@@ -50,7 +51,11 @@ persistence (journal + snapshots in persistence.dir) and the loopback control pl
   --config FILE        JSON config (see src/config/schema.ts); env TICKWIRE__SECTION__FIELD=value overrides
   --duration SECONDS   stop after this long (default: run until SIGINT/SIGTERM)
   --summary-json FILE  also write the end-of-run summary as JSON
-  --paper              use the simulator's matching core in process (no sockets)
+  --paper              paper trading on live data: the configured presets' PUBLIC market data (mainnet, testnet, demo,
+                       or the simulator's streams), orders matched locally against the engine's own books with
+                       queue position, fees from paper.fees; no credentials are read, no order, private stream or
+                       WS API session reaches any venue. Positions, PnL, journal, risk and kill switch as live.
+  --paper=offline      the simulator's matching core in process with a synthetic market (no sockets at all)
   --sim-inline         run the embedded simulator in the engine's process (default: a child process, so that
                        its work does not share the engine's event loop; the child ends with the engine)
   --sim-cpu LIST       run the embedded simulator's child process under taskset -c LIST
@@ -86,7 +91,13 @@ export interface RunOptions {
   config?: string | undefined;
   durationSec?: number | undefined;
   summaryJson?: string | undefined;
-  paper?: boolean;
+  /**
+   * `'live'` (`--paper`): the configured venues' public market data (any preset; preset `sim` without endpoints: the
+   * embedded simulator's streams), orders matched locally with queue position (src/exchange/paperlive.ts), no
+   * credentials read, no order gateway built. `'offline'` (`--paper=offline`; `true` is the same, kept for the API's
+   * callers): the simulator's matching core in process with a synthetic market, no sockets at all.
+   */
+  paper?: boolean | 'live' | 'offline';
   overrides?: Record<string, unknown>;
   env?: NodeJS.ProcessEnv;
   /** print the summary to stdout (default true) */
@@ -114,7 +125,13 @@ export interface RunOptions {
   /** a strategy built in code instead of from `strategy.name` (the wire-to-wire harness's trigger follower) */
   strategy?: (cfg: Config) => Strategy | undefined;
   /** called once everything runs */
-  onReady?: (info: { engine: Engine; control: ControlServer | undefined; wiring: Wiring; killSwitch: KillSwitch }) => void;
+  onReady?: (info: {
+    engine: Engine;
+    control: ControlServer | undefined;
+    wiring: Wiring;
+    killSwitch: KillSwitch;
+    balances: BalanceReconciler | undefined;
+  }) => void;
 }
 
 export interface RunResult {
@@ -159,9 +176,13 @@ function archiveEphemeral(dir: string): string | undefined {
   return to;
 }
 
+/** `--paper=offline`: the in-process synthetic market, no sockets */
+const offlinePaper = (o: RunOptions): boolean => o.paper === true || o.paper === 'offline';
+
 async function wire(cfg: Config, state: BotState, hops: HopRecorder, o: RunOptions, secrets: Secrets, log: Logger): Promise<Wiring> {
   const refs = cfg.instruments;
-  if (o.paper === true) return wirePaper(refs, state, o.seed ?? 1, o.paperRate ?? 600, hops);
+  if (offlinePaper(o)) return wirePaper(refs, state, o.seed ?? 1, o.paperRate ?? 600, hops);
+  const paper = o.paper === 'live';
   // an exchange with preset `sim` and no endpoints in the config runs in the embedded simulator
   const embedded = (['binance', 'bybit'] as const).filter(
     (ex) => cfg.exchanges[ex].enabled && cfg.exchanges[ex].preset === 'sim' && Object.keys(cfg.exchanges[ex].endpoints).length === 0,
@@ -182,13 +203,14 @@ async function wire(cfg: Config, state: BotState, hops: HopRecorder, o: RunOptio
           symbols,
           seed: o.seed ?? 1,
           rate: o.simRate ?? 1000,
+          fees: cfg.sim.fees,
           logLevel: cfg.log.level,
           ...(o.simCpus !== undefined ? { cpus: o.simCpus } : {}),
         });
         log.info({ simPid: simChild.pid }, 'embedded simulator runs in a child process');
         simAccess = accessFromSim(simChild);
       } else {
-        sim = await startSim({ venues, symbols, seed: o.seed ?? 1, rate: o.simRate ?? 1000, log });
+        sim = await startSim({ venues, symbols, seed: o.seed ?? 1, rate: o.simRate ?? 1000, fees: cfg.sim.fees, log });
         for (const [v, msg] of Object.entries(sim.venueErrors)) log.warn({ venue: v, err: msg }, 'simulator venue failed to start');
         simAccess = accessFromSim(sim);
       }
@@ -209,9 +231,10 @@ async function wire(cfg: Config, state: BotState, hops: HopRecorder, o: RunOptio
       socketLifetimeMs: { binance: cfg.exchanges.binance.socketLifetimeMs, bybit: cfg.exchanges.bybit.socketLifetimeMs },
       signals: cfg.signals,
       describe: {
-        mode: sim || simChild ? `embedded simulator (${embedded.join(', ')})` : 'external endpoints',
+        mode: (paper ? 'paper on live public data: ' : '') + (sim || simChild ? `embedded simulator (${embedded.join(', ')})` : 'external endpoints'),
         presets: { binance: cfg.exchanges.binance.preset, bybit: cfg.exchanges.bybit.preset },
       },
+      ...(paper ? { paper: { fees: cfg.paper.fees } } : {}),
     });
   } catch (e) {
     await sim?.close().catch(() => undefined);
@@ -225,8 +248,10 @@ export async function runEngine(o: RunOptions = {}): Promise<RunResult> {
   const overrides = o.config === undefined && env['TICKWIRE_CONFIG'] === undefined ? { ...DEMO_OVERRIDES, ...(o.overrides ?? {}) } : (o.overrides ?? {});
   const cfg = loadConfig({ file: o.config, env, overrides });
   // everything that can be checked without the network, before anything starts (exit 2, naming the field)
-  const secrets: Secrets = o.paper === true ? {} : loadSecrets(cfg.secretsFile, env);
-  if (o.paper !== true) requireCredentials(cfg, secrets);
+  // paper (live or offline) reads no credentials: it never logs in anywhere
+  const paper = o.paper === true || o.paper === 'live' || o.paper === 'offline';
+  const secrets: Secrets = paper ? {} : loadSecrets(cfg.secretsFile, env);
+  if (!paper) requireCredentials(cfg, secrets);
   const dir = cfg.persistence.dir;
   try {
     prepareDataDir(dir);
@@ -384,6 +409,7 @@ async function runLocked(
   let signalTasks: SignalTask[] = [];
   let rec: RecoveryReport | undefined;
   let recon: ReconcileReport | undefined;
+  let balances: BalanceReconciler | undefined;
   let archived: string | undefined;
   let poll: NodeJS.Timeout | undefined;
   let where = 'market data and order entry (instruments, simulator)';
@@ -391,6 +417,7 @@ async function runLocked(
   const teardown = async (): Promise<void> => {
     if (poll) clearInterval(poll);
     if (durationTimer) clearTimeout(durationTimer);
+    await balances?.stop();
     for (const t of signalTasks) t.stop();
     killSwitch?.stop();
     control?.close();
@@ -443,6 +470,14 @@ async function runLocked(
     recon = await step(latch, where, reconcile(engine, cfg.persistence.orphans, rec.probeId), () => undefined);
     if (recon.adopted.length || recon.canceled.length || recon.closed.length || recon.positionAdjustments.length || recon.unjournaled.length)
       log.warn({ recon }, 'reconciliation changed the order owner');
+    if (cfg.reconcile.balances.enabled) {
+      // spot wallets: the start balances every later check compares with (src/engine/balances.ts)
+      where = 'balance reconciliation (start balances)';
+      const b = new BalanceReconciler(engine, cfg.reconcile.balances, log);
+      await step(latch, where, b.start(), () => undefined);
+      wiring.degradations?.add(b.degradations());
+      balances = b;
+    }
 
     if (cfg.control.enabled) {
       where = `control plane (127.0.0.1:${cfg.control.port})`;
@@ -501,7 +536,8 @@ async function runLocked(
   killSwitch.watch();
   phase = 'trading';
   log.info({ instruments: wiring.instruments.map((i) => `${i.venue}:${i.symbol}`), strategy: eng.runner?.strategy.name ?? 'none' }, 'trading started');
-  o.onReady?.({ engine: eng, control, wiring, killSwitch });
+  balances?.startTimer();
+  o.onReady?.({ engine: eng, control, wiring, killSwitch, balances });
   const stopWhen = o.stopWhen;
   if (stopWhen) poll = setInterval(() => stopWhen(eng) && latch.request('stopWhen'), 50);
   await latch.done;
@@ -566,7 +602,7 @@ function controlDeps(
       bookResyncs: wiring.resyncs(),
       signals: tasks().map((t) => ({ name: t.name, ok: t.ok, failed: t.failed, lastError: t.lastError })),
     }),
-    latency: { page: () => latencyPageHtml({ jsonUrl: 'latency.json' }), json: () => latencySnapshotJson(monitor) },
+    latency: { page: () => latencyPageHtml({ jsonUrl: 'latency.json' }), json: (since) => latencySnapshotJson(monitor, since) },
   };
 }
 
@@ -594,7 +630,10 @@ function parseArgs(argv: string[]): RunOptions | string {
         o.summaryJson = val();
         break;
       case '--paper':
-        o.paper = true;
+        // a bare --paper never takes the next argument as its value
+        if (inline === undefined || inline === 'live') o.paper = 'live';
+        else if (inline === 'offline') o.paper = 'offline';
+        else return `--paper takes no value, or =live or =offline (got ${inline})`;
         break;
       case '--sim-inline':
         o.simProcess = 'inline';

@@ -24,6 +24,8 @@ export interface SimChildOptions {
   seed: number;
   /** level updates per second over all books */
   rate: number;
+  /** the simulator's fee table (config `sim.fees`) */
+  fees?: import('../sim/core/fees.js').SimFeeOptions;
   /** the child's log level (its logs go to stderr) */
   logLevel?: string;
   /** CPU list for the child (`taskset -c`), e.g. to keep it off the engine's core */
@@ -60,7 +62,7 @@ const { createLogger, flushLogs } = await import(${JSON.stringify(pathToFileURL(
 const o = JSON.parse(process.env.TICKWIRE_SIM_CHILD_OPTS);
 const log = createLogger({ level: o.logLevel ?? 'info', name: 'tickwire' });
 process.on('SIGINT', () => {});
-const sim = await startSim({ venues: o.venues, symbols: o.symbols, seed: o.seed, rate: o.rate, log });
+const sim = await startSim({ venues: o.venues, symbols: o.symbols, seed: o.seed, rate: o.rate, fees: o.fees, log });
 for (const [v, msg] of Object.entries(sim.venueErrors)) log.warn({ venue: v, err: msg }, 'simulator venue failed to start');
 process.stdout.write(JSON.stringify(sim.endpoints) + '\\n');
 let closing = false;
@@ -84,7 +86,7 @@ export async function spawnSimChild(o: SimChildOptions): Promise<SimChild> {
   if (!simJs || !logJs) throw new Error('simulator child process needs the build: run `npm run build` first');
   const env = {
     ...process.env,
-    TICKWIRE_SIM_CHILD_OPTS: JSON.stringify({ venues: o.venues, symbols: o.symbols, seed: o.seed, rate: o.rate, logLevel: o.logLevel }),
+    TICKWIRE_SIM_CHILD_OPTS: JSON.stringify({ venues: o.venues, symbols: o.symbols, seed: o.seed, rate: o.rate, fees: o.fees, logLevel: o.logLevel }),
   };
   const args = ['--input-type=module', '-e', childSource(simJs, logJs, process.pid)];
   const stdio: ['pipe', 'pipe', 'inherit'] = ['pipe', 'pipe', 'inherit'];

@@ -111,7 +111,7 @@ export function formatSummary(s: RunSummary): string {
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}`,
   );
-  L.push(`  PnL      ${s.pnlQuote} quote (cash + position at mid - quote fees)`);
+  L.push(`  PnL      ${s.pnlQuote} quote (cash + position net of base fees at mid - quote and valued fees)`);
   L.push(
     `  rejects  ${
       Object.keys(s.rejectsByReason).length

@@ -8,11 +8,18 @@
  * - `network`: the WebSocket market-data adapters and the order gateways of each venue, built by the venue registry's
  *   drivers (src/exchange/registry.ts), against the embedded simulator (`startSim`), an external simulator (endpoints
  *   in the config) or testnet/mainnet.
+ * - `network` with `paper`: the same market-data adapters on the venues' public endpoints, and instead of the order
+ *   gateways one local matcher per venue (src/exchange/paperlive.ts) against the adapters' books and trades. The
+ *   endpoints lose every credential before anything is built, and no order gateway is created: no order, private
+ *   stream or WS API session can reach the venue.
  */
 import type { BotState } from '../model/botstate.js';
 import type { Instrument, VenueId } from '../model/types.js';
 import type { SignalSource } from '../model/signal.js';
 import { PaperVenue } from '../exchange/paper.js';
+import { LivePaperGateway, type PaperFeeRates } from '../exchange/paperlive.js';
+import type { VenueEndpoints } from '../exchange/endpoints.js';
+import type { BookFeed } from '../md/feed.js';
 import type { ExtraMetric } from './metrics.js';
 import { registerSecret } from '../util/log.js';
 import type { HopRecorder } from '../util/hops.js';
@@ -51,6 +58,8 @@ export interface Wiring {
   describe(): Record<string, unknown>;
   /** the embedded simulator, when there is one (tests inject faults through it) */
   sim?: SimHandle;
+  /** `--paper` on live data: the local matchers, one per venue (their queues and counters) */
+  paper?: readonly LivePaperGateway[];
   /** slow signals to poll in the background (funding rates of the futures instruments) */
   signals?: SignalSource[];
   /**
@@ -118,15 +127,27 @@ export interface NetworkWiringOptions {
   /** how often degradations are logged (default 1000 ms: at most one line per kind, venue and reason per second) */
   degradationLogMs?: number;
   describe: Record<string, unknown>;
+  /**
+   * paper trading on the venues' public data: orders are matched locally (one `LivePaperGateway` per venue, with
+   * these fee rates); the endpoints' credentials are dropped and no order gateway is built
+   */
+  paper?: { fees: Partial<Record<VenueId, PaperFeeRates>> };
+}
+
+/** A venue's public half: market-data and reference endpoints only (paper trading: nothing that can log in). */
+export function publicEndpoints(a: VenueEndpoints): VenueEndpoints {
+  return { restBaseUrl: a.restBaseUrl, wsStreamBaseUrl: a.wsStreamBaseUrl };
 }
 
 export async function wireNetwork(o: NetworkWiringOptions): Promise<Wiring> {
   // every credential is scrubbed by value from every log line, also inside exchange text that echoes it
   for (const a of Object.values(o.access)) for (const v of [a.apiKey, a.apiSecret, a.ed25519ApiKey, a.ed25519PrivateKeyPem]) registerSecret(v);
+  // paper: fail closed, nothing below this line sees a key (so no driver can plan a gateway, canTrade is false)
+  const access: VenueEndpointsMap = o.paper ? Object.fromEntries(Object.entries(o.access).map(([v, a]) => [v, publicEndpoints(a)])) : o.access;
   const instruments: Instrument[] = [];
   for (let slot = 0; slot < o.refs.length; slot++) {
     const r = o.refs[slot]!;
-    const a = o.access[r.venue];
+    const a = access[r.venue];
     if (!a) throw new Error(`${r.venue}: no endpoints (venue disabled or not served)`);
     const got = await VENUE_DRIVERS[r.venue].fetchInstruments(a, [r.symbol], slot);
     const ins = got[0];
@@ -141,9 +162,9 @@ export async function wireNetwork(o: NetworkWiringOptions): Promise<Wiring> {
   const plans: GatewayPlan[] = [];
   for (const [venue, list] of byVenue) {
     const d = VENUE_DRIVERS[venue];
-    const a = o.access[venue]!;
+    const a = access[venue]!;
     md.push(d.createMd(a, list, { state: o.state, hops: o.hops }));
-    if (d.canTrade(a)) {
+    if (!o.paper && d.canTrade(a)) {
       const limits = await d.fetchLimits(a);
       plans.push(
         d.gatewayPlan(a, list, {
@@ -158,7 +179,22 @@ export async function wireNetwork(o: NetworkWiringOptions): Promise<Wiring> {
   }
   // per exchange: Bybit spot and linear share one private stream
   const gws = createGateways(plans);
-  const gateways = gws.gateways;
+  // paper: one local matcher per venue over the adapters' books and trades (plans is empty: no venue gateway exists)
+  const feedOf = new Map<Instrument, BookFeed>();
+  for (const m of md) for (const f of m.feeds) if (f) feedOf.set(f.inst, f);
+  const paper = o.paper
+    ? [...byVenue].map(
+        ([venue, list]) =>
+          new LivePaperGateway({ venue, markets: list.map((ins) => ({ ins, feed: feedOf.get(ins)! })), fees: o.paper!.fees[venue] ?? { maker: 0, taker: 0 } }),
+      )
+    : [];
+  const paperOfSlot = new Map<number, LivePaperGateway>();
+  for (const p of paper)
+    for (const ins of byVenue.get(p.venue)!) {
+      paperOfSlot.set(ins.slot, p);
+      feedOf.get(ins)!.onTrade = (slot) => p.onTrade(slot);
+    }
+  const gateways: VenueGateway[] = o.paper ? paper : gws.gateways;
   const manager = new OrderManager({ instruments, gateways, hops: o.hops, slots: o.state.slots });
   const sum = (f: (m: MdAdapter) => number): Record<string, number> => Object.fromEntries(md.map((m, i) => [mdName[i]!, f(m)]));
   const degradations = new Degradations()
@@ -167,10 +203,11 @@ export async function wireNetwork(o: NetworkWiringOptions): Promise<Wiring> {
   for (let i = 0; i < md.length; i++) degradations.add(mdDegradations(mdName[i]!, md[i]!.counters, md[i]!.rejected));
   const sg = o.signals ?? { funding: true, openInterest: true, intervalMs: 30_000 };
   return {
-    kind: o.sim || o.simChild ? 'sim' : 'live',
+    kind: o.paper ? 'paper' : o.sim || o.simChild ? 'sim' : 'live',
     ephemeralExchange: o.ephemeral,
     ...(o.sim ? { sim: o.sim } : {}),
-    signals: instruments.flatMap((i): SignalSource[] => VENUE_DRIVERS[i.venue].signals(o.access[i.venue]!, i, sg)),
+    ...(o.paper ? { paper } : {}),
+    signals: instruments.flatMap((i): SignalSource[] => VENUE_DRIVERS[i.venue].signals(access[i.venue]!, i, sg)),
     instruments,
     orders: manager,
     degradations,
@@ -178,8 +215,8 @@ export async function wireNetwork(o: NetworkWiringOptions): Promise<Wiring> {
       const modes: AccountMode[] = [];
       for (const [venue, list] of byVenue) {
         const d = VENUE_DRIVERS[venue];
-        const a = o.access[venue]!;
-        if (!d.canTrade(a)) continue; // no order gateway: nothing is traded there
+        const a = access[venue]!;
+        if (o.paper || !d.canTrade(a)) continue; // no order gateway (paper: no account at all): nothing is traded there
         modes.push(
           await d.accountMode(
             a,
@@ -194,7 +231,18 @@ export async function wireNetwork(o: NetworkWiringOptions): Promise<Wiring> {
     attach(onBook) {
       // BookFeed.onTop: the adapter calls it once per frame that changed top of book, after BotState and the
       // frame's hop stamps are written (no wrapping of the feed's methods)
-      for (const m of md) for (const feed of m.feeds) if (feed) feed.onTop = onBook;
+      for (const m of md)
+        for (const feed of m.feeds) {
+          if (!feed) continue;
+          const p = paperOfSlot.get(feed.slot);
+          // paper: the matcher sees the book change before the strategy reacts to it
+          feed.onTop = p
+            ? (slot) => {
+                p.onBook(slot);
+                onBook(slot);
+              }
+            : onBook;
+        }
     },
     async start() {
       degradations.start(o.degradationLogMs ?? 1000);
@@ -234,6 +282,11 @@ export async function wireNetwork(o: NetworkWiringOptions): Promise<Wiring> {
       // stale, HTTP 429/418/5xx, local refusals, halts and resumes
       ...degradations.metrics(),
     ],
-    describe: () => ({ ...o.describe, gateways: gateways.map((g) => g.venue), ...gws.describe() }),
+    describe: () => ({
+      ...o.describe,
+      gateways: gateways.map((g) => g.venue),
+      ...gws.describe(),
+      ...(o.paper ? { paper: Object.fromEntries(paper.map((p) => [p.venue, { ...p.counts }])) } : {}),
+    }),
   };
 }

@@ -269,6 +269,96 @@ export const signalsConfig = z
   })
   .strict();
 
+const assetName = z.string().regex(/^[A-Z0-9]{1,20}$/, 'must be an upper-case asset like USDT');
+const feeRate = z.number().gt(-0.01).lt(0.1);
+const feeRates = z.object({ maker: feeRate.optional(), taker: feeRate.optional() }).strict();
+
+/**
+ * The embedded simulator's fee table (exchanges with preset `sim`; `tickwire sim --fees FILE` takes the same object).
+ * Missing rates keep the venues' base tiers (src/sim/core/fees.ts): Binance Spot 0.1 %/0.1 %, USD-M 0.02 %/0.05 %,
+ * Bybit spot 0.1 %/0.1 %, linear 0.02 %/0.055 %. A negative rate is a maker rebate.
+ */
+export const simConfig = z
+  .object({
+    fees: z
+      .object({
+        rates: z
+          .object({ binanceSpot: feeRates.optional(), binanceUsdm: feeRates.optional(), bybitSpot: feeRates.optional(), bybitLinear: feeRates.optional() })
+          .strict()
+          .default({}),
+        /** share of the rate paid in BNB with the discount on (Binance: Spot 0.75, USD-M 0.9) */
+        bnbDiscount: z
+          .object({ binanceSpot: z.number().gt(0).max(1).optional(), binanceUsdm: z.number().gt(0).max(1).optional() })
+          .strict()
+          .default({}),
+        /** the simulated account starts with Binance's BNB fee discount on (Spot spotBNBBurn, USD-M feeBurn) */
+        bnbBurn: z.object({ binanceSpot: z.boolean().optional(), binanceUsdm: z.boolean().optional() }).strict().default({}),
+        /** BNB price in the quote asset where the simulator has no BNB<quote> book */
+        bnbPrice: positive.optional(),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+/**
+ * Spot balance reconciliation (src/engine/balances.ts): at start and every `intervalMs` the account endpoint of each
+ * spot venue's wallet (Binance `GET /api/v3/account`, Bybit `GET /v5/account/wallet-balance`) is compared per asset
+ * with the start balance plus what the booked fills moved, net of fees. A drift above `alertDrift` is an alert (log
+ * line, `tickwire_balance_drift_total`); above the asset's `haltDrift` (else `haltDriftDefault`) trading stops.
+ */
+export const reconcileConfig = z
+  .object({
+    balances: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** ms between checks after the start; 0 = only at start */
+        intervalMs: z
+          .number()
+          .int()
+          .nonnegative()
+          .refine((v) => v === 0 || v >= 1000, 'must be 0 (start only) or at least 1000')
+          .default(60_000),
+        /** a drift is confirmed by a second read this much later (fills in flight between the two views), ms */
+        settleMs: z.number().int().nonnegative().max(60_000).default(1_000),
+        /** |actual - expected| above this (asset units) raises an alert */
+        alertDrift: nonNeg.default(1e-6),
+        /** per asset: |drift| above this (asset units) stops trading */
+        haltDrift: z.record(assetName, positive).default({}),
+        /** the halt limit of assets not in haltDrift (asset units) */
+        haltDriftDefault: positive.default(1),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+const paperFeeRate = z.number().gt(-0.01).lt(0.1);
+const paperFees = (maker: number, taker: number) =>
+  z
+    .object({ maker: paperFeeRate.default(maker), taker: paperFeeRate.default(taker) })
+    .strict()
+    .prefault({});
+
+/**
+ * `tickwire run --paper` (src/exchange/paperlive.ts): orders matched locally against the live books. Fee rates are
+ * fractions of the notional (0.001 = 0.1 %, negative = a maker rebate), booked in the quote asset; the defaults are
+ * the venues' base tiers.
+ */
+export const paperConfig = z
+  .object({
+    fees: z
+      .object({
+        binanceSpot: paperFees(0.001, 0.001),
+        binanceUsdm: paperFees(0.0002, 0.0005),
+        bybitSpot: paperFees(0.001, 0.001),
+        bybitLinear: paperFees(0.0002, 0.00055),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
 const configShape = z
   .object({
     exchanges: z
@@ -293,6 +383,12 @@ const configShape = z
     persistence: persistConfig.prefault({}),
     control: controlConfig.prefault({}),
     log: logConfig.prefault({}),
+    /** the embedded simulator (preset sim): its fee table */
+    sim: simConfig.prefault({}),
+    /** reconciliation with the exchange beyond orders and positions: spot balances */
+    reconcile: reconcileConfig.prefault({}),
+    /** paper trading (`tickwire run --paper`): the local matcher's fee rates */
+    paper: paperConfig.prefault({}),
     /** core pinning and host tuning checked at start (src/app/hostcheck.ts); 'refuse' exits non-zero on a mismatch */
     hostCheck: hostCheckConfigSchema.prefault({}),
     /** path of a JSON file {binance:{apiKey,apiSecret},bybit:{...}} with mode 0600 (or 0400); env wins */
@@ -350,6 +446,20 @@ function crossFieldIssues(c: z.output<typeof configShape>, ctx: z.RefinementCtx)
         message: `'wsapi' is not available on preset ${e.preset}: ${rule.why}; use "rest"`,
       });
   }
+  const bal = c.reconcile.balances;
+  if (bal.haltDriftDefault <= bal.alertDrift)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['reconcile', 'balances', 'haltDriftDefault'],
+      message: `must be above reconcile.balances.alertDrift (${bal.alertDrift})`,
+    });
+  for (const [a, v] of Object.entries(bal.haltDrift))
+    if (v <= bal.alertDrift)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['reconcile', 'balances', 'haltDrift', a],
+        message: `must be above reconcile.balances.alertDrift (${bal.alertDrift})`,
+      });
   if (c.risk.maxOrderQty > c.risk.maxPositionPerSymbol) {
     ctx.addIssue({
       code: 'custom',
@@ -361,6 +471,8 @@ function crossFieldIssues(c: z.output<typeof configShape>, ctx: z.RefinementCtx)
 
 export type Config = z.infer<typeof configSchema>;
 export type RiskConfig = z.infer<typeof riskConfig>;
+export type BalanceReconcileConfig = z.infer<typeof reconcileConfig>['balances'];
+export type SimConfig = z.infer<typeof simConfig>;
 export type KillSwitchConfig = z.infer<typeof killSwitchConfig>;
 export type PersistConfig = z.infer<typeof persistConfig>;
 export type LoopConfig = z.infer<typeof loopConfig>;
@@ -368,3 +480,4 @@ export type MarketMakerParams = z.infer<typeof marketMakerParams>;
 export type CrossVenueParams = z.infer<typeof crossVenueParams>;
 export type TriggerFollowerConfig = z.infer<typeof triggerFollowerParams>;
 export type StrategyConfig = z.infer<typeof strategyConfig>;
+export type PaperConfig = z.infer<typeof paperConfig>;

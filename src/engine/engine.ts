@@ -103,6 +103,8 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
     this.orders = o.orders;
     this.store = o.orders.store;
     this.portfolio = o.orders.portfolio;
+    // third-asset fees (BNB) are valued at the mid of a configured instrument that prices them (src/orders/portfolio.ts)
+    this.portfolio.markOf = (slot) => this.state.get(slot, F.mid);
     this.hops = o.hops;
     this.journal = o.journal;
     this.log = o.logger;
@@ -593,6 +595,8 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
         cancelRejects: this.cancelRejects,
       },
       fills: this.portfolio.fills,
+      /** fees per commission asset (asset units) */
+      fees: this.portfolio.feesByAsset(),
       dupFills: this.store.counts.duplicates,
       unknownFills: this.store.counts.unknownFills,
       volumeQuote: this.portfolio.volumeQuote,

@@ -210,8 +210,9 @@ export class KillSwitch {
     if (this.cfg.flatten) {
       for (const i of ins) {
         const pos = e.portfolio.position[i.slot] as number;
-        if (pos === 0) continue;
-        const qty = Math.abs(pos);
+        // whole lots only: a spot position net of a fee paid in the base asset can hold a part of a lot
+        const qty = Math.floor(Math.abs(pos) / i.lotUnits) * i.lotUnits;
+        if (qty === 0) continue;
         const req = {
           slot: i.slot,
           side: pos > 0 ? ('SELL' as const) : ('BUY' as const),

@@ -135,7 +135,9 @@ export class PaperVenue {
           ev.fillPrice = fill.priceTicks * ins.tickUnits;
           ev.fillQty = fill.qtyLots * ins.lotUnits;
           ev.maker = fill.maker;
-          ev.feeAsset = ins.quote;
+          // the simulator's fee table charged it (src/sim/core/fees.ts): in the base asset on a spot buy, else the quote
+          ev.fee = fill.fee;
+          ev.feeAsset = fill.feeAsset;
           this.record(ins, {
             venue: ins.venue,
             symbol: ins.symbol,
@@ -145,8 +147,8 @@ export class PaperVenue {
             side: order.side,
             price: ev.fillPrice,
             qty: ev.fillQty,
-            fee: 0,
-            feeAsset: ins.quote,
+            fee: fill.fee,
+            feeAsset: fill.feeAsset,
             maker: fill.maker,
             timeMs: fill.timeMs,
           });

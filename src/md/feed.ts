@@ -55,6 +55,8 @@ export class BookFeed {
 
   /** the engine's event path: called by `flushTop()` when top of book changed since the last call */
   onTop: ((slot: number) => void) | null = null;
+  /** called after each trade was written to BotState (paper trading's matcher; null otherwise) */
+  onTrade: ((slot: number) => void) | null = null;
   /** top of book written to BotState since the last `flushTop()` */
   topChanged = false;
 
@@ -144,6 +146,8 @@ export class BookFeed {
     f[o + F.lastMsgNs] = this.recvNs;
     Atomics.add(st.i32, v, 1);
     this.counters.applied++;
+    const h = this.onTrade;
+    if (h !== null) h(this.slot);
   }
 
   /**

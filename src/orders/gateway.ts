@@ -38,6 +38,12 @@ export interface VenueGateway {
   queryOrder(symbol: string, clientOrderId: string): Promise<ExchangeOrder | null>;
   openOrders(symbol?: string): Promise<ExchangeOrder[]>;
   positions(): Promise<ExchangePosition[]>;
+  /**
+   * Spot venues: the wallet's balance per asset (free + locked, asset units) from the venue's account endpoint
+   * (Binance `GET /api/v3/account`, Bybit `GET /v5/account/wallet-balance`: the unified wallet). Whole or nothing: a
+   * balance that is not a non-negative number rejects the answer, naming it. The balance reconciliation reads it.
+   */
+  balances?(): Promise<Map<string, number>>;
   /** The account's fills on `symbol` since `sinceLocalMs` (local wall clock ms; the gateway applies its server
    * clock offset), oldest first, every page. Used to backfill fills a private-stream gap lost. */
   tradeHistory?(symbol: string, sinceLocalMs: number): Promise<ExchangeFill[]>;

@@ -678,6 +678,12 @@ export class OrderManager implements OrderApi {
     return out;
   }
 
+  /** A spot venue's wallet balances per asset (free + locked); undefined when its gateway cannot read them. */
+  async balances(venue: VenueId): Promise<Map<string, number> | undefined> {
+    const gw = this.gateways.get(venue);
+    return gw?.balances ? gw.balances() : undefined;
+  }
+
   /** Futures positions of these instruments (spot: none). */
   async positionsOf(instruments: readonly Instrument[]): Promise<ExchangePosition[]> {
     const want = new Set(instruments.map((i) => `${i.venue}:${i.symbol}`));

@@ -206,8 +206,6 @@ export class OrderStore {
   private readonly orders = new Map<string, TrackedOrder>();
   readonly portfolio: Portfolio;
   private readonly trades = new TradeIds();
-  /** quote asset per slot (a fee in it is booked as a fee) */
-  private readonly quoteOf: string[] = [];
   /** counters for visibility */
   readonly counts = { duplicates: 0, stale: 0, unknown: 0, fillsAfterTerminal: 0, unknownFills: 0 };
 
@@ -219,7 +217,6 @@ export class OrderStore {
     let n = 8;
     for (const i of instruments) if (i.slot + 1 > n) n = i.slot + 1;
     this.portfolio = new Portfolio(instruments, slots ?? n);
-    for (const i of instruments) this.quoteOf[i.slot] = i.quote;
   }
 
   create(s: NewOrderSpec): TrackedOrder {
@@ -410,7 +407,7 @@ export class OrderStore {
       this.counts.duplicates++;
       return false;
     }
-    this.portfolio.fillAt(slot, side, price, qty, 0, false);
+    this.portfolio.fillAt(slot, side, price, qty, 0, '');
     return true;
   }
 
@@ -499,7 +496,7 @@ export class OrderStore {
       o.filledNotional += ev.fillPrice * ev.fillQty;
       o.fees += ev.fee;
       o.fills++;
-      this.portfolio.fillAt(o.slot, o.side, ev.fillPrice, ev.fillQty, ev.fee, ev.feeAsset !== '' && ev.feeAsset === this.quoteOf[o.slot]);
+      this.portfolio.fillAt(o.slot, o.side, ev.fillPrice, ev.fillQty, ev.fee, ev.feeAsset);
       this.afterFill(o);
       // the source may also say FILLED (e.g. executionReport X=FILLED) before our sum gets there
       if (ev.state === 'FILLED') this.advance(o, 'FILLED');

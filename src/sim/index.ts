@@ -14,6 +14,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { log as rootLog, type Logger } from '../util/log.js';
 import { loadUws } from '../util/uws.js';
 import { Accounts } from './core/accounts.js';
+import { FeeSchedule, type SimFeeOptions } from './core/fees.js';
 import { DEFAULT_FIRST_ORDER_ID, MatchingBook, OrderIdAllocator } from './core/book.js';
 import { startControl, type ControlHandle } from './core/control.js';
 import { FaultRegistry, SimClock } from './core/faults.js';
@@ -82,6 +83,9 @@ export interface SimOptions {
   factories?: Partial<Record<SimVenueName, SimVenueFactory>>;
   /** per-venue options passed through to the venue layer (host and port come from `host` / `ports`) */
   venueOptions?: SimVenueOptions;
+  /** the fee table: maker/taker rates per market, the Binance BNB discount (defaults: the venues' base tiers;
+   * src/sim/core/fees.ts). A bad value throws naming it. */
+  fees?: SimFeeOptions;
   /** wire-point hooks (the wire-to-wire harness; Binance venues) */
   wireTap?: import('./core/types.js').SimWireTap;
   /** the account's key permissions and modes (default: trading only, IP allowlist, one-way, unified) */
@@ -167,7 +171,8 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
   const clock = new SimClock(faults);
   for (const [m, ms] of Object.entries(opts.clockOffsetMs ?? {})) if (typeof ms === 'number') clock.setOffset(m as SimMarketId, ms);
 
-  const accounts = new Accounts([[credentials.apiKey, credentials.ed25519ApiKey]]);
+  const fees = new FeeSchedule(opts.fees);
+  const accounts = new Accounts([[credentials.apiKey, credentials.ed25519ApiKey]], fees);
   const accountHooks: Array<(a: SimAccount, i: SimInstrument, f: SimFill) => void> = [];
   accounts.addListener({
     onAccountChange: (a, i, f) => {
@@ -225,6 +230,16 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
     }
   }
 
+  // BNB fees are valued at the mid of a BNB<quote> book where the simulator has one
+  accounts.priceOf = (m, sym) => {
+    const b = books.get(m)?.get(sym);
+    if (!b) return 0;
+    const bid = b.bestBidPrice();
+    const ask = b.bestAskPrice();
+    const mid = bid > 0 && ask > 0 ? (bid + ask) / 2 : bid || ask;
+    return mid / 10 ** b.instrument.priceDecimals;
+  };
+
   const generator = new Generator({
     books: generated,
     seed,
@@ -248,6 +263,7 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
       accountHooks.push(cb);
     },
     credentials,
+    fees,
     // deterministic runs default to one diff frame per batch: a wall-clock coalescing timer would make frame
     // contents depend on the machine's speed
     depthIntervalMs: opts.depthIntervalMs ?? (opts.deterministic ? 0 : 100),
@@ -303,6 +319,17 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
       faults,
       books,
       account: ctx.accountProfile,
+      adjustBalance: (v) => {
+        if (typeof v !== 'object' || v === null || Array.isArray(v)) return { error: 'invalid balance: an object' };
+        const b = v as Record<string, unknown>;
+        if (b['wallet'] !== 'binanceSpot' && b['wallet'] !== 'binanceUsdm' && b['wallet'] !== 'bybit') return { error: 'invalid balance: wallet' };
+        if (typeof b['asset'] !== 'string' || !/^[A-Z0-9]{1,20}$/.test(b['asset'])) return { error: 'invalid balance: asset' };
+        if (typeof b['delta'] !== 'number' || !Number.isFinite(b['delta'])) return { error: 'invalid balance: delta' };
+        const acc = accounts.get(credentials.apiKey)!;
+        const bal = accounts.balance(acc, b['asset'], b['wallet']);
+        bal.free += b['delta'];
+        return { ok: true, free: bal.free };
+      },
       extraState: () => ({
         generator: { seed, rate: generator.rate, produced: generator.produced, steps: generator.steps, sweeps: generator.sweeps, running: generator.isRunning },
         replay: replayers.map((r) => ({ files: r.files, applied: r.applied, skipped: r.skipped, done: r.done })),

@@ -6,7 +6,8 @@
  *    "seed":N,"symbols":[...]}
  * — and nothing else on stdout (logs go to stderr). Stops cleanly on SIGINT/SIGTERM (exit 0).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { FeeSchedule, type SimFeeOptions } from './core/fees.js';
 import { flushLogs, log } from '../util/log.js';
 import { ALL_VENUES, BINANCE_DOC_EXAMPLE_KEY, BINANCE_DOC_EXAMPLE_SECRET, startSim, type SimOptions, type SimVenueName } from './index.js';
 
@@ -29,6 +30,8 @@ options:
                          same seed, same sequence of book changes, trades and timestamps
   --host H               bind address (default: 127.0.0.1)
   --venues A,B           venues to start: binanceSpot,binanceUsdm,bybit (default: all)
+  --fees FILE|JSON       fee table: {"rates":{"binanceSpot":{"maker":0.001,"taker":0.001},...},"bnbBurn":{"binanceSpot":true},
+                         "bnbDiscount":{...},"bnbPrice":600} (default: the venues' base tiers, BNB discount off)
   --doc-example-key      accept Binance's documented example API key/secret instead of random ones
   --hedge-mode           the account starts in hedge mode on Binance USD-M (dualSidePosition) and Bybit linear
                          (positionIdx 1/2): orders then need positionSide / positionIdx, as on the real venues
@@ -119,6 +122,24 @@ export function parseArgs(argv: string[]): SimOptions | 'help' {
         const bad = list.filter((s) => !(ALL_VENUES as readonly string[]).includes(s));
         if (list.length === 0 || bad.length > 0) throw new UsageError(`--venues: unknown '${bad.join(',') || v}' (known: ${ALL_VENUES.join(',')})`);
         o.venues = list as SimVenueName[];
+        break;
+      }
+      case '--fees': {
+        const v = value();
+        if (!v) throw new UsageError('--fees needs a file or a JSON object');
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(v.trimStart().startsWith('{') ? v : readFileSync(v, 'utf8'));
+        } catch (e) {
+          throw new UsageError(`--fees: ${(e as Error).message}`);
+        }
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UsageError('--fees: expected a JSON object');
+        try {
+          new FeeSchedule(parsed as SimFeeOptions); // whole or nothing: a bad rate is refused here, naming it
+        } catch (e) {
+          throw new UsageError(`--fees: ${(e as Error).message}`);
+        }
+        o.fees = parsed as SimFeeOptions;
         break;
       }
       case '--doc-example-key':

@@ -171,6 +171,57 @@ export function summarize(h: hdr.Histogram): Summary {
   };
 }
 
+/** A percentile curve: points (x[k], y[k]), x = log10(1/(1-p)) (0 = 0%, 1 = 90%, 2 = 99%, ...), y in ns. */
+export interface Curve {
+  x: number[];
+  y: number[];
+}
+
+/**
+ * The percentile curve `tickwire hist plot` draws (src/util/plot.ts percentileCurve), in one pass over the counts:
+ * points at x = 0, step, 2*step, ... below log10(count) (at least 1), then (that end, max). x is rounded to 4
+ * decimals and y is the library's getValueAtPercentile at that x (lowest equivalent value at 0%), clamped to max as
+ * in summarize. An empty histogram has no points.
+ */
+export function percentileCurveNs(h: hdr.Histogram, step = 0.05): Curve {
+  const count = h.totalCount;
+  const x: number[] = [];
+  const y: number[] = [];
+  if (count === 0 || !(step > 0)) return { x, y };
+  const max = h.maxValue;
+  const xMax = Math.max(1, Math.log10(count));
+  for (let k = 0; k * step < xMax; k++) x.push(Math.round(k * step * 1e4) / 1e4);
+  const pct = (xi: number): number => 100 * (1 - 10 ** -xi);
+  const v = countsView(h);
+  if (!v) {
+    for (const xi of x) y.push(Math.min(h.getValueAtPercentile(pct(xi)), max));
+  } else {
+    const want = x.map((xi) => {
+      const fp = (pct(xi) / 100) * count;
+      return Math.max(Math.ceil(fp - (fp > 0 ? ulp(fp) : 0)), 1);
+    });
+    const at = { lowest: 0, size: 0 };
+    const counts = countsOf(v);
+    const n = v.countsArrayLength;
+    let next = 0;
+    let running = 0;
+    for (let i = 0; i < n && next < want.length; i++) {
+      const c = counts[i]!;
+      if (c === 0) continue;
+      running += c;
+      if (running < want[next]!) continue;
+      bucketAt(v, i, at);
+      while (next < want.length && running >= want[next]!) {
+        y.push(Math.min(x[next] === 0 ? at.lowest : at.lowest + at.size - 1, max));
+        next++;
+      }
+    }
+  }
+  x.push(Math.round(xMax * 1e4) / 1e4);
+  y.push(max);
+  return { x, y };
+}
+
 function padLeft(s: string, size: number): string {
   return s.length < size ? ' '.repeat(size - s.length) + s : s;
 }

@@ -11,6 +11,10 @@
  *
  * `tickwire hist print|merge|plot <dir>` merges any set of dumps (intervals add up to the whole run).
  *
+ * For the live page, each roll also keeps, per slot, the percentile curve of the total (as `hist plot` draws it) and
+ * the interval's p50/p99 in a fixed ring covering the last `historyMs` (typed arrays allocated once per slot; the
+ * hot path is not involved: it only records into the interval the roll swapped out).
+ *
  * Engine wiring (src/core): `const mon = new LatencyMonitor(recorder, { dir }).start();` then
  * `await mon.dump('kill')` on kill switch, `await mon.stop()` on graceful shutdown (writes the 'exit' dump),
  * and on the control plane `latencyPageHtml(...)` (src/app/live.ts) + `mon.snapshot()` as JSON.
@@ -20,7 +24,7 @@ import { join } from 'node:path';
 import type * as hdr from 'hdr-histogram-js';
 import { log } from './log.js';
 import { buildHistogram, DEFAULT_HIGHEST_NS, HopRecorder, keyOfSlot, SLOT_COUNT, type IntervalSet, type SlotKey } from './hops.js';
-import { DUMP_FORMAT, encodeHistogram, summarize, toHgrm, type DumpFile, type Summary } from './histio.js';
+import { DUMP_FORMAT, encodeHistogram, percentileCurveNs, summarize, toHgrm, type Curve, type DumpFile, type Summary } from './histio.js';
 
 export interface LatencyMonitorOptions {
   /** dump folder; without it no files are written (live snapshot only) */
@@ -36,6 +40,8 @@ export interface LatencyMonitorOptions {
   signal?: NodeJS.Signals | null;
   /** write a synchronous 'exit' dump from process.on('exit') if stop() was not called (default true with dir) */
   exitDump?: boolean;
+  /** how far back the live p50/p99 series go, ms (default 600000 = 10 min; one point per roll, at most 3600 points) */
+  historyMs?: number;
 }
 
 export interface LiveRow extends SlotKey {
@@ -44,6 +50,10 @@ export interface LiveRow extends SlotKey {
   /** since the monitor started */
   total: Summary;
   clamped: number;
+  /** percentile curve of the total (x = log10(1/(1-p)), y = ns), as `tickwire hist plot` draws it */
+  curve: Curve;
+  /** p50 / p99 of each recent interval, aligned with LiveSnapshot.recentEndMs; null = nothing recorded then */
+  recent: { p50: (number | null)[]; p99: (number | null)[] };
 }
 
 export interface LiveSnapshot {
@@ -56,6 +66,15 @@ export interface LiveSnapshot {
   intervalMs: number;
   /** units of every figure in rows */
   unit: 'ns';
+  /**
+   * wall epoch ms at which each of the recent intervals ended, oldest first (at most historyMs back); only those
+   * after `recentSince` when that is not null
+   */
+  recentEndMs: number[];
+  /** the `since` this answer continues (the series hold only later intervals), or null: the whole ring */
+  recentSince: number | null;
+  /** how many intervals the ring holds at most (a page keeps that many) */
+  recentMax: number;
   rows: LiveRow[];
 }
 
@@ -68,10 +87,18 @@ interface SlotState {
   clampedHigh: number;
   dumpLow: number;
   dumpHigh: number;
+  curve: Curve;
+  /** ring of interval p50 / p99, ns, indexed like LatencyMonitor.histEnd; -1 = nothing recorded in that interval */
+  p50s: Float64Array;
+  p99s: Float64Array;
 }
 
 /** The default dump signal: `kill -URG <pid>` writes a dump. */
 export const DUMP_SIGNAL: NodeJS.Signals = 'SIGURG';
+
+/** x step of the live curves (20 points per decade: smooth at the page's plot size, half of `hist plot`'s JSON) */
+export const LIVE_CURVE_STEP = 0.05;
+const MAX_HISTORY_POINTS = 3600;
 
 const monitors = new WeakMap<HopRecorder, LatencyMonitor>();
 
@@ -98,6 +125,12 @@ export class LatencyMonitor {
   private seq = 0;
   private lastDumpMs: number;
   private intervalEndMs = 0;
+  /** how many recent intervals the p50/p99 series hold */
+  readonly historyPoints: number;
+  /** ring of interval end times (wall ms) for the p50/p99 series: `histHead` is the next write, `histCount` filled */
+  private readonly histEnd: Float64Array;
+  private histHead = 0;
+  private histCount = 0;
   readonly startedAt = Date.now();
   private stopped = false;
   private readonly onSignal = (): void => {
@@ -115,6 +148,11 @@ export class LatencyMonitor {
     this.signal = opts.signal === undefined ? DUMP_SIGNAL : opts.signal;
     this.exitDump = opts.exitDump ?? opts.dir !== undefined;
     this.lastDumpMs = Date.now();
+    const historyMs = opts.historyMs ?? 600_000;
+    const points = Math.ceil(historyMs / (this.rollMs > 0 ? this.rollMs : 1000));
+    // one spare place: the one a roll in progress writes (slot by slot), which snapshot() never reads
+    this.historyPoints = Math.min(MAX_HISTORY_POINTS, Math.max(2, Number.isFinite(points) ? points : 2));
+    this.histEnd = new Float64Array(this.historyPoints + 1);
     monitors.set(recorder, this);
     recorder.totals = (slot) => this.slots[slot]?.total;
   }
@@ -151,7 +189,7 @@ export class LatencyMonitor {
       for (let s = 0; s < SLOT_COUNT; s++) {
         if (this.foldSlot(set, s) && ++work % 2 === 0) await yieldToLoop();
       }
-      this.intervalEndMs = set.endMs;
+      this.endInterval(set.endMs);
       this.recorder.recycle(set);
     } finally {
       this.rolling = false;
@@ -161,15 +199,29 @@ export class LatencyMonitor {
   private rollSync(): void {
     const set = this.recorder.swapInterval();
     for (let s = 0; s < SLOT_COUNT; s++) this.foldSlot(set, s);
-    this.intervalEndMs = set.endMs;
+    this.endInterval(set.endMs);
     this.recorder.recycle(set);
+  }
+
+  /** The roll's interval is folded into every slot: close its place in the p50/p99 ring. */
+  private endInterval(endMs: number): void {
+    // strictly increasing (two rolls within one ms), so that an end time names one interval for `since`
+    this.intervalEndMs = this.histCount > 0 ? Math.max(endMs, this.intervalEndMs + 1) : endMs;
+    endMs = this.intervalEndMs;
+    this.histEnd[this.histHead] = endMs;
+    this.histHead = (this.histHead + 1) % this.histEnd.length;
+    if (this.histCount < this.histEnd.length - 1) this.histCount++;
   }
 
   private foldSlot(set: IntervalSet, s: number): boolean {
     const h = set.histograms[s];
     const st0 = this.slots[s];
     if (h === undefined || h.totalCount === 0) {
-      if (st0) st0.interval = null;
+      if (st0) {
+        st0.interval = null;
+        st0.p50s[this.histHead] = -1;
+        st0.p99s[this.histHead] = -1;
+      }
       return false;
     }
     const st =
@@ -183,6 +235,9 @@ export class LatencyMonitor {
         clampedHigh: 0,
         dumpLow: 0,
         dumpHigh: 0,
+        curve: { x: [], y: [] },
+        p50s: new Float64Array(this.histEnd.length).fill(-1),
+        p99s: new Float64Array(this.histEnd.length).fill(-1),
       });
     st.total.add(h);
     st.sinceDump.add(h);
@@ -194,19 +249,65 @@ export class LatencyMonitor {
     st.dumpHigh += high;
     st.interval = summarize(h);
     st.totalSummary = summarize(st.total);
+    st.curve = percentileCurveNs(st.total, LIVE_CURVE_STEP);
+    st.p50s[this.histHead] = st.interval.p50;
+    st.p99s[this.histHead] = st.interval.p99;
     HopRecorder.resetSlot(set, s);
     return true;
   }
 
-  /** What the live page shows: cheap (precomputed at each roll). */
-  snapshot(): LiveSnapshot {
+  /**
+   * What the live page shows: cheap (summaries and curves precomputed at each roll; the rings read oldest first).
+   * With `sinceMs` (the end of the last interval a page already has), the series hold only the intervals after it,
+   * unless intervals after it already left the ring (or it is unknown here): then the whole ring (`recentSince` null).
+   */
+  snapshot(sinceMs?: number): LiveSnapshot {
+    const len = this.histEnd.length;
+    let first = (this.histHead - this.histCount + len) % len;
+    let n = this.histCount;
+    let recentSince: number | null = null;
+    if (sinceMs !== undefined && n > 0 && sinceMs >= this.histEnd[first]! && sinceMs <= this.intervalEndMs) {
+      recentSince = sinceMs;
+      while (n > 0 && this.histEnd[first]! <= sinceMs) {
+        first = (first + 1) % len;
+        n--;
+      }
+    }
+    const recentEndMs: number[] = [];
+    for (let k = 0; k < n; k++) recentEndMs.push(this.histEnd[(first + k) % len]!);
+    const ring = (a: Float64Array): (number | null)[] => {
+      const out: (number | null)[] = [];
+      for (let k = 0; k < n; k++) {
+        const v = a[(first + k) % len]!;
+        out.push(v < 0 ? null : v);
+      }
+      return out;
+    };
     const rows: LiveRow[] = [];
     for (let s = 0; s < SLOT_COUNT; s++) {
       const st = this.slots[s];
       if (!st || st.totalSummary.count === 0) continue;
-      rows.push({ ...keyOfSlot(s), interval: st.interval, total: st.totalSummary, clamped: st.clampedLow + st.clampedHigh });
+      rows.push({
+        ...keyOfSlot(s),
+        interval: st.interval,
+        total: st.totalSummary,
+        clamped: st.clampedLow + st.clampedHigh,
+        curve: st.curve,
+        recent: { p50: ring(st.p50s), p99: ring(st.p99s) },
+      });
     }
-    return { at: Date.now(), pid: process.pid, startedAt: this.startedAt, intervalEndMs: this.intervalEndMs, intervalMs: this.rollMs, unit: 'ns', rows };
+    return {
+      at: Date.now(),
+      pid: process.pid,
+      startedAt: this.startedAt,
+      intervalEndMs: this.intervalEndMs,
+      intervalMs: this.rollMs,
+      unit: 'ns',
+      recentEndMs,
+      recentSince,
+      recentMax: this.historyPoints,
+      rows,
+    };
   }
 
   /** The running total of one slot (read-only), e.g. for /metrics. */

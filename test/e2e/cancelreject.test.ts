@@ -93,7 +93,9 @@ describe('cancel reject', () => {
     // risk still counts the open rest of it
     expect(engine.portfolio.openBuyQty[ins.slot]).toBe(qty - filled);
     expect(engine.portfolio.openPerSlot[ins.slot]).toBe(1);
-    expect(engine.position(ins.slot)).toBe(filled);
+    // the position is what was bought net of the taker/maker fee (0.1 %) paid in the base asset
+    expect(o.fees).toBeCloseTo((filled / 10 ** ins.qtyDecimals) * 0.001, 8);
+    expect(engine.position(ins.slot)).toBeCloseTo(filled - o.fees * 10 ** ins.qtyDecimals, 6);
     // and the exchange agrees: open, with that fill
     const open = await wiring.orders.openOrdersOf(wiring.instruments);
     expect(open.map((x) => [x.clientOrderId, x.filledQty])).toEqual([[id, filled]]);

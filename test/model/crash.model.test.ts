@@ -158,7 +158,7 @@ async function start(c: CrashCtx): Promise<void> {
 
 /** quantity units of the engine's /status position */
 const lotsOf = (c: CrashCtx, st: { positions: Record<string, number> }): number =>
-  Math.round((st.positions[`${c.venue}:${SYMBOL}`] ?? 0) * 10 ** c.x.book.instrument.qtyDecimals);
+  (st.positions[`${c.venue}:${SYMBOL}`] ?? 0) * 10 ** c.x.book.instrument.qtyDecimals;
 
 /**
  * Quiescence with the engine up: its open order count, position and fill count equal the exchange's, and its journal

@@ -453,7 +453,7 @@ export async function runSequence(
       ...(r.code !== 0 ? [`the engine's stop exited ${r.code}`] : []),
       ...openOrderMismatches(x.openOrders(), EngineProbe.records(run.engine), tolerate),
       ...(r.summary.orders.openAtEnd !== 0 ? [`summary: ${r.summary.orders.openAtEnd} orders open at the end`] : []),
-      ...positionMismatches(x.position(), { summary: Math.round((r.summary.positions[`${venue}:${SYMBOL}`] ?? 0) * 10 ** run.ins.qtyDecimals) }),
+      ...positionMismatches(x.position(), { summary: (r.summary.positions[`${venue}:${SYMBOL}`] ?? 0) * 10 ** run.ins.qtyDecimals }),
       ...tradeMismatches(await x.trades(), journalFills(dir), r.summary.fills, tolerate),
     ];
     if (after.length > 0) throw new ModelFailure(after, trace);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBybitGateways, type BybitRestGateway } from '../../src/exchange/bybit/trade/index.js';
 import type { BybitTradeWsGateway } from '../../src/exchange/bybit/trade/tradews.js';
 import type { OrderManager } from '../../src/orders/manager.js';
-import { bbo, instrumentOf, manager, sim, until, untilState, type Recorder, type SimHandle } from './harness.js';
+import { bbo, instrumentOf, manager, netOfBaseFee, sim, until, untilState, type Recorder, type SimHandle } from './harness.js';
 
 for (const venue of ['bybitLinear', 'bybitSpot'] as const) {
   for (const transport of ['rest', 'ws'] as const) {
@@ -71,7 +71,9 @@ for (const venue of ['bybitLinear', 'bybitSpot'] as const) {
         const id = m.place({ slot: 0, side: 'BUY', type: 'LIMIT', tif: 'IOC', price: ask + 1000, qty: lot(1) })!;
         await untilState(m, id, ['FILLED']);
         await until(() => m.order(id)!.filledQty === lot(1), 4000, 'executions');
-        expect(m.portfolio.of(venue, 'BTCUSDT').qty).toBe(before + lot(1));
+        // spot: the fee is paid in the base coin received (the position is net of it); linear: in USDT
+        expect(m.portfolio.of(venue, 'BTCUSDT').qty).toBeCloseTo(before + netOfBaseFee(inst(), lot(1), m.order(id)!.fees), 6);
+        expect(m.order(id)!.fees).toBeGreaterThan(0);
       });
 
       it('partial fill then cancel of the rest', async () => {

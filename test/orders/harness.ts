@@ -1,6 +1,7 @@
 /**
  * Test harness: an in-process simulator plus an OrderManager over the gateway under test.
  */
+import { expect } from 'vitest';
 import type { Instrument, VenueId } from '../../src/model/types.js';
 import { OrderManager } from '../../src/orders/manager.js';
 import type { VenueGateway } from '../../src/orders/gateway.js';
@@ -74,4 +75,17 @@ export function manager(inst: Instrument, gw: VenueGateway): { m: OrderManager; 
   const rec = new Recorder();
   m.subscribe(rec);
   return { m, rec };
+}
+
+/**
+ * What a BUY's fills add to the engine's position, in quantity units, under the simulator's default fee table: a
+ * spot buy pays its fee (0.1 %, maker or taker) in the base asset, so the position received is smaller by the fee
+ * the order booked (`feesBase`, base asset), which must itself be 0.1 % of the filled quantity (8-decimal rounding
+ * per fill); futures pay in the quote and keep the whole quantity.
+ */
+export function netOfBaseFee(inst: Instrument, filledUnits: number, feesBase: number): number {
+  if (inst.venue !== 'binanceSpot' && inst.venue !== 'bybitSpot') return filledUnits;
+  const scale = 10 ** inst.qtyDecimals;
+  expect(Math.abs(feesBase - (filledUnits / scale) * 0.001)).toBeLessThan(1e-7);
+  return filledUnits - feesBase * scale;
 }

@@ -128,13 +128,13 @@ describe('order owner: exposure and portfolio', () => {
 
   it('refuses to book a fill whose price, quantity or fee is not a finite number (positions and PnL stay numbers)', () => {
     const l = new OrderStore(ins, 1).portfolio;
-    expect(() => l.fillAt(0, 'BUY', Number.NaN, 1, 0, false)).toThrow(RangeError);
-    expect(() => l.fillAt(0, 'BUY', 970_000, Number.NaN, 0, false)).toThrow(RangeError);
-    expect(() => l.fillAt(0, 'SELL', 970_000, 1, Number.POSITIVE_INFINITY, false)).toThrow(RangeError);
-    expect(() => l.fillAt(0, 'SELL', 970_000, -1, 0, false)).toThrow(RangeError);
+    expect(() => l.fillAt(0, 'BUY', Number.NaN, 1, 0, '')).toThrow(RangeError);
+    expect(() => l.fillAt(0, 'BUY', 970_000, Number.NaN, 0, '')).toThrow(RangeError);
+    expect(() => l.fillAt(0, 'SELL', 970_000, 1, Number.POSITIVE_INFINITY, '')).toThrow(RangeError);
+    expect(() => l.fillAt(0, 'SELL', 970_000, -1, 0, '')).toThrow(RangeError);
     expect(l.position[0]).toBe(0);
     expect(Number.isFinite(l.pnl(() => 970_000))).toBe(true);
-    l.fillAt(0, 'BUY', 970_000, 1, 0, false);
+    l.fillAt(0, 'BUY', 970_000, 1, 0, '');
     expect(l.position[0]).toBe(1);
   });
 });

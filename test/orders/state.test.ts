@@ -203,7 +203,7 @@ describe('positions from fills', () => {
   it('averages entries, realizes on reduce, flips', () => {
     const pf = new Portfolio([], 1);
     const p = {
-      applyFill: (side: 'BUY' | 'SELL', price: number, qty: number) => pf.fillAt(0, side, price, qty, 0, false),
+      applyFill: (side: 'BUY' | 'SELL', price: number, qty: number) => pf.fillAt(0, side, price, qty, 0, ''),
       get qty() {
         return pf.position[0];
       },

@@ -105,7 +105,7 @@ export function spotOrderResult(o: SimOrder, f: InstFmt, respType: 'ACK' | 'RESU
     const x = fills[i]!;
     s +=
       (i ? ',' : '') +
-      `{"price":"${f.px(x.priceTicks)}","qty":"${f.qty(x.qtyLots)}","commission":"${f.zeroPx}","commissionAsset":${q(o.side === 'BUY' ? f.inst.base : f.inst.quote)},"tradeId":${x.tradeId}}`;
+      `{"price":"${f.px(x.priceTicks)}","qty":"${f.qty(x.qtyLots)}","commission":"${amt(x.fee)}","commissionAsset":${q(feeAssetOf(x, o.side === 'BUY' ? f.inst.base : f.inst.quote))},"tradeId":${x.tradeId}}`;
   }
   return s + ']}';
 }
@@ -169,12 +169,12 @@ export function executionReport(
   const lastQty = fill ? f.qty(fill.qtyLots) : f.zeroQty;
   const lastPx = fill ? f.px(fill.priceTicks) : f.zeroPx;
   const lastQuote = fill ? f.quote(fill.priceTicks * fill.qtyLots) : f.zeroPx;
-  const commAsset = fill ? q(o.side === 'BUY' ? f.inst.base : f.inst.quote) : 'null';
+  const commAsset = fill ? q(feeAssetOf(fill, o.side === 'BUY' ? f.inst.base : f.inst.quote)) : 'null';
   return (
     `{"e":"executionReport","E":${eventMs},"s":${q(o.symbol)},"c":${q(clientId ?? o.clientOrderId)},"S":"${o.side}","o":"${typeName(o, 'spot')}"` +
     `,"f":"${tifName(o, 'spot')}","q":"${f.qty(o.qtyLots)}","p":"${o.type === 'MARKET' ? f.zeroPx : f.px(o.priceTicks)}","P":"${f.zeroPx}","F":"${f.zeroQty}"` +
     `,"g":-1,"C":${q(origClientId)},"x":"${execType}","X":"${o.status}","r":"NONE","i":${idNum(o.orderId)},"l":"${lastQty}","z":"${f.qty(o.filledLots)}"` +
-    `,"L":"${lastPx}","n":"${fill ? f.zeroPx : '0'}","N":${commAsset},"T":${fill ? fill.timeMs : o.updatedMs},"t":${fill ? fill.tradeId : -1}` +
+    `,"L":"${lastPx}","n":"${fill ? amt(fill.fee) : '0'}","N":${commAsset},"T":${fill ? fill.timeMs : o.updatedMs},"t":${fill ? fill.tradeId : -1}` +
     `,"I":${execId},"w":${open},"m":${fill ? fill.maker : false},"M":false,"O":${o.createdMs},"Z":"${f.quote(o.cumQuoteTL)}","Y":"${lastQuote}"` +
     `,"Q":"${f.zeroPx}","W":${o.createdMs},"V":"NONE"}`
   );
@@ -186,7 +186,7 @@ export function orderTradeUpdate(o: SimOrder, fill: SimFill | undefined, f: Inst
     `{"e":"ORDER_TRADE_UPDATE","T":${t},"E":${eventMs},"o":{"s":${q(o.symbol)},"c":${q(o.clientOrderId)},"S":"${o.side}","o":"${o.type}"` +
     `,"f":"${tifName(o, 'usdm')}","q":"${f.qty(o.qtyLots)}","p":"${o.type === 'MARKET' ? '0' : f.px(o.priceTicks)}","ap":"${f.avgPx(o)}","sp":"0"` +
     `,"x":"${execType}","X":"${o.status}","i":${idNum(o.orderId)},"l":"${fill ? f.qty(fill.qtyLots) : '0'}","z":"${f.qty(o.filledLots)}"` +
-    `,"L":"${fill ? f.px(fill.priceTicks) : '0'}","N":${q(f.inst.quote)},"n":"0","T":${t},"t":${fill ? fill.tradeId : 0},"b":"0","a":"0"` +
+    `,"L":"${fill ? f.px(fill.priceTicks) : '0'}","N":${q(fill ? feeAssetOf(fill, f.inst.quote) : f.inst.quote)},"n":"${fill ? amt(fill.fee) : '0'}","T":${t},"t":${fill ? fill.tradeId : 0},"b":"0","a":"0"` +
     `,"m":${fill ? fill.maker : false},"R":${o.reduceOnly},"wt":"CONTRACT_PRICE","ot":"${o.type}","ps":"BOTH","cp":false,"AP":"0","cr":"0"` +
     `,"pP":false,"si":0,"ss":0,"rp":"0","V":"EXPIRE_MAKER","pm":"NONE","gtd":0}}`
   );
@@ -197,6 +197,11 @@ export function tradeLite(o: SimOrder, fill: SimFill, f: InstFmt, eventMs: numbe
     `{"e":"TRADE_LITE","E":${eventMs},"T":${fill.timeMs},"s":${q(o.symbol)},"q":"${f.qty(o.qtyLots)}","p":"${o.type === 'MARKET' ? '0' : f.px(o.priceTicks)}"` +
     `,"m":${fill.maker},"c":${q(o.clientOrderId)},"S":"${o.side}","L":"${f.px(fill.priceTicks)}","l":"${f.qty(fill.qtyLots)}","t":${fill.tradeId},"i":${idNum(o.orderId)}}`
   );
+}
+
+/** the asset a fill's fee was paid in (the core sets it; `standard` for a fill no account booked) */
+export function feeAssetOf(fill: SimFill, standard: string): string {
+  return fill.feeAsset !== '' ? fill.feeAsset : standard;
 }
 
 /** Fixed-point text of a float amount (balances are floats in the core: reporting only). */

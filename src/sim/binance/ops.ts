@@ -571,15 +571,44 @@ export class BnOps {
     return acc.wallets[this.isSpot ? 'binanceSpot' : 'binanceUsdm'];
   }
 
+  /** this venue's maker / taker rates from the simulator's fee table */
+  feeRates(): { maker: number; taker: number } {
+    return this.ctx.fees.rates[this.market];
+  }
+
   spotAccount(acc: SimAccount): string {
     const bal: string[] = [];
     for (const [asset, b] of this.wallet(acc)) bal.push(`{"asset":${q(asset)},"free":"${amt(b.free)}","locked":"${amt(b.locked)}"}`);
+    const r = this.feeRates();
+    // makerCommission / takerCommission: the rate in units of 0.01 % (Binance's integer form: 0.1 % -> 10)
     return (
-      '{"makerCommission":0,"takerCommission":0,"buyerCommission":0,"sellerCommission":0,' +
-      '"commissionRates":{"maker":"0.00000000","taker":"0.00000000","buyer":"0.00000000","seller":"0.00000000"},' +
+      `{"makerCommission":${Math.round(r.maker * 10_000)},"takerCommission":${Math.round(r.taker * 10_000)},"buyerCommission":0,"sellerCommission":0,` +
+      `"commissionRates":{"maker":"${amt(r.maker)}","taker":"${amt(r.taker)}","buyer":"0.00000000","seller":"0.00000000"},` +
       `"canTrade":true,"canWithdraw":false,"canDeposit":false,"brokered":false,"requireSelfTradePrevention":false,"preventSor":false,` +
       `"updateTime":${this.now()},"accountType":"SPOT","balances":[${bal.join(',')}],"permissions":["SPOT"],"uid":1}`
     );
+  }
+
+  /** GET /api/v3/account/commission (WS API account.commission): the symbol's rates and the account's BNB discount */
+  spotCommission(acc: SimAccount, p: Params): Op {
+    const sr = this.sym(p);
+    if (sr instanceof BnError) return sr;
+    const r = this.feeRates();
+    const zero = '{"maker":"0.00000000","taker":"0.00000000","buyer":"0.00000000","seller":"0.00000000"}';
+    return (
+      `{"symbol":${q(sr!.fmt.inst.symbol)},"standardCommission":{"maker":"${amt(r.maker)}","taker":"${amt(r.taker)}","buyer":"0.00000000","seller":"0.00000000"},` +
+      `"specialCommission":${zero},"taxCommission":${zero},"discount":{"enabledForAccount":${acc.bnbBurn.binanceSpot},"enabledForSymbol":true,` +
+      `"discountAsset":"BNB","discount":"${amt(this.ctx.fees.bnbDiscount.binanceSpot)}"}}`
+    );
+  }
+
+  /** POST /sapi/v1/bnbBurn (spotBNBBurn) and POST /fapi/v1/feeBurn (feeBurn): the account's BNB fee discount on or off */
+  setBnbBurn(acc: SimAccount, p: Params, param: 'spotBNBBurn' | 'feeBurn'): boolean | BnError {
+    const v = p.get(param);
+    if (v === undefined || v.length === 0) return E.mandatory(param);
+    if (v !== 'true' && v !== 'false') return E.invalidParam(param);
+    acc.bnbBurn[this.isSpot ? 'binanceSpot' : 'binanceUsdm'] = v === 'true';
+    return v === 'true';
   }
 
   /** positions of a USD-M account (all symbols with a book; zero rows included for symbols traded) */

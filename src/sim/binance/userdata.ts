@@ -51,6 +51,8 @@ export class UserData {
   lastAmendExecId = 0;
   /** accounts (and the symbols they touched) with a pending account push */
   private readonly pendingAcc = new Map<string, Set<string>>();
+  /** accounts -> fee assets of their pending fills (a BNB fee moves BNB too) */
+  private readonly pendingFeeAssets = new Map<string, Set<string>>();
   private flushQueued = false;
   /** extra observers of order events (algo orders) */
   orderObservers: Array<(symbol: string, o: SimOrder, fill: SimFill | undefined) => void> = [];
@@ -97,12 +99,12 @@ export class UserData {
       const execId = amended ? this.lastAmendExecId : ++this.execId;
       const er = executionReport(o, fill, f, x, now, execId, orig, canceled ? this.cancelClientId : undefined);
       this.sendSpot(o.accountId, er);
-      this.queueAccount(o.accountId, symbol);
+      this.queueAccount(o.accountId, symbol, fill?.feeAsset);
     } else {
       this.sendUsdm(o.accountId, 'ORDER_TRADE_UPDATE', orderTradeUpdate(o, fill, f, x, now));
       if (fill) {
         this.sendUsdm(o.accountId, 'TRADE_LITE', tradeLite(o, fill, f, now));
-        this.queueAccount(o.accountId, symbol);
+        this.queueAccount(o.accountId, symbol, fill.feeAsset);
       }
     }
   }
@@ -120,10 +122,16 @@ export class UserData {
   }
 
   // ------------------------------------------------------------------------------------------ account pushes
-  private queueAccount(accountId: string, symbol: string): void {
+  /** `feeAsset`: the asset a fill's fee moved (BNB with the discount on), pushed with the symbol's assets */
+  private queueAccount(accountId: string, symbol: string, feeAsset?: string): void {
     let s = this.pendingAcc.get(accountId);
     if (!s) this.pendingAcc.set(accountId, (s = new Set()));
     s.add(symbol);
+    if (feeAsset) {
+      let a = this.pendingFeeAssets.get(accountId);
+      if (!a) this.pendingFeeAssets.set(accountId, (a = new Set()));
+      a.add(feeAsset);
+    }
     if (!this.flushQueued) {
       this.flushQueued = true;
       queueMicrotask(() => this.flushAccounts());
@@ -145,6 +153,7 @@ export class UserData {
             assets.add(f.inst.quote);
           }
         }
+        for (const a of this.pendingFeeAssets.get(accountId) ?? []) assets.add(a);
         const B: string[] = [];
         for (const a of assets) {
           const b = acc.wallets.binanceSpot.get(a) ?? { free: 0, locked: 0 };
@@ -167,6 +176,7 @@ export class UserData {
             `{"s":${q(s)},"pa":"${(size < 0 ? '-' : '') + f.qty(Math.abs(size))}","ep":"${ep}","bep":"${ep}","cr":"${amt(pos?.realizedPnlQuote ?? 0)}","up":"0","mt":"cross","iw":"0","ps":"BOTH"}`,
           );
         }
+        for (const a of this.pendingFeeAssets.get(accountId) ?? []) quotes.add(a);
         for (const a of quotes) {
           const b = acc.wallets.binanceUsdm.get(a) ?? { free: 0, locked: 0 };
           const wb = amt(b.free + b.locked);
@@ -176,6 +186,7 @@ export class UserData {
       }
     }
     this.pendingAcc.clear();
+    this.pendingFeeAssets.clear();
   }
 
   // ------------------------------------------------------------------------------------------ Spot (WS API)

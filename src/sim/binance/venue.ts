@@ -25,10 +25,11 @@ import {
 import { RateLimiter, type RateCheck } from '../core/ratelimit.js';
 import { accountProfileOf, type SimAccount, type SimContext, type SimFault, type SimMarketId, type SimVenueHandle } from '../core/types.js';
 import { AlgoOrders } from './algo.js';
+import { rateStr } from '../core/fees.js';
 import { KeyRing, checkTimestamp, restPayload, wsApiPayload } from './auth.js';
 import { ConnSet, newConnData, upgradeWith, wsSend, type BnSocket, type ConnData, type WsApiSession } from './conn.js';
 import { BnError, E } from './errors.js';
-import { idNum, spotOrderQuery, usdmOrder, type BnKind } from './format.js';
+import { amt, feeAssetOf, idNum, spotOrderQuery, usdmOrder, type BnKind } from './format.js';
 import { defaultLimits, exchangeInfoJson, type BnLimits } from './info.js';
 import { BnOps, LEVERAGE_BRACKETS, type Op, type Params } from './ops.js';
 import { MarketStreams, controlMessage } from './streams.js';
@@ -350,7 +351,20 @@ export class BinanceVenue {
           const sr = p.has('symbol') ? this.ops.sym(p) : undefined;
           if (sr instanceof BnError) return sr;
           const names = sr ? [sr.fmt.inst.symbol] : [...this.ops.books().keys()];
-          return '[' + names.map((n) => `{"symbol":"${n}","makerCommission":"0","takerCommission":"0"}`).join(',') + ']';
+          const fr = this.ops.feeRates();
+          return '[' + names.map((n) => `{"symbol":"${n}","makerCommission":"${rateStr(fr.maker)}","takerCommission":"${rateStr(fr.taker)}"}`).join(',') + ']';
+        },
+      });
+      r('GET', V + '/account/commission', { sec: 'SIGNED', weight: 20, fn: (p, a) => o.spotCommission(acc(a), p) });
+      // the BNB fee discount of the account (spotBNBBurn); interest burn is a margin feature: always off here
+      const burn = (a: SimAccount): string => `{"spotBNBBurn":${a.bnbBurn.binanceSpot},"interestBNBBurn":false}`;
+      r('GET', '/sapi/v1/bnbBurn', { sec: 'SIGNED', weight: 1, fn: (_p, a) => burn(acc(a)) });
+      r('POST', '/sapi/v1/bnbBurn', {
+        sec: 'SIGNED',
+        weight: 1,
+        fn: (p, a) => {
+          const v = o.setBnbBurn(acc(a), p, 'spotBNBBurn');
+          return v instanceof BnError ? v : burn(acc(a));
         },
       });
       r('GET', V + '/ticker/bookTicker', { sec: 'NONE', weight: (p) => (p.has('symbol') ? 2 : 4), fn: (p) => o.bookTicker(p) });
@@ -405,7 +419,20 @@ export class BinanceVenue {
       weight: 20,
       fn: (p) => {
         const sr = this.ops.sym(p);
-        return sr instanceof BnError ? sr : `{"symbol":"${sr!.fmt.inst.symbol}","makerCommissionRate":"0.000000","takerCommissionRate":"0.000000"}`;
+        const fr = this.ops.feeRates();
+        return sr instanceof BnError
+          ? sr
+          : `{"symbol":"${sr!.fmt.inst.symbol}","makerCommissionRate":"${rateStr(fr.maker)}","takerCommissionRate":"${rateStr(fr.taker)}","rpiCommissionRate":"0"}`;
+      },
+    });
+    // the account's BNB fee discount (paid in BNB, 10 % off, when the futures wallet holds enough)
+    r('GET', V + '/feeBurn', { sec: 'SIGNED', weight: 30, fn: (_p, a) => `{"feeBurn":${acc(a).bnbBurn.binanceUsdm}}` });
+    r('POST', V + '/feeBurn', {
+      sec: 'SIGNED',
+      weight: 1,
+      fn: (p, a) => {
+        const v = o.setBnbBurn(acc(a), p, 'feeBurn');
+        return v instanceof BnError ? v : '{"code":200,"msg":"success"}';
       },
     });
     r('GET', V + '/ticker/24hr', { sec: 'NONE', weight: (p) => (p.has('symbol') ? 1 : 40), fn: (p) => this.ticker24(p) });
@@ -593,7 +620,6 @@ export class BinanceVenue {
     return '[' + list.map((o) => (this.isSpot ? spotOrderQuery(o, fmt) : usdmOrder(o, fmt, true))).join(',') + ']';
   }
 
-  /** GET /api/v3/myTrades, /fapi/v1/userTrades: the account's fills (no commission in the simulator); oldest first */
   /**
    * GET /api/v3/myTrades (Spot), /fapi/v1/userTrades (USD-M), as documented: `fromId` (trades with id >= it, oldest
    * first) cannot be sent with startTime/endTime (-1128); startTime (with or without endTime): the oldest trades from
@@ -644,11 +670,11 @@ export class BinanceVenue {
       if (this.isSpot) {
         return (
           `{"symbol":"${ins.symbol}","id":${x.tradeId},"orderId":${idNum(x.orderId)},"orderListId":-1,"price":"${px}","qty":"${qty}","quoteQty":"${quote}"` +
-          `,"commission":"0.00000000","commissionAsset":"${buy ? ins.base : ins.quote}","time":${x.timeMs},"isBuyer":${buy},"isMaker":${x.maker},"isBestMatch":true}`
+          `,"commission":"${amt(x.fee)}","commissionAsset":"${feeAssetOf(x, buy ? ins.base : ins.quote)}","time":${x.timeMs},"isBuyer":${buy},"isMaker":${x.maker},"isBestMatch":true}`
         );
       }
       return (
-        `{"buyer":${buy},"commission":"0.00000000","commissionAsset":"${ins.quote}","id":${x.tradeId},"maker":${x.maker},"orderId":${idNum(x.orderId)}` +
+        `{"buyer":${buy},"commission":"${amt(x.fee)}","commissionAsset":"${feeAssetOf(x, ins.quote)}","id":${x.tradeId},"maker":${x.maker},"orderId":${idNum(x.orderId)}` +
         `,"price":"${px}","qty":"${qty}","quoteQty":"${quote}","realizedPnl":"0","side":"${x.side}","positionSide":"BOTH","symbol":"${ins.symbol}","time":${x.timeMs}}`
       );
     });
@@ -1119,6 +1145,7 @@ export class BinanceVenue {
         return `{"subscriptionId":${sid}}`;
       };
       def('account.status', { sec: 'SIGNED', weight: 20, logonOk: true, fn: (c) => o.spotAccount(A(c)) });
+      def('account.commission', { sec: 'SIGNED', weight: 20, logonOk: true, fn: (c) => o.spotCommission(A(c), c.p) });
       def('userDataStream.subscribe', {
         sec: 'NONE',
         weight: 2,

@@ -5,12 +5,8 @@
  */
 import type { SimBook, SimFill, SimNewOrder, SimOrder, SimOrderStatus, SimTimeInForce } from '../core/types.js';
 import { InstrumentFmt, PRICE_LIMIT_RATIOS, isPlainDecimal, q, type Category } from './common.js';
+import { rateStr } from '../core/fees.js';
 import type { BybitError } from './errors.js';
-
-export const FEE_RATE: Record<Category, { taker: number; maker: number }> = {
-  linear: { taker: 0.00055, maker: 0.0002 },
-  spot: { taker: 0.001, maker: 0.001 },
-};
 
 /** Generated orderLinkIds (client gave none) start with a character Bybit forbids in real ones. */
 export const GENERATED_LINK_PREFIX = '~';
@@ -289,7 +285,7 @@ export function orderItemJson(o: SimOrder, category: Category, fmt: InstrumentFm
   const leavesValue = o.type === 'LIMIT' ? InstrumentFmt.amount(fmt.priceFloat(o.priceTicks) * fmt.qtyFloat(leaves)) : '0';
   const price = o.type === 'MARKET' ? (category === 'spot' ? '0' : fmt.price(o.priceTicks)) : fmt.price(o.priceTicks);
   const fee = InstrumentFmt.amount(x.cumFee);
-  const feeDetail = x.cumFee > 0 ? `{${q(x.feeCoin)}:"${fee}"}` : '{}';
+  const feeDetail = x.cumFee !== 0 ? `{${q(x.feeCoin)}:"${fee}"}` : '{}';
   return (
     `{"symbol":"${fmt.inst.symbol}","orderId":${q(o.orderId)},"side":"${o.side === 'BUY' ? 'Buy' : 'Sell'}",` +
     `"orderType":"${o.type === 'MARKET' ? 'Market' : 'Limit'}","cancelType":"${x.cancelType}","price":"${price}",` +
@@ -330,7 +326,7 @@ export function executionItemJson(o: SimOrder, f: SimFill, category: Category, f
     `"symbol":"${fmt.inst.symbol}","closedSize":"${category === 'linear' ? fmt.qty(e.closedLots) : ''}",` +
     `"execFee":"${InstrumentFmt.amount(e.fee)}","execId":"${e.execId}","execPrice":"${fmt.price(f.priceTicks)}",` +
     `"execQty":"${fmt.qty(f.qtyLots)}","execType":"Trade","execValue":"${InstrumentFmt.amount(execValue)}",` +
-    `"feeRate":"${e.feeRate}","tradeIv":"","markIv":"","blockTradeId":"","markPrice":"${e.markPrice}","indexPrice":"",` +
+    `"feeRate":"${rateStr(e.feeRate)}","tradeIv":"","markIv":"","blockTradeId":"","markPrice":"${e.markPrice}","indexPrice":"",` +
     `"underlyingPrice":"","leavesQty":"${fmt.qty(leaves)}","orderId":${q(o.orderId)},"orderLinkId":${q(linkIdOut(o.clientOrderId))},` +
     `"orderPrice":"${o.type === 'MARKET' && category === 'spot' ? '0' : fmt.price(o.priceTicks)}","orderQty":"${fmt.qty(o.qtyLots)}",` +
     `"orderType":"${o.type === 'MARKET' ? 'Market' : 'Limit'}","stopOrderType":"UNKNOWN","side":"${f.side === 'BUY' ? 'Buy' : 'Sell'}",` +

@@ -8,7 +8,7 @@ import { marketOf, q, type Category } from './common.js';
 import { SEQ_BASE } from './feeds.js';
 import { wsAuth } from './auth.js';
 import { sendWs, type Ws } from './conn.js';
-import { executionItemJson, fastExecutionItemJson, FEE_RATE, linkIdOut, orderItemJson, type ExecInfo } from './orders.js';
+import { executionItemJson, fastExecutionItemJson, linkIdOut, orderItemJson, type ExecInfo } from './orders.js';
 import { MAX_EXECS, type VenueState, type AcctState, type SymState } from './state.js';
 import { markPrice, positionJson, walletJson } from './format.js';
 import type { Dcp } from './dcp.js';
@@ -53,9 +53,11 @@ export class PrivateWs {
     let execJson: string | undefined;
     let fastJson: string | undefined;
     if (f) {
-      const rate = f.maker ? FEE_RATE[st.category].maker : FEE_RATE[st.category].taker;
-      const value = st.fmt.priceFloat(f.priceTicks) * st.fmt.qtyFloat(f.qtyLots);
-      const fee = st.category === 'spot' && f.side === 'BUY' ? st.fmt.qtyFloat(f.qtyLots) * rate : value * rate;
+      // the core charged the fee (src/sim/core/fees.ts): spot buy in the base coin, spot sell in the quote, linear in
+      // the settle coin; a negative rate is a rebate (negative execFee)
+      const fee = f.fee;
+      const rate = f.feeRate;
+      if (f.feeAsset !== '') x.feeCoin = f.feeAsset;
       x.cumFee += fee;
       const pos = o.accountId ? this.s.ctx.account(o.accountId)?.positions.get(`${st.market}:${st.symbol}`) : undefined;
       const info: ExecInfo = {

@@ -7,7 +7,7 @@ import { isCategory } from './common.js';
 import { accountProfileOf } from '../core/types.js';
 import { accountInfoJson, apiKeyInfoJson, coinInfoJson } from './market.js';
 import { E, fail, type EpResult } from './errors.js';
-import { FEE_RATE } from './orders.js';
+import { rateStr } from '../core/fees.js';
 import type { VenueState } from './state.js';
 import { walletJson } from './format.js';
 
@@ -44,17 +44,17 @@ export class AccountRest {
     return { code: 0, msg: 'success', result: `{"rows":[${rows.join(',')}]}` };
   }
 
-  /** GET /v5/account/fee-rate (spot, linear): the simulator's flat fee schedule */
+  /** GET /v5/account/fee-rate (spot, linear): the simulator's fee table (SimOptions.fees) */
   feeRate(p: Record<string, unknown>): EpResult {
     const category = p['category'];
     if (!isCategory(category)) return fail(E.illegalCategory);
     const symbol = typeof p['symbol'] === 'string' && p['symbol'] !== '' ? p['symbol'] : undefined;
     if (symbol !== undefined && !this.s.sym(category, symbol)) return fail(E.symbolInvalid);
-    const r = FEE_RATE[category];
+    const r = this.s.ctx.fees.rates[category === 'spot' ? 'bybitSpot' : 'bybitLinear'];
     const items: string[] = [];
     for (const st of this.s.syms.values()) {
       if (st.category !== category || (symbol !== undefined && st.symbol !== symbol)) continue;
-      items.push(`{"symbol":"${st.symbol}","baseCoin":"","takerFeeRate":"${r.taker}","makerFeeRate":"${r.maker}"}`);
+      items.push(`{"symbol":"${st.symbol}","baseCoin":"","takerFeeRate":"${rateStr(r.taker)}","makerFeeRate":"${rateStr(r.maker)}"}`);
     }
     return { code: 0, msg: 'OK', result: `{"list":[${items.join(',')}]}` };
   }

@@ -5,16 +5,19 @@
  *   placed with either is seen by both). Created on first use for configured keys; unknown keys get undefined.
  * - One wallet per venue (`SimAccount.wallets`): Binance Spot, Binance USD-M, Bybit (unified: spot and linear share
  *   it). Each starts with the default balances; a fill, a lock or a realized PnL moves only its venue's wallet.
- * - Spot fills move base and quote balances (no fees). A spot order needs the free balance to pay for it
+ * - Spot fills move base and quote balances, net of the fill's fee (src/sim/core/fees.ts: computed here once per fill,
+ *   stored on the SimFill, paid in the asset the fee table says: a spot buy in the base asset, a sell in the quote,
+ *   futures in the quote, Binance with the BNB discount on in BNB). A spot order needs the free balance to pay for it
  *   (INSUFFICIENT_BALANCE otherwise). A RESTING spot order locks what it may still spend (free -> locked): a buy its
  *   remaining quantity times its limit price in quote, a sell its remaining quantity in base; fills, amends and
  *   cancels release or re-size the lock (`syncLock`, driven by the book). A taker part never locks (it is paid at
  *   once). Futures fills update the signed position, its average entry
- *   price and realized PnL (quote currency), and the quote balance by the realized PnL.
+ *   price and realized PnL (quote currency), and the quote balance by the realized PnL; the fee leaves its asset.
  * - Balances are generous (1,000,000 USDT, 100 BTC, 1,000 ETH, 1,000,000 of any other asset) so tests never run dry.
  *   Amounts are floats: reporting only, matching never reads them.
  */
 import type { BookAccountHooks } from './book.js';
+import { FeeSchedule, roundFee } from './fees.js';
 import type { SimAccount, SimBalances, SimFill, SimInstrument, SimMarketId, SimOrder, SimPosition, SimWalletId } from './types.js';
 
 export const DEFAULT_BALANCES: Record<string, number> = { USDT: 1_000_000, USDC: 1_000_000, BTC: 100, ETH: 1_000, BNB: 10_000 };
@@ -56,8 +59,14 @@ export class Accounts implements BookAccountHooks {
   /** spot locks of resting orders: `${market}:${orderId}` -> amount locked (quote for a buy, base for a sell) */
   private readonly locks = new Map<string, number>();
 
+  /** the mid price (a float, quote per base) of a symbol of a market, 0 when unknown: values BNB fees (startSim sets it) */
+  priceOf: (market: SimMarketId, symbol: string) => number = () => 0;
+
   /** `keys`: API keys accepted; keys in one group share one account (e.g. [hmacKey, ed25519Key]). */
-  constructor(groups: string[][] = []) {
+  constructor(
+    groups: string[][] = [],
+    readonly fees: FeeSchedule = new FeeSchedule(),
+  ) {
     for (const g of groups) this.register(g);
   }
 
@@ -69,7 +78,7 @@ export class Accounts implements BookAccountHooks {
     for (const k of keys) acc ??= this.byKey.get(k);
     if (!acc) {
       const wallets: Record<SimWalletId, SimBalances> = { binanceSpot: defaultWallet(), binanceUsdm: defaultWallet(), bybit: defaultWallet() };
-      acc = { id: first, balances: wallets.binanceSpot, wallets, positions: new Map() };
+      acc = { id: first, balances: wallets.binanceSpot, wallets, positions: new Map(), bnbBurn: { ...this.fees.bnbBurn } };
     }
     for (const k of keys) this.byKey.set(k, acc);
     return acc;
@@ -144,12 +153,48 @@ export class Accounts implements BookAccountHooks {
     else this.locks.set(key, want);
   }
 
+  /**
+   * The fee of a fill (sets `f.fee`, `f.feeAsset`, `f.feeRate`): the market's maker or taker rate on the standard
+   * asset (spot buy: base; spot sell and futures: quote), or in BNB at the discounted rate where the account's Binance
+   * BNB discount is on, the rate is positive and the free BNB covers it.
+   */
+  private chargeFee(acc: SimAccount, ins: SimInstrument, f: SimFill, baseQty: number, quoteQty: number): void {
+    const rate = this.fees.rate(ins.market, f.maker);
+    const m = ins.market;
+    if ((m === 'binanceSpot' || m === 'binanceUsdm') && acc.bnbBurn[m] && rate > 0) {
+      const px = ins.base === 'BNB' ? f.priceTicks / 10 ** ins.priceDecimals : this.bnbPrice(m, ins.quote);
+      const disc = rate * this.fees.bnbDiscount[m];
+      const fee = roundFee((quoteQty * disc) / px);
+      if (this.balance(acc, 'BNB', walletOf(m)).free >= fee) {
+        f.fee = fee;
+        f.feeAsset = 'BNB';
+        f.feeRate = disc;
+        return;
+      }
+    }
+    const spotBuy = !isFutures(ins) && f.side === 'BUY';
+    f.fee = roundFee((spotBuy ? baseQty : quoteQty) * rate);
+    f.feeAsset = spotBuy ? ins.base : ins.quote;
+    f.feeRate = rate;
+  }
+
+  /** BNB in `quote`: the mid of BNB<quote> on the market, else on Binance Spot, else the configured price */
+  private bnbPrice(market: SimMarketId, quote: string): number {
+    const sym = 'BNB' + quote;
+    const px = this.priceOf(market, sym) || this.priceOf('binanceSpot', sym);
+    return px > 0 ? px : this.fees.bnbPrice;
+  }
+
   onFill(ins: SimInstrument, f: SimFill): void {
     const acc = this.account(f.accountId);
     // prices are units of 10^-priceDecimals, quantities units of 10^-qtyDecimals (NOT counts of tickSize/stepSize)
     const pScale = 10 ** ins.priceDecimals;
     const qScale = 10 ** ins.qtyDecimals;
     const signed = f.side === 'BUY' ? f.qtyLots : -f.qtyLots;
+    const w = walletOf(ins.market);
+    const baseQty = f.qtyLots / qScale;
+    const quoteQty = (f.priceTicks / pScale) * baseQty;
+    this.chargeFee(acc, ins, f, baseQty, quoteQty);
     if (isFutures(ins)) {
       const p = this.position(acc, ins);
       const old = p.sizeLots;
@@ -163,18 +208,16 @@ export class Accounts implements BookAccountHooks {
         const closed = Math.min(Math.abs(old), f.qtyLots);
         const pnl = (((f.priceTicks - p.entryPriceTicks) / pScale) * closed * Math.sign(old)) / qScale;
         p.realizedPnlQuote += pnl;
-        this.balance(acc, ins.quote, walletOf(ins.market)).free += pnl;
+        this.balance(acc, ins.quote, w).free += pnl;
         if (next === 0) p.entryPriceTicks = 0;
         else if (Math.sign(next) !== Math.sign(old)) p.entryPriceTicks = f.priceTicks;
       }
       p.sizeLots = next;
     } else {
-      const baseQty = f.qtyLots / qScale;
-      const quoteQty = (f.priceTicks / pScale) * baseQty;
-      const w = walletOf(ins.market);
       this.balance(acc, ins.base, w).free += f.side === 'BUY' ? baseQty : -baseQty;
       this.balance(acc, ins.quote, w).free += f.side === 'BUY' ? -quoteQty : quoteQty;
     }
+    if (f.fee !== 0) this.balance(acc, f.feeAsset, w).free -= f.fee;
     for (const l of this.listeners) l.onAccountChange?.(acc, ins, f);
   }
 }

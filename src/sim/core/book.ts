@@ -557,6 +557,9 @@ export class MatchingBook implements SimBook {
       qtyLots: qty,
       maker,
       timeMs: t,
+      fee: 0,
+      feeAsset: '',
+      feeRate: 0,
     };
     this.hooks?.onFill(this.instrument, f);
     if (done && o.open) this.close(o, 'FILLED');

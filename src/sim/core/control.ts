@@ -9,6 +9,9 @@
  *   GET  /account       the account profile (key permissions and modes: SimAccountProfile)  -> 200 {...}
  *   POST /account       body: some of its fields, e.g. {"withdrawals":true}  -> 200 the whole profile after it
  *                       an unknown field or a non-boolean value (nothing is changed)          -> 400 {"error":"..."}
+ *   POST /balance       body {"wallet":"binanceSpot"|"binanceUsdm"|"bybit","asset":"USDT","delta":-5}: moves the free
+ *                       balance of the run's account behind the engine's back (a transfer, a deposit; drift tests)
+ *                       -> 200 {"ok":true,"free":N}; a bad body -> 400 naming the field
  *   anything else                                                         -> 404
  */
 import { timingSafeEqual } from 'node:crypto';
@@ -25,6 +28,8 @@ export interface ControlOptions {
   token: string;
   faults: FaultRegistry;
   books: Map<SimMarketId, Map<string, MatchingBook>>;
+  /** POST /balance: apply a validated adjustment; returns the new free balance or an error naming the field */
+  adjustBalance?: (body: unknown) => { ok: true; free: number } | { error: string };
   /** extra counters merged into /state (generator, replay, venues) */
   extraState?: () => Record<string, unknown>;
   /** the account profile `GET/POST /account` read and change (in place) */
@@ -126,6 +131,24 @@ export async function startControl(opts: ControlOptions): Promise<ControlHandle>
   app.get('/faults', (res, req) => {
     if (!authed(res, req.getHeader('x-sim-token'))) return;
     sendJson(res, 200, { faults: opts.faults.list() });
+  });
+  app.post('/balance', (res, req) => {
+    if (!authed(res, req.getHeader('x-sim-token'))) return;
+    readBody(res, 4 * 1024).then(
+      (body) => {
+        let value: unknown;
+        try {
+          value = JSON.parse(body.toString('utf8'));
+        } catch {
+          sendJson(res, 400, { error: 'invalid balance: body is not JSON' });
+          return;
+        }
+        const r = opts.adjustBalance ? opts.adjustBalance(value) : { error: 'no accounts' };
+        if ('error' in r) sendJson(res, 400, { error: r.error });
+        else sendJson(res, 200, r);
+      },
+      (e: unknown) => sendJson(res, 413, { error: e instanceof Error ? e.message : String(e) }),
+    );
   });
   app.get('/state', (res, req) => {
     if (!authed(res, req.getHeader('x-sim-token'))) return;

@@ -86,6 +86,13 @@ export interface SimFill {
   qtyLots: number;
   maker: boolean;
   timeMs: number;
+  /** commission of this fill, set once by the accounts when the fill is booked (src/sim/core/fees.ts): positive paid,
+   * negative a rebate; 8 decimals. Every venue report of the fill (and the balances) uses these. */
+  fee: number;
+  /** the asset it is paid in ('' where no account booked the fill) */
+  feeAsset: string;
+  /** the rate applied (the discounted one when paid in BNB) */
+  feeRate: number;
 }
 
 /** Why the core refused an order; the venue maps it to its own error code/message. */
@@ -191,6 +198,18 @@ export interface SimAccount {
   /** per-venue wallets: a fill moves only the wallet of its market's venue (`walletOf` in accounts.ts) */
   wallets: Record<SimWalletId, SimBalances>;
   positions: Map<string, SimPosition>; // futures markets only, key `${market}:${symbol}`
+  /** Binance's BNB fee discount per venue (Spot `spotBNBBurn`, USD-M `feeBurn`): fees paid in BNB when it covers them */
+  bnbBurn: { binanceSpot: boolean; binanceUsdm: boolean };
+}
+
+/** The resolved fee table (src/sim/core/fees.ts `FeeSchedule` implements it). */
+export interface SimFeeTable {
+  readonly rates: Readonly<Record<SimMarketId, { maker: number; taker: number }>>;
+  /** share of the rate paid in BNB with the discount on */
+  readonly bnbDiscount: Readonly<{ binanceSpot: number; binanceUsdm: number }>;
+  readonly bnbBurn: Readonly<{ binanceSpot: boolean; binanceUsdm: boolean }>;
+  readonly bnbPrice: number;
+  rate(market: SimMarketId, maker: boolean): number;
 }
 
 /** Faults a test or the control endpoint can inject. Scope by market (and symbol where it makes sense). */
@@ -268,6 +287,8 @@ export interface SimContext {
   /** register a hook run when a fault is injected (e.g. closeConnections acts at once) */
   onFault(cb: (f: SimFault) => void): void;
   credentials: SimCredentials;
+  /** the fee table (rates per market, the BNB discount): the venues' fee-rate endpoints read it; fills carry their fee */
+  fees: SimFeeTable;
   /** book update frames coalescing interval for depth diffs in ms (0 = one frame per batch) */
   depthIntervalMs: number;
   /** (added) register a hook run after a fill changed an account's balances / position (ACCOUNT_UPDATE, wallet,

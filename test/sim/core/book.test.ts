@@ -181,12 +181,14 @@ describe('MatchingBook', () => {
     expect(spot.book.submit(ord({ reduceOnly: true }))).toEqual({ ok: false, reason: 'REDUCE_ONLY' });
   });
 
-  it('spot fills move balances', () => {
+  it('spot fills move balances, net of the taker fee paid in the base asset bought', () => {
     const { book, accounts } = setup('binanceSpot');
     book.setSynthetic('SELL', 9_700_000, 100_000); // 97000.00 x 1 BTC
     const before = accounts.get('A')!.balances.get('USDT')!.free;
-    book.submit(ord({ tif: 'IOC', priceTicks: 9_700_000, qtyLots: 50_000 })); // 0.5 BTC
-    expect(accounts.get('A')!.balances.get('BTC')!.free).toBeCloseTo(100.5, 9);
+    const r = book.submit(ord({ tif: 'IOC', priceTicks: 9_700_000, qtyLots: 50_000 })); // 0.5 BTC
+    // default Binance Spot taker rate 0.1 %: 0.0005 BTC
+    expect(r.ok && r.fills.map((f) => [f.fee, f.feeAsset, f.feeRate])).toEqual([[0.0005, 'BTC', 0.001]]);
+    expect(accounts.get('A')!.balances.get('BTC')!.free).toBeCloseTo(100.5 - 0.0005, 9);
     expect(accounts.get('A')!.balances.get('USDT')!.free).toBeCloseTo(before - 48_500, 6);
   });
 

@@ -45,12 +45,14 @@ describe('spot funds locking', () => {
     expect(s.ok).toBe(true);
     expect(bal('BTC')).toEqual({ free: 40, locked: 60 });
     expect(book.submit(ord({ side: 'SELL', qtyLots: 50 * BTC, priceTicks: PX + 200 }))).toEqual({ ok: false, reason: 'INSUFFICIENT_BALANCE' });
-    // B buys 2 BTC of A's resting sell: A's lock shrinks by 2, free BTC unchanged, USDT +2 * 97,001
+    // B buys 2 BTC of A's resting sell: A's lock shrinks by 2, free BTC unchanged, USDT +2 * 97,001 less A's maker fee
+    // (0.1 % of it, paid in the USDT received)
     const t = book.submit(ord({ accountId: 'B', side: 'BUY', tif: 'IOC', qtyLots: 2 * BTC, priceTicks: PX + 100 }));
     expect(t.ok && t.fills.length).toBe(1);
     expect(bal('BTC').free).toBeCloseTo(40, 9);
     expect(bal('BTC').locked).toBeCloseTo(58, 9);
-    expect(bal('USDT')).toEqual({ free: 1_000_000 + 2 * 97_001, locked: 0 });
+    expect(bal('USDT').free).toBeCloseTo(1_000_000 + 2 * 97_001 * (1 - 0.001), 6);
+    expect(bal('USDT').locked).toBe(0);
     // B's taker buy never locked anything
     expect(accounts.balance(accounts.get('B')!, 'USDT').locked).toBe(0);
     // a buy with a limit above B's resting sell pays the fill price, and locks only what rests, at its limit
@@ -64,7 +66,8 @@ describe('spot funds locking', () => {
     book.cancelAll('A');
     expect(bal('USDT').locked).toBe(0);
     expect(bal('BTC').locked).toBe(0);
-    expect(bal('BTC').free).toBeCloseTo(100 - 2 + 1, 9);
+    // the 1 BTC bought as a taker came net of its fee (0.001 BTC)
+    expect(bal('BTC').free).toBeCloseTo(100 - 2 + 1 - 0.001, 9);
   });
 
   it('amend re-sizes the lock; a larger order than the free balance plus its own lock is refused unchanged', () => {

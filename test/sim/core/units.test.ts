@@ -67,11 +67,11 @@ describe('prices and quantities are units of 10^-decimals (tick/step not a power
     expect(book.submit(ord({ accountId: 'B', side: 'SELL', priceTicks: 1235, qtyLots: 25 })).ok).toBe(true);
     const t = book.submit(ord({ accountId: 'A', side: 'BUY', tif: 'IOC', priceTicks: 1240, qtyLots: 25 }));
     expect(t.ok && t.fills.map((f) => [f.priceTicks, f.qtyLots])).toEqual([[1235, 25]]);
-    // 2.5 XYZ at 12.35 = 30.875 USDT
-    expect(accounts.balance(a, 'XYZ').free + accounts.balance(a, 'XYZ').locked - xyzA).toBeCloseTo(2.5, 9);
+    // 2.5 XYZ at 12.35 = 30.875 USDT; 0.1 % fees: the buyer (taker) pays 0.0025 XYZ, the seller (maker) 0.030875 USDT
+    expect(accounts.balance(a, 'XYZ').free + accounts.balance(a, 'XYZ').locked - xyzA).toBeCloseTo(2.5 - 0.0025, 9);
     expect(accounts.balance(b, 'XYZ').free + accounts.balance(b, 'XYZ').locked - xyzB).toBeCloseTo(-2.5, 9);
     expect(accounts.balance(a, 'USDT').free + accounts.balance(a, 'USDT').locked - usdtA).toBeCloseTo(-30.875, 9);
-    expect(accounts.balance(b, 'USDT').free + accounts.balance(b, 'USDT').locked - usdtB).toBeCloseTo(30.875, 9);
+    expect(accounts.balance(b, 'USDT').free + accounts.balance(b, 'USDT').locked - usdtB).toBeCloseTo(30.875 - 0.030875, 9);
   });
 
   it('futures realized PnL with tick 0.5: long 2 at 100.0, sell 2 at 101.5 -> +3 USDT', () => {
@@ -88,7 +88,8 @@ describe('prices and quantities are units of 10^-decimals (tick/step not a power
     book.submit(ord({ accountId: 'B', side: 'BUY', priceTicks: 1015, qtyLots: 2 }));
     book.submit(ord({ accountId: 'A', side: 'SELL', tif: 'IOC', priceTicks: 1015, qtyLots: 2, reduceOnly: true }));
     expect(a.positions.get('binanceUsdm:XYZUSDT')!.realizedPnlQuote).toBeCloseTo(3, 9);
-    expect(accounts.balance(a, 'USDT', 'binanceUsdm').free - before).toBeCloseTo(3, 9);
+    // the wallet gets the realized PnL less the taker fee of the closing fill (203 USDT x 0.05 % = 0.1015)
+    expect(accounts.balance(a, 'USDT', 'binanceUsdm').free - before).toBeCloseTo(3 - 0.1015, 9);
     expect(accounts.balance(a, 'USDT').free).toBe(1_000_000); // the Spot wallet did not move
   });
 

@@ -128,10 +128,12 @@ describe('ccxt binance / binanceusdm against the simulator', () => {
     expect(o3.cost).toBeCloseTo(want, 6);
     expect(o3.trades.map((t) => t.price)).toEqual([d.asks[0]![0] / 10 ** pd, d.asks[1]![0] / 10 ** pd]);
 
-    // the balance moved by exactly the fills (the simulator charges no commission)
+    // each fill paid the taker commission (0.1 %) in the BTC bought, as ccxt reads it from the order's fills
+    expect(o2.trades[0]!.fee).toMatchObject({ currency: 'BTC', cost: (lots / 10 ** qd) * 0.001 });
+    // the balance moved by exactly the fills, net of that commission
     const bal1 = await ex.fetchBalance();
     const boughtBtc = (lots + mLots) / 10 ** qd;
-    expect(bal1['BTC']!.total! - btc0).toBeCloseTo(boughtBtc, 8);
+    expect(bal1['BTC']!.total! - btc0).toBeCloseTo(boughtBtc * (1 - 0.001), 8);
     expect(usdt0 - bal1['USDT']!.total!).toBeCloseTo(o2.cost! + want, 6);
 
     // fetchTicker (GET /api/v3/ticker/24hr): the only trades so far are ours (manual generator)
@@ -277,7 +279,8 @@ describe('ccxt binance / binanceusdm against the simulator', () => {
       expect(Math.max(...candles.map((c) => c[2]!))).toBe(ask.priceTicks / pd);
       expect((await ex.fetchOHLCV(S, '1h'))[0]![5]).toBeCloseTo(vol, 8);
       await expect(ex.fetchOHLCV(S, '7m')).rejects.toThrow();
-      expect(await ex.fetchTradingFee(S)).toMatchObject({ maker: 0, taker: 0 });
+      // the simulator's fee table: the base tiers (Spot 0.1 % / 0.1 %, USD-M 0.02 % maker / 0.05 % taker)
+      expect(await ex.fetchTradingFee(S)).toMatchObject(kind === 'spot' ? { maker: 0.001, taker: 0.001 } : { maker: 0.0002, taker: 0.0005 });
     }
     expect((await client('spot', spot).fetchStatus()).status).toBe('ok');
 

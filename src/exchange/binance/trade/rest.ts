@@ -578,6 +578,28 @@ export class BinanceRestGateway extends BaseGateway implements VenueGateway {
     return out;
   }
 
+  /** Spot: `GET /api/v3/account` balances, free + locked per asset (see VenueGateway.balances). */
+  async balances(): Promise<Map<string, number>> {
+    if (!this.isSpot) throw new Error(`${this.venue}: balances are read from spot wallets only`);
+    const res = await this.signed('GET', '/api/v3/account', '');
+    if (res.status !== 200) throw new Error(`${this.venue} account: ${res.status} ${res.text}`);
+    const list = obj(parseJsonSafe(res.text))?.['balances'];
+    if (!Array.isArray(list)) throw new Error(`${this.venue} account: no balances list`);
+    const out = new Map<string, number>();
+    for (const it of list) {
+      const j = obj(it);
+      const asset = j ? j['asset'] : undefined;
+      const free = j ? j['free'] : undefined;
+      const locked = j ? j['locked'] : undefined;
+      const n = (v: unknown): number => (typeof v === 'string' && /^[0-9]+(\.[0-9]+)?$/.test(v) ? Number(v) : Number.NaN);
+      const total = n(free) + n(locked);
+      if (typeof asset !== 'string' || asset === '' || !Number.isFinite(total))
+        throw new Error(`${this.venue} account: a balance that is not a number (${JSON.stringify(it).slice(0, 120)})`);
+      out.set(asset, total);
+    }
+    return out;
+  }
+
   async positions(): Promise<ExchangePosition[]> {
     if (this.isSpot) return [];
     const res = await this.signed('GET', '/fapi/v2/positionRisk', '');

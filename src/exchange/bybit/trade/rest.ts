@@ -628,6 +628,27 @@ export class BybitRestGateway extends BaseGateway implements VenueGateway {
     return out.reverse();
   }
 
+  /** The unified wallet (spot and linear share it): `walletBalance` per coin (see VenueGateway.balances). */
+  async balances(): Promise<Map<string, number>> {
+    const res = await this.get('/v5/account/wallet-balance', 'accountType=UNIFIED');
+    const env = this.envelope(res);
+    if ('ok' in env) throw new Error(`${this.venue} wallet-balance: ${env.ok ? '' : env.reason}`);
+    if (env.code !== 0) throw new Error(`${this.venue} wallet-balance: ${env.code} ${env.msg}`);
+    const account = obj(arr(env.result?.['list'])[0]);
+    if (!account) throw new Error(`${this.venue} wallet-balance: no account in the answer`);
+    const out = new Map<string, number>();
+    for (const it of arr(account['coin'])) {
+      const j = obj(it);
+      const coin = j ? j['coin'] : undefined;
+      const wb = j ? j['walletBalance'] : undefined;
+      const v = typeof wb === 'string' && /^[0-9]+(\.[0-9]+)?$/.test(wb) ? Number(wb) : Number.NaN;
+      if (typeof coin !== 'string' || coin === '' || !Number.isFinite(v))
+        throw new Error(`${this.venue} wallet-balance: a balance that is not a number (${JSON.stringify(it).slice(0, 120)})`);
+      out.set(coin, v);
+    }
+    return out;
+  }
+
   async positions(): Promise<ExchangePosition[]> {
     if (this.category === 'spot') return [];
     const res = await this.get('/v5/position/list', `category=linear&settleCoin=${this.cfg.settleCoin ?? 'USDT'}`);
