@@ -1,7 +1,8 @@
 /**
  * The layer rule of ARCHITECTURE.md, checked by `npm run lint:deps` (part of `npm test`): an import may only point
  * down the layers (or stay in its own folder), and no import closes a cycle. `src/sim` stands beside the layers: it
- * uses only `util`, and only the exchange layer (the paper venue), the app and the tools use it.
+ * uses only `util`, and only the exchange layer (the paper venue), the app and the tools use it. `src/api` (the public
+ * API entry of package.json `exports`) stands above them all: it re-exports the strategy layer, nothing imports it.
  */
 // lowest first; folders on one line are one layer (they may import each other, but nothing above)
 const LAYERS = [
@@ -56,6 +57,20 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/', pathNot: '^src/(sim|exchange|app|tools|cli)/' },
       to: { path: '^src/sim/' },
+    },
+    {
+      name: 'api-surface',
+      comment: 'the public API entry (src/api, package.json exports) re-exports the strategy layer and what it speaks, nothing more',
+      severity: 'error',
+      from: { path: '^src/api/' },
+      to: { path: '^src/', pathNot: '^src/(api|model|util|strategy)/' },
+    },
+    {
+      name: 'api-is-the-top',
+      comment: 'nothing inside src imports the public API entry: it is for projects that install tickwire',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/api/' },
+      to: { path: '^src/api/' },
     },
     {
       name: 'not-to-tests',

@@ -13,6 +13,7 @@ import { instrumentFromSim } from '../../src/exchange/paper.js';
 import { makeInstrument } from '../../src/sim/core/instruments.js';
 import { PreTradeRisk } from '../../src/risk/pretrade.js';
 import { MarketMaker } from '../../src/strategy/marketmaker.js';
+import { strategyContext } from '../../src/strategy/context.js';
 import { loadConfig } from '../../src/config/load.js';
 import { BinanceOrderTemplate } from '../../src/exchange/binance/trade/template.js';
 import { blankOrderFields } from '../../src/codec/template.js';
@@ -87,7 +88,7 @@ function rig(): Rig {
   // virtual time, 1 ms per clock read: the market maker's pacing (min requote interval, its own and risk's order
   // rate budgets) never binds, so every step is the full decision (both sides cancelled and replaced)
   const mm = new MarketMaker(cfg.strategy.marketMaker, () => (vt[0] = vt[0]! + 1_000_000));
-  mm.start({ state, orders: api, portfolio: { position: () => 0, openOrders: () => 0 }, instruments: [ins], slotOf: () => 0 });
+  mm.start(strategyContext({ state, orders: api, portfolio: { position: () => 0, openOrders: () => 0 }, instruments: [ins], slotOf: () => 0 }));
   state.setFlag(0, FLAG_VALID);
   const ev = blankOrderEvent();
   const ack = blankOrderEvent();

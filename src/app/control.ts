@@ -3,7 +3,8 @@
  * every request authenticated with a token (`Authorization: Bearer <token>` or `X-Tickwire-Token: <token>`,
  * compared in constant time).
  *
- *   GET  /status                 engine status (JSON)
+ *   GET  /status                 engine status (JSON), with `process` {pid, startedAt}, `venues` [{venue, halted}]
+ *                                and `books` [{venue, symbol, tradable, lastMessageAgeMs}] for outside watchers
  *   POST /start                  resume strategy trading (not after a kill), and venues halted until an operator says so
  *   POST /stop                   stop strategy trading; open orders stay
  *   POST /kill[?wait=1]          kill switch; with wait=1 the answer comes after cancel-all was verified (the report)
@@ -42,7 +43,7 @@ import { VENUES, type VenueId } from '../model/types.js';
 import { parseScaled } from '../util/fixed.js';
 import { log } from '../util/log.js';
 import { REFUSAL_NAMES } from '../risk/pretrade.js';
-import { processMetrics, renderMetrics, startProcessMetrics, type ExtraMetric } from './metrics.js';
+import { bookHealth, processMetrics, renderMetrics, startProcessMetrics, venueHalts, type ExtraMetric } from './metrics.js';
 import { parseSince } from './live.js';
 
 export interface ControlDeps {
@@ -69,6 +70,9 @@ export interface ControlServer {
 export const MAX_BODY_BYTES = 64 * 1024;
 
 const JSON_CT = 'application/json';
+
+/** When this process started (ISO): a watcher that sees it change knows the engine restarted. */
+const PROCESS_STARTED_AT = new Date(performance.timeOrigin).toISOString();
 
 interface Reply {
   status: number;
@@ -166,7 +170,15 @@ export async function startControl(deps: ControlDeps, port = 0): Promise<Control
     method: 'GET',
     body: 'none',
     handle: () =>
-      json(200, { ...e.status(), killSwitch: deps.killSwitch.report ?? (deps.killSwitch.triggered ? 'in progress' : null), ...(deps.extraStatus?.() ?? {}) }),
+      json(200, {
+        ...e.status(),
+        killSwitch: deps.killSwitch.report ?? (deps.killSwitch.triggered ? 'in progress' : null),
+        // what an outside watcher (tickwire bot, the watchdog) needs: which process answers, halted venues, stale books
+        process: { pid: process.pid, startedAt: PROCESS_STARTED_AT },
+        venues: venueHalts(e),
+        books: bookHealth(e),
+        ...(deps.extraStatus?.() ?? {}),
+      }),
   });
   routes.set('/metrics', {
     method: 'GET',

@@ -15,7 +15,8 @@ import type { Engine } from '../engine/engine.js';
 import { F } from '../model/botstate.js';
 import { REFUSAL_NAMES } from '../risk/pretrade.js';
 import { HOP_NAMES, type Hop } from '../util/hops.js';
-import { VENUES } from '../model/types.js';
+import { VENUES, type VenueId } from '../model/types.js';
+import { nowNs } from '../util/clock.js';
 
 import type { ExtraMetric } from '../util/metric.js';
 
@@ -36,6 +37,23 @@ function num(v: number): string {
   if (v === Infinity) return '+Inf';
   if (v === -Infinity) return '-Inf';
   return String(v);
+}
+
+/** Each order venue and whether it refuses orders now (halted by an auth failure or a ban, until resumed). */
+export function venueHalts(engine: Engine): Array<{ venue: VenueId; halted: boolean }> {
+  return engine.orders.venues().map((venue) => ({ venue, halted: engine.orders.gateway(venue)?.isHalted() ?? false }));
+}
+
+/** Each book: tradable (synced, fresh, uncrossed) and the time since its feed's last message of any kind, ms. */
+export function bookHealth(engine: Engine): Array<{ venue: VenueId; symbol: string; tradable: boolean; lastMessageAgeMs: number }> {
+  const now = nowNs();
+  return engine.instruments.map((i) => ({
+    venue: i.venue,
+    symbol: i.symbol,
+    tradable: engine.state.tradable(i.slot),
+    // 0 = no message yet: its age is the process's age (a book that never got data is the stalest of all)
+    lastMessageAgeMs: Math.max(0, Math.round((now - engine.state.get(i.slot, F.lastMsgNs)) / 1e6)),
+  }));
 }
 
 export function renderMetrics(engine: Engine, extra: ExtraMetric[] = []): string {
@@ -59,6 +77,18 @@ export function renderMetrics(engine: Engine, extra: ExtraMetric[] = []): string
     help: '1 when the book is synced, fresh and uncrossed.',
     type: 'gauge',
     samples: ins.map((i) => ({ labels: { venue: i.venue, symbol: i.symbol }, value: st.tradable(i.slot) ? 1 : 0 })),
+  });
+  metric({
+    name: 'tickwire_book_last_message_age_seconds',
+    help: "Seconds since the book's feed last delivered a message of any kind.",
+    type: 'gauge',
+    samples: bookHealth(engine).map((b) => ({ labels: { venue: b.venue, symbol: b.symbol }, value: b.lastMessageAgeMs / 1000 })),
+  });
+  metric({
+    name: 'tickwire_venue_halted',
+    help: '1 while the venue refuses orders (auth failure or ban: until it ends or an operator resumes), else 0.',
+    type: 'gauge',
+    samples: venueHalts(engine).map((v) => ({ labels: { venue: v.venue }, value: v.halted ? 1 : 0 })),
   });
   metric({ name: 'tickwire_orders_sent_total', help: 'Orders sent (passed risk).', type: 'counter', samples: [{ value: engine.ordersSent }] });
   metric({ name: 'tickwire_order_acks_total', help: 'Orders acknowledged by the exchange.', type: 'counter', samples: [{ value: engine.acks }] });
@@ -140,7 +170,7 @@ export function renderMetrics(engine: Engine, extra: ExtraMetric[] = []): string
     name: 'tickwire_strategy_errors_total',
     help: 'Exceptions thrown by the strategy.',
     type: 'counter',
-    samples: [{ value: engine.runner?.errors ?? 0 }],
+    samples: [{ value: engine.runner?.errorsTotal ?? 0 }],
   });
   // hop latency quantiles (summary without sum/count per quantile set)
   out.push('# HELP tickwire_hop_latency_seconds Hop latency quantiles since start.', '# TYPE tickwire_hop_latency_seconds summary');

@@ -8,7 +8,7 @@
  * `exit`, else it stays halted until the duration ends or another stop).
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync, chmodSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { loadConfig, ConfigError } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -25,10 +25,8 @@ import { SNAPSHOT_FILE } from '../persist/snapshot.js';
 import { recover, type RecoveryReport } from '../persist/recover.js';
 import { IDS_MARK } from '../model/ids.js';
 import { reconcile, type ReconcileReport } from '../engine/reconcile.js';
-import { MarketMaker } from '../strategy/marketmaker.js';
-import { CrossVenueSignal } from '../strategy/crossvenue.js';
-import { TriggerFollower } from '../strategy/triggerfollower.js';
 import type { Strategy } from '../strategy/types.js';
+import { BUILTIN_STRATEGIES, loadStrategyModule } from '../strategy/plugin.js';
 import { externalScore, SignalTask, type SignalSource } from '../strategy/signals.js';
 import { startControl, type ControlDeps, type ControlServer } from './control.js';
 import { RUN_STATE_FILE, type RunState } from './controlcli.js';
@@ -41,14 +39,22 @@ import { buildSummary, formatSummary, type RunSummary } from './summary.js';
 import { LatencyMonitor } from '../util/monitor.js';
 import { checkHost, hostCheckFromConfig, HostCheckError } from './hostcheck.js';
 import { latencyPageHtml, latencySnapshotJson } from './live.js';
+import { parseRotate, prepareRecordDir, type RecordOptions } from './record.js';
 
-const HELP = `usage: tickwire run [--config FILE] [--duration SECONDS] [--summary-json FILE] [--paper[=offline]] [--sim-inline] [--sim-cpu LIST]
+const HELP = `usage: tickwire run [--config FILE] [--strategy FILE] [--record DIR [--record-rotate SPEC]] [--duration SECONDS]
+                    [--summary-json FILE] [--paper[=offline]] [--sim-inline] [--sim-cpu LIST]
                     [--busy-poll]
 
 Runs the engine: market data, order entry, the strategy (market maker by default), risk, kill switch,
 persistence (journal + snapshots in persistence.dir) and the loopback control plane (see \`tickwire status\`).
 
   --config FILE        JSON config (see src/config/schema.ts); env TICKWIRE__SECTION__FIELD=value overrides
+  --strategy FILE      run a plug-in strategy: an ES module implementing the Strategy interface
+                       (docs/strategy-guide.md); its parameters are strategy.params; same as strategy.module
+  --record DIR         write the market data it receives (raw frames and REST snapshots) into DIR (0700; files
+                       0600) in the capture format \`tickwire sim --replay\` reads: <venue>_capture_<session>_<part>.ndjson
+  --record-rotate SPEC a new part by size and/or time: size=100m, every=1h, or size=100m,every=1h (default
+                       size=100m); each part starts with a snapshot of every book, so it also replays alone
   --duration SECONDS   stop after this long (default: run until SIGINT/SIGTERM)
   --summary-json FILE  also write the end-of-run summary as JSON
   --paper              paper trading on live data: the configured presets' PUBLIC market data (mainnet, testnet, demo,
@@ -65,6 +71,9 @@ persistence (journal + snapshots in persistence.dir) and the loopback control pl
 Without --config the demo parameters apply: market maker on binanceSpot BTCUSDT at the touch.
 Strategies (strategy.name): marketMaker (default), crossVenue, triggerFollower (one non-crossing IOC per touch
 move: the wire-to-wire harness's), none; each one's parameters under strategy.<name> (src/config/tickwire.example.json).
+A plug-in (--strategy FILE or strategy.module) runs instead; a module that does not load, exports no valid strategy
+or throws in start fails the start (exit 1, naming the file, no order sent). A strategy that throws in a handler is
+halted at strategy.maxErrors (default 1): trading stops and its orders are cancelled (\`tickwire start\` resumes).
 Signals (they work in every state: starting, trading, stopping):
   SIGINT/SIGTERM  graceful stop: the strategy stops, every open order is cancelled and the cancel verified (retried
                   until the venues answer, up to shutdown.cancelTimeoutMs), state persisted, exit 0; during the
@@ -122,6 +131,10 @@ export interface RunOptions {
   paperRate?: number;
   /** stop early once this holds (polled every 50 ms; --duration stays the upper bound) */
   stopWhen?: (engine: Engine) => boolean;
+  /** a plug-in strategy module (`--strategy FILE`; relative to the working directory), instead of strategy.module / name */
+  strategyFile?: string | undefined;
+  /** `--record DIR [--record-rotate SPEC]`: record the market data (src/app/record.ts) */
+  record?: RecordOptions | undefined;
   /** a strategy built in code instead of from `strategy.name` (the wire-to-wire harness's trigger follower) */
   strategy?: (cfg: Config) => Strategy | undefined;
   /** called once everything runs */
@@ -139,20 +152,34 @@ export interface RunResult {
   summary: RunSummary;
 }
 
-function makeStrategy(cfg: Config): Strategy | undefined {
-  switch (cfg.strategy.name) {
-    case 'marketMaker':
-      return new MarketMaker(cfg.strategy.marketMaker);
-    case 'crossVenue':
-      return new CrossVenueSignal(cfg.strategy.crossVenue);
-    case 'triggerFollower':
-      return new TriggerFollower(cfg.strategy.triggerFollower);
-    case 'none':
-      return undefined;
-  }
+/**
+ * The plug-in module to run, as an absolute path (undefined: a built-in by name): `--strategy` relative to the
+ * working directory, `strategy.module` relative to the config file's folder. A file that is not there is a config
+ * error naming the field (exit 2).
+ */
+export function strategyModulePath(o: RunOptions, cfg: Config, env: NodeJS.ProcessEnv): string | undefined {
+  const cfgFile = o.config ?? env['TICKWIRE_CONFIG'];
+  const [field, file] =
+    o.strategyFile !== undefined
+      ? ['--strategy', resolve(o.strategyFile)]
+      : cfg.strategy.module !== undefined
+        ? ['strategy.module', resolve(cfgFile !== undefined ? dirname(resolve(cfgFile)) : '.', cfg.strategy.module)]
+        : [undefined, undefined];
+  if (file === undefined || field === undefined) return undefined;
+  if (!/\.m?js$/.test(file)) throw new ConfigError([{ path: field, message: `${file} is not an ES module file (.js or .mjs; compile TypeScript first)` }]);
+  if (!existsSync(file)) throw new ConfigError([{ path: field, message: `${file} does not exist` }]);
+  return file;
 }
 
-function paramsOf(cfg: Config): unknown {
+/** The strategy of the config: a plug-in module (loaded and built here; StrategyLoadError names the file) or a built-in. */
+async function makeStrategy(cfg: Config, moduleFile: string | undefined): Promise<Strategy | undefined> {
+  if (moduleFile !== undefined) return loadStrategyModule(moduleFile, cfg.strategy.params);
+  const name = cfg.strategy.name;
+  return name === 'none' ? undefined : BUILTIN_STRATEGIES[name](cfg.strategy[name] as never);
+}
+
+function paramsOf(cfg: Config, moduleFile: string | undefined): unknown {
+  if (moduleFile !== undefined) return cfg.strategy.params;
   switch (cfg.strategy.name) {
     case 'marketMaker':
       return cfg.strategy.marketMaker;
@@ -230,6 +257,17 @@ async function wire(cfg: Config, state: BotState, hops: HopRecorder, o: RunOptio
       transport: { binance: o.transport ?? cfg.exchanges.binance.transport, bybit: o.transport ?? cfg.exchanges.bybit.transport },
       socketLifetimeMs: { binance: cfg.exchanges.binance.socketLifetimeMs, bybit: cfg.exchanges.bybit.socketLifetimeMs },
       signals: cfg.signals,
+      ...(o.record
+        ? {
+            record: {
+              opts: o.record,
+              session: new Date()
+                .toISOString()
+                .replace(/[-:]/g, '')
+                .replace(/\.\d+Z$/, 'Z'),
+            },
+          }
+        : {}),
       describe: {
         mode: (paper ? 'paper on live public data: ' : '') + (sim || simChild ? `embedded simulator (${embedded.join(', ')})` : 'external endpoints'),
         presets: { binance: cfg.exchanges.binance.preset, bybit: cfg.exchanges.bybit.preset },
@@ -252,6 +290,16 @@ export async function runEngine(o: RunOptions = {}): Promise<RunResult> {
   const paper = o.paper === true || o.paper === 'live' || o.paper === 'offline';
   const secrets: Secrets = paper ? {} : loadSecrets(cfg.secretsFile, env);
   if (!paper) requireCredentials(cfg, secrets);
+  const moduleFile = o.strategy ? undefined : strategyModulePath(o, cfg, env);
+  if (o.record) {
+    if (o.paper === true || o.paper === 'offline')
+      throw new ConfigError([{ path: '--record', message: 'records the market data of the venues; --paper=offline has none (no sockets)' }]);
+    try {
+      prepareRecordDir(o.record.dir);
+    } catch (e) {
+      throw new ConfigError([{ path: '--record', message: `${o.record.dir} cannot be used: ${(e as Error).message}` }]);
+    }
+  }
   const dir = cfg.persistence.dir;
   try {
     prepareDataDir(dir);
@@ -267,7 +315,7 @@ export async function runEngine(o: RunOptions = {}): Promise<RunResult> {
 
   const releaseLock = lockDataDir(dir);
   try {
-    return await runLocked(o, cfg, env, overrides, log, dir, secrets);
+    return await runLocked(o, cfg, env, overrides, log, dir, secrets, moduleFile);
   } finally {
     releaseLock();
   }
@@ -374,6 +422,7 @@ async function runLocked(
   log: Logger,
   dir: string,
   secrets: Secrets,
+  moduleFile: string | undefined,
 ): Promise<RunResult> {
   const t0 = performance.now();
   const latch = new StopLatch();
@@ -413,6 +462,7 @@ async function runLocked(
   let archived: string | undefined;
   let poll: NodeJS.Timeout | undefined;
   let where = 'market data and order entry (instruments, simulator)';
+  let strategy: Strategy | undefined;
 
   const teardown = async (): Promise<void> => {
     if (poll) clearInterval(poll);
@@ -432,6 +482,10 @@ async function runLocked(
   };
 
   try {
+    // the strategy is built first: a plug-in that does not load fails the start before anything connects
+    if (moduleFile !== undefined) where = `strategy module ${moduleFile}`;
+    strategy = o.strategy ? o.strategy(cfg) : await makeStrategy(cfg, moduleFile);
+    where = 'market data and order entry (instruments, simulator)';
     wiring = await step(latch, where, wire(cfg, state, hops, o, secrets, log), (w) => w.stop());
     // tickwire trades one-way accounts (and Bybit's unified account) only: a hedge-mode account is refused here,
     // before any order, naming the mode and how to switch it (src/exchange/account.ts)
@@ -449,8 +503,8 @@ async function runLocked(
     if (rec.badTail) log.warn({ badTail: rec.badTail }, 'journal: corrupt or truncated tail dropped (recovered up to the last valid record)');
     journal = Journal.open(dir, cfg.persistence, rec.validBytes);
 
-    const strategy = o.strategy ? o.strategy(cfg) : makeStrategy(cfg);
-    engine = new Engine({ config: cfg, state, instruments: wiring.instruments, orders: wiring.orders, hops, journal, strategy, logger: log });
+    const books = wiring.book;
+    engine = new Engine({ config: cfg, state, instruments: wiring.instruments, orders: wiring.orders, hops, journal, strategy, logger: log, books });
     const eng = engine;
     // before this life's first order: which id generator it uses (recovery's probe after a kill -9 starts here)
     journal.appendNow({ t: 'mark', what: IDS_MARK + engine.ids.base, ms: Date.now() });
@@ -486,7 +540,7 @@ async function runLocked(
         latch,
         where,
         startControl(
-          controlDeps(o, token, env, overrides, engine, killSwitch, wiring, monitor, () => signalTasks),
+          controlDeps(o, token, env, overrides, engine, killSwitch, wiring, monitor, () => signalTasks, moduleFile),
           cfg.control.port,
         ),
         (c) => c.close(),
@@ -508,6 +562,11 @@ async function runLocked(
     signalTasks = [...(wiring.signals ?? []), ...external].map((src) => new SignalTask(state, src));
     for (const t of signalTasks) t.start();
     if (latch.reason !== undefined) throw new StoppedBeforeStart(latch.reason, 'the last step of the start');
+
+    // every part is up: the strategy starts last (one that throws in start fails the start: cancel, exit 1)
+    where = `strategy start (${strategy?.name ?? 'none'}${moduleFile !== undefined ? `, ${moduleFile}` : ''})`;
+    engine.snapshot();
+    engine.start();
   } catch (e) {
     // a failed or interrupted start: no strategy ran; cancel whatever is open (orphans of an earlier life), then exit
     phase = 'stopping after a failed start';
@@ -529,10 +588,7 @@ async function runLocked(
     throw new StartError(where, err, verified);
   }
 
-  // every part is up: the strategy starts last
   const eng = engine;
-  eng.snapshot();
-  eng.start();
   killSwitch.watch();
   phase = 'trading';
   log.info({ instruments: wiring.instruments.map((i) => `${i.venue}:${i.symbol}`), strategy: eng.runner?.strategy.name ?? 'none' }, 'trading started');
@@ -552,6 +608,7 @@ async function runLocked(
   if (killSwitch.triggered && code === 0) code = cfg.killSwitch.exitCode;
   if (!killSwitch.triggered) {
     eng.stopTrading();
+    eng.runner?.end();
     eng.cancelAll();
     const c = await cancelAndVerify(wiring.orders, wiring.instruments, { timeoutMs: cfg.shutdown.cancelTimeoutMs, logger: log, what: 'stop' });
     if (!c.verified) {
@@ -561,6 +618,7 @@ async function runLocked(
     await new Promise((r) => setTimeout(r, 20)); // let the last cancel events land in the order owner/journal
   }
   await teardown();
+  if (wiring.recordings) log.info({ files: wiring.recordings() }, 'market data recorded');
   const summary = buildSummary(eng, wiring, (performance.now() - t0) / 1000, kill, { ...rec, archived, reconcile: recon });
   if (o.print !== false) process.stdout.write(formatSummary(summary));
   if (o.summaryJson) writeFileSync(o.summaryJson, JSON.stringify(summary, null, 2), { mode: 0o600 });
@@ -578,6 +636,7 @@ function controlDeps(
   wiring: Wiring,
   monitor: LatencyMonitor,
   tasks: () => SignalTask[],
+  moduleFile: string | undefined,
 ): ControlDeps {
   return {
     engine,
@@ -586,7 +645,12 @@ function controlDeps(
     reload: () => {
       try {
         const next = loadConfig({ file: o.config, env, overrides });
-        engine.runner?.strategy.setParams?.(paramsOf(next));
+        // a strategy refuses parameters by throwing: the reload fails and nothing else changes
+        try {
+          engine.runner?.strategy.setParams?.(paramsOf(next, moduleFile));
+        } catch (e) {
+          return { ok: false, message: `strategy refused the parameters: ${(e as Error).message}` };
+        }
         engine.risk.configure(next.risk);
         killSwitch.configure(next.killSwitch);
         engine.config = next;
@@ -629,6 +693,23 @@ function parseArgs(argv: string[]): RunOptions | string {
       case '--summary-json':
         o.summaryJson = val();
         break;
+      case '--strategy':
+        o.strategyFile = val();
+        break;
+      case '--record':
+        o.record = { maxBytes: 100 * 1024 * 1024, maxMs: 0, ...(o.record ?? {}), dir: val() };
+        break;
+      case '--record-rotate': {
+        const spec = val();
+        let r: { maxBytes: number; maxMs: number };
+        try {
+          r = parseRotate(spec);
+        } catch (e) {
+          return `--record-rotate: ${(e as Error).message}`;
+        }
+        o.record = { dir: o.record?.dir ?? '', ...r };
+        break;
+      }
       case '--paper':
         // a bare --paper never takes the next argument as its value
         if (inline === undefined || inline === 'live') o.paper = 'live';
@@ -651,6 +732,7 @@ function parseArgs(argv: string[]): RunOptions | string {
         return `unknown option ${a}`;
     }
   }
+  if (o.record && o.record.dir === '') return '--record-rotate needs --record DIR';
   return o;
 }
 

@@ -32,6 +32,9 @@ import { wsDegradations } from '../net/ws.js';
 import { mdDegradations } from '../md/metrics.js';
 import type { VenueGateway } from '../orders/gateway.js';
 import type { SimHandle } from '../sim/index.js';
+import type { L2Book } from '../book/l2book.js';
+import type { FrameRecorder } from '../md/recorder.js';
+import { venueRecorder, type RecordOptions } from './record.js';
 
 export interface Wiring {
   kind: 'paper' | 'sim' | 'live';
@@ -56,6 +59,10 @@ export interface Wiring {
   resyncs(): Record<string, number>;
   extraMetrics(): ExtraMetric[];
   describe(): Record<string, unknown>;
+  /** `--record`: the capture files written so far */
+  recordings?: () => string[];
+  /** the L2 book of an instrument slot (the strategy's depth reads); absent where the wiring keeps none (paper) */
+  book?: (slot: number) => L2Book | undefined;
   /** the embedded simulator, when there is one (tests inject faults through it) */
   sim?: SimHandle;
   /** `--paper` on live data: the local matchers, one per venue (their queues and counters) */
@@ -132,6 +139,8 @@ export interface NetworkWiringOptions {
    * these fee rates); the endpoints' credentials are dropped and no order gateway is built
    */
   paper?: { fees: Partial<Record<VenueId, PaperFeeRates>> };
+  /** `tickwire run --record DIR`: record the market data per venue (src/app/record.ts) under this session name */
+  record?: { opts: RecordOptions; session: string };
 }
 
 /** A venue's public half: market-data and reference endpoints only (paper trading: nothing that can log in). */
@@ -159,11 +168,19 @@ export async function wireNetwork(o: NetworkWiringOptions): Promise<Wiring> {
 
   const md: MdAdapter[] = [];
   const mdName: string[] = [];
+  /** the md adapter of each slot (depth reads) */
+  const mdOfSlot: MdAdapter[] = [];
+  const recorders: FrameRecorder[] = [];
   const plans: GatewayPlan[] = [];
   for (const [venue, list] of byVenue) {
     const d = VENUE_DRIVERS[venue];
     const a = access[venue]!;
-    md.push(d.createMd(a, list, { state: o.state, hops: o.hops }));
+    let m: MdAdapter | undefined;
+    const recorder = o.record ? venueRecorder(o.record.opts, o.record.session, venue, () => m) : undefined;
+    if (recorder) recorders.push(recorder);
+    m = d.createMd(a, list, { state: o.state, hops: o.hops, ...(recorder ? { recorder } : {}) });
+    md.push(m);
+    for (const i of list) mdOfSlot[i.slot] = m;
     if (!o.paper && d.canTrade(a)) {
       const limits = await d.fetchLimits(a);
       plans.push(
@@ -228,6 +245,8 @@ export async function wireNetwork(o: NetworkWiringOptions): Promise<Wiring> {
       if (refused.length > 0) throw new Error(refused.join('; '));
       return modes;
     },
+    ...(o.record ? { recordings: () => recorders.flatMap((r) => r.files) } : {}),
+    book: (slot) => mdOfSlot[slot]?.book(instruments[slot]?.symbol ?? ''),
     attach(onBook) {
       // BookFeed.onTop: the adapter calls it once per frame that changed top of book, after BotState and the
       // frame's hop stamps are written (no wrapping of the feed's methods)
@@ -251,6 +270,7 @@ export async function wireNetwork(o: NetworkWiringOptions): Promise<Wiring> {
     },
     async stop() {
       await Promise.all(md.map((m) => m.stop().catch(() => undefined)));
+      await Promise.all(recorders.map((r) => r.close().catch(() => undefined)));
       await manager.stop().catch(() => undefined);
       degradations.stop(); // the last counts
       await o.sim?.close();

@@ -31,10 +31,12 @@ export const COMMANDS: Record<string, Command> = {
   doctor: { summary: 'go/no-go checks of the venues, keys and accounts before trading (testnet, demo, mainnet)', load: () => import('../app/doctor.js') },
   'host-check': { summary: 'check core pinning and host tuning against what production demands', load: () => import('../app/hostcheckcli.js') },
   wire2wire: { summary: 'wire-to-wire latency harness against the simulator', load: () => import('../tools/wire2wire.js') },
+  bot: { summary: 'alerts (Telegram, webhooks) and Telegram commands for a running engine, in a process of its own', load: () => import('../app/bot.js') },
+  watchdog: { summary: "cancel every open order with its own keys when the engine's heartbeat stops", load: () => import('../app/watchdog.js') },
 };
 
 /** Commands whose `main` takes the arguments after the command name (the others get the name first). */
-const OWN_ARGV = new Set(['run', 'sim', 'hist', 'wire2wire', 'doctor']);
+const OWN_ARGV = new Set(['run', 'sim', 'hist', 'wire2wire', 'doctor', 'bot', 'watchdog']);
 
 export function help(): string {
   const rows: Array<[string, string]> = [

@@ -76,6 +76,7 @@ function applyEnv(raw: Obj, env: NodeJS.ProcessEnv, issues: ConfigIssue[]): Obj 
 /** Optional fields (no default) by parent path, so env can set them too. */
 const OPTIONAL_FIELDS: Record<string, string[]> = {
   killSwitch: ['file'],
+  watchdog: ['secretsFile'],
   'exchanges.binance.endpoints': ['spotRest', 'spotWs', 'spotWsApi', 'futuresRest', 'futuresWs', 'futuresWsApi', 'privateWs'],
   'exchanges.bybit.endpoints': ['spotRest', 'spotWs', 'spotWsApi', 'futuresRest', 'futuresWs', 'futuresWsApi', 'privateWs'],
   '': ['secretsFile'],

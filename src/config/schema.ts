@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { hostCheckConfigSchema, logDestinationSchema } from './ops.js';
 import { NO_WS_API } from './presets.js';
+import { alertsConfig, watchdogConfig } from './alerts.js';
 
 export const VENUE_IDS = ['binanceSpot', 'binanceUsdm', 'bybitSpot', 'bybitLinear'] as const;
 export const venueId = z.enum(VENUE_IDS);
@@ -118,8 +119,19 @@ export const triggerFollowerParams = z
 export const strategyConfig = z
   .object({
     name: z.enum(['marketMaker', 'crossVenue', 'triggerFollower', 'none']).default('marketMaker'),
-    /** consecutive-or-not exception count after which the strategy is disabled */
-    maxErrors: z.number().int().positive().default(10),
+    /**
+     * a plug-in strategy: an ES module (.js / .mjs) implementing the Strategy interface (docs/strategy-guide.md),
+     * relative to the config file's folder (`tickwire run --strategy FILE`: to the working directory). When set, it
+     * runs instead of `name`.
+     */
+    module: z
+      .string()
+      .regex(/\.m?js$/, 'must name an ES module file (.js or .mjs; compile TypeScript first)')
+      .optional(),
+    /** the plug-in's parameters, given to its factory as they are (it validates them); `reload` passes them to setParams */
+    params: z.record(z.string(), z.unknown()).default({}),
+    /** exceptions (since the last `start`) after which the strategy is halted: trading stops, its orders are cancelled */
+    maxErrors: z.number().int().positive().default(1),
     marketMaker: marketMakerParams.prefault({}),
     crossVenue: crossVenueParams.prefault({}),
     triggerFollower: triggerFollowerParams.prefault({}),
@@ -391,6 +403,10 @@ const configShape = z
     paper: paperConfig.prefault({}),
     /** core pinning and host tuning checked at start (src/app/hostcheck.ts); 'refuse' exits non-zero on a mismatch */
     hostCheck: hostCheckConfigSchema.prefault({}),
+    /** `tickwire bot`: alert rules and routes (Telegram, webhooks), remote commands (src/config/alerts.ts) */
+    alerts: alertsConfig.prefault({}),
+    /** `tickwire watchdog`: the engine's heartbeat and the cancel-all when it stops (src/config/alerts.ts) */
+    watchdog: watchdogConfig.prefault({}),
     /** path of a JSON file {binance:{apiKey,apiSecret},bybit:{...}} with mode 0600 (or 0400); env wins */
     secretsFile: z.string().min(1).optional(),
   })
@@ -424,7 +440,10 @@ function crossFieldIssues(c: z.output<typeof configShape>, ctx: z.RefinementCtx)
       ctx.addIssue({ code: 'custom', path, message: `${size} is above risk.maxOrderQty (${c.risk.maxOrderQty}): every order would be refused` });
   };
   const s = c.strategy;
-  if (s.name === 'marketMaker') {
+  // a plug-in (strategy.module) runs instead of the named strategy: its parameters are its own to check
+  if (s.module !== undefined) {
+    /* checked when it loads (src/strategy/plugin.ts) */
+  } else if (s.name === 'marketMaker') {
     needListed(['strategy', 'marketMaker', 'symbol'], s.marketMaker);
     needSize(['strategy', 'marketMaker', 'size'], s.marketMaker.size);
   } else if (s.name === 'triggerFollower') {

@@ -7,6 +7,8 @@
  * File: JSON {"binance":{"apiKey","apiSecret","ed25519ApiKey","ed25519KeyFile"},"bybit":{"apiKey","apiSecret"}}
  * with mode 0600/0400; a file (secrets file or PEM) readable or writable by group/others is refused with an error
  * naming the mode. Binance needs an HMAC pair, an Ed25519 pair, or both (REST signs with HMAC when it has one).
+ * The Telegram bot token of `tickwire bot` (and of the watchdog's alerts): env TICKWIRE_TELEGRAM_BOT_TOKEN, or the
+ * file's {"telegram":{"botToken"}}.
  */
 import { readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
@@ -27,6 +29,7 @@ export interface BinanceCredentials extends Partial<ApiCredentials> {
 export interface Secrets {
   binance?: BinanceCredentials;
   bybit?: ApiCredentials;
+  telegram?: { botToken: string };
 }
 
 const creds = z.object({ apiKey: z.string().min(1), apiSecret: z.string().min(1) }).strict();
@@ -47,7 +50,9 @@ const binanceCreds = z
     message: 'an HMAC pair (apiKey, apiSecret) or an Ed25519 pair (ed25519ApiKey, ed25519KeyFile)',
     path: [],
   });
-const secretsFileSchema = z.object({ binance: binanceCreds.optional(), bybit: creds.optional() }).strict();
+/** Bot API tokens look like `123456789:AA...`; anything else is a paste error */
+const telegramCreds = z.object({ botToken: z.string().regex(/^[0-9]{1,20}:[A-Za-z0-9_-]{20,100}$/, 'must be a Bot API token (digits:characters)') }).strict();
+const secretsFileSchema = z.object({ binance: binanceCreds.optional(), bybit: creds.optional(), telegram: telegramCreds.optional() }).strict();
 
 /** Reads an Ed25519 PEM private key from a 0600/0400 file; errors name `field`, never the key. */
 function readPemKey(path: string, field: string): string {
@@ -104,6 +109,7 @@ export function loadSecrets(file: string | undefined, env: NodeJS.ProcessEnv = p
       out.binance = c;
     }
     if (r.data.bybit) out.bybit = r.data.bybit;
+    if (r.data.telegram) out.telegram = r.data.telegram;
   }
   for (const ex of ['binance', 'bybit'] as const) {
     const k = env[`TICKWIRE_${ex.toUpperCase()}_API_KEY`];
@@ -112,6 +118,12 @@ export function loadSecrets(file: string | undefined, env: NodeJS.ProcessEnv = p
     if (k && s) out[ex] = ex === 'binance' ? { ...out.binance, apiKey: k, apiSecret: s } : { apiKey: k, apiSecret: s };
     else if (k || s)
       throw new ConfigError([{ path: `env.TICKWIRE_${ex.toUpperCase()}_API_${k ? 'SECRET' : 'KEY'}`, message: 'API key and secret must be set together' }]);
+  }
+  const tg = env['TICKWIRE_TELEGRAM_BOT_TOKEN'];
+  if (tg) {
+    const t = telegramCreds.safeParse({ botToken: tg });
+    if (!t.success) throw new ConfigError([{ path: 'env.TICKWIRE_TELEGRAM_BOT_TOKEN', message: 'must be a Bot API token (digits:characters)' }]);
+    out.telegram = t.data;
   }
   const ek = env['TICKWIRE_BINANCE_ED25519_API_KEY'];
   const ef = env['TICKWIRE_BINANCE_ED25519_KEY_FILE'];

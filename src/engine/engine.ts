@@ -26,6 +26,7 @@ import { isTerminal } from '../orders/state.js';
 import type { Portfolio } from '../orders/portfolio.js';
 import { PreTradeRisk, Refusal } from '../risk/pretrade.js';
 import { StrategyRunner, type PortfolioView, type Strategy, type StrategyContext } from '../strategy/types.js';
+import { strategyContext, type DepthSource } from '../strategy/context.js';
 import type { Config } from '../config/schema.js';
 import type { Journal } from '../persist/journal.js';
 import { writeSnapshot } from '../persist/snapshot.js';
@@ -41,6 +42,8 @@ export interface EngineOptions {
   journal?: Journal | undefined;
   strategy?: Strategy | undefined;
   logger?: Logger | undefined;
+  /** the L2 book of a slot, for the strategy's depth reads (the networked wiring has them) */
+  books?: ((slot: number) => DepthSource | undefined) | undefined;
 }
 
 export type TradingState = 'running' | 'stopped' | 'killed';
@@ -83,6 +86,9 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
   /** hooks for the kill switch / control plane */
   onAfterEvent: ((ev: OrderEvent) => void) | undefined;
   startedAtMs = 0;
+  private readonly books: ((slot: number) => DepthSource | undefined) | undefined;
+  /** the strategy's context (set by start) */
+  context: StrategyContext | undefined;
   /** true while the strategy runs from the event path (decide / tick-to-trade hops are measured there only) */
   private inBookEvent = false;
   /** when the event path handed the current book update to the strategy (ns) */
@@ -127,10 +133,23 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
     // nothing is sent before start(): the run starts the engine last, once every other part is up
     this.risk.notStarted = true;
     this.runner = o.strategy ? new StrategyRunner(o.strategy, o.config.strategy.maxErrors) : undefined;
+    this.books = o.books;
     if (this.runner) {
-      this.runner.onDisabled = (why) => {
-        this.log?.error({ why }, 'strategy disabled');
+      const runner = this.runner;
+      // fail closed: a strategy that throws is halted (trading stopped, its orders cancelled) at strategy.maxErrors
+      runner.onDisabled = (why) => {
+        this.log?.error({ why }, 'strategy halted: trading stopped, cancelling its orders (control plane `start` resumes)');
+        this.stopTrading();
         this.cancelAll();
+      };
+      // every exception counted (tickwire_strategy_errors_total); the first ten logged with their stack, then one in 1000
+      runner.onError = (err, where) => {
+        const n = runner.errorsTotal;
+        if (n <= 10 || n % 1000 === 0)
+          this.log?.error(
+            { strategy: runner.strategy.name, where, count: n, err: err instanceof Error ? (err.stack ?? err.message) : String(err) },
+            'strategy threw',
+          );
       };
     }
     this.loop = new HotLoop(
@@ -175,31 +194,61 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
     }
   }
 
-  /** Start the strategy and the loop (call after recovery/reconciliation). */
+  /**
+   * Start the strategy and the loop (call after recovery/reconciliation). Fail closed: a strategy whose `start`
+   * throws is a failed start: the engine refuses every order again and the error goes to the caller (`tickwire run`
+   * cancels what is open and exits 1 naming the step).
+   */
   start(): void {
     this.startedAtMs = wallNowMs();
-    this.risk.notStarted = false;
     if (this.runner) {
-      const ctx: StrategyContext = {
-        state: this.state,
-        orders: this,
-        portfolio: this,
-        instruments: this.bySlot,
-        slotOf: (v, s) => this.slotIndex.get(`${v}:${s}`) ?? -1,
-      };
+      const ctx = this.strategyContext();
+      this.context = ctx;
+      // risk still refuses every order (not_started) while start() runs: a start that throws leaves nothing behind
       try {
         this.runner.strategy.start?.(ctx);
       } catch (e) {
         this.runner.disabled = true;
-        this.runner.lastError = (e as Error).message;
-        this.log?.error({ err: (e as Error).message }, 'strategy failed to start');
+        this.runner.lastError = `start: ${(e as Error).message}`;
+        this.log?.error({ strategy: this.runner.strategy.name, err: (e as Error).stack ?? (e as Error).message }, 'strategy failed to start');
+        throw e;
       }
     }
+    this.risk.notStarted = false;
     this.loop.start();
     if (this.journal) {
       this.snapTimer = setInterval(() => this.snapshot(), this.config.persistence.snapshotIntervalMs);
       this.snapTimer.unref();
     }
+  }
+
+  /** The strategy's view of this engine (src/strategy/context.ts): markets, orders, positions, risk headroom, a log. */
+  private strategyContext(): StrategyContext {
+    const log = this.log?.child({ strategy: this.runner?.strategy.name ?? '' });
+    const risk = this.risk;
+    return strategyContext({
+      state: this.state,
+      orders: this,
+      portfolio: this,
+      instruments: this.bySlot,
+      slotOf: (v, s) => this.slotIndex.get(`${v}:${s}`) ?? -1,
+      order: (id) => this.orders.order(id),
+      risk: {
+        headroom: (slot, side) => risk.headroom(slot, side),
+        openOrdersLeft: () => risk.openOrdersLeft(),
+        ordersLeftThisSecond: () => risk.ordersLeftThisSecond(nowNs()),
+      },
+      ...(this.books ? { book: this.books } : {}),
+      ...(log
+        ? {
+            log: {
+              info: (msg: string, f?: Record<string, unknown>) => log.info(f ?? {}, msg),
+              warn: (msg: string, f?: Record<string, unknown>) => log.warn(f ?? {}, msg),
+              error: (msg: string, f?: Record<string, unknown>) => log.error(f ?? {}, msg),
+            },
+          }
+        : {}),
+    });
   }
 
   /** Adapter hook: a book was written into BotState. */

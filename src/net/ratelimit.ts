@@ -16,6 +16,8 @@
  * Bybit (per UID, per endpoint, 1 s window): one `BybitSlot` per endpoint, precomputed by the gateway (REST and the
  * trade WS share them, as on Bybit). Each answer's `X-Bapi-Limit` / `-Status` / `-Reset-Timestamp` (REST headers,
  * the trade WS's `header` object) sets the slot; sends booked since then count on top of it.
+ * Bybit per IP (600 HTTP requests per 5 s, 403 beyond): one `IpWindow` for the process (`BYBIT_IP_WINDOW`) books
+ * every REST request of every Bybit gateway before it is sent.
  *
  * 429 backs off for Retry-After seconds (nothing was done); 418 (Bybit 403) bans the IP until Retry-After (ends by
  * itself) or, without one, until an operator resumes.
@@ -172,6 +174,68 @@ export class BybitSlot {
     if (this.inflight > 0) this.inflight--;
   }
 }
+
+/**
+ * A per-IP request-count window: at most `limit × headroom` requests in any `windowMs` (sliding, over the local send
+ * times). Bybit limits an IP to 600 HTTP requests per 5 s across its REST hosts and answers HTTP 403 beyond, then
+ * wants ≥ 10 min of silence (../shared/exchange/bybit.md §8), so every Bybit REST request of the process is booked
+ * here before it is sent (`BYBIT_IP_WINDOW`, shared by all Bybit gateways). A booking stays counted `marginMs` beyond
+ * the window (the venue counts it when it arrives, a little later). A ring of send times: no allocation per request.
+ */
+export class IpWindow {
+  private cap: number;
+  private ring: Float64Array;
+  /** next ring slot to write (the oldest booking once the ring is full) */
+  private head = 0;
+  private count = 0;
+  /** requests refused or deferred because of this window */
+  refused = 0;
+  deferred = 0;
+
+  constructor(
+    limit: number,
+    readonly windowMs: number,
+    readonly headroom = 0.95,
+    readonly marginMs = 100,
+  ) {
+    this.cap = Math.max(1, Math.floor(limit * headroom));
+    this.ring = new Float64Array(this.cap);
+  }
+
+  /** the usable count per window (`limit × headroom`) */
+  get capacity(): number {
+    return this.cap;
+  }
+
+  /** Change the limit (tests, a venue that states another); bookings so far are forgotten. */
+  setLimit(limit: number): void {
+    this.cap = Math.max(1, Math.floor(limit * this.headroom));
+    this.ring = new Float64Array(this.cap);
+    this.head = 0;
+    this.count = 0;
+  }
+
+  /** ms until `n` more requests fit (0 = now) */
+  waitMs(now: number, n = 1): number {
+    if (n > this.cap) return Infinity;
+    if (this.count + n <= this.cap) return 0;
+    // the booking that must leave the window first: the (count + n − cap)-th oldest
+    const k = this.count + n - this.cap - 1;
+    const oldest = this.ring[(this.head - this.count + k + this.cap * 2) % this.cap]!;
+    const w = oldest + this.windowMs + this.marginMs - now;
+    return w > 0 ? Math.ceil(w) : 0;
+  }
+
+  /** book one request sent now */
+  book(now: number): void {
+    this.ring[this.head] = now;
+    this.head = (this.head + 1) % this.cap;
+    if (this.count < this.cap) this.count++;
+  }
+}
+
+/** Bybit's per-IP limit (600 per 5 s), one window for the whole process: every Bybit gateway books its REST calls here. */
+export const BYBIT_IP_WINDOW = new IpWindow(600, 5000);
 
 /** Bybit's documented per-UID limits per second before an answer says otherwise (order endpoints per category). */
 export const BYBIT_DEFAULT_LIMITS = {

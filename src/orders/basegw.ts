@@ -128,11 +128,12 @@ export abstract class BaseGateway {
   private banUntilMs = 0;
 
   /**
-   * The venue banned the IP. With a Retry-After the ban ends by itself: the limiter refuses every order until then
+   * The venue banned the IP (whichever request met it: an order, a cancel, a query, a keep-alive; the gateways call
+   * this from their response handling). With a Retry-After the ban ends by itself: the limiter refuses every order until then
    * (`isHalted()` is true meanwhile) and trading resumes at its end, logged and counted as a halt and a resume. A ban
    * without an end (no Retry-After) halts the venue until an operator resumes it.
    */
-  private onBanned(reason: string): void {
+  protected onBanned(reason: string): void {
     const until = this.limiter.bannedUntilMs;
     if (!Number.isFinite(until) || until <= this.clock.nowMs()) {
       this.halt('banned: ' + reason);

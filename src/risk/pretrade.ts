@@ -219,6 +219,51 @@ export class PreTradeRisk {
     return Refusal.None;
   }
 
+  /**
+   * Quantity units (whole lots) one more strategy order on `side` may have before the size, notional, position and
+   * total-notional limits refuse it, at the current mid (the strategy's `ctx.risk.headroom`). Read-only: counts
+   * nothing, allocates nothing; 0 when the book has no mid.
+   */
+  headroom(slot: number, side: 'BUY' | 'SELL'): number {
+    const ins = this.instruments[slot];
+    if (!ins || slot >= this.state.slots) return 0;
+    const mid = this.state.get(slot, F.mid);
+    if (!(mid > 0)) return 0;
+    const e = this.exposure;
+    const pos = e.position[slot] as number;
+    const qs = this.qtyScale[slot] as number;
+    const unitValue = mid / (this.pxScale[slot] as number) / qs; // quote currency per quantity unit
+    let room = this.maxQty[slot] as number;
+    const byNotional = this.maxNotional / unitValue;
+    if (byNotional < room) room = byNotional;
+    const maxPos = this.maxPos[slot] as number;
+    const byPos = side === 'BUY' ? maxPos - pos - (e.openBuyQty[slot] as number) : maxPos + pos - (e.openSellQty[slot] as number);
+    if (byPos < room) room = byPos;
+    let total = 0;
+    for (let s = 0; s < this.instruments.length; s++) {
+      const p = e.position[s] as number;
+      if (p !== 0) total += this.notional(s, this.state.get(s, F.mid), p < 0 ? -p : p);
+    }
+    const byTotal = (this.maxTotal - total) / unitValue;
+    if (byTotal < room) room = byTotal;
+    const lot = ins.lotUnits > 0 ? ins.lotUnits : 1;
+    return room > 0 ? Math.floor(room / lot) * lot : 0;
+  }
+
+  /** Open orders still allowed before `maxOpenOrders`. */
+  openOrdersLeft(): number {
+    const left = this.maxOpen - this.exposure.openOrders();
+    return left > 0 ? left : 0;
+  }
+
+  /** Strategy orders still allowed within the sliding second ending at `nowNs` (`maxOrdersPerSecond`). */
+  ordersLeftThisSecond(nowNs: number): number {
+    const ring = this.sendRing;
+    let used = 0;
+    for (let i = 0; i < ring.length; i++) if (nowNs - (ring[i] as number) < 1e9) used++;
+    return ring.length - used;
+  }
+
   totalRefusals(): number {
     let t = 0;
     for (let i = 1; i < this.refusals.length; i++) t += this.refusals[i] as number;

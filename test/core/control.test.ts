@@ -77,6 +77,32 @@ describe('control plane', () => {
     expect((await get('/status')).status).toBe(200);
   });
 
+  it('/status tells an outside watcher which process answers, halted venues and book ages (and /metrics the same)', async () => {
+    await up();
+    await until(() => r!.engine.instruments.every((i) => r!.engine.state.tradable(i.slot)), 5000, 'books');
+    const st = JSON.parse((await get('/status')).text) as {
+      process: { pid: number; startedAt: string };
+      venues: Array<{ venue: string; halted: boolean }>;
+      books: Array<{ venue: string; symbol: string; tradable: boolean; lastMessageAgeMs: number }>;
+    };
+    expect(st.process.pid).toBe(process.pid);
+    expect(Math.abs(Date.parse(st.process.startedAt) - (Date.now() - process.uptime() * 1000))).toBeLessThan(5000);
+    expect(st.venues.map((v) => [v.venue, v.halted]).sort()).toEqual([
+      ['binanceSpot', false],
+      ['bybitLinear', false],
+    ]);
+    expect(st.books.map((b) => b.venue).sort()).toEqual(['binanceSpot', 'bybitLinear']);
+    for (const b of st.books) {
+      expect(b.tradable).toBe(true);
+      expect(b.lastMessageAgeMs).toBeGreaterThanOrEqual(0);
+      expect(b.lastMessageAgeMs).toBeLessThan(60_000);
+    }
+    // the same in /metrics (a real halt: test/app/bot.test.ts, against the simulator)
+    const fams = parseExposition((await get('/metrics')).text);
+    expect(fams.get('tickwire_venue_halted')!.samples.map((x) => x.value)).toEqual([0, 0]);
+    expect(fams.get('tickwire_book_last_message_age_seconds')?.samples.length).toBe(2);
+  });
+
   it('binds to loopback only', async () => {
     const s = await up();
     const other = Object.values(networkInterfaces())

@@ -4,6 +4,7 @@ import { instrumentFromSim } from '../../src/exchange/paper.js';
 import { makeInstrument } from '../../src/sim/core/instruments.js';
 import { CANCEL_RETRY_NS, MarketMaker, REFUSAL_BACKOFF_NS } from '../../src/strategy/marketmaker.js';
 import { blankOrderEvent, type OrderApi, type OrderEvent, type OrderRequest } from '../../src/model/orders.js';
+import { strategyContext } from '../../src/strategy/context.js';
 import { testConfig } from './helpers.js';
 import { expectNoAllocation } from '../helpers/alloc.js';
 
@@ -63,7 +64,7 @@ function setup(pos = 0, params: Record<string, unknown> = {}) {
   // the strategy's clock, driven by the test (ns); starts well away from 0
   const clock = { t: 1_000_000 * MS };
   const mm = new MarketMaker(cfg.strategy.marketMaker, () => clock.t);
-  mm.start({ state, orders: rec.api, portfolio: { position: () => position, openOrders: () => 0 }, instruments: [ins], slotOf: () => 0 });
+  mm.start(strategyContext({ state, orders: rec.api, portfolio: { position: () => position, openOrders: () => 0 }, instruments: [ins], slotOf: () => 0 }));
   const ev = (kind: OrderEvent['kind'], st: OrderEvent['state'], id: string) => {
     const e = blankOrderEvent();
     e.kind = kind;

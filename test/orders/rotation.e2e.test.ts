@@ -16,6 +16,7 @@ import { wsStats } from '../../src/net/ws.js';
 import { startSim, type SimHandle } from '../../src/sim/index.js';
 import { Transport } from '../../src/util/hops.js';
 import { bbo, instrumentOf, until, untilState } from './harness.js';
+import { IpWindow } from '../../src/net/ratelimit.js';
 
 const SIM_LIFETIME_MS = 2000;
 const ROTATE_AFTER_MS = 700;
@@ -76,6 +77,9 @@ async function start(ex: Exchange, rotateAfterMs: number): Promise<Rig> {
         timeoutMs: 2000,
         recovery: { queryDelayMs: 10 },
         socketLifetimeMs: rotateAfterMs,
+        // the simulator's IP limit is lifted (ipPer5s above); the engine's IP window likewise (queryDelayMs 10 makes
+        // hundreds of order queries per second)
+        ipWindow: new IpWindow(100_000, 5000),
       })),
     );
     conns = ['bybitLinear-trade', 'bybitSpot-trade', 'bybit-private'];

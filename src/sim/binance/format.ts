@@ -67,6 +67,7 @@ function scaledOf(step: string, decimals: number): number {
 
 /** Binance order type / timeInForce names of a core order. */
 export function typeName(o: SimOrder, kind: BnKind): string {
+  if (o.stop) return o.stop.type;
   if (kind === 'spot' && o.tif === 'POST_ONLY') return 'LIMIT_MAKER';
   return o.type;
 }
@@ -92,13 +93,22 @@ export function q(s: string): string {
 
 // ---------------------------------------------------------------- Spot REST / WS API order shapes
 
+/** a Spot order's `stopPrice` (0 unless a stop order) */
+function stopPx(o: SimOrder, f: InstFmt): string {
+  return o.stop ? f.px(o.stop.stopTicks) : f.zeroPx;
+}
+/** when the order started working on the book: -1 for a stop order not yet triggered */
+function workingMs(o: SimOrder): number {
+  return o.stop ? o.stop.workingMs : o.createdMs;
+}
+
 export function spotOrderResult(o: SimOrder, f: InstFmt, respType: 'ACK' | 'RESULT' | 'FULL', fills: readonly SimFill[], transactTime: number): string {
   let s = `{"symbol":${q(o.symbol)},"orderId":${idNum(o.orderId)},"orderListId":-1,"clientOrderId":${q(o.clientOrderId)},"transactTime":${transactTime}`;
   if (respType === 'ACK') return s + '}';
   s +=
     `,"price":"${o.type === 'MARKET' ? f.zeroPx : f.px(o.priceTicks)}","origQty":"${f.qty(o.qtyLots)}","executedQty":"${f.qty(o.filledLots)}"` +
     `,"origQuoteOrderQty":"${f.zeroPx}","cummulativeQuoteQty":"${f.quote(o.cumQuoteTL)}","status":"${o.status}","timeInForce":"${tifName(o, 'spot')}"` +
-    `,"type":"${typeName(o, 'spot')}","side":"${o.side}","workingTime":${o.createdMs},"selfTradePreventionMode":"NONE"`;
+    `,"type":"${typeName(o, 'spot')}","side":"${o.side}"${o.stop ? `,"stopPrice":"${stopPx(o, f)}"` : ''},"workingTime":${workingMs(o)},"selfTradePreventionMode":"NONE"`;
   if (respType === 'RESULT') return s + '}';
   s += ',"fills":[';
   for (let i = 0; i < fills.length; i++) {
@@ -112,13 +122,13 @@ export function spotOrderResult(o: SimOrder, f: InstFmt, respType: 'ACK' | 'RESU
 
 /** GET /api/v3/order, openOrders entries */
 export function spotOrderQuery(o: SimOrder, f: InstFmt): string {
-  const open = o.status === 'NEW' || o.status === 'PARTIALLY_FILLED';
+  const open = (o.status === 'NEW' || o.status === 'PARTIALLY_FILLED') && workingMs(o) >= 0;
   return (
     `{"symbol":${q(o.symbol)},"orderId":${idNum(o.orderId)},"orderListId":-1,"clientOrderId":${q(o.clientOrderId)}` +
     `,"price":"${o.type === 'MARKET' ? f.zeroPx : f.px(o.priceTicks)}","origQty":"${f.qty(o.qtyLots)}","executedQty":"${f.qty(o.filledLots)}"` +
     `,"cummulativeQuoteQty":"${f.quote(o.cumQuoteTL)}","status":"${o.status}","timeInForce":"${tifName(o, 'spot')}","type":"${typeName(o, 'spot')}"` +
-    `,"side":"${o.side}","stopPrice":"${f.zeroPx}","icebergQty":"${f.zeroQty}","time":${o.createdMs},"updateTime":${o.updatedMs}` +
-    `,"isWorking":${open},"workingTime":${o.createdMs},"origQuoteOrderQty":"${f.zeroPx}","selfTradePreventionMode":"NONE"}`
+    `,"side":"${o.side}","stopPrice":"${stopPx(o, f)}","icebergQty":"${f.zeroQty}","time":${o.stop?.placedMs ?? o.createdMs},"updateTime":${o.updatedMs}` +
+    `,"isWorking":${open},"workingTime":${workingMs(o)},"origQuoteOrderQty":"${f.zeroPx}","selfTradePreventionMode":"NONE"}`
   );
 }
 
@@ -128,7 +138,7 @@ export function spotCancelResult(o: SimOrder, f: InstFmt, cancelClientId: string
     `{"symbol":${q(o.symbol)},"origClientOrderId":${q(o.clientOrderId)},"orderId":${idNum(o.orderId)},"orderListId":-1,"clientOrderId":${q(cancelClientId)}` +
     `,"transactTime":${transactTime},"price":"${o.type === 'MARKET' ? f.zeroPx : f.px(o.priceTicks)}","origQty":"${f.qty(o.qtyLots)}","executedQty":"${f.qty(o.filledLots)}"` +
     `,"origQuoteOrderQty":"${f.zeroPx}","cummulativeQuoteQty":"${f.quote(o.cumQuoteTL)}","status":"${o.status}","timeInForce":"${tifName(o, 'spot')}"` +
-    `,"type":"${typeName(o, 'spot')}","side":"${o.side}","selfTradePreventionMode":"NONE"}`
+    `,"type":"${typeName(o, 'spot')}","side":"${o.side}"${o.stop ? `,"stopPrice":"${stopPx(o, f)}"` : ''},"selfTradePreventionMode":"NONE"}`
   );
 }
 
@@ -165,18 +175,20 @@ export function executionReport(
   origClientId: string,
   clientId?: string,
 ): string {
-  const open = o.status === 'NEW' || o.status === 'PARTIALLY_FILLED';
+  const working = o.stop ? o.stop.workingMs : o.createdMs;
+  const open = (o.status === 'NEW' || o.status === 'PARTIALLY_FILLED') && working >= 0;
   const lastQty = fill ? f.qty(fill.qtyLots) : f.zeroQty;
   const lastPx = fill ? f.px(fill.priceTicks) : f.zeroPx;
   const lastQuote = fill ? f.quote(fill.priceTicks * fill.qtyLots) : f.zeroPx;
   const commAsset = fill ? q(feeAssetOf(fill, o.side === 'BUY' ? f.inst.base : f.inst.quote)) : 'null';
   return (
     `{"e":"executionReport","E":${eventMs},"s":${q(o.symbol)},"c":${q(clientId ?? o.clientOrderId)},"S":"${o.side}","o":"${typeName(o, 'spot')}"` +
-    `,"f":"${tifName(o, 'spot')}","q":"${f.qty(o.qtyLots)}","p":"${o.type === 'MARKET' ? f.zeroPx : f.px(o.priceTicks)}","P":"${f.zeroPx}","F":"${f.zeroQty}"` +
+    `,"f":"${tifName(o, 'spot')}","q":"${f.qty(o.qtyLots)}","p":"${o.type === 'MARKET' ? f.zeroPx : f.px(o.priceTicks)}","P":"${o.stop ? f.px(o.stop.stopTicks) : f.zeroPx}","F":"${f.zeroQty}"` +
     `,"g":-1,"C":${q(origClientId)},"x":"${execType}","X":"${o.status}","r":"NONE","i":${idNum(o.orderId)},"l":"${lastQty}","z":"${f.qty(o.filledLots)}"` +
     `,"L":"${lastPx}","n":"${fill ? amt(fill.fee) : '0'}","N":${commAsset},"T":${fill ? fill.timeMs : o.updatedMs},"t":${fill ? fill.tradeId : -1}` +
-    `,"I":${execId},"w":${open},"m":${fill ? fill.maker : false},"M":false,"O":${o.createdMs},"Z":"${f.quote(o.cumQuoteTL)}","Y":"${lastQuote}"` +
-    `,"Q":"${f.zeroPx}","W":${o.createdMs},"V":"NONE"}`
+    `,"I":${execId},"w":${open},"m":${fill ? fill.maker : false},"M":false,"O":${o.stop?.placedMs ?? o.createdMs},"Z":"${f.quote(o.cumQuoteTL)}","Y":"${lastQuote}"` +
+    // W (working time) only once the order is on the book: absent for a stop order waiting for its trigger
+    `,"Q":"${f.zeroPx}"${working >= 0 ? `,"W":${working}` : ''},"V":"NONE"}`
   );
 }
 

@@ -64,7 +64,7 @@ export function spotSymbolJson(ins: SimInstrument): string {
     `{"symbol":"${ins.symbol}","status":"TRADING","baseAsset":"${ins.base}","baseAssetPrecision":8,"quoteAsset":"${ins.quote}","quotePrecision":8,` +
     `"quoteAssetPrecision":8,"baseCommissionPrecision":8,"quoteCommissionPrecision":8,` +
     `"orderTypes":["LIMIT","LIMIT_MAKER","MARKET","STOP_LOSS","STOP_LOSS_LIMIT","TAKE_PROFIT","TAKE_PROFIT_LIMIT"],` +
-    `"icebergAllowed":true,"ocoAllowed":true,"otoAllowed":true,"quoteOrderQtyMarketAllowed":true,"allowTrailingStop":true,"cancelReplaceAllowed":true,` +
+    `"icebergAllowed":true,"ocoAllowed":true,"otoAllowed":true,"quoteOrderQtyMarketAllowed":true,"allowTrailingStop":false,"cancelReplaceAllowed":true,` +
     `"amendAllowed":true,"pegInstructionsAllowed":true,"isSpotTradingAllowed":true,"isMarginTradingAllowed":false,"filters":[` +
     `{"filterType":"PRICE_FILTER","minPrice":"${p8(ins.tickSize)}","maxPrice":"${p8(maxPrice(ins))}","tickSize":"${p8(ins.tickSize)}"},` +
     `{"filterType":"LOT_SIZE","minQty":"${p8(ins.minQty)}","maxQty":"${p8(ins.maxQty)}","stepSize":"${p8(ins.stepSize)}"},` +

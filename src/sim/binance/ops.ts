@@ -68,6 +68,20 @@ export interface OpsHooks {
   amendExecId?(): number;
 }
 
+/** Spot stop orders held outside the book until their trigger (stops.ts); this interface keeps the import one-way. */
+export interface SpotStopOrders {
+  /** the account's waiting stop orders on the symbol (they count toward MAX_NUM_ORDERS too) */
+  count(accountId: string, symbol: string): number;
+  hasOpenClientId(accountId: string, clientOrderId: string): boolean;
+  place(book: SimBook, fmt: InstFmt, o: SimNewOrder, stopType: string, stopTicks: number): SimOrder | BnError;
+  get(accountId: string, symbol: string, ref: { orderId?: string; clientOrderId?: string }): SimOrder | undefined;
+  cancel(accountId: string, symbol: string, ref: { orderId?: string; clientOrderId?: string }): SimOrder | undefined;
+  cancelAll(accountId: string, symbol: string): SimOrder[];
+  open(accountId: string, symbol: string): SimOrder[];
+}
+
+const SPOT_STOP_TYPES: ReadonlySet<string> = new Set(['STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT']);
+
 /** [initialLeverage, notionalFloor, notionalCap, maintMarginRatio] per bracket; `cum` is derived */
 export const LEVERAGE_BRACKETS: ReadonlyArray<readonly [number, number, number, number]> = [
   [125, 0, 50_000, 0.004],
@@ -87,6 +101,8 @@ export const LEVERAGE_BRACKETS: ReadonlyArray<readonly [number, number, number, 
 export class BnOps {
   readonly fmts = new Map<string, InstFmt>();
   readonly isSpot: boolean;
+  /** Spot: the stop orders waiting for their trigger (set by the venue) */
+  stops: SpotStopOrders | undefined;
   constructor(
     readonly ctx: SimContext,
     readonly market: SimMarketId,
@@ -174,7 +190,8 @@ export class BnOps {
    * order is already counted, only the price filters apply.
    */
   private filters(acc: SimAccount, book: SimBook, f: InstFmt, side: SimSide, ticks: number, lots: number, isNew = true): BnError | undefined {
-    if (isNew && book.openCountOf(acc.id) >= (this.isSpot ? FILTERS.spotMaxOrders : FILTERS.usdmMaxOrders)) {
+    const open = book.openCountOf(acc.id) + (this.stops?.count(acc.id, f.inst.symbol) ?? 0);
+    if (isNew && open >= (this.isSpot ? FILTERS.spotMaxOrders : FILTERS.usdmMaxOrders)) {
       return this.isSpot ? E.filter('MAX_NUM_ORDERS') : E.futMaxOrders();
     }
     const ref = this.refTicks(book);
@@ -226,8 +243,24 @@ export class BnOps {
     const tifText = p.get('timeInForce');
     let tif: SimTimeInForce = 'GTC';
     let simType: 'LIMIT' | 'MARKET';
+    let stopType = '';
     if (this.isSpot) {
-      if (type === 'LIMIT') {
+      if (SPOT_STOP_TYPES.has(type)) {
+        // the _LIMIT types work as LIMIT orders (timeInForce, price), the others as MARKET; trailing stops are off
+        // in this simulator (exchangeInfo allowTrailingStop false), refused as the venue refuses them there
+        if (p.has('trailingDelta')) return E.rejected('Trailing stop orders are not supported for this symbol.');
+        stopType = type;
+        if (type.endsWith('_LIMIT')) {
+          simType = 'LIMIT';
+          if (!tifText) return E.mandatory('timeInForce');
+          if (tifText !== 'GTC' && tifText !== 'IOC' && tifText !== 'FOK') return E.invalidTif();
+          tif = tifText;
+        } else {
+          simType = 'MARKET';
+          if (tifText !== undefined) return E.notRequired('timeInForce');
+          if (p.has('price')) return E.notRequired('price');
+        }
+      } else if (type === 'LIMIT') {
         simType = 'LIMIT';
         if (!tifText) return E.mandatory('timeInForce');
         if (tifText !== 'GTC' && tifText !== 'IOC' && tifText !== 'FOK') return E.invalidTif();
@@ -239,8 +272,6 @@ export class BnOps {
         simType = 'MARKET';
         if (tifText !== undefined) return E.notRequired('timeInForce');
         if (p.has('price')) return E.notRequired('price');
-      } else if (['STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'].includes(type)) {
-        return E.rejected('Unsupported order combination');
       } else return E.invalidType();
     } else {
       if (['STOP', 'STOP_MARKET', 'TAKE_PROFIT', 'TAKE_PROFIT_MARKET', 'TRAILING_STOP_MARKET'].includes(type)) return E.futUseAlgo();
@@ -267,7 +298,7 @@ export class BnOps {
       reduceOnly = ro === 'true';
     }
     let lots: number | BnError;
-    if (simType === 'MARKET' && this.isSpot && !p.has('quantity') && p.has('quoteOrderQty')) {
+    if (type === 'MARKET' && this.isSpot && !p.has('quantity') && p.has('quoteOrderQty')) {
       lots = this.lotsForQuote(book, fmt, side, p.get('quoteOrderQty')!);
     } else lots = this.qty(p.get('quantity'), fmt);
     if (lots instanceof BnError) return lots;
@@ -296,10 +327,21 @@ export class BnOps {
         return E.futMinNotional(ins.minNotional);
       }
     }
+    let stopTicks = 0;
+    if (stopType !== '') {
+      const st = this.price(p.get('stopPrice'), fmt, 'stopPrice');
+      if (st instanceof BnError) return st;
+      stopTicks = st;
+    }
     const ff = this.filters(acc, book, fmt, side, ticks, lots);
     if (ff) return ff;
     const order: SimNewOrder = { accountId: acc.id, clientOrderId: cid, side, type: simType, tif, priceTicks: ticks, qtyLots: lots, reduceOnly };
     const now = this.now();
+    if (stopType !== '') {
+      const so = this.stops ? this.stops.place(book, fmt, order, stopType, stopTicks) : E.rejected('Unsupported order combination');
+      return so instanceof BnError ? so : spotOrderResult(so, fmt, respType, [], now);
+    }
+    if (this.stops?.hasOpenClientId(acc.id, cid)) return E.rejected('Duplicate order sent.');
     const r = book.submit(order);
     if (r.ok) {
       if (this.isSpot) return spotOrderResult(r.order, fmt, respType, r.fills, now);
@@ -400,14 +442,17 @@ export class BnOps {
       if (c instanceof BnError) return c;
       cancelId = c;
     }
+    const sym = fmt.inst.symbol;
     if (ref.orderId !== undefined && ref.clientOrderId !== undefined) {
-      const o = book.getOrder(acc.id, { orderId: ref.orderId });
+      const o = this.stops?.get(acc.id, sym, { orderId: ref.orderId }) ?? book.getOrder(acc.id, { orderId: ref.orderId });
       if (!o || o.clientOrderId !== ref.clientOrderId) return E.cancelRejected();
       delete ref.clientOrderId;
     }
     this.hooks.cancelId?.(cancelId);
     let r: ReturnType<SimBook['cancel']>;
     try {
+      const s = this.stops?.cancel(acc.id, sym, ref);
+      if (s) return spotCancelResult(s, fmt, cancelId, this.now());
       r = book.cancel(acc.id, ref);
     } finally {
       this.hooks.cancelId?.(undefined);
@@ -534,7 +579,7 @@ export class BnOps {
     const sr = this.sym(p);
     if (sr instanceof BnError) return sr;
     const { book, fmt } = sr!;
-    const orders = book.cancelAll(acc.id);
+    const orders = [...(this.stops?.cancelAll(acc.id, fmt.inst.symbol) ?? []), ...book.cancelAll(acc.id)];
     if (!this.isSpot) return '{"code":200,"msg":"The operation of cancel all open order is done."}';
     if (orders.length === 0) return E.cancelRejected();
     const now = this.now();
@@ -547,7 +592,7 @@ export class BnOps {
     const { book, fmt } = sr!;
     const ref = this.orderRef(p, 'origClientOrderId');
     if (ref instanceof BnError) return ref;
-    const o = book.getOrder(acc.id, ref);
+    const o = this.stops?.get(acc.id, fmt.inst.symbol, ref) ?? book.getOrder(acc.id, ref);
     if (!o || (ref.orderId !== undefined && ref.clientOrderId !== undefined && o.clientOrderId !== ref.clientOrderId)) return E.noSuchOrder();
     if (openOnly && o.status !== 'NEW' && o.status !== 'PARTIALLY_FILLED') return E.noSuchOrder();
     return this.isSpot ? spotOrderQuery(o, fmt) : usdmOrder(o, fmt, true);
@@ -559,6 +604,7 @@ export class BnOps {
     const list: string[] = [];
     const add = (book: SimBook, fmt: InstFmt): void => {
       for (const o of book.openOrders(acc.id)) list.push(this.isSpot ? spotOrderQuery(o, fmt) : usdmOrder(o, fmt, true));
+      for (const o of this.stops?.open(acc.id, fmt.inst.symbol) ?? []) list.push(spotOrderQuery(o, fmt));
     };
     if (sr) add(sr.book, sr.fmt);
     else for (const [s, book] of this.books()) add(book, this.fmts.get(s)!);

@@ -26,6 +26,7 @@ import { RateLimiter, type RateCheck } from '../core/ratelimit.js';
 import { accountProfileOf, type SimAccount, type SimContext, type SimFault, type SimMarketId, type SimVenueHandle } from '../core/types.js';
 import { AlgoOrders } from './algo.js';
 import { rateStr } from '../core/fees.js';
+import { SpotStops } from './stops.js';
 import { KeyRing, checkTimestamp, restPayload, wsApiPayload } from './auth.js';
 import { ConnSet, newConnData, upgradeWith, wsSend, type BnSocket, type ConnData, type WsApiSession } from './conn.js';
 import { BnError, E } from './errors.js';
@@ -104,6 +105,8 @@ export class BinanceVenue {
   readonly ops: BnOps;
   readonly ud: UserData;
   readonly algo: AlgoOrders | undefined;
+  /** Spot stop orders (STOP_LOSS[_LIMIT], TAKE_PROFIT[_LIMIT]) waiting for their trigger */
+  readonly stops: SpotStops | undefined;
   readonly streams: MarketStreams;
   readonly ticker: Ticker24h;
   readonly history: BnHistory;
@@ -153,6 +156,8 @@ export class BinanceVenue {
       amendExecId: () => this.ud.lastAmendExecId,
     });
     this.algo = this.isSpot ? undefined : new AlgoOrders(ctx, market, this.ops, this.ud);
+    this.stops = this.isSpot ? new SpotStops(ctx, market, this.ud) : undefined;
+    this.ops.stops = this.stops;
     this.streams = new MarketStreams(ctx, market, this.kind, this.app, this.conns);
     this.ticker = new Ticker24h(this.ops.books(), this.kind, this.ops.fmts);
     this.history = new BnHistory(this.ops.books());
@@ -209,6 +214,7 @@ export class BinanceVenue {
     this.history.close();
     this.ud.close();
     this.algo?.close();
+    this.stops?.close();
     closeListen(this.listening);
     if (this.isSpot) {
       // Spot announces a shutdown on streams and the WS API ("reconnect now") before the sockets go

@@ -620,7 +620,7 @@ export class MatchingBook implements SimBook {
   }
 
   private newRec(o: SimNewOrder, qty: number, now: number): OrderRec {
-    const orderId = this.ids.next();
+    const orderId = o.orderId ?? this.ids.next();
     return {
       orderId,
       clientOrderId: o.clientOrderId.length > 0 ? o.clientOrderId : `sim-${orderId}`,
@@ -637,6 +637,7 @@ export class MatchingBook implements SimBook {
       status: 'NEW',
       createdMs: now,
       updatedMs: now,
+      stop: o.stop,
       seq: 0,
       open: false,
     };
@@ -920,6 +921,10 @@ export class MatchingBook implements SimBook {
 
   openCountOf(accountId: string): number {
     return this.openByAccount.get(accountId)?.size ?? 0;
+  }
+
+  allocOrderId(): string {
+    return this.ids.next();
   }
 
   /** number of open user orders (all accounts) */

@@ -56,6 +56,8 @@ export interface ReplaySource {
   instruments: SimInstrument[];
   /** lines that could not be parsed (counted, not fatal) */
   badLines: number;
+  /** the recording session of the header (`tickwire run --record`: one per run, shared by its rotated files) */
+  session?: string;
 }
 
 function marketOfUrl(url: string, exchange: string): SimMarketId | undefined {
@@ -84,10 +86,11 @@ export function parseCapture(text: string, file = '<memory>'): ReplaySource {
   const events: ReplayEvent[] = [];
   const connMarket = new Map<string, SimMarketId>();
   let exchange = '';
+  let session: string | undefined;
   let badLines = 0;
   for (const line of text.split('\n')) {
     if (line.trim().length === 0) continue;
-    let o: { t?: string; conn?: string; addr?: string; url?: string; ts?: number; data?: string; exchange?: string };
+    let o: { t?: string; conn?: string; addr?: string; url?: string; ts?: number; data?: string; exchange?: string; session?: unknown };
     try {
       o = JSON.parse(line) as typeof o;
     } catch {
@@ -97,6 +100,7 @@ export function parseCapture(text: string, file = '<memory>'): ReplaySource {
     const tsMs = Math.round((o.ts ?? 0) * 1000);
     if (o.t === 'header') {
       exchange = String(o.exchange ?? '');
+      if (typeof o.session === 'string') session = o.session;
     } else if (o.t === 'connect' && o.conn && o.addr) {
       const m = marketOfUrl(o.addr, exchange);
       if (m) connMarket.set(o.conn, m);
@@ -192,7 +196,7 @@ export function parseCapture(text: string, file = '<memory>'): ReplaySource {
     }
   }
   events.sort((a, b) => a.recvMs - b.recvMs); // stable: equal times keep file order
-  return { file, events, instruments: deriveInstruments(events), badLines };
+  return { file, events, instruments: deriveInstruments(events), badLines, ...(session !== undefined ? { session } : {}) };
 }
 
 /** Read and parse a capture file. */
@@ -245,12 +249,25 @@ export interface ReplayOptions {
 }
 
 /**
- * Offsets (ms) that put several captures on one timeline: captures whose recorded spans overlap were recorded together
- * and keep their absolute times; each group of overlapping captures is moved to start with the earliest one, so
+ * Offsets (ms) that put several captures on one timeline: captures whose recorded spans overlap, or whose headers
+ * name the same recording session, were recorded together and keep their absolute times; each group of overlapping captures is moved to start with the earliest one, so
  * captures of different days still play side by side from their starts (as they did with one replayer each).
  */
 export function timelineOffsets(sources: readonly ReplaySource[]): number[] {
-  const spans = sources.map((s, i) => ({ i, start: s.events[0]?.recvMs ?? 0, end: s.events[s.events.length - 1]?.recvMs ?? 0 }));
+  const own = sources.map((s) => ({ start: s.events[0]?.recvMs ?? 0, end: s.events[s.events.length - 1]?.recvMs ?? 0 }));
+  // the files of one recording session (rotated parts, one file per venue) were recorded together: one span
+  const sessions = new Map<string, { start: number; end: number }>();
+  sources.forEach((s, i) => {
+    if (s.session === undefined || s.events.length === 0) return;
+    const sp = sessions.get(s.session);
+    const o = own[i]!;
+    if (!sp) sessions.set(s.session, { ...o });
+    else {
+      sp.start = Math.min(sp.start, o.start);
+      sp.end = Math.max(sp.end, o.end);
+    }
+  });
+  const spans = sources.map((s, i) => ({ i, ...((s.session !== undefined ? sessions.get(s.session) : undefined) ?? own[i]!) }));
   const offsets = sources.map(() => 0);
   const sorted = spans.filter((x) => sources[x.i]!.events.length > 0).sort((a, b) => a.start - b.start || a.i - b.i);
   const base = sorted[0]?.start ?? 0;

@@ -53,6 +53,24 @@ export interface SimNewOrder {
   priceTicks: number; // 0 for MARKET
   qtyLots: number;
   reduceOnly: boolean;
+  /** a venue-held order entering the book: the id it already has (from `SimBook.allocOrderId`) */
+  orderId?: string;
+  /** a triggered stop order: its venue fields, carried unchanged onto the book's order */
+  stop?: SimStop;
+}
+
+/**
+ * Venue fields of a stop order that waits outside the book until its trigger (Binance Spot STOP_LOSS[_LIMIT],
+ * TAKE_PROFIT[_LIMIT]); the order's own `type` is what it works as once triggered (MARKET or LIMIT).
+ */
+export interface SimStop {
+  /** the venue's order type name */
+  type: string;
+  stopTicks: number;
+  /** when the stop order was placed */
+  placedMs: number;
+  /** when it was triggered and started working; -1 until then */
+  workingMs: number;
 }
 
 export interface SimOrder {
@@ -74,6 +92,8 @@ export interface SimOrder {
   status: SimOrderStatus;
   createdMs: number;
   updatedMs: number;
+  /** set on a stop order (waiting outside the book, or triggered into it) */
+  stop?: SimStop | undefined;
 }
 
 export interface SimFill {
@@ -170,6 +190,8 @@ export interface SimBook {
   openOrders(accountId: string): SimOrder[];
   /** number of open orders of an account in this book (the venues' MAX_NUM_ORDERS counts these) */
   openCountOf(accountId: string): number;
+  /** a fresh order id from the book's allocator, for an order the venue holds outside the book (a stop order) */
+  allocOrderId(): string;
   /** open or recently closed order of an account */
   getOrder(accountId: string, ref: { orderId?: string; clientOrderId?: string }): SimOrder | undefined;
   addListener(l: SimBookListener): void;

@@ -142,6 +142,11 @@ export function binanceRestCost(spot: boolean, method: string, path: string, par
   return typeof c === 'function' ? c(params) : c;
 }
 
+/** Every call the cost tables price (`METHOD /path`): the weight check (test/orders/weights.e2e.test.ts) covers each. */
+export function binanceRestCalls(spot: boolean): string[] {
+  return Object.keys(spot ? SPOT_COSTS : USDM_COSTS);
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export class BinanceRestGateway extends BaseGateway implements VenueGateway {
@@ -331,8 +336,10 @@ export class BinanceRestGateway extends BaseGateway implements VenueGateway {
     const now = this.clock.nowMs();
     this.limiter.fromBinanceHeaders(res.headers, now, bookedAt ?? now, weight, orders);
     if (res.status === 429) this.limiter.on429(retryAfterSec(res.headers), now);
-    else if (res.status === 418) this.limiter.on418(retryAfterSec(res.headers), now);
-    else if (res.status >= 500) this.limiter.on5xx(res.status);
+    else if (res.status === 418) {
+      this.limiter.on418(retryAfterSec(res.headers), now);
+      this.onBanned('418 (IP banned)');
+    } else if (res.status >= 500) this.limiter.on5xx(res.status);
   }
 
   /** Parse an error body into an outcome. */

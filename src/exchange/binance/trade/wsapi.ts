@@ -150,7 +150,10 @@ export class BinanceWsApiGateway extends BinanceRestGateway {
     const now = this.clock.nowMs();
     const retryAt = num(obj(err?.['data'])?.['retryAfter']);
     if (status === 429) this.limiter.on429(retryAt > now ? Math.ceil((retryAt - now) / 1000) : undefined, now);
-    if (status === 418) this.limiter.on418(retryAt > now ? Math.ceil((retryAt - now) / 1000) : undefined, now);
+    if (status === 418) {
+      this.limiter.on418(retryAt > now ? Math.ceil((retryAt - now) / 1000) : undefined, now);
+      this.onBanned('418 (IP banned)');
+    }
     if (status >= 500) this.limiter.on5xx(status);
     const m = mapBinanceError(status, code, msg);
     return fail(m.cls, code, m.reason + (msg ? ': ' + msg : ''));

@@ -17,7 +17,15 @@ import { BaseGateway, OK, fail, type RecoveryOptions, type SendOutcome, transpor
 import { ServerClock, type ClockSyncOptions } from '../../../net/clock.js';
 import type { GatewayOrder, VenueGateway } from '../../../orders/gateway.js';
 import { arr, idString, num, obj, parseJsonSafe, str, type Json } from '../../../codec/json.js';
-import { BYBIT_DEFAULT_LIMITS, BybitSlot, LocalRateLimitError, VenueRateLimiter, retryAfterSec } from '../../../net/ratelimit.js';
+import {
+  BYBIT_DEFAULT_LIMITS,
+  BYBIT_IP_WINDOW,
+  BybitSlot,
+  type IpWindow,
+  LocalRateLimitError,
+  VenueRateLimiter,
+  retryAfterSec,
+} from '../../../net/ratelimit.js';
 import { RestClient, type RestResponse } from '../../../net/rest.js';
 import { scaleTable, type ScaleLookup } from '../../../codec/scale.js';
 import { HmacSha256 } from '../../../codec/sign.js';
@@ -64,6 +72,8 @@ export interface BybitGatewayConfig {
   dcp?: BybitDcpOptions | false;
   /** a non-order call waits this long at most for its endpoint's rate budget before it is refused (default 2000 ms) */
   maxLimitWaitMs?: number;
+  /** the per-IP window every REST request is booked in (default: the process's one, BYBIT_IP_WINDOW, 600 per 5 s) */
+  ipWindow?: IpWindow;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -94,10 +104,19 @@ export class BybitRestGateway extends BaseGateway implements VenueGateway {
   readonly slotCancel: BybitSlot;
   readonly slotAmend: BybitSlot;
   protected readonly maxLimitWaitMs: number;
+  /** Bybit's per-IP limit (600 HTTP requests per 5 s, shared by every gateway of the process): each REST request books it */
+  readonly ip: IpWindow;
+  /** orders, cancels and amends go over REST (false on the trade WS, which the IP's HTTP limit does not count) */
+  protected ordersOverHttp = true;
 
   constructor(cfg: BybitGatewayConfig) {
     const rest = new RestClient(cfg.restBaseUrl, { connections: cfg.connections ?? 2, timeoutMs: cfg.timeoutMs ?? 5000 });
+    const ip = cfg.ipWindow ?? BYBIT_IP_WINDOW;
     const clock = new ServerClock(async () => {
+      // booked in the IP window like every request (a sync the window has no room for fails, and is retried later)
+      const now = Date.now();
+      if (ip.waitMs(now) > 0) throw new Error('Bybit IP request window full: time sync skipped');
+      ip.book(now);
       const r = await rest.request('GET', '/v5/market/time');
       const j = obj(parseJsonSafe(r.text));
       const nano = str(obj(j?.['result'])?.['timeNano']);
@@ -108,6 +127,7 @@ export class BybitRestGateway extends BaseGateway implements VenueGateway {
     super(cfg.category === 'spot' ? 'bybitSpot' : 'bybitLinear', clock, new VenueRateLimiter(LIMITS_UNUSED), cfg.hops, cfg.recovery);
     this.cfg = cfg;
     this.rest = rest;
+    this.ip = ip;
     this.category = cfg.category;
     this.recvWindow = cfg.recvWindow ?? 5000;
     this.hmac = new HmacSha256(cfg.apiSecret);
@@ -133,13 +153,21 @@ export class BybitRestGateway extends BaseGateway implements VenueGateway {
 
   /** Order path: the wait before a new order (the create endpoint's slot; 0 = go). */
   protected override placeWaitMs(now: number): number {
-    return this.limiter.orderWaitMs(now, this.slotCreate);
+    const w = this.limiter.orderWaitMs(now, this.slotCreate);
+    if (w > 0 || !this.ordersOverHttp) return w;
+    const ipw = this.ip.waitMs(Date.now());
+    if (ipw > 0) this.ip.refused++;
+    return ipw;
   }
 
   /** Order path: a cancel or amend its slot refuses now, counted as a local refusal (no wait). */
   protected refusedNow(what: string, slot: BybitSlot): SendOutcome | undefined {
     const now = this.clock.nowMs();
-    const wait = this.limiter.orderWaitMs(now, slot);
+    let wait = this.limiter.orderWaitMs(now, slot);
+    if (wait === 0 && this.ordersOverHttp) {
+      wait = this.ip.waitMs(Date.now());
+      if (wait > 0) this.ip.refused++;
+    }
     if (wait === 0) return undefined;
     slot.refused++;
     this.limiter.noteLocal(what, wait, true);
@@ -154,9 +182,16 @@ export class BybitRestGateway extends BaseGateway implements VenueGateway {
     const slot = this.slotOf(path);
     for (;;) {
       const now = this.clock.nowMs();
-      const wait = this.limiter.orderWaitMs(now, slot);
+      const local = Date.now();
+      let wait = this.limiter.orderWaitMs(now, slot);
+      if (wait === 0) {
+        wait = this.ip.waitMs(local);
+        if (wait > this.maxLimitWaitMs) this.ip.refused++;
+        else if (wait > 0) this.ip.deferred++;
+      }
       if (wait === 0) {
         slot.book(now);
+        this.ip.book(local);
         return slot;
       }
       if (wait > this.maxLimitWaitMs) {
@@ -170,8 +205,19 @@ export class BybitRestGateway extends BaseGateway implements VenueGateway {
   }
 
   async start(): Promise<void> {
-    await this.rest.warm('/v5/market/time');
-    this.rest.keepWarm('/v5/market/time');
+    const n = this.cfg.connections ?? 2;
+    const now = Date.now();
+    if (this.ip.waitMs(now, n) === 0) {
+      for (let i = 0; i < n; i++) this.ip.book(now);
+      await this.rest.warm('/v5/market/time');
+    }
+    // keep-alive rounds are booked in the IP window first, or skipped when it has no room
+    this.rest.keepWarm('/v5/market/time', undefined, (k) => {
+      const t = Date.now();
+      if (this.ip.waitMs(t, k) > 0) return false;
+      for (let i = 0; i < k; i++) this.ip.book(t);
+      return true;
+    });
     await this.clock.sync();
     this.clock.start();
     if (this.privateStream) await this.privateStream.start();
@@ -262,9 +308,10 @@ export class BybitRestGateway extends BaseGateway implements VenueGateway {
     const now = this.clock.nowMs();
     this.limiter.fromBybitHeaders(res.headers, slot, now);
     if (res.status === 429) this.limiter.on429(retryAfterSec(res.headers), now);
-    else if (res.status === 403)
+    else if (res.status === 403) {
       this.limiter.on418(600, now); // IP limit: stop >= 10 min (docs)
-    else if (res.status >= 500) this.limiter.on5xx(res.status);
+      this.onBanned('403 (IP limit)');
+    } else if (res.status >= 500) this.limiter.on5xx(res.status);
   }
 
   /** envelope -> { retCode, retMsg, result } or an outcome for non-200 / malformed */
@@ -330,7 +377,8 @@ export class BybitRestGateway extends BaseGateway implements VenueGateway {
     this.recordSign(t0);
     o.sentNs = nowNs();
     const slot = this.slotCreate;
-    slot.book(this.clock.nowMs()); // placeWithRecovery checked the slot in this turn
+    slot.book(this.clock.nowMs()); // placeWithRecovery checked the slot and the IP window in this turn
+    this.ip.book(Date.now());
     let res: RestResponse;
     const p = this.rest.request('POST', '/v5/order/create', { body, headers });
     this.recordWrite(o);

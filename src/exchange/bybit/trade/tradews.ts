@@ -33,6 +33,7 @@ export class BybitTradeWsGateway extends BybitRestGateway {
 
   constructor(cfg: BybitGatewayConfig) {
     super(cfg);
+    this.ordersOverHttp = false; // orders over the trade WS: not in the IP's HTTP request count
     if (!cfg.wsApiUrl) throw new Error(`${this.venue}: wsApiUrl (…/v5/trade) required for transport 'ws'`);
     this.authHmac = new HmacSha256(cfg.apiSecret);
     this.rpc = new WsRpc({
