@@ -222,7 +222,8 @@ export async function runSimPair(opts: EngineOptions): Promise<SimPairResult> {
       risk: { maxOrdersPerSecond: 1_000_000 },
       persistence: { dir: join(tmp, 'data'), fsync: 'never', intentWriteAhead: process.env['TICKWIRE_W2W_WRITE_AHEAD'] === '1' },
       control: { enabled: false },
-      ...(opts.busyPoll ? { loop: { mode: 'busy' } } : {}),
+      // busy-poll; TICKWIRE_W2W_WARM_US: keep-warm every that many µs (loop.warmUs; default 0 = off)
+      ...(opts.busyPoll ? { loop: { mode: 'busy', warmUs: Number(process.env['TICKWIRE_W2W_WARM_US'] ?? 0) } } : {}),
       log: {
         level: process.env['TICKWIRE_W2W_LOG'] === 'info' ? 'info' : 'warn',
         destinations: [{ to: 'stderr', level: process.env['TICKWIRE_W2W_LOG'] === 'info' ? 'info' : 'warn' }],
