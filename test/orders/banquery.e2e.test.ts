@@ -8,6 +8,7 @@ import { createBinanceGateway } from '../../src/exchange/binance/trade/index.js'
 import { createBybitGateways } from '../../src/exchange/bybit/trade/index.js';
 import type { OrderManager } from '../../src/orders/manager.js';
 import type { BaseGateway } from '../../src/orders/basegw.js';
+import type { VenueGateway } from '../../src/orders/gateway.js';
 import { startSim, type SimHandle } from '../../src/sim/index.js';
 import { instrumentOf, manager } from './harness.js';
 
@@ -37,7 +38,7 @@ describe('a ban met by a query', () => {
       instruments: [{ symbol: i.symbol, priceDecimals: i.priceDecimals, qtyDecimals: i.qtyDecimals }],
       transport: 'rest',
       timeoutMs: 2000,
-    }) as unknown as BaseGateway;
+    }) as unknown as BaseGateway & VenueGateway;
     m = manager(i, gw).m;
     await m.start();
     expect(gw.isHalted()).toBe(false);
@@ -68,7 +69,7 @@ describe('a ban met by a query', () => {
         transport: 'rest',
         timeoutMs: 2000,
       },
-    ]) as unknown as BaseGateway[];
+    ]) as unknown as Array<BaseGateway & VenueGateway>;
     const gw = gws[0]!;
     m = manager(i, gw).m;
     await m.start();
