@@ -86,7 +86,7 @@ export function latencyPageHtml(opts: LatencyPageOptions = {}): string {
   var refreshMs = ${refresh};
   var params = new URLSearchParams(location.search);
   var token = params.get('token');
-  var HOPS = ['parse','apply','state_write','decide','risk','sign','write','ack','fill','feed_delay','recv_to_state','tick_to_trade','loop_lateness'];
+  var HOPS = ['parse','apply','state_write','decide','risk','sign','write','ack','fill','feed_delay','recv_to_state','tick_to_trade','socket_to_send','loop_lateness'];
   var COLORS = ['#1f77b4','#d62728','#2ca02c','#ff7f0e','#9467bd','#8c564b','#e377c2','#7f7f7f','#bcbd22','#17becf'];
   var W = 520, H = 300, M = { l: 64, r: 40, t: 30, b: 40 };
   var PW = W - M.l - M.r, PH = H - M.t - M.b;

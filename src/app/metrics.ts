@@ -138,6 +138,18 @@ export function renderMetrics(engine: Engine, extra: ExtraMetric[] = []): string
   });
   metric({ name: 'tickwire_loop_ticks_total', help: 'Hot loop ticks run.', type: 'counter', samples: [{ value: engine.loop.ticks }] });
   metric({
+    name: 'tickwire_loop_busy_polls_total',
+    help: 'Busy-poll mode: event-loop turns between ticks (the poll rate; 0 in the other modes).',
+    type: 'counter',
+    samples: [{ value: engine.loop.spins }],
+  });
+  metric({
+    name: 'tickwire_order_warmups_total',
+    help: 'Never-sent orders built and signed to keep the order path hot (busy mode, loop.warmUs).',
+    type: 'counter',
+    samples: [{ value: engine.warmups }],
+  });
+  metric({
     name: 'tickwire_loop_skipped_total',
     help: 'Hot loop deadlines skipped (more than a period late).',
     type: 'counter',

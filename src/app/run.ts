@@ -43,6 +43,7 @@ import { parseRotate, prepareRecordDir, type RecordOptions } from './record.js';
 
 const HELP = `usage: tickwire run [--config FILE] [--strategy FILE] [--record DIR [--record-rotate SPEC]] [--duration SECONDS]
                     [--summary-json FILE] [--paper[=offline]] [--sim-inline] [--sim-cpu LIST]
+                    [--busy-poll]
 
 Runs the engine: market data, order entry, the strategy (market maker by default), risk, kill switch,
 persistence (journal + snapshots in persistence.dir) and the loopback control plane (see \`tickwire status\`).
@@ -64,6 +65,8 @@ persistence (journal + snapshots in persistence.dir) and the loopback control pl
   --sim-inline         run the embedded simulator in the engine's process (default: a child process, so that
                        its work does not share the engine's event loop; the child ends with the engine)
   --sim-cpu LIST       run the embedded simulator's child process under taskset -c LIST
+  --busy-poll          loop.mode busy: the event loop never sleeps, so no frame pays a wake-up; costs a full core
+                       (pin the engine to a core of its own: LATENCY.md "Busy-poll")
 
 Without --config the demo parameters apply: market maker on binanceSpot BTCUSDT at the touch.
 Strategies (strategy.name): marketMaker (default), crossVenue, triggerFollower (one non-crossing IOC per touch
@@ -718,6 +721,9 @@ function parseArgs(argv: string[]): RunOptions | string {
         break;
       case '--sim-cpu':
         o.simCpus = val();
+        break;
+      case '--busy-poll':
+        o.overrides = { ...(o.overrides ?? {}), loop: { mode: 'busy' } };
         break;
       case '--help':
       case '-h':

@@ -164,11 +164,16 @@ export const riskConfig = z
 
 export const loopConfig = z
   .object({
-    mode: z.enum(['timer', 'precise']).default('timer'),
+    /** timer: sleep between ticks; precise: sleep, then spin before each deadline; busy: never sleep (busy-poll for a
+     * dedicated core: no wake-up per frame, a full core of CPU; LATENCY.md "Busy-poll") */
+    mode: z.enum(['timer', 'precise', 'busy']).default('timer'),
     periodMs: z.number().positive().max(1000).default(10),
     /** precise mode: wake this many µs before the boundary, then spin on the clock */
     /** precise mode: spin this long before each deadline. 3,000 µs gave p99 lateness 35-52 µs at ~39% of a pinned, quiet vCPU; 9,500 ~13 µs at 100% (LATENCY.md, "The 10 ms loop") */
     spinUs: z.number().int().min(100).max(9_900).default(3000),
+    /** busy mode: every this many µs between ticks, build and sign a never-sent order for one strategy instrument
+     * (round robin) so that the order path's code and data stay hot between rare orders; 0 = off (LATENCY.md "Busy-poll") */
+    warmUs: z.number().int().min(0).max(1_000_000).default(0),
   })
   .strict();
 

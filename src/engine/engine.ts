@@ -106,7 +106,7 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
     this.decisionNow = o.virtualClock ?? nowNs;
     // the per-transport order-hop histograms exist before the first order (their first record would allocate)
     for (const ins of o.instruments) {
-      for (const hop of [Hop.Sign, Hop.Write, Hop.Ack, Hop.Fill, Hop.TickToTrade]) {
+      for (const hop of [Hop.Sign, Hop.Write, Hop.Ack, Hop.Fill, Hop.TickToTrade, Hop.SocketToSend]) {
         o.hops.prepare(hop, VENUE_INDEX[ins.venue], Transport.Ws);
         o.hops.prepare(hop, VENUE_INDEX[ins.venue], Transport.Rest);
       }
@@ -165,6 +165,7 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
         onTick: (now) => {
           if (this.trading === 'running') this.runner?.tick(now);
         },
+        ...(o.config.loop.mode === 'busy' && o.config.loop.warmUs > 0 ? { onIdle: (now: number) => this.keepWarm(now) } : {}),
         onBook: (slot) => {
           if (this.trading !== 'running' || !this.runner) return;
           // BotState was written just before this call (the feed's commit/ticker): Decide starts here
@@ -180,6 +181,27 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
       o.state.slots,
     );
     o.orders.subscribe(this);
+  }
+
+  /** keep-warm (busy mode, loop.warmUs): last warm-up, ns; next instrument (round robin over bySlot) */
+  private warmAtNs = 0;
+  private warmNext = 0;
+  /** never-sent orders built to keep the order path hot */
+  warmups = 0;
+
+  /** Busy-poll idle turn: every loop.warmUs, build and sign a never-sent order for the next instrument. */
+  private keepWarm(now: number): void {
+    if (this.trading !== 'running' || now - this.warmAtNs < this.config.loop.warmUs * 1000) return;
+    this.warmAtNs = now;
+    const n = this.bySlot.length;
+    for (let i = 0; i < n; i++) {
+      const ins = this.bySlot[(this.warmNext + i) % n];
+      if (ins === undefined) continue;
+      this.warmNext = (this.warmNext + i + 1) % n;
+      this.orders.warm(ins.venue, ins.symbol);
+      this.warmups++;
+      return;
+    }
   }
 
   /**
@@ -304,7 +326,13 @@ export class Engine implements OrderApi, OrderEventSink, PortfolioView {
     if (id === null) return null;
     const t2 = nowNs();
     // per order transport when the order layer says which one carried it (the WS gateways fall back to REST)
-    if (recv > 0) this.hops.recordVia(Hop.TickToTrade, v, this.orders.lastSentVia, t2 - recv);
+    if (recv > 0) {
+      const via = this.orders.lastSentVia;
+      this.hops.recordVia(Hop.TickToTrade, v, via, t2 - recv);
+      // the engine's own part: up to the bytes handed to the socket layer (a send that waited is not in it)
+      const sent = this.orders.lastSentNs;
+      if (sent >= t0) this.hops.recordVia(Hop.SocketToSend, v, via, sent - recv);
+    }
     return id;
   }
 

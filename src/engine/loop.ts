@@ -11,6 +11,10 @@
  * - `precise`: setTimeout until `spinUs` before the deadline, then spin on the clock from setImmediate (I/O
  *   callbacks, including the adapters' frames, still run between two checks), and for the last 50 µs without
  *   yielding. Costs CPU in the spin window.
+ * - `busy`: busy-poll for a dedicated core. The loop is always re-armed with setImmediate, never with a timer, so
+ *   libuv polls for I/O with a zero timeout and the thread never sleeps: a frame is read as soon as it arrives, with
+ *   no wake-up to pay (~50 µs across vCPUs here, ../shared/perf-notes.md). Costs a full core; each turn allocates
+ *   one Immediate (young-generation garbage, reclaimed by cheap scavenges: LATENCY.md "Busy-poll").
  *
  * - `external` (a backtest): no timers and no spinning; whoever owns the (virtual) clock calls `runDue()`, which runs
  *   every tick whose deadline has passed, each with its deadline as `now`, so that the ticks depend on the clock only,
@@ -27,10 +31,14 @@ const FINAL_SPIN_NS = 50_000;
 export interface LoopHandlers {
   onTick(nowNs: number): void;
   onBook(slot: number): void;
+  /** busy mode: called on every poll turn between ticks (keep it short: it delays the next poll) */
+  onIdle?(nowNs: number): void;
 }
 
+export type LoopMode = 'timer' | 'precise' | 'busy';
+
 export interface LoopOptions {
-  mode: 'timer' | 'precise';
+  mode: LoopMode;
   periodMs: number;
   /** precise mode: start spinning this many µs before the deadline */
   spinUs?: number;
@@ -42,7 +50,9 @@ export interface LoopOptions {
 
 export class HotLoop {
   readonly periodNs: number;
-  readonly mode: 'timer' | 'precise';
+  readonly mode: LoopMode;
+  /** busy mode: loop turns that found the deadline not reached yet (the poll rate) */
+  spins = 0;
   private readonly spinNs: number;
   private readonly clock: () => number;
   private readonly hops: HopRecorder | undefined;
@@ -182,6 +192,20 @@ export class HotLoop {
       while (now < dl) now = this.clock();
     }
     if (now < dl) {
+      if (this.mode === 'busy') {
+        this.spins++;
+        this.immediate = setImmediate(this.boundTick);
+        if (this.h.onIdle !== undefined) {
+          this.inHandler = true;
+          try {
+            this.h.onIdle(now);
+          } finally {
+            this.inHandler = false;
+          }
+          if (this.pendingAny) this.drainPending();
+        }
+        return;
+      }
       this.earlyWakeups += this.ticks > 0 || this.k > 0 ? 1 : 0;
       this.arm(now, dl);
       return;
@@ -210,7 +234,8 @@ export class HotLoop {
 
   private arm(now: number, dl: number): void {
     const remaining = dl - now;
-    if (this.mode === 'precise') {
+    if (this.mode === 'busy') this.immediate = setImmediate(this.boundTick);
+    else if (this.mode === 'precise') {
       const sleep = remaining - this.spinNs;
       if (sleep >= 1e6) this.timer = setTimeout(this.boundTick, Math.floor(sleep / 1e6));
       else this.immediate = setImmediate(this.boundTick);

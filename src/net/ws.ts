@@ -1,7 +1,9 @@
 /**
  * Managed WebSocket connection shared by market data and (later) order entry.
  *
- * - Frames reach `onFrame(bytes, recvNs)` as the Buffer the `ws` library assembled (no copy, no string); text
+ * - Frames reach `onFrame(bytes, recvNs)` as the Buffer the `ws` library assembled (no copy, no string), with
+ *   `recvNs` = when the socket's chunk holding the frame was read (before `ws` decoded it) for the chunk's first
+ *   frame, and when `ws` emitted it for the others; text
  *   frames are not UTF-8 validated here (skipUTF8Validation): the byte parsers only trust ASCII structure.
  * - Pings: the server's WS pings are answered by `ws` (autoPong; Binance: 20 s spot / 3 min futures). An
  *   application ping (`appPing`, Bybit `{"op":"ping"}` every 20 s) is sent on a timer.
@@ -403,11 +405,25 @@ export class ManagedWs {
       handshakeTimeout: 10_000,
     });
     ws.binaryType = 'nodebuffer';
+    // when the socket became readable: the frames of a chunk are decoded and emitted inside its 'data' event, so
+    // a stamp taken first thing in that event is each frame's receive time (it then holds the ws library's own
+    // frame decoding, which a stamp in 'message' would miss). Added at open: the socket is attached by then and no
+    // frame has been read from it yet.
+    let readNs = 0;
+    ws.once('open', () => {
+      const sock = (ws as unknown as { _socket?: { prependListener(ev: 'data', f: () => void): void } })._socket;
+      sock?.prependListener('data', () => {
+        readNs = nowNs();
+      });
+    });
     ws.on('ping', () => {
       if (ws === this.sock) this.lastAliveNs = nowNs();
     });
     ws.on('message', (data: Buffer, _isBinary: boolean) => {
-      const recvNs = nowNs();
+      // the first frame of a chunk: when the chunk was read; a later one of the same chunk: now (its wait behind the
+      // frames before it, including any order those triggered, is theirs, not this frame's)
+      const recvNs = readNs > 0 ? readNs : nowNs();
+      readNs = 0;
       if (ws === this.next) {
         this.nextFrames++;
         if (this.opts.rotateWhenReady !== true && this.nextFrames >= (this.opts.rotateOverlapFrames ?? 20)) this.promote();

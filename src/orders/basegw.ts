@@ -191,6 +191,30 @@ export abstract class BaseGateway {
   protected abstract sendPlace(o: GatewayOrder, attempt: number): Promise<SendOutcome>;
   protected abstract sendCancel(o: GatewayOrder): Promise<SendOutcome>;
 
+  /** the never-sent order `warm()` builds, per symbol */
+  private readonly warmOrders = new Map<string, GatewayOrder>();
+  protected warmOrderOf(symbol: string): GatewayOrder {
+    let o = this.warmOrders.get(symbol);
+    if (!o) {
+      o = {
+        clientOrderId: 'warm',
+        symbol,
+        side: 'BUY',
+        type: 'LIMIT',
+        tif: 'GTC',
+        price: 1,
+        qty: 1,
+        reduceOnly: false,
+        exchangeOrderId: '',
+        state: 'NEW_PENDING',
+        sentNs: 0,
+        sentVia: 0,
+      };
+      this.warmOrders.set(symbol, o);
+    }
+    return o;
+  }
+
   /** fields -> signed request bytes, per transport (REST unless told) */
   protected recordSign(startNs: number, via: Transport = Transport.Rest): void {
     this.hops?.recordVia(Hop.Sign, this.vi, via, nowNs() - startNs);

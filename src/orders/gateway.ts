@@ -22,6 +22,11 @@ export interface VenueGateway {
   resume?(): void;
   /** the manager refused an order because isHalted(): count it with the gateway's own local refusals */
   noteRefusedWhileHalted?(): void;
+  /**
+   * Build and sign a representative order for `symbol` into the gateway's own buffers and send nothing: the order
+   * path's code and data stay hot between rare orders (engine.keepWarmUs). No state changes, no I/O.
+   */
+  warm?(symbol: string): void;
   /** Send a new order; returns at once, outcome arrives via onEvent. */
   place(o: GatewayOrder): void;
   cancel(o: GatewayOrder): void;

@@ -202,6 +202,13 @@ export class OrderManager implements OrderApi {
 
   /** transport the last send went over (`Transport` of src/util/hops.ts; 0 = refused or not known) */
   lastSentVia = 0;
+  /** when the last send handed its bytes to the socket layer (ns; 0 = not sent at once, e.g. refused or waiting) */
+  lastSentNs = 0;
+
+  /** Build and sign a never-sent order for `symbol` on its venue's gateway (keeps the order path hot; no I/O). */
+  warm(venue: VenueId, symbol: string): void {
+    this.gateways.get(venue)?.warm?.(symbol);
+  }
 
   /** The owner's read-only record of an order (undefined once pruned or never known). */
   order(clientOrderId: string): OrderView | undefined {
@@ -244,11 +251,13 @@ export class OrderManager implements OrderApi {
       if (gw) gw.noteRefusedWhileHalted?.();
       this.counts.refused++;
       this.lastSentVia = 0;
+      this.lastSentNs = 0;
       this.rejectLater(o, gw ? 'venue halted' : `no order gateway for ${o.venue}`);
       return;
     }
     gw.place(o);
     this.lastSentVia = o.sentVia;
+    this.lastSentNs = o.sentNs;
   }
 
   private rejectLater(o: TrackedOrder, reason: string): void {

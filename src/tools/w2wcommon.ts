@@ -3,7 +3,7 @@
  * percentile summary, and the bare clients' module source (the floors). Its own module so that neither imports the
  * other at load time.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
@@ -35,6 +35,8 @@ export interface W2wSide {
   latencyUs: Percentiles;
   lost: number;
   durationMs: number;
+  /** CPU time of the answering process over its measured window, % of one core (null: not readable) */
+  cpuPct?: number | null;
   /** engine only: the engine's own per-hop percentile table over the run (from its exit dump) */
   engineHops?: string;
   /** engine only: the wider span from before the venue builds the trigger's frames to the venue's order event
@@ -94,12 +96,51 @@ export function builtModule(rel: string): string | undefined {
  * The start of every bare client's ES module source (run with `node --input-type=module -e`): `WebSocket` (the ws
  * package), `transport`, and for REST `post(path, body, contentType)` (floorRestSource).
  */
-export function floorPrelude(transport: W2wTransport, httpUrl: string): string {
+export function floorPrelude(transport: W2wTransport, httpUrl: string, busyPoll = false): string {
   const wsPath = require.resolve('ws');
   return `
 import { createRequire } from 'node:module';
 const require = createRequire(${JSON.stringify(wsPath)});
 const WebSocket = require(${JSON.stringify(wsPath)});
 const transport = ${JSON.stringify(transport)};
-${transport === 'rest' ? floorRestSource(httpUrl) : ''}`;
+${transport === 'rest' ? floorRestSource(httpUrl) : ''}${busyPoll ? BUSY_POLL_SOURCE : ''}`;
+}
+
+/** A bare client's busy-poll: the same as the engine's loop.mode busy (re-armed with setImmediate, never sleeps). */
+const BUSY_POLL_SOURCE = `
+const spin = () => { setImmediate(spin); };
+spin();
+`;
+
+/** Clock ticks per second of /proc/<pid>/stat (USER_HZ: 100 on every Linux this runs on). */
+const USER_HZ = 100;
+
+/** CPU time (user + system) a process has used so far, ms; NaN when /proc cannot tell (not Linux, gone). */
+export function cpuTimeMs(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // fields after the command name (which may hold spaces) in parentheses: state is field 3, utime 14, stime 15
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / USER_HZ;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Measures one process's CPU use over a window: `start()` then `pct()` = % of one core since start (null if unknown). */
+export function cpuMeter(pid: number | undefined): { start(): void; pct(): number | null } {
+  let c0 = Number.NaN;
+  let t0 = 0;
+  return {
+    start() {
+      c0 = cpuTimeMs(pid);
+      t0 = Date.now();
+    },
+    pct() {
+      const c = cpuTimeMs(pid) - c0;
+      const wall = Date.now() - t0;
+      return Number.isFinite(c) && wall > 0 ? Math.round((c / wall) * 100) : null;
+    },
+  };
 }

@@ -33,10 +33,12 @@
  * counted as a trigger the answering side lost). A lost trigger is one unanswered within `timeoutMs`, or answered
  * with wire stamps that do not belong to it; each is logged with its reason.
  * Needs the build (`npm run build`): the engine process runs dist/src/app/run.js.
- * `TICKWIRE_W2W_CPU_PROF=<dir>`: the engine process writes a V8 CPU profile there (`--cpu-prof`) when it stops.
+ * `TICKWIRE_W2W_CPU_PROF=<dir>`: the engine process writes a V8 CPU profile there (`--cpu-prof`) when it stops
+ * (`TICKWIRE_W2W_CPU_PROF_US`: its sampling interval, µs). `TICKWIRE_W2W_V8_FLAGS`: more V8 flags for the engine
+ * (e.g. `--trace-deopt`); `TICKWIRE_W2W_ENGINE_STDOUT=<file>`: the engine's stdout (where V8 traces print).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -46,7 +48,7 @@ import type { MatchingBook } from '../sim/core/book.js';
 import { nowNs } from '../util/clock.js';
 import { buildHistogram } from '../util/hops.js';
 import { mergeInputs, percentileTable } from '../util/histio.js';
-import { floorPrelude, percentilesUs, type W2wSide, type W2wTransport } from './w2wcommon.js';
+import { cpuMeter, floorPrelude, percentilesUs, type W2wSide, type W2wTransport } from './w2wcommon.js';
 
 /** dist/src/app/run.js of this checkout, or undefined when not built. */
 export function builtRunModule(): string | undefined {
@@ -89,12 +91,14 @@ export interface EngineOptions {
   warmup?: number;
   /** how long to wait for the engine's first quote (default 30 s) */
   quoteTimeoutMs?: number;
+  /** busy-poll: the engine (loop.mode busy) and the floor client never sleep */
+  busyPoll?: boolean;
   log?: (line: string) => void;
 }
 
 /** The same-server floor: a bare client that echoes each market-data frame of `symbol` over the order transport. */
-function simFloorClientSource(transport: W2wTransport, mdUrl: string, wsApiUrl: string, restUrl: string): string {
-  return `${floorPrelude(transport, restUrl)}
+function simFloorClientSource(transport: W2wTransport, mdUrl: string, wsApiUrl: string, restUrl: string, busyPoll: boolean): string {
+  return `${floorPrelude(transport, restUrl, busyPoll)}
 const md = new WebSocket(${JSON.stringify(mdUrl)}, { perMessageDeflate: false });
 const api = transport === 'ws' ? new WebSocket(${JSON.stringify(wsApiUrl)}, { perMessageDeflate: false }) : null;
 api?.on('message', () => {});
@@ -109,8 +113,9 @@ md.on('error', (e) => { process.stderr.write('sim floor client md: ' + e.message
 
 export interface SimPairResult {
   engine: W2wSide;
-  /** the same-server floor, interleaved with the engine's triggers */
-  floor: W2wSide;
+  /** the same-server floor, interleaved with the engine's triggers (null in busy-poll mode: two processes that never
+   * sleep cannot share the client's vCPU, so the floor stops after its run alone and the engine runs by itself) */
+  floor: W2wSide | null;
   /** the same-server floor measured first, alone (the engine process not started yet) */
   floorAlone: W2wSide;
 }
@@ -146,10 +151,11 @@ export function touchMover(book: MatchingBook): () => { bid: number; ask: number
   };
 }
 
-function spawnPinned(cpu: number | undefined, args: string[], env: NodeJS.ProcessEnv, cwd: string): ChildProcess {
+function spawnPinned(cpu: number | undefined, args: string[], env: NodeJS.ProcessEnv, cwd: string, stdoutFd?: number): ChildProcess {
+  const stdio: ['ignore', 'ignore' | number, 'inherit'] = ['ignore', stdoutFd ?? 'ignore', 'inherit'];
   return cpu !== undefined
-    ? spawn('taskset', ['-c', String(cpu), process.execPath, ...args], { env, stdio: ['ignore', 'ignore', 'inherit'], cwd })
-    : spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'inherit'], cwd });
+    ? spawn('taskset', ['-c', String(cpu), process.execPath, ...args], { env, stdio, cwd })
+    : spawn(process.execPath, args, { env, stdio, cwd });
 }
 
 /** Engine and same-server floor, interleaved in one run (see the header). `opts.triggers` for each side. */
@@ -216,6 +222,8 @@ export async function runSimPair(opts: EngineOptions): Promise<SimPairResult> {
       risk: { maxOrdersPerSecond: 1_000_000 },
       persistence: { dir: join(tmp, 'data'), fsync: 'never', intentWriteAhead: process.env['TICKWIRE_W2W_WRITE_AHEAD'] === '1' },
       control: { enabled: false },
+      // busy-poll; TICKWIRE_W2W_WARM_US: keep-warm every that many µs (loop.warmUs; default 0 = off)
+      ...(opts.busyPoll ? { loop: { mode: 'busy', warmUs: Number(process.env['TICKWIRE_W2W_WARM_US'] ?? 0) } } : {}),
       log: {
         level: process.env['TICKWIRE_W2W_LOG'] === 'info' ? 'info' : 'warn',
         destinations: [{ to: 'stderr', level: process.env['TICKWIRE_W2W_LOG'] === 'info' ? 'info' : 'warn' }],
@@ -245,12 +253,14 @@ process.exit(r.code);
     // LATENCY.md "GC and allocation"); TICKWIRE_W2W_SEMI_SPACE_MB=0 runs with V8's defaults, to compare
     const semi = Number(process.env['TICKWIRE_W2W_SEMI_SPACE_MB'] ?? 64);
     const v8 = semi > 0 ? [`--max-semi-space-size=${semi}`, `--min-semi-space-size=${semi}`] : [];
-    const prof = process.env['TICKWIRE_W2W_CPU_PROF'] ? ['--cpu-prof', '--cpu-prof-dir=' + process.env['TICKWIRE_W2W_CPU_PROF']] : [];
+    const prof = process.env['TICKWIRE_W2W_CPU_PROF']
+      ? ['--cpu-prof', '--cpu-prof-interval=' + (process.env['TICKWIRE_W2W_CPU_PROF_US'] ?? '1000'), '--cpu-prof-dir=' + process.env['TICKWIRE_W2W_CPU_PROF']]
+      : [];
     // --- the floor first, alone (the engine not started yet): the engine adapter's streams, for the floor's symbol
     const mdUrl = `${ep.wsStreamBaseUrl.replace(/\/+$/, '')}/stream?streams=ethusdt@depth@100ms/ethusdt@bookTicker/ethusdt@aggTrade`;
     floor = spawnPinned(
       opts.clientCpu,
-      ['--input-type=module', '-e', simFloorClientSource(opts.transport, mdUrl, ep.wsApiUrl, ep.restBaseUrl)],
+      ['--input-type=module', '-e', simFloorClientSource(opts.transport, mdUrl, ep.wsApiUrl, ep.restBaseUrl, opts.busyPoll === true)],
       process.env,
       tmp,
     );
@@ -382,11 +392,26 @@ process.exit(r.code);
         return Date.now() - started;
       };
       const alone = tally();
+      const floorCpu = cpuMeter(floor.pid);
+      floorCpu.start();
       const aloneMs = await run('floor alone', warm + opts.triggers, warm, () => 'floor', { floor: alone });
       log(`floor alone ${opts.transport}: ${alone.hist.totalCount} triggers, lost ${alone.lost}`);
 
-      // --- the engine, then engine and floor interleaved trigger by trigger
-      engine = spawnPinned(opts.clientCpu, [...v8, ...prof, '--input-type=module', '-e', src], env, tmp);
+      if (opts.busyPoll === true) {
+        // busy-poll: the floor's client would spin beside the engine on the same vCPU; it has been measured alone
+        floor.removeAllListeners('exit');
+        const gone = new Promise<void>((r) => floor!.once('exit', () => r()));
+        floor.kill('SIGKILL');
+        await gone;
+      }
+      // --- the engine, then (default mode) engine and floor interleaved trigger by trigger
+      // TICKWIRE_W2W_V8_FLAGS: more V8 flags for the engine (e.g. --trace-deopt), whose stdout goes to
+      // TICKWIRE_W2W_ENGINE_STDOUT when set (V8 traces print there)
+      const extra = (process.env['TICKWIRE_W2W_V8_FLAGS'] ?? '').split(' ').filter((f) => f !== '');
+      const outFile = process.env['TICKWIRE_W2W_ENGINE_STDOUT'];
+      const outFd = outFile ? openSync(outFile, 'w', 0o600) : undefined;
+      engine = spawnPinned(opts.clientCpu, [...v8, ...prof, ...extra, '--input-type=module', '-e', src], env, tmp, outFd);
+      if (outFd !== undefined) closeSync(outFd);
       engine.once('exit', () => (exited ||= 'engine'));
       // the engine's first order: move its touch until it answers (the first touch it sees is its baseline)
       await feedUntil(
@@ -400,12 +425,17 @@ process.exit(r.code);
         if (Date.now() - settle0 > quoteTimeout) throw new Error(`wire2wire: the engine's orders did not settle within ${quoteTimeout} ms`);
         await new Promise((r) => setTimeout(r, 50));
       }
+      const aloneCpu = floorCpu.pct();
       const eng = tally();
       const flo = tally();
-      const durationMs = await run('engine+floor', 2 * (warm + opts.triggers), 2 * warm, (i) => ((i & 1) === 0 ? 'engine' : 'floor'), {
-        engine: eng,
-        floor: flo,
-      });
+      const engineCpu = cpuMeter(engine.pid);
+      engineCpu.start();
+      floorCpu.start();
+      const interleave = opts.busyPoll !== true;
+      const durationMs = interleave
+        ? await run('engine+floor', 2 * (warm + opts.triggers), 2 * warm, (i) => ((i & 1) === 0 ? 'engine' : 'floor'), { engine: eng, floor: flo })
+        : await run('engine', warm + opts.triggers, warm, () => 'engine', { engine: eng });
+      const cpu = { engine: engineCpu.pct(), floor: floorCpu.pct() };
       const hist = { engine: eng.hist, floor: flo.hist };
       const lost = { engine: eng.lost, floor: flo.lost };
       log(`engine+floor ${opts.transport}: ${hist.engine.totalCount}+${hist.floor.totalCount} triggers, lost ${lost.engine}+${lost.floor}`);
@@ -422,15 +452,19 @@ process.exit(r.code);
           latencyUs: percentilesUs(hist.engine),
           lost: lost.engine,
           durationMs,
+          cpuPct: cpu.engine,
         },
-        floor: {
-          kind: 'floor',
-          client: `bare ws client on the simulator's ETHUSDT streams, sending each frame straight back (${opts.transport === 'ws' ? 'WS API text frame' : "POST /api/v3/order over the engine's REST client"}); interleaved with the engine's triggers`,
-          cpus: null,
-          latencyUs: percentilesUs(hist.floor),
-          lost: lost.floor,
-          durationMs,
-        },
+        floor: !interleave
+          ? null
+          : {
+              kind: 'floor',
+              client: `bare ws client on the simulator's ETHUSDT streams, sending each frame straight back (${opts.transport === 'ws' ? 'WS API text frame' : "POST /api/v3/order over the engine's REST client"}); interleaved with the engine's triggers`,
+              cpus: null,
+              latencyUs: percentilesUs(hist.floor),
+              lost: lost.floor,
+              durationMs,
+              cpuPct: cpu.floor,
+            },
         floorAlone: {
           kind: 'floor',
           client: `the same bare client, measured first, alone (before the engine process started)`,
@@ -438,6 +472,7 @@ process.exit(r.code);
           latencyUs: percentilesUs(alone.hist),
           lost: alone.lost,
           durationMs: aloneMs,
+          cpuPct: aloneCpu,
         },
       };
     } finally {

@@ -29,7 +29,7 @@ import { nowNs } from '../util/clock.js';
 import { buildHistogram } from '../util/hops.js';
 
 export { builtModule, floorPrelude, floorRestSource, percentilesUs, type Percentiles, type W2wServer, type W2wSide, type W2wTransport } from './w2wcommon.js';
-import { floorPrelude, percentilesUs, type Percentiles, type W2wServer, type W2wSide, type W2wTransport } from './w2wcommon.js';
+import { cpuMeter, floorPrelude, percentilesUs, type Percentiles, type W2wServer, type W2wSide, type W2wTransport } from './w2wcommon.js';
 
 export interface W2wResult {
   transport: W2wTransport;
@@ -54,6 +54,12 @@ export interface W2wResult {
   simRatio: { p50: number; p99: number } | null;
   /** engine / simFloorAlone */
   simAloneRatio: { p50: number; p99: number } | null;
+  /** the engine's own share measured from outside: engine - simFloorAlone, µs */
+  engineOverAlone: { p50: number; p99: number } | null;
+  /** the simulator's own share: simFloorAlone - the echo floor, µs (not the engine's) */
+  simShare: { p50: number; p99: number } | null;
+  /** every answering process busy-polled */
+  busyPoll: boolean;
   goal: string;
 }
 
@@ -68,6 +74,8 @@ export interface W2wOptions {
   warmup?: number;
   /** per-trigger timeout, ms (default 1000): a lost trigger is counted and the loop goes on */
   timeoutMs?: number;
+  /** busy-poll: every answering process (floors and engine) never sleeps (the engine's loop.mode busy) */
+  busyPoll?: boolean;
   log?: (line: string) => void;
 }
 
@@ -96,8 +104,8 @@ function seqOf(buf: Uint8Array): number {
 }
 
 /** The bare client of the echo floor. Echoes each trigger. */
-function floorClientSource(transport: W2wTransport, wsUrl: string, httpUrl: string): string {
-  return `${floorPrelude(transport, httpUrl)}
+function floorClientSource(transport: W2wTransport, wsUrl: string, httpUrl: string, busyPoll: boolean): string {
+  return `${floorPrelude(transport, httpUrl, busyPoll)}
 const ws = new WebSocket(${JSON.stringify(wsUrl)}, { perMessageDeflate: false });
 ws.on('open', () => { ws._socket.setNoDelay(true); });
 ws.on('message', (data) => {
@@ -233,7 +241,7 @@ export async function runFloor(opts: W2wOptions): Promise<W2wSide> {
   const log = opts.log ?? (() => undefined);
   const ex = opts.server === 'ws' ? await startExchangeSideWs() : await startExchangeSide();
   const port = ex.port;
-  const src = floorClientSource(opts.transport, `ws://127.0.0.1:${port}/md`, `http://127.0.0.1:${port}`);
+  const src = floorClientSource(opts.transport, `ws://127.0.0.1:${port}/md`, `http://127.0.0.1:${port}`, opts.busyPoll === true);
   const nodeArgs = ['--input-type=module', '-e', src];
   const child: ChildProcess =
     opts.clientCpu !== undefined
@@ -248,6 +256,8 @@ export async function runFloor(opts: W2wOptions): Promise<W2wSide> {
     const warm = opts.warmup ?? Math.min(2000, Math.floor(opts.triggers / 10));
     const total = warm + opts.triggers;
     const timeoutMs = opts.timeoutMs ?? 1000;
+    const cpu = cpuMeter(child.pid);
+    cpu.start();
     await new Promise<void>((resolve) => {
       let seq = 0;
       let sentNs = 0;
@@ -285,6 +295,7 @@ export async function runFloor(opts: W2wOptions): Promise<W2wSide> {
       latencyUs: percentilesUs(hist),
       lost,
       durationMs: Date.now() - t0,
+      cpuPct: cpu.pct(),
     };
   } finally {
     ex.onAnswer = undefined;
@@ -302,6 +313,15 @@ export const ENGINE_METHOD =
   "alike; both timed at the simulator's sockets: md frame handed to the socket -> answering request read (before parsing). " +
   "The echo floor above uses a bare uWS echo server instead of the simulator: it has none of the venue's per-frame work";
 
+/** a - b at p50 and p99, µs (two decimals), when both were measured */
+function diffOf(a: Percentiles | undefined, b: Percentiles | undefined): { p50: number; p99: number } | null {
+  return a && b && a.count > 0 && b.count > 0 ? { p50: Math.round((a.p50 - b.p50) * 100) / 100, p99: Math.round((a.p99 - b.p99) * 100) / 100 } : null;
+}
+
+/** The in-situ goals (issue 14), against the same client measured alone on the same simulator. */
+export const GOAL =
+  'engine - floor alone at p50: <= 10 µs with the engine on its own vCPU, <= 20 µs with everything on one vCPU; engine p99 <= 1.3x the floor alone';
+
 export async function runWire2Wire(opts: W2wOptions & { engineTriggers?: number; engineGapMs?: number }): Promise<W2wResult> {
   const floor = await runFloor(opts);
   let engine: W2wSide | null = null;
@@ -315,6 +335,7 @@ export async function runWire2Wire(opts: W2wOptions & { engineTriggers?: number;
       transport: opts.transport,
       ...(opts.engineGapMs !== undefined ? { gapMs: opts.engineGapMs } : {}),
       ...(opts.clientCpu !== undefined ? { clientCpu: opts.clientCpu } : {}),
+      ...(opts.busyPoll ? { busyPoll: true } : {}),
       ...(opts.log ? { log: opts.log } : {}),
     });
     engine = pair.engine;
@@ -342,11 +363,15 @@ export async function runWire2Wire(opts: W2wOptions & { engineTriggers?: number;
     ratio: ratioOf(e, f),
     simRatio: ratioOf(e, sf),
     simAloneRatio: ratioOf(e, simFloorAlone?.latencyUs),
-    goal: 'engine p50 within 2x of the floor and p99 within 3x',
+    engineOverAlone: diffOf(e, simFloorAlone?.latencyUs),
+    simShare: diffOf(simFloorAlone?.latencyUs, f),
+    busyPoll: opts.busyPoll === true,
+    goal: GOAL,
   };
 }
 
 const HELP = `usage: tickwire wire2wire [--triggers N] [--transport ws|rest|both] [--json FILE] [--client-cpu N] [--no-engine] [--server uws|ws|both]
+                          [--busy-poll]
 
 Engine and floor side by side, in µs (p50/p90/p99/p99.9/max), per transport:
   - the engine (tickwire run, trigger-follower strategy: one IOC per touch move, in its own process) against the
@@ -366,7 +391,39 @@ Pin with: taskset -c A npx tickwire wire2wire ... --client-cpu B   (LATENCY.md, 
   --engine-gap-ms MS    pause after each engine answer (default 2: the order's ack and stream events land first)
   --json FILE       also write the results as JSON
   --client-cpu N    run the answering client under taskset -c N
+  --busy-poll       every answering process never sleeps: the engine with loop.mode busy, the floors' bare clients
+                    with the same setImmediate poll (floors always run in the engine's mode); CPU % is printed
 `;
+
+const pctLine = (label: string, p: Percentiles, lost: number, cpuPct?: number | null): string =>
+  `     ${label} n=${p.count} p50 ${p.p50} µs  p90 ${p.p90}  p99 ${p.p99}  p99.9 ${p.p999}  max ${p.max}  lost ${lost}` +
+  (cpuPct !== undefined && cpuPct !== null ? `  cpu ${cpuPct}%` : '') +
+  '\n';
+
+/** One transport's result as printed: the floors, the engine, the goal lines and the engine's own hops. */
+export function formatResult(r: W2wResult): string {
+  const srv = r.server === 'uws' ? `uws server [${r.uwsSource}]` : `${r.server} server`;
+  let out =
+    `${r.transport.padEnd(4)} floor, ${srv}  (${r.floor.client}; exchange cpus ${r.exchangeCpus ?? '?'}, client cpus ${r.floor.cpus ?? '?'}; ` +
+    `${r.busyPoll ? 'busy-poll: every answering process never sleeps' : 'default: answering processes sleep in epoll'})\n` +
+    pctLine('echo floor', r.floor.latencyUs, r.floor.lost, r.floor.cpuPct);
+  if (!r.engine) return out + `     engine: not run (${r.engineNote ?? ''})\n`;
+  const e = r.engine;
+  out += pctLine('engine    ', e.latencyUs, e.lost, e.cpuPct);
+  if (r.simFloor) out += pctLine('floor against the simulator, interleaved', r.simFloor.latencyUs, r.simFloor.lost, r.simFloor.cpuPct);
+  if (r.simFloorAlone) out += pctLine('floor against the simulator, alone      ', r.simFloorAlone.latencyUs, r.simFloorAlone.lost, r.simFloorAlone.cpuPct);
+  if (r.engineOverAlone)
+    out +=
+      `     engine - floor alone:   p50 ${r.engineOverAlone.p50} µs  p99 ${r.engineOverAlone.p99} µs;  engine/floor alone p99 ${r.simAloneRatio?.p99 ?? '?'}x\n` +
+      `       (goal: p50 <= 10 µs on its own vCPU, <= 20 µs on one vCPU; p99 <= 1.3x)\n`;
+  if (r.simShare) out += `     the simulator's own share (floor alone - echo floor): p50 ${r.simShare.p50} µs  p99 ${r.simShare.p99} µs (not the engine's)\n`;
+  if (r.simFloor) out += `     engine/floor (interleaved, same server): p50 ${r.simRatio?.p50 ?? '?'}x  p99 ${r.simRatio?.p99 ?? '?'}x\n`;
+  out += `     engine/echo floor (bare uWS echo server): p50 ${r.ratio?.p50 ?? '?'}x  p99 ${r.ratio?.p99 ?? '?'}x\n`;
+  if (e.venueInclusiveUs)
+    out += `     incl. the simulator's own work (frames built -> order matched): p50 ${e.venueInclusiveUs.p50} µs  p99 ${e.venueInclusiveUs.p99}\n`;
+  if (e.engineHops) out += `     the engine's own hops over the run:\n${e.engineHops.replace(/^/gm, '       ')}\n`;
+  return out;
+}
 
 export async function main(argv: string[]): Promise<number> {
   const val = (n: string): string | undefined => {
@@ -407,6 +464,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write('tickwire wire2wire: --engine needs the build: run npm run build first\n');
     return 2;
   }
+  const busyPoll = argv.includes('--busy-poll');
   const results: W2wResult[] = [];
   const transports: W2wTransport[] = t === 'both' ? ['ws', 'rest'] : [t];
   for (const server of servers)
@@ -418,32 +476,13 @@ export async function main(argv: string[]): Promise<number> {
         transport,
         server,
         ...(clientCpu !== undefined ? { clientCpu } : {}),
+        ...(busyPoll ? { busyPoll } : {}),
         ...(engineTriggers !== undefined ? { engineTriggers } : {}),
         ...(gap !== undefined ? { engineGapMs: Number(gap) } : {}),
         log: (l) => process.stderr.write(l + '\n'),
       });
       results.push(r);
-      const f = r.floor.latencyUs;
-      process.stdout.write(
-        `${transport.padEnd(4)} floor, ${server === 'uws' ? `uws server [${r.uwsSource}]` : `${server} server`}  (${r.floor.client}; exchange cpus ${r.exchangeCpus ?? '?'}, client cpus ${r.floor.cpus ?? '?'})\n` +
-          `     n=${f.count} p50 ${f.p50} µs  p90 ${f.p90}  p99 ${f.p99}  p99.9 ${f.p999}  max ${f.max}  lost ${r.floor.lost}\n` +
-          (r.engine
-            ? `     engine n=${r.engine.latencyUs.count} p50 ${r.engine.latencyUs.p50} µs  p90 ${r.engine.latencyUs.p90}  p99 ${r.engine.latencyUs.p99}  p99.9 ${r.engine.latencyUs.p999}  max ${r.engine.latencyUs.max}  lost ${r.engine.lost}\n` +
-              (r.simFloor
-                ? `     floor against the simulator, interleaved n=${r.simFloor.latencyUs.count} p50 ${r.simFloor.latencyUs.p50} µs  p90 ${r.simFloor.latencyUs.p90}  p99 ${r.simFloor.latencyUs.p99}  p99.9 ${r.simFloor.latencyUs.p999}  max ${r.simFloor.latencyUs.max}  lost ${r.simFloor.lost}\n` +
-                  (r.simFloorAlone
-                    ? `     floor against the simulator, alone       n=${r.simFloorAlone.latencyUs.count} p50 ${r.simFloorAlone.latencyUs.p50} µs  p90 ${r.simFloorAlone.latencyUs.p90}  p99 ${r.simFloorAlone.latencyUs.p99}  p99.9 ${r.simFloorAlone.latencyUs.p999}  max ${r.simFloorAlone.latencyUs.max}  lost ${r.simFloorAlone.lost}\n`
-                    : '') +
-                  `     engine/floor (interleaved, same server): p50 ${r.simRatio?.p50 ?? '?'}x  p99 ${r.simRatio?.p99 ?? '?'}x  (goal: p50 <= 2x, p99 <= 3x)\n` +
-                  `     engine/floor (floor alone):              p50 ${r.simAloneRatio?.p50 ?? '?'}x  p99 ${r.simAloneRatio?.p99 ?? '?'}x\n`
-                : '') +
-              `     engine/echo floor (bare uWS echo server): p50 ${r.ratio?.p50 ?? '?'}x  p99 ${r.ratio?.p99 ?? '?'}x\n` +
-              (r.engine.venueInclusiveUs
-                ? `     incl. the simulator's own work (frames built -> order matched): p50 ${r.engine.venueInclusiveUs.p50} µs  p99 ${r.engine.venueInclusiveUs.p99}\n`
-                : '') +
-              (r.engine.engineHops ? `     the engine's own hops over the run:\n${r.engine.engineHops.replace(/^/gm, '       ')}\n` : '')
-            : `     engine: not run (${r.engineNote ?? ''})\n`),
-      );
+      process.stdout.write(formatResult(r));
     }
   const file = val('--json');
   if (file) writeFileSync(file, JSON.stringify(results.length === 1 ? results[0] : results, null, 1) + '\n');

@@ -10,7 +10,7 @@
  * folds it into totals and dumps it, in small asynchronous steps), which gives it back with `recycle()`. A dump
  * therefore never reads a histogram that is being written, and never stalls the loop for longer than one step.
  *
- * Transport: hops that go over an order transport (sign, write, ack, fill, tick_to_trade) are recorded with
+ * Transport: hops that go over an order transport (sign, write, ack, fill, tick_to_trade, socket_to_send) are recorded with
  * `recordVia(hop, venue, transport, ns)`: under `Transport.Any` (all transports) and under Ws or Rest (the split);
  * `recordOn` records under one transport only, `record(hop, venue, ns)` under `Transport.Any` only. Histograms for Any exist from construction; the ws/rest ones are created on their first
  * record (one allocation per slot per process; call `prepare()` at start-up to pay it before trading).
@@ -45,6 +45,12 @@ export const enum Hop {
   TickToTrade = 11,
   /** hot loop lateness against the scheduled tick */
   LoopLateness = 12,
+  /**
+   * frame readable on the socket -> the order's bytes handed to the socket layer, before the write syscall: the
+   * engine's own time per trigger (tick_to_trade also holds the write, whose syscall runs the receiver's loopback TCP
+   * path and, on a shared vCPU, the receiver itself)
+   */
+  SocketToSend = 13,
 }
 
 export const HOP_NAMES = [
@@ -61,6 +67,7 @@ export const HOP_NAMES = [
   'recv_to_state',
   'tick_to_trade',
   'loop_lateness',
+  'socket_to_send',
 ] as const;
 export type HopName = (typeof HOP_NAMES)[number];
 export const HOP_COUNT = HOP_NAMES.length;

@@ -1,3 +1,4 @@
+import { createServer, connect, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HotLoop } from '../../src/engine/loop.js';
 import { HopRecorder, Hop, NO_VENUE } from '../../src/util/hops.js';
@@ -29,7 +30,7 @@ describe('hot loop', () => {
     expect(loop.runDue()).toBe(0);
   });
 
-  for (const mode of ['timer', 'precise'] as const) {
+  for (const mode of ['timer', 'precise', 'busy'] as const) {
     it(`${mode}: every deadline of the window is either run or counted as skipped (absolute schedule)`, async () => {
       const hops = new HopRecorder();
       const starts: number[] = [];
@@ -50,6 +51,28 @@ describe('hot loop', () => {
       expect(hops.get(Hop.LoopLateness, NO_VENUE)?.totalCount).toBe(l.ticks);
     });
   }
+
+  it('busy: never sleeps between ticks, and socket I/O still runs between its polls', async () => {
+    loop = new HotLoop({ onTick: () => {}, onBook: () => {} }, { mode: 'busy', periodMs: 10 });
+    loop.start();
+    // a loopback echo over real sockets while the loop polls: I/O callbacks are not starved
+    const server = createServer((s) => s.pipe(s));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    const c = connect(port, '127.0.0.1');
+    const echoed = new Promise<string>((r) => c.once('data', (d) => r(d.toString())));
+    c.write('ping');
+    expect(await echoed).toBe('ping');
+    await sleep(50);
+    c.destroy();
+    await new Promise<void>((r) => server.close(() => r()));
+    const l = loop;
+    loop.stop();
+    // many polls per 10 ms period (a sleeping loop makes none), and the ticks still came
+    expect(l.ticks).toBeGreaterThanOrEqual(3);
+    expect(l.spins).toBeGreaterThan(l.ticks * 10);
+    expect(l.earlyWakeups).toBe(0);
+  });
 
   it('skips (and counts) deadlines missed by a stall instead of bursting', async () => {
     let n = 0;

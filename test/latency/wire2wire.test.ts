@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main, runWire2Wire, triggerFrame, type W2wResult } from '../../src/tools/wire2wire.js';
+import { formatResult, main, runWire2Wire, triggerFrame, type W2wResult } from '../../src/tools/wire2wire.js';
 import { builtRunModule, runSimPair, touchMover } from '../../src/tools/w2wengine.js';
 import { startSim } from '../../src/sim/index.js';
 import type { MatchingBook } from '../../src/sim/core/book.js';
@@ -45,8 +45,17 @@ describe('wire2wire harness (floor)', () => {
     for (const r of out) {
       expect(r.floor.latencyUs.count).toBeGreaterThan(150);
       expect(r).toHaveProperty('engine');
-      expect(r.goal).toMatch(/2x/);
+      expect(r.goal).toMatch(/<= 10 µs/);
+      expect(r.busyPoll).toBe(false);
+      expect(typeof r.floor.cpuPct).toBe('number');
     }
+    // --busy-poll: the floor's client polls too (floors run in the engine's mode), and says so
+    const busyFile = join(tmp, 'w2w-busy.json');
+    expect(await main(['--triggers', '100', '--no-engine', '--busy-poll', '--json', busyFile])).toBe(0);
+    const busy = JSON.parse(readFileSync(busyFile, 'utf8')) as W2wResult;
+    expect(busy.busyPoll).toBe(true);
+    expect(busy.floor.latencyUs.count).toBeGreaterThan(50);
+    expect(formatResult(busy)).toMatch(/busy-poll: every answering process never sleeps/);
     expect(await main(['--transport', 'carrier-pigeon'])).toBe(2);
     expect(await main(['--server', 'nginx'])).toBe(2);
     expect(await main(['--client-cpu', 'fast'])).toBe(2);
@@ -78,13 +87,43 @@ describe('wire2wire harness (floor)', () => {
         expect(e.latencyUs.count).toBe(300);
         expect(e.latencyUs.p50).toBeGreaterThan(0);
         expect(e.engineHops).toMatch(/decide/);
+        expect(typeof e.cpuPct).toBe('number');
+        // the engine's own time per trigger (socket readable -> bytes handed to the socket layer) is reported beside tick_to_trade
+        expect(e.engineHops).toMatch(/socket_to_send/);
         // the floor answered every one of its own triggers too (its echoes are told apart from the engine's orders)
-        for (const f of [floor, floorAlone]) {
+        expect(floor).not.toBeNull();
+        for (const f of [floor!, floorAlone]) {
           expect(f.kind).toBe('floor');
           expect(f.lost).toBe(0);
           expect(f.latencyUs.count).toBe(300);
         }
       }
+    },
+    90_000,
+  );
+
+  it.skipIf(!built)(
+    'engine path, busy-poll: the engine (loop.mode busy) answers every trigger; the floor is measured alone, in the same mode, and stops before the engine runs',
+    async () => {
+      const {
+        engine: e,
+        floor,
+        floorAlone,
+      } = await runSimPair({
+        triggers: 200,
+        transport: 'ws',
+        gapMs: 1,
+        warmup: 10,
+        timeoutMs: 10_000,
+        quoteTimeoutMs: 25_000,
+        busyPoll: true,
+        log: (l) => process.stderr.write(`${l}\n`),
+      });
+      expect(e.lost).toBe(0);
+      expect(e.latencyUs.count).toBe(200);
+      expect(floor).toBeNull();
+      expect(floorAlone.lost).toBe(0);
+      expect(floorAlone.latencyUs.count).toBe(200);
     },
     90_000,
   );

@@ -165,6 +165,16 @@ export class BinanceWsApiGateway extends BinanceRestGateway {
     return fail('unknown', 0, 'WS_ERROR:' + String(err));
   }
 
+  /** The WS API frame of a never-sent order, as sendPlace builds it on a logged-on session (else REST's). */
+  override warm(symbol: string): void {
+    if (!this.session.rpc.ready || !this.session.loggedOn) {
+      super.warm(symbol);
+      return;
+    }
+    const t = this.buildFields(this.warmOrderOf(symbol));
+    if (t) t.wsPlace(this.w, 'warm', this.f, this.recvWindow);
+  }
+
   protected override async sendPlace(o: GatewayOrder, attempt: number): Promise<SendOutcome> {
     if (!this.session.rpc.ready) return super.sendPlace(o, attempt); // session down: REST meanwhile
     const t0 = nowNs();

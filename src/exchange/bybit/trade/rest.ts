@@ -352,6 +352,18 @@ export class BybitRestGateway extends BaseGateway implements VenueGateway {
     this.fire();
   }
 
+  /** Build and sign the REST order body of a never-sent order into a free body writer (see VenueGateway.warm). */
+  warm(symbol: string): void {
+    const t = this.buildFields(this.warmOrderOf(symbol));
+    const w = this.bodyWriters.pop();
+    if (!t || !w) {
+      if (w) this.bodyWriters.push(w);
+      return;
+    }
+    t.restBody(w, this.f, this.hmac);
+    this.bodyWriters.push(w);
+  }
+
   protected async sendPlace(o: GatewayOrder, _attempt: number): Promise<SendOutcome> {
     const t0 = nowNs();
     const t = this.buildFields(o);

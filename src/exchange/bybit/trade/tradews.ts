@@ -120,6 +120,16 @@ export class BybitTradeWsGateway extends BybitRestGateway {
     return fail('unknown', 20006, 'DUPLICATE_REQ_ID');
   }
 
+  /** The trade-WS frame of a never-sent order, as sendPlace builds it (else REST's while the socket is down). */
+  override warm(symbol: string): void {
+    if (!this.rpc.ready) {
+      super.warm(symbol);
+      return;
+    }
+    const t = this.buildFields(this.warmOrderOf(symbol));
+    if (t) t.wsCreate(this.w, 'warm', this.f);
+  }
+
   protected override async sendPlace(o: GatewayOrder, attempt: number): Promise<SendOutcome> {
     if (!this.rpc.ready) return super.sendPlace(o, attempt); // trade WS down: REST meanwhile
     const t0 = nowNs();
