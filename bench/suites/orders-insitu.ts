@@ -21,6 +21,7 @@ import { BinanceOrderTemplate } from '../../src/exchange/binance/trade/template.
 import { blankOrderFields, setOrderFields } from '../../src/codec/template.js';
 import { AsciiWriter } from '../../src/codec/wire.js';
 import type { GatewayOrder } from '../../src/orders/gateway.js';
+import { warmOrder } from '../../src/orders/basegw.js';
 
 /** bigger than this machine's last-level cache */
 const EVICT_BYTES = 32 * 1024 * 1024;
@@ -49,22 +50,9 @@ export default async function register(bench: Bench): Promise<void> {
       frameBytes = tpl.wsPlace(w, 'r1', f, 5000).view().length;
       place0(o);
     };
-    const warmOrder: GatewayOrder = {
-      clientOrderId: 'warm',
-      symbol: p.instrument.symbol,
-      side: 'BUY',
-      type: 'LIMIT',
-      tif: 'GTC',
-      price: 1,
-      qty: 1,
-      reduceOnly: false,
-      exchangeOrderId: '',
-      state: 'NEW_PENDING',
-      sentNs: 0,
-      sentVia: 0,
-    };
+    const warm = warmOrder(p.instrument.symbol);
     const warmUp = (): void => {
-      setOrderFields(f, warmOrder, 1_763_776_800_000);
+      setOrderFields(f, warm, 1_763_776_800_000);
       tpl.wsPlace(w, 'warm', f, 5000);
     };
     const cycle = (): void => {

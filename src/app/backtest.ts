@@ -51,6 +51,7 @@ import type { Strategy } from '../strategy/types.js';
 import { loadStrategyModule } from '../strategy/plugin.js';
 import type { DepthSource } from '../strategy/context.js';
 import { buildReport, hopPercentiles, writeReport, type BacktestReport, type Sample } from './backtestreport.js';
+import { parseOrExit } from './cliargs.js';
 
 const HELP = `usage: tickwire backtest --replay FILE[,FILE...] --strategy NAME|FILE [--config FILE] [--speed max|recorded]
                          [--out DIR] [--seed N] [--drain MS]
@@ -475,20 +476,8 @@ function parseArgs(argv: string[]): BacktestOptions | string {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  let o: BacktestOptions | string;
-  try {
-    o = parseArgs(argv);
-  } catch (e) {
-    o = (e as Error).message;
-  }
-  if (o === 'help') {
-    process.stdout.write(HELP);
-    return 0;
-  }
-  if (typeof o === 'string') {
-    process.stderr.write(`tickwire backtest: ${o}\n\n${HELP}`);
-    return 2;
-  }
+  const o = parseOrExit('backtest', HELP, argv, parseArgs);
+  if (typeof o === 'number') return o;
   try {
     const r = await runBacktest(o);
     const p = r.report;

@@ -15,10 +15,11 @@ import { hostname } from 'node:os';
 import { loadConfig, ConfigError } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { loadSecrets } from '../config/secrets.js';
-import { createLogger, flushLogs, log, setRootLogger } from '../util/log.js';
+import { log } from '../util/log.js';
 import { AlertRules, type Alert, type EngineStatus, statusSchema } from './alertrules.js';
 import { AlertRouter, routesFromConfig, type TelegramApi } from './alertroutes.js';
 import { callError, ControlClient } from './controlclient.js';
+import { sidecarMain } from './sidecar.js';
 
 const HELP = `usage: tickwire bot [--config FILE]
 
@@ -299,35 +300,6 @@ export async function startBot(o: BotOptions = {}): Promise<Bot> {
   return new Bot(cfg, env, o.onAlert).start();
 }
 
-export async function main(argv: string[]): Promise<number> {
-  let config: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    if (a === '--help' || a === '-h') {
-      process.stdout.write(HELP);
-      return 0;
-    }
-    if (a === '--config' && argv[i + 1] !== undefined) config = argv[++i];
-    else if (a.startsWith('--config=')) config = a.slice('--config='.length);
-    else {
-      process.stderr.write(`tickwire bot: unknown option ${a}\n\n${HELP}`);
-      return 2;
-    }
-  }
-  let bot: Bot;
-  try {
-    const cfg = loadConfig({ file: config, env: process.env });
-    setRootLogger(createLogger({ level: cfg.log.level, destinations: [{ to: 'stderr', level: cfg.log.level }], name: 'tickwire-bot' }));
-    bot = await startBot({ cfg });
-  } catch (e) {
-    process.stderr.write(`tickwire bot: ${(e as Error).message}\n`);
-    return e instanceof ConfigError ? 2 : 1;
-  }
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
-  await bot.stop();
-  flushLogs();
-  return 0;
+export function main(argv: string[]): Promise<number> {
+  return sidecarMain('bot', HELP, argv, (cfg) => startBot({ cfg }));
 }

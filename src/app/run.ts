@@ -40,6 +40,7 @@ import { LatencyMonitor } from '../util/monitor.js';
 import { checkHost, hostCheckFromConfig, HostCheckError } from './hostcheck.js';
 import { latencyPageHtml, latencySnapshotJson } from './live.js';
 import { parseRotate, prepareRecordDir, type RecordOptions } from './record.js';
+import { parseOrExit } from './cliargs.js';
 
 const HELP = `usage: tickwire run [--config FILE] [--strategy FILE] [--record DIR [--record-rotate SPEC]] [--duration SECONDS]
                     [--summary-json FILE] [--paper[=offline]] [--sim-inline] [--sim-cpu LIST]
@@ -737,20 +738,8 @@ function parseArgs(argv: string[]): RunOptions | string {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  let o: RunOptions | string;
-  try {
-    o = parseArgs(argv);
-  } catch (e) {
-    o = (e as Error).message;
-  }
-  if (o === 'help') {
-    process.stdout.write(HELP);
-    return 0;
-  }
-  if (typeof o === 'string') {
-    process.stderr.write(`tickwire run: ${o}\n\n${HELP}`);
-    return 2;
-  }
+  const o = parseOrExit('run', HELP, argv, parseArgs);
+  if (typeof o === 'number') return o;
   let code: number;
   try {
     code = (await runEngine(o)).code;

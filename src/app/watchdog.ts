@@ -34,10 +34,11 @@ import { accessFromConfig } from '../exchange/endpoints.js';
 import { createGateways, VENUE_DRIVERS, type GatewayPlan } from '../exchange/registry.js';
 import type { Instrument, VenueId } from '../model/types.js';
 import { OrderManager } from '../orders/manager.js';
-import { createLogger, flushLogs, log, registerSecret, setRootLogger } from '../util/log.js';
+import { log, registerSecret } from '../util/log.js';
 import type { Alert, AlertSeverity } from './alertrules.js';
 import { AlertRouter, routesFromConfig } from './alertroutes.js';
 import { callError, ControlClient } from './controlclient.js';
+import { sidecarMain } from './sidecar.js';
 
 const HELP = `usage: tickwire watchdog [--config FILE]
 
@@ -340,35 +341,6 @@ export async function startWatchdog(o: WatchdogOptions = {}): Promise<Watchdog> 
   return new Watchdog(cfg, secrets, env, new AlertRouter(routes, site ?? hostname()), o.onAlert).start();
 }
 
-export async function main(argv: string[]): Promise<number> {
-  let config: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    if (a === '--help' || a === '-h') {
-      process.stdout.write(HELP);
-      return 0;
-    }
-    if (a === '--config' && argv[i + 1] !== undefined) config = argv[++i];
-    else if (a.startsWith('--config=')) config = a.slice('--config='.length);
-    else {
-      process.stderr.write(`tickwire watchdog: unknown option ${a}\n\n${HELP}`);
-      return 2;
-    }
-  }
-  let wd: Watchdog;
-  try {
-    const cfg = loadConfig({ file: config, env: process.env });
-    setRootLogger(createLogger({ level: cfg.log.level, destinations: [{ to: 'stderr', level: cfg.log.level }], name: 'tickwire-watchdog' }));
-    wd = await startWatchdog({ cfg });
-  } catch (e) {
-    process.stderr.write(`tickwire watchdog: ${(e as Error).message}\n`);
-    return e instanceof ConfigError ? 2 : 1;
-  }
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
-  await wd.stop();
-  flushLogs();
-  return 0;
+export function main(argv: string[]): Promise<number> {
+  return sidecarMain('watchdog', HELP, argv, (cfg) => startWatchdog({ cfg }));
 }

@@ -73,6 +73,24 @@ export function transportOutcome(err: unknown): SendOutcome {
   return fail('unknown', 0, 'TRANSPORT:' + String(err));
 }
 
+/** The order `warm()` builds and never sends (keep-warm, loop.warmUs): 1 tick, 1 lot, a fixed client id. */
+export function warmOrder(symbol: string): GatewayOrder {
+  return {
+    clientOrderId: 'warm',
+    symbol,
+    side: 'BUY',
+    type: 'LIMIT',
+    tif: 'GTC',
+    price: 1,
+    qty: 1,
+    reduceOnly: false,
+    exchangeOrderId: '',
+    state: 'NEW_PENDING',
+    sentNs: 0,
+    sentVia: 0,
+  };
+}
+
 export abstract class BaseGateway {
   onEvent: (ev: OrderEvent) => void = () => undefined;
   onStreamResync: () => void = () => undefined;
@@ -196,20 +214,7 @@ export abstract class BaseGateway {
   protected warmOrderOf(symbol: string): GatewayOrder {
     let o = this.warmOrders.get(symbol);
     if (!o) {
-      o = {
-        clientOrderId: 'warm',
-        symbol,
-        side: 'BUY',
-        type: 'LIMIT',
-        tif: 'GTC',
-        price: 1,
-        qty: 1,
-        reduceOnly: false,
-        exchangeOrderId: '',
-        state: 'NEW_PENDING',
-        sentNs: 0,
-        sentVia: 0,
-      };
+      o = warmOrder(symbol);
       this.warmOrders.set(symbol, o);
     }
     return o;
