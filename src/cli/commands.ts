@@ -23,7 +23,7 @@ export const COMMANDS: Record<string, Command> = {
   stop: { summary: 'stop trading (orders stay) on a running engine', load: control },
   kill: { summary: 'kill switch: block orders, cancel everything, halt', load: control },
   buy: { summary: 'manual order through the engine: buy VENUE SYMBOL QTY [PRICE] [--stop|--take-profit TRIGGER]', load: control },
-  sell: { summary: 'manual order through the engine: sell VENUE SYMBOL QTY [PRICE]', load: control },
+  sell: { summary: 'manual order through the engine: sell VENUE SYMBOL QTY [PRICE] [--stop|--take-profit TRIGGER]', load: control },
   'cancel-algo': { summary: 'cancel an open algo (conditional) order: cancel-algo CLIENT_ALGO_ID', load: control },
   reload: { summary: 'reload strategy parameters from the config file', load: control },
   metrics: { summary: "print a running engine's Prometheus metrics (GET /metrics)", load: control },
