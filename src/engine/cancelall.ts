@@ -42,7 +42,7 @@ export interface CancelAllResult {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export async function cancelAndVerify(
-  orders: Pick<OrderManager, 'cancelAllOf' | 'openOrdersOf'>,
+  orders: Pick<OrderManager, 'cancelAllOf' | 'openOrdersOf'> & Partial<Pick<OrderManager, 'stopResends'>>,
   instruments: readonly Instrument[],
   o: CancelAllOptions,
 ): Promise<CancelAllResult> {
@@ -55,6 +55,9 @@ export async function cancelAndVerify(
     if (!res.errors.includes(msg) && res.errors.length < 20) res.errors.push(msg);
     return msg;
   };
+  // an order whose send met a timeout or a 5xx is queried and, proven absent, sent again: not now, or it could land
+  // after the cancel-all below was verified (the resend is rejected instead)
+  orders.stopResends?.(o.what);
   for (;;) {
     res.rounds++;
     const failed: string[] = [];

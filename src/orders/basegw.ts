@@ -192,7 +192,15 @@ export abstract class BaseGateway {
     else this.counts.refusedBanned++;
   }
 
+  /** why resends are off ('' = on): see VenueGateway.stopResends */
+  private noResends = '';
+
+  stopResends(reason: string): void {
+    this.noResends = reason;
+  }
+
   resume(): void {
+    this.noResends = '';
     const was = this.halted || this.limiter.isBanned(this.clock.nowMs());
     this.halted = false;
     this.haltReason = '';
@@ -357,6 +365,12 @@ export abstract class BaseGateway {
       if (q) {
         this.unresolved.delete(o.clientOrderId);
         this.emitFromExchangeOrder(q);
+        return;
+      }
+      // proven absent while everything is being cancelled: never send it again (it would land after the cancel-all)
+      if (this.noResends !== '') {
+        this.unresolved.delete(o.clientOrderId);
+        this.emitReject(o, why.code, 'NOT_FOUND_NOT_RESENT:' + this.noResends);
         return;
       }
       // proven absent: resend with the same client id (a late original turns it into a duplicate reject)

@@ -27,6 +27,12 @@ export interface VenueGateway {
    * path's code and data stay hot between rare orders (engine.keepWarmUs). No state changes, no I/O.
    */
   warm?(symbol: string): void;
+  /**
+   * Everything is being cancelled (a stop, the kill switch, the watchdog): an order whose outcome was unknown and that
+   * a query proves absent is rejected instead of sent again, so that no resend lands after the cancel-all was
+   * verified. Until `resume()`.
+   */
+  stopResends?(reason: string): void;
   /** Send a new order; returns at once, outcome arrives via onEvent. */
   place(o: GatewayOrder): void;
   cancel(o: GatewayOrder): void;

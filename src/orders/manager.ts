@@ -180,15 +180,15 @@ export class OrderManager implements OrderApi {
 
   /**
    * An operator's resume (control plane `POST /start`): every venue halted until an operator says so (an auth
-   * failure, an IP ban without an end) sends orders again. Returns the venues that were halted.
+   * failure, an IP ban without an end) sends orders again, and resends are on again after a kill switch. Returns the
+   * venues that were halted.
    */
   resumeHalted(): VenueId[] {
     const out: VenueId[] = [];
     for (const [venue, gw] of this.gateways) {
-      if (gw.isHalted() && gw.resume) {
-        gw.resume();
-        out.push(venue);
-      }
+      const halted = gw.isHalted();
+      gw.resume?.(); // also lets a gateway send again what a stop or the kill switch kept from being resent
+      if (halted && gw.resume) out.push(venue);
     }
     return out;
   }
@@ -204,6 +204,11 @@ export class OrderManager implements OrderApi {
   lastSentVia = 0;
   /** when the last send handed its bytes to the socket layer (ns; 0 = not sent at once, e.g. refused or waiting) */
   lastSentNs = 0;
+
+  /** Everything is being cancelled: no gateway sends an order of unknown outcome again (VenueGateway.stopResends). */
+  stopResends(reason: string): void {
+    for (const g of this.gateways.values()) g.stopResends?.(reason);
+  }
 
   /** Build and sign a never-sent order for `symbol` on its venue's gateway (keeps the order path hot; no I/O). */
   warm(venue: VenueId, symbol: string): void {
