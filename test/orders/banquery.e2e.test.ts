@@ -4,13 +4,12 @@
  * limiter, so the operator heard nothing and a test waiting for the line could wait forever.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createBinanceGateway } from '../../src/exchange/binance/trade/index.js';
 import { createBybitGateways } from '../../src/exchange/bybit/trade/index.js';
 import type { OrderManager } from '../../src/orders/manager.js';
 import type { BaseGateway } from '../../src/orders/basegw.js';
 import type { VenueGateway } from '../../src/orders/gateway.js';
 import { startSim, type SimHandle } from '../../src/sim/index.js';
-import { instrumentOf, manager } from './harness.js';
+import { binanceGatewayOn, instrumentOf, manager } from './harness.js';
 
 let s: SimHandle | undefined;
 let m: OrderManager | undefined;
@@ -24,21 +23,8 @@ afterEach(async () => {
 describe('a ban met by a query', () => {
   it('binanceSpot (REST): a 418 on openOrders halts the venue until the Retry-After, counted once', async () => {
     s = await startSim({ venues: ['binanceSpot'], seed: 7, symbols: ['BTCUSDT'], rate: 100 });
-    const ep = s.endpoints.binanceSpot!;
     const i = instrumentOf(s, 'binanceSpot');
-    const gw = createBinanceGateway({
-      venue: 'binanceSpot',
-      restBaseUrl: ep.restBaseUrl,
-      wsApiUrl: ep.wsApiUrl,
-      wsStreamBaseUrl: ep.wsStreamBaseUrl,
-      apiKey: ep.apiKey,
-      apiSecret: ep.apiSecret,
-      ed25519ApiKey: ep.ed25519ApiKey!,
-      ed25519PrivateKeyPem: ep.ed25519PrivateKeyPem!,
-      instruments: [{ symbol: i.symbol, priceDecimals: i.priceDecimals, qtyDecimals: i.qtyDecimals }],
-      transport: 'rest',
-      timeoutMs: 2000,
-    }) as unknown as BaseGateway & VenueGateway;
+    const gw = binanceGatewayOn(s, 'binanceSpot', { transport: 'rest' }) as unknown as BaseGateway & VenueGateway;
     m = manager(i, gw).m;
     await m.start();
     expect(gw.isHalted()).toBe(false);

@@ -7,6 +7,7 @@ import { OrderManager } from '../../src/orders/manager.js';
 import type { VenueGateway } from '../../src/orders/gateway.js';
 import type { OrderEvent, OrderState } from '../../src/model/orders.js';
 import { startSim, type SimHandle } from '../../src/sim/index.js';
+import { createBinanceGateway } from '../../src/exchange/binance/trade/index.js';
 import type { MatchingBook } from '../../src/sim/core/book.js';
 
 export type { SimHandle };
@@ -88,4 +89,30 @@ export function netOfBaseFee(inst: Instrument, filledUnits: number, feesBase: nu
   const scale = 10 ** inst.qtyDecimals;
   expect(Math.abs(feesBase - (filledUnits / scale) * 0.001)).toBeLessThan(1e-7);
   return filledUnits - feesBase * scale;
+}
+
+/**
+ * A Binance gateway (Spot or USD-M) on the simulator's endpoints and keys (HMAC and Ed25519), for one instrument;
+ * `extra` overrides any field (transport, recovery, limits, ...).
+ */
+export function binanceGatewayOn(
+  s: SimHandle,
+  venue: 'binanceSpot' | 'binanceUsdm',
+  extra: Partial<Parameters<typeof createBinanceGateway>[0]> = {},
+): ReturnType<typeof createBinanceGateway> {
+  const ep = s.endpoints[venue]!;
+  const i = instrumentOf(s, venue);
+  return createBinanceGateway({
+    venue,
+    restBaseUrl: ep.restBaseUrl,
+    wsApiUrl: ep.wsApiUrl,
+    wsStreamBaseUrl: ep.wsStreamBaseUrl,
+    apiKey: ep.apiKey,
+    apiSecret: ep.apiSecret,
+    ed25519ApiKey: ep.ed25519ApiKey!,
+    ed25519PrivateKeyPem: ep.ed25519PrivateKeyPem!,
+    instruments: [{ symbol: i.symbol, priceDecimals: i.priceDecimals, qtyDecimals: i.qtyDecimals }],
+    timeoutMs: 2000,
+    ...extra,
+  });
 }

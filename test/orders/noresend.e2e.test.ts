@@ -6,10 +6,9 @@
  * instead, and the venue never sees it; without it, the same order is resent and rests on the venue.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createBinanceGateway } from '../../src/exchange/binance/trade/index.js';
 import type { OrderManager } from '../../src/orders/manager.js';
 import { startSim, type SimHandle } from '../../src/sim/index.js';
-import { bbo, instrumentOf, manager, untilState } from './harness.js';
+import { bbo, instrumentOf, manager, untilState, binanceGatewayOn } from './harness.js';
 
 let s: SimHandle | undefined;
 let m: OrderManager | undefined;
@@ -22,22 +21,8 @@ afterEach(async () => {
 
 async function rig(): Promise<{ m: OrderManager; s: SimHandle; place: () => string }> {
   s = await startSim({ venues: ['binanceSpot'], seed: 7, symbols: ['BTCUSDT'], rate: 100 });
-  const ep = s.endpoints.binanceSpot!;
   const i = instrumentOf(s, 'binanceSpot');
-  const gw = createBinanceGateway({
-    venue: 'binanceSpot',
-    restBaseUrl: ep.restBaseUrl,
-    wsApiUrl: ep.wsApiUrl,
-    wsStreamBaseUrl: ep.wsStreamBaseUrl,
-    apiKey: ep.apiKey,
-    apiSecret: ep.apiSecret,
-    ed25519ApiKey: ep.ed25519ApiKey!,
-    ed25519PrivateKeyPem: ep.ed25519PrivateKeyPem!,
-    instruments: [{ symbol: i.symbol, priceDecimals: i.priceDecimals, qtyDecimals: i.qtyDecimals }],
-    transport: 'rest',
-    timeoutMs: 2000,
-    recovery: { queryDelayMs: 100 },
-  });
+  const gw = binanceGatewayOn(s, 'binanceSpot', { transport: 'rest', recovery: { queryDelayMs: 100 } });
   m = manager(i, gw).m;
   await m.start();
   const mgr = m;

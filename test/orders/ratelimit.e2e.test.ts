@@ -7,7 +7,6 @@
  * burst inside one turn, a weight the venue counted that only its own answers tell), so each fails without it.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createBinanceGateway } from '../../src/exchange/binance/trade/index.js';
 import type { BinanceWsApiGateway } from '../../src/exchange/binance/trade/wsapi.js';
 import type { BybitTradeWsGateway } from '../../src/exchange/bybit/trade/tradews.js';
 import { createBybitGateways, type BybitRestGateway } from '../../src/exchange/bybit/trade/index.js';
@@ -17,7 +16,7 @@ import { gatewayDegradations, type BaseGateway } from '../../src/orders/basegw.j
 import type { OrderManager } from '../../src/orders/manager.js';
 import { startSim, type SimHandle, type SimOptions } from '../../src/sim/index.js';
 import { Degradations } from '../../src/util/degrade.js';
-import { bbo, instrumentOf, manager, until, untilState, type Recorder } from './harness.js';
+import { bbo, instrumentOf, manager, until, untilState, type Recorder, binanceGatewayOn } from './harness.js';
 
 let s: SimHandle | undefined;
 let m: OrderManager | undefined;
@@ -50,18 +49,8 @@ async function binance(transport: 'rest' | 'wsapi', limits: NonNullable<NonNulla
   });
   const ep = s.endpoints.binanceSpot!;
   const i = instrumentOf(s, 'binanceSpot');
-  const gw = createBinanceGateway({
-    venue: 'binanceSpot',
-    restBaseUrl: ep.restBaseUrl,
-    wsApiUrl: ep.wsApiUrl,
-    wsStreamBaseUrl: ep.wsStreamBaseUrl,
-    apiKey: ep.apiKey,
-    apiSecret: ep.apiSecret,
-    ed25519ApiKey: ep.ed25519ApiKey!,
-    ed25519PrivateKeyPem: ep.ed25519PrivateKeyPem!,
-    instruments: [{ symbol: i.symbol, priceDecimals: i.priceDecimals, qtyDecimals: i.qtyDecimals }],
+  const gw = binanceGatewayOn(s, 'binanceSpot', {
     transport,
-    timeoutMs: 2000,
     recovery: { queryDelayMs: 10 },
     limits: await fetchBinanceLimits(ep.restBaseUrl, 'spot'), // the venue's limits at start
     maxLimitWaitMs: 0, // refuse at once (a window is a minute: the test does not wait for it)
